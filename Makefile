@@ -1,0 +1,34 @@
+# Two commands do everything: `make run` (the seed job) and `make test` (the test suite).
+# Each creates .venv and installs the package on first use; later calls reinstall only when
+# pyproject.toml changed (the .venv/.installed stamp).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test data clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    train the reference CNN, print test accuracy, save mnist_plots/*.png"
+	@echo "make test   run the test suite"
+	@echo "make data   fetch and verify MNIST"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m mnist_cnn data
+
+run: $(STAMP)
+	$(PY) mnist_cnn.py
+
+test: $(STAMP)
+	$(PY) -m mnist_cnn data
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) mnist_plots runs

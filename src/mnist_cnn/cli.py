@@ -1,0 +1,208 @@
+"""The `mnist-cnn` command line: a thin layer that parses argv, calls the library and prints.
+
+    mnist-cnn run                       # the seed job: train the reference CNN, plots in mnist_plots/
+    mnist-cnn data                      # fetch + verify MNIST, print where it is
+    mnist-cnn train --model seed        # a run folder under runs/
+    mnist-cnn evaluate runs/NAME        # test-set report of a saved model
+    mnist-cnn runs                      # table of past runs
+
+Keras is imported only inside the commands that need it, so `mnist-cnn --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .config import Config, merge
+from .errors import UserError
+
+PROG = "mnist-cnn"
+DEFAULTS = Config()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag gives one line (not the whole usage) and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text!r}") from None
+
+
+def _common_training(p: argparse.ArgumentParser, seed_job: bool) -> None:
+    p.add_argument("--epochs", type=_int, metavar="N", help="training epochs (default: the recipe's; seed: 12)")
+    p.add_argument("--batch-size", type=_int, metavar="N", help="images per step (default: the recipe's; seed: 128)")
+    p.add_argument("--seed", type=_int, metavar="N", help=f"random seed for weights, split and order (default: {DEFAULTS.seed})")
+    p.add_argument("--limit", type=_int, metavar="N",
+                   help="use only N of the 60,000 training images, split 80/20 as usual (default: all)")
+    p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+    p.add_argument("--out", metavar="DIR", help=f"parent folder of run folders (default: {DEFAULTS.out})")
+    p.add_argument("--name", metavar="NAME", help="run folder name (default: <model>-<date>-<time>)")
+    if seed_job:
+        p.add_argument("--plots-dir", metavar="DIR", help=f"where the PNGs go (default: {DEFAULTS.plots_dir})")
+        p.add_argument("--num-examples", type=_int, metavar="N",
+                       help=f"how many example_N.png and misclassified_N.png (default: {DEFAULTS.num_examples})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog=PROG, description="Train, judge and use convolutional MNIST digit classifiers.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("run", help="the seed job: train the reference CNN, print test accuracy, save PNGs",
+                       description="Train the user's reference CNN (Conv32-Pool-Dense128, adam) on an 80/20 "
+                                   "split, print its summary and test accuracy, and save example and "
+                                   "misclassified digits as PNGs. Same as `python mnist_cnn.py`.")
+    _common_training(p, seed_job=True)
+
+    p = sub.add_parser("data", help="fetch MNIST if needed, verify it, print where it is")
+    p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+
+    p = sub.add_parser("train", help="train a recipe into a run folder (runs/NAME)")
+    p.add_argument("--model", metavar="NAME", help=f"recipe from the registry (default: {DEFAULTS.model})")
+    _common_training(p, seed_job=False)
+    p.add_argument("--learning-rate", type=_float, metavar="X", help="peak learning rate (default: the recipe's; seed: 0.001)")
+    p.add_argument("--schedule", metavar="NAME", help="constant, cosine, onecycle or step (default: the recipe's; seed: cosine)")
+    p.add_argument("--validation-split", type=_float, metavar="F",
+                   help=f"fraction held out for validation (default: {DEFAULTS.validation_split})")
+    p.add_argument("--patience", type=_int, metavar="N",
+                   help="stop after N epochs without a lower validation loss; 0 = off (default: 0)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last whole epoch")
+    p.add_argument("--config", metavar="FILE", help="TOML (or saved config.json) with settings; flags win")
+    p.add_argument("--tensorboard", action="store_true", default=None, help="also log to RUN_DIR/tensorboard (default: off)")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress bar (default: shown)")
+
+    p = sub.add_parser("evaluate", help="test-set report of a run folder or .keras file")
+    p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
+    p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+
+    p = sub.add_parser("runs", help="table of the runs in a folder")
+    p.add_argument("--out", metavar="DIR", default=DEFAULTS.out, help=f"folder of run folders (default: {DEFAULTS.out})")
+    return parser
+
+
+def _overrides(args, *names) -> dict:
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+TRAINING_FLAGS = ("epochs", "batch_size", "seed", "limit", "data_dir", "out", "name")
+
+
+def cmd_run(args) -> int:
+    from . import plots, train
+
+    cfg = Config(model="seed").replace(**_overrides(args, *TRAINING_FLAGS, "plots_dir", "num_examples"))
+    result = train.train(cfg, on_model=lambda m: m.summary())
+    if result.interrupted:
+        return _interrupted(result)
+    print(f"Test accuracy: {result.metrics['test_accuracy']:.4f}")
+    x, y, probabilities = result.test
+    written = plots.seed_pictures(result.config.plots_dir, x, y, probabilities, result.config.num_examples)
+    print(f"Saved {len(written)} pictures to {result.config.plots_dir}/ and the run to {result.run_dir}/")
+    return 0
+
+
+def cmd_data(args) -> int:
+    from . import data
+
+    folder = data.ensure_mnist(args.data_dir, report=data.stderr_report)
+    print(f"MNIST verified (SHA-256) in {folder}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from . import train
+
+    if args.resume:
+        given = _overrides(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule", "validation_split",
+                           "patience", "config", "tensorboard")
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise UserError(f"--resume continues a run with its saved config.json; drop {flags}")
+        result = train.train(Config(), resume=args.resume, verbose=0 if args.quiet else "auto")
+    else:
+        cfg = merge(Config(), args.config, _overrides(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule",
+                                                     "validation_split", "patience", "tensorboard"))
+        result = train.train(cfg, verbose=0 if args.quiet else "auto")
+    if result.interrupted:
+        return _interrupted(result)
+    m = result.metrics
+    print(f"Test accuracy: {m['test_accuracy']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']} by "
+          f"validation loss; {m['train_seconds']:.1f} s of training)")
+    print(f"Run folder: {result.run_dir}/")
+    return 0
+
+
+def _interrupted(result) -> int:
+    done = len(result.history)
+    print(f"\n{PROG}: interrupted; {done} whole epoch(s) of {result.config.epochs} are saved in "
+          f"{result.run_dir}/checkpoint. Resume with: mnist-cnn train --resume {result.run_dir}", file=sys.stderr)
+    return 130
+
+
+def cmd_evaluate(args) -> int:
+    from . import data, evaluate
+
+    model = evaluate.load_model(args.path)
+    (_, _), (x_test, y_test) = data.load_mnist(args.data_dir, report=data.stderr_report)
+    m = evaluate.metrics(y_test, evaluate.predict_proba(model, data.normalise(x_test)))
+    print(json.dumps(m, indent=2) if args.json else evaluate.format_report(m))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from . import runs
+
+    rows = runs.list_runs(args.out)
+    if not rows:
+        print(f"no runs in {args.out}/ (train one with: mnist-cnn train)")
+        return 0
+    print(runs.format_table(rows))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    # TensorFlow's C++ start-up chatter (oneDNN notes, CPU feature lists, a tf.data attribute
+    # warning) says nothing a user can act on; errors still surface as Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())

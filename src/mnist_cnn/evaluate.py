@@ -1,0 +1,99 @@
+"""Judging a trained model on the MNIST test set.
+
+    mnist-cnn evaluate runs/seed-20261130-0512          # or a model.keras file; --json for scripts
+
+`metrics()` gives test loss and accuracy, per-class precision/recall/F1, the confusion matrix
+(rows: true digit, columns: predicted) and the most-confused pairs.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+
+
+def model_path(path: str | os.PathLike) -> Path:
+    """A run folder's model.keras, or the .keras file itself."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "model.keras").is_file():
+            raise UserError(f"{path}: not a run folder (expected model.keras in it, found none)")
+        return path / "model.keras"
+    if not path.exists():
+        raise UserError(f"{path}: no such run folder or model file")
+    if path.suffix != ".keras":
+        raise UserError(f"{path}: expected a run folder or a .keras model file, found a {path.suffix or 'plain'} file")
+    return path
+
+
+def load_model(path: str | os.PathLike):
+    """Load a .keras file in Keras' safe mode (no arbitrary code); a bad file is a UserError."""
+    import keras
+
+    path = model_path(path)
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: not a Keras model file (expected a .keras zip archive)")
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except Exception as e:  # Keras raises ValueError, KeyError, OSError, TypeError... for a bad archive
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"{path}: cannot load the Keras model ({first[:200]})") from None
+
+
+def predict_proba(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """(N, 28, 28, 1) float32 -> (N, 10) float32 class probabilities."""
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray:
+    return np.bincount(y_true.astype(np.int64) * k + y_pred, minlength=k * k).reshape(k, k)
+
+
+def metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
+    """Test metrics from labels (N,) uint8 and probabilities (N, 10)."""
+    import keras
+
+    y_pred = probabilities.argmax(1)
+    cm = confusion(y_true, y_pred)
+    tp = np.diag(cm).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(tp / cm.sum(0))
+        recall = np.nan_to_num(tp / cm.sum(1))
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    onehot = keras.utils.to_categorical(y_true, 10)
+    loss = float(np.mean(keras.losses.categorical_crossentropy(onehot, probabilities)))
+    return {
+        "test_loss": loss,
+        "test_accuracy": float(tp.sum() / len(y_true)),
+        "n_test": int(len(y_true)),
+        "errors": int(len(y_true) - tp.sum()),
+        "per_class": [{"digit": d, "precision": float(precision[d]), "recall": float(recall[d]),
+                       "f1": float(f1[d]), "support": int(cm[d].sum())} for d in range(10)],
+        "confusion_matrix": cm.tolist(),
+        "most_confused": most_confused(cm),
+    }
+
+
+def most_confused(cm: np.ndarray, top: int = 5) -> list[dict]:
+    off = np.array(cm, copy=True)
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1][:top]
+    return [{"true": int(i // 10), "predicted": int(i % 10), "count": int(off.flat[i])}
+            for i in order if off.flat[i] > 0]
+
+
+def format_report(m: dict) -> str:
+    lines = [f"Test accuracy: {m['test_accuracy']:.4f}  (loss {m['test_loss']:.4f}, "
+             f"{m['errors']} errors of {m['n_test']})", "",
+             "digit  precision  recall     f1  support"]
+    for c in m["per_class"]:
+        lines.append(f"{c['digit']:>5}  {c['precision']:>9.4f}  {c['recall']:>6.4f}  {c['f1']:>5.4f}  {c['support']:>7}")
+    if m["most_confused"]:
+        lines += ["", "most confused (true -> predicted: count)"]
+        lines += [f"  {p['true']} -> {p['predicted']}: {p['count']}" for p in m["most_confused"]]
+    return "\n".join(lines)

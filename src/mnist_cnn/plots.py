@@ -1,0 +1,124 @@
+"""Pictures of a run; the only module that imports matplotlib (Agg backend, no screen needed).
+
+The seed job writes one PNG per digit (mnist_plots/example_1.png, misclassified_1.png, ...);
+a run folder gets learning_curves.png, confusion_matrix.png, examples.png and misclassified.png.
+Every PNG is written to a temporary file and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import files  # noqa: E402
+
+GRID = 25  # digits in examples.png / misclassified.png (5 x 5)
+
+
+def _save(fig, path: Path) -> Path:
+    with files.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _digit(ax, image: np.ndarray, title: str, color: str = "black") -> None:
+    ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=9, color=color)
+    ax.axis("off")
+
+
+def examples_indices(y_true: np.ndarray, probabilities: np.ndarray, n: int):
+    """(correct, mistakes): the first n correctly classified test digits, and the n most confident mistakes."""
+    pred = probabilities.argmax(1)
+    correct = np.flatnonzero(pred == y_true)[:n]
+    wrong = np.flatnonzero(pred != y_true)
+    wrong = wrong[np.argsort(-probabilities[wrong, pred[wrong]], kind="stable")][:n]
+    return correct, wrong
+
+
+def seed_pictures(plots_dir: str | os.PathLike, x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
+                  n: int) -> list[Path]:
+    """example_1..n.png (correct digits) and misclassified_1..n.png (mistakes, with confidence)."""
+    plots_dir = Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    pred = probabilities.argmax(1)
+    correct, wrong = examples_indices(y_true, probabilities, n)
+    written = []
+    for k, i in enumerate(correct, 1):
+        fig, ax = plt.subplots(figsize=(2.5, 2.8))
+        _digit(ax, x[i], f"True: {y_true[i]}, Predicted: {pred[i]}")
+        written.append(_save(fig, plots_dir / f"example_{k}.png"))
+    for k, i in enumerate(wrong, 1):
+        fig, ax = plt.subplots(figsize=(2.5, 2.8))
+        _digit(ax, x[i], f"True: {y_true[i]}, Predicted: {pred[i]}\nconfidence {probabilities[i, pred[i]]:.1%}",
+               color="darkred")
+        written.append(_save(fig, plots_dir / f"misclassified_{k}.png"))
+    return written
+
+
+def _grid(x, y_true, probabilities, indices, path: Path, title: str, mistakes: bool) -> Path:
+    pred = probabilities.argmax(1)
+    cols = 5
+    rows = max(1, -(-len(indices) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.9, rows * 2.1), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, indices):
+        label = f"true {y_true[i]} pred {pred[i]}"
+        if mistakes:
+            label += f"\n{probabilities[i, pred[i]]:.0%}"
+        _digit(ax, x[i], label, color="darkred" if pred[i] != y_true[i] else "black")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def learning_curves(history: list[dict], path: Path) -> Path:
+    epochs = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for key, ax in (("loss", a), ("accuracy", b)):
+        ax.plot(epochs, [h[key] for h in history], "o-", label="training")
+        ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Learning curves")
+    return _save(fig, path)
+
+
+def confusion_matrix(cm, path: Path) -> Path:
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    shown = cm.astype(float)
+    np.fill_diagonal(shown, np.nan)  # the diagonal would drown the mistakes' colour scale
+    im = ax.imshow(shown, cmap="Reds")
+    for i in range(10):
+        for j in range(10):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="black" if i != j else "tab:blue")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix (test set; diagonal in blue)")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="mistakes")
+    return _save(fig, path)
+
+
+def run_pictures(run_dir: Path, history, metrics: dict, x, y_true, probabilities) -> list[Path]:
+    correct, wrong = examples_indices(y_true, probabilities, GRID)
+    return [
+        learning_curves(history, run_dir / "learning_curves.png"),
+        confusion_matrix(metrics["confusion_matrix"], run_dir / "confusion_matrix.png"),
+        _grid(x, y_true, probabilities, np.arange(min(GRID, len(x))), run_dir / "examples.png",
+              "Test digits: true and predicted", mistakes=False),
+        _grid(x, y_true, probabilities, wrong, run_dir / "misclassified.png",
+              "Most confident mistakes", mistakes=True),
+    ]

@@ -1,0 +1,54 @@
+"""Shared fixtures: synthetic IDX files (with their hashes pinned for the test) and the real MNIST cache."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from mnist_cnn import data
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
+    """Encode an array as IDX: two zero bytes, the element-type code, ndim, big-endian dims, payload."""
+    header = bytes([0, 0, code, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    return header + array.tobytes()
+
+
+@pytest.fixture
+def synthetic(monkeypatch):
+    """Tiny MNIST-shaped IDX files as bytes, with data.IDX_SHA256 pinned to their hashes.
+
+    Returns {file name: raw IDX bytes}: 50 training and 20 test images, labels 0..9 cycling.
+    """
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(50) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": (np.arange(20) % 10).astype(np.uint8),
+    }
+    raw = {name: idx_bytes(a) for name, a in arrays.items()}
+    monkeypatch.setattr(data, "IDX_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in raw.items()})
+    return raw
+
+
+def write_files(folder, raw: dict, gz: bool = False) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, b in raw.items():
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(b))
+        else:
+            (folder / name).write_bytes(b)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The real, verified MNIST (default cache; `make test` fetches it first)."""
+    return data.ensure_mnist(report=print)

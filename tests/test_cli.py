@@ -1,0 +1,137 @@
+"""The command line: instant help, one-line errors, and the seed job end to end."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from mnist_cnn import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_is_instant_and_does_not_import_keras():
+    code = "import sys, mnist_cnn.cli as c\ntry:\n    c.main(['--help'])\nexcept SystemExit: pass\n" \
+           "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules, 'imported keras'"
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    for command in ("run", "data", "train", "evaluate", "runs"):
+        assert command in proc.stdout
+    assert time.perf_counter() - started < 30  # a sanity bound only; `make bench` measures speed
+
+
+def test_every_flag_help_states_its_default():
+    parser = cli.build_parser()
+    for action in parser._subparsers._group_actions[0].choices.values():
+        for a in action._actions:
+            if a.option_strings and a.dest not in ("help", "resume", "config", "json") and a.help:
+                assert "default" in a.help, (action.prog, a.dest)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--epochs", "abc"], "argument --epochs: expected a whole number, found 'abc'"),
+    (["train", "--epochs", "0"], "--epochs: expected a whole number > 0, found 0"),
+    (["train", "--model", "vgg"], "--model: unknown model 'vgg'; valid models: seed"),
+    (["train", "--validation-split", "1.5"], "--validation-split: expected a fraction strictly between 0 and 1"),
+    (["run", "--num-examples", "-1"], "--num-examples: expected a whole number >= 0"),
+    (["evaluate", "no/such/run"], "no/such/run: no such run folder or model file"),
+    (["train", "--resume", "no/such/run"], "no/such/run: run folder does not exist"),
+    (["train", "--resume", "x", "--epochs", "3"], "--resume continues a run with its saved config.json; drop --epochs"),
+    (["data", "--data-dir", "/dev/null"], "/dev/null: expected a data folder, found a file"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) if "abc" in argv else _nothing() as e:
+        code, out, err = run_cli(capsys, *argv)
+    if e is not None and hasattr(e, "value"):
+        code = e.value.code
+        err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_batch_size_larger_than_the_data(tmp_path, monkeypatch, capsys, mnist_dir):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "train", "--limit", "100", "--batch-size", "500", "--data-dir", str(mnist_dir))
+    assert code == 2 and "--batch-size: expected at most the 80 training images, found 500" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_toml_with_unknown_keys(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text("epochs = 1\nbatchsize = 3\n")
+    code, out, err = run_cli(capsys, "train", "--config", "c.toml")
+    assert code == 2 and "c.toml: unknown key(s) batchsize" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+
+
+def test_corrupt_model_file(tmp_path, capsys):
+    (tmp_path / "m.keras").write_bytes(b"PK\x03\x04garbage")
+    code, out, err = run_cli(capsys, "evaluate", str(tmp_path / "m.keras"))
+    assert code == 2 and "m.keras: not a Keras model file" in err and len(err.splitlines()) == 1
+
+
+def test_train_evaluate_and_runs_table(tmp_path, monkeypatch, capsys, mnist_dir):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text("epochs = 1\nbatch_size = 50\nlimit = 500\n")
+    code, out, err = run_cli(capsys, "train", "--config", "c.toml", "--name", "tiny", "--data-dir", str(mnist_dir),
+                             "--quiet")
+    assert code == 0, err
+    assert "Run folder: runs/tiny/" in out
+    saved = json.loads((tmp_path / "runs" / "tiny" / "config.json").read_text())
+    assert (saved["epochs"], saved["batch_size"], saved["limit"]) == (1, 50, 500)
+    metrics = json.loads((tmp_path / "runs" / "tiny" / "metrics.json").read_text())
+    code, out, err = run_cli(capsys, "evaluate", "runs/tiny", "--json", "--data-dir", str(mnist_dir))
+    assert code == 0 and json.loads(out)["test_accuracy"] == metrics["test_accuracy"]
+    code, out, err = run_cli(capsys, "evaluate", "runs/tiny/model.keras", "--data-dir", str(mnist_dir))
+    assert f"Test accuracy: {metrics['test_accuracy']:.4f}" in out and "precision" in out
+    code, out, err = run_cli(capsys, "runs")
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["name", "model", "epochs"] and lines[2].split()[:3] == ["tiny", "seed", "1"]
+    assert f"{metrics['test_accuracy']:.2%}" in out
+
+
+def test_seed_script_end_to_end(tmp_path, mnist_dir):
+    """`python mnist_cnn.py` as a user runs it: summary, progress, test accuracy, PNGs."""
+    env = {**os.environ, "MNIST_CNN_DATA": str(mnist_dir)}
+    proc = subprocess.run([sys.executable, str(ROOT / "mnist_cnn.py"), "--limit", "2000", "--epochs", "2",
+                           "--num-examples", "3"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert 'Model: "seed"' in out and "Total params: 693,962" in out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "val_accuracy" in out
+    accuracy_lines = [l for l in out.splitlines() if l.startswith("Test accuracy: ")]
+    assert len(accuracy_lines) == 1 and 0.5 < float(accuracy_lines[0].split()[-1]) <= 1
+    pngs = sorted(p.name for p in (tmp_path / "mnist_plots").iterdir())
+    assert pngs == ["example_1.png", "example_2.png", "example_3.png",
+                    "misclassified_1.png", "misclassified_2.png", "misclassified_3.png"]
+    for name in pngs:
+        with Image.open(tmp_path / "mnist_plots" / name) as im:
+            im.verify()
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+
+
+def test_python_dash_m_from_the_repo_root_is_the_whole_cli():
+    proc = subprocess.run([sys.executable, "-m", "mnist_cnn", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "evaluate" in proc.stdout and "COMMAND" in proc.stdout

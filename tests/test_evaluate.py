@@ -1,0 +1,63 @@
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_cnn import evaluate
+from mnist_cnn.errors import UserError
+
+
+def test_metrics_agree_with_keras_metrics():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 500).astype(np.uint8)
+    logits = rng.normal(size=(500, 10)) + 3 * np.eye(10)[y] * (rng.random(500) < 0.7)[:, None]
+    p = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).astype(np.float32)
+    m = evaluate.metrics(y, p)
+    onehot = keras.utils.to_categorical(y, 10)
+    acc = keras.metrics.CategoricalAccuracy()
+    acc.update_state(onehot, p)
+    assert m["test_accuracy"] == pytest.approx(float(acc.result()))
+    loss = keras.losses.CategoricalCrossentropy()(onehot, p)
+    assert m["test_loss"] == pytest.approx(float(loss), rel=1e-5)
+    pred_onehot = keras.utils.to_categorical(p.argmax(1), 10)
+    for d in range(10):
+        prec, rec = keras.metrics.Precision(class_id=d), keras.metrics.Recall(class_id=d)
+        prec.update_state(onehot, pred_onehot)
+        rec.update_state(onehot, pred_onehot)
+        assert m["per_class"][d]["precision"] == pytest.approx(float(prec.result()), abs=1e-6)
+        assert m["per_class"][d]["recall"] == pytest.approx(float(rec.result()), abs=1e-6)
+    cm = np.asarray(m["confusion_matrix"])
+    import tensorflow as tf
+    np.testing.assert_array_equal(cm, tf.math.confusion_matrix(y, p.argmax(1), num_classes=10).numpy())
+    assert m["errors"] == int((p.argmax(1) != y).sum())
+    top = m["most_confused"][0]
+    off = cm - np.diag(np.diag(cm))
+    assert top["count"] == off.max() and cm[top["true"], top["predicted"]] == off.max()
+
+
+def test_report_lists_every_digit_and_pairs():
+    y = np.array([0, 1, 2, 2, 3], np.uint8)
+    p = np.eye(10, dtype=np.float32)[[0, 1, 2, 7, 3]]
+    text = evaluate.format_report(evaluate.metrics(y, p))
+    assert "Test accuracy: 0.8000" in text and "2 -> 7: 1" in text
+    assert len([l for l in text.splitlines() if l.strip()[:1].isdigit()]) >= 10
+
+
+def test_bad_model_paths(tmp_path):
+    with pytest.raises(UserError, match="no such run folder or model file"):
+        evaluate.load_model(tmp_path / "missing.keras")
+    (tmp_path / "run").mkdir()
+    with pytest.raises(UserError, match="not a run folder"):
+        evaluate.load_model(tmp_path / "run")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(UserError, match="expected a run folder or a .keras model file"):
+        evaluate.load_model(tmp_path / "notes.txt")
+    (tmp_path / "junk.keras").write_bytes(b"\x00" * 100)
+    with pytest.raises(UserError, match="junk.keras: not a Keras model file"):
+        evaluate.load_model(tmp_path / "junk.keras")
+    with zipfile.ZipFile(tmp_path / "zip.keras", "w") as z:
+        z.writestr("config.json", json.dumps({"class_name": "Nope", "config": {}}))
+    with pytest.raises(UserError, match="zip.keras: cannot load the Keras model"):
+        evaluate.load_model(tmp_path / "zip.keras")

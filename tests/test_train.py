@@ -1,0 +1,141 @@
+"""Real Keras training on small slices of the real MNIST (a few seconds each)."""
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_cnn import train
+from mnist_cnn.config import Config
+from mnist_cnn.errors import UserError
+
+SMALL = dict(limit=1500, epochs=2, batch_size=64)
+
+
+def weights(run_dir):
+    return [np.asarray(w) for w in keras.models.load_model(run_dir / "model.keras").weights]
+
+
+def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
+    r = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), **SMALL), verbose=0)
+    names = sorted(p.name for p in r.run_dir.iterdir())
+    assert names == sorted(["model.keras", "config.json", "env.json", "history.csv", "metrics.json", "summary.txt",
+                            "learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png",
+                            "checkpoint"])
+    rows = list(csv.DictReader(open(r.run_dir / "history.csv")))
+    assert [int(x["epoch"]) for x in rows] == [1, 2]
+    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+    m = json.loads((r.run_dir / "metrics.json").read_text())
+    assert m["n_train"] == 1200 and m["n_val"] == 300 and m["n_test"] == 10000
+    assert len(m["per_class"]) == 10 and np.asarray(m["confusion_matrix"]).sum() == 10000
+    env = json.loads((r.run_dir / "env.json").read_text())
+    assert {"python", "keras", "tensorflow", "numpy", "git_commit", "cpu", "tf_intra_op_threads"} <= set(env)
+    assert "693,962" in (r.run_dir / "summary.txt").read_text()
+    cfg = json.loads((r.run_dir / "config.json").read_text())
+    assert (cfg["epochs"], cfg["batch_size"], cfg["schedule"], cfg["learning_rate"]) == (2, 64, "cosine", 0.001)
+    assert not list(r.run_dir.rglob("*.part*"))
+
+
+def test_cosine_schedule_reaches_zero_and_is_logged(tmp_path, mnist_dir):
+    r = train.train(Config(out=str(tmp_path), name="lr", data_dir=str(mnist_dir), **SMALL), verbose=0)
+    steps = math.ceil(1200 / 64)
+    expected = [0.5 * 1e-3 * (1 + math.cos(math.pi * min(e * steps, 2 * steps) / (2 * steps))) for e in (1, 2)]
+    np.testing.assert_allclose([h["learning_rate"] for h in r.history], expected, atol=1e-9)
+
+
+def test_same_seed_gives_bit_identical_weights_and_metrics(tmp_path, mnist_dir):
+    a = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), seed=7, **SMALL), verbose=0)
+    b = train.train(Config(out=str(tmp_path), name="b", data_dir=str(mnist_dir), seed=7, **SMALL), verbose=0)
+    for wa, wb in zip(weights(a.run_dir), weights(b.run_dir)):
+        assert np.array_equal(wa, wb)
+    assert a.metrics["confusion_matrix"] == b.metrics["confusion_matrix"]
+    assert a.metrics["test_loss"] == b.metrics["test_loss"]
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
+    c = train.train(Config(out=str(tmp_path), name="c", data_dir=str(mnist_dir), seed=8, **SMALL), verbose=0)
+    assert not np.array_equal(weights(a.run_dir)[0], weights(c.run_dir)[0])
+
+
+class InterruptAt(keras.callbacks.Callback):
+    """Sends this process a real SIGINT at (epoch, batch), as Ctrl-C would."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at = (epoch, batch)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir):
+    common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=3, **SMALL)
+    straight = train.train(Config(name="straight", **common), verbose=0)
+    cut = train.train(Config(name="cut", **common), verbose=0, callbacks=[InterruptAt(epoch=1, batch=5)])
+    assert cut.interrupted and len(cut.history) == 1
+    assert not (cut.run_dir / "metrics.json").exists()
+    state = json.loads((cut.run_dir / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 1
+    resumed = train.train(Config(), resume=cut.run_dir, verbose=0)
+    assert not resumed.interrupted
+    assert resumed.metrics["confusion_matrix"] == straight.metrics["confusion_matrix"]
+    assert resumed.metrics["test_loss"] == straight.metrics["test_loss"]
+    assert [h["val_loss"] for h in resumed.history] == [h["val_loss"] for h in straight.history]
+    for wa, wb in zip(weights(straight.run_dir), weights(resumed.run_dir)):
+        assert np.array_equal(wa, wb)
+
+
+def test_early_stopping_keeps_the_best_validation_model(tmp_path, mnist_dir):
+    r = train.train(Config(out=str(tmp_path), name="es", data_dir=str(mnist_dir), limit=1500, batch_size=64,
+                           epochs=8, learning_rate=0.05, schedule="constant", patience=1), verbose=0)
+    val = [h["val_loss"] for h in r.history]
+    assert r.metrics["stopped_early"] and len(val) < 8
+    assert r.metrics["best_epoch"] == int(np.argmin(val)) + 1
+    assert val[-1] >= min(val)
+    best = keras.models.load_model(r.run_dir / "model.keras")
+    x_tr, x_val = train.prepare(r.config, report=lambda m: None)[:2]
+    loss = best.evaluate(*x_val, verbose=0)[0]
+    assert loss == pytest.approx(min(val), rel=1e-4)
+
+
+def test_resume_errors(tmp_path):
+    with pytest.raises(UserError, match="run folder does not exist"):
+        train.train(Config(), resume=tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="not a run folder"):
+        train.train(Config(), resume=tmp_path / "empty")
+
+
+def test_existing_run_name_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(UserError, match="already exists"):
+        train.train(Config(out=str(tmp_path), name="taken", epochs=1))
+    assert list((tmp_path / "taken").iterdir()) == []
+
+
+def test_ctrl_c_in_the_cli_exits_130_with_resume_hint(tmp_path, mnist_dir):
+    cmd = [sys.executable, "-m", "mnist_cnn", "train", "--limit", "30000", "--epochs", "6", "--batch-size", "256",
+           "--out", str(tmp_path), "--name", "c", "--data-dir", str(mnist_dir), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    state = tmp_path / "c" / "checkpoint" / "state.json"
+    deadline = time.time() + 120
+    while not state.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert f"Resume with: mnist-cnn train --resume {tmp_path / 'c'}" in err
+    assert "Traceback" not in err
+    assert not list((tmp_path / "c").rglob("*.part*"))
+    epochs_done = json.loads(state.read_text())["epoch"]
+    assert 1 <= epochs_done < 6
