@@ -99,10 +99,11 @@ def confusion_matrix(cm, path: Path) -> Path:
     shown = cm.astype(float)
     np.fill_diagonal(shown, np.nan)  # the diagonal would drown the mistakes' colour scale
     im = ax.imshow(shown, cmap="Reds")
+    dark = np.nanmax(shown) / 2 if np.isfinite(np.nanmax(shown)) else np.inf
     for i in range(10):
         for j in range(10):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="black" if i != j else "tab:blue")
+            color = "tab:blue" if i == j else ("white" if cm[i, j] > dark else "black")
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7, color=color)
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
     ax.set_xlabel("predicted")
@@ -113,7 +114,7 @@ def confusion_matrix(cm, path: Path) -> Path:
 
 
 def run_pictures(run_dir: Path, history, metrics: dict, x, y_true, probabilities) -> list[Path]:
-    correct, wrong = examples_indices(y_true, probabilities, GRID)
+    _, wrong = examples_indices(y_true, probabilities, GRID)
     return [
         learning_curves(history, run_dir / "learning_curves.png"),
         confusion_matrix(metrics["confusion_matrix"], run_dir / "confusion_matrix.png"),
