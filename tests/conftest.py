@@ -52,3 +52,13 @@ def write_files(folder, raw: dict, gz: bool = False) -> None:
 def mnist_dir():
     """The real, verified MNIST (default cache; `make test` fetches it first)."""
     return data.ensure_mnist(report=print)
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, mnist_dir):
+    """A small seed-model run folder (12,000 images, 2 epochs: ~97% accurate), trained once per session."""
+    from mnist_cnn.config import Config
+    from mnist_cnn.train import train
+
+    out = tmp_path_factory.mktemp("runs")
+    return train(Config(out=str(out), name="small", limit=12000, epochs=2, data_dir=str(mnist_dir)), verbose=0).run_dir

@@ -4,6 +4,7 @@
     mnist-cnn data                      # fetch + verify MNIST, print where it is
     mnist-cnn train --model seed        # a run folder under runs/
     mnist-cnn evaluate runs/NAME        # test-set report of a saved model
+    mnist-cnn predict photo.jpg dir/    # the digit in your own images
     mnist-cnn runs                      # table of past runs
 
 Keras is imported only inside the commands that need it, so `mnist-cnn --help` is instant.
@@ -12,9 +13,12 @@ Keras is imported only inside the commands that need it, so `mnist-cnn --help` i
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from .config import Config, merge
@@ -95,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
     p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
+    p = sub.add_parser("predict", help="predict the digit in your own images (files or folders)",
+                       description="Predict the digit in photos, scans or drawings. Each image is turned into an "
+                                   "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (searched recursively)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras",
+                   help="the model (default: the finished run in --out with the best validation accuracy)")
+    p.add_argument("--out", metavar="DIR", default=DEFAULTS.out, help=f"where to look for runs (default: {DEFAULTS.out})")
+    p.add_argument("--top-k", type=_int, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
+    p.add_argument("--save-preprocessed", metavar="DIR", help="also save the 28x28 image the model saw (default: no)")
+
     p = sub.add_parser("runs", help="table of the runs in a folder")
     p.add_argument("--out", metavar="DIR", default=DEFAULTS.out, help=f"folder of run folders (default: {DEFAULTS.out})")
     return parser
@@ -169,6 +186,59 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from . import predict
+
+    if not 1 <= args.top_k <= 10:
+        raise UserError(f"--top-k: expected a whole number from 1 to 10, found {args.top_k}")
+    files, missing = predict.find_images(args.paths)
+    for path, why in missing:
+        print(f"{PROG}: {path}: {why}", file=sys.stderr)
+    if not files:
+        raise UserError("no images to predict", exit_code=1)
+    predictor = predict.Predictor(args.model, args.out)
+    save = Path(args.save_preprocessed) if args.save_preprocessed else None
+    results, failed = [], len(missing)
+    show_progress = len(files) > predict.BATCH
+    started = time.perf_counter()
+    for r in predict.predict_files(predictor, files, top_k=args.top_k, save_preprocessed=save):
+        results.append(r)
+        if r.error and r.error != predict.NO_DIGIT:
+            failed += 1
+            print(f"{PROG}: {r.error}", file=sys.stderr)
+        if show_progress and (len(results) % predict.BATCH == 0 or len(results) == len(files)):
+            rate = len(results) / (time.perf_counter() - started)
+            print(f"\r{len(results)}/{len(files)} images ({rate:.0f} images/s)", end="", file=sys.stderr, flush=True)
+    if show_progress:
+        print(file=sys.stderr)
+    print(_format_predictions(results, args, predict.NO_DIGIT))
+    return 1 if failed else 0
+
+
+def _format_predictions(results, args, no_digit: str) -> str:
+    if args.json:
+        return json.dumps([r.to_dict() for r in results], indent=2)
+    rows = [r for r in results if r.error in (None, no_digit)]
+    if args.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["path", "digit", "confidence", "top_k", "error"])
+        for r in results:
+            w.writerow([r.path, "" if r.digit is None else r.digit,
+                        "" if r.confidence is None else f"{r.confidence:.4f}",
+                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), r.error or ""])
+        return out.getvalue().rstrip("\n")
+    width = max([len(r.path) for r in rows] + [4])
+    lines = [f"{'path':<{width}}  digit  confidence  top-{args.top_k}"]
+    for r in rows:
+        if r.digit is None:
+            lines.append(f"{r.path:<{width}}  -      -           {r.error}")
+        else:
+            lines.append(f"{r.path:<{width}}  {r.digit:<5}  {r.confidence:<10.1%}  "
+                         + "  ".join(f"{d} {p:.1%}" for d, p in r.top_k))
+    return "\n".join(lines)
+
+
 def cmd_runs(args) -> int:
     from . import runs
 
@@ -180,7 +250,8 @@ def cmd_runs(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs}
+COMMANDS = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "runs": cmd_runs}
 
 
 def main(argv: list[str] | None = None) -> int:

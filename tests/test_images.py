@@ -1,0 +1,346 @@
+"""Tests for mnist_cnn.images: a person's own digit image -> MNIST-style 28x28.
+
+Every test image is drawn here with Pillow (strokes or a font), so the tests need
+no data files. Checks are the MNIST invariants: white ink on black, ink box with
+a 20 px longer side, centre of mass on pixel (14, 14), and None for blank images.
+"""
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from mnist_cnn.errors import UserError
+from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, load_image, naive_resize, to_mnist
+
+STROKES = {  # polylines in unit box coordinates (x, y), y down
+    "1": [[(0.3, 0.2), (0.6, 0.0), (0.6, 1.0)]],
+    "4": [[(0.7, 1.0), (0.7, 0.0), (0.0, 0.65), (1.0, 0.65)]],
+    "7": [[(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]],
+}
+
+
+def draw(digit="7", size=(200, 200), box=(50, 30, 150, 170), width=14, ink=0, paper=255, angle=0):
+    """An anti-aliased "L" image of a stroke digit ("0" is an ellipse), drawn at 4x and box-filtered down."""
+    k = 4
+    img = Image.new("L", (size[0] * k, size[1] * k), paper)
+    d = ImageDraw.Draw(img)
+    x0, y0, x1, y1 = (v * k for v in box)
+    if digit == "0":
+        d.ellipse((x0, y0, x1, y1), outline=ink, width=width * k)
+    for line in STROKES.get(digit, []):
+        pts = [(x0 + u * (x1 - x0), y0 + v * (y1 - y0)) for u, v in line]
+        d.line(pts, fill=ink, width=width * k, joint="curve")
+    if angle:
+        img = img.rotate(angle, resample=Image.BICUBIC, fillcolor=paper)
+    return img.resize(size, Image.BOX)
+
+
+def font(size):
+    dejavu = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    return ImageFont.truetype(str(dejavu), size) if dejavu.exists() else ImageFont.load_default(size=size)
+
+
+def text(digit="3", size=(200, 200), px=150, ink=0, paper=255):
+    img = Image.new("L", size, paper)
+    d = ImageDraw.Draw(img)
+    d.text((size[0] / 2, size[1] / 2), digit, fill=ink, font=font(px), anchor="mm")
+    return img
+
+
+def encode(img, fmt, **kw):
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def noisy_jpeg(img, sigma=12.0, seed=0, quality=75):
+    a = np.asarray(img, np.float32) + np.random.default_rng(seed).normal(0, sigma, img.size[::-1])
+    return encode(Image.fromarray(a.clip(0, 255).astype(np.uint8)), "JPEG", quality=quality)
+
+
+def reference(digit="7"):
+    """A clean, centred white-on-black rendering of the same digit."""
+    return to_mnist(draw(digit, ink=255, paper=0))
+
+
+def corr(a, b):
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def centre_of_mass(x):
+    i = np.arange(x.shape[0])
+    return (x.sum(1) @ i) / x.sum(), (x.sum(0) @ i) / x.sum()
+
+
+def assert_mnist_like(x, box=(19, 20)):
+    """The MNIST invariants: shape, dtype, range, black frame, box size, centre of mass."""
+    assert x is not None and x.shape == (28, 28) and x.dtype == np.float32
+    assert x.min() >= 0 and x.max() == pytest.approx(1.0)
+    frame = np.concatenate([x[0], x[-1], x[1:-1, 0], x[1:-1, -1]])
+    assert frame.mean() < 0.05  # black background; a lopsided digit like 7 may touch one edge, as in MNIST
+    rows, cols = np.nonzero(x > 0)
+    # The box is resized to exactly 20 px, but whole-pixel centring can push a
+    # lopsided digit (a 7 with a heavy bar) a row off the frame, where it is
+    # clipped; MNIST does the same (107 of its 10,000 test digits touch the frame).
+    assert min(box) <= max(np.ptp(rows) + 1, np.ptp(cols) + 1) <= max(box)
+    r, c = centre_of_mass(x)
+    assert abs(r - CENTRE) <= 0.5 and abs(c - CENTRE) <= 0.5
+
+
+def off_centre_small(ink=0, paper=255):
+    """A 30 px digit near the corner of an 800x600 canvas."""
+    img = Image.new("L", (800, 600), paper)
+    img.paste(draw("7", size=(40, 40), box=(8, 5, 30, 35), width=4, ink=ink, paper=paper), (700, 520))
+    return img
+
+
+def touching_edge(ink=0, paper=255):
+    """A digit whose strokes run into the top and right edges of a tight crop."""
+    return draw("7", size=(240, 260), box=(60, 50, 180, 210), width=12, ink=ink, paper=paper).crop((50, 50, 180, 200))
+
+
+CASES = {
+    "dark on light": lambda: draw("7"),
+    "light on dark": lambda: draw("7", ink=255, paper=0),
+    "grey on grey": lambda: draw("4", ink=90, paper=170),
+    "zero": lambda: draw("0", box=(40, 20, 160, 180)),
+    "one": lambda: draw("1", box=(70, 20, 130, 180)),
+    "thick": lambda: draw("4", width=40),
+    "thin on large canvas": lambda: draw("7", size=(1000, 1000), box=(100, 100, 900, 900), width=2),
+    "rotated": lambda: draw("7", angle=12),
+    "font": lambda: text("3"),
+    "font light on dark": lambda: text("5", ink=255, paper=0),
+    "off centre small": off_centre_small,
+    "touching edge": touching_edge,
+    "noisy jpeg": lambda: load_image(noisy_jpeg(draw("7", ink=60, paper=190))),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invariants(case):
+    assert_mnist_like(to_mnist(CASES[case]()))
+
+
+def test_polarity_does_not_matter():
+    dark, light = to_mnist(draw("4")), to_mnist(draw("4", ink=255, paper=0))
+    assert np.abs(dark - light).max() < 0.02
+
+
+CLEAN = {  # the same drawing as the case, white on black with no noise
+    "dark on light": lambda: draw("7", ink=255, paper=0),
+    "off centre small": lambda: draw("7", size=(40, 40), box=(8, 5, 30, 35), width=4, ink=255, paper=0),
+    "noisy jpeg": lambda: draw("7", ink=255, paper=0),
+    "rotated": lambda: draw("7", ink=255, paper=0, angle=12),
+}
+
+
+@pytest.mark.parametrize("case", CLEAN)
+def test_looks_like_the_clean_digit(case):
+    assert corr(to_mnist(CASES[case]()), to_mnist(CLEAN[case]())) > 0.9
+
+
+def test_digit_touching_the_edge():
+    dark, light = to_mnist(touching_edge()), to_mnist(touching_edge(ink=255, paper=0))
+    assert np.abs(dark - light).max() < 0.02
+
+
+def lit(img, light):
+    """The drawing photographed under uneven light: brightness = illumination x reflectance."""
+    return Image.fromarray((np.asarray(img, np.float32) * light).clip(0, 255).astype(np.uint8))
+
+
+def test_uneven_lighting():
+    y, x = np.mgrid[-1:1:200j, -1:1:200j]
+    clean = to_mnist(draw("7", paper=230, ink=40))
+    for light in (0.45 + 0.5 * (x + 1) / 2, 1 - 0.35 * (x * x + y * y), 0.5 + 0.4 * (y + 1) / 2):  # side, vignette, top
+        out = to_mnist(lit(draw("7", paper=230, ink=40), light))
+        assert_mnist_like(out)
+        assert corr(out, clean) > 0.95
+
+
+def test_proper_preprocessing_beats_naive_resize():
+    ref = reference("7")
+    for img in (off_centre_small(), draw("7")):
+        proper, naive = corr(to_mnist(img), ref), corr(naive_resize(img), ref)
+        assert proper > 0.8 and proper > naive + 0.5
+
+
+def test_thin_stroke_survives_large_canvas():
+    thin = to_mnist(CASES["thin on large canvas"]())  # a 2 px line shrunk 40x: 0.05 px if only averaged
+    bold = to_mnist(draw("7", size=(1000, 1000), box=(100, 100, 900, 900), width=90))  # MNIST-thick at 20 px
+    assert (thin > 0.5).sum() >= 0.8 * (bold > 0.5).sum()
+    assert corr(thin, bold) > 0.9
+
+
+def test_specks_are_ignored():
+    img = draw("7", size=(400, 400), box=(150, 120, 250, 280), width=14)
+    clean = to_mnist(img)
+    d = ImageDraw.Draw(img)
+    for x, y in [(10, 10), (380, 30), (20, 370), (390, 390), (60, 200)]:
+        d.ellipse((x, y, x + 3, y + 3), fill=0)
+    assert np.abs(to_mnist(img) - clean).max() < 0.01
+
+
+@pytest.mark.parametrize("fill", [0, 255, 128])
+def test_uniform_image_has_no_digit(fill):
+    assert to_mnist(Image.new("L", (100, 80), fill)) is None
+
+
+def test_blank_noisy_jpeg_has_no_digit():
+    assert to_mnist(load_image(noisy_jpeg(Image.new("L", (640, 480), 200), sigma=10))) is None
+
+
+def test_tiny_speck_is_not_a_digit():
+    img = Image.new("L", (300, 300), 255)
+    img.putpixel((150, 150), 0)
+    assert to_mnist(img) is None
+
+
+def test_mnist_like_input_passes_through():
+    y = reference("4")
+    assert np.abs(to_mnist(y) - y).mean() < 0.005
+    assert np.abs(to_mnist((y * 255).round().astype(np.uint8)) - y).mean() < 0.005
+
+
+def test_accepts_pil_modes_and_arrays():
+    y = to_mnist(draw("7"))
+    assert np.abs(to_mnist(draw("7").convert("RGB")) - y).max() < 0.02
+    assert np.abs(to_mnist(np.asarray(draw("7"))) - y).max() < 0.02
+    assert np.abs(to_mnist(np.asarray(draw("7"), np.float32) / 255) - y).max() < 0.02
+
+
+def rgba(ink_rgb):
+    """The digit as coloured ink whose alpha is the stroke; the rest fully transparent."""
+    alpha = Image.eval(draw("7"), lambda v: 255 - v)
+    img = Image.new("RGBA", alpha.size, ink_rgb + (0,))
+    img.putalpha(alpha)
+    return img
+
+
+@pytest.mark.parametrize("ink_rgb", [(0, 0, 0), (255, 255, 255), (20, 40, 200)])
+def test_transparent_background(ink_rgb):
+    x = to_mnist(load_image(encode(rgba(ink_rgb), "PNG")))
+    assert_mnist_like(x)
+    assert corr(x, reference("7")) > 0.95
+
+
+def test_transparent_hole_in_paper_is_paper():
+    img = draw("7").convert("RGBA")
+    ImageDraw.Draw(img).rectangle((0, 0, 40, 199), fill=(0, 0, 0, 0))  # a cut-out strip at the left
+    assert corr(to_mnist(load_image(encode(img, "PNG"))), reference("7")) > 0.95
+
+
+def mode_round_trips():
+    base = draw("7")
+    pal = base.convert("RGB").quantize(16)
+    pal_t = base.convert("P")  # a grey palette; index 255, the white paper, is saved as transparent
+    i16 = Image.fromarray(np.asarray(base).astype(np.uint16) * 257)
+    yield "1", encode(base.point(lambda v: 255 * (v > 128)).convert("1"), "PNG")
+    yield "P", encode(pal, "PNG")
+    yield "P transparency", encode(pal_t, "PNG", transparency=255)
+    yield "I;16", encode(i16, "PNG")
+    yield "I;16 TIFF", encode(i16, "TIFF")
+    yield "LA", encode(base.convert("LA"), "PNG")
+    yield "CMYK", encode(base.convert("CMYK"), "JPEG", quality=95)
+    yield "RGB WebP", encode(base.convert("RGB"), "WEBP", quality=90)
+    yield "F TIFF", encode(Image.fromarray(np.asarray(base, np.float32) / 255, "F"), "TIFF")
+    yield "BMP", encode(base.convert("RGB"), "BMP")
+    yield "GIF", encode(base, "GIF")
+    frames = [base, draw("4")]
+    yield "animated GIF", encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+
+
+@pytest.mark.parametrize("name,data", list(mode_round_trips()), ids=[n for n, _ in mode_round_trips()])
+def test_formats_and_modes(name, data):
+    img = load_image(data, name=name)
+    assert img.mode == "F"
+    x = to_mnist(img)
+    assert_mnist_like(x)
+    assert corr(x, to_mnist(draw("7"))) > 0.95
+
+
+def test_load_image_path(tmp_path):
+    path = tmp_path / "digit.png"
+    draw("7").save(path)
+    assert np.abs(to_mnist(load_image(path)) - to_mnist(draw("7"))).max() < 0.01
+    assert np.abs(to_mnist(load_image(str(path))) - to_mnist(draw("7"))).max() < 0.01
+
+
+@pytest.mark.parametrize(
+    "orientation,turn",
+    [(1, None), (3, Image.Transpose.ROTATE_180), (6, Image.Transpose.ROTATE_270), (8, Image.Transpose.ROTATE_90)],
+)
+def test_exif_orientation(orientation, turn):
+    stored = draw("1", size=(120, 200), box=(35, 20, 85, 180))  # a tall "1" with its flag to the left
+    exif = stored.getexif()
+    exif[0x0112] = orientation
+    x = to_mnist(load_image(encode(stored, "JPEG", exif=exif, quality=95)))
+    rows, cols = np.nonzero(x > 0.5)
+    assert (np.ptp(rows) > np.ptp(cols)) == (orientation in (1, 3))  # 6 and 8 stand the bar on its side
+    upright = stored.transpose(turn) if turn else stored
+    assert corr(x, to_mnist(upright)) > 0.95
+
+
+def test_naive_resize_is_naive():
+    x = naive_resize(draw("7"))
+    assert x.shape == (28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert x[0, 0] == pytest.approx(1.0)  # white paper stays white: no inversion
+
+
+def png_claiming(width, height):
+    """A valid-looking PNG header that claims a huge size, with a token of pixel data."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
+
+def error_message(source, **kw):
+    with pytest.raises(UserError) as e:
+        load_image(source, **kw)
+    msg = str(e.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_error_not_an_image():
+    msg = error_message(b"hello, this is not a picture", name="photo.png")
+    assert msg.startswith("photo.png: not an image Pillow can read")
+
+
+def test_error_truncated():
+    data = encode(draw("7", size=(300, 300)).convert("RGB"), "PNG")
+    msg = error_message(data[: len(data) // 2], name="x.png")
+    assert msg.startswith("x.png: truncated or corrupt image (")
+
+
+def test_error_empty(tmp_path):
+    assert error_message(b"") == "upload: empty file (0 bytes)"
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert error_message(empty) == f"{empty}: empty file (0 bytes)"
+
+
+def test_error_missing_file_or_directory(tmp_path):
+    assert error_message(tmp_path / "nope.png").startswith(f"{tmp_path / 'nope.png'}: no such file")
+    assert error_message(tmp_path).startswith(f"{tmp_path}: is a directory")
+
+
+def test_error_too_large_real_image():
+    big = encode(Image.new("1", (8000, 6000)), "PNG")  # 48 MP, but a few kB on disk
+    msg = error_message(big, name="huge.png")
+    assert msg == f"huge.png: image too large (48,000,000 pixels; limit {MAX_IMAGE_PIXELS:,})"
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])  # Pillow warns above 89 MP and refuses above 179 MP
+def test_error_too_large_header(side):
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    msg = error_message(png_claiming(side, side), name="bomb.png")
+    assert msg == f"bomb.png: image too large ({side * side:,} pixels; limit {MAX_IMAGE_PIXELS:,})"
+    assert Image.MAX_IMAGE_PIXELS == pillow_limit  # no global Pillow setting changed

@@ -1,0 +1,108 @@
+"""`mnist-cnn predict` on people-like images made from real MNIST test digits."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_cnn import cli, images, predict
+from mnist_cnn.data import load_mnist
+from mnist_cnn.errors import UserError
+
+
+def as_photo(digit: np.ndarray, rng, size=(400, 300), scale=6) -> Image.Image:
+    """A real MNIST digit the way a person might photograph it: dark ink on grey paper, small,
+    off-centre, slightly noisy."""
+    ink = Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.BILINEAR)
+    paper = np.full((size[1], size[0]), 215.0) + rng.normal(0, 6, (size[1], size[0]))
+    x0, y0 = rng.integers(0, size[0] - 28 * scale), rng.integers(0, size[1] - 28 * scale)
+    patch = paper[y0:y0 + 28 * scale, x0:x0 + 28 * scale]
+    paper[y0:y0 + 28 * scale, x0:x0 + 28 * scale] = patch * (1 - np.asarray(ink) / 255 * 0.85)
+    return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist_dir):
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    return x[:150], y[:150]
+
+
+def test_proper_preprocessing_beats_naive_resize(trained_run, test_digits):
+    p = predict.Predictor(trained_run)
+    rng = np.random.default_rng(0)
+    x, y = test_digits
+    photos = [as_photo(d, rng) for d in x]
+    proper = np.stack([images.to_mnist(ph) for ph in photos])
+    naive = np.stack([images.naive_resize(ph) for ph in photos])
+    clean = (p.probabilities(x / 255.0).argmax(1) == y).mean()
+    acc_proper = (p.probabilities(proper).argmax(1) == y).mean()
+    acc_naive = (p.probabilities(naive).argmax(1) == y).mean()
+    assert acc_proper >= clean - 0.05, (acc_proper, clean)
+    assert acc_proper >= acc_naive + 0.5, (acc_proper, acc_naive)
+
+
+def test_find_images(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    Image.new("L", (5, 5)).save(tmp_path / "a" / "b" / "x.PNG")
+    (tmp_path / "a" / "notes.txt").write_text("hi")
+    (tmp_path / "empty").mkdir()
+    files, errors = predict.find_images([tmp_path / "a", tmp_path / "empty", tmp_path / "nope.png"])
+    assert files == [tmp_path / "a" / "b" / "x.PNG"]
+    assert [e[0] for e in errors] == [str(tmp_path / "empty"), str(tmp_path / "nope.png")]
+    assert "no images in this folder" in errors[0][1] and "no such file" in errors[1][1]
+
+
+def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_digits, capsys):
+    rng = np.random.default_rng(1)
+    x, y = test_digits
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    as_photo(x[0], rng).save(folder / "a.png")
+    as_photo(x[1], rng).convert("RGB").save(folder / "sub" / "b.jpg", quality=85)
+    Image.new("L", (300, 200), 230).save(folder / "blank.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    (folder / "empty.jpg").write_bytes(b"")
+    save = tmp_path / "seen"
+    code = cli.main(["predict", str(folder), "--model", str(trained_run), "--json", "--save-preprocessed", str(save)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    results = {r["path"].split("/")[-1]: r for r in json.loads(out)}
+    assert results["a.png"]["digit"] == y[0] and results["b.jpg"]["digit"] == y[1]
+    assert len(results["a.png"]["top_k"]) == 3 and results["a.png"]["confidence"] == results["a.png"]["top_k"][0]["probability"]
+    assert results["blank.png"]["digit"] is None and results["blank.png"]["error"] == "no digit found"
+    assert "broken.png" in err and "empty.jpg: empty file" in err and "Traceback" not in err
+    assert len([l for l in err.splitlines() if l.strip()]) == 2
+    seen = sorted(save.iterdir())
+    assert len(seen) == 2 and all(Image.open(f).size == (28, 28) for f in seen)
+
+
+def test_cli_csv_and_table(tmp_path, trained_run, test_digits, capsys):
+    x, y = test_digits
+    Image.fromarray(x[2]).save(tmp_path / "mnist_like.png")
+    assert cli.main(["predict", str(tmp_path / "mnist_like.png"), "--model", str(trained_run), "--csv", "--top-k", "2"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["digit"] == str(y[2]) and len(rows[0]["top_k"].split()) == 2
+    assert cli.main(["predict", str(tmp_path / "mnist_like.png"), "--model", str(trained_run)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:3] == ["path", "digit", "confidence"] and f"  {y[2]}  " in out
+
+
+def test_default_model_is_the_best_run_or_a_clear_message(tmp_path, trained_run):
+    with pytest.raises(UserError, match="no trained model in .*train one first"):
+        predict.resolve_model(None, tmp_path)
+    assert predict.resolve_model(None, trained_run.parent) == trained_run
+
+
+def test_nothing_to_predict(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["predict", str(tmp_path / "empty")]) == 1
+    err = capsys.readouterr().err
+    assert "no images in this folder" in err and "no images to predict" in err
+
+
+def test_predictor_info(trained_run):
+    info = predict.Predictor(trained_run).info()
+    assert info["parameters"] == 693_962 and info["recipe"] == "seed" and 0.9 < info["test_accuracy"] < 1
