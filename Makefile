@@ -7,13 +7,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test data clean help
+.PHONY: run test data bench clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    train the reference CNN, print test accuracy, save mnist_plots/*.png"
 	@echo "make test   run the test suite"
 	@echo "make data   fetch and verify MNIST"
+	@echo "make bench  train and time every recipe side by side (about an hour)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,3 +33,6 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) mnist_plots runs
+
+bench: $(STAMP)
+	$(PY) -m mnist_cnn bench

@@ -32,7 +32,8 @@ def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
                             "checkpoint"])
     rows = list(csv.DictReader(open(r.run_dir / "history.csv")))
     assert [int(x["epoch"]) for x in rows] == [1, 2]
-    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds",
+                            "val_seconds"}
     m = json.loads((r.run_dir / "metrics.json").read_text())
     assert m["n_train"] == 1200 and m["n_val"] == 300 and m["n_test"] == 10000
     assert len(m["per_class"]) == 10 and np.asarray(m["confusion_matrix"]).sum() == 10000

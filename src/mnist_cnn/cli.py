@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=_float, metavar="X", help="peak learning rate (default: the recipe's; seed: 0.001)")
     p.add_argument("--schedule", metavar="NAME", help="constant, cosine, onecycle or step (default: the recipe's; seed: cosine)")
     p.add_argument("--validation-split", type=_float, metavar="F",
-                   help=f"fraction held out for validation (default: {DEFAULTS.validation_split})")
+                   help="fraction held out for validation (default: the recipe's; seed: 0.2)")
     p.add_argument("--patience", type=_int, metavar="N",
                    help="stop after N epochs without a lower validation loss; 0 = off (default: 0)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last whole epoch")
@@ -111,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
     p.add_argument("--save-preprocessed", metavar="DIR", help="also save the 28x28 image the model saw (default: no)")
+
+    p = sub.add_parser("bench", help="train and time every recipe side by side; Markdown table + JSON",
+                       description="Train every recipe in this run on this machine and print a Markdown table of "
+                                   "throughput, time-to-accuracy, inference speed, memory and the physical limit.")
+    p.add_argument("--quick", action="store_true", help="every path on a tiny subset, in seconds (default: full)")
+    p.add_argument("--only", metavar="NAME", help="run one entry (default: all)")
+    p.add_argument("--seed", type=_int, default=DEFAULTS.seed, metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
+    p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+    p.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
     p.add_argument("--out", metavar="DIR", default=DEFAULTS.out, help=f"folder of run folders (default: {DEFAULTS.out})")
@@ -239,6 +248,18 @@ def _format_predictions(results, args, no_digit: str) -> str:
     return "\n".join(lines)
 
 
+def cmd_bench(args) -> int:
+    from . import bench, data
+
+    if args.worker:
+        print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir)))
+        return 0
+    data.ensure_mnist(args.data_dir, report=data.stderr_report)
+    result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=data.stderr_report)
+    print(bench.markdown(result))
+    return 0
+
+
 def cmd_runs(args) -> int:
     from . import runs
 
@@ -251,7 +272,7 @@ def cmd_runs(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "runs": cmd_runs}
+            "bench": cmd_bench, "runs": cmd_runs}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ class Config:
     batch_size: int | None = None
     learning_rate: float | None = None
     schedule: str | None = None  # one of SCHEDULES
-    validation_split: float = 0.2  # the seed's 80/20 split: 48,000 / 12,000
+    validation_split: float | None = None  # seed: 0.2, the 80/20 split (48,000 / 12,000)
     seed: int = 42  # seeds Python, NumPy, Keras and the split
     limit: int | None = None  # use only the first N shuffled training images (smoke runs)
     patience: int = 0  # early stopping on val_loss after N flat epochs; 0 = off
@@ -61,7 +61,7 @@ def check(cfg: Config, n_train: int | None = None) -> None:
         raise UserError(f"--batch-size: expected a whole number > 0, found {cfg.batch_size}")
     if cfg.learning_rate is not None and not cfg.learning_rate > 0:
         raise UserError(f"--learning-rate: expected a number > 0, found {cfg.learning_rate}")
-    if not 0 < cfg.validation_split < 1:
+    if cfg.validation_split is not None and not 0 < cfg.validation_split < 1:
         raise UserError(f"--validation-split: expected a fraction strictly between 0 and 1, found {cfg.validation_split}")
     if cfg.limit is not None and cfg.limit <= 1:
         raise UserError(f"--limit: expected a whole number of training images > 1, found {cfg.limit}")

@@ -38,7 +38,7 @@ from .evaluate import load_model
 from .models import get_recipe
 
 CHECKPOINT = "checkpoint"
-HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "val_seconds"]
 
 
 @dataclass
@@ -61,6 +61,7 @@ def resolve(cfg: Config) -> Config:
         return default if value is None else value
 
     return cfg.replace(
+        validation_split=pick(cfg.validation_split, recipe.validation_split),
         epochs=pick(cfg.epochs, recipe.epochs),
         batch_size=pick(cfg.batch_size, recipe.batch_size),
         learning_rate=pick(cfg.learning_rate, recipe.learning_rate),
@@ -103,8 +104,10 @@ def build_compiled(cfg: Config, steps_per_epoch: int):
     recipe = get_recipe(cfg.model)
     model = recipe.build()
     lr = learning_rate(cfg, steps_per_epoch)
-    optimizer = {"adam": keras.optimizers.Adam, "adadelta": keras.optimizers.Adadelta}[recipe.optimizer](lr)
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    optimizers = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "adadelta": keras.optimizers.Adadelta}
+    optimizer = optimizers[recipe.optimizer](lr, **dict(recipe.optimizer_args))
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
 
 
@@ -203,6 +206,13 @@ def _make_keeper(run_dir: Path, cfg: Config, state: dict):
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
+            self.val_seconds = 0.0
+
+        def on_test_begin(self, logs=None):
+            self.val_started = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.val_seconds += time.perf_counter() - self.val_started
 
         def on_train_batch_end(self, batch, logs=None):
             if self.interrupt:
@@ -214,7 +224,8 @@ def _make_keeper(run_dir: Path, cfg: Config, state: dict):
                 return
             row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in HISTORY_COLUMNS[1:5] if k in logs},
                    "learning_rate": float(np.asarray(self.model.optimizer.learning_rate)),
-                   "seconds": round(time.perf_counter() - self.started, 3)}
+                   "seconds": round(time.perf_counter() - self.started, 3),
+                   "val_seconds": round(self.val_seconds, 3)}
             st = self.state
             st["history"].append(row)
             st["epoch"] = epoch + 1

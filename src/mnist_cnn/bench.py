@@ -1,0 +1,178 @@
+"""The benchmark: every recipe trained and timed on this machine, side by side, in one run.
+
+    mnist-cnn bench                  # everything (up to about an hour on 2 cores)
+    mnist-cnn bench --quick          # every code path on a tiny subset (seconds; part of `make test`)
+    mnist-cnn bench --only fast      # one entry
+
+Each recipe trains in its own subprocess (so its peak memory is its own) with the project's normal
+training code, then reports: training throughput, training seconds and final test accuracy (the
+model chosen by validation loss), inference images/s at batch 1024 and single-image latency, peak
+resident memory, and the physical limit: FLOPs per training image against the fp32 matmul
+GFLOPS this machine reaches in the same run. Results print as a Markdown table and are saved as
+JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import files
+from .errors import UserError
+
+ENTRIES = ("seed", "keras-io", "pytorch-examples", "fast", "best")  # the issue's side-by-side list
+REFERENCE = "keras-io"  # time-to-accuracy ratios are against this well-known recipe
+QUICK = dict(limit=1200, epochs=1)  # every path, tiny subset: a smoke test of the benchmark itself
+LATENCY_CALLS = 300  # single-image calls timed for p50/p99
+MATMUL_N = 4096  # a big square fp32 matmul: what the BLAS/oneDNN kernels reach at their best
+RESULTS = Path("bench/results")
+
+
+def forward_flops(model) -> int:
+    """Multiply-adds x 2 of the convolution and dense layers for one image (the rest is small)."""
+    import keras
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw = layer.kernel_size
+            c_in = layer.input.shape[-1]
+            total += 2 * h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * layer.input.shape[-1] * layer.units
+    return int(total)
+
+
+def matmul_gflops(n: int = MATMUL_N, repeats: int = 3) -> float:
+    """Best of `repeats` fp32 n x n x n matmuls in TensorFlow, in GFLOPS."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    tf.linalg.matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        tf.linalg.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2 * n ** 3 / best / 1e9
+
+
+def inference(predictor, x: np.ndarray, calls: int) -> dict:
+    """images/s at batch 1024 over x, and single-image latency percentiles, through the compiled path."""
+    predictor.probabilities(x[:1024])
+    started = time.perf_counter()
+    for i in range(0, len(x), 1024):
+        predictor.probabilities(x[i:i + 1024])
+    rate = len(x) / (time.perf_counter() - started)
+    times = []
+    for i in range(calls):
+        started = time.perf_counter()
+        predictor.probabilities(x[i % len(x)][None])
+        times.append(time.perf_counter() - started)
+    return {"inference_images_per_s": rate, "latency_p50_ms": 1000 * float(np.percentile(times, 50)),
+            "latency_p99_ms": 1000 * float(np.percentile(times, 99))}
+
+
+def worker(name: str, quick: bool, seed: int, data_dir: str | None) -> dict:
+    """Train one recipe in this process and measure it (run by the parent in a subprocess)."""
+    from .config import Config
+    from .models import get_recipe
+    from .predict import Predictor
+    from .train import prepare, train
+
+    with tempfile.TemporaryDirectory(prefix="mnist-cnn-bench-") as out:
+        cfg = Config(model=name, out=out, name=name, seed=seed, data_dir=data_dir, **(QUICK if quick else {}))
+        result = train(cfg, verbose=0, report=lambda m: None)
+        history, m = result.history, result.metrics
+        predictor = Predictor(result.run_dir)
+        x_test = prepare(result.config, report=lambda m: None)[2][0]
+        fit_seconds = sum(h["seconds"] - h["val_seconds"] for h in history)
+        images = m["n_train"] * len(history)
+        flops = forward_flops(predictor.model)
+        row = {
+            "name": name, "source": get_recipe(name).source, "epochs": len(history),
+            "batch_size": result.config.batch_size, "n_train": m["n_train"],
+            "parameters": int(predictor.model.count_params()),
+            "train_seconds": m["train_seconds"], "fit_seconds": fit_seconds,
+            "train_images_per_s": images / fit_seconds,
+            "test_accuracy": m["test_accuracy"], "best_epoch": m["best_epoch"],
+            "best_val_accuracy": m["best_val_accuracy"],
+            "train_flops_per_image": 3 * flops,  # forward + backward (about twice the forward)
+            **inference(predictor, x_test, LATENCY_CALLS // 10 if quick else LATENCY_CALLS),
+        }
+    row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: str | None = None,
+        report=lambda m: None, results_dir: Path = RESULTS) -> dict:
+    """Run the entries, each in a subprocess; return {"machine", "entries"} and save it as JSON."""
+    from .models import RECIPES
+
+    names = [only] if only else list(ENTRIES)
+    for n in names:
+        if n not in RECIPES:
+            raise UserError(f"--only: unknown entry {n!r}; valid entries: {', '.join(ENTRIES)}")
+    started = time.perf_counter()
+    gflops = matmul_gflops(1024 if quick else MATMUL_N)
+    report(f"fp32 matmul: {gflops:.0f} GFLOPS")
+    rows = []
+    for name in names:
+        report(f"{name}: training{' (quick)' if quick else ''}...")
+        cmd = [sys.executable, "-m", "mnist_cnn", "bench", "--worker", name, "--seed", str(seed)]
+        cmd += ["--quick"] if quick else []
+        cmd += ["--data-dir", data_dir] if data_dir else []
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        if proc.returncode != 0:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise UserError(f"bench entry {name} failed (exit {proc.returncode}): {tail}", exit_code=1)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row["limit_seconds"] = row["train_flops_per_image"] * row["n_train"] * row["epochs"] / (gflops * 1e9)
+        row["limit_ratio"] = row["fit_seconds"] / row["limit_seconds"]
+        rows.append(row)
+        report(f"{name}: {row['test_accuracy']:.2%} in {row['train_seconds']:.1f} s")
+    reference = next((r for r in rows if r["name"] == REFERENCE), None)
+    for r in rows:
+        r["time_vs_reference"] = r["train_seconds"] / reference["train_seconds"] if reference else None
+    result = {"date": datetime.now().isoformat(timespec="seconds"), "quick": quick, "seed": seed,
+              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "matmul_gflops": gflops,
+                          "python": platform.python_version()},
+              "wall_seconds": time.perf_counter() - started, "entries": rows}
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    files.write_json(results_dir / f"{'quick' if quick else 'full'}-{stamp}.json", result)
+    return result
+
+
+def markdown(result: dict) -> str:
+    g = result["machine"]["matmul_gflops"]
+    lines = [
+        f"| recipe | epochs x batch | params | train s | train img/s | test acc | vs {REFERENCE} time | "
+        f"infer img/s (b=1024) | latency p50 / p99 ms | peak RSS MiB | train MFLOP/img | limit s | measured / limit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["entries"]:
+        ratio = f"{r['time_vs_reference']:.2f}x" if r["time_vs_reference"] else "-"
+        lines.append(
+            f"| {r['name']} | {r['epochs']} x {r['batch_size']} | {r['parameters']:,} | {r['train_seconds']:.1f} | "
+            f"{r['train_images_per_s']:,.0f} | {r['test_accuracy']:.2%} | {ratio} | {r['inference_images_per_s']:,.0f} | "
+            f"{r['latency_p50_ms']:.2f} / {r['latency_p99_ms']:.2f} | {r['peak_rss_mib']:,.0f} | "
+            f"{r['train_flops_per_image'] / 1e6:.1f} | {r['limit_seconds']:.1f} | {r['limit_ratio']:.1f}x |")
+    lines.append("")
+    lines.append(f"fp32 matmul on this machine: {g:.0f} GFLOPS (the limit column: FLOPs / that rate). "
+                 f"Train s includes per-epoch validation; img/s counts training steps only. "
+                 f"{'QUICK run on a tiny subset: accuracies mean nothing. ' if result['quick'] else ''}"
+                 f"Wall time {result['wall_seconds'] / 60:.1f} min.")
+    return "\n".join(lines)

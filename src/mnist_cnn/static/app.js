@@ -1,0 +1,282 @@
+// The draw-a-digit page: strokes on a canvas -> PNG -> POST /api/predict -> digit, bars, 28x28 view.
+// Served by `mnist-cnn serve` at /; talks only to that server. Strokes are kept as lists of points
+// in [0, 1] so Undo and a resized pad simply redraw them.
+"use strict";
+
+const THROTTLE_MS = 150; // at most ~7 predictions a second while drawing; each takes a few ms
+const PEN = 0.07; // stroke width as a fraction of the pad: MNIST's ~2.3 px strokes in a 20 px box
+const EXPORT = 280; // side of the PNG sent: 10x MNIST, smooth strokes in ~5 KB
+const INK = "#fff", PAPER = "#000"; // MNIST's white on black (the server reads either polarity)
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("canvas"), ctx = canvas.getContext("2d");
+const seen = $("seen"), seenCtx = seen.getContext("2d");
+const state = { strokes: [], image: null, file: null, pointer: null };
+let timer = null, frame = 0, sent = 0, shown = 0;
+
+// Drawing
+
+function point(e) {
+  const r = canvas.getBoundingClientRect();
+  return [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height];
+}
+
+function render(c, size, strokes) {
+  c.fillStyle = PAPER;
+  c.fillRect(0, 0, size, size);
+  c.strokeStyle = c.fillStyle = INK;
+  c.lineWidth = PEN * size;
+  c.lineCap = c.lineJoin = "round";
+  for (const s of strokes) {
+    const p = s.map(([x, y]) => [x * size, y * size]);
+    c.beginPath();
+    if (p.length === 1) {
+      c.arc(p[0][0], p[0][1], c.lineWidth / 2, 0, 2 * Math.PI);
+      c.fill();
+      continue;
+    }
+    c.moveTo(...p[0]);
+    for (let i = 1; i < p.length - 1; i++) { // through the midpoints: smooth curves from jagged input
+      c.quadraticCurveTo(...p[i], (p[i][0] + p[i + 1][0]) / 2, (p[i][1] + p[i + 1][1]) / 2);
+    }
+    c.lineTo(...p[p.length - 1]);
+    c.stroke();
+  }
+}
+
+function paint() {
+  frame = 0;
+  const size = Math.max(1, Math.round(canvas.clientWidth * devicePixelRatio));
+  if (canvas.width !== size) canvas.width = canvas.height = size;
+  render(ctx, size, state.strokes);
+  if (state.image) {
+    const { width: w, height: h } = state.image, k = Math.min(size / w, size / h);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, size, size);
+    ctx.drawImage(state.image, (size - w * k) / 2, (size - h * k) / 2, w * k, h * k);
+  }
+  const empty = !state.strokes.length && !state.file;
+  $("placeholder").hidden = !empty;
+  $("undo").disabled = !state.strokes.length;
+  $("clear").disabled = empty;
+}
+
+function repaint() {
+  if (!frame) frame = requestAnimationFrame(paint);
+}
+
+canvas.addEventListener("pointerdown", (e) => {
+  if (state.pointer !== null || e.button !== 0) return;
+  e.preventDefault();
+  canvas.setPointerCapture(e.pointerId);
+  if (state.file) closeFile();
+  state.pointer = e.pointerId;
+  state.strokes.push([point(e)]);
+  paint();
+  schedule();
+});
+
+canvas.addEventListener("pointermove", (e) => {
+  if (e.pointerId !== state.pointer) return;
+  const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+  const stroke = state.strokes[state.strokes.length - 1];
+  for (const c of events.length ? events : [e]) stroke.push(point(c));
+  repaint();
+  schedule();
+});
+
+for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
+  canvas.addEventListener(type, (e) => {
+    if (e.pointerId === state.pointer) state.pointer = null;
+  });
+}
+
+function undo() {
+  if (!state.strokes.length) return;
+  state.strokes.pop();
+  paint();
+  if (state.strokes.length) return schedule();
+  cancel();
+  reset();
+}
+
+function clear() {
+  state.strokes = [];
+  closeFile();
+  paint();
+  cancel();
+  reset();
+}
+
+// Images from a file, a drop or the clipboard
+
+async function openFile(file) {
+  state.strokes = [];
+  state.file = file;
+  try {
+    state.image = await createImageBitmap(file);
+  } catch {
+    state.image = null; // the server reads formats the browser cannot show (TIFF, PGM...)
+  }
+  const name = $("filename");
+  name.textContent = file.name + (state.image ? "" : " (no preview)");
+  name.hidden = false;
+  paint();
+  cancel();
+  send(file, file.name || "upload");
+}
+
+function closeFile() {
+  state.file = state.image = null;
+  $("filename").hidden = true;
+  $("file").value = "";
+}
+
+$("choose").addEventListener("click", () => $("file").click());
+$("file").addEventListener("change", (e) => e.target.files[0] && openFile(e.target.files[0]));
+
+let dragDepth = 0;
+const carriesFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+addEventListener("dragenter", (e) => {
+  if (!carriesFiles(e)) return;
+  e.preventDefault();
+  dragDepth++;
+  $("drop").hidden = false;
+});
+addEventListener("dragleave", () => {
+  if (--dragDepth <= 0) { dragDepth = 0; $("drop").hidden = true; }
+});
+addEventListener("dragover", (e) => carriesFiles(e) && e.preventDefault());
+addEventListener("drop", (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  $("drop").hidden = true;
+  const file = e.dataTransfer.files[0];
+  if (file) openFile(file);
+});
+addEventListener("paste", (e) => {
+  const file = [...(e.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
+  if (file) { e.preventDefault(); openFile(file); }
+});
+
+addEventListener("keydown", (e) => {
+  if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z") { e.preventDefault(); undo(); }
+  else if (e.key === "Escape") clear();
+});
+$("undo").addEventListener("click", undo);
+$("clear").addEventListener("click", clear);
+
+// Predictions
+
+function schedule() {
+  if (timer === null) timer = setTimeout(predictDrawing, THROTTLE_MS);
+}
+
+function cancel() { // forget the pending request and any answer still on its way
+  clearTimeout(timer);
+  timer = null;
+  shown = sent;
+}
+
+function predictDrawing() {
+  timer = null;
+  if (!state.strokes.length) return;
+  const out = document.createElement("canvas");
+  out.width = out.height = EXPORT;
+  render(out.getContext("2d"), EXPORT, state.strokes);
+  out.toBlob((blob) => blob && send(blob, "drawing.png"), "image/png");
+}
+
+async function send(blob, name) {
+  const id = ++sent;
+  const body = new FormData();
+  body.append("file", blob, name);
+  let ok = false, reply;
+  try {
+    const r = await fetch("/api/predict", { method: "POST", body });
+    ok = r.ok;
+    reply = await r.json().catch(() => ({ detail: `${r.status} ${r.statusText}` }));
+  } catch {
+    reply = { detail: "cannot reach the server: is mnist-cnn serve still running?" };
+  }
+  if (id <= shown) return; // a newer answer, or Clear, got here first
+  shown = id;
+  ok ? show(reply) : reset(describe(reply.detail), "error");
+}
+
+function describe(detail) {
+  return typeof detail === "string" ? detail : JSON.stringify(detail);
+}
+
+// The answer
+
+const bars = [...Array(10).keys()].map((d) => {
+  const li = document.createElement("li");
+  li.innerHTML = `<span class="track"><span class="fill"></span></span><span class="d">${d}</span><span class="p"></span>`;
+  $("bars").append(li);
+  return li;
+});
+
+function setBars(probabilities) {
+  const top = probabilities ? probabilities.indexOf(Math.max(...probabilities)) : -1;
+  bars.forEach((li, d) => {
+    const p = probabilities ? probabilities[d] : 0;
+    const pct = probabilities ? (p >= 0.995 ? "100%" : p < 0.005 ? "0%" : `${Math.round(p * 100)}%`) : "";
+    li.querySelector(".fill").style.height = `${(p * 100).toFixed(1)}%`;
+    li.querySelector(".p").textContent = pct;
+    li.classList.toggle("top", d === top);
+    li.setAttribute("aria-label", probabilities ? `${d}: ${pct}` : `${d}: no prediction`);
+  });
+}
+
+function setSeen(pixels) {
+  const img = seenCtx.createImageData(28, 28);
+  (pixels || []).flat().forEach((v, i) => {
+    img.data.fill(Math.round(v * 255), 4 * i, 4 * i + 3);
+  });
+  for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
+  seenCtx.putImageData(img, 0, 0);
+}
+
+function setMessage(text, kind = "info") {
+  const m = $("message");
+  m.textContent = text;
+  m.dataset.kind = kind;
+  m.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+function reset(text = "Draw a digit to start.", kind = "info") {
+  $("digit").textContent = "";
+  $("confidence").textContent = "";
+  setBars(null);
+  setSeen(null);
+  setMessage(text, kind);
+}
+
+function show(r) {
+  if (r.digit === null) {
+    const hint = state.file ? "the image looks blank" : "draw bigger or bolder";
+    reset(`No digit found: ${hint}.`, "empty");
+    return;
+  }
+  $("digit").textContent = r.digit;
+  $("confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure`;
+  setBars(r.probabilities);
+  setSeen(r.input);
+  setMessage(state.file ? `From ${state.file.name}.` : "Keep drawing, or Clear to start over.");
+}
+
+async function loadModel() {
+  try {
+    const m = await (await fetch("/api/model")).json();
+    const acc = m.test_accuracy == null ? "" : ` · ${(m.test_accuracy * 100).toFixed(2)}% on the MNIST test set`;
+    $("model").textContent = `Model ${m.recipe || m.name} · ${m.parameters.toLocaleString("en")} parameters${acc}`;
+  } catch {
+    $("model").textContent = "Model info unavailable";
+  }
+}
+
+new ResizeObserver(repaint).observe(canvas);
+reset();
+paint();
+loadModel();

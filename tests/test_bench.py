@@ -1,0 +1,38 @@
+import json
+
+import pytest
+
+from mnist_cnn import bench, cli
+from mnist_cnn.errors import UserError
+from mnist_cnn.models import get_recipe
+
+
+def test_forward_flops_of_the_seed_model_by_hand():
+    conv = 2 * 26 * 26 * 3 * 3 * 1 * 32
+    dense = 2 * 5408 * 128 + 2 * 128 * 10
+    assert bench.forward_flops(get_recipe("seed").build()) == conv + dense  # 1.78 MFLOP; x3 = 5.33 for training
+
+
+def test_unknown_entry(tmp_path):
+    with pytest.raises(UserError, match="--only: unknown entry 'vgg'; valid entries: seed"):
+        bench.run(only="vgg", quick=True, results_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
+    """`mnist-cnn bench --quick`: every recipe through the real subprocess path on a tiny subset."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["bench", "--quick", "--data-dir", str(mnist_dir)]) == 0
+    out = capsys.readouterr().out
+    saved = list((tmp_path / "bench" / "results").glob("quick-*.json"))
+    assert len(saved) == 1
+    result = json.loads(saved[0].read_text())
+    assert [r["name"] for r in result["entries"]] == list(bench.ENTRIES)
+    for r in result["entries"]:
+        assert r["n_train"] == 960 and r["epochs"] == 1
+        assert r["train_images_per_s"] > 0 and r["inference_images_per_s"] > 0 and r["peak_rss_mib"] > 100
+        assert 0 <= r["test_accuracy"] <= 1 and r["latency_p99_ms"] >= r["latency_p50_ms"] > 0
+        assert r["limit_seconds"] > 0 and r["limit_ratio"] > 0
+        assert f"| {r['name']} |" in out
+    assert result["machine"]["matmul_gflops"] > 0
+    assert next(r for r in result["entries"] if r["name"] == "keras-io")["time_vs_reference"] == 1.0
