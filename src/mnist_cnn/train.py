@@ -141,15 +141,25 @@ def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, firs
     return batches.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx))).prefetch(2)
 
 
-def seed_generator_states(model) -> dict[str, np.ndarray]:
-    """The RNG state variables of dropout/augmentation layers (not part of saved weights)."""
-    return {v.path: np.asarray(v) for v in model.variables if "seed_generator" in v.path}
+def _seed_generator_variables(model) -> list:
+    return [v for v in model.variables if "seed_generator" in v.path]
 
 
-def restore_seed_generator_states(model, states: dict) -> None:
-    for v in model.variables:
-        if v.path in states:
-            v.assign(np.asarray(states[v.path], dtype=v.dtype))
+def seed_generator_states(model) -> list[list[int]]:
+    """The RNG states of dropout/augmentation layers, in layer order (they are not in saved weights).
+
+    Matched by position, not name: Keras numbers seed generators per process, so names differ
+    between the run that saved and the one that resumes.
+    """
+    return [np.asarray(v).tolist() for v in _seed_generator_variables(model)]
+
+
+def restore_seed_generator_states(model, states: list) -> None:
+    variables = _seed_generator_variables(model)
+    if len(variables) != len(states):
+        raise UserError(f"checkpoint holds {len(states)} RNG states, the model has {len(variables)}")
+    for v, state in zip(variables, states):
+        v.assign(np.asarray(state, dtype=v.dtype))
 
 
 def environment() -> dict:
@@ -250,8 +260,7 @@ def save_checkpoint(run_dir: Path, model, state: dict) -> None:
     ckpt.mkdir(exist_ok=True)
     with files.atomic_path(ckpt / "last.keras") as tmp:
         model.save(tmp)
-    rng = {k: v.tolist() for k, v in seed_generator_states(model).items()}
-    files.write_json(ckpt / "state.json", {**state, "rng": rng})
+    files.write_json(ckpt / "state.json", {**state, "rng": seed_generator_states(model)})
 
 
 def _new_state() -> dict:
@@ -300,7 +309,7 @@ def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | s
     seed_everything(cfg.seed)
     if resume is not None:
         model = load_model(run_dir / CHECKPOINT / "last.keras")
-        restore_seed_generator_states(model, state.pop("rng", {}))
+        restore_seed_generator_states(model, state.pop("rng", []))
     else:
         model = build_compiled(cfg, steps)
         run_dir.mkdir(parents=True)
