@@ -97,6 +97,15 @@ def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, model):
         assert np.array_equal(wa, wb)
 
 
+def test_ctrl_c_in_the_first_epoch_resumes_from_scratch(tmp_path, mnist_dir):
+    common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=5, limit=1000, epochs=1, batch_size=50)
+    straight = train.train(Config(name="straight", **common), verbose=0)
+    cut = train.train(Config(name="cut", **common), verbose=0, callbacks=[InterruptAt(epoch=0, batch=3)])
+    assert cut.interrupted and cut.history == [] and not (cut.run_dir / "checkpoint").exists()
+    resumed = train.train(Config(), resume=cut.run_dir, verbose=0)
+    assert resumed.metrics["test_loss"] == straight.metrics["test_loss"]
+
+
 def test_early_stopping_keeps_the_best_validation_model(tmp_path, mnist_dir):
     r = train.train(Config(out=str(tmp_path), name="es", data_dir=str(mnist_dir), limit=1500, batch_size=64,
                            epochs=8, learning_rate=0.05, schedule="constant", patience=1), verbose=0)

@@ -5,6 +5,8 @@
     mnist-cnn train --model seed        # a run folder under runs/
     mnist-cnn evaluate runs/NAME        # test-set report of a saved model
     mnist-cnn predict photo.jpg dir/    # the digit in your own images
+    mnist-cnn serve                     # draw-a-digit page + JSON API on http://127.0.0.1:8000/
+    mnist-cnn bench                     # every recipe trained and timed side by side
     mnist-cnn runs                      # table of past runs
 
 Keras is imported only inside the commands that need it, so `mnist-cnn --help` is instant.
@@ -111,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
     p.add_argument("--save-preprocessed", metavar="DIR", help="also save the 28x28 image the model saw (default: no)")
+
+    p = sub.add_parser("serve", help="draw-a-digit web page and JSON prediction API for a trained model")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras",
+                   help="the model (default: the finished run in --out with the best validation accuracy)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_int, default=8000, help="port (default: 8000)")
+    p.add_argument("--out", metavar="DIR", default=DEFAULTS.out, help=f"where to look for runs (default: {DEFAULTS.out})")
 
     p = sub.add_parser("bench", help="train and time every recipe side by side; Markdown table + JSON",
                        description="Train every recipe in this run on this machine and print a Markdown table of "
@@ -248,6 +257,12 @@ def _format_predictions(results, args, no_digit: str) -> str:
     return "\n".join(lines)
 
 
+def cmd_serve(args) -> int:
+    from . import serve
+
+    return serve.run(args.model, host=args.host, port=args.port, out=args.out)
+
+
 def cmd_bench(args) -> int:
     from . import bench, data
 
@@ -272,7 +287,7 @@ def cmd_runs(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "bench": cmd_bench, "runs": cmd_runs}
+            "serve": cmd_serve, "bench": cmd_bench, "runs": cmd_runs}
 
 
 def main(argv: list[str] | None = None) -> int:

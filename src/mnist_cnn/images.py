@@ -185,12 +185,15 @@ def _paper(grey, smooth):
     dark, light = level - float(smooth.min()), float(smooth.max()) - level
     sign = 1 if dark > light else -1  # polarity: the ink is the extreme further from the paper
     coef = np.float32([level, 0, 0, 0, 0, 0])
+    # Normal equations summed with einsum, not lstsq or `@`: those call multi-threaded OpenBLAS,
+    # whose spinning threads collide with TensorFlow's and made this fit ~30x slower in the server.
     for _ in range(FIT_ROUNDS):
-        keep = sign * (a @ coef - v) <= max(dark, light) / 2
+        keep = sign * (np.einsum("ni,i->n", a, coef) - v) <= max(dark, light) / 2
         if keep.sum() < len(coef):
             break
-        coef = np.linalg.lstsq(a[keep], v[keep], rcond=None)[0].astype(np.float32)
-    r = v - a @ coef
+        ak = a[keep].astype(np.float64)
+        coef = np.linalg.solve(np.einsum("ni,nj->ij", ak, ak), np.einsum("ni,n->i", ak, v[keep])).astype(np.float32)
+    r = v - np.einsum("ni,i->n", a, coef)
     sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
     return sum(c * t for c, t in zip(coef, _quadratic(y, x))), sigma, sign
 

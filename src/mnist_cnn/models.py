@@ -110,6 +110,35 @@ def fast_model():
     ], name="fast")
 
 
+def best_model():
+    """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
+    augmentation (small rotations, zooms and shifts; never flips) that is active only in training.
+
+    After C. Deotte's Kaggle MNIST study (the "25 million images" notebook): stacked 3x3 convs,
+    a learnable 5x5 stride-2 conv instead of pooling, 40% dropout; 326,826 weights.
+    """
+    import keras
+    from keras import layers
+
+    def conv(x, filters, kernel, strides=1, padding="valid"):
+        x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
+        return layers.Activation("relu")(layers.BatchNormalization()(x))
+
+    inputs = keras.Input((28, 28, 1))
+    x = layers.RandomRotation(10 / 360, fill_mode="constant")(inputs)
+    x = layers.RandomZoom(0.1, fill_mode="constant")(x)
+    x = layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
+    for filters in (32, 64):
+        x = conv(x, filters, 3)
+        x = conv(x, filters, 3)
+        x = conv(x, filters, 5, strides=2, padding="same")
+        x = layers.Dropout(0.4)(x)
+    x = conv(x, 128, 4)
+    x = layers.Dropout(0.4)(layers.Flatten()(x))
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="best")
+
+
 RECIPES = {r.name: r for r in [
     # Adam at its default 1e-3; with a constant rate the seed model's test accuracy wobbles around
     # 98.5% from epoch 5 on, a cosine decay to 0 settles it above (see README, "Choosing the defaults").
@@ -129,6 +158,10 @@ RECIPES = {r.name: r for r in [
            epochs=1, batch_size=256, learning_rate=0.01, schedule="onecycle",
            optimizer_args=(("beta_1", 0.7), ("beta_2", 0.9)), label_smoothing=0.1,
            source="this project (after the GPU 1-epoch records)"),
+    Recipe("best", "highest single-model accuracy in <= 15 min: BN + dropout + augmentation, one-cycle AdamW",
+           best_model, epochs=10, batch_size=128, learning_rate=3e-3, schedule="onecycle", optimizer="adamw",
+           optimizer_args=(("weight_decay", 1e-4),), label_smoothing=0.1, validation_split=0.1,
+           source="this project (after C. Deotte's Kaggle MNIST nets)"),
 ]}
 
 

@@ -20,9 +20,11 @@ An image without ink is not an error: 200 with digit, confidence, probabilities 
 and "message": "no digit found". Every client mistake gets {"detail": "<one line>"} and:
 
     400  the body does not parse as its Content-Type says (bad JSON, broken multipart)
-    413  body over 5 MB (Content-Length checked first, bytes counted while reading)
+    413  an upload over 5 MB or JSON over 1 MB (Content-Length checked first, bytes counted
+         while reading, so no body is held beyond the limit)
     415  Content-Type neither multipart/form-data nor application/json, or the file is not an
-         image that decodes (not an image, empty, truncated, corrupt, over 40 megapixels)
+         image that decodes (not an image, empty, truncated, corrupt, over 40 megapixels;
+         the message names the file)
     422  the right media type with the wrong contents: no `file` field, pixels not 28x28,
          not numbers, NaN/infinite or outside [0, 1]
 
@@ -34,7 +36,6 @@ Content-Security-Policy forbids it); FastAPI's /docs fetches Swagger UI from a C
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import sys
@@ -63,7 +64,9 @@ MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
 INPUT_DECIMALS = 3  # the image the model saw goes back rounded: 1/1000 is finer than 8-bit grey
 NO_DIGIT = "no digit found"
+NAME_CHARS = 80  # an upload's file name is echoed in error messages, cut to this length
 TOO_LARGE = f"upload too large (limit {MAX_UPLOAD // 2**20} MB)"
+JSON_TOO_LARGE = f"JSON body too large (limit {MAX_JSON // 2**20} MB; 28x28 pixels take ~20 KB)"
 STATIC = Path(__file__).with_name("static")
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")  # nothing from elsewhere
@@ -83,13 +86,15 @@ UPLOAD_SCHEMA = {
 }
 ERRORS = {
     400: "the body does not parse as its Content-Type says",
-    413: "body or file over 5 MB",
+    413: "an upload over 5 MB or JSON over 1 MB",
     415: "not multipart/form-data or application/json, or the file is not a readable image",
     422: "no `file` field, or pixels that are not 28x28 numbers in [0, 1]",
 }
 
 
 class Prediction(BaseModel):
+    """The answer of POST /api/predict, for the OpenAPI schema."""
+
     digit: int | None
     confidence: float | None
     probabilities: list[float] | None
@@ -105,10 +110,10 @@ def create_app(predictor) -> FastAPI:
     lock = threading.Lock()  # one forward pass at a time: Keras layers are not documented thread-safe
     predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
 
-    def answer(source) -> dict:
-        """Bytes (an upload) or a 28x28 array -> the response body. Runs in a worker thread."""
+    def answer(source, name: str = "upload") -> dict:
+        """Bytes (an upload named `name`) or a 28x28 array -> the response body. Runs in a worker thread."""
         if isinstance(source, bytes):
-            source = decode(source)
+            source = decode(source, name)
         x = images.to_mnist(source)
         if x is None:
             return {"digit": None, "confidence": None, "probabilities": None, "model": model_name,
@@ -119,13 +124,13 @@ def create_app(predictor) -> FastAPI:
         return {"digit": digit, "confidence": float(p[digit]), "probabilities": [float(v) for v in p],
                 "model": model_name, "input": np.round(x, INPUT_DECIMALS).tolist(), "message": None}
 
-    def decode(data: bytes):
+    def decode(data: bytes, name: str):
         try:
-            return images.load_image(data, name="upload")
+            return images.load_image(data, name=name)
         except UserError as e:
             raise HTTPException(415, str(e)) from None
         except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
-            raise HTTPException(415, f"upload: cannot decode image ({type(e).__name__})") from None
+            raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
 
     app = FastAPI(title="mnist-cnn", version=_version(),
                   description="Predict the digit in an image with a trained MNIST model. "
@@ -155,16 +160,16 @@ def create_app(predictor) -> FastAPI:
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             if kind == "application/json":
-                body = await limited(request, MAX_JSON, "JSON body too large (limit 1 MB; 28x28 pixels take ~20 KB)").body()
-                source = pixels_array(parse_json(body))
+                body = await limited(request, MAX_JSON, JSON_TOO_LARGE).body()
+                source, name = pixels_array(parse_json(body)), "pixels"
             elif kind == "multipart/form-data":
-                source = await upload(limited(request, MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE))
+                source, name = await upload(limited(request, MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE))
             else:
                 raise HTTPException(415, f"expected Content-Type multipart/form-data (an image in field `file`) "
                                          f"or application/json ({{\"pixels\": ...}}), found {kind or 'none'}")
         except ClientDisconnect:
             raise HTTPException(400, "client disconnected before the body was complete") from None
-        return JSONResponse(await run_in_threadpool(answer, source))
+        return JSONResponse(await run_in_threadpool(answer, source, name))
 
     return app
 
@@ -188,8 +193,8 @@ def limited(request: Request, limit: int, message: str) -> Request:
     return Request(request.scope, receive)
 
 
-async def upload(request: Request) -> bytes:
-    """The bytes of multipart field `file`; 400 for broken multipart, 413 if over MAX_UPLOAD, 422 if missing."""
+async def upload(request: Request) -> tuple[bytes, str]:
+    """(bytes, file name) of multipart field `file`; 400 for broken multipart, 413 over MAX_UPLOAD, 422 if missing."""
     try:
         form = await request.form(max_files=1, max_fields=16)
     except StarletteHTTPException as e:  # starlette's own 400 for broken framing or too many parts
@@ -206,7 +211,7 @@ async def upload(request: Request) -> bytes:
         data = await f.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
-        return data
+        return data, (f.filename or "upload")[:NAME_CHARS]
     finally:
         await form.close()
 
@@ -222,8 +227,9 @@ def parse_json(body: bytes):
 def pixels_array(doc) -> np.ndarray:
     """{"pixels": 28 rows of 28 numbers in [0, 1]} -> (28, 28) float32; 422 naming the first bad value."""
     if not isinstance(doc, dict) or "pixels" not in doc:
+        found = "an object without `pixels`" if isinstance(doc, dict) else _kind(doc)
         raise HTTPException(422, f'expected {{"pixels": 28 rows of 28 numbers in [0, 1]}} (0 = black paper, '
-                                 f'1 = white ink), found {_kind(doc)}')
+                                 f'1 = white ink), found {found}')
     rows = doc["pixels"]
     if not isinstance(rows, list) or len(rows) != 28:
         raise HTTPException(422, f"pixels: expected 28 rows of 28 numbers in [0, 1], found {_kind(rows)}")
@@ -234,7 +240,7 @@ def pixels_array(doc) -> np.ndarray:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise HTTPException(422, f"pixels[{i}][{j}]: expected a number in [0, 1], found {_kind(v)}")
             if not (0 <= v <= 1):
-                hint = " (scale 0..255 values by 1/255)" if math.isfinite(v) and 1 < v <= 255 else ""
+                hint = " (scale 0..255 values by 1/255)" if 1 < v <= 255 else ""
                 raise HTTPException(422, f"pixels[{i}][{j}]: expected a number in [0, 1], found {v!r:.40}{hint}")
     return np.asarray(rows, dtype=np.float32)
 
@@ -242,9 +248,8 @@ def pixels_array(doc) -> np.ndarray:
 def _kind(v) -> str:
     if isinstance(v, list):
         return f"a list of {len(v)}"
-    if isinstance(v, dict):
-        return "an object without `pixels`" if "pixels" not in v else "an object"
-    return {type(None): "null", bool: "a boolean", str: "a string"}.get(type(v), type(v).__name__)
+    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", dict: "an object"}
+    return kinds.get(type(v), type(v).__name__)
 
 
 def _version() -> str:
@@ -310,7 +315,11 @@ def run(model=None, host: str = HOST, port: int = PORT, out: str | os.PathLike =
     print(f"Serving {predictor.path} at {url(sock)}/ (API docs: {url(sock)}/docs; Ctrl+C stops)", flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"Listening on {host}: other machines on the network can use this server.", flush=True)
-    _server(app, "warning").run(sockets=[sock])
+    try:
+        _server(app, "warning").run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the Ctrl+C
+        pass
+    print("Stopped.", flush=True)
     return 0
 
 

@@ -290,9 +290,10 @@ def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | s
         run_dir = Path(resume)
         cfg = load_run_config(run_dir)
         ckpt = run_dir / CHECKPOINT
-        if not (ckpt / "state.json").is_file() or not (ckpt / "last.keras").is_file():
-            raise UserError(f"{run_dir}: no resumable checkpoint (expected {ckpt}/last.keras and state.json)")
-        state = json.loads((ckpt / "state.json").read_text())
+        if (ckpt / "state.json").is_file() and (ckpt / "last.keras").is_file():
+            state = json.loads((ckpt / "state.json").read_text())
+        else:  # stopped inside the first epoch: start over, which is what resuming at epoch 0 means
+            state = _new_state()
     else:
         cfg = resolve(cfg)
         run_dir = Path(cfg.out) / cfg.name
@@ -307,9 +308,11 @@ def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | s
     (x_tr, y_tr), (x_val, y_val), (x_test, y_test) = prepare(cfg, report)
     steps = math.ceil(len(x_tr) / cfg.batch_size)
     seed_everything(cfg.seed)
-    if resume is not None:
+    if state["epoch"] > 0:
         model = load_model(run_dir / CHECKPOINT / "last.keras")
         restore_seed_generator_states(model, state.pop("rng", []))
+    elif resume is not None:
+        model = build_compiled(cfg, steps)
     else:
         model = build_compiled(cfg, steps)
         run_dir.mkdir(parents=True)

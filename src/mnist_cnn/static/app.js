@@ -69,7 +69,7 @@ canvas.addEventListener("pointerdown", (e) => {
   if (state.pointer !== null || e.button !== 0) return;
   e.preventDefault();
   canvas.setPointerCapture(e.pointerId);
-  if (state.file) closeFile();
+  if (state.file) { closeFile(); cancel(); }
   state.pointer = e.pointerId;
   state.strokes.push([point(e)]);
   paint();
@@ -111,19 +111,21 @@ function clear() {
 // Images from a file, a drop or the clipboard
 
 async function openFile(file) {
+  cancel();
+  const id = ++sent;
   state.strokes = [];
   state.file = file;
+  let image = null;
   try {
-    state.image = await createImageBitmap(file);
-  } catch {
-    state.image = null; // the server reads formats the browser cannot show (TIFF, PGM...)
-  }
+    image = await createImageBitmap(file);
+  } catch {} // no preview: the server reads formats the browser cannot show (TIFF, PGM...)
+  if (state.file !== file) return; // cleared, or another file, meanwhile
+  state.image = image;
   const name = $("filename");
   name.textContent = file.name + (state.image ? "" : " (no preview)");
   name.hidden = false;
   paint();
-  cancel();
-  send(file, file.name || "upload");
+  send(file, file.name || "upload", id);
 }
 
 function closeFile() {
@@ -133,7 +135,11 @@ function closeFile() {
 }
 
 $("choose").addEventListener("click", () => $("file").click());
-$("file").addEventListener("change", (e) => e.target.files[0] && openFile(e.target.files[0]));
+$("file").addEventListener("change", (e) => {
+  const file = e.target.files[0];
+  e.target.value = ""; // choosing the same file again is a change too
+  if (file) openFile(file);
+});
 
 let dragDepth = 0;
 const carriesFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
@@ -184,11 +190,11 @@ function predictDrawing() {
   const out = document.createElement("canvas");
   out.width = out.height = EXPORT;
   render(out.getContext("2d"), EXPORT, state.strokes);
-  out.toBlob((blob) => blob && send(blob, "drawing.png"), "image/png");
+  const id = ++sent; // numbered now: Clear may come before toBlob calls back
+  out.toBlob((blob) => blob && send(blob, "drawing.png", id), "image/png");
 }
 
-async function send(blob, name) {
-  const id = ++sent;
+async function send(blob, name, id) {
   const body = new FormData();
   body.append("file", blob, name);
   let ok = false, reply;
