@@ -35,4 +35,6 @@ def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
         assert r["limit_seconds"] > 0 and r["limit_ratio"] > 0
         assert f"| {r['name']} |" in out
     assert result["machine"]["matmul_gflops"] > 0
+    load = result["entries"][0]["serve"]
+    assert load["requests"] > 0 and load["errors"] == 0 and "Serve load check" in out
     assert next(r for r in result["entries"] if r["name"] == "keras-io")["time_vs_reference"] == 1.0

@@ -36,6 +36,8 @@ QUICK = dict(limit=1200, epochs=1)  # every path, tiny subset: a smoke test of t
 LATENCY_CALLS = 300  # single-image calls timed for p50/p99
 MATMUL_N = 4096  # a big square fp32 matmul: what the BLAS/oneDNN kernels reach at their best
 RESULTS = Path("bench/results")
+LOAD_CLIENTS = 8  # concurrent clients of the serve load check
+LOAD_SECONDS = 15  # how long they send requests (a bounded loop: it stops by itself)
 
 
 def forward_flops(model) -> int:
@@ -85,8 +87,11 @@ def inference(predictor, x: np.ndarray, calls: int) -> dict:
             "latency_p99_ms": 1000 * float(np.percentile(times, 99))}
 
 
-def worker(name: str, quick: bool, seed: int, data_dir: str | None) -> dict:
-    """Train one recipe in this process and measure it (run by the parent in a subprocess)."""
+def worker(name: str, quick: bool, seed: int, data_dir: str | None, load: bool = False) -> dict:
+    """Train one recipe in this process and measure it (run by the parent in a subprocess).
+
+    load: also run the serve load check against this recipe's model.
+    """
     from .config import Config
     from .models import get_recipe
     from .predict import Predictor
@@ -112,8 +117,92 @@ def worker(name: str, quick: bool, seed: int, data_dir: str | None) -> dict:
             "train_flops_per_image": 3 * flops,  # forward + backward (about twice the forward)
             **inference(predictor, x_test, LATENCY_CALLS // 10 if quick else LATENCY_CALLS),
         }
+        if load:
+            row["serve"] = serve_load(str(result.run_dir), x_test, *((2, 2) if quick else ()))
     row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
+
+
+def _digit_png(x: np.ndarray) -> bytes:
+    """A test digit as the page would send it: 280x280 PNG, dark ink on white."""
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(255 - np.round(x.reshape(28, 28) * 255).astype(np.uint8)).resize((280, 280))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _multipart(png: bytes) -> tuple[bytes, str]:
+    boundary = "mnistcnnbench"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def serve_load(model_dir: str, x: np.ndarray, clients: int = LOAD_CLIENTS, seconds: float = LOAD_SECONDS) -> dict:
+    """`mnist-cnn serve` in its own process on a free loopback port; `clients` threads POST digit
+    PNGs to /api/predict for `seconds`. Returns requests/s, latency p50/p99 and the error count."""
+    import http.client
+    import socket
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "mnist_cnn", "serve", "--model", model_dir, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/api/health")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise UserError(f"bench: the server did not start ({server.stderr.read().strip()[-200:]})",
+                                    exit_code=1) from None
+                time.sleep(0.2)
+        bodies = [_multipart(_digit_png(x[i])) for i in range(min(50, len(x)))]
+        latencies, errors, lock = [], [0], threading.Lock()
+        stop = time.perf_counter() + seconds
+
+        def client(k: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            i = k
+            while time.perf_counter() < stop:
+                body, ctype = bodies[i % len(bodies)]
+                i += clients
+                started = time.perf_counter()
+                try:
+                    conn.request("POST", "/api/predict", body=body, headers={"Content-Type": ctype})
+                    response = conn.getresponse()
+                    ok = response.status == 200 and json.loads(response.read())["digit"] is not None
+                except (OSError, http.client.HTTPException, ValueError):
+                    ok = False
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    errors[0] += not ok
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"clients": clients, "seconds": seconds, "requests": len(latencies), "requests_per_s": len(latencies) / elapsed,
+            "latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+            "latency_p99_ms": 1000 * float(np.percentile(latencies, 99)), "errors": errors[0]}
 
 
 def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: str | None = None,
@@ -132,6 +221,7 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
     for name in names:
         report(f"{name}: training{' (quick)' if quick else ''}...")
         cmd = [sys.executable, "-m", "mnist_cnn", "bench", "--worker", name, "--seed", str(seed)]
+        cmd += ["--load"] if name == names[0] else []  # the serve load check, once per run
         cmd += ["--quick"] if quick else []
         cmd += ["--data-dir", data_dir] if data_dir else []
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -171,6 +261,14 @@ def markdown(result: dict) -> str:
             f"{r['latency_p50_ms']:.2f} / {r['latency_p99_ms']:.2f} | {r['peak_rss_mib']:,.0f} | "
             f"{r['train_flops_per_image'] / 1e6:.1f} | {r['limit_seconds']:.1f} | {r['limit_ratio']:.1f}x |")
     lines.append("")
+    for r in result["entries"]:
+        if "serve" in r:
+            v = r["serve"]
+            lines.append(f"Serve load check ({r['name']} model): {v['clients']} concurrent clients for {v['seconds']} s "
+                         f"posting 280x280 PNG digits to /api/predict on loopback: {v['requests_per_s']:.0f} requests/s, "
+                         f"latency p50 {v['latency_p50_ms']:.1f} ms / p99 {v['latency_p99_ms']:.1f} ms, "
+                         f"{v['errors']} errors in {v['requests']} requests.")
+            lines.append("")
     lines.append(f"fp32 matmul on this machine: {g:.0f} GFLOPS (the limit column: FLOPs / that rate). "
                  f"Train s includes per-epoch validation; img/s counts training steps only. "
                  f"{'QUICK run on a tiny subset: accuracies mean nothing. ' if result['quick'] else ''}"

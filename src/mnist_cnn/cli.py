@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int, default=DEFAULTS.seed, metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
     p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
     p.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
+    p.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
     p.add_argument("--out", metavar="DIR", default=DEFAULTS.out, help=f"folder of run folders (default: {DEFAULTS.out})")
@@ -267,7 +268,7 @@ def cmd_bench(args) -> int:
     from . import bench, data
 
     if args.worker:
-        print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir)))
+        print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir, args.load)))
         return 0
     data.ensure_mnist(args.data_dir, report=data.stderr_report)
     result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=data.stderr_report)
