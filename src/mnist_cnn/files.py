@@ -12,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import UserError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -45,3 +47,15 @@ def write_text(dest: str | os.PathLike, text: str) -> None:
 
 def write_json(dest: str | os.PathLike, obj) -> None:
     write_text(dest, json.dumps(obj, indent=2) + "\n")
+
+
+def make_dir(path: str | os.PathLike, what: str) -> Path:
+    """Create folder `path` (and parents) for output named `what`; a file in the way is a UserError."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{what}: expected a folder, found a file at {path}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{what}: cannot create folder {path} ({e.strerror or e})") from None
+    return path

@@ -24,12 +24,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
 
+NO_DIGIT = "no digit found"  # the answer for an image without ink, shared by predict and serve
 MAX_IMAGE_PIXELS = 40_000_000  # any phone photo or A4 scan at 600 dpi; takes ~1.3 GB to process; more is a bomb
 FRAME = 28  # MNIST frame side
 BOX = 20  # MNIST scales the ink's bounding box so its longer side is 20 px
 CENTRE = 14.0  # mean ink centre of mass of the MNIST test set, in pixel indices (13.99, 14.00)
 BORDER = 0.05  # the outer 5% of each side is taken as paper to fit; a digit touching one edge covers little of it
 FIT_SAMPLES = 20_000  # pixels sampled to fit the paper surface: plenty for 6 coefficients, fast on any photo
+RIDGE = 1e-6  # keeps the surface fit solvable when the border cannot show a slope (1xN images, uniform rows)
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
@@ -192,7 +194,8 @@ def _paper(grey, smooth):
         if keep.sum() < len(coef):
             break
         ak = a[keep].astype(np.float64)
-        coef = np.linalg.solve(np.einsum("ni,nj->ij", ak, ak), np.einsum("ni,n->i", ak, v[keep])).astype(np.float32)
+        gram = np.einsum("ni,nj->ij", ak, ak) + RIDGE * np.eye(len(coef))  # a 1-px-wide border has no slope to fit
+        coef = np.linalg.solve(gram, np.einsum("ni,n->i", ak, v[keep])).astype(np.float32)
     r = v - np.einsum("ni,i->n", a, coef)
     sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
     return sum(c * t for c, t in zip(coef, _quadratic(y, x))), sigma, sign

@@ -24,14 +24,19 @@ class Recipe:
     batch_size: int
     learning_rate: float
     schedule: str  # see config.SCHEDULES
-    optimizer: str = "adam"  # a name in OPTIMIZERS
+    optimizer: str = "adam"  # adam, adamw or adadelta (see optimizer())
     optimizer_args: tuple = ()  # extra keyword arguments, as (name, value) pairs (the dataclass is frozen)
     label_smoothing: float = 0.0
     validation_split: float = 0.2  # the recipe's own hold-out; --validation-split overrides it
     source: str = ""  # where the recipe comes from, for the benchmark table
 
 
-OPTIMIZERS = ("adam", "adamw", "adadelta")
+def optimizer(recipe: Recipe, learning_rate):
+    """The recipe's keras optimizer for a float or schedule learning rate."""
+    import keras
+
+    kinds = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "adadelta": keras.optimizers.Adadelta}
+    return kinds[recipe.optimizer](learning_rate, **dict(recipe.optimizer_args))
 
 
 def seed_model():

@@ -20,11 +20,11 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import runs
+from . import files, runs
 from .errors import UserError
+from .images import NO_DIGIT
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
-NO_DIGIT = "no digit found"
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
 
 
@@ -59,19 +59,8 @@ class Predictor:
 
     def info(self) -> dict:
         """Name, parameter count and, when the model sits in a run folder, its recorded test accuracy."""
-        metrics = {}
-        metrics_file = self.path.parent / "metrics.json"
-        if metrics_file.is_file():
-            try:
-                metrics = json.loads(metrics_file.read_text())
-            except ValueError:
-                metrics = {}
-        config = {}
-        if (self.path.parent / "config.json").is_file():
-            try:
-                config = json.loads((self.path.parent / "config.json").read_text())
-            except ValueError:
-                config = {}
+        metrics = runs.read_json(self.path.parent / "metrics.json")
+        config = runs.read_json(self.path.parent / "config.json")
         return {"name": self.model.name, "recipe": config.get("model"), "path": str(self.path),
                 "parameters": int(self.model.count_params()), "test_accuracy": metrics.get("test_accuracy")}
 
@@ -98,7 +87,12 @@ class Prediction:
     digit: int | None = None
     confidence: float | None = None
     top_k: list[tuple[int, float]] = field(default_factory=list)
-    error: str | None = None  # "no digit found", or why the file could not be read
+    error: str | None = None  # images.NO_DIGIT, or why the file could not be read
+
+    @property
+    def failed(self) -> bool:
+        """The file could not be read (a blank page is an answer, not a failure)."""
+        return self.error is not None and self.error != NO_DIGIT
 
     def to_dict(self) -> dict:
         return {"path": self.path, "digit": self.digit, "confidence": self.confidence,
@@ -112,13 +106,13 @@ def preprocess_file(path: Path) -> np.ndarray | None:
     return images.to_mnist(images.load_image(path))
 
 
-def predict_files(predictor: Predictor, files: list[Path], top_k: int = 3, save_preprocessed: Path | None = None,
+def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_preprocessed: Path | None = None,
                   batch: int = BATCH) -> Iterator[Prediction]:
-    """Predictions for files in order, batch by batch; unreadable files and blank images come back as errors."""
+    """Predictions for image paths in order, batch by batch; unreadable files and blank images come back as errors."""
     from PIL import Image
 
-    for start in range(0, len(files), batch):
-        chunk = files[start:start + batch]
+    for start in range(0, len(paths), batch):
+        chunk = paths[start:start + batch]
         results, pixels, slots = [], [], []
         for f in chunk:
             try:
@@ -130,9 +124,8 @@ def predict_files(predictor: Predictor, files: list[Path], top_k: int = 3, save_
                 results.append(Prediction(str(f), error=NO_DIGIT))
                 continue
             if save_preprocessed is not None:
-                save_preprocessed.mkdir(parents=True, exist_ok=True)
-                name = f"{start + len(results):05d}_{f.stem}.png"
-                Image.fromarray(np.round(x * 255).astype(np.uint8)).save(save_preprocessed / name)
+                with files.atomic_path(save_preprocessed / f"{start + len(results):05d}_{f.stem}.png") as tmp:
+                    Image.fromarray(np.round(x * 255).astype(np.uint8)).save(tmp, format="PNG")
             slots.append(len(results))
             results.append(Prediction(str(f)))
             pixels.append(x)

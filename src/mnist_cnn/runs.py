@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
+    """The JSON object in path, or {} when it is missing or unreadable."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -25,8 +26,8 @@ def list_runs(out: str | os.PathLike) -> list[dict]:
     if not out.is_dir():
         return rows
     for run in sorted(p for p in out.iterdir() if (p / "config.json").is_file()):
-        cfg, metrics = _read_json(run / "config.json"), _read_json(run / "metrics.json")
-        state = _read_json(run / "checkpoint" / "state.json")
+        cfg, metrics = read_json(run / "config.json"), read_json(run / "metrics.json")
+        state = read_json(run / "checkpoint" / "state.json")
         rows.append({
             "name": run.name, "path": str(run), "model": cfg.get("model", "?"),
             "epochs": metrics.get("epochs_run", state.get("epoch", 0)), "of": cfg.get("epochs"),

@@ -62,8 +62,8 @@ PORT = 8000
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
+PREPROCESS_SLOTS = 2  # decodes at once: a 40-megapixel upload takes ~1.3 GB to preprocess, 40 threads would not fit
 INPUT_DECIMALS = 3  # the image the model saw goes back rounded: 1/1000 is finer than 8-bit grey
-NO_DIGIT = "no digit found"
 NAME_CHARS = 80  # an upload's file name is echoed in error messages, cut to this length
 TOO_LARGE = f"upload too large (limit {MAX_UPLOAD // 2**20} MB)"
 JSON_TOO_LARGE = f"JSON body too large (limit {MAX_JSON // 2**20} MB; 28x28 pixels take ~20 KB)"
@@ -108,16 +108,18 @@ def create_app(predictor) -> FastAPI:
     info = predictor.info()
     model_name = info.get("recipe") or info.get("name") or "model"
     lock = threading.Lock()  # one forward pass at a time: Keras layers are not documented thread-safe
+    slots = threading.BoundedSemaphore(PREPROCESS_SLOTS)
     predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
 
     def answer(source, name: str = "upload") -> dict:
         """Bytes (an upload named `name`) or a 28x28 array -> the response body. Runs in a worker thread."""
-        if isinstance(source, bytes):
-            source = decode(source, name)
-        x = images.to_mnist(source)
+        with slots:
+            if isinstance(source, bytes):
+                source = decode(source, name)
+            x = images.to_mnist(source)
         if x is None:
             return {"digit": None, "confidence": None, "probabilities": None, "model": model_name,
-                    "input": None, "message": NO_DIGIT}
+                    "input": None, "message": images.NO_DIGIT}
         with lock:
             p = predictor.probabilities(x[None])[0]
         digit = int(np.argmax(p))

@@ -35,7 +35,7 @@ from . import data, files
 from .config import Config, check, load_file
 from .errors import UserError
 from .evaluate import load_model
-from .models import get_recipe
+from .models import get_recipe, optimizer
 
 CHECKPOINT = "checkpoint"
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "val_seconds"]
@@ -104,10 +104,8 @@ def build_compiled(cfg: Config, steps_per_epoch: int):
     recipe = get_recipe(cfg.model)
     model = recipe.build()
     lr = learning_rate(cfg, steps_per_epoch)
-    optimizers = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "adadelta": keras.optimizers.Adadelta}
-    optimizer = optimizers[recipe.optimizer](lr, **dict(recipe.optimizer_args))
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=optimizer(recipe, lr), loss=loss, metrics=["accuracy"])
     return model
 
 
@@ -121,9 +119,11 @@ def prepare(cfg: Config, report=data.stderr_report):
     (x_train, y_train), (x_test, y_test) = data.load_mnist(cfg.data_dir, report=report)
     train_idx, val_idx = data.split(len(x_train), cfg.validation_split, cfg.seed, cfg.limit)
     check(cfg, n_train=len(train_idx))
-    x, y = data.normalise(x_train), keras.utils.to_categorical(y_train, 10)
-    return ((x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]),
-            (data.normalise(x_test), y_test))
+
+    def xy(idx):
+        return data.normalise(x_train[idx]), keras.utils.to_categorical(y_train[idx], 10)
+
+    return xy(train_idx), xy(val_idx), (data.normalise(x_test), y_test)
 
 
 def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int):
@@ -237,6 +237,10 @@ def _make_keeper(run_dir: Path, cfg: Config, state: dict):
                    "seconds": round(time.perf_counter() - self.started, 3),
                    "val_seconds": round(self.val_seconds, 3)}
             st = self.state
+            if not all(math.isfinite(row.get(k, 0.0)) for k in ("loss", "val_loss")):
+                st["diverged"] = epoch + 1
+                self.model.stop_training = True
+                return
             st["history"].append(row)
             st["epoch"] = epoch + 1
             st["train_seconds"] = round(st["train_seconds"] + row["seconds"], 3)
@@ -311,11 +315,13 @@ def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | s
     if state["epoch"] > 0:
         model = load_model(run_dir / CHECKPOINT / "last.keras")
         restore_seed_generator_states(model, state.pop("rng", []))
-    elif resume is not None:
-        model = build_compiled(cfg, steps)
     else:
         model = build_compiled(cfg, steps)
-        run_dir.mkdir(parents=True)
+    if resume is None:
+        try:
+            run_dir.mkdir(parents=True)
+        except OSError as e:
+            raise UserError(f"--out: cannot create the run folder {run_dir} ({e.strerror or e})") from None
         files.write_json(run_dir / "config.json", cfg.to_dict())
         files.write_json(run_dir / "env.json", environment())
         lines = []
@@ -346,6 +352,9 @@ def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | s
             signal.signal(signal.SIGINT, previous)
     if keeper.interrupted:
         return RunResult(run_dir, cfg, state["history"], {}, interrupted=True)
+    if state.get("diverged"):
+        raise UserError(f"training diverged at epoch {state['diverged']} (loss became NaN or infinite); "
+                        f"try a lower --learning-rate than {cfg.learning_rate}", exit_code=1)
 
     best = load_model(run_dir / "model.keras")
     probabilities = evaluate.predict_proba(best, x_test)
