@@ -35,6 +35,9 @@ def load_model(path: str | os.PathLike):
     """Load a .keras file in Keras' safe mode (no arbitrary code); a bad file is a UserError."""
     import keras
 
+    from .models import register_custom_layers
+
+    register_custom_layers()
     path = model_path(path)
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not a Keras model file (expected a .keras zip archive)")

@@ -115,6 +115,62 @@ def fast_model():
     ], name="fast")
 
 
+def _random_affine_class():
+    """RandomAffine, defined on first use so that importing this module does not import Keras."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="mnist_cnn")
+    class RandomAffine(keras.layers.Layer):
+        """One random rotation + zoom + shift per image, as a single affine warp, in training only.
+
+        Keras' RandomRotation, RandomZoom and RandomTranslation warp the batch three times;
+        composing the three into one matrix does the same augmentation in one resampling pass,
+        which is both faster on a CPU and less blurry.
+        """
+
+        def __init__(self, degrees=10.0, zoom=0.1, shift=0.1, seed=None, **kwargs):
+            super().__init__(**kwargs)
+            self.degrees, self.zoom, self.shift, self.seed = degrees, zoom, shift, seed
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, images, training=None):
+            if not training:
+                return images
+            ops = keras.ops
+            n = ops.shape(images)[0]
+            h, w = images.shape[1], images.shape[2]
+
+            def uniform(low, high):
+                return keras.random.uniform((n,), low, high, seed=self.seed_generator)
+
+            angle = uniform(-1.0, 1.0) * (self.degrees * 3.141592653589793 / 180)
+            scale = 1.0 / uniform(1 - self.zoom, 1 + self.zoom)  # output -> input: a zoom-in reads a smaller patch
+            dx, dy = uniform(-self.shift, self.shift) * w, uniform(-self.shift, self.shift) * h
+            cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
+            cx, cy = (w - 1) / 2, (h - 1) / 2
+            # input = R * S * (output - centre - shift) + centre, written as the 8-number rows affine_transform takes
+            a0, a1, b0, b1 = cos, -sin, sin, cos
+            a2 = cx - a0 * (cx + dx) - a1 * (cy + dy)
+            b2 = cy - b0 * (cx + dx) - b1 * (cy + dy)
+            zero = ops.zeros_like(a0)
+            transform = ops.stack([a0, a1, a2, b0, b1, b2, zero, zero], axis=1)
+            return keras.ops.image.affine_transform(images, transform, fill_mode="constant")
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "degrees": self.degrees, "zoom": self.zoom, "shift": self.shift,
+                    "seed": self.seed}
+
+    return RandomAffine
+
+
+def register_custom_layers() -> None:
+    """Make the project's own layers known to Keras before a saved model is loaded."""
+    _random_affine_class()
+
+
 def best_model():
     """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
     augmentation (small rotations, zooms and shifts; never flips) that is active only in training.
@@ -130,9 +186,7 @@ def best_model():
         return layers.Activation("relu")(layers.BatchNormalization()(x))
 
     inputs = keras.Input((28, 28, 1))
-    x = layers.RandomRotation(10 / 360, fill_mode="constant")(inputs)
-    x = layers.RandomZoom(0.1, fill_mode="constant")(x)
-    x = layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
+    x = _random_affine_class()(degrees=10, zoom=0.1, shift=0.1)(inputs)
     for filters in (32, 64):
         x = conv(x, filters, 3)
         x = conv(x, filters, 3)
@@ -164,8 +218,8 @@ RECIPES = {r.name: r for r in [
            optimizer_args=(("beta_1", 0.7), ("beta_2", 0.9)), label_smoothing=0.1,
            source="this project (after the GPU 1-epoch records)"),
     Recipe("best", "highest single-model accuracy in <= 15 min: BN + dropout + augmentation, one-cycle AdamW",
-           best_model, epochs=10, batch_size=128, learning_rate=3e-3, schedule="onecycle", optimizer="adamw",
-           optimizer_args=(("weight_decay", 1e-4),), label_smoothing=0.1, validation_split=0.1,
+           best_model, epochs=16, batch_size=128, learning_rate=3e-3, schedule="onecycle", optimizer="adamw",
+           optimizer_args=(("weight_decay", 1e-2),), label_smoothing=0.1, validation_split=0.1,
            source="this project (after C. Deotte's Kaggle MNIST nets)"),
 ]}
 
