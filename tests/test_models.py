@@ -29,3 +29,32 @@ def test_seed_recipe_uses_adam_and_outputs_probabilities():
 def test_unknown_model_lists_valid_ones():
     with pytest.raises(UserError, match="unknown model 'resnet'; valid models: " + ", ".join(RECIPES)):
         get_recipe("resnet")
+
+
+def test_random_affine_is_identity_when_off_and_at_inference():
+    from mnist_cnn.models import _random_affine_class
+
+    RandomAffine = _random_affine_class()
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(RandomAffine(0, 0, 0)(x, training=True)), x)
+    np.testing.assert_array_equal(np.asarray(RandomAffine(10, 0.1, 0.1)(x, training=False)), x)
+
+
+def test_random_affine_shift_moves_the_centre_of_mass_by_at_most_the_shift():
+    from mnist_cnn.models import _random_affine_class
+
+    x = np.zeros((64, 28, 28, 1), np.float32)
+    x[:, 12:16, 12:16] = 1
+    out = np.asarray(_random_affine_class()(0, 0, 0.1, seed=1)(x, training=True))[..., 0]
+    cols = (out.sum(1) * np.arange(28)).sum(1) / out.sum((1, 2))
+    assert np.all(np.abs(cols - 13.5) <= 2.8 + 1e-3) and cols.std() > 0.5  # shifts up to 10% of 28 px, and varied
+
+
+def test_best_recipe_model_round_trips_through_safe_mode(tmp_path):
+    from mnist_cnn.evaluate import load_model
+
+    model = get_recipe("best").build()
+    model.save(tmp_path / "best.keras")
+    loaded = load_model(tmp_path / "best.keras")
+    x = np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
