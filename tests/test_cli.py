@@ -97,9 +97,10 @@ def test_train_evaluate_and_runs_table(tmp_path, monkeypatch, capsys, mnist_dir)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.toml").write_text("epochs = 1\nbatch_size = 50\nlimit = 500\n")
     code, out, err = run_cli(capsys, "train", "--config", "c.toml", "--name", "tiny", "--data-dir", str(mnist_dir),
-                             "--quiet")
+                             "--quiet", "--tensorboard")
     assert code == 0, err
     assert "Run folder: runs/tiny/" in out
+    assert list((tmp_path / "runs" / "tiny" / "tensorboard").rglob("events.out.tfevents.*"))
     saved = json.loads((tmp_path / "runs" / "tiny" / "config.json").read_text())
     assert (saved["epochs"], saved["batch_size"], saved["limit"]) == (1, 50, 500)
     metrics = json.loads((tmp_path / "runs" / "tiny" / "metrics.json").read_text())

@@ -11,6 +11,7 @@ config that is saved as `config.json` and reproduces the run:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import tomllib
@@ -78,6 +79,8 @@ def check(cfg: Config, n_train: int | None = None) -> None:
         raise UserError(f"--schedule: expected one of {', '.join(SCHEDULES)}, found {cfg.schedule!r}")
     if cfg.name is not None and (not cfg.name or "/" in cfg.name or os.sep in cfg.name or cfg.name.startswith(".")):
         raise UserError(f"--name: expected a plain folder name, found {cfg.name!r}")
+    if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise UserError("--tensorboard: the tensorboard package is not installed; pip install 'mnist-cnn[tensorboard]'")
     if n_train is not None and cfg.batch_size is not None and cfg.batch_size > n_train:
         raise UserError(f"--batch-size: expected at most the {n_train} training images, found {cfg.batch_size}")
 
