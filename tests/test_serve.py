@@ -11,7 +11,7 @@ import http.client
 import io
 import socket
 import struct
-import tempfile
+import sys
 import time
 import warnings
 import zlib
@@ -23,6 +23,9 @@ import pytest
 from PIL import Image
 
 from mnist_cnn import serve
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import browser  # noqa: E402  (tools/browser.py: Chromium + pointer strokes, shared with the screenshot tool)
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 from mnist_cnn.predict import Predictor
@@ -31,7 +34,6 @@ with warnings.catch_warnings():  # starlette 1.x suggests httpx2 for its TestCli
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 CLEAR_DIGITS = [0, 1, 2, 3, 4]  # the first MNIST test digits (7 2 1 0 4): written plainly, any decent model gets them
 
 
@@ -253,40 +255,11 @@ def test_busy_port_is_a_user_error(trained_run):
 # The page in a real browser
 
 
-def chrome():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1000,900",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-
-
-def draw(driver, canvas, points, pointer="pen"):
-    """One stroke through `points` (pad coordinates 0..1) with real pointer events."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.actions import interaction
-    from selenium.webdriver.common.actions.pointer_input import PointerInput
-
-    w, h = canvas.size["width"], canvas.size["height"]
-    px = [(round((x - 0.5) * w), round((y - 0.5) * h)) for x, y in points]  # offsets from the centre
-    kind = interaction.POINTER_PEN if pointer == "pen" else interaction.POINTER_MOUSE
-    chain = ActionChains(driver, duration=10, devices=[PointerInput(kind, pointer)])
-    chain.move_to_element_with_offset(canvas, *px[0]).click_and_hold()
-    for (ax, ay), (bx, by) in zip(px, px[1:]):
-        chain.move_by_offset(bx - ax, by - ay)
-    chain.release().perform()
-
-
 def line(a, b, n=12):
     return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
 
 
-@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+@pytest.mark.skipif(not browser.available(),
                     reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
 def test_page_in_headless_chromium(app, tmp_path):
     from selenium.webdriver.common.by import By
@@ -304,14 +277,14 @@ def test_page_in_headless_chromium(app, tmp_path):
     Image.new("L", (100, 100), 255).save(blank)
     junk.write_bytes(b"not an image at all")
     with serve.serving(app) as url:
-        driver = chrome()
+        driver = browser.chrome((1000, 900))
         try:
             driver.get(url + "/")
             wait_for(lambda: text("model").startswith("Model seed"))
             canvas = driver.find_element(By.ID, "canvas")
             assert text("digit") == "" and len(driver.find_elements(By.CSS_SELECTOR, "#bars li")) == 10
 
-            draw(driver, canvas, line((0.5, 0.2), (0.5, 0.8)), pointer="pen")
+            browser.draw(driver, canvas, [line((0.5, 0.2), (0.5, 0.8))], pointer="pen")
             wait_for(lambda: text("digit") == "1")
             assert text("confidence").endswith("% sure")
             assert [li.get_attribute("class") for li in driver.find_elements(By.CSS_SELECTOR, "#bars li")] == \
@@ -320,8 +293,7 @@ def test_page_in_headless_chromium(app, tmp_path):
 
             driver.find_element(By.ID, "undo").click()  # the only stroke: back to an empty pad
             wait_for(lambda: text("digit") == "" and driver.execute_script(ink) == 0)
-            draw(driver, canvas, line((0.3, 0.25), (0.7, 0.25)), pointer="mouse")
-            draw(driver, canvas, line((0.7, 0.25), (0.45, 0.8)), pointer="mouse")
+            browser.draw(driver, canvas, [line((0.3, 0.25), (0.7, 0.25)), line((0.7, 0.25), (0.45, 0.8))])
             wait_for(lambda: text("digit") == "7")
             driver.find_element(By.ID, "clear").click()
             wait_for(lambda: text("digit") == "" and text("confidence") == "" and driver.execute_script(ink) == 0)

@@ -11,57 +11,19 @@ project's Python (.venv/bin/python, or PYTHONPATH=src).
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
+
+import browser
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic", "--hide-scrollbars"]
 STROKES = {  # polylines in pad coordinates (0..1, y down), drawn one pointer stroke each
     "3": [[(0.32, 0.24), (0.45, 0.17), (0.6, 0.18), (0.66, 0.3), (0.58, 0.44), (0.45, 0.48), (0.6, 0.52),
            (0.68, 0.65), (0.6, 0.79), (0.44, 0.82), (0.3, 0.75)]],
     "4": [[(0.56, 0.16), (0.3, 0.6), (0.72, 0.6)], [(0.6, 0.34), (0.6, 0.84)]],
     "7": [[(0.3, 0.22), (0.7, 0.22), (0.45, 0.82)]],
 }
-STEP = 0.02  # pointer moves every 2% of the pad: smooth strokes, ~50 moves per stroke
 WAIT = 10  # seconds for the page to show a prediction
-
-
-def chrome(size=(1100, 800)):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-                                  f"--window-size={size[0]},{size[1]}"]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-def draw(driver, canvas, strokes, pointer="mouse"):
-    """Draw polylines (pad coordinates) on the canvas with real pointer events, one press per stroke."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.actions import interaction
-    from selenium.webdriver.common.actions.pointer_input import PointerInput
-
-    w, h = canvas.size["width"], canvas.size["height"]
-    for line in strokes:
-        points = []
-        for (x0, y0), (x1, y1) in zip(line, line[1:]):
-            n = max(1, round(max(abs(x1 - x0), abs(y1 - y0)) / STEP))
-            points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(n)]
-        points.append(line[-1])
-        pixels = [(round((x - 0.5) * w), round((y - 0.5) * h)) for x, y in points]  # offsets from the centre
-        kind = interaction.POINTER_PEN if pointer == "pen" else interaction.POINTER_MOUSE
-        chain = ActionChains(driver, duration=10, devices=[PointerInput(kind, pointer)])
-        chain.move_to_element_with_offset(canvas, *pixels[0]).click_and_hold()
-        for (ax, ay), (bx, by) in zip(pixels, pixels[1:]):
-            chain.move_by_offset(bx - ax, by - ay)
-        chain.release().perform()
 
 
 def size(text: str) -> tuple[int, int]:
@@ -80,8 +42,8 @@ def main() -> int:
     ap.add_argument("--digit", default="4", choices=sorted(STROKES), help="digit to draw (default: 4)")
     ap.add_argument("--size", type=size, default="1100x800", help="viewport WIDTHxHEIGHT (default: 1100x800)")
     args = ap.parse_args()
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        sys.exit(f"screenshot: needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+    if not browser.available():
+        sys.exit(f"screenshot: needs {browser.CHROMIUM} and {browser.CHROMEDRIVER} (apt-get install chromium chromium-driver)")
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -96,13 +58,13 @@ def main() -> int:
         sys.exit(f"screenshot: {e}")
     width, height = args.size
     with serving(app) as url:
-        driver = chrome((width, height))
+        driver = browser.chrome((width, height))
         try:
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the viewport, not the window, at --size
                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
             driver.get(url + "/")
             WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "model").text.startswith("Model"))
-            draw(driver, driver.find_element(By.ID, "canvas"), STROKES[args.digit])
+            browser.draw(driver, driver.find_element(By.ID, "canvas"), STROKES[args.digit])
             WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "digit").text)
             driver.execute_script("return new Promise(r => setTimeout(r, 400))")  # let the bars finish moving
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
