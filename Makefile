@@ -14,7 +14,7 @@ help:
 	@echo "make run    train the reference CNN, print test accuracy, save mnist_plots/*.png"
 	@echo "make test   run the test suite"
 	@echo "make data   fetch and verify MNIST"
-	@echo "make bench  train and time every recipe side by side (about an hour)"
+	@echo "make bench  train and time every recipe side by side (about 30 min)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
