@@ -48,7 +48,6 @@ class RunResult:
     history: list[dict]
     metrics: dict
     interrupted: bool = False
-    model: object = None  # the best keras.Model
     test: tuple | None = None  # (x_test float32 (N, 28, 28, 1), y_test uint8 (N,), probabilities (N, 10))
 
 
@@ -366,4 +365,4 @@ def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | s
                    finished=datetime.now().isoformat(timespec="seconds"))
     files.write_json(run_dir / "metrics.json", metrics)
     plots.run_pictures(run_dir, state["history"], metrics, x_test, y_test, probabilities)
-    return RunResult(run_dir, cfg, state["history"], metrics, model=best, test=(x_test, y_test, probabilities))
+    return RunResult(run_dir, cfg, state["history"], metrics, test=(x_test, y_test, probabilities))
