@@ -18,11 +18,17 @@ def test_unknown_entry(tmp_path):
         bench.run(only="vgg", quick=True, results_dir=tmp_path)
 
 
+def test_kept_runs_are_never_overwritten(tmp_path):
+    (tmp_path / "bench-fast-seed42").mkdir()
+    with pytest.raises(UserError, match="--keep-runs: .*bench-fast-seed42 already exists"):
+        bench.run(only="fast", quick=True, results_dir=tmp_path, keep_runs=str(tmp_path))
+
+
 @pytest.mark.slow
 def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
     """`mnist-cnn bench --quick`: every recipe through the real subprocess path on a tiny subset."""
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["bench", "--quick", "--data-dir", str(mnist_dir)]) == 0
+    assert cli.main(["bench", "--quick", "--data-dir", str(mnist_dir), "--keep-runs", "kept"]) == 0
     out = capsys.readouterr().out
     saved = list((tmp_path / "bench" / "results").glob("quick-*.json"))
     assert len(saved) == 1
@@ -33,6 +39,9 @@ def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
         assert r["n_train"] == expected and r["epochs"] == 1
         assert r["train_images_per_s"] > 0 and r["inference_images_per_s"] > 0 and r["peak_rss_mib"] > 100
         assert 0 <= r["test_accuracy"] <= 1 and r["latency_p99_ms"] >= r["latency_p50_ms"] > 0
+        assert 0 <= r["tta_accuracy"] <= 1
+        kept = tmp_path / "kept" / f"bench-{r['name']}-seed42"
+        assert json.loads((kept / "metrics.json").read_text())["test_accuracy"] == r["test_accuracy"]
         assert r["limit_seconds"] > 0 and r["limit_ratio"] > 0
         assert f"| {r['name']} |" in out
     assert result["machine"]["matmul_gflops"] > 0

@@ -114,6 +114,24 @@ def test_train_evaluate_and_runs_table(tmp_path, monkeypatch, capsys, mnist_dir)
     assert f"{metrics['test_accuracy']:.2%}" in out
 
 
+def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
+    single = json.loads((trained_run / "metrics.json").read_text())["test_accuracy"]
+    code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run / "model.keras"),
+                             "--json", "--data-dir", str(mnist_dir))
+    assert code == 0, err
+    m = json.loads(out)
+    assert m["tta"] is False and [x["test_accuracy"] for x in m["members"]] == [single, single]
+    assert m["test_accuracy"] == single  # the mean of two copies of one model is that model
+    code, out, err = run_cli(capsys, "evaluate", str(trained_run), "--tta", "--json", "--data-dir", str(mnist_dir))
+    m = json.loads(out)
+    assert code == 0 and m["tta"] is True and "members" not in m and abs(m["test_accuracy"] - single) < 0.02
+    code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run), "--tta", "--data-dir", str(mnist_dir))
+    assert code == 0 and "ensemble of 2 models, test-time augmentation:" in out
+    assert f"Test accuracy: {m['test_accuracy']:.4f}" in out
+    code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(tmp_path / "gone"), "--data-dir", str(mnist_dir))
+    assert code == 2 and err.strip().endswith("gone: no such run folder or model file") and len(err.splitlines()) == 1
+
+
 def test_seed_script_end_to_end(tmp_path, mnist_dir):
     """`python mnist_cnn.py` as a user runs it: summary, progress, test accuracy, PNGs."""
     env = {**os.environ, "MNIST_CNN_DATA": str(mnist_dir)}

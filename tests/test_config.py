@@ -52,6 +52,7 @@ def test_invalid_toml_and_missing_file(tmp_path):
     ("schedule", "linear", "--schedule: expected one of constant, cosine, onecycle, step"),
     ("name", "a/b", "--name"),
     ("patience", -2, "--patience"),
+    ("precision", "float16", "--precision: expected one of float32, mixed_bfloat16, found 'float16'"),
 ])
 def test_out_of_range_values(field, value, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):

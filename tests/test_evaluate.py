@@ -61,3 +61,22 @@ def test_bad_model_paths(tmp_path):
         z.writestr("config.json", json.dumps({"class_name": "Nope", "config": {}}))
     with pytest.raises(UserError, match="zip.keras: cannot load the Keras model"):
         evaluate.load_model(tmp_path / "zip.keras")
+
+
+def test_shift_moves_content_and_fills_with_background():
+    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    x[:, :2] = x[:, -2:] = x[:, :, :2] = x[:, :, -2:] = 0  # an empty border, as MNIST has: np.roll is then exact
+    for dy, dx in [(1, 0), (-1, 0), (0, 2), (-2, -1)]:
+        np.testing.assert_array_equal(evaluate.shift(x, dy, dx), np.roll(x, (dy, dx), axis=(1, 2)))
+    ones = np.ones((1, 4, 4, 1), np.float32)
+    assert evaluate.shift(ones, 0, 1)[0, :, 0, 0].sum() == 0 and evaluate.shift(ones, 0, 1).sum() == 12
+
+
+def test_tta_averages_the_model_over_the_shifted_images():
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    x = np.random.default_rng(1).random((5, 28, 28, 1)).astype(np.float32)
+    x[:, 0] = x[:, -1] = x[:, :, 0] = x[:, :, -1] = 0
+    expected = np.mean([model.predict(np.roll(x, s, axis=(1, 2)), verbose=0) for s in evaluate.TTA_SHIFTS], axis=0)
+    np.testing.assert_allclose(evaluate.predict_proba(model, x, tta=True), expected, rtol=1e-5)
+    np.testing.assert_allclose(evaluate.predict_proba(model, x), model.predict(x, verbose=0), rtol=1e-6)
+    assert (0, 0) in evaluate.TTA_SHIFTS and len(set(evaluate.TTA_SHIFTS)) == len(evaluate.TTA_SHIFTS) > 1

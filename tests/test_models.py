@@ -58,3 +58,17 @@ def test_best_recipe_model_round_trips_through_safe_mode(tmp_path):
     loaded = load_model(tmp_path / "best.keras")
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
+
+
+def test_best_recipe_trains_in_mixed_bfloat16_with_float32_augmentation_and_softmax():
+    recipe = get_recipe("best")
+    assert recipe.precision == "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(recipe.precision)
+    try:
+        model = recipe.build()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    affine, softmax = model.layers[1], model.layers[-1]
+    assert type(affine).__name__ == "RandomAffine" and affine.compute_dtype == "float32"
+    assert softmax.compute_dtype == "float32"
+    assert {l.compute_dtype for l in model.layers if isinstance(l, keras.layers.Conv2D)} == {"bfloat16"}

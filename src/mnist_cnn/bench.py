@@ -3,6 +3,7 @@
     mnist-cnn bench                  # everything (up to about an hour on 2 cores)
     mnist-cnn bench --quick          # every code path on a tiny subset (seconds; part of `make test`)
     mnist-cnn bench --only fast      # one entry
+    mnist-cnn bench --keep-runs runs # keep each entry's run folder (runs/bench-best-seed42, ...)
 
 Each recipe trains in its own subprocess (so its peak memory is its own) with the project's normal
 training code, then reports: training throughput, training seconds and final test accuracy (the
@@ -87,22 +88,31 @@ def inference(predictor, x: np.ndarray, calls: int) -> dict:
             "latency_p99_ms": 1000 * float(np.percentile(times, 99))}
 
 
-def worker(name: str, quick: bool, seed: int, data_dir: str | None, load: bool = False) -> dict:
+def run_name(name: str, seed: int) -> str:
+    return f"bench-{name}-seed{seed}"
+
+
+def worker(name: str, quick: bool, seed: int, data_dir: str | None, load: bool = False,
+           keep_runs: str | None = None) -> dict:
     """Train one recipe in this process and measure it (run by the parent in a subprocess).
 
     load: also run the serve load check against this recipe's model.
+    keep_runs: train into this folder (kept) instead of a temporary one.
     """
+    from . import evaluate
     from .config import Config
     from .models import get_recipe
     from .predict import Predictor
     from .train import train
 
-    with tempfile.TemporaryDirectory(prefix="mnist-cnn-bench-") as out:
-        cfg = Config(model=name, out=out, name=name, seed=seed, data_dir=data_dir, **(QUICK if quick else {}))
+    with tempfile.TemporaryDirectory(prefix="mnist-cnn-bench-") as tmp:
+        cfg = Config(model=name, out=keep_runs or tmp, name=run_name(name, seed), seed=seed, data_dir=data_dir,
+                     **(QUICK if quick else {}))
         result = train(cfg, verbose=0, report=lambda m: None)
         history, m = result.history, result.metrics
         predictor = Predictor(result.run_dir)
-        x_test = result.test[0]
+        x_test, y_test = result.test[:2]
+        tta = evaluate.predict_proba(predictor.model, x_test, tta=True)
         fit_seconds = sum(h["seconds"] - h["val_seconds"] for h in history)
         images = m["n_train"] * len(history)
         flops = forward_flops(predictor.model)
@@ -112,7 +122,8 @@ def worker(name: str, quick: bool, seed: int, data_dir: str | None, load: bool =
             "parameters": int(predictor.model.count_params()),
             "train_seconds": m["train_seconds"], "fit_seconds": fit_seconds,
             "train_images_per_s": images / fit_seconds,
-            "test_accuracy": m["test_accuracy"], "best_epoch": m["best_epoch"],
+            "test_accuracy": m["test_accuracy"], "tta_accuracy": float((tta.argmax(1) == y_test).mean()),
+            "best_epoch": m["best_epoch"],
             "best_val_accuracy": m["best_val_accuracy"],
             "train_flops_per_image": 3 * flops,  # forward + backward (about twice the forward)
             **inference(predictor, x_test, LATENCY_CALLS // 10 if quick else LATENCY_CALLS),
@@ -206,7 +217,7 @@ def serve_load(model_dir: str, x: np.ndarray, clients: int = LOAD_CLIENTS, secon
 
 
 def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: str | None = None,
-        report=lambda m: None, results_dir: Path = RESULTS) -> dict:
+        report=lambda m: None, results_dir: Path = RESULTS, keep_runs: str | None = None) -> dict:
     """Run the entries, each in a subprocess; return {"machine", "entries"} and save it as JSON."""
     from .models import RECIPES
 
@@ -214,6 +225,9 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
     for n in names:
         if n not in RECIPES:
             raise UserError(f"--only: unknown entry {n!r}; valid entries: {', '.join(ENTRIES)}")
+        if keep_runs and (Path(keep_runs) / run_name(n, seed)).exists():
+            raise UserError(f"--keep-runs: {Path(keep_runs) / run_name(n, seed)} already exists; "
+                            f"move it away or pick another folder")
     started = time.perf_counter()
     gflops = matmul_gflops(1024 if quick else MATMUL_N)
     report(f"fp32 matmul: {gflops:.0f} GFLOPS")
@@ -224,6 +238,7 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
         cmd += ["--load"] if name == names[0] else []  # the serve load check, once per run
         cmd += ["--quick"] if quick else []
         cmd += ["--data-dir", data_dir] if data_dir else []
+        cmd += ["--keep-runs", keep_runs] if keep_runs else []
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -249,15 +264,15 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
 def markdown(result: dict) -> str:
     g = result["machine"]["matmul_gflops"]
     lines = [
-        f"| recipe | epochs x batch | params | train s | train img/s | test acc | vs {REFERENCE} time | "
+        f"| recipe | epochs x batch | params | train s | train img/s | test acc | + TTA | vs {REFERENCE} time | "
         f"infer img/s (b=1024) | latency p50 / p99 ms | peak RSS MiB | train MFLOP/img | limit s | measured / limit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["entries"]:
         ratio = f"{r['time_vs_reference']:.2f}x" if r["time_vs_reference"] else "-"
         lines.append(
             f"| {r['name']} | {r['epochs']} x {r['batch_size']} | {r['parameters']:,} | {r['train_seconds']:.1f} | "
-            f"{r['train_images_per_s']:,.0f} | {r['test_accuracy']:.2%} | {ratio} | {r['inference_images_per_s']:,.0f} | "
+            f"{r['train_images_per_s']:,.0f} | {r['test_accuracy']:.2%} | {r['tta_accuracy']:.2%} | {ratio} | {r['inference_images_per_s']:,.0f} | "
             f"{r['latency_p50_ms']:.2f} / {r['latency_p99_ms']:.2f} | {r['peak_rss_mib']:,.0f} | "
             f"{r['train_flops_per_image'] / 1e6:.1f} | {r['limit_seconds']:.1f} | {r['limit_ratio']:.1f}x |")
     lines.append("")
@@ -270,7 +285,8 @@ def markdown(result: dict) -> str:
                          f"{v['errors']} errors in {v['requests']} requests.")
             lines.append("")
     lines.append(f"fp32 matmul on this machine: {g:.0f} GFLOPS (the limit column: FLOPs / that rate). "
-                 f"Train s includes per-epoch validation; img/s counts training steps only. "
+                 f"Train s includes per-epoch validation; img/s counts training steps only; "
+                 f"+ TTA: the same model with test-time augmentation (mnist-cnn evaluate --tta). "
                  f"{'QUICK run on a tiny subset: accuracies mean nothing. ' if result['quick'] else ''}"
                  f"Wall time {result['wall_seconds'] / 60:.1f} min.")
     return "\n".join(lines)

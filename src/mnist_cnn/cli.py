@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common_training(p, seed_job=False)
     p.add_argument("--learning-rate", type=_float, metavar="X", help="peak learning rate (default: the recipe's; seed: 0.001)")
     p.add_argument("--schedule", metavar="NAME", help="constant, cosine, onecycle or step (default: the recipe's; seed: cosine)")
+    p.add_argument("--precision", metavar="NAME",
+                   help="float32 or mixed_bfloat16 (default: the recipe's; best: mixed_bfloat16, others: float32)")
     p.add_argument("--validation-split", type=_float, metavar="F",
                    help="fraction held out for validation (default: the recipe's; seed: 0.2)")
     p.add_argument("--patience", type=_int, metavar="N",
@@ -100,8 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tensorboard", action="store_true", default=None, help="also log to RUN_DIR/tensorboard (default: off)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress bar (default: shown)")
 
-    p = sub.add_parser("evaluate", help="test-set report of a run folder or .keras file")
-    p.add_argument("path", metavar="RUN_DIR|MODEL.keras")
+    p = sub.add_parser("evaluate", help="test-set report of a run folder or .keras file (several: an ensemble)")
+    p.add_argument("paths", nargs="+", metavar="RUN_DIR|MODEL.keras",
+                   help="one model, or several whose probabilities are averaged (an ensemble)")
+    p.add_argument("--tta", action="store_true",
+                   help="test-time augmentation: average over the image and its 1-pixel shifts (default: off)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
     p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
@@ -132,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", metavar="NAME", help="run one entry (default: all)")
     p.add_argument("--seed", type=_int, default=DEFAULTS.seed, metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
     p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+    p.add_argument("--keep-runs", metavar="DIR",
+                   help="keep each entry's run folder in DIR as bench-NAME-seedN (default: a temporary folder)")
     p.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
     p.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
 
@@ -184,12 +191,12 @@ def cmd_train(args) -> int:
     from . import train
 
     if args.resume:
-        _no_flags_with_resume(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule", "validation_split",
-                              "patience", "config", "tensorboard")
+        _no_flags_with_resume(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule", "precision",
+                              "validation_split", "patience", "config", "tensorboard")
         result = train.train(Config(), resume=args.resume, verbose=0 if args.quiet else "auto")
     else:
         cfg = merge(Config(), args.config, _overrides(args, *TRAINING_FLAGS, "model", "learning_rate", "schedule",
-                                                     "validation_split", "patience", "tensorboard"))
+                                                     "precision", "validation_split", "patience", "tensorboard"))
         result = train.train(cfg, verbose=0 if args.quiet else "auto")
     if result.interrupted:
         return _interrupted(result, "train")
@@ -208,12 +215,28 @@ def _interrupted(result, command: str) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    import numpy as np
+
     from . import data, evaluate
 
-    model = evaluate.load_model(args.path)
+    models = [evaluate.load_model(p) for p in args.paths]  # all loaded first: a bad path fails fast
     (_, _), (x_test, y_test) = data.load_mnist(args.data_dir, report=data.stderr_report)
-    m = evaluate.metrics(y_test, evaluate.predict_proba(model, data.normalise(x_test)))
-    print(json.dumps(m, indent=2) if args.json else evaluate.format_report(m))
+    x_test = data.normalise(x_test)
+    probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
+    m = evaluate.metrics(y_test, np.mean(probabilities, axis=0))
+    m["tta"] = args.tta
+    if len(models) > 1:
+        m["members"] = [{"path": p, "test_accuracy": float((pr.argmax(1) == y_test).mean())}
+                        for p, pr in zip(args.paths, probabilities)]
+    if args.json:
+        print(json.dumps(m, indent=2))
+        return 0
+    for member in m.get("members", []):
+        print(f"{member['path']}: test accuracy {member['test_accuracy']:.4f}")
+    if len(models) > 1 or args.tta:
+        what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
+        print(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
+    print(evaluate.format_report(m))
     return 0
 
 
@@ -279,13 +302,16 @@ def cmd_serve(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from . import bench, data
+    from . import bench, data, files
 
     if args.worker:
-        print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir, args.load)))
+        print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir, args.load, args.keep_runs)))
         return 0
+    if args.keep_runs:
+        files.make_dir(Path(args.keep_runs), "--keep-runs")
     data.ensure_mnist(args.data_dir, report=data.stderr_report)
-    result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=data.stderr_report)
+    result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=data.stderr_report,
+                       keep_runs=args.keep_runs)
     print(bench.markdown(result))
     return 0
 

@@ -1,6 +1,8 @@
-"""Judging a trained model on the MNIST test set.
+"""Judging trained models on the MNIST test set.
 
     mnist-cnn evaluate runs/seed-20261130-0512          # or a model.keras file; --json for scripts
+    mnist-cnn evaluate runs/best-s1 --tta               # test-time augmentation (TTA_SHIFTS)
+    mnist-cnn evaluate runs/best-s1 runs/best-s2 runs/best-s3   # an ensemble: mean probabilities
 
 `metrics()` gives test loss and accuracy, per-class precision/recall/F1, the confusion matrix
 (rows: true digit, columns: predicted) and the most-confused pairs.
@@ -48,9 +50,25 @@ def load_model(path: str | os.PathLike):
         raise UserError(f"{path}: cannot load the Keras model ({first[:200]})") from None
 
 
-def predict_proba(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """(N, 28, 28, 1) float32 -> (N, 10) float32 class probabilities."""
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+# Test-time augmentation: the image and its one-pixel shifts, probabilities averaged. Chosen on the
+# validation split of best runs (never the test set): see README, "Test-time augmentation and ensembles".
+TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # (down, right) in pixels
+
+
+def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """(N, H, W, C) images moved dy pixels down and dx right, filled with 0 (background)."""
+    out = np.zeros_like(x)
+    h, w = x.shape[1:3]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        x[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def predict_proba(model, x: np.ndarray, batch_size: int = 1024, tta: bool = False) -> np.ndarray:
+    """(N, 28, 28, 1) float32 -> (N, 10) float32 class probabilities (tta: mean over TTA_SHIFTS)."""
+    shifts = TTA_SHIFTS if tta else ((0, 0),)
+    return np.mean([np.asarray(model.predict(shift(x, dy, dx) if dy or dx else x, batch_size=batch_size, verbose=0),
+                               dtype=np.float32) for dy, dx in shifts], axis=0)
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray:

@@ -65,6 +65,7 @@ def resolve(cfg: Config) -> Config:
         batch_size=pick(cfg.batch_size, recipe.batch_size),
         learning_rate=pick(cfg.learning_rate, recipe.learning_rate),
         schedule=pick(cfg.schedule, recipe.schedule),
+        precision=pick(cfg.precision, recipe.precision),
         name=pick(cfg.name, f"{cfg.model}-{datetime.now():%Y%m%d-%H%M%S}"),
     )
 
@@ -101,7 +102,12 @@ def build_compiled(cfg: Config, steps_per_epoch: int):
     import keras
 
     recipe = get_recipe(cfg.model)
-    model = recipe.build()
+    # Layers take the global dtype policy when they are built; the saved model keeps each layer's own.
+    keras.mixed_precision.set_global_policy(cfg.precision)
+    try:
+        model = recipe.build()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     lr = learning_rate(cfg, steps_per_epoch)
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
     model.compile(optimizer=optimizer(recipe, lr), loss=loss, metrics=["accuracy"])
