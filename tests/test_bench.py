@@ -18,10 +18,13 @@ def test_unknown_entry(tmp_path):
         bench.run(only="vgg", quick=True, results_dir=tmp_path)
 
 
-def test_kept_runs_are_never_overwritten(tmp_path):
+def test_kept_runs_are_never_overwritten_and_bad_input_writes_nothing(tmp_path):
     (tmp_path / "bench-fast-seed42").mkdir()
     with pytest.raises(UserError, match="--keep-runs: .*bench-fast-seed42 already exists"):
         bench.run(only="fast", quick=True, results_dir=tmp_path, keep_runs=str(tmp_path))
+    with pytest.raises(UserError, match="--only: unknown entry 'vgg'"):
+        bench.run(only="vgg", quick=True, results_dir=tmp_path, keep_runs=str(tmp_path / "new"))
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.slow
@@ -44,7 +47,9 @@ def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
         assert json.loads((kept / "metrics.json").read_text())["test_accuracy"] == r["test_accuracy"]
         assert r["limit_seconds"] > 0 and r["limit_ratio"] > 0
         assert f"| {r['name']} |" in out
-    assert result["machine"]["matmul_gflops"] > 0
+    assert result["machine"]["matmul_gflops"] > 0 and result["machine"]["matmul_gflops_bf16"] > 0
+    assert {r["name"]: r["precision"] for r in result["entries"]}["best"] == "mixed_bfloat16"
+    assert "| best | 1 x 128, bf16 |" in out
     load = result["entries"][0]["serve"]
     assert load["requests"] > 0 and load["errors"] == 0 and "Serve load check" in out
     assert next(r for r in result["entries"] if r["name"] == "keras-io")["time_vs_reference"] == 1.0

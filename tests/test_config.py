@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from mnist_cnn.config import Config, check, load_file, merge
@@ -62,3 +64,12 @@ def test_out_of_range_values(field, value, message):
 def test_batch_larger_than_data():
     with pytest.raises(UserError, match="--batch-size: expected at most the 80 training images, found 128"):
         check(Config(batch_size=128), n_train=80)
+
+
+def test_a_run_config_saved_before_precision_existed_stays_float32(tmp_path):
+    saved = Config(model="best", epochs=20, batch_size=128, learning_rate=3e-3, schedule="onecycle").to_dict()
+    del saved["precision"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert load_file(tmp_path / "config.json")["precision"] == "float32"
+    (tmp_path / "new.toml").write_text('model = "best"\n')
+    assert "precision" not in load_file(tmp_path / "new.toml")  # a new config takes the recipe's

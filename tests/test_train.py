@@ -94,9 +94,10 @@ class InterruptAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-@pytest.mark.parametrize("model", ["seed", "keras-io"])  # keras-io has Dropout: its RNG state must resume too
-def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, model):
-    common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=3, model=model, **SMALL)
+# keras-io has Dropout: its RNG state must resume too; a bfloat16 checkpoint must resume in bfloat16
+@pytest.mark.parametrize("model,precision", [("seed", None), ("keras-io", None), ("seed", "mixed_bfloat16")])
+def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, model, precision):
+    common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=3, model=model, precision=precision, **SMALL)
     straight = train.train(Config(name="straight", **common), verbose=0)
     cut = train.train(Config(name="cut", **common), verbose=0, callbacks=[InterruptAt(epoch=1, batch=5)])
     assert cut.interrupted and len(cut.history) == 1

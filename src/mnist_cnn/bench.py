@@ -57,12 +57,12 @@ def forward_flops(model) -> int:
     return int(total)
 
 
-def matmul_gflops(n: int = MATMUL_N, repeats: int = 3) -> float:
-    """Best of `repeats` fp32 n x n x n matmuls in TensorFlow, in GFLOPS."""
+def matmul_gflops(n: int = MATMUL_N, repeats: int = 3, dtype: str = "float32") -> float:
+    """Best of `repeats` n x n x n matmuls in TensorFlow (float32 or bfloat16 inputs), in GFLOPS."""
     import tensorflow as tf
 
-    a = tf.random.stateless_normal((n, n), seed=(1, 2))
-    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    a = tf.cast(tf.random.stateless_normal((n, n), seed=(1, 2)), dtype)
+    b = tf.cast(tf.random.stateless_normal((n, n), seed=(3, 4)), dtype)
     tf.linalg.matmul(a, b).numpy()
     best = float("inf")
     for _ in range(repeats):
@@ -118,11 +118,12 @@ def worker(name: str, quick: bool, seed: int, data_dir: str | None, load: bool =
         flops = forward_flops(predictor.model)
         row = {
             "name": name, "source": get_recipe(name).source, "epochs": len(history),
+            "precision": result.config.precision,
             "batch_size": result.config.batch_size, "n_train": m["n_train"],
             "parameters": int(predictor.model.count_params()),
             "train_seconds": m["train_seconds"], "fit_seconds": fit_seconds,
             "train_images_per_s": images / fit_seconds,
-            "test_accuracy": m["test_accuracy"], "tta_accuracy": float((tta.argmax(1) == y_test).mean()),
+            "test_accuracy": m["test_accuracy"], "tta_accuracy": evaluate.accuracy(y_test, tta),
             "best_epoch": m["best_epoch"],
             "best_val_accuracy": m["best_val_accuracy"],
             "train_flops_per_image": 3 * flops,  # forward + backward (about twice the forward)
@@ -228,9 +229,13 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
         if keep_runs and (Path(keep_runs) / run_name(n, seed)).exists():
             raise UserError(f"--keep-runs: {Path(keep_runs) / run_name(n, seed)} already exists; "
                             f"move it away or pick another folder")
+    if keep_runs:
+        files.make_dir(keep_runs, "--keep-runs")
     started = time.perf_counter()
-    gflops = matmul_gflops(1024 if quick else MATMUL_N)
-    report(f"fp32 matmul: {gflops:.0f} GFLOPS")
+    # the limit of a bfloat16 recipe is the bfloat16 matmul rate (AVX512-BF16), of the others fp32's
+    gflops = {p: matmul_gflops(1024 if quick else MATMUL_N, dtype=d)
+              for p, d in (("float32", "float32"), ("mixed_bfloat16", "bfloat16"))}
+    report(f"matmul: {gflops['float32']:.0f} GFLOPS fp32, {gflops['mixed_bfloat16']:.0f} GFLOPS bf16")
     rows = []
     for name in names:
         report(f"{name}: training{' (quick)' if quick else ''}...")
@@ -244,7 +249,8 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             raise UserError(f"bench entry {name} failed (exit {proc.returncode}): {tail}", exit_code=1)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
-        row["limit_seconds"] = row["train_flops_per_image"] * row["n_train"] * row["epochs"] / (gflops * 1e9)
+        row["limit_seconds"] = row["train_flops_per_image"] * row["n_train"] * row["epochs"] / (
+            gflops[row["precision"]] * 1e9)
         row["limit_ratio"] = row["fit_seconds"] / row["limit_seconds"]
         rows.append(row)
         report(f"{name}: {row['test_accuracy']:.2%} in {row['train_seconds']:.1f} s")
@@ -252,7 +258,8 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
     for r in rows:
         r["time_vs_reference"] = r["train_seconds"] / reference["train_seconds"] if reference else None
     result = {"date": datetime.now().isoformat(timespec="seconds"), "quick": quick, "seed": seed,
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "matmul_gflops": gflops,
+              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                          "matmul_gflops": gflops["float32"], "matmul_gflops_bf16": gflops["mixed_bfloat16"],
                           "python": platform.python_version()},
               "wall_seconds": time.perf_counter() - started, "entries": rows}
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -262,7 +269,7 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, data_dir: 
 
 
 def markdown(result: dict) -> str:
-    g = result["machine"]["matmul_gflops"]
+    machine = result["machine"]
     lines = [
         f"| recipe | epochs x batch | params | train s | train img/s | test acc | + TTA | vs {REFERENCE} time | "
         f"infer img/s (b=1024) | latency p50 / p99 ms | peak RSS MiB | train MFLOP/img | limit s | measured / limit |",
@@ -271,7 +278,8 @@ def markdown(result: dict) -> str:
     for r in result["entries"]:
         ratio = f"{r['time_vs_reference']:.2f}x" if r["time_vs_reference"] else "-"
         lines.append(
-            f"| {r['name']} | {r['epochs']} x {r['batch_size']} | {r['parameters']:,} | {r['train_seconds']:.1f} | "
+            f"| {r['name']} | {r['epochs']} x {r['batch_size']}{', bf16' if r['precision'] != 'float32' else ''} | "
+            f"{r['parameters']:,} | {r['train_seconds']:.1f} | "
             f"{r['train_images_per_s']:,.0f} | {r['test_accuracy']:.2%} | {r['tta_accuracy']:.2%} | {ratio} | {r['inference_images_per_s']:,.0f} | "
             f"{r['latency_p50_ms']:.2f} / {r['latency_p99_ms']:.2f} | {r['peak_rss_mib']:,.0f} | "
             f"{r['train_flops_per_image'] / 1e6:.1f} | {r['limit_seconds']:.1f} | {r['limit_ratio']:.1f}x |")
@@ -284,7 +292,9 @@ def markdown(result: dict) -> str:
                          f"latency p50 {v['latency_p50_ms']:.1f} ms / p99 {v['latency_p99_ms']:.1f} ms, "
                          f"{v['errors']} errors in {v['requests']} requests.")
             lines.append("")
-    lines.append(f"fp32 matmul on this machine: {g:.0f} GFLOPS (the limit column: FLOPs / that rate). "
+    lines.append(f"Matmul on this machine: {machine['matmul_gflops']:.0f} GFLOPS fp32, "
+                 f"{machine['matmul_gflops_bf16']:.0f} GFLOPS bf16 (the limit column: FLOPs / the rate of the "
+                 f"recipe's precision). "
                  f"Train s includes per-epoch validation; img/s counts training steps only; "
                  f"+ TTA: the same model with test-time augmentation (mnist-cnn evaluate --tta). "
                  f"{'QUICK run on a tiny subset: accuracies mean nothing. ' if result['quick'] else ''}"

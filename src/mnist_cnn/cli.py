@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=_float, metavar="X", help="peak learning rate (default: the recipe's; seed: 0.001)")
     p.add_argument("--schedule", metavar="NAME", help="constant, cosine, onecycle or step (default: the recipe's; seed: cosine)")
     p.add_argument("--precision", metavar="NAME",
-                   help="float32 or mixed_bfloat16 (default: the recipe's; best: mixed_bfloat16, others: float32)")
+                   help="float32 or mixed_bfloat16 (default: the recipe's; fast, best: mixed_bfloat16; others: float32)")
     p.add_argument("--validation-split", type=_float, metavar="F",
                    help="fraction held out for validation (default: the recipe's; seed: 0.2)")
     p.add_argument("--patience", type=_int, metavar="N",
@@ -226,7 +226,7 @@ def cmd_evaluate(args) -> int:
     m = evaluate.metrics(y_test, np.mean(probabilities, axis=0))
     m["tta"] = args.tta
     if len(models) > 1:
-        m["members"] = [{"path": p, "test_accuracy": float((pr.argmax(1) == y_test).mean())}
+        m["members"] = [{"path": p, "test_accuracy": evaluate.accuracy(y_test, pr)}
                         for p, pr in zip(args.paths, probabilities)]
     if args.json:
         print(json.dumps(m, indent=2))
@@ -302,13 +302,11 @@ def cmd_serve(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from . import bench, data, files
+    from . import bench, data
 
     if args.worker:
         print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir, args.load, args.keep_runs)))
         return 0
-    if args.keep_runs:
-        files.make_dir(Path(args.keep_runs), "--keep-runs")
     data.ensure_mnist(args.data_dir, report=data.stderr_report)
     result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=data.stderr_report,
                        keep_runs=args.keep_runs)

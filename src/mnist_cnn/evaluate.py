@@ -71,6 +71,11 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 1024, tta: bool = Fals
                                dtype=np.float32) for dy, dx in shifts], axis=0)
 
 
+def accuracy(y_true: np.ndarray, probabilities: np.ndarray) -> float:
+    """Fraction of labels (N,) that are the argmax of probabilities (N, 10)."""
+    return float((probabilities.argmax(1) == y_true).mean())
+
+
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray:
     return np.bincount(y_true.astype(np.int64) * k + y_pred, minlength=k * k).reshape(k, k)
 

@@ -103,11 +103,12 @@ def build_compiled(cfg: Config, steps_per_epoch: int):
 
     recipe = get_recipe(cfg.model)
     # Layers take the global dtype policy when they are built; the saved model keeps each layer's own.
-    keras.mixed_precision.set_global_policy(cfg.precision)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(cfg.precision or "float32")  # None: a run saved before --precision
     try:
         model = recipe.build()
     finally:
-        keras.mixed_precision.set_global_policy("float32")
+        keras.mixed_precision.set_global_policy(previous)
     lr = learning_rate(cfg, steps_per_epoch)
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
     model.compile(optimizer=optimizer(recipe, lr), loss=loss, metrics=["accuracy"])

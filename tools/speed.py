@@ -1,0 +1,58 @@
+"""Training speed of a recipe's network in float32 vs mixed_bfloat16 and at several batch sizes, side by side.
+
+    .venv/bin/python tools/speed.py --model best                      # ~2 min: float32 vs bfloat16
+    .venv/bin/python tools/speed.py --model fast --batch-sizes 128,256,512
+
+Every variant trains on the same random images, interleaved round by round, so machine noise hits all
+alike; CPU-seconds (not wall seconds) are compared because this machine is shared. The README's
+"Training speed on this CPU" figures come from this script.
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_cnn import models  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="best", help="recipe name (default: best)")
+    p.add_argument("--batch-sizes", default=None, help="comma-separated (default: the recipe's batch size)")
+    p.add_argument("--steps", type=int, default=60, help="training steps per timed round at the largest batch size (default: 60)")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds per variant (default: 3)")
+    args = p.parse_args()
+    recipe = models.get_recipe(args.model)
+    batches = [int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else [recipe.batch_size]
+    rng = np.random.default_rng(0)
+    n = max(batches) * args.steps
+    x = rng.random((n, 28, 28, 1), dtype=np.float32)
+    y = keras.utils.to_categorical(rng.integers(0, 10, n), 10)
+    nets = {}
+    for policy in ("float32", "mixed_bfloat16"):
+        keras.mixed_precision.set_global_policy(policy)
+        for batch in batches:
+            net = recipe.build()
+            net.compile(optimizer=models.optimizer(recipe, 1e-3), loss="categorical_crossentropy")
+            net.fit(x[:batch * 3], y[:batch * 3], batch_size=batch, verbose=0)  # trace and warm up
+            nets[policy, batch] = net
+    keras.mixed_precision.set_global_policy("float32")
+    rates = {key: [] for key in nets}
+    for _ in range(args.rounds):
+        for (policy, batch), net in nets.items():
+            cpu = time.process_time()
+            net.fit(x, y, batch_size=batch, verbose=0)
+            rates[policy, batch].append(n / (time.process_time() - cpu))
+    base = np.median(rates["float32", batches[0]])
+    for (policy, batch), r in rates.items():
+        print(f"{args.model} batch {batch:>4} {policy:>14}: {np.median(r):>7,.0f} training images per CPU-second, "
+              f"{np.median(r) / base:.2f}x (rounds: {', '.join(f'{v:,.0f}' for v in r)})")
+
+
+if __name__ == "__main__":
+    main()
