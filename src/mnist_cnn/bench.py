@@ -7,9 +7,9 @@
 
 Each recipe trains in its own subprocess (so its peak memory is its own) with the project's normal
 training code, then reports: training throughput, training seconds and final test accuracy (the
-model chosen by validation loss), inference images/s at batch 1024 and single-image latency, peak
-resident memory, and the physical limit: FLOPs per training image against the fp32 matmul
-GFLOPS this machine reaches in the same run. Results print as a Markdown table and are saved as
+model chosen by validation loss; also with test-time augmentation), inference images/s at batch
+1024 and single-image latency, peak resident memory, and the physical limit: FLOPs per training
+image against the matmul GFLOPS this machine reaches in the same run in the recipe's precision. Results print as a Markdown table and are saved as
 JSON under bench/results/.
 """
 

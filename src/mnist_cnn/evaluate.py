@@ -51,7 +51,8 @@ def load_model(path: str | os.PathLike):
 
 
 # Test-time augmentation: the image and its one-pixel shifts, probabilities averaged. Chosen on the
-# validation split of best runs (never the test set): see README, "Test-time augmentation and ensembles".
+# validation splits of best runs (tools/tta_variants.py; never the test set): see README, "Test-time
+# augmentation and ensembles".
 TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # (down, right) in pixels
 
 

@@ -4,7 +4,7 @@
     model = get_recipe("seed").build()        # an uncompiled keras.Model, input (28, 28, 1)
 
 `mnist-cnn train --model NAME` picks one; flags override the recipe's epochs, batch size,
-learning rate and schedule. Keras is imported inside the builders, so listing names is instant.
+learning rate, schedule, precision and validation split. Keras is imported inside the builders, so listing names is instant.
 """
 
 from __future__ import annotations
@@ -214,12 +214,12 @@ RECIPES = {r.name: r for r in [
            source="github.com/pytorch/examples mnist/main.py"),
     # One epoch: a one-cycle schedule with a high peak, Adam with short memories (beta 0.7, 0.9) so it
     # follows the fast-changing rate, and label smoothing against over-confidence after one pass.
-    # bfloat16 compute (float32 weights): 1.4x images per CPU-second here (tools/speed.py), same accuracy.
+    # bfloat16 compute (float32 weights): 1.35x images per CPU-second here (tools/speed.py), same accuracy.
     Recipe("fast", "least training time to >= 99%: tiny net, 1 epoch, one-cycle Adam 0.01", fast_model,
            epochs=1, batch_size=256, learning_rate=0.01, schedule="onecycle", precision="mixed_bfloat16",
            optimizer_args=(("beta_1", 0.7), ("beta_2", 0.9)), label_smoothing=0.1,
            source="this project (after the GPU 1-epoch records)"),
-    # bfloat16 compute: 1.26x images per CPU-second (tools/speed.py), spent on 20 epochs instead of 16.
+    # bfloat16 compute: 1.28x images per CPU-second (tools/speed.py), spent on 20 epochs instead of 16.
     Recipe("best", "highest single-model accuracy in <= 15 min: BN + dropout + augmentation, one-cycle AdamW",
            best_model, epochs=20, batch_size=128, learning_rate=3e-3, schedule="onecycle", optimizer="adamw",
            precision="mixed_bfloat16",

@@ -1,0 +1,69 @@
+"""Compare test-time augmentation variants on a run's VALIDATION split (never the test set).
+
+    .venv/bin/python tools/tta_variants.py runs/best-s1      # ~1 min on 2 cores
+
+Rebuilds the run's own validation split from its config.json (same seed, same fraction), then prints
+validation accuracy and errors for: no TTA, 1-pixel shifts (4 or 8 directions), +-5 and +-10 degree
+rotations, +-10% zoom, and combinations. evaluate.TTA_SHIFTS was chosen from this table.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mnist_cnn import data, evaluate  # noqa: E402
+
+SHIFTS4 = ["s-1,0", "s1,0", "s0,-1", "s0,1"]
+VARIANTS = {
+    "none": [],
+    "shift 1 px, 4 directions (TTA_SHIFTS)": SHIFTS4,
+    "shift 1 px, 8 directions": SHIFTS4 + ["s1,1", "s1,-1", "s-1,1", "s-1,-1"],
+    "rotate +-5 deg": ["r5", "r-5"],
+    "rotate +-10 deg": ["r10", "r-10"],
+    "zoom +-10%": ["z0.9", "z1.1"],
+    "shifts + rotate +-5 deg": SHIFTS4 + ["r5", "r-5"],
+    "all of the above": SHIFTS4 + ["r5", "r-5", "z0.9", "z1.1"],
+}
+
+
+def affine(x: np.ndarray, degrees: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """Rotate and zoom about the image centre (the RandomAffine warp, with fixed parameters)."""
+    t = np.deg2rad(degrees)
+    c, s = np.cos(t) / scale, np.sin(t) / scale
+    centre = (x.shape[1] - 1) / 2
+    row = np.array([c, -s, centre - c * centre + s * centre, s, c, centre - s * centre - c * centre, 0, 0], np.float32)
+    return np.asarray(keras.ops.image.affine_transform(x, np.tile(row, (len(x), 1)), fill_mode="constant"))
+
+
+def variant(x: np.ndarray, key: str) -> np.ndarray:
+    kind, arg = key[0], key[1:]
+    if kind == "s":
+        dy, dx = map(int, arg.split(","))
+        return evaluate.shift(x, dy, dx)
+    return affine(x, degrees=float(arg)) if kind == "r" else affine(x, scale=float(arg))
+
+
+def main() -> None:
+    run = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
+    cfg = json.load(open(os.path.join(run, "config.json")))
+    (x, y), _ = data.load_mnist(cfg["data_dir"])
+    _, val = data.split(len(x), cfg["validation_split"], cfg["seed"], cfg["limit"])
+    x_val, y_val = data.normalise(x[val]), y[val]
+    model = evaluate.load_model(run)
+    cache = {"id": evaluate.predict_proba(model, x_val)}
+    for name, keys in VARIANTS.items():
+        for k in keys:
+            if k not in cache:
+                cache[k] = evaluate.predict_proba(model, variant(x_val, k))
+        p = np.mean([cache[k] for k in ["id", *keys]], axis=0)
+        print(f"{name:<40} validation accuracy {evaluate.accuracy(y_val, p):.4%}, "
+              f"{int((p.argmax(1) != y_val).sum())} errors of {len(y_val)}")
+
+
+if __name__ == "__main__":
+    main()
