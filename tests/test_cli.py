@@ -122,6 +122,7 @@ def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     m = json.loads(out)
     assert m["tta"] is False and [x["test_accuracy"] for x in m["members"]] == [single, single]
     assert m["test_accuracy"] == single  # the mean of two copies of one model is that model
+    assert m["errors_of_every_member"] == m["errors_of_any_member"] == m["errors"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), "--tta", "--json", "--data-dir", str(mnist_dir))
     m = json.loads(out)
     assert code == 0 and m["tta"] is True and "members" not in m and abs(m["test_accuracy"] - single) < 0.02

@@ -228,11 +228,16 @@ def cmd_evaluate(args) -> int:
     if len(models) > 1:
         m["members"] = [{"path": p, "test_accuracy": evaluate.accuracy(y_test, pr)}
                         for p, pr in zip(args.paths, probabilities)]
+        wrong = np.array([pr.argmax(1) != y_test for pr in probabilities])
+        m["errors_of_every_member"], m["errors_of_any_member"] = int(wrong.all(0).sum()), int(wrong.any(0).sum())
     if args.json:
         print(json.dumps(m, indent=2))
         return 0
     for member in m.get("members", []):
         print(f"{member['path']}: test accuracy {member['test_accuracy']:.4f}")
+    if "members" in m:
+        print(f"{m['errors_of_every_member']} test digits are wrong in every member, "
+              f"{m['errors_of_any_member']} in at least one")
     if len(models) > 1 or args.tta:
         what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
         print(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
