@@ -4,7 +4,8 @@
     model = get_recipe("seed").build()        # an uncompiled keras.Model, input (28, 28, 1)
 
 `mnist-cnn train --model NAME` picks one; flags override the recipe's epochs, batch size,
-learning rate, schedule, precision and validation split. Keras is imported inside the builders, so listing names is instant.
+learning rate, schedule, precision and validation split. Keras is imported inside the builders,
+so listing names is instant.
 """
 
 from __future__ import annotations
