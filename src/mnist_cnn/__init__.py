@@ -4,4 +4,11 @@ Keras is imported lazily by the modules that need it, so `import mnist_cnn` and
 `mnist-cnn --help` stay instant.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# TensorFlow's C++ start-up chatter (oneDNN notes, CPU feature lists, a tf.data attribute warning)
+# says nothing a user can act on; set once here, before any module can import TensorFlow, and
+# inherited by every subprocess the package starts. Errors still surface as Python exceptions.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -1,0 +1,50 @@
+"""What the user sees on a terminal: progress lines on stderr, tables, and names printed safely.
+
+    from mnist_cnn.console import stderr_report, table, shown
+    stderr_report("fetching MNIST")                       # one line on stderr, flushed
+    print(table([("name", "acc"), ("a", "99.1%")]))       # aligned columns (markdown=True: a Markdown table)
+    print(shown(path))                                     # a file name with control characters escaped
+
+Library code takes a `report` callable (default: silent) and never prints; the CLI passes
+`stderr_report`. This is the one table formatter of the package.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Sequence
+
+Report = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """A report that says nothing (the library's default)."""
+
+
+def stderr_report(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def shown(text) -> str:
+    """str(text) with control characters (newlines, escape codes, terminal titles) escaped.
+
+    A file or run name is user data: printed raw, a newline forges a table row and an escape
+    sequence recolours or retitles the terminal.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def table(rows: Sequence[Sequence], markdown: bool = False) -> str:
+    """Rows of cells (the first row is the header) as aligned text columns or a Markdown table."""
+    cells = [[shown(c) for c in row] for row in rows]
+    if markdown:
+        lines = ["| " + " | ".join(row) + " |" for row in cells]
+        lines.insert(1, "|" + "---|" * len(cells[0]))
+        return "\n".join(lines)
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
