@@ -57,7 +57,7 @@ def mnist_dir():
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, mnist_dir):
     """A small seed-model run folder (12,000 images, 2 epochs: ~97% accurate), trained once per session."""
-    from mnist_cnn.config import Config
+    from mnist_cnn.config import TrainConfig as Config
     from mnist_cnn.train import train
 
     out = tmp_path_factory.mktemp("runs")

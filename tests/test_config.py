@@ -1,75 +1,123 @@
+"""TrainConfig: recipes, file and flag precedence, typed loading, range checks, legacy config.json."""
+
 import json
 
 import pytest
 
-from mnist_cnn.config import Config, check, load_file, merge
+from mnist_cnn.config import FIELDS, RECIPES, ConfigError, TrainConfig, check, load_file, recipe, resolve
 from mnist_cnn.errors import UserError
 
 
-def test_toml_overrides_defaults_and_flags_override_toml(tmp_path):
+def test_flags_override_the_file_which_overrides_the_recipe(tmp_path):
     p = tmp_path / "run.toml"
-    p.write_text('model = "seed"\nepochs = 3\nlearning_rate = 1\nvalidation_split = 0.25\n')
-    cfg = merge(Config(), str(p), {"epochs": 5, "batch_size": None})
-    assert (cfg.epochs, cfg.learning_rate, cfg.validation_split, cfg.batch_size) == (5, 1.0, 0.25, None)
+    p.write_text('model = "fast"\nepochs = 3\nlearning_rate = 1\nvalidation_split = 0.25\n')
+    cfg = resolve(file=p, flags={"epochs": 5})
+    assert (cfg.model, cfg.epochs, cfg.learning_rate, cfg.validation_split) == ("fast", 5, 1.0, 0.25)
     assert isinstance(cfg.learning_rate, float)
+    assert cfg.batch_size == RECIPES["fast"].batch_size and cfg.optimizer_args == {"beta_1": 0.7, "beta_2": 0.9}
+    assert resolve(file=p, flags={"model": "seed"}).network == "seed"  # a flag's recipe wins over the file's
 
 
-def test_saved_config_json_round_trips(tmp_path):
-    cfg = Config(epochs=2, batch_size=32, name="x", limit=100)
+def test_a_saved_config_describes_the_whole_run(tmp_path):
+    cfg = resolve("best", flags={"epochs": 2, "name": "x", "limit": 100})
     p = tmp_path / "config.json"
-    p.write_text(__import__("json").dumps(cfg.to_dict()))
-    assert Config(**load_file(p)) == cfg
+    p.write_text(json.dumps(cfg.to_dict()))
+    again = TrainConfig(**load_file(p))
+    assert again == cfg
+    assert (again.optimizer, again.optimizer_args, again.label_smoothing, again.augment) == \
+        ("adamw", {"weight_decay": 0.01}, 0.1, {"degrees": 10.0, "zoom": 0.1, "shift": 0.1})
 
 
-def test_unknown_keys_are_named(tmp_path):
+def test_every_recipe_is_a_valid_config_and_only_fast_and_best_choose_their_precision():
+    for name, cfg in RECIPES.items():
+        check(cfg)
+        assert cfg.model == cfg.network == name
+    assert {n for n, c in RECIPES.items() if c.precision == "auto"} == {"fast", "best"}
+
+
+def test_unknown_keys_and_recipes_are_named(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text("epochs = 2\nepoch = 3\nlr = 0.1\n")
-    with pytest.raises(UserError, match=r"bad.toml: unknown key\(s\) epoch, lr; valid keys: model, epochs"):
+    with pytest.raises(UserError, match=r"bad.toml: unknown key\(s\) epoch, lr; valid keys: model, network"):
         load_file(p)
+    with pytest.raises(ConfigError, match="model: unknown model 'resnet'; valid models: seed, keras-io") as e:
+        recipe("resnet")
+    assert e.value.field == "model"
 
 
-def test_wrongly_typed_value(tmp_path):
+@pytest.mark.parametrize("text,message", [
+    ('epochs = "many"', "t.toml: key 'epochs': expected int, found 'many'"),
+    ("epochs = 2.5", "t.toml: key 'epochs': expected int, found 2.5"),
+    ("tensorboard = 1", "t.toml: key 'tensorboard': expected bool, found 1"),
+    ("optimizer_args = 3", "t.toml: key 'optimizer_args': expected dict, found 3"),
+    ("limit = true", "t.toml: key 'limit': expected int, found True"),
+])
+def test_wrongly_typed_values(tmp_path, text, message):
     p = tmp_path / "t.toml"
-    p.write_text('epochs = "many"\n')
-    with pytest.raises(UserError, match="t.toml: key 'epochs' expected int, found 'many'"):
+    p.write_text(text + "\n")
+    with pytest.raises(UserError) as e:
         load_file(p)
+    assert message in str(e.value)
 
 
-def test_invalid_toml_and_missing_file(tmp_path):
+def test_invalid_files(tmp_path):
     p = tmp_path / "broken.toml"
     p.write_text("epochs = = 2\n")
     with pytest.raises(UserError, match="broken.toml: not valid TOML"):
         load_file(p)
     with pytest.raises(UserError, match="nope.toml: cannot read"):
         load_file(tmp_path / "nope.toml")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(UserError, match="list.json: expected a table of settings, found list"):
+        load_file(tmp_path / "list.json")
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("epochs", 0, "--epochs: expected a whole number > 0, found 0"),
-    ("batch_size", -1, "--batch-size"),
-    ("validation_split", 1.0, "--validation-split: expected a fraction strictly between 0 and 1, found 1.0"),
-    ("validation_split", 0.0, "--validation-split"),
-    ("learning_rate", 0.0, "--learning-rate"),
-    ("limit", 1, "--limit"),
-    ("schedule", "linear", "--schedule: expected one of constant, cosine, onecycle, step"),
-    ("name", "a/b", "--name"),
-    ("patience", -2, "--patience"),
-    ("precision", "float16", "--precision: expected one of float32, mixed_bfloat16, found 'float16'"),
+    ("epochs", 0, "epochs: expected a whole number from 1 to 10000, found 0"),
+    ("epochs", 10**20, "epochs: expected a whole number from 1 to 10000, found 100000000000000000000"),
+    ("batch_size", -1, "batch_size: expected a whole number from 1 to 60000, found -1"),
+    ("validation_split", 1.0, "validation_split: expected a number > 0.0 and < 1.0, found 1.0"),
+    ("validation_split", 0.0, "validation_split: expected a number > 0.0 and < 1.0, found 0.0"),
+    ("learning_rate", 0.0, "learning_rate: expected a number > 0.0, found 0.0"),
+    ("learning_rate", float("nan"), "learning_rate: expected a number, found nan"),
+    ("limit", 1, "limit: expected a whole number from 2 to"),
+    ("schedule", "linear", "schedule: expected one of constant, cosine, onecycle, step, found 'linear'"),
+    ("name", "a/b", "name: expected a folder name of letters, digits"),
+    ("name", "x" * 300, "name: expected a folder name"),
+    ("name", "a\nb", "name: expected a folder name"),
+    ("name", ".hidden", "name: expected a folder name"),
+    ("patience", -2, "patience: expected a whole number from 0"),
+    ("precision", "float16", "precision: expected one of auto, float32, mixed_bfloat16, found 'float16'"),
+    ("dataset", "cifar", "dataset: expected one of mnist, fashion-mnist, found 'cifar'"),
+    ("augment", {"flip": 1}, "augment: unknown key 'flip'"),
+    ("out", "", "out: expected a folder, found an empty value"),
 ])
-def test_out_of_range_values(field, value, message):
-    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        check(Config(**{field: value}))
+def test_out_of_range_values_name_the_field(field, value, message):
+    with pytest.raises(ConfigError) as e:
+        check(TrainConfig(**{field: value}))
+    assert message in str(e.value) and e.value.field == field
 
 
 def test_batch_larger_than_data():
-    with pytest.raises(UserError, match="--batch-size: expected at most the 80 training images, found 128"):
-        check(Config(batch_size=128), n_train=80)
+    with pytest.raises(ConfigError, match="batch_size: expected at most the 80 training images, found 128"):
+        check(TrainConfig(batch_size=128), n_train=80)
 
 
-def test_a_run_config_saved_before_precision_existed_stays_float32(tmp_path):
-    saved = Config(model="best", epochs=20, batch_size=128, learning_rate=3e-3, schedule="onecycle").to_dict()
-    del saved["precision"]
-    (tmp_path / "config.json").write_text(json.dumps(saved))
-    assert load_file(tmp_path / "config.json")["precision"] == "float32"
-    (tmp_path / "new.toml").write_text('model = "best"\n')
-    assert "precision" not in load_file(tmp_path / "new.toml")  # a new config takes the recipe's
+def test_every_field_has_help_and_its_default_passes_its_own_check():
+    for name, f in FIELDS.items():
+        assert f.metadata["help"], name
+    check(TrainConfig())
+
+
+def test_a_config_json_saved_before_trainconfig_loads_with_its_recipe_settings_then(tmp_path):
+    old = {"model": "fast", "epochs": 1, "batch_size": 256, "learning_rate": 0.01, "schedule": "onecycle",
+           "precision": "mixed_bfloat16", "validation_split": 0.2, "seed": 1, "limit": None, "patience": 0,
+           "data_dir": None, "out": "runs", "name": "fast-s1", "tensorboard": False, "plots_dir": "mnist_plots",
+           "num_examples": 9}
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    cfg = TrainConfig(**load_file(tmp_path / "config.json"))
+    assert (cfg.network, cfg.optimizer, cfg.optimizer_args, cfg.label_smoothing, cfg.precision) == \
+        ("fast", "adam", {"beta_1": 0.7, "beta_2": 0.9}, 0.1, "mixed_bfloat16")
+    del old["precision"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert load_file(tmp_path / "config.json")["precision"] == "float32"  # saved before --precision existed

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_cnn import evaluate
+from mnist_cnn.models import load_model
 from mnist_cnn.errors import UserError
 
 
@@ -47,20 +48,20 @@ def test_report_lists_every_digit_and_pairs():
 
 def test_bad_model_paths(tmp_path):
     with pytest.raises(UserError, match="no such run folder or model file"):
-        evaluate.load_model(tmp_path / "missing.keras")
+        load_model(tmp_path / "missing.keras")
     (tmp_path / "run").mkdir()
     with pytest.raises(UserError, match="not a run folder"):
-        evaluate.load_model(tmp_path / "run")
+        load_model(tmp_path / "run")
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(UserError, match="expected a run folder or a .keras model file"):
-        evaluate.load_model(tmp_path / "notes.txt")
+        load_model(tmp_path / "notes.txt")
     (tmp_path / "junk.keras").write_bytes(b"\x00" * 100)
     with pytest.raises(UserError, match="junk.keras: not a Keras model file"):
-        evaluate.load_model(tmp_path / "junk.keras")
+        load_model(tmp_path / "junk.keras")
     with zipfile.ZipFile(tmp_path / "zip.keras", "w") as z:
         z.writestr("config.json", json.dumps({"class_name": "Nope", "config": {}}))
     with pytest.raises(UserError, match="zip.keras: cannot load the Keras model"):
-        evaluate.load_model(tmp_path / "zip.keras")
+        load_model(tmp_path / "zip.keras")
 
 
 def test_shift_moves_content_and_fills_with_background():

@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from mnist_cnn.errors import UserError
-from mnist_cnn.models import RECIPES, get_recipe
+from mnist_cnn.config import RECIPES
+from mnist_cnn.models import build, optimizer
 
 
 def test_seed_model_is_exactly_the_users_network():
-    model = get_recipe("seed").build()
+    model = build(RECIPES["seed"])
     layers = [(type(l).__name__, l.output.shape[1:]) for l in model.layers]
     assert layers == [("Conv2D", (26, 26, 32)), ("MaxPooling2D", (13, 13, 32)), ("Flatten", (5408,)),
                       ("Dense", (128,)), ("Dense", (10,))]
@@ -20,15 +21,24 @@ def test_seed_model_is_exactly_the_users_network():
 
 
 def test_seed_recipe_uses_adam_and_outputs_probabilities():
-    recipe = get_recipe("seed")
-    assert recipe.optimizer == "adam" and recipe.learning_rate == 1e-3
-    p = np.asarray(recipe.build()(np.zeros((2, 28, 28, 1), np.float32)))
+    recipe = RECIPES["seed"]
+    assert type(optimizer(recipe, recipe.learning_rate)).__name__ == "Adam" and recipe.learning_rate == 1e-3
+    p = np.asarray(build(recipe)(np.zeros((2, 28, 28, 1), np.float32)))
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
 
 
-def test_unknown_model_lists_valid_ones():
-    with pytest.raises(UserError, match="unknown model 'resnet'; valid models: " + ", ".join(RECIPES)):
-        get_recipe("resnet")
+def test_optimizer_takes_the_configs_arguments():
+    opt = optimizer(RECIPES["fast"], 0.01)
+    assert type(opt).__name__ == "Adam" and (opt.beta_1, opt.beta_2) == (0.7, 0.9)
+    opt = optimizer(RECIPES["pytorch-examples"], 1.0)
+    assert type(opt).__name__ == "Adadelta" and (opt.rho, opt.epsilon) == (0.9, 1e-6)
+
+
+def test_augmentation_is_a_setting_of_any_network():
+    plain = build(RECIPES["seed"])
+    augmented = build(RECIPES["seed"].replace(augment={"degrees": 5.0}))
+    assert [type(l).__name__ for l in augmented.layers][:2] == ["RandomAffine", "Conv2D"]
+    assert augmented.layers[0].degrees == 5.0 and augmented.count_params() == plain.count_params()
 
 
 def test_random_affine_is_identity_when_off_and_at_inference():
@@ -51,24 +61,61 @@ def test_random_affine_shift_moves_the_centre_of_mass_by_at_most_the_shift():
 
 
 def test_best_recipe_model_round_trips_through_safe_mode(tmp_path):
-    from mnist_cnn.evaluate import load_model
+    from mnist_cnn.models import load_model
 
-    model = get_recipe("best").build()
+    model = build(RECIPES["best"])
     model.save(tmp_path / "best.keras")
     loaded = load_model(tmp_path / "best.keras")
     x = np.random.default_rng(0).random((2, 28, 28, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
 
 
-def test_best_recipe_trains_in_mixed_bfloat16_with_float32_augmentation_and_softmax():
-    recipe = get_recipe("best")
-    assert recipe.precision == "mixed_bfloat16"
-    keras.mixed_precision.set_global_policy(recipe.precision)
-    try:
-        model = recipe.build()
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+def test_best_recipe_builds_in_mixed_bfloat16_with_float32_augmentation_and_softmax():
+    model = build(RECIPES["best"], "mixed_bfloat16")
+    assert keras.mixed_precision.global_policy().name == "float32"  # the caller's policy is restored
     affine, softmax = model.layers[1], model.layers[-1]
     assert type(affine).__name__ == "RandomAffine" and affine.compute_dtype == "float32"
     assert softmax.compute_dtype == "float32"
     assert {l.compute_dtype for l in model.layers if isinstance(l, keras.layers.Conv2D)} == {"bfloat16"}
+
+
+def test_a_bfloat16_model_loads_for_float32_inference_with_the_same_weights(tmp_path):
+    from mnist_cnn.models import load_model
+
+    model = build(RECIPES["fast"], "mixed_bfloat16")
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras", "float32")
+    assert {l.compute_dtype for l in loaded.layers} == {"float32"}
+    x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=0.02)  # bf16 rounding only
+    kept = load_model(tmp_path / "m.keras")
+    assert {l.compute_dtype for l in kept.layers if isinstance(l, keras.layers.Conv2D)} == {"bfloat16"}
+
+
+def test_a_model_of_another_shape_is_one_clear_line(tmp_path):
+    from mnist_cnn.errors import UserError
+    from mnist_cnn.models import load_model
+
+    five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)])
+    five.save(tmp_path / "five.keras")
+    with pytest.raises(UserError, match=r"five.keras: expected a 10-class classifier of 28x28x1 images .* output \(None, 5\)"):
+        load_model(tmp_path / "five.keras")
+    wide = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    wide.save(tmp_path / "wide.keras")
+    with pytest.raises(UserError, match=r"wide.keras: expected .* input \(None, 32, 32, 3\)"):
+        load_model(tmp_path / "wide.keras")
+
+
+def test_a_zip_bomb_model_is_refused_before_inflating(tmp_path):
+    import zipfile
+
+    from mnist_cnn.errors import UserError
+    from mnist_cnn.models import load_model
+
+    with zipfile.ZipFile(tmp_path / "bomb.keras", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", b" " * (20 * 2**20))  # 20 MB of spaces deflate to ~20 KB
+    assert (tmp_path / "bomb.keras").stat().st_size < 200_000
+    with pytest.raises(UserError, match="bomb.keras: model archive inflates to 20,971,520 bytes"):
+        load_model(tmp_path / "bomb.keras")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from mnist_cnn import train
-from mnist_cnn.config import Config
+from mnist_cnn.config import TrainConfig as Config
 from mnist_cnn.errors import UserError
 
 SMALL = dict(limit=1500, epochs=2, batch_size=64)
@@ -122,7 +122,7 @@ def test_ctrl_c_in_the_first_epoch_resumes_from_scratch(tmp_path, mnist_dir):
     straight = train.train(Config(name="straight", **common), verbose=0)
     cut = train.train(Config(name="cut", **common), verbose=0, callbacks=[InterruptAt(epoch=0, batch=3)])
     assert cut.interrupted and cut.history == [] and not (cut.run_dir / "checkpoint").exists()
-    resumed = train.train(Config(), resume=cut.run_dir, verbose=0)
+    resumed = train.train(resume=cut.run_dir, verbose=0)
     assert resumed.metrics["test_loss"] == straight.metrics["test_loss"]
 
 
@@ -142,16 +142,16 @@ def test_early_stopping_keeps_the_best_validation_model(tmp_path, mnist_dir):
 def test_diverging_training_is_one_clear_error(tmp_path, mnist_dir):
     cfg = Config(out=str(tmp_path), name="nan", data_dir=str(mnist_dir), limit=500, epochs=2, batch_size=50,
                  learning_rate=1e12, schedule="constant")
-    with pytest.raises(UserError, match="training diverged at epoch 1 .*lower --learning-rate"):
+    with pytest.raises(UserError, match="training diverged at epoch 1 .*lower learning_rate"):
         train.train(cfg, verbose=0)
 
 
 def test_resume_errors(tmp_path):
     with pytest.raises(UserError, match="run folder does not exist"):
-        train.train(Config(), resume=tmp_path / "nope")
+        train.train(resume=tmp_path / "nope")
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="not a run folder"):
-        train.train(Config(), resume=tmp_path / "empty")
+        train.train(resume=tmp_path / "empty")
 
 
 def test_existing_run_name_is_refused_before_anything_is_written(tmp_path):

@@ -9,15 +9,14 @@ alike; CPU-seconds (not wall seconds) are compared because this machine is share
 """
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import mnist_cnn  # noqa: F401  (quiets TensorFlow's start-up log before Keras loads)
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mnist_cnn import models  # noqa: E402
+from mnist_cnn import models
+from mnist_cnn.config import recipe as get_recipe
 
 
 def main() -> None:
@@ -27,7 +26,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=60, help="training steps per timed round at the largest batch size (default: 60)")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per variant (default: 3)")
     args = p.parse_args()
-    recipe = models.get_recipe(args.model)
+    recipe = get_recipe(args.model)
     batches = [int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else [recipe.batch_size]
     rng = np.random.default_rng(0)
     n = max(batches) * args.steps
@@ -35,13 +34,11 @@ def main() -> None:
     y = keras.utils.to_categorical(rng.integers(0, 10, n), 10)
     nets = {}
     for policy in ("float32", "mixed_bfloat16"):
-        keras.mixed_precision.set_global_policy(policy)
         for batch in batches:
-            net = recipe.build()
+            net = models.build(recipe, policy)
             net.compile(optimizer=models.optimizer(recipe, 1e-3), loss="categorical_crossentropy")
             net.fit(x[:batch * 3], y[:batch * 3], batch_size=batch, verbose=0)  # trace and warm up
             nets[policy, batch] = net
-    keras.mixed_precision.set_global_policy("float32")
     rates = {key: [] for key in nets}
     for _ in range(args.rounds):
         for (policy, batch), net in nets.items():

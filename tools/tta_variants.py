@@ -7,16 +7,14 @@ validation accuracy and errors for: no TTA, 1-pixel shifts (4 or 8 directions), 
 rotations, +-10% zoom, and combinations. evaluate.TTA_SHIFTS was chosen from this table.
 """
 
-import json
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import mnist_cnn  # noqa: F401  (quiets TensorFlow's start-up log before Keras loads)
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mnist_cnn import data, evaluate  # noqa: E402
+from mnist_cnn import data, evaluate
+from mnist_cnn.rundir import RunDir
 
 SHIFTS4 = ["s-1,0", "s1,0", "s0,-1", "s0,1"]
 VARIANTS = {
@@ -50,11 +48,12 @@ def variant(x: np.ndarray, key: str) -> np.ndarray:
 
 def main() -> None:
     run = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
-    cfg = json.load(open(os.path.join(run, "config.json")))
-    (x, y), _ = data.load_mnist(cfg["data_dir"])
-    _, val = data.split(len(x), cfg["validation_split"], cfg["seed"], cfg["limit"])
+    folder = RunDir.open(run)
+    cfg = folder.config()
+    (x, y), _ = data.load_dataset(cfg.dataset, cfg.data_dir)
+    _, val = data.split(len(x), cfg.validation_split, cfg.seed, cfg.limit)
     x_val, y_val = data.normalise(x[val]), y[val]
-    model = evaluate.load_model(run)
+    model = folder.load_best()
     cache = {"id": evaluate.predict_proba(model, x_val)}
     for name, keys in VARIANTS.items():
         for k in keys:

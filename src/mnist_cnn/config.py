@@ -1,11 +1,19 @@
-"""Every default of a run in one place: the `Config` dataclass.
+"""Every setting of a run in one place: the frozen dataclass `TrainConfig`, and the recipes.
 
-Precedence, lowest first: the field defaults below, the recipe's own defaults
-(`models.RECIPES[name]` fills whatever is left as None), an optional TOML file
-(`--config run.toml`), then command-line flags. `resolve()` returns the concrete
-config that is saved as `config.json` and reproduces the run:
+    from mnist_cnn.config import RECIPES, TrainConfig, resolve
+    cfg = resolve("fast", file="run.toml", flags={"epochs": 2})   # replace(recipe, **file, **flags)
+    cfg.epochs, cfg.optimizer, cfg.optimizer_args                  # 2, "adam", {"beta_1": 0.7, ...}
 
-    mnist-cnn train --config runs/my-run/config.json   # JSON works too
+A recipe is a whole `TrainConfig` (network, optimiser and its arguments, schedule, epochs, batch
+size, label smoothing, augmentation, precision, validation split). The final config is the recipe
+with a TOML (or a saved config.json) file's settings and then the command line's flags on top,
+and it is saved whole as the run's config.json, so a saved run describes itself:
+
+    mnist-cnn train --config runs/my-run/config.json --name again
+
+Each field's `setting(...)` holds its default's reason, its help text and its allowed values; the
+CLI builds its flags and help from them, so adding a setting is one edit here plus its use.
+Errors name the field (`ConfigError.field`); only the CLI turns a field into a `--flag`.
 """
 
 from __future__ import annotations
@@ -13,127 +21,262 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import math
 import os
+import re
 import tomllib
-from dataclasses import dataclass, fields
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import UserError
 
 SCHEDULES = ("constant", "cosine", "onecycle", "step")
-PRECISIONS = ("float32", "mixed_bfloat16")  # Keras dtype policies
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: bfloat16 only where the CPU computes it natively
+OPTIMIZERS = ("adam", "adamw", "adadelta")
+NETWORKS = ("seed", "keras-io", "pytorch-examples", "fast", "best")  # builders in models.py
+DATASETS = ("mnist", "fashion-mnist")  # data.py's registry
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")  # a run name: one safe folder name, <= 100 chars
+MAX_EPOCHS = 10_000  # far beyond any MNIST run; keeps a typo of extra digits from being accepted
+MAX_BATCH = 60_000  # the whole training set in one step
 
 
-@dataclass
-class Config:
-    # what to train (None = the recipe's own choice, see models.py)
-    model: str = "seed"  # the user's reference network
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    schedule: str | None = None  # one of SCHEDULES
-    precision: str | None = None  # one of PRECISIONS; fast, best: mixed_bfloat16 (1.35x / 1.28x images per CPU-second)
-    validation_split: float | None = None  # seed: 0.2, the 80/20 split (48,000 / 12,000)
-    seed: int = 42  # seeds Python, NumPy, Keras and the split
-    limit: int | None = None  # use only the first N shuffled training images (smoke runs)
-    patience: int = 0  # early stopping on val_loss after N flat epochs; 0 = off
+class ConfigError(UserError):
+    """A setting out of range: `field` names it, the message says what was expected and found."""
+
+    def __init__(self, field_name: str, what: str):
+        super().__init__(f"{field_name}: {what}")
+        self.field, self.what = field_name, what
+
+
+def setting(default, help: str, *, choices=None, low=None, high=None, above=None, below=None,
+            commands=("train",), factory=None):
+    """A TrainConfig field with its help text and allowed values (checked by `check`).
+
+    low/high: inclusive bounds; above/below: exclusive bounds; commands: the CLI commands that get a
+    flag for it (every field is also a TOML key).
+    """
+    meta = {"help": help, "choices": choices, "low": low, "high": high, "above": above, "below": below,
+            "commands": commands}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+BOTH = ("train", "run")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # what to train; the defaults are the user's seed job (models.seed_model)
+    model: str = setting("seed", "the recipe this run started from (its name in `mnist-cnn runs`)",
+                         commands=())
+    network: str = setting("seed", "the network to build", choices=NETWORKS)
+    dataset: str = setting("mnist", "the data set", choices=DATASETS, commands=BOTH)
+    # 12 epochs with a cosine decay: with a constant rate the seed model wobbles around 98.5% (README)
+    epochs: int = setting(12, "training epochs", low=1, high=MAX_EPOCHS, commands=BOTH)
+    batch_size: int = setting(128, "images per step", low=1, high=MAX_BATCH, commands=BOTH)
+    learning_rate: float = setting(1e-3, "peak learning rate", above=0.0, high=100.0)  # Adam's default
+    schedule: str = setting("cosine", "learning-rate schedule", choices=SCHEDULES)
+    optimizer: str = setting("adam", "optimiser", choices=OPTIMIZERS)
+    optimizer_args: dict = setting(None, "extra optimiser arguments as a JSON object, e.g. '{\"beta_1\": 0.7}'",
+                                   factory=dict)
+    label_smoothing: float = setting(0.0, "label smoothing of the cross-entropy", low=0.0, below=1.0)
+    augment: dict = setting(None, "random affine augmentation in training as JSON, e.g. "
+                                  "'{\"degrees\": 10, \"zoom\": 0.1, \"shift\": 0.1}'; {} = none", factory=dict)
+    # float32 for the reference recipes (the user's and the published ones), so their figures stay
+    # theirs; fast and best use auto: bfloat16 trains them 1.28-1.35x faster where it is native
+    precision: str = setting("float32", "compute precision; auto: bfloat16 where the CPU has it natively "
+                                        "(avx512_bf16 or amx_bf16), else float32", choices=PRECISIONS)
+    validation_split: float = setting(0.2, "fraction held out for validation (the seed's 80/20 split)",
+                                      above=0.0, below=1.0)
+    seed: int = setting(42, "random seed for weights, split and order", low=0, high=2**32 - 1, commands=BOTH)
+    limit: int | None = setting(None, "use only the first N shuffled training images (smoke runs); "
+                                      "unset = all", low=2, high=10**7, commands=BOTH)
+    patience: int = setting(0, "stop after N epochs without a lower validation loss; 0 = off", low=0,
+                            high=MAX_EPOCHS)
     # where things go
-    data_dir: str | None = None  # None: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn
-    out: str = "runs"  # one sub-folder per run
-    name: str | None = None  # None: <model>-<date>-<time>
-    tensorboard: bool = False  # also log to <run>/tensorboard
+    data_dir: str | None = setting(None, "data folder; unset = $MNIST_CNN_DATA, else ~/.cache/mnist-cnn",
+                                   commands=BOTH)
+    out: str = setting("runs", "parent folder of run folders", commands=BOTH)
+    name: str | None = setting(None, "run folder name (letters, digits, . _ + -); unset = <model>-<date>-<time>",
+                               commands=BOTH)
+    tensorboard: bool = setting(False, "also log to RUN_DIR/tensorboard")
     # the seed job's pictures (mnist_cnn.py / `mnist-cnn run`)
-    plots_dir: str = "mnist_plots"
-    num_examples: int = 9  # example_1..N.png and misclassified_1..N.png
+    plots_dir: str = setting("mnist_plots", "where example_N.png and misclassified_N.png go", commands=("run",))
+    num_examples: int = setting(9, "how many example_N.png and misclassified_N.png", low=0, high=1000,
+                                commands=("run",))
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-FIELDS = {f.name: f for f in fields(Config)}
+FIELDS = {f.name: f for f in fields(TrainConfig)}
+TYPES = typing.get_type_hints(TrainConfig)
+RUN_ONLY = ("data_dir", "out", "name", "tensorboard", "plots_dir", "num_examples")  # where, not what: not in recipes
 
 
-def check(cfg: Config, n_train: int | None = None) -> None:
-    """Raise UserError for the first field out of range (n_train: images available for training)."""
-    if cfg.epochs is not None and cfg.epochs <= 0:
-        raise UserError(f"--epochs: expected a whole number > 0, found {cfg.epochs}")
-    if cfg.batch_size is not None and cfg.batch_size <= 0:
-        raise UserError(f"--batch-size: expected a whole number > 0, found {cfg.batch_size}")
-    if cfg.learning_rate is not None and not cfg.learning_rate > 0:
-        raise UserError(f"--learning-rate: expected a number > 0, found {cfg.learning_rate}")
-    if cfg.validation_split is not None and not 0 < cfg.validation_split < 1:
-        raise UserError(f"--validation-split: expected a fraction strictly between 0 and 1, found {cfg.validation_split}")
-    if cfg.limit is not None and cfg.limit <= 1:
-        raise UserError(f"--limit: expected a whole number of training images > 1, found {cfg.limit}")
-    if cfg.patience < 0:
-        raise UserError(f"--patience: expected a whole number >= 0 (0 = off), found {cfg.patience}")
-    if cfg.num_examples < 0:
-        raise UserError(f"--num-examples: expected a whole number >= 0, found {cfg.num_examples}")
-    if not 0 <= cfg.seed < 2**32:
-        raise UserError(f"--seed: expected a whole number from 0 to 2**32 - 1, found {cfg.seed}")
-    for flag, folder in (("--out", cfg.out), ("--plots-dir", cfg.plots_dir)):
+def _recipe(name: str, **changes) -> TrainConfig:
+    return TrainConfig(model=name, network=name, **changes)
+
+
+RECIPES = {
+    "seed": _recipe("seed"),
+    "keras-io": _recipe("keras-io", epochs=15, schedule="constant", validation_split=0.1),
+    # torch's Adadelta defaults (rho 0.9, eps 1e-6) differ from Keras' (0.95, 1e-7): use torch's
+    "pytorch-examples": _recipe("pytorch-examples", epochs=14, batch_size=64, learning_rate=1.0, schedule="step",
+                                optimizer="adadelta", optimizer_args={"rho": 0.9, "epsilon": 1e-6}),
+    # One epoch: a one-cycle schedule with a high peak, Adam with short memories (beta 0.7, 0.9) so it
+    # follows the fast-changing rate, and label smoothing against over-confidence after one pass.
+    "fast": _recipe("fast", epochs=1, batch_size=256, learning_rate=0.01, schedule="onecycle",
+                    optimizer_args={"beta_1": 0.7, "beta_2": 0.9}, label_smoothing=0.1, precision="auto"),
+    # 20 epochs: bfloat16's 1.28x images per CPU-second (AVX512-BF16) bought 4 more than float32's 16.
+    "best": _recipe("best", epochs=20, learning_rate=3e-3, schedule="onecycle", optimizer="adamw",
+                    optimizer_args={"weight_decay": 1e-2}, label_smoothing=0.1, validation_split=0.1,
+                    augment={"degrees": 10.0, "zoom": 0.1, "shift": 0.1}, precision="auto"),
+}
+SUMMARIES = {  # one line each for `mnist-cnn train --help`
+    "seed": "the user's reference CNN (Conv32-Pool-Dense128), adam",
+    "keras-io": "keras-io 'Simple MNIST convnet' (Conv32-Pool-Conv64-Pool-Dropout-Dense10)",
+    "pytorch-examples": "pytorch/examples mnist (Conv32-Conv64-Pool-Dense128), Adadelta, x0.7 per epoch",
+    "fast": "least training time to >= 99%: tiny net, 1 epoch, one-cycle Adam 0.01",
+    "best": "highest single-model accuracy in <= 15 min: BN + dropout + augmentation, one-cycle AdamW",
+}
+# Runs saved before TrainConfig existed kept these settings in the recipe registry, not in their
+# config.json: the registry's values then, written out so later recipe changes cannot rewrite old runs.
+LEGACY = {
+    "seed": {"optimizer": "adam", "optimizer_args": {}, "label_smoothing": 0.0, "augment": {}},
+    "keras-io": {"optimizer": "adam", "optimizer_args": {}, "label_smoothing": 0.0, "augment": {}},
+    "pytorch-examples": {"optimizer": "adadelta", "optimizer_args": {"rho": 0.9, "epsilon": 1e-6},
+                         "label_smoothing": 0.0, "augment": {}},
+    "fast": {"optimizer": "adam", "optimizer_args": {"beta_1": 0.7, "beta_2": 0.9}, "label_smoothing": 0.1,
+             "augment": {}},
+    "best": {"optimizer": "adamw", "optimizer_args": {"weight_decay": 1e-2}, "label_smoothing": 0.1,
+             "augment": {"degrees": 10.0, "zoom": 0.1, "shift": 0.1}},
+}
+
+
+def recipe(name: str) -> TrainConfig:
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise ConfigError("model", f"unknown model {name!r}; valid models: {', '.join(RECIPES)}") from None
+
+
+def resolve(model: str = "seed", file: str | os.PathLike | None = None, flags: dict | None = None) -> TrainConfig:
+    """replace(recipe, **file, **flags), checked. A file's `model` key picks the recipe when no flag does."""
+    from_file = load_file(file) if file else {}
+    flags = dict(flags or {})
+    name = flags.pop("model", None) or from_file.pop("model", None) or model
+    cfg = recipe(name).replace(**from_file).replace(**flags)
+    check(cfg)
+    return cfg
+
+
+def check(cfg: TrainConfig, n_train: int | None = None) -> None:
+    """Raise ConfigError for the first field out of range (n_train: images available for training)."""
+    for name, f in FIELDS.items():
+        value, m = getattr(cfg, name), f.metadata
+        if value is None:
+            continue
+        if m["choices"] and value not in m["choices"]:
+            raise ConfigError(name, f"expected one of {', '.join(m['choices'])}, found {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            _check_range(name, value, m)
+    if cfg.name is not None and not NAME_PATTERN.fullmatch(cfg.name):
+        raise ConfigError("name", f"expected a folder name of letters, digits and . _ + - (at most 100, not "
+                                  f"starting with . _ + -), found {cfg.name!r}")
+    for name in ("out", "plots_dir"):
+        folder = getattr(cfg, name)
+        if not folder:
+            raise ConfigError(name, "expected a folder, found an empty value")
         if Path(folder).exists() and not Path(folder).is_dir():
-            raise UserError(f"{flag}: expected a folder, found a file at {folder}")
-    if cfg.schedule is not None and cfg.schedule not in SCHEDULES:
-        raise UserError(f"--schedule: expected one of {', '.join(SCHEDULES)}, found {cfg.schedule!r}")
-    if cfg.precision is not None and cfg.precision not in PRECISIONS:
-        raise UserError(f"--precision: expected one of {', '.join(PRECISIONS)}, found {cfg.precision!r}")
-    if cfg.name is not None and (not cfg.name or "/" in cfg.name or os.sep in cfg.name or cfg.name.startswith(".")):
-        raise UserError(f"--name: expected a plain folder name, found {cfg.name!r}")
+            raise ConfigError(name, f"expected a folder, found a file at {folder}")
     if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
-        raise UserError("--tensorboard: the tensorboard package is not installed; pip install 'mnist-cnn[tensorboard]'")
-    if n_train is not None and cfg.batch_size is not None and cfg.batch_size > n_train:
-        raise UserError(f"--batch-size: expected at most the {n_train} training images, found {cfg.batch_size}")
+        raise ConfigError("tensorboard", "the tensorboard package is not installed; pip install 'mnist-cnn[tensorboard]'")
+    _check_augment(cfg.augment)
+    if n_train is not None and cfg.batch_size > n_train:
+        raise ConfigError("batch_size", f"expected at most the {n_train} training images, found {cfg.batch_size}")
+
+
+def _check_range(name: str, value, m: dict) -> None:
+    whole = TYPES[name] in (int, int | None)
+    kind = "a whole number" if whole else "a number"
+    if not math.isfinite(value):
+        raise ConfigError(name, f"expected {kind}, found {value!r}")
+    if m["low"] is not None and value < m["low"] or m["high"] is not None and value > m["high"]:
+        low = m["low"] if m["low"] is not None else f"> {m['above']}"
+        raise ConfigError(name, f"expected {kind} from {low} to {m['high'] if m['high'] is not None else 'any'}"
+                                f", found {value}")
+    if m["above"] is not None and not value > m["above"] or m["below"] is not None and not value < m["below"]:
+        bounds = " and ".join(b for b in (m["above"] is not None and f"> {m['above']}",
+                                          m["below"] is not None and f"< {m['below']}") if b)
+        raise ConfigError(name, f"expected {kind} {bounds}, found {value}")
+
+
+def _check_augment(augment: dict) -> None:
+    for key, value in augment.items():
+        if key not in ("degrees", "zoom", "shift"):
+            raise ConfigError("augment", f"unknown key {key!r}; valid keys: degrees, zoom, shift")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 180:
+            raise ConfigError("augment", f"{key}: expected a number >= 0, found {value!r}")
 
 
 def load_file(path: str | os.PathLike) -> dict:
-    """Read a TOML (or a saved config.json) file into a dict of known, well-typed fields."""
+    """A TOML file (or a saved config.json) as a dict of known, well-typed fields; UserError naming the file."""
     path = Path(path)
     try:
-        text = path.read_bytes()
+        raw = path.read_bytes()
     except OSError as e:
         raise UserError(f"{path}: cannot read config file ({e.strerror or e})") from None
+    is_json = path.suffix == ".json"
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'} ({e})") from None
+        data = json.loads(raw) if is_json else tomllib.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise UserError(f"{path}: not valid {'JSON' if is_json else 'TOML'} ({e})") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a table of settings, found {type(data).__name__}")
+    if is_json and "network" not in data and isinstance(data.get("model"), str):
+        data = _upgrade_legacy(data)
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise UserError(f"{path}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(FIELDS)}")
-    for key, value in data.items():
-        data[key] = _typed(path, key, value)
-    if path.suffix == ".json" and "schedule" in data and "precision" not in data:
-        data["precision"] = "float32"  # a run saved before --precision existed trained in float32
+    return {key: typed(key, value, where=f"{path}: key {key!r}") for key, value in data.items()}
+
+
+def _upgrade_legacy(data: dict) -> dict:
+    """A config.json saved before TrainConfig: the recipe's name was also its network, and the
+    optimiser, its arguments, label smoothing and augmentation lived in the registry (LEGACY)."""
+    data = dict(data)
+    data["network"] = data["model"]
+    if data["model"] in LEGACY:
+        data = {**LEGACY[data["model"]], **data}
+    if "precision" not in data or data["precision"] is None:
+        data["precision"] = "float32"  # saved before --precision existed: it trained in float32
     return data
 
 
-def _typed(path: Path, key: str, value):
-    kind = FIELDS[key].type
+def typed(name: str, value, where: str | None = None):
+    """value as field `name`'s type (ints stay ints, numbers become floats); ConfigError otherwise."""
+    kind = TYPES[name]
+    base = typing.get_args(kind)[0] if typing.get_origin(kind) in (typing.Union, type(int | None)) else kind
+    if value is None and kind != base:
+        return None
     ok = {
-        "str": isinstance(value, str),
-        "str | None": value is None or isinstance(value, str),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "int | None": value is None or (isinstance(value, int) and not isinstance(value, bool)),
-        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "float | None": value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)),
-        "bool": isinstance(value, bool),
-    }[kind]
+        str: isinstance(value, str),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        bool: isinstance(value, bool),
+        dict: isinstance(value, dict),
+    }[base]
     if not ok:
-        raise UserError(f"{path}: key {key!r} expected {kind.replace(' | None', '')}, found {value!r}")
-    return float(value) if kind.startswith("float") and value is not None else value
-
-
-def merge(base: Config, file: str | None, overrides: dict) -> Config:
-    """base <- file settings <- explicit overrides (None values in overrides are ignored)."""
-    cfg = base
-    if file:
-        cfg = cfg.replace(**load_file(file))
-    return cfg.replace(**{k: v for k, v in overrides.items() if v is not None})
+        raise UserError(f"{where}: expected {base.__name__}, found {value!r}") if where else \
+            ConfigError(name, f"expected {base.__name__}, found {value!r}")
+    if base is float:
+        return float(value)
+    if base is dict:
+        return {str(k): float(v) if isinstance(v, float) else v for k, v in value.items()}
+    return value

@@ -350,3 +350,16 @@ def split(n: int, validation_split: float, seed: int, limit: int | None = None):
     n_val = int(round(len(order) * validation_split))
     n_val = min(max(n_val, 1), len(order) - 1)
     return order[n_val:], order[:n_val]
+
+
+# TEMPORARY shim until the data-set registry lands (branch `data`)
+def load_dataset(name="mnist", data_dir=None, sources=SOURCES, report: Report = _quiet):
+    return load_mnist(data_dir, sources, report)
+
+
+def class_names(name="mnist"):
+    return [str(d) for d in range(10)]
+
+
+def ensure_dataset(name="mnist", data_dir=None, sources=SOURCES, report: Report = _quiet):
+    return ensure_mnist(data_dir, sources, report)

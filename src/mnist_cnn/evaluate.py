@@ -10,44 +10,7 @@
 
 from __future__ import annotations
 
-import os
-import zipfile
-from pathlib import Path
-
 import numpy as np
-
-from .errors import UserError
-
-
-def model_path(path: str | os.PathLike) -> Path:
-    """A run folder's model.keras, or the .keras file itself."""
-    path = Path(path)
-    if path.is_dir():
-        if not (path / "model.keras").is_file():
-            raise UserError(f"{path}: not a run folder (expected model.keras in it, found none)")
-        return path / "model.keras"
-    if not path.exists():
-        raise UserError(f"{path}: no such run folder or model file")
-    if path.suffix != ".keras":
-        raise UserError(f"{path}: expected a run folder or a .keras model file, found a {path.suffix or 'plain'} file")
-    return path
-
-
-def load_model(path: str | os.PathLike):
-    """Load a .keras file in Keras' safe mode (no arbitrary code); a bad file is a UserError."""
-    import keras
-
-    from .models import register_custom_layers
-
-    register_custom_layers()
-    path = model_path(path)
-    if not zipfile.is_zipfile(path):
-        raise UserError(f"{path}: not a Keras model file (expected a .keras zip archive)")
-    try:
-        return keras.models.load_model(path, safe_mode=True)
-    except Exception as e:  # Keras raises ValueError, KeyError, OSError, TypeError... for a bad archive
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"{path}: cannot load the Keras model ({first[:200]})") from None
 
 
 # Test-time augmentation: the image and its one-pixel shifts, probabilities averaged. Chosen on the
@@ -81,8 +44,8 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray
     return np.bincount(y_true.astype(np.int64) * k + y_pred, minlength=k * k).reshape(k, k)
 
 
-def metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
-    """Test metrics from labels (N,) uint8 and probabilities (N, 10)."""
+def metrics(y_true: np.ndarray, probabilities: np.ndarray, classes: list[str] | None = None) -> dict:
+    """Test metrics from labels (N,) uint8 and probabilities (N, 10); classes: names when not the digits."""
     import keras
 
     y_pred = probabilities.argmax(1)
@@ -99,11 +62,23 @@ def metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
         "test_accuracy": float(tp.sum() / len(y_true)),
         "n_test": int(len(y_true)),
         "errors": int(len(y_true) - tp.sum()),
-        "per_class": [{"digit": d, "precision": float(precision[d]), "recall": float(recall[d]),
+        "per_class": [{"digit": d, **({"class": classes[d]} if _named(classes) else {}),
+                       "precision": float(precision[d]), "recall": float(recall[d]),
                        "f1": float(f1[d]), "support": int(cm[d].sum())} for d in range(10)],
         "confusion_matrix": cm.tolist(),
         "most_confused": most_confused(cm),
     }
+
+
+def _named(classes) -> bool:
+    return classes is not None and list(classes) != [str(d) for d in range(10)]
+
+
+def ensemble(y_true: np.ndarray, members: list[np.ndarray]) -> dict:
+    """Each member's accuracy and how many test images all members, or any member, get wrong."""
+    wrong = np.array([p.argmax(1) != y_true for p in members])
+    return {"member_accuracies": [accuracy(y_true, p) for p in members],
+            "errors_of_every_member": int(wrong.all(0).sum()), "errors_of_any_member": int(wrong.any(0).sum())}
 
 
 def most_confused(cm: np.ndarray, top: int = 5) -> list[dict]:
@@ -114,13 +89,16 @@ def most_confused(cm: np.ndarray, top: int = 5) -> list[dict]:
             for i in order if off.flat[i] > 0]
 
 
-def format_report(m: dict) -> str:
+def format_report(m: dict, classes: list[str] | None = None) -> str:
+    from .console import table
+
+    names = classes if _named(classes) else [str(d) for d in range(10)]
+    rows = [("class" if _named(classes) else "digit", "precision", "recall", "f1", "support")]
+    rows += [(names[c["digit"]], f"{c['precision']:.4f}", f"{c['recall']:.4f}", f"{c['f1']:.4f}", str(c["support"]))
+             for c in m["per_class"]]
     lines = [f"Test accuracy: {m['test_accuracy']:.4f}  (loss {m['test_loss']:.4f}, "
-             f"{m['errors']} errors of {m['n_test']})", "",
-             "digit  precision  recall     f1  support"]
-    for c in m["per_class"]:
-        lines.append(f"{c['digit']:>5}  {c['precision']:>9.4f}  {c['recall']:>6.4f}  {c['f1']:>5.4f}  {c['support']:>7}")
+             f"{m['errors']} errors of {m['n_test']})", "", table(rows)]
     if m["most_confused"]:
         lines += ["", "most confused (true -> predicted: count)"]
-        lines += [f"  {p['true']} -> {p['predicted']}: {p['count']}" for p in m["most_confused"]]
+        lines += [f"  {names[p['true']]} -> {names[p['predicted']]}: {p['count']}" for p in m["most_confused"]]
     return "\n".join(lines)

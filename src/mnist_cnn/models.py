@@ -1,53 +1,30 @@
-"""The model registry: each entry is a whole recipe (network + optimiser + schedule + epochs + batch size).
+"""The networks: a Keras builder for each `TrainConfig.network`, the training layers, and loading.
 
-    from mnist_cnn.models import get_recipe
-    model = get_recipe("seed").build()        # an uncompiled keras.Model, input (28, 28, 1)
+    from mnist_cnn.models import build, load_model
+    model = build(cfg)                      # compiled-ready keras.Model, input (28, 28, 1) floats in [0, 1]
+    model = load_model("runs/NAME/model.keras")   # safe mode, float32 compute on CPUs without bfloat16
 
-`mnist-cnn train --model NAME` picks one; flags override the recipe's epochs, batch size,
-learning rate, schedule, precision and validation split. Keras is imported inside the builders,
-so listing names is instant.
+Keras is imported inside the functions, so importing this module (and `mnist-cnn --help`) is instant.
+The recipes that pair a network with its optimiser, schedule and epochs are in config.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import os
+import zipfile
+from pathlib import Path
 
 from .errors import UserError
 
 
-@dataclass(frozen=True)
-class Recipe:
-    name: str
-    summary: str
-    build: Callable[[], object]  # () -> uncompiled keras.Model taking (28, 28, 1) floats in [0, 1]
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    schedule: str  # see config.SCHEDULES
-    precision: str = "float32"  # see config.PRECISIONS; builders keep the softmax and augmentation in float32
-    optimizer: str = "adam"  # adam, adamw or adadelta (see optimizer())
-    optimizer_args: tuple = ()  # extra keyword arguments, as (name, value) pairs (the dataclass is frozen)
-    label_smoothing: float = 0.0
-    validation_split: float = 0.2  # the recipe's own hold-out; --validation-split overrides it
-    source: str = ""  # where the recipe comes from, for the benchmark table
-
-
-def optimizer(recipe: Recipe, learning_rate):
-    """The recipe's keras optimizer for a float or schedule learning rate."""
-    import keras
-
-    kinds = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "adadelta": keras.optimizers.Adadelta}
-    return kinds[recipe.optimizer](learning_rate, **dict(recipe.optimizer_args))
-
-
-def seed_model():
+def seed_model(augment=None):
     """The user's reference network: Conv2D(32, 3x3) -> MaxPool(2x2) -> Dense(128) -> Dense(10); 693,962 weights."""
     import keras
     from keras import layers
 
     return keras.Sequential([
         keras.Input((28, 28, 1)),
+        *_augmentation(augment),
         layers.Conv2D(32, (3, 3), activation="relu"),
         layers.MaxPooling2D((2, 2)),
         layers.Flatten(),
@@ -56,13 +33,14 @@ def seed_model():
     ], name="seed")
 
 
-def keras_io_model():
+def keras_io_model(augment=None):
     """keras-io "Simple MNIST convnet": Conv32-Pool-Conv64-Pool-Flatten-Dropout(0.5)-Dense10; 34,826 weights."""
     import keras
     from keras import layers
 
     return keras.Sequential([
         keras.Input((28, 28, 1)),
+        *_augmentation(augment),
         layers.Conv2D(32, (3, 3), activation="relu"),
         layers.MaxPooling2D((2, 2)),
         layers.Conv2D(64, (3, 3), activation="relu"),
@@ -73,7 +51,7 @@ def keras_io_model():
     ], name="keras_io")
 
 
-def pytorch_examples_model():
+def pytorch_examples_model(augment=None):
     """pytorch/examples mnist/main.py's Net in Keras: Conv32-Conv64-Pool-Dropout-Dense128-Dropout-Dense10.
 
     Its inputs are normalised with MNIST's mean 0.1307 and std 0.3081; the Rescaling layer does
@@ -84,6 +62,7 @@ def pytorch_examples_model():
 
     return keras.Sequential([
         keras.Input((28, 28, 1)),
+        *_augmentation(augment),
         layers.Rescaling(1 / 0.3081, offset=-0.1307 / 0.3081),
         layers.Conv2D(32, (3, 3), activation="relu"),
         layers.Conv2D(64, (3, 3), activation="relu"),
@@ -96,7 +75,7 @@ def pytorch_examples_model():
     ], name="pytorch_examples")
 
 
-def fast_model():
+def fast_model(augment=None):
     """A tiny net after the 1-epoch GPU speed records: Conv24(5x5)-Pool-Conv32(3x3)-Pool-Dense256-Dense10; 215,194 weights.
 
     Small enough that one pass over the data takes seconds on two cores, wide enough in the dense
@@ -107,6 +86,7 @@ def fast_model():
 
     return keras.Sequential([
         keras.Input((28, 28, 1)),
+        *_augmentation(augment),
         layers.Conv2D(24, (5, 5), activation="relu"),
         layers.MaxPooling2D((2, 2)),
         layers.Conv2D(32, (3, 3), activation="relu"),
@@ -173,11 +153,12 @@ def register_custom_layers() -> None:
     _random_affine_class()
 
 
-def best_model():
+def best_model(augment=None):
     """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
     augmentation (small rotations, zooms and shifts; never flips) that is active only in training.
 
-    After C. Deotte's Kaggle MNIST study (the "25 million images" notebook): stacked 3x3 convs,
+    The recipe's augmentation (config.RECIPES["best"].augment): rotations of 10 degrees, zooms and
+    shifts of 10%. After C. Deotte's Kaggle MNIST study (the "25 million images" notebook): stacked 3x3 convs,
     a learnable 5x5 stride-2 conv instead of pooling, 40% dropout; 326,826 weights.
     """
     import keras
@@ -188,7 +169,7 @@ def best_model():
         return layers.Activation("relu")(layers.BatchNormalization()(x))
 
     inputs = keras.Input((28, 28, 1))
-    x = _random_affine_class()(degrees=10, zoom=0.1, shift=0.1, dtype="float32")(inputs)
+    x = _augmentation(augment)[0](inputs) if augment else inputs
     for filters in (32, 64):
         x = conv(x, filters, 3)
         x = conv(x, filters, 3)
@@ -200,37 +181,114 @@ def best_model():
     return keras.Model(inputs, outputs, name="best")
 
 
-RECIPES = {r.name: r for r in [
-    # Adam at its default 1e-3; with a constant rate the seed model's test accuracy wobbles around
-    # 98.5% from epoch 5 on, a cosine decay to 0 settles it above (see README, "Choosing the defaults").
-    Recipe("seed", "the user's reference CNN (Conv32-Pool-Dense128), adam", seed_model,
-           epochs=12, batch_size=128, learning_rate=1e-3, schedule="cosine", source="the user's script"),
-    Recipe("keras-io", "keras-io 'Simple MNIST convnet' (Conv32-Pool-Conv64-Pool-Dropout-Dense10)", keras_io_model,
-           epochs=15, batch_size=128, learning_rate=1e-3, schedule="constant", validation_split=0.1,
-           source="keras.io/examples/vision/mnist_convnet"),
-    # torch's Adadelta defaults (rho 0.9, eps 1e-6) differ from Keras' (0.95, 1e-7): use torch's
-    Recipe("pytorch-examples", "pytorch/examples mnist (Conv32-Conv64-Pool-Dense128), Adadelta, x0.7 per epoch",
-           pytorch_examples_model, epochs=14, batch_size=64, learning_rate=1.0, schedule="step",
-           optimizer="adadelta", optimizer_args=(("rho", 0.9), ("epsilon", 1e-6)),
-           source="github.com/pytorch/examples mnist/main.py"),
-    # One epoch: a one-cycle schedule with a high peak, Adam with short memories (beta 0.7, 0.9) so it
-    # follows the fast-changing rate, and label smoothing against over-confidence after one pass.
-    # bfloat16 compute (float32 weights): 1.35x images per CPU-second here (tools/speed.py), same accuracy.
-    Recipe("fast", "least training time to >= 99%: tiny net, 1 epoch, one-cycle Adam 0.01", fast_model,
-           epochs=1, batch_size=256, learning_rate=0.01, schedule="onecycle", precision="mixed_bfloat16",
-           optimizer_args=(("beta_1", 0.7), ("beta_2", 0.9)), label_smoothing=0.1,
-           source="this project (after the GPU 1-epoch records)"),
-    # bfloat16 compute: 1.28x images per CPU-second (tools/speed.py), spent on 20 epochs instead of 16.
-    Recipe("best", "highest single-model accuracy in <= 15 min: BN + dropout + augmentation, one-cycle AdamW",
-           best_model, epochs=20, batch_size=128, learning_rate=3e-3, schedule="onecycle", optimizer="adamw",
-           precision="mixed_bfloat16",
-           optimizer_args=(("weight_decay", 1e-2),), label_smoothing=0.1, validation_split=0.1,
-           source="this project (after C. Deotte's Kaggle MNIST nets)"),
-]}
 
 
-def get_recipe(name: str) -> Recipe:
+NETWORKS = {"seed": seed_model, "keras-io": keras_io_model, "pytorch-examples": pytorch_examples_model,
+            "fast": fast_model, "best": best_model}
+
+
+def _augmentation(augment) -> list:
+    """[RandomAffine(**augment)] in float32 (it resamples pixels), or [] for no augmentation."""
+    return [_random_affine_class()(**augment, dtype="float32")] if augment else []
+
+
+def build(cfg, policy: str = "float32"):
+    """cfg.network (with cfg.augment) built under the Keras dtype `policy`; uncompiled.
+
+    Layers take the global dtype policy when they are built and the saved model keeps each layer's
+    own, so the policy is set only while building and the caller's is restored.
+    """
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
     try:
-        return RECIPES[name]
-    except KeyError:
-        raise UserError(f"--model: unknown model {name!r}; valid models: {', '.join(RECIPES)}") from None
+        return NETWORKS[cfg.network](cfg.augment)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def optimizer(cfg, learning_rate):
+    """cfg.optimizer with cfg.optimizer_args for a float or schedule learning rate."""
+    import keras
+
+    kinds = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "adadelta": keras.optimizers.Adadelta}
+    return kinds[cfg.optimizer](learning_rate, **cfg.optimizer_args)
+
+
+MAX_MODEL_BYTES = 200 * 2**20  # a .keras file: ours are 0.5-15 MB; refuse before reading anything bigger
+MAX_INFLATED_BYTES = 500 * 2**20  # what its zip members may inflate to (a zip bomb would take GBs)
+MAX_CONFIG_BYTES = 16 * 2**20  # its config.json: a few KB for any real network
+
+
+def model_path(path: str | os.PathLike) -> Path:
+    """A run folder's model.keras, or the .keras file itself."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "model.keras").is_file():
+            raise UserError(f"{path}: not a run folder (expected model.keras in it, found none)")
+        return path / "model.keras"
+    if not path.exists():
+        raise UserError(f"{path}: no such run folder or model file")
+    if path.suffix != ".keras":
+        raise UserError(f"{path}: expected a run folder or a .keras model file, found a {path.suffix or 'plain'} file")
+    return path
+
+
+def _check_archive(path: Path) -> None:
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise UserError(f"{path}: model file too large ({path.stat().st_size:,} bytes; limit {MAX_MODEL_BYTES:,})")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: not a Keras model file (expected a .keras zip archive)")
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+    config = next((i.file_size for i in infos if i.filename == "config.json"), 0)
+    total = sum(i.file_size for i in infos)
+    if config > MAX_CONFIG_BYTES or total > MAX_INFLATED_BYTES:
+        raise UserError(f"{path}: model archive inflates to {total:,} bytes (config.json {config:,}); "
+                        f"limits {MAX_INFLATED_BYTES:,} and {MAX_CONFIG_BYTES:,}")
+
+
+def load_model(path: str | os.PathLike, policy: str | None = None):
+    """Load a .keras file in Keras' safe mode (no arbitrary code); a bad file is a UserError.
+
+    policy: the compute policy for inference ("float32" rebuilds a bfloat16 model in float32 with the
+    same weights; None keeps the saved layers' policies, as training and resuming need).
+    """
+    import keras
+
+    register_custom_layers()
+    path = model_path(path)
+    _check_archive(path)
+    try:
+        model = keras.models.load_model(path, safe_mode=True)
+    except Exception as e:  # Keras raises ValueError, KeyError, OSError, TypeError... for a bad archive
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"{path}: cannot load the Keras model ({first[:200]})") from None
+    check_classifier(model, path)
+    if policy == "float32" and any(layer.dtype_policy.name != "float32" for layer in model.layers):
+        model = as_float32(model)
+    return model
+
+
+def check_classifier(model, path, classes: int = 10) -> None:
+    """A model this tool can use takes (28, 28, 1) images and gives `classes` probabilities."""
+    shapes = (tuple(model.input_shape), tuple(model.output_shape)) if not isinstance(model.input_shape, list) else None
+    if shapes != ((None, 28, 28, 1), (None, classes)):
+        found = f"input {model.input_shape}, output {model.output_shape}"
+        raise UserError(f"{path}: expected a {classes}-class classifier of 28x28x1 images "
+                        f"(input (None, 28, 28, 1), output (None, {classes})), found {found}")
+
+
+def as_float32(model):
+    """The same network and weights computing in float32 (for CPUs without native bfloat16)."""
+    import keras
+
+    def clone(layer):
+        config = layer.get_config()
+        config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from . import files  # noqa: E402
 
 GRID = 25  # digits in examples.png / misclassified.png (5 x 5)
+DIGITS = [str(d) for d in range(10)]
 
 
 def _save(fig, path: Path) -> Path:
@@ -44,7 +45,7 @@ def examples_indices(y_true: np.ndarray, probabilities: np.ndarray, n: int):
 
 
 def seed_pictures(plots_dir: str | os.PathLike, x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray,
-                  n: int) -> list[Path]:
+                  n: int, names=DIGITS) -> list[Path]:
     """example_1..n.png (correct digits) and misclassified_1..n.png (mistakes, with confidence)."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
@@ -53,17 +54,18 @@ def seed_pictures(plots_dir: str | os.PathLike, x: np.ndarray, y_true: np.ndarra
     written = []
     for k, i in enumerate(correct, 1):
         fig, ax = plt.subplots(figsize=(2.5, 2.8))
-        _digit(ax, x[i], f"True: {y_true[i]}, Predicted: {pred[i]}")
+        _digit(ax, x[i], f"True: {names[y_true[i]]}, Predicted: {names[pred[i]]}")
         written.append(_save(fig, plots_dir / f"example_{k}.png"))
     for k, i in enumerate(wrong, 1):
         fig, ax = plt.subplots(figsize=(2.5, 2.8))
-        _digit(ax, x[i], f"True: {y_true[i]}, Predicted: {pred[i]}\nconfidence {probabilities[i, pred[i]]:.1%}",
+        _digit(ax, x[i], f"True: {names[y_true[i]]}, Predicted: {names[pred[i]]}\n"
+                         f"confidence {probabilities[i, pred[i]]:.1%}",
                color="darkred")
         written.append(_save(fig, plots_dir / f"misclassified_{k}.png"))
     return written
 
 
-def _grid(x, y_true, probabilities, indices, path: Path, title: str, mistakes: bool) -> Path:
+def _grid(x, y_true, probabilities, indices, path: Path, title: str, mistakes: bool, names) -> Path:
     pred = probabilities.argmax(1)
     cols = 5
     rows = max(1, -(-len(indices) // cols))
@@ -71,7 +73,8 @@ def _grid(x, y_true, probabilities, indices, path: Path, title: str, mistakes: b
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices):
-        label = f"true {y_true[i]} pred {pred[i]}"
+        label = f"true {names[y_true[i]]}\npred {names[pred[i]]}" if _long(names) else \
+            f"true {y_true[i]} pred {pred[i]}"
         if mistakes:
             label += f"\n{probabilities[i, pred[i]]:.0%}"
         _digit(ax, x[i], label, color="darkred" if pred[i] != y_true[i] else "black")
@@ -93,7 +96,11 @@ def learning_curves(history: list[dict], path: Path) -> Path:
     return _save(fig, path)
 
 
-def confusion_matrix(cm, path: Path) -> Path:
+def _long(names) -> bool:
+    return any(len(n) > 2 for n in names)
+
+
+def confusion_matrix(cm, path: Path, names=DIGITS) -> Path:
     cm = np.asarray(cm)
     fig, ax = plt.subplots(figsize=(6, 5.4))
     shown = cm.astype(float)
@@ -104,8 +111,8 @@ def confusion_matrix(cm, path: Path) -> Path:
         for j in range(10):
             color = "tab:blue" if i == j else ("white" if cm[i, j] > dark else "black")
             ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7, color=color)
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
+    ax.set_xticks(range(10), names, rotation=45 if _long(names) else 0, ha="right" if _long(names) else "center")
+    ax.set_yticks(range(10), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Confusion matrix (test set; diagonal in blue)")
@@ -113,13 +120,15 @@ def confusion_matrix(cm, path: Path) -> Path:
     return _save(fig, path)
 
 
-def run_pictures(run_dir: Path, history, metrics: dict, x, y_true, probabilities) -> list[Path]:
+def run_pictures(run_dir: Path, history, metrics: dict, x, y_true, probabilities, names=DIGITS) -> list[Path]:
+    """learning_curves.png, confusion_matrix.png, examples.png, misclassified.png; names: the class names."""
     _, wrong = examples_indices(y_true, probabilities, GRID)
+    what = "digits" if names == DIGITS else "images"
     return [
         learning_curves(history, run_dir / "learning_curves.png"),
-        confusion_matrix(metrics["confusion_matrix"], run_dir / "confusion_matrix.png"),
+        confusion_matrix(metrics["confusion_matrix"], run_dir / "confusion_matrix.png", names),
         _grid(x, y_true, probabilities, np.arange(min(GRID, len(x))), run_dir / "examples.png",
-              "Test digits: true and predicted", mistakes=False),
+              f"Test {what}: true and predicted", mistakes=False, names=names),
         _grid(x, y_true, probabilities, wrong, run_dir / "misclassified.png",
-              "Most confident mistakes", mistakes=True),
+              "Most confident mistakes", mistakes=True, names=names),
     ]

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import files, runs
+from . import files
 from .errors import UserError
 from .images import NO_DIGIT
 
@@ -29,10 +29,13 @@ BATCH = 256  # images per forward pass: large enough to amortise the call, small
 
 
 def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs") -> Path:
-    """The model to use: the given run folder/.keras file, else the best finished run under `out`."""
+    """The model to use: the given run folder/.keras file, else the best finished MNIST run under `out`."""
+    from .console import stderr_report
+    from .rundir import best_run
+
     if model is not None:
         return Path(model)
-    best = runs.best_run(out)
+    best = best_run(out, "mnist", report=stderr_report)
     if best is None:
         raise UserError(f"no trained model in {out}/ (expected a finished run folder); train one first with "
                         f"`make run` or `mnist-cnn train`, or pass --model RUN_DIR|MODEL.keras")
@@ -42,13 +45,20 @@ def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "run
 class Predictor:
     """A model loaded once, with a compiled forward pass (Keras' predict() costs ~90 ms a call, this ~1 ms)."""
 
-    def __init__(self, model: str | os.PathLike | None = None, out: str | os.PathLike = "runs"):
+    def __init__(self, model: str | os.PathLike | None = None, out: str | os.PathLike = "runs",
+                 check_dataset: bool = True):
         import tensorflow as tf
 
-        from .evaluate import load_model, model_path
+        from .hardware import inference_policy
+        from .models import load_model, model_path
+        from .rundir import read_object
 
         self.path = model_path(resolve_model(model, out))
-        self.model = load_model(self.path)
+        self.config = read_object(self.path.parent / "config.json") or {}
+        dataset = self.config.get("dataset", "mnist")
+        if check_dataset and dataset != "mnist":
+            raise UserError(f"{self.path}: a {dataset} model; reading digits needs a model trained on mnist")
+        self.model = load_model(self.path, inference_policy())
         self._forward = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True,
                                     input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
@@ -59,9 +69,11 @@ class Predictor:
 
     def info(self) -> dict:
         """Name, parameter count and, when the model sits in a run folder, its recorded test accuracy."""
-        metrics = runs.read_json(self.path.parent / "metrics.json")
-        config = runs.read_json(self.path.parent / "config.json")
-        return {"name": self.model.name, "recipe": config.get("model"), "path": str(self.path),
+        from .rundir import read_object
+
+        metrics = read_object(self.path.parent / "metrics.json") or {}
+        run = self.path.parent.name if self.config else None
+        return {"name": self.model.name, "recipe": self.config.get("model"), "run": run, "file": self.path.name,
                 "parameters": int(self.model.count_params()), "test_accuracy": metrics.get("test_accuracy")}
 
 

@@ -1,0 +1,152 @@
+"""The command line's inference and measurement commands: `predict`, `serve` and `bench`.
+
+    mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras] [--json | --csv]
+    mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000]
+    mnist-cnn bench [--quick] [--only NAME] [--dataset NAME] [--keep-runs DIR]
+
+Split from cli.py, which holds the training commands, to keep each module small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import DATASETS, RECIPES, TrainConfig
+from .console import shown, stderr_report, table
+from .errors import UserError
+
+PROG = "mnist-cnn"
+DEFAULTS = TrainConfig()
+
+
+def _ints(text: str):
+    from .cli import _value
+
+    return _value(int)(text)
+
+
+def _path(text: str) -> str:
+    from .cli import _path as path
+
+    return path(text)
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("predict", help="predict the digit in your own images (files or folders)",
+                       description="Predict the digit in photos, scans or drawings. Each image is turned into an "
+                                   "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras", type=_path,
+                   help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
+                   help=f"where to look for runs (default: {DEFAULTS.out})")
+    p.add_argument("--top-k", type=_ints, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
+    p.add_argument("--save-preprocessed", metavar="DIR", type=_path,
+                   help="also save the 28x28 image the model saw (default: no)")
+
+    p = sub.add_parser("serve", help="draw-a-digit web page and JSON prediction API for a trained model")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras", type=_path,
+                   help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--host", default="127.0.0.1", type=_path,
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_ints, default=8000, help="port (default: 8000)")
+    p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
+                   help=f"where to look for runs (default: {DEFAULTS.out})")
+
+    p = sub.add_parser("bench", help="train and time every recipe side by side; Markdown table + JSON",
+                       description="Train every recipe in this run on this machine and print a Markdown table of "
+                                   "throughput, time-to-accuracy, inference speed, memory and the physical limit.")
+    p.add_argument("--quick", action="store_true", help="every path on a tiny subset, in seconds (default: full)")
+    p.add_argument("--only", metavar="NAME", type=_path, help=f"run one entry: {', '.join(RECIPES)} (default: all)")
+    p.add_argument("--seed", type=_ints, default=DEFAULTS.seed, metavar="N",
+                   help=f"random seed (default: {DEFAULTS.seed})")
+    p.add_argument("--dataset", metavar="{" + ",".join(DATASETS) + "}", type=_path, default=DEFAULTS.dataset,
+                   help=f"the data set (default: {DEFAULTS.dataset})")
+    p.add_argument("--data-dir", metavar="DIR", type=_path,
+                   help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+    p.add_argument("--keep-runs", metavar="DIR", type=_path,
+                   help="keep each entry's run folder in DIR as bench-NAME-seedN (default: a temporary folder)")
+    p.add_argument("--results", metavar="DIR", type=_path,
+                   help="where the JSON goes (default: bench/results for a full run, none for --quick)")
+
+
+def cmd_predict(args) -> int:
+    from . import files, predict
+
+    if not 1 <= args.top_k <= 10:
+        raise UserError(f"--top-k: expected a whole number from 1 to 10, found {args.top_k}")
+    images, missing = predict.find_images(args.paths)
+    for path, why in missing:
+        print(f"{PROG}: {shown(path)}: {why}", file=sys.stderr)
+    if not images:
+        raise UserError("no images to predict", exit_code=1)
+    save = Path(args.save_preprocessed) if args.save_preprocessed else None
+    if save is not None:
+        files.make_dir(save, "--save-preprocessed")
+    predictor = predict.Predictor(args.model, args.out)
+    results, failed = [], len(missing)
+    show_progress = len(images) > predict.BATCH
+    started = time.perf_counter()
+    for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save):
+        results.append(r)
+        if r.failed:
+            failed += 1
+            print(f"{PROG}: {shown(r.error)}", file=sys.stderr)
+        if show_progress and (len(results) % predict.BATCH == 0 or len(results) == len(images)):
+            rate = len(results) / (time.perf_counter() - started)
+            print(f"\r{len(results)}/{len(images)} images ({rate:.0f} images/s)", end="", file=sys.stderr, flush=True)
+    if show_progress:
+        print(file=sys.stderr)
+    print(_format_predictions(results, args))
+    return 1 if failed else 0
+
+
+def _format_predictions(results, args) -> str:
+    if args.json:
+        return json.dumps([r.to_dict() for r in results], indent=2)
+    if args.csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["path", "digit", "confidence", "top_k", "error"])
+        for r in results:
+            w.writerow([r.path, "" if r.digit is None else r.digit,
+                        "" if r.confidence is None else f"{r.confidence:.4f}",
+                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), r.error or ""])
+        return out.getvalue().rstrip("\n")
+    rows = [("path", "digit", "confidence", f"top-{args.top_k}")]
+    for r in results:
+        if r.failed:
+            continue
+        if r.digit is None:
+            rows.append((r.path, "-", "-", r.error))
+        else:
+            rows.append((r.path, str(r.digit), f"{r.confidence:.1%}", "  ".join(f"{d} {p:.1%}" for d, p in r.top_k)))
+    return table(rows)
+
+
+def cmd_serve(args) -> int:
+    from . import serve
+
+    return serve.run(args.model, host=args.host, port=args.port, out=args.out)
+
+
+def cmd_bench(args) -> int:
+    from . import bench, data
+
+    data.ensure_dataset(args.dataset, args.data_dir, report=stderr_report)
+    result = bench.run(args.only, args.quick, args.seed, args.dataset, args.data_dir, report=stderr_report,
+                       keep_runs=args.keep_runs, results_dir=args.results)
+    print(bench.markdown(result))
+    return 0
+
+
+COMMANDS = {"predict": cmd_predict, "serve": cmd_serve, "bench": cmd_bench}

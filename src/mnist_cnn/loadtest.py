@@ -1,0 +1,106 @@
+"""A bounded load test of `mnist-cnn serve`: N keep-alive clients posting digit PNGs for S seconds.
+
+    from mnist_cnn.loadtest import serve_load
+    serve_load("runs/NAME", x_test)   # {"requests_per_s": ..., "latency_p50_ms": ..., "errors": 0, ...}
+
+The server runs in its own process on a free loopback port; the loop stops by itself after
+`seconds`. Used by the benchmark (`mnist-cnn bench`) and the serving tools.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .errors import UserError
+
+LOAD_CLIENTS = 8  # concurrent clients of the serve load check
+LOAD_SECONDS = 15  # how long they send requests (a bounded loop: it stops by itself)
+
+
+def _digit_png(x: np.ndarray) -> bytes:
+    """A test digit as the page would send it: 280x280 PNG, dark ink on white."""
+    import io
+
+    from PIL import Image
+
+    img = Image.fromarray(255 - np.round(x.reshape(28, 28) * 255).astype(np.uint8)).resize((280, 280))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _multipart(png: bytes) -> tuple[bytes, str]:
+    boundary = "mnistcnnbench"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def serve_load(model_dir: str, x: np.ndarray, clients: int = LOAD_CLIENTS, seconds: float = LOAD_SECONDS) -> dict:
+    """`mnist-cnn serve` in its own process on a free loopback port; `clients` threads POST digit
+    PNGs to /api/predict for `seconds`. Returns requests/s, latency p50/p99 and the error count."""
+    import http.client
+    import socket
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "mnist_cnn", "serve", "--model", model_dir, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              )
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/api/health")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise UserError(f"bench: the server did not start ({server.stderr.read().strip()[-200:]})",
+                                    exit_code=1) from None
+                time.sleep(0.2)
+        bodies = [_multipart(_digit_png(x[i])) for i in range(min(50, len(x)))]
+        latencies, errors, lock = [], [0], threading.Lock()
+        stop = time.perf_counter() + seconds
+
+        def client(k: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            i = k
+            while time.perf_counter() < stop:
+                body, ctype = bodies[i % len(bodies)]
+                i += clients
+                started = time.perf_counter()
+                try:
+                    conn.request("POST", "/api/predict", body=body, headers={"Content-Type": ctype})
+                    response = conn.getresponse()
+                    ok = response.status == 200 and json.loads(response.read())["digit"] is not None
+                except (OSError, http.client.HTTPException, ValueError):
+                    ok = False
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    errors[0] += not ok
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"clients": clients, "seconds": seconds, "requests": len(latencies), "requests_per_s": len(latencies) / elapsed,
+            "latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
+            "latency_p99_ms": 1000 * float(np.percentile(latencies, 99)), "errors": errors[0]}
+
+

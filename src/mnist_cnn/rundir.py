@@ -1,0 +1,234 @@
+"""A run folder: the one owner of its file names and of all reading and writing in it.
+
+    from mnist_cnn.rundir import RunDir, list_runs, best_run
+    run = RunDir.create("runs", "seed-20261130-0512", cfg)    # config.json + the folder, or UserError
+    run = RunDir.open("runs/seed-20261130-0512")              # an existing run
+    with run.lock(): ...                                       # one trainer at a time
+    run.config(), run.metrics(), run.load_best()               # what it holds
+
+Files: config.json (the whole TrainConfig), env.json (versions, CPU, precision), summary.txt,
+history.csv, model.keras (the best epoch by validation loss), the pictures, checkpoint/ (the last
+whole epoch) and metrics.json. metrics.json is written last: a run is finished when it exists.
+A checkpoint is committed at one point: its weights go to checkpoint/epoch-NNNN.keras first, then
+checkpoint/state.json, which names that file and its SHA-256, replaces the old state in one
+rename. A state whose weights file is missing or differs is refused, never silently resumed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import fcntl
+import hashlib
+import io
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from . import files
+from .config import TrainConfig, load_file
+from .console import Report, quiet
+from .errors import UserError
+
+CONFIG, ENV, SUMMARY, HISTORY = "config.json", "env.json", "summary.txt", "history.csv"
+MODEL, METRICS, CHECKPOINT, LOCK = "model.keras", "metrics.json", "checkpoint", ".lock"
+STATE = "state.json"
+LEGACY_WEIGHTS = "last.keras"  # the checkpoint's weights in runs saved before state.json named them
+PICTURES = ("learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png")
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "val_seconds"]
+
+
+class RunDir:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    @classmethod
+    def create(cls, out: str | os.PathLike, name: str, cfg: TrainConfig) -> "RunDir":
+        run = cls(Path(out) / name)
+        if run.path.exists():
+            raise UserError(f"{run.path}: run folder already exists; pick another name or resume it")
+        try:
+            run.path.mkdir(parents=True)
+        except OSError as e:
+            raise UserError(f"{run.path}: cannot create the run folder ({e.strerror or e})") from None
+        run.write_json(CONFIG, cfg.to_dict())
+        return run
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "RunDir":
+        run = cls(path)
+        if not str(path):
+            raise UserError("run folder: expected a path, found an empty value")
+        if not run.path.is_dir():
+            raise UserError(f"{run.path}: run folder does not exist")
+        if not (run.path / CONFIG).is_file():
+            raise UserError(f"{run.path}: not a run folder (expected {CONFIG}, found none)")
+        return run
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    # ------------------------------------------------------------------ JSON, text and tables
+    def write_json(self, name: str, obj) -> None:
+        _guard(lambda: files.write_json(self.path / name, obj), self.path / name)
+
+    def write_text(self, name: str, text: str) -> None:
+        _guard(lambda: files.write_text(self.path / name, text), self.path / name)
+
+    def config(self) -> TrainConfig:
+        try:
+            return TrainConfig(**load_file(self.path / CONFIG))
+        except TypeError as e:
+            raise UserError(f"{self.path / CONFIG}: not a run configuration ({e})") from None
+
+    def metrics(self) -> dict | None:
+        """metrics.json, or None while the run is unfinished."""
+        return read_object(self.path / METRICS) if (self.path / METRICS).is_file() else None
+
+    def write_history(self, history: list[dict]) -> None:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(history)
+        self.write_text(HISTORY, out.getvalue())
+
+    # ------------------------------------------------------------------ models and checkpoints
+    def save_model(self, model, name: str = MODEL) -> None:
+        def save():
+            with files.atomic_path(self.path / name) as tmp:
+                model.save(tmp)
+        _guard(save, self.path / name)
+
+    def load_best(self, policy: str | None = None):
+        from .models import load_model
+
+        return load_model(self.path / MODEL, policy)
+
+    def save_checkpoint(self, model, state: dict) -> None:
+        """Weights first, then the state naming them: the state's rename is the commit."""
+        folder = self.path / CHECKPOINT
+        folder.mkdir(exist_ok=True)
+        weights = f"epoch-{state['epoch']:04d}.keras"
+        self.save_model(model, f"{CHECKPOINT}/{weights}")
+        digest = sha256_file(folder / weights)
+        self.write_json(f"{CHECKPOINT}/{STATE}", {**state, "weights": weights, "weights_sha256": digest})
+        for old in folder.glob("epoch-*.keras"):
+            if old.name != weights:
+                old.unlink(missing_ok=True)
+
+    def load_checkpoint(self) -> tuple[Path, dict] | None:
+        """(weights path, state) of the last committed epoch, None before the first; UserError if inconsistent."""
+        state_path = self.path / CHECKPOINT / STATE
+        if not state_path.is_file():
+            return None
+        state = read_object(state_path)
+        if state is not None and "weights" not in state and (self.path / CHECKPOINT / LEGACY_WEIGHTS).is_file():
+            return self.path / CHECKPOINT / LEGACY_WEIGHTS, state  # written before checkpoints named their weights
+        weights = state.get("weights") if state else None
+        if not isinstance(weights, str) or "/" in weights or not isinstance(state.get("epoch"), int):
+            raise UserError(f"{state_path}: not a checkpoint state written by this version (no weights file named)")
+        path = self.path / CHECKPOINT / weights
+        if not path.is_file() or sha256_file(path) != state.get("weights_sha256"):
+            raise UserError(f"{state_path}: names {weights} with SHA-256 {str(state.get('weights_sha256'))[:16]}..., "
+                            f"but that file is {'different' if path.is_file() else 'missing'}; the checkpoint is "
+                            f"inconsistent, so it is not resumed")
+        return path, state
+
+    # ------------------------------------------------------------------ one trainer at a time
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold an exclusive lock on the run folder; UserError naming the holder's PID if taken."""
+        path = self.path / LOCK
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                raise UserError(f"{self.path}: in use by another mnist-cnn process (PID {holder}); "
+                                f"wait for it to finish or stop it") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield self
+        finally:
+            os.close(fd)  # closing releases the lock; the file stays (removing it would race a waiter)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _guard(write, path: Path) -> None:
+    """Run a write; a full disk or a read-only folder becomes one line naming the file."""
+    try:
+        write()
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise UserError(f"{path}: cannot write ({e.strerror}); nothing half-written was left", exit_code=1) \
+                from None
+        raise
+
+
+def read_object(path: Path) -> dict | None:
+    """The JSON object in path; None when it is missing, unreadable or not an object."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
+    """One row per run folder under out, oldest first; a folder with a malformed file is skipped with a report."""
+    rows = []
+    out = Path(out)
+    if not out.is_dir():
+        return rows
+    for path in sorted(p for p in out.iterdir() if (p / CONFIG).is_file()):
+        cfg = read_object(path / CONFIG)
+        metrics = read_object(path / METRICS) if (path / METRICS).exists() else {}
+        bad = next((name for name, v in ((CONFIG, cfg), (METRICS, metrics)) if v is None), None)
+        if bad or not isinstance(metrics.get("test_accuracy", 0.0), (int, float)):
+            report(f"{path / (bad or METRICS)}: not a JSON object of the expected shape; run skipped")
+            continue
+        state = read_object(path / CHECKPOINT / STATE) or {}
+        rows.append({
+            "name": path.name, "path": str(path), "model": cfg.get("model", "?"), "dataset": cfg.get("dataset", "mnist"),
+            "epochs": metrics.get("epochs_run", state.get("epoch", 0)), "of": cfg.get("epochs"),
+            "val_accuracy": metrics.get("best_val_accuracy"), "test_accuracy": metrics.get("test_accuracy"),
+            "train_seconds": metrics.get("train_seconds", state.get("train_seconds")),
+            "date": str(metrics.get("finished") or datetime.fromtimestamp((path / CONFIG).stat().st_mtime)
+                        .isoformat(timespec="seconds")),
+            "status": "finished" if metrics else "unfinished",
+        })
+    return sorted(rows, key=lambda r: r["date"])
+
+
+def best_run(out: str | os.PathLike, dataset: str = "mnist", report: Report = quiet) -> Path | None:
+    """The finished run of `dataset` with the highest validation accuracy (never chosen by the test set)."""
+    done = [r for r in list_runs(out, report) if isinstance(r["val_accuracy"], (int, float))
+            and r["dataset"] == dataset and Path(r["path"], MODEL).is_file()]
+    return Path(max(done, key=lambda r: r["val_accuracy"])["path"]) if done else None
+
+
+def runs_table(rows: list[dict]) -> list[tuple]:
+    """Rows for console.table: name, model, data set, epochs, accuracies, seconds, date."""
+    def pct(v):
+        return f"{v:.2%}" if isinstance(v, (int, float)) else "-"
+
+    table = [("name", "model", "data", "epochs", "val acc", "test acc", "train s", "date")]
+    for r in rows:
+        epochs = f"{r['epochs']}/{r['of']}" if r["status"] != "finished" else str(r["epochs"])
+        seconds = f"{r['train_seconds']:.1f}" if isinstance(r["train_seconds"], (int, float)) else "-"
+        table.append((r["name"], r["model"], r["dataset"], epochs, pct(r["val_accuracy"]), pct(r["test_accuracy"]),
+                      seconds, r["date"].replace("T", " ")))
+    return table

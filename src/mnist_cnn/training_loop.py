@@ -1,0 +1,105 @@
+"""The per-epoch bookkeeping of a run: history, best model, early stopping, checkpoints, RNG states.
+
+    keeper = RunKeeper(run, cfg, state)      # a keras Callback; state = new_state(cfg) or a checkpoint's
+    model.fit(..., callbacks=[keeper])       # keeper.interrupt = True stops after the current batch
+
+Keras' BackupAndRestore restores weights and optimiser but not the history, the early-stopping
+counters or the RNG states, and EarlyStopping/ModelCheckpoint reset their counters on every fit.
+A run that must resume bit-for-bit needs all of them in one place, so this keeps them itself.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def new_state(cfg) -> dict:
+    """The state of a run before its first epoch; `config` lets a resume check config.json against it."""
+    return {"epoch": 0, "history": [], "best_val_loss": math.inf, "best_epoch": 0, "wait": 0,
+            "stopped_early": False, "train_seconds": 0.0, "config": cfg.to_dict()}
+
+
+def _seed_generator_variables(model) -> list:
+    return [v for v in model.variables if "seed_generator" in v.path]
+
+
+def seed_generator_states(model) -> list[list[int]]:
+    """The RNG states of dropout/augmentation layers, in layer order (they are not in saved weights).
+
+    Matched by position, not name: Keras numbers seed generators per process, so names differ
+    between the run that saved and the one that resumes.
+    """
+    return [np.asarray(v).tolist() for v in _seed_generator_variables(model)]
+
+
+def restore_seed_generator_states(model, states: list) -> None:
+    from .errors import UserError
+
+    variables = _seed_generator_variables(model)
+    if len(variables) != len(states):
+        raise UserError(f"checkpoint holds {len(states)} RNG states, the model has {len(variables)}")
+    for v, state in zip(variables, states):
+        v.assign(np.asarray(state, dtype=v.dtype))
+
+
+def RunKeeper(run, cfg, state: dict):
+    """The callback that owns a run's per-epoch files (a class made on first use: Keras loads lazily)."""
+    import keras
+
+    class _RunKeeper(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.state = state
+            self.interrupt = False  # set by the SIGINT handler
+            self.partial = False  # the epoch in progress was cut short: it is not recorded
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+            self.val_seconds = 0.0
+
+        def on_test_begin(self, logs=None):
+            self.val_started = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.val_seconds += time.perf_counter() - self.val_started
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.interrupt:
+                self.partial = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.partial:  # a partial epoch: drop it, the checkpoint stays at the last whole one
+                return
+            row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in HISTORY_KEYS if k in logs},
+                   "learning_rate": float(np.asarray(self.model.optimizer.learning_rate)),
+                   "seconds": round(time.perf_counter() - self.started, 3),
+                   "val_seconds": round(self.val_seconds, 3)}
+            if not all(math.isfinite(row.get(k, 0.0)) for k in ("loss", "val_loss")):
+                self.state["diverged"] = epoch + 1
+                self.model.stop_training = True
+                return
+            self._record(epoch + 1, row)
+
+        def _record(self, epoch: int, row: dict) -> None:
+            st = self.state
+            st["history"].append(row)
+            st["epoch"] = epoch
+            st["train_seconds"] = round(st["train_seconds"] + row["seconds"], 3)
+            if row["val_loss"] < st["best_val_loss"]:
+                st["best_val_loss"], st["best_epoch"], st["wait"] = row["val_loss"], epoch, 0
+                run.save_model(self.model)
+            else:
+                st["wait"] += 1
+                if cfg.patience and st["wait"] >= cfg.patience:
+                    st["stopped_early"] = True
+                    self.model.stop_training = True
+            run.save_checkpoint(self.model, {**st, "rng": seed_generator_states(self.model)})
+            run.write_history(st["history"])
+
+    return _RunKeeper()
