@@ -81,8 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common_training(p, seed_job=True)
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted seed job from its last whole epoch")
 
-    p = sub.add_parser("data", help="fetch MNIST if needed, verify it, print where it is")
-    p.add_argument("--data-dir", metavar="DIR", help="MNIST folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+    p = sub.add_parser("data", help="fetch a data set (MNIST, Fashion-MNIST) if needed, verify it, print where it is")
+    p.add_argument("--dataset", default="mnist", metavar="NAME", help="mnist or fashion-mnist (default: mnist)")
+    p.add_argument("--data-dir", metavar="DIR", help="data folder, Fashion-MNIST in its fashion-mnist/ subfolder "
+                   "(default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
     recipes = "\n".join(f"  {r.name:<17} {r.summary}" for r in RECIPES.values())
     p = sub.add_parser("train", help="train a recipe into a run folder (runs/NAME)",
@@ -180,10 +182,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from . import data
+    from . import console, data
 
-    folder = data.ensure_mnist(args.data_dir, report=data.stderr_report)
-    print(f"MNIST verified (SHA-256) in {folder}")
+    folder = data.ensure_dataset(args.dataset, args.data_dir, report=console.stderr_report)
+    print(f"{data.DATASETS[args.dataset].title} verified (SHA-256) in {folder}")
     return 0
 
 
@@ -217,10 +219,10 @@ def _interrupted(result, command: str) -> int:
 def cmd_evaluate(args) -> int:
     import numpy as np
 
-    from . import data, evaluate
+    from . import console, data, evaluate
 
     models = [evaluate.load_model(p) for p in args.paths]  # all loaded first: a bad path fails fast
-    (_, _), (x_test, y_test) = data.load_mnist(args.data_dir, report=data.stderr_report)
+    (_, _), (x_test, y_test) = data.load_mnist(args.data_dir, report=console.stderr_report)
     x_test = data.normalise(x_test)
     probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
     m = evaluate.metrics(y_test, np.mean(probabilities, axis=0))
@@ -307,13 +309,13 @@ def cmd_serve(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from . import bench, data
+    from . import bench, console, data
 
     if args.worker:
         print(json.dumps(bench.worker(args.worker, args.quick, args.seed, args.data_dir, args.load, args.keep_runs)))
         return 0
-    data.ensure_mnist(args.data_dir, report=data.stderr_report)
-    result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=data.stderr_report,
+    data.ensure_mnist(args.data_dir, report=console.stderr_report)
+    result = bench.run(args.only, args.quick, args.seed, args.data_dir, report=console.stderr_report,
                        keep_runs=args.keep_runs)
     print(bench.markdown(result))
     return 0

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data, files
+from . import console, data, files
 from .config import Config, check, load_file
 from .errors import UserError
 from .evaluate import load_model
@@ -115,7 +115,7 @@ def build_compiled(cfg: Config, steps_per_epoch: int):
     return model
 
 
-def prepare(cfg: Config, report=data.stderr_report):
+def prepare(cfg: Config, report=console.stderr_report):
     """Load MNIST as the seed did: (x_tr, y_tr), (x_val, y_val), (x_test, y_test).
 
     x: float32 (N, 28, 28, 1) in [0, 1]; y_tr, y_val: one-hot float32 (N, 10); y_test: uint8 (N,) labels.
@@ -288,7 +288,7 @@ def load_run_config(run_dir: Path) -> Config:
 
 
 def train(cfg: Config, resume: str | os.PathLike | None = None, verbose: int | str = "auto",
-          report=data.stderr_report, on_model=None, callbacks=()) -> RunResult:
+          report=console.stderr_report, on_model=None, callbacks=()) -> RunResult:
     """Train cfg (or resume the run folder `resume`) and return the finished run.
 
     on_model(model) is called once the model is built (the CLI prints its summary there);
