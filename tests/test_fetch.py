@@ -240,7 +240,7 @@ def test_debian_source_failing_apt_get_gives_its_error_line(tmp_path, synthetic,
     if shutil.which("dpkg-deb") is None:
         pytest.skip("dpkg-deb is not installed (Debian's dpkg package)")
     fake_apt_get(tmp_path, monkeypatch,
-                 f"echo 'W: some warning' >&2\necho 'E: Unable to locate package {PACKAGE}' >&2\nexit 100")
+                 f"echo 'E: Unable to locate package {PACKAGE}' >&2\necho 'W: a later warning' >&2\nexit 100")
     with pytest.raises(UserError,
                        match=f"Debian package {PACKAGE}: apt-get download failed: E: Unable to locate package"):
         data.load_dataset("fashion-mnist", tmp_path / "data", sources=[fetch.DebianPackage(PACKAGE)])

@@ -86,6 +86,7 @@ class Dataset:
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")  # Zalando's label order
 
+# Every data set by name (the CLI's --dataset values); MNIST first, the default everywhere.
 DATASETS = {
     "mnist": Dataset("mnist", "MNIST", tuple(str(d) for d in range(10)), MNIST_SHA256, MNIST_SOURCES,
                      npz=(NPZ_NAME, NPZ_SHA256)),

