@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -23,7 +24,7 @@ def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
 
 @pytest.fixture
 def synthetic(monkeypatch):
-    """Tiny MNIST-shaped IDX files as bytes, with data.IDX_SHA256 pinned to their hashes.
+    """Tiny MNIST-shaped IDX files as bytes, pinned (for this test) as every data set's files.
 
     Returns {file name: raw IDX bytes}: 50 training and 20 test images, labels 0..9 cycling.
     """
@@ -35,7 +36,9 @@ def synthetic(monkeypatch):
         "t10k-labels-idx1-ubyte": (np.arange(20) % 10).astype(np.uint8),
     }
     raw = {name: idx_bytes(a) for name, a in arrays.items()}
-    monkeypatch.setattr(data, "IDX_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in raw.items()})
+    pins = {n: hashlib.sha256(b).hexdigest() for n, b in raw.items()}
+    for name, ds in list(data.DATASETS.items()):
+        monkeypatch.setitem(data.DATASETS, name, dataclasses.replace(ds, sha256=pins))
     return raw
 
 

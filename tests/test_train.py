@@ -13,8 +13,9 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_cnn import train
+from mnist_cnn import hardware, train
 from mnist_cnn.config import TrainConfig as Config
+from mnist_cnn.config import resolve
 from mnist_cnn.errors import UserError
 
 SMALL = dict(limit=1500, epochs=2, batch_size=64)
@@ -27,7 +28,7 @@ def weights(run_dir):
 def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
     r = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), **SMALL), verbose=0)
     names = sorted(p.name for p in r.run_dir.iterdir())
-    assert names == sorted(["model.keras", "config.json", "env.json", "history.csv", "metrics.json", "summary.txt",
+    assert names == sorted([".lock", "model.keras", "config.json", "env.json", "history.csv", "metrics.json", "summary.txt",
                             "learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png",
                             "checkpoint"])
     rows = list(csv.DictReader(open(r.run_dir / "history.csv")))
@@ -39,6 +40,9 @@ def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
     assert len(m["per_class"]) == 10 and np.asarray(m["confusion_matrix"]).sum() == 10000
     env = json.loads((r.run_dir / "env.json").read_text())
     assert {"python", "keras", "tensorflow", "numpy", "git_commit", "cpu", "tf_intra_op_threads"} <= set(env)
+    cpu = hardware.cpu_info()
+    assert (env["cpu"], env["cpu_flags"], env["native_bfloat16"]) == (cpu.model, list(cpu.flags), cpu.native_bf16)
+    assert (env["precision"], env["precision_reason"]) == ("float32", "asked for")
     assert "693,962" in (r.run_dir / "summary.txt").read_text()
     cfg = json.loads((r.run_dir / "config.json").read_text())
     assert (cfg["epochs"], cfg["batch_size"], cfg["schedule"], cfg["learning_rate"]) == (2, 64, "cosine", 0.001)
@@ -97,9 +101,11 @@ class InterruptAt(keras.callbacks.Callback):
 # keras-io has Dropout: its RNG state must resume too; a bfloat16 checkpoint must resume in bfloat16
 @pytest.mark.parametrize("model,precision", [("seed", None), ("keras-io", None), ("seed", "mixed_bfloat16")])
 def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, model, precision):
-    common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=3, model=model, precision=precision, **SMALL)
-    straight = train.train(Config(name="straight", **common), verbose=0)
-    cut = train.train(Config(name="cut", **common), verbose=0, callbacks=[InterruptAt(epoch=1, batch=5)])
+    common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=3, **({"precision": precision} if precision else {}),
+                  **SMALL)
+    straight = train.train(resolve(model, flags=dict(name="straight", **common)), verbose=0)
+    cut = train.train(resolve(model, flags=dict(name="cut", **common)), verbose=0,
+                      callbacks=[InterruptAt(epoch=1, batch=5)])
     assert cut.interrupted and len(cut.history) == 1
     assert not (cut.run_dir / "metrics.json").exists()
     state = json.loads((cut.run_dir / "checkpoint" / "state.json").read_text())
@@ -134,8 +140,8 @@ def test_early_stopping_keeps_the_best_validation_model(tmp_path, mnist_dir):
     assert r.metrics["best_epoch"] == int(np.argmin(val)) + 1
     assert r.metrics["best_epoch"] < len(val)
     best = keras.models.load_model(r.run_dir / "model.keras")
-    x_tr, x_val = train.prepare(r.config, report=lambda m: None)[:2]
-    loss = best.evaluate(*x_val, verbose=0)[0]
+    d = train.prepare(r.config, report=lambda m: None)
+    loss = best.evaluate(d.x_val, d.y_val, verbose=0)[0]
     assert loss == pytest.approx(min(val), rel=1e-4)
 
 

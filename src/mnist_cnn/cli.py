@@ -201,7 +201,7 @@ def cmd_data(args) -> int:
     from . import data
 
     folder = data.ensure_dataset(args.dataset, args.data_dir, report=stderr_report)
-    print(f"{args.dataset} verified (SHA-256) in {shown(folder)}")
+    print(f"{data.get(args.dataset).title} verified (SHA-256) in {shown(folder)}")
     return 0
 
 

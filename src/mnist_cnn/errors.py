@@ -15,3 +15,14 @@ class UserError(Exception):
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+class ConfigError(UserError):
+    """A setting out of range: `field` names it (a TrainConfig field), the message what was expected and found.
+
+    Library code names fields; the CLI shows `field` as its `--flag`.
+    """
+
+    def __init__(self, field_name: str, what: str):
+        super().__init__(f"{field_name}: {what}")
+        self.field, self.what = field_name, what
