@@ -44,11 +44,11 @@ class Precision:
     warning: str | None = None  # set when the choice will be slow on this CPU
 
 
-def cpu_info(path: Path = CPUINFO) -> CpuInfo:
+def cpu_info(path: Path | None = None) -> CpuInfo:
     """The CPU's model name and its REPORTED feature flags (Linux /proc/cpuinfo; elsewhere none)."""
     model, flags = None, set()
     try:
-        text = path.read_text()
+        text = (path or CPUINFO).read_text()
     except OSError:
         return CpuInfo(platform.processor() or None, ())
     for line in text.splitlines():
