@@ -89,7 +89,7 @@ def test_invalid_files(tmp_path):
     ("patience", -2, "patience: expected a whole number from 0"),
     ("precision", "float16", "precision: expected one of auto, float32, mixed_bfloat16, found 'float16'"),
     ("dataset", "cifar", "dataset: expected one of mnist, fashion-mnist, found 'cifar'"),
-    ("augment", {"flip": 1}, "augment: unknown key 'flip'"),
+    ("augment", {"mirror": 1}, "augment: unknown key 'mirror'; valid keys: degrees, zoom, shift, flip"),
     ("out", "", "out: expected a folder, found an empty value"),
 ])
 def test_out_of_range_values_name_the_field(field, value, message):
