@@ -1,0 +1,166 @@
+"""The run folder under faults: one-step checkpoint commits, a lock, config checks, the finished marker,
+malformed files. Real files, real signals, real processes."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_cnn import cli, train
+from mnist_cnn.config import TrainConfig
+from mnist_cnn.errors import UserError
+from mnist_cnn.rundir import RunDir, best_run, list_runs
+
+SMALL = dict(limit=1500, epochs=3, batch_size=100, seed=4)
+
+
+def cfg(tmp_path, mnist_dir, name, **changes):
+    return TrainConfig(out=str(tmp_path), name=name, data_dir=str(mnist_dir), **{**SMALL, **changes})
+
+
+def weights(path):
+    return [np.asarray(w) for w in keras.models.load_model(path).weights]
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("straight")
+    return train.train(cfg(out, mnist_dir, "straight"), verbose=0, report=lambda m: None)
+
+
+def cut_after(tmp_path, mnist_dir, name, epochs_done):
+    """A run interrupted (real SIGINT) after `epochs_done` whole epochs."""
+    class At(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == epochs_done:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    r = train.train(cfg(tmp_path, mnist_dir, name), verbose=0, callbacks=[At()], report=lambda m: None)
+    assert r.interrupted
+    return r.run
+
+
+def test_a_commit_cut_before_its_state_resumes_from_the_previous_epoch(tmp_path, mnist_dir, straight):
+    """SIGKILL after the new weights but before state.json: the old state and its weights still agree."""
+    run = cut_after(tmp_path, mnist_dir, "k1", 1)
+    ckpt = run.file("checkpoint")
+    shutil.copy(ckpt / "epoch-0001.keras", ckpt / "epoch-0002.keras")  # what the killed commit left behind
+    assert run.load_checkpoint()[1]["epoch"] == 1
+    done = train.train(resume=run.path, verbose=0, report=lambda m: None)
+    assert done.metrics["test_loss"] == straight.metrics["test_loss"]
+    assert sorted(p.name for p in ckpt.iterdir()) == ["epoch-0003.keras", "state.json"]
+
+
+def test_a_state_whose_weights_differ_or_are_missing_is_refused(tmp_path, mnist_dir):
+    run = cut_after(tmp_path, mnist_dir, "k2", 2)
+    ckpt = run.file("checkpoint")
+    shutil.copy(ckpt / "epoch-0002.keras", tmp_path / "keep.keras")
+    (ckpt / "epoch-0002.keras").unlink()
+    with pytest.raises(UserError, match="names epoch-0002.keras .* but that file is missing"):
+        train.train(resume=run.path, verbose=0)
+    (ckpt / "epoch-0002.keras").write_bytes(b"PK" + (tmp_path / "keep.keras").read_bytes()[2:-1])
+    with pytest.raises(UserError, match="but that file is different; the checkpoint is inconsistent"):
+        train.train(resume=run.path, verbose=0)
+
+
+def test_sigkill_at_any_moment_leaves_a_resumable_run(tmp_path, mnist_dir, straight):
+    """Kill -9 a training process at several moments; every time the folder resumes to the straight run."""
+    for k, delay in enumerate((0.0, 0.4, 0.9)):
+        name = f"kill{k}"
+        cmd = [sys.executable, "-m", "mnist_cnn", "train", "--limit", "1500", "--epochs", "3", "--batch-size", "100",
+               "--seed", "4", "--out", str(tmp_path), "--name", name, "--data-dir", str(mnist_dir), "--quiet"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        state = tmp_path / name / "checkpoint" / "state.json"
+        deadline = time.time() + 120
+        while not state.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        done = train.train(resume=tmp_path / name, verbose=0, report=lambda m: None) \
+            if RunDir(tmp_path / name).metrics() is None else None
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        assert metrics["test_loss"] == straight.metrics["test_loss"], (delay, done)
+        assert not list((tmp_path / name).rglob("*.part*"))
+
+
+def test_one_trainer_at_a_time(tmp_path, mnist_dir):
+    run = cut_after(tmp_path, mnist_dir, "locked", 1)
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import fcntl, os, sys, time
+fd = os.open({str(run.file('.lock'))!r}, os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0); os.pwrite(fd, b"%d\\n" % os.getpid(), 0)
+print("locked", flush=True); time.sleep(60)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(UserError, match=f"in use by another mnist-cnn process \\(PID {holder.pid}\\)"):
+            train.train(resume=run.path, verbose=0)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert train.train(resume=run.path, verbose=0, report=lambda m: None).metrics  # free again
+
+
+def test_resume_refuses_a_config_edited_after_the_start(tmp_path, mnist_dir):
+    run = cut_after(tmp_path, mnist_dir, "edited", 1)
+    saved = json.loads(run.file("config.json").read_text())
+    run.file("config.json").write_text(json.dumps({**saved, "model": "keras-io", "network": "keras-io"}))
+    with pytest.raises(UserError, match="config.json: does not match the checkpoint"):
+        train.train(resume=run.path, verbose=0)
+
+
+def test_interrupts_after_the_last_epoch_leave_an_unfinished_run_and_the_hint(tmp_path, mnist_dir, monkeypatch,
+                                                                              capsys, straight):
+    from mnist_cnn import plots
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "run_pictures", ctrl_c)
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--limit", "1500", "--epochs", "3", "--batch-size", "100", "--seed", "4", "--name", "pics",
+            "--data-dir", str(mnist_dir), "--quiet"]
+    assert cli.main(argv) == 130
+    assert "Resume with: mnist-cnn train --resume runs/pics" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "pics" / "metrics.json").exists()
+    assert [r["status"] for r in list_runs(tmp_path / "runs")] == ["unfinished"]
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--resume", "runs/pics", "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "runs" / "pics" / "metrics.json").read_text())
+    assert metrics["test_loss"] == straight.metrics["test_loss"]
+
+    class LateSigint(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    late = train.train(cfg(tmp_path, mnist_dir, "late"), verbose=0, callbacks=[LateSigint()], report=lambda m: None)
+    assert late.interrupted and len(late.history) == 3 and late.run.metrics() is None
+
+
+@pytest.mark.parametrize("bad", ["[1, 2]", "null", "{", '{"test_accuracy": "high"}'])
+def test_a_malformed_run_is_skipped_with_one_line(tmp_path, straight, bad):
+    shutil.copytree(straight.run.path, tmp_path / "good")
+    shutil.copytree(straight.run.path, tmp_path / "broken")
+    (tmp_path / "broken" / "metrics.json").write_text(bad)
+    said = []
+    rows = list_runs(tmp_path, report=said.append)
+    assert [r["name"] for r in rows] == ["good"]
+    assert len(said) == 1 and "broken/metrics.json: not a JSON object of the expected shape; run skipped" in said[0]
+    assert best_run(tmp_path) == tmp_path / "good"
+    (tmp_path / "good" / "config.json").write_text("[1, 2]")
+    assert best_run(tmp_path) is None
+
+
+def test_a_finished_run_is_not_resumed(straight):
+    with pytest.raises(UserError, match="the run is finished; nothing to resume"):
+        train.train(resume=straight.run.path)
