@@ -33,12 +33,19 @@ def test_most_confident_mistakes_come_first():
     assert list(conf) == sorted(conf, reverse=True) and all(p[i].argmax() != y[i] for i in wrong)
 
 
-def test_run_pictures(tmp_path):
+def test_run_pictures_show_the_class_names(tmp_path):
     x, y, p = _fake()
     history = [{"epoch": e, "loss": 1 / e, "accuracy": 0.9, "val_loss": 1.1 / e, "val_accuracy": 0.88} for e in (1, 2, 3)]
     cm = np.zeros((10, 10), int)
     np.add.at(cm, (y, p.argmax(1)), 1)
-    for f in plots.run_pictures(tmp_path, history, {"confusion_matrix": cm.tolist()}, x, y, p):
-        with Image.open(f) as im:
-            assert im.format == "PNG" and im.size[0] > 200
-    assert not list(tmp_path.glob(".*"))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "f").mkdir()
+    digits = plots.run_pictures(tmp_path / "d", history, {"confusion_matrix": cm.tolist()}, x, y, p)
+    assert sorted(f.name for f in (tmp_path / "d").iterdir()) == [
+        "confusion_matrix.png", "examples.png", "learning_curves.png", "misclassified.png"]
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    clothes = plots.run_pictures(tmp_path / "f", history, {"confusion_matrix": cm.tolist()}, x, y, p, names)
+    for a, b in zip(digits, clothes):
+        same = a.name == "learning_curves.png"  # the only picture without class names
+        assert (a.read_bytes() == b.read_bytes()) == same, a.name
+    assert not list(tmp_path.rglob(".*"))

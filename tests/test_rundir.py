@@ -164,3 +164,20 @@ def test_a_malformed_run_is_skipped_with_one_line(tmp_path, straight, bad):
 def test_a_finished_run_is_not_resumed(straight):
     with pytest.raises(UserError, match="the run is finished; nothing to resume"):
         train.train(resume=straight.run.path)
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_part_file(tmp_path, monkeypatch):
+    import errno
+
+    from mnist_cnn import files
+
+    real = os.replace
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(UserError, match=r"x.json: cannot write \(No space left on device\); nothing half-written"):
+        files.write_json(tmp_path / "x.json", {"a": 1})
+    monkeypatch.setattr(os, "replace", real)
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ then renamed over the destination in one step (`os.replace` is atomic on POSIX).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from .errors import UserError
 
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk or quota: the user's to fix, in one line
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -28,6 +30,12 @@ def atomic_path(dest: str | os.PathLike):
     try:
         yield Path(tmp)
         os.replace(tmp, dest)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.errno in NO_ROOM:
+            raise UserError(f"{dest}: cannot write ({e.strerror}); nothing half-written was left", exit_code=1) \
+                from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

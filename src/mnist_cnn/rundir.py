@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import fcntl
 import hashlib
 import io
@@ -75,10 +74,10 @@ class RunDir:
 
     # ------------------------------------------------------------------ JSON, text and tables
     def write_json(self, name: str, obj) -> None:
-        _guard(lambda: files.write_json(self.path / name, obj), self.path / name)
+        files.write_json(self.path / name, obj)
 
     def write_text(self, name: str, text: str) -> None:
-        _guard(lambda: files.write_text(self.path / name, text), self.path / name)
+        files.write_text(self.path / name, text)
 
     def config(self) -> TrainConfig:
         try:
@@ -99,10 +98,8 @@ class RunDir:
 
     # ------------------------------------------------------------------ models and checkpoints
     def save_model(self, model, name: str = MODEL) -> None:
-        def save():
-            with files.atomic_path(self.path / name) as tmp:
-                model.save(tmp)
-        _guard(save, self.path / name)
+        with files.atomic_path(self.path / name) as tmp:
+            model.save(tmp)
 
     def load_best(self, policy: str | None = None):
         from .models import load_model
@@ -165,17 +162,6 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _guard(write, path: Path) -> None:
-    """Run a write; a full disk or a read-only folder becomes one line naming the file."""
-    try:
-        write()
-    except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
-            raise UserError(f"{path}: cannot write ({e.strerror}); nothing half-written was left", exit_code=1) \
-                from None
-        raise
 
 
 def read_object(path: Path) -> dict | None:
