@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
-import os
-import struct
 
 import numpy as np
 import pytest
 
+from idx_files import idx_bytes
 from mnist_cnn import data
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
-    """Encode an array as IDX: two zero bytes, the element-type code, ndim, big-endian dims, payload."""
-    header = bytes([0, 0, code, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
-    return header + array.tobytes()
 
 
 @pytest.fixture
@@ -40,15 +31,6 @@ def synthetic(monkeypatch):
     for name, ds in list(data.DATASETS.items()):
         monkeypatch.setitem(data.DATASETS, name, dataclasses.replace(ds, sha256=pins))
     return raw
-
-
-def write_files(folder, raw: dict, gz: bool = False) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, b in raw.items():
-        if gz:
-            (folder / f"{name}.gz").write_bytes(gzip.compress(b))
-        else:
-            (folder / name).write_bytes(b)
 
 
 @pytest.fixture(scope="session")

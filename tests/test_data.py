@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import write_files
+from idx_files import write_files
 
-from mnist_cnn import cli, data, fetch
+from mnist_cnn import cli, data
 from mnist_cnn.errors import UserError
 from mnist_cnn.idx import parse_idx
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_files
+from idx_files import write_files
 
 from mnist_cnn import data, fetch
 from mnist_cnn.errors import UserError

@@ -4,7 +4,7 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import idx_bytes, write_files
+from idx_files import idx_bytes, write_files
 
 from mnist_cnn.errors import UserError
 from mnist_cnn.idx import parse_idx, read_idx

@@ -95,7 +95,6 @@ def test_a_bfloat16_model_loads_for_float32_inference_with_the_same_weights(tmp_
 
 
 def test_a_model_of_another_shape_is_one_clear_line(tmp_path):
-    from mnist_cnn.errors import UserError
     from mnist_cnn.models import load_model
 
     five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)])
@@ -111,7 +110,6 @@ def test_a_model_of_another_shape_is_one_clear_line(tmp_path):
 def test_a_zip_bomb_model_is_refused_before_inflating(tmp_path):
     import zipfile
 
-    from mnist_cnn.errors import UserError
     from mnist_cnn.models import load_model
 
     with zipfile.ZipFile(tmp_path / "bomb.keras", "w", zipfile.ZIP_DEFLATED) as z:

@@ -12,7 +12,6 @@ centre of mass), the same function the web page's API uses. Images are predicted
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
