@@ -41,66 +41,75 @@ def _multipart(png: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def serve_load(model_dir: str, x: np.ndarray, clients: int = LOAD_CLIENTS, seconds: float = LOAD_SECONDS) -> dict:
-    """`mnist-cnn serve` in its own process on a free loopback port; `clients` threads POST digit
-    PNGs to /api/predict for `seconds`. Returns requests/s, latency p50/p99 and the error count."""
+def start_server(model: str, *extra: str) -> tuple[subprocess.Popen, int]:
+    """`mnist-cnn serve --model model` in its own process on a free loopback port, once it answers /api/health."""
     import http.client
     import socket
-    import threading
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mnist_cnn", "serve", "--model", model_dir, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              )
-    try:
-        deadline = time.time() + 120
-        while True:
+    server = subprocess.Popen([sys.executable, "-m", "mnist_cnn", "serve", "--model", model, "--port", str(port),
+                               *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/api/health")
+            if c.getresponse().status == 200:
+                return server, port
+        except OSError:
+            if server.poll() is not None or time.time() > deadline:
+                server.kill()
+                raise UserError(f"the server did not start ({server.stderr.read().strip()[-200:]})",
+                                exit_code=1) from None
+            time.sleep(0.2)
+
+
+def post_loop(port: int, bodies: list[tuple[bytes, str]], clients: int, seconds: float) -> dict:
+    """`clients` keep-alive threads POST the bodies round-robin to /api/predict for `seconds`."""
+    import http.client
+    import threading
+
+    latencies, errors, lock = [], [0], threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = k
+        while time.perf_counter() < stop:
+            body, ctype = bodies[i % len(bodies)]
+            i += clients
+            started = time.perf_counter()
             try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/api/health")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise UserError(f"bench: the server did not start ({server.stderr.read().strip()[-200:]})",
-                                    exit_code=1) from None
-                time.sleep(0.2)
-        bodies = [_multipart(_digit_png(x[i])) for i in range(min(50, len(x)))]
-        latencies, errors, lock = [], [0], threading.Lock()
-        stop = time.perf_counter() + seconds
+                conn.request("POST", "/api/predict", body=body, headers={"Content-Type": ctype})
+                response = conn.getresponse()
+                ok = response.status == 200 and json.loads(response.read())["digit"] is not None
+            except (OSError, http.client.HTTPException, ValueError):
+                ok = False
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                errors[0] += not ok
 
-        def client(k: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            i = k
-            while time.perf_counter() < stop:
-                body, ctype = bodies[i % len(bodies)]
-                i += clients
-                started = time.perf_counter()
-                try:
-                    conn.request("POST", "/api/predict", body=body, headers={"Content-Type": ctype})
-                    response = conn.getresponse()
-                    ok = response.status == 200 and json.loads(response.read())["digit"] is not None
-                except (OSError, http.client.HTTPException, ValueError):
-                    ok = False
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                with lock:
-                    latencies.append(time.perf_counter() - started)
-                    errors[0] += not ok
-
-        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
     return {"clients": clients, "seconds": seconds, "requests": len(latencies), "requests_per_s": len(latencies) / elapsed,
             "latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
             "latency_p99_ms": 1000 * float(np.percentile(latencies, 99)), "errors": errors[0]}
 
 
+def serve_load(model_dir: str, x: np.ndarray, clients: int = LOAD_CLIENTS, seconds: float = LOAD_SECONDS) -> dict:
+    """The load check: a server for model_dir, `clients` clients posting 280x280 PNGs of the digits x
+    for `seconds`. Returns requests/s, latency p50/p99 and the error count."""
+    server, port = start_server(model_dir)
+    try:
+        return post_loop(port, [_multipart(_digit_png(x[i])) for i in range(min(50, len(x)))], clients, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
