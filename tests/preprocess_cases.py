@@ -84,8 +84,8 @@ def noisy_photo(d, i, size=(640, 480), side=150, at=(420, 60)):
     return encode(Image.fromarray(rgb.clip(0, 255).astype(np.uint8)), "JPEG", quality=85)
 
 
-def big_photo(d, i):
-    return noisy_photo(d, i, size=(2000, 1500), side=700, at=(400, 500))
+def big_photo(d, i):  # big enough for load_image to decode a JPEG at reduced size
+    return noisy_photo(d, i, size=(2400, 2100), side=900, at=(500, 700))
 
 
 def lighting(d, i):
