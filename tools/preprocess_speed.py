@@ -1,15 +1,19 @@
 """Milliseconds per image of `load_image` (decoding) and `to_mnist` (preprocessing) on typical inputs.
 
-    PYTHONPATH=src .venv/bin/python tools/preprocess_speed.py              # ~30 s
-    PYTHONPATH=src .venv/bin/python tools/preprocess_speed.py --rounds 3   # quicker, noisier
+    PYTHONPATH=src .venv/bin/python tools/preprocess_speed.py          # ~10 s
+    git show 735a661:src/mnist_cnn/images.py > /tmp/images_old.py      # the pure-NumPy version, for a
+    PYTHONPATH=src .venv/bin/python tools/preprocess_speed.py --baseline /tmp/images_old.py   # before/after
 
 Inputs are encoded files, as an upload or `mnist-cnn predict` gets them: the web page's 280x280
 drawing (opaque RGBA PNG, white on black), a 160x160 greyscale PNG, and noisy RGB JPEG photos of
-1000x800 and 3000x4000 (a 12 MP phone photo). Each is timed `--rounds` times, interleaved, in one
-process on one thread; the median and best are printed. Speed is reported here, never asserted in tests.
+1000x800 and 3000x4000 (a 12 MP phone photo). Each is timed `--rounds` times, interleaved (with the
+baseline too), in one process on one thread, in CPU time of that thread: the machine is shared and
+wall time would count other people's work. Medians are printed (best in brackets). Speed is
+reported here, never asserted in tests.
 """
 
 import argparse
+import importlib.util
 import io
 import os
 import time
@@ -52,32 +56,56 @@ def inputs():
     }
 
 
+def baseline(path):
+    """Another version of images.py, imported from a file as a module of this package."""
+    spec = importlib.util.spec_from_file_location("mnist_cnn._baseline_images", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def timed(f, *args):
-    t = time.perf_counter()
+    t = time.thread_time_ns()
     out = f(*args)
-    return out, (time.perf_counter() - t) * 1e3
+    return out, (time.thread_time_ns() - t) / 1e6
+
+
+def measure(versions, cases, rounds):
+    """{(version, input): (load ms list, to_mnist ms list)}, every version and input interleaved."""
+    for module in versions.values():  # warm up: first calls pay for imports and caches
+        for data in cases.values():
+            module.to_mnist(module.load_image(data))
+    ms = {(v, name): ([], []) for v in versions for name in cases}
+    for _ in range(rounds):
+        for name, data in cases.items():
+            for v, module in versions.items():
+                img, load = timed(module.load_image, data)
+                x, prep = timed(module.to_mnist, img)
+                assert x is not None, name
+                ms[v, name][0].append(load)
+                ms[v, name][1].append(prep)
+    return ms
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=15, help="timed runs per input (default: 15)")
+    p.add_argument("--baseline", help="another images.py to time alongside, e.g. the old version")
     args = p.parse_args()
-    cases = inputs()
-    for data in cases.values():  # warm up: first calls pay for imports and caches
-        images.to_mnist(images.load_image(data))
-    ms = {name: ([], []) for name in cases}
-    for _ in range(args.rounds):
-        for name, data in cases.items():
-            img, load = timed(images.load_image, data)
-            x, prep = timed(images.to_mnist, img)
-            assert x is not None, name
-            ms[name][0].append(load)
-            ms[name][1].append(prep)
-    print(f"{'input':<22}{'load_image ms':>16}{'to_mnist ms':>16}{'total ms':>12}   (median, best of {args.rounds})")
-    for name, (load, prep) in ms.items():
+    versions = {"before": baseline(args.baseline)} if args.baseline else {}
+    versions["now"] = images
+    ms = measure(versions, inputs(), args.rounds)
+    print(f"{'input':<22}{'version':<8}{'load_image':>16}{'to_mnist':>16}{'total':>9}  "
+          f"(CPU ms: median (best) of {args.rounds})")
+    for (v, name), (load, prep) in ms.items():
         total = np.add(load, prep)
-        print(f"{name:<22}{np.median(load):>9.2f} ({min(load):5.2f}){np.median(prep):>9.2f} ({min(prep):5.2f})"
-              f"{np.median(total):>12.2f}")
+        line = (f"{name:<22}{v:<8}{np.median(load):>9.2f} ({min(load):5.2f}){np.median(prep):>9.2f} "
+                f"({min(prep):5.2f}){np.median(total):>9.2f}")
+        if v == "now" and "before" in versions:
+            old_load, old_prep = ms["before", name]
+            line += (f"   {np.median(old_prep) / np.median(prep):4.1f}x to_mnist, "
+                     f"{np.median(np.add(old_load, old_prep)) / np.median(total):4.1f}x total")
+        print(line)
 
 
 if __name__ == "__main__":
