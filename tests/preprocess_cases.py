@@ -3,8 +3,9 @@
 Each case renders one MNIST test digit (uint8 28x28, white on black) the way people hand
 digits in: a drawing, a photo, a scan, a transparent PNG, a JPEG... `build(digits)` returns
 {name: input}, where an input is bytes (to go through `load_image`), a PIL image or an array.
-The digits and today's outputs are stored in tests/data/preprocess_reference.npz by
-tools/preprocess_reference.py; test_images.py rebuilds the inputs from the stored digits.
+tools/preprocess_reference.py stored the digits and the outputs of the pure-NumPy images.py
+(commit 735a661) in tests/data/preprocess_reference.npz; test_images.py rebuilds the inputs
+from the stored digits and compares.
 Everything is seeded, so the same Pillow/NumPy give the same inputs byte for byte.
 """
 
@@ -104,7 +105,8 @@ def transparent(d, i):
 
 
 def jpeg(d, i):
-    return encode(to_l(canvas(d, (400, 400), 300, (50, 60), ink=30, paper=220)), "JPEG", quality=[20, 40, 60, 90][i % 4])
+    page = canvas(d, (400, 400), 300, (50, 60), ink=30, paper=220)
+    return encode(to_l(page), "JPEG", quality=[20, 40, 60, 90][i % 4])
 
 
 def tiny(d, i):

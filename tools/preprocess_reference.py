@@ -3,10 +3,11 @@
     PYTHONPATH=src .venv/bin/python tools/preprocess_reference.py            # writes the fixture
     PYTHONPATH=src .venv/bin/python tools/preprocess_reference.py --compare  # today's code vs the fixture
 
-The fixture (tests/data/preprocess_reference.npz, ~70 KB) holds the MNIST test digits the cases
+The fixture (tests/data/preprocess_reference.npz, 20 KB) holds the MNIST test digits the cases
 are rendered from, so the test needs no MNIST download, and each case's 28x28 output as float16
 (steps of <= 0.0005 in [0, 1]) with a flag for None. It was written by the pure-NumPy images.py
-(commit 735a661) and is the yardstick test_images.py holds the library-based version to.
+(commit 735a661) and is the yardstick test_images.py holds the OpenCV-based version to: rewrite it
+only on purpose, when the preprocessing is meant to change.
 """
 
 import argparse

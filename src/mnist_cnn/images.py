@@ -11,14 +11,13 @@ A model trained on MNIST only works on images that look like that, so:
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255,
 or floats in [0, 1]), so real MNIST digits pass through essentially unchanged.
-Its steps, one small function each: `_grey` (luminance in [0, 1]) -> `_ink`
-(fit the paper's brightness with `_paper`, keep what differs by more than the
-noise, `_drop_specks`) -> crop to the ink's box -> `_thicken` thin pen lines
--> `_box` (area-average to 20 px) -> `_centre` (centre of mass on (14, 14)).
-Pillow decodes, OpenCV filters, labels and resizes (~1 ms for a 280x280
-drawing; tools/preprocess_speed.py measures it), NumPy does the rest.
+Its steps: `_grey` -> `_ink` (`_paper` fit, noise cut, `_drop_specks`) -> crop
+to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre`. Pillow
+decodes and resizes, OpenCV filters, NumPy does the rest: ~0.7 ms for a 280x280
+drawing (tools/preprocess_speed.py), outputs as the earlier pure-NumPy code's.
 """
 
+import functools
 import io
 import re
 import warnings
@@ -30,10 +29,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
 
-# OpenCV, not scipy.ndimage, for the filters: tools/preprocess_ops.py measured (1 thread, Xeon) the 3x3 blur
-# at 50 us vs 470 us on a 280x280 drawing and 22 vs 238 ms on a 12 MP photo, the disc dilation at 27 vs 470 us
-# and area resizing 4x faster than Pillow; labelling ties (~50 us). `import cv2` costs ~20 ms, scipy.ndimage
-# ~270 ms. One thread per call: the server preprocesses several uploads at once, beside TensorFlow's threads.
+# OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
+# 433 us on a 280x280 drawing and 25 vs 227 ms on a 12 MP photo, disc dilation at 23 vs 362 us, labelling at
+# 11 vs 44 us; block sums by area resizing take 52 us (NumPy: 487). `import cv2` costs ~20 ms, scipy.ndimage
+# ~270. One thread per call: the server preprocesses several uploads at once, beside TensorFlow's threads.
 cv2.setNumThreads(1)
 
 NO_DIGIT = "no digit found"  # the answer for an image without ink, shared by predict and serve
@@ -63,8 +62,7 @@ def load_image(source, *, name=None):
 
     Decodes fully, applies the EXIF orientation, takes the first frame of an
     animation and composites transparency so transparent pixels carry no ink.
-    A colour JPEG is decoded straight to its luma: a grey level or two off
-    Pillow's RGB -> L in a few pixels, nothing the 28x28 digit shows.
+    Colour JPEGs decode straight to luma (a grey level off RGB -> L at most).
     `name` names a bytes source in error messages (default "upload").
     Raises UserError with one line naming the file on any bad input.
     """
@@ -84,7 +82,8 @@ def load_image(source, *, name=None):
                 if img.format == "JPEG":
                     img.draft("L", None)  # colour JPEGs: the decoder's own luma (Y), ~2x faster than RGB then L
                 img.load()
-                grey = _grey(ImageOps.exif_transpose(img))
+                ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
+                grey = _grey(img)
     except UnidentifiedImageError:
         raise UserError(f"{name}: not an image Pillow can read (cannot identify image file)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # Pillow's own, larger limit
@@ -100,8 +99,13 @@ def to_mnist(image):
     ink = _ink(_grey(image))
     if ink is None:
         return None
-    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
-    box = _box(_thicken(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
+    x, y, w, h = cv2.boundingRect((ink > 0).view(np.uint8))  # of the non-zero pixels
+    ink = _thicken(ink[y : y + h, x : x + w])
+    h, w = ink.shape
+    size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
+    # Pillow's BOX, not cv2.INTER_AREA: at scales that are no whole number OpenCV weighs a pixel cut by a box
+    # edge by its part inside, Pillow in or out by its centre (outputs up to 0.07 apart).
+    box = np.asarray(Image.fromarray(np.ascontiguousarray(ink, np.float32)).resize(size, RESAMPLE)).clip(0, None)
     return _centre(box / box.max())
 
 
@@ -153,18 +157,14 @@ def _unit(a):
         top = int(a.max(initial=0))
         return np.divide(a, np.float32(next((f for f in (1, 255, 65535) if top <= f), top)), dtype=np.float32)
     a = a.astype(np.float32, copy=False)
-    lo, hi = _range(a)
-    if not (np.isfinite(lo) and np.isfinite(hi)):
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if not np.isfinite(lo + hi):  # NaN or inf somewhere
         a = np.nan_to_num(a)
-        lo, hi = _range(a)
+        lo, hi = float(a.min()), float(a.max())
     if lo < 0:
         a, hi = a - np.float32(lo), float(np.float32(hi) - np.float32(lo))
     full = next((f for f in (1.0, 255.0, 65535.0) if hi <= f), hi)
     return a if full == 1.0 else a / np.float32(full)
-
-
-def _range(a):
-    return (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
 
 
 def _composite(lum, alpha):
@@ -186,27 +186,20 @@ def _blur3(a):
 
 def _ink(grey):
     """Ink strength in [0, 1] with paper, noise and specks at 0; None if there is no digit."""
-    # In place where it can be: on a 12 MP photo every fresh array costs as much as the arithmetic.
+    # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
-    paper, sigma, sign = _paper(grey, smooth)
-    if _contrast(paper, smooth, sign) < MIN_CONTRAST:
+    paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
+    if cv2.minMaxLoc(np.subtract(*((paper, smooth) if sign > 0 else (smooth, paper)), out=smooth))[1] < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
     cv2.threshold(ink, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
-        ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)
+        ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)  # paper is done
     ink = _drop_specks(ink)
     if cv2.countNonZero(ink) < MIN_INK_PIXELS:
         return None
     ink /= ink.max()
     return ink
-
-
-def _contrast(paper, smooth, sign):
-    """How far the (blurred) ink gets from the paper, at most; overwrites smooth."""
-    if np.ndim(paper) == 0:  # one paper level: the extreme of the image decides
-        return float(sign * (paper - np.float32(cv2.minMaxLoc(smooth)[0 if sign > 0 else 1])))
-    return cv2.minMaxLoc(np.subtract(*((paper, smooth) if sign > 0 else (smooth, paper)), out=smooth))[1]
 
 
 def _paper(grey, smooth):
@@ -215,9 +208,8 @@ def _paper(grey, smooth):
     # hide ink in a bright one. Fit a quadratic surface to the image's border,
     # mostly paper even when the digit touches an edge (the interior may be
     # mostly ink), leaving out border pixels more than halfway to the ink.
-    grid = _border(*grey.shape)
-    step, r, c = grid[:3]
-    v = _strips(grey[::step, ::step], grid)
+    at, terms, gram = _border(*grey.shape)
+    v = np.take(grey, at)
     even = v.min() == v.max()  # a drawing app's canvas: the fit is that level, to float precision
     level = float(v[0]) if even else _median(v)
     low, high = cv2.minMaxLoc(smooth)[:2]
@@ -225,23 +217,21 @@ def _paper(grey, smooth):
     sign = 1 if dark > light else -1  # polarity: the ink is the extreme further from the paper
     if even:
         return np.float32(level), 0.0, sign
-    y, x = (np.linspace(-1, 1, n, dtype=np.float32) for n in grey.shape)
-    yy = _strips(np.broadcast_to(y[r, None], (len(r), len(c))), grid)
-    xx = _strips(np.broadcast_to(x[c], (len(r), len(c))), grid)
-    a = np.stack(_quadratic(yy, xx))  # (6, n): the surface's terms at the samples
-    coef = _fit(a, v, _gram(y, x, grid), sign, max(dark, light) / 2, level)
-    res = v - np.einsum("in,i->n", a, coef)
+    c0, c1, c2, c3, c4, c5 = coef = _fit(terms, v, gram, sign, max(dark, light) / 2, level)
+    res = v - np.einsum("in,i->n", terms, coef)
     sigma = 1.4826 * _median(np.abs(res - np.float32(_median(res))))
-    return _surface(coef, y, x), sigma, sign
+    y, x = (np.linspace(-1, 1, n, dtype=np.float32) for n in grey.shape)
+    surface = np.multiply.outer(c4 * y, x)  # the TERMS' sum, as an outer product plus row and column terms
+    surface += (c0 + c2 * y + c5 * y * y)[:, None]
+    surface += (c1 * x + c3 * x * x)[None, :]
+    return surface, sigma, sign
 
 
 def _fit(a, v, gram, sign, spread, level):
-    """The coefficients fitted to the samples not more than `spread` off the paper towards the ink, in rounds."""
-    # Normal equations, not lstsq, `@` or cv2.gemm: those call multi-threaded OpenBLAS, whose spinning threads
-    # collide with TensorFlow's and made this fit ~30x slower in the server. The sums over all samples
-    # are taken once; each round subtracts the (usually few) samples it leaves out.
-    a64 = a.astype(np.float64)
-    rhs = np.einsum("in,n->i", a64, v.astype(np.float64))
+    """The surface's coefficients fitted to the samples at most `spread` off it towards the ink, in rounds."""
+    # Normal equations by einsum, not lstsq, `@` or cv2.gemm: those call multi-threaded OpenBLAS, whose threads
+    # collide with TensorFlow's (~30x slower in the server). Each round subtracts the few samples it leaves out.
+    rhs = np.einsum("in,n->i", a, v, dtype=np.float64)
     coef, dropped = np.float32([level, 0, 0, 0, 0, 0]), None
     for _ in range(FIT_ROUNDS):
         out = np.flatnonzero(sign * (np.einsum("in,i->n", a, coef) - v) > spread)
@@ -249,40 +239,31 @@ def _fit(a, v, gram, sign, spread, level):
             break
         if dropped is not None and np.array_equal(out, dropped):
             break  # the same samples give the same coefficients
-        dropped, ao = out, a64[:, out]
+        dropped, ao = out, a[:, out].astype(np.float64)
         g = gram - np.einsum("in,jn->ij", ao, ao) + RIDGE * np.eye(len(coef))  # ridge: 1-px borders have no slope
         coef = np.linalg.solve(g, rhs - np.einsum("in,n->i", ao, v[out])).astype(np.float32)
     return coef
 
 
+@functools.lru_cache(maxsize=16)
 def _border(h, w):
-    """The pixels fitted, the outer BORDER of each side on a grid of every step-th row and column (~FIT_SAMPLES
-    in all): (step, the grid's rows, its columns, which rows are inside, which columns are inside)."""
+    """Where the paper is fitted in an h x w image: the outer BORDER of each side, every step-th row and column
+    of it (~FIT_SAMPLES pixels). Returns their flat indices, the surface's TERMS there (6, n) and the sums of
+    the terms' products over them (float64); cached per size, so never write to them."""
     ring = max(1, round(BORDER * min(h, w)))
     step = max(1, int(np.sqrt((h * w - max(0, h - 2 * ring) * max(0, w - 2 * ring)) / FIT_SAMPLES)))
     r, c = np.arange(0, h, step), np.arange(0, w, step)
-    return step, r, c, (r >= ring) & (r < h - ring), (c >= ring) & (c < w - ring)
-
-
-def _strips(a, grid):
-    """The border's part of a grid-shaped array, flat: the top rows, the left and right ends of the middle rows,
-    the bottom rows (whole rows where no column is inside)."""
-    _, r, c, inside_r, inside_c = grid
-    top = int(np.argmax(inside_r)) if inside_r.any() else len(r)
-    left = int(np.argmax(inside_c)) if inside_c.any() else len(c)
-    bottom, right = top + np.count_nonzero(inside_r), left + np.count_nonzero(inside_c)
-    mid = a[top:bottom]
-    return np.concatenate([a[:top].ravel(), mid[:, :left].ravel(), mid[:, right:].ravel(), a[bottom:].ravel()])
-
-
-def _gram(y, x, grid):
-    """Sums of products of the quadratic's terms over the border's samples, in float64: for each x^p y^q,
-    the sum over the whole grid minus the sum over its inside, each a product of two 1-D sums."""
-    _, r, c, inside_r, inside_c = grid
-    px, py = (np.vander(t.astype(np.float64), 5, increasing=True) for t in (x[c], y[r]))  # t^0 .. t^4
+    inside_r, inside_c = (r >= ring) & (r < h - ring), (c >= ring) & (c < w - ring)
+    edge, top, middle = c[~inside_c], np.count_nonzero(r < ring), np.count_nonzero(inside_r)
+    rows = np.repeat(r, np.where(inside_r, len(edge), len(c)))  # row-major, as a full-size mask would give
+    cols = np.concatenate([np.tile(c, top), np.tile(edge, middle), np.tile(c, len(r) - top - middle)])
+    y, x = np.linspace(-1, 1, h, dtype=np.float32), np.linspace(-1, 1, w, dtype=np.float32)
+    terms = np.stack([np.ones_like(cols, np.float32), x[cols], y[rows], x[cols] ** 2, x[cols] * y[rows], y[rows] ** 2])
+    # sum of x^p y^q over the border = over the whole grid - over its inside, each a product of 1-D sums
+    px, py = (np.vander(t.astype(np.float64), 5, increasing=True) for t in (x[c], y[r]))
     moments = np.outer(py.sum(0), px.sum(0)) - np.outer(py[inside_r].sum(0), px[inside_c].sum(0))  # [q, p]
-    p, q = TERMS[:, 0], TERMS[:, 1]
-    return moments[q[:, None] + q, p[:, None] + p]
+    p, q = TERMS.T
+    return rows * w + cols, terms, moments[q[:, None] + q, p[:, None] + p]
 
 
 def _median(v):
@@ -290,19 +271,6 @@ def _median(v):
     k = len(v) // 2
     part = np.partition(v, k)
     return float(part[k] if len(v) % 2 else (part[:k].max() + part[k]) / np.float32(2))
-
-
-def _quadratic(y, x):
-    return [np.ones_like(x), x, y, x * x, x * y, y * y]  # the TERMS
-
-
-def _surface(coef, y, x):
-    """coef . (1, x, y, x^2, xy, y^2) over the whole (h, w) grid, as row + column terms plus one product."""
-    c0, c1, c2, c3, c4, c5 = coef
-    out = np.multiply.outer(c4 * y, x)
-    out += (c0 + c2 * y + c5 * y * y)[:, None]
-    out += (c1 * x + c3 * x * x)[None, :]
-    return out
 
 
 def _drop_specks(ink):
@@ -317,8 +285,7 @@ def _drop_specks(ink):
     keep = sums >= SPECK_FRACTION * sums.sum()
     if keep[1:].all():  # every blob is kept; the background blocks hold no ink
         return ink
-    keep = keep[labels].view(np.uint8)
-    keep = cv2.resize(keep, (keep.shape[1] * f, keep.shape[0] * f), interpolation=cv2.INTER_NEAREST)
+    keep = cv2.resize(keep[labels].view(np.uint8), None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
     return np.where(keep[: ink.shape[0], : ink.shape[1]], ink, np.float32(0))
 
 
@@ -330,18 +297,19 @@ def _pool(a, f, reduce):
     p = cv2.copyMakeBorder(a, 0, h * f - a.shape[0], 0, w * f - a.shape[1], cv2.BORDER_CONSTANT, value=0)
     if reduce == "max":  # the max of the f x f block starting at each pixel, read at every f-th pixel
         return cv2.dilate(p, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f]
-    return cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) * np.float32(f * f)  # block means, exactly
+    return cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) * np.float32(f * f)  # whole f x f blocks: means
 
 
 def _stroke_width(ink):
     """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
     # Counting edges only along rows and columns overstates a diagonal's perimeter
     # by up to sqrt(2); adding both diagonals (Crofton) makes it direction-free.
-    m = np.pad(_blur3(ink) >= 0.5, 1)  # the blur fills the pinholes noise leaves, which would add perimeter
-    straight = np.count_nonzero(m[1:] != m[:-1]) + np.count_nonzero(m[:, 1:] != m[:, :-1])
-    diagonal = np.count_nonzero(m[1:, 1:] != m[:-1, :-1]) + np.count_nonzero(m[1:, :-1] != m[:-1, 1:])
-    perimeter = (straight + diagonal / np.sqrt(2)) / (1 + np.sqrt(2))
-    return 2 * np.count_nonzero(m) / max(perimeter, 1)
+    m = (_blur3(ink) >= 0.5).view(np.uint8)  # the blur fills the pinholes noise leaves, which would add perimeter
+    m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    shifts = [(m[1:], m[:-1]), (m[:, 1:], m[:, :-1]), (m[1:, 1:], m[:-1, :-1]), (m[1:, :-1], m[:-1, 1:])]
+    edges = [cv2.countNonZero(cv2.bitwise_xor(a, b)) for a, b in shifts]  # pixels unlike their neighbour
+    perimeter = (edges[0] + edges[1] + (edges[2] + edges[3]) / np.sqrt(2)) / (1 + np.sqrt(2))
+    return 2 * cv2.countNonZero(m) / max(perimeter, 1)
 
 
 def _thicken(ink):
@@ -359,20 +327,12 @@ def _thicken(ink):
 
 
 def _dilate(a, radius):
-    """Grey dilation by a disc (pixels within radius, + 0.5 px^2 of slack); the result is larger by the radius on every side."""
+    """Grey dilation by a disc (offsets i, j with i^2 + j^2 <= radius^2 + 0.5); larger by the radius on every side."""
     r = int(np.ceil(radius))
-    i, j = np.ogrid[-r : r + 1, -r : r + 1]
-    disc = (i * i + j * j <= radius * radius + 0.5).astype(np.uint8)  # not MORPH_ELLIPSE: that shape differs
+    i = np.arange(-r, r + 1)
+    disc = (i[:, None] ** 2 + i**2 <= radius * radius + 0.5).astype(np.uint8)  # not MORPH_ELLIPSE: that differs
     p = cv2.copyMakeBorder(a, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
     return cv2.dilate(p, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def _box(ink):
-    """Area-average the ink's box so its longer side is BOX px, aspect ratio kept."""
-    h, w = ink.shape
-    size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
-    box = np.asarray(Image.fromarray(np.ascontiguousarray(ink, np.float32)).resize(size, RESAMPLE))
-    return box.clip(0, None)
 
 
 def _centre(box):
