@@ -1,4 +1,4 @@
-"""A fixed, deterministic set of 42 varied digit images for the images.py equivalence test.
+"""A fixed, deterministic set of 44 varied digit images for the images.py equivalence test.
 
 Each case renders one MNIST test digit (uint8 28x28, white on black) the way people hand
 digits in: a drawing, a photo, a scan, a transparent PNG, a JPEG... `build(digits)` returns
@@ -14,7 +14,7 @@ import io
 import numpy as np
 from PIL import Image
 
-N_DIGITS = 42  # the first 42 MNIST test digits (every class at least twice), one case each
+N_DIGITS = 44  # the first 44 MNIST test digits (every class at least twice), one case each
 
 
 def inputs(case):
@@ -142,10 +142,19 @@ def blank(d, i):
     return to_l(pages[i % 4])
 
 
+def colour_photo(d, i):  # blue or red ballpoint on cream paper, saturated noise: JPEG colours clip
+    rng = rng_for(i)
+    a = alpha(d, 260)[..., None] * [[[0.75, 0.65, 0.1] if i % 2 else [0.1, 0.8, 0.75]]]
+    page = np.zeros((360, 480, 3))
+    page[50:310, 120:380] = a
+    rgb = 255 * (1 - page) * [1.0, 0.95, 0.8] + rng.normal(0, 25, page.shape)
+    return encode(Image.fromarray(rgb.clip(0, 255).astype(np.uint8)), "JPEG", quality=80)
+
+
 RENDER = [  # (kind, how many digits use it)
     (dark_on_light, 3), (drawing_280, 3), (drawing_160, 2), (thin_pen, 3), (thin_pen_wide, 1),
     (noisy_photo, 3), (big_photo, 1), (lighting, 3), (transparent, 4), (jpeg, 4), (tiny, 4),
-    (wide, 2), (tall, 2), (specks, 3), (blank, 4),
+    (wide, 2), (tall, 2), (specks, 3), (blank, 4), (colour_photo, 2),
 ]
 
 

@@ -72,7 +72,7 @@ def timed(f, *args):
     return out, (time.thread_time_ns() - t) / 1e6
 
 
-def measure(versions, cases, rounds):
+def measure(versions, cases, rounds, cold=False):
     """{(version, input): (load ms list, to_mnist ms list)}, every version and input interleaved."""
     for module in versions.values():  # warm up: first calls pay for imports and caches
         for data in cases.values():
@@ -81,6 +81,8 @@ def measure(versions, cases, rounds):
     for _ in range(rounds):
         for name, data in cases.items():
             for v, module in versions.items():
+                if cold and hasattr(module, "_border"):
+                    module._border.cache_clear()  # as for the first image of a size
                 img, load = timed(module.load_image, data)
                 x, prep = timed(module.to_mnist, img)
                 assert x is not None, name
@@ -93,21 +95,25 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=15, help="timed runs per input (default: 15)")
     p.add_argument("--baseline", help="another images.py to time alongside, e.g. the old version")
+    p.add_argument("--cold", action="store_true", help="clear the per-image-size cache before every image")
     args = p.parse_args()
     versions = {"before": baseline(args.baseline)} if args.baseline else {}
     versions["now"] = images
-    ms = measure(versions, inputs(), args.rounds)
+    cases = inputs()
+    ms = measure(versions, cases, args.rounds, args.cold)
     print(f"{'input':<22}{'version':<8}{'load_image':>16}{'to_mnist':>16}{'total':>9}  "
           f"(CPU ms: median (best) of {args.rounds})")
-    for (v, name), (load, prep) in ms.items():
-        total = np.add(load, prep)
-        line = (f"{name:<22}{v:<8}{np.median(load):>9.2f} ({min(load):5.2f}){np.median(prep):>9.2f} "
-                f"({min(prep):5.2f}){np.median(total):>9.2f}")
-        if v == "now" and "before" in versions:
-            old_load, old_prep = ms["before", name]
-            line += (f"   {np.median(old_prep) / np.median(prep):4.1f}x to_mnist, "
-                     f"{np.median(np.add(old_load, old_prep)) / np.median(total):4.1f}x total")
-        print(line)
+    for name in cases:
+        for v in versions:
+            load, prep = ms[v, name]
+            total = np.add(load, prep)
+            line = (f"{name:<22}{v:<8}{np.median(load):>9.2f} ({min(load):5.2f}){np.median(prep):>9.2f} "
+                    f"({min(prep):5.2f}){np.median(total):>9.2f}")
+            if v == "now" and "before" in versions:
+                old_load, old_prep = ms["before", name]
+                line += (f"   {np.median(old_prep) / np.median(prep):4.1f}x to_mnist, "
+                         f"{np.median(np.add(old_load, old_prep)) / np.median(total):4.1f}x total")
+            print(line)
 
 
 if __name__ == "__main__":
