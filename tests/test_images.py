@@ -1,8 +1,10 @@
 """Tests for mnist_cnn.images: a person's own digit image -> MNIST-style 28x28.
 
 Every test image is drawn here with Pillow (strokes or a font), so the tests need
-no data files. Checks are the MNIST invariants: white ink on black, ink box with
-a 20 px longer side, centre of mass on pixel (14, 14), and None for blank images.
+no MNIST download. Checks are the MNIST invariants: white ink on black, ink box with
+a 20 px longer side, centre of mass on pixel (14, 14), and None for blank images;
+and test_same_outputs_as_reference holds to_mnist to the outputs the earlier
+pure-NumPy images.py gave on 42 varied renderings of MNIST digits.
 """
 
 import io
@@ -14,8 +16,20 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+import preprocess_cases
 from mnist_cnn.errors import UserError
 from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, load_image, naive_resize, to_mnist
+
+REFERENCE = Path(__file__).parent / "data" / "preprocess_reference.npz"  # tools/preprocess_reference.py wrote it
+# The OpenCV-based images.py equals the pure-NumPy one it replaced to float rounding: 2e-4 at most on the
+# reference cases (the fixture's float16 step), 4e-7 on ~200 random arrays of odd sizes, NaNs and 16-bit data.
+# The bounds leave room for another Pillow or libjpeg decoding a pixel a grey level differently, and are still
+# 15-30x below the smallest change that moves a prediction: a whole-pixel centring shift, or a thin stroke
+# thickened or not, moves pixels by 0.3-0.6 (as seen when the paper fit was tried on fewer samples).
+MAX_DIFF = 0.02  # largest |difference| of any pixel, per image
+MEAN_DIFF = 0.002  # mean |difference| per image
+MIN_CORR = 0.999  # the digit's shape: correlation with the reference output
+MAX_SHIFT = 0.05  # px the centre of mass may move
 
 STROKES = {  # polylines in unit box coordinates (x, y), y down
     "1": [[(0.3, 0.2), (0.6, 0.0), (0.6, 1.0)]],
@@ -119,6 +133,28 @@ CASES = {
     "touching edge": touching_edge,
     "noisy jpeg": lambda: load_image(noisy_jpeg(draw("7", ink=60, paper=190))),
 }
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    """{case name: (the old code's output, whether it was None)}, and the MNIST digits the cases render."""
+    ref = np.load(REFERENCE)
+    return dict(zip(ref["names"], zip(ref["outputs"].astype(np.float32), ref["none"]))), ref["digits"]
+
+
+def test_same_outputs_as_reference(recorded):
+    expected, digits = recorded
+    cases = preprocess_cases.build(digits)
+    assert list(cases) == list(expected)
+    for name, case in cases.items():
+        x, (ref, none) = to_mnist(preprocess_cases.inputs(case)), expected[name]
+        assert (x is None) == none, name
+        if x is None:
+            continue
+        diff = np.abs(x - ref)
+        assert diff.max() <= MAX_DIFF and diff.mean() <= MEAN_DIFF, (name, diff.max(), diff.mean())
+        assert corr(x, ref) >= MIN_CORR, name
+        assert np.abs(np.subtract(centre_of_mass(x), centre_of_mass(ref))).max() <= MAX_SHIFT, name
 
 
 @pytest.mark.parametrize("case", CASES)

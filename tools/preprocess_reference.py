@@ -1,0 +1,60 @@
+"""Record `images.to_mnist` outputs on the fixed cases of tests/preprocess_cases.py as a test fixture.
+
+    PYTHONPATH=src .venv/bin/python tools/preprocess_reference.py            # writes the fixture
+    PYTHONPATH=src .venv/bin/python tools/preprocess_reference.py --compare  # today's code vs the fixture
+
+The fixture (tests/data/preprocess_reference.npz, 20 KB) holds the MNIST test digits the cases
+are rendered from, so the test needs no MNIST download, and each case's 28x28 output as float16
+(steps of <= 0.0005 in [0, 1]) with a flag for None. It was written by the pure-NumPy images.py
+(commit 735a661) and is the yardstick test_images.py holds the OpenCV-based version to: rewrite it
+only on purpose, when the preprocessing is meant to change.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "data" / "preprocess_reference.npz"
+sys.path.insert(0, str(ROOT / "tests"))
+
+import preprocess_cases  # noqa: E402
+
+from mnist_cnn import data  # noqa: E402
+from mnist_cnn.images import to_mnist  # noqa: E402
+
+
+def outputs(digits):
+    names, outs, none = [], [], []
+    for name, case in preprocess_cases.build(digits).items():
+        x = to_mnist(preprocess_cases.inputs(case))
+        names.append(name)
+        none.append(x is None)
+        outs.append(np.zeros((28, 28), np.float32) if x is None else x)
+    return np.array(names), np.stack(outs), np.array(none)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--compare", action="store_true", help="compare today's outputs with the fixture instead")
+    args = p.parse_args()
+    if args.compare:
+        ref = np.load(FIXTURE)
+        names, outs, none = outputs(ref["digits"])
+        for n, x, z, rx, rz in zip(names, outs, none, ref["outputs"].astype(np.float32), ref["none"]):
+            d = np.abs(x - rx)
+            print(f"{n:<20} none {z!s:<5} (ref {rz!s:<5}) max {d.max():.4f} mean {d.mean():.5f}")
+        return
+    (_, _), (x_test, _) = data.load_mnist(report=data.stderr_report)
+    digits = x_test[: preprocess_cases.N_DIGITS]
+    names, outs, none = outputs(digits)
+    FIXTURE.parent.mkdir(exist_ok=True)
+    np.savez_compressed(FIXTURE, digits=digits, names=names, outputs=outs.astype(np.float16), none=none)
+    print(f"{FIXTURE.relative_to(ROOT)}: {len(names)} cases, {none.sum()} without a digit, "
+          f"{FIXTURE.stat().st_size / 1e3:.0f} KB")
+
+
+if __name__ == "__main__":
+    main()
