@@ -1,4 +1,5 @@
-"""`mnist-cnn serve`: the prediction API (TestClient and a real uvicorn), and the page in headless Chromium.
+"""`mnist-cnn serve`: the prediction API (TestClient and a real uvicorn), its limits and guards, and the page in
+headless Chromium.
 
     PYTHONPATH=src pytest -q tests/test_serve.py
 
@@ -9,10 +10,15 @@ chromium-driver) and is skipped without them.
 import concurrent.futures
 import http.client
 import io
+import json
+import re
 import socket
 import struct
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 import warnings
 import zlib
 from pathlib import Path
@@ -20,15 +26,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from mnist_cnn import serve
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import browser  # noqa: E402  (tools/browser.py: Chromium + pointer strokes, shared with the screenshot tool)
+import browser  # tests/browser.py: Chromium + pointer strokes, shared with tools/screenshot.py
+from mnist_cnn import cli, images, serve
 from mnist_cnn.data import load_mnist
+from mnist_cnn.http_guard import host_names
 from mnist_cnn.errors import UserError
 from mnist_cnn.predict import Predictor
+from serving import serving  # tests/serving.py: uvicorn in a thread
 
 with warnings.catch_warnings():  # starlette 1.x suggests httpx2 for its TestClient; httpx works as before
     warnings.simplefilter("ignore")
@@ -49,7 +55,7 @@ def app(predictor):
 
 @pytest.fixture(scope="module")
 def client(app):
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:  # a Host the server answers (not "testserver")
         yield c
 
 
@@ -82,12 +88,35 @@ def grid(value: str) -> str:
     return '{"pixels": [' + ",".join(["[" + ",".join([value] * 28) + "]"] * 28) + "]}"
 
 
-def bomb() -> bytes:
-    """A valid 20,000 x 20,000 greyscale PNG header (400 MP) with a few bytes of data."""
+def bomb(width=20000, height=20000) -> bytes:
+    """A valid greyscale PNG header (default 20,000 x 20,000: 400 MP) with a few bytes of data."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+
+
+def photo(width: int, height: int, fmt: str = "PNG") -> bytes:
+    """A big image of a handwritten-looking 7: dark strokes on white paper."""
+    img = Image.new("L", (width, height), 255)
+    ImageDraw.Draw(img).line([(width * 0.3, height * 0.2), (width * 0.7, height * 0.2), (width * 0.45, height * 0.8)],
+                             fill=0, width=max(3, width // 60))
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+def multipart(data: bytes, name: str = "d.png") -> tuple[bytes, str]:
+    head = f'--b\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'.encode()
+    return head + data + b"\r\n--b--\r\n", "multipart/form-data; boundary=b"
+
+
+def raw_request(url: str, head: str, body: bytes = b"", timeout: float = 10) -> socket.socket:
+    """A socket to the server at `url` that has sent `head` (CRLF line ends added) and `body`."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=timeout)
+    s.sendall(head.replace("\n", "\r\n").encode() + body)
+    return s
 
 
 def test_page_and_its_files_load_nothing_from_the_internet(client):
@@ -105,12 +134,39 @@ def test_page_and_its_files_load_nothing_from_the_internet(client):
 
 def test_health_model_and_openapi(client, trained_run):
     assert client.get("/api/health").json() == {"status": "ok"}
-    info = client.get("/api/model").json()
-    assert info["recipe"] == "seed" and info["parameters"] > 0 and info["path"].startswith(str(trained_run))
+    r = client.get("/api/model")
+    info = r.json()
+    assert info["recipe"] == "seed" and info["parameters"] > 0 and info["run"] == trained_run.name
+    assert "path" not in info and str(trained_run.parent) not in r.text  # never where the model lives
     spec = client.get("/openapi.json").json()
-    body = spec["paths"]["/api/predict"]["post"]["requestBody"]["content"]
+    predict = spec["paths"]["/api/predict"]["post"]
+    body = predict["requestBody"]["content"]
     assert set(body) == {"multipart/form-data", "application/json"}
-    assert {"400", "413", "415", "422"} <= set(spec["paths"]["/api/predict"]["post"]["responses"])
+    assert body["application/json"]["schema"]["properties"]["pixels"]["maxItems"] == 28
+    assert body["multipart/form-data"]["schema"]["required"] == ["file"]
+    assert {"400", "403", "413", "415", "422", "503"} <= set(predict["responses"])
+    assert set(spec["paths"]) == {"/api/predict", "/api/health", "/api/model"}
+
+
+def test_head_answers_as_get_without_a_body(client):
+    for path in ("/", "/api/health", "/api/model", "/static/app.js", "/docs"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == 200 and head.content == b"", path
+        assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
+        assert head.headers["content-type"] == get.headers["content-type"]
+    assert client.head("/api/predict").status_code == 405 and client.head("/nope").status_code == 404
+
+
+def test_docs_work_offline(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "SwaggerUIBundle" in r.text
+    assert "http://" not in r.text and "https://" not in r.text and "//cdn" not in r.text
+    urls = re.findall(r'(?:src|href)="([^"]+)"', r.text) + re.findall(r"url: '([^']+)'", r.text)
+    assert len(urls) >= 4  # the CSS, the icon, the script and the schema
+    for u in urls:
+        assert u.startswith("/") and not u.startswith("//"), u
+        assert client.get(u).status_code == 200, u
+    assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
 
 
 def test_upload_of_real_digits(client, digits):
@@ -159,21 +215,24 @@ BAD = {  # id: (request, status, words in the message)
     "json null": (json_body("null"), 422, "found null"),
     "no pixels key": (dict(json={"image": []}), 422, "without `pixels`"),
     "27 rows": (dict(json={"pixels": [[0] * 28] * 27}), 422, "28 rows of 28 numbers"),
-    "short row": (dict(json={"pixels": [[0] * 28] * 27 + [[0] * 5]}), 422, "pixels row 27: expected a list of 28"),
+    "short row": (dict(json={"pixels": [[0] * 28] * 27 + [[0] * 5]}), 422,
+                  "pixels[27]: expected a list of 28 numbers, found a list of 5"),
     "strings": (dict(json={"pixels": [["0.5"] * 28] * 28}), 422, "pixels[0][0]: expected a number in [0, 1], found a string"),
     "booleans": (dict(json={"pixels": [[True] * 28] * 28}), 422, "found a boolean"),
     "nested": (dict(json={"pixels": [[[0]] * 28] * 28}), 422, "found a list of 1"),
-    "0..255": (dict(json={"pixels": [[255] * 28] * 28}), 422, "scale 0..255 values by 1/255"),
+    "0..255": (dict(json={"pixels": [[0.5] * 28] * 3 + [[0] * 5 + [300] + [0] * 22] + [[0] * 28] * 24}), 422,
+               "pixels[3][5]: expected a number in [0, 1], found 300"),
+    "255": (dict(json={"pixels": [[255] * 28] * 28}), 422, "scale 0..255 values by 1/255"),
     "negative": (dict(json={"pixels": [[-0.1] * 28] * 28}), 422, "found -0.1"),
     "NaN": (json_body(grid("NaN")), 422, "found nan"),
     "4000-digit integer": (json_body(grid("0").replace("0", "9" * 4000, 1)), 422, "found 9999"),
     "1e999": (json_body(grid("1e999")), 422, "found inf"),
-    "row is an object": (dict(json={"pixels": [{}] * 28}), 422, "pixels row 0: expected a list of 28 numbers, found an object"),
+    "row is an object": (dict(json={"pixels": [{}] * 28}), 422, "pixels[0]: expected a list of 28 numbers, found an object"),
+    "pixels is a number": (dict(json={"pixels": 7}), 422, "pixels: expected 28 rows of 28 numbers in [0, 1], found 7"),
     "Infinity": (json_body(grid("Infinity")), 422, "found inf"),
     "huge json": (json_body(" " * (serve.MAX_JSON + 1)), 413, "limit 1 MB"),
     "no file field": (dict(data={"name": "x"}, files={"image": ("a.png", b"x")}), 422, "no field `file`"),
     "file as text": (dict(data={"file": "abc"}, files={"other": ("a.png", b"x")}), 422, "field `file` is text"),
-    "two files": (dict(files=[("file", ("a.png", b"x")), ("file", ("b.png", b"y"))]), 400, "broken multipart"),
     "no boundary": (dict(content=b"x", headers={"content-type": "multipart/form-data"}), 400, "broken multipart"),
     "empty multipart": (dict(content=b"", headers={"content-type": "multipart/form-data; boundary=b"}), 422,
                         "no field `file`"),
@@ -182,6 +241,8 @@ BAD = {  # id: (request, status, words in the message)
     "truncated png": (dict(files={"file": ("a.png", as_upload(np.eye(28, dtype=np.uint8) * 255)[:200])}), 415,
                       "truncated"),
     "decompression bomb": (dict(files={"file": ("a.png", bomb())}), 415, "too large"),
+    "just over 12 MP": (dict(files={"file": ("big.png", bomb(3000, 4001))}), 415,
+                        "big.png: image too large (12,003,000 pixels; limit 12,000,000)"),
     "file over 5 MB": (dict(files={"file": ("a.png", b"\0" * (serve.MAX_UPLOAD + 1))}), 413, "limit 5 MB"),
     "body over 5 MB": (dict(files={"file": ("a.png", b"\0" * (serve.MAX_UPLOAD + serve.MULTIPART_SLACK))}), 413,
                        "limit 5 MB"),
@@ -216,14 +277,65 @@ def test_fuzzed_bodies_and_images_never_get_a_500(client):
             r = client.post("/api/predict", content=body, headers={"content-type": content_type})
             assert 400 <= r.status_code < 500, (content_type, body[:20], r.status_code, r.text)
             assert isinstance(r.json()["detail"], str)
-    for method in ("GET", "PUT", "DELETE"):
+    for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
         assert client.request(method, "/api/predict").status_code == 405
     assert client.get("/nope").status_code == 404
+    for headers in ({"host": ""}, {"host": "[::1"}, {"host": "a:b:c"}, {"origin": "null"}, {"origin": "\x7f"},
+                    {"origin": "http://127.0.0.1:1:2"}, {"expect": "100-continue"}, {"content-length": "-5"}):
+        r = client.post("/api/predict", content=b"{}", headers={"content-type": "application/json", **headers})
+        assert 400 <= r.status_code < 500 and isinstance(r.json()["detail"], str), (headers, r.status_code, r.text)
+
+
+def test_big_images_are_read_reduced_or_refused_from_their_header(client):
+    r = post_file(client, photo(6000, 4000, "JPEG"), "phone.jpg")  # 24 MP: decoded at 1/2 scale, 6 MP
+    assert r.status_code == 200 and r.json()["digit"] is not None, r.text
+    r = post_file(client, photo(4000, 3000), "scan.png")  # 12 MP: decoded, then box-averaged to 2000x1500
+    assert r.status_code == 200 and r.json()["digit"] is not None, r.text
+    big = photo(5000, 4000)  # 20 MP PNG: refused before decoding
+    r = post_file(client, big, "big.png")
+    assert r.status_code == 415 and r.json()["detail"] == "big.png: image too large (20,000,000 pixels; limit 12,000,000)"
+
+
+def test_full_queue_is_503_with_retry_after_and_health_still_answers(app, digits, monkeypatch):
+    """Photos wait in the heavy lane (blocked here until released); past its places -> 503 + Retry-After,
+    while /api/health, the page and a drawing (light lane) are answered at once."""
+    gate, to_mnist = threading.Event(), images.to_mnist
+    lanes = app.state.service
+
+    def slow_to_mnist(img):
+        if img.size[0] * img.size[1] > serve.LIGHT_PIXELS:
+            assert gate.wait(60)
+        return to_mnist(img)
+
+    monkeypatch.setattr(images, "to_mnist", slow_to_mnist)
+    big = photo(1500, 1000)  # 1.5 MP: the heavy lane
+    with serving(app) as url, concurrent.futures.ThreadPoolExecutor(serve.HEAVY["places"]) as pool:
+        def predict(data):
+            return httpx.post(f"{url}/api/predict", files={"file": ("p.png", data)}, timeout=60)
+
+        queued = [pool.submit(predict, big) for _ in range(serve.HEAVY["places"])]
+        deadline = time.time() + 30
+        while lanes.heavy.taken < serve.HEAVY["places"] and time.time() < deadline:
+            time.sleep(0.01)
+        try:
+            assert lanes.heavy.taken == serve.HEAVY["places"]
+            r = predict(big)
+            assert r.status_code == 503 and r.headers["retry-after"] == str(serve.RETRY_AFTER)
+            assert "server busy" in r.json()["detail"] and "\n" not in r.json()["detail"]
+            assert httpx.get(f"{url}/api/health", timeout=5).json() == {"status": "ok"}
+            assert httpx.get(f"{url}/", timeout=5).status_code == 200
+            drawing = predict(as_upload(digits[0][0]))
+            assert drawing.status_code == 200 and drawing.json()["digit"] == digits[1][0]
+            assert not any(f.done() for f in queued)  # the photos were still waiting all along
+        finally:
+            gate.set()
+        assert [f.result().status_code for f in queued] == [200] * serve.HEAVY["places"]
+    assert lanes.heavy.taken == 0 and lanes.light.taken == 0
 
 
 def test_real_server_over_http(app, digits):
     x, y = digits
-    with serve.serving(app) as url:
+    with serving(app) as url:
         assert httpx.get(f"{url}/api/health").json() == {"status": "ok"}
         uploads = [as_upload(d) for d in x] * 6
 
@@ -234,14 +346,110 @@ def test_real_server_over_http(app, digits):
             answers = list(pool.map(predict, uploads))
         assert [a["digit"] for a in answers] == list(y) * 6
         assert all(a["probabilities"] == answers[i % len(x)]["probabilities"] for i, a in enumerate(answers))
+        for path in ("/", "/api/health", "/api/model"):  # HEAD through uvicorn too
+            r = httpx.head(f"{url}{path}")
+            assert r.status_code == 200 and r.content == b"" and int(r.headers["content-length"]) > 0
 
-        host, port = url.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=10) as s:  # a huge Content-Length, no body sent
-            s.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-                      b"Content-Length: 1000000000\r\n\r\n")
-            reply = http.client.HTTPResponse(s)
-            reply.begin()
-            assert reply.status == 413 and "upload too large" in reply.read().decode()
+
+def test_upload_over_the_limit_gets_a_413_any_client_can_read(app):
+    body, kind = multipart(b"\0" * (8 * 2**20))  # 8 MB: over the 5 MB limit, within 3x of it
+    with serving(app) as url:
+        request = urllib.request.Request(f"{url}/api/predict", data=body, headers={"Content-Type": kind})
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(request, timeout=30)
+        assert e.value.code == 413 and json.loads(e.value.read()) == {"detail": serve.TOO_LARGE}
+        r = httpx.post(f"{url}/api/predict", content=b" " * (2 * serve.MAX_JSON), timeout=30,
+                       headers={"content-type": "application/json"})  # JSON too, counted while reading (no length)
+        assert r.status_code == 413 and "limit 1 MB" in r.json()["detail"]
+        for extra in ("", "Expect: 100-continue\n"):  # declared far too large, or waiting for 100 Continue: at once
+            length = 10**9 if not extra else 8 * 2**20
+            with raw_request(url, f"POST /api/predict HTTP/1.1\nHost: 127.0.0.1\n{extra}Content-Type: {kind}\n"
+                                  f"Content-Length: {length}\n\n") as s:
+                reply = http.client.HTTPResponse(s)
+                reply.begin()
+                assert reply.status == 413 and reply.getheader("connection") == "close"
+                assert json.loads(reply.read()) == {"detail": serve.TOO_LARGE}
+
+
+@pytest.fixture(scope="module")
+def guarded(predictor):
+    """A server that also answers Host digits.lan, lets http://localhost:3000 POST, and has 1 s timeouts."""
+    app = serve.create_app(predictor, hosts=host_names("127.0.0.1", ["digits.lan"]),
+                           cors_origins=["http://localhost:3000"], body_timeout=1)
+    with serving(app, header_timeout=1) as url:
+        yield url
+
+
+def test_host_header_must_name_this_server(guarded, app):
+    port = guarded.rsplit(":", 1)[1]
+    for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"localhost:{port}", f"[::1]:{port}", "digits.lan:80",
+                 "DIGITS.LAN"):
+        assert httpx.get(f"{guarded}/api/health", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "digits.lan.evil.example"):
+        r = httpx.get(f"{guarded}/api/health", headers={"Host": host})
+        assert r.status_code == 400 and "not this server" in r.json()["detail"] and "--allow-host" in r.json()["detail"]
+        r = httpx.post(f"{guarded}/api/predict", files={"file": ("d.png", b"x")}, headers={"Host": host})
+        assert r.status_code == 400
+    with TestClient(app, base_url="http://digits.lan") as c:  # create_app's default: the loopback names only
+        assert c.get("/api/health").status_code == 400
+
+
+def test_cross_origin_posts_are_refused_unless_allowed(guarded, digits):
+    upload = {"file": ("d.png", as_upload(digits[0][0]))}
+    for origin in ("http://evil.example", "null", "http://127.0.0.1:1", "https://" + guarded.removeprefix("http://")):
+        r = httpx.post(f"{guarded}/api/predict", files=upload, headers={"Origin": origin})
+        assert r.status_code == 403 and "cross-origin POST" in r.json()["detail"], origin
+        assert "access-control-allow-origin" not in r.headers
+        r = httpx.options(f"{guarded}/api/predict", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+        assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+    assert httpx.post(f"{guarded}/api/predict", files=upload, headers={"Origin": guarded}).status_code == 200  # its page
+    assert httpx.post(f"{guarded}/api/predict", files=upload).status_code == 200  # curl sends no Origin
+    r = httpx.get(f"{guarded}/api/model", headers={"Origin": "http://evil.example"})  # reading: no CORS headers
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+
+    allowed = "http://localhost:3000"
+    r = httpx.options(f"{guarded}/api/predict", headers={"Origin": allowed, "Access-Control-Request-Method": "POST",
+                                                         "Access-Control-Request-Headers": "content-type"})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == allowed
+    assert "POST" in r.headers["access-control-allow-methods"]
+    r = httpx.post(f"{guarded}/api/predict", json={"pixels": (digits[0][0] / 255).tolist()}, headers={"Origin": allowed})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == allowed
+    assert r.json()["digit"] == digits[1][0]
+
+
+def test_slow_clients_are_cut_off(guarded):
+    started = time.monotonic()
+    with raw_request(guarded, "GET /api/health HTTP/1.1\nHost: 127.0.0.1\n") as s:  # half a request head, then nothing
+        assert s.recv(1000) == b""  # closed by the server (1 s here), long before the socket's 10 s timeout
+    with raw_request(guarded, "GET /api/hea") as s:  # a byte every 0.2 s does not extend the deadline
+        closed = False
+        for c in "lth HTTP/1.1\nHost: 127.0.0.1\nX-Slow: " + "x" * 100:
+            try:
+                s.sendall(c.encode())
+                time.sleep(0.2)
+            except OSError:
+                closed = True
+                break
+        assert closed or s.recv(1000) == b""
+    with raw_request(guarded, "POST /api/predict HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+                              "Content-Length: 1000\n\n", b'{"pixels": [') as s:  # a body that stalls
+        reply = http.client.HTTPResponse(s)
+        reply.begin()
+        assert reply.status == 408 and "not complete in time" in json.loads(reply.read())["detail"]
+        assert s.recv(1000) == b""
+    assert time.monotonic() - started < 9
+    assert httpx.get(f"{guarded}/api/health").status_code == 200  # others are served as before
+
+
+def test_cli_port_must_be_1_to_65535(capsys):
+    for port in ("70000", "0", "-1"):
+        with pytest.raises(SystemExit) as e:
+            cli.main(["serve", "--port", port])
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert "--port" in err and "1-65535" in err and f"found {port}" in err
+    with pytest.raises(UserError, match="--port must be 1-65535, found 70000"):
+        serve.listen("127.0.0.1", 70000)
 
 
 def test_busy_port_is_a_user_error(trained_run):
@@ -276,7 +484,7 @@ def test_page_in_headless_chromium(app, tmp_path):
     blank, junk = tmp_path / "blank.png", tmp_path / "junk.png"
     Image.new("L", (100, 100), 255).save(blank)
     junk.write_bytes(b"not an image at all")
-    with serve.serving(app) as url:
+    with serving(app) as url:
         driver = browser.chrome((1000, 900))
         try:
             driver.get(url + "/")

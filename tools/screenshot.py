@@ -9,13 +9,11 @@ project's Python (.venv/bin/python, or PYTHONPATH=src).
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-import browser
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' Chromium helper
+import browser  # noqa: E402
 
 STROKES = {  # polylines in pad coordinates (0..1, y down), drawn one pointer stroke each
     "3": [[(0.32, 0.24), (0.45, 0.17), (0.6, 0.18), (0.66, 0.3), (0.58, 0.44), (0.45, 0.48), (0.6, 0.52),
@@ -49,15 +47,16 @@ def main() -> int:
     from selenium.webdriver.support.ui import WebDriverWait
 
     from mnist_cnn.errors import UserError
-    from mnist_cnn.predict import Predictor
-    from mnist_cnn.serve import create_app, serving
+    from mnist_cnn.loadtest import start_server
+    from mnist_cnn.predict import resolve_model
 
     try:
-        app = create_app(Predictor(args.model, args.runs))
+        server, port = start_server(str(resolve_model(args.model, args.runs)))
     except UserError as e:
         sys.exit(f"screenshot: {e}")
     width, height = args.size
-    with serving(app) as url:
+    url = f"http://127.0.0.1:{port}"
+    try:
         driver = browser.chrome((width, height))
         try:
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the viewport, not the window, at --size
@@ -73,6 +72,9 @@ def main() -> int:
                   f"({driver.find_element(By.ID, 'confidence').text}) for a drawn {args.digit}")
         finally:
             driver.quit()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     return 0
 
 

@@ -36,6 +36,13 @@ def _path(text: str) -> str:
     return path(text)
 
 
+def _port(text: str) -> int:
+    port = _ints(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535, found {port}")
+    return port
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("predict", help="predict the digit in your own images (files or folders)",
                        description="Predict the digit in photos, scans or drawings. Each image is turned into an "
@@ -57,9 +64,16 @@ def add_commands(sub) -> None:
                    help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
     p.add_argument("--host", default="127.0.0.1", type=_path,
                    help="address to listen on (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=_ints, default=8000, help="port (default: 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default: 8000)")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=_path,
+                   help="also answer requests whose Host header is NAME, e.g. this machine's name on the network; "
+                        "repeatable (default: the --host address, plus 127.0.0.1, localhost and [::1] when that "
+                        "is loopback or 0.0.0.0)")
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_path,
+                   help="let pages from ORIGIN (e.g. http://localhost:3000) call the API, with CORS headers; "
+                        "repeatable (default: none, only this server's own page may POST)")
 
     p = sub.add_parser("bench", help="train and time every recipe side by side; Markdown table + JSON",
                        description="Train every recipe in this run on this machine and print a Markdown table of "
@@ -135,7 +149,8 @@ def _format_predictions(results, args) -> str:
 def cmd_serve(args) -> int:
     from . import serve
 
-    return serve.run(args.model, host=args.host, port=args.port, out=args.out)
+    return serve.run(args.model, host=args.host, port=args.port, out=args.out, allow_hosts=args.allow_host,
+                     cors_origins=args.cors_origin)
 
 
 def cmd_bench(args) -> int:

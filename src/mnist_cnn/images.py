@@ -21,6 +21,7 @@ import functools
 import io
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -57,14 +58,39 @@ TERMS = np.array([(0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2)])  # x, y power
 RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its binary NIST strokes; no ringing
 
 
-def load_image(source, *, name=None):
+def load_image(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None):
     """Read a path or bytes into a greyscale Pillow "F" image with values in [0, 1].
 
     Decodes fully, applies the EXIF orientation, takes the first frame of an
     animation and composites transparency so transparent pixels carry no ink.
     `name` names a bytes source in error messages (default "upload").
+    `max_pixels` refuses larger images from their header, before decoding.
+    `max_side` reads a larger image reduced so its longer side is at most that
+    (a JPEG decoded at 1/2, 1/4 or 1/8 scale, then box-averaged), for callers
+    that only need the digit's shape; `max_pixels` applies to the reduced decode.
     Raises UserError with one line naming the file on any bad input.
     """
+    name, data = _bytes(source, name)
+    with _reading(name, max_pixels):
+        with Image.open(io.BytesIO(data)) as img:
+            _check_size(img, name, max_pixels, max_side)
+            # No draft for images within max_side: JPEGs decoded straight to luma or at 1/2 size come 2x faster,
+            # but the digit then differs (by up to 0.25 on a red-ink photo; a thin-stroke decision flipped).
+            img.load()
+            ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
+            grey = _grey(img)
+    return Image.fromarray(_shrink(grey, max_side) if max_side else grey)
+
+
+def image_pixels(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None) -> int:
+    """The pixel count `load_image` with these arguments would decode, read from the header alone."""
+    name, data = _bytes(source, name)
+    with _reading(name, max_pixels):
+        with Image.open(io.BytesIO(data)) as img:
+            return _check_size(img, name, max_pixels, max_side)
+
+
+def _bytes(source, name):
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, data = name or "upload", bytes(source)
     else:
@@ -72,25 +98,40 @@ def load_image(source, *, name=None):
         data = _read(Path(source), name)
     if not data:
         raise UserError(f"{name}: empty file (0 bytes)")
+    return name, data
+
+
+@contextmanager
+def _reading(name, max_pixels):
+    """Pillow's and the decoders' exceptions -> UserError naming the file."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.size[0] * img.size[1] > MAX_IMAGE_PIXELS:
-                    raise _too_large(f"{img.size[0] * img.size[1]:,} pixels", name)
-                # No img.draft: JPEGs decoded straight to luma or at 1/2 size come 2x faster, but the digit then
-                # differs (by up to 0.25 on a red-ink photo; at 1/2 size a thin-stroke decision flipped).
-                img.load()
-                ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
-                grey = _grey(img)
+            yield
     except UnidentifiedImageError:
         raise UserError(f"{name}: not an image Pillow can read (cannot identify image file)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # Pillow's own, larger limit
         pixels = re.search(r"\((\d+) pixels\)", str(e))
-        raise _too_large(f"{int(pixels.group(1)):,} pixels" if pixels else str(e), name) from None
+        raise _too_large(f"{int(pixels.group(1)):,} pixels" if pixels else str(e), name, max_pixels) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as e:
         raise UserError(f"{name}: truncated or corrupt image ({e})") from None
-    return Image.fromarray(grey)
+
+
+def _check_size(img, name, max_pixels, max_side):
+    """Ask a JPEG decoder for a reduced decode (draft), then refuse over `max_pixels`; the pixels to decode."""
+    if max_side and max(img.size) > max_side:
+        w, h = img.size
+        img.draft(None, (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
+    pixels = img.size[0] * img.size[1]
+    if pixels > max_pixels:
+        raise _too_large(f"{pixels:,} pixels", name, max_pixels)
+    return pixels
+
+
+def _shrink(grey, max_side):
+    """Box-average by the smallest whole factor that brings the longer side to `max_side` or less."""
+    f = -(-max(grey.shape) // max_side)
+    return grey if f <= 1 else np.asarray(Image.fromarray(grey).reduce(f))
 
 
 def to_mnist(image):
@@ -125,8 +166,8 @@ def _read(path, name):
         raise UserError(f"{name}: cannot read file ({e.strerror or e})") from None
 
 
-def _too_large(found, name):
-    return UserError(f"{name}: image too large ({found}; limit {MAX_IMAGE_PIXELS:,})")
+def _too_large(found, name, limit):
+    return UserError(f"{name}: image too large ({found}; limit {limit:,})")
 
 
 def _grey(image):

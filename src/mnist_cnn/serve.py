@@ -1,6 +1,7 @@
 """A prediction API and a draw-a-digit page for a trained model (FastAPI + uvicorn).
 
     mnist-cnn serve [--model runs/NAME] [--host 127.0.0.1] [--port 8000] [--out runs]
+                    [--allow-host NAME ...] [--cors-origin ORIGIN ...]
     python -m mnist_cnn.serve [RUN_DIR|MODEL.keras]        # the same, without the CLI
 
 Then open http://127.0.0.1:8000/ and draw, or call the API:
@@ -11,7 +12,9 @@ Then open http://127.0.0.1:8000/ and draw, or call the API:
 
 POST /api/predict takes either a multipart upload (field `file`, any image Pillow reads) or JSON
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white
-ink). Both go through `images.to_mnist`, the preprocessing `mnist-cnn predict` uses. The answer:
+ink). Both go through `images.to_mnist`, the preprocessing `mnist-cnn predict` uses; an upload is
+read reduced to at most 2048 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others
+box-averaged): a digit needs far fewer pixels. The answer:
 
     {"digit": 7, "confidence": 0.98, "probabilities": [10 floats], "model": "seed",
      "input": [28 rows of 28 floats: the image the model saw], "message": null}
@@ -19,50 +22,79 @@ ink). Both go through `images.to_mnist`, the preprocessing `mnist-cnn predict` u
 An image without ink is not an error: 200 with digit, confidence, probabilities and input null
 and "message": "no digit found". Every client mistake gets {"detail": "<one line>"} and:
 
-    400  the body does not parse as its Content-Type says (bad JSON, broken multipart)
-    413  an upload over 5 MB or JSON over 1 MB (Content-Length checked first, bytes counted
-         while reading, so no body is held beyond the limit)
-    415  Content-Type neither multipart/form-data nor application/json, or the file is not an
-         image that decodes (not an image, empty, truncated, corrupt, over 40 megapixels;
-         the message names the file)
-    422  the right media type with the wrong contents: no `file` field, pixels not 28x28,
-         not numbers, NaN/infinite or outside [0, 1]
+    400  the body does not parse as its Content-Type says (bad JSON, broken multipart); a Host
+         header that does not name this server (see below)
+    403  a POST from another site's page (an Origin that is not this server's nor a --cors-origin)
+    408  a body not complete 60 s after the request head (the connection closes)
+    413  an upload over 5 MB or JSON over 1 MB (Content-Length checked first, bytes counted while
+         reading; the rest of the body, up to 3x the limit, is read and dropped first so that any
+         client sees the answer)
+    415  Content-Type neither multipart/form-data nor application/json, or the file is not an image
+         that decodes (not an image, empty, truncated, corrupt, over 12 megapixels as decoded: the
+         message names the file; refused from its header, before decoding)
+    422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers
+         in [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in
+         [0, 1], found 300"
+    503  too many images being read at once (Retry-After: 2): up to 1 MP, 2 threads and 32 places;
+         larger, 1 thread and 4 places. A client drawing on the page is not queued behind photos.
 
-Also GET /api/health, GET /api/model (the model's name, recipe, parameters, test accuracy),
-and the OpenAPI schema at /openapi.json. The page at / loads nothing from the internet (its
-Content-Security-Policy forbids it); FastAPI's /docs fetches Swagger UI from a CDN.
+Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
+accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
+at /openapi.json and Swagger UI at /docs, both served from the installed packages: nothing comes
+from the internet (the page's Content-Security-Policy forbids it).
+
+Who may ask: the Host header must name the address served (--host; 127.0.0.1, localhost and [::1]
+too when that is loopback or every interface; any --allow-host NAME; port optional), else 400.
+A request other than GET/HEAD carrying an Origin header must come from this server's own origin,
+else 403, unless --cors-origin ORIGIN names it: that origin gets CORS headers and preflights.
+
+Time and connections (uvicorn, h11): a request head (line + headers, at most 16 KB) must arrive
+within 10 s of the connection opening or of the previous answer, else the connection closes; an
+idle keep-alive connection closes after 5 s; a body must be complete within 60 s; at most 100
+connections at once (more get uvicorn's 503).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Match
+from swagger_ui_bundle import swagger_ui_path
 
-from . import images
+from . import http_guard, images
 from .errors import UserError
+from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
 
 HOST = "127.0.0.1"  # loopback: the page and API are for this machine unless --host says otherwise
 PORT = 8000
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
-PREPROCESS_SLOTS = 2  # decodes at once: a 40-megapixel upload takes ~1.3 GB to preprocess, 40 threads would not fit
+MAX_PIXELS = 12_000_000  # as decoded: a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP); ~0.5 s, ~400 MB
+MAX_SIDE = 2048  # uploads are read reduced to this longer side: a digit a tenth of the frame tall is still 200 px
+LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image goes to the light lane; larger, the heavy one
+LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
+HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.2-0.5 s each, up to ~400 MB; one at a time
+RETRY_AFTER = 2  # seconds, in the 503 of a full lane
+HEADER_TIMEOUT = 10.0  # seconds for a request line and headers
+BODY_TIMEOUT = 60.0  # seconds for a body: 5 MB at under 1 Mbit/s
+KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
+MAX_CONNECTIONS = 100  # uvicorn answers 503 past this many open connections
+MAX_HEAD = 16 * 1024  # bytes of request line + headers (h11's default, set explicitly)
 INPUT_DECIMALS = 3  # the image the model saw goes back rounded: 1/1000 is finer than 8-bit grey
 NAME_CHARS = 80  # an upload's file name is echoed in error messages, cut to this length
 TOO_LARGE = f"upload too large (limit {MAX_UPLOAD // 2**20} MB)"
@@ -70,30 +102,34 @@ JSON_TOO_LARGE = f"JSON body too large (limit {MAX_JSON // 2**20} MB; 28x28 pixe
 STATIC = Path(__file__).with_name("static")
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")  # nothing from elsewhere
-
-PIXELS_SCHEMA = {
-    "type": "object", "required": ["pixels"],
-    "properties": {"pixels": {
-        "type": "array", "minItems": 28, "maxItems": 28,
-        "description": "28 rows of 28 numbers in [0, 1], MNIST convention: 0 = black paper, 1 = white ink",
-        "items": {"type": "array", "minItems": 28, "maxItems": 28,
-                  "items": {"type": "number", "minimum": 0, "maximum": 1}}}},
-}
-UPLOAD_SCHEMA = {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "an image of one digit (PNG, JPEG, ...), at most 5 MB"}},
-}
+EXPECTED = ('{"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = white ink)',  # by depth in the body
+            "28 rows of 28 numbers in [0, 1]", "a list of 28 numbers", "a number in [0, 1]")
+NO_FILE = "multipart body has no field `file` (send the image as file=@digit.png)"
+FILE_IS_TEXT = ("field `file` is text; send the image as a file part (a filename in its Content-Disposition), "
+                "e.g. curl -F file=@digit.png")
 ERRORS = {
-    400: "the body does not parse as its Content-Type says",
+    400: "the body does not parse as its Content-Type says, or the Host header does not name this server",
+    403: "a POST from another site's page",
+    408: "the body did not arrive in time",
     413: "an upload over 5 MB or JSON over 1 MB",
-    415: "not multipart/form-data or application/json, or the file is not a readable image",
+    415: "not multipart/form-data or application/json, or the file is not a readable image (up to 12 MP)",
     422: "no `file` field, or pixels that are not 28x28 numbers in [0, 1]",
+    503: "too many images being read at once; see Retry-After",
 }
+
+Unit = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]  # strict: no "0.5" strings, no booleans
+Row = Annotated[list[Unit], Field(min_length=28, max_length=28)]
+
+
+class Pixels(BaseModel):
+    """The JSON body of POST /api/predict."""
+
+    pixels: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
+        "28 rows of 28 numbers in [0, 1], MNIST convention: 0 = black paper, 1 = white ink"))]
 
 
 class Prediction(BaseModel):
-    """The answer of POST /api/predict, for the OpenAPI schema."""
+    """The answer of POST /api/predict."""
 
     digit: int | None
     confidence: float | None
@@ -103,154 +139,192 @@ class Prediction(BaseModel):
     message: str | None
 
 
-def create_app(predictor) -> FastAPI:
-    """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities and .info)."""
-    info = predictor.info()
-    model_name = info.get("recipe") or info.get("name") or "model"
-    lock = threading.Lock()  # one forward pass at a time: Keras layers are not documented thread-safe
-    slots = threading.BoundedSemaphore(PREPROCESS_SLOTS)
-    predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
+UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {
+    "type": "string", "format": "binary", "description": "an image of one digit (PNG, JPEG, ...), at most 5 MB"}}}
 
-    def answer(source, name: str = "upload") -> dict:
-        """Bytes (an upload named `name`) or a 28x28 array -> the response body. Runs in a worker thread."""
-        with slots:
-            if isinstance(source, bytes):
-                source = decode(source, name)
-            x = images.to_mnist(source)
-        if x is None:
-            return {"digit": None, "confidence": None, "probabilities": None, "model": model_name,
-                    "input": None, "message": images.NO_DIGIT}
-        with lock:
-            p = predictor.probabilities(x[None])[0]
-        digit = int(np.argmax(p))
-        return {"digit": digit, "confidence": float(p[digit]), "probabilities": [float(v) for v in p],
-                "model": model_name, "input": np.round(x, INPUT_DECIMALS).tolist(), "message": None}
 
-    def decode(data: bytes, name: str):
-        try:
-            return images.load_image(data, name=name)
-        except UserError as e:
-            raise HTTPException(415, str(e)) from None
-        except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
-            raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
+class MediaTypeRoute(APIRoute):
+    """An APIRoute that matches only requests whose Content-Type is `media_type`: one path gets a typed
+    handler per body type, and a request of another type falls through to the next route for the path."""
 
-    app = FastAPI(title="mnist-cnn", version=_version(),
-                  description="Predict the digit in an image with a trained MNIST model. "
-                              "The draw-a-digit page is at /.")
+    media_type = ""
 
-    @app.get("/", include_in_schema=False)
-    def page():
-        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": PAGE_CSP})
+    def matches(self, scope):
+        match, child_scope = super().matches(scope)
+        if match is Match.FULL and media_type(scope) != self.media_type:
+            return Match.NONE, {}
+        return match, child_scope
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/api/health")
-    def health() -> dict:
-        return {"status": "ok"}
+def for_media_type(kind: str) -> type[MediaTypeRoute]:
+    return type("MediaTypeRoute", (MediaTypeRoute,), {"media_type": kind})
 
-    @app.get("/api/model")
-    def model() -> dict:
-        return info
 
-    @app.post("/api/predict", response_model=None,
-              responses={200: {"model": Prediction}, **{k: {"description": v} for k, v in ERRORS.items()}},
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "multipart/form-data": {"schema": UPLOAD_SCHEMA},
-                  "application/json": {"schema": PIXELS_SCHEMA}}}})
-    async def predict(request: Request):
-        """The digit in an uploaded image (multipart field `file`) or in JSON `{"pixels": 28x28 in [0, 1]}`."""
-        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        try:
-            if kind == "application/json":
-                body = await limited(request, MAX_JSON, JSON_TOO_LARGE).body()
-                source, name = pixels_array(parse_json(body)), "pixels"
-            elif kind == "multipart/form-data":
-                source, name = await upload(limited(request, MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE))
-            else:
-                raise HTTPException(415, f"expected Content-Type multipart/form-data (an image in field `file`) "
-                                         f"or application/json ({{\"pixels\": ...}}), found {kind or 'none'}")
-        except ClientDisconnect:
-            raise HTTPException(400, "client disconnected before the body was complete") from None
-        return JSONResponse(await run_in_threadpool(answer, source, name))
+def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT) -> FastAPI:
+    """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities, .info and .path).
 
+    `hosts`: the Host names to answer (default: the loopback names); `cors_origins`: other sites' origins
+    allowed to POST (default: none)."""
+    app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,
+                  description="Predict the digit in an image with a trained MNIST model. The draw-a-digit page is at /.")
+    app.state.service = Service(predictor)  # its lanes, for tests and tools
+    _add_pages(app, model_info(predictor))
+    _add_predict(app, app.state.service)
+    app.add_exception_handler(RequestValidationError, _invalid_body)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type"])
+    app.add_middleware(http_guard.HeadAsGet)
+    app.add_middleware(http_guard.Guard, hosts=http_guard.host_names(HOST) if hosts is None else hosts,
+                       cors_origins=cors_origins)
+    app.add_middleware(BodyLimit, timeout=body_timeout, default=(MAX_JSON, JSON_TOO_LARGE), limits={
+        "multipart/form-data": (MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE), "application/json": (MAX_JSON, JSON_TOO_LARGE)})
     return app
 
 
-def limited(request: Request, limit: int, message: str) -> Request:
-    """The request with a body capped at `limit` bytes: 413 from Content-Length, or once the count passes it."""
-    too_large = HTTPException(413, message)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise too_large
-    seen = 0
-
-    async def receive():
-        nonlocal seen
-        message = await request.receive()
-        seen += len(message.get("body", b""))
-        if seen > limit:
-            raise too_large
-        return message
-
-    return Request(request.scope, receive)
+def model_info(predictor) -> dict:
+    """predictor.info() with the model's name (its run folder's, else its file's) in place of its path."""
+    info = {k: v for k, v in predictor.info().items() if k != "path"}
+    path = Path(predictor.path)
+    info["run"] = path.parent.name if (path.parent / "config.json").is_file() else path.name
+    return info
 
 
-async def upload(request: Request) -> tuple[bytes, str]:
-    """(bytes, file name) of multipart field `file`; 400 for broken multipart, 413 over MAX_UPLOAD, 422 if missing."""
-    try:
-        form = await request.form(max_files=1, max_fields=16)
-    except StarletteHTTPException as e:  # starlette's own 400 for broken framing or too many parts
-        if e.status_code != 400:
-            raise
-        raise HTTPException(400, f"broken multipart body ({e.detail.rstrip('.')})") from None
-    try:
-        f = form.get("file")
-        if f is None:
-            raise HTTPException(422, "multipart body has no field `file` (send the image as file=@digit.png)")
-        if not isinstance(f, UploadFile):
-            raise HTTPException(422, "field `file` is text; send the image as a file part (a filename in its "
-                                     "Content-Disposition), e.g. curl -F file=@digit.png")
-        data = await f.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
+def _add_pages(app: FastAPI, info: dict) -> None:
+    """/, /static, /docs and its assets, /api/health, /api/model: all async, so no upload load delays them."""
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="mnist-cnn API",
+                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg",
+                                   swagger_ui_parameters={"validatorUrl": None})  # no badge from the online validator
+
+    @app.get("/api/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/api/model")
+    async def model() -> dict:
+        return info
+
+
+class Service:
+    """Bytes or pixels -> the answer, in the lanes' worker threads; one forward pass at a time."""
+
+    def __init__(self, predictor):
+        self.predictor, self.lock = predictor, threading.Lock()  # Keras layers are not documented thread-safe
+        info = predictor.info()
+        self.name = info.get("recipe") or info.get("name") or "model"
+        self.light, self.heavy = Lane("light", **LIGHT, retry_after=RETRY_AFTER), Lane("heavy", **HEAVY, retry_after=RETRY_AFTER)
+        predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
+
+    async def upload(self, data: bytes, name: str) -> dict:
+        answer = await self.light.run(self.answer, data, name, LIGHT_PIXELS)
+        return answer if answer is not None else await self.heavy.run(self.answer, data, name, None)
+
+    def answer(self, source, name: str = "pixels", light_only: int | None = None) -> dict | None:
+        """Bytes (an upload named `name`) or a 28x28 array -> the response body; None if the image is
+        over `light_only` pixels (for the heavy lane)."""
+        if isinstance(source, bytes):
+            try:
+                if light_only and images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE) > light_only:
+                    return None
+                source = images.load_image(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+            except UserError as e:
+                raise HTTPException(415, str(e)) from None
+            except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
+                raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
+        x = images.to_mnist(source)
+        if x is None:
+            return {"digit": None, "confidence": None, "probabilities": None, "model": self.name,
+                    "input": None, "message": images.NO_DIGIT}
+        with self.lock:
+            p = self.predictor.probabilities(x[None])[0]
+        digit = int(np.argmax(p))
+        return {"digit": digit, "confidence": float(p[digit]), "probabilities": [float(v) for v in p],
+                "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "message": None}
+
+
+def _add_predict(app: FastAPI, predictor: Service) -> None:
+    """POST /api/predict: a typed handler per media type, and the documented route answering 415 for the rest."""
+
+    async def predict_upload(file: Annotated[UploadFile, File()]) -> dict:
+        if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
-        return data, (f.filename or "upload")[:NAME_CHARS]
-    finally:
-        await form.close()
+        return await predictor.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
+
+    async def predict_pixels(body: Pixels) -> dict:
+        return await predictor.light.run(predictor.answer, np.asarray(body.pixels, np.float32))
+
+    for kind, handler in (("multipart/form-data", predict_upload), ("application/json", predict_pixels)):
+        app.router.add_api_route("/api/predict", handler, methods=["POST"], include_in_schema=False,
+                                 route_class_override=for_media_type(kind))
+
+    @app.post("/api/predict", response_model=Prediction,
+              responses={k: {"description": v} for k, v in ERRORS.items()},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "multipart/form-data": {"schema": UPLOAD_SCHEMA},
+                  "application/json": {"schema": Pixels.model_json_schema()}}}})
+    async def predict(request: Request):
+        """The digit in an uploaded image (multipart field `file`) or in JSON `{"pixels": 28x28 in [0, 1]}`."""
+        raise HTTPException(415, f"expected Content-Type multipart/form-data (an image in field `file`) or "
+                                 f"application/json ({{\"pixels\": ...}}), found {media_type(request.scope) or 'none'}")
 
 
-def parse_json(body: bytes):
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
-        reason = str(e).split(";")[0][:120] or type(e).__name__
-        raise HTTPException(400, f"body is not valid JSON ({reason})") from None
+async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """pydantic's error list -> one line naming the first bad field; a body that is not JSON -> 400."""
+    error = exc.errors()[0]
+    if error["type"] == "json_invalid":
+        return JSONResponse({"detail": f"body is not valid JSON ({error['ctx']['error']} at character "
+                                       f"{error['loc'][-1]})"}, 400)
+    if error["loc"] == ("body",) and error["type"] == "missing":
+        return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
+    return JSONResponse({"detail": _one_line(error)}, 422)
 
 
-def pixels_array(doc) -> np.ndarray:
-    """{"pixels": 28 rows of 28 numbers in [0, 1]} -> (28, 28) float32; 422 naming the first bad value."""
-    if not isinstance(doc, dict) or "pixels" not in doc:
-        found = "an object without `pixels`" if isinstance(doc, dict) else _kind(doc)
-        raise HTTPException(422, f'expected {{"pixels": 28 rows of 28 numbers in [0, 1]}} (0 = black paper, '
-                                 f'1 = white ink), found {found}')
-    rows = doc["pixels"]
-    if not isinstance(rows, list) or len(rows) != 28:
-        raise HTTPException(422, f"pixels: expected 28 rows of 28 numbers in [0, 1], found {_kind(rows)}")
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != 28:
-            raise HTTPException(422, f"pixels row {i}: expected a list of 28 numbers, found {_kind(row)}")
-        for j, v in enumerate(row):
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise HTTPException(422, f"pixels[{i}][{j}]: expected a number in [0, 1], found {_kind(v)}")
-            if not (0 <= v <= 1):
-                hint = " (scale 0..255 values by 1/255)" if 1 < v <= 255 else ""
-                raise HTTPException(422, f"pixels[{i}][{j}]: expected a number in [0, 1], found {v!r:.40}{hint}")
-    return np.asarray(rows, dtype=np.float32)
+def _one_line(error: dict) -> str:
+    where = list(error["loc"][1:])  # after "body"
+    if where[:1] == ["file"]:
+        return NO_FILE if error["type"] == "missing" else FILE_IS_TEXT
+    if error["type"] == "missing":
+        return f"expected {EXPECTED[0]}, found an object without `{where[-1]}`"
+    name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
+    value = error.get("input")
+    hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
+    return f"{name}: expected {EXPECTED[min(len(where), 3)]}, found {_kind(value)}{hint}"
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """{"detail": one line}; inside the app only body parsing raises 400, so a 400 says what did not parse."""
+    detail = str(exc.detail)
+    if exc.status_code == 400:
+        cause = exc.__cause__ or exc.__context__
+        why = (str(cause).split(";")[0][:120] or type(cause).__name__) if cause else detail
+        detail = (f"body is not valid JSON ({why})" if media_type(request.scope) == "application/json"
+                  else f"broken multipart body ({why.rstrip('.')})")
+    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _kind(v) -> str:
+    if _number(v):
+        return f"{v!r:.40}"
     if isinstance(v, list):
         return f"a list of {len(v)}"
-    kinds = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", dict: "an object"}
+    kinds = {type(None): "null", bool: "a boolean", str: "a string", dict: "an object"}
     return kinds.get(type(v), type(v).__name__)
 
 
@@ -260,8 +334,12 @@ def _version() -> str:
     return __version__
 
 
-def listen(host: str = HOST, port: int = PORT) -> socket.socket:
+def listen(host: str = HOST, port: int = PORT):
     """A bound TCP socket (port 0 = any free one); UserError if the address is taken or unknown."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port must be 1-65535, found {port}")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
@@ -277,48 +355,36 @@ def listen(host: str = HOST, port: int = PORT) -> socket.socket:
     return sock
 
 
-def url(sock: socket.socket) -> str:
+def url(sock) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _server(app, log_level: str):
+def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "warning"):
+    """The uvicorn server for `app` with this module's timeouts and connection limit."""
     import uvicorn
 
-    return uvicorn.Server(uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=2))
+    return uvicorn.Server(uvicorn.Config(
+        app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout),
+        ws="none", proxy_headers=False, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
+        h11_max_incomplete_event_size=MAX_HEAD))
 
 
-@contextmanager
-def serving(app, host: str = HOST, port: int = 0, log_level: str = "warning"):
-    """Run the app with uvicorn in a background thread; yields its base URL (for tests and tools)."""
-    sock = listen(host, port)
-    server = _server(app, log_level)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn stopped during start-up")
-            time.sleep(0.01)
-        yield url(sock)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-def run(model=None, host: str = HOST, port: int = PORT, out: str | os.PathLike = "runs") -> int:
+def run(model=None, host: str = HOST, port: int = PORT, out: str | os.PathLike = "runs",
+        allow_hosts=(), cors_origins=()) -> int:
     """Load the model once and serve the page and API until Ctrl+C (the `mnist-cnn serve` command)."""
-    from .predict import Predictor
+    from .predict import Predictor as Loaded
 
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
-    predictor = Predictor(model, out)
-    app = create_app(predictor)
+    predictor = Loaded(model, out)
+    hosts = http_guard.host_names(host, allow_hosts)
+    app = create_app(predictor, hosts=hosts, cors_origins=cors_origins)
     print(f"Serving {predictor.path} at {url(sock)}/ (API docs: {url(sock)}/docs; Ctrl+C stops)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"Listening on {host}: other machines on the network can use this server.", flush=True)
+    if host not in http_guard.LOOPBACK:
+        print(f"Listening on {host}: other machines on the network can use this server; it answers requests "
+              f"naming {', '.join(sorted(hosts))} (add more with --allow-host NAME).", flush=True)
     try:
-        _server(app, "warning").run(sockets=[sock])
+        server(app).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the Ctrl+C
         pass
     print("Stopped.", flush=True)

@@ -1,0 +1,183 @@
+"""The server's bounds on what one client can cost: body size and time, header time, preprocessing places.
+
+    BodyLimit(app, limits, timeout)      ASGI middleware: 413 over a media type's byte limit, 408 when slow
+    Lane(name, workers, places)          a thread pool with a fixed number of places; full -> 503 + Retry-After
+    with_header_timeout(seconds)         uvicorn's h11 protocol, closing connections whose request head stalls
+
+serve.py sets the numbers and documents them; these are the mechanisms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import h11
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+DRAIN = 3  # a body over its limit is read and dropped up to 3x the limit before the 413, so the client sees it
+
+
+def media_type(scope) -> str:
+    """The request's Content-Type without parameters, lower case ("" if none)."""
+    return Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+
+
+class BodyLimit:
+    """ASGI middleware: request bodies within the byte limit of their media type, complete within `timeout` s.
+
+    `limits` maps a media type to (bytes, message); `default` covers every other type. Over the limit the
+    app's receive() raises a 413 with the message (the app answers it as any HTTPException); a Content-Length
+    over the limit gets the 413 without calling the app. Before any answer goes out, the rest of the body is
+    read and dropped, up to DRAIN x the limit: clients that send their whole body before reading the answer
+    (Python's urllib, most scripts) then see the 413, not a connection reset. Beyond that bound, or when the
+    client waits on `Expect: 100-continue`, the answer goes out at once with `Connection: close`.
+    A body not complete `timeout` s after the request head gets 408 and the connection closes.
+    """
+
+    def __init__(self, app, limits: dict[str, tuple[int, str]], default: tuple[int, str], timeout: float):
+        self.app, self.limits, self.default, self.timeout = app, limits, default, timeout
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit, message = self.limits.get(media_type(scope), self.default)
+        body = _Body(receive, limit, message, asyncio.get_running_loop().time() + self.timeout, Headers(scope=scope))
+        if body.declared > limit:
+            await JSONResponse({"detail": message}, 413)(scope, body.receive, body.send_after_drain(send))
+        else:
+            await self.app(scope, body.receive, body.send_after_drain(send))
+
+
+class _Body:
+    """One request's body as the app reads it: counted, timed, and drained before the answer."""
+
+    def __init__(self, receive, limit: int, message: str, deadline: float, headers: Headers):
+        self._receive, self.limit, self.message, self.deadline = receive, limit, message, deadline
+        length = headers.get("content-length", "")
+        self.declared = int(length) if length.isdigit() else -1
+        self.expects_continue = headers.get("expect", "").lower() == "100-continue"
+        self.seen, self.started, self.timed_out = 0, False, False
+        # HTTP/1.1: a request has a body only with a Content-Length or Transfer-Encoding. Without one there is
+        # nothing to drain, and a receive() here would wait for the disconnect (as Starlette's FileResponse does).
+        self.more = self.declared > 0 or "transfer-encoding" in headers
+
+    async def _next(self):
+        if not self.more:  # the body is in: what remains is waiting for the disconnect, which may take any time
+            return await self._receive()
+        try:
+            message = await asyncio.wait_for(self._receive(), max(0.0, self.deadline - asyncio.get_running_loop().time()))
+        except TimeoutError:
+            self.timed_out, self.more = True, False
+            raise HTTPException(408, "request body not complete in time; send it at once") from None
+        if message["type"] == "http.request":
+            self.started = True
+            self.seen += len(message.get("body", b""))
+            self.more = message.get("more_body", False)
+        else:  # http.disconnect
+            self.more = False
+        return message
+
+    async def receive(self):
+        message = await self._next()
+        if self.seen > self.limit:
+            raise HTTPException(413, self.message)
+        return message
+
+    async def drain(self) -> bool:
+        """Read and drop the rest of the body within DRAIN x the limit; True if it is all read."""
+        if self.more and self.expects_continue and not self.started:
+            return False  # the client waits for a 100 Continue before sending: answering now saves it the upload
+        if self.declared > DRAIN * self.limit:
+            return False
+        try:
+            while self.more and self.seen <= DRAIN * self.limit:
+                await self._next()
+        except HTTPException:  # the body timed out
+            return False
+        return not self.more and not self.timed_out
+
+    def send_after_drain(self, send):
+        async def wrapped(message):
+            if message["type"] == "http.response.start" and not await self.drain():
+                headers = MutableHeaders(raw=list(message.get("headers", [])))
+                headers["connection"] = "close"  # the unread rest of the body cannot be told from a next request
+                message = {**message, "headers": headers.raw}
+            await send(message)
+
+        return wrapped
+
+
+class Lane:
+    """A fixed pool of worker threads with a fixed number of places (running + waiting).
+
+    `await lane.run(fn, *args)` runs fn in one of the lane's threads; with every place taken it raises 503
+    with Retry-After instead of queueing without end. A place is freed when fn returns, not when its caller
+    gives up, so the count is always the work actually queued or running.
+    """
+
+    def __init__(self, name: str, workers: int, places: int, retry_after: int):
+        self.name, self.places, self.retry_after, self.taken = name, places, retry_after, 0
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"mnist-cnn-{name}")
+
+    async def run(self, fn, *args):
+        if self.taken >= self.places:
+            raise HTTPException(503, f"server busy: {self.places} {self.name} requests are queued or running; "
+                                     f"retry in {self.retry_after} s", headers={"Retry-After": str(self.retry_after)})
+        loop = asyncio.get_running_loop()
+        self.taken += 1
+        future = self.pool.submit(fn, *args)
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._release))
+        return await asyncio.wrap_future(future)
+
+    def _release(self):
+        self.taken -= 1
+
+
+class HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request line and headers are not complete in `seconds`.
+
+    uvicorn (0.29 to 0.54 at least) has no header read timeout: its `timeout_keep_alive` is armed only after
+    a response, and cancelled by the first byte of the next request. A client that sends half a request head
+    and stalls (slow loris) would hold its connection, and one of `limit_concurrency` places, for ever. The
+    deadline starts when the connection opens and again after each response, and is not extended by bytes
+    arriving: trickling a header a byte at a time does not help.
+    """
+
+    seconds = 10.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        self._arm()
+
+    def connection_lost(self, exc):
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self):
+        self._disarm()
+        if not self.transport.is_closing():
+            self._deadline = self.loop.call_later(self.seconds, self._expire)
+
+    def _disarm(self):
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self):
+        self._deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():  # no complete request head yet
+            self.transport.close()
+
+
+def with_header_timeout(seconds: float) -> type[HeaderDeadline]:
+    """The protocol class to give uvicorn.Config(http=...) for a header deadline of `seconds`."""
+    return type("HeaderDeadline", (HeaderDeadline,), {"seconds": seconds})

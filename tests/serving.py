@@ -1,0 +1,26 @@
+"""uvicorn in a background thread on a free loopback port, for the tests and tools/screenshot.py."""
+
+import threading
+import time
+from contextlib import contextmanager
+
+from mnist_cnn import serve
+
+
+@contextmanager
+def serving(app, host: str = "127.0.0.1", port: int = 0, **server_options):
+    """Run the app with serve.server(app, **server_options) in a thread; yields its base URL."""
+    sock = serve.listen(host, port)
+    server = serve.server(app, **server_options)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn stopped during start-up")
+            time.sleep(0.01)
+        yield serve.url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
