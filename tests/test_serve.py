@@ -14,14 +14,12 @@ import json
 import re
 import socket
 import struct
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import warnings
 import zlib
-from pathlib import Path
 
 import httpx
 import numpy as np

@@ -9,6 +9,7 @@ Split from cli.py, which holds the training commands, to keep each module small.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
