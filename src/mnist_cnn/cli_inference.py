@@ -1,6 +1,6 @@
 """The command line's inference and measurement commands: `predict`, `serve` and `bench`.
 
-    mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras] [--json | --csv]
+    mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite] [--json | --csv]
     mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000]
     mnist-cnn bench [--quick] [--only NAME] [--dataset NAME] [--keep-runs DIR]
 
@@ -41,8 +41,12 @@ def add_commands(sub) -> None:
                        description="Predict the digit in photos, scans or drawings. Each image is turned into an "
                                    "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
     p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras", type=_path,
-                   help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+                   help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
+                        "(default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
+                   help="what runs a run folder's model: keras (TensorFlow), or its checked onnx or litert export "
+                        "(default: the fastest checked export there, else keras)")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
     p.add_argument("--top-k", type=_ints, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
@@ -91,7 +95,7 @@ def cmd_predict(args) -> int:
     save = Path(args.save_preprocessed) if args.save_preprocessed else None
     if save is not None:
         files.make_dir(save, "--save-preprocessed")
-    predictor = predict.Predictor(args.model, args.out)
+    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime)
     results, failed = [], len(missing)
     show_progress = len(images) > predict.BATCH
     started = time.perf_counter()
