@@ -94,10 +94,8 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
 
 def _require_exporter(fmt: str) -> None:
     """Everything `fmt` needs, or one line naming the extra to install."""
-    import importlib.util
-
     if fmt == "onnx":
-        missing = [m for m in ("tf2onnx", "onnx", "onnxruntime") if importlib.util.find_spec(m) is None]
+        missing = [m for m in ("tf2onnx", "onnx", "onnxruntime") if not runtime.importable(m)]
         if missing:
             raise UserError(f"exporting to ONNX needs {', '.join(missing)}; install with: pip install 'mnist-cnn[onnx]'")
     elif fmt == "litert":

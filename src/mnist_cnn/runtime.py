@@ -58,7 +58,14 @@ RUNTIME_CHOICES = ("keras", *RUNTIMES)
 
 def installed(name: str) -> bool:
     """Whether runtime `name`'s package is importable (without importing it)."""
-    return importlib.util.find_spec(RUNTIMES[name].module) is not None
+    return importable(RUNTIMES[name].module)
+
+
+def importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent that fails to import; a module set to None in sys.modules
+        return False
 
 
 def require(name: str, what: str = "module"):
