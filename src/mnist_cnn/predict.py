@@ -93,12 +93,12 @@ class Predictor:
 
         if self.runtime != "keras":
             info = {k: v for k, v in self._info.items() if k != "dataset"}
-            return {**info, "runtime": self._export.version}
+            return {**info, "path": str(self.path), "runtime": self._export.version}
         metrics = read_object(self.path.parent / "metrics.json") or {}
         run = self.path.parent.name if self.config else None
         return {"name": self.model.name, "recipe": self.config.get("model"), "run": run, "file": self.path.name,
-                "parameters": int(self.model.count_params()), "test_accuracy": metrics.get("test_accuracy"),
-                "runtime": "keras"}
+                "path": str(self.path), "parameters": int(self.model.count_params()),
+                "test_accuracy": metrics.get("test_accuracy"), "runtime": "keras"}
 
 
 def find_images(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
