@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, export, predict, runtime
+from mnist_cnn import cli, export, images, predict, runtime
 from mnist_cnn.data import load_mnist, normalise
 from mnist_cnn.errors import UserError
 from mnist_cnn.rundir import check_path
@@ -218,3 +218,23 @@ def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits
     assert done.returncode == 0, done.stderr
     last = json.loads(done.stdout.strip().splitlines()[-1])
     assert last == {"codes": [0, 0, 0], "heavy": []}
+
+
+def test_serve_answers_from_an_export_unchanged(exported, test_set):
+    """serve.create_app takes any Predictor: the exported model answers the API with the Keras digits."""
+    import warnings
+
+    from mnist_cnn import serve
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    x = test_set[0][:5, :, :, 0]
+    for fmt in ("onnx", "litert"):
+        with TestClient(serve.create_app(predict.Predictor(exported[fmt, False].path))) as client:
+            info = client.get("/api/model").json()
+            assert info["recipe"] == "seed" and info["parameters"] == 693_962 and info["path"].endswith(
+                exported[fmt, False].path.name)
+            digits = [client.post("/api/predict", json={"pixels": d.tolist()}).json()["digit"] for d in x]
+        keras = predict.Predictor(exported[fmt, False].path.parents[1], runtime="keras")
+        assert digits == [int(keras.probabilities(images.to_mnist(d)[None]).argmax()) for d in x]

@@ -111,7 +111,8 @@ def _destination(keras_file: Path, fmt: str, int8: bool, out) -> Path:
     if out.is_dir() and out.suffix != suffix and not (out / "saved_model.pb").is_file():
         return out / export_path_for(keras_file, fmt, int8).name  # a folder to put it in
     if fmt != "savedmodel" and out.suffix != suffix:
-        raise UserError(f"--out: a {fmt} export is a {suffix} file, found {out.name!r}")
+        raise UserError(f"--out: {'an ONNX' if fmt == 'onnx' else 'a LiteRT'} export is a {suffix} file, "
+                        f"found {out.name!r}")
     if fmt == "savedmodel" and out.is_file():
         raise UserError(f"--out: a SavedModel is a folder, found a file at {out}")
     return out
