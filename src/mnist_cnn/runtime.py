@@ -74,7 +74,7 @@ def require(name: str, what: str = "module"):
     try:
         return importlib.import_module(what if what != "module" else rt.module)
     except ImportError:
-        raise UserError(f"the {rt.title} runtime is not installed ({rt.module}); "
+        raise UserError(f"{rt.title} is not installed (Python package {rt.module}); "
                         f"install it with: pip install 'mnist-cnn[{rt.extra}]'") from None
 
 
@@ -133,7 +133,7 @@ def choose(path: str | os.PathLike, runtime: str | None = None) -> tuple[str, Pa
     kind = kind_of(path) if path.is_file() else None
     if kind is not None:
         if runtime not in (None, kind):
-            raise UserError(f"{path}: a {RUNTIMES[kind].title} export; --runtime {runtime} cannot run it")
+            raise UserError(f"{path}: an export for {RUNTIMES[kind].title}; --runtime {runtime} cannot run it")
         return kind, path
     keras_file = model_path(path)
     if runtime == "keras":
@@ -143,7 +143,7 @@ def choose(path: str | os.PathLike, runtime: str | None = None) -> tuple[str, Pa
         if runtime is None and not (installed(name) and export.exists() and check_path(export).is_file()):
             continue
         if not export.exists():
-            raise UserError(f"{path}: no {RUNTIMES[name].title} export (expected {export}); make one with: "
+            raise UserError(f"{path}: no {name} export (expected {export}); make one with: "
                             f"mnist-cnn export {path} --format {name}")
         try:
             if verify(export, keras_file) is None:
