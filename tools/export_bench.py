@@ -41,8 +41,9 @@ def main() -> None:
     p.add_argument("--starts", type=int, default=5, help="fresh processes timed for the cold start (default: 5)")
     args = p.parse_args()
     run = Path(args.run)
-    from mnist_cnn.data import load_mnist
     from PIL import Image
+
+    from mnist_cnn.data import load_mnist
 
     targets = [("keras", run / "model.keras", "keras")]
     for f in sorted((run / "exports").glob("model*")):
@@ -50,7 +51,8 @@ def main() -> None:
             targets.append((f.name, f, "onnx" if f.suffix == ".onnx" else "litert"))
     digit = Path(tempfile.mkdtemp()) / "one.png"
     Image.fromarray(load_mnist()[1][0][0]).save(digit)
-    rows = [("model", "runtime", "MB", "test acc", "images/s (batch 1024)", "p50 ms", "p99 ms", "cold start s", "its CPU s")]
+    rows = [("model", "runtime", "MB", "test acc", "images/s (batch 1024)", "p50 ms", "p99 ms", "cold start s",
+             "its CPU s")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     for name, path, kind in targets:
         model = str(run if kind == "keras" else path)

@@ -57,8 +57,9 @@ def add_commands(sub) -> None:
                    help="also save the 28x28 image the model saw (default: no)")
 
     p = sub.add_parser("serve", help="draw-a-digit web page and JSON prediction API for a trained model")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras", type=_path,
-                   help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+                   help="the model: a run folder (its fastest checked export, else Keras), a .keras file or an export "
+                        "(default: the finished MNIST run in --out with the best validation accuracy)")
     p.add_argument("--host", default="127.0.0.1", type=_path,
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_ints, default=8000, help="port (default: 8000)")

@@ -28,7 +28,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +97,8 @@ def _require_exporter(fmt: str) -> None:
     if fmt == "onnx":
         missing = [m for m in ("tf2onnx", "onnx", "onnxruntime") if not runtime.importable(m)]
         if missing:
-            raise UserError(f"exporting to ONNX needs {', '.join(missing)}; install with: pip install 'mnist-cnn[onnx]'")
+            raise UserError(f"exporting to ONNX needs {', '.join(missing)}; "
+                            f"install with: pip install 'mnist-cnn[onnx]'")
     elif fmt == "litert":
         runtime.require("litert")
 
@@ -233,7 +234,7 @@ def _describe(keras_file: Path, config: dict, model, dataset: str, int8: bool, c
             "recipe": config.get("model"), "run": run, "dataset": dataset,
             "parameters": int(model.count_params()), "reference": "the Keras model computing in float32",
             **extra, "seconds": round(time.perf_counter() - started, 1),
-            "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "exported": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def _replace(written: Path, dest: Path) -> None:

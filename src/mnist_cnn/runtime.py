@@ -188,7 +188,8 @@ def _classifier_shapes(path: Path, inputs: list, outputs: list) -> None:
         and dims(outputs[0])[1:] == [10]
     if not ok:
         raise UserError(f"{path}: expected a 10-class classifier of 28x28x1 images (input (N, 28, 28, 1), "
-                        f"output (N, 10)), found inputs {[list(s) for s in inputs]}, outputs {[list(s) for s in outputs]}")
+                        f"output (N, 10)), found inputs {[list(s) for s in inputs]}, "
+                        f"outputs {[list(s) for s in outputs]}")
 
 
 def _as_batch(x) -> np.ndarray:
