@@ -104,7 +104,7 @@ def _require_exporter(fmt: str) -> None:
 
 
 def _destination(keras_file: Path, fmt: str, int8: bool, out) -> Path:
-    """--out (a file path, or a folder for the default file name), else beside the model (runtime.export_path_for)."""
+    """--out (a file path, or a folder for the default file name), else beside the model (rundir.export_path_for)."""
     if out is None:
         return export_path_for(keras_file, fmt, int8)
     out = Path(out)
@@ -191,8 +191,7 @@ class _SavedModel:
 def _open(path: Path, fmt: str):
     if fmt == "savedmodel":
         return _SavedModel(path)
-    model = runtime.open_export(path, fmt)
-    return model
+    return runtime.open_export(path, fmt)
 
 
 def _check(path: Path, fmt: str, int8: bool, x: np.ndarray, y: np.ndarray, reference: np.ndarray) -> dict:

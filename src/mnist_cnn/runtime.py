@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .rundir import CONFIG, EXPORT_SUFFIXES, check_path, export_path_for, read_object, sha256_file
+from .rundir import CONFIG, EXPORT_SUFFIXES, EXPORTS, check_path, export_path_for, read_object, sha256_file
 
 MAX_EXPORT_BYTES = 200 * 2**20  # ours are 0.2-15 MB; refuse before reading anything bigger
 
@@ -276,7 +276,8 @@ def quiet_stderr():
 
 def run_info(export: Path, check: dict) -> dict:
     """What Predictor.info() says about an export: from its check, else what the file's folder tells."""
-    config = read_object(export.parent.parent / CONFIG) or {}
+    inside_run = export.parent.name == EXPORTS  # RUN/exports/FILE: the run's config names recipe and data set
+    config = (read_object(export.parent.parent / CONFIG) if inside_run else None) or {}
     return {"name": check.get("model_name"), "recipe": check.get("recipe", config.get("model")),
             "run": check.get("run"), "file": export.name, "parameters": check.get("parameters"),
             "test_accuracy": check.get("test_accuracy"), "dataset": check.get("dataset", config.get("dataset"))}
