@@ -149,7 +149,7 @@ def worker(name: str, quick: bool, seed: int, dataset: str, data_dir: str | None
                                     data_dir=data_dir, **(QUICK if quick else {}))
         result = train(cfg, verbose=0, report=quiet)
         history, m = result.history, result.metrics
-        predictor = Predictor(result.run_dir, check_dataset=False)
+        predictor = Predictor(result.run_dir, check_dataset=False, runtime="keras")  # its .model: FLOPs, TTA
         x_test, y_test = result.test[:2]
         fit_seconds = sum(h["seconds"] - h["val_seconds"] for h in history)
         row = Row(

@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_inference
     cli_inference.add_commands(sub)
+    from . import cli_export
+    cli_export.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
@@ -286,10 +288,10 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_inference
+    from . import cli_export, cli_inference
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
-                "runs": cmd_runs, **cli_inference.COMMANDS}
+                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

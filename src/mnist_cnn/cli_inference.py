@@ -1,6 +1,6 @@
 """The command line's inference and measurement commands: `predict`, `serve` and `bench`.
 
-    mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras] [--json | --csv]
+    mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite] [--json | --csv]
     mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000]
     mnist-cnn bench [--quick] [--only NAME] [--dataset NAME] [--keep-runs DIR]
 
@@ -49,8 +49,12 @@ def add_commands(sub) -> None:
                        description="Predict the digit in photos, scans or drawings. Each image is turned into an "
                                    "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
     p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras", type=_path,
-                   help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+                   help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
+                        "(default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
+                   help="what runs a run folder's model: keras (TensorFlow), or its checked onnx or litert export "
+                        "(default: the fastest checked export there, else keras)")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
     p.add_argument("--top-k", type=_ints, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
@@ -61,8 +65,9 @@ def add_commands(sub) -> None:
                    help="also save the 28x28 image the model saw (default: no)")
 
     p = sub.add_parser("serve", help="draw-a-digit web page and JSON prediction API for a trained model")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras", type=_path,
-                   help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+                   help="the model: a run folder (its fastest checked export, else Keras), a .keras file or an export "
+                        "(default: the finished MNIST run in --out with the best validation accuracy)")
     p.add_argument("--host", default="127.0.0.1", type=_path,
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default: 8000)")
@@ -106,7 +111,7 @@ def cmd_predict(args) -> int:
     save = Path(args.save_preprocessed) if args.save_preprocessed else None
     if save is not None:
         files.make_dir(save, "--save-preprocessed")
-    predictor = predict.Predictor(args.model, args.out)
+    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime)
     results, failed = [], len(missing)
     show_progress = len(images) > predict.BATCH
     started = time.perf_counter()

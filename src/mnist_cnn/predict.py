@@ -4,6 +4,7 @@
 
     from mnist_cnn.predict import Predictor
     p = Predictor("runs/NAME")                      # or a .keras file; None = the best run in runs/
+    p = Predictor("runs/NAME/exports/model.onnx")   # an export: ONNX Runtime / LiteRT, no TensorFlow
     p.probabilities(x)                              # x: (N, 28, 28) float32 in [0, 1] -> (N, 10)
 
 Every image goes through `images.to_mnist` (the MNIST preprocessing: polarity, crop, 20 px box,
@@ -28,7 +29,7 @@ BATCH = 256  # images per forward pass: large enough to amortise the call, small
 
 
 def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs") -> Path:
-    """The model to use: the given run folder/.keras file, else the best finished MNIST run under `out`."""
+    """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out`."""
     from .console import stderr_report
     from .rundir import best_run
 
@@ -42,38 +43,62 @@ def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "run
 
 
 class Predictor:
-    """A model loaded once, with a compiled forward pass (Keras' predict() costs ~90 ms a call, this ~1 ms)."""
+    """A model loaded once: Keras through a compiled forward pass (Keras' predict() costs ~90 ms a call, this
+    ~1 ms), or an export (.onnx, .tflite) in its own runtime without TensorFlow (runtime.py).
+
+    runtime: "keras", "onnx" or "litert"; None picks an export file's own runtime, and for a run folder
+    or .keras file its fastest checked export, else Keras (runtime.choose).
+    """
 
     def __init__(self, model: str | os.PathLike | None = None, out: str | os.PathLike = "runs",
-                 check_dataset: bool = True):
-        import tensorflow as tf
-
-        from .hardware import inference_policy
-        from .models import load_model, model_path
+                 check_dataset: bool = True, runtime: str | None = None):
+        from . import runtime as runtimes
         from .rundir import read_object
 
-        self.path = model_path(resolve_model(model, out))
-        self.config = read_object(self.path.parent / "config.json") or {}
+        self.runtime, self.path = runtimes.choose(resolve_model(model, out), runtime)
+        self.model = None  # the Keras model, for the keras runtime
+        if self.runtime != "keras":
+            self._export = runtimes.open_export(self.path, self.runtime)
+            self._info = runtimes.run_info(self.path, self._export.check)
+            self.config = {"model": self._info["recipe"], "dataset": self._info["dataset"] or "mnist"}
+            self._forward = self._export.probabilities
+        else:
+            self.config = read_object(self.path.parent / "config.json") or {}
         dataset = self.config.get("dataset", "mnist")
         if check_dataset and dataset != "mnist":
             raise UserError(f"{self.path}: a {dataset} model; reading digits needs a model trained on mnist")
+        if self.runtime == "keras":
+            self._load_keras()
+
+    def _load_keras(self) -> None:
+        import tensorflow as tf
+
+        from .hardware import inference_policy
+        from .models import load_model
+
         self.model = load_model(self.path, inference_policy())
-        self._forward = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True,
-                                    input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+        forward = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True,
+                              input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+        self._forward = lambda x: np.asarray(forward(x), dtype=np.float32)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28) or (N, 28, 28, 1) float32 in [0, 1] -> (N, 10) float32 probabilities."""
         x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
-        return np.asarray(self._forward(x), dtype=np.float32)
+        return self._forward(x)
 
     def info(self) -> dict:
-        """Name, parameter count and, when the model sits in a run folder, its recorded test accuracy."""
+        """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its
+        metrics.json)."""
         from .rundir import read_object
 
+        if self.runtime != "keras":
+            info = {k: v for k, v in self._info.items() if k != "dataset"}
+            return {**info, "path": str(self.path), "runtime": self._export.version}
         metrics = read_object(self.path.parent / "metrics.json") or {}
         run = self.path.parent.name if self.config else None
         return {"name": self.model.name, "recipe": self.config.get("model"), "run": run, "file": self.path.name,
-                "parameters": int(self.model.count_params()), "test_accuracy": metrics.get("test_accuracy")}
+                "path": str(self.path), "parameters": int(self.model.count_params()),
+                "test_accuracy": metrics.get("test_accuracy"), "runtime": "keras"}
 
 
 def find_images(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:

@@ -8,7 +8,8 @@
 
 Files: config.json (the whole TrainConfig), env.json (versions, CPU, precision), summary.txt,
 history.csv, model.keras (the best epoch by validation loss), the pictures, checkpoint/ (the last
-whole epoch) and metrics.json. metrics.json is written last: a run is finished when it exists.
+whole epoch), exports/ (`mnist-cnn export`: model.onnx, model.int8.tflite, ... each with its
+.check.json) and metrics.json. metrics.json is written last: a run is finished when it exists.
 A checkpoint is committed at one point: its weights go to checkpoint/epoch-NNNN.keras first, then
 checkpoint/state.json, which names that file and its SHA-256, replaces the old state in one
 rename. A state whose weights file is missing or differs is refused, never silently resumed.
@@ -34,6 +35,9 @@ from .errors import UserError
 CONFIG, ENV, SUMMARY, HISTORY = "config.json", "env.json", "summary.txt", "history.csv"
 MODEL, METRICS, CHECKPOINT, LOCK = "model.keras", "metrics.json", "checkpoint", ".lock"
 STATE = "state.json"
+EXPORTS = "exports"  # `mnist-cnn export`'s default folder inside a run
+EXPORT_SUFFIXES = {"savedmodel": ".savedmodel", "onnx": ".onnx", "litert": ".tflite"}  # by export format
+CHECK_SUFFIX = ".check.json"  # an export's check figures: model.onnx -> model.onnx.check.json
 LEGACY_WEIGHTS = "last.keras"  # the checkpoint's weights in runs saved before state.json named them
 PICTURES = ("learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png")
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "val_seconds"]
@@ -136,6 +140,11 @@ class RunDir:
                             f"inconsistent, so it is not resumed")
         return path, state
 
+    # ------------------------------------------------------------------ exports
+    def export_path(self, fmt: str, int8: bool = False) -> Path:
+        """Where `mnist-cnn export` puts this run's model in format fmt: exports/model[.int8].onnx, ..."""
+        return self.path / EXPORTS / export_name("model", fmt, int8)
+
     # ------------------------------------------------------------------ one trainer at a time
     @contextlib.contextmanager
     def lock(self):
@@ -154,6 +163,24 @@ class RunDir:
             yield self
         finally:
             os.close(fd)  # closing releases the lock; the file stays (removing it would race a waiter)
+
+
+def export_name(stem: str, fmt: str, int8: bool = False) -> str:
+    return f"{stem}{'.int8' if int8 else ''}{EXPORT_SUFFIXES[fmt]}"
+
+
+def export_path_for(model_file: str | os.PathLike, fmt: str, int8: bool = False) -> Path:
+    """The default place of a .keras file's export: its run folder's exports/, else beside the file."""
+    model_file = Path(model_file)
+    if model_file.name == MODEL and (model_file.parent / CONFIG).is_file():
+        return RunDir(model_file.parent).export_path(fmt, int8)
+    return model_file.with_name(export_name(model_file.stem, fmt, int8))
+
+
+def check_path(export: str | os.PathLike) -> Path:
+    """The check figures stored next to an export: model.onnx -> model.onnx.check.json."""
+    export = Path(export)
+    return export.with_name(export.name + CHECK_SUFFIX)
 
 
 def sha256_file(path: Path) -> str:

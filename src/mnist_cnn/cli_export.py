@@ -1,0 +1,49 @@
+"""The command line's `export`: a trained model as a checked SavedModel, ONNX or LiteRT file.
+
+    mnist-cnn export runs/NAME --format onnx|litert|savedmodel [--int8] [--out PATH]
+"""
+
+from __future__ import annotations
+
+from .config import TrainConfig
+from .console import stderr_report
+from .errors import UserError
+
+DEFAULTS = TrainConfig()
+FORMAT_CHOICES = ("savedmodel", "onnx", "litert")  # export.FORMATS, named here so --help imports no TensorFlow
+
+
+def add_commands(sub) -> None:
+    from .cli import _path
+
+    p = sub.add_parser("export", help="export a model to SavedModel, ONNX or LiteRT, checked on the test set",
+                       description="Export a trained model for another runtime and check it: the 10,000 test images "
+                                   "go through the exported file in its own runtime and must give the Keras model's "
+                                   "digit on >= 99.99% of them (int8: test accuracy within 0.1 point of the float "
+                                   "model's). The figures are saved next to it as FILE.check.json; a failed check "
+                                   "keeps nothing and exits 1.")
+    p.add_argument("model", metavar="RUN_DIR|MODEL.keras", type=_path, help="the trained model")
+    p.add_argument("--format", required=True, metavar="{" + ",".join(FORMAT_CHOICES) + "}", type=_path,
+                   help="savedmodel (TensorFlow), onnx (ONNX Runtime) or litert (.tflite)")
+    p.add_argument("--int8", action="store_true",
+                   help="quantize to int8 after training, calibrated on 500 training images (onnx, litert; "
+                        "default: float32)")
+    p.add_argument("--out", metavar="PATH", type=_path,
+                   help="where to write it (default: RUN_DIR/exports/model[.int8].onnx|.tflite|.savedmodel, or "
+                        "beside MODEL.keras)")
+    p.add_argument("--data-dir", metavar="DIR", type=_path,
+                   help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+
+
+def cmd_export(args) -> int:
+    from . import export
+
+    if args.format not in FORMAT_CHOICES:
+        raise UserError(f"--format: expected one of {', '.join(FORMAT_CHOICES)}, found {args.format!r}")
+    result = export.export(args.model, args.format, int8=args.int8, out=args.out, data_dir=args.data_dir,
+                           report=stderr_report)
+    print(export.summary(result))
+    return 0
+
+
+COMMANDS = {"export": cmd_export}

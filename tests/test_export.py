@@ -1,0 +1,240 @@
+"""`mnist-cnn export` and running exports without TensorFlow, on a tiny model trained once for the module.
+
+The Keras model is the oracle: every figure a check stores is recomputed here from the exported
+file, run directly in its runtime, and the Keras model's own probabilities.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_cnn import cli, export, images, predict, runtime
+from mnist_cnn.data import load_mnist, normalise
+from mnist_cnn.errors import UserError
+from mnist_cnn.rundir import check_path
+
+pytestmark = pytest.mark.slow
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, mnist_dir):
+    """The seed network on 2,000 images for one epoch (~76% accurate): seconds to train."""
+    from mnist_cnn.config import TrainConfig
+    from mnist_cnn.train import train
+
+    out = tmp_path_factory.mktemp("runs")
+    cfg = TrainConfig(out=str(out), name="tiny", limit=2000, epochs=1, data_dir=str(mnist_dir))
+    return Path(train(cfg, verbose=0, report=lambda _: None).run_dir)
+
+
+@pytest.fixture(scope="module")
+def test_set(mnist_dir):
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    return normalise(x), y
+
+
+@pytest.fixture(scope="module")
+def oracle(tiny_run, test_set):
+    """The Keras model's test-set probabilities (computing in float32, as exported)."""
+    from mnist_cnn.models import load_model
+
+    model = load_model(tiny_run / "model.keras", "float32")
+    return model.predict(test_set[0], batch_size=1000, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_run, mnist_dir):
+    """Each (format, int8) exported once into the run folder: {(fmt, int8): Exported}."""
+    done = {}
+    for fmt, int8 in (("onnx", False), ("litert", False), ("savedmodel", False), ("onnx", True), ("litert", True)):
+        done[fmt, int8] = export.export(tiny_run, fmt, int8=int8, data_dir=mnist_dir)
+    return done
+
+
+def run_directly(path: Path, fmt: str, x: np.ndarray) -> np.ndarray:
+    """The export's probabilities from its runtime's own API (not mnist_cnn.runtime)."""
+    if fmt == "onnx":
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+    if fmt == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        it = Interpreter(model_path=str(path))
+        inp, out = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+        it.resize_tensor_input(inp, list(x.shape))
+        it.allocate_tensors()
+        it.set_tensor(inp, x)
+        it.invoke()
+        return it.get_tensor(out)
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))  # kept in a name: its variables die with it
+    return loaded.serve(tf.constant(x)).numpy()
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "litert", "savedmodel"])
+def test_float_export_passes_its_check_and_the_figures_are_right(fmt, tiny_run, exported, test_set, oracle):
+    result = exported[fmt, False]
+    x, y = test_set
+    assert result.path == tiny_run / "exports" / {"onnx": "model.onnx", "litert": "model.tflite",
+                                                  "savedmodel": "model.savedmodel"}[fmt]
+    stored = json.loads(check_path(result.path).read_text())
+    assert stored == result.check and stored["passed"] is True
+    probs = run_directly(result.path, fmt, x)
+    agreement = (probs.argmax(1) == oracle.argmax(1)).mean()
+    assert agreement >= 0.9999
+    assert stored["agreement"] == pytest.approx(agreement, abs=1e-4)  # oneDNN may round one image differently
+    assert stored["test_accuracy"] == pytest.approx((probs.argmax(1) == y).mean(), abs=1e-4)
+    assert stored["keras_test_accuracy"] == pytest.approx((oracle.argmax(1) == y).mean(), abs=1e-4)
+    assert stored["max_probability_difference"] == pytest.approx(np.abs(probs - oracle).max(), abs=1e-5)
+    assert stored["max_probability_difference"] < 1e-4
+    files = [f for f in result.path.rglob("*") if f.is_file()] if result.path.is_dir() else [result.path]
+    size = sum(f.stat().st_size for f in files)
+    assert stored["bytes"] == size and stored["test_images"] == len(y) == 10_000
+    assert stored["source_sha256"] and stored["run"] == "tiny" and stored["parameters"] == 693_962
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "litert"])
+def test_int8_export_stays_within_a_tenth_of_a_point(fmt, exported, test_set, oracle):
+    result, float_result = exported[fmt, True], exported[fmt, False]
+    x, y = test_set
+    assert result.path.name == f"model.int8{'.onnx' if fmt == 'onnx' else '.tflite'}"
+    probs = run_directly(result.path, fmt, x)
+    accuracy, keras_accuracy = (probs.argmax(1) == y).mean(), (oracle.argmax(1) == y).mean()
+    assert accuracy >= keras_accuracy - 0.001
+    assert result.check["passed"] and result.check["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    assert result.check["representative_images"] == 500
+    assert result.check["bytes"] < float_result.check["bytes"] / 3  # int8 weights: about a quarter
+
+
+def test_failed_check_exits_1_and_keeps_nothing(tiny_run, mnist_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(export, "FLOAT_AGREEMENT", 1.01)  # no export can pass
+    dest = tmp_path / "m.onnx"
+    code = cli.main(["export", str(tiny_run), "--format", "onnx", "--out", str(dest), "--data-dir", str(mnist_dir)])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("mnist-cnn:")]
+    assert code == 1 and len(lines) == 1 and "failed its check" in lines[0] and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_int8_savedmodel_and_bad_format_are_one_line(tiny_run, capsys):
+    assert cli.main(["export", str(tiny_run), "--format", "savedmodel", "--int8"]) == 2
+    assert cli.main(["export", str(tiny_run), "--format", "pb"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "int8 is for --format onnx or litert" in err[0] and "--format: expected" in err[1]
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory, test_set):
+    """Eight real test digits as PNG files, and their labels."""
+    folder = tmp_path_factory.mktemp("digits")
+    x, y = test_set
+    for i in range(8):
+        Image.fromarray(np.round(x[i, :, :, 0] * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    return sorted(folder.iterdir()), y[:8]
+
+
+def predicted(capsys, *argv) -> list:
+    assert cli.main(["predict", *argv, "--json"]) == 0
+    return [r["digit"] for r in json.loads(capsys.readouterr().out)]
+
+
+def test_predict_with_exports_gives_the_keras_digits(tiny_run, exported, digits, capsys):
+    paths = [str(p) for p in digits[0]]
+    keras = predicted(capsys, *paths, "--model", str(tiny_run), "--runtime", "keras")
+    for fmt, int8 in (("onnx", False), ("litert", False)):
+        assert predicted(capsys, *paths, "--model", str(exported[fmt, int8].path)) == keras
+    assert predicted(capsys, *paths, "--model", str(tiny_run), "--runtime", "onnx") == keras
+
+
+def test_run_folder_picks_a_checked_current_export(tiny_run, exported):
+    p = predict.Predictor(tiny_run)
+    assert p.runtime == runtime.FASTEST_FIRST[0] and p.path == exported[p.runtime, False].path
+    info = p.info()
+    assert info["run"] == "tiny" and info["recipe"] == "seed" and info["parameters"] == 693_962
+    assert info["test_accuracy"] == exported[p.runtime, False].check["test_accuracy"]
+    assert predict.Predictor(tiny_run, runtime="keras").runtime == "keras"
+
+
+def test_stale_export_is_passed_over_and_refused_when_asked_for(tiny_run, exported, tmp_path):
+    run = tmp_path / "copy"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("*.savedmodel*", "*.int8.*"))
+    for name in ("model.onnx", "model.tflite"):
+        check = check_path(run / "exports" / name)
+        check.write_text(json.dumps({**json.loads(check.read_text()), "source_sha256": "0" * 64}))
+    assert predict.Predictor(run).runtime == "keras"
+    with pytest.raises(UserError, match="exported from an earlier model.keras"):
+        predict.Predictor(run, runtime="onnx")
+
+
+def test_damaged_export_is_refused_with_one_line(exported, digits, tmp_path, capsys):
+    for fmt in ("onnx", "litert"):
+        src = exported[fmt, False].path
+        bad = tmp_path / src.name
+        raw = bytearray(src.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF  # one weight byte: the file still parses, only the digest tells
+        bad.write_bytes(bytes(raw))
+        shutil.copy(check_path(src), check_path(bad))
+        assert cli.main(["predict", str(digits[0][0]), "--model", str(bad)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "differs from the file that was checked" in err[0]
+        check_path(bad).unlink()  # without its check: a truncated file does not load
+        bad.write_bytes(src.read_bytes()[:1000])
+        assert cli.main(["predict", str(digits[0][0]), "--model", str(bad)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "cannot load the" in err[0] and "Traceback" not in err[0]
+
+
+def test_missing_runtime_names_the_extra(exported, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
+    with pytest.raises(UserError, match=r"pip install 'mnist-cnn\[onnx\]'"):
+        runtime.open_export(exported["onnx", False].path)
+    with pytest.raises(UserError, match=r"pip install 'mnist-cnn\[onnx\]'"):
+        export.export(exported["onnx", False].path.parents[1], "onnx", out="/nonexistent/m.onnx")
+
+
+def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits):
+    """A fresh interpreter runs the CLI's predict on an export and a run folder; sys.modules tells what loaded."""
+    script = ("import json, sys\n"
+              "from mnist_cnn import cli\n"
+              "codes = [cli.main(['predict', *sys.argv[2:], '--model', m, '--json']) for m in sys.argv[1].split(',')]\n"
+              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'tf_keras', 'jax', "
+              "'torch'})\n"
+              "print(json.dumps({'codes': codes, 'heavy': heavy}))\n")
+    models = ",".join([str(exported["onnx", False].path), str(exported["litert", True].path), str(tiny_run)])
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", script, models, *map(str, digits[0][:3])], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert last == {"codes": [0, 0, 0], "heavy": []}
+
+
+def test_serve_answers_from_an_export_unchanged(exported, test_set):
+    """serve.create_app takes any Predictor: the exported model answers the API with the Keras digits."""
+    import warnings
+
+    from mnist_cnn import serve
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    x = test_set[0][:5, :, :, 0]
+    for fmt in ("onnx", "litert"):
+        with TestClient(serve.create_app(predict.Predictor(exported[fmt, False].path))) as client:
+            info = client.get("/api/model").json()
+            assert info["recipe"] == "seed" and info["parameters"] == 693_962 and info["path"].endswith(
+                exported[fmt, False].path.name)
+            digits = [client.post("/api/predict", json={"pixels": d.tolist()}).json()["digit"] for d in x]
+        keras = predict.Predictor(exported[fmt, False].path.parents[1], runtime="keras")
+        assert digits == [int(keras.probabilities(images.to_mnist(d)[None]).argmax()) for d in x]
