@@ -160,6 +160,8 @@ class RunDir:
                                 f"wait for it to finish or stop it") from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            for stale in self.path.rglob(".*.part*"):  # a temp file of a writer killed by SIGKILL; we hold the lock
+                stale.unlink(missing_ok=True)
             yield self
         finally:
             os.close(fd)  # closing releases the lock; the file stays (removing it would race a waiter)
