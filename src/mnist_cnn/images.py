@@ -13,7 +13,7 @@ A model trained on MNIST only works on images that look like that, so:
 or floats in [0, 1]), so real MNIST digits pass through essentially unchanged.
 Its steps: `_grey` -> `_ink` (`_paper` fit, noise cut, `_drop_specks`) -> crop
 to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre`. Pillow
-decodes and resizes, OpenCV filters, NumPy does the rest: ~0.7 ms for a 280x280
+decodes and resizes, OpenCV filters, NumPy does the rest: under 1 ms for a 280x280
 drawing (tools/preprocess_speed.py), outputs as the earlier pure-NumPy code's.
 """
 
