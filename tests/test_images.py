@@ -13,10 +13,10 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import preprocess_cases  # tests/preprocess_cases.py, beside this file
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-import preprocess_cases
 from mnist_cnn.errors import UserError
 from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, load_image, naive_resize, to_mnist
 

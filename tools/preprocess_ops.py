@@ -14,8 +14,7 @@ import cv2
 import numpy as np
 import scipy.ndimage as ndi
 from PIL import Image
-
-from preprocess_speed import inputs
+from preprocess_speed import inputs  # tools/preprocess_speed.py, beside this file
 
 from mnist_cnn import images
 

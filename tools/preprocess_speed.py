@@ -96,10 +96,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=15, help="timed runs per input (default: 15)")
     p.add_argument("--baseline", help="another images.py to time alongside, e.g. the old version")
     p.add_argument("--cold", action="store_true", help="clear the per-image-size cache before every image")
+    p.add_argument("--only", help="time only the inputs whose name contains this, e.g. 'drawing'")
     args = p.parse_args()
     versions = {"before": baseline(args.baseline)} if args.baseline else {}
     versions["now"] = images
-    cases = inputs()
+    cases = {name: data for name, data in inputs().items() if args.only is None or args.only in name}
     ms = measure(versions, cases, args.rounds, args.cold)
     print(f"{'input':<22}{'version':<8}{'load_image':>16}{'to_mnist':>16}{'total':>9}  "
           f"(CPU ms: median (best) of {args.rounds})")

@@ -13,7 +13,7 @@ A model trained on MNIST only works on images that look like that, so:
 or floats in [0, 1]), so real MNIST digits pass through essentially unchanged.
 Its steps: `_grey` -> `_ink` (`_paper` fit, noise cut, `_drop_specks`) -> crop
 to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre`. Pillow
-decodes and resizes, OpenCV filters, NumPy does the rest: ~0.7 ms for a 280x280
+decodes and resizes, OpenCV filters, NumPy does the rest: under 1 ms for a 280x280
 drawing (tools/preprocess_speed.py), outputs as the earlier pure-NumPy code's.
 """
 
@@ -248,7 +248,7 @@ def _paper(grey, smooth):
     # hide ink in a bright one. Fit a quadratic surface to the image's border,
     # mostly paper even when the digit touches an edge (the interior may be
     # mostly ink), leaving out border pixels more than halfway to the ink.
-    at, terms, gram = _border(*grey.shape)
+    y, x, at, terms, gram = _border(*grey.shape)
     v = np.take(grey, at)
     even = v.min() == v.max()  # a drawing app's canvas: the fit is that level, to float precision
     level = float(v[0]) if even else _median(v)
@@ -260,7 +260,6 @@ def _paper(grey, smooth):
     c0, c1, c2, c3, c4, c5 = coef = _fit(terms, v, gram, sign, max(dark, light) / 2, level)
     res = v - np.einsum("in,i->n", terms, coef)
     sigma = 1.4826 * _median(np.abs(res - np.float32(_median(res))))
-    y, x = (np.linspace(-1, 1, n, dtype=np.float32) for n in grey.shape)
     surface = np.multiply.outer(c4 * y, x)  # the TERMS' sum, as an outer product plus row and column terms
     surface += (c0 + c2 * y + c5 * y * y)[:, None]
     surface += (c1 * x + c3 * x * x)[None, :]
@@ -285,11 +284,12 @@ def _fit(a, v, gram, sign, spread, level):
     return coef
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _border(h, w):
     """Where the paper is fitted in an h x w image: the outer BORDER of each side, every step-th row and column
-    of it (~FIT_SAMPLES pixels). Returns their flat indices, the surface's TERMS there (6, n) and the sums of
-    the terms' products over them (float64); cached per size, so never write to them."""
+    of it (~FIT_SAMPLES pixels). Returns the surface's y and x coordinates (-1 to 1), the flat indices of those
+    pixels, the surface's TERMS there (6, n) and the sums of the terms' products over them (float64). Cached
+    per size, so never write to them."""
     ring = max(1, round(BORDER * min(h, w)))
     step = max(1, int(np.sqrt((h * w - max(0, h - 2 * ring) * max(0, w - 2 * ring)) / FIT_SAMPLES)))
     r, c = np.arange(0, h, step), np.arange(0, w, step)
@@ -303,7 +303,7 @@ def _border(h, w):
     px, py = (np.vander(t.astype(np.float64), 5, increasing=True) for t in (x[c], y[r]))
     moments = np.outer(py.sum(0), px.sum(0)) - np.outer(py[inside_r].sum(0), px[inside_c].sum(0))  # [q, p]
     p, q = TERMS.T
-    return rows * w + cols, terms, moments[q[:, None] + q, p[:, None] + p]
+    return y, x, rows * w + cols, terms, moments[q[:, None] + q, p[:, None] + p]
 
 
 def _median(v):
@@ -334,7 +334,8 @@ def _pool(a, f, reduce):
     if f == 1:
         return a
     h, w = -(-a.shape[0] // f), -(-a.shape[1] // f)
-    p = cv2.copyMakeBorder(a, 0, h * f - a.shape[0], 0, w * f - a.shape[1], cv2.BORDER_CONSTANT, value=0)
+    pad = (0, h * f - a.shape[0], 0, w * f - a.shape[1])
+    p = cv2.copyMakeBorder(a, *pad, cv2.BORDER_CONSTANT, value=0) if any(pad) else a
     if reduce == "max":  # the max of the f x f block starting at each pixel, read at every f-th pixel
         return cv2.dilate(p, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f]
     return cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) * np.float32(f * f)  # whole f x f blocks: means
@@ -344,12 +345,12 @@ def _stroke_width(ink):
     """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
     # Counting edges only along rows and columns overstates a diagonal's perimeter
     # by up to sqrt(2); adding both diagonals (Crofton) makes it direction-free.
-    m = (_blur3(ink) >= 0.5).view(np.uint8)  # the blur fills the pinholes noise leaves, which would add perimeter
-    m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    m = np.zeros((ink.shape[0] + 2, ink.shape[1] + 2), bool)  # with a 1 px frame of background
+    np.greater_equal(_blur3(ink), 0.5, out=m[1:-1, 1:-1])  # blurred: noise's pinholes would add perimeter
     shifts = [(m[1:], m[:-1]), (m[:, 1:], m[:, :-1]), (m[1:, 1:], m[:-1, :-1]), (m[1:, :-1], m[:-1, 1:])]
-    edges = [cv2.countNonZero(cv2.bitwise_xor(a, b)) for a, b in shifts]  # pixels unlike their neighbour
+    edges = [np.count_nonzero(a ^ b) for a, b in shifts]  # pixels unlike their neighbour
     perimeter = (edges[0] + edges[1] + (edges[2] + edges[3]) / np.sqrt(2)) / (1 + np.sqrt(2))
-    return 2 * cv2.countNonZero(m) / max(perimeter, 1)
+    return 2 * np.count_nonzero(m) / max(perimeter, 1)
 
 
 def _thicken(ink):
