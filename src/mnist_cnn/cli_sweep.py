@@ -181,8 +181,8 @@ def ensemble_paths(args) -> list[str]:
         raise UserError(f"{shown(args.ensemble_from)}: no finished run with a validation accuracy")
     if len(rows) < args.top:
         print(f"{PROG}: only {len(rows)} finished runs in {shown(args.ensemble_from)}; using them all", file=sys.stderr)
-    for r in rows:
-        print(f"{shown(r['path'])}: validation accuracy {r['val_accuracy']:.4f}")
+    for r in rows:  # on stderr: stdout stays the report (or the JSON)
+        print(f"{shown(r['path'])}: validation accuracy {r['val_accuracy']:.4f}", file=sys.stderr)
     return [r["path"] for r in rows]
 
 

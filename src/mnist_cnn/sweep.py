@@ -26,9 +26,11 @@ current batch and marks it FAIL; between trials it stops the sweep once the book
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ from .sweep_status import trial_line
 
 HEARTBEAT = 30  # seconds between a running trial's signs of life; 2x this without one and it is FAIL
 SQLITE_WAIT = 60  # seconds an SQLite writer waits for another worker's lock before giving up
+OPEN_ATTEMPTS = 3  # opening a storage: workers starting together race to create its tables
 PRUNE_AFTER_TRIALS = 5  # finished trials before any pruning: a median of fewer is noise
 PRUNE_WARMUP_EPOCHS = 1  # never prune on the first epoch: warm-up schedules make it say little
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # recorded on each trial this process runs
@@ -97,6 +100,8 @@ def make_plan(model: str | None, space: str, file: str | None = None, flags: dic
               seeds: list[int] | None = None, study: str | None = None, storage: str | None = None,
               heartbeat: int = HEARTBEAT, timeout: float | None = None) -> Plan:
     """A checked Plan: the base config resolves, the space loads, the study name is a folder name."""
+    if importlib.util.find_spec("optuna") is None:
+        raise UserError("the optuna package is not installed; pip install 'mnist-cnn[sweep]'")
     flags = dict(flags or {})
     if model:
         flags["model"] = model
@@ -123,15 +128,23 @@ def _storage(url: str, heartbeat: int | None = None, report: Report = quiet):
                f"{2 * heartbeat} s: marked FAIL")
 
     engine = {"connect_args": {"timeout": SQLITE_WAIT}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat,
-                                              grace_period=2 * heartbeat if heartbeat else None,
-                                              heartbeat_stale_trial_callback=stale if heartbeat else None)
-    except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as e:
-        why = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        raise UserError(f"storage {shown_url(url)}: cannot open it ({why})", exit_code=1) from None
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat,
+                                                  grace_period=2 * heartbeat if heartbeat else None,
+                                                  heartbeat_stale_trial_callback=stale if heartbeat else None)
+        except sqlalchemy.exc.SQLAlchemyError as e:
+            if attempt + 1 == OPEN_ATTEMPTS:
+                raise UserError(f"storage {shown_url(url)}: cannot open it ({_first_line(e)})", exit_code=1) from None
+            time.sleep(1 + attempt)  # two workers creating the tables at once: the loser finds them next time
+        except (ImportError, ValueError) as e:
+            raise UserError(f"storage {shown_url(url)}: cannot open it ({_first_line(e)})", exit_code=1) from None
+
+
+def _first_line(e: Exception) -> str:
+    return (str(getattr(e, "orig", None) or e).strip().splitlines() or ["?"])[0]
 
 
 def open_study(name: str, url: str, heartbeat: int | None = None, report: Report = quiet):
@@ -283,8 +296,7 @@ def run(plan: Plan, trials: int, report: Report = quiet) -> Outcome:
     except KeyboardInterrupt:
         outcome.interrupted = outcome.mine[-1] if outcome.mine else -1
     except sqlalchemy.exc.SQLAlchemyError as e:
-        raise UserError(f"storage {shown_url(plan.storage)}: {str(getattr(e, 'orig', e)).strip().splitlines()[0]}",
-                        exit_code=1) from None
+        raise UserError(f"storage {shown_url(plan.storage)}: {_first_line(e)}", exit_code=1) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         _fail_leftovers(study, outcome.mine)
