@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
 import signal
 import socket
 import time
@@ -128,11 +129,12 @@ def _storage(url: str, heartbeat: int | None = None, report: Report = quiet):
                f"{2 * heartbeat} s: marked FAIL")
 
     engine = {"connect_args": {"timeout": SQLITE_WAIT}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    driver_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)  # the driver the [sweep] extra installs
     for attempt in range(OPEN_ATTEMPTS):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
-                return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat,
+                return optuna.storages.RDBStorage(driver_url, engine_kwargs=engine, heartbeat_interval=heartbeat,
                                                   grace_period=2 * heartbeat if heartbeat else None,
                                                   heartbeat_stale_trial_callback=stale if heartbeat else None)
         except sqlalchemy.exc.SQLAlchemyError as e:
