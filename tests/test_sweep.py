@@ -345,3 +345,38 @@ def test_ensemble_from_picks_the_top_runs_by_validation_accuracy(seed_runs, tmp_
     assert "s-seed2: validation accuracy 0.9000" in captured.err
     assert cli.main(["evaluate", "--top", "2"]) == 2
     assert "--top: picks from --ensemble-from DIR" in capsys.readouterr().err
+
+
+# -------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("argv, message, code", [
+    (["sweep", "--trials", "2"], "expected --space SPACE.toml and --trials N", 2),
+    (["sweep", "--space", "s.toml", "--trials", "0"], "argument --trials: expected a number above 0, found '0'", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--name", "x"], "--name: a sweep names its runs trial-NNNN", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--seeds", "1,1"], "argument --seeds: expected different seeds", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--seeds", "1,2", "--seed", "3"], "--seed and --seeds: give one", 2),
+    (["sweep", "--space", "missing.toml", "--trials", "1"], "missing.toml: cannot read the space file", 2),
+    (["sweep", "--space", "bad.toml", "--trials", "1"], "bad.toml: key 'lr': not a searchable setting", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--epochs", "0"], "--epochs: expected a whole number from 1", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--study", "../x"], "study name '../x': expected letters", 2),
+    (["sweep", "nope", "--status"], "runs/sweeps/nope/study.db: no such study", 2),
+    (["sweep", "a", "--study", "b", "--status"], "NAME a and --study b differ", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--storage", "postgresql://me:secret@127.0.0.1:1/db"],
+     "storage postgresql://me:***@127.0.0.1:1/db: cannot open it (", 1),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--storage", "nonsense"], "storage nonsense: cannot open it", 2),
+    (["train", "--seeds", "1,x"], "argument --seeds: expected seeds as whole numbers separated by commas", 2),
+    (["train", "--seeds", "1,2", "--seed", "3"], "--seed and --seeds: give one", 2),
+    (["train", "--seeds", "1", "--resume", "r"], "--resume continues a run with its saved config.json; drop --seeds", 2),
+    (["evaluate"], "expected RUN_DIR or MODEL.keras paths, or --ensemble-from DIR", 2),
+    (["evaluate", "--ensemble-from", "nowhere"], "nowhere: no finished run with a validation accuracy", 2),
+    (["evaluate", "--ensemble-from", "x", "--top", "0"], "--top: expected a whole number from 1, found 0", 2),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, argv, message, code):
+    monkeypatch.chdir(tmp_path)
+    space_file(tmp_path, SPACE, "s.toml")
+    space_file(tmp_path, "lr = [0.1]\n", "bad.toml")
+    before = sorted(tmp_path.iterdir())
+    with contextlib.suppress(SystemExit):
+        assert cli.main(argv) == code
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "secret" not in err, err
+    assert sorted(tmp_path.iterdir()) == before

@@ -54,7 +54,7 @@ def add_commands(sub) -> None:
                        description="Search the settings named in SPACE.toml with Optuna. Each trial is a run folder "
                                    "OUT/sweeps/NAME/trial-NNNN; the study lives in OUT/sweeps/NAME/study.db or "
                                    "--storage, shared by every process running the same command.")
-    p.add_argument("name", nargs="?", metavar="NAME", type=_path, help="the study (same as --study)")
+    p.add_argument("study_name", nargs="?", metavar="NAME", type=_path, help="the study (same as --study)")
     p.add_argument("--model", metavar="NAME", type=_path, help="recipe every trial starts from (default: seed)")
     p.add_argument("--space", metavar="SPACE.toml", type=_path, help="the settings to search and their ranges")
     p.add_argument("--trials", metavar="N", type=_positive(int), help="trials this process runs")
@@ -79,9 +79,9 @@ def add_commands(sub) -> None:
 def cmd_sweep(args) -> int:
     from . import sweep, sweep_status
 
-    if args.name and args.study and args.name != args.study:
-        raise UserError(f"NAME {args.name} and --study {args.study} differ; give one")
-    args.study = args.study or args.name
+    if args.study_name and args.study and args.study_name != args.study:
+        raise UserError(f"NAME {args.study_name} and --study {args.study} differ; give one")
+    args.study = args.study or args.study_name
     if args.status or args.export_best:
         if args.space or args.trials:
             raise UserError("--status and --export-best read a study; drop --space and --trials")

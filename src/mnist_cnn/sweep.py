@@ -93,8 +93,8 @@ def shown_url(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as its scheme only
-        return url.split(":", 1)[0] + ":..."
+    except Exception:  # noqa: BLE001 - an unparsable URL: hide what looks like a password
+        return re.sub(r":[^:@/]*@", ":***@", url)
 
 
 def make_plan(model: str | None, space: str, file: str | None = None, flags: dict | None = None,
@@ -137,12 +137,21 @@ def _storage(url: str, heartbeat: int | None = None, report: Report = quiet):
                 return optuna.storages.RDBStorage(driver_url, engine_kwargs=engine, heartbeat_interval=heartbeat,
                                                   grace_period=2 * heartbeat if heartbeat else None,
                                                   heartbeat_stale_trial_callback=stale if heartbeat else None)
+        except (ImportError, ValueError, sqlalchemy.exc.ArgumentError) as e:  # no driver, not a URL
+            raise UserError(f"storage {shown_url(url)}: cannot open it ({_first_line(e)})") from None
         except sqlalchemy.exc.SQLAlchemyError as e:
-            if attempt + 1 == OPEN_ATTEMPTS:
+            if attempt + 1 == OPEN_ATTEMPTS or not _racing(e):
                 raise UserError(f"storage {shown_url(url)}: cannot open it ({_first_line(e)})", exit_code=1) from None
             time.sleep(1 + attempt)  # two workers creating the tables at once: the loser finds them next time
-        except (ImportError, ValueError) as e:
-            raise UserError(f"storage {shown_url(url)}: cannot open it ({_first_line(e)})", exit_code=1) from None
+
+
+def _racing(e: Exception) -> bool:
+    """An error of two workers creating the same tables at once (worth a retry), not a bad URL or server."""
+    import sqlalchemy.exc
+
+    text = str(e).lower()
+    return isinstance(e, (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError)) or \
+        isinstance(e, sqlalchemy.exc.OperationalError) and ("already exists" in text or "locked" in text)
 
 
 def _first_line(e: Exception) -> str:
@@ -167,7 +176,8 @@ def _create_study(plan: Plan, report: Report):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # this module reports each trial itself
-    plan.folder.mkdir(parents=True, exist_ok=True)
+    if plan.storage == default_storage(plan.folder):
+        plan.folder.mkdir(parents=True, exist_ok=True)  # for study.db; trial folders come with their runs
     pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS)
     study = optuna.create_study(storage=_storage(plan.storage, plan.heartbeat, report), study_name=plan.study,
                                 direction="maximize", pruner=pruner, load_if_exists=True)
