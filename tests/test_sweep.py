@@ -380,3 +380,19 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys,
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "secret" not in err, err
     assert sorted(tmp_path.iterdir()) == before
+
+
+def test_bench_seeds_table_is_the_mean_and_deviation_of_each_recipe():
+    from types import SimpleNamespace as Row
+
+    from mnist_cnn import bench
+
+    acc = {"fast": [0.9906, 0.9916, 0.9905], "seed": [0.9857, 0.9861, 0.9849]}
+    results = [{"seed": s, "entries": [Row(name=n, test_accuracy=acc[n][i], tta_accuracy=acc[n][i] + 0.001,
+                                           train_seconds=10.0 * (i + 1)) for n in acc]}
+               for i, s in enumerate((1, 2, 3))]
+    text = bench.seeds_markdown(results)
+    for name, values in acc.items():
+        a = 100 * np.array(values)
+        assert f"| {name} | 1, 2, 3 | {a.mean():.2f} ± {a.std(ddof=1):.2f}% | " in text
+    assert "| 20.0 ± 10.0 |" in text
