@@ -275,8 +275,8 @@ def _objective(plan: Plan, outcome: Outcome, ctrl_c: _CtrlC, report: Report):
                 try:
                     result = train(resolve(file=plan.file, flags=flags), verbose=0, report=report,
                                    callbacks=[pruning_callback(trial)] if i == 0 else [])
-                except (ConfigError, TrainingDiverged) as e:  # these settings' fault: the trial fails, the sweep goes on
-                    trial.set_user_attr("error", str(e))
+                except UserError as e:  # the trial fails; ConfigError and TrainingDiverged (run's `catch`) only
+                    trial.set_user_attr("error", str(e))  # that trial, anything else the sweep too
                     raise
                 finally:
                     keras.backend.clear_session()
@@ -294,6 +294,9 @@ def run(plan: Plan, trials: int, report: Report = quiet) -> Outcome:
     """Run `trials` trials of plan's study in this process (others may share it); Ctrl-C: interrupted set."""
     import sqlalchemy.exc
 
+    from . import data
+
+    data.ensure_dataset(plan.base.dataset, plan.base.data_dir, report=report)  # once, not a failure per trial
     study = _create_study(plan, report)
     outcome, ctrl_c = Outcome(plan.study, plan.folder), _CtrlC(study)
 
