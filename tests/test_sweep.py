@@ -212,11 +212,12 @@ def test_ctrl_c_marks_the_running_trial_failed_and_exits_130(tmp_path, mnist_dir
     while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
-    rc, _, err = finished(proc, tmp_path, "w", timeout=120)
+    rc, out, err = finished(proc, tmp_path, "w", timeout=120)
     assert rc == 130, err
     ours = [line for line in err.splitlines() if line.startswith("mnist-cnn:")]
     assert ours == ["mnist-cnn: interrupted (trial 0 is marked FAIL); the study is consistent. Go on with the "
                     "same command."]
+    assert "this process: 1 FAIL; study: 1 trials" in out
     study = sweep.open_study("seed-space", sweep.default_storage(tmp_path / "runs" / "sweeps" / "seed-space"))
     assert [t.state.name for t in study.trials] == ["FAIL"]
     assert not (state.parent.parent / "metrics.json").exists()

@@ -301,7 +301,6 @@ def run(plan: Plan, trials: int, report: Report = quiet) -> Outcome:
     outcome, ctrl_c = Outcome(plan.study, plan.folder), _CtrlC(study)
 
     def after_trial(study, trial):
-        outcome.states[trial.state.name] = outcome.states.get(trial.state.name, 0) + 1
         report(trial_line(trial))
 
     previous = signal.signal(signal.SIGINT, ctrl_c.between)
@@ -314,7 +313,11 @@ def run(plan: Plan, trials: int, report: Report = quiet) -> Outcome:
         raise UserError(f"storage {shown_url(plan.storage)}: {_first_line(e)}", exit_code=1) from None
     finally:
         signal.signal(signal.SIGINT, previous)
-        _fail_leftovers(study, outcome.mine)
+        with contextlib.suppress(Exception):  # best effort: the storage may be what failed
+            _fail_leftovers(study, outcome.mine)
+            for t in study.get_trials(deepcopy=False):
+                if t.number in outcome.mine:
+                    outcome.states[t.state.name] = outcome.states.get(t.state.name, 0) + 1
     if ctrl_c.pending and outcome.interrupted is None:
         outcome.interrupted = -1
     return outcome
