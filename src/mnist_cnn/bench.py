@@ -5,6 +5,7 @@
     mnist-cnn bench --only fast      # one entry
     mnist-cnn bench --dataset fashion-mnist
     mnist-cnn bench --keep-runs runs # keep each entry's run folder (runs/bench-best-seed42, ...)
+    mnist-cnn bench --only fast --seeds 1,2,3   # once per seed, then mean ± std per recipe (seeds_markdown)
 
     from mnist_cnn import bench
     result = bench.run(only="fast", quick=True)     # {"machine": {...}, "entries": [Row, ...]}
@@ -218,6 +219,23 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, dataset: s
         files.write_json(folder / f"{'quick' if quick else 'full'}-{dataset}-{stamp}.json",
                          {**result, "entries": [dataclasses.asdict(r) for r in rows]})
     return result
+
+
+def seeds_markdown(results: list[dict]) -> str:
+    """One row per recipe over several bench.run results (one per seed): mean ± sample standard deviation."""
+    from .seeds import mean_std
+
+    def pm(values, fmt):
+        mean, std = mean_std(values)
+        return f"{mean:{fmt}} ± {std:{fmt}}" if std is not None else f"{mean:{fmt}}"
+
+    rows = [("recipe", "seeds", "test acc", "+ TTA", "train s")]
+    for name in dict.fromkeys(r.name for result in results for r in result["entries"]):
+        entries = [r for result in results for r in result["entries"] if r.name == name]
+        rows.append((name, ", ".join(str(result["seed"]) for result in results),
+                     pm([100 * r.test_accuracy for r in entries], ".2f") + "%",
+                     pm([100 * r.tta_accuracy for r in entries], ".2f") + "%", pm([r.train_seconds for r in entries], ".1f")))
+    return table(rows, markdown=True) + "\n\nMean ± standard deviation (n - 1) over the seeds, each a whole bench run."
 
 
 def markdown(result: dict) -> str:

@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
+    from . import cli_sweep
+
     p = sub.add_parser("run", help="the seed job: train the reference CNN, print test accuracy, save PNGs",
                        description="Train the user's reference CNN (Conv32-Pool-Dense128, adam) on an 80/20 "
                                    "split, print its summary and test accuracy, and save example and "
@@ -135,10 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR", type=_path,
                    help="continue an interrupted run from its last whole epoch (default: start a new one)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
+    p.add_argument("--seeds", metavar="S1,S2,...", type=cli_sweep.seeds_list,
+                   help="one run per seed (NAME-seedS), then mean ± standard deviation (default: --seed only)")
 
     p = sub.add_parser("evaluate", help="test-set report of a run folder or .keras file (several: an ensemble)")
-    p.add_argument("paths", nargs="+", metavar="RUN_DIR|MODEL.keras", type=_path,
+    p.add_argument("paths", nargs="*", metavar="RUN_DIR|MODEL.keras", type=_path,
                    help="one model, or several whose probabilities are averaged (an ensemble)")
+    p.add_argument("--ensemble-from", metavar="DIR", type=_path,
+                   help="the --top finished runs in DIR (a sweep's or runs/) by validation accuracy (default: no)")
+    p.add_argument("--top", metavar="K", type=_value(int), help="how many for --ensemble-from (default: 3)")
     p.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average over the image and its 1-pixel shifts (default: off)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
@@ -150,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_inference.add_commands(sub)
     from . import cli_export
     cli_export.add_commands(sub)
+    cli_sweep.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
@@ -208,15 +216,17 @@ def cmd_data(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from . import train
+    from . import cli_sweep, train
 
     verbose = train.progress_verbosity(args.quiet)
     if args.resume:
-        _no_flags_with_resume(args, "train", "model", "config")
+        _no_flags_with_resume(args, "train", "model", "config", "seeds")
         result = train.train(resume=args.resume, verbose=verbose, on_model=_precision_line)
     else:
         cfg = config.resolve(file=args.config, flags={**flags_given(args, "train"),
                                                       **({"model": args.model} if args.model else {})})
+        if args.seeds:
+            return cli_sweep.train_seeds(args, cfg, verbose, _precision_line)
         result = train.train(cfg, verbose=verbose, on_model=_precision_line)
     if result.interrupted:
         return _interrupted(result, "train")
@@ -235,11 +245,12 @@ def _interrupted(result, command: str) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from . import data, evaluate
+    from . import cli_sweep, data, evaluate
     from .hardware import inference_policy
     from .models import load_model
     from .rundir import RunDir
 
+    args.paths = cli_sweep.ensemble_paths(args)  # the paths given, or the --top K of --ensemble-from
     policy = inference_policy()
     models = [load_model(p, policy) for p in args.paths]  # all loaded first: a bad path fails fast
     runs = [RunDir(p).config() for p in args.paths if (Path(p) / "config.json").is_file()]
@@ -288,10 +299,10 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_export, cli_inference
+    from . import cli_export, cli_inference, cli_sweep
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
-                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS}
+                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -31,6 +31,12 @@ def _ints(text: str):
     return _value(int)(text)
 
 
+def _seeds(text: str) -> list[int]:
+    from .cli_sweep import seeds_list
+
+    return seeds_list(text)
+
+
 def _path(text: str) -> str:
     from .cli import _path as path
 
@@ -86,8 +92,9 @@ def add_commands(sub) -> None:
                                    "throughput, time-to-accuracy, inference speed, memory and the physical limit.")
     p.add_argument("--quick", action="store_true", help="every path on a tiny subset, in seconds (default: full)")
     p.add_argument("--only", metavar="NAME", type=_path, help=f"run one entry: {', '.join(RECIPES)} (default: all)")
-    p.add_argument("--seed", type=_ints, default=DEFAULTS.seed, metavar="N",
-                   help=f"random seed (default: {DEFAULTS.seed})")
+    p.add_argument("--seed", type=_ints, metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
+    p.add_argument("--seeds", type=_seeds, metavar="S1,S2,...",
+                   help="the whole benchmark once per seed, then mean ± standard deviation per recipe (default: --seed)")
     p.add_argument("--dataset", metavar="{" + ",".join(DATASETS) + "}", type=_path, default=DEFAULTS.dataset,
                    help=f"the data set (default: {DEFAULTS.dataset})")
     p.add_argument("--data-dir", metavar="DIR", type=_path,
@@ -162,10 +169,16 @@ def cmd_serve(args) -> int:
 def cmd_bench(args) -> int:
     from . import bench, data
 
+    if args.seeds and args.seed is not None:
+        raise UserError("--seed and --seeds: give one")
     data.ensure_dataset(args.dataset, args.data_dir, report=stderr_report)
-    result = bench.run(args.only, args.quick, args.seed, args.dataset, args.data_dir, report=stderr_report,
-                       keep_runs=args.keep_runs, results_dir=args.results)
-    print(bench.markdown(result))
+    results = []
+    for seed in args.seeds or [DEFAULTS.seed if args.seed is None else args.seed]:
+        results.append(bench.run(args.only, args.quick, seed, args.dataset, args.data_dir, report=stderr_report,
+                                 keep_runs=args.keep_runs, results_dir=args.results))
+        print(bench.markdown(results[-1]) + "\n", flush=True)
+    if len(results) > 1:
+        print(bench.seeds_markdown(results))
     return 0
 
 

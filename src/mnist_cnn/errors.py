@@ -26,3 +26,9 @@ class ConfigError(UserError):
     def __init__(self, field_name: str, what: str):
         super().__init__(f"{field_name}: {what}")
         self.field, self.what = field_name, what
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite: the settings' fault, not a bug (a sweep marks such a trial FAIL and goes on)."""
+
+    exit_code = 1

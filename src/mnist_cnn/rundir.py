@@ -235,6 +235,19 @@ def best_run(out: str | os.PathLike, dataset: str = "mnist", report: Report = qu
     return Path(max(done, key=lambda r: r["val_accuracy"])["path"]) if done else None
 
 
+def top_runs(out: str | os.PathLike, k: int, dataset: str | None = None, report: Report = quiet) -> list[dict]:
+    """The k finished runs under out with the highest validation accuracy (ties: by name), best first.
+
+    dataset: only runs of it; None: the data set of the best run. Never chosen by the test set.
+    """
+    done = [r for r in list_runs(out, report) if r["status"] == "finished"
+            and isinstance(r["val_accuracy"], (int, float)) and Path(r["path"], MODEL).is_file()]
+    done.sort(key=lambda r: (-r["val_accuracy"], r["name"]))
+    if done and dataset is None:
+        dataset = done[0]["dataset"]
+    return [r for r in done if r["dataset"] == dataset][:k]
+
+
 def runs_table(rows: list[dict]) -> list[tuple]:
     """Rows for console.table: name, model, data set, epochs, accuracies, seconds, date."""
     def pct(v):

@@ -27,7 +27,7 @@ import numpy as np
 from . import data, environment
 from .config import ConfigError, TrainConfig, check
 from .console import Report, stderr_report
-from .errors import UserError
+from .errors import TrainingDiverged, UserError
 from .hardware import Precision, resolve_precision
 from .rundir import CONFIG, RunDir
 from .training_loop import RunKeeper, new_state, restore_seed_generator_states
@@ -194,8 +194,8 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
             on_model(model, precision)
         keeper = fit(cfg, model, d, run, state, verbose, callbacks)
         if state.get("diverged"):
-            raise UserError(f"training diverged at epoch {state['diverged']} (loss became NaN or infinite); "
-                            f"try a lower learning_rate than {cfg.learning_rate}", exit_code=1)
+            raise TrainingDiverged(f"training diverged at epoch {state['diverged']} (loss became NaN or infinite); "
+                                   f"try a lower learning_rate than {cfg.learning_rate}")
         result = RunResult(run, cfg, precision, state["history"], {}, interrupted=keeper.interrupt)
         if keeper.interrupt:
             return result
