@@ -39,6 +39,8 @@ def test_augmentation_is_a_setting_of_any_network():
     augmented = build(RECIPES["seed"].replace(augment={"degrees": 5.0}))
     assert [type(l).__name__ for l in augmented.layers][:2] == ["RandomAffine", "Conv2D"]
     assert augmented.layers[0].degrees == 5.0 and augmented.count_params() == plain.count_params()
+    layer = augmented.layers[0]
+    assert (layer.zoom, layer.shift, layer.flip) == (0.0, 0.0, 0.0)  # keys not given are off, not the defaults
 
 
 def test_random_affine_is_identity_when_off_and_at_inference():

@@ -136,7 +136,13 @@ RECIPES = {
 }
 # What a recipe changes on another data set (the rest transfers as it is): see README, "Fashion-MNIST".
 FOR_DATASET: dict[str, dict[str, dict]] = {
-    "fashion-mnist": {},
+    "fashion-mnist": {
+        # 3 epochs: one pass leaves the tiny net at 87.7%; 3 reach 90.4% (validation 91.1%) in ~14 s
+        "fast": {"epochs": 3},
+        # clothes are mirror-symmetric and upright: flips and small shifts, no rotation or zoom (validation
+        # 93.2% against 92.3% with the digits' rotation and zoom, seed 1)
+        "best": {"augment": {"shift": 0.05, "flip": 0.5}},
+    },
 }
 SUMMARIES = {  # one line each for `mnist-cnn train --help`
     "seed": "the user's reference CNN (Conv32-Pool-Dense128), adam",

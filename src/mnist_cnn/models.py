@@ -196,7 +196,10 @@ NETWORKS = {"seed": seed_model, "keras-io": keras_io_model, "pytorch-examples": 
 
 def _augmentation(augment) -> list:
     """[RandomAffine(**augment)] in float32 (it resamples pixels), or [] for no augmentation."""
-    return [_random_affine_class()(**augment, dtype="float32")] if augment else []
+    if not augment:
+        return []
+    off = {"degrees": 0.0, "zoom": 0.0, "shift": 0.0, "flip": 0.0}  # a key not given is off, not the layer's default
+    return [_random_affine_class()(**{**off, **augment}, dtype="float32")]
 
 
 def build(cfg, policy: str = "float32"):
