@@ -50,7 +50,10 @@ def main() -> int:
 
     from mnist_cnn.errors import UserError
     from mnist_cnn.predict import Predictor
-    from mnist_cnn.serve import create_app, serving
+    from mnist_cnn.serve import create_app
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from serving import serving  # tests/serving.py: uvicorn in a thread on a free loopback port
 
     try:
         app = create_app(Predictor(args.model, args.runs))

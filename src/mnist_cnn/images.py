@@ -63,7 +63,8 @@ def load_image(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None)
         with Image.open(io.BytesIO(data)) as img:
             _check_size(img, name, max_pixels, max_side)
             img.load()
-            grey = _grey(ImageOps.exif_transpose(img))
+            img = ImageOps.exif_transpose(img)
+            grey = _grey(_reduce(img, max_side) if max_side else img)
     return Image.fromarray(_shrink(grey, max_side) if max_side else grey)
 
 
@@ -111,6 +112,17 @@ def _check_size(img, name, max_pixels, max_side):
     if pixels > max_pixels:
         raise _too_large(f"{pixels:,} pixels", name, max_pixels)
     return pixels
+
+
+def _reduce(img, max_side):
+    """Box-average a decoded image by the smallest whole factor that brings its longer side to `max_side`
+    or less, before the float conversion (cheaper); modes Pillow cannot average are left to `_shrink`."""
+    f = -(-max(img.size) // max_side)
+    if f <= 1:
+        return img
+    if img.mode in ("P", "PA", "1") or "transparency" in img.info:
+        img = img.convert("RGBA")  # palette indices cannot be averaged; transparency becomes alpha
+    return img.reduce(f) if img.mode in ("L", "LA", "RGB", "RGBA", "I", "F") else img
 
 
 def _shrink(grey, max_side):

@@ -13,8 +13,8 @@ Then open http://127.0.0.1:8000/ and draw, or call the API:
 POST /api/predict takes either a multipart upload (field `file`, any image Pillow reads) or JSON
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white
 ink). Both go through `images.to_mnist`, the preprocessing `mnist-cnn predict` uses; an upload is
-read reduced to at most 2048 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others
-box-averaged): a digit needs far fewer pixels. The answer:
+read reduced to at most 1024 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others
+box-averaged right after decoding): a digit needs far fewer pixels than a photo has. The answer:
 
     {"digit": 7, "confidence": 0.98, "probabilities": [10 floats], "model": "seed",
      "input": [28 rows of 28 floats: the image the model saw], "message": null}
@@ -35,8 +35,10 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
     422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers
          in [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in
          [0, 1], found 300"
-    503  too many images being read at once (Retry-After: 2): up to 1 MP, 2 threads and 32 places;
-         larger, 1 thread and 4 places. A client drawing on the page is not queued behind photos.
+    503  too many images being read at once (Retry-After: 2). An upload's header is read first (2
+         threads, 100 places); then images up to 1 MP (the page sends 0.08 MP) go to a light lane
+         (2 threads, 32 places), larger ones to a heavy lane (1 thread, 4 places), so a client
+         drawing on the page never waits behind photos. A full lane answers 503 at once.
 
 Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
 accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
@@ -59,6 +61,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -84,11 +87,12 @@ PORT = 8000
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
-MAX_PIXELS = 12_000_000  # as decoded: a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP); ~0.5 s, ~400 MB
-MAX_SIDE = 2048  # uploads are read reduced to this longer side: a digit a tenth of the frame tall is still 200 px
+MAX_PIXELS = 12_000_000  # as decoded: a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP)
+MAX_SIDE = 1024  # uploads are read reduced to this longer side: a digit a tenth of the frame tall is still 100 px
 LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image goes to the light lane; larger, the heavy one
+HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
-HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.2-0.5 s each, up to ~400 MB; one at a time
+HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
 RETRY_AFTER = 2  # seconds, in the 503 of a full lane
 HEADER_TIMEOUT = 10.0  # seconds for a request line and headers
 BODY_TIMEOUT = 60.0  # seconds for a body: 5 MB at under 1 Mbit/s
@@ -219,31 +223,32 @@ def _add_pages(app: FastAPI, info: dict) -> None:
 
 
 class Service:
-    """Bytes or pixels -> the answer, in the lanes' worker threads; one forward pass at a time."""
+    """Uploads and pixels -> the answer, in worker threads: an upload's header is read in the `header` lane,
+    then the image goes to the `light` or the `heavy` lane by its pixel count; one forward pass at a time."""
 
     def __init__(self, predictor):
         self.predictor, self.lock = predictor, threading.Lock()  # Keras layers are not documented thread-safe
         info = predictor.info()
         self.name = info.get("recipe") or info.get("name") or "model"
-        self.light, self.heavy = Lane("light", **LIGHT, retry_after=RETRY_AFTER), Lane("heavy", **HEAVY, retry_after=RETRY_AFTER)
+        self.header = Lane("header", **HEADER, retry_after=RETRY_AFTER)
+        self.light = Lane("light", **LIGHT, retry_after=RETRY_AFTER)
+        self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER)
         predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
 
     async def upload(self, data: bytes, name: str) -> dict:
-        answer = await self.light.run(self.answer, data, name, LIGHT_PIXELS)
-        return answer if answer is not None else await self.heavy.run(self.answer, data, name, None)
+        pixels = await self.header.run(self.pixels, data, name)
+        return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(self.answer, data, name)
 
-    def answer(self, source, name: str = "pixels", light_only: int | None = None) -> dict | None:
-        """Bytes (an upload named `name`) or a 28x28 array -> the response body; None if the image is
-        over `light_only` pixels (for the heavy lane)."""
+    def pixels(self, data: bytes, name: str) -> int:
+        """The pixels the upload will decode to, from its header; 415 if unreadable or over MAX_PIXELS."""
+        with _decoding(name):
+            return images.image_pixels(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+
+    def answer(self, source, name: str = "pixels") -> dict:
+        """Bytes (an upload named `name`) or a 28x28 array -> the response body."""
         if isinstance(source, bytes):
-            try:
-                if light_only and images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE) > light_only:
-                    return None
+            with _decoding(name):
                 source = images.load_image(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
-            except UserError as e:
-                raise HTTPException(415, str(e)) from None
-            except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
-                raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
         x = images.to_mnist(source)
         if x is None:
             return {"digit": None, "confidence": None, "probabilities": None, "model": self.name,
@@ -253,6 +258,16 @@ class Service:
         digit = int(np.argmax(p))
         return {"digit": digit, "confidence": float(p[digit]), "probabilities": [float(v) for v in p],
                 "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "message": None}
+
+
+@contextmanager
+def _decoding(name: str):
+    try:
+        yield
+    except UserError as e:
+        raise HTTPException(415, str(e)) from None
+    except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
+        raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
 
 
 def _add_predict(app: FastAPI, predictor: Service) -> None:
