@@ -380,3 +380,21 @@ def test_error_too_large_header(side):
     msg = error_message(png_claiming(side, side), name="bomb.png")
     assert msg == f"bomb.png: image too large ({side * side:,} pixels; limit {MAX_IMAGE_PIXELS:,})"
     assert Image.MAX_IMAGE_PIXELS == pillow_limit  # no global Pillow setting changed
+
+
+def test_huge_or_non_image_files_are_refused_before_they_are_read(tmp_path, monkeypatch):
+    """A 3 GB file is refused by its size, a 50 MB non-image by its header; neither is read whole."""
+    from mnist_cnn import imagefile
+
+    huge = tmp_path / "huge.png"
+    with open(huge, "wb") as f:
+        f.truncate(3 * 2**30)  # sparse: costs no disk
+    junk = tmp_path / "notes.jpg"
+    junk.write_bytes(b"hello, not an image\n" * (50 * 2**20 // 20))
+    read = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or b"")
+    with pytest.raises(UserError, match=r"huge.png: file too large for a picture of a digit \(3,221,225,472 bytes"):
+        load_image(huge)
+    with pytest.raises(UserError, match="notes.jpg: not an image Pillow can read"):
+        load_image(junk)
+    assert read == [] and imagefile.MAX_FILE_BYTES < 3 * 2**30

@@ -12,9 +12,11 @@ Then open http://127.0.0.1:8000/ and draw, or call the API:
 
 POST /api/predict takes either a multipart upload (field `file`, any image Pillow reads) or JSON
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white
-ink). Both go through `images.to_mnist`, the preprocessing `mnist-cnn predict` uses; an upload is
-read reduced to at most 2048 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others
-box-averaged): a digit needs far fewer pixels. The answer:
+ink); each media type has its own typed handler (a FastAPI UploadFile, the pydantic model
+`serve_schema.Pixels`), and /openapi.json documents both bodies on the one route. Both go
+through `images.to_mnist`, the preprocessing `mnist-cnn predict` uses; an upload is read reduced
+to at most 1024 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others box-averaged
+right after decoding): a digit needs far fewer pixels than a photo has. The answer:
 
     {"digit": 7, "confidence": 0.98, "probabilities": [10 floats], "model": "seed",
      "input": [28 rows of 28 floats: the image the model saw], "message": null}
@@ -27,16 +29,18 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
     403  a POST from another site's page (an Origin that is not this server's nor a --cors-origin)
     408  a body not complete 60 s after the request head (the connection closes)
     413  an upload over 5 MB or JSON over 1 MB (Content-Length checked first, bytes counted while
-         reading; the rest of the body, up to 3x the limit, is read and dropped first so that any
-         client sees the answer)
+         reading; the rest of the body, up to 3x the limit, is read and dropped before the answer
+         so that any client sees it; a client sending `Expect: 100-continue` gets it at once)
     415  Content-Type neither multipart/form-data nor application/json, or the file is not an image
          that decodes (not an image, empty, truncated, corrupt, over 12 megapixels as decoded: the
          message names the file; refused from its header, before decoding)
     422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers
          in [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in
          [0, 1], found 300"
-    503  too many images being read at once (Retry-After: 2): up to 1 MP, 2 threads and 32 places;
-         larger, 1 thread and 4 places. A client drawing on the page is not queued behind photos.
+    503  too many images being read at once (Retry-After: 2). An upload's header is read first (2
+         threads, 100 places); then images up to 1 MP (the page sends 0.08 MP) go to a light lane
+         (2 threads, 32 places), larger ones to a heavy lane (1 thread, 4 places), so a client
+         drawing on the page never waits behind photos. A full lane answers 503 at once.
 
 Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
 accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
@@ -59,18 +63,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from swagger_ui_bundle import swagger_ui_path
@@ -78,17 +80,21 @@ from swagger_ui_bundle import swagger_ui_path
 from . import http_guard, images
 from .errors import UserError
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
+from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers
 
 HOST = "127.0.0.1"  # loopback: the page and API are for this machine unless --host says otherwise
 PORT = 8000
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
-MAX_PIXELS = 12_000_000  # as decoded: a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP); ~0.5 s, ~400 MB
-MAX_SIDE = 2048  # uploads are read reduced to this longer side: a digit a tenth of the frame tall is still 200 px
-LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image goes to the light lane; larger, the heavy one
+# As decoded (after a JPEG's draft): a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP); decoding
+# one costs at most ~0.5 s and ~100 MB here. The 40 MP of `mnist-cnn predict` would cost ~4 s and 1.2 GB.
+MAX_PIXELS = 12_000_000
+MAX_SIDE = 1024  # uploads are read reduced to this longer side: a digit a tenth of the frame is still 100 px tall
+LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes the light lane; larger, the heavy one
+HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
-HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.2-0.5 s each, up to ~400 MB; one at a time
+HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
 RETRY_AFTER = 2  # seconds, in the 503 of a full lane
 HEADER_TIMEOUT = 10.0  # seconds for a request line and headers
 BODY_TIMEOUT = 60.0  # seconds for a body: 5 MB at under 1 Mbit/s
@@ -102,45 +108,6 @@ JSON_TOO_LARGE = f"JSON body too large (limit {MAX_JSON // 2**20} MB; 28x28 pixe
 STATIC = Path(__file__).with_name("static")
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")  # nothing from elsewhere
-EXPECTED = ('{"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = white ink)',  # by depth in the body
-            "28 rows of 28 numbers in [0, 1]", "a list of 28 numbers", "a number in [0, 1]")
-NO_FILE = "multipart body has no field `file` (send the image as file=@digit.png)"
-FILE_IS_TEXT = ("field `file` is text; send the image as a file part (a filename in its Content-Disposition), "
-                "e.g. curl -F file=@digit.png")
-ERRORS = {
-    400: "the body does not parse as its Content-Type says, or the Host header does not name this server",
-    403: "a POST from another site's page",
-    408: "the body did not arrive in time",
-    413: "an upload over 5 MB or JSON over 1 MB",
-    415: "not multipart/form-data or application/json, or the file is not a readable image (up to 12 MP)",
-    422: "no `file` field, or pixels that are not 28x28 numbers in [0, 1]",
-    503: "too many images being read at once; see Retry-After",
-}
-
-Unit = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]  # strict: no "0.5" strings, no booleans
-Row = Annotated[list[Unit], Field(min_length=28, max_length=28)]
-
-
-class Pixels(BaseModel):
-    """The JSON body of POST /api/predict."""
-
-    pixels: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
-        "28 rows of 28 numbers in [0, 1], MNIST convention: 0 = black paper, 1 = white ink"))]
-
-
-class Prediction(BaseModel):
-    """The answer of POST /api/predict."""
-
-    digit: int | None
-    confidence: float | None
-    probabilities: list[float] | None
-    model: str
-    input: list[list[float]] | None
-    message: str | None
-
-
-UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {
-    "type": "string", "format": "binary", "description": "an image of one digit (PNG, JPEG, ...), at most 5 MB"}}}
 
 
 class MediaTypeRoute(APIRoute):
@@ -165,21 +132,22 @@ def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = 
 
     `hosts`: the Host names to answer (default: the loopback names); `cors_origins`: other sites' origins
     allowed to POST (default: none)."""
-    app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,
-                  description="Predict the digit in an image with a trained MNIST model. The draw-a-digit page is at /.")
+    app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,  # /docs: see _add_pages
+                  description="Predict the digit in an image with a trained MNIST model. "
+                              "The draw-a-digit page is at /.")
     app.state.service = Service(predictor)  # its lanes, for tests and tools
     _add_pages(app, model_info(predictor))
     _add_predict(app, app.state.service)
-    app.add_exception_handler(RequestValidationError, _invalid_body)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    add_error_handlers(app)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"])
     app.add_middleware(http_guard.HeadAsGet)
     app.add_middleware(http_guard.Guard, hosts=http_guard.host_names(HOST) if hosts is None else hosts,
                        cors_origins=cors_origins)
-    app.add_middleware(BodyLimit, timeout=body_timeout, default=(MAX_JSON, JSON_TOO_LARGE), limits={
-        "multipart/form-data": (MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE), "application/json": (MAX_JSON, JSON_TOO_LARGE)})
+    app.add_middleware(BodyLimit, timeout=body_timeout, default=(MAX_JSON, JSON_TOO_LARGE), limits={  # outermost
+        "multipart/form-data": (MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE),
+        "application/json": (MAX_JSON, JSON_TOO_LARGE)})
     return app
 
 
@@ -219,31 +187,32 @@ def _add_pages(app: FastAPI, info: dict) -> None:
 
 
 class Service:
-    """Bytes or pixels -> the answer, in the lanes' worker threads; one forward pass at a time."""
+    """Uploads and pixels -> the answer, in worker threads: an upload's header is read in the `header` lane,
+    then the image goes to the `light` or the `heavy` lane by its pixel count; one forward pass at a time."""
 
     def __init__(self, predictor):
         self.predictor, self.lock = predictor, threading.Lock()  # Keras layers are not documented thread-safe
         info = predictor.info()
         self.name = info.get("recipe") or info.get("name") or "model"
-        self.light, self.heavy = Lane("light", **LIGHT, retry_after=RETRY_AFTER), Lane("heavy", **HEAVY, retry_after=RETRY_AFTER)
+        self.header = Lane("header", **HEADER, retry_after=RETRY_AFTER)
+        self.light = Lane("light", **LIGHT, retry_after=RETRY_AFTER)
+        self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER)
         predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
 
     async def upload(self, data: bytes, name: str) -> dict:
-        answer = await self.light.run(self.answer, data, name, LIGHT_PIXELS)
-        return answer if answer is not None else await self.heavy.run(self.answer, data, name, None)
+        pixels = await self.header.run(self.pixels, data, name)
+        return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(self.answer, data, name)
 
-    def answer(self, source, name: str = "pixels", light_only: int | None = None) -> dict | None:
-        """Bytes (an upload named `name`) or a 28x28 array -> the response body; None if the image is
-        over `light_only` pixels (for the heavy lane)."""
+    def pixels(self, data: bytes, name: str) -> int:
+        """The pixels the upload will decode to, from its header; 415 if unreadable or over MAX_PIXELS."""
+        with _decoding(name):
+            return images.image_pixels(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+
+    def answer(self, source, name: str = "pixels") -> dict:
+        """Bytes (an upload named `name`) or a 28x28 array -> the response body."""
         if isinstance(source, bytes):
-            try:
-                if light_only and images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE) > light_only:
-                    return None
+            with _decoding(name):
                 source = images.load_image(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
-            except UserError as e:
-                raise HTTPException(415, str(e)) from None
-            except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
-                raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
         x = images.to_mnist(source)
         if x is None:
             return {"digit": None, "confidence": None, "probabilities": None, "model": self.name,
@@ -253,6 +222,16 @@ class Service:
         digit = int(np.argmax(p))
         return {"digit": digit, "confidence": float(p[digit]), "probabilities": [float(v) for v in p],
                 "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "message": None}
+
+
+@contextmanager
+def _decoding(name: str):
+    try:
+        yield
+    except UserError as e:
+        raise HTTPException(415, str(e)) from None
+    except Exception as e:  # a decoder tripping over hostile bytes is still the client's bad file
+        raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
 
 
 def _add_predict(app: FastAPI, predictor: Service) -> None:
@@ -279,53 +258,6 @@ def _add_predict(app: FastAPI, predictor: Service) -> None:
         """The digit in an uploaded image (multipart field `file`) or in JSON `{"pixels": 28x28 in [0, 1]}`."""
         raise HTTPException(415, f"expected Content-Type multipart/form-data (an image in field `file`) or "
                                  f"application/json ({{\"pixels\": ...}}), found {media_type(request.scope) or 'none'}")
-
-
-async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """pydantic's error list -> one line naming the first bad field; a body that is not JSON -> 400."""
-    error = exc.errors()[0]
-    if error["type"] == "json_invalid":
-        return JSONResponse({"detail": f"body is not valid JSON ({error['ctx']['error']} at character "
-                                       f"{error['loc'][-1]})"}, 400)
-    if error["loc"] == ("body",) and error["type"] == "missing":
-        return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
-    return JSONResponse({"detail": _one_line(error)}, 422)
-
-
-def _one_line(error: dict) -> str:
-    where = list(error["loc"][1:])  # after "body"
-    if where[:1] == ["file"]:
-        return NO_FILE if error["type"] == "missing" else FILE_IS_TEXT
-    if error["type"] == "missing":
-        return f"expected {EXPECTED[0]}, found an object without `{where[-1]}`"
-    name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
-    value = error.get("input")
-    hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
-    return f"{name}: expected {EXPECTED[min(len(where), 3)]}, found {_kind(value)}{hint}"
-
-
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    """{"detail": one line}; inside the app only body parsing raises 400, so a 400 says what did not parse."""
-    detail = str(exc.detail)
-    if exc.status_code == 400:
-        cause = exc.__cause__ or exc.__context__
-        why = (str(cause).split(";")[0][:120] or type(cause).__name__) if cause else detail
-        detail = (f"body is not valid JSON ({why})" if media_type(request.scope) == "application/json"
-                  else f"broken multipart body ({why.rstrip('.')})")
-    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
-
-
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _kind(v) -> str:
-    if _number(v):
-        return f"{v!r:.40}"
-    if isinstance(v, list):
-        return f"a list of {len(v)}"
-    kinds = {type(None): "null", bool: "a boolean", str: "a string", dict: "an object"}
-    return kinds.get(type(v), type(v).__name__)
 
 
 def _version() -> str:

@@ -1,0 +1,183 @@
+"""Reading a person's image file or upload into a grey image, safely.
+
+    from mnist_cnn.imagefile import load_image
+    img = load_image("photo.jpg")                     # "F" Pillow image in [0, 1], EXIF-turned, alpha composited
+    img = load_image(upload_bytes, name="d.png", max_side=1024)   # reduced on read (the server's uploads)
+
+Everything that can be refused is refused before it costs much: a file over MAX_FILE_BYTES by its
+size, a file that is no image by its header (Pillow identifies the format from the first bytes),
+and an image over `max_pixels` by the size in its header, before decoding. Errors are one-line
+UserErrors naming the file.
+"""
+
+import io
+import re
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import UserError
+
+MAX_IMAGE_PIXELS = 40_000_000  # any phone photo or A4 scan at 600 dpi; takes ~1.3 GB to process; more is a bomb
+MAX_FILE_BYTES = 200 * 2**20  # an uncompressed 40 MP RGB TIFF is 120 MB; a bigger file is no digit's picture
+
+
+def load_image(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None):
+    """Read a path or bytes into a greyscale Pillow "F" image with values in [0, 1].
+
+    Decodes fully, applies the EXIF orientation, takes the first frame of an
+    animation and composites transparency so transparent pixels carry no ink.
+    `name` names a bytes source in error messages (default "upload").
+    `max_pixels` refuses larger images from their header, before decoding.
+    `max_side` reads a larger image reduced so its longer side is at most that
+    (a JPEG decoded at 1/2, 1/4 or 1/8 scale, then box-averaged), for callers
+    that only need the digit's shape; `max_pixels` applies to the reduced decode.
+    Raises UserError with one line naming the file on any bad input.
+    """
+    name, data = _bytes(source, name)
+    with _reading(name, max_pixels):
+        with Image.open(io.BytesIO(data)) as img:
+            _check_size(img, name, max_pixels, max_side)
+            # No draft for images within max_side: JPEGs decoded straight to luma or at 1/2 size come 2x faster,
+            # but the digit then differs (by up to 0.25 on a red-ink photo; a thin-stroke decision flipped).
+            img.load()
+            ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
+            lum = grey(_reduce(img, max_side) if max_side else img)
+    return Image.fromarray(_shrink(lum, max_side) if max_side else lum)
+
+
+def image_pixels(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None) -> int:
+    """The pixel count `load_image` with these arguments would decode, read from the header alone."""
+    name, data = _bytes(source, name)
+    with _reading(name, max_pixels):
+        with Image.open(io.BytesIO(data)) as img:
+            return _check_size(img, name, max_pixels, max_side)
+
+
+def _bytes(source, name):
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, data = name or "upload", bytes(source)
+    else:
+        name = name or str(source)
+        data = _read(Path(source), name)
+    if not data:
+        raise UserError(f"{name}: empty file (0 bytes)")
+    return name, data
+
+
+@contextmanager
+def _reading(name, max_pixels):
+    """Pillow's and the decoders' exceptions -> UserError naming the file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except UnidentifiedImageError:
+        raise UserError(f"{name}: not an image Pillow can read (cannot identify image file)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # Pillow's own, larger limit
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        raise _too_large(f"{int(pixels.group(1)):,} pixels" if pixels else str(e), name, max_pixels) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as e:
+        raise UserError(f"{name}: truncated or corrupt image ({e})") from None
+
+
+def _check_size(img, name, max_pixels, max_side):
+    """Ask a JPEG decoder for a reduced decode (draft), then refuse over `max_pixels`; the pixels to decode."""
+    if max_side and max(img.size) > max_side:
+        w, h = img.size
+        img.draft(None, (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
+    pixels = img.size[0] * img.size[1]
+    if pixels > max_pixels:
+        raise _too_large(f"{pixels:,} pixels", name, max_pixels)
+    return pixels
+
+
+def _reduce(img, max_side):
+    """Box-average a decoded image by the smallest whole factor that brings its longer side to `max_side`
+    or less, before the float conversion (cheaper); modes Pillow cannot average are left to `_shrink`."""
+    f = -(-max(img.size) // max_side)
+    if f <= 1:
+        return img
+    if img.mode in ("P", "PA", "1") or "transparency" in img.info:
+        img = img.convert("RGBA")  # palette indices cannot be averaged; transparency becomes alpha
+    return img.reduce(f) if img.mode in ("L", "LA", "RGB", "RGBA", "I", "F") else img
+
+
+def _shrink(grey, max_side):
+    """Box-average by the smallest whole factor that brings the longer side to `max_side` or less."""
+    f = -(-max(grey.shape) // max_side)
+    return grey if f <= 1 else np.asarray(Image.fromarray(grey).reduce(f))
+
+
+def _read(path, name):
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES and path.is_file():
+            raise UserError(f"{name}: file too large for a picture of a digit ({size:,} bytes; limit "
+                            f"{MAX_FILE_BYTES:,})")
+        if path.is_file() and size:
+            with _reading(name, MAX_IMAGE_PIXELS), Image.open(path):  # reads the header only: no image, no read
+                pass
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{name}: no such file (expected an image file)") from None
+    except IsADirectoryError:
+        raise UserError(f"{name}: is a directory (expected an image file)") from None
+    except OSError as e:
+        raise UserError(f"{name}: cannot read file ({e.strerror or e})") from None
+
+
+def _too_large(found, name, limit):
+    return UserError(f"{name}: image too large ({found}; limit {limit:,})")
+
+
+def grey(image):
+    """Any Pillow mode or 2-D array -> float32 luminance in [0, 1], transparency composited (may be read-only)."""
+    if not isinstance(image, Image.Image):
+        a = np.asarray(image)
+        a = a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a  # Keras-style (28, 28, 1)
+        if a.ndim != 2:
+            raise ValueError(f"expected a 2-D greyscale array, got shape {a.shape}")
+        return _unit(a)
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        return _unit(np.asarray(image))
+    if image.mode == "LAB":
+        return _unit(np.asarray(image.getchannel("L")))
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = (image.convert("LA") if image.mode == "La" else image).convert("RGBA")
+        alpha = rgba.getchannel("A")
+        if alpha.getextrema()[0] < 255:  # else opaque (a canvas export): compositing would change nothing
+            return _composite(_unit(np.asarray(rgba.convert("L"))), _unit(np.asarray(alpha)))
+        image = rgba
+    return _unit(np.asarray(image if image.mode == "L" else image.convert("L")))
+
+
+def _unit(a):
+    """Divide by the smallest of 1, 255, 65535 covering the data: [0, 1] floats stay, 8/16-bit ints map to [0, 1]."""
+    if a.dtype.kind == "u":  # unsigned pixels: nothing to check but the top, then one pass
+        top = int(a.max(initial=0))
+        return np.divide(a, np.float32(next((f for f in (1, 255, 65535) if top <= f), top)), dtype=np.float32)
+    a = a.astype(np.float32, copy=False)
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if not np.isfinite(lo + hi):  # NaN or inf somewhere
+        a = np.nan_to_num(a)
+        lo, hi = float(a.min()), float(a.max())
+    if lo < 0:
+        a, hi = a - np.float32(lo), float(np.float32(hi) - np.float32(lo))
+    full = next((f for f in (1.0, 255.0, 65535.0) if hi <= f), hi)
+    return a if full == 1.0 else a / np.float32(full)
+
+
+def _composite(lum, alpha):
+    # Transparent pixels must read as "no ink" whichever colour the ink is.
+    # Mostly transparent: the opaque part is the ink, so fill with its opposite.
+    # Mostly opaque: the transparent part is a hole in the paper, so fill with the paper.
+    opaque = alpha > 0.5
+    if not opaque.any():
+        return np.zeros_like(lum)
+    level = float(np.median(lum[opaque]))
+    fill = level if opaque.mean() > 0.5 else float(level < 0.5)
+    return lum * alpha + fill * (1 - alpha)

@@ -1,0 +1,112 @@
+"""The API's contract: the request and answer bodies, its documented errors, and one-line error details.
+
+    Pixels, Prediction, UPLOAD_SCHEMA, ERRORS    the bodies and errors of POST /api/predict (OpenAPI)
+    add_error_handlers(app)                      every error as {"detail": "<one line>"}
+
+pydantic validates the JSON body against `Pixels`; its error list becomes one line naming the first bad
+field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300". serve.py documents the whole API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from .serve_limits import media_type
+
+EXPECTED = ('{"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = white ink)',  # by depth in the body
+            "28 rows of 28 numbers in [0, 1]", "a list of 28 numbers", "a number in [0, 1]")
+NO_FILE = "multipart body has no field `file` (send the image as file=@digit.png)"
+FILE_IS_TEXT = ("field `file` is text; send the image as a file part (a filename in its Content-Disposition), "
+                "e.g. curl -F file=@digit.png")
+ERRORS = {  # status: when, for the OpenAPI schema
+    400: "the body does not parse as its Content-Type says, or the Host header does not name this server",
+    403: "a POST from another site's page",
+    408: "the body did not arrive in time",
+    413: "an upload over 5 MB or JSON over 1 MB",
+    415: "not multipart/form-data or application/json, or the file is not a readable image (up to 12 MP)",
+    422: "no `file` field, or pixels that are not 28x28 numbers in [0, 1]",
+    503: "too many images being read at once; see Retry-After",
+}
+
+Unit = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]  # strict: no "0.5" strings, no booleans
+Row = Annotated[list[Unit], Field(min_length=28, max_length=28)]
+
+
+class Pixels(BaseModel):
+    """The JSON body of POST /api/predict."""
+
+    pixels: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
+        "28 rows of 28 numbers in [0, 1], MNIST convention: 0 = black paper, 1 = white ink"))]
+
+
+class Prediction(BaseModel):
+    """The answer of POST /api/predict."""
+
+    digit: int | None
+    confidence: float | None
+    probabilities: list[float] | None
+    model: str
+    input: list[list[float]] | None
+    message: str | None
+
+
+UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {
+    "type": "string", "format": "binary", "description": "an image of one digit (PNG, JPEG, ...), at most 5 MB"}}}
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, invalid_body)
+    app.add_exception_handler(HTTPException, http_error)
+
+
+async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """pydantic's error list -> one line naming the first bad field; a body that is not JSON -> 400."""
+    error = exc.errors()[0]
+    if error["type"] == "json_invalid":
+        return JSONResponse({"detail": f"body is not valid JSON ({error['ctx']['error']} at character "
+                                       f"{error['loc'][-1]})"}, 400)
+    if error["loc"] == ("body",) and error["type"] == "missing":
+        return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
+    return JSONResponse({"detail": one_line(error)}, 422)
+
+
+def one_line(error: dict) -> str:
+    where = list(error["loc"][1:])  # after "body"
+    if where[:1] == ["file"]:
+        return NO_FILE if error["type"] == "missing" else FILE_IS_TEXT
+    if error["type"] == "missing":
+        return f"expected {EXPECTED[0]}, found an object without `{where[-1]}`"
+    name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
+    value = error.get("input")
+    hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
+    return f"{name}: expected {EXPECTED[min(len(where), 3)]}, found {_kind(value)}{hint}"
+
+
+async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """{"detail": one line}; inside the app only body parsing raises 400, so a 400 says what did not parse."""
+    detail = str(exc.detail)
+    if exc.status_code == 400:
+        cause = exc.__cause__ or exc.__context__
+        why = (str(cause).split(";")[0][:120] or type(cause).__name__) if cause else detail
+        detail = (f"body is not valid JSON ({why})" if media_type(request.scope) == "application/json"
+                  else f"broken multipart body ({why.rstrip('.')})")
+    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _kind(v) -> str:
+    if _number(v):
+        return f"{v!r:.40}"
+    if isinstance(v, list):
+        return f"a list of {len(v)}"
+    kinds = {type(None): "null", bool: "a boolean", str: "a string", dict: "an object"}
+    return kinds.get(type(v), type(v).__name__)

@@ -1,0 +1,188 @@
+"""How much can heavy uploads slow down everyone else? A normal client's latency under two attacks.
+
+    python tools/serve_attack.py [RUN_DIR|MODEL.keras] [--runs runs] [--seconds 15]
+
+Starts `mnist-cnn serve` in its own process on a free loopback port, then measures, for each scenario,
+a normal client (one keep-alive connection posting the page's 280x280 drawing PNGs back to back) and a
+health probe (GET /api/health every 0.1 s on its own connection):
+
+    idle        nothing else
+    big-png     3 clients looping a ~60 KB PNG of 39.9 megapixels (7300x5466, one stroke on white)
+    10mp-queue  44 clients each looping a 10 MP PNG (3651x2739), all at once, waiting as a 503's
+                Retry-After says
+    10mp-flood  the same 44 sending again at once after a 503 (a flood: more than any queue can absorb)
+
+The attackers run in a separate process, so their own work does not slow the measuring one. Prints a
+Markdown table: normal-client p50/p90, health p50/max, and what the attackers got back. The attack
+passes when the normal client's p50 stays within 2x of idle. Run it with the project's Python
+(.venv/bin/python, or PYTHONPATH=src).
+"""
+
+import argparse
+import collections
+import http.client
+import io
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+SCENARIOS = {  # name: (attacking clients, image size, whether they honour Retry-After)
+    "idle": (0, None, True),
+    "big-png": (3, (7300, 5466), False),
+    "10mp-queue": (44, (3651, 2739), True),
+    "10mp-flood": (44, (3651, 2739), False),
+}
+WARMUP = 2.0  # seconds the attack runs before measuring starts
+
+
+def png(width: int, height: int) -> bytes:
+    img = Image.new("L", (width, height), 255)
+    ImageDraw.Draw(img).line([(width * 0.3, height * 0.2), (width * 0.7, height * 0.2), (width * 0.45, height * 0.8)],
+                             fill=0, width=max(3, width // 60))
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+def multipart(data: bytes) -> tuple[bytes, dict]:
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="d.png"\r\nContent-Type: image/png\r\n\r\n'
+            + data + b"\r\n--b--\r\n")
+    return body, {"Content-Type": "multipart/form-data; boundary=b"}
+
+
+def post(conn: http.client.HTTPConnection, body: bytes, headers: dict) -> int:
+    conn.request("POST", "/api/predict", body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def attack(port: int, clients: int, size, polite: bool, stop, counts) -> None:
+    """In its own process: `clients` threads post the image of `size` until `stop` is set; `polite` ones
+    wait as a 503's Retry-After says, the others send again at once."""
+    body, headers = multipart(png(*size))
+    got, lock = collections.Counter(), threading.Lock()
+
+    def loop():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while not stop.is_set():
+            try:
+                conn.request("POST", "/api/predict", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status, wait = response.status, float(response.getheader("retry-after") or 0)
+            except (OSError, http.client.HTTPException):
+                status, wait, conn = "error", 0, http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            with lock:
+                got[str(status)] += 1
+            if polite and wait:
+                stop.wait(wait)
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts.update(got)
+
+
+def measure(port: int, seconds: float) -> tuple[list[float], list[float], int]:
+    """(normal client latencies, health latencies) in seconds over `seconds`, and the normal client's non-200s."""
+    drawing = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(drawing).line([(84, 70), (196, 70), (126, 224)], fill=255, width=20)
+    buf = io.BytesIO()
+    drawing.save(buf, "PNG")
+    body, headers = multipart(buf.getvalue())
+    stop = time.perf_counter() + seconds
+    normal, health, failed = [], [], 0
+
+    def probe():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            conn.request("GET", "/api/health")
+            conn.getresponse().read()
+            health.append(time.perf_counter() - started)
+            time.sleep(0.1)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    while time.perf_counter() < stop:
+        started = time.perf_counter()
+        status = post(conn, body, headers)
+        normal.append(time.perf_counter() - started)
+        failed += status != 200
+    prober.join()
+    return normal, health, failed
+
+
+def start_server(model, runs: str) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [sys.executable, "-m", "mnist_cnn", "serve", "--port", str(port), "--out", runs] + (["--model", model] if model else [])
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/health")
+            if conn.getresponse().status == 200:
+                return server, port
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("serve_attack: the server did not start")
+
+
+def ms(values, q) -> str:
+    return f"{1000 * float(np.percentile(values, q)):.0f} ms" if values else "-"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model", nargs="?", help="run folder or .keras file (default: the best run in --runs)")
+    ap.add_argument("--runs", default="runs", help="folder of run folders (default: runs)")
+    ap.add_argument("--seconds", type=float, default=15, help="measuring time per scenario (default: 15)")
+    args = ap.parse_args()
+    server, port = start_server(args.model, args.runs)
+    rows, idle = [], None
+    try:
+        with multiprocessing.Manager() as manager:
+            for name, (clients, size, polite) in SCENARIOS.items():
+                stop, counts = manager.Event(), manager.dict()
+                attacker = multiprocessing.Process(target=attack, args=(port, clients, size, polite, stop, counts))
+                if clients:
+                    attacker.start()
+                    time.sleep(WARMUP)
+                normal, health, failed = measure(port, args.seconds)
+                stop.set()
+                if clients:
+                    attacker.join()
+                idle = idle or float(np.percentile(normal, 50))
+                ratio = float(np.percentile(normal, 50)) / idle
+                got = ", ".join(f"{n} x {s}" for s, n in sorted(collections.Counter(dict(counts)).items())) or "-"
+                rows.append(f"| {name} | {len(normal)} ({failed} not 200) | {ms(normal, 50)} | {ms(normal, 90)} | {ratio:.2f}x | "
+                            f"{ms(health, 50)} | {ms(health, 100)} | {got} |")
+                print(rows[-1], file=sys.stderr, flush=True)
+    finally:
+        server.terminate()
+        server.wait(30)
+    print("| scenario | normal requests | normal p50 | normal p90 | p50 vs idle | health p50 | health max | attackers got |")
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
