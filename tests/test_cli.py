@@ -164,6 +164,9 @@ def test_seed_script_end_to_end(tmp_path, mnist_dir):
     out = proc.stdout
     assert 'Model: "seed"' in out and "Total params: 693,962" in out
     assert "Epoch 1/2" in out and "Epoch 2/2" in out and "val_accuracy" in out
+    assert "\r" not in out and "\x1b" not in out  # not a terminal: one plain line per epoch, no progress bar
+    assert len([line for line in out.splitlines() if "val_accuracy" in line]) == 2
+    assert "Precision: float32 (asked for)" in out
     accuracy_lines = [l for l in out.splitlines() if l.startswith("Test accuracy: ")]
     assert len(accuracy_lines) == 1 and 0.5 < float(accuracy_lines[0].split()[-1]) <= 1
     pngs = sorted(p.name for p in (tmp_path / "mnist_plots").iterdir())

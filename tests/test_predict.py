@@ -106,3 +106,16 @@ def test_nothing_to_predict(tmp_path, capsys):
 def test_predictor_info(trained_run):
     info = predict.Predictor(trained_run).info()
     assert info["parameters"] == 693_962 and info["recipe"] == "seed" and 0.9 < info["test_accuracy"] < 1
+
+
+def test_file_names_with_control_characters_are_printed_escaped(tmp_path, trained_run, test_digits, capsys):
+    x, _ = test_digits
+    good = tmp_path / "row\n7\x1b]0;title\x07.png"
+    Image.fromarray(x[0]).save(good)
+    bad = tmp_path / "bad\x1b[31m.png"
+    bad.write_bytes(b"not an image")
+    code = cli.main(["predict", str(good), str(bad), "--model", str(trained_run)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "row\\n7\\x1b]0;title\\x07.png" in out and "\x1b" not in out and len(out.strip().splitlines()) == 3
+    assert "bad\\x1b[31m.png: not an image Pillow can read" in err and "\x1b" not in err
