@@ -230,16 +230,16 @@ def _decoding(name: str):
         raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
 
 
-def _add_predict(app: FastAPI, predictor: Service) -> None:
+def _add_predict(app: FastAPI, service: Service) -> None:
     """POST /api/predict: a typed handler per media type, and the documented route answering 415 for the rest."""
 
     async def predict_upload(file: Annotated[UploadFile, File()]) -> dict:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
-        return await predictor.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
+        return await service.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
 
     async def predict_pixels(body: Pixels) -> dict:
-        return await predictor.light.run(predictor.answer, np.asarray(body.pixels, np.float32))
+        return await service.light.run(service.answer, np.asarray(body.pixels, np.float32))
 
     for kind, handler in (("multipart/form-data", predict_upload), ("application/json", predict_pixels)):
         app.router.add_api_route("/api/predict", handler, methods=["POST"], include_in_schema=False,

@@ -135,11 +135,18 @@ class Lane:
         loop = asyncio.get_running_loop()
         self.taken += 1
         future = self.pool.submit(fn, *args)
-        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._release))
+        future.add_done_callback(lambda _: _call_soon(loop, self._release))
         return await asyncio.wrap_future(future)
 
     def _release(self):
         self.taken -= 1
+
+
+def _call_soon(loop, fn) -> None:
+    try:
+        loop.call_soon_threadsafe(fn)
+    except RuntimeError:  # the server stopped while the job ran: nothing left to count
+        pass
 
 
 def _nice(increment: int) -> None:
