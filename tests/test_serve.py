@@ -52,7 +52,8 @@ def app(predictor):
 
 
 @pytest.fixture(scope="module")
-def client(app):
+def client(predictor):
+    app = serve.create_app(predictor, refusal_delay=0)  # refused uploads answered at once: the fuzz test sends many
     with TestClient(app, base_url="http://127.0.0.1") as c:  # a Host the server answers (not "testserver")
         yield c
 

@@ -2,20 +2,21 @@
 
     python tools/serve_attack.py [RUN_DIR|MODEL.keras] [--runs runs] [--seconds 15]
 
-Starts `mnist-cnn serve` in its own process on a free loopback port, then measures, for each scenario,
-a normal client (one keep-alive connection posting the page's 280x280 drawing PNGs back to back) and a
-health probe (GET /api/health every 0.1 s on its own connection):
+Starts `mnist-cnn serve` in its own process on a free loopback port, then measures a normal client
+(one keep-alive connection posting the page's 280x280 drawing PNGs back to back) and a health probe
+(GET /api/health every 0.1 s on its own connection), in windows that alternate between no attack and
+one of these (so that a changing load on the machine affects both alike):
 
-    idle        nothing else
     big-png     3 clients looping a ~60 KB PNG of 39.9 megapixels (7300x5466, one stroke on white)
     10mp-queue  44 clients each looping a 10 MP PNG (3651x2739), all at once, waiting as a 503's
                 Retry-After says
     10mp-flood  the same 44 sending again at once after a 503 (a flood: more than any queue can absorb)
 
-The attackers run in a separate process, so their own work does not slow the measuring one. Prints a
-Markdown table: normal-client p50/p90, health p50/max, and what the attackers got back. The attack
-passes when the normal client's p50 stays within 2x of idle. Run it with the project's Python
-(.venv/bin/python, or PYTHONPATH=src).
+The attackers run in a separate process, so their own work does not slow the measuring one (it does
+compete with the server for the same cores). Prints a Markdown table per attack: the normal client's
+p50 in the idle windows and its p50/p90 under attack, health p50/max under attack, and what the
+attackers got back. The server holds when the normal client's p50 stays within 2x of idle. Run it
+with the project's Python (.venv/bin/python, or PYTHONPATH=src).
 """
 
 import argparse
@@ -34,7 +35,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 SCENARIOS = {  # name: (attacking clients, image size, whether they honour Retry-After)
-    "idle": (0, None, True),
     "big-png": (3, (7300, 5466), False),
     "10mp-queue": (44, (3651, 2739), True),
     "10mp-flood": (44, (3651, 2739), False),
@@ -128,7 +128,8 @@ def start_server(model, runs: str) -> tuple[subprocess.Popen, int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    cmd = [sys.executable, "-m", "mnist_cnn", "serve", "--port", str(port), "--out", runs] + (["--model", model] if model else [])
+    cmd = [sys.executable, "-m", "mnist_cnn", "serve", "--port", str(port), "--out", runs]
+    cmd += ["--model", model] if model else []
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -149,37 +150,48 @@ def ms(values, q) -> str:
     return f"{1000 * float(np.percentile(values, q)):.0f} ms" if values else "-"
 
 
+def window(port: int, seconds: float, manager, clients: int = 0, size=None, polite: bool = True):
+    """One measuring window, with `clients` attackers running (started WARMUP s before) or none."""
+    stop, counts = manager.Event(), manager.dict()
+    attacker = multiprocessing.Process(target=attack, args=(port, clients, size, polite, stop, counts))
+    if clients:
+        attacker.start()
+        time.sleep(WARMUP)
+    normal, health, failed = measure(port, seconds)
+    stop.set()
+    if clients:
+        attacker.join()
+    return normal, health, failed, collections.Counter(dict(counts))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", nargs="?", help="run folder or .keras file (default: the best run in --runs)")
     ap.add_argument("--runs", default="runs", help="folder of run folders (default: runs)")
-    ap.add_argument("--seconds", type=float, default=15, help="measuring time per scenario (default: 15)")
+    ap.add_argument("--seconds", type=float, default=8, help="length of one measuring window (default: 8)")
+    ap.add_argument("--rounds", type=int, default=3, help="idle/attack window pairs per attack (default: 3)")
     args = ap.parse_args()
     server, port = start_server(args.model, args.runs)
-    rows, idle = [], None
+    rows = []
     try:
         with multiprocessing.Manager() as manager:
             for name, (clients, size, polite) in SCENARIOS.items():
-                stop, counts = manager.Event(), manager.dict()
-                attacker = multiprocessing.Process(target=attack, args=(port, clients, size, polite, stop, counts))
-                if clients:
-                    attacker.start()
-                    time.sleep(WARMUP)
-                normal, health, failed = measure(port, args.seconds)
-                stop.set()
-                if clients:
-                    attacker.join()
-                idle = idle or float(np.percentile(normal, 50))
-                ratio = float(np.percentile(normal, 50)) / idle
-                got = ", ".join(f"{n} x {s}" for s, n in sorted(collections.Counter(dict(counts)).items())) or "-"
-                rows.append(f"| {name} | {len(normal)} ({failed} not 200) | {ms(normal, 50)} | {ms(normal, 90)} | {ratio:.2f}x | "
-                            f"{ms(health, 50)} | {ms(health, 100)} | {got} |")
+                idle, under, health, failed, got = [], [], [], 0, collections.Counter()
+                for _ in range(args.rounds):  # alternate, so that a drifting machine load hits both alike
+                    idle += window(port, args.seconds, manager)[0]
+                    n, h, f, c = window(port, args.seconds, manager, clients, size, polite)
+                    under, health, failed, got = under + n, health + h, failed + f, got + c
+                ratio = float(np.percentile(under, 50) / np.percentile(idle, 50))
+                answers = ", ".join(f"{n} x {s}" for s, n in sorted(got.items()))
+                rows.append(f"| {name} | {ms(idle, 50)} | {len(under)} ({failed} not 200) | {ms(under, 50)} | "
+                            f"{ms(under, 90)} | {ratio:.2f}x | {ms(health, 50)} | {ms(health, 100)} | {answers} |")
                 print(rows[-1], file=sys.stderr, flush=True)
     finally:
         server.terminate()
         server.wait(30)
-    print("| scenario | normal requests | normal p50 | normal p90 | p50 vs idle | health p50 | health max | attackers got |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| attack | idle p50 | normal requests | normal p50 | normal p90 | p50 vs idle | health p50 | health max "
+          "| attackers got |")
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     return 0
 

@@ -40,7 +40,11 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
     503  too many images being read at once (Retry-After: 2). An upload's header is read first (2
          threads, 100 places); then images up to 1 MP (the page sends 0.08 MP) go to a light lane
          (2 threads, 32 places), larger ones to a heavy lane (1 thread, 4 places), so a client
-         drawing on the page never waits behind photos. A full lane answers 503 at once.
+         drawing on the page never waits behind photos; the heavy lane's thread runs at a lower
+         CPU priority (nice 10, Linux). A full lane answers 503 instead of queueing.
+
+A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second,
+not hundreds; `python tools/serve_attack.py` measures what such clients do to the others.
 
 Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
 accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
@@ -60,6 +64,7 @@ connections at once (more get uvicorn's 503).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -71,16 +76,15 @@ import numpy as np
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Match
 from swagger_ui_bundle import swagger_ui_path
 
 from . import http_guard, images
 from .errors import UserError
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
-from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers
+from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers, for_media_type
 
 HOST = "127.0.0.1"  # loopback: the page and API are for this machine unless --host says otherwise
 PORT = 8000
@@ -95,7 +99,9 @@ LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes t
 HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
+HEAVY_NICE = 10  # the heavy lane's thread runs at a lower CPU priority (Linux): drawings go first
 RETRY_AFTER = 2  # seconds, in the 503 of a full lane
+REFUSAL_DELAY = 0.25  # seconds before a refused upload's 415/503: a client looping one sends 4 a second, not 400
 HEADER_TIMEOUT = 10.0  # seconds for a request line and headers
 BODY_TIMEOUT = 60.0  # seconds for a body: 5 MB at under 1 Mbit/s
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection stays open
@@ -110,32 +116,16 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; s
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")  # nothing from elsewhere
 
 
-class MediaTypeRoute(APIRoute):
-    """An APIRoute that matches only requests whose Content-Type is `media_type`: one path gets a typed
-    handler per body type, and a request of another type falls through to the next route for the path."""
-
-    media_type = ""
-
-    def matches(self, scope):
-        match, child_scope = super().matches(scope)
-        if match is Match.FULL and media_type(scope) != self.media_type:
-            return Match.NONE, {}
-        return match, child_scope
-
-
-def for_media_type(kind: str) -> type[MediaTypeRoute]:
-    return type("MediaTypeRoute", (MediaTypeRoute,), {"media_type": kind})
-
-
-def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT) -> FastAPI:
+def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT,
+               refusal_delay: float = REFUSAL_DELAY) -> FastAPI:
     """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities, .info and .path).
 
     `hosts`: the Host names to answer (default: the loopback names); `cors_origins`: other sites' origins
-    allowed to POST (default: none)."""
+    allowed to POST (default: none); the timeouts and delays default to this module's constants."""
     app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,  # /docs: see _add_pages
                   description="Predict the digit in an image with a trained MNIST model. "
                               "The draw-a-digit page is at /.")
-    app.state.service = Service(predictor)  # its lanes, for tests and tools
+    app.state.service = Service(predictor, refusal_delay)  # its lanes, for tests and tools
     _add_pages(app, model_info(predictor))
     _add_predict(app, app.state.service)
     add_error_handlers(app)
@@ -190,18 +180,24 @@ class Service:
     """Uploads and pixels -> the answer, in worker threads: an upload's header is read in the `header` lane,
     then the image goes to the `light` or the `heavy` lane by its pixel count; one forward pass at a time."""
 
-    def __init__(self, predictor):
+    def __init__(self, predictor, refusal_delay: float = REFUSAL_DELAY):
         self.predictor, self.lock = predictor, threading.Lock()  # Keras layers are not documented thread-safe
+        self.refusal_delay = refusal_delay
         info = predictor.info()
         self.name = info.get("recipe") or info.get("name") or "model"
         self.header = Lane("header", **HEADER, retry_after=RETRY_AFTER)
         self.light = Lane("light", **LIGHT, retry_after=RETRY_AFTER)
-        self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER)
+        self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER, nice=HEAVY_NICE)
         predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
 
     async def upload(self, data: bytes, name: str) -> dict:
-        pixels = await self.header.run(self.pixels, data, name)
-        return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(self.answer, data, name)
+        try:
+            pixels = await self.header.run(self.pixels, data, name)
+            return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(self.answer, data, name)
+        except StarletteHTTPException:  # 415 or 503 (the lanes' are Starlette's): answered a little later, so a
+            # client looping one cannot flood the server
+            await asyncio.sleep(self.refusal_delay)
+            raise
 
     def pixels(self, data: bytes, name: str) -> int:
         """The pixels the upload will decode to, from its header; 415 if unreadable or over MAX_PIXELS."""
@@ -234,16 +230,16 @@ def _decoding(name: str):
         raise HTTPException(415, f"{name}: cannot decode image ({type(e).__name__})") from None
 
 
-def _add_predict(app: FastAPI, predictor: Service) -> None:
+def _add_predict(app: FastAPI, service: Service) -> None:
     """POST /api/predict: a typed handler per media type, and the documented route answering 415 for the rest."""
 
     async def predict_upload(file: Annotated[UploadFile, File()]) -> dict:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
-        return await predictor.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
+        return await service.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
 
     async def predict_pixels(body: Pixels) -> dict:
-        return await predictor.light.run(predictor.answer, np.asarray(body.pixels, np.float32))
+        return await service.light.run(service.answer, np.asarray(body.pixels, np.float32))
 
     for kind, handler in (("multipart/form-data", predict_upload), ("application/json", predict_pixels)):
         app.router.add_api_route("/api/predict", handler, methods=["POST"], include_in_schema=False,

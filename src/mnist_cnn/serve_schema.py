@@ -1,6 +1,7 @@
 """The API's contract: the request and answer bodies, its documented errors, and one-line error details.
 
     Pixels, Prediction, UPLOAD_SCHEMA, ERRORS    the bodies and errors of POST /api/predict (OpenAPI)
+    for_media_type(kind)                         a route class matching one request media type only
     add_error_handlers(app)                      every error as {"detail": "<one line>"}
 
 pydantic validates the JSON body against `Pixels`; its error list becomes one line naming the first bad
@@ -14,8 +15,10 @@ from typing import Annotated
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from .serve_limits import media_type
 
@@ -58,6 +61,23 @@ class Prediction(BaseModel):
 
 UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {
     "type": "string", "format": "binary", "description": "an image of one digit (PNG, JPEG, ...), at most 5 MB"}}}
+
+
+class MediaTypeRoute(APIRoute):
+    """An APIRoute that matches only requests whose Content-Type is `media_type`: one path gets a typed
+    handler per body type, and a request of another type falls through to the next route for the path."""
+
+    media_type = ""
+
+    def matches(self, scope):
+        match, child_scope = super().matches(scope)
+        if match is Match.FULL and media_type(scope) != self.media_type:
+            return Match.NONE, {}
+        return match, child_scope
+
+
+def for_media_type(kind: str) -> type[MediaTypeRoute]:
+    return type("MediaTypeRoute", (MediaTypeRoute,), {"media_type": kind})
 
 
 def add_error_handlers(app: FastAPI) -> None:
