@@ -38,6 +38,8 @@ CENTRE = 14.0  # mean ink centre of mass of the MNIST test set, in pixel indices
 BORDER = 0.05  # the outer 5% of each side is taken as paper to fit; a digit touching one edge covers little of it
 FIT_SAMPLES = 20_000  # pixels sampled to fit the paper surface: plenty for 6 coefficients, fast on any photo
 RIDGE = 1e-6  # keeps the surface fit solvable when the border cannot show a slope (1xN images, uniform rows)
+TIGHT_SIDES = 2  # ink a quarter of the contrast off the border median on >= 2 sides: maybe a tight crop...
+ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven light: < 1%; tight crops: > 5%)
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
@@ -111,13 +113,25 @@ def _paper(grey, smooth):
     sign = 1 if dark > light else -1  # polarity: the ink is the extreme further from the paper
     if even:
         return np.float32(level), 0.0, sign
-    c0, c1, c2, c3, c4, c5 = coef = _fit(terms, v, gram, sign, max(dark, light) / 2, level)
+    spread = max(dark, light) / 2  # border pixels more than halfway to the ink are ink
+    c0, c1, c2, c3, c4, c5 = coef = _fit(terms, v, gram, sign, spread, level)
     res = v - np.einsum("in,i->n", terms, coef)
     sigma = 1.4826 * _median(np.abs(res - np.float32(_median(res))))
+    if sigma > ROUGH * spread and _sides(smooth, level, sign, spread / 2) >= TIGHT_SIDES:
+        # A tight crop: ink crosses the border, the surface would bend through it. One level: the paper near
+        # the median, its noise from the pixels closest to it (the strokes' blurred edges are no paper noise).
+        near = v[np.abs(v - np.float32(level)) <= spread / 4]
+        level = _median(near)
+        return np.float32(level), 1.4826 * _median(np.abs(near - np.float32(level))), sign
     surface = np.multiply.outer(c4 * y, x)  # the TERMS' sum, as an outer product plus row and column terms
     surface += (c0 + c2 * y + c5 * y * y)[:, None]
     surface += (c1 * x + c3 * x * x)[None, :]
     return surface, sigma, sign
+
+
+def _sides(smooth, level, sign, cut):
+    """How many of the image's four outermost rows and columns hold ink (more than `cut` off `level`)."""
+    return sum(bool((sign * (level - e) > cut).any()) for e in (smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1]))
 
 
 def _fit(a, v, gram, sign, spread, level):
