@@ -40,6 +40,7 @@ FIT_SAMPLES = 20_000  # pixels sampled to fit the paper surface: plenty for 6 co
 RIDGE = 1e-6  # keeps the surface fit solvable when the border cannot show a slope (1xN images, uniform rows)
 TIGHT_SIDES = 2  # ink a quarter of the contrast off the border median on >= 2 sides: maybe a tight crop...
 ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven light: < 1%; tight crops: > 5%)
+WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
@@ -118,11 +119,13 @@ def _paper(grey, smooth):
     res = v - np.einsum("in,i->n", terms, coef)
     sigma = 1.4826 * _median(np.abs(res - np.float32(_median(res))))
     if sigma > ROUGH * spread and _sides(smooth, level, sign, spread / 2) >= TIGHT_SIDES:
-        # A tight crop: ink crosses the border, the surface would bend through it. One level: the paper near
-        # the median, its noise from the pixels closest to it (the strokes' blurred edges are no paper noise).
-        near = v[np.abs(v - np.float32(level)) <= spread / 4]
-        level = _median(near)
-        return np.float32(level), 1.4826 * _median(np.abs(near - np.float32(level))), sign
+        # A tight crop: ink crosses the border, the surface would bend through it. One level: the paper near the
+        # median. Its noise is what the 3x3 blur removes there: the spread of levels would count the strokes'
+        # blurred edges as noise, and the cut at NOISE_SIGMAS of them would break thick blurry strokes apart.
+        near = at[np.abs(v - np.float32(level)) <= spread / 2]
+        level = _median(np.take(grey, near))
+        noise = np.take(grey, near) - np.take(smooth, near)
+        return np.float32(level), WHITE * 1.4826 * _median(np.abs(noise - np.float32(_median(noise)))), sign
     surface = np.multiply.outer(c4 * y, x)  # the TERMS' sum, as an outer product plus row and column terms
     surface += (c0 + c2 * y + c5 * y * y)[:, None]
     surface += (c1 * x + c3 * x * x)[None, :]
