@@ -171,13 +171,20 @@ def _unit(a):
     return a if full == 1.0 else a / np.float32(full)
 
 
+ONE_COLOUR = 0.1  # opaque luminances within 10% of full scale: one ink colour (a page shows ink on it too)
+
+
 def _composite(lum, alpha):
     # Transparent pixels must read as "no ink" whichever colour the ink is.
     # Mostly transparent: the opaque part is the ink, so fill with its opposite.
-    # Mostly opaque: the transparent part is a hole in the paper, so fill with the paper.
+    # Mostly opaque: the transparent part is a hole in the paper, so fill with the paper;
+    # unless the opaque part is one colour and leaves most of the edge transparent:
+    # then it is thick ink cropped tight (touching the edge in places), not a page.
     opaque = alpha > 0.5
     if not opaque.any():
         return np.zeros_like(lum)
     level = float(np.median(lum[opaque]))
-    fill = level if opaque.mean() > 0.5 else float(level < 0.5)
+    edge = np.concatenate([opaque[0], opaque[-1], opaque[:, 0], opaque[:, -1]])
+    ink = np.ptp(lum[opaque]) < ONE_COLOUR and edge.mean() < 0.5
+    fill = level if opaque.mean() > 0.5 and not ink else float(level < 0.5)
     return lum * alpha + fill * (1 - alpha)
