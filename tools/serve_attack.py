@@ -24,15 +24,16 @@ import collections
 import http.client
 import io
 import multiprocessing
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from mnist_cnn.errors import UserError
+from mnist_cnn.loadtest import start_server
+from mnist_cnn.predict import resolve_model
 
 SCENARIOS = {  # name: (attacking clients, image size, whether they honour Retry-After)
     "big-png": (3, (7300, 5466), False),
@@ -124,28 +125,6 @@ def measure(port: int, seconds: float) -> tuple[list[float], list[float], int]:
     return normal, health, failed
 
 
-def start_server(model, runs: str) -> tuple[subprocess.Popen, int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = [sys.executable, "-m", "mnist_cnn", "serve", "--port", str(port), "--out", runs]
-    cmd += ["--model", model] if model else []
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/health")
-            if conn.getresponse().status == 200:
-                return server, port
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.2)
-    server.kill()
-    sys.exit("serve_attack: the server did not start")
-
-
 def ms(values, q) -> str:
     return f"{1000 * float(np.percentile(values, q)):.0f} ms" if values else "-"
 
@@ -171,7 +150,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=8, help="length of one measuring window (default: 8)")
     ap.add_argument("--rounds", type=int, default=3, help="idle/attack window pairs per attack (default: 3)")
     args = ap.parse_args()
-    server, port = start_server(args.model, args.runs)
+    try:
+        server, port = start_server(str(resolve_model(args.model, args.runs)))
+    except UserError as e:
+        sys.exit(f"serve_attack: {e}")
     rows = []
     try:
         with multiprocessing.Manager() as manager:
