@@ -23,6 +23,7 @@ import numpy as np
 from . import files
 from .errors import UserError
 from .images import NO_DIGIT
+from .refusal import NOT_A_DIGIT, Decision, Rule
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
@@ -69,6 +70,7 @@ class Predictor:
             raise UserError(f"{self.path}: a {dataset} model; reading digits needs a model trained on mnist")
         if self.runtime == "keras":
             self._load_keras()
+        self.rule = Rule.for_model(self.path)
 
     def _load_keras(self) -> None:
         import tensorflow as tf
@@ -85,6 +87,10 @@ class Predictor:
         """(N, 28, 28) or (N, 28, 28, 1) float32 in [0, 1] -> (N, 10) float32 probabilities."""
         x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
         return self._forward(x)
+
+    def decide(self, x: np.ndarray) -> list[Decision]:
+        """(N, 28, 28) float32 in [0, 1] -> a Decision per image: digit or refusal, calibrated confidence."""
+        return self.rule.decide(self.probabilities(x))
 
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its
@@ -123,6 +129,7 @@ class Prediction:
     digit: int | None = None
     confidence: float | None = None
     top_k: list[tuple[int, float]] = field(default_factory=list)
+    rejected: bool = False  # ink that is not a digit (refusal.NOT_A_DIGIT): an answer, not an error
     error: str | None = None  # images.NO_DIGIT, or why the file could not be read
 
     @property
@@ -132,7 +139,8 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return {"path": self.path, "digit": self.digit, "confidence": self.confidence,
-                "top_k": [{"digit": d, "probability": p} for d, p in self.top_k], "error": self.error}
+                "top_k": [{"digit": d, "probability": p} for d, p in self.top_k], "rejected": self.rejected,
+                "message": NOT_A_DIGIT if self.rejected else None, "error": self.error}
 
 
 def preprocess_file(path: Path) -> np.ndarray | None:
@@ -166,10 +174,10 @@ def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_
             results.append(Prediction(str(f)))
             pixels.append(x)
         if pixels:
-            probs = predictor.probabilities(np.stack(pixels))
-            for slot, p in zip(slots, probs):
+            for slot, d in zip(slots, predictor.decide(np.stack(pixels))):
+                p = d.probabilities
                 order = np.argsort(-p, kind="stable")[:top_k]
                 r = results[slot]
-                r.digit, r.confidence = int(order[0]), float(p[order[0]])
-                r.top_k = [(int(d), float(p[d])) for d in order]
+                r.digit, r.confidence, r.rejected = d.digit, d.confidence, d.rejected
+                r.top_k = [(int(k), float(p[k])) for k in order]
         yield from results
