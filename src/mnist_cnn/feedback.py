@@ -34,7 +34,6 @@ from .refusal import NOT_A_DIGIT, run_folder_of
 
 FOLDER = "feedback"  # inside the served model's run folder: corrections stay with the model they correct
 NOT_A_DIGIT_FOLDER = "not-a-digit"  # a folder name without spaces for the "not a digit" label
-LABELS = tuple(range(10)) + (NOT_A_DIGIT,)
 LABEL_FOLDERS = {str(d): d for d in range(10)} | {NOT_A_DIGIT_FOLDER: NOT_A_DIGIT}
 MAX_ITEMS = 10_000  # far more than anyone corrects by hand; a 28x28 PNG is 0.1-0.8 KB, so ~5 MB at most
 MAX_BYTES = 20 * 2**20  # 20 MB: room for the 10,000 and for files put there by hand, bounded on a shared disk
@@ -52,7 +51,7 @@ def default_folder(model_path: str | os.PathLike) -> Path:
 
 def folder_name(label) -> str:
     """0-9 -> "0".."9"; "not a digit" -> "not-a-digit"; anything else is a UserError naming `label`."""
-    if isinstance(label, bool) or label not in LABELS:
+    if not (type(label) is int and 0 <= label <= 9 or label == NOT_A_DIGIT):  # no True, 7.0 or "7"
         raise UserError(f"label: expected a digit 0-9 or {NOT_A_DIGIT!r}, found {label!r}")
     return NOT_A_DIGIT_FOLDER if label == NOT_A_DIGIT else str(label)
 
