@@ -106,8 +106,6 @@ def prepare(cfg: TrainConfig, report: Report = stderr_report) -> Data:
 
     (x_train, y_train), (x_test, y_test) = data.load_dataset(cfg.dataset, cfg.data_dir, report=report)
     train_idx, val_idx = data.split(len(x_train), cfg.validation_split, cfg.seed, cfg.limit)
-    check(cfg, n_train=len(train_idx))
-
     x_fit, y_fit, n_extra = x_train[train_idx], y_train[train_idx], 0
     if cfg.extra_data is not None:  # the training split only: validation and test stay MNIST's own
         from .extra_data import describe, load_folder
@@ -117,6 +115,7 @@ def prepare(cfg: TrainConfig, report: Report = stderr_report) -> Data:
         n_extra = len(extra.y)
         x_fit = np.concatenate([x_fit, np.repeat(extra.x, cfg.extra_repeat, axis=0)])
         y_fit = np.concatenate([y_fit, np.repeat(extra.y, cfg.extra_repeat)])
+    check(cfg, n_train=len(x_fit))
     onehot = keras.utils.to_categorical
     return Data(data.normalise(x_fit), onehot(y_fit, 10), data.normalise(x_train[val_idx]),
                 onehot(y_train[val_idx], 10), data.normalise(x_test), y_test, n_extra)
