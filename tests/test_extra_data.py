@@ -67,8 +67,8 @@ def _bad_cases(root):
                        "expected 28x28 pixels, found 28x30"),
         "text named .png": (lambda: (root / "7" / "notes.png").write_text("hello"), root / "7" / "notes.png",
                             "not a PNG image"),
-        "JPEG named .png": (lambda: save(root / "7" / "photo.png", np.zeros((28, 28)), "JPEG"), root / "7" / "photo.png",
-                            "expected a PNG, found JPEG data"),
+        "JPEG named .png": (lambda: save(root / "7" / "photo.png", np.zeros((28, 28)), "JPEG"),
+                            root / "7" / "photo.png", "expected a PNG, found JPEG data"),
         "a .jpg": (lambda: save(root / "7" / "d.jpg", np.zeros((28, 28)), "JPEG"), root / "7" / "d.jpg",
                    "expected a 28x28 PNG, found a .jpg file"),
         "truncated": (lambda: (root / "7" / "cut.png").write_bytes(
@@ -112,7 +112,8 @@ def test_extra_images_go_to_the_training_split_only(folder, mnist_dir, capsys):
     np.testing.assert_array_equal(d.x_test, plain.x_test)
     np.testing.assert_array_equal(d.x_train[: len(plain.x_train)], plain.x_train)
     added = d.x_train[len(plain.x_train):, :, :, 0]
-    np.testing.assert_array_equal(added, (np.repeat(np.concatenate([images[3:5], images[:3]]), 3, axis=0) / np.float32(255)).astype(np.float32))
+    expected = np.repeat(np.concatenate([images[3:5], images[:3]]), 3, axis=0) / np.float32(255)
+    np.testing.assert_array_equal(added, expected.astype(np.float32))
     assert d.y_train[len(plain.x_train):].argmax(1).tolist() == [3] * 6 + [7] * 9
     assert lines == [f"extra data: 5 images from {root} (3: 2, 7: 3), each 3x: 15 added to the training split only; "
                      f"1 'not a digit' images skipped (a 10-class model has no such class)"]

@@ -147,13 +147,15 @@ def test_feedback_over_real_http(predictor, seven, tmp_path):
         saved = tmp_path / "fb" / r.json()["saved"]
         assert saved.parent.name == "3" and r.json()["total"] == 1 and r.json()["labels"]["3"] == 1
         np.testing.assert_array_equal(as_array(saved), np.round(np.asarray(answer["input"]) * 255).astype(np.uint8))
-        assert httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": "not a digit"}).status_code == 200
+        r = httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": "not a digit"})
+        assert r.status_code == 200
         counts = httpx.get(f"{url}/api/feedback").json()
         assert (counts["enabled"], counts["total"], counts["labels"]["3"], counts["labels"]["not a digit"]) == \
                (True, 2, 1, 1)
 
         bad = {  # body: words in the one-line detail
-            "label 10": ({"input": answer["input"], "label": 10}, 'label: expected a digit 0-9 or "not a digit", found 10'),
+            "label 10": ({"input": answer["input"], "label": 10},
+                         'label: expected a digit 0-9 or "not a digit", found 10'),
             "label true": ({"input": answer["input"], "label": True}, "found True"),
             "label '7'": ({"input": answer["input"], "label": "7"}, "found '7'"),
             "no label": ({"input": answer["input"]}, "without `label`"),

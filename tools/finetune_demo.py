@@ -1,7 +1,8 @@
 """Measured example of learning from corrections: a person's style of 7 that a model misreads, finetuned on.
 
     PYTHONPATH=src python tools/finetune_demo.py [--model /work/models/fast] [--work /tmp/finetune-demo]
-                                                 [--corrections 10] [--held-out 200] [--picture docs/finetune_sevens.png]
+                           [--corrections 10] [--held-out 200] [--picture docs/finetune_sevens.png]
+                           [--control] [-- FINETUNE FLAGS, e.g. --epochs 1]
 
 The person writes 7 with a curled foot: a flat top bar, a stem that bends and curls to the right at
 the bottom (drawn as pen strokes with their own wobble: angle, size, slant, position, stroke width
@@ -15,6 +16,9 @@ and each point jittered, all from a fixed seed, then turned into the 28x28 the m
 3. `mnist-cnn finetune WORK/runs/MODEL --extra-data WORK/feedback` (a subprocess: the real command);
 4. `--held-out` other 7s of the same style (never trained on) and the MNIST test set are read by the
    model before and after. A Markdown table goes to stdout, the figures to WORK/results.json.
+
+--control saves as many ordinary 7s (MNIST training images) in place of the person's: the same
+extra training, without the style, to show that the corrections are what teach it.
 """
 
 from __future__ import annotations
@@ -99,6 +103,18 @@ def collect(model_dir: Path, folder: Path, n: int, rng) -> tuple[np.ndarray, int
     return np.stack(saved), drawn
 
 
+def control_sevens(folder: Path, n: int) -> np.ndarray:
+    """The control: n ordinary 7s (MNIST training images) saved as the 'corrections' instead."""
+    from mnist_cnn import data
+    from mnist_cnn.feedback import FeedbackStore
+
+    (x, y), _ = data.load_mnist()
+    sevens = data.normalise(x[np.flatnonzero(y == 7)[:n]])[..., 0]
+    for s in sevens:
+        FeedbackStore(folder).save(np.round(s, 3), 7)
+    return sevens
+
+
 def picture(path: Path, rows: list[np.ndarray]) -> None:
     strip = [np.concatenate(list(r), axis=1) for r in rows]
     grid = (np.concatenate(strip, axis=0) * 255).astype(np.uint8)
@@ -112,6 +128,8 @@ def main() -> int:
     ap.add_argument("--corrections", type=int, default=10, help="misread 7s corrected (default: 10)")
     ap.add_argument("--held-out", type=int, default=200, help="other 7s of the style, never trained on (default: 200)")
     ap.add_argument("--picture", help="also save corrections and held-out 7s as a PNG (default: none)")
+    ap.add_argument("--control", action="store_true",
+                    help="finetune on ordinary MNIST 7s instead of the person's (same count): is it the style?")
     ap.add_argument("finetune_flags", nargs="*", help="extra flags for mnist-cnn finetune, after --")
     args = ap.parse_args()
 
@@ -121,6 +139,9 @@ def main() -> int:
     shutil.copytree(args.model, run, ignore=shutil.ignore_patterns("exports", "checkpoint", "feedback", ".lock"))
     rng = np.random.default_rng(SEED)
     corrections, drawn = collect(run, work / "feedback", args.corrections, rng)
+    if args.control:
+        shutil.rmtree(work / "feedback")
+        corrections, drawn = control_sevens(work / "feedback", args.corrections), 0
     held_out = np.stack([mnist_view(draw_seven(rng)) for _ in range(args.held_out)])  # drawn after: never trained on
 
     before = read(run, held_out)
@@ -134,8 +155,9 @@ def main() -> int:
     after = read(tuned, held_out)
     test_after, guesses_after, _ = mnist_test(tuned)
 
-    r = {"corrections": len(corrections), "drawn_to_collect_them": drawn, "held_out": len(held_out),
-         "held_out_read_as_7_before": float(np.mean(before == 7)), "held_out_read_as_7_after": float(np.mean(after == 7)),
+    r = {"corrections": len(corrections), "control": args.control, "drawn_to_collect_them": drawn,
+         "held_out": len(held_out), "held_out_read_as_7_before": float(np.mean(before == 7)),
+         "held_out_read_as_7_after": float(np.mean(after == 7)),
          "held_out_guesses_before": np.bincount(before, minlength=10).tolist(),
          "held_out_guesses_after": np.bincount(after, minlength=10).tolist(),
          "corrections_read_as_7_after": float(np.mean(read(tuned, corrections) == 7)),
@@ -148,16 +170,16 @@ def main() -> int:
          "finetune_seconds": round(seconds, 1), "command": " ".join(command[1:]),
          "config": json.loads((tuned / "config.json").read_text())}
     (work / "results.json").write_text(json.dumps(r, indent=2) + "\n")
-    print(f"\n{r['corrections']} corrections (misread 7s among {drawn} drawn); finetune took {seconds:.0f} s "
-          f"(the command, wall time)\n")
+    what = "ordinary MNIST 7s (control)" if args.control else f"corrections (misread 7s among {drawn} drawn)"
+    print(f"\n{r['corrections']} {what}; finetune took {seconds:.0f} s (the command, wall time)\n")
     print("| | before | after |\n|---|---|---|")
     print(f"| held-out 7s of the style read as 7 ({len(held_out)}) | {r['held_out_read_as_7_before']:.1%} | "
           f"{r['held_out_read_as_7_after']:.1%} |")
     print(f"| MNIST test accuracy (10,000) | {test_before:.2%} | {test_after:.2%} |")
     print(f"| MNIST test 2s / 7s right | {r['mnist_2s_before']:.2%} / {r['mnist_7s_before']:.2%} | "
           f"{r['mnist_2s_after']:.2%} / {r['mnist_7s_after']:.2%} |")
-    print(f"\nheld-out guesses (counts of 0..9) before {r['held_out_guesses_before']}, after {r['held_out_guesses_after']}; "
-          f"{r['mnist_test_changed_answers']} MNIST test answers changed")
+    print(f"\nheld-out guesses (counts of 0..9) before {r['held_out_guesses_before']}, "
+          f"after {r['held_out_guesses_after']}; {r['mnist_test_changed_answers']} MNIST test answers changed")
     if args.picture:
         picture(Path(args.picture), [corrections, held_out[:len(corrections)]])
     return 0

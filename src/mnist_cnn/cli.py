@@ -100,9 +100,9 @@ def _config_flags(p: argparse.ArgumentParser, command: str) -> None:
             p.add_argument(flag, action="store_true", default=None, help=text)
         else:
             choices = f.metadata["choices"]
+            folder = name.endswith("dir") or name in ("out", "extra_data")
             metavar = "{" + ",".join(choices) + "}" if choices else \
-                {int: "N", float: "X", dict: "JSON"}.get(base, "DIR" if name.endswith("dir") or name in ("out", "extra_data")
-                                                      else "NAME")
+                {int: "N", float: "X", dict: "JSON"}.get(base, "DIR" if folder else "NAME")
             p.add_argument(flag, type=_value(base), metavar=metavar, help=text)
 
 

@@ -34,7 +34,8 @@ def add_commands(sub) -> None:
                    help=f"starting learning rate, decayed to 0 over the epochs by a cosine (default: "
                         f"{finetune.LEARNING_RATE})")
     p.add_argument("--out", metavar="DIR", type=_path, help="parent folder of the new run (default: RUN's own)")
-    p.add_argument("--name", metavar="NAME", type=_path, help="the new run's folder name (default: <RUN>-ft-<date>-<time>)")
+    p.add_argument("--name", metavar="NAME", type=_path,
+                   help="the new run's folder name (default: <RUN>-ft-<date>-<time>)")
     p.add_argument("--data-dir", metavar="DIR", type=_path, help="data folder (default: RUN's, else $MNIST_CNN_DATA, "
                                                                  "else ~/.cache/mnist-cnn)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")

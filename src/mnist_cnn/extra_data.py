@@ -42,8 +42,8 @@ def load_folder(folder: str | os.PathLike) -> Extra:
     """Every digit PNG in `folder`'s label folders; UserError naming the first file or folder that does not fit."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ConfigError("extra_data", f"expected a folder of labelled PNGs, found {'a file' if folder.exists() else 'nothing'} "
-                                        f"at {folder}")
+        found = "a file" if folder.exists() else "nothing"
+        raise ConfigError("extra_data", f"expected a folder of labelled PNGs, found {found} at {folder}")
     images, labels, not_digits = [], [], 0
     for path in _entries(folder):
         if path.is_dir():

@@ -1,14 +1,14 @@
 """POST and GET /api/feedback: the page's "Wrong? Tell it" saved into the feedback folder (feedback.py).
 
     curl -H 'Content-Type: application/json' -d '{"input": [[...28 numbers], ...28 rows], "label": 7}' \\
-         http://127.0.0.1:8000/api/feedback          # {"saved": "7/20261201-...png", "total": 1, ...}
+         http://127.0.0.1:8000/api/feedback    # {"saved": "7/20261201-...png", "total": 1, ...}
     curl http://127.0.0.1:8000/api/feedback          # {"enabled": true, "total": 1, "labels": {"7": 1, ...}, ...}
 
 `input` is the 28x28 image as POST /api/predict answered it in its `input` (the image the model
 saw); `label` is 0-9 or "not a digit". Errors, each {"detail": "<one line>"}: 404 when the server
 runs with --no-feedback, 409 when the folder is at its cap (count or bytes), 415 for a body that is
-not JSON, 422 for a bad field (named), 507 when the disk is full (503 when the folder cannot be written); the Host and Origin rules and the
-1 MB body limit are those of every POST (serve.py).
+not JSON, 422 for a bad field (named), 507 when the disk is full, 503 when the folder cannot be
+written; the Host and Origin rules and the 1 MB body limit are those of every POST (serve.py).
 """
 
 from __future__ import annotations
@@ -73,5 +73,6 @@ def _save(store: FeedbackStore, body: Feedback):
         raise HTTPException(409, str(e)) from None
     except UserError as e:
         cause = e.__context__
-        status = 507 if isinstance(cause, OSError) and cause.errno in NO_ROOM else 503  # the server's disk, not the client
+        no_room = isinstance(cause, OSError) and cause.errno in NO_ROOM
+        status = 507 if no_room else 503  # the server's disk or folder: not the client's mistake
         raise HTTPException(status, str(e)) from None
