@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python tools/finetune_demo.py [--model /work/models/fast] [--work /tmp/finetune-demo]
                            [--corrections 10] [--held-out 200] [--picture docs/finetune_sevens.png]
-                           [--control] [-- FINETUNE FLAGS, e.g. --epochs 1]
+                           [--seed 7] [--control] [-- FINETUNE FLAGS, e.g. --epochs 1]
 
 The person writes 7 with a curled foot: a flat top bar, a stem that bends and curls to the right at
 the bottom (drawn as pen strokes with their own wobble: angle, size, slant, position, stroke width
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-SEED = 7  # the person's hand: one seed for every stroke drawn
+SEED = 7  # the person's hand: one seed for every stroke drawn (--seed: another day's wobble)
 PAD = 280  # the web page's pad and PNG size
 TRAIN_DRAWS = 1000  # at most this many 7s drawn while collecting corrections
 
@@ -128,6 +128,7 @@ def main() -> int:
     ap.add_argument("--corrections", type=int, default=10, help="misread 7s corrected (default: 10)")
     ap.add_argument("--held-out", type=int, default=200, help="other 7s of the style, never trained on (default: 200)")
     ap.add_argument("--picture", help="also save corrections and held-out 7s as a PNG (default: none)")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"the hand's random seed (default: {SEED})")
     ap.add_argument("--control", action="store_true",
                     help="finetune on ordinary MNIST 7s instead of the person's (same count): is it the style?")
     ap.add_argument("finetune_flags", nargs="*", help="extra flags for mnist-cnn finetune, after --")
@@ -137,7 +138,7 @@ def main() -> int:
     shutil.rmtree(work, ignore_errors=True)
     run = work / "runs" / Path(args.model).name
     shutil.copytree(args.model, run, ignore=shutil.ignore_patterns("exports", "checkpoint", "feedback", ".lock"))
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(args.seed)
     corrections, drawn = collect(run, work / "feedback", args.corrections, rng)
     if args.control:
         shutil.rmtree(work / "feedback")
@@ -155,7 +156,7 @@ def main() -> int:
     after = read(tuned, held_out)
     test_after, guesses_after, _ = mnist_test(tuned)
 
-    r = {"corrections": len(corrections), "control": args.control, "drawn_to_collect_them": drawn,
+    r = {"seed": args.seed, "corrections": len(corrections), "control": args.control, "drawn_to_collect_them": drawn,
          "held_out": len(held_out), "held_out_read_as_7_before": float(np.mean(before == 7)),
          "held_out_read_as_7_after": float(np.mean(after == 7)),
          "held_out_guesses_before": np.bincount(before, minlength=10).tolist(),
