@@ -35,7 +35,7 @@ from .refusal import NOT_A_DIGIT, run_folder_of
 FOLDER = "feedback"  # inside the served model's run folder: corrections stay with the model they correct
 NOT_A_DIGIT_FOLDER = "not-a-digit"  # a folder name without spaces for the "not a digit" label
 LABEL_FOLDERS = {str(d): d for d in range(10)} | {NOT_A_DIGIT_FOLDER: NOT_A_DIGIT}
-MAX_ITEMS = 10_000  # far more than anyone corrects by hand; a 28x28 PNG is 0.1-0.8 KB, so ~5 MB at most
+MAX_ITEMS = 10_000  # far more than anyone corrects by hand; a 28x28 PNG is under 1 KB, so under 10 MB
 MAX_BYTES = 20 * 2**20  # 20 MB: room for the 10,000 and for files put there by hand, bounded on a shared disk
 NAME_TRIES = 5  # a name taken between choosing and linking (48 random bits: never in practice) is drawn again
 
