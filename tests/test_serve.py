@@ -144,7 +144,7 @@ def test_health_model_and_openapi(client, trained_run):
     assert body["application/json"]["schema"]["properties"]["pixels"]["maxItems"] == 28
     assert body["multipart/form-data"]["schema"]["required"] == ["file"]
     assert {"400", "403", "413", "415", "422", "503"} <= set(predict["responses"])
-    assert set(spec["paths"]) == {"/api/predict", "/api/health", "/api/model"}
+    assert set(spec["paths"]) == {"/api/predict", "/api/health", "/api/model", "/api/feedback"}
 
 
 def test_head_answers_as_get_without_a_body(client):

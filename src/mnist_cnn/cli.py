@@ -4,6 +4,7 @@
     mnist-cnn data                      # fetch + verify MNIST, print where it is
     mnist-cnn train --model seed        # a run folder under runs/
     mnist-cnn evaluate runs/NAME        # test-set report of a saved model
+    mnist-cnn finetune runs/NAME --extra-data DIR   # continue a run on MNIST + your labelled PNGs
     mnist-cnn predict photo.jpg dir/    # the digit in your own images
     mnist-cnn serve                     # draw-a-digit page + JSON API on http://127.0.0.1:8000/
     mnist-cnn bench                     # every recipe trained and timed side by side
@@ -99,8 +100,9 @@ def _config_flags(p: argparse.ArgumentParser, command: str) -> None:
             p.add_argument(flag, action="store_true", default=None, help=text)
         else:
             choices = f.metadata["choices"]
+            folder = name.endswith("dir") or name in ("out", "extra_data")
             metavar = "{" + ",".join(choices) + "}" if choices else \
-                {int: "N", float: "X", dict: "JSON"}.get(base, "DIR" if name.endswith("dir") or name == "out" else "NAME")
+                {int: "N", float: "X", dict: "JSON"}.get(base, "DIR" if folder else "NAME")
             p.add_argument(flag, type=_value(base), metavar=metavar, help=text)
 
 
@@ -157,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_inference.add_commands(sub)
     from . import cli_export
     cli_export.add_commands(sub)
+    from . import cli_finetune
+    cli_finetune.add_commands(sub)
     cli_sweep.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
@@ -299,10 +303,11 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_export, cli_inference, cli_sweep
+    from . import cli_export, cli_finetune, cli_inference, cli_sweep
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
-                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS}
+                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS,
+                **cli_finetune.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

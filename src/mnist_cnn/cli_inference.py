@@ -1,7 +1,7 @@
 """The command line's inference and measurement commands: `predict`, `serve` and `bench`.
 
     mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite] [--json | --csv]
-    mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000]
+    mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000] [--feedback-dir DIR | --no-feedback]
     mnist-cnn bench [--quick] [--only NAME] [--dataset NAME] [--keep-runs DIR]
 
 Split from cli.py, which holds the training commands, to keep each module small.
@@ -86,6 +86,12 @@ def add_commands(sub) -> None:
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_path,
                    help="let pages from ORIGIN (e.g. http://localhost:3000) call the API, with CORS headers; "
                         "repeatable (default: none, only this server's own page may POST)")
+    fb = p.add_mutually_exclusive_group()
+    fb.add_argument("--feedback-dir", metavar="DIR", type=_path,
+                    help="where the page's corrections (\"Wrong? Tell it\") are saved as labelled 28x28 PNGs "
+                         "(default: feedback/ in the model's run folder)")
+    fb.add_argument("--no-feedback", action="store_true",
+                    help="save no corrections; the page hides its \"Wrong? Tell it\" button (default: saved)")
 
     p = sub.add_parser("bench", help="train and time every recipe side by side; Markdown table + JSON",
                        description="Train every recipe in this run on this machine and print a Markdown table of "
@@ -163,7 +169,7 @@ def cmd_serve(args) -> int:
     from . import serve
 
     return serve.run(args.model, host=args.host, port=args.port, out=args.out, allow_hosts=args.allow_host,
-                     cors_origins=args.cors_origin)
+                     cors_origins=args.cors_origin, feedback_dir=args.feedback_dir, no_feedback=args.no_feedback)
 
 
 def cmd_bench(args) -> int:

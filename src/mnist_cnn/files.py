@@ -21,15 +21,21 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_path(dest: str | os.PathLike):
-    """Yield a temporary path next to dest; on success it replaces dest, on any error it is removed."""
+def atomic_path(dest: str | os.PathLike, replace: bool = True):
+    """Yield a temporary path next to dest; on success it replaces dest, on any error it is removed.
+
+    replace=False: never replace an existing dest (FileExistsError instead); the hard link is the atomic step."""
     dest = Path(dest)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part" + dest.suffix, dir=dest.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a finished file gets the usual permissions
     try:
         yield Path(tmp)
-        os.replace(tmp, dest)
+        if replace:
+            os.replace(tmp, dest)
+        else:
+            os.link(tmp, dest)
+            Path(tmp).unlink()
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
         if e.errno in NO_ROOM:
@@ -41,8 +47,8 @@ def atomic_path(dest: str | os.PathLike):
         raise
 
 
-def write_bytes(dest: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(dest) as tmp:
+def write_bytes(dest: str | os.PathLike, data: bytes, replace: bool = True) -> None:
+    with atomic_path(dest, replace) as tmp:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()

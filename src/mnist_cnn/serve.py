@@ -1,6 +1,6 @@
 """A prediction API and a draw-a-digit page for a trained model (FastAPI + uvicorn).
 
-    mnist-cnn serve [--model runs/NAME] [--host 127.0.0.1] [--port 8000] [--out runs]
+    mnist-cnn serve [--model runs/NAME] [--host 127.0.0.1] [--port 8000] [--out runs] [--no-feedback]
                     [--allow-host NAME ...] [--cors-origin ORIGIN ...]
     python -m mnist_cnn.serve [RUN_DIR|MODEL.keras]        # the same, without the CLI
 
@@ -46,6 +46,9 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
 A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second,
 not hundreds; `python tools/serve_attack.py` measures what such clients do to the others.
 
+POST /api/feedback saves a correction (the `input` above and the right label) into the feedback
+folder, GET /api/feedback counts them: see serve_feedback.py.
+
 Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
 accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
 at /openapi.json and Swagger UI at /docs, both served from the installed packages: nothing comes
@@ -81,7 +84,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
-from . import http_guard, images
+from . import http_guard, images, serve_feedback
 from .errors import UserError
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
 from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers, for_media_type
@@ -117,17 +120,19 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; s
 
 
 def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT,
-               refusal_delay: float = REFUSAL_DELAY) -> FastAPI:
+               refusal_delay: float = REFUSAL_DELAY, feedback=None) -> FastAPI:
     """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities, .info and .path).
 
     `hosts`: the Host names to answer (default: the loopback names); `cors_origins`: other sites' origins
-    allowed to POST (default: none); the timeouts and delays default to this module's constants."""
+    allowed to POST (default: none); `feedback`: a feedback.FeedbackStore for POST /api/feedback (default:
+    none, corrections are refused); the timeouts and delays default to this module's constants."""
     app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,  # /docs: see _add_pages
                   description="Predict the digit in an image with a trained MNIST model. "
                               "The draw-a-digit page is at /.")
     app.state.service = Service(predictor, refusal_delay)  # its lanes, for tests and tools
     _add_pages(app, model_info(predictor))
     _add_predict(app, app.state.service)
+    serve_feedback.add_routes(app, feedback, app.state.service.light)
     add_error_handlers(app)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
@@ -299,15 +304,21 @@ def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "war
 
 
 def run(model=None, host: str = HOST, port: int = PORT, out: str | os.PathLike = "runs",
-        allow_hosts=(), cors_origins=()) -> int:
-    """Load the model once and serve the page and API until Ctrl+C (the `mnist-cnn serve` command)."""
+        allow_hosts=(), cors_origins=(), feedback_dir=None, no_feedback: bool = False) -> int:
+    """Load the model once and serve the page and API until Ctrl+C (the `mnist-cnn serve` command).
+
+    feedback_dir: where the page's corrections go (default: the model's run folder's feedback/)."""
+    from .feedback import FeedbackStore, default_folder
     from .predict import Predictor as Loaded
 
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     predictor = Loaded(model, out)
+    store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(predictor.path)).prepare()
     hosts = http_guard.host_names(host, allow_hosts)
-    app = create_app(predictor, hosts=hosts, cors_origins=cors_origins)
+    app = create_app(predictor, hosts=hosts, cors_origins=cors_origins, feedback=store)
     print(f"Serving {predictor.path} at {url(sock)}/ (API docs: {url(sock)}/docs; Ctrl+C stops)", flush=True)
+    print(f"Corrections from the page go to {store.folder}/" if store else "Corrections are off (--no-feedback).",
+          flush=True)
     if host not in http_guard.LOOPBACK:
         print(f"Listening on {host}: other machines on the network can use this server; it answers requests "
               f"naming {', '.join(sorted(hosts))} (add more with --allow-host NAME).", flush=True)

@@ -1,6 +1,7 @@
 """The API's contract: the request and answer bodies, its documented errors, and one-line error details.
 
     Pixels, Prediction, UPLOAD_SCHEMA, ERRORS    the bodies and errors of POST /api/predict (OpenAPI)
+    Feedback, FeedbackSaved, FeedbackCounts      the bodies of POST and GET /api/feedback
     for_media_type(kind)                         a route class matching one request media type only
     add_error_handlers(app)                      every error as {"detail": "<one line>"}
 
@@ -10,16 +11,17 @@ field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300". serve.py doc
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from .refusal import NOT_A_DIGIT
 from .serve_limits import media_type
 
 EXPECTED = ('{"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = white ink)',  # by depth in the body
@@ -27,6 +29,8 @@ EXPECTED = ('{"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = w
 NO_FILE = "multipart body has no field `file` (send the image as file=@digit.png)"
 FILE_IS_TEXT = ("field `file` is text; send the image as a file part (a filename in its Content-Disposition), "
                 "e.g. curl -F file=@digit.png")
+LABEL_EXPECTED = f'a digit 0-9 or "{NOT_A_DIGIT}"'
+FEEDBACK_EXPECTED = f'{{"input": 28 rows of 28 numbers in [0, 1], "label": 0-9 or "{NOT_A_DIGIT}"}}'
 ERRORS = {  # status: when, for the OpenAPI schema
     400: "the body does not parse as its Content-Type says, or the Host header does not name this server",
     403: "a POST from another site's page",
@@ -46,6 +50,41 @@ class Pixels(BaseModel):
 
     pixels: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
         "28 rows of 28 numbers in [0, 1], MNIST convention: 0 = black paper, 1 = white ink"))]
+
+
+def _label(value):
+    """0-9 or "not a digit" exactly: no booleans (True == 1), no 7.0, no "7"."""
+    if isinstance(value, bool) or not (isinstance(value, int) and 0 <= value <= 9 or value == NOT_A_DIGIT):
+        raise ValueError(LABEL_EXPECTED)
+    return value
+
+
+Label = Annotated[Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "not a digit"], BeforeValidator(_label)]
+
+
+class Feedback(BaseModel):
+    """The JSON body of POST /api/feedback: the image the model saw and the right answer."""
+
+    input: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
+        "the 28x28 image the model saw, as POST /api/predict gave it in `input` (0 = black, 1 = white ink)"))]
+    label: Label = Field(description=f'the right answer: a digit 0-9, or "{NOT_A_DIGIT}"')
+
+
+class FeedbackCounts(BaseModel):
+    """The answer of GET /api/feedback (and part of POST's): what the feedback folder holds."""
+
+    enabled: bool
+    total: int
+    bytes: int
+    labels: dict[str, int]
+    max_items: int
+    max_bytes: int
+
+
+class FeedbackSaved(FeedbackCounts):
+    """The answer of POST /api/feedback: the file written (its name in the folder) and the new counts."""
+
+    saved: str
 
 
 class Prediction(BaseModel):
@@ -93,19 +132,23 @@ async def invalid_body(request: Request, exc: RequestValidationError) -> JSONRes
                                        f"{error['loc'][-1]})"}, 400)
     if error["loc"] == ("body",) and error["type"] == "missing":
         return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
-    return JSONResponse({"detail": one_line(error)}, 422)
+    body = FEEDBACK_EXPECTED if request.url.path == "/api/feedback" else EXPECTED[0]
+    return JSONResponse({"detail": one_line(error, body)}, 422)
 
 
-def one_line(error: dict) -> str:
+def one_line(error: dict, body: str = EXPECTED[0]) -> str:
     where = list(error["loc"][1:])  # after "body"
     if where[:1] == ["file"]:
         return NO_FILE if error["type"] == "missing" else FILE_IS_TEXT
-    if error["type"] == "missing":
-        return f"expected {EXPECTED[0]}, found an object without `{where[-1]}`"
-    name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
     value = error.get("input")
+    if error["type"] == "missing":
+        return f"expected {body}, found an object without `{where[-1]}`"
+    if where[:1] == ["label"]:
+        return f"label: expected {LABEL_EXPECTED}, found {value!r:.40}"
+    name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
     hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
-    return f"{name}: expected {EXPECTED[min(len(where), 3)]}, found {_kind(value)}{hint}"
+    expected = body if not where else EXPECTED[min(len(where), 3)]
+    return f"{name}: expected {expected}, found {_kind(value)}{hint}"
 
 
 async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -43,6 +43,7 @@ class Data:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    n_extra: int = 0  # --extra-data images in x_train (each repeated cfg.extra_repeat times)
 
 
 @dataclass
@@ -87,12 +88,13 @@ def learning_rate(cfg: TrainConfig, steps_per_epoch: int):
     return keras.optimizers.schedules.ExponentialDecay(lr, steps_per_epoch, 0.7, staircase=True)
 
 
-def compiled_model(cfg: TrainConfig, steps_per_epoch: int, policy: str):
+def compiled_model(cfg: TrainConfig, steps_per_epoch: int, policy: str, model=None):
+    """cfg.network built under `policy`, or `model` (a finished run's, to continue it), compiled as cfg says."""
     import keras
 
     from .models import build, optimizer
 
-    model = build(cfg, policy)
+    model = build(cfg, policy) if model is None else model
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
     model.compile(optimizer=optimizer(cfg, learning_rate(cfg, steps_per_epoch)), loss=loss, metrics=["accuracy"])
     return model
@@ -104,13 +106,19 @@ def prepare(cfg: TrainConfig, report: Report = stderr_report) -> Data:
 
     (x_train, y_train), (x_test, y_test) = data.load_dataset(cfg.dataset, cfg.data_dir, report=report)
     train_idx, val_idx = data.split(len(x_train), cfg.validation_split, cfg.seed, cfg.limit)
-    check(cfg, n_train=len(train_idx))
+    x_fit, y_fit, n_extra = x_train[train_idx], y_train[train_idx], 0
+    if cfg.extra_data is not None:  # the training split only: validation and test stay MNIST's own
+        from .extra_data import describe, load_folder
 
-    def onehot(idx):
-        return keras.utils.to_categorical(y_train[idx], 10)
-
-    return Data(data.normalise(x_train[train_idx]), onehot(train_idx), data.normalise(x_train[val_idx]),
-                onehot(val_idx), data.normalise(x_test), y_test)
+        extra = load_folder(cfg.extra_data)
+        report(describe(extra, cfg.extra_repeat))
+        n_extra = len(extra.y)
+        x_fit = np.concatenate([x_fit, np.repeat(extra.x, cfg.extra_repeat, axis=0)])
+        y_fit = np.concatenate([y_fit, np.repeat(extra.y, cfg.extra_repeat)])
+    check(cfg, n_train=len(x_fit))
+    onehot = keras.utils.to_categorical
+    return Data(data.normalise(x_fit), onehot(y_fit, 10), data.normalise(x_train[val_idx]),
+                onehot(y_train[val_idx], 10), data.normalise(x_test), y_test, n_extra)
 
 
 def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int):
@@ -211,7 +219,12 @@ def _model_and_state(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, precisi
 
     if checkpoint is None:
         state = new_state(cfg)
-        model = compiled_model(cfg, math.ceil(len(d.x_train) / cfg.batch_size), precision.policy)
+        steps = math.ceil(len(d.x_train) / cfg.batch_size)
+        if cfg.finetuned_from is not None:
+            from .finetune import start_model
+            model = start_model(cfg, steps, precision.policy)
+        else:
+            model = compiled_model(cfg, steps, precision.policy)
         run.write_json("env.json", {**environment.describe(), "precision": precision.policy,
                                     "precision_reason": precision.reason})
         lines = []
@@ -238,7 +251,7 @@ def finish(result: RunResult, d: Data, state: dict) -> RunResult:
     metrics = evaluate.metrics(d.y_test, probabilities, classes)
     best = state["history"][state["best_epoch"] - 1]
     metrics.update(best_epoch=state["best_epoch"], epochs_run=state["epoch"], stopped_early=state["stopped_early"],
-                   train_seconds=state["train_seconds"], n_train=len(d.x_train), n_val=len(d.x_val),
+                   train_seconds=state["train_seconds"], n_train=len(d.x_train), n_val=len(d.x_val), n_extra=d.n_extra,
                    best_val_loss=state["best_val_loss"], best_val_accuracy=best["val_accuracy"],
                    finished=datetime.now().isoformat(timespec="seconds"))
     plots.run_pictures(run.path, state["history"], metrics, d.x_test, d.y_test, probabilities, classes)

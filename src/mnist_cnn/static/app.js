@@ -257,6 +257,7 @@ function reset(text = "Draw a digit to start.", kind = "info") {
   setBars(null);
   setSeen(null);
   setMessage(text, kind);
+  window.offerFeedback?.(null);
 }
 
 function show(r) {
@@ -270,6 +271,7 @@ function show(r) {
   setBars(r.probabilities);
   setSeen(r.input);
   setMessage(state.file ? `From ${state.file.name}.` : "Keep drawing, or Clear to start over.");
+  window.offerFeedback?.(r); // feedback.js: "Wrong? Tell it" for this answer
 }
 
 async function loadModel() {

@@ -1,0 +1,64 @@
+"""The `mnist-cnn finetune` command: continue a finished run on MNIST plus one's own labelled images.
+
+    mnist-cnn finetune runs/NAME --extra-data runs/NAME/feedback [--epochs 2] [--learning-rate 0.0003]
+                       [--extra-repeat 20] [--out DIR] [--name NAME] [--data-dir DIR] [--quiet]
+
+Split from cli.py to keep each module small; the work is finetune.py's and train.py's.
+"""
+
+from __future__ import annotations
+
+from .config import FIELDS, TrainConfig
+from .console import shown
+
+PROG = "mnist-cnn"
+DEFAULTS = TrainConfig()
+
+
+def add_commands(sub) -> None:
+    from . import finetune
+    from .cli import _path, _value
+
+    p = sub.add_parser("finetune", help="continue a finished run on MNIST plus your labelled images (a new run)",
+                       description="Load RUN's model and train it for a few more epochs at a small learning rate "
+                                   "on MNIST's training split plus the labelled 28x28 PNGs in --extra-data (each "
+                                   "repeated --extra-repeat times), into a new run folder whose config.json names "
+                                   "RUN. Validation and test stay MNIST's.")
+    p.add_argument("run", metavar="RUN_DIR", type=_path, help="a finished run folder")
+    p.add_argument("--extra-data", metavar="DIR", type=_path, required=True,
+                   help=f"{FIELDS['extra_data'].metadata['help'].split('; unset')[0]} (required)")
+    p.add_argument("--extra-repeat", metavar="N", type=_value(int),
+                   help=f"{FIELDS['extra_repeat'].metadata['help']} (default: {DEFAULTS.extra_repeat})")
+    p.add_argument("--epochs", metavar="N", type=_value(int), help=f"epochs to continue (default: {finetune.EPOCHS})")
+    p.add_argument("--learning-rate", metavar="X", type=_value(float),
+                   help=f"starting learning rate, decayed to 0 over the epochs by a cosine (default: "
+                        f"{finetune.LEARNING_RATE})")
+    p.add_argument("--out", metavar="DIR", type=_path, help="parent folder of the new run (default: RUN's own)")
+    p.add_argument("--name", metavar="NAME", type=_path,
+                   help="the new run's folder name (default: <RUN>-ft-<date>-<time>)")
+    p.add_argument("--data-dir", metavar="DIR", type=_path, help="data folder (default: RUN's, else $MNIST_CNN_DATA, "
+                                                                 "else ~/.cache/mnist-cnn)")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
+
+
+def cmd_finetune(args) -> int:
+    from . import finetune, train
+    from .rundir import RunDir
+
+    cfg = finetune.finetune_config(args.run, args.extra_data, epochs=args.epochs, learning_rate=args.learning_rate,
+                                   extra_repeat=args.extra_repeat, out=args.out, name=args.name,
+                                   data_dir=args.data_dir)
+    before = RunDir(args.run).metrics()["test_accuracy"]
+    result = train.train(cfg, verbose=train.progress_verbosity(args.quiet))
+    if result.interrupted:
+        from .cli import _interrupted
+
+        return _interrupted(result, "train")
+    m = result.metrics
+    print(f"Test accuracy: {m['test_accuracy']:.4f} (was {before:.4f} for {shown(args.run)}; {m['n_extra']} extra "
+          f"images, {m['epochs_run']} epoch(s), {m['train_seconds']:.1f} s of training)")
+    print(f"Run folder: {shown(result.run_dir)}/")
+    return 0
+
+
+COMMANDS = {"finetune": cmd_finetune}

@@ -1,0 +1,254 @@
+"""Learning from corrections, the serving half: the feedback folder, POST/GET /api/feedback over real HTTP, and
+"Wrong? Tell it" on the page in headless Chromium.
+
+    PYTHONPATH=src pytest -q tests/test_feedback.py
+"""
+
+import errno
+import os
+import threading
+import warnings
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+import browser  # tests/browser.py: Chromium + pointer strokes
+from mnist_cnn import cli, feedback, serve
+from mnist_cnn.data import load_mnist
+from mnist_cnn.errors import UserError
+from mnist_cnn.feedback import FeedbackFull, FeedbackStore
+from mnist_cnn.predict import Predictor
+from serving import serving  # tests/serving.py: uvicorn in a thread
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def pngs(folder):
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def as_array(path):
+    return np.asarray(Image.open(path))
+
+
+@pytest.fixture
+def ramp():
+    return np.linspace(0, 1, 28 * 28).reshape(28, 28)
+
+
+# The folder
+
+
+def test_saved_file_is_the_image_and_label_as_a_28x28_png(tmp_path, ramp):
+    store = FeedbackStore(tmp_path / "fb")
+    seven, junk = store.save(ramp, 7), store.save(ramp.T, "not a digit")
+    assert (seven.parent.name, junk.parent.name) == ("7", "not-a-digit")
+    with Image.open(seven) as img:
+        assert (img.format, img.mode, img.size) == ("PNG", "L", (28, 28))
+    np.testing.assert_array_equal(as_array(seven), np.round(ramp * 255).astype(np.uint8))
+    np.testing.assert_array_equal(as_array(junk), np.round(ramp.T * 255).astype(np.uint8))
+    c = store.counts()
+    assert (c["total"], c["labels"]["7"], c["labels"]["not a digit"], c["labels"]["3"]) == (2, 1, 1, 0)
+    assert c["bytes"] == seven.stat().st_size + junk.stat().st_size
+
+
+def test_names_are_unique_under_concurrent_saves_and_nothing_half_written_is_left(tmp_path, ramp):
+    store = FeedbackStore(tmp_path)
+    threads = [threading.Thread(target=lambda: [store.save(ramp, 1) for _ in range(10)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(pngs(tmp_path)) == 40 == store.counts()["total"]
+    assert not [p for p in tmp_path.rglob(".*")]
+
+
+def test_an_existing_file_is_never_replaced(tmp_path, ramp, monkeypatch):
+    store = FeedbackStore(tmp_path)
+    monkeypatch.setattr(feedback.secrets, "token_hex", lambda n: "same")
+    first = store.save(ramp, 4)
+    before = first.read_bytes()
+    with pytest.raises(UserError, match="no free file name"):
+        store.save(ramp.T, 4)  # every name drawn is taken (the same second, the same 'random' part)
+    assert pngs(tmp_path) == [first] and first.read_bytes() == before
+    names = iter(["same", "other"])
+    monkeypatch.setattr(feedback.secrets, "token_hex", lambda n: next(names))
+    second = store.save(ramp.T, 4)  # a taken name is drawn again
+    assert second != first and first.read_bytes() == before and len(pngs(tmp_path)) == 2
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, ramp, monkeypatch):
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", full)
+    with pytest.raises(UserError, match="No space left on device"):
+        FeedbackStore(tmp_path).save(ramp, 2)
+    assert pngs(tmp_path) == []
+
+
+def test_caps_on_count_and_bytes(tmp_path, ramp):
+    store = FeedbackStore(tmp_path, max_items=2)
+    kept = [store.save(ramp, 0), store.save(ramp, 1)]
+    with pytest.raises(FeedbackFull, match=r"full \(2 images.*limits 2 images"):
+        store.save(ramp, 2)
+    assert pngs(tmp_path) == sorted(kept)
+    kept[0].unlink()  # moved away: room again
+    store.save(ramp, 2)
+    size = kept[1].stat().st_size
+    small = FeedbackStore(tmp_path, max_bytes=2 * size + size // 2)  # 2 files there; the next would pass the cap
+    with pytest.raises(FeedbackFull, match="bytes"):
+        small.save(ramp, 3)
+
+
+def test_bad_labels_and_pixels_are_refused_by_the_library(tmp_path, ramp):
+    store = FeedbackStore(tmp_path)
+    for label in (10, -1, True, "7", 7.0, "Not a digit", None):
+        with pytest.raises(UserError, match="label: expected a digit 0-9"):
+            store.save(ramp, label)
+    for pixels in (ramp[:27], ramp * 2, np.full((28, 28), np.nan)):
+        with pytest.raises(UserError, match="input: expected 28x28 numbers in"):
+            store.save(pixels, 1)
+    assert pngs(tmp_path) == []
+
+
+def test_default_folder_is_the_model_runs(tmp_path):
+    run = tmp_path / "runs" / "fast"
+    (run / "exports").mkdir(parents=True)
+    for model in (run, run / "model.keras", run / "exports" / "model.onnx"):
+        assert feedback.default_folder(model) == run / "feedback"
+
+
+# The API
+
+
+@pytest.fixture(scope="module")
+def predictor(trained_run):
+    return Predictor(trained_run)
+
+
+@pytest.fixture(scope="module")
+def seven(mnist_dir):
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    assert y[0] == 7
+    return x[0]
+
+
+def test_feedback_over_real_http(predictor, seven, tmp_path):
+    app = serve.create_app(predictor, feedback=FeedbackStore(tmp_path / "fb", max_items=3))
+    with serving(app) as url:
+        answer = httpx.post(f"{url}/api/predict", json={"pixels": (seven / 255).tolist()}).json()
+        r = httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": 3})
+        assert r.status_code == 200, r.text
+        saved = tmp_path / "fb" / r.json()["saved"]
+        assert saved.parent.name == "3" and r.json()["total"] == 1 and r.json()["labels"]["3"] == 1
+        np.testing.assert_array_equal(as_array(saved), np.round(np.asarray(answer["input"]) * 255).astype(np.uint8))
+        r = httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": "not a digit"})
+        assert r.status_code == 200
+        counts = httpx.get(f"{url}/api/feedback").json()
+        assert (counts["enabled"], counts["total"], counts["labels"]["3"], counts["labels"]["not a digit"]) == \
+               (True, 2, 1, 1)
+
+        bad = {  # body: words in the one-line detail
+            "label 10": ({"input": answer["input"], "label": 10},
+                         'label: expected a digit 0-9 or "not a digit", found 10'),
+            "label true": ({"input": answer["input"], "label": True}, "found True"),
+            "label '7'": ({"input": answer["input"], "label": "7"}, "found '7'"),
+            "no label": ({"input": answer["input"]}, "without `label`"),
+            "no input": ({"label": 7}, "without `input`"),
+            "0..255": ({"input": (seven.astype(float)).tolist(), "label": 7}, "expected a number in [0, 1]"),
+            "27 rows": ({"input": answer["input"][:27], "label": 7}, "input: expected 28 rows of 28 numbers"),
+            "a list": ([1, 2], 'body: expected {"input"'),
+        }
+        for case, (body, words) in bad.items():
+            r = httpx.post(f"{url}/api/feedback", json=body)
+            assert r.status_code == 422 and words in r.json()["detail"], (case, r.text)
+        r = httpx.post(f"{url}/api/feedback", files={"file": ("a.png", b"x")})
+        assert r.status_code == 415 and "application/json" in r.json()["detail"]
+        r = httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": 1},
+                       headers={"Origin": "http://evil.example"})
+        assert r.status_code == 403
+        r = httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": 1},
+                       headers={"Host": "evil.example"})
+        assert r.status_code == 400
+        assert len(pngs(tmp_path / "fb")) == 2  # nothing refused was written
+
+        assert httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": 5}).status_code == 200
+        r = httpx.post(f"{url}/api/feedback", json={"input": answer["input"], "label": 6})
+        assert r.status_code == 409 and "feedback folder is full (3 images" in r.json()["detail"]
+        assert len(pngs(tmp_path / "fb")) == 3
+        paths = httpx.get(f"{url}/openapi.json").json()["paths"]
+        assert {"get", "post"} <= set(paths["/api/feedback"])
+        assert {"409", "422"} <= set(paths["/api/feedback"]["post"]["responses"])
+
+
+def test_no_feedback_refuses_and_says_so(predictor, seven):
+    with TestClient(serve.create_app(predictor), base_url="http://127.0.0.1") as c:
+        assert c.get("/api/feedback").json()["enabled"] is False
+        r = c.post("/api/feedback", json={"input": (seven / 255).tolist(), "label": 7})
+        assert r.status_code == 404 and "--no-feedback" in r.json()["detail"]
+
+
+def test_cli_feedback_flags(capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["serve", "--no-feedback", "--feedback-dir", str(tmp_path)])
+    assert e.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="feedback folder: expected a folder, found a file"):
+        FeedbackStore(tmp_path / "file").prepare()
+
+
+# The page
+
+
+@pytest.mark.skipif(not browser.available(),
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+def test_wrong_tell_it_in_headless_chromium(predictor, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait_for(condition):
+        WebDriverWait(driver, 10).until(lambda d: condition())
+
+    def shown(element_id):
+        return driver.find_element(By.ID, element_id).is_displayed()
+
+    def line(a, b, n=12):
+        return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
+
+    folder = tmp_path / "fb"
+    for store in (FeedbackStore(folder), None):
+        with serving(serve.create_app(predictor, feedback=store)) as url:
+            driver = browser.chrome((1000, 900))
+            try:
+                driver.get(url + "/")
+                canvas = driver.find_element(By.ID, "canvas")
+                wait_for(lambda: driver.find_element(By.ID, "model").text.startswith("Model"))
+                assert not shown("feedback")  # nothing to correct yet
+                browser.draw(driver, canvas, [line((0.5, 0.2), (0.5, 0.8))])  # a 1
+                wait_for(lambda: driver.find_element(By.ID, "digit").text == "1")
+                if store is None:  # --no-feedback: no button at all
+                    assert not shown("feedback") and not shown("wrong")
+                    continue
+                wait_for(lambda: shown("wrong"))
+                assert not shown("labels")
+                driver.find_element(By.ID, "wrong").click()
+                wait_for(lambda: shown("labels"))
+                buttons = driver.find_elements(By.CSS_SELECTOR, "#labels button")
+                assert [b.text for b in buttons] == [str(d) for d in range(10)] + ["not a digit"]
+                driver.find_element(By.CSS_SELECTOR, '#labels button[data-label="4"]').click()
+                wait_for(lambda: "Saved as a 4" in driver.find_element(By.ID, "feedback-status").text)
+                assert not shown("labels")
+                files = pngs(folder)
+                assert [p.parent.name for p in files] == ["4"]
+                ink = as_array(files[0])
+                assert ink.shape == (28, 28) and ink[:, 13:15].sum() > ink[:, :8].sum() + 1000  # the upright stroke
+                driver.find_element(By.ID, "clear").click()
+                wait_for(lambda: not shown("feedback"))
+                assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            finally:
+                driver.quit()
