@@ -29,6 +29,17 @@ def images_at(rev):
     return module
 
 
+def failing_as_none(f, failures):
+    """f, but an exception (a bug of that revision) counts as no digit found, and is counted."""
+    def safe(image):
+        try:
+            return f(image)
+        except Exception:
+            failures.append(image)
+            return None
+    return safe
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("models", nargs="+")
@@ -37,7 +48,8 @@ def main():
     p.add_argument("--seed", type=int, default=evalset.SEED)
     args = p.parse_args()
     images, labels, families = evalset.generate(args.per_family, args.seed, report=print)
-    preprocess = {"before": images_at(args.before).to_mnist, **evalset_score.PREPROCESS}
+    crashes = []
+    preprocess = {"before": failing_as_none(images_at(args.before).to_mnist, crashes), **evalset_score.PREPROCESS}
     results = {}
     for path in args.models:
         results[Path(path).name] = evalset_score.score(Predictor(path, runtime="keras"), images, labels, families,
@@ -48,6 +60,7 @@ def main():
     rows = [[fam, str(first[fam]["n"])] + [f"{100 * results[m][fam][k]:.1f}" for m in results for k in preprocess]
             for fam in first]
     print(table([header, *rows], markdown=True))
+    print(f"before: {len(crashes) // len(results)} picture(s) raised an exception (counted as wrong)")
 
 
 if __name__ == "__main__":

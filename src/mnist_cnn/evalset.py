@@ -76,12 +76,16 @@ def _colour_rgba(digit, rng):
     return Image.fromarray(r.to_rgb8(rgba), "RGBA"), "PNG"
 
 
-def _photo_small(digit, rng):
-    """A 20-48 px digit somewhere on a 480x360 to 1024x768 unevenly lit phone photo of paper, as JPEG."""
+def _photo(kind):
+    """A 20-48 px digit somewhere on a 480x360 to 1024x768 phone photo of paper lit as `kind`, as JPEG."""
+    return lambda digit, rng: _photo_small(digit, rng, kind)
+
+
+def _photo_small(digit, rng, kind):
     w = int(rng.integers(480, 1025))
     h = w * 3 // 4
     ink = r.place(r.strokes(digit, rng, r.STYLES[rng.integers(3)], int(rng.integers(20, 49))), (h, w), rng)
-    rgb = r.put_ink(r.paper(rng, (h, w), "lit"), ink, r.ink_colour(rng))
+    rgb = r.put_ink(r.paper(rng, (h, w), kind), ink, r.ink_colour(rng))
     rgb = rgb + rng.normal(0, rng.uniform(0.01, 0.03), (h, w, 1)).astype(np.float32)
     return Image.fromarray(r.to_rgb8(rgb), "RGB"), ("JPEG", int(rng.integers(60, 91)))
 
@@ -123,7 +127,8 @@ FAMILIES = {  # name: (what it is, render(MNIST digit or label for fonts, rng) -
     "jpeg-noise": ("noisy paper, JPEG quality 20-50", _on_paper("noisy", jpeg=(20, 51))),
     "colour-ink": ("blue, red or green pen on tinted paper", _on_paper("plain", colour=r.ink_colour)),
     "colour-rgba": ("coloured ink on a transparent background", _colour_rgba),
-    "photo-small": ("a 20-48 px digit in a large uneven-lit JPEG photo", _photo_small),
+    "photo-small": ("a 20-48 px digit in a large JPEG photo, light gradient and vignette", _photo("even")),
+    "photo-shadow": ("the same, often with a shadow's edge across the page", _photo("lit")),
     "form-cell": ("a cell cut from a form: box lines around the digit", _form_cell),
     "font": ("handwriting-style fonts (Debian packages)", None),
 }

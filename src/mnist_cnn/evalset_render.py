@@ -111,7 +111,8 @@ def margin(ink, rng, low=0.1, high=0.5):
 
 
 def paper(rng, shape, kind="plain"):
-    """A float32 RGB page in [0, 1]: "plain", "lit" (gradient, shadow, vignette), "ruled", "squared", "noisy"."""
+    """A float32 RGB page in [0, 1]: "plain", "lit" (gradient, maybe a shadow, vignette), "even" (gradient and
+    vignette, no shadow), "ruled", "squared", "noisy"."""
     h, w = shape
     tint = rng.uniform(0.8, 1.0) * np.array([1.0, rng.uniform(0.96, 1.0), rng.uniform(0.88, 1.0)], np.float32)
     page = np.broadcast_to(tint, (h, w, 3)).copy()
@@ -124,21 +125,21 @@ def paper(rng, shape, kind="plain"):
         if kind == "squared":
             for pos in range(int(rng.integers(0, step)), w, step):
                 cv2.line(page, (pos, 0), (pos, h), colour.tolist(), width)
-    if kind == "lit":
-        page *= light(rng, shape)[..., None]
+    if kind in ("lit", "even"):
+        page *= light(rng, shape, shadow=kind == "lit")[..., None]
     if kind == "noisy":
         page += rng.normal(0, rng.uniform(0.02, 0.06), (h, w, 1)).astype(np.float32)
     return page.clip(0, 1)
 
 
-def light(rng, shape):
+def light(rng, shape, shadow=True):
     """Uneven light (float32, 0.35-1): a gradient across the page, maybe a soft shadow's edge and a vignette."""
     h, w = shape
     y, x = np.mgrid[-1 : 1 : h * 1j, -1 : 1 : w * 1j].astype(np.float32)
     a = rng.uniform(0, 2 * np.pi)
     along = np.cos(a) * x + np.sin(a) * y
     out = 1 - rng.uniform(0.1, 0.4) * (along + 1) / 2
-    if rng.random() < 0.6:  # a hand's or phone's shadow: a dark side behind a blurred straight edge
+    if shadow and rng.random() < 0.6:  # a hand's or phone's shadow: a dark side behind a blurred straight edge
         b, at = rng.uniform(0, 2 * np.pi), rng.uniform(-0.8, 0.8)
         edge = (np.cos(b) * x + np.sin(b) * y - at) / rng.uniform(0.1, 0.4)
         out *= 1 - rng.uniform(0.15, 0.35) / (1 + np.exp(-edge))

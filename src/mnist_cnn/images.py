@@ -45,6 +45,10 @@ FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last on
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
+LINE_FILL = 0.95  # a row (column) with ink in >= 95% of its pixels may be a ruled, grid or form line...
+LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's height thick (a "1" cropped tight: all)...
+LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
+LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
 SPECK_FRACTION = 0.02  # blobs with < 2% of the ink mass are dust or specks; a digit's detached stroke has far more
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 COARSE = 128  # specks are found on a grid at most this big: it joins strokes with small gaps, and is fast
@@ -92,7 +96,7 @@ def _ink(grey):
     cv2.threshold(ink, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
         ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)  # paper is done
-    ink = _drop_specks(ink)
+    ink = _drop_specks(_drop_lines(ink))
     if cv2.countNonZero(ink) < MIN_INK_PIXELS:
         return None
     ink /= ink.max()
@@ -123,6 +127,8 @@ def _paper(grey, smooth):
         # median. Its noise is what the 3x3 blur removes there: the spread of levels would count the strokes'
         # blurred edges as noise, and the cut at NOISE_SIGMAS of them would break thick blurry strokes apart.
         near = at[np.abs(v - np.float32(level)) <= spread / 2]
+        if near.size == 0:  # a border half ink, half paper (a form's box lines): its median is neither; paper's half
+            near = at[sign * (np.float32(level) - v) <= 0]
         level = _median(np.take(grey, near))
         noise = np.take(grey, near) - np.take(smooth, near)
         return np.float32(level), WHITE * 1.4826 * _median(np.abs(noise - np.float32(_median(noise)))), sign
@@ -182,6 +188,28 @@ def _median(v):
     k = len(v) // 2
     part = np.partition(v, k)
     return float(part[k] if len(v) % 2 else (part[:k].max() + part[k]) / np.float32(2))
+
+
+def _drop_lines(ink):
+    """The ink without straight lines running across the whole image (ruled or squared paper, a form's box)."""
+    # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
+    # crossing it; a line spanning the image is the level of nearly every pixel of its rows, so subtract that.
+    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, axis)]
+    if len(bands) < LINE_BANDS:
+        return ink
+    for axis, (start, stop) in bands:
+        start, stop = max(0, start - 1), min(ink.shape[axis], stop + 1)  # with the anti-aliased rows beside it
+        part = ink[start:stop] if axis == 0 else ink[:, start:stop]
+        part -= np.percentile(part, LINE_LEVEL, axis=1 - axis, keepdims=True).astype(np.float32)
+        np.maximum(part, 0, out=part)
+    return ink
+
+
+def _bands(ink, axis):
+    """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels."""
+    full = np.count_nonzero(ink, axis=1 - axis) >= LINE_FILL * ink.shape[1 - axis]
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
+    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * len(full)]
 
 
 def _drop_specks(ink):
