@@ -51,7 +51,9 @@ LINE_FILL = 0.95  # a row (column) with ink in >= 95% of its pixels may be a rul
 LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's height thick (a "1" cropped tight: all)...
 LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
 LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
+LINE_EVEN = 0.5  # a line's 10th percentile is at least half its median (a stroke along an edge fades at its ends)
 SPECK_FRACTION = 0.02  # blobs with < 2% of the ink mass are dust or specks; a digit's detached stroke has far more
+FAINT = 0.5  # a blob whose strongest ink is under half the strongest blob's is shading or a smudge, not a stroke
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 COARSE = 128  # specks are found on a grid at most this big: it joins strokes with small gaps, and is fast
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
@@ -218,8 +220,11 @@ def _drop_lines(ink):
     for axis, (start, stop) in bands:
         start, stop = max(0, start - 1), min(ink.shape[axis], stop + 1)  # with the anti-aliased rows beside it
         part = ink[start:stop] if axis == 0 else ink[:, start:stop]
-        part -= np.percentile(part, LINE_LEVEL, axis=1 - axis, keepdims=True).astype(np.float32)
-        np.maximum(part, 0, out=part)
+        level = np.percentile(part, LINE_LEVEL, axis=1 - axis, keepdims=True).astype(np.float32)
+        part -= level
+        part /= np.maximum(1 - level, np.float32(MIN_CONTRAST))  # a pen over a printed line darkens what the line
+        part[part < level] = 0  # left: the stroke's share is (ink - line) / (1 - line); weaker than the line itself
+        # is the line's own unevenness (the paper fit bends a little along it), which would widen the digit's box
     return ink
 
 
@@ -227,7 +232,15 @@ def _bands(ink, axis):
     """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels."""
     full = np.count_nonzero(ink, axis=1 - axis) >= LINE_FILL * ink.shape[1 - axis]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
-    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * len(full)]
+    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * len(full) and _even(ink, axis, a, b)]
+
+
+def _even(ink, axis, start, stop):
+    """Whether the band's strongest row (column) is even like a printed line: its LINE_LEVEL percentile at least
+    LINE_EVEN of its median. A curved stroke grazing a tight crop's edge fades out along it."""
+    part = ink[start:stop] if axis == 0 else ink[:, start:stop].T
+    row = part[np.argmax(np.median(part, axis=1))]
+    return np.percentile(row, LINE_LEVEL) >= LINE_EVEN * np.median(row)
 
 
 def _drop_specks(ink):
@@ -240,6 +253,10 @@ def _drop_specks(ink):
     sums = np.bincount(labels.ravel(), weights=mass.ravel()) if n > 2 else np.ones(n)  # one blob: it stays
     sums[0] = 0
     keep = sums >= SPECK_FRACTION * sums.sum()
+    if n > 2 and keep[1:].sum() > 1:  # a shadow's edge left as a wide faint blob beside the digit's strong strokes
+        peaks = np.zeros(n, np.float32)
+        np.maximum.at(peaks, labels.ravel(), _pool(ink, f, "max").ravel())
+        keep &= peaks >= FAINT * peaks.max()
     if keep[1:].all():  # every blob is kept; the background blocks hold no ink
         return ink
     keep = cv2.resize(keep[labels].view(np.uint8), None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
