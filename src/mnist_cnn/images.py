@@ -53,7 +53,7 @@ LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one a
 LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
 LINE_EVEN = 0.5  # a line's 10th percentile is at least half its median (a stroke along an edge fades at its ends)
 SPECK_FRACTION = 0.02  # blobs with < 2% of the ink mass are dust or specks; a digit's detached stroke has far more
-FAINT = 0.5  # a blob whose strongest ink is under half the strongest blob's is shading or a smudge, not a stroke
+FAINT = 0.5  # a blob wider than the strongest one with under half its peak ink is shading (a shadow's edge)
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 COARSE = 128  # specks are found on a grid at most this big: it joins strokes with small gaps, and is fast
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
@@ -256,7 +256,8 @@ def _drop_specks(ink):
     if n > 2 and keep[1:].sum() > 1:  # a shadow's edge left as a wide faint blob beside the digit's strong strokes
         peaks = np.zeros(n, np.float32)
         np.maximum.at(peaks, labels.ravel(), _pool(ink, f, "max").ravel())
-        keep &= peaks >= FAINT * peaks.max()
+        area = np.bincount(labels.ravel(), minlength=n)
+        keep &= (peaks >= FAINT * peaks.max()) | (area <= area[np.argmax(peaks)])  # a faint piece of a stroke: small
     if keep[1:].all():  # every blob is kept; the background blocks hold no ink
         return ink
     keep = cv2.resize(keep[labels].view(np.uint8), None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
