@@ -40,7 +40,7 @@ FIT_SAMPLES = 20_000  # pixels sampled to fit the paper surface: plenty for 6 co
 RIDGE = 1e-6  # keeps the surface fit solvable when the border cannot show a slope (1xN images, uniform rows)
 TIGHT_SIDES = 2  # ink a quarter of the contrast off the border median on >= 2 sides: maybe a tight crop...
 TIGHT_CUT = 8  # ...and off the fitted surface by > 1/8 of the contrast: the fit bends through a tight crop's border
-# ink (test_tight_crops_read_like_the_digit: 95% read right at 1/8, as with one level; 94% at 1/4; 91% at 1/2), while
+# ink (test_tight_crops_read_like_the_digit: 95% look like the digit at 1/8, as before; 94% at 1/4; 91% at 1/2), while
 # a photo's shaded edges, which the surface follows, stay within it
 ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven light: < 1%; tight crops: > 5%)
 WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
