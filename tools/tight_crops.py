@@ -5,7 +5,8 @@
 Families: crop to the ink's box, bicubic upscale to 64-200 px ("up"), or first down to 10 px then up
 ("lowres"); white-on-black ("wob") or dark-on-light ("dol"); as grey PNG, RGBA with a transparent
 background (ink opaque) and grey JPEG quality 75. Scored with a `fast` model (trained once to
-/tmp/tight/fast, ~15 s) on to_mnist, the plain `reference` below and images.naive_resize.
+/tmp/tight/fast, ~15 s) on to_mnist, the plain reference (evalset_score.reference) and images.naive_resize.
+The wider generated set by family: `mnist-cnn evalset make DIR` / `evalset score DIR` (evalset.py).
 """
 
 import io
@@ -17,35 +18,10 @@ import numpy as np
 from PIL import Image
 
 from mnist_cnn.data import load_mnist
-from mnist_cnn.images import BOX, CENTRE, FRAME, naive_resize, to_mnist
-from mnist_cnn.imagefile import grey
+from mnist_cnn.evalset_score import reference  # the plain recipe: border median, crop, 20 px box, centre of mass
+from mnist_cnn.images import FRAME, naive_resize, to_mnist
 
 MODEL = Path("/tmp/tight/fast")
-
-
-def reference(image):
-    """Plain MNIST preprocessing: polarity from the border median, crop the ink, 20 px box, centre of mass."""
-    g = grey(image).astype(np.float32)
-    border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
-    ink = np.median(border) - g if np.median(border) > 0.5 else g - np.median(border)
-    ink = np.clip(ink, 0, None)
-    if ink.max() <= 0.1:
-        return None
-    ink[ink < 0.1 * ink.max()] = 0  # a bit of slack against JPEG noise
-    ys, xs = np.nonzero(ink)
-    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    h, w = ink.shape
-    size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
-    box = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BOX)).clip(0, None)
-    box = box / box.max()
-    r, c = np.indices(box.shape)
-    top, left = (int(np.floor(CENTRE - (i * box).sum() / box.sum() + 0.5)) for i in (r, c))
-    frame = np.zeros((FRAME, FRAME), np.float32)
-    for i in range(box.shape[0]):
-        for j in range(box.shape[1]):
-            if 0 <= top + i < FRAME and 0 <= left + j < FRAME:
-                frame[top + i, left + j] = box[i, j]
-    return frame
 
 
 def tight(digit, rng):

@@ -8,6 +8,7 @@
     mnist-cnn predict photo.jpg dir/    # the digit in your own images
     mnist-cnn serve                     # draw-a-digit page + JSON API on http://127.0.0.1:8000/
     mnist-cnn bench                     # every recipe trained and timed side by side
+    mnist-cnn evalset make DIR          # a generated real-world digit set; `evalset score DIR` by family
     mnist-cnn runs                      # table of past runs
 
 The training flags are generated from `config.TrainConfig`'s fields, their help from each field's
@@ -161,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_export.add_commands(sub)
     from . import cli_finetune
     cli_finetune.add_commands(sub)
+    from . import cli_evalset
+    cli_evalset.add_commands(sub)
     cli_sweep.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
@@ -303,11 +306,11 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_export, cli_finetune, cli_inference, cli_sweep
+    from . import cli_evalset, cli_export, cli_finetune, cli_inference, cli_sweep
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
                 "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS,
-                **cli_finetune.COMMANDS}
+                **cli_finetune.COMMANDS, **cli_evalset.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
