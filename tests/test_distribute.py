@@ -117,6 +117,8 @@ def test_multi_worker_without_tf_config_is_one_line_and_writes_nothing(tmp_path,
     monkeypatch.setenv("TF_CONFIG", cluster_config([1, 2], 0))
     assert cli.main(["train", "--distribute", "multi-worker", "--seeds", "1,2"]) == 2
     assert "--seeds: with --distribute multi-worker, train one seed per command" in capsys.readouterr().err
+    assert cli.main(["sweep", "--space", "s.toml", "--trials", "1", "--distribute", "multi-worker"]) == 2
+    assert "--distribute multi-worker: a sweep's workers run different trials" in capsys.readouterr().err
     assert cli.main(["train", "--distribute", "several"]) == 2
     assert capsys.readouterr().err == "mnist-cnn: --distribute: expected one of none, mirrored, multi-worker, " \
                                       "found 'several'\n"
