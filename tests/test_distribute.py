@@ -9,6 +9,7 @@ differs (two half-batch gradients summed instead of one batch's); measured: 1.5e
 import csv
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -107,6 +108,16 @@ def test_batches_keras_cannot_split_are_refused():
     check_batches(Setup("none"), 137, 961)
 
 
+def test_a_checkpoint_from_before_distribute_resumes_and_replicas_must_match(tmp_path):
+    from mnist_cnn.rundir import RunDir
+
+    cfg = TrainConfig()
+    old = {"config": {k: v for k, v in cfg.to_dict().items() if k != "distribute"}}  # no distribute, no replicas
+    train._check_resumable(RunDir(tmp_path), cfg, old, Setup("none"))
+    with pytest.raises(UserError, match="checkpoint: trained on 1 replica.s., this process has 2 .CPU:0, CPU:1.; "):
+        train._check_resumable(RunDir(tmp_path), cfg, old, Setup("mirrored", replicas=2, devices=["CPU:0", "CPU:1"]))
+
+
 def test_multi_worker_without_tf_config_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -140,6 +151,13 @@ def test_mirrored_on_two_logical_cpus_matches_one_device_and_resumes_only_on_two
     one = train.train(TrainConfig(out=str(tmp_path), data_dir=str(mnist_dir), name="one",
                                   **{**SETTINGS, "distribute": "none"}), verbose=0)
     assert_same_losses(history(straight), one.history)
+
+    edited = shutil.copytree(cut, tmp_path / "edited")
+    saved = json.loads((cut / "config.json").read_text())
+    (edited / "config.json").write_text(json.dumps({**saved, "distribute": "none"}))
+    with pytest.raises(UserError, match="config.json: distribute is 'none', but the checkpoint was trained with "
+                                        "'mirrored'; a run resumes under the strategy it started with"):
+        train.train(resume=edited, verbose=0)
 
     resume = [sys.executable, "-m", "mnist_cnn", "train", "--resume", str(cut), "--quiet"]
     single = {k: v for k, v in os.environ.items() if k != "MNIST_CNN_CPU_DEVICES"}
