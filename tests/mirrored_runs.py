@@ -16,7 +16,7 @@ import keras
 from mnist_cnn import train
 from mnist_cnn.config import TrainConfig
 
-SETTINGS = dict(distribute="mirrored", seed=3, limit=1200, epochs=2, batch_size=64)  # 960 images: 15 steps
+SETTINGS = {"distribute": "mirrored", "seed": 3, "limit": 1200, "epochs": 2, "batch_size": 64}  # 960 images: 15 steps
 
 
 class InterruptAt(keras.callbacks.Callback):

@@ -18,8 +18,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-
 from mirrored_runs import SETTINGS
+
 from mnist_cnn import cli, distribute, train
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.distribute import Setup, check_batches, read_tf_config

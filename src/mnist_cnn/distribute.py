@@ -8,7 +8,7 @@
     from mnist_cnn import distribute
     setup = distribute.setup("mirrored")   # Setup: strategy, replicas, devices, chief; one per kind and process
     with setup.scope(): model = ...        # variables made in the scope are mirrored on every replica
-    distribute.read_tf_config(os.environ)  # Cluster(workers, index, chief), or UserError naming the field
+    distribute.read_tf_config(os.environ)  # Cluster(workers, task, index, chief), or UserError naming the field
 
 Each step's batch is the global batch (`batch_size`): tf.distribute splits it over the replicas and
 sums their gradients, so the arithmetic is that of one device up to float32 rounding. Only the
@@ -43,6 +43,7 @@ KERAS_FAILURES = (
 )
 KERAS_ISSUE = "keras-team/keras#20585"
 
+
 class KerasCannot(ConfigError):
     """Keras fails inside fit() under this strategy: not the user's mistake, so exit code 1."""
 
@@ -52,7 +53,7 @@ class KerasCannot(ConfigError):
         super().__init__("distribute", what)
 
 
-_SETUPS: dict[str, "Setup"] = {}  # a process makes each strategy once: the multi-worker one cannot be remade
+_SETUPS: dict[str, Setup] = {}  # a process makes each strategy once: the multi-worker one cannot be remade
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class Setup:
         if self.cluster:
             c = self.cluster
             devices = f"{c.workers} workers; this one is {c.task} {c.index}{' (chief)' if c.chief else ''} on {devices}"
-        return (f"distribute: {self.kind} over {self.replicas} replicas ({devices}); each step's {batch_size} "
+        replicas = f"{self.replicas} replica{'s' if self.replicas != 1 else ''}"
+        return (f"distribute: {self.kind} over {replicas} ({devices}); each step's {batch_size} "
                 f"images are split {batch_size // self.replicas} per replica")
 
 
