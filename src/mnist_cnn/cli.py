@@ -233,10 +233,15 @@ def cmd_train(args) -> int:
         cfg = config.resolve(file=args.config, flags={**flags_given(args, "train"),
                                                       **({"model": args.model} if args.model else {})})
         if args.seeds:
+            if cfg.distribute == "multi-worker":
+                raise UserError("--seeds: with --distribute multi-worker, train one seed per command")
             return cli_sweep.train_seeds(args, cfg, verbose, _precision_line)
         result = train.train(cfg, verbose=verbose, on_model=_precision_line)
     if result.interrupted:
         return _interrupted(result, "train")
+    if not result.chief:
+        print("Trained as one of the multi-worker run's workers; its chief wrote the run folder")
+        return 0
     m = result.metrics
     print(f"Test accuracy: {m['test_accuracy']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']} by "
           f"validation loss; {m['train_seconds']:.1f} s of training)")

@@ -93,6 +93,9 @@ def cmd_sweep(args) -> int:
     flags = flags_given(args, "train")
     if "name" in flags:
         raise UserError("--name: a sweep names its runs trial-NNNN; name the study with --study")
+    if flags.get("distribute") == "multi-worker":
+        raise UserError("--distribute multi-worker: a sweep's workers run different trials; use mirrored, or "
+                        "one sweep worker per machine sharing --storage")
     if args.seeds and "seed" in flags:
         raise UserError("--seed and --seeds: give one")
     plan = sweep.make_plan(args.model, args.space, args.config, flags, args.seeds, args.study, args.storage,

@@ -37,6 +37,7 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: bfloat16 only where 
 OPTIMIZERS = ("adam", "adamw", "adadelta")
 NETWORKS = tuple(models.NETWORKS)  # the builders models.py owns
 DATASETS = tuple(data.DATASETS)  # the registry data.py owns
+DISTRIBUTE = ("none", "mirrored", "multi-worker")  # distribute.py's strategies
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")  # a run name: one safe folder name, <= 100 chars
 MAX_EPOCHS = 10_000  # far beyond any MNIST run; keeps a typo of extra digits from being accepted
 MAX_BATCH = 60_000  # the whole training set in one step
@@ -108,6 +109,10 @@ class TrainConfig:
     name: str | None = setting(None, "run folder name (letters, digits, . _ + -); unset = <model>-<date>-<time>",
                                commands=BOTH)
     tensorboard: bool = setting(False, "also log to RUN_DIR/tensorboard")
+    # none: one device, the path every figure in the README was measured on
+    distribute: str = setting("none", "data-parallel training: mirrored = one model over every GPU (no GPU: "
+                                      "$MNIST_CNN_CPU_DEVICES logical CPUs); multi-worker = over the machines "
+                                      "in $TF_CONFIG; batch_size stays the global batch", choices=DISTRIBUTE)
     # the seed job's pictures (mnist_cnn.py / `mnist-cnn run`)
     plots_dir: str = setting("mnist_plots", "where example_N.png and misclassified_N.png go", commands=("run",))
     num_examples: int = setting(9, "how many example_N.png and misclassified_N.png", low=0, high=1000,
@@ -122,7 +127,8 @@ class TrainConfig:
 
 FIELDS = {f.name: f for f in fields(TrainConfig)}
 TYPES = typing.get_type_hints(TrainConfig)
-RUN_ONLY = ("data_dir", "out", "name", "tensorboard", "plots_dir", "num_examples")  # where, not what: not in recipes
+# where and how, not what: not in recipes, not searched by a sweep
+RUN_ONLY = ("data_dir", "out", "name", "tensorboard", "distribute", "plots_dir", "num_examples")
 
 
 def _recipe(name: str, **changes) -> TrainConfig:

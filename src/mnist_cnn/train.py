@@ -12,24 +12,28 @@
 (evaluate the best model, draw the pictures, write metrics.json last). Each epoch sees the
 training images in an order drawn from (seed, epoch) alone, so a resumed run replays exactly the
 batches an uninterrupted one would have. The run folder's files belong to rundir.RunDir.
+With `distribute` set, the model is built (or loaded) in the tf.distribute strategy's scope
+(distribute.py); a worker that is not the chief trains into a temporary folder, removed at the end.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from . import data, environment
+from . import data, distribute, environment
 from .config import ConfigError, TrainConfig, check
 from .console import Report, stderr_report
 from .errors import TrainingDiverged, UserError
 from .hardware import Precision, resolve_precision
-from .rundir import CONFIG, RunDir
+from .rundir import CHECKPOINT, CONFIG, RunDir
 from .training_loop import RunKeeper, new_state, restore_seed_generator_states
 
 
@@ -55,6 +59,7 @@ class RunResult:
     metrics: dict
     interrupted: bool = False
     test: tuple | None = None  # (x_test float32 (N, 28, 28, 1), y_test uint8 (N,), probabilities (N, 10))
+    chief: bool = True  # False: a multi-worker run's other worker, whose folder was temporary (no metrics)
 
     @property
     def run_dir(self):
@@ -154,26 +159,48 @@ def fit(cfg: TrainConfig, model, d: Data, run: RunDir, state: dict, verbose="aut
 
     first = state["epoch"]
     if first < cfg.epochs and not state["stopped_early"]:
+        batches = epoch_batches(d.x_train, d.y_train, cfg.batch_size, cfg.seed, first, cfg.epochs)
+        if cfg.distribute == "multi-worker":  # every worker reads the same batches and keeps its slice of each
+            import tensorflow as tf
+
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+            batches = batches.with_options(options)
         signal.signal(signal.SIGINT, on_sigint)
         try:
-            model.fit(epoch_batches(d.x_train, d.y_train, cfg.batch_size, cfg.seed, first, cfg.epochs),
-                      epochs=cfg.epochs, initial_epoch=first, steps_per_epoch=steps,
+            model.fit(batches, epochs=cfg.epochs, initial_epoch=first, steps_per_epoch=steps,
                       validation_data=(d.x_val, d.y_val), callbacks=[keeper, *extra, *callbacks],
                       verbose=verbose, shuffle=False)
+        except (ValueError, TypeError) as e:
+            if cfg.distribute == "multi-worker" and (known := distribute.keras_failure(e)):
+                raise distribute.KerasCannot(f"Keras {_versions()} cannot train with MultiWorkerMirroredStrategy "
+                                             f"({distribute.KERAS_ISSUE}): {known}") from e
+            raise
         finally:
             signal.signal(signal.SIGINT, previous)
     return keeper
 
 
+def _versions() -> str:
+    import keras
+    import tensorflow as tf
+
+    return f"{keras.__version__} on TensorFlow {tf.__version__}"
+
+
 def _start(cfg: TrainConfig, report: Report):
     """A new run: its folder (config.json), the data, the model, a fresh state."""
     check(cfg)
+    cluster = distribute.check(cfg.distribute)  # TF_CONFIG, before anything is written
     cfg = cfg.replace(name=cfg.name or f"{cfg.model}-{datetime.now():%Y%m%d-%H%M%S}")
-    if (folder := RunDir(cfg.out).file(cfg.name)).exists():
+    if (cluster is None or cluster.chief) and (folder := RunDir(cfg.out).file(cfg.name)).exists():
         raise ConfigError("name", f"{folder} already exists; pick another name or resume it")
+    dist = distribute.setup(cfg.distribute)  # before TensorFlow's first operation
     d = prepare(cfg, report)  # before the folder: a bad data set or batch size leaves nothing behind
-    run = RunDir.create(cfg.out, cfg.name, cfg)
-    return run, cfg, d, None
+    distribute.check_batches(dist, cfg.batch_size, len(d.x_train))
+    out = cfg.out if dist.chief else tempfile.mkdtemp(prefix="mnist-cnn-worker-")
+    run = RunDir.create(out, cfg.name, cfg)
+    return run, cfg, d, None, dist
 
 
 def _reopen(path, report: Report):
@@ -181,7 +208,13 @@ def _reopen(path, report: Report):
     cfg = run.config()
     if run.metrics() is not None:
         raise UserError(f"{run.path}: the run is finished; nothing to resume")
-    return run, cfg, prepare(cfg, report), run.load_checkpoint()
+    if cfg.distribute == "multi-worker":
+        raise UserError(f"{run.path}: a multi-worker run cannot be resumed (only its chief kept a checkpoint); "
+                        f"start it again")
+    dist = distribute.setup(cfg.distribute)
+    d = prepare(cfg, report)
+    distribute.check_batches(dist, cfg.batch_size, len(d.x_train))
+    return run, cfg, d, run.load_checkpoint(), dist
 
 
 def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: Report = stderr_report,
@@ -191,54 +224,85 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
     on_model(model, precision) is called once the model is ready (the CLI prints its summary there).
     Interrupted (Ctrl-C) at any point before metrics.json is written, the result has interrupted=True.
     """
-    run, cfg, d, checkpoint = _reopen(resume, report) if resume is not None else _start(cfg, report)
-    with run.lock():
-        precision = resolve_precision(cfg.precision)
-        if precision.warning:
-            report(f"warning: {precision.warning}")
-        seed_everything(cfg.seed)
-        model, state = _model_and_state(run, cfg, d, checkpoint, precision)
-        if on_model:
-            on_model(model, precision)
-        keeper = fit(cfg, model, d, run, state, verbose, callbacks)
-        if state.get("diverged"):
-            raise TrainingDiverged(f"training diverged at epoch {state['diverged']} (loss became NaN or infinite); "
-                                   f"try a lower learning_rate than {cfg.learning_rate}")
-        result = RunResult(run, cfg, precision, state["history"], {}, interrupted=keeper.interrupt)
-        if keeper.interrupt:
-            return result
-        try:
-            return finish(result, d, state)
-        except KeyboardInterrupt:  # metrics.json is not written: the run stays resumable
-            result.interrupted = True
-            return result
+    run, cfg, d, checkpoint, dist = _reopen(resume, report) if resume is not None else _start(cfg, report)
+    try:
+        with run.lock():
+            return _train(run, cfg, d, checkpoint, dist, verbose, report, on_model, callbacks)
+    finally:
+        if not dist.chief:
+            shutil.rmtree(run.path.parent, ignore_errors=True)
 
 
-def _model_and_state(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, precision: Precision):
+def _train(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, dist, verbose, report, on_model, callbacks):
+    precision = resolve_precision(cfg.precision)
+    if precision.warning:
+        report(f"warning: {precision.warning}")
+    if line := dist.line(cfg.batch_size):
+        report(line)
+    seed_everything(cfg.seed)
+    model, state = _model_and_state(run, cfg, d, checkpoint, precision, dist)
+    if on_model:
+        on_model(model, precision)
+    keeper = fit(cfg, model, d, run, state, verbose, callbacks)
+    if state.get("diverged"):
+        raise TrainingDiverged(f"training diverged at epoch {state['diverged']} (loss became NaN or infinite); "
+                               f"try a lower learning_rate than {cfg.learning_rate}")
+    result = RunResult(run, cfg, precision, state["history"], {}, interrupted=keeper.interrupt, chief=dist.chief)
+    if keeper.interrupt or not dist.chief:
+        return result
+    try:
+        return finish(result, d, state)
+    except KeyboardInterrupt:  # metrics.json is not written: the run stays resumable
+        result.interrupted = True
+        return result
+
+
+def _model_and_state(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, precision: Precision, dist):
     from .models import load_model
 
     if checkpoint is None:
-        state = new_state(cfg)
+        state = {**new_state(cfg), "replicas": dist.replicas}
         steps = math.ceil(len(d.x_train) / cfg.batch_size)
-        if cfg.finetuned_from is not None:
-            from .finetune import start_model
-            model = start_model(cfg, steps, precision.policy)
-        else:
-            model = compiled_model(cfg, steps, precision.policy)
+        with dist.scope():
+            if cfg.finetuned_from is not None:
+                from .finetune import start_model
+                model = start_model(cfg, steps, precision.policy)
+            else:
+                model = compiled_model(cfg, steps, precision.policy)
         run.write_json("env.json", {**environment.describe(), "precision": precision.policy,
-                                    "precision_reason": precision.reason})
+                                    "precision_reason": precision.reason, "distribute": dist.describe()})
         lines = []
         model.summary(print_fn=lambda line, **_: lines.append(line))
         run.write_text("summary.txt", "\n".join(lines) + "\n")
         return model, state
     path, state = checkpoint
-    model = load_model(path)
-    saved = state.get("config")
-    if saved is not None and saved != cfg.to_dict() or saved is None and model.name != cfg.network.replace("-", "_"):
+    _check_resumable(run, cfg, state, dist)
+    with dist.scope():
+        model = load_model(path)
+    if state.get("config") is None and model.name != cfg.network.replace("-", "_"):
         raise UserError(f"{run.file(CONFIG)}: does not match the checkpoint it would resume (edited after the run "
                         f"started?); restore it or start a new run")
     restore_seed_generator_states(model, state.pop("rng", []))
     return model, state
+
+
+def _check_resumable(run: RunDir, cfg: TrainConfig, state: dict, dist) -> None:
+    """The checkpoint's config and strategy are this run's (a state saved before a setting existed has its default)."""
+    saved = state.get("config")
+    if saved is None:
+        return
+    saved = {**TrainConfig().to_dict(), **saved}
+    if saved["distribute"] != cfg.distribute:
+        raise UserError(f"{run.file(CONFIG)}: distribute is {cfg.distribute!r}, but the checkpoint was trained with "
+                        f"{saved['distribute']!r}; a run resumes under the strategy it started with")
+    if saved != cfg.to_dict():
+        raise UserError(f"{run.file(CONFIG)}: does not match the checkpoint it would resume (edited after the run "
+                        f"started?); restore it or start a new run")
+    replicas = state.get("replicas", 1)
+    if replicas != dist.replicas:
+        raise UserError(f"{run.file(CHECKPOINT)}: trained on {replicas} replica(s), this process has {dist.replicas} "
+                        f"({', '.join(dist.devices) or 'one device'}); resume with the same devices "
+                        f"(for logical CPUs: {distribute.CPU_DEVICES}={replicas})")
 
 
 def finish(result: RunResult, d: Data, state: dict) -> RunResult:
