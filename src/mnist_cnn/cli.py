@@ -5,6 +5,7 @@
     mnist-cnn train --model seed        # a run folder under runs/
     mnist-cnn evaluate runs/NAME        # test-set report of a saved model
     mnist-cnn finetune runs/NAME --extra-data DIR   # continue a run on MNIST + your labelled PNGs
+    mnist-cnn calibrate runs/NAME       # honest confidence and "not a digit" (RUN/refusal.json)
     mnist-cnn predict photo.jpg dir/    # the digit in your own images
     mnist-cnn serve                     # draw-a-digit page + JSON API on http://127.0.0.1:8000/
     mnist-cnn bench                     # every recipe trained and timed side by side
@@ -158,12 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_inference
     cli_inference.add_commands(sub)
-    from . import cli_export
+    from . import cli_calibrate, cli_export
     cli_export.add_commands(sub)
     from . import cli_finetune
     cli_finetune.add_commands(sub)
     from . import cli_evalset
     cli_evalset.add_commands(sub)
+    cli_calibrate.add_commands(sub)
     cli_sweep.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
@@ -306,11 +308,11 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_evalset, cli_export, cli_finetune, cli_inference, cli_sweep
+    from . import cli_calibrate, cli_evalset, cli_export, cli_finetune, cli_inference, cli_sweep
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
                 "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS,
-                **cli_finetune.COMMANDS, **cli_evalset.COMMANDS}
+                **cli_finetune.COMMANDS, **cli_evalset.COMMANDS, **cli_calibrate.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
