@@ -24,6 +24,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 # Letters not shaped like a digit. Left out, as some digit's shape: O o D Q (0), I l i j J T L t (1, 7),
 # Z z (2), S s (5), B (8), G b (6), g q a d p y (9, 4).
 LETTERS = "ACEFHKMNPRUVWXYcefhkmnruvwx"
+# Symbols and Greek letters, likewise without digit-like ones (! ? ( ) [ ] / | ~ θ σ δ β ζ ϑ left out).
+SYMBOLS = "#@&%+=<>*$€£¥÷∞√ΣΩΨΦΠΛΞΔαεηκλμπφχψω"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
 SIZES = (96, 360)  # image side in px: a phone crop to a scanned card, like real uploads
 JPEG_SHARE = 0.3  # of images saved and reloaded as JPEG (quality 60-90), like photos
@@ -48,17 +50,38 @@ def _ink(rng, paper: int) -> int:
     return int(rng.integers(0, max(1, paper - 120)))
 
 
-def letter(rng, fonts: list[Path]) -> Image.Image:
+def letter(rng, fonts: list[Path], chars: str = LETTERS) -> Image.Image:
+    """One character, sometimes emboldened (a marker) and stretched (a hand's own proportions)."""
     img, paper = _canvas(rng)
     side = img.size[0]
     font = ImageFont.truetype(str(fonts[int(rng.integers(len(fonts)))]), int(side * rng.uniform(0.45, 0.8)))
-    ch = LETTERS[int(rng.integers(len(LETTERS)))]
+    ch = chars[int(rng.integers(len(chars)))]
     d = ImageDraw.Draw(img)
-    box = d.textbbox((0, 0), ch, font=font)
+    bold = int(side * rng.uniform(0, 0.02)) if rng.random() < 0.4 else 0
+    box = d.textbbox((0, 0), ch, font=font, stroke_width=bold)
     x = (side - (box[2] - box[0])) / 2 - box[0] + rng.uniform(-0.1, 0.1) * side
     y = (side - (box[3] - box[1])) / 2 - box[1] + rng.uniform(-0.1, 0.1) * side
-    d.text((x, y), ch, fill=_ink(rng, paper), font=font)
-    return img.rotate(rng.uniform(-15, 15), resample=Image.BICUBIC, fillcolor=paper)
+    ink = _ink(rng, paper)
+    d.text((x, y), ch, fill=ink, font=font, stroke_width=bold, stroke_fill=ink)
+    img = img.rotate(rng.uniform(-15, 15), resample=Image.BICUBIC, fillcolor=paper)
+    if rng.random() < 0.3:
+        img = img.resize((side, int(side * rng.uniform(0.7, 1.3))), Image.BICUBIC)
+    return img
+
+
+def polygon(rng) -> Image.Image:
+    """An irregular polygon of 4-7 corners, filled (a blot, a sticker) or drawn round (a sketched shape)."""
+    img, paper = _canvas(rng)
+    side, c = img.size[0], img.size[0] / 2
+    n = int(rng.integers(4, 8))
+    a = np.sort(rng.uniform(0, 2 * np.pi, n))
+    r = side * rng.uniform(0.2, 0.42, n)
+    pts = [(c + ri * math.cos(ai), c + ri * math.sin(ai)) for ri, ai in zip(r, a)]
+    if rng.random() < 0.5:
+        ImageDraw.Draw(img).polygon(pts, fill=_ink(rng, paper))
+    else:
+        _polyline(rng, img, paper, pts + [pts[0]])
+    return img
 
 
 def _polyline(rng, img, paper, points, width=None):
@@ -238,13 +261,14 @@ def blotches(rng) -> Image.Image:
     return img.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
 
 
-def _letters(font_family: str):
-    return lambda rng: letter(rng, _fonts(font_family))
+def _letters(font_family: str, chars: str = LETTERS):
+    return lambda rng: letter(rng, _fonts(font_family), chars)
 
 
 # Each split's families; HELD_OUT's are other generators (or, for letters, other fonts) than VALIDATION's.
-VALIDATION = {"letters-dejavu": _letters("DejaVu"), "scribble": scribble, "zigzag": zigzag, "star": star,
-              "cross": cross, "hatching": hatching, "blank": blank, "noise": noise}
+VALIDATION = {"letters-dejavu": _letters("DejaVu"), "symbols": _letters("DejaVu", SYMBOLS), "scribble": scribble,
+              "zigzag": zigzag, "star": star, "cross": cross, "hatching": hatching, "polygon": polygon,
+              "blank": blank, "noise": noise}
 HELD_OUT = {"letters-liberation": _letters("Liberation"), "spiral": spiral, "wave": wave, "arrow": arrow,
             "grid": grid, "triangle": triangle, "texture": texture, "ruled": ruled, "blotches": blotches}
 VALIDATION_SEED, HELD_OUT_SEED = 0, 1_000  # the two splits never share a random stream

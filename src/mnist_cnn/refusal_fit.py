@@ -31,7 +31,7 @@ from . import calibration, files, negatives, uploads
 from .console import Report, quiet
 from .refusal import RULE_FILE, Rule
 
-ACCEPT_MNIST = 0.995  # validation digits kept: half a point of margin under the >= 99% test target
+ACCEPT_MNIST = 0.993  # validation digits kept: 0.3 point of margin over the >= 99% test target
 ACCEPT_UPLOADS = 0.985  # validation uploads kept (those to_mnist finds ink in): margin under the 97% target
 NEGATIVES = 120  # per family and split: 960 validation, 1,080 held-out non-digits
 UPLOADS = 1_200  # digits rendered as uploads per split (200 per uploads.FAMILIES entry)
