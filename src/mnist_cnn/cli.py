@@ -230,13 +230,13 @@ def cmd_train(args) -> int:
     verbose = train.progress_verbosity(args.quiet)
     if args.resume:
         _no_flags_with_resume(args, "train", "model", "config", "seeds")
-        result = train.train(resume=args.resume, verbose=verbose, on_model=_precision_line)
+        result = train.train(resume=args.resume, verbose=verbose, on_model=_precision_line, refusal=True)
     else:
         cfg = config.resolve(file=args.config, flags={**flags_given(args, "train"),
                                                       **({"model": args.model} if args.model else {})})
         if args.seeds:
             return cli_sweep.train_seeds(args, cfg, verbose, _precision_line)
-        result = train.train(cfg, verbose=verbose, on_model=_precision_line)
+        result = train.train(cfg, verbose=verbose, on_model=_precision_line, refusal=True)
     if result.interrupted:
         return _interrupted(result, "train")
     m = result.metrics
@@ -268,6 +268,7 @@ def cmd_evaluate(args) -> int:
     x_test, classes = data.normalise(x_test), data.class_names(dataset)
     probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
     m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta}
+    m["calibration"] = evaluate.calibration_report(args.paths, y_test, sum(probabilities) / len(probabilities))
     if len(models) > 1:
         stats = evaluate.ensemble(y_test, probabilities)
         m["members"] = [{"path": p, "test_accuracy": a} for p, a in zip(args.paths, stats.pop("member_accuracies"))]
@@ -284,6 +285,7 @@ def cmd_evaluate(args) -> int:
         what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
         print(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
     print(evaluate.format_report(m, classes))
+    print(evaluate.format_calibration(m["calibration"]))
     return 0
 
 

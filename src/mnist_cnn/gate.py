@@ -82,7 +82,7 @@ def open_gate(run: Path, runtime: str):
 
         from .models import load_model
 
-        model = load_model(path, "float32")
+        model = load_model(path, "float32", classes=2)
         forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                               input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
         return lambda x: np.asarray(forward(x), dtype=np.float32)[:, 1]
@@ -100,7 +100,7 @@ def export_gate(run: Path, formats) -> list[Path]:
     from .models import load_model
 
     paths = gate_paths(run)
-    model = load_model(paths["keras"], "float32")
+    model = load_model(paths["keras"], "float32", classes=2)
     written = []
     for fmt in formats:
         dest = paths[fmt]

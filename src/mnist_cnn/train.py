@@ -185,9 +185,10 @@ def _reopen(path, report: Report):
 
 
 def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: Report = stderr_report,
-          on_model=None, callbacks=()) -> RunResult:
+          on_model=None, callbacks=(), refusal: bool = False) -> RunResult:
     """Train cfg as a new run folder, or resume the run folder `resume`; returns the finished run.
 
+    refusal: also fit the run's "not a digit" rule at the end (refusal_rule; `mnist-cnn train` does).
     on_model(model, precision) is called once the model is ready (the CLI prints its summary there).
     Interrupted (Ctrl-C) at any point before metrics.json is written, the result has interrupted=True.
     """
@@ -208,10 +209,33 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
         if keeper.interrupt:
             return result
         try:
-            return finish(result, d, state)
+            result = finish(result, d, state)
         except KeyboardInterrupt:  # metrics.json is not written: the run stays resumable
             result.interrupted = True
             return result
+    if refusal:
+        refusal_rule(result, report)
+    return result
+
+
+def refusal_rule(result: RunResult, report: Report) -> None:
+    """A full MNIST run's honest confidence and "not a digit" rule (refusal_fit.py; ~1 min on 2 cores).
+
+    Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
+    refusing. Interrupted, the run stays finished without it; `mnist-cnn calibrate RUN` fits it later.
+    """
+    from .refusal_fit import fit
+
+    cfg = result.config
+    if cfg.dataset != "mnist" or cfg.limit is not None:
+        return
+    try:
+        r = fit(result.run_dir, data_dir=cfg.data_dir, report=report)
+    except KeyboardInterrupt:
+        report(f"interrupted: no refusal rule; fit it with: mnist-cnn calibrate {result.run_dir}")
+        return
+    report(f"Refusal rule ({r['approach']}): temperature {r['temperature']:.3f}, test ECE "
+           f"{r['ece']['test_before']:.4f} -> {r['ece']['test_after']:.4f}")
 
 
 def _model_and_state(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, precision: Precision):
