@@ -101,6 +101,7 @@ def export_gate(run: Path, formats) -> list[Path]:
 
     paths = gate_paths(run)
     model = load_model(paths["keras"], "float32", classes=2)
+    model.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0)  # Keras' ONNX export needs a called model
     written = []
     for fmt in formats:
         dest = paths[fmt]
