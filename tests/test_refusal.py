@@ -188,3 +188,29 @@ def test_api_answers_a_refusal_over_http(refusing, test_digits):
         assert r.json()["message"] == "no digit found" and r.json()["rejected"] is False
         schema = httpx.get(f"{url}/openapi.json").json()["components"]["schemas"]["Prediction"]
         assert "rejected" in schema["properties"]
+
+
+@pytest.mark.skipif(not __import__("browser").available(),
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+def test_page_shows_not_a_digit(refusing, tmp_path):
+    import browser
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def text(element_id):
+        return driver.find_element(By.ID, element_id).text
+
+    stroke = [(0.5, 0.2 + 0.05 * i) for i in range(13)]
+    with serving(serve.create_app(Predictor(refusing))) as url:
+        driver = browser.chrome((1000, 900))
+        try:
+            driver.get(url + "/")
+            canvas = driver.find_element(By.ID, "canvas")
+            browser.draw(driver, canvas, [stroke], pointer="pen")
+            WebDriverWait(driver, 10).until(lambda d: text("confidence") == "Not a digit")
+            message = driver.find_element(By.ID, "message")
+            assert message.text.startswith("Not a digit") and message.get_attribute("data-kind") == "rejected"
+            assert text("digit") == "\u2715" and driver.find_element(By.ID, "digit").get_attribute("data-rejected")
+            driver.save_screenshot(str(tmp_path / "not-a-digit.png"))
+        finally:
+            driver.quit()
