@@ -37,10 +37,12 @@ def _pct(v) -> str:
 
 
 def comparison_rows(figures: dict) -> list[tuple]:
-    rows = [("approach", "non-digits refused", "MNIST test accepted", "real-world accepted", "kept ones right")]
+    evalset = all("evalset_accepted" in f for f in figures.values())
+    rows = [("approach", "non-digits refused", "MNIST digits accepted", "uploaded digits accepted",
+             "uploads kept, right") + (("real-world set accepted",) if evalset else ())]
     for name, f in figures.items():
         rows.append((name, _pct(f["non_digits_refused"]), _pct(f["mnist_accepted"]), _pct(f["uploads_accepted"]),
-                     _pct(f["uploads_accuracy_kept"])))
+                     _pct(f["uploads_accuracy_kept"])) + ((_pct(f["evalset_accepted"]),) if evalset else ()))
     return rows
 
 

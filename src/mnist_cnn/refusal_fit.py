@@ -36,6 +36,7 @@ ACCEPT_UPLOADS = 0.985  # validation uploads kept (those to_mnist finds ink in):
 NEGATIVES = 120  # per family and split: 960 validation, 1,080 held-out non-digits
 UPLOADS = 1_200  # digits rendered as uploads per split (200 per uploads.FAMILIES entry)
 TEST_UPLOADS_SEED = 1_001  # the stand-in real-world set; validation uploads use negatives.VALIDATION_SEED
+EVALSET_PER_FAMILY = 50  # of evalset.py's real-world digits per family, when that module is installed
 GATE_DIGIT_UPLOADS = 3_000  # training digits rendered as uploads for the gate (besides gate.DIGITS raw ones)
 
 
@@ -180,7 +181,23 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
                      y_test[:UPLOADS], negatives.HELD_OUT, negatives.HELD_OUT_SEED)
         result["held_out"] = {k: figures(r, *held) for k, r in rules.items()}
         result["held_out"]["none"] = figures(Rule(temperature), *held)
+        _evalset_acceptance(model, gate_model, temperature, {**rules, "none": Rule(temperature)}, result, report)
     return result
+
+
+def _evalset_acceptance(model, gate_model, temperature, rules: dict, result: dict, report: Report) -> None:
+    """Each rule's acceptance of the generated real-world digit set (evalset.py), where this install has it."""
+    try:
+        from . import evalset
+    except ImportError:  # the set arrives with issue 12's part 1; until then the uploads stand in for it
+        return
+    from .images import to_mnist
+
+    images, labels, _ = evalset.generate(per_family=EVALSET_PER_FAMILY, seed=evalset.SEED)
+    s = _score(model, gate_model, temperature, [to_mnist(im) for im in images], np.asarray(labels))
+    for name, rule in rules.items():
+        result["held_out"][name]["evalset_accepted"] = float(_accepted(rule, s).mean())
+    report(f"Scored the real-world digit set ({len(labels):,} images)")
 
 
 def _export_gates(run: Path, report: Report) -> None:
