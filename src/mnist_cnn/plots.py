@@ -146,9 +146,11 @@ def reliability_diagram(path: Path, probabilities: np.ndarray, y_true: np.ndarra
         filled = [b for b in bins if b["count"]]
         ax.bar([b["low"] for b in filled], [b["accuracy"] for b in filled], width=width, align="edge",
                edgecolor="black", color="tab:blue", label="accuracy")
-        ax.bar([b["low"] for b in filled], [b["confidence"] - b["accuracy"] for b in filled], width=width,
-               bottom=[b["accuracy"] for b in filled], align="edge", color="tab:red", alpha=0.35,
-               label="gap to confidence")
+        ax.plot([b["low"] + width / 2 for b in filled], [b["confidence"] for b in filled], "o", color="tab:red",
+                label="mean confidence")
+        for b in filled:  # most images sit in the top bin: the counts say how much each bar weighs in the ECE
+            ax.text(b["low"] + width / 2, 0.02, f"{b['count']:,}", rotation=90, fontsize=7, color="white",
+                    ha="center", va="bottom")
         ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top class)", ylabel="accuracy",
                title=f"{what}: ECE {calibration.ece(p, y_true):.4f}")
