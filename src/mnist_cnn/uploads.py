@@ -21,11 +21,13 @@ FAMILIES = ("paper", "small", "tight", "marker", "font", "board")
 JPEG_SHARE = 0.3  # as negatives.JPEG_SHARE: the same camera marks on digits and non-digits
 
 
-def _ink_on_paper(digit: np.ndarray, side: int, rng) -> Image.Image:
-    """The digit's ink (uint8 28x28, white on black) as dark ink on light paper with a gradient, `side` px."""
+def _ink_on_paper(digit: np.ndarray, side: int, rng, level: float | None = None) -> Image.Image:
+    """The digit's ink (uint8 28x28, white on black) as dark ink on light paper, `side` px: with a light
+    gradient, or plain paper of `level` (a patch pasted into a larger page of that level)."""
     ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.BICUBIC), np.float32) / 255
     yy, xx = np.mgrid[0:side, 0:side] / side
-    paper = rng.uniform(190, 250) + rng.uniform(-20, 20) * xx + rng.uniform(-20, 20) * yy
+    paper = level if level is not None else \
+        rng.uniform(190, 250) + rng.uniform(-20, 20) * xx + rng.uniform(-20, 20) * yy
     tone = rng.uniform(0, 80)
     return Image.fromarray(np.clip(paper * (1 - ink) + tone * ink + rng.normal(0, 2, ink.shape), 0, 255)
                            .astype(np.uint8))
@@ -33,9 +35,10 @@ def _ink_on_paper(digit: np.ndarray, side: int, rng) -> Image.Image:
 
 def _small(digit, rng):
     side = int(rng.integers(200, 400))
-    img = Image.new("L", (side, side), int(rng.integers(200, 250)))
+    level = int(rng.integers(200, 250))
+    img = Image.new("L", (side, side), level)
     size = int(side * rng.uniform(0.15, 0.35))
-    patch = _ink_on_paper(digit, size, rng)
+    patch = _ink_on_paper(digit, size, rng, level)
     x, y = (int(rng.integers(0, side - size)) for _ in range(2))
     img.paste(patch, (x, y))
     return img
