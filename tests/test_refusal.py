@@ -111,6 +111,7 @@ def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
     stored = json.loads((run / "refusal.json").read_text())
     assert stored["approach"] == r["approach"] in ("gate", "confidence")
     assert Rule.for_model(run) == Rule(r["temperature"], r["min_confidence"], r["gate_threshold"])
+    assert stored["rules"][r["approach"]] == Rule.for_model(run).to_dict()
     chosen = r["validation"][r["approach"]]
     assert chosen["mnist_accepted"] >= refusal_fit.ACCEPT_MNIST and chosen["uploads_accepted"] >= refusal_fit.ACCEPT_UPLOADS
     assert set(chosen["by_family"]) == set(negatives.VALIDATION)

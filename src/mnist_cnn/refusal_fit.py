@@ -168,6 +168,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
            "test_after": calibration.ece(calibration.scaled(p_test, temperature), y_test)}
     plots.reliability_diagram(run / "calibration.png", p_test, y_test, temperature)
     result = {"approach": chosen, **rules[chosen].to_dict(), "ece": ece,
+              "rules": {k: r.to_dict() for k, r in rules.items()},
               "validation": {k: figures(r, *val) for k, r in rules.items()}}
     if chosen == "gate":
         _export_gates(run, report)
