@@ -197,7 +197,7 @@ def test_no_ink_is_200_with_a_message(client, request_kwargs):
     r = client.post("/api/predict", **request_kwargs)
     assert r.status_code == 200
     assert r.json() == {"digit": None, "confidence": None, "probabilities": None, "model": "seed", "input": None,
-                        "message": "no digit found"}
+                        "rejected": False, "message": "no digit found"}
 
 
 BAD = {  # id: (request, status, words in the message)

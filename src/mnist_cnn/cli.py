@@ -5,6 +5,7 @@
     mnist-cnn train --model seed        # a run folder under runs/
     mnist-cnn evaluate runs/NAME        # test-set report of a saved model
     mnist-cnn finetune runs/NAME --extra-data DIR   # continue a run on MNIST + your labelled PNGs
+    mnist-cnn calibrate runs/NAME       # honest confidence and "not a digit" (RUN/refusal.json)
     mnist-cnn predict photo.jpg dir/    # the digit in your own images
     mnist-cnn serve                     # draw-a-digit page + JSON API on http://127.0.0.1:8000/
     mnist-cnn bench                     # every recipe trained and timed side by side
@@ -158,12 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_inference
     cli_inference.add_commands(sub)
-    from . import cli_export
+    from . import cli_calibrate, cli_export
     cli_export.add_commands(sub)
     from . import cli_finetune
     cli_finetune.add_commands(sub)
     from . import cli_evalset
     cli_evalset.add_commands(sub)
+    cli_calibrate.add_commands(sub)
     cli_sweep.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
@@ -228,7 +230,7 @@ def cmd_train(args) -> int:
     verbose = train.progress_verbosity(args.quiet)
     if args.resume:
         _no_flags_with_resume(args, "train", "model", "config", "seeds")
-        result = train.train(resume=args.resume, verbose=verbose, on_model=_precision_line)
+        result = train.train(resume=args.resume, verbose=verbose, on_model=_precision_line, refusal=True)
     else:
         cfg = config.resolve(file=args.config, flags={**flags_given(args, "train"),
                                                       **({"model": args.model} if args.model else {})})
@@ -236,7 +238,7 @@ def cmd_train(args) -> int:
             if cfg.distribute == "multi-worker":
                 raise UserError("--seeds: with --distribute multi-worker, train one seed per command")
             return cli_sweep.train_seeds(args, cfg, verbose, _precision_line)
-        result = train.train(cfg, verbose=verbose, on_model=_precision_line)
+        result = train.train(cfg, verbose=verbose, on_model=_precision_line, refusal=True)
     if result.interrupted:
         return _interrupted(result, "train")
     if not result.chief:
@@ -271,6 +273,7 @@ def cmd_evaluate(args) -> int:
     x_test, classes = data.normalise(x_test), data.class_names(dataset)
     probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
     m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta}
+    m["calibration"] = evaluate.calibration_report(args.paths, y_test, sum(probabilities) / len(probabilities))
     if len(models) > 1:
         stats = evaluate.ensemble(y_test, probabilities)
         m["members"] = [{"path": p, "test_accuracy": a} for p, a in zip(args.paths, stats.pop("member_accuracies"))]
@@ -287,6 +290,7 @@ def cmd_evaluate(args) -> int:
         what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
         print(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
     print(evaluate.format_report(m, classes))
+    print(evaluate.format_calibration(m["calibration"]))
     return 0
 
 
@@ -311,11 +315,11 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_evalset, cli_export, cli_finetune, cli_inference, cli_sweep
+    from . import cli_calibrate, cli_evalset, cli_export, cli_finetune, cli_inference, cli_sweep
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
                 "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS,
-                **cli_finetune.COMMANDS, **cli_evalset.COMMANDS}
+                **cli_finetune.COMMANDS, **cli_evalset.COMMANDS, **cli_calibrate.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

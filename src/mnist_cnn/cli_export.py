@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .config import TrainConfig
-from .console import stderr_report
+from .console import shown, stderr_report
 from .errors import UserError
 
 DEFAULTS = TrainConfig()
@@ -43,7 +43,19 @@ def cmd_export(args) -> int:
     result = export.export(args.model, args.format, int8=args.int8, out=args.out, data_dir=args.data_dir,
                            report=stderr_report)
     print(export.summary(result))
+    _export_gate(args, result.path)
     return 0
+
+
+def _export_gate(args, written) -> None:
+    """A run's "not a digit" gate (gate.py) goes with its model into the runtime it is exported for."""
+    from .gate import export_gate, gate_paths
+    from .refusal import run_folder_of
+
+    run = run_folder_of(written)
+    if args.format in ("onnx", "litert") and gate_paths(run)["keras"].is_file() and written.parent.name == "exports":
+        for path in export_gate(run, [args.format]):
+            print(f"and its \"not a digit\" gate: {shown(path)}")
 
 
 COMMANDS = {"export": cmd_export}

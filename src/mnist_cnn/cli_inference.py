@@ -143,22 +143,28 @@ def cmd_predict(args) -> int:
 
 
 def _format_predictions(results, args) -> str:
+    from .refusal import NOT_A_DIGIT
+
     if args.json:
         return json.dumps([r.to_dict() for r in results], indent=2)
     if args.csv:
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["path", "digit", "confidence", "top_k", "error"])
+        w.writerow(["path", "digit", "confidence", "top_k", "rejected", "message", "error"])
         for r in results:
+            message = r.to_dict()["message"]
             w.writerow([r.path, "" if r.digit is None else r.digit,
                         "" if r.confidence is None else f"{r.confidence:.4f}",
-                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), r.error or ""])
+                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), str(r.rejected).lower(), message or "",
+                        r.error or ""])
         return out.getvalue().rstrip("\n")
     rows = [("path", "digit", "confidence", f"top-{args.top_k}")]
     for r in results:
         if r.failed:
             continue
-        if r.digit is None:
+        if r.rejected:
+            rows.append((r.path, NOT_A_DIGIT, f"{r.confidence:.1%}", "  ".join(f"{d} {p:.1%}" for d, p in r.top_k)))
+        elif r.digit is None:
             rows.append((r.path, "-", "-", r.error))
         else:
             rows.append((r.path, str(r.digit), f"{r.confidence:.1%}", "  ".join(f"{d} {p:.1%}" for d, p in r.top_k)))

@@ -5,7 +5,9 @@
     mnist-cnn evaluate runs/best-s1 runs/best-s2 runs/best-s3   # an ensemble: mean probabilities
 
 `metrics()` gives test loss and accuracy, per-class precision/recall/F1, the confusion matrix
-(rows: true digit, columns: predicted) and the most-confused pairs.
+(rows: true digit, columns: predicted) and the most-confused pairs; `calibration_report()` the
+expected calibration error (ECE, 15 bins) as trained and at the run's fitted temperature
+(RUN/refusal.json, from `mnist-cnn calibrate`).
 """
 
 from __future__ import annotations
@@ -102,3 +104,25 @@ def format_report(m: dict, classes: list[str] | None = None) -> str:
         lines += ["", "most confused (true -> predicted: count)"]
         lines += [f"  {names[p['true']]} -> {names[p['predicted']]}: {p['count']}" for p in m["most_confused"]]
     return "\n".join(lines)
+
+
+def calibration_report(paths: list, y_true: np.ndarray, probabilities: np.ndarray) -> dict:
+    """ECE as trained and, for one run with a stored rule, at its temperature (calibration.py, refusal.py)."""
+    from pathlib import Path
+
+    from . import calibration
+    from .refusal import RULE_FILE, Rule, run_folder_of
+
+    out = {"bins": calibration.BINS, "ece": calibration.ece(probabilities, y_true), "temperature": None,
+           "ece_calibrated": None}
+    if len(paths) == 1 and (run_folder_of(paths[0]) / RULE_FILE).is_file():
+        t = Rule.for_model(Path(paths[0])).temperature
+        out.update(temperature=t, ece_calibrated=calibration.ece(calibration.scaled(probabilities, t), y_true))
+    return out
+
+
+def format_calibration(c: dict) -> str:
+    line = f"\nCalibration: ECE ({c['bins']} bins) {c['ece']:.4f} as trained"
+    if c["temperature"] is None:
+        return line + " (no fitted temperature: mnist-cnn calibrate RUN fits one)"
+    return line + f", {c['ece_calibrated']:.4f} at the fitted temperature {c['temperature']:.3f}"

@@ -259,7 +259,7 @@ def _check_archive(path: Path) -> None:
                         f"limits {MAX_INFLATED_BYTES:,} and {MAX_CONFIG_BYTES:,}")
 
 
-def load_model(path: str | os.PathLike, policy: str | None = None):
+def load_model(path: str | os.PathLike, policy: str | None = None, classes: int = 10):
     """Load a .keras file in Keras' safe mode (no arbitrary code); a bad file is a UserError.
 
     policy: the compute policy for inference ("float32" rebuilds a bfloat16 model in float32 with the
@@ -275,7 +275,7 @@ def load_model(path: str | os.PathLike, policy: str | None = None):
     except Exception as e:  # Keras raises ValueError, KeyError, OSError, TypeError... for a bad archive
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"{path}: cannot load the Keras model ({first[:200]})") from None
-    check_classifier(model, path)
+    check_classifier(model, path, classes)
     if policy == "float32" and any(layer.dtype_policy.name != "float32" for layer in model.layers):
         model = as_float32(model)
     return model

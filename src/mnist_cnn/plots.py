@@ -132,3 +132,28 @@ def run_pictures(run_dir: Path, history, metrics: dict, x, y_true, probabilities
         _grid(x, y_true, probabilities, wrong, run_dir / "misclassified.png",
               "Most confident mistakes", mistakes=True, names=names),
     ]
+
+
+def reliability_diagram(path: Path, probabilities: np.ndarray, y_true: np.ndarray, temperature: float) -> Path:
+    """calibration.png: accuracy against confidence per bin (calibration.BINS), before and after temperature."""
+    from . import calibration
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    for ax, t, what in ((axes[0], 1.0, "as trained"), (axes[1], temperature, f"temperature {temperature:.3f}")):
+        p = calibration.scaled(probabilities, t)
+        bins = calibration.reliability(p, y_true)
+        width = bins[0]["high"] - bins[0]["low"]
+        filled = [b for b in bins if b["count"]]
+        ax.bar([b["low"] for b in filled], [b["accuracy"] for b in filled], width=width, align="edge",
+               edgecolor="black", color="tab:blue", label="accuracy")
+        ax.plot([b["low"] + width / 2 for b in filled], [b["confidence"] for b in filled], "o", color="tab:red",
+                label="mean confidence")
+        for b in filled:  # most images sit in the top bin: the counts say how much each bar weighs in the ECE
+            ax.text(b["low"] + width / 2, 0.02, f"{b['count']:,}", rotation=90, fontsize=7, color="white",
+                    ha="center", va="bottom")
+        ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top class)", ylabel="accuracy",
+               title=f"{what}: ECE {calibration.ece(p, y_true):.4f}")
+        ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(f"Reliability diagram, test set ({calibration.BINS} bins)")
+    return _save(fig, path)

@@ -71,6 +71,21 @@ class Predictor:
         if self.runtime == "keras":
             self._load_keras()
         self.rule = Rule.for_model(self.path)
+        self._gate = self._open_gate()
+
+    def _open_gate(self):
+        """The run's "not a digit" gate in this runtime (gate.py), when its rule uses one."""
+        from .gate import gate_paths, open_gate
+        from .refusal import run_folder_of
+
+        if self.rule.gate_threshold is None:
+            return None
+        run = run_folder_of(self.path)
+        gate = open_gate(run, self.runtime)
+        if gate is None:
+            raise UserError(f"{run}: its refusal rule needs the \"not a digit\" gate for {self.runtime} (expected "
+                            f"{gate_paths(run)[self.runtime]}); make it with: mnist-cnn calibrate {run}")
+        return gate
 
     def _load_keras(self) -> None:
         import tensorflow as tf
@@ -90,7 +105,8 @@ class Predictor:
 
     def decide(self, x: np.ndarray) -> list[Decision]:
         """(N, 28, 28) float32 in [0, 1] -> a Decision per image: digit or refusal, calibrated confidence."""
-        return self.rule.decide(self.probabilities(x))
+        x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
+        return self.rule.decide(self.probabilities(x), None if self._gate is None else self._gate(x))
 
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its

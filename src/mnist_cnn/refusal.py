@@ -3,17 +3,26 @@
     from mnist_cnn.refusal import Rule
     rule = Rule.for_model(path)        # the rule stored next to a model (RUN/refusal.json), else Rule()
     rule.decide(probabilities)         # (N, 10) float32 -> [Decision(digit, confidence, rejected, probabilities)]
+    rule.decide(probabilities, not_digit)   # with the gate's P(not a digit) per image (gate.py)
 
 `Rule()` is the identity: temperature 1, never refuses (a model without a stored rule answers as before).
+A stored rule (written by `mnist-cnn calibrate RUN` or at the end of `train`, refusal_fit.py) holds
+the temperature fitted on the validation split, a minimum calibrated confidence and, when the run
+has a gate (notdigit.keras and its exports), the gate's threshold: an image is refused when the gate
+says "not a digit" with at least that probability, or when the calibrated confidence is below the
+minimum. Predictor.decide runs the gate in the model's own runtime (keras, onnx or litert).
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .errors import UserError
 
 NOT_A_DIGIT = "not a digit"  # the answer for ink that is not a digit, shared by predict, read and serve
 RULE_FILE = "refusal.json"
@@ -30,25 +39,53 @@ class Decision:
 @dataclass(frozen=True)
 class Rule:
     temperature: float = 1.0
+    min_confidence: float = 0.0  # refuse below this calibrated top-class probability
+    gate_threshold: float | None = None  # refuse when the gate's P(not a digit) >= this; None: no gate
 
     @classmethod
     def for_model(cls, path: str | os.PathLike) -> "Rule":
         """The rule stored in the run folder of `path` (a run folder, its model.keras or one of its exports)."""
-        return cls()
+        file = run_folder_of(path) / RULE_FILE
+        if not file.is_file():
+            return cls()
+        return cls.read(file)
+
+    @classmethod
+    def read(cls, file: Path) -> "Rule":
+        try:
+            obj = json.loads(file.read_text())
+            rule = cls(float(obj["temperature"]), float(obj.get("min_confidence", 0.0)),
+                       None if obj.get("gate_threshold") is None else float(obj["gate_threshold"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UserError(f"{file}: not a refusal rule written by mnist-cnn calibrate ({type(e).__name__}: {e}); "
+                            f"refit it with: mnist-cnn calibrate {file.parent}") from None
+        if not (rule.temperature > 0 and 0 <= rule.min_confidence <= 1):
+            raise UserError(f"{file}: temperature must be > 0 and min_confidence in [0, 1], found "
+                            f"{rule.temperature}, {rule.min_confidence}; refit it with: mnist-cnn calibrate "
+                            f"{file.parent}")
+        return rule
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         """(N, 10) probabilities -> (N, 10) probabilities at this rule's temperature."""
-        p = np.asarray(probabilities, dtype=np.float32)
-        if self.temperature == 1.0:
-            return p
-        z = np.log(np.clip(p, 1e-12, 1.0)) / self.temperature
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
+        from .calibration import scaled
 
-    def decide(self, probabilities: np.ndarray) -> list[Decision]:
+        p = np.asarray(probabilities, dtype=np.float32)
+        return p if self.temperature == 1.0 else scaled(p, self.temperature)
+
+    def refused(self, probabilities: np.ndarray, not_digit: np.ndarray | None = None) -> np.ndarray:
+        """(N,) bool: which images this rule refuses (probabilities already calibrated)."""
+        out = np.asarray(probabilities).max(axis=1) < self.min_confidence
+        if self.gate_threshold is not None and not_digit is not None:
+            out |= np.asarray(not_digit) >= self.gate_threshold
+        return out
+
+    def decide(self, probabilities: np.ndarray, not_digit: np.ndarray | None = None) -> list[Decision]:
         p = self.calibrate(probabilities)
-        top = p.argmax(axis=1)
-        return [Decision(int(d), float(row[d]), False, row) for d, row in zip(top, p)]
+        top, no = p.argmax(axis=1), self.refused(p, not_digit)
+        return [Decision(None if r else int(d), float(row[d]), bool(r), row) for d, r, row in zip(top, no, p)]
 
 
 def run_folder_of(path: str | os.PathLike) -> Path:

@@ -179,16 +179,16 @@ def _first_line(e: Exception) -> str:
     return (text.splitlines()[0] if text else type(e).__name__)[:200]
 
 
-def _classifier_shapes(path: Path, inputs: list, outputs: list) -> None:
-    """Refuse anything but one (batch, 28, 28, 1) input and one (batch, 10) output."""
+def _classifier_shapes(path: Path, inputs: list, outputs: list, classes: int = 10) -> None:
+    """Refuse anything but one (batch, 28, 28, 1) input and one (batch, classes) output."""
     def dims(shape):
         return [d if isinstance(d, (int, np.integer)) and d > 0 else None for d in shape]
 
     ok = len(inputs) == 1 and len(outputs) == 1 and dims(inputs[0])[1:] == [28, 28, 1] \
-        and dims(outputs[0])[1:] == [10]
+        and dims(outputs[0])[1:] == [classes]
     if not ok:
-        raise UserError(f"{path}: expected a 10-class classifier of 28x28x1 images (input (N, 28, 28, 1), "
-                        f"output (N, 10)), found inputs {[list(s) for s in inputs]}, "
+        raise UserError(f"{path}: expected a {classes}-class classifier of 28x28x1 images (input (N, 28, 28, 1), "
+                        f"output (N, {classes})), found inputs {[list(s) for s in inputs]}, "
                         f"outputs {[list(s) for s in outputs]}")
 
 
@@ -201,7 +201,7 @@ class OnnxModel:
 
     runtime = "onnx"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, classes: int = 10):
         ort = require("onnx")
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: its graph-optimisation notes say nothing actionable
@@ -210,7 +210,7 @@ class OnnxModel:
         except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf/... for a bad file
             raise UserError(f"{path}: cannot load the ONNX model ({_first_line(e)})") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        _classifier_shapes(path, [i.shape for i in inputs], [o.shape for o in outputs])
+        _classifier_shapes(path, [i.shape for i in inputs], [o.shape for o in outputs], classes)
         self.input = inputs[0].name
         self.version = f"onnxruntime {ort.__version__}"
 
@@ -223,7 +223,7 @@ class LiteRTModel:
 
     runtime = "litert"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, classes: int = 10):
         interpreter = require("litert", "ai_edge_litert.interpreter")
         from importlib.metadata import version
 
@@ -234,7 +234,8 @@ class LiteRTModel:
         except Exception as e:  # ValueError for a file that is not a LiteRT flatbuffer
             raise UserError(f"{path}: cannot load the LiteRT model ({_first_line(e)})") from None
         inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
-        _classifier_shapes(path, [i["shape_signature"] for i in inputs], [o["shape_signature"] for o in outputs])
+        _classifier_shapes(path, [i["shape_signature"] for i in inputs], [o["shape_signature"] for o in outputs],
+                           classes)
         self.input, self.output = inputs[0]["index"], outputs[0]["index"]
         self.batch = int(inputs[0]["shape"][0])
         self.lock = threading.Lock()  # the interpreter holds its tensors: calls must not overlap

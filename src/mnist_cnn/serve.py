@@ -19,10 +19,12 @@ to at most 1024 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, other
 right after decoding): a digit needs far fewer pixels than a photo has. The answer:
 
     {"digit": 7, "confidence": 0.98, "probabilities": [10 floats], "model": "seed",
-     "input": [28 rows of 28 floats: the image the model saw], "message": null}
+     "input": [28 rows of 28 floats: the image the model saw], "rejected": false, "message": null}
 
-An image without ink is not an error: 200 with digit, confidence, probabilities and input null
-and "message": "no digit found". Every client mistake gets {"detail": "<one line>"} and:
+Probabilities are calibrated (the run's temperature, refusal.py). Ink that is not a digit is an
+answer too: "digit": null, "rejected": true, "message": "not a digit" (confidence, probabilities
+and input as usual). An image without ink is not an error: 200 with digit, confidence,
+probabilities and input null, "rejected": false and "message": "no digit found". Every client mistake gets {"detail": "<one line>"} and:
 
     400  the body does not parse as its Content-Type says (bad JSON, broken multipart); a Host
          header that does not name this server (see below)
@@ -86,6 +88,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from . import http_guard, images, serve_feedback
 from .errors import UserError
+from .refusal import NOT_A_DIGIT
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
 from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers, for_media_type
 
@@ -217,12 +220,12 @@ class Service:
         x = images.to_mnist(source)
         if x is None:
             return {"digit": None, "confidence": None, "probabilities": None, "model": self.name,
-                    "input": None, "message": images.NO_DIGIT}
+                    "input": None, "rejected": False, "message": images.NO_DIGIT}
         with self.lock:
-            p = self.predictor.probabilities(x[None])[0]
-        digit = int(np.argmax(p))
-        return {"digit": digit, "confidence": float(p[digit]), "probabilities": [float(v) for v in p],
-                "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "message": None}
+            d = self.predictor.decide(x[None])[0]
+        return {"digit": d.digit, "confidence": d.confidence, "probabilities": [float(v) for v in d.probabilities],
+                "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "rejected": d.rejected,
+                "message": NOT_A_DIGIT if d.rejected else None}
 
 
 @contextmanager

@@ -90,12 +90,14 @@ class FeedbackSaved(FeedbackCounts):
 class Prediction(BaseModel):
     """The answer of POST /api/predict."""
 
-    digit: int | None
-    confidence: float | None
-    probabilities: list[float] | None
+    digit: int | None = Field(description="the digit; null for a refusal or an empty page")
+    confidence: float | None = Field(description="calibrated probability of the most likely digit (also when "
+                                                 "refused); null for an empty page")
+    probabilities: list[float] | None = Field(description="the 10 calibrated probabilities, digits 0-9")
     model: str
-    input: list[list[float]] | None
-    message: str | None
+    input: list[list[float]] | None = Field(description="the 28x28 image the model saw")
+    rejected: bool = Field(description="true when the ink is not a digit (message: \"not a digit\")")
+    message: str | None = Field(description="\"not a digit\", \"no digit found\" (an empty page), else null")
 
 
 UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {

@@ -253,6 +253,7 @@ function setMessage(text, kind = "info") {
 
 function reset(text = "Draw a digit to start.", kind = "info") {
   $("digit").textContent = "";
+  delete $("digit").dataset.rejected;
   $("confidence").textContent = "";
   setBars(null);
   setSeen(null);
@@ -261,6 +262,16 @@ function reset(text = "Draw a digit to start.", kind = "info") {
 }
 
 function show(r) {
+  if (r.rejected) {
+    reset(`Not a digit: ${r.message === "not a digit" ? "this looks like a letter, a shape or a scribble" : r.message}. `
+          + "Draw one digit, 0 to 9.", "rejected");
+    $("digit").textContent = "\u2715";
+    $("digit").dataset.rejected = "true";
+    $("confidence").textContent = "Not a digit";
+    setBars(r.probabilities);
+    setSeen(r.input);
+    return;
+  }
   if (r.digit === null) {
     const hint = state.file ? "the image looks blank" : "draw bigger or bolder";
     reset(`No digit found: ${hint}.`, "empty");

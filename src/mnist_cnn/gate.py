@@ -1,0 +1,117 @@
+"""The "not a digit" gate: a small separate network telling digits from generated non-digits.
+
+    from mnist_cnn.gate import train_gate, training_images, open_gate
+    x, y = training_images(x_digits_uint8, digit_uploads, non_digits)   # digits 0, non-digits 1
+    model = train_gate(x, y, seed=0)                                     # Keras, (N, 28, 28, 1) -> (N, 2)
+    p_not = open_gate(run_dir, "onnx")(x)                                # a run's gate in a runtime -> (N,)
+
+refusal_fit.py trains it for a run (`mnist-cnn calibrate`), with the 28x28 images from
+images.to_mnist: MNIST training digits, training digits rendered as uploads (uploads.py) and
+negatives.VALIDATION's families at TRAIN_SEED.
+
+The digit classifier is trained on digits only, so its confidence says which digit, not whether
+there is one (a refusal on confidence alone refuses < 45% of held-out non-digits at 99% of digits kept:
+README, "Not a digit, and honest confidence"). This gate is an 11th class kept apart: 2 outputs
+(digit, not a digit), ~15k parameters, trained in about a minute on MNIST training digits (raw and as
+uploads through images.to_mnist) against negatives.VALIDATION's families at their own seed. Being
+a separate model, the digit model and its exports stay as they are; the gate is saved in the run
+folder (notdigit.keras) and exported beside the model's exports (exports/notdigit.onnx, .tflite).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+GATE_FILE = "notdigit.keras"
+GATE_STEM = "notdigit"  # exports/notdigit.onnx, exports/notdigit.tflite
+EPOCHS = 6  # passes over ~21k images: ~15-20 s of the fit on 2 cores, the rest is rendering
+BATCH = 128
+TRAIN_SEED = 7_000  # negatives for training: a stream apart from negatives.VALIDATION_SEED and HELD_OUT_SEED
+NEGATIVES_PER_FAMILY = 700  # x 8 families: ~5,600 non-digits, ~10 s to render through to_mnist
+DIGITS = 12_000  # raw MNIST training digits; plus as many uploads as given
+
+
+def build(seed: int = 0):
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, activation="relu"), layers.GlobalMaxPooling2D(),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(2, activation="softmax", dtype="float32"),
+    ], name="notdigit")
+
+
+def training_images(digits: np.ndarray, uploads: list, negatives: list) -> tuple[np.ndarray, np.ndarray]:
+    """(x (N, 28, 28, 1) float32, y (N,) 0 digit / 1 not a digit); None (no ink) images are left out."""
+    pos = [d.astype(np.float32) / 255 if d.dtype == np.uint8 else d for d in digits]
+    pos += [u for u in uploads if u is not None]
+    neg = [n for n in negatives if n is not None]
+    x = np.stack(pos + neg)[..., None].astype(np.float32)
+    y = np.r_[np.zeros(len(pos)), np.ones(len(neg))].astype(np.int64)
+    return x, y
+
+
+def train_gate(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = EPOCHS):
+    """The gate, trained with classes weighted to balance (digits outnumber non-digits)."""
+    model = build(seed)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    counts = np.bincount(y, minlength=2)
+    weights = {k: len(y) / (2 * max(1, counts[k])) for k in (0, 1)}
+    order = np.random.default_rng(seed).permutation(len(y))
+    model.fit(x[order], y[order], epochs=epochs, batch_size=BATCH, class_weight=weights, verbose=0)
+    return model
+
+
+def gate_paths(run: Path) -> dict[str, Path]:
+    """Where a run's gate is kept for each runtime."""
+    from .rundir import EXPORT_SUFFIXES, EXPORTS
+
+    return {"keras": run / GATE_FILE, "onnx": run / EXPORTS / (GATE_STEM + EXPORT_SUFFIXES["onnx"]),
+            "litert": run / EXPORTS / (GATE_STEM + EXPORT_SUFFIXES["litert"])}
+
+
+def open_gate(run: Path, runtime: str):
+    """A function (N, 28, 28, 1) float32 -> (N,) P(not a digit) in `runtime`, or None when the run has none there."""
+    path = gate_paths(run)[runtime]
+    if not path.exists():
+        return None
+    if runtime == "keras":
+        import tensorflow as tf
+
+        from .models import load_model
+
+        model = load_model(path, "float32", classes=2)
+        forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
+                              input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+        return lambda x: np.asarray(forward(x), dtype=np.float32)[:, 1]
+    from . import runtime as runtimes
+
+    runtimes.require(runtime)
+    model = (runtimes.OnnxModel if runtime == "onnx" else runtimes.LiteRTModel)(path, classes=2)
+    return lambda x: model.probabilities(x)[:, 1]
+
+
+def export_gate(run: Path, formats) -> list[Path]:
+    """The run's notdigit.keras exported (float32) beside the model's exports, for each format in `formats`."""
+    from . import files
+    from .export import _write
+    from .models import load_model
+
+    paths = gate_paths(run)
+    model = load_model(paths["keras"], "float32", classes=2)
+    model.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0)  # Keras' ONNX export needs a called model
+    written = []
+    for fmt in formats:
+        dest = paths[fmt]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with files.atomic_path(dest) as tmp:
+            _write(model, fmt, Path(tmp), None)
+        written.append(dest)
+    return written

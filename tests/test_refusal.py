@@ -1,0 +1,217 @@
+"""Calibration (ECE, temperature), generated non-digits, the "not a digit" gate and rule, and every answer's refusal."""
+
+import csv
+import io
+import json
+import shutil
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_cnn import calibration, cli, gate, negatives, refusal_fit, serve
+from mnist_cnn.errors import UserError
+from mnist_cnn.predict import Predictor
+from mnist_cnn.refusal import NOT_A_DIGIT, Rule
+from serving import serving  # tests/serving.py: uvicorn in a thread
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist_dir):
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    return x[:50], y[:50]
+
+
+def test_ece_matches_a_hand_computed_oracle():
+    # Top-class confidences 0.95, 0.95, 0.95, 0.95 (bin (14/15, 1]: 3 right -> |0.75 - 0.95| = 0.2),
+    # 0.5, 0.5 (bin (7/15, 8/15]: 1 right -> |0.5 - 0.5| = 0) and 0.42 (bin (6/15, 7/15]: wrong -> 0.42).
+    # ECE = 4/7 * 0.2 + 2/7 * 0 + 1/7 * 0.42 = (0.8 + 0.42) / 7.
+    p = np.array([[0.95, 0.05, 0], [0.95, 0.05, 0], [0.95, 0.05, 0], [0.05, 0.95, 0],
+                  [0.5, 0.4, 0.1], [0.4, 0.5, 0.1], [0.3, 0.28, 0.42]])
+    y = np.array([0, 0, 0, 0, 0, 0, 1])
+    assert calibration.ece(p, y) == pytest.approx(1.22 / 7)
+    bins = calibration.reliability(p, y)
+    assert [b["count"] for b in bins if b["count"]] == [1, 2, 4] and sum(b["count"] for b in bins) == 7
+    assert calibration.ece(np.eye(3)[[0, 1, 2]], np.array([0, 1, 2])) == 0.0  # sure and right: calibrated
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+@pytest.mark.parametrize("true_t", [0.5, 2.5])
+def test_temperature_fit_recovers_a_known_temperature(true_t):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (20_000, 10))
+    labels = np.array([rng.choice(10, p=q) for q in _softmax(logits)])  # drawn from the honest probabilities
+    model = _softmax(logits * true_t)  # over- (T > 1) or under-confident (T < 1): logits scaled by a known factor
+    t = calibration.fit_temperature(model, labels)
+    assert t == pytest.approx(true_t, rel=0.05)
+    honest = calibration.scaled(model, t)
+    assert calibration.ece(honest, labels) < 0.02 < calibration.ece(model, labels)
+    assert calibration.nll(model, labels, t) < calibration.nll(model, labels, 1.0)
+
+
+def test_rule_refuses_by_confidence_and_gate():
+    p = np.array([[0.9, 0.1] + [0] * 8, [0.55, 0.45] + [0] * 8, [0.9, 0.1] + [0] * 8], np.float32)
+    rule = Rule(1.0, min_confidence=0.6, gate_threshold=0.5)
+    d = rule.decide(p, not_digit=np.array([0.1, 0.1, 0.7]))
+    assert [x.rejected for x in d] == [False, True, True] and [x.digit for x in d] == [0, None, None]
+    assert d[1].confidence == pytest.approx(0.55)
+    assert [x.rejected for x in Rule().decide(p)] == [False] * 3
+
+
+def test_a_stored_rule_is_read_and_a_broken_one_named(tmp_path):
+    assert Rule.for_model(tmp_path) == Rule()
+    (tmp_path / "refusal.json").write_text(json.dumps({"temperature": 0.5, "min_confidence": 0.3,
+                                                       "gate_threshold": None}))
+    assert Rule.for_model(tmp_path / "exports" / "model.onnx") == Rule(0.5, 0.3, None)
+    (tmp_path / "refusal.json").write_text(json.dumps({"temperature": -1}))
+    with pytest.raises(UserError, match="refusal.json: temperature must be > 0"):
+        Rule.for_model(tmp_path)
+    (tmp_path / "refusal.json").write_text("{")
+    with pytest.raises(UserError, match="refusal.json: not a refusal rule.*mnist-cnn calibrate"):
+        Rule.for_model(tmp_path)
+
+
+def test_negatives_are_deterministic_and_the_splits_apart():
+    a = negatives.generate(negatives.HELD_OUT, 2, negatives.HELD_OUT_SEED)
+    b = negatives.generate(negatives.HELD_OUT, 2, negatives.HELD_OUT_SEED)
+    c = negatives.generate(negatives.HELD_OUT, 2, negatives.HELD_OUT_SEED + 1)
+    same = [np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], b[f])]
+    other = [np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], c[f])]
+    assert all(same) and not any(other)
+    assert not set(negatives.VALIDATION) & set(negatives.HELD_OUT)
+    assert not set(negatives.LETTERS) & set("OoDQIlijJTLtZzSsBGbgqadpy0123456789")
+    seen = negatives.as_mnist(a)
+    assert all(x is None or (x.shape == (28, 28) and x.max() <= 1) for xs in seen.values() for x in xs)
+    assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them
+
+
+@pytest.fixture(scope="module")
+def fitted(trained_run, mnist_dir, tmp_path_factory):
+    """A copy of the session's small run, calibrated with everything scaled down to seconds."""
+    run = tmp_path_factory.mktemp("refusal") / "run"
+    shutil.copytree(trained_run, run)
+    with pytest.MonkeyPatch.context() as mp:
+        for module, name, value in ((refusal_fit, "NEGATIVES", 12), (refusal_fit, "UPLOADS", 60),
+                                    (refusal_fit, "GATE_DIGIT_UPLOADS", 60), (gate, "NEGATIVES_PER_FAMILY", 40),
+                                    (gate, "DIGITS", 600), (gate, "EPOCHS", 2)):
+            mp.setattr(module, name, value)
+        result = refusal_fit.fit(run, compare=True, data_dir=mnist_dir)
+    return run, result
+
+
+def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
+    run, r = fitted
+    stored = json.loads((run / "refusal.json").read_text())
+    assert stored["approach"] == r["approach"] in ("gate", "confidence")
+    assert Rule.for_model(run) == Rule(r["temperature"], r["min_confidence"], r["gate_threshold"])
+    assert stored["rules"][r["approach"]] == Rule.for_model(run).to_dict()
+    chosen = r["validation"][r["approach"]]
+    assert chosen["mnist_accepted"] >= refusal_fit.ACCEPT_MNIST and chosen["uploads_accepted"] >= refusal_fit.ACCEPT_UPLOADS
+    assert set(chosen["by_family"]) == set(negatives.VALIDATION)
+    assert set(r["held_out"]["none"]["by_family"]) == set(negatives.HELD_OUT)
+    assert r["ece"]["test_after"] <= r["ece"]["test_before"] + 1e-3  # fitted on validation, judged on test
+    assert Image.open(run / "calibration.png").size[0] > 500
+    assert (run / gate.GATE_FILE).is_file() == (r["approach"] == "gate")
+
+
+def test_the_gate_answers_alike_in_every_runtime(fitted, test_digits):
+    run, _ = fitted
+    if not (run / gate.GATE_FILE).is_file():
+        pytest.skip("the small run kept the confidence rule")
+    gate.export_gate(run, ["onnx", "litert"])
+    x = np.r_[test_digits[0][:20] / 255.0, np.random.default_rng(0).random((5, 28, 28))].astype(np.float32)[..., None]
+    answers = [gate.open_gate(run, rt)(x) for rt in ("keras", "onnx", "litert")]
+    assert answers[0].shape == (25,)
+    np.testing.assert_allclose(answers[1], answers[0], atol=1e-4)
+    np.testing.assert_allclose(answers[2], answers[0], atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def refusing(trained_run, tmp_path_factory):
+    """A copy of the small run whose rule refuses everything (temperature 50 flattens every answer to ~0.1)."""
+    run = tmp_path_factory.mktemp("refusing") / "run"
+    shutil.copytree(trained_run, run)
+    (run / "refusal.json").write_text(json.dumps({"temperature": 50.0, "min_confidence": 0.5, "gate_threshold": None}))
+    return run
+
+
+def test_predict_says_not_a_digit_and_exits_0(refusing, test_digits, tmp_path, capsys):
+    Image.fromarray(test_digits[0][0]).save(tmp_path / "d.png")
+    Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
+    assert cli.main(["predict", str(tmp_path), "--model", str(refusing)]) == 0
+    rows = {line.split()[0].rsplit("/", 1)[-1]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert NOT_A_DIGIT in rows["d.png"] and "no digit found" in rows["blank.png"]
+    assert cli.main(["predict", str(tmp_path), "--model", str(refusing), "--json"]) == 0
+    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in json.loads(capsys.readouterr().out)}
+    assert {k: by_name["d.png"][k] for k in ("digit", "rejected", "message")} == \
+        {"digit": None, "rejected": True, "message": NOT_A_DIGIT}
+    assert by_name["blank.png"]["rejected"] is False and by_name["blank.png"]["error"] == "no digit found"
+    assert cli.main(["predict", str(tmp_path / "d.png"), "--model", str(refusing), "--csv"]) == 0
+    row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["digit"] == "" and row["rejected"] == "true" and row["message"] == NOT_A_DIGIT
+
+
+def test_a_rule_needing_a_missing_gate_is_named(refusing, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(refusing, run)
+    (run / "refusal.json").write_text(json.dumps({"temperature": 1.0, "min_confidence": 0.0, "gate_threshold": 0.5}))
+    with pytest.raises(UserError, match=r"notdigit\.keras.*mnist-cnn calibrate"):
+        Predictor(run)
+
+
+def test_gate_refusals_reach_the_answer(fitted, trained_run, test_digits, tmp_path):
+    run, _ = fitted
+    if not (run / gate.GATE_FILE).is_file():
+        pytest.skip("the small run kept the confidence rule")
+    (run / "refusal.json").write_text(json.dumps({"temperature": 1.0, "min_confidence": 0.0, "gate_threshold": 0.0}))
+    x = test_digits[0][:3] / 255.0
+    assert all(d.rejected and d.digit is None for d in Predictor(run).decide(x))  # P(not a digit) >= 0 always
+
+
+def test_api_answers_a_refusal_over_http(refusing, test_digits):
+    x = test_digits[0][0]
+    with serving(serve.create_app(Predictor(refusing))) as url:
+        buf = io.BytesIO()
+        Image.fromarray(255 - x).save(buf, "PNG")
+        r = httpx.post(f"{url}/api/predict", files={"file": ("d.png", buf.getvalue(), "image/png")}, timeout=30)
+        body = r.json()
+        assert r.status_code == 200
+        assert body["digit"] is None and body["rejected"] is True and body["message"] == NOT_A_DIGIT
+        assert body["confidence"] == max(body["probabilities"]) and np.asarray(body["input"]).shape == (28, 28)
+        r = httpx.post(f"{url}/api/predict", json={"pixels": np.zeros((28, 28)).tolist()}, timeout=30)
+        assert r.json()["message"] == "no digit found" and r.json()["rejected"] is False
+        schema = httpx.get(f"{url}/openapi.json").json()["components"]["schemas"]["Prediction"]
+        assert "rejected" in schema["properties"]
+
+
+@pytest.mark.skipif(not __import__("browser").available(),
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+def test_page_shows_not_a_digit(refusing, tmp_path):
+    import browser
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def text(element_id):
+        return driver.find_element(By.ID, element_id).text
+
+    stroke = [(0.5, 0.2 + 0.05 * i) for i in range(13)]
+    with serving(serve.create_app(Predictor(refusing))) as url:
+        driver = browser.chrome((1000, 900))
+        try:
+            driver.get(url + "/")
+            canvas = driver.find_element(By.ID, "canvas")
+            browser.draw(driver, canvas, [stroke], pointer="pen")
+            WebDriverWait(driver, 10).until(lambda d: text("confidence") == "Not a digit")
+            message = driver.find_element(By.ID, "message")
+            assert message.text.startswith("Not a digit") and message.get_attribute("data-kind") == "rejected"
+            assert text("digit") == "\u2715" and driver.find_element(By.ID, "digit").get_attribute("data-rejected")
+            driver.save_screenshot(str(tmp_path / "not-a-digit.png"))
+        finally:
+            driver.quit()
