@@ -30,6 +30,8 @@ from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
 MIN_PAD = 2  # px
+UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
+SURE = 0.9  # ...and at least this sure of each piece
 
 
 @dataclass
@@ -82,6 +84,10 @@ def read_image(predictor, image, path: str = "") -> Reading:
             made = [Digit(None if d.rejected else d.digit, d.confidence, p.box, x)
                     for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, option_xs) if x is not None)]
             scored.append((_score(made), made))
+        if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
+            whole = scored[0][1]
+            sure = [s for s in scored[1:] if s[1] and min(d.confidence for d in s[1]) >= SURE]
+            scored = scored[:1] + (sure if whole and whole[0].confidence < UNSURE else [])
         digits += max(scored, key=lambda s: s[0])[1]
     return _reading(path, digits)
 

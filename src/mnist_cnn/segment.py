@@ -25,7 +25,9 @@ import numpy as np
 
 MASK = 0.1  # ink stronger than 10% of the image's strongest is a stroke (to_mnist's noise cut is already done)
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
-RULE_LENGTH = 0.25  # a ruled line runs across at least a quarter of the image's width (or height, vertical)
+RULE_LENGTH = 0.25  # a ruled line runs across at least a quarter of the image's width...
+RULE_HEIGHT = 0.8  # ...a vertical one (squared paper) across 80% of its height: a digit 1 is shorter than that
+STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see _remove_rulings)
 RULE_MIN = 40  # ...and at least 40 px: no digit stroke of a small image is taken for one
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
@@ -37,12 +39,12 @@ SPECK = 0.04  # a group with under 4% of the largest group's pixels and under...
 SPECK_HEIGHT = 0.3  # ...30% of its height is a speck: dropped
 SMALL_MARK = 0.4  # a group kept but under 40% of the row's median height is a mark, not a digit (a dash, a dot)
 IN_ROW = 0.5  # each mark has half its height within the row (median centre +- half the median height)
-SPLIT = 1.15  # a group wider than 1.15x its height holds touching digits (MNIST's widest 0s are ~1.0x)
+SPLIT = 1.15  # a group wider than 1.15x its height holds touching digits (MNIST's widest 0s are ~1.0x)...
+MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if the model is unsure of it whole
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
-CUT_CHOICES = 3  # for two touching digits, try this many of the emptiest columns
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Piece:
 @dataclass
 class Group:
     options: list[list[Piece]]  # the unsplit group (when plausible) and candidate splits, each left to right
+    narrow: bool = False  # no wider than one digit can be: split only if the model is unsure of it whole
 
 
 @dataclass
@@ -75,7 +78,7 @@ def find(ink: np.ndarray) -> Row:
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
     row = Row(rulings=rulings, rejected=_not_a_row(groups))
     if row.rejected is None:
-        row.groups = [Group(_options(g, ink, labels)) for g in groups]
+        row.groups = [Group(_options(g, ink, labels), _narrow(g)) for g in groups]
     return row
 
 
@@ -83,19 +86,23 @@ def _remove_rulings(mask):
     """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed."""
     h, w = mask.shape
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-    stroke = 4 * float(dist[mask > 0].mean()) if mask.any() else 0  # a uniform stroke's mean distance is width/4
+    # The strokes' width: twice the distance to the background along their middles (high percentile: thin
+    # rules and stroke edges hold most pixels below it).
+    stroke = 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE)) if mask.any() else 0
     removed, count = np.zeros_like(mask), 0
-    for length, shape in ((int(RULE_LENGTH * w), (1, 0)), (int(RULE_LENGTH * h), (0, 1))):
+    for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
         if length < RULE_MIN:
             continue
-        kernel = np.ones((1, length) if shape == (1, 0) else (length, 1), np.uint8)
-        tolerant = cv2.dilate(mask, np.ones((3, 1) if shape == (1, 0) else (1, 3), np.uint8))  # a slight tilt
+        kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
+        tolerant = cv2.dilate(mask, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
         lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel) & mask
         k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for i in range(1, k):
-            span = st[i, cv2.CC_STAT_WIDTH] if shape == (1, 0) else st[i, cv2.CC_STAT_HEIGHT]
-            if st[i, cv2.CC_STAT_AREA] / max(span, 1) <= RULE_THIN * stroke:  # mean thickness: thin print
-                removed[lab == i] = 1
+            x, y, bw, bh = st[i, :4]
+            one = lab[y:y + bh, x:x + bw] == i
+            across = one.sum(axis)  # its thickness at each column (rows, vertical)
+            if np.median(across[across > 0]) <= RULE_THIN * stroke:
+                removed[y:y + bh, x:x + bw][one] = 1
                 count += 1
     if not count:
         return mask, 0
@@ -169,6 +176,11 @@ def _not_a_row(groups) -> str | None:
     return None
 
 
+def _narrow(g) -> bool:
+    x0, y0, x1, y1 = g["box"]
+    return x1 - x0 <= SPLIT * (y1 - y0)
+
+
 def _options(g, ink, labels) -> list[list[Piece]]:
     """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits."""
     x0, y0, x1, y1 = g["box"]
@@ -176,37 +188,37 @@ def _options(g, ink, labels) -> list[list[Piece]]:
     crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
     whole = [Piece((x0, y0, x1, y1), crop)]
     w, h = x1 - x0, y1 - y0
-    if w <= SPLIT * h:
+    if w <= MAYBE_SPLIT * h:
         return [whole]
     options = [whole] if w <= 2 * SPLIT * DIGIT_WIDTH * h else []
-    profile = cv2.blur(own.sum(0, dtype=np.float32)[None], (3, 1), borderType=cv2.BORDER_REPLICATE)[0]
     guess = max(2, round(w / (DIGIT_WIDTH * h)))
     for k in range(max(2, guess - 1), min(MAX_PIECES, guess + 1) + 1):
-        for cuts in _cuts(profile, k):
+        for cuts in _cuts(own, k):
             options.append(_pieces(crop, cuts, x0, y0))
     return options
 
 
-def _cuts(profile, k) -> list[list[int]]:
-    """Candidate cut columns splitting a group into k pieces: at the least ink near each even division."""
-    w = len(profile)
+def _cuts(own, k) -> list[list[int]]:
+    """Candidate cut columns splitting a group's mask into k pieces, near each even division: at the least ink
+    (a vertical projection minimum), and where the outline from above or below reaches deepest (two round
+    digits touching: the least ink is inside a loop, the junction is where the top and bottom dip)."""
+    h, w = own.shape
+    inked = own.any(0)
+    profile = cv2.blur(own.sum(0, dtype=np.float32)[None], (3, 1), borderType=cv2.BORDER_REPLICATE)[0]
+    top = np.where(inked, own.argmax(0), h).astype(np.float32)  # first ink row per column
+    bottom = np.where(inked, h - 1 - own[::-1].argmax(0), -1).astype(np.float32)
+    costs = [profile, -top, bottom]  # lower is a better place to cut
     step = w / k
-    if k == 2:
-        lo, hi = int(step * (1 - WINDOW)), int(np.ceil(step * (1 + WINDOW)))
-        order = lo + np.argsort(profile[lo:hi], kind="stable")
-        chosen = []
-        for c in order:
-            if all(abs(int(c) - d) > step * WINDOW / 2 for d in chosen):
-                chosen.append(int(c))
-            if len(chosen) == CUT_CHOICES:
-                break
-        return [[c] for c in chosen]
-    cuts = []
-    for j in range(1, k):
-        lo = max(int(j * step - step * WINDOW), cuts[-1] + 1 if cuts else 1)
-        hi = max(lo + 1, min(w - 1, int(np.ceil(j * step + step * WINDOW))))
-        cuts.append(lo + int(np.argmin(profile[lo:hi])))
-    return [cuts]
+    options = []
+    for cost in costs:
+        cuts = []
+        for j in range(1, k):
+            lo = max(int(j * step - step * WINDOW), cuts[-1] + 1 if cuts else 1)
+            hi = max(lo + 1, min(w - 1, int(np.ceil(j * step + step * WINDOW))))
+            cuts.append(lo + int(np.argmin(cost[lo:hi])))
+        if cuts not in options:
+            options.append(cuts)
+    return options
 
 
 def _pieces(crop, cuts, x0, y0) -> list[Piece]:

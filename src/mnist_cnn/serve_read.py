@@ -5,11 +5,11 @@
          http://127.0.0.1:8000/api/read
 
 The answer is `mnist-cnn read --json`'s object for one image, each digit also carrying `input` (the 28x28
-the model saw):
+the model saw), plus `size`, the [width, height] the boxes refer to (an upload is read reduced to 1024 px):
 
     {"path": "meter.jpg", "text": "2024", "confidence": 0.97, "rejected": false,
      "digits": [{"digit": 2, "confidence": 0.99, "box": [x0, y0, x1, y1], "input": [[...28], ...]}, ...],
-     "error": null}
+     "error": null, "size": [width, height]}
 
 Uploads take the same way as POST /api/predict (size limits, header check, lanes, 4xx rules: serve.py);
 JSON pixels are rows of equal length of numbers in [0, 1] (0 = black paper, 1 = white ink), any size
@@ -57,6 +57,7 @@ class ReadAnswer(BaseModel):
     rejected: bool
     digits: list[ReadDigit]
     error: str | None
+    size: list[int]  # [width, height] of the image the boxes are in (an upload as read, reduced to 1024 px)
 
 
 class _Locked:
@@ -76,6 +77,7 @@ def answer(service, source, name: str) -> dict:
     body = r.to_dict()
     for d, out in zip(r.digits, body["digits"]):
         out["input"] = np.round(d.input, INPUT_DECIMALS).tolist()
+    body["size"] = list(source.size) if hasattr(source, "getbbox") else [source.shape[1], source.shape[0]]
     return body
 
 
