@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-MASK = 0.1  # ink stronger than 10% of the image's strongest is a stroke (to_mnist's noise cut is already done)
+MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint shadows and halos join nothing
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
 RULE_LENGTH = 0.25  # a ruled line runs across at least a quarter of the image's width...
 RULE_HEIGHT = 0.8  # ...a vertical one (squared paper) across 80% of its height: a digit 1 is shorter than that
@@ -72,6 +72,9 @@ def find(ink: np.ndarray) -> Row:
     mask, rulings = _remove_rulings(mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
+    if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
+        biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
+        parts = [p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest or p[4] >= SPECK_HEIGHT * tallest]
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
@@ -192,7 +195,8 @@ def _options(g, ink, labels) -> list[list[Piece]]:
         return [whole]
     options = [whole] if w <= 2 * SPLIT * DIGIT_WIDTH * h else []
     guess = max(2, round(w / (DIGIT_WIDTH * h)))
-    for k in range(max(2, guess - 1), min(MAX_PIECES, guess + 1) + 1):
+    top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
+    for k in range(max(2, guess - 1), top + 1):
         for cuts in _cuts(own, k):
             options.append(_pieces(crop, cuts, x0, y0))
     return options
