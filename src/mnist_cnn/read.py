@@ -68,11 +68,9 @@ def read_image(predictor, image, path: str = "") -> Reading:
     row = segment.find(ink)
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
-    single = len(row.groups) == 1 and len(row.groups[0].options) == 1 and len(row.groups[0].options[0]) == 1
-    if single and not row.rulings:  # one digit: exactly what `predict` sees
-        inputs = [[[images.to_mnist(image)]]]
-    else:
-        inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] for g in row.groups]
+    inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] for g in row.groups]
+    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
+        inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
     flat = [x for g in inputs for option in g for x in option if x is not None]
     if not flat:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)

@@ -40,6 +40,7 @@ SPECK_HEIGHT = 0.3  # ...30% of its height is a speck: dropped
 SMALL_MARK = 0.4  # a group kept but under 40% of the row's median height is a mark, not a digit (a dash, a dot)
 IN_ROW = 0.5  # each mark has half its height within the row (median centre +- half the median height)
 SPLIT = 1.15  # a group wider than 1.15x its height holds touching digits (MNIST's widest 0s are ~1.0x)...
+WHOLE = 1.6  # ...and one wider than 1.6x is never read as one digit (slanted 2s and 7s reach 1.5x)
 MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if the model is unsure of it whole
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
@@ -193,7 +194,7 @@ def _options(g, ink, labels) -> list[list[Piece]]:
     w, h = x1 - x0, y1 - y0
     if w <= MAYBE_SPLIT * h:
         return [whole]
-    options = [whole] if w <= 2 * SPLIT * DIGIT_WIDTH * h else []
+    options = [whole] if w <= WHOLE * h else []
     guess = max(2, round(w / (DIGIT_WIDTH * h)))
     top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
     for k in range(max(2, guess - 1), top + 1):
