@@ -1,6 +1,7 @@
 """Score `mnist-cnn read` on written numbers with known answers, by style, against a naive baseline.
 
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR]
+    PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
 (Debian: fonts-breip fonts-dkg-handwriting fonts-humor-sans fonts-rufscript fonts-bwht),
@@ -66,16 +67,26 @@ def baseline(predictor, image) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True, help="run folder, .keras or export")
+    ap.add_argument("--model", help="run folder, .keras or export (default: the best run in runs/)")
     ap.add_argument("--n", type=int, default=200, help="numbers per style and source (default: 200)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the pictures (default: 0)")
     ap.add_argument("--failures", type=Path, help="save misread pictures here (default: no)")
+    ap.add_argument("--write", type=Path, help="only write the pictures to this folder (STYLE-SOURCE-I-TRUTH.png), "
+                                               "e.g. to time `mnist-cnn read` on them (default: no)")
     args = ap.parse_args()
-    predictor = Predictor(args.model)
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
     if fonts():
         writers["fonts"] = Writer.from_fonts(fonts(), args.seed + 1)
+    if args.write:
+        args.write.mkdir(parents=True, exist_ok=True)
+        for style in STYLES:
+            for source, writer in writers.items():
+                for i in range(args.n):
+                    image, truth = writer.number(style)
+                    image.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
+        return 0
+    predictor = Predictor(args.model)
     rows, totals, spent, count = [], {}, 0.0, 0
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
