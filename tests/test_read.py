@@ -85,7 +85,7 @@ def test_touching_marks_get_candidate_cuts_between_them():
 @pytest.mark.parametrize("draw, why", [
     (lambda a: (bar(a, 60), bar(a, 160), cv2.line(a, (100, 60), (125, 60), 1.0, 6)), "smaller than the digits"),
     (lambda a: (bar(a, 60, 5, 45), bar(a, 160, 70, 115)), "not on one line"),
-    (lambda a: cv2.line(a, (10, 60), (390, 62), 1.0, 8), "wider than a row"),
+    (lambda a: cv2.line(a, (10, 40), (390, 80), 1.0, 8), "wider than a row"),
 ], ids=["dash", "two lines", "long stroke"])
 def test_what_is_clearly_no_row_of_digits_is_refused(draw, why):
     a = canvas()

@@ -25,6 +25,8 @@ import numpy as np
 
 MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint shadows and halos join nothing
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
+MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
+MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit
 RULE_LENGTH = 0.25  # a ruled line runs across at least a quarter of the image's width...
 RULE_HEIGHT = 0.8  # ...a vertical one (squared paper) across 80% of its height: a digit 1 is shorter than that
 STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see _remove_rulings)
@@ -70,8 +72,10 @@ class Row:
 def find(ink: np.ndarray) -> Row:
     """The digits in an (H, W) ink map (images.ink_map), grouped and in reading order."""
     mask = (ink > MASK * float(ink.max())).view(np.uint8)
-    mask, rulings = _remove_rulings(mask)
+    stroke = _stroke(mask)
+    mask, rulings = _remove_rulings(mask, stroke)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+    low = max(MIN_HEIGHT, MIN_TALL * stroke)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
     if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
         biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
@@ -79,6 +83,8 @@ def find(ink: np.ndarray) -> Row:
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
+    if max(g["box"][3] - g["box"][1] for g in groups) < low:  # nothing digit-sized: blots or noise on a blank page
+        return Row(rulings=rulings)
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
     row = Row(rulings=rulings, rejected=_not_a_row(groups))
     if row.rejected is None:
@@ -86,13 +92,18 @@ def find(ink: np.ndarray) -> Row:
     return row
 
 
-def _remove_rulings(mask):
+def _stroke(mask) -> float:
+    """The strokes' width: twice the distance to the background along their middles (a high percentile: thin
+    rules and the strokes' edges hold most pixels below it)."""
+    if not mask.any():
+        return 0.0
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    return 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE))
+
+
+def _remove_rulings(mask, stroke):
     """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed."""
     h, w = mask.shape
-    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-    # The strokes' width: twice the distance to the background along their middles (high percentile: thin
-    # rules and stroke edges hold most pixels below it).
-    stroke = 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE)) if mask.any() else 0
     removed, count = np.zeros_like(mask), 0
     for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
         if length < RULE_MIN:
