@@ -104,7 +104,7 @@ def _stroke(mask) -> float:
 def _remove_rulings(mask, stroke):
     """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed."""
     h, w = mask.shape
-    removed, count = np.zeros_like(mask), 0
+    found = []  # (line mask, its box, its thickness)
     for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
         if length < RULE_MIN:
             continue
@@ -116,14 +116,25 @@ def _remove_rulings(mask, stroke):
             x, y, bw, bh = st[i, :4]
             one = lab[y:y + bh, x:x + bw] == i
             across = one.sum(axis)  # its thickness at each column (rows, vertical)
-            if np.median(across[across > 0]) <= RULE_THIN * stroke:
-                removed[y:y + bh, x:x + bw][one] = 1
-                count += 1
+            found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
+    if not found:
+        return mask, 0
+    removed = np.zeros_like(mask)
+    for one, (x, y, bw, bh), _ in found:
+        removed[y:y + bh, x:x + bw][one] = 1
+    pen = _stroke(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
+    thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
+    removed[:] = 0
+    count = 0
+    for one, (x, y, bw, bh), thickness in found:
+        if thickness <= thin:
+            removed[y:y + bh, x:x + bw][one] = 1
+            count += 1
     if not count:
         return mask, 0
     rest = mask & (1 - removed)
     # A stroke crossing a line is cut by its removal: close gaps up to the lines' thickness, inside the lines only.
-    thick = int(np.ceil(max(2.0, RULE_THIN * stroke))) + 2
+    thick = int(np.ceil(max(2.0, RULE_THIN * (pen or stroke)))) + 2
     bridged = (cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((thick, 1), np.uint8))
                | cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, thick), np.uint8)))
     return rest | (bridged & removed), count
