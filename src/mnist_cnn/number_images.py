@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -103,8 +104,6 @@ class Writer:
             x += w + (gaps[k] if k < len(gaps) else 0)
         shear = rng.uniform(-SLANT, SLANT)
         m = np.float32([[1, -shear, shear * ink.shape[0] / 2], [0, 1, 0]])
-        import cv2
-
         ink = cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
         rows, cols = np.flatnonzero(ink.max(1) > 0.05), np.flatnonzero(ink.max(0) > 0.05)
         if not len(rows):
