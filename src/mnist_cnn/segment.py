@@ -24,13 +24,14 @@ import cv2
 import numpy as np
 
 MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint shadows and halos join nothing
+RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, unbroken there
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
 MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
 MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit
 RULE_LENGTH = 0.25  # a ruled line runs across at least a quarter of the image's width...
 RULE_HEIGHT = 0.8  # ...a vertical one (squared paper) across 80% of its height: a digit 1 is shorter than that
 STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see _remove_rulings)
-RULE_MIN = 40  # ...and at least 40 px: no digit stroke of a small image is taken for one
+RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
 NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away
@@ -73,7 +74,7 @@ def find(ink: np.ndarray) -> Row:
     """The digits in an (H, W) ink map (images.ink_map), grouped and in reading order."""
     mask = (ink > MASK * float(ink.max())).view(np.uint8)
     stroke = _stroke(mask)
-    mask, rulings = _remove_rulings(mask, stroke)
+    mask, rulings = _remove_rulings(mask, (ink > RULE_MASK * float(ink.max())).view(np.uint8), stroke)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     low = max(MIN_HEIGHT, MIN_TALL * stroke)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
@@ -101,16 +102,17 @@ def _stroke(mask) -> float:
     return 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE))
 
 
-def _remove_rulings(mask, stroke):
-    """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed."""
+def _remove_rulings(mask, faint, stroke):
+    """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed.
+    Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
     h, w = mask.shape
     found = []  # (line mask, its box, its thickness)
     for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
         if length < RULE_MIN:
             continue
         kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
-        tolerant = cv2.dilate(mask, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
-        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel) & mask
+        tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
+        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel) & faint
         k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for i in range(1, k):
             x, y, bw, bh = st[i, :4]
