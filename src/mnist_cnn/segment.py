@@ -28,8 +28,8 @@ RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, un
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
 MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
 MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit
-RULE_LENGTH = 0.25  # a ruled line runs across at least a quarter of the image's width...
-RULE_HEIGHT = 0.8  # ...a vertical one (squared paper) across 80% of its height: a digit 1 is shorter than that
+RULE_LENGTH = 0.5  # a ruled line runs across at least half the image's width (a 2-digit number's 7 bar: 0.3)...
+RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the digits leave a margin
 STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see _remove_rulings)
 RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
@@ -112,7 +112,8 @@ def _remove_rulings(mask, faint, stroke):
             continue
         kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
         tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
-        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel) & faint
+        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
+                                 borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
         k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for i in range(1, k):
             x, y, bw, bh = st[i, :4]
