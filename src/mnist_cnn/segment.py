@@ -78,6 +78,8 @@ def find(ink: np.ndarray) -> Row:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     low = max(MIN_HEIGHT, MIN_TALL * stroke)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
+    # Stubs of rules (what images.ink_map's own line removal leaves beside strokes): flat and thinner than a pen.
+    parts = [p for p in parts if not (p[4] < RULE_THIN * stroke and p[3] > 2 * p[4])]
     if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
         biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
         parts = [p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest or p[4] >= SPECK_HEIGHT * tallest]
