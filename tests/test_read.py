@@ -149,7 +149,7 @@ def test_blank_and_refused_marks_reject_the_whole_string(predictor, writer, monk
     image, _ = writer.number("clean", text="721")
 
     class RefusesSevens:  # a refusal rule that calls every 7 "not a digit"
-        def decide(self, p):
+        def decide(self, p, not_digit=None):
             return [Decision(None if row.argmax() == 7 else int(row.argmax()), float(row.max()), row.argmax() == 7, row)
                     for row in p]
 
