@@ -144,7 +144,7 @@ def test_health_model_and_openapi(client, trained_run):
     assert body["application/json"]["schema"]["properties"]["pixels"]["maxItems"] == 28
     assert body["multipart/form-data"]["schema"]["required"] == ["file"]
     assert {"400", "403", "413", "415", "422", "503"} <= set(predict["responses"])
-    assert set(spec["paths"]) == {"/api/predict", "/api/health", "/api/model", "/api/feedback"}
+    assert set(spec["paths"]) == {"/api/predict", "/api/read", "/api/health", "/api/model", "/api/feedback"}
 
 
 def test_head_answers_as_get_without_a_body(client):
@@ -513,5 +513,54 @@ def test_page_in_headless_chromium(app, tmp_path):
             wait_for(lambda: "not an image" in text("message"))
             assert driver.find_element(By.ID, "message").get_attribute("role") == "alert"
             assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "415" not in e["message"]]
+        finally:
+            driver.quit()
+
+
+@pytest.mark.skipif(not browser.available(),
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+def test_page_reads_a_two_digit_number_in_headless_chromium(app):
+    """Write 17 on the pad: the number, a box around each digit over its strokes with its guess, each 28x28."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def text(element_id):
+        return driver.find_element(By.ID, element_id).text
+
+    def wait_for(condition):
+        WebDriverWait(driver, 10).until(lambda d: condition())
+
+    boxes = "return [...document.querySelectorAll('#boxes .box')].map(b => [b.textContent, " \
+            "...['left', 'top', 'width', 'height'].map(k => parseFloat(b.style[k]))])"
+    ink = "return [...document.querySelectorAll('#number-digits canvas')].map(c => c.getContext('2d')" \
+          ".getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 == 0 && v > 0).length)"
+    with serving(app) as url:
+        driver = browser.chrome((1000, 900))
+        try:
+            driver.get(url + "/")
+            wait_for(lambda: text("model").startswith("Model seed"))
+            canvas = driver.find_element(By.ID, "canvas")
+            assert not driver.find_element(By.ID, "number").is_displayed()
+            browser.draw(driver, canvas, [line((0.25, 0.3), (0.25, 0.7)),  # a 1, then a 7 to its right
+                                          line((0.5, 0.3), (0.75, 0.3)), line((0.75, 0.3), (0.6, 0.7))])
+            time.sleep(1)  # answers about the half-drawn 7 may still come; the last one is sent 150 ms after it
+            wait_for(lambda: text("number-text") == "17")
+            assert driver.find_element(By.ID, "number").is_displayed()
+            assert not driver.find_element(By.ID, "bars").is_displayed()  # the one-digit answer makes way
+            assert "% sure of all 2 digits" in text("number-confidence")
+            (one, *b1), (seven, *b7) = driver.execute_script(boxes)
+            assert one.startswith("1 · ") and seven.startswith("7 · ") and one.endswith("%")
+            for (left, top, width, height), (x0, y0, x1, y1) in ((b1, (25, 30, 25, 70)), (b7, (50, 30, 75, 70))):
+                assert left - 4 <= x0 and x1 <= left + width + 4, (left, width, x0, x1)  # around the strokes, in %
+                assert top - 4 <= y0 and y1 <= top + height + 4, (top, height, y0, y1)
+                assert width < 40 and height < 55
+            assert [li.text.split()[0] for li in driver.find_elements(By.CSS_SELECTOR, "#number-digits li")] == \
+                   ["1", "7"]
+            assert all(n > 10 for n in driver.execute_script(ink))
+            driver.find_element(By.ID, "undo").click()  # the 7's last stroke: one digit left, as before
+            driver.find_element(By.ID, "undo").click()
+            wait_for(lambda: text("digit") == "1" and not driver.find_element(By.ID, "number").is_displayed())
+            assert driver.execute_script(boxes) == [] and driver.find_element(By.ID, "bars").is_displayed()
+            assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         finally:
             driver.quit()

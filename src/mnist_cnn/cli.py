@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_inference
     cli_inference.add_commands(sub)
+    from . import cli_read
+    cli_read.add_command(sub)
     from . import cli_calibrate, cli_export
     cli_export.add_commands(sub)
     from . import cli_finetune
@@ -315,11 +317,11 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_calibrate, cli_evalset, cli_export, cli_finetune, cli_inference, cli_sweep
+    from . import cli_calibrate, cli_evalset, cli_export, cli_finetune, cli_inference, cli_read, cli_sweep
 
     commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
-                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_export.COMMANDS, **cli_sweep.COMMANDS,
-                **cli_finetune.COMMANDS, **cli_evalset.COMMANDS, **cli_calibrate.COMMANDS}
+                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_read.COMMANDS, **cli_export.COMMANDS,
+                **cli_sweep.COMMANDS, **cli_finetune.COMMANDS, **cli_evalset.COMMANDS, **cli_calibrate.COMMANDS}
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -7,6 +7,7 @@ A model trained on MNIST only works on images that look like that, so:
 
     img = load_image("photo.jpg")       # any format/mode Pillow reads -> "F" image in [0, 1] (imagefile.py)
     x = to_mnist(img)                   # (28, 28) float32 in [0, 1], or None if no ink
+    ink = ink_map(img)                  # the whole image's ink (paper removed), for finding several digits
     baseline = naive_resize(img)        # squash the whole image to 28x28, for comparison
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255,
@@ -77,6 +78,12 @@ def to_mnist(image):
     # edge by its part inside, Pillow in or out by its centre (outputs up to 0.07 apart).
     box = np.asarray(Image.fromarray(np.ascontiguousarray(ink, np.float32)).resize(size, RESAMPLE)).clip(0, None)
     return _centre(box / box.max())
+
+
+def ink_map(image):
+    """The whole image's ink strength as (H, W) float32 in [0, 1]: paper, noise and specks at 0 (white ink on
+    black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits."""
+    return _ink(_grey(image))
 
 
 def naive_resize(image):

@@ -51,6 +51,8 @@ not hundreds; `python tools/serve_attack.py` measures what such clients do to th
 POST /api/feedback saves a correction (the `input` above and the right label) into the feedback
 folder, GET /api/feedback counts them: see serve_feedback.py.
 
+POST /api/read reads a number written on one line, by the same rules (serve_read.py).
+
 Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
 accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
 at /openapi.json and Swagger UI at /docs, both served from the installed packages: nothing comes
@@ -86,7 +88,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
-from . import http_guard, images, serve_feedback
+from . import http_guard, images, serve_feedback, serve_read
 from .errors import UserError
 from .refusal import NOT_A_DIGIT
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
@@ -136,6 +138,7 @@ def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = 
     _add_pages(app, model_info(predictor))
     _add_predict(app, app.state.service)
     serve_feedback.add_routes(app, feedback, app.state.service.light)
+    serve_read.add_read(app, app.state.service)
     add_error_handlers(app)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
@@ -198,10 +201,12 @@ class Service:
         self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER, nice=HEAVY_NICE)
         predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
 
-    async def upload(self, data: bytes, name: str) -> dict:
+    async def upload(self, data: bytes, name: str, then=None) -> dict:
+        """The answer for an upload: `answer`, or then(decoded image, name) (POST /api/read's)."""
+        work = self.answer if then is None else (lambda d, n: then(self.decode(d, n), n))
         try:
             pixels = await self.header.run(self.pixels, data, name)
-            return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(self.answer, data, name)
+            return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(work, data, name)
         except StarletteHTTPException:  # 415 or 503 (the lanes' are Starlette's): answered a little later, so a
             # client looping one cannot flood the server
             await asyncio.sleep(self.refusal_delay)
@@ -212,12 +217,14 @@ class Service:
         with _decoding(name):
             return images.image_pixels(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
 
+    def decode(self, data: bytes, name: str):
+        """An upload's image, read reduced to MAX_SIDE; 415 if it does not decode."""
+        with _decoding(name):
+            return images.load_image(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+
     def answer(self, source, name: str = "pixels") -> dict:
         """Bytes (an upload named `name`) or a 28x28 array -> the response body."""
-        if isinstance(source, bytes):
-            with _decoding(name):
-                source = images.load_image(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
-        x = images.to_mnist(source)
+        x = images.to_mnist(self.decode(source, name) if isinstance(source, bytes) else source)
         if x is None:
             return {"digit": None, "confidence": None, "probabilities": None, "model": self.name,
                     "input": None, "rejected": False, "message": images.NO_DIGIT}

@@ -26,6 +26,8 @@ from .serve_limits import media_type
 
 EXPECTED = ('{"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = white ink)',  # by depth in the body
             "28 rows of 28 numbers in [0, 1]", "a list of 28 numbers", "a number in [0, 1]")
+READ_EXPECTED = ('{"pixels": rows of equal length of numbers in [0, 1]} (0 = black paper, 1 = white ink)',
+                 "rows of equal length of numbers in [0, 1]", "a list of numbers", "a number in [0, 1]")  # /api/read
 NO_FILE = "multipart body has no field `file` (send the image as file=@digit.png)"
 FILE_IS_TEXT = ("field `file` is text; send the image as a file part (a filename in its Content-Disposition), "
                 "e.g. curl -F file=@digit.png")
@@ -134,11 +136,13 @@ async def invalid_body(request: Request, exc: RequestValidationError) -> JSONRes
                                        f"{error['loc'][-1]})"}, 400)
     if error["loc"] == ("body",) and error["type"] == "missing":
         return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
-    body = FEEDBACK_EXPECTED if request.url.path == "/api/feedback" else EXPECTED[0]
-    return JSONResponse({"detail": one_line(error, body)}, 422)
+    expected = READ_EXPECTED if request.url.path == "/api/read" else EXPECTED
+    body = FEEDBACK_EXPECTED if request.url.path == "/api/feedback" else expected[0]
+    return JSONResponse({"detail": one_line(error, body, expected)}, 422)
 
 
-def one_line(error: dict, body: str = EXPECTED[0]) -> str:
+def one_line(error: dict, body: str = EXPECTED[0], expected: tuple = EXPECTED) -> str:
+    """`body`: what the whole body should be; `expected`: what each depth of pixels should be."""
     where = list(error["loc"][1:])  # after "body"
     if where[:1] == ["file"]:
         return NO_FILE if error["type"] == "missing" else FILE_IS_TEXT
@@ -149,8 +153,8 @@ def one_line(error: dict, body: str = EXPECTED[0]) -> str:
         return f"label: expected {LABEL_EXPECTED}, found {value!r:.40}"
     name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
     hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
-    expected = body if not where else EXPECTED[min(len(where), 3)]
-    return f"{name}: expected {expected}, found {_kind(value)}{hint}"
+    what = body if not where else expected[min(len(where), 3)]
+    return f"{name}: expected {what}, found {_kind(value)}{hint}"
 
 
 async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -1,4 +1,5 @@
-// The draw-a-digit page: strokes on a canvas -> PNG -> POST /api/predict -> digit, bars, 28x28 view.
+// The draw-a-digit page: strokes on a canvas -> PNG -> POST /api/predict -> digit, bars, 28x28 view;
+// the same PNG -> POST /api/read -> when it holds several digits: the number, a box per digit, each 28x28.
 // Served by `mnist-cnn serve` at /; talks only to that server. Strokes are kept as lists of points
 // in [0, 1] so Undo and a resized pad simply redraw them.
 "use strict";
@@ -12,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 const canvas = $("canvas"), ctx = canvas.getContext("2d");
 const seen = $("seen"), seenCtx = seen.getContext("2d");
 const state = { strokes: [], image: null, file: null, pointer: null };
-let timer = null, frame = 0, sent = 0, shown = 0;
+let timer = null, frame = 0, sent = 0, shown = 0, readShown = 0;
 
 // Drawing
 
@@ -181,7 +182,8 @@ function schedule() {
 function cancel() { // forget the pending request and any answer still on its way
   clearTimeout(timer);
   timer = null;
-  shown = sent;
+  shown = readShown = sent;
+  showNumber(null);
 }
 
 function predictDrawing() {
@@ -195,6 +197,7 @@ function predictDrawing() {
 }
 
 async function send(blob, name, id) {
+  readNumber(blob, name, id);
   const body = new FormData();
   body.append("file", blob, name);
   let ok = false, reply;
@@ -236,12 +239,16 @@ function setBars(probabilities) {
 }
 
 function setSeen(pixels) {
-  const img = seenCtx.createImageData(28, 28);
+  drawPixels(seenCtx, pixels);
+}
+
+function drawPixels(c, pixels) { // 28x28 numbers in [0, 1] -> grey pixels
+  const img = c.createImageData(28, 28);
   (pixels || []).flat().forEach((v, i) => {
     img.data.fill(Math.round(v * 255), 4 * i, 4 * i + 3);
   });
   for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
-  seenCtx.putImageData(img, 0, 0);
+  c.putImageData(img, 0, 0);
 }
 
 function setMessage(text, kind = "info") {
@@ -251,7 +258,67 @@ function setMessage(text, kind = "info") {
   m.setAttribute("role", kind === "error" ? "alert" : "status");
 }
 
+// Several digits: POST /api/read
+
+async function readNumber(blob, name, id) {
+  const body = new FormData();
+  body.append("file", blob, name);
+  let reply = null;
+  try {
+    const r = await fetch("/api/read", { method: "POST", body });
+    if (r.ok) reply = await r.json();
+  } catch {} // the one-digit answer reports the server's state
+  if (id <= readShown) return; // a newer answer, or Clear, got here first
+  readShown = id;
+  showNumber(reply && reply.digits.length >= 2 && !reply.rejected ? reply : null);
+}
+
+function showNumber(r) {
+  $("result").classList.toggle("multi", !!r);
+  $("number").hidden = !r;
+  $("boxes").replaceChildren();
+  $("number-digits").replaceChildren();
+  if (!r) {
+    $("number-text").textContent = $("number-confidence").textContent = "";
+    return;
+  }
+  $("number-text").textContent = r.text;
+  $("number-confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure of all ${r.digits.length} digits`;
+  const place = boxPlacer(r.size);
+  for (const d of r.digits) {
+    const li = document.createElement("li"), c = document.createElement("canvas");
+    c.width = c.height = 28;
+    drawPixels(c.getContext("2d"), d.input);
+    li.append(c);
+    li.insertAdjacentHTML("beforeend", `<b>${d.digit}</b><small>${Math.round(d.confidence * 100)}%</small>`);
+    $("number-digits").append(li);
+    if (!place) continue;
+    const [l, t, w, h] = place(d.box), box = document.createElement("div");
+    box.className = "box";
+    Object.assign(box.style, { left: `${l}%`, top: `${t}%`, width: `${w}%`, height: `${h}%` });
+    box.innerHTML = `<span>${d.digit} · ${Math.round(d.confidence * 100)}%</span>`;
+    $("boxes").append(box);
+  }
+  setMessage(`${r.digits.length} digits, read left to right.`);
+}
+
+function boxPlacer([rw, rh]) { // box in the image read -> [left, top, width, height] in % of the pad
+  let k, dx = 0, dy = 0;
+  if (!state.file) {
+    k = 100 / EXPORT; // a drawing is sent at EXPORT px
+  } else if (state.image) { // a file's preview is letterboxed on the pad
+    const { width: w, height: h } = state.image, fit = Math.min(1 / w, 1 / h);
+    k = (w / rw) * fit * 100;
+    dx = (1 - w * fit) * 50;
+    dy = (1 - h * fit) * 50;
+  } else {
+    return null; // no preview: nothing to put boxes on
+  }
+  return ([x0, y0, x1, y1]) => [dx + x0 * k, dy + y0 * k, (x1 - x0) * k, (y1 - y0) * k];
+}
+
 function reset(text = "Draw a digit to start.", kind = "info") {
+  showNumber(null);
   $("digit").textContent = "";
   delete $("digit").dataset.rejected;
   $("confidence").textContent = "";

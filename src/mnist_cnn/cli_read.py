@@ -1,0 +1,101 @@
+"""The command line's `read`: the number written on one line in each image.
+
+    mnist-cnn read meter.jpg scans/ [--model RUN_DIR|MODEL] [--json | --csv] [--save-digits DIR]
+
+Split from cli_inference.py (predict, serve, bench) to keep each module small; read.py does the work.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import TrainConfig
+from .console import shown, table
+from .errors import UserError
+
+PROG = "mnist-cnn"
+PROGRESS_EVERY = 50  # numbers between progress lines on a folder: a few a second at the measured rate
+DEFAULTS = TrainConfig()
+
+
+def add_command(sub) -> None:
+    from .cli import _path
+
+    p = sub.add_parser("read", help="read the number written in each image (files or folders)",
+                       description="Read numbers written on one line (a meter reading, a year, a postcode): the "
+                                   "digits are found in the ink, each turned into an MNIST-like 28x28 as by "
+                                   "`predict`, and read left to right. Ink that is not digits is refused.")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+                   help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
+                        "(default: the finished MNIST run in --out with the best validation accuracy)")
+    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
+                   help="what runs a run folder's model (default: its fastest checked export, else keras)")
+    p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
+                   help=f"where to look for runs (default: {DEFAULTS.out})")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
+    p.add_argument("--save-digits", metavar="DIR", type=_path,
+                   help="also save each digit's 28x28 as the model saw it, FILE_K.png (default: no)")
+
+
+def cmd_read(args) -> int:
+    from . import files, predict, read
+
+    paths, missing = predict.find_images(args.paths)
+    for path, why in missing:
+        print(f"{PROG}: {shown(path)}: {why}", file=sys.stderr)
+    if not paths:
+        raise UserError("no images to read", exit_code=1)
+    save = Path(args.save_digits) if args.save_digits else None
+    if save is not None:
+        files.make_dir(save, "--save-digits")
+    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime)
+    results, failed = [], len(missing)
+    show_progress = len(paths) > PROGRESS_EVERY
+    started = time.perf_counter()
+    for r in read.read_files(predictor, paths, save_digits=save):
+        results.append(r)
+        if r.error is not None:
+            failed += 1
+            print(f"{PROG}: {shown(r.error)}", file=sys.stderr)
+        if show_progress and (len(results) % PROGRESS_EVERY == 0 or len(results) == len(paths)):
+            rate = len(results) / (time.perf_counter() - started)
+            print(f"\r{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)", end="", file=sys.stderr, flush=True)
+    if show_progress:
+        print(file=sys.stderr)
+    print(format_readings(results, args.json, args.csv))
+    return 1 if failed else 0
+
+
+def format_readings(results, as_json: bool = False, as_csv: bool = False) -> str:
+    if as_json:
+        return json.dumps([r.to_dict() for r in results], indent=2)
+    if as_csv:
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["path", "text", "confidence", "rejected", "digits", "boxes", "error"])
+        for r in results:
+            w.writerow([r.path, r.text, "" if r.confidence is None else f"{r.confidence:.4f}", str(r.rejected).lower(),
+                        " ".join(f"{'-' if d.digit is None else d.digit}:{d.confidence:.4f}" for d in r.digits),
+                        " ".join(",".join(map(str, d.box)) for d in r.digits), r.error or ""])
+        return out.getvalue().rstrip("\n")
+    rows = [("path", "number", "confidence", "digits")]
+    for r in results:
+        if r.error is not None:
+            continue
+        if r.rejected:
+            rows.append((r.path, "-", "-", f"refused: {r.reason}"))
+        else:
+            rows.append((r.path, r.text, f"{r.confidence:.1%}", "  ".join(f"{d.digit} {d.confidence:.0%}"
+                                                                          for d in r.digits)))
+    return table(rows)
+
+
+COMMANDS = {"read": cmd_read}

@@ -1,0 +1,199 @@
+"""Pictures of written numbers with known answers, for testing and measuring `mnist-cnn read`.
+
+    from mnist_cnn.number_images import Writer, STYLES
+    w = Writer(x_test, y_test, seed=0)               # digits from MNIST's test set (never its training set)
+    w = Writer.from_fonts(FONT_FILES, seed=0)        # or rendered in handwriting fonts
+    image, text = w.number("photo", digits=4)        # (PIL image, "4071"); styles: STYLES
+    image = w.not_digits("letters")                  # ink that is no number: NON_DIGITS
+
+Styles: `clean` (white ink on black, as the drawing pad), `photo` (dark ink on paper under uneven light,
+sensor noise, JPEG), `ruled` (on ruled or squared paper, the number on a line), `touching` (neighbours
+pushed into each other). Every number has a little slant and baseline wobble and its own size.
+python tools/read_eval.py scores `read` on these.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+STYLES = ("clean", "photo", "ruled", "touching")
+NON_DIGITS = ("letters", "doodle", "blank", "noise", "one-letter")
+HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
+GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
+TOUCH = (-0.12, -0.02)  # touching: neighbours' ink boxes overlap by 2-12% of the height
+WOBBLE = 0.06  # baseline wobble, fraction of the height
+SLANT = 0.18  # shear, either way
+LIGHT = 0.3  # photos: the light falls by up to 30% across the page (a lamp to one side), plus a soft hot spot
+MARGIN = (0.3, 0.9)  # paper around the number, in heights
+LETTERS = "abcdefghkmnprstuvwxyzABCDEFGHKLMNPRSTUVWXYZ"  # no letters that are written like digits (o, l, I, q...)
+
+
+class Writer:
+    def __init__(self, x: np.ndarray, y: np.ndarray, seed: int = 0, fonts=None):
+        """x: (N, 28, 28) uint8 MNIST digits with labels y; or fonts: handwriting font files (render digits)."""
+        self.x, self.y, self.fonts = x, y, list(fonts or [])
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def from_fonts(cls, fonts, seed: int = 0) -> "Writer":
+        return cls(None, None, seed, fonts)
+
+    def number(self, style: str, digits: int | None = None, text: str | None = None):
+        """A picture of a random number of `digits` digits (2-6 when None) in `style`, and its text."""
+        rng = self.rng
+        if text is None:
+            text = "".join(str(d) for d in rng.integers(0, 10, digits or int(rng.integers(2, 7))))
+        height = int(rng.integers(*HEIGHT))
+        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts else None
+        glyphs = [self._glyph(c, height, font) for c in text]
+        ink = self._line(glyphs, height, touching=style == "touching")
+        return _render(ink, style, height, rng), text
+
+    def not_digits(self, kind: str):
+        """A picture of ink that is not a number (NON_DIGITS), in a random style."""
+        rng = self.rng
+        height = int(rng.integers(*HEIGHT))
+        style = STYLES[int(rng.integers(3))]
+        if kind == "blank":
+            return _render(np.zeros((int(height * 1.6), int(height * 4)), np.float32), style, height, rng)
+        if kind == "noise":
+            a = (rng.random((int(height * 1.6), int(height * 4))) < 0.3).astype(np.float32)
+            return _render(a, style, height, rng)
+        if kind == "doodle":
+            return _render(_doodle(height, rng), style, height, rng)
+        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts else None
+        if kind == "letters":
+            word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]
+            glyphs = [_font_glyph(c, height, font or _any_font()) for c in word]
+        else:  # one-letter: a number with one letter in it
+            text = [str(d) for d in rng.integers(0, 10, int(rng.integers(3, 6)))]
+            glyphs = [self._glyph(c, height, font) for c in text]
+            glyphs[int(rng.integers(len(glyphs)))] = _font_glyph(str(rng.choice(list(LETTERS))), height,
+                                                                 font or _any_font())
+        return _render(self._line(glyphs, height, False), style, height, rng)
+
+    def _glyph(self, c: str, height: int, font) -> np.ndarray:
+        if font is not None:
+            return _font_glyph(c, height, font)
+        pick = self.rng.choice(np.flatnonzero(self.y == int(c)))
+        a = self.x[pick].astype(np.float32) / 255
+        rows, cols = np.flatnonzero(a.max(1) > 0.1), np.flatnonzero(a.max(0) > 0.1)
+        a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        scale = height / 20 * self.rng.uniform(0.9, 1.1)  # MNIST's longer side is 20 px
+        size = (max(1, round(a.shape[1] * scale)), max(1, round(a.shape[0] * scale)))
+        return np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BICUBIC)).clip(0, 1)
+
+    def _line(self, glyphs, height: int, touching: bool) -> np.ndarray:
+        """Glyphs side by side on a wobbly baseline, sheared, as one ink map (white on black)."""
+        rng = self.rng
+        gaps = [rng.uniform(*(TOUCH if touching else GAP)) * height for _ in glyphs[1:]]
+        width = int(sum(g.shape[1] for g in glyphs) + sum(gaps)) + 2 * height
+        top = height // 2
+        ink = np.zeros((2 * height + top, width), np.float32)
+        x = float(height)
+        for k, g in enumerate(glyphs):
+            h, w = g.shape
+            y = top + int(height - h + rng.uniform(-WOBBLE, WOBBLE) * height)
+            y = min(max(y, 0), ink.shape[0] - h)
+            region = ink[y:y + h, int(x):int(x) + w]
+            np.maximum(region, g[:, :region.shape[1]], out=region)
+            x += w + (gaps[k] if k < len(gaps) else 0)
+        shear = rng.uniform(-SLANT, SLANT)
+        m = np.float32([[1, -shear, shear * ink.shape[0] / 2], [0, 1, 0]])
+        ink = cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
+        rows, cols = np.flatnonzero(ink.max(1) > 0.05), np.flatnonzero(ink.max(0) > 0.05)
+        if not len(rows):
+            return ink
+        return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+_FONT_CACHE: dict = {}
+
+
+def _any_font():
+    return "DejaVuSans.ttf"
+
+
+def _font_glyph(c: str, height: int, font) -> np.ndarray:
+    """One character in a font, its ink cropped; digits come out `height` tall."""
+    key = (str(font), height)
+    if key not in _FONT_CACHE:
+        _FONT_CACHE[key] = ImageFont.truetype(str(font), int(height * 1.4))
+    f = _FONT_CACHE[key]
+    img = Image.new("L", (height * 3, height * 3), 0)
+    ImageDraw.Draw(img).text((height // 2, height // 2), c, font=f, fill=255)
+    a = np.asarray(img, np.float32) / 255
+    rows, cols = np.flatnonzero(a.max(1) > 0.1), np.flatnonzero(a.max(0) > 0.1)
+    a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    if c.isdigit():  # fonts differ in digit height: bring each to `height`
+        scale = height / a.shape[0]
+        a = np.asarray(Image.fromarray(a).resize((max(1, round(a.shape[1] * scale)), height),
+                                                 Image.Resampling.BICUBIC)).clip(0, 1)
+    return a
+
+
+def _doodle(height: int, rng) -> np.ndarray:
+    """A scribble: a few random smooth loops across a number-sized area."""
+    w, h = int(height * rng.uniform(2, 5)), int(height * 1.3)
+    img = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(img)
+    t = np.linspace(0, 2 * np.pi * rng.uniform(1.5, 4), 200)
+    xs = w / 2 + w * 0.4 * np.sin(t * rng.uniform(0.3, 1.2) + rng.uniform(0, 6))
+    ys = h / 2 + h * 0.4 * np.sin(t * rng.uniform(1, 3) + rng.uniform(0, 6))
+    draw.line(list(zip(xs, ys)), fill=255, width=max(2, height // 12))
+    return np.asarray(img, np.float32) / 255
+
+
+def _render(ink: np.ndarray, style: str, height: int, rng) -> Image.Image:
+    """An ink map on a page in `style`, with margins: a Pillow image (JPEG-decoded for `photo`)."""
+    m = [int(rng.uniform(*MARGIN) * height) for _ in range(4)]
+    ink = np.pad(ink, ((m[0], m[1]), (m[2], m[3])))
+    h, w = ink.shape
+    if style == "clean":
+        return Image.fromarray(np.round(ink * 255).astype(np.uint8))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    paper = np.full((h, w), rng.uniform(0.85, 0.98), np.float32)
+    if style == "ruled":
+        paper = _rules(paper, ink, height, rng)
+    pen = rng.uniform(0.05, 0.35)  # the ink's own brightness
+    page = paper * (1 - ink) + pen * ink * paper
+    if style == "photo":
+        gx, gy = rng.uniform(-1, 1, 2)
+        light = 1 - LIGHT * (gx * xx / w + gy * yy / h + 1) / 2 - LIGHT / 2 * ((xx / w - rng.uniform()) ** 2)
+        page = page * light
+        page = page + rng.normal(0, rng.uniform(0.01, 0.04), page.shape).astype(np.float32)
+    rgb = np.stack([page * t for t in rng.uniform(0.85, 1.0, 3)], -1)
+    img = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    if style == "photo":
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=int(rng.integers(45, 85)))
+        img = Image.open(io.BytesIO(buf.getvalue()))
+        img.load()
+    return img
+
+
+def _rules(paper: np.ndarray, ink: np.ndarray, height: int, rng) -> np.ndarray:
+    """Blue-grey lines: one under the number (its baseline), others at the ruling's spacing; some squared."""
+    h, w = paper.shape
+    rows = np.flatnonzero(ink.max(1) > 0.1)
+    base = int(rows[-1]) + int(rng.integers(-2, 4)) if len(rows) else h // 2
+    spacing = height * rng.uniform(0.9, 1.3)
+    tone = rng.uniform(0.55, 0.8)
+    thick = int(rng.integers(1, 3))
+    tilt = rng.uniform(-0.003, 0.003)
+    out = paper.copy()
+    for k in range(-5, 6):
+        y0 = base + k * spacing
+        for t in range(thick):
+            ys = np.round(y0 + t + tilt * np.arange(w)).astype(int)
+            ok = (ys >= 0) & (ys < h)
+            out[ys[ok], np.arange(w)[ok]] *= tone
+    if rng.random() < 0.35:  # squared paper
+        step = spacing / 2
+        for x0 in np.arange(rng.uniform(0, step), w, step):
+            out[:, int(x0):int(x0) + thick] *= tone
+    return out

@@ -1,0 +1,134 @@
+"""Reading a number written on one line (a meter reading, a year, a postcode) with a digit model.
+
+    mnist-cnn read meter.jpg scans/ [--model runs/NAME] [--json | --csv] [--save-digits DIR]
+
+    from mnist_cnn.predict import Predictor
+    from mnist_cnn.read import read_image
+    r = read_image(Predictor("runs/NAME"), images.load_image("meter.jpg"))
+    r.text, r.confidence, r.rejected, [(d.digit, d.confidence, d.box) for d in r.digits]
+
+segment.py finds the digits in the image's ink (images.ink_map); each goes through `images.to_mnist`, the
+preprocessing of `mnist-cnn predict`, and all of an image's candidates through the model at once. Where
+digits touch, segment.py offers several ways to split them and the one the model is surest of wins (the
+mean log-confidence of its digits). An image holding one digit is read exactly as `predict` reads it
+(`to_mnist` of the whole image), so both give the same answer. The whole string is refused (`rejected`,
+text "") when the ink is not a row of digits, or when the model's refusal rule refuses any one mark: a
+number with one wrong digit is worse than none.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from . import files, images, segment
+from .errors import UserError
+
+PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
+MIN_PAD = 2  # px
+UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
+SURE = 0.9  # ...and at least this sure of each piece
+
+
+@dataclass
+class Digit:
+    digit: int | None  # None when the model refuses this mark
+    confidence: float
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels (exclusive ends)
+    input: np.ndarray  # the (28, 28) float32 image the model saw
+
+    def to_dict(self) -> dict:
+        return {"digit": self.digit, "confidence": self.confidence, "box": [int(v) for v in self.box]}
+
+
+@dataclass
+class Reading:
+    path: str
+    text: str = ""  # the digits read, "" when none or refused
+    confidence: float | None = None  # the whole string's: the product of its digits'
+    rejected: bool = False  # the ink is not (all) digits, or there is none
+    digits: list[Digit] = field(default_factory=list)
+    error: str | None = None  # why the file could not be read
+    reason: str | None = None  # why it was rejected (not in the JSON: its keys are fixed)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "text": self.text, "confidence": self.confidence, "rejected": self.rejected,
+                "digits": [d.to_dict() for d in self.digits], "error": self.error}
+
+
+def read_image(predictor, image, path: str = "") -> Reading:
+    """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor."""
+    ink = images.ink_map(image)
+    if ink is None:
+        return Reading(path, rejected=True, reason=images.NO_DIGIT)
+    row = segment.find(ink)
+    if row.rejected or not row.groups:
+        return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
+    inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] for g in row.groups]
+    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
+        inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
+    flat = [x for g in inputs for option in g for x in option if x is not None]
+    if not flat:
+        return Reading(path, rejected=True, reason=images.NO_DIGIT)
+    decisions = iter(predictor.decide(np.stack(flat)))
+    digits = []
+    for g, xs in zip(row.groups, inputs):
+        scored = []
+        for option, option_xs in zip(g.options, xs):
+            made = [Digit(None if d.rejected else d.digit, d.confidence, p.box, x)
+                    for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, option_xs) if x is not None)]
+            scored.append((_score(made), made))
+        if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
+            whole = scored[0][1]
+            sure = [s for s in scored[1:] if s[1] and min(d.confidence for d in s[1]) >= SURE]
+            scored = scored[:1] + (sure if whole and whole[0].confidence < UNSURE else [])
+        digits += max(scored, key=lambda s: s[0])[1]
+    return _reading(path, digits)
+
+
+def _score(made: list[Digit]) -> float:
+    """How sure the model is of a way to cut a group: mean log-confidence, a refused digit counting as 0."""
+    if not made:
+        return -math.inf
+    return sum(math.log(max(d.confidence if d.digit is not None else 0.0, 1e-9)) for d in made) / len(made)
+
+
+def _reading(path: str, digits: list[Digit]) -> Reading:
+    if any(d.digit is None for d in digits):
+        from .refusal import NOT_A_DIGIT
+
+        return Reading(path, rejected=True, digits=digits, reason=f"a mark is {NOT_A_DIGIT}")
+    return Reading(path, "".join(str(d.digit) for d in digits), float(np.prod([d.confidence for d in digits])),
+                   digits=digits)
+
+
+def _to_mnist(ink: np.ndarray) -> np.ndarray | None:
+    """One digit's ink (white on black, neighbours removed) -> its 28x28, with a margin of black paper around it."""
+    pad = max(MIN_PAD, round(PAD * max(ink.shape)))
+    return images.to_mnist(np.pad(ink, pad))
+
+
+def read_files(predictor, paths: list[Path], save_digits: Path | None = None) -> Iterator[Reading]:
+    """Readings of image files in order; unreadable files come back with `error` set."""
+    for n, f in enumerate(paths):
+        try:
+            image = images.load_image(f)
+        except UserError as e:
+            yield Reading(str(f), error=str(e))
+            continue
+        r = read_image(predictor, image, str(f))
+        if save_digits is not None:
+            _save(r, save_digits / f"{n:05d}_{f.stem}")
+        yield r
+
+
+def _save(r: Reading, stem: Path) -> None:
+    from PIL import Image
+
+    for k, d in enumerate(r.digits):
+        with files.atomic_path(stem.parent / f"{stem.name}_{k}.png") as tmp:
+            Image.fromarray(np.round(d.input * 255).astype(np.uint8)).save(tmp, format="PNG")

@@ -1,0 +1,266 @@
+"""Finding the digits of a number written on one line: ink -> one crop per digit, left to right.
+
+    from mnist_cnn import images, segment
+    ink = images.ink_map(images.load_image("meter.jpg"))   # paper, light and noise removed (None: no ink)
+    row = segment.find(ink)
+    row.rejected                  # None, or why this ink is not a row of digits (one line)
+    for group in row.groups:      # in reading order; each has options: [[Piece]] unsplit, then ways to split it
+        group.options[0][0].box   # (x0, y0, x1, y1), x1/y1 exclusive, in the image's pixels
+
+The steps, all on a binary mask of the ink (OpenCV): ruled or squared paper lines are found as long thin
+horizontal or vertical runs (a morphological opening) and removed, keeping the pixels where a stroke
+crosses them; 8-connected components are found; the strokes of one digit that are not connected (the hat
+of a 5, a broken 4, a dotted 7) are merged when their columns overlap; specks are dropped; a group much
+wider than it is tall (digits that touch) gets candidate splits at the columns of least ink, for the
+model to choose from (read.py). No model here. Hand-written on OpenCV's primitives: no library segments
+handwritten digit strings, and OCR engines (Tesseract) are trained on print and not installed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint shadows and halos join nothing
+RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, unbroken there
+MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
+MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
+MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit
+RULE_LENGTH = 0.5  # a ruled line runs across at least half the image's width (a 2-digit number's 7 bar: 0.3)...
+RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the digits leave a margin
+STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see _remove_rulings)
+RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
+RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
+PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
+NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away
+OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
+TALL = 0.75  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
+SAME = 0.8
+SPECK = 0.04  # a group with under 4% of the largest group's pixels and under...
+SPECK_HEIGHT = 0.3  # ...30% of its height is a speck: dropped
+SMALL_MARK = 0.4  # a group kept but under 40% of the row's median height is a mark, not a digit (a dash, a dot)
+IN_ROW = 0.5  # each mark has half its height within the row (median centre +- half the median height)
+SPLIT = 1.15  # a group wider than 1.15x its height holds touching digits (MNIST's widest 0s are ~1.0x)...
+WHOLE = 1.6  # ...and one wider than 1.6x is never read as one digit (slanted 2s and 7s reach 1.5x)
+MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if the model is unsure of it whole
+DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
+MAX_PIECES = 6  # at most this many digits in one touching group
+MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
+WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
+
+
+@dataclass
+class Piece:
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image (exclusive ends)
+    ink: np.ndarray  # the ink inside the box, other digits' strokes at 0
+
+
+@dataclass
+class Group:
+    options: list[list[Piece]]  # the unsplit group (when plausible) and candidate splits, each left to right
+    narrow: bool = False  # no wider than one digit can be: split only if the model is unsure of it whole
+
+
+@dataclass
+class Row:
+    groups: list[Group] = field(default_factory=list)
+    rejected: str | None = None  # why the ink is not a row of digits
+    rulings: int = 0  # ruled-paper lines removed
+
+
+def find(ink: np.ndarray) -> Row:
+    """The digits in an (H, W) ink map (images.ink_map), grouped and in reading order."""
+    mask = (ink > MASK * float(ink.max())).view(np.uint8)
+    stroke = _stroke(mask)
+    mask, rulings = _remove_rulings(mask, (ink > RULE_MASK * float(ink.max())).view(np.uint8), stroke)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
+    low = max(MIN_HEIGHT, MIN_TALL * stroke)
+    parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
+    # Stubs of rules (what images.ink_map's own line removal leaves beside strokes): flat and thinner than a pen.
+    parts = [p for p in parts if not (p[4] < RULE_THIN * stroke and p[3] > 2 * p[4])]
+    if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
+        biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
+        parts = [p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest or p[4] >= SPECK_HEIGHT * tallest]
+    if not parts:
+        return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
+    groups = _drop_specks(_merge(parts, stats), stats)
+    if max(g["box"][3] - g["box"][1] for g in groups) < low:  # nothing digit-sized: blots or noise on a blank page
+        return Row(rulings=rulings)
+    groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
+    row = Row(rulings=rulings, rejected=_not_a_row(groups))
+    if row.rejected is None:
+        row.groups = [Group(_options(g, ink, labels), _narrow(g)) for g in groups]
+    return row
+
+
+def _stroke(mask) -> float:
+    """The strokes' width: twice the distance to the background along their middles (a high percentile: thin
+    rules and the strokes' edges hold most pixels below it)."""
+    if not mask.any():
+        return 0.0
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    return 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE))
+
+
+def _remove_rulings(mask, faint, stroke):
+    """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed.
+    Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
+    h, w = mask.shape
+    found = []  # (line mask, its box, its thickness)
+    for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
+        if length < RULE_MIN:
+            continue
+        kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
+        tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
+        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
+                                 borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
+        k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        for i in range(1, k):
+            x, y, bw, bh = st[i, :4]
+            one = lab[y:y + bh, x:x + bw] == i
+            across = one.sum(axis)  # its thickness at each column (rows, vertical)
+            found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
+    if not found:
+        return mask, 0
+    removed = np.zeros_like(mask)
+    for one, (x, y, bw, bh), _ in found:
+        removed[y:y + bh, x:x + bw][one] = 1
+    pen = _stroke(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
+    thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
+    removed[:] = 0
+    count = 0
+    for one, (x, y, bw, bh), thickness in found:
+        if thickness <= thin:
+            removed[y:y + bh, x:x + bw][one] = 1
+            count += 1
+    if not count:
+        return mask, 0
+    rest = mask & (1 - removed)
+    # A stroke crossing a line is cut by its removal: close gaps up to the lines' thickness, inside the lines only.
+    thick = int(np.ceil(max(2.0, RULE_THIN * (pen or stroke)))) + 2
+    bridged = (cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((thick, 1), np.uint8))
+               | cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, thick), np.uint8)))
+    return rest | (bridged & removed), count
+
+
+def _merge(parts, stats):
+    """Components -> groups: tall components whose columns overlap, then each small one joined to the group it
+    overlaps most (or touches nearly), as the strokes of one digit."""
+    tallest = max(p[4] for p in parts)
+    height = float(np.median([p[4] for p in parts if p[4] >= PART * tallest]))
+    big = sorted((p for p in parts if p[4] >= PART * height), key=lambda p: p[1])
+    groups = []
+    for label, x, y, w, h in big:
+        box = [x, y, x + w, y + h]
+        for g in reversed(groups[-3:]):  # only the last few can overlap, parts being sorted by left edge
+            overlap, narrow = _overlap(g["box"], box), min(g["box"][2] - g["box"][0], w)
+            both_tall = min(g["box"][3] - g["box"][1], h) >= TALL * height
+            if overlap >= OVERLAP * narrow and (not both_tall or overlap >= SAME * narrow):
+                _join(g, label, box, stats)
+                break
+        else:
+            groups.append({"labels": [label], "box": box, "area": int(stats[label, cv2.CC_STAT_AREA])})
+    for label, x, y, w, h in (p for p in parts if p[4] < PART * height):
+        box = [x, y, x + w, y + h]
+        near = max(groups, key=lambda g: _overlap(g["box"], box), default=None)
+        if near is not None and _overlap(near["box"], box) > -NEAR * height:
+            _join(near, label, box, stats)
+        else:
+            groups.append({"labels": [label], "box": box, "area": int(stats[label, cv2.CC_STAT_AREA])})
+    return groups
+
+
+def _overlap(a, b) -> int:
+    """How many columns two boxes share (negative: the gap between them)."""
+    return min(a[2], b[2]) - max(a[0], b[0])
+
+
+def _join(g, label, box, stats):
+    g["labels"].append(label)
+    g["box"] = [min(g["box"][0], box[0]), min(g["box"][1], box[1]), max(g["box"][2], box[2]), max(g["box"][3], box[3])]
+    g["area"] += int(stats[label, cv2.CC_STAT_AREA])
+
+
+def _drop_specks(groups, stats):
+    biggest = max(g["area"] for g in groups)
+    tallest = max(g["box"][3] - g["box"][1] for g in groups)
+    return [g for g in groups if g["area"] >= SPECK * biggest or g["box"][3] - g["box"][1] >= SPECK_HEIGHT * tallest]
+
+
+def _not_a_row(groups) -> str | None:
+    """Why these groups are clearly not one row of digits, or None."""
+    if len(groups) > MAX_DIGITS:
+        return f"{len(groups)} separate marks (a number has at most {MAX_DIGITS} digits)"
+    heights = np.array([g["box"][3] - g["box"][1] for g in groups])
+    median = float(np.median(heights))
+    if heights.min() < SMALL_MARK * median:
+        return "a mark much smaller than the digits beside it"
+    middle = float(np.median([(g["box"][1] + g["box"][3]) / 2 for g in groups]))
+    for g in groups:
+        inside = min(g["box"][3], middle + median / 2) - max(g["box"][1], middle - median / 2)
+        if inside < IN_ROW * (g["box"][3] - g["box"][1]):
+            return "the marks are not on one line"
+        if g["box"][2] - g["box"][0] > (MAX_PIECES + 1) * DIGIT_WIDTH * (g["box"][3] - g["box"][1]):
+            return "a mark far wider than a row of digits is tall"
+    return None
+
+
+def _narrow(g) -> bool:
+    x0, y0, x1, y1 = g["box"]
+    return x1 - x0 <= SPLIT * (y1 - y0)
+
+
+def _options(g, ink, labels) -> list[list[Piece]]:
+    """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits."""
+    x0, y0, x1, y1 = g["box"]
+    own = np.isin(labels[y0:y1, x0:x1], g["labels"])
+    crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
+    whole = [Piece((x0, y0, x1, y1), crop)]
+    w, h = x1 - x0, y1 - y0
+    if w <= MAYBE_SPLIT * h:
+        return [whole]
+    options = [whole] if w <= WHOLE * h else []
+    guess = max(2, round(w / (DIGIT_WIDTH * h)))
+    top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
+    for k in range(max(2, guess - 1), top + 1):
+        for cuts in _cuts(own, k):
+            options.append(_pieces(crop, cuts, x0, y0))
+    return options
+
+
+def _cuts(own, k) -> list[list[int]]:
+    """Candidate cut columns splitting a group's mask into k pieces, near each even division: at the least ink
+    (a vertical projection minimum), and where the outline from above or below reaches deepest (two round
+    digits touching: the least ink is inside a loop, the junction is where the top and bottom dip)."""
+    h, w = own.shape
+    inked = own.any(0)
+    profile = cv2.blur(own.sum(0, dtype=np.float32)[None], (3, 1), borderType=cv2.BORDER_REPLICATE)[0]
+    top = np.where(inked, own.argmax(0), h).astype(np.float32)  # first ink row per column
+    bottom = np.where(inked, h - 1 - own[::-1].argmax(0), -1).astype(np.float32)
+    costs = [profile, -top, bottom]  # lower is a better place to cut
+    step = w / k
+    options = []
+    for cost in costs:
+        cuts = []
+        for j in range(1, k):
+            lo = max(int(j * step - step * WINDOW), cuts[-1] + 1 if cuts else 1)
+            hi = max(lo + 1, min(w - 1, int(np.ceil(j * step + step * WINDOW))))
+            cuts.append(lo + int(np.argmin(cost[lo:hi])))
+        if cuts not in options:
+            options.append(cuts)
+    return options
+
+
+def _pieces(crop, cuts, x0, y0) -> list[Piece]:
+    """The crop cut at these columns, each piece trimmed to its ink."""
+    pieces = []
+    for a, b in zip([0, *cuts], [*cuts, crop.shape[1]]):
+        part = crop[:, a:b]
+        rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
+        if not len(rows):
+            continue
+        part = part[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        pieces.append(Piece((x0 + a + cols[0], y0 + rows[0], x0 + a + cols[-1] + 1, y0 + rows[-1] + 1), part))
+    return pieces

@@ -1,0 +1,134 @@
+"""Score `mnist-cnn read` on written numbers with known answers, by style, against a naive baseline.
+
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR]
+    PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
+
+Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
+(Debian: fonts-breip fonts-dkg-handwriting fonts-humor-sans fonts-rufscript fonts-bwht),
+in each style of number_images.STYLES; --n numbers per style and source. Printed as Markdown: whole-string
+exact match, per-digit accuracy (1 - edit distance / length), and the same for the baseline, which splits
+at empty columns only (no ruled-line removal, no stroke merging, no split of touching digits; the same
+to_mnist and model). Then the refusal rate of ink that is no number (number_images.NON_DIGITS) and the
+read speed (numbers per second, one process, model calls included). --failures saves the misread images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mnist_cnn import images
+from mnist_cnn.data import load_mnist
+from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
+from mnist_cnn.predict import Predictor
+from mnist_cnn.read import read_image
+
+FONT_DIRS = ("/usr/share/fonts/truetype/breip",  # not femkeklaver: its digits are hollow outlines
+             "/usr/share/fonts/truetype/fifthhorseman", "/usr/share/fonts/truetype/humor-sans",
+             "/usr/share/fonts/truetype/rufscript", "/usr/share/fonts/opentype/bwht")
+
+
+def fonts() -> list[str]:
+    return sorted(f for d in FONT_DIRS for f in glob.glob(f"{d}/*.[ot]tf"))
+
+
+def distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def per_digit(truth: str, read: str) -> float:
+    return max(0.0, 1 - distance(truth, read) / len(truth))
+
+
+def baseline(predictor, image) -> str:
+    """Split the ink at empty columns only; each run of columns is one digit."""
+    ink = images.ink_map(image)
+    if ink is None:
+        return ""
+    used = (ink > 0).any(0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], used.view(np.int8), [0]])))
+    crops = [ink[:, a:b] for a, b in zip(edges[::2], edges[1::2])]
+    xs = [x for x in (images.to_mnist(np.pad(c, 4)) for c in crops) if x is not None]
+    if not xs:
+        return ""
+    return "".join(str(d) for d in predictor.probabilities(np.stack(xs)).argmax(1))  # no refusal: a plain baseline
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="run folder, .keras or export (default: the best run in runs/)")
+    ap.add_argument("--n", type=int, default=200, help="numbers per style and source (default: 200)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the pictures (default: 0)")
+    ap.add_argument("--failures", type=Path, help="save misread pictures here (default: no)")
+    ap.add_argument("--write", type=Path, help="only write the pictures to this folder (STYLE-SOURCE-I-TRUTH.png), "
+                                               "e.g. to time `mnist-cnn read` on them (default: no)")
+    args = ap.parse_args()
+    (_, _), (x, y) = load_mnist()
+    writers = {"mnist": Writer(x, y, args.seed)}
+    if fonts():
+        writers["fonts"] = Writer.from_fonts(fonts(), args.seed + 1)
+    if args.write:
+        args.write.mkdir(parents=True, exist_ok=True)
+        for style in STYLES:
+            for source, writer in writers.items():
+                for i in range(args.n):
+                    image, truth = writer.number(style)
+                    image.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
+        return 0
+    predictor = Predictor(args.model)
+    rows, totals, spent, count = [], {}, 0.0, 0
+    if args.failures:
+        args.failures.mkdir(parents=True, exist_ok=True)
+    for style in STYLES:
+        for source, writer in writers.items():
+            exact = digit = b_exact = b_digit = 0.0
+            for i in range(args.n):
+                image, truth = writer.number(style)
+                t = time.perf_counter()
+                got = read_image(predictor, image).text
+                spent += time.perf_counter() - t
+                count += 1
+                base = baseline(predictor, image)
+                exact += got == truth
+                digit += per_digit(truth, got)
+                b_exact += base == truth
+                b_digit += per_digit(truth, base)
+                if got != truth and args.failures:
+                    image.save(args.failures / f"{style}-{source}-{i:04d}-{truth}-read-{got or 'none'}.png")
+            n = args.n
+            rows.append((style, source, n, exact / n, digit / n, b_exact / n, b_digit / n))
+            for key in (style, "all"):
+                t = totals.setdefault(key, np.zeros(5))
+                t += (n, exact, digit, b_exact, b_digit)
+    print(f"model: {predictor.path} ({predictor.runtime}); {os.cpu_count()} CPUs\n")
+    print("| style | digits from | numbers | exact match | per digit | baseline exact | baseline per digit |")
+    print("|---|---|---|---|---|---|---|")
+    for style, source, n, *v in rows:
+        print(f"| {style} | {source} | {n} | " + " | ".join(f"{a:.1%}" for a in v) + " |")
+    for key, (n, *v) in totals.items():
+        print(f"| **{key}** | both | {int(n)} | " + " | ".join(f"**{a / n:.1%}**" for a in v) + " |")
+    print("\n| not a number | pictures | refused |\n|---|---|---|")
+    writer = writers.get("fonts", writers["mnist"])
+    refused_all = n_all = 0
+    for kind in NON_DIGITS:
+        refused = sum(read_image(predictor, writer.not_digits(kind)).rejected for _ in range(args.n // 2))
+        refused_all, n_all = refused_all + refused, n_all + args.n // 2
+        print(f"| {kind} | {args.n // 2} | {refused / (args.n // 2):.1%} |")
+    print(f"| **all** | {n_all} | **{refused_all / n_all:.1%}** |")
+    print(f"\nread speed: {count / spent:.1f} numbers/s ({count} numbers, {spent:.1f} s in read_image)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
