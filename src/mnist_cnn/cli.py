@@ -108,6 +108,14 @@ def _config_flags(p: argparse.ArgumentParser, command: str) -> None:
             p.add_argument(flag, type=_value(base), metavar=metavar, help=text)
 
 
+def _command_modules() -> list:
+    """The modules adding further commands (add_commands, COMMANDS), in the order --help lists them."""
+    import importlib
+
+    return [importlib.import_module(f".{name}", __package__) for name in
+            ("cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate", "cli_sweep")]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -157,18 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the data set (default: the run's, else mnist)")
     p.add_argument("--data-dir", metavar="DIR", type=_path, help=f"data folder ({_default_text('data_dir', 'run')})")
 
-    from . import cli_inference
-    cli_inference.add_commands(sub)
-    from . import cli_read
-    cli_read.add_command(sub)
-    from . import cli_calibrate, cli_export
-    cli_export.add_commands(sub)
-    from . import cli_finetune
-    cli_finetune.add_commands(sub)
-    from . import cli_evalset
-    cli_evalset.add_commands(sub)
-    cli_calibrate.add_commands(sub)
-    cli_sweep.add_commands(sub)
+    for module in _command_modules():
+        module.add_commands(sub)
 
     p = sub.add_parser("runs", help="table of the runs in a folder")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
@@ -317,11 +315,9 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import cli_calibrate, cli_evalset, cli_export, cli_finetune, cli_inference, cli_read, cli_sweep
-
-    commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate,
-                "runs": cmd_runs, **cli_inference.COMMANDS, **cli_read.COMMANDS, **cli_export.COMMANDS,
-                **cli_sweep.COMMANDS, **cli_finetune.COMMANDS, **cli_evalset.COMMANDS, **cli_calibrate.COMMANDS}
+    commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs}
+    for module in _command_modules():
+        commands.update(module.COMMANDS)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -23,7 +23,7 @@ PROGRESS_EVERY = 50  # numbers between progress lines on a folder: a few a secon
 DEFAULTS = TrainConfig()
 
 
-def add_command(sub) -> None:
+def add_commands(sub) -> None:
     from .cli import _path
 
     p = sub.add_parser("read", help="read the number written in each image (files or folders)",

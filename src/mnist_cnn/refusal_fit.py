@@ -209,3 +209,22 @@ def _export_gates(run: Path, report: Report) -> None:
     formats = [f for f in ("onnx", "litert") if export_path_for(run / "model.keras", f).exists()]
     for path in export_gate(run, formats) if formats else []:
         report(f"Exported the gate: {path}")
+
+
+def after_training(result, report) -> None:
+    """After `mnist-cnn train`: a full MNIST run's honest confidence and "not a digit" rule (1.5-3 min, 2 cores).
+
+    Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
+    refusing. Interrupted, the run stays finished without it; `mnist-cnn calibrate RUN` fits it later.
+    """
+    cfg = result.config
+    if cfg.dataset != "mnist" or cfg.limit is not None:
+        return
+    try:
+        r = fit(result.run_dir, data_dir=cfg.data_dir, report=report)
+    except KeyboardInterrupt:
+        report(f"interrupted: no refusal rule; fit it with: mnist-cnn calibrate {result.run_dir}")
+        return
+    report(f"Refusal rule ({r['approach']}): temperature {r['temperature']:.3f}, test ECE "
+           f"{r['ece']['test_before']:.4f} -> {r['ece']['test_after']:.4f}")
+

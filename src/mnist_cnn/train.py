@@ -221,7 +221,7 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
           on_model=None, callbacks=(), refusal: bool = False) -> RunResult:
     """Train cfg as a new run folder, or resume the run folder `resume`; returns the finished run.
 
-    refusal: also fit the run's "not a digit" rule at the end (refusal_rule; `mnist-cnn train` does).
+    refusal: also fit the run's "not a digit" rule at the end (refusal_fit.after_training; `mnist-cnn train` does).
     on_model(model, precision) is called once the model is ready (the CLI prints its summary there).
     Interrupted (Ctrl-C) at any point before metrics.json is written, the result has interrupted=True.
     """
@@ -233,28 +233,10 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
         if not dist.chief:
             shutil.rmtree(run.path.parent, ignore_errors=True)
     if refusal and dist.chief and not result.interrupted:
-        refusal_rule(result, report)
+        from .refusal_fit import after_training
+
+        after_training(result, report)
     return result
-
-
-def refusal_rule(result: RunResult, report: Report) -> None:
-    """A full MNIST run's honest confidence and "not a digit" rule (refusal_fit.py; ~1 min on 2 cores).
-
-    Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
-    refusing. Interrupted, the run stays finished without it; `mnist-cnn calibrate RUN` fits it later.
-    """
-    from .refusal_fit import fit
-
-    cfg = result.config
-    if cfg.dataset != "mnist" or cfg.limit is not None:
-        return
-    try:
-        r = fit(result.run_dir, data_dir=cfg.data_dir, report=report)
-    except KeyboardInterrupt:
-        report(f"interrupted: no refusal rule; fit it with: mnist-cnn calibrate {result.run_dir}")
-        return
-    report(f"Refusal rule ({r['approach']}): temperature {r['temperature']:.3f}, test ECE "
-           f"{r['ece']['test_before']:.4f} -> {r['ece']['test_after']:.4f}")
 
 
 def _train(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, dist, verbose, report, on_model, callbacks):
