@@ -10,6 +10,7 @@ rows come from this script.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def main() -> None:
     rows = []
     for run in args.runs:
         rows += bench_export.measure(run, label=Path(run).name, report=lambda m: print(m, file=sys.stderr, flush=True))
-    print(f"CPU: {cpu_info().cpu}\n")
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    print(f"CPU: {cpu_info().model}\n")
     print(bench_export.markdown(rows))
 
 
