@@ -53,6 +53,19 @@ def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
         assert r["latency_p99_ms"] >= r["latency_p50_ms"]
         assert f"| {r['name']} | 1 x {cfg.batch_size} | {r['precision']} |" in out
         assert f"{r['test_accuracy']:.2%}" in out
-    load = rows[0]["serve"]
-    assert load["requests"] > 0 and load["errors"] == 0 and "Serve load check (seed model)" in out
+    loads = rows[0]["serve"]
+    assert [(v["runtime"], v["workers"]) for v in loads] == list(bench.QUICK_LOAD_CASES)
+    for v in loads:
+        assert v["requests"] > 0 and v["errors"] == 0
+        assert f"Serve load check (seed model, {v['runtime']}, --workers {v['workers']})" in out
+    exports = rows[0]["exports"]  # --quick: the first entry, in Keras and as ONNX
+    assert [(e["file"], e["runtime"]) for e in exports] == [("model.keras", "keras"), ("model.onnx", "onnx")]
+    kept_run = tmp_path / "kept" / "bench-seed-seed42"
+    onnx_check = __import__("json").loads((kept_run / "exports" / "model.onnx.check.json").read_text())
+    assert exports[1]["test_accuracy"] == onnx_check["test_accuracy"] and exports[1]["mb"] > 0.1
+    for e in exports:
+        assert e["inference_images_per_s"] > 0 and e["latency_p99_ms"] >= e["latency_p50_ms"] > 0
+        assert e["rss_mib"] > 50 and e["cold_start_s"] > 0
+        assert f"| seed | {e['file']} | {e['runtime']} |" in out
+    assert all(r["exports"] is None for r in rows[1:])
     assert set(dataclasses.asdict(bench.Row(**rows[0]))) == set(rows[0])

@@ -15,7 +15,10 @@ peak memory is its own) with the project's normal training code and returns a `R
 throughput, training seconds and final test accuracy (the model chosen by validation loss; also
 with test-time augmentation), inference images/s at batch 1024 and single-image latency, peak
 resident memory, the resolved precision, and the physical limit: FLOPs per training image against
-the matmul GFLOPS this machine reaches in the same run in that precision. The CPU's model and
+the matmul GFLOPS this machine reaches in the same run in that precision. The `fast` and `best`
+models are also exported to ONNX and LiteRT (float32 and int8) and each file timed on its own
+(bench_export.py), and the first recipe's model gets the serve load check in Keras and ONNX, with
+one and two worker processes. The CPU's model and
 flags head the table. A full run's JSON is saved under bench/results/; a quick one's nowhere
 unless --results says so.
 """
@@ -43,6 +46,9 @@ from .errors import UserError
 REFERENCE = "keras-io"  # time-to-accuracy ratios are against this well-known recipe
 QUICK = dict(limit=1200, epochs=1)  # every path, tiny subset: a smoke test of the benchmark itself
 LATENCY_CALLS = 300  # single-image calls timed for p50/p99
+EXPORT_RECIPES = ("fast", "best")  # the recipes that get export rows (--quick: the first entry, ONNX only)
+LOAD_CASES = (("keras", 1), ("keras", 2), ("onnx", 1), ("onnx", 2))  # serve load checks: (runtime, --workers)
+QUICK_LOAD_CASES = (("keras", 1), ("onnx", 2))  # --quick: both runtimes and --workers, in seconds
 MATMUL_N = 4096  # a big square matmul: what the BLAS/oneDNN kernels reach at their best
 RESULTS = Path("bench/results")
 SOURCES = {  # where each recipe comes from, for the table
@@ -80,7 +86,8 @@ class Row:
     limit_seconds: float = 0.0
     limit_ratio: float = 0.0
     time_vs_reference: float | None = None
-    serve: dict | None = None
+    serve: list[dict] | None = None  # one load check per (runtime, workers) of LOAD_CASES
+    exports: list[dict] | None = None  # bench_export.measure: Keras and each export format
 
 
 def forward_flops(model) -> int:
@@ -130,16 +137,33 @@ def inference(predictor, x: np.ndarray, calls: int) -> dict:
             "latency_p99_ms": 1000 * float(np.percentile(times, 99))}
 
 
+def _serve_loads(run: Path, x: np.ndarray, quick: bool, data_dir: str | None) -> list[dict]:
+    """The serve load check for each (runtime, workers) of LOAD_CASES, exporting to ONNX first if needed."""
+    from .export import export
+    from .loadtest import serve_load
+    from .rundir import export_path_for
+
+    if not export_path_for(run / "model.keras", "onnx").exists():
+        export(run, "onnx", data_dir=data_dir)
+    loads = []
+    for runtime, workers in QUICK_LOAD_CASES if quick else LOAD_CASES:
+        options = ("--runtime", runtime, "--workers", str(workers))
+        loads.append({"runtime": runtime, "workers": workers,
+                      **serve_load(str(run), x, *((2, 2) if quick else ()), options=options)})
+    return loads
+
+
 def run_name(name: str, seed: int) -> str:
     return f"bench-{name}-seed{seed}"
 
 
 def worker(name: str, quick: bool, seed: int, dataset: str, data_dir: str | None, load: bool = False,
-           keep_runs: str | None = None) -> Row:
+           keep_runs: str | None = None, exports: bool = False) -> Row:
     """Train one recipe in this process and measure it (the parent runs it in a fresh process).
 
-    load: also run the serve load check against this recipe's model.
+    load: also run the serve load check against this recipe's model (Keras and its ONNX export).
     keep_runs: train into this folder (kept) instead of a temporary one.
+    exports: also export the model in every format and time each (bench_export).
     """
     from . import evaluate
     from .predict import Predictor
@@ -163,10 +187,12 @@ def worker(name: str, quick: bool, seed: int, dataset: str, data_dir: str | None
             best_epoch=m["best_epoch"], best_val_accuracy=m["best_val_accuracy"],
             train_flops_per_image=3 * forward_flops(predictor.model),  # forward + backward (about twice the forward)
             **inference(predictor, x_test, LATENCY_CALLS // 10 if quick else LATENCY_CALLS))
-        if load:
-            from .loadtest import serve_load
+        if exports:
+            from . import bench_export
 
-            row.serve = serve_load(str(result.run_dir), x_test, *((2, 2) if quick else ()))
+            row.exports = bench_export.measure(result.run_dir, quick, data_dir, label=name)
+        if load:
+            row.serve = _serve_loads(result.run_dir, x_test, quick, data_dir)
     row.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
 
@@ -199,7 +225,8 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, dataset: s
     rows = []
     for name in names:
         report(f"{name}: training{' (quick)' if quick else ''}...")
-        row = _in_fresh_process(name, quick, seed, dataset, data_dir, name == names[0], keep_runs)
+        wants_exports = dataset == "mnist" and (name in EXPORT_RECIPES if not quick else name == names[0])
+        row = _in_fresh_process(name, quick, seed, dataset, data_dir, name == names[0], keep_runs, wants_exports)
         row.limit_seconds = row.train_flops_per_image * row.n_train * row.epochs / (gflops[row.precision] * 1e9)
         row.limit_ratio = row.fit_seconds / row.limit_seconds
         rows.append(row)
@@ -253,13 +280,18 @@ def markdown(result: dict) -> str:
                      f"{r.peak_rss_mib:,.0f}", f"{r.train_flops_per_image / 1e6:.1f}", f"{r.limit_seconds:.1f}",
                      f"{r.limit_ratio:.1f}x"))
     lines += [table(rows, markdown=True), ""]
+    exports = [e for r in result["entries"] for e in r.exports or []]
+    if exports:
+        from .bench_export import markdown as export_markdown
+
+        lines += ["Exports (each in a fresh process; cold start: `mnist-cnn predict ONE.png --model M --runtime R`, "
+                  "median wall seconds; RSS: the timing process's peak):", "", export_markdown(exports), ""]
     for r in result["entries"]:
-        if r.serve:
-            v = r.serve
-            lines += [f"Serve load check ({r.name} model): {v['clients']} concurrent clients for {v['seconds']} s "
-                      f"posting 280x280 PNG digits to /api/predict on loopback: {v['requests_per_s']:.0f} requests/s, "
-                      f"latency p50 {v['latency_p50_ms']:.1f} ms / p99 {v['latency_p99_ms']:.1f} ms, "
-                      f"{v['errors']} errors in {v['requests']} requests.", ""]
+        for v in r.serve or []:
+            lines += [f"Serve load check ({r.name} model, {v['runtime']}, --workers {v['workers']}): {v['clients']} "
+                      f"concurrent keep-alive clients for {v['seconds']} s posting 280x280 PNG digits to /api/predict "
+                      f"on loopback: {v['requests_per_s']:.0f} requests/s, latency p50 {v['latency_p50_ms']:.1f} ms / "
+                      f"p99 {v['latency_p99_ms']:.1f} ms, {v['errors']} errors in {v['requests']} requests.", ""]
     precisions = "; ".join(f"{r.name}: {r.precision} ({r.precision_reason})" for r in result["entries"])
     lines.append(f"Precision of each recipe: {precisions}. Matmul on this machine: {m['matmul_gflops']:.0f} GFLOPS "
                  f"fp32, {m['matmul_gflops_bf16']:.0f} GFLOPS bf16 (the limit column: FLOPs / the rate of the "

@@ -20,6 +20,7 @@ from .errors import UserError
 
 LOAD_CLIENTS = 8  # concurrent clients of the serve load check
 LOAD_SECONDS = 15  # how long they send requests (a bounded loop: it stops by itself)
+START_SECONDS = 300  # for the server to load its model(s): Keras in 2 worker processes on a busy 2-core machine
 
 
 def _digit_png(x: np.ndarray) -> bytes:
@@ -42,17 +43,25 @@ def _multipart(png: bytes) -> tuple[bytes, str]:
 
 
 def start_server(model: str, *extra: str) -> tuple[subprocess.Popen, int]:
-    """`mnist-cnn serve --model model` in its own process on a free loopback port, once it answers /api/health."""
+    """`mnist-cnn serve --model model` in its own process on a free loopback port, once it says "Serving" (with
+    --workers N: once every worker has loaded the model) and answers /api/health."""
     import http.client
     import socket
+    import threading
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "mnist_cnn", "serve", "--model", model, "--port", str(port),
-                               *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while True:
+                               *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(START_SECONDS, server.kill)  # a server that never says it serves is stopped
+    timer.start()
+    try:
+        serving = any(line.startswith("Serving ") for line in server.stdout)
+    finally:
+        timer.cancel()
+    deadline = time.time() + 30
+    while serving:
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             c.request("GET", "/api/health")
@@ -60,10 +69,10 @@ def start_server(model: str, *extra: str) -> tuple[subprocess.Popen, int]:
                 return server, port
         except OSError:
             if server.poll() is not None or time.time() > deadline:
-                server.kill()
-                raise UserError(f"the server did not start ({server.stderr.read().strip()[-200:]})",
-                                exit_code=1) from None
+                break
             time.sleep(0.2)
+    server.kill()
+    raise UserError(f"the server did not start ({server.stderr.read().strip()[-200:]})", exit_code=1)
 
 
 def post_loop(port: int, bodies: list[tuple[bytes, str]], clients: int, seconds: float) -> dict:
@@ -104,10 +113,12 @@ def post_loop(port: int, bodies: list[tuple[bytes, str]], clients: int, seconds:
             "latency_p99_ms": 1000 * float(np.percentile(latencies, 99)), "errors": errors[0]}
 
 
-def serve_load(model_dir: str, x: np.ndarray, clients: int = LOAD_CLIENTS, seconds: float = LOAD_SECONDS) -> dict:
-    """The load check: a server for model_dir, `clients` clients posting 280x280 PNGs of the digits x
-    for `seconds`. Returns requests/s, latency p50/p99 and the error count."""
-    server, port = start_server(model_dir)
+def serve_load(model: str, x: np.ndarray, clients: int = LOAD_CLIENTS, seconds: float = LOAD_SECONDS,
+               options: tuple[str, ...] = ()) -> dict:
+    """The load check: a server for `model` (with more `mnist-cnn serve` options, e.g. ("--workers", "2")),
+    `clients` clients posting 280x280 PNGs of the digits x for `seconds`. Returns requests/s, latency
+    p50/p99 and the error count."""
+    server, port = start_server(model, *options)
     try:
         return post_loop(port, [_multipart(_digit_png(x[i])) for i in range(min(50, len(x)))], clients, seconds)
     finally:

@@ -8,11 +8,13 @@
     p.probabilities(x)                              # x: (N, 28, 28) float32 in [0, 1] -> (N, 10)
 
 Every image goes through `images.to_mnist` (the MNIST preprocessing: polarity, crop, 20 px box,
-centre of mass), the same function the web page's API uses. Images are predicted in batches.
+centre of mass), the same function the web page's API uses. Many files are read and preprocessed
+in worker processes (preprocess_pool.py), and predicted in batches.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,17 +51,19 @@ class Predictor:
 
     runtime: "keras", "onnx" or "litert"; None picks an export file's own runtime, and for a run folder
     or .keras file its fastest checked export, else Keras (runtime.choose).
+    threads: the runtime's threads for one forward pass (default: its own, about one per core); the server
+    uses 1, as its requests already keep the cores busy.
     """
 
     def __init__(self, model: str | os.PathLike | None = None, out: str | os.PathLike = "runs",
-                 check_dataset: bool = True, runtime: str | None = None):
+                 check_dataset: bool = True, runtime: str | None = None, threads: int | None = None):
         from . import runtime as runtimes
         from .rundir import read_object
 
         self.runtime, self.path = runtimes.choose(resolve_model(model, out), runtime)
         self.model = None  # the Keras model, for the keras runtime
         if self.runtime != "keras":
-            self._export = runtimes.open_export(self.path, self.runtime)
+            self._export = runtimes.open_export(self.path, self.runtime, threads)
             self._info = runtimes.run_info(self.path, self._export.check)
             self.config = {"model": self._info["recipe"], "dataset": self._info["dataset"] or "mnist"}
             self._forward = self._export.probabilities
@@ -69,7 +73,7 @@ class Predictor:
         if check_dataset and dataset != "mnist":
             raise UserError(f"{self.path}: a {dataset} model; reading digits needs a model trained on mnist")
         if self.runtime == "keras":
-            self._load_keras()
+            self._load_keras(threads)
         self.rule = Rule.for_model(self.path)
         self._gate = self._open_gate()
 
@@ -87,8 +91,15 @@ class Predictor:
                             f"{gate_paths(run)[self.runtime]}); make it with: mnist-cnn calibrate {run}")
         return gate
 
-    def _load_keras(self) -> None:
+    def _load_keras(self, threads: int | None) -> None:
         import tensorflow as tf
+
+        if threads:
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
+            except RuntimeError:  # TensorFlow already ran something in this process: its pools stay as they are
+                pass
 
         from .hardware import inference_policy
         from .models import load_model
@@ -167,25 +178,29 @@ def preprocess_file(path: Path) -> np.ndarray | None:
 
 
 def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_preprocessed: Path | None = None,
-                  batch: int = BATCH) -> Iterator[Prediction]:
-    """Predictions for image paths in order, batch by batch; unreadable files and blank images come back as errors."""
-    from PIL import Image
+                  batch: int = BATCH, preprocessor=None) -> Iterator[Prediction]:
+    """Predictions for image paths in order, batch by batch; unreadable files and blank images come back as errors.
 
+    preprocessor: a started `preprocess_pool.Preprocessor` to read the files with (default: one made here,
+    with worker processes when there are many files)."""
+    from .preprocess_pool import Preprocessor
+
+    if preprocessor is None:
+        with Preprocessor(len(paths)) as own:
+            yield from predict_files(predictor, paths, top_k, save_preprocessed, batch, own)
+        return
+    read = preprocessor.map(paths)
     for start in range(0, len(paths), batch):
-        chunk = paths[start:start + batch]
         results, pixels, slots = [], [], []
-        for f in chunk:
-            try:
-                x = preprocess_file(f)
-            except UserError as e:
-                results.append(Prediction(str(f), error=str(e)))
+        for f, x in itertools.islice(read, batch):
+            if isinstance(x, str):
+                results.append(Prediction(str(f), error=x))
                 continue
             if x is None:
                 results.append(Prediction(str(f), error=NO_DIGIT))
                 continue
             if save_preprocessed is not None:
-                with files.atomic_path(save_preprocessed / f"{start + len(results):05d}_{f.stem}.png") as tmp:
-                    Image.fromarray(np.round(x * 255).astype(np.uint8)).save(tmp, format="PNG")
+                _save(x, save_preprocessed / f"{start + len(results):05d}_{f.stem}.png")
             slots.append(len(results))
             results.append(Prediction(str(f)))
             pixels.append(x)
@@ -197,3 +212,10 @@ def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_
                 r.digit, r.confidence, r.rejected = d.digit, d.confidence, d.rejected
                 r.top_k = [(int(k), float(p[k])) for k in order]
         yield from results
+
+
+def _save(x: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    with files.atomic_path(path) as tmp:
+        Image.fromarray(np.round(x * 255).astype(np.uint8)).save(tmp, format="PNG")

@@ -156,8 +156,10 @@ def choose(path: str | os.PathLike, runtime: str | None = None) -> tuple[str, Pa
     return "keras", keras_file
 
 
-def open_export(path: str | os.PathLike, kind: str | None = None):
-    """An OnnxModel or LiteRTModel for an export file; UserError if missing, damaged or not a digit classifier."""
+def open_export(path: str | os.PathLike, kind: str | None = None, threads: int | None = None):
+    """An OnnxModel or LiteRTModel for an export file; UserError if missing, damaged or not a digit classifier.
+
+    threads: the runtime's threads for one forward pass (default: one per core)."""
     path = Path(path)
     kind = kind or kind_of(path)
     if kind not in RUNTIMES:
@@ -169,7 +171,7 @@ def open_export(path: str | os.PathLike, kind: str | None = None):
         raise UserError(f"{path}: export too large ({path.stat().st_size:,} bytes; limit {MAX_EXPORT_BYTES:,})")
     require(kind)
     check = verify(path)
-    model = (OnnxModel if kind == "onnx" else LiteRTModel)(path)
+    model = (OnnxModel if kind == "onnx" else LiteRTModel)(path, threads=threads)
     model.check = check or {}
     return model
 
@@ -201,9 +203,10 @@ class OnnxModel:
 
     runtime = "onnx"
 
-    def __init__(self, path: Path, classes: int = 10):
+    def __init__(self, path: Path, classes: int = 10, threads: int | None = None):
         ort = require("onnx")
         options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default, one per core
         options.log_severity_level = 3  # errors only: its graph-optimisation notes say nothing actionable
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -223,12 +226,13 @@ class LiteRTModel:
 
     runtime = "litert"
 
-    def __init__(self, path: Path, classes: int = 10):
+    def __init__(self, path: Path, classes: int = 10, threads: int | None = None):
         interpreter = require("litert", "ai_edge_litert.interpreter")
         from importlib.metadata import version
 
         try:
-            self.interpreter = interpreter.Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+            self.interpreter = interpreter.Interpreter(model_path=str(path),
+                                                          num_threads=threads or os.cpu_count() or 1)
             with quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every start
                 self.interpreter.allocate_tensors()
         except Exception as e:  # ValueError for a file that is not a LiteRT flatbuffer

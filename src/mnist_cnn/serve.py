@@ -1,6 +1,7 @@
 """A prediction API and a draw-a-digit page for a trained model (FastAPI + uvicorn).
 
     mnist-cnn serve [--model runs/NAME] [--host 127.0.0.1] [--port 8000] [--out runs] [--no-feedback]
+                    [--workers 1] [--runtime R]
                     [--allow-host NAME ...] [--cors-origin ORIGIN ...]
     python -m mnist_cnn.serve [RUN_DIR|MODEL.keras]        # the same, without the CLI
 
@@ -66,7 +67,8 @@ else 403, unless --cors-origin ORIGIN names it: that origin gets CORS headers an
 Time and connections (uvicorn, h11): a request head (line + headers, at most 16 KB) must arrive
 within 10 s of the connection opening or of the previous answer, else the connection closes; an
 idle keep-alive connection closes after 5 s; a body must be complete within 60 s; at most 100
-connections at once (more get uvicorn's 503).
+connections at once (more get uvicorn's 503). Each worker process (--workers N, serve_workers.py)
+has all of these; the model answers concurrent requests in one forward pass (serve_batch.py).
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -82,7 +83,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -91,6 +92,7 @@ from swagger_ui_bundle import swagger_ui_path
 from . import http_guard, images, serve_feedback, serve_read
 from .errors import UserError
 from .refusal import NOT_A_DIGIT
+from .serve_batch import Batcher
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
 from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers, for_media_type
 
@@ -107,6 +109,14 @@ LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes t
 HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
+# Forward passes: up to 16 images gathered for up to 1 ms, always run as a batch of 16 (serve_batch.py). One image
+# costs the model about what 16 do (per-call overhead), so under load one pass answers many requests; 16 is twice
+# what the 8-client load check keeps in flight; 1 ms is noise beside a request's own time.
+BATCH = dict(max_batch=16, wait=0.001)
+# One thread per forward pass: the concurrency is across requests (lanes, micro-batches, --workers); a runtime's
+# own pool of threads spins after each small pass and takes the CPU the preprocessing needs (with 8 clients on 2
+# cores, ONNX Runtime's default pool cost ~1 ms of CPU a request: 4.6 against 3.5 ms; tools/serve_speed.py).
+MODEL_THREADS = 1
 HEAVY_NICE = 10  # the heavy lane's thread runs at a lower CPU priority (Linux): drawings go first
 RETRY_AFTER = 2  # seconds, in the 503 of a full lane
 REFUSAL_DELAY = 0.25  # seconds before a refused upload's 415/503: a client looping one sends 4 a second, not 400
@@ -125,17 +135,18 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; s
 
 
 def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT,
-               refusal_delay: float = REFUSAL_DELAY, feedback=None) -> FastAPI:
+               refusal_delay: float = REFUSAL_DELAY, feedback=None, worker: int | None = None) -> FastAPI:
     """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities, .info and .path).
 
     `hosts`: the Host names to answer (default: the loopback names); `cors_origins`: other sites' origins
     allowed to POST (default: none); `feedback`: a feedback.FeedbackStore for POST /api/feedback (default:
-    none, corrections are refused); the timeouts and delays default to this module's constants."""
+    none, corrections are refused); the timeouts and delays default to this module's constants; `worker`:
+    this process's number under --workers, told by /api/health."""
     app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,  # /docs: see _add_pages
                   description="Predict the digit in an image with a trained MNIST model. "
                               "The draw-a-digit page is at /.")
     app.state.service = Service(predictor, refusal_delay)  # its lanes, for tests and tools
-    _add_pages(app, model_info(predictor))
+    _add_pages(app, model_info(predictor), {} if worker is None else {"worker": worker})
     _add_predict(app, app.state.service)
     serve_feedback.add_routes(app, feedback, app.state.service.light)
     serve_read.add_read(app, app.state.service)
@@ -160,7 +171,7 @@ def model_info(predictor) -> dict:
     return info
 
 
-def _add_pages(app: FastAPI, info: dict) -> None:
+def _add_pages(app: FastAPI, info: dict, status: dict) -> None:
     """/, /static, /docs and its assets, /api/health, /api/model: all async, so no upload load delays them."""
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -180,7 +191,7 @@ def _add_pages(app: FastAPI, info: dict) -> None:
 
     @app.get("/api/health")
     async def health() -> dict:
-        return {"status": "ok"}
+        return {"status": "ok", **status}
 
     @app.get("/api/model")
     async def model() -> dict:
@@ -188,29 +199,33 @@ def _add_pages(app: FastAPI, info: dict) -> None:
 
 
 class Service:
-    """Uploads and pixels -> the answer, in worker threads: an upload's header is read in the `header` lane,
-    then the image goes to the `light` or the `heavy` lane by its pixel count; one forward pass at a time."""
+    """Uploads and pixels -> the answer: an upload's header is read in the `header` lane, the image is decoded and
+    preprocessed in the `light` or the `heavy` lane by its pixel count, and the model thread answers the images
+    of concurrent requests in one forward pass (serve_batch.Batcher)."""
 
     def __init__(self, predictor, refusal_delay: float = REFUSAL_DELAY):
-        self.predictor, self.lock = predictor, threading.Lock()  # Keras layers are not documented thread-safe
-        self.refusal_delay = refusal_delay
+        self.predictor, self.refusal_delay = predictor, refusal_delay
+        self.batcher = Batcher(predictor.decide, **BATCH)  # the one thread that calls the model
         info = predictor.info()
         self.name = info.get("recipe") or info.get("name") or "model"
         self.header = Lane("header", **HEADER, retry_after=RETRY_AFTER)
         self.light = Lane("light", **LIGHT, retry_after=RETRY_AFTER)
         self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER, nice=HEAVY_NICE)
-        predictor.probabilities(np.zeros((1, 28, 28), np.float32))  # trace the tf.function now, not on request 1
+        self.batcher.call(np.zeros((28, 28), np.float32))  # trace the tf.function now, not on request 1
 
-    async def upload(self, data: bytes, name: str, then=None) -> dict:
-        """The answer for an upload: `answer`, or then(decoded image, name) (POST /api/read's)."""
-        work = self.answer if then is None else (lambda d, n: then(self.decode(d, n), n))
+    async def upload(self, data: bytes, name: str, then=None):
+        """The answer for an upload (`answer`), or then(decoded image, name) run in its lane (POST /api/read's)."""
         try:
             pixels = await self.header.run(self.pixels, data, name)
-            return await (self.light if pixels <= LIGHT_PIXELS else self.heavy).run(work, data, name)
+            lane = self.light if pixels <= LIGHT_PIXELS else self.heavy
+            if then is not None:
+                return await lane.run(lambda d, n: then(self.decode(d, n), n), data, name)
+            x = await lane.run(self.prepare, data, name)
         except StarletteHTTPException:  # 415 or 503 (the lanes' are Starlette's): answered a little later, so a
             # client looping one cannot flood the server
             await asyncio.sleep(self.refusal_delay)
             raise
+        return await self.answer(x)
 
     def pixels(self, data: bytes, name: str) -> int:
         """The pixels the upload will decode to, from its header; 415 if unreadable or over MAX_PIXELS."""
@@ -222,17 +237,24 @@ class Service:
         with _decoding(name):
             return images.load_image(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
 
-    def answer(self, source, name: str = "pixels") -> dict:
-        """Bytes (an upload named `name`) or a 28x28 array -> the response body."""
-        x = images.to_mnist(self.decode(source, name) if isinstance(source, bytes) else source)
+    def prepare(self, source, name: str = "pixels") -> np.ndarray | None:
+        """Bytes (an upload named `name`) or a 28x28 array -> the image the model sees, None if no ink."""
+        return images.to_mnist(self.decode(source, name) if isinstance(source, bytes) else source)
+
+    def decide(self, x: np.ndarray) -> list:
+        """predictor.decide for (N, 28, 28) images from a worker thread, through the model thread's batches."""
+        return [f.result() for f in [self.batcher.submit(one) for one in x]]
+
+    async def answer(self, x: np.ndarray | None) -> JSONResponse:
+        """The response body for a prepared image, its forward pass batched with concurrent requests'."""
         if x is None:
-            return {"digit": None, "confidence": None, "probabilities": None, "model": self.name,
-                    "input": None, "rejected": False, "message": images.NO_DIGIT}
-        with self.lock:
-            d = self.predictor.decide(x[None])[0]
-        return {"digit": d.digit, "confidence": d.confidence, "probabilities": [float(v) for v in d.probabilities],
-                "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "rejected": d.rejected,
-                "message": NOT_A_DIGIT if d.rejected else None}
+            return JSONResponse({"digit": None, "confidence": None, "probabilities": None, "model": self.name,
+                                 "input": None, "rejected": False, "message": images.NO_DIGIT})
+        d = await self.batcher.run(x)  # predictor.decide, for this image among the batch's
+        # A JSONResponse, not a dict: FastAPI's jsonable_encoder would walk the 812 numbers one by one (~1 ms)
+        return JSONResponse({"digit": d.digit, "confidence": d.confidence, "probabilities": d.probabilities.tolist(),
+                             "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "rejected": d.rejected,
+                             "message": NOT_A_DIGIT if d.rejected else None})
 
 
 @contextmanager
@@ -248,13 +270,13 @@ def _decoding(name: str):
 def _add_predict(app: FastAPI, service: Service) -> None:
     """POST /api/predict: a typed handler per media type, and the documented route answering 415 for the rest."""
 
-    async def predict_upload(file: Annotated[UploadFile, File()]) -> dict:
+    async def predict_upload(file: Annotated[UploadFile, File()]) -> JSONResponse:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
         return await service.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
 
-    async def predict_pixels(body: Pixels) -> dict:
-        return await service.light.run(service.answer, np.asarray(body.pixels, np.float32))
+    async def predict_pixels(body: Pixels) -> JSONResponse:
+        return await service.answer(await service.light.run(service.prepare, np.asarray(body.pixels, np.float32)))
 
     for kind, handler in (("multipart/form-data", predict_upload), ("application/json", predict_pixels)):
         app.router.add_api_route("/api/predict", handler, methods=["POST"], include_in_schema=False,
@@ -313,31 +335,12 @@ def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "war
         h11_max_incomplete_event_size=MAX_HEAD))
 
 
-def run(model=None, host: str = HOST, port: int = PORT, out: str | os.PathLike = "runs",
-        allow_hosts=(), cors_origins=(), feedback_dir=None, no_feedback: bool = False) -> int:
-    """Load the model once and serve the page and API until Ctrl+C (the `mnist-cnn serve` command).
+def run(model=None, **options) -> int:
+    """Load the model once (per worker) and serve the page and API until Ctrl+C (the `mnist-cnn serve` command);
+    the options are serve_run.run's."""
+    from .serve_run import run as serve_until_stopped
 
-    feedback_dir: where the page's corrections go (default: the model's run folder's feedback/)."""
-    from .feedback import FeedbackStore, default_folder
-    from .predict import Predictor as Loaded
-
-    sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
-    predictor = Loaded(model, out)
-    store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(predictor.path)).prepare()
-    hosts = http_guard.host_names(host, allow_hosts)
-    app = create_app(predictor, hosts=hosts, cors_origins=cors_origins, feedback=store)
-    print(f"Serving {predictor.path} at {url(sock)}/ (API docs: {url(sock)}/docs; Ctrl+C stops)", flush=True)
-    print(f"Corrections from the page go to {store.folder}/" if store else "Corrections are off (--no-feedback).",
-          flush=True)
-    if host not in http_guard.LOOPBACK:
-        print(f"Listening on {host}: other machines on the network can use this server; it answers requests "
-              f"naming {', '.join(sorted(hosts))} (add more with --allow-host NAME).", flush=True)
-    try:
-        server(app).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the Ctrl+C
-        pass
-    print("Stopped.", flush=True)
-    return 0
+    return serve_until_stopped(model, **options)
 
 
 if __name__ == "__main__":

@@ -60,20 +60,9 @@ class ReadAnswer(BaseModel):
     size: list[int]  # [width, height] of the image the boxes are in (an upload as read, reduced to 1024 px)
 
 
-class _Locked:
-    """The predictor's decide() under the service's lock: one forward pass at a time."""
-
-    def __init__(self, service):
-        self.service = service
-
-    def decide(self, x):
-        with self.service.lock:
-            return self.service.predictor.decide(x)
-
-
 def answer(service, source, name: str) -> dict:
     """A decoded image or a 2-D array -> the response body."""
-    r = read.read_image(_Locked(service), source, name)
+    r = read.read_image(service, source, name)  # service.decide: the model thread's batches
     body = r.to_dict()
     for d, out in zip(r.digits, body["digits"]):
         out["input"] = np.round(d.input, INPUT_DECIMALS).tolist()

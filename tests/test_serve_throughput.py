@@ -1,0 +1,118 @@
+"""`mnist-cnn serve` under concurrency: micro-batched forward passes and --workers N on one port.
+
+    PYTHONPATH=src pytest -q tests/test_serve_throughput.py
+"""
+
+import concurrent.futures
+import http.client
+import json
+import threading
+
+import httpx
+import numpy as np
+import pytest
+
+from mnist_cnn import images, serve
+from mnist_cnn.data import load_mnist, normalise
+from mnist_cnn.loadtest import _digit_png, _multipart, start_server
+from mnist_cnn.predict import Predictor
+from mnist_cnn.serve_batch import Batcher
+from serving import serving  # tests/serving.py: uvicorn in a thread
+
+
+@pytest.fixture(scope="module")
+def predictor(trained_run):
+    return Predictor(trained_run)
+
+
+@pytest.fixture(scope="module")
+def x(mnist_dir):
+    return normalise(load_mnist(mnist_dir)[1][0][:40]).reshape(-1, 28, 28)
+
+
+def test_concurrent_images_get_their_own_rows_identical_to_one_at_a_time(predictor, x):
+    batcher = Batcher(predictor.probabilities, max_batch=8, wait=0.05)
+    try:
+        alone = [batcher.call(image) for image in x[:12]]  # one request at a time: a batch each
+        assert batcher.batches == 12
+        futures = [batcher.submit(image) for image in x[:12]]  # all at once: gathered into batches of <= 8
+        together = [f.result(30) for f in futures]
+        assert batcher.batches - 12 < 12 and batcher.images == 24
+        for a, t in zip(alone, together):
+            assert np.array_equal(a, t)  # the same batch shape every time: the same kernels, the same bits
+        assert [int(t.argmax()) for t in together] == list(predictor.probabilities(x[:12]).argmax(1))
+    finally:
+        batcher.close()
+
+
+def test_a_failing_forward_pass_fails_its_batch_and_the_next_one_works():
+    calls = []
+
+    def forward(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:
+            raise ValueError("model broke")
+        return batch.reshape(len(batch), -1)[:, :10] + 1
+
+    batcher = Batcher(forward, max_batch=4, wait=0.0)
+    try:
+        with pytest.raises(ValueError, match="model broke"):
+            batcher.call(np.zeros((28, 28), np.float32))
+        assert np.array_equal(batcher.call(np.full((28, 28), 2, np.float32)), np.full(10, 3, np.float32))
+        assert calls == [4, 4]  # always padded to max_batch
+    finally:
+        batcher.close()
+
+
+def test_concurrent_http_requests_are_batched_and_answered_as_alone(predictor, x):
+    app = serve.create_app(predictor)
+    service = app.state.service
+    uploads = [_digit_png(image) for image in x[:16]]
+    with serving(app) as url:
+        def post(data):
+            return httpx.post(f"{url}/api/predict", files={"file": ("d.png", data)}, timeout=60).json()
+
+        alone = [post(u) for u in uploads]
+        passes = service.batcher.batches
+        barrier = threading.Barrier(8)
+
+        def post_together(data):
+            barrier.wait(30)
+            return post(data)
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(post_together, uploads[:8] * 3))
+    assert together == alone[:8] * 3  # each client its own answer, bit for bit what it gets alone
+    assert service.batcher.batches - passes < 24  # some forward passes answered several requests
+
+
+def test_two_workers_answer_on_one_port(trained_run, x):
+    server, port = start_server(str(trained_run), "--workers", "2")
+    try:
+        seen = set()
+        for _ in range(200):  # a new connection each time; the kernel hands it to whichever worker accepts first
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("GET", "/api/health")
+            health = json.loads(c.getresponse().read())
+            c.close()
+            assert health["status"] == "ok"
+            seen.add(health["worker"])
+            if seen == {1, 2}:
+                break
+        assert seen == {1, 2}
+        body, kind = _multipart(_digit_png(x[0]))
+        seen_by_model = images.to_mnist(images.load_image(_digit_png(x[0])))
+        digit = int(Predictor(trained_run).probabilities(seen_by_model[None]).argmax())
+        for _ in range(6):  # fresh connections: both workers answer some
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            c.request("POST", "/api/predict", body=body, headers={"Content-Type": kind})
+            assert json.loads(c.getresponse().read())["digit"] == digit
+            c.request("POST", "/api/predict", body=body, headers={"Content-Type": kind, "Host": "evil.example"})
+            assert c.getresponse().status == 400  # every worker keeps the Host check
+            c.close()
+    finally:
+        server.terminate()
+        code = server.wait(60)
+    assert code == 0 and "Stopped." in server.stdout.read()
+    with pytest.raises(OSError):  # nothing listens any more: the workers stopped with the parent
+        http.client.HTTPConnection("127.0.0.1", port, timeout=5).request("GET", "/api/health")

@@ -1,0 +1,101 @@
+"""`mnist-cnn predict FOLDER` speed on 2,000 photo-like 160x160 PNGs, end to end and in its predict phase.
+
+    .venv/bin/python tools/predict_speed.py --model 'runs/NAME --runtime keras' [--model runs/NAME/exports/model.onnx]
+    .venv/bin/python tools/predict_speed.py --model runs/NAME --old-src /tmp/old/src   # against older code
+
+Makes the PNGs in a temporary folder (the first MNIST test digits as dark ink on grey noisy paper,
+small and off-centre, as tests/test_predict.py does), then runs `python -m mnist_cnn predict FOLDER
+--model M --json` in fresh processes, --rounds times per model and per source tree, interleaved so
+that a busy machine slows all alike. Prints the median wall time from start to exit, the predict
+phase's rate (its progress line: images read, preprocessed and predicted after the model loaded),
+the CPU seconds, and whether every source tree gave the same digits. The README's "Your own images"
+rate comes from this script.
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).resolve().parents[1] / "src"
+
+
+def as_photo(digit: np.ndarray, rng, side: int = 160, scale: int = 4) -> Image.Image:
+    """Dark ink on grey noisy paper, small and off-centre (tests/test_predict.py's as_photo at 160x160)."""
+    ink = Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.BILINEAR)
+    paper = np.full((side, side), 215.0) + rng.normal(0, 6, (side, side))
+    x0, y0 = rng.integers(0, side - 28 * scale, 2)
+    patch = paper[y0:y0 + 28 * scale, x0:x0 + 28 * scale]
+    paper[y0:y0 + 28 * scale, x0:x0 + 28 * scale] = patch * (1 - np.asarray(ink) / 255 * 0.85)
+    return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
+
+
+def make_folder(folder: Path, count: int) -> np.ndarray:
+    """count PNGs in folder; returns their true digits."""
+    sys.path.insert(0, str(HERE))
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, y) = load_mnist()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        as_photo(x[i % len(x)], rng).save(folder / f"{i:05d}.png")
+    return y[np.arange(count) % len(y)]
+
+
+def run_once(src: str, folder: Path, model: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": src}
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(folder), "--model", *shlex.split(model),
+                           "--json"],
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"predict_speed: {src}: exit {done.returncode}: {done.stderr.strip()[-400:]}")
+    rates = re.findall(r"\((\d+) images/s\)", done.stderr)
+    return {"wall": wall, "rate": float(rates[-1]) if rates else float("nan"),
+            "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+            "digits": [r["digit"] for r in json.loads(done.stdout)]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", action="append", required=True, help="a --model value, optionally with more options: 'runs/NAME --runtime keras'; repeatable")
+    p.add_argument("--old-src", help="another checkout's src/ folder to time side by side (default: none)")
+    p.add_argument("--count", type=int, default=2000, help="images (default: 2000)")
+    p.add_argument("--rounds", type=int, default=3, help="runs per model and source tree (default: 3)")
+    args = p.parse_args()
+    sources = {"this checkout": str(HERE), **({"old": args.old_src} if args.old_src else {})}
+    with tempfile.TemporaryDirectory(prefix="mnist-cnn-predict-speed-") as tmp:
+        truth = make_folder(Path(tmp), args.count)
+        runs = {(m, s): [] for m in args.model for s in sources}
+        for _ in range(args.rounds):
+            for (model, source), done in runs.items():
+                done.append(run_once(sources[source], Path(tmp), model))
+                print(f"{source} {model}: {done[-1]['wall']:.2f} s, {done[-1]['rate']:.0f} images/s",
+                      file=sys.stderr, flush=True)
+    print(f"| model | code | wall s (median of {args.rounds}) | predict phase images/s | end to end images/s | "
+          f"CPU s | correct | same digits as the first |")
+    print("|---|---|---|---|---|---|---|---|")
+    first = next(iter(runs.values()))[0]["digits"]
+    for (model, source), done in runs.items():
+        wall = statistics.median(r["wall"] for r in done)
+        correct = np.mean(np.array([-1 if d is None else d for d in done[0]["digits"]]) == truth)
+        print(f"| {model} | {source} | {wall:.2f} | {statistics.median(r['rate'] for r in done):,.0f} | "
+              f"{args.count / wall:,.0f} | {statistics.median(r['cpu'] for r in done):.1f} | {correct:.1%} | "
+              f"{'yes' if done[0]['digits'] == first else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()
