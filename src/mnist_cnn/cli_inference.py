@@ -51,6 +51,12 @@ def _port(text: str) -> int:
 
 
 def add_commands(sub) -> None:
+    _add_predict(sub)
+    _add_serve(sub)
+    _add_bench(sub)
+
+
+def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="predict the digit in your own images (files or folders)",
                        description="Predict the digit in photos, scans or drawings. Each image is turned into an "
                                    "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
@@ -70,6 +76,8 @@ def add_commands(sub) -> None:
     p.add_argument("--save-preprocessed", metavar="DIR", type=_path,
                    help="also save the 28x28 image the model saw (default: no)")
 
+
+def _add_serve(sub) -> None:
     p = sub.add_parser("serve", help="draw-a-digit web page and JSON prediction API for a trained model")
     p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
                    help="the model: a run folder (its fastest checked export, else Keras), a .keras file or an export "
@@ -99,6 +107,8 @@ def add_commands(sub) -> None:
     fb.add_argument("--no-feedback", action="store_true",
                     help="save no corrections; the page hides its \"Wrong? Tell it\" button (default: saved)")
 
+
+def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="train and time every recipe side by side; Markdown table + JSON",
                        description="Train every recipe in this run on this machine and print a Markdown table of "
                                    "throughput, time-to-accuracy, inference speed, memory and the physical limit.")

@@ -49,10 +49,8 @@ probabilities and input null, "rejected": false and "message": "no digit found".
 A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second,
 not hundreds; `python tools/serve_attack.py` measures what such clients do to the others.
 
-POST /api/feedback saves a correction (the `input` above and the right label) into the feedback
-folder, GET /api/feedback counts them: see serve_feedback.py.
-
-POST /api/read reads a number written on one line, by the same rules (serve_read.py).
+POST /api/feedback saves a correction (`input` and the right label), GET /api/feedback counts them
+(serve_feedback.py); POST /api/read reads a number written on one line, by the same rules (serve_read.py).
 
 Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
 accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
