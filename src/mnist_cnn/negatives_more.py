@@ -108,4 +108,4 @@ VALIDATION = {"letter-pairs": letter_pair, "partial-letters": partial_letter, "h
               "cursive": cursive, "stipple": stipple, "fabric": fabric, "ticks": tick}
 
 # Imported last: negatives.py imports this module for VALIDATION, and its helpers are looked up at call time.
-from . import negatives as base  # noqa: E402
+from . import negatives as base
