@@ -65,6 +65,14 @@ def test_rule_refuses_by_confidence_and_gate():
     assert [x.rejected for x in Rule().decide(p)] == [False] * 3
 
 
+def test_an_unsure_digit_model_tips_a_doubtful_gate():
+    p = np.array([[0.99, 0.01] + [0] * 8, [0.4, 0.3, 0.3] + [0] * 7], np.float32)
+    doubtful = np.array([0.4, 0.4])  # under the 0.5 threshold: the gate alone refuses neither
+    assert not Rule(1.0, 0.0, 0.5).refused(p, doubtful).any()
+    # logit(0.4) = -0.405; + 1 x -log(0.99) = 0.010 stays under 0 = logit(0.5), + 1 x -log(0.4) = 0.916 is over
+    assert Rule(1.0, 0.0, 0.5, 1.0).refused(p, doubtful).tolist() == [False, True]
+
+
 def test_a_stored_rule_is_read_and_a_broken_one_named(tmp_path):
     assert Rule.for_model(tmp_path) == Rule()
     (tmp_path / "refusal.json").write_text(json.dumps({"temperature": 0.5, "min_confidence": 0.3,
@@ -110,7 +118,8 @@ def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
     run, r = fitted
     stored = json.loads((run / "refusal.json").read_text())
     assert stored["approach"] == r["approach"] in ("gate", "confidence")
-    assert Rule.for_model(run) == Rule(r["temperature"], r["min_confidence"], r["gate_threshold"])
+    assert Rule.for_model(run) == Rule(r["temperature"], r["min_confidence"], r["gate_threshold"],
+                                      r["confidence_weight"])
     assert stored["rules"][r["approach"]] == Rule.for_model(run).to_dict()
     chosen = r["validation"][r["approach"]]
     assert chosen["mnist_accepted"] >= refusal_fit.ACCEPT_MNIST and chosen["uploads_accepted"] >= refusal_fit.ACCEPT_UPLOADS

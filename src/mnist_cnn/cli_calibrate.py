@@ -62,7 +62,10 @@ def cmd_calibrate(args) -> int:
     e = r["ece"]
     print(f"Temperature {r['temperature']:.3f}: test ECE ({e['bins']} bins) {e['test_before']:.4f} -> "
           f"{e['test_after']:.4f}")
-    gate = "" if r["gate_threshold"] is None else f" or the gate says P(not a digit) >= {r['gate_threshold']:.3f}"
+    weight = r.get("confidence_weight", 0.0)
+    gate = "" if r["gate_threshold"] is None else (
+        f" or the gate says P(not a digit) >= {r['gate_threshold']:.4f}"
+        + (f", its logit raised by {weight:g} x -log(confidence)" if weight else ""))
     print(f"Kept: {r['approach']} (refuse when the calibrated confidence < {r['min_confidence']:.4f}{gate})")
     print("\nvalidation (chooses the rule):\n" + table(comparison_rows(r["validation"])))
     if "held_out" in r:

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from . import negatives_more as more
+
 # Letters not shaped like a digit. Left out, as some digit's shape: O o D Q (0), I l i j J T L t (1, 7),
 # Z z (2), S s (5), B (8), G b (6), g q a d p y (9, 4).
 LETTERS = "ACEFHKMNPRUVWXYcefhkmnruvwx"
@@ -268,7 +270,7 @@ def _letters(font_family: str, chars: str = LETTERS):
 # Each split's families; HELD_OUT's are other generators (or, for letters, other fonts) than VALIDATION's.
 VALIDATION = {"letters-dejavu": _letters("DejaVu"), "symbols": _letters("DejaVu", SYMBOLS), "scribble": scribble,
               "zigzag": zigzag, "star": star, "cross": cross, "hatching": hatching, "polygon": polygon,
-              "blank": blank, "noise": noise}
+              "blank": blank, "noise": noise, **more.VALIDATION}
 HELD_OUT = {"letters-liberation": _letters("Liberation"), "spiral": spiral, "wave": wave, "arrow": arrow,
             "grid": grid, "triangle": triangle, "texture": texture, "ruled": ruled, "blotches": blotches}
 VALIDATION_SEED, HELD_OUT_SEED = 0, 1_000  # the two splits never share a random stream

@@ -13,7 +13,8 @@ rendered as uploads with other fonts (the real-world stand-in) and negatives.HEL
 families, other seed). Two approaches are chosen and compared:
   confidence  refuse when the calibrated top-class probability is below a threshold;
   gate        refuse when the gate (gate.py, an 11th class as a separate small network) says
-              "not a digit", or the calibrated confidence is below a (lower) threshold.
+              "not a digit" (its evidence raised when the digit model is unsure, refusal.gate_evidence),
+              or the calibrated confidence is below a (lower) threshold.
 Each is chosen to refuse the most validation non-digits while accepting >= ACCEPT_MNIST of the
 validation digits and >= ACCEPT_UPLOADS of their uploads. The gate is kept when it refuses more.
 """
@@ -37,6 +38,8 @@ NEGATIVES = 120  # per family and split: 960 validation, 1,080 held-out non-digi
 UPLOADS = 1_200  # digits rendered as uploads per split (200 per uploads.FAMILIES entry)
 TEST_UPLOADS_SEED = 1_001  # the stand-in real-world set; validation uploads use negatives.VALIDATION_SEED
 EVALSET_PER_FAMILY = 50  # of evalset.py's real-world digits per family, when that module is installed
+CONFIDENCE_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)  # tried for the gate rule: 0 is the gate alone; 4 lets a
+# digit model at 1/e confidence move the gate's evidence by 4 logits
 GATE_DIGIT_UPLOADS = 3_000  # training digits rendered as uploads for the gate (besides gate.DIGITS raw ones)
 
 
@@ -77,11 +80,11 @@ def choose(temperature: float, digits: Scored, digit_uploads: Scored, non_digits
     """The rule refusing the most validation non-digits (mean over families) within the acceptance bounds."""
     conf = np.r_[digits.p.max(1), digit_uploads.p.max(1)]
     taus = np.r_[0.0, np.unique(np.quantile(conf, np.linspace(0, 0.05, 51)))]
-    gates = np.r_[np.linspace(0.3, 0.95, 14), 0.97, 0.98, 0.99, 0.995, 0.999] if gate else [None]
+    gates = np.r_[np.linspace(0.3, 0.95, 14), 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999] if gate else [None]
     best, best_score = Rule(temperature), -1.0
-    for g in gates:
+    for g, w in [(g, w) for g in gates for w in (CONFIDENCE_WEIGHTS if gate else (0.0,))]:
         for tau in taus:
-            rule = Rule(temperature, float(tau), None if g is None else float(g))
+            rule = Rule(temperature, float(tau), None if g is None else float(g), float(w))
             if _accepted(rule, digits).mean() < ACCEPT_MNIST or _accepted(rule, digit_uploads).mean() < ACCEPT_UPLOADS:
                 continue
             score = float(np.mean(list(_refused(rule, non_digits).values())))
