@@ -32,6 +32,8 @@ PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its 
 MIN_PAD = 2  # px
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
 SURE = 0.9  # ...and at least this sure of each piece
+TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
+# whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
 
 
 @dataclass
@@ -84,10 +86,18 @@ def read_image(predictor, image, path: str = "") -> Reading:
             scored.append((_score(made), made))
         if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
             whole = scored[0][1]
-            sure = [s for s in scored[1:] if s[1] and min(d.confidence for d in s[1]) >= SURE]
-            scored = scored[:1] + (sure if whole and whole[0].confidence < UNSURE else [])
+            sure = [(s, crossed) for s, crossed in zip(scored[1:], g.crossings[1:])
+                    if s[1] and min(d.confidence for d in s[1]) >= SURE]
+            tall = [s for s, crossed in sure if crossed <= 1 and _tall(s[1], g.options[0][0].box)]
+            sure = [s for s, _ in sure]
+            scored = tall or scored[:1] + (sure if whole and whole[0].confidence < UNSURE else [])
         digits += max(scored, key=lambda s: s[0])[1]
     return _reading(path, digits)
+
+
+def _tall(made: list[Digit], box) -> bool:
+    """Whether each of these pieces is nearly as tall as the mark they were cut from."""
+    return all(d.box[3] - d.box[1] >= TALL_PIECE * (box[3] - box[1]) for d in made)
 
 
 def _score(made: list[Digit]) -> float:

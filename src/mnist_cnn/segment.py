@@ -62,6 +62,7 @@ class Piece:
 class Group:
     options: list[list[Piece]]  # the unsplit group (when plausible) and candidate splits, each left to right
     narrow: bool = False  # no wider than one digit can be: split only if the model is unsure of it whole
+    crossings: list[int] = field(default_factory=list)  # per option, the most strokes one of its cuts crosses
 
 
 @dataclass
@@ -92,7 +93,9 @@ def find(ink: np.ndarray) -> Row:
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
     row = Row(rulings=rulings, rejected=_not_a_row(groups))
     if row.rejected is None:
-        row.groups = [Group(_options(g, ink, labels), _narrow(g)) for g in groups]
+        for g in groups:
+            options, crossings = _options(g, ink, labels)
+            row.groups.append(Group(options, _narrow(g), crossings))
     return row
 
 
@@ -213,22 +216,31 @@ def _narrow(g) -> bool:
     return x1 - x0 <= SPLIT * (y1 - y0)
 
 
-def _options(g, ink, labels) -> list[list[Piece]]:
-    """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits."""
+def _options(g, ink, labels) -> tuple[list[list[Piece]], list[int]]:
+    """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits;
+    and how many strokes each option's cuts cross at most (two digits touching: one; a digit cut in two: two)."""
     x0, y0, x1, y1 = g["box"]
     own = np.isin(labels[y0:y1, x0:x1], g["labels"])
     crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
     whole = [Piece((x0, y0, x1, y1), crop)]
     w, h = x1 - x0, y1 - y0
     if w <= MAYBE_SPLIT * h:
-        return [whole]
+        return [whole], [0]
     options = [whole] if w <= WHOLE * h else []
+    crossings = [0] * len(options)
     guess = max(2, round(w / (DIGIT_WIDTH * h)))
     top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
     for k in range(max(2, guess - 1), top + 1):
         for cuts in _cuts(own, k):
             options.append(_pieces(crop, cuts, x0, y0))
-    return options
+            crossings.append(max(_crossed(own, c) for c in cuts))
+    return options, crossings
+
+
+def _crossed(own, cut) -> int:
+    """How many separate strokes a cut (a column per row) runs through."""
+    on = own[np.arange(len(cut)), np.clip(cut, 0, own.shape[1] - 1)].astype(np.int8)
+    return int((np.diff(np.concatenate([[0], on])) == 1).sum())
 
 
 def _cuts(own, k) -> list[np.ndarray]:
