@@ -48,6 +48,7 @@ MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if t
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
+SHORT_PIECE = 0.5  # a cut leaving a piece under half the mark's height cuts off a stroke (a 2's loop), not a digit
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
 STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
 
@@ -232,8 +233,12 @@ def _options(g, ink, labels) -> tuple[list[list[Piece]], list[int]]:
     top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
     for k in range(max(2, guess - 1), top + 1):
         for cuts in _cuts(own, k):
-            options.append(_pieces(crop, cuts, x0, y0))
-            crossings.append(max(_crossed(own, c) for c in cuts))
+            pieces = _pieces(crop, cuts, x0, y0)
+            if min(p.box[3] - p.box[1] for p in pieces) >= SHORT_PIECE * h:
+                options.append(pieces)
+                crossings.append(max(_crossed(own, c) for c in cuts))
+    if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink
+        options, crossings = [_pieces(crop, _cuts(own, max(2, guess))[0], x0, y0)], [0]
     return options, crossings
 
 
