@@ -89,11 +89,15 @@ def read_image(predictor, image, path: str = "") -> Reading:
             scored.append((_score(made), made))
         if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
             whole = scored[0][1]
-            sure = [(s, crossed) for s, crossed in zip(scored[1:], g.crossings[1:])
-                    if s[1] and min(d.confidence for d in s[1]) >= SURE]
-            tall = [s for s, crossed in sure if crossed <= 1 and _tall(s[1], g.options[0][0].box)]
-            sure = [s for s, _ in sure]
-            scored = tall or scored[:1] + (sure if whole and whole[0].confidence < UNSURE else [])
+            pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
+                     for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1]]
+            sure = [(s, tall) for s, tall in pairs if min(d.confidence for d in s[1]) >= SURE]
+            if any(tall for _, tall in sure):
+                scored = [s for s, tall in sure if tall]
+            elif whole and whole[0].confidence < UNSURE:  # unsure of it whole: two tall pieces need not be sure
+                scored = scored[:1] + [s for s, tall in pairs if tall] + [s for s, _ in sure]
+            else:
+                scored = scored[:1]
         digits += max(scored, key=lambda s: s[0])[1]
     return _reading(path, _remerge(predictor, digits))
 
