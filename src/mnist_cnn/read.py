@@ -34,6 +34,7 @@ UNSURE = 0.5  # a mark no wider than one digit is split only when the model is l
 SURE = 0.9  # ...and at least this sure of each piece
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
+FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces (see read_image)
 TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
 # whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
 
@@ -98,6 +99,10 @@ def read_image(predictor, image, path: str = "") -> Reading:
                 scored = scored[:1] + [s for s, tall in pairs if tall] + [s for s, _ in sure]
             else:
                 scored = scored[:1]
+        else:  # wide: a way into more pieces, each a full-height digit cut off across one stroke, wins near-ties
+            box = g.options[0][0].box if len(g.options[0]) == 1 else None
+            scored = [(score + (FULL_BONUS * len(made) if box and crossed <= 1 and _tall(made, box) else 0.0), made)
+                      for (score, made), crossed in zip(scored, g.crossings)]
         digits += max(scored, key=lambda s: s[0])[1]
     return _reading(path, _remerge(predictor, digits))
 
