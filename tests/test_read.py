@@ -190,6 +190,30 @@ def test_narrow_touching_pairs_with_a_1_are_read_as_two_digits(predictor, mnist_
     assert any(read.read_image(predictor, image).text != f"{a}{b}" for a, b, image in pairs)
 
 
+def open_digit(im, shift):
+    """An MNIST digit at 4x with its top third moved `shift` px right: a 4 drawn open, a 5 with its hat off."""
+    a = np.asarray(Image.fromarray(im).resize((112, 112), Image.Resampling.BICUBIC)).astype(np.float32) / 255
+    rows = np.flatnonzero(a.max(1) > 0.1)
+    cut = rows[0] + (rows[-1] - rows[0]) // 3
+    out = canvas(260, 160)
+    out[24 + cut:136, 40:152] = a[cut:]
+    out[24:24 + cut - 6, 40 + shift:152 + shift] = a[:cut - 6]
+    return out
+
+
+def test_strokes_of_one_digit_side_by_side_are_read_as_one(predictor, mnist_dir, monkeypatch):
+    """Re-merging: where the model is much surer of two neighbouring marks joined, they are one digit; it never
+    turns a right reading wrong."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    cases = [(d, open_digit(x[np.flatnonzero(y == d)[k]], shift)) for d in (4, 5) for k in range(4)
+             for shift in (30, 35, 40)]
+    merged = [read.read_image(predictor, image).text for _, image in cases]
+    monkeypatch.setattr(read, "MERGE_GAIN", np.inf)
+    apart = [read.read_image(predictor, image).text for _, image in cases]
+    assert any(m == str(d) and len(a) == 2 for (d, _), m, a in zip(cases, merged, apart)), (merged, apart)
+    assert not any(a == str(d) and m != a for (d, _), m, a in zip(cases, merged, apart)), (merged, apart)
+
+
 def test_one_digit_is_read_as_predict_reads_it(tmp_path, predictor, mnist_dir):
     from test_predict import as_photo
 
