@@ -32,6 +32,11 @@ PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its 
 MIN_PAD = 2  # px
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
 SURE = 0.9  # ...and at least this sure of each piece
+PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
+MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
+FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces (see read_image)
+TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
+# whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Digit:
     confidence: float
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels (exclusive ends)
     input: np.ndarray  # the (28, 28) float32 image the model saw
+    ink: np.ndarray | None = field(default=None, repr=False)  # a whole mark's ink (not a piece cut from one)
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": self.confidence, "box": [int(v) for v in self.box]}
@@ -79,15 +85,63 @@ def read_image(predictor, image, path: str = "") -> Reading:
     for g, xs in zip(row.groups, inputs):
         scored = []
         for option, option_xs in zip(g.options, xs):
-            made = [Digit(None if d.rejected else d.digit, d.confidence, p.box, x)
+            made = [Digit(None if d.rejected else d.digit, d.confidence, p.box, x, p.ink if len(option) == 1 else None)
                     for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, option_xs) if x is not None)]
             scored.append((_score(made), made))
         if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
             whole = scored[0][1]
-            sure = [s for s in scored[1:] if s[1] and min(d.confidence for d in s[1]) >= SURE]
-            scored = scored[:1] + (sure if whole and whole[0].confidence < UNSURE else [])
+            pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
+                     for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1]]
+            sure = [(s, tall) for s, tall in pairs if min(d.confidence for d in s[1]) >= SURE]
+            if any(tall for _, tall in sure):
+                scored = [s for s, tall in sure if tall]
+            elif whole and whole[0].confidence < UNSURE:  # unsure of it whole: two tall pieces need not be sure
+                scored = scored[:1] + [s for s, tall in pairs if tall] + [s for s, _ in sure]
+            else:
+                scored = scored[:1]
+        else:  # wide: a way into more pieces, each a full-height digit cut off across one stroke, wins near-ties
+            box = g.options[0][0].box if len(g.options[0]) == 1 else None
+            scored = [(score + (FULL_BONUS * len(made) if box and crossed <= 1 and _tall(made, box) else 0.0), made)
+                      for (score, made), crossed in zip(scored, g.crossings)]
         digits += max(scored, key=lambda s: s[0])[1]
-    return _reading(path, digits)
+    return _reading(path, _remerge(predictor, digits))
+
+
+def _remerge(predictor, digits: list[Digit]) -> list[Digit]:
+    """Neighbouring marks read as one digit where they are its separated strokes (a 5's hat far off, an open 4):
+    one mark shorter than the other, both together one digit wide, and the model much surer of them joined."""
+    pairs, inputs = [], []
+    for i, (a, b) in enumerate(zip(digits, digits[1:])):
+        if a.ink is None or b.ink is None:
+            continue
+        box = (min(a.box[0], b.box[0]), min(a.box[1], b.box[1]), max(a.box[2], b.box[2]), max(a.box[3], b.box[3]))
+        ha, hb = a.box[3] - a.box[1], b.box[3] - b.box[1]
+        if min(ha, hb) >= PART_OF * max(ha, hb) or box[2] - box[0] > segment.SPLIT * (box[3] - box[1]):
+            continue
+        joined = np.zeros((box[3] - box[1], box[2] - box[0]), np.float32)
+        for d in (a, b):
+            region = joined[d.box[1] - box[1]:d.box[3] - box[1], d.box[0] - box[0]:d.box[2] - box[0]]
+            np.maximum(region, d.ink, out=region)
+        x = _to_mnist(joined)
+        if x is not None:
+            pairs.append((i, box, joined))
+            inputs.append(x)
+    if not inputs:
+        return digits
+    out, skip = list(digits), set()
+    for (i, box, joined), x, d in zip(pairs, inputs, predictor.decide(np.stack(inputs))):
+        parts = min(digits[i].confidence if digits[i].digit is not None else 0.0,
+                    digits[i + 1].confidence if digits[i + 1].digit is not None else 0.0)
+        if i in skip or d.rejected or d.confidence < SURE or d.confidence < parts + MERGE_GAIN:
+            continue
+        out[i], out[i + 1] = Digit(d.digit, d.confidence, box, x, joined), None
+        skip.add(i + 1)
+    return [d for d in out if d is not None]
+
+
+def _tall(made: list[Digit], box) -> bool:
+    """Whether each of these pieces is nearly as tall as the mark they were cut from."""
+    return all(d.box[3] - d.box[1] >= TALL_PIECE * (box[3] - box[1]) for d in made)
 
 
 def _score(made: list[Digit]) -> float:

@@ -48,7 +48,9 @@ MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if t
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
+SHORT_PIECE = 0.5  # a cut leaving a piece under half the mark's height cuts off a stroke (a 2's loop), not a digit
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
+STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Piece:
 class Group:
     options: list[list[Piece]]  # the unsplit group (when plausible) and candidate splits, each left to right
     narrow: bool = False  # no wider than one digit can be: split only if the model is unsure of it whole
+    crossings: list[int] = field(default_factory=list)  # per option, the most strokes one of its cuts crosses
 
 
 @dataclass
@@ -91,7 +94,9 @@ def find(ink: np.ndarray) -> Row:
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
     row = Row(rulings=rulings, rejected=_not_a_row(groups))
     if row.rejected is None:
-        row.groups = [Group(_options(g, ink, labels), _narrow(g)) for g in groups]
+        for g in groups:
+            options, crossings = _options(g, ink, labels)
+            row.groups.append(Group(options, _narrow(g), crossings))
     return row
 
 
@@ -212,55 +217,103 @@ def _narrow(g) -> bool:
     return x1 - x0 <= SPLIT * (y1 - y0)
 
 
-def _options(g, ink, labels) -> list[list[Piece]]:
-    """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits."""
+def _options(g, ink, labels) -> tuple[list[list[Piece]], list[int]]:
+    """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits;
+    and how many strokes each option's cuts cross at most (two digits touching: one; a digit cut in two: two)."""
     x0, y0, x1, y1 = g["box"]
     own = np.isin(labels[y0:y1, x0:x1], g["labels"])
     crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
     whole = [Piece((x0, y0, x1, y1), crop)]
     w, h = x1 - x0, y1 - y0
     if w <= MAYBE_SPLIT * h:
-        return [whole]
+        return [whole], [0]
     options = [whole] if w <= WHOLE * h else []
+    crossings = [0] * len(options)
     guess = max(2, round(w / (DIGIT_WIDTH * h)))
     top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
     for k in range(max(2, guess - 1), top + 1):
         for cuts in _cuts(own, k):
-            options.append(_pieces(crop, cuts, x0, y0))
-    return options
+            pieces = _pieces(crop, cuts, x0, y0)
+            if min(p.box[3] - p.box[1] for p in pieces) >= SHORT_PIECE * h:
+                options.append(pieces)
+                crossings.append(max(_crossed(own, c) for c in cuts))
+    if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink
+        options, crossings = [_pieces(crop, _cuts(own, max(2, guess))[0], x0, y0)], [0]
+    return options, crossings
 
 
-def _cuts(own, k) -> list[list[int]]:
-    """Candidate cut columns splitting a group's mask into k pieces, near each even division: at the least ink
-    (a vertical projection minimum), and where the outline from above or below reaches deepest (two round
-    digits touching: the least ink is inside a loop, the junction is where the top and bottom dip)."""
+def _crossed(own, cut) -> int:
+    """How many separate strokes a cut (a column per row) runs through."""
+    on = own[np.arange(len(cut)), np.clip(cut, 0, own.shape[1] - 1)].astype(np.int8)
+    return int((np.diff(np.concatenate([[0], on])) == 1).sum())
+
+
+def _cuts(own, k) -> list[np.ndarray]:
+    """Candidate cuts splitting a group's mask into k pieces, near each even division, each an array of one
+    column per row (left piece: x < cut[y]). Straight ones at the least ink (a vertical projection minimum) and
+    where the outline from above or below reaches deepest (two round digits touching: the least ink is inside
+    a loop, the junction is where the top and bottom dip); and a bent one, the path from top to bottom through
+    the least ink (slanted digits overlap in columns: no straight cut separates them)."""
     h, w = own.shape
     inked = own.any(0)
     profile = cv2.blur(own.sum(0, dtype=np.float32)[None], (3, 1), borderType=cv2.BORDER_REPLICATE)[0]
     top = np.where(inked, own.argmax(0), h).astype(np.float32)  # first ink row per column
     bottom = np.where(inked, h - 1 - own[::-1].argmax(0), -1).astype(np.float32)
-    costs = [profile, -top, bottom]  # lower is a better place to cut
     step = w / k
+    windows = [(max(1, int(j * step - step * WINDOW)), min(w - 1, int(np.ceil(j * step + step * WINDOW))))
+               for j in range(1, k)]
     options = []
-    for cost in costs:
+    for cost in (profile, -top, bottom):
         cuts = []
-        for j in range(1, k):
-            lo = max(int(j * step - step * WINDOW), cuts[-1] + 1 if cuts else 1)
-            hi = max(lo + 1, min(w - 1, int(np.ceil(j * step + step * WINDOW))))
+        for lo, hi in windows:
+            lo = max(lo, cuts[-1] + 1 if cuts else 1)
+            hi = max(lo + 1, hi)
             cuts.append(lo + int(np.argmin(cost[lo:hi])))
-        if cuts not in options:
-            options.append(cuts)
-    return options
+        options.append([np.full(h, c) for c in cuts])
+    paths = []
+    for lo, hi in windows:
+        path = _path(own, lo, max(lo + 1, hi))
+        paths.append(np.maximum(path, paths[-1] + 1) if paths else path)
+    options.append(paths)
+    unique = []
+    for cuts in options:
+        if not any(all(np.array_equal(a, b) for a, b in zip(cuts, u)) for u in unique):
+            unique.append(cuts)
+    return unique
+
+
+def _path(own, lo, hi) -> np.ndarray:
+    """The column per row of the cheapest 8-connected path from the top row to the bottom one within columns
+    [lo, hi): each ink pixel crossed costs 1, each sideways step STEP_COST. Hand-written (a dynamic programme
+    over rows, the "drop-fall"/shortest-path cut of digit-string segmentation): OpenCV has no such primitive."""
+    ink = own[:, lo:hi].astype(np.float32)
+    h, w = ink.shape
+    total = ink[0].copy()
+    back = np.zeros((h, w), np.int8)
+    for y in range(1, h):
+        left = np.concatenate([[np.inf], total[:-1]]) + STEP_COST  # from x-1
+        right = np.concatenate([total[1:], [np.inf]]) + STEP_COST  # from x+1
+        choice = np.stack([left, total, right])
+        back[y] = choice.argmin(0) - 1
+        total = choice.min(0) + ink[y]
+    path = np.empty(h, np.int64)
+    path[-1] = int(np.argmin(total))
+    for y in range(h - 1, 0, -1):
+        path[y - 1] = path[y] + back[y, path[y]]
+    return path + lo
 
 
 def _pieces(crop, cuts, x0, y0) -> list[Piece]:
-    """The crop cut at these columns, each piece trimmed to its ink."""
+    """The crop cut along these paths (a column per row), each piece trimmed to its ink."""
+    h, w = crop.shape
+    columns = np.arange(w)[None]
+    edges = [np.zeros((h, 1), np.int64), *(c[:, None] for c in cuts), np.full((h, 1), w)]
     pieces = []
-    for a, b in zip([0, *cuts], [*cuts, crop.shape[1]]):
-        part = crop[:, a:b]
+    for a, b in zip(edges[:-1], edges[1:]):
+        part = np.where((columns >= a) & (columns < b), crop, np.float32(0))
         rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
         if not len(rows):
             continue
         part = part[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        pieces.append(Piece((x0 + a + cols[0], y0 + rows[0], x0 + a + cols[-1] + 1, y0 + rows[-1] + 1), part))
+        pieces.append(Piece((x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1), part))
     return pieces
