@@ -56,10 +56,8 @@ def add_commands(sub) -> None:
     _add_bench(sub)
 
 
-def _add_predict(sub) -> None:
-    p = sub.add_parser("predict", help="predict the digit in your own images (files or folders)",
-                       description="Predict the digit in photos, scans or drawings. Each image is turned into an "
-                                   "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
+def add_images_and_model(p) -> None:
+    """PATH..., --model, --runtime, --out: what `predict` and `read` read, and with which model."""
     p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
     p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
                    help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
@@ -69,10 +67,22 @@ def _add_predict(sub) -> None:
                         "(default: the fastest checked export there, else keras)")
     p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
-    p.add_argument("--top-k", type=_ints, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
+
+
+def add_output_format(p) -> None:
+    """--json | --csv (default: a table), for `predict` and `read`."""
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser("predict", help="predict the digit in your own images (files or folders)",
+                       description="Predict the digit in photos, scans or drawings. Each image is turned into an "
+                                   "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
+    add_images_and_model(p)
+    p.add_argument("--top-k", type=_ints, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
+    add_output_format(p)
     p.add_argument("--save-preprocessed", metavar="DIR", type=_path,
                    help="also save the 28x28 image the model saw (default: no)")
 

@@ -14,33 +14,23 @@ import sys
 import time
 from pathlib import Path
 
-from .config import TrainConfig
 from .console import shown, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
 PROGRESS_EVERY = 50  # numbers between progress lines on a folder: a few a second at the measured rate
-DEFAULTS = TrainConfig()
 
 
 def add_commands(sub) -> None:
     from .cli import _path
+    from .cli_inference import add_images_and_model, add_output_format
 
     p = sub.add_parser("read", help="read the number written in each image (files or folders)",
                        description="Read numbers written on one line (a meter reading, a year, a postcode): the "
                                    "digits are found in the ink, each turned into an MNIST-like 28x28 as by "
                                    "`predict`, and read left to right. Ink that is not digits is refused.")
-    p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
-                   help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
-                        "(default: the finished MNIST run in --out with the best validation accuracy)")
-    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
-                   help="what runs a run folder's model (default: its fastest checked export, else keras)")
-    p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
-                   help=f"where to look for runs (default: {DEFAULTS.out})")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")
-    fmt.add_argument("--csv", action="store_true", help="print CSV (default: a table)")
+    add_images_and_model(p)
+    add_output_format(p)
     p.add_argument("--save-digits", metavar="DIR", type=_path,
                    help="also save each digit's 28x28 as the model saw it, FILE_K.png (default: no)")
 
