@@ -1,7 +1,7 @@
 """The README's table: accuracy by family of the generated set (evalset.py) for several models, with to_mnist as
 it was at a git revision ("before"), as it is now ("after"), a naive resize and the plain reference.
 
-    PYTHONPATH=src python tools/evalset_table.py /work/models/fast /work/models/best [--before 52ccf8b] [--per-family 150]
+    PYTHONPATH=src python tools/evalset_table.py runs/FAST runs/BEST [--before 52ccf8b] [--per-family 150]
 
 Renders the set in memory (the same pictures `mnist-cnn evalset make DIR` writes, seed 0) and prints one
 Markdown table: a row per family, columns MODEL before/after/naive/reference.

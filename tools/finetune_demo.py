@@ -1,6 +1,6 @@
 """Measured example of learning from corrections: a person's style of 7 that a model misreads, finetuned on.
 
-    PYTHONPATH=src python tools/finetune_demo.py [--model /work/models/fast] [--work /tmp/finetune-demo]
+    PYTHONPATH=src python tools/finetune_demo.py --model runs/FAST [--work /tmp/finetune-demo]
                            [--corrections 10] [--held-out 200] [--picture docs/finetune_sevens.png]
                            [--seed 7] [--control] [-- FINETUNE FLAGS, e.g. --epochs 1]
 
@@ -123,7 +123,7 @@ def picture(path: Path, rows: list[np.ndarray]) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="/work/models/fast", help="a finished run folder (default: /work/models/fast)")
+    ap.add_argument("--model", required=True, help="a finished run folder of the fast recipe")
     ap.add_argument("--work", default="/tmp/finetune-demo", help="scratch folder, emptied first")
     ap.add_argument("--corrections", type=int, default=10, help="misread 7s corrected (default: 10)")
     ap.add_argument("--held-out", type=int, default=200, help="other 7s of the style, never trained on (default: 200)")
