@@ -124,7 +124,7 @@ def test_page_and_its_files_load_nothing_from_the_internet(client):
     assert "default-src 'self'" in r.headers["content-security-policy"]
     for element in ("canvas", "clear", "undo", "digit", "confidence", "bars", "seen", "file", "message"):
         assert f'id="{element}"' in r.text
-    for name in ("app.js", "style.css", "favicon.svg"):
+    for name in ("pad.js", "app.js", "style.css", "favicon.svg"):
         f = client.get(f"/static/{name}")
         assert f.status_code == 200 and "https://" not in f.text and "http://" not in f.text.replace(
             "http://www.w3.org/2000/svg", "")

@@ -1,6 +1,7 @@
-"""The command line's `export`: a trained model as a checked SavedModel, ONNX or LiteRT file.
+"""The command line's `export`: a trained model as a checked SavedModel, ONNX or LiteRT file, or a web page.
 
     mnist-cnn export runs/NAME --format onnx|litert|savedmodel [--int8] [--out PATH]
+    mnist-cnn export runs/NAME --format web [--out DIR]      # a static page running it in the browser
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from .console import shown, stderr_report
 from .errors import UserError
 
 DEFAULTS = TrainConfig()
-FORMAT_CHOICES = ("savedmodel", "onnx", "litert")  # export.FORMATS, named here so --help imports no TensorFlow
+FORMAT_CHOICES = ("savedmodel", "onnx", "litert", "web")  # export.FORMATS + web, named here: --help imports no TensorFlow
 
 
 def add_commands(sub) -> None:
@@ -24,13 +25,14 @@ def add_commands(sub) -> None:
                                    "keeps nothing and exits 1.")
     p.add_argument("model", metavar="RUN_DIR|MODEL.keras", type=_path, help="the trained model")
     p.add_argument("--format", required=True, metavar="{" + ",".join(FORMAT_CHOICES) + "}", type=_path,
-                   help="savedmodel (TensorFlow), onnx (ONNX Runtime) or litert (.tflite)")
+                   help="savedmodel (TensorFlow), onnx (ONNX Runtime), litert (.tflite), or web: a static page that "
+                        "runs the checked ONNX model in the browser (ONNX Runtime Web)")
     p.add_argument("--int8", action="store_true",
                    help="quantize to int8 after training, calibrated on 500 training images (onnx, litert; "
                         "default: float32)")
     p.add_argument("--out", metavar="PATH", type=_path,
                    help="where to write it (default: RUN_DIR/exports/model[.int8].onnx|.tflite|.savedmodel, or "
-                        "beside MODEL.keras)")
+                        "beside MODEL.keras; web: RUN_DIR/exports/web)")
     p.add_argument("--data-dir", metavar="DIR", type=_path,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
@@ -40,6 +42,8 @@ def cmd_export(args) -> int:
 
     if args.format not in FORMAT_CHOICES:
         raise UserError(f"--format: expected one of {', '.join(FORMAT_CHOICES)}, found {args.format!r}")
+    if args.format == "web":
+        return _export_web(args)
     result = export.export(args.model, args.format, int8=args.int8, out=args.out, data_dir=args.data_dir,
                            report=stderr_report)
     print(export.summary(result))
@@ -59,3 +63,14 @@ def _export_gate(args, written) -> None:
 
 
 COMMANDS = {"export": cmd_export}
+
+
+def _export_web(args) -> int:
+    from .web_export import export_web
+
+    if args.int8:
+        raise UserError("--int8: the web page runs the float32 ONNX model; leave --int8 out with --format web")
+    folder = export_web(args.model, args.out, data_dir=args.data_dir, report=stderr_report)
+    print(f"{shown(folder)}: the page, model.onnx (checked: model.onnx.check.json) and ONNX Runtime Web")
+    print(f"open it through any static web server, e.g.: python -m http.server -d {shown(folder)} 8000")
+    return 0

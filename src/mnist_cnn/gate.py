@@ -100,18 +100,21 @@ def open_gate(run: Path, runtime: str):
 
 def export_gate(run: Path, formats) -> list[Path]:
     """The run's notdigit.keras exported (float32) beside the model's exports, for each format in `formats`."""
+    paths = gate_paths(run)
+    for fmt in formats:
+        write_gate(run, fmt, paths[fmt])
+    return [paths[fmt] for fmt in formats]
+
+
+def write_gate(run: Path, fmt: str, dest: Path) -> Path:
+    """The run's notdigit.keras exported (float32) in `fmt` to `dest`, written atomically."""
     from . import files
     from .export import _write
     from .models import load_model
 
-    paths = gate_paths(run)
-    model = load_model(paths["keras"], "float32", classes=2)
+    model = load_model(gate_paths(run)["keras"], "float32", classes=2)
     model.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0)  # Keras' ONNX export needs a called model
-    written = []
-    for fmt in formats:
-        dest = paths[fmt]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with files.atomic_path(dest) as tmp:
-            _write(model, fmt, Path(tmp), None)
-        written.append(dest)
-    return written
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with files.atomic_path(dest) as tmp:
+        _write(model, fmt, Path(tmp), None)
+    return dest

@@ -1,13 +1,10 @@
 // The draw-a-digit page: strokes on a canvas -> PNG -> POST /api/predict -> digit, bars, 28x28 view;
 // the same PNG -> POST /api/read -> when it holds several digits: the number, a box per digit, each 28x28.
 // Served by `mnist-cnn serve` at /; talks only to that server. Strokes are kept as lists of points
-// in [0, 1] so Undo and a resized pad simply redraw them.
+// in [0, 1] so Undo and a resized pad simply redraw them (pad.js: PEN, EXPORT, render).
 "use strict";
 
 const THROTTLE_MS = 150; // at most ~7 predictions a second while drawing; each takes a few ms
-const PEN = 0.07; // stroke width as a fraction of the pad: MNIST's ~2.3 px strokes in a 20 px box
-const EXPORT = 280; // side of the PNG sent: 10x MNIST, smooth strokes in ~5 KB
-const INK = "#fff", PAPER = "#000"; // MNIST's white on black (the server reads either polarity)
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas"), ctx = canvas.getContext("2d");
@@ -20,29 +17,6 @@ let timer = null, frame = 0, sent = 0, shown = 0, readShown = 0;
 function point(e) {
   const r = canvas.getBoundingClientRect();
   return [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height];
-}
-
-function render(c, size, strokes) {
-  c.fillStyle = PAPER;
-  c.fillRect(0, 0, size, size);
-  c.strokeStyle = c.fillStyle = INK;
-  c.lineWidth = PEN * size;
-  c.lineCap = c.lineJoin = "round";
-  for (const s of strokes) {
-    const p = s.map(([x, y]) => [x * size, y * size]);
-    c.beginPath();
-    if (p.length === 1) {
-      c.arc(p[0][0], p[0][1], c.lineWidth / 2, 0, 2 * Math.PI);
-      c.fill();
-      continue;
-    }
-    c.moveTo(...p[0]);
-    for (let i = 1; i < p.length - 1; i++) { // through the midpoints: smooth curves from jagged input
-      c.quadraticCurveTo(...p[i], (p[i][0] + p[i + 1][0]) / 2, (p[i][1] + p[i + 1][1]) / 2);
-    }
-    c.lineTo(...p[p.length - 1]);
-    c.stroke();
-  }
 }
 
 function paint() {
