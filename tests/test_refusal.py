@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import calibration, cli, gate, negatives, refusal_fit, serve
+from mnist_cnn import calibration, cli, evalset_render, gate, negatives, refusal_fit, serve
 from mnist_cnn.errors import UserError
 from mnist_cnn.predict import Predictor
 from mnist_cnn.refusal import NOT_A_DIGIT, Rule
@@ -95,6 +95,7 @@ def test_negatives_are_deterministic_and_the_splits_apart():
     assert all(same) and not any(other)
     assert not set(negatives.VALIDATION) & set(negatives.HELD_OUT)
     assert not set(negatives.LETTERS) & set("OoDQIlijJTLtZzSsBGbgqadpy0123456789")
+    assert not set(evalset_render.FONT_FILES) & set(evalset_render.HELD_OUT_FONT_FILES)  # held-out letters: unseen fonts
     seen = negatives.as_mnist(a)
     assert all(x is None or (x.shape == (28, 28) and x.max() <= 1) for xs in seen.values() for x in xs)
     assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them

@@ -271,7 +271,8 @@ def _letters(font_family: str, chars: str = LETTERS):
 VALIDATION = {"letters-dejavu": _letters("DejaVu"), "symbols": _letters("DejaVu", SYMBOLS), "scribble": scribble,
               "zigzag": zigzag, "star": star, "cross": cross, "hatching": hatching, "polygon": polygon,
               "blank": blank, "noise": noise, **more.VALIDATION}
-HELD_OUT = {"letters-liberation": _letters("Liberation"), "spiral": spiral, "wave": wave, "arrow": arrow,
+HELD_OUT = {"letters-liberation": _letters("Liberation"), "letters-hand": lambda rng: more.hand_letters(rng, True),
+            "spiral": spiral, "wave": wave, "arrow": arrow,
             "grid": grid, "triangle": triangle, "texture": texture, "ruled": ruled, "blotches": blotches}
 VALIDATION_SEED, HELD_OUT_SEED = 0, 1_000  # the two splits never share a random stream
 

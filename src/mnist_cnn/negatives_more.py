@@ -40,12 +40,13 @@ def partial_letter(rng) -> Image.Image:
     return img.transform(img.size, Image.AFFINE, (1, 0, int(dx), 0, 1, int(dy)), fillcolor=paper)
 
 
-def hand_letters(rng) -> Image.Image:
-    """A letter in a handwriting-style font (evalset_render.FONT_FILES, where installed; else DejaVu)."""
-    from .evalset_render import FONT_FILES
+def hand_letters(rng, held_out: bool = False) -> Image.Image:
+    """A letter in a handwriting-style font (evalset_render.FONT_FILES, or with held_out its HELD_OUT_FONT_FILES,
+    where installed; else DejaVu or Liberation)."""
+    from .evalset_render import FONT_FILES, HELD_OUT_FONT_FILES
 
-    fonts = [Path(f) for f in FONT_FILES if Path(f).exists()] or base._fonts("DejaVu")
-    return base.letter(rng, fonts)
+    fonts = [Path(f) for f in (HELD_OUT_FONT_FILES if held_out else FONT_FILES) if Path(f).exists()]
+    return base.letter(rng, fonts or base._fonts("Liberation" if held_out else "DejaVu"))
 
 
 def cursive(rng) -> Image.Image:
