@@ -16,6 +16,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1] / "src"
@@ -44,9 +45,11 @@ def measure(src: str, model: str, workers: int, bodies, seconds: float) -> dict:
     os.environ["PYTHONPATH"] = src
     server, port = start_server(model, *(["--workers", str(workers)] if workers > 1 else []))
     try:
-        before = tree_cpu(server.pid)
+        before, client = tree_cpu(server.pid), time.process_time()
         result = post_loop(port, bodies, LOAD_CLIENTS, seconds)
-        result["server_cpu_ms"] = 1000 * (tree_cpu(server.pid) - before) / max(1, result["requests"])
+        n = max(1, result["requests"])
+        result["server_cpu_ms"] = 1000 * (tree_cpu(server.pid) - before) / n
+        result["client_cpu_ms"] = 1000 * (time.process_time() - client) / n  # this process: the 8 client threads
         return result
     finally:
         server.terminate()
@@ -71,7 +74,7 @@ def main() -> None:
             v = measure(src, model, workers, bodies, args.seconds)
             results[(model, code, workers, src)].append(v)
             print(f"{code} {model} x{workers}: {v['requests_per_s']:.0f} requests/s, p50 {v['latency_p50_ms']:.1f} ms, "
-                  f"p99 {v['latency_p99_ms']:.1f} ms, {v['errors']} errors, server CPU {v['server_cpu_ms']:.2f} ms/request", file=sys.stderr, flush=True)
+                  f"p99 {v['latency_p99_ms']:.1f} ms, {v['errors']} errors, server CPU {v['server_cpu_ms']:.2f} ms/request, client CPU {v['client_cpu_ms']:.2f} ms/request", file=sys.stderr, flush=True)
     print(f"| model | code | workers | requests/s | p50 ms | p99 ms | server CPU ms/request | errors / requests |")
     print("|---|---|---|---|---|---|---|---|")
     for (model, code, workers, _), done in results.items():
