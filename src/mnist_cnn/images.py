@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .imagefile import MAX_IMAGE_PIXELS, grey as _grey, image_pixels, load_image  # noqa: F401  (the public API)
+from .imagefile import MAX_IMAGE_PIXELS, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401  (the API)
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
 # 433 us on a 280x280 drawing and 25 vs 227 ms on a 12 MP photo, disc dilation at 23 vs 362 us, labelling at

@@ -240,7 +240,10 @@ class Service:
 
     def prepare(self, source, name: str = "pixels") -> np.ndarray | None:
         """Bytes (an upload named `name`) or a 28x28 array -> the image the model sees, None if no ink."""
-        return images.to_mnist(self.decode(source, name) if isinstance(source, bytes) else source)
+        if isinstance(source, bytes):
+            with _decoding(name):  # as an array: no Pillow image in between
+                source = images.load_grey(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+        return images.to_mnist(source)
 
     def decide(self, x: np.ndarray) -> list:
         """predictor.decide for (N, 28, 28) images from a worker thread, through the model thread's batches."""
