@@ -62,9 +62,9 @@ too when that is loopback or every interface; any --allow-host NAME; port option
 A request other than GET/HEAD carrying an Origin header must come from this server's own origin,
 else 403, unless --cors-origin ORIGIN names it: that origin gets CORS headers and preflights.
 
-Time and connections (uvicorn, h11): a request head (line + headers, at most 16 KB) must arrive
-within 10 s of the connection opening or of the previous answer, else the connection closes; an
-idle keep-alive connection closes after 5 s; a body must be complete within 60 s; at most 100
+Time and connections (uvicorn with httptools and uvloop; h11 and asyncio if those are missing): a
+request head (line + headers, at most 16 KB, else 400) must arrive within 10 s of the connection
+opening or of the previous answer, else the connection closes; an idle keep-alive connection closes after 5 s; a body must be complete within 60 s; at most 100
 connections at once (more get uvicorn's 503). Each worker process (--workers N, serve_workers.py)
 has all of these; the model answers concurrent requests in one forward pass (serve_batch.py).
 """
@@ -344,7 +344,7 @@ def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "war
     import uvicorn
 
     return uvicorn.Server(uvicorn.Config(
-        app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout),
+        app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout, MAX_HEAD),
         ws="none", proxy_headers=False, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
         h11_max_incomplete_event_size=MAX_HEAD))
 
