@@ -4,7 +4,7 @@
         --workers 1,2 [--old-src /tmp/old/src] [--seconds 15] [--rounds 2]
 
 Each row: `mnist-cnn serve --model M --workers N` in its own process on a free loopback port, then
-8 keep-alive clients posting 280x280 PNG digits for --seconds (loadtest.post_loop, as `mnist-cnn
+8 (--clients) keep-alive clients posting 280x280 PNG digits for --seconds (loadtest.post_loop, as `mnist-cnn
 bench` does); requests/s, latency p50/p99 and errors, the median of --rounds, interleaved so that a
 busy machine slows all alike, and the server's CPU milliseconds per request and the load
 generator's own (its 8 threads, in this process): what a busy machine changes least. --old-src
@@ -42,12 +42,12 @@ def tree_cpu(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def measure(src: str, model: str, workers: int, bodies, seconds: float) -> dict:
+def measure(src: str, model: str, workers: int, bodies, seconds: float, clients: int = LOAD_CLIENTS) -> dict:
     os.environ["PYTHONPATH"] = src
     server, port = start_server(model, *(["--workers", str(workers)] if workers > 1 else []))
     try:
         before, client = tree_cpu(server.pid), time.process_time()
-        result = post_loop(port, bodies, LOAD_CLIENTS, seconds)
+        result = post_loop(port, bodies, clients, seconds)
         n = max(1, result["requests"])
         result["server_cpu_ms"] = 1000 * (tree_cpu(server.pid) - before) / n
         result["client_cpu_ms"] = 1000 * (time.process_time() - client) / n  # this process: the 8 client threads
@@ -64,6 +64,7 @@ def main() -> None:
     p.add_argument("--old-src", help="another checkout's src/ folder to serve the same way (default: none)")
     p.add_argument("--old-workers", default="1", help="worker counts for --old-src (default: 1; code older than "
                                                       "--workers takes only 1)")
+    p.add_argument("--clients", type=int, default=LOAD_CLIENTS, help=f"keep-alive clients (default: {LOAD_CLIENTS})")
     p.add_argument("--seconds", type=float, default=15, help="load per row and round (default: 15)")
     p.add_argument("--rounds", type=int, default=1, help="rounds, interleaved; the median is shown (default: 1)")
     args = p.parse_args()
@@ -75,7 +76,7 @@ def main() -> None:
     results = {r: [] for r in rows}
     for _ in range(args.rounds):
         for model, code, workers, src in rows:
-            v = measure(src, model, workers, bodies, args.seconds)
+            v = measure(src, model, workers, bodies, args.seconds, args.clients)
             results[(model, code, workers, src)].append(v)
             print(f"{code} {model} x{workers}: {v['requests_per_s']:.0f} requests/s, p50 {v['latency_p50_ms']:.1f} ms, "
                   f"p99 {v['latency_p99_ms']:.1f} ms, {v['errors']} errors, CPU ms/request: server "
