@@ -45,7 +45,8 @@ def stages(model: str) -> dict:
     probe = getattr(serve, "row_independent", None)
     pad = probe is None or not probe(predictor.decide, serve.BATCH["max_batch"])
     for n in IN_A_PASS:
-        batch = np.concatenate([xs[:n], np.zeros((serve.BATCH["max_batch"] - n, 28, 28), np.float32)]) if pad else xs[:n]
+        blanks = np.zeros((serve.BATCH["max_batch"] - n, 28, 28), np.float32)
+        batch = np.concatenate([xs[:n], blanks]) if pad else xs[:n]
         out[f"model, {n} in a pass"] = _least(predictor.decide, [batch] * 10) / n
     d = predictor.decide(xs[:1])[0]
     out["JSON answer"] = _least(lambda x: _answer(serve, d, x), list(xs))

@@ -64,8 +64,9 @@ else 403, unless --cors-origin ORIGIN names it: that origin gets CORS headers an
 
 Time and connections (uvicorn with httptools and uvloop; h11 and asyncio if those are missing): a
 request head (line + headers, at most 16 KB, else 400) must arrive within 10 s of the connection
-opening or of the previous answer, else the connection closes; an idle keep-alive connection closes after 5 s; a body must be complete within 60 s; at most 100
-connections at once (more get uvicorn's 503). Each worker process (--workers N, serve_workers.py)
+opening or of the previous answer, else the connection closes; an idle keep-alive connection
+closes after 5 s; a body must be complete within 60 s; at most 100 connections at once (more get
+uvicorn's 503). Each worker process (--workers N, serve_workers.py)
 has all of these; the model answers concurrent requests in one forward pass (serve_batch.py).
 """
 
@@ -79,7 +80,6 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-import orjson
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -93,7 +93,8 @@ from .errors import UserError
 from .refusal import NOT_A_DIGIT
 from .serve_batch import Batcher, row_independent
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
-from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers, for_media_type
+from .serve_schema import (ERRORS, UPLOAD_SCHEMA, NumpyJSON, Pixels, Prediction, add_error_handlers,
+                           for_media_type)
 
 HOST = "127.0.0.1"  # loopback: the page and API are for this machine unless --host says otherwise
 PORT = 8000
@@ -262,13 +263,6 @@ class Service:
                           "input": np.round(x.astype(np.float64), INPUT_DECIMALS), "rejected": d.rejected,
                           "message": NOT_A_DIGIT if d.rejected else None})
 
-
-class NumpyJSON(JSONResponse):
-    """A JSON response whose content may hold NumPy arrays, encoded by orjson: an answer's 812 numbers take ~0.02
-    ms, where json.dumps of their lists took ~0.4 (a tenth of a request's CPU)."""
-
-    def render(self, content) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 @contextmanager
