@@ -27,7 +27,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import browser  # tests/browser.py: Chromium + pointer strokes, shared with tools/screenshot.py
-from mnist_cnn import cli, images, serve
+from mnist_cnn import cli, images, serve, serve_limits
 from mnist_cnn.data import load_mnist
 from mnist_cnn.http_guard import host_names
 from mnist_cnn.errors import UserError
@@ -438,6 +438,30 @@ def test_slow_clients_are_cut_off(guarded):
         assert s.recv(1000) == b""
     assert time.monotonic() - started < 9
     assert httpx.get(f"{guarded}/api/health").status_code == 200  # others are served as before
+
+
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_a_request_head_over_16_kb_gets_a_400_and_the_connection_closes(app, parser, monkeypatch):
+    """Sent in pieces, as a client trickling headers would: the server stops buffering past MAX_HEAD."""
+    if parser == "h11":
+        monkeypatch.setattr(serve_limits, "HttpToolsProtocol", None)  # with_header_timeout falls back to h11
+    elif serve_limits.HttpToolsProtocol is None:
+        pytest.skip("httptools is not installed")
+    with serving(app) as url:
+        with raw_request(url, "GET /api/health HTTP/1.1\nHost: 127.0.0.1\n") as s:
+            try:
+                for i in range(40):  # 40 x 1 KB headers, never finished
+                    s.sendall(f"X-Pad-{i}: {'x' * 1000}\r\n".encode())
+                    time.sleep(0.005)
+            except OSError:  # closed by the server while sending: what this test wants
+                pass
+            reply = s.recv(1000)
+            assert reply.startswith(b"HTTP/1.1 400") or reply == b"", reply[:100]
+            assert s.recv(1000) == b""  # and closed
+        with raw_request(url, f"GET /api/health HTTP/1.1\nHost: 127.0.0.1\nX-Pad: {'x' * 8000}\n\n") as s:
+            assert s.recv(1000).startswith(b"HTTP/1.1 200")  # 8 KB of headers is fine
+    used = serve.server(app).config.http  # the protocol the server runs is the one tested
+    assert issubclass(used, serve_limits.HttpToolsProtocol if parser == "httptools" else serve_limits.H11Protocol)
 
 
 def test_cli_port_must_be_1_to_65535(capsys):

@@ -16,7 +16,7 @@ from mnist_cnn import images, serve
 from mnist_cnn.data import load_mnist, normalise
 from mnist_cnn.loadtest import _digit_png, _multipart, start_server
 from mnist_cnn.predict import Predictor
-from mnist_cnn.serve_batch import Batcher
+from mnist_cnn.serve_batch import Batcher, row_independent
 from serving import serving  # tests/serving.py: uvicorn in a thread
 
 
@@ -62,6 +62,30 @@ def test_a_failing_forward_pass_fails_its_batch_and_the_next_one_works():
         assert calls == [4, 4]  # always padded to max_batch
     finally:
         batcher.close()
+
+
+def test_padding_is_skipped_only_when_every_batch_size_gives_the_same_rows(predictor, x):
+    def rowwise(batch):  # each row from its own image only
+        return batch.reshape(len(batch), -1)[:, :10] * 2
+
+    def by_size(batch):  # as kernels picked by shape can: rows that change with the batch size
+        return rowwise(batch) + np.float32(1e-6) * len(batch)
+
+    assert row_independent(rowwise, 8) and not row_independent(by_size, 8)
+    seen = []
+    batcher = Batcher(lambda b: (seen.append(len(b)), rowwise(b))[1], max_batch=8, wait=0.05, pad=False)
+    try:
+        futures = [batcher.submit(image) for image in x[:3]]
+        assert [np.array_equal(f.result(30), rowwise(image[None])[0]) for f, image in zip(futures, x[:3])] == [True] * 3
+        assert sum(seen) == 3 and max(seen) <= 3  # no blank images run
+    finally:
+        batcher.close()
+    decided = row_independent(predictor.decide, serve.BATCH["max_batch"])  # the real model, whichever way it goes:
+    service = serve.Service(predictor)  # the server follows the check (answers alike alone or batched: below)
+    try:
+        assert service.batcher.pad is not decided
+    finally:
+        service.batcher.close()
 
 
 def test_concurrent_http_requests_are_batched_and_answered_as_alone(predictor, x):

@@ -3,6 +3,7 @@
     from mnist_cnn.imagefile import load_image
     img = load_image("photo.jpg")                     # "F" Pillow image in [0, 1], EXIF-turned, alpha composited
     img = load_image(upload_bytes, name="d.png", max_side=1024)   # reduced on read (the server's uploads)
+    a = load_grey("photo.jpg")                        # the same as a float32 array (for images.to_mnist)
 
 Everything that can be refused is refused before it costs much: a file over MAX_FILE_BYTES by its
 size, a file that is no image by its header (Pillow identifies the format from the first bytes),
@@ -37,6 +38,12 @@ def load_image(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None)
     that only need the digit's shape; `max_pixels` applies to the reduced decode.
     Raises UserError with one line naming the file on any bad input.
     """
+    return Image.fromarray(load_grey(source, name=name, max_pixels=max_pixels, max_side=max_side))
+
+
+def load_grey(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None) -> np.ndarray:
+    """`load_image` as a float32 array in [0, 1] (what `images.to_mnist` works on: no copy into a Pillow image
+    and back, ~0.1 ms of a 280x280 drawing's ~2)."""
     name, data = _bytes(source, name)
     with _reading(name, max_pixels):
         with Image.open(io.BytesIO(data)) as img:
@@ -46,7 +53,7 @@ def load_image(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None)
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
             lum = grey(_reduce(img, max_side) if max_side else img)
-    return Image.fromarray(_shrink(lum, max_side) if max_side else lum)
+    return _shrink(lum, max_side) if max_side else lum
 
 
 def image_pixels(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None) -> int:

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .imagefile import MAX_IMAGE_PIXELS, grey as _grey, image_pixels, load_image  # noqa: F401  (the public API)
+from .imagefile import MAX_IMAGE_PIXELS, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401  (the API)
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
 # 433 us on a 280x280 drawing and 25 vs 227 ms on a 12 MP photo, disc dilation at 23 vs 362 us, labelling at
@@ -222,7 +222,8 @@ def _drop_lines(ink):
     """The ink without straight lines running across the whole image (ruled or squared paper, a form's box)."""
     # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
     # crossing it; a line spanning the image is the level of nearly every pixel of its rows, so subtract that.
-    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, axis)]
+    inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
+    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
     if len(bands) < LINE_BANDS:
         return ink
     for axis, (start, stop) in bands:
@@ -236,9 +237,12 @@ def _drop_lines(ink):
     return ink
 
 
-def _bands(ink, axis):
-    """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels."""
-    full = np.count_nonzero(ink, axis=1 - axis) >= LINE_FILL * ink.shape[1 - axis]
+def _bands(ink, inked, axis):
+    """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels
+    (inked: 255 where ink, else 0)."""
+    # cv2.reduce, not np.count_nonzero(axis=...): 10-20 us against ~100 on a 280x280 drawing
+    counts = cv2.reduce(inked, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
+    full = counts >= LINE_FILL * ink.shape[1 - axis]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
     return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * len(full) and _even(ink, axis, a, b)]
 
@@ -288,12 +292,13 @@ def _stroke_width(ink):
     """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
     # Counting edges only along rows and columns overstates a diagonal's perimeter
     # by up to sqrt(2); adding both diagonals (Crofton) makes it direction-free.
-    m = np.zeros((ink.shape[0] + 2, ink.shape[1] + 2), bool)  # with a 1 px frame of background
-    np.greater_equal(_blur3(ink), 0.5, out=m[1:-1, 1:-1])  # blurred: noise's pinholes would add perimeter
+    # OpenCV's compare, xor and count on uint8 masks: ~30% less time than NumPy's on booleans, same counts
+    m = cv2.compare(_blur3(ink), 0.5, cv2.CMP_GE)  # blurred: noise's pinholes would add perimeter
+    m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # with a 1 px frame of background
     shifts = [(m[1:], m[:-1]), (m[:, 1:], m[:, :-1]), (m[1:, 1:], m[:-1, :-1]), (m[1:, :-1], m[:-1, 1:])]
-    edges = [np.count_nonzero(a ^ b) for a, b in shifts]  # pixels unlike their neighbour
+    edges = [cv2.countNonZero(cv2.bitwise_xor(a, b)) for a, b in shifts]  # pixels unlike their neighbour
     perimeter = (edges[0] + edges[1] + (edges[2] + edges[3]) / np.sqrt(2)) / (1 + np.sqrt(2))
-    return 2 * np.count_nonzero(m) / max(perimeter, 1)
+    return 2 * cv2.countNonZero(m) / max(perimeter, 1)
 
 
 def _thicken(ink):

@@ -34,7 +34,7 @@ def read(path: str | os.PathLike) -> np.ndarray | None | str:
     from . import images
 
     try:
-        return images.to_mnist(images.load_image(Path(path)))
+        return images.to_mnist(images.load_grey(Path(path)))
     except UserError as e:
         return str(e)
 

@@ -62,10 +62,11 @@ too when that is loopback or every interface; any --allow-host NAME; port option
 A request other than GET/HEAD carrying an Origin header must come from this server's own origin,
 else 403, unless --cors-origin ORIGIN names it: that origin gets CORS headers and preflights.
 
-Time and connections (uvicorn, h11): a request head (line + headers, at most 16 KB) must arrive
-within 10 s of the connection opening or of the previous answer, else the connection closes; an
-idle keep-alive connection closes after 5 s; a body must be complete within 60 s; at most 100
-connections at once (more get uvicorn's 503). Each worker process (--workers N, serve_workers.py)
+Time and connections (uvicorn with httptools and uvloop; h11 and asyncio if those are missing): a
+request head (line + headers, at most 16 KB, else 400) must arrive within 10 s of the connection
+opening or of the previous answer, else the connection closes; an idle keep-alive connection
+closes after 5 s; a body must be complete within 60 s; at most 100 connections at once (more get
+uvicorn's 503). Each worker process (--workers N, serve_workers.py)
 has all of these; the model answers concurrent requests in one forward pass (serve_batch.py).
 """
 
@@ -90,9 +91,10 @@ from swagger_ui_bundle import swagger_ui_path
 from . import http_guard, images, serve_feedback, serve_read
 from .errors import UserError
 from .refusal import NOT_A_DIGIT
-from .serve_batch import Batcher
+from .serve_batch import Batcher, row_independent
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
-from .serve_schema import ERRORS, UPLOAD_SCHEMA, Pixels, Prediction, add_error_handlers, for_media_type
+from .serve_schema import (ERRORS, UPLOAD_SCHEMA, NumpyJSON, Pixels, Prediction, add_error_handlers,
+                           for_media_type)
 
 HOST = "127.0.0.1"  # loopback: the page and API are for this machine unless --host says otherwise
 PORT = 8000
@@ -107,9 +109,10 @@ LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes t
 HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
-# Forward passes: up to 16 images gathered for up to 1 ms, always run as a batch of 16 (serve_batch.py). One image
-# costs the model about what 16 do (per-call overhead), so under load one pass answers many requests; 16 is twice
-# what the 8-client load check keeps in flight; 1 ms is noise beside a request's own time.
+# Forward passes: up to 16 images gathered for up to 1 ms (serve_batch.py), run as they come when the model gives
+# the same rows at every batch size (checked at start-up), else always as a batch of 16. Under load one pass
+# answers many requests for a fraction of the per-call overhead; 16 is twice what the 8-client load check keeps in
+# flight; 1 ms is noise beside a request's own time.
 BATCH = dict(max_batch=16, wait=0.001)
 # One thread per forward pass: the concurrency is across requests (lanes, micro-batches, --workers); a runtime's
 # own pool of threads spins after each small pass and takes the CPU the preprocessing needs (with 8 clients on 2
@@ -203,7 +206,8 @@ class Service:
 
     def __init__(self, predictor, refusal_delay: float = REFUSAL_DELAY):
         self.predictor, self.refusal_delay = predictor, refusal_delay
-        self.batcher = Batcher(predictor.decide, **BATCH)  # the one thread that calls the model
+        pad = not row_independent(predictor.decide, BATCH["max_batch"])
+        self.batcher = Batcher(predictor.decide, **BATCH, pad=pad)  # the one thread that calls the model
         info = predictor.info()
         self.name = info.get("recipe") or info.get("name") or "model"
         self.header = Lane("header", **HEADER, retry_after=RETRY_AFTER)
@@ -237,7 +241,10 @@ class Service:
 
     def prepare(self, source, name: str = "pixels") -> np.ndarray | None:
         """Bytes (an upload named `name`) or a 28x28 array -> the image the model sees, None if no ink."""
-        return images.to_mnist(self.decode(source, name) if isinstance(source, bytes) else source)
+        if isinstance(source, bytes):
+            with _decoding(name):  # as an array: no Pillow image in between
+                source = images.load_grey(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+        return images.to_mnist(source)
 
     def decide(self, x: np.ndarray) -> list:
         """predictor.decide for (N, 28, 28) images from a worker thread, through the model thread's batches."""
@@ -249,10 +256,13 @@ class Service:
             return JSONResponse({"digit": None, "confidence": None, "probabilities": None, "model": self.name,
                                  "input": None, "rejected": False, "message": images.NO_DIGIT})
         d = await self.batcher.run(x)  # predictor.decide, for this image among the batch's
-        # A JSONResponse, not a dict: FastAPI's jsonable_encoder would walk the 812 numbers one by one (~1 ms)
-        return JSONResponse({"digit": d.digit, "confidence": d.confidence, "probabilities": d.probabilities.tolist(),
-                             "model": self.name, "input": np.round(x, INPUT_DECIMALS).tolist(), "rejected": d.rejected,
-                             "message": NOT_A_DIGIT if d.rejected else None})
+        # A response, not a dict: FastAPI's jsonable_encoder would walk the 812 numbers one by one (~1 ms). float64
+        # arrays: the probabilities' numbers as float(value) gives them; the input's rounded to 1/1000 exactly.
+        return NumpyJSON({"digit": d.digit, "confidence": d.confidence,
+                          "probabilities": d.probabilities.astype(np.float64), "model": self.name,
+                          "input": np.round(x.astype(np.float64), INPUT_DECIMALS), "rejected": d.rejected,
+                          "message": NOT_A_DIGIT if d.rejected else None})
+
 
 
 @contextmanager
@@ -328,7 +338,7 @@ def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "war
     import uvicorn
 
     return uvicorn.Server(uvicorn.Config(
-        app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout),
+        app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout, MAX_HEAD),
         ws="none", proxy_headers=False, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
         h11_max_incomplete_event_size=MAX_HEAD))
 

@@ -1,6 +1,7 @@
 """Micro-batching: the model answers concurrent requests in one forward pass.
 
     batcher = Batcher(predictor.decide, max_batch=32, wait=0.001)   # or .probabilities: any batch -> rows
+    batcher = Batcher(predictor.decide, 32, 0.001, pad=not row_independent(predictor.decide, 32))  # no blanks
     d = await batcher.run(x)        # x: (28, 28) float32 -> its row (a Decision), from an event loop
     p = batcher.call(x)             # the same from any thread
     batcher.close()
@@ -12,10 +13,14 @@ networks), so under load the server answers many requests for the price of one c
 model is never called from two threads at once (Keras layers are not documented thread-safe, a
 LiteRT interpreter is not). A failing forward pass fails every request of its batch, not the thread.
 
-Every pass has the same batch size (`max_batch`, padded with blank images): oneDNN and ONNX Runtime
-pick their kernels by shape, and a batch of 1 and one of 8 give probabilities up to 1e-4 apart
-(bfloat16 Keras); at one fixed size an image gets the same answer whatever else is in its batch,
-and whether the server is idle or busy (tests/test_serve.py checks it).
+An image must get the same answer whatever else is in its batch, and whether the server is idle
+or busy (tests/test_serve_throughput.py checks it). oneDNN and ONNX Runtime pick their kernels by
+shape, and a batch of 1 and one of 8 can give probabilities up to 1e-4 apart (bfloat16 Keras); so
+by default every pass has the same batch size (`max_batch`, padded with blank images). Padding costs
+what the blank images cost: ONNX Runtime's time grows with the batch (one thread, `fast` model:
+0.18 ms for 1 image, 0.38 for 4, 1.1 for 16), so with a few requests in flight most of a padded
+pass is blanks. `row_independent` checks a model at start-up: when every batch size from 1 to
+`max_batch` gives each image bit-identical rows, padding changes nothing and `pad=False` skips it.
 """
 
 from __future__ import annotations
@@ -29,9 +34,30 @@ from concurrent.futures import Future
 import numpy as np
 
 
+PROBE_SEED = 13  # the probe images of row_independent: fixed, so a server's choice is the same at every start
+
+
+def row_independent(forward, max_batch: int) -> bool:
+    """Whether `forward` gives each image bit-identical outputs in a batch of any size from 1 to max_batch
+    (kernels are chosen by shape, not by data: one probe batch tries every shape the batcher can run)."""
+    rng = np.random.default_rng(PROBE_SEED)
+    probe = rng.random((max_batch, 28, 28), dtype=np.float32) * (rng.random((max_batch, 1, 1)) < 0.8)  # some blank
+    full = [_fingerprint(row) for row in forward(probe)]
+    return all([_fingerprint(row) for row in forward(probe[:n])] == full[:n] for n in range(1, max_batch))
+
+
+def _fingerprint(row) -> tuple:
+    """A forward pass's row (an array, or a refusal.Decision) as comparable bytes and values."""
+    if isinstance(row, np.ndarray):
+        return (row.tobytes(),)
+    return row.digit, row.rejected, row.confidence, np.asarray(row.probabilities).tobytes()
+
+
 class Batcher:
-    def __init__(self, forward, max_batch: int, wait: float):
-        self.forward, self.max_batch, self.wait = forward, max_batch, wait
+    def __init__(self, forward, max_batch: int, wait: float, pad: bool = True):
+        """pad: run every pass as a batch of max_batch (False only for a forward pass that row_independent
+        found to give the same rows at every batch size)."""
+        self.forward, self.max_batch, self.wait, self.pad = forward, max_batch, wait, pad
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.batches = 0  # forward passes run, and images in them: for tests and tools
         self.images = 0
@@ -68,8 +94,9 @@ class Batcher:
         return items
 
     def _padded(self, images: list[np.ndarray]) -> np.ndarray:
-        """The images in a batch of always `max_batch` (zeros after them): one shape, so one kernel choice."""
-        batch = np.zeros((self.max_batch, *images[0].shape), np.float32)
+        """The images in a batch of always `max_batch` (zeros after them): one shape, so one kernel choice;
+        without `pad`, just the images."""
+        batch = np.zeros((self.max_batch if self.pad else len(images), *images[0].shape), np.float32)
         batch[:len(images)] = images
         return batch
 
