@@ -178,7 +178,8 @@ def _create_study(plan: Plan, report: Report):
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # this module reports each trial itself
     if plan.storage == default_storage(plan.folder):
         plan.folder.mkdir(parents=True, exist_ok=True)  # for study.db; trial folders come with their runs
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS)
+    # steps are 1-based epochs and Optuna prunes from step == n_warmup_steps: + 1 keeps the warm-up epochs
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS + 1)
     study = optuna.create_study(storage=_storage(plan.storage, plan.heartbeat, report), study_name=plan.study,
                                 direction="maximize", pruner=pruner, load_if_exists=True)
     wanted = {"model": plan.model, "fixed": plan.fixed(), "space": plan.space.raw, "seeds": plan.seeds}
@@ -218,7 +219,7 @@ def pruning_callback(trial):
             if self.batches < (self.params.get("steps") or 0) or acc is None or not math.isfinite(loss):
                 return  # an epoch cut short by Ctrl-C, or a diverged one: nothing to judge
             trial.report(float(acc), epoch + 1)
-            if trial.should_prune():
+            if epoch + 1 < self.params.get("epochs", 0) and trial.should_prune():  # after the last, nothing to save
                 self.pruned_at = epoch + 1
                 self.model.stop_training = True
 
