@@ -119,3 +119,21 @@ def test_a_zip_bomb_model_is_refused_before_inflating(tmp_path):
     assert (tmp_path / "bomb.keras").stat().st_size < 200_000
     with pytest.raises(UserError, match="bomb.keras: model archive inflates to 20,971,520 bytes"):
         load_model(tmp_path / "bomb.keras")
+
+
+@pytest.mark.parametrize("name", ["fast-s2", "fast-s2-16", "fast-s2-16-128", "fast-s2-32"])
+def test_strided_networks_have_the_widths_their_name_gives_and_save_under_it(name, tmp_path):
+    from mnist_cnn.models import STRIDED, load_model
+
+    first, second, dense = STRIDED[name]
+    model = build(RECIPES["fast"].replace(network=name), "mixed_bfloat16")
+    layers = [(type(l).__name__, tuple(l.output.shape[1:])) for l in model.layers]
+    assert layers == [("Conv2D", (12, 12, first)), ("Conv2D", (10, 10, second)), ("MaxPooling2D", (5, 5, second)),
+                      ("Flatten", (25 * second,)), ("Dense", (dense,)), ("Dense", (10,))]
+    assert model.layers[0].strides == (2, 2) and model.layers[0].kernel_size == (5, 5)
+    assert model.count_params() == 25 * first + first + 9 * first * second + second + 25 * second * dense + dense + 10 * dense + 10
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
+    assert again.name == name.replace("-", "_")
+    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(model(x)), atol=1e-6)

@@ -140,6 +140,28 @@ def test_a_pruned_trial_stops_after_the_epoch_and_leaves_an_unfinished_run(tmp_p
     assert len(resumed.history) == 3 and (run / "metrics.json").is_file()
 
 
+def test_the_last_epoch_is_never_pruned_its_training_is_done(tmp_path, mnist_dir):
+    trial = PruneAfterFirstReport()
+    cfg = TrainConfig(out=str(tmp_path), name="one", limit=600, epochs=1, data_dir=str(mnist_dir))
+    result = train.train(cfg, verbose=0, callbacks=[sweep.pruning_callback(trial)])
+    assert len(trial.reported) == 1 and (tmp_path / "one" / "metrics.json").is_file() and not result.interrupted
+
+
+def test_the_pruner_never_prunes_on_the_first_epoch(tmp_path):
+    """Epochs are reported as steps 1, 2, ...: step 1 must be inside Optuna's warm-up."""
+    study = optuna.create_study(direction="maximize", pruner=sweep.make_pruner())
+    for value in (0.9, 0.9, 0.9, 0.9, 0.9, 0.9):  # enough finished trials for the median to count
+        t = study.ask()
+        t.report(value, 1)
+        t.report(value, 2)
+        study.tell(t, value)
+    t = study.ask()
+    t.report(0.1, 1)
+    assert not t.should_prune()
+    t.report(0.1, 2)
+    assert t.should_prune()
+
+
 def test_export_best_round_trips_through_train_config(tmp_path, mnist_dir, capsys):
     out = tmp_path / "runs"
     plan = sweep.make_plan("seed", space_file(tmp_path), flags={"limit": 600, "epochs": 1, "out": str(out),

@@ -178,10 +178,8 @@ def _create_study(plan: Plan, report: Report):
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # this module reports each trial itself
     if plan.storage == default_storage(plan.folder):
         plan.folder.mkdir(parents=True, exist_ok=True)  # for study.db; trial folders come with their runs
-    # steps are 1-based epochs and Optuna prunes from step == n_warmup_steps: + 1 keeps the warm-up epochs
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS + 1)
     study = optuna.create_study(storage=_storage(plan.storage, plan.heartbeat, report), study_name=plan.study,
-                                direction="maximize", pruner=pruner, load_if_exists=True)
+                                direction="maximize", pruner=make_pruner(), load_if_exists=True)
     wanted = {"model": plan.model, "fixed": plan.fixed(), "space": plan.space.raw, "seeds": plan.seeds}
     have = study.user_attrs
     if not have:
@@ -192,6 +190,13 @@ def _create_study(plan: Plan, report: Report):
                         f"({'; '.join(f'{k}: {have.get(k)}' for k in differ)}); run the same command or pick "
                         f"another study name")
     return study
+
+
+def make_pruner():
+    import optuna
+
+    # steps are 1-based epochs and Optuna prunes from step == n_warmup_steps on: + 1 spares the warm-up epochs
+    return optuna.pruners.MedianPruner(n_startup_trials=PRUNE_AFTER_TRIALS, n_warmup_steps=PRUNE_WARMUP_EPOCHS + 1)
 
 
 def pruning_callback(trial):
