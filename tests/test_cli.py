@@ -46,7 +46,7 @@ def test_train_flags_come_from_the_config_and_state_each_recipes_real_default():
         if "train" in f.metadata["commands"]:
             assert name in helps, name
     assert "seed: 12, keras-io: 15, pytorch-examples: 14, fast: 1, best: 20" in helps["epochs"]
-    assert "pytorch-examples: 1.0, fast: 0.01, best: 0.003" in helps["learning_rate"]
+    assert "pytorch-examples: 1.0, fast: 0.022, best: 0.003" in helps["learning_rate"]
     assert "seed: float32" in helps["precision"] and "fast: auto, best: auto" in helps["precision"]
     assert "(default: 42)" in helps["seed"] and "(default: mnist)" in helps["dataset"]
     run = _helps("run")

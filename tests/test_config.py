@@ -1,6 +1,7 @@
 """TrainConfig: recipes, file and flag precedence, typed loading, range checks, legacy config.json."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +32,19 @@ def test_a_saved_config_describes_the_whole_run(tmp_path):
 def test_every_recipe_is_a_valid_config_and_only_fast_and_best_choose_their_precision():
     for name, cfg in RECIPES.items():
         check(cfg)
-        assert cfg.model == cfg.network == name
+        assert cfg.model == name and cfg.network == {"fast": "fast-s2-16"}.get(name, name)
     assert {n for n, c in RECIPES.items() if c.precision == "auto"} == {"fast", "best"}
+
+
+def test_fast_is_the_stride_2_sweeps_winner_and_its_old_settings_stay_loadable(tmp_path):
+    fast = RECIPES["fast"]
+    assert (fast.network, fast.epochs, fast.batch_size, fast.learning_rate, fast.label_smoothing) == \
+        ("fast-s2-16", 1, 256, 0.022, 0.14)
+    before = resolve(file=Path(__file__).parent.parent / "sweeps" / "fast-v1.toml")  # the recipe before the sweep, for same-run timings
+    assert (before.model, before.network, before.learning_rate, before.label_smoothing) == ("fast", "fast", 0.01, 0.1)
+    assert before.replace(network=fast.network, learning_rate=0.022, label_smoothing=0.14) == fast
+    clothes = resolve("fast", flags={"dataset": "fashion-mnist"})  # measured with the old net; the sweep was digits
+    assert (clothes.network, clothes.epochs, clothes.learning_rate) == ("fast", 3, 0.01)
 
 
 def test_unknown_keys_and_recipes_are_named(tmp_path):

@@ -8,8 +8,9 @@ Each entry is a recipe name or a config file (`train --config`: TOML or a run's 
 does), one after another: seed by seed, the entries in a rotated order each round, so load from
 other jobs on a shared machine falls on all of them alike. Printed: each entry's validation and test
 accuracy and training seconds (mean ± sample sd over the seeds; metrics.json's `train_seconds`,
-per-epoch validation included) and the median over seeds of its seconds / the first entry's
-(the figure to quote: seconds on a shared machine compare only within one run).
+per-epoch validation included), the CPU seconds of the same span (every thread of the process: less
+sensitive than wall seconds to other jobs on a shared machine), and the median over seeds of each
+/ the first entry's (the figures to quote: seconds on a shared machine compare only within one run).
 No refusal rule is fitted; run folders go to a temporary folder (--keep-runs DIR keeps them).
 """
 
@@ -18,6 +19,7 @@ import concurrent.futures
 import multiprocessing
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from mnist_cnn.config import RECIPES, resolve
@@ -34,13 +36,28 @@ def config_of(entry: str, seed: int, out: str):
     return resolve(file=entry, flags=flags)
 
 
+def cpu_clock():
+    """A keras callback: the process's CPU seconds (every thread) from the start to the end of fit."""
+    import keras
+
+    class _Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.started = time.process_time()
+
+        def on_train_end(self, logs=None):
+            self.seconds = time.process_time() - self.started
+
+    return _Clock()
+
+
 def train_one(cfg) -> dict:
-    """Train cfg in this process (the parent runs it in a fresh one); its metrics."""
+    """Train cfg in this process (the parent runs it in a fresh one); its metrics and CPU seconds."""
     from mnist_cnn.console import quiet
     from mnist_cnn.train import train
 
-    m = train(cfg, verbose=0, report=quiet).metrics
-    return {k: m[k] for k in ("train_seconds", "best_val_accuracy", "test_accuracy")}
+    clock = cpu_clock()
+    m = train(cfg, verbose=0, report=quiet, callbacks=[clock]).metrics
+    return {**{k: m[k] for k in ("train_seconds", "best_val_accuracy", "test_accuracy")}, "cpu_seconds": clock.seconds}
 
 
 def in_fresh_process(cfg) -> dict:
@@ -68,16 +85,21 @@ def main() -> None:
             order = args.entries[i % len(args.entries):] + args.entries[:i % len(args.entries)]
             for entry in order:
                 results[entry][seed] = r = in_fresh_process(configs[entry][seed])
-                print(f"seed {seed} {entry}: {r['train_seconds']:.2f} s, validation {r['best_val_accuracy']:.2%}, "
-                      f"test {r['test_accuracy']:.2%}", flush=True)
+                print(f"seed {seed} {entry}: {r['train_seconds']:.2f} s ({r['cpu_seconds']:.2f} CPU-s), validation "
+                      f"{r['best_val_accuracy']:.2%}, test {r['test_accuracy']:.2%}", flush=True)
     first = args.entries[0]
-    print("\n| entry | seeds | validation acc | test acc | train s | time vs " + first + " |\n|---|---|---|---|---|---|")
+    print(f"\n| entry | seeds | validation acc | test acc | train s | train CPU-s | s vs {first} | CPU-s vs {first} |\n"
+          "|---|---|---|---|---|---|---|---|")
     for e in args.entries:
         r = results[e]
-        ratio = statistics.median(r[s]["train_seconds"] / results[first][s]["train_seconds"] for s in seeds)
+
+        def ratio(key):
+            return statistics.median(r[s][key] / results[first][s][key] for s in seeds)
+
         print(f"| {e} | {args.seeds} | {pm([100 * r[s]['best_val_accuracy'] for s in seeds], '.2f')}% | "
               f"{pm([100 * r[s]['test_accuracy'] for s in seeds], '.2f')}% | "
-              f"{pm([r[s]['train_seconds'] for s in seeds], '.2f')} | {ratio:.2f}x |")
+              f"{pm([r[s]['train_seconds'] for s in seeds], '.2f')} | {pm([r[s]['cpu_seconds'] for s in seeds], '.2f')} | "
+              f"{ratio('train_seconds'):.2f}x | {ratio('cpu_seconds'):.2f}x |")
 
 
 if __name__ == "__main__":
