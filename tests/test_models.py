@@ -121,7 +121,7 @@ def test_a_zip_bomb_model_is_refused_before_inflating(tmp_path):
         load_model(tmp_path / "bomb.keras")
 
 
-@pytest.mark.parametrize("name", ["fast-s2", "fast-s2-16", "fast-s2-16-128", "fast-s2-32"])
+@pytest.mark.parametrize("name", ["fast-s2", "fast-s2-16", "fast-s2-16-128", "fast-s2-32", "fast-s2-16-16", "fast-s2-8-16"])
 def test_strided_networks_have_the_widths_their_name_gives_and_save_under_it(name, tmp_path):
     from mnist_cnn.models import STRIDED, load_model
 

@@ -103,7 +103,7 @@ def fast_model(augment=None):
 # name -> (first conv filters, second conv filters, dense units). Widths of 16 suit oneDNN's
 # bfloat16 kernels (blocks of 16 channels): 16 filters train ~1.2x faster per image than 24 here.
 STRIDED = {"fast-s2": (24, 32, 256), "fast-s2-16": (16, 32, 256), "fast-s2-16-128": (16, 32, 128),
-           "fast-s2-32": (32, 32, 256)}
+           "fast-s2-32": (32, 32, 256), "fast-s2-16-16": (16, 16, 256), "fast-s2-8-16": (8, 16, 256)}
 
 
 def strided_model(name: str, augment=None):
