@@ -101,7 +101,7 @@ def fast_model(augment=None):
 # The sweep's candidates for a faster `fast` (README, "A faster fast"): fast_model with the first
 # convolution at stride 2 (12x12 maps instead of 24x24, and no first pooling), in a few widths:
 # name -> (first conv filters, second conv filters, dense units). Widths of 16 suit oneDNN's
-# bfloat16 kernels (blocks of 16 channels): 16 filters train ~1.2x faster per image than 24 here.
+# bfloat16 kernels (blocks of 16 channels): 16 filters first train 1.2-1.5x more images per CPU-second than 24.
 STRIDED = {"fast-s2": (24, 32, 256), "fast-s2-16": (16, 32, 256), "fast-s2-16-128": (16, 32, 128),
            "fast-s2-32": (32, 32, 256), "fast-s2-16-16": (16, 16, 256), "fast-s2-8-16": (8, 16, 256)}
 
