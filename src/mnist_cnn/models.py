@@ -80,7 +80,8 @@ def fast_model(augment=None):
     """A tiny net after the 1-epoch GPU speed records: Conv24(5x5)-Pool-Conv32(3x3)-Pool-Dense256-Dense10; 215,194 weights.
 
     Small enough that one pass over the data takes seconds on two cores, wide enough in the dense
-    layer to pass 99% after that one pass.
+    layer to pass 99% after that one pass. The `fast` recipe's network before the stride-2 sweep
+    (sweeps/fast-v1.toml); runs saved with it, and `fast` on Fashion-MNIST, still use it.
     """
     import keras
     from keras import layers
