@@ -35,6 +35,7 @@ class Decision:
     confidence: float  # calibrated probability of the most likely digit (also when rejected)
     rejected: bool
     probabilities: np.ndarray  # (10,) float32, calibrated
+    not_digit: float | None = None  # the gate's P(not a digit), when the rule has a gate
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ class Rule:
     def decide(self, probabilities: np.ndarray, not_digit: np.ndarray | None = None) -> list[Decision]:
         p = self.calibrate(probabilities)
         top, no = p.argmax(axis=1), self.refused(p, not_digit)
-        return [Decision(None if r else int(d), float(row[d]), bool(r), row) for d, r, row in zip(top, no, p)]
+        gate = [None] * len(p) if not_digit is None or self.gate_threshold is None else [float(g) for g in not_digit]
+        return [Decision(None if r else int(d), float(row[d]), bool(r), row, g)
+                for d, r, row, g in zip(top, no, p, gate)]
 
 
 def _logit(p):

@@ -64,6 +64,9 @@ class Group:
     options: list[list[Piece]]  # the unsplit group (when plausible) and candidate splits, each left to right
     narrow: bool = False  # no wider than one digit can be: split only if the model is unsure of it whole
     crossings: list[int] = field(default_factory=list)  # per option, the most strokes one of its cuts crosses
+    own: np.ndarray | None = field(default=None, repr=False)  # (h, w) bool: the mark's pixels in its box
+    crop: np.ndarray | None = field(default=None, repr=False)  # its ink there, other marks' at 0
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)  # the mark's box in the image (exclusive ends)
 
 
 @dataclass
@@ -95,8 +98,11 @@ def find(ink: np.ndarray) -> Row:
     row = Row(rulings=rulings, rejected=_not_a_row(groups))
     if row.rejected is None:
         for g in groups:
-            options, crossings = _options(g, ink, labels)
-            row.groups.append(Group(options, _narrow(g), crossings))
+            x0, y0, x1, y1 = g["box"]
+            own = np.isin(labels[y0:y1, x0:x1], g["labels"])
+            crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
+            options, crossings = _options(g, own, crop)
+            row.groups.append(Group(options, _narrow(g), crossings, own, crop, (x0, y0, x1, y1)))
     return row
 
 
@@ -217,12 +223,10 @@ def _narrow(g) -> bool:
     return x1 - x0 <= SPLIT * (y1 - y0)
 
 
-def _options(g, ink, labels) -> tuple[list[list[Piece]], list[int]]:
+def _options(g, own, crop) -> tuple[list[list[Piece]], list[int]]:
     """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits;
     and how many strokes each option's cuts cross at most (two digits touching: one; a digit cut in two: two)."""
     x0, y0, x1, y1 = g["box"]
-    own = np.isin(labels[y0:y1, x0:x1], g["labels"])
-    crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
     whole = [Piece((x0, y0, x1, y1), crop)]
     w, h = x1 - x0, y1 - y0
     if w <= MAYBE_SPLIT * h:
