@@ -4,7 +4,7 @@
     w = Writer(x_test, y_test, seed=0)               # digits from MNIST's test set (never its training set)
     w = Writer.from_fonts(FONT_FILES, seed=0)        # or rendered in handwriting fonts
     image, text = w.number("photo", digits=4)        # (PIL image, "4071"); styles: STYLES
-    image = w.not_digits("letters")                  # ink that is no number: NON_DIGITS
+    image = w.not_digits("letters")                  # no number: NON_DIGITS (letters, a doodle, textured paper...)
 
 Styles: `clean` (white ink on black, as the drawing pad), `photo` (dark ink on paper under uneven light,
 sensor noise, JPEG), `ruled` (on ruled or squared paper, the number on a line), `touching` (neighbours
@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 STYLES = ("clean", "photo", "ruled", "touching")
-NON_DIGITS = ("letters", "doodle", "blank", "noise", "one-letter")
+NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
 GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
 TOUCH = (-0.12, -0.02)  # touching: neighbours' ink boxes overlap by 2-12% of the height
@@ -60,6 +60,9 @@ class Writer:
         style = STYLES[int(rng.integers(3))]
         if kind == "blank":
             return _render(np.zeros((int(height * 1.6), int(height * 4)), np.float32), style, height, rng)
+        if kind == "texture":  # a page with no writing: grainy, blotchy or creased paper, or empty ruled paper
+            return _textured(_render(np.zeros((int(height * 1.6), int(height * 4)), np.float32),
+                                     "ruled" if rng.random() < 0.3 else "photo", height, rng), height, rng)
         if kind == "noise":
             a = (rng.random((int(height * 1.6), int(height * 4))) < 0.3).astype(np.float32)
             return _render(a, style, height, rng)
@@ -146,6 +149,22 @@ def _doodle(height: int, rng) -> np.ndarray:
     ys = h / 2 + h * 0.4 * np.sin(t * rng.uniform(1, 3) + rng.uniform(0, 6))
     draw.line(list(zip(xs, ys)), fill=255, width=max(2, height // 12))
     return np.asarray(img, np.float32) / 255
+
+
+def _textured(image: Image.Image, height: int, rng) -> Image.Image:
+    """A page with paper texture: fibres and blotches (smoothed noise at two scales) and, sometimes, a crease."""
+    page = np.asarray(image.convert("RGB"), np.float32) / 255
+    h, w = page.shape[:2]
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), rng.uniform(0.6, 2))
+    blotch = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), height * rng.uniform(0.1, 0.4))
+    shade = 1 - rng.uniform(0.03, 0.12) * grain / (grain.std() + 1e-6) - rng.uniform(0.05, 0.2) * blotch / (
+        blotch.std() + 1e-6)
+    if rng.random() < 0.5:  # a crease: a soft dark line across the page
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        a = rng.uniform(0, np.pi)
+        d = np.abs((xx - w / 2) * np.sin(a) - (yy - h / 2) * np.cos(a) - rng.uniform(-0.3, 0.3) * h)
+        shade = shade - rng.uniform(0.1, 0.3) * np.exp(-(d / (height * 0.05)) ** 2)
+    return Image.fromarray(np.round(np.clip(page * shade[..., None], 0, 1) * 255).astype(np.uint8))
 
 
 def _render(ink: np.ndarray, style: str, height: int, rng) -> Image.Image:

@@ -47,6 +47,8 @@ WHOLE = 1.6  # ...and one wider than 1.6x is never read as one digit (slanted 2s
 MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if the model is unsure of it whole
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
+SPECKLE = 10  # more than 10 separate bits of ink per mark kept (and at least SPECKLE_MIN) is noise or texture:
+SPECKLE_MIN = 50  # ...writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 SHORT_PIECE = 0.5  # a cut leaving a piece under half the mark's height cuts off a stroke (a 2's loop), not a digit
 RESCUE_TALL = 0.8  # ...splits of a mark refused whole: each piece this tall (of the mark), two whole digits
@@ -96,6 +98,9 @@ def find(ink: np.ndarray) -> Row:
     if max(g["box"][3] - g["box"][1] for g in groups) < low:  # nothing digit-sized: blots or noise on a blank page
         return Row(rulings=rulings)
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
+    if n - 1 >= SPECKLE_MIN and n - 1 > SPECKLE * len(groups):
+        return Row(rejected=f"speckled ink ({n - 1} separate specks for {len(groups)} marks): noise or texture, "
+                            f"not writing", rulings=rulings)
     row = Row(rulings=rulings, rejected=_not_a_row(groups))
     if row.rejected is None:
         for g in groups:

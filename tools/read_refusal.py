@@ -1,0 +1,62 @@
+"""How often `mnist-cnn read` refuses pictures that hold no number, by kind, on held-out seeds.
+
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME [--n 100] [--seed 10000] [--failures DIR]
+
+Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
+paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
+letter in it (a string with one mark that is not a digit is refused as a whole). Half of each kind is drawn
+around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's FONT_DIRS), each
+on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
+(0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).
+--failures saves each picture read as a number, named KIND-I-read-TEXT.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from read_eval import fonts
+
+from mnist_cnn.data import load_mnist
+from mnist_cnn.number_images import NON_DIGITS, Writer
+from mnist_cnn.predict import Predictor
+from mnist_cnn.read import read_image
+
+SEED = 10_000  # held out: read_eval.py draws its numbers and non-numbers at seeds 0 and 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="run folder, .keras or export (default: the best run in runs/)")
+    ap.add_argument("--n", type=int, default=100, help="pictures per kind (default: 100)")
+    ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the pictures (default: {SEED})")
+    ap.add_argument("--failures", type=Path, help="save pictures read as a number here (default: no)")
+    args = ap.parse_args()
+    (_, _), (x, y) = load_mnist()
+    writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(fonts(), args.seed + 1)] if fonts() else [])
+    predictor = Predictor(args.model)
+    if args.failures:
+        args.failures.mkdir(parents=True, exist_ok=True)
+    print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
+    print("| not a number | pictures | refused | read as a number, e.g. |\n|---|---|---|---|")
+    total = refused_all = 0
+    for kind in NON_DIGITS:
+        refused, read_as = 0, []
+        for i in range(args.n):
+            image = writers[i % len(writers)].not_digits(kind)
+            r = read_image(predictor, image)
+            refused += r.rejected
+            if not r.rejected:
+                read_as.append(r.text)
+                if args.failures:
+                    image.save(args.failures / f"{kind}-{i:04d}-read-{r.text}.png")
+        total, refused_all = total + args.n, refused_all + refused
+        print(f"| {kind} | {args.n} | {refused / args.n:.1%} | {', '.join(read_as[:4])} |")
+    print(f"| **all** | {total} | **{refused_all / total:.1%}** | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
