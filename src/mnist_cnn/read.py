@@ -42,6 +42,8 @@ PIECE_BONUS = 1.0  # log-score added per piece: without it fewer pieces always w
 GATE_WEIGHT = 0.0  # how much the gate's log P(digit) counts beside the log-confidence in a score (measured: weight 0.3-1 read touching digits worse)
 CUT_PENALTY = 1.0  # log-score taken per stroke beyond the first a cut crosses (a loop cut in two)
 PIECE_HEIGHT = 0.7  # a piece cut from a mark is this tall (of the mark) at least: touching digits are alike in height
+MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two
+# round digits overlapping); one that needs more is a scribble (measured: correct touching reads never need 3)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 RESCUE = False  # a mark refused whole is tried as touching digits (_rescue; measured: +1 point on touching, noise refused 62% -> 43%)
 RESCUE_WIDTH = 0.4  # ...when at least this wide for its height (two digits side by side: a 1 and another)
@@ -126,6 +128,11 @@ def read_image(predictor, image, path: str = "") -> Reading:
             box = g.options[0][0].box if len(g.options[0]) == 1 else None
             scored = [(score + (FULL_BONUS * len(made) if box and crossed <= 1 and _tall(made, box) else 0.0), made)
                       for (score, made), crossed in zip(scored, g.crossings)]
+            scored = [s for s, crossed in zip(scored, g.crossings) if crossed <= MAX_CROSSED]
+            if not scored:  # no way to cut it but across loops: a scribble, not digits touching
+                x = _to_mnist(g.crop)
+                digits.append(Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x))
+                continue
         digits += max(scored, key=lambda s: s[0])[1]
     return _reading(path, _remerge(predictor, _rescue(predictor, digits)))
 
