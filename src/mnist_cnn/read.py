@@ -25,7 +25,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import files, images, lattice, segment
+from . import files, images, segment
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -37,18 +37,9 @@ MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and t
 FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces (see read_image)
 TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
 # whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
-LATTICE = False  # wide marks: the best chain of pieces between candidate cuts (lattice.py), not one cut per option
-PIECE_BONUS = 1.0  # log-score added per piece: without it fewer pieces always win (each adds a log below 0)
-GATE_WEIGHT = 0.0  # how much the gate's log P(digit) counts beside the log-confidence in a score (measured: weight 0.3-1 read touching digits worse)
-CUT_PENALTY = 1.0  # log-score taken per stroke beyond the first a cut crosses (a loop cut in two)
-PIECE_HEIGHT = 0.7  # a piece cut from a mark is this tall (of the mark) at least: touching digits are alike in height
 MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two
 # round digits overlapping); one that needs more is a scribble (measured: correct touching reads never need 3)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
-RESCUE = False  # a mark refused whole is tried as touching digits (_rescue; measured: +1 point on touching, noise refused 62% -> 43%)
-RESCUE_WIDTH = 0.4  # ...when at least this wide for its height (two digits side by side: a 1 and another)
-WHOLE_REFUSE = 1.0
-CUT_REFUSE = 0.0  # a piece cut from a mark is refused as the rule says (measured: leniency, 0.999, let doodles through: 78% -> 45% refused, for +2 points on touching)
 
 
 @dataclass
@@ -87,28 +78,21 @@ def read_image(predictor, image, path: str = "") -> Reading:
     row = segment.find(ink)
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
-    lattices = [_lattice(g) if LATTICE and not g.narrow and len(g.options[-1]) > 1 else None for g in row.groups]
-    inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] + ([] if lat is None else [lat[2]])
-              for g, lat in zip(row.groups, lattices)]
-    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings and lattices[0] is None:
+    inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] for g in row.groups]
+    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
         inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
     flat = [x for g in inputs for option in g for x in option if x is not None]
     if not flat:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
     decisions = iter(predictor.decide(np.stack(flat)))
     digits = []
-    for g, xs, lat in zip(row.groups, inputs, lattices):
+    for g, xs in zip(row.groups, inputs):
         scored = []
         for option, option_xs in zip(g.options, xs):
-            made = [Digit(None if _refused(d, len(option) == 1) else _top(d), d.confidence, p.box, x,
+            made = [Digit(None if d.rejected else d.digit, d.confidence, p.box, x,
                           p.ink if len(option) == 1 else None, d.not_digit)
                     for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, option_xs) if x is not None)]
             scored.append((_score(made), made))
-        if lat is not None:
-            chain = _chain(g, lat, [next(decisions) for x in xs[-1] if x is not None])
-            if chain:
-                digits += chain
-                continue
         if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
             whole = scored[0][1]
             pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
@@ -134,71 +118,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
                 digits.append(Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x))
                 continue
         digits += max(scored, key=lambda s: s[0])[1]
-    return _reading(path, _remerge(predictor, _rescue(predictor, digits)))
-
-
-def _lattice(g: segment.Group):
-    """A wide mark's candidate cuts, the plausible pieces between them and each piece's 28x28 (None: no ink)."""
-    h, w = g.own.shape
-    cuts = lattice.candidate_cuts(g.own)
-    x0, y0 = g.box[:2]
-    edges = lattice.edges(g.own, cuts)
-    spans, xs = [], []
-    for i, j in lattice.spans(g.own, cuts, whole=w <= segment.WHOLE * h):
-        p = lattice.piece(g.crop, edges[i], edges[j], x0, y0)
-        if p is None or p.box[3] - p.box[1] < PIECE_HEIGHT * h:
-            continue
-        spans.append((i, j, p))
-        xs.append(_to_mnist(p.ink))
-    return cuts, spans, xs
-
-
-def _chain(g: segment.Group, lat, decisions) -> list[Digit]:
-    """The digits of a wide mark: the chain of pieces the model is surest of (lattice.best_chain)."""
-    cuts, spans, xs = lat
-    last = len(cuts) + 1
-    scores, made = {}, {}
-    kept = [(i, j, p, x) for (i, j, p), x in zip(spans, xs) if x is not None]
-    for (i, j, p, x), d in zip(kept, decisions):
-        whole = (i, j) == (0, last)
-        refused = _refused(d, whole)
-        gate = 0.0 if d.not_digit is None else GATE_WEIGHT * math.log(max(1 - d.not_digit, 1e-9))
-        penalty = CUT_PENALTY * max(0, cuts[j - 1].crossings - 1) if j < last else 0.0
-        scores[(i, j)] = math.log(max(d.confidence, 1e-9)) + gate + PIECE_BONUS - penalty
-        made[(i, j)] = Digit(None if refused else _top(d), d.confidence, p.box, x, p.ink if whole else None)
-    return [made[s] for s in lattice.best_chain(len(cuts), scores)]
-
-
-def _rescue(predictor, digits: list[Digit]) -> list[Digit]:
-    """Marks refused whole, read as touching digits where a cut makes each piece a digit the model is sure of and
-    its rule accepts: two digits in one box look "not a digit" (a 1 leaning into an 8, a 1 against a 2)."""
-    if not RESCUE:
-        return digits
-    tries = []
-    for i, d in enumerate(digits):
-        if d.digit is None and d.ink is not None:
-            h, w = d.ink.shape
-            if w >= RESCUE_WIDTH * h:
-                for option in segment.splits(d.ink, d.box[0], d.box[1], 3 if w > segment.SPLIT * h else 2):
-                    xs = [_to_mnist(p.ink) for p in option]
-                    if all(x is not None for x in xs):
-                        tries.append((i, option, xs))
-    if not tries:
-        return digits
-    decisions = iter(predictor.decide(np.stack([x for _, _, xs in tries for x in xs])))
-    best: dict[int, tuple[float, list[Digit]]] = {}
-    for i, option, xs in tries:
-        made = [(Digit(d.digit, d.confidence, p.box, x, None, d.not_digit), d.rejected)
-                for p, x, d in zip(option, xs, (next(decisions) for _ in xs))]
-        if any(rejected or m.confidence < SURE for m, rejected in made):
-            continue
-        score = _score([m for m, _ in made])
-        if i not in best or score > best[i][0]:
-            best[i] = (score, [m for m, _ in made])
-    out = []
-    for i, d in enumerate(digits):
-        out += best[i][1] if i in best else [d]
-    return out
+    return _reading(path, _remerge(predictor, digits))
 
 
 def _remerge(predictor, digits: list[Digit]) -> list[Digit]:
@@ -239,37 +159,16 @@ def _tall(made: list[Digit], box) -> bool:
 
 
 def _score(made: list[Digit]) -> float:
-    """How sure the model is of a way to cut a group: mean log-confidence (plus the gate's log P(digit), weighted),
-    a refused digit counting as 0."""
+    """How sure the model is of a way to cut a group: mean log-confidence, a refused digit counting as 0."""
     if not made:
         return -math.inf
-    return sum(_log_sure(d) for d in made) / len(made)
-
-
-def _log_sure(d: Digit) -> float:
-    if d.digit is None:
-        return math.log(1e-9)
-    gate = 0.0 if d.not_digit is None else GATE_WEIGHT * math.log(max(1 - d.not_digit, 1e-9))
-    return math.log(max(d.confidence, 1e-9)) + gate
+    return sum(math.log(max(d.confidence if d.digit is not None else 0.0, 1e-9)) for d in made) / len(made)
 
 
 def _gated(made: list[Digit]) -> float:
     """Mean of log-confidence + the gate's log P(digit): how much these look like digits, each alone."""
     return sum(math.log(max(d.confidence, 1e-9)) + math.log(max(1 - (d.not_digit or 0.0), 1e-9))
                for d in made) / len(made)
-
-
-def _top(d) -> int:
-    """The digit a decision names, also when its rule refused it."""
-    return d.digit if d.digit is not None else int(np.argmax(d.probabilities))
-
-
-def _refused(d, whole: bool) -> bool:
-    """A mark is refused as the rule says; a piece cut from one only when the gate is CUT_REFUSE sure (stubs of
-    its neighbours make it look odd)."""
-    if whole:
-        return d.rejected or (d.not_digit is not None and d.not_digit >= WHOLE_REFUSE)
-    return d.rejected and (d.not_digit is None or d.not_digit >= CUT_REFUSE)
 
 
 def _reading(path: str, digits: list[Digit]) -> Reading:

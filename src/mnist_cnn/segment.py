@@ -51,7 +51,6 @@ SPECKLE = 10  # more than 10 separate bits of ink per mark kept (and at least SP
 SPECKLE_MIN = 50  # ...writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 SHORT_PIECE = 0.5  # a cut leaving a piece under half the mark's height cuts off a stroke (a 2's loop), not a digit
-RESCUE_TALL = 0.8  # ...splits of a mark refused whole: each piece this tall (of the mark), two whole digits
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
 STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
 
@@ -250,22 +249,6 @@ def _options(g, own, crop) -> tuple[list[list[Piece]], list[int]]:
     if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink
         options, crossings = [_pieces(crop, _cuts(own, max(2, guess))[0], x0, y0)], [0]
     return options, crossings
-
-
-def splits(crop: np.ndarray, x0: int, y0: int, most: int = 2) -> list[list[Piece]]:
-    """A mark's ink (crop at x0, y0) cut into 2..most pieces, each nearly its full height and each cut across one
-    stroke at most: ways to read a mark the model will not read whole as touching digits (a 1 inside an 8's
-    columns)."""
-    own = crop > MASK * float(crop.max())
-    h = own.shape[0]
-    out = []
-    for k in range(2, most + 1):
-        for cuts in _cuts(own, k):
-            pieces = _pieces(crop, cuts, x0, y0)
-            if (len(pieces) == k and max(_crossed(own, c) for c in cuts) <= 1
-                    and min(p.box[3] - p.box[1] for p in pieces) >= RESCUE_TALL * h):
-                out.append(pieces)
-    return out
 
 
 def _crossed(own, cut) -> int:
