@@ -2,8 +2,9 @@
 
     PYTHONPATH=src python tools/read_failures_sheet.py DIR docs/read_hardest.png [--per-style 3]
 
-Takes the first --per-style failures of each style (by picture number, both sources mixed; file names: STYLE-SOURCE-I-TRUTH-read-TEXT.png), each
-scaled to one row height, captioned "truth -> read" ("none": refused). Pillow only (plots.py keeps matplotlib).
+Takes the first --per-style failures of each style (by picture number, both sources mixed; file names
+STYLE-SOURCE-I-TRUTH-read-TEXT.png), each scaled to one row height, captioned "truth -> read" ("none":
+refused). Pillow only (plots.py keeps matplotlib).
 """
 
 from __future__ import annotations
