@@ -1,8 +1,7 @@
 """A prediction API and a draw-a-digit page for a trained model (FastAPI + uvicorn).
 
     mnist-cnn serve [--model runs/NAME] [--host 127.0.0.1] [--port 8000] [--out runs] [--no-feedback]
-                    [--workers 1] [--runtime R]
-                    [--allow-host NAME ...] [--cors-origin ORIGIN ...]
+                    [--workers 1] [--runtime R] [--allow-host NAME ...] [--cors-origin ORIGIN ...]
     python -m mnist_cnn.serve [RUN_DIR|MODEL.keras]        # the same, without the CLI
 
 Then open http://127.0.0.1:8000/ and draw, or call the API:
@@ -22,52 +21,49 @@ right after decoding): a digit needs far fewer pixels than a photo has. The answ
     {"digit": 7, "confidence": 0.98, "probabilities": [10 floats], "model": "seed",
      "input": [28 rows of 28 floats: the image the model saw], "rejected": false, "message": null}
 
-Probabilities are calibrated (the run's temperature, refusal.py). Ink that is not a digit is an
-answer too: "digit": null, "rejected": true, "message": "not a digit" (confidence, probabilities
-and input as usual). An image without ink is not an error: 200 with digit, confidence,
-probabilities and input null, "rejected": false and "message": "no digit found". Every client mistake gets {"detail": "<one line>"} and:
+Probabilities are calibrated (the run's temperature, refusal.py). Ink that is not a digit is an answer too:
+"digit": null, "rejected": true, "message": "not a digit" (confidence, probabilities and input as usual). An
+image without ink is not an error: 200 with digit, confidence, probabilities and input null, "rejected": false
+and "message": "no digit found". Every client mistake gets {"detail": "<one line>"} and:
 
     400  the body does not parse as its Content-Type says (bad JSON, broken multipart); a Host
          header that does not name this server (see below)
     403  a POST from another site's page (an Origin that is not this server's nor a --cors-origin)
     408  a body not complete 60 s after the request head (the connection closes)
-    413  an upload over 5 MB or JSON over 1 MB (Content-Length checked first, bytes counted while
-         reading; the rest of the body, up to 3x the limit, is read and dropped before the answer
-         so that any client sees it; a client sending `Expect: 100-continue` gets it at once)
-    415  Content-Type neither multipart/form-data nor application/json, or the file is not an image
-         that decodes (not an image, empty, truncated, corrupt, over 12 megapixels as decoded: the
-         message names the file; refused from its header, before decoding)
-    422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers
-         in [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in
-         [0, 1], found 300"
-    503  too many images being read at once (Retry-After: 2). An upload's header is read first (2
-         threads, 100 places); then images up to 1 MP (the page sends 0.08 MP) go to a light lane
-         (2 threads, 32 places), larger ones to a heavy lane (1 thread, 4 places), so a client
-         drawing on the page never waits behind photos; the heavy lane's thread runs at a lower
-         CPU priority (nice 10, Linux). A full lane answers 503 instead of queueing.
+    413  an upload over 5 MB or JSON over 1 MB (Content-Length checked first, bytes counted while reading;
+         the rest of the body, up to 3x the limit, is read and dropped before the answer so that any
+         client sees it; a client sending `Expect: 100-continue` gets it at once)
+    415  Content-Type neither multipart/form-data nor application/json, or the file is not an image that
+         decodes (not an image, empty, truncated, corrupt, over 12 megapixels as decoded: the message
+         names the file; refused from its header, before decoding)
+    422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers in
+         [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300"
+    503  too many images being read at once (Retry-After: 2). An upload's header is read first (2 threads,
+         100 places); then images up to 1 MP (the page sends 0.08 MP) go to a light lane (2 threads, 32
+         places), larger ones to a heavy lane (1 thread, 4 places), so a client drawing on the page never
+         waits behind photos; the heavy lane's thread runs at a lower CPU priority (nice 10, Linux). A full
+         lane answers 503 instead of queueing.
 
 A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second,
 not hundreds; `python tools/serve_attack.py` measures what such clients do to the others.
 
 POST /api/feedback saves a correction (`input` and the right label), GET /api/feedback counts them
 (serve_feedback.py); POST /api/read reads a number written on one line, by the same rules (serve_read.py).
-
-Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test
-accuracy; never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is
-at /openapi.json and Swagger UI at /docs, both served from the installed packages: nothing comes
-from the internet (the page's Content-Security-Policy forbids it).
+Also GET /api/health and GET /api/model (the run folder or file name, recipe, parameters, test accuracy;
+never where the model lives on disk); every GET also answers HEAD. The OpenAPI schema is at /openapi.json
+and Swagger UI at /docs, both served from the installed packages: nothing comes from the internet.
 
 Who may ask: the Host header must name the address served (--host; 127.0.0.1, localhost and [::1]
 too when that is loopback or every interface; any --allow-host NAME; port optional), else 400.
 A request other than GET/HEAD carrying an Origin header must come from this server's own origin,
 else 403, unless --cors-origin ORIGIN names it: that origin gets CORS headers and preflights.
 
-Time and connections (uvicorn with httptools and uvloop; h11 and asyncio if those are missing): a
-request head (line + headers, at most 16 KB, else 400) must arrive within 10 s of the connection
-opening or of the previous answer, else the connection closes; an idle keep-alive connection
-closes after 5 s; a body must be complete within 60 s; at most 100 connections at once (more get
-uvicorn's 503). Each worker process (--workers N, serve_workers.py)
-has all of these; the model answers concurrent requests in one forward pass (serve_batch.py).
+Time and connections (uvicorn with httptools and uvloop; h11 and asyncio if those are missing): a request
+head (line + headers, at most 16 KB, else 400) must arrive within 10 s of the connection opening or of the
+previous answer, else the connection closes; an idle keep-alive connection closes after 5 s; a body must be
+complete within 60 s; at most 100 connections at once (more get uvicorn's 503). Each worker process
+(--workers N, serve_workers.py) has all of these; the model answers concurrent requests in one forward
+pass (serve_batch.py).
 """
 
 from __future__ import annotations
