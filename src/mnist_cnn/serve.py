@@ -7,8 +7,7 @@
 Then open http://127.0.0.1:8000/ and draw, or call the API:
 
     curl -F file=@digit.png http://127.0.0.1:8000/api/predict
-    curl -H 'Content-Type: application/json' -d '{"pixels": [[0, 0.5, ...28 numbers], ...28 rows]}' \\
-         http://127.0.0.1:8000/api/predict
+    curl -H 'Content-Type: application/json' -d '{"pixels": [[0, 0.5, ...], ...28 rows]}' http://127.0.0.1:8000/api/predict
 
 POST /api/predict takes either a multipart upload (field `file`, any image Pillow reads) or JSON
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white
@@ -44,8 +43,8 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
          waits behind photos; the heavy lane's thread runs at a lower CPU priority (nice 10, Linux). A full
          lane answers 503 instead of queueing.
 
-A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second,
-not hundreds; `python tools/serve_attack.py` measures what such clients do to the others.
+A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second, not hundreds;
+`python tools/serve_attack.py` measures what such clients do to the others.
 
 POST /api/feedback saves a correction (`input` and the right label), GET /api/feedback counts them
 (serve_feedback.py); POST /api/read reads a number written on one line, by the same rules (serve_read.py).
@@ -92,8 +91,7 @@ from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
 from .serve_schema import (ERRORS, UPLOAD_SCHEMA, NumpyJSON, Pixels, Prediction, add_error_handlers,
                            for_media_type)
 
-HOST = "127.0.0.1"  # loopback: the page and API are for this machine unless --host says otherwise
-PORT = 8000
+HOST, PORT = "127.0.0.1", 8000  # loopback: the page and API are for this machine unless --host says otherwise
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
@@ -105,14 +103,11 @@ LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes t
 HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
-# Forward passes: up to 16 images gathered for up to 1 ms (serve_batch.py), run as they come when the model gives
-# the same rows at every batch size (checked at start-up), else always as a batch of 16. Under load one pass
-# answers many requests for a fraction of the per-call overhead; 16 is twice what the 8-client load check keeps in
-# flight; 1 ms is noise beside a request's own time.
+# Forward passes (serve_batch.py): up to 16 images within 1 ms, padded to 16 unless the model gives the same rows at
+# every batch size (checked at start-up); 16 is twice what 8 clients keep in flight, 1 ms noise beside a request.
 BATCH = dict(max_batch=16, wait=0.001)
-# One thread per forward pass: the concurrency is across requests (lanes, micro-batches, --workers); a runtime's
-# own pool of threads spins after each small pass and takes the CPU the preprocessing needs (with 8 clients on 2
-# cores, ONNX Runtime's default pool cost ~1 ms of CPU a request: 4.6 against 3.5 ms; tools/serve_speed.py).
+# One thread per pass, concurrency across requests: a runtime's own pool spins after each small pass and takes the
+# preprocessing's CPU (8 clients, 2 cores: ONNX Runtime's default pool cost 4.6 against 3.5 ms CPU a request).
 MODEL_THREADS = 1
 HEAVY_NICE = 10  # the heavy lane's thread runs at a lower CPU priority (Linux): drawings go first
 RETRY_AFTER = 2  # seconds, in the 503 of a full lane
