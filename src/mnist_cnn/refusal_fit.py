@@ -215,7 +215,7 @@ def _export_gates(run: Path, report: Report) -> None:
 
 
 def after_training(result, report) -> None:
-    """After `mnist-cnn train`: a full MNIST run's honest confidence and "not a digit" rule (1.5-3 min, 2 cores).
+    """After `mnist-cnn train`: a full MNIST run's honest confidence and "not a digit" rule (~2.5 min idle, 2 cores).
 
     Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
     refusing. Interrupted, the run stays finished without it; `mnist-cnn calibrate RUN` fits it later.
