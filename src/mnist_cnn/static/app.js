@@ -1,7 +1,7 @@
 // The draw-a-digit page: strokes on a canvas -> PNG -> POST /api/predict -> digit, bars, 28x28 view;
 // the same PNG -> POST /api/read -> when it holds several digits: the number, a box per digit, each 28x28.
 // Served by `mnist-cnn serve` at /; talks only to that server. Strokes are kept as lists of points
-// in [0, 1] so Undo and a resized pad simply redraw them (pad.js: PEN, EXPORT, render).
+// in [0, 1] so Undo and a resized pad simply redraw them (pad.js: PEN, EXPORT, render, the bars, drawPixels).
 "use strict";
 
 const THROTTLE_MS = 150; // at most ~7 predictions a second while drawing; each takes a few ms
@@ -193,36 +193,10 @@ function describe(detail) {
 
 // The answer
 
-const bars = [...Array(10).keys()].map((d) => {
-  const li = document.createElement("li");
-  li.innerHTML = `<span class="track"><span class="fill"></span></span><span class="d">${d}</span><span class="p"></span>`;
-  $("bars").append(li);
-  return li;
-});
-
-function setBars(probabilities) {
-  const top = probabilities ? probabilities.indexOf(Math.max(...probabilities)) : -1;
-  bars.forEach((li, d) => {
-    const p = probabilities ? probabilities[d] : 0;
-    const pct = probabilities ? (p >= 0.995 ? "100%" : p < 0.005 ? "0%" : `${Math.round(p * 100)}%`) : "";
-    li.querySelector(".fill").style.height = `${(p * 100).toFixed(1)}%`;
-    li.querySelector(".p").textContent = pct;
-    li.classList.toggle("top", d === top);
-    li.setAttribute("aria-label", probabilities ? `${d}: ${pct}` : `${d}: no prediction`);
-  });
-}
+const bars = makeBars($("bars"));
 
 function setSeen(pixels) {
   drawPixels(seenCtx, pixels);
-}
-
-function drawPixels(c, pixels) { // 28x28 numbers in [0, 1] -> grey pixels
-  const img = c.createImageData(28, 28);
-  (pixels || []).flat().forEach((v, i) => {
-    img.data.fill(Math.round(v * 255), 4 * i, 4 * i + 3);
-  });
-  for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
-  c.putImageData(img, 0, 0);
 }
 
 function setMessage(text, kind = "info") {
@@ -296,7 +270,7 @@ function reset(text = "Draw a digit to start.", kind = "info") {
   $("digit").textContent = "";
   delete $("digit").dataset.rejected;
   $("confidence").textContent = "";
-  setBars(null);
+  setBars(bars, null);
   setSeen(null);
   setMessage(text, kind);
   window.offerFeedback?.(null);
@@ -309,7 +283,7 @@ function show(r) {
     $("digit").textContent = "\u2715";
     $("digit").dataset.rejected = "true";
     $("confidence").textContent = "Not a digit";
-    setBars(r.probabilities);
+    setBars(bars, r.probabilities);
     setSeen(r.input);
     return;
   }
@@ -320,7 +294,7 @@ function show(r) {
   }
   $("digit").textContent = r.digit;
   $("confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure`;
-  setBars(r.probabilities);
+  setBars(bars, r.probabilities);
   setSeen(r.input);
   setMessage(state.file ? `From ${state.file.name}.` : "Keep drawing, or Clear to start over.");
   window.offerFeedback?.(r); // feedback.js: "Wrong? Tell it" for this answer

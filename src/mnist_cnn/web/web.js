@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const canvas = $("canvas"), ctx = canvas.getContext("2d"), seenCtx = $("seen").getContext("2d");
 const state = { strokes: [], pointer: null, model: null, gate: null, rule: null, timer: null, busy: false, version: 0 };
 
-// Drawing (pad.js: PEN, EXPORT, render, as on the server's page)
+// Drawing (pad.js: PEN, EXPORT, render; also makeBars, setBars, drawPixels below, as on the server's page)
 
 function paint() {
   const size = Math.max(1, Math.round(canvas.clientWidth * devicePixelRatio));
@@ -202,25 +202,11 @@ async function predict() {
 
 // The answer
 
-const bars = [...Array(10).keys()].map((d) => {
-  const li = document.createElement("li");
-  li.innerHTML = `<span class="track"><span class="fill"></span></span><span class="d">${d}</span><span class="p"></span>`;
-  $("bars").append(li);
-  return li;
-});
+const bars = makeBars($("bars"));
 
 function show(a) {
-  const p = a.probabilities, top = p ? p.indexOf(Math.max(...p)) : -1;
-  bars.forEach((li, d) => {
-    const v = p ? p[d] : 0, pct = p ? (v >= 0.995 ? "100%" : v < 0.005 ? "0%" : `${Math.round(v * 100)}%`) : "";
-    li.querySelector(".fill").style.height = `${(v * 100).toFixed(1)}%`;
-    li.querySelector(".p").textContent = pct;
-    li.classList.toggle("top", d === top);
-  });
-  const img = seenCtx.createImageData(FRAME, FRAME);
-  (a.input || []).forEach((v, i) => img.data.fill(Math.round(v * 255), 4 * i, 4 * i + 3));
-  for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
-  seenCtx.putImageData(img, 0, 0);
+  setBars(bars, a.probabilities || null);
+  drawPixels(seenCtx, a.input);
   const digit = $("digit"), m = $("message");
   delete digit.dataset.rejected;
   digit.textContent = a.rejected ? "\u2715" : a.digit ?? "";
