@@ -56,9 +56,11 @@ def make_folder(folder: Path, count: int) -> np.ndarray:
 def run_once(src: str, folder: Path, model: str) -> dict:
     env = {**os.environ, "PYTHONPATH": src}
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(folder), "--model", *shlex.split(model),
-                           "--json"],
-                          env=env, capture_output=True, text=True)
+    path, *options = shlex.split(model)
+    # Run in `src`: from a checkout's root, `python -m mnist_cnn` would run its mnist_cnn.py, which puts that
+    # checkout's src/ first, so --old-src would time this checkout's code twice.
+    command = ["predict", str(folder), "--model", str(Path(path).resolve()), *options, "--json"]
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", *command], env=env, capture_output=True, text=True, cwd=src)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -76,7 +78,7 @@ def main() -> None:
     p.add_argument("--count", type=int, default=2000, help="images (default: 2000)")
     p.add_argument("--rounds", type=int, default=3, help="runs per model and source tree (default: 3)")
     args = p.parse_args()
-    sources = {"this checkout": str(HERE), **({"old": args.old_src} if args.old_src else {})}
+    sources = {"this checkout": str(HERE), **({"old": str(Path(args.old_src).resolve())} if args.old_src else {})}
     with tempfile.TemporaryDirectory(prefix="mnist-cnn-predict-speed-") as tmp:
         truth = make_folder(Path(tmp), args.count)
         runs = {(m, s): [] for m in args.model for s in sources}
