@@ -79,7 +79,7 @@ class Predictor:
 
     def _open_gate(self, threads: int | None):
         """The run's "not a digit" gate in this runtime (gate.py), when its rule uses one; with the model's threads
-        (a server's single-thread model beside a default pool gate: that pool's spinning cost ~0.8 ms a request)."""
+        (a server's one-thread model beside a gate on the default pool: its spinning cost 0.8-1.4 ms a request)."""
         from .gate import gate_paths, open_gate
         from .refusal import run_folder_of
 
