@@ -176,6 +176,24 @@ def test_a_rule_needing_a_missing_gate_is_named(refusing, tmp_path):
         Predictor(run)
 
 
+def test_the_gate_runs_with_the_models_threads(refusing, tmp_path, monkeypatch):
+    # A server's model runs in one thread; a gate left on the runtime's default pool spun a thread per worker
+    # process after every pass (~0.8 ms of CPU a request).
+    run = tmp_path / "run"
+    shutil.copytree(refusing, run)
+    (run / "refusal.json").write_text(json.dumps({"temperature": 1.0, "min_confidence": 0.0, "gate_threshold": 0.5}))
+    asked = []
+
+    def open_gate(run, runtime, threads=None):
+        asked.append((runtime, threads))
+        return lambda x: np.zeros(len(x), np.float32)
+
+    monkeypatch.setattr(gate, "open_gate", open_gate)
+    Predictor(run, threads=1)
+    Predictor(run)
+    assert asked == [("keras", 1), ("keras", None)]
+
+
 def test_gate_refusals_reach_the_answer(fitted, trained_run, test_digits, tmp_path):
     run, _ = fitted
     if not (run / gate.GATE_FILE).is_file():

@@ -10,6 +10,7 @@ that a busy machine slows all alike. Prints the median wall time from start to e
 phase's rate (its progress line: images read, preprocessed and predicted after the model loaded),
 the CPU seconds, and whether every source tree gave the same digits. The README's "Your own images"
 rate comes from this script.
+--by-thread also prints each run's CPU seconds by process and thread (a runtime's spinning pool shows there).
 """
 
 import argparse
@@ -27,8 +28,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from serve_threads import thread_cpu  # tools/: this script's folder
 
 HERE = Path(__file__).resolve().parents[1] / "src"
+THREAD_POLL = 0.05  # seconds between reads of the threads' CPU (--by-thread)
+MIN_THREAD_CPU = 0.02  # seconds: threads that used less are left out of --by-thread's line
 
 
 def as_photo(digit: np.ndarray, rng, side: int = 160, scale: int = 4) -> Image.Image:
@@ -53,20 +57,40 @@ def make_folder(folder: Path, count: int) -> np.ndarray:
     return y[np.arange(count) % len(y)]
 
 
-def run_once(src: str, folder: Path, model: str) -> dict:
+def run_once(src: str, folder: Path, model: str, by_thread: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": src}
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(folder), "--model", *shlex.split(model),
-                           "--json"],
-                          env=env, capture_output=True, text=True)
+    path, *options = shlex.split(model)
+    # Run in `src`: from a checkout's root, `python -m mnist_cnn` would run its mnist_cnn.py, which puts that
+    # checkout's src/ first, so --old-src would time this checkout's code twice.
+    command = [sys.executable, "-m", "mnist_cnn", "predict", str(folder), "--model", str(Path(path).resolve()),
+               *options, "--json"]
+    threads = {}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True, cwd=src)
+        while by_thread and proc.poll() is None:  # each thread's CPU as last seen: workers exit before the parent
+            threads.update(thread_cpu(proc.pid))
+            time.sleep(THREAD_POLL)
+        code = proc.wait()
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        sys.exit(f"predict_speed: {src}: exit {done.returncode}: {done.stderr.strip()[-400:]}")
-    rates = re.findall(r"\((\d+) images/s\)", done.stderr)
+    if code != 0:
+        sys.exit(f"predict_speed: {src}: exit {code}: {stderr.strip()[-400:]}")
+    rates = re.findall(r"\((\d+) images/s\)", stderr)
     return {"wall": wall, "rate": float(rates[-1]) if rates else float("nan"),
             "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-            "digits": [r["digit"] for r in json.loads(done.stdout)]}
+            "digits": [r["digit"] for r in json.loads(stdout)], "threads": _by_thread(proc.pid, threads)}
+
+
+def _by_thread(parent: int, threads: dict) -> str:
+    """One line: CPU seconds of each thread that used over MIN_THREAD_CPU, as main or worker N / main or thread."""
+    workers = {pid: i for i, pid in enumerate(sorted({p for p, _ in threads} - {parent}), 1)}
+    parts = [f"{'main' if pid == parent else f'worker {workers[pid]}'}/{'main' if tid == pid else 'thread'} "
+             f"{seconds:.2f} s" for (pid, tid), seconds in sorted(threads.items(), key=lambda kv: -kv[1])
+             if seconds >= MIN_THREAD_CPU]
+    return ", ".join(parts)
 
 
 def main() -> None:
@@ -75,15 +99,18 @@ def main() -> None:
     p.add_argument("--old-src", help="another checkout's src/ folder to time side by side (default: none)")
     p.add_argument("--count", type=int, default=2000, help="images (default: 2000)")
     p.add_argument("--rounds", type=int, default=3, help="runs per model and source tree (default: 3)")
+    p.add_argument("--by-thread", action="store_true", help="also print each run's CPU seconds by process and "
+                                                            "thread (read from /proc: Linux)")
     args = p.parse_args()
-    sources = {"this checkout": str(HERE), **({"old": args.old_src} if args.old_src else {})}
+    sources = {"this checkout": str(HERE), **({"old": str(Path(args.old_src).resolve())} if args.old_src else {})}
     with tempfile.TemporaryDirectory(prefix="mnist-cnn-predict-speed-") as tmp:
         truth = make_folder(Path(tmp), args.count)
         runs = {(m, s): [] for m in args.model for s in sources}
         for _ in range(args.rounds):
             for (model, source), done in runs.items():
-                done.append(run_once(sources[source], Path(tmp), model))
-                print(f"{source} {model}: {done[-1]['wall']:.2f} s, {done[-1]['rate']:.0f} images/s",
+                done.append(run_once(sources[source], Path(tmp), model, args.by_thread))
+                print(f"{source} {model}: {done[-1]['wall']:.2f} s, {done[-1]['rate']:.0f} images/s"
+                      + (f"; CPU by thread: {done[-1]['threads']}" if args.by_thread else ""),
                       file=sys.stderr, flush=True)
     print(f"| model | code | wall s (median of {args.rounds}) | predict phase images/s | end to end images/s | "
           f"CPU s | correct | same digits as the first |")

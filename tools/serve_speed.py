@@ -44,7 +44,10 @@ def tree_cpu(pid: int) -> float:
 
 def measure(src: str, model: str, workers: int, bodies, seconds: float, clients: int = LOAD_CLIENTS) -> dict:
     os.environ["PYTHONPATH"] = src
-    server, port = start_server(model, *(["--workers", str(workers)] if workers > 1 else []))
+    # Started in `src`: from a checkout's root, `python -m mnist_cnn` would run its mnist_cnn.py, which puts that
+    # checkout's src/ first, so --old-src would time this checkout's code twice.
+    server, port = start_server(str(Path(model).resolve()), *(["--workers", str(workers)] if workers > 1 else []),
+                                cwd=src)
     try:
         before, client = tree_cpu(server.pid), time.process_time()
         result = post_loop(port, bodies, clients, seconds)
@@ -68,6 +71,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=15, help="load per row and round (default: 15)")
     p.add_argument("--rounds", type=int, default=1, help="rounds, interleaved; the median is shown (default: 1)")
     args = p.parse_args()
+    args.old_src = args.old_src and str(Path(args.old_src).resolve())  # the servers start in it (measure)
     x = normalise(load_mnist()[1][0][:50])
     bodies = [_multipart(_digit_png(d)) for d in x]
     rows = [(m, "this checkout", int(w), str(HERE)) for m in args.model for w in args.workers.split(",")]

@@ -80,8 +80,10 @@ def gate_paths(run: Path) -> dict[str, Path]:
             "litert": run / EXPORTS / (GATE_STEM + EXPORT_SUFFIXES["litert"])}
 
 
-def open_gate(run: Path, runtime: str):
-    """A function (N, 28, 28, 1) float32 -> (N,) P(not a digit) in `runtime`, or None when the run has none there."""
+def open_gate(run: Path, runtime: str, threads: int | None = None):
+    """A function (N, 28, 28, 1) float32 -> (N,) P(not a digit) in `runtime`, or None when the run has none there.
+
+    threads: the runtime's threads for one forward pass, as for the digit model (runtime.open_export)."""
     path = gate_paths(run)[runtime]
     if not path.exists():
         return None
@@ -97,7 +99,7 @@ def open_gate(run: Path, runtime: str):
     from . import runtime as runtimes
 
     runtimes.require(runtime)
-    model = (runtimes.OnnxModel if runtime == "onnx" else runtimes.LiteRTModel)(path, classes=2)
+    model = (runtimes.OnnxModel if runtime == "onnx" else runtimes.LiteRTModel)(path, classes=2, threads=threads)
     return lambda x: model.probabilities(x)[:, 1]
 
 

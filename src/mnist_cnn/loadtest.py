@@ -42,9 +42,10 @@ def _multipart(png: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def start_server(model: str, *extra: str) -> tuple[subprocess.Popen, int]:
+def start_server(model: str, *extra: str, cwd: str | None = None) -> tuple[subprocess.Popen, int]:
     """`mnist-cnn serve --model model` in its own process on a free loopback port, once it says "Serving" (with
-    --workers N: once every worker has loaded the model) and answers /api/health."""
+    --workers N: once every worker has loaded the model) and answers /api/health. cwd: the folder it starts in
+    (a checkout's src/, so that `python -m mnist_cnn` runs that code and not a mnist_cnn.py in the caller's folder)."""
     import http.client
     import socket
     import threading
@@ -53,7 +54,7 @@ def start_server(model: str, *extra: str) -> tuple[subprocess.Popen, int]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "mnist_cnn", "serve", "--model", model, "--port", str(port),
-                               *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
     timer = threading.Timer(START_SECONDS, server.kill)  # a server that never says it serves is stopped
     timer.start()
     try:
