@@ -78,9 +78,9 @@ def pytorch_examples_model(augment=None):
 
 # The old `fast` net (Conv 5x5-Pool-Conv 3x3-Pool-Dense) in a few widths: name -> (first conv filters,
 # second conv filters, dense units). "fast" (24, 32, 256; 215,194 weights) is the `fast` recipe's network
-# before the stride-2 sweep (sweeps/fast-v1.toml; saved runs keep it). The others are Fashion-MNIST's
-# candidates (sweeps/fashion-fast-pooled.toml): 16 first filters cost ~0.8x the CPU of 24 per image (oneDNN's
-# bfloat16 blocks of 16), 32-64 ~1.2-1.35x for twice the second layer's filters.
+# before the stride-2 sweep (sweeps/fast-v1.toml; saved runs and `fast` on Fashion-MNIST keep it). The others
+# are Fashion-MNIST's candidates (sweeps/fashion-fast-pooled.toml): 16 first filters cost ~0.8x the CPU of 24
+# per image (oneDNN's bfloat16 blocks of 16); 32-64 1.27x in a whole 3-epoch run (README, "Fashion-MNIST").
 POOLED = {"fast": (24, 32, 256), "fast-16": (16, 32, 256), "fast-32-64": (32, 64, 256)}
 
 
