@@ -43,7 +43,7 @@ def test_fast_is_the_stride_2_sweeps_winner_and_its_old_settings_stay_loadable(t
     before = resolve(file=Path(__file__).parent.parent / "sweeps" / "fast-v1.toml")  # the recipe before the sweep, for same-run timings
     assert (before.model, before.network, before.learning_rate, before.label_smoothing) == ("fast", "fast", 0.01, 0.1)
     assert before.replace(network=fast.network, learning_rate=0.022, label_smoothing=0.14) == fast
-    clothes = resolve("fast", flags={"dataset": "fashion-mnist"})  # measured with the old net; the sweep was digits
+    clothes = resolve("fast", flags={"dataset": "fashion-mnist"})  # the old net: the stride-2 nets lose on clothes
     assert (clothes.network, clothes.epochs, clothes.learning_rate) == ("fast", 3, 0.01)
 
 
@@ -133,3 +133,10 @@ def test_a_config_json_saved_before_trainconfig_loads_with_its_recipe_settings_t
     del old["precision"]
     (tmp_path / "config.json").write_text(json.dumps(old))
     assert load_file(tmp_path / "config.json")["precision"] == "float32"  # saved before --precision existed
+
+
+def test_fashion_mnists_wider_fast_is_the_override_with_the_sweeps_network_rate_and_smoothing():
+    override = resolve("fast", flags={"dataset": "fashion-mnist"})
+    wide = resolve(file=Path(__file__).parent.parent / "sweeps" / "fashion-fast-wide.toml")
+    assert wide == override.replace(network="fast-32-64", learning_rate=0.008, label_smoothing=0.09)
+    assert (wide.dataset, wide.epochs, wide.augment) == ("fashion-mnist", 3, {})

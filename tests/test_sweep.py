@@ -90,6 +90,18 @@ def test_space_samples_within_bounds_and_every_sample_is_a_valid_config(tmp_path
     assert [len(seen[k]) for k in seen] == [2, 4, 2, 2, 5]  # every choice and step was reached
 
 
+@pytest.mark.parametrize("name", ["fashion-fast.toml", "fashion-fast-pooled.toml"])
+def test_the_fashion_mnist_spaces_load_against_the_fashion_fast_recipe(name):
+    """The committed spaces still name existing networks and valid ranges (README, "Fashion-MNIST")."""
+    from mnist_cnn.config import NETWORKS, resolve
+
+    space = load_space(Path(__file__).parent.parent / "sweeps" / name, resolve("fast", flags={"dataset": "fashion-mnist"}))
+    params = {p.name: p for p in space.params}
+    betas = {"optimizer_args"} if name == "fashion-fast.toml" else set()  # round 2 kept round 1's best betas
+    assert set(params) == {"network", "learning_rate", "label_smoothing", "augment"} | betas
+    assert len(params["network"].choices) == 3 and set(params["network"].choices) <= set(NETWORKS)
+
+
 def test_toml_writer_round_trips_every_value_type():
     settings = {"model": 'we"ird\\name\n\x7f\u00e9\U0001f600', "epochs": 3, "learning_rate": 1e-05,
                 "label_smoothing": 0.1, "tensorboard": True, "augment": {}, "limit": None,

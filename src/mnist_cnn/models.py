@@ -76,30 +76,38 @@ def pytorch_examples_model(augment=None):
     ], name="pytorch_examples")
 
 
-def fast_model(augment=None):
-    """A tiny net after the 1-epoch GPU speed records: Conv24(5x5)-Pool-Conv32(3x3)-Pool-Dense256-Dense10; 215,194 weights.
+# The old `fast` net (Conv 5x5-Pool-Conv 3x3-Pool-Dense) in a few widths: name -> (first conv filters,
+# second conv filters, dense units). "fast" (24, 32, 256; 215,194 weights) is the `fast` recipe's network
+# before the stride-2 sweep (sweeps/fast-v1.toml; saved runs and `fast` on Fashion-MNIST keep it). The others
+# are Fashion-MNIST's candidates (sweeps/fashion-fast-pooled.toml): 16 first filters cost ~0.8x the CPU of 24
+# per image (oneDNN's bfloat16 blocks of 16); 32-64 1.27x in a whole 3-epoch run (README, "Fashion-MNIST").
+POOLED = {"fast": (24, 32, 256), "fast-16": (16, 32, 256), "fast-32-64": (32, 64, 256)}
 
-    Small enough that one pass over the data takes seconds on two cores, wide enough in the dense
-    layer to pass 99% after that one pass. The `fast` recipe's network before the stride-2 sweep
-    (sweeps/fast-v1.toml); runs saved with it, and `fast` on Fashion-MNIST, still use it.
+
+def pooled_model(name: str, augment=None):
+    """Conv(5x5)-Pool-Conv(3x3)-Pool-Dense-Dense10 with the widths POOLED[name] gives.
+
+    After the 1-epoch GPU speed records: small enough that one pass over the data takes seconds on
+    two cores, wide enough in the dense layer to pass 99% on digits after that one pass.
     """
     import keras
     from keras import layers
 
+    first, second, dense = POOLED[name]
     return keras.Sequential([
         keras.Input((28, 28, 1)),
         *_augmentation(augment),
-        layers.Conv2D(24, (5, 5), activation="relu"),
+        layers.Conv2D(first, (5, 5), activation="relu"),
         layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.Conv2D(second, (3, 3), activation="relu"),
         layers.MaxPooling2D((2, 2)),
         layers.Flatten(),
-        layers.Dense(256, activation="relu"),
+        layers.Dense(dense, activation="relu"),
         layers.Dense(10, activation="softmax", dtype="float32"),
-    ], name="fast")
+    ], name=name.replace("-", "_"))
 
 
-# The sweep's candidates for a faster `fast` (README, "A faster fast"): fast_model with the first
+# The sweep's candidates for a faster `fast` (README, "A faster fast"): the "fast" net with the first
 # convolution at stride 2 (12x12 maps instead of 24x24, and no first pooling), in a few widths:
 # name -> (first conv filters, second conv filters, dense units). Widths of 16 suit oneDNN's
 # bfloat16 kernels (blocks of 16 channels): 16 filters first train 1.2-1.5x more images per CPU-second than 24.
@@ -219,7 +227,7 @@ def best_model(augment=None):
 
 
 NETWORKS = {"seed": seed_model, "keras-io": keras_io_model, "pytorch-examples": pytorch_examples_model,
-            "fast": fast_model, "best": best_model,
+            **{name: functools.partial(pooled_model, name) for name in POOLED}, "best": best_model,
             **{name: functools.partial(strided_model, name) for name in STRIDED}}
 
 
