@@ -36,6 +36,11 @@ from .hardware import Precision, resolve_precision
 from .rundir import CHECKPOINT, CONFIG, RunDir
 from .training_loop import RunKeeper, new_state, restore_seed_generator_states
 
+# Images per validation step: validation only runs the model forward, and at the training batch
+# (256 for fast) Keras' per-step cost made the pass over 12,000 images take ~1.3 s of fast's ~6 s
+# (class A); at 1,024 it takes ~0.4 s and computes the same accuracy.
+VALIDATION_BATCH = 1024
+
 
 @dataclass
 class Data:
@@ -169,8 +174,8 @@ def fit(cfg: TrainConfig, model, d: Data, run: RunDir, state: dict, verbose="aut
         signal.signal(signal.SIGINT, on_sigint)
         try:
             model.fit(batches, epochs=cfg.epochs, initial_epoch=first, steps_per_epoch=steps,
-                      validation_data=(d.x_val, d.y_val), callbacks=[keeper, *extra, *callbacks],
-                      verbose=verbose, shuffle=False)
+                      validation_data=(d.x_val, d.y_val), validation_batch_size=max(cfg.batch_size, VALIDATION_BATCH),
+                      callbacks=[keeper, *extra, *callbacks], verbose=verbose, shuffle=False)
         except (ValueError, TypeError) as e:
             if cfg.distribute == "multi-worker" and (known := distribute.keras_failure(e)):
                 raise distribute.KerasCannot(f"Keras {_versions()} cannot train with MultiWorkerMirroredStrategy "
