@@ -5,8 +5,8 @@
     ink, text = c.string()                                       # (h, w) float32 ink, white on black; "4071"
     x, labels = c.batch(1000)                                    # line_reader inputs, CTC label rows
 
-A string is 1-6 digits side by side on a wobbly baseline, each its own size, pushed from a small gap to
-a quarter of the height into its neighbours, sheared, its strokes thickened or thinned: the marks the
+A string is 1-6 digits side by side on a wobbly baseline, each its own size, from a small gap apart to
+pushed a fifth of the height into its neighbours, sheared, its strokes thickened or thinned: the marks the
 segmenter cannot cut cleanly. Digits come from MNIST's training set and, for a share of them, from
 fonts (DejaVu, Comic Neue): never from the handwriting faces tools/read_eval.py measures with.
 """
