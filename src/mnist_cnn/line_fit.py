@@ -119,7 +119,8 @@ def export_onnx(run: Path) -> Path:
     from .export import _write
 
     paths = line_reader.reader_paths(Path(run))
-    model = keras.saving.load_model(paths["keras"], compile=False)
+    model = build()  # float32 whatever the policy it was saved under: ONNX Runtime has no bfloat16 convolutions
+    model.set_weights(keras.saving.load_model(paths["keras"], compile=False).get_weights())
     model.predict(np.zeros((1, HEIGHT, 2 * STRIDE * 4, 1), np.float32), verbose=0)  # Keras' export needs a call
     paths["onnx"].parent.mkdir(parents=True, exist_ok=True)
     with files.atomic_path(paths["onnx"]) as tmp:

@@ -19,6 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .errors import UserError
+
 HEIGHT = 32  # input rows: the ink's height is scaled to INNER, with MARGIN rows of black above and below
 INNER = 28  # MNIST's frame
 MARGIN = 2
@@ -96,14 +98,22 @@ class LineReader:
             import tensorflow as tf
             import keras
 
-            model = keras.saving.load_model(self.path, compile=False)
+            try:
+                model = keras.saving.load_model(self.path, compile=False)
+            except Exception as e:  # Keras' own errors: a damaged or foreign file
+                raise UserError(f"{self.path}: not a line reader Keras can load ({str(e).splitlines()[0][:200]}); "
+                                f"re-make it with: mnist-cnn fit-reader RUN") from None
             fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                              input_signature=[tf.TensorSpec([None, HEIGHT, None, 1], tf.float32)])
             self._logits = lambda x: np.asarray(fn(x), np.float32)
         else:
             import onnxruntime as ort
 
-            session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
+            try:
+                session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
+            except Exception as e:  # ONNX Runtime's own errors: a damaged or foreign file
+                raise UserError(f"{self.path}: not a line reader ONNX Runtime can load "
+                                f"({str(e).splitlines()[0][:200]}); re-make it with: mnist-cnn fit-reader RUN") from None
             name = session.get_inputs()[0].name
             self._logits = lambda x: session.run(None, {name: x})[0]
 
