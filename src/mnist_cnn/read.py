@@ -44,7 +44,7 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 # each digit and the model's refusal rule refuses under half of the pieces cut between them (of two, none: a wide
 # letter read as two digits; doodles: most pieces; touching digits' pieces carry stubs of their neighbours, so one of
 # three may be refused); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more touching numbers
-# read, 1.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
+# read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_REFUSED = 0.49
 LINE_GATE = 0.5  # ...a piece counts as refused when the gate's P(not a digit) is above this
 LINE_REACH = 0.15  # a cut between two digits the reader found runs within this much of the height of their middle
