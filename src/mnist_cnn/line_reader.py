@@ -112,8 +112,8 @@ class LineReader:
             try:
                 session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
             except Exception as e:  # ONNX Runtime's own errors: a damaged or foreign file
-                raise UserError(f"{self.path}: not a line reader ONNX Runtime can load "
-                                f"({str(e).splitlines()[0][:200]}); re-make it with: mnist-cnn fit-reader RUN") from None
+                raise UserError(f"{self.path}: not a line reader ONNX Runtime can load ({str(e).splitlines()[0][:200]}"
+                                f"); re-make it with: mnist-cnn fit-reader RUN") from None
             name = session.get_inputs()[0].name
             self._logits = lambda x: session.run(None, {name: x})[0]
 
