@@ -73,7 +73,12 @@ def main() -> int:
     ap.add_argument("--failures", type=Path, help="save misread pictures here (default: no)")
     ap.add_argument("--write", type=Path, help="only write the pictures to this folder (STYLE-SOURCE-I-TRUTH.png), "
                                                "e.g. to time `mnist-cnn read` on them (default: no)")
+    ap.add_argument("--styles", default=",".join(STYLES), help="comma-separated styles (default: all)")
+    ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
+                                                "in place of the run's own (default: the run's, if any)")
+    ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     args = ap.parse_args()
+    styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
     if fonts():
@@ -87,11 +92,19 @@ def main() -> int:
                     image.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
         return 0
     predictor = Predictor(args.model)
+    if args.reader:
+        from mnist_cnn.line_reader import LineReader
+
+        predictor.line_reader = LineReader(args.reader, "onnx" if args.reader.suffix == ".onnx" else "keras")
     rows, totals, spent, count = [], {}, 0.0, 0
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
     for style in STYLES:
         for source, writer in writers.items():
+            if style not in styles:  # the same pictures for the styles measured, whichever are left out
+                for i in range(args.n):
+                    writer.number(style)
+                continue
             exact = digit = b_exact = b_digit = 0.0
             for i in range(args.n):
                 image, truth = writer.number(style)
@@ -118,6 +131,9 @@ def main() -> int:
         print(f"| {style} | {source} | {n} | " + " | ".join(f"{a:.1%}" for a in v) + " |")
     for key, (n, *v) in totals.items():
         print(f"| **{key}** | both | {int(n)} | " + " | ".join(f"**{a / n:.1%}**" for a in v) + " |")
+    if args.no_refusal:
+        print(f"\nread speed: {count / spent:.1f} numbers/s ({count} numbers, {spent:.1f} s in read_image)")
+        return 0
     print("\n| not a number | pictures | refused |\n|---|---|---|")
     writer = writers.get("fonts", writers["mnist"])
     refused_all = n_all = 0

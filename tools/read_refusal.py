@@ -33,10 +33,16 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100, help="pictures per kind (default: 100)")
     ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the pictures (default: {SEED})")
     ap.add_argument("--failures", type=Path, help="save pictures read as a number here (default: no)")
+    ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
+                                                "in place of the run's own (default: the run's, if any)")
     args = ap.parse_args()
     (_, _), (x, y) = load_mnist()
     writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(fonts(), args.seed + 1)] if fonts() else [])
     predictor = Predictor(args.model)
+    if args.reader:
+        from mnist_cnn.line_reader import LineReader
+
+        predictor.line_reader = LineReader(args.reader, "onnx" if args.reader.suffix == ".onnx" else "keras")
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")

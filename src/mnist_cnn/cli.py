@@ -113,7 +113,8 @@ def _command_modules() -> list:
     import importlib
 
     return [importlib.import_module(f".{name}", __package__) for name in
-            ("cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate", "cli_sweep")]
+            ("cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate", "cli_reader",
+             "cli_sweep")]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,6 +48,7 @@ def cmd_export(args) -> int:
                            report=stderr_report)
     print(export.summary(result))
     _export_gate(args, result.path)
+    _export_reader(args, result.path)
     return 0
 
 
@@ -60,6 +61,20 @@ def _export_gate(args, written) -> None:
     if args.format in ("onnx", "litert") and gate_paths(run)["keras"].is_file() and written.parent.name == "exports":
         for path in export_gate(run, [args.format]):
             print(f"and its \"not a digit\" gate: {shown(path)}")
+
+
+def _export_reader(args, written) -> None:
+    """A run's line reader (line_reader.py) goes with its model to ONNX: `read` uses it in either export's runtime."""
+    from .line_fit import export_onnx
+    from .refusal import run_folder_of
+    from .rundir import RunDir
+
+    from .runtime import importable
+
+    run = run_folder_of(written)
+    if args.format in ("onnx", "litert") and RunDir(run).line_reader().is_file() and written.parent.name == "exports" \
+            and importable("tf2onnx"):
+        print(f"and its line reader: {shown(export_onnx(run))}")
 
 
 COMMANDS = {"export": cmd_export}

@@ -76,6 +76,22 @@ class Predictor:
             self._load_keras(threads)
         self.rule = Rule.for_model(self.path)
         self._gate = self._open_gate(threads)
+        self._threads = threads
+        self._line_reader = ...  # the run's line reader (line_reader.py), opened when `read` first needs it
+
+    @property
+    def line_reader(self):
+        """The run's line reader for touching digits in this runtime, or None (`read` then cuts them)."""
+        if self._line_reader is ...:
+            from .line_reader import open_reader
+            from .refusal import run_folder_of
+
+            self._line_reader = open_reader(run_folder_of(self.path), self.runtime, self._threads)
+        return self._line_reader
+
+    @line_reader.setter
+    def line_reader(self, reader) -> None:
+        self._line_reader = reader
 
     def _open_gate(self, threads: int | None):
         """The run's "not a digit" gate in this runtime (gate.py), when its rule uses one; with the model's threads

@@ -40,6 +40,14 @@ TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) an
 MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two
 # round digits overlapping); one that needs more is a scribble (measured: correct touching reads never need 3)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
+LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching digits when it is this sure of
+# each digit and the model's refusal rule refuses under half of the pieces cut between them (of two, none: a wide
+# letter read as two digits; doodles: most pieces; touching digits' pieces carry stubs of their neighbours, so one of
+# three may be refused); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more touching numbers
+# read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
+LINE_REFUSED = 0.49
+LINE_GATE = 0.5  # ...a piece counts as refused when the gate's P(not a digit) is above this
+LINE_REACH = 0.15  # a cut between two digits the reader found runs within this much of the height of their middle
 
 
 @dataclass
@@ -78,47 +86,95 @@ def read_image(predictor, image, path: str = "") -> Reading:
     row = segment.find(ink)
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
+    lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
     inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] for g in row.groups]
     if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
         inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
     flat = [x for g in inputs for option in g for x in option if x is not None]
+    flat += [x for *_, xs in lines.values() for x in xs]
     if not flat:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
     decisions = iter(predictor.decide(np.stack(flat)))
-    digits = []
+    groups = []
     for g, xs in zip(row.groups, inputs):
-        scored = []
-        for option, option_xs in zip(g.options, xs):
-            made = [Digit(None if d.rejected else d.digit, d.confidence, p.box, x,
-                          p.ink if len(option) == 1 else None, d.not_digit)
-                    for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, option_xs) if x is not None)]
-            scored.append((_score(made), made))
-        if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
-            whole = scored[0][1]
-            pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
-                     for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1]]
-            sure = [(s, tall) for s, tall in pairs if min(d.confidence for d in s[1]) >= SURE]
-            splits = [s for s, tall in sure if tall]
-            if splits and NARROW_GATE and whole and whole[0].digit is not None and whole[0].not_digit is not None \
-                    and _gated(whole) >= max(_gated(made) for _, made in splits):
-                scored = scored[:1]  # the gate finds the mark whole as much a digit as its pieces: a wide 0, a 4
-            elif splits:
-                scored = splits
-            elif whole and whole[0].confidence < UNSURE:  # unsure of it whole: two tall pieces need not be sure
-                scored = scored[:1] + [s for s, tall in pairs if tall] + [s for s, _ in sure]
-            else:
-                scored = scored[:1]
-        else:  # wide: a way into more pieces, each a full-height digit cut off across one stroke, wins near-ties
-            box = g.options[0][0].box if len(g.options[0]) == 1 else None
-            scored = [(score + (FULL_BONUS * len(made) if box and crossed <= 1 and _tall(made, box) else 0.0), made)
-                      for (score, made), crossed in zip(scored, g.crossings)]
-            scored = [s for s, crossed in zip(scored, g.crossings) if crossed <= MAX_CROSSED]
-            if not scored:  # no way to cut it but across loops: a scribble, not digits touching
-                x = _to_mnist(g.crop)
-                digits.append(Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x))
+        groups.append([_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)])
+    digits = []
+    for i, (g, options) in enumerate(zip(row.groups, groups)):
+        if i in lines:
+            text, confidences, pieces, xs = lines[i]
+            made = [Digit(int(c), p, piece.box, x, None, 1.0 if d.rejected else d.not_digit)
+                    for c, p, piece, x, d in zip(text, confidences, pieces, xs, decisions)]
+            if _line_sure(made):
+                digits += made
                 continue
-        digits += max(scored, key=lambda s: s[0])[1]
+        digits += _choose(g, [(_score(made), made) for made in options])
     return _reading(path, _remerge(predictor, digits))
+
+
+def _made(option, xs, decisions) -> list[Digit]:
+    """The digits of one way to cut a group, from the model's decisions on its pieces."""
+    return [Digit(None if d.rejected else d.digit, d.confidence, p.box, x, p.ink if len(option) == 1 else None,
+                  d.not_digit)
+            for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, xs) if x is not None)]
+
+
+def _choose(g, scored) -> list[Digit]:
+    """The way to cut a group that the model is surest of, under the rules for narrow and wide marks."""
+    if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
+        whole = scored[0][1]
+        pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
+                 for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1]]
+        sure = [(s, tall) for s, tall in pairs if min(d.confidence for d in s[1]) >= SURE]
+        splits = [s for s, tall in sure if tall]
+        if splits and NARROW_GATE and whole and whole[0].digit is not None and whole[0].not_digit is not None \
+                and _gated(whole) >= max(_gated(made) for _, made in splits):
+            scored = scored[:1]  # the gate finds the mark whole as much a digit as its pieces: a wide 0, a 4
+        elif splits:
+            scored = splits
+        elif whole and whole[0].confidence < UNSURE:  # unsure of it whole: two tall pieces need not be sure
+            scored = scored[:1] + [s for s, tall in pairs if tall] + [s for s, _ in sure]
+        else:
+            scored = scored[:1]
+    else:  # wide: a way into more pieces, each a full-height digit cut off across one stroke, wins near-ties
+        box = g.options[0][0].box if len(g.options[0]) == 1 else None
+        scored = [(score + (FULL_BONUS * len(made) if box and crossed <= 1 and _tall(made, box) else 0.0), made)
+                  for (score, made), crossed in zip(scored, g.crossings)]
+        scored = [s for s, crossed in zip(scored, g.crossings) if crossed <= MAX_CROSSED]
+        if not scored:  # no way to cut it but across loops: a scribble, not digits touching
+            x = _to_mnist(g.crop)
+            return [Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x)]
+    return max(scored, key=lambda s: s[0])[1]
+
+
+def _line_sure(made: list[Digit]) -> bool:
+    """Whether the line reader's reading of a mark stands (else the cuts are chosen as without it)."""
+    return min(d.confidence for d in made) >= LINE_SURE and \
+        sum(d.not_digit >= LINE_GATE for d in made if d.not_digit is not None) <= LINE_REFUSED * len(made)
+
+
+def _line_read(predictor, groups) -> dict:
+    """Each mark that may hold touching digits, as the predictor's line reader reads it whole, if it has one
+    (line_reader.py): its digits, their confidences, and its ink cut between them (the least-ink path near the
+    middle of their columns). Not a mark that no cut crosses at most MAX_CROSSED strokes of (a scribble), nor
+    one it reads as one digit: the digit model reads that one, as `predict` does."""
+    reader = getattr(predictor, "line_reader", None)
+    wide = [i for i, g in enumerate(groups) if len(g.options) > 1 and min(g.crossings) <= MAX_CROSSED]
+    if reader is None or not wide:
+        return {}
+    out = {}
+    for i, (text, confidences, spans) in zip(wide, reader.read([groups[i].crop for i in wide])):
+        g = groups[i]
+        h, w = g.crop.shape
+        reach, cuts = max(1, round(LINE_REACH * h)), []
+        for a, b in zip(spans, spans[1:]):
+            middle = int((a[1] + b[0]) / 2)
+            lo = min(w - 1, max(middle - reach, cuts[-1].max() + 1 if cuts else 1))
+            cuts.append(segment.path(g.own, lo, max(lo + 1, min(w, middle + reach + 1))))
+        pieces = segment.pieces(g.crop, cuts, g.box[0], g.box[1])
+        xs = [_to_mnist(p.ink) for p in pieces]
+        if len(text) > 1 and len(pieces) == len(text) and all(x is not None for x in xs):
+            out[i] = (text, confidences, pieces, xs)
+    return out
 
 
 def _remerge(predictor, digits: list[Digit]) -> list[Digit]:

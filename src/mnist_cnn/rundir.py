@@ -38,6 +38,7 @@ STATE = "state.json"
 EXPORTS = "exports"  # `mnist-cnn export`'s default folder inside a run
 EXPORT_SUFFIXES = {"savedmodel": ".savedmodel", "onnx": ".onnx", "litert": ".tflite"}  # by export format
 CHECK_SUFFIX = ".check.json"  # an export's check figures: model.onnx -> model.onnx.check.json
+READER, READER_STEM = "linereader.keras", "linereader"  # the line reader (line_fit.py), exports/linereader.onnx
 LEGACY_WEIGHTS = "last.keras"  # the checkpoint's weights in runs saved before state.json named them
 PICTURES = ("learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png")
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "val_seconds"]
@@ -146,6 +147,12 @@ class RunDir:
         return self.path / EXPORTS / export_name("model", fmt, int8)
 
     # ------------------------------------------------------------------ one trainer at a time
+    def line_reader(self, runtime: str = "keras") -> Path:
+        """Where the run's line reader is kept: linereader.keras, or its ONNX export for any other runtime."""
+        if runtime == "keras":
+            return self.path / READER
+        return self.path / EXPORTS / (READER_STEM + EXPORT_SUFFIXES["onnx"])
+
     @contextlib.contextmanager
     def lock(self):
         """Hold an exclusive lock on the run folder; UserError naming the holder's PID if taken."""

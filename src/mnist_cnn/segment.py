@@ -242,12 +242,12 @@ def _options(g, own, crop) -> tuple[list[list[Piece]], list[int]]:
     top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
     for k in range(max(2, guess - 1), top + 1):
         for cuts in _cuts(own, k):
-            pieces = _pieces(crop, cuts, x0, y0)
-            if min(p.box[3] - p.box[1] for p in pieces) >= SHORT_PIECE * h:
-                options.append(pieces)
+            cut = pieces(crop, cuts, x0, y0)
+            if min(p.box[3] - p.box[1] for p in cut) >= SHORT_PIECE * h:
+                options.append(cut)
                 crossings.append(max(_crossed(own, c) for c in cuts))
     if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink
-        options, crossings = [_pieces(crop, _cuts(own, max(2, guess))[0], x0, y0)], [0]
+        options, crossings = [pieces(crop, _cuts(own, max(2, guess))[0], x0, y0)], [0]
     return options, crossings
 
 
@@ -281,8 +281,8 @@ def _cuts(own, k) -> list[np.ndarray]:
         options.append([np.full(h, c) for c in cuts])
     paths = []
     for lo, hi in windows:
-        path = _path(own, lo, max(lo + 1, hi))
-        paths.append(np.maximum(path, paths[-1] + 1) if paths else path)
+        cut = path(own, lo, max(lo + 1, hi))
+        paths.append(np.maximum(cut, paths[-1] + 1) if paths else cut)
     options.append(paths)
     unique = []
     for cuts in options:
@@ -291,7 +291,7 @@ def _cuts(own, k) -> list[np.ndarray]:
     return unique
 
 
-def _path(own, lo, hi) -> np.ndarray:
+def path(own, lo, hi) -> np.ndarray:
     """The column per row of the cheapest 8-connected path from the top row to the bottom one within columns
     [lo, hi): each ink pixel crossed costs 1, each sideways step STEP_COST. Hand-written (a dynamic programme
     over rows, the "drop-fall"/shortest-path cut of digit-string segmentation): OpenCV has no such primitive."""
@@ -312,7 +312,7 @@ def _path(own, lo, hi) -> np.ndarray:
     return path + lo
 
 
-def _pieces(crop, cuts, x0, y0) -> list[Piece]:
+def pieces(crop, cuts, x0, y0) -> list[Piece]:
     """The crop cut along these paths (a column per row), each piece trimmed to its ink."""
     h, w = crop.shape
     columns = np.arange(w)[None]

@@ -1,0 +1,48 @@
+"""The `mnist-cnn fit-reader` command: train a run's line reader, which `read` uses for touching digits.
+
+    mnist-cnn fit-reader runs/NAME [--strings 32000] [--epochs 2] [--seed 0] [--data-dir DIR]
+
+Split from cli.py to keep each module small; the work is line_fit.py's.
+"""
+
+from __future__ import annotations
+
+from .console import shown, stderr_report
+from .errors import UserError
+
+
+def add_commands(sub) -> None:
+    from . import line_fit
+    from .cli import _path, _value
+
+    p = sub.add_parser("fit-reader", help="train a run's line reader for touching digits (RUN/linereader.keras)",
+                       description="Train a small sequence reader (CTC) on synthetic strings of touching MNIST "
+                                   "training digits and keep it in the run folder (linereader.keras, and "
+                                   "exports/linereader.onnx when tf2onnx is installed); `mnist-cnn read` and "
+                                   "/api/read then read a mark wider than one digit with it instead of cutting it.")
+    p.add_argument("run", metavar="RUN_DIR", type=_path, help="a run folder (config.json)")
+    p.add_argument("--strings", metavar="N", type=_value(int),
+                   help=f"synthetic training strings (default: {line_fit.STRINGS})")
+    p.add_argument("--epochs", metavar="N", type=_value(int), help=f"passes over them (default: {line_fit.EPOCHS})")
+    p.add_argument("--seed", metavar="N", type=_value(int), help="seed of the strings and weights (default: 0)")
+    p.add_argument("--data-dir", metavar="DIR", type=_path,
+                   help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+
+
+def cmd_fit_reader(args) -> int:
+    from . import line_fit
+
+    strings = line_fit.STRINGS if args.strings is None else args.strings
+    epochs = line_fit.EPOCHS if args.epochs is None else args.epochs
+    if strings < line_fit.BATCH:
+        raise UserError(f"--strings: expected at least {line_fit.BATCH} (one batch), found {strings}")
+    if epochs < 1:
+        raise UserError(f"--epochs: expected at least 1, found {epochs}")
+    r = line_fit.fit(args.run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
+    print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "
+          f"{line_fit.VALIDATION:,} synthetic strings of its own kind: {r['synthetic_exact']:.1%}")
+    print(f"Wrote {shown(args.run)}/linereader.keras" + (f" and {shown(r['onnx'])}" if "onnx" in r else ""))
+    return 0
+
+
+COMMANDS = {"fit-reader": cmd_fit_reader}

@@ -1,0 +1,121 @@
+"""Synthetic strings of touching digits, to train the line reader (line_reader.py) with CTC.
+
+    from mnist_cnn.line_data import Composer
+    c = Composer(x_train, y_train, fonts=training_fonts(), seed=0)   # MNIST *training* digits (read_eval uses test)
+    ink, text = c.string()                                       # (h, w) float32 ink, white on black; "4071"
+    x, labels = c.batch(1000)                                    # line_reader inputs, CTC label rows
+
+A string is 1-6 digits side by side on a wobbly baseline, each its own size, from a small gap apart to
+pushed a fifth of the height into its neighbours, sheared, its strokes thickened or thinned: the marks the
+segmenter cannot cut cleanly. Digits come from MNIST's training set and, for a share of them, from
+fonts (DejaVu, Comic Neue): never from the handwriting faces tools/read_eval.py measures with.
+"""
+
+from __future__ import annotations
+
+import glob
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+HEIGHT = 48  # px a digit is composed at, before line_reader.line_input scales the string to its height
+DIGITS = (1, 2, 2, 3, 3, 4, 4, 5, 6)  # string lengths drawn from: touching groups are mostly 2-4 digits
+GAP = (-0.2, 0.1)  # space between digits, fraction of the height (read_eval's touching style: -0.12..-0.02)
+SIZE = (0.85, 1.12)  # each digit's height jitter
+WOBBLE = 0.07  # baseline wobble, fraction of the height
+SLANT = 0.25  # shear, either way (read_eval: 0.18)
+FONT_SHARE = 0.4  # of the strings drawn in one print font rather than MNIST hands
+FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf",  # fonts-dejavu-core: Debian's default faces
+         "/usr/share/fonts/opentype/comic-neue/ComicNeue-*.otf")  # fonts-comic-neue: a hand; not read_eval's faces
+STROKE = (-1, 3)  # px of dilation (negative: erosion) of the whole string at HEIGHT
+
+
+def training_fonts() -> list[str]:
+    return sorted(f for pattern in FONTS for f in glob.glob(pattern) if "Math" not in f)
+
+
+class Composer:
+    def __init__(self, x: np.ndarray, y: np.ndarray, fonts=(), seed: int = 0):
+        """x: (N, 28, 28) uint8 MNIST training digits, y their labels; fonts: font files for a share of strings."""
+        self.rng = np.random.default_rng(seed)
+        self.by_digit = [x[y == d] for d in range(10)]
+        self.fonts = list(fonts)
+        self._glyphs: dict = {}
+
+    def string(self, n: int | None = None) -> tuple[np.ndarray, str]:
+        rng = self.rng
+        n = n or int(rng.choice(DIGITS))
+        text = "".join(str(d) for d in rng.integers(0, 10, n))
+        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
+        glyphs = [self._glyph(int(c), font) for c in text]
+        ink = _jitter_stroke(_line(glyphs, rng), rng)
+        return ink, text
+
+    def _glyph(self, d: int, font) -> np.ndarray:
+        rng = self.rng
+        height = HEIGHT * rng.uniform(*SIZE)
+        if font is None:
+            pool = self.by_digit[d]
+            a = pool[int(rng.integers(len(pool)))].astype(np.float32) / 255
+            scale = height / 20  # MNIST's longer side is 20 px, as number_images.Writer scales it
+        else:
+            a = self._font_digit(d, font)
+            scale = height / a.shape[0]
+        rows, cols = np.flatnonzero(a.max(1) > 0.1), np.flatnonzero(a.max(0) > 0.1)
+        a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        size = (max(1, round(a.shape[1] * scale)), max(1, round(a.shape[0] * scale)))
+        return cv2.resize(a, size, interpolation=cv2.INTER_LINEAR).clip(0, 1)
+
+    def _font_digit(self, d: int, font) -> np.ndarray:
+        key = (font, d)
+        if key not in self._glyphs:
+            f = ImageFont.truetype(font, HEIGHT * 2)
+            img = Image.new("L", (HEIGHT * 4, HEIGHT * 4), 0)
+            ImageDraw.Draw(img).text((HEIGHT, HEIGHT), str(d), font=f, fill=255)
+            self._glyphs[key] = np.asarray(img, np.float32) / 255
+        return self._glyphs[key]
+
+    def batch(self, n: int, width: int, height: int) -> tuple[np.ndarray, list[str]]:
+        """n strings as line_reader inputs (n, height, width) float32 (wider ones squeezed), and their texts."""
+        from .line_reader import line_input
+
+        xs = np.zeros((n, height, width), np.float32)
+        texts = []
+        for i in range(n):
+            ink, text = self.string()
+            x = line_input(ink, height)
+            if x.shape[1] > width:
+                x = cv2.resize(x, (width, height), interpolation=cv2.INTER_AREA)
+            xs[i, :, :x.shape[1]] = x
+            texts.append(text)
+        return xs, texts
+
+
+def _line(glyphs, rng) -> np.ndarray:
+    """Glyphs side by side on a wobbly baseline, overlapping or apart, sheared: one ink map."""
+    gaps = [rng.uniform(*GAP) * HEIGHT for _ in glyphs[1:]]
+    width = int(sum(g.shape[1] for g in glyphs) + max(0.0, sum(gaps))) + 2 * HEIGHT
+    top = HEIGHT // 2
+    ink = np.zeros((2 * HEIGHT + top, width), np.float32)
+    x = float(HEIGHT // 2)
+    for k, g in enumerate(glyphs):
+        h, w = g.shape
+        y = top + int(HEIGHT - h + rng.uniform(-WOBBLE, WOBBLE) * HEIGHT)
+        y = min(max(y, 0), ink.shape[0] - h)
+        x0 = max(0, int(x))
+        region = ink[y:y + h, x0:x0 + w]
+        np.maximum(region, g[:, :region.shape[1]], out=region)
+        x = x0 + w + (gaps[k] if k < len(gaps) else 0)
+    shear = rng.uniform(-SLANT, SLANT)
+    m = np.float32([[1, -shear, shear * ink.shape[0] / 2], [0, 1, 0]])
+    return cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
+
+
+def _jitter_stroke(ink: np.ndarray, rng) -> np.ndarray:
+    k = int(rng.integers(STROKE[0], STROKE[1] + 1))
+    if k == 0:
+        return ink
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(k) + 1,) * 2)
+    out = cv2.dilate(ink, kernel) if k > 0 else cv2.erode(ink, kernel)
+    return out if out.max() > 0.2 else ink

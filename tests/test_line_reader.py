@@ -1,0 +1,146 @@
+"""The line reader (line_reader.py, line_fit.py, line_data.py): CTC decoding, its input, a tiny fit that reads
+strings it was shown, `read` using a run's reader for touching digits, and `mnist-cnn fit-reader`.
+
+    PYTHONPATH=src pytest -q tests/test_line_reader.py
+"""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from mnist_cnn import cli, line_fit, line_reader, predict, read, segment
+from mnist_cnn.data import load_mnist
+from mnist_cnn.line_data import Composer
+from mnist_cnn.line_reader import BLANK, CLASSES, HEIGHT, STRIDE
+
+
+def one_hot(classes, p=0.9):
+    probs = np.full((len(classes), CLASSES), (1 - p) / (CLASSES - 1), np.float32)
+    probs[np.arange(len(classes)), classes] = p
+    return probs
+
+
+def test_decode_merges_repeats_and_drops_blanks():
+    # blank, 3, 3, blank, 3, 0 (class 1), 0, blank -> "330"; spans are the steps of each digit
+    text, confidences, spans = line_reader.decode(one_hot([BLANK, 4, 4, BLANK, 4, 1, 1, BLANK]))
+    assert text == "330" and spans == [(1, 2), (4, 4), (5, 6)]
+    assert confidences == pytest.approx([0.9] * 3)
+    assert line_reader.decode(one_hot([BLANK] * 5)) == ("", [], [])
+
+
+def test_line_input_scales_the_ink_to_the_rows_and_pads_columns():
+    ink = np.zeros((90, 300), np.float32)
+    ink[20:80, 50:173] = 0.5
+    x = line_reader.line_input(ink)
+    rows, cols = np.flatnonzero(x.max(1) > 0), np.flatnonzero(x.max(0) > 0)
+    assert x.shape[0] == HEIGHT and x.shape[1] % STRIDE == 0 and x.max() == pytest.approx(1.0)
+    assert rows[0] == line_reader.MARGIN and rows[-1] == HEIGHT - line_reader.MARGIN - 1
+    assert cols[0] == line_reader.SIDE and abs(len(cols) - 123 * line_reader.INNER / 60) <= 1
+
+
+@pytest.fixture(scope="module")
+def training(mnist_dir):
+    (x, y), _ = load_mnist(mnist_dir)
+    return x[:3000], y[:3000]
+
+
+def test_composed_strings_are_one_to_six_training_digits(training):
+    c = Composer(*training, seed=0)
+    for _ in range(20):
+        ink, text = c.string()
+        assert 1 <= len(text) <= 6 and text.isdigit() and ink.max() > 0.5
+    xs, texts = c.batch(8, line_fit.WIDTH, HEIGHT)
+    assert xs.shape == (8, HEIGHT, line_fit.WIDTH) and len(texts) == 8
+    assert (line_fit.labels(texts) > 0).sum(1).tolist() == [len(t) for t in texts]
+
+
+@pytest.fixture(scope="module")
+def tiny_reader(training, tmp_path_factory):
+    """A reader fitted for 100 steps on 16 strings (a real fit takes ~1,900 steps on 40,000)."""
+    import keras
+
+    keras.mixed_precision.set_dtype_policy("float32")
+    xs, texts = Composer(*training, seed=1).batch(16, line_fit.WIDTH, HEIGHT)
+    model = line_fit.build(0)
+    model.compile(keras.optimizers.Adam(3e-3), loss=line_fit.ctc_loss)
+    model.fit(xs[..., None], line_fit.labels(texts), batch_size=16, epochs=100, verbose=0)
+    path = tmp_path_factory.mktemp("reader") / "linereader.keras"
+    model.save(path)
+    return path, xs, texts
+
+
+def test_a_tiny_fit_learns_the_strings_it_was_shown(tiny_reader):
+    """Network, CTC loss and labels fit together: its loss on the strings' own labels is far below its loss on
+    the labels of the other strings (with batch statistics: 100 steps leave the moving ones behind)."""
+    import keras
+
+    path, xs, texts = tiny_reader
+    model = keras.saving.load_model(path, compile=False)
+    logits = model(xs[..., None], training=True)
+    own = float(np.mean(line_fit.ctc_loss(line_fit.labels(texts), logits)))
+    others = float(np.mean(line_fit.ctc_loss(line_fit.labels(texts[1:] + texts[:1]), logits)))
+    assert own < 0.7 * others, (own, others)  # measured: 10.6 against 18.4
+
+
+class FixedReader:
+    """Reads every mark as `text`, each digit the same share of the mark's columns."""
+
+    def __init__(self, text):
+        self.text, self.calls = text, 0
+
+    def read(self, inks):
+        self.calls += 1
+        out = []
+        for ink in inks:
+            w = ink.shape[1] / len(self.text)
+            out.append((self.text, [0.99] * len(self.text), [(k * w + w / 3, k * w + 2 * w / 3)
+                                                             for k in range(len(self.text))]))
+        return out
+
+
+def test_read_takes_a_wide_mark_from_the_reader(trained_run, mnist_dir):
+    from test_read import glued
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    image = glued(x[np.flatnonzero(y == 2)[0]], x[np.flatnonzero(y == 0)[0]], overlap=4)
+    image = glued((image[20:-20, 20:-20] * 255).astype(np.uint8), x[np.flatnonzero(y == 3)[0]], overlap=4)
+    row = segment.find(image)
+    assert len(row.groups) == 1 and not row.groups[0].narrow  # one wide mark
+    p = predict.Predictor(trained_run)
+    assert p.line_reader is None  # the run has no reader: the cuts decide, as before
+    p.line_reader = FixedReader("857")
+    r = read.read_image(p, image)
+    assert r.text == "857" and len(r.digits) == 3 and p.line_reader.calls == 1
+    assert [d.box[0] for d in r.digits] == sorted(d.box[0] for d in r.digits)
+    assert all(d.input.shape == (28, 28) for d in r.digits)
+
+
+def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_run, mnist_dir, tiny_reader):
+    from test_predict import as_photo
+    from PIL import Image
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    shutil.copy(tiny_reader[0], run / "linereader.keras")
+    p = predict.Predictor(run)
+    assert isinstance(p.line_reader, line_reader.LineReader)
+    (_, _), (x, _) = load_mnist(mnist_dir)
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(30):
+        paths.append(tmp_path / f"{i}.png")
+        (as_photo(x[i], rng) if i % 2 else Image.fromarray(x[i])).save(paths[-1])
+    for pr, r in zip(predict.predict_files(p, paths), read.read_files(p, paths)):
+        assert r.text == str(pr.digit), pr.path
+
+
+def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    assert cli.main(["fit-reader", str(run), "--strings", "64", "--epochs", "1", "--data-dir", str(mnist_dir)]) == 0
+    assert (run / "linereader.keras").is_file() and "Line reader: 64 strings" in capsys.readouterr().out
+    assert cli.main(["fit-reader", str(run), "--strings", "0"]) != 0
+    assert "--strings: expected at least" in capsys.readouterr().err
+    assert cli.main(["fit-reader", str(tmp_path / "none")]) != 0
+    assert "run folder does not exist" in capsys.readouterr().err
