@@ -1,7 +1,7 @@
 """Training a run's line reader (line_reader.py) with CTC on synthetic strings: `mnist-cnn fit-reader RUN`.
 
     from mnist_cnn.line_fit import fit
-    figures = fit("runs/NAME", strings=32_000, epochs=2)   # RUN/linereader.keras (+ exports/linereader.onnx)
+    figures = fit("runs/NAME", strings=40_000, epochs=3)   # RUN/linereader.keras (+ exports/linereader.onnx)
 
 The strings come from line_data.Composer: MNIST *training* digits (and print fonts), never the test
 digits or handwriting faces tools/read_eval.py measures with. The reader is a separate small network
