@@ -117,20 +117,14 @@ def test_read_takes_a_wide_mark_from_the_reader(trained_run, mnist_dir):
 
 
 def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_run, mnist_dir, tiny_reader):
-    from test_predict import as_photo
-    from PIL import Image
+    from test_read import one_digit_files
 
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     shutil.copy(tiny_reader[0], run / "linereader.keras")
     p = predict.Predictor(run)
     assert isinstance(p.line_reader, line_reader.LineReader)
-    (_, _), (x, _) = load_mnist(mnist_dir)
-    rng = np.random.default_rng(5)
-    paths = []
-    for i in range(30):
-        paths.append(tmp_path / f"{i}.png")
-        (as_photo(x[i], rng) if i % 2 else Image.fromarray(x[i])).save(paths[-1])
+    paths = one_digit_files(tmp_path, mnist_dir)
     for pr, r in zip(predict.predict_files(p, paths), read.read_files(p, paths)):
         assert r.text == str(pr.digit), pr.path
 

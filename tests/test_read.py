@@ -226,15 +226,21 @@ def test_strokes_of_one_digit_side_by_side_are_read_as_one(predictor, mnist_dir,
     assert not any(a == str(d) and m != a for (d, _), m, a in zip(cases, merged, apart)), (merged, apart)
 
 
-def test_one_digit_is_read_as_predict_reads_it(tmp_path, predictor, mnist_dir):
+def one_digit_files(tmp_path, mnist_dir) -> list:
+    """30 PNGs of one MNIST test digit each, every other one as a photo (test_predict.as_photo)."""
     from test_predict import as_photo
 
-    (_, _), (x, y) = load_mnist(mnist_dir)
+    (_, _), (x, _) = load_mnist(mnist_dir)
     rng = np.random.default_rng(5)
     paths = []
     for i in range(30):
         paths.append(tmp_path / f"{i}.png")
         (as_photo(x[i], rng) if i % 2 else Image.fromarray(x[i])).save(paths[-1])
+    return paths
+
+
+def test_one_digit_is_read_as_predict_reads_it(tmp_path, predictor, mnist_dir):
+    paths = one_digit_files(tmp_path, mnist_dir)
     predicted = list(predict.predict_files(predictor, paths))
     readings = list(read.read_files(predictor, paths))
     for p, r in zip(predicted, readings):
