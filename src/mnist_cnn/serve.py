@@ -37,11 +37,11 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
          names the file; refused from its header, before decoding)
     422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers in
          [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300"
-    503  too many images being read at once (Retry-After: 2). An upload's header is read first (2 threads,
-         100 places); then images up to 1 MP (the page sends 0.08 MP) go to a light lane (2 threads, 32
-         places), larger ones to a heavy lane (1 thread, 4 places), so a client drawing on the page never
-         waits behind photos; the heavy lane's thread runs at a lower CPU priority (nice 10, Linux). A full
-         lane answers 503 instead of queueing.
+    503  too many images being read at once (Retry-After: 2). An upload's header is read in a light lane
+         (2 threads, 32 places), which goes on to decode images up to 1 MP (the page sends 0.08 MP); larger
+         ones move to a heavy lane (1 thread, 4 places), so a client drawing on the page never waits behind
+         photos; the heavy lane's thread runs at a lower CPU priority (nice 10, Linux). A full lane answers
+         503 instead of queueing.
 
 A refused upload (415, 503) is answered after 0.25 s, so a client looping one sends 4 a second, not hundreds;
 `python tools/serve_attack.py` measures what such clients do to the others.
@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import Future
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,7 +101,6 @@ MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for
 MAX_PIXELS = 12_000_000
 MAX_SIDE = 1024  # uploads are read reduced to this longer side: a digit a tenth of the frame is still 100 px tall
 LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes the light lane; larger, the heavy one
-HEADER = dict(workers=2, places=100)  # reading headers: ~1 ms each; as many places as connections
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
 # Forward passes (serve_batch.py): up to 16 images within 1 ms, padded to 16 unless the model gives the same rows at
@@ -191,9 +191,10 @@ def _add_pages(app: FastAPI, info: dict, status: dict) -> None:
 
 
 class Service:
-    """Uploads and pixels -> the answer: an upload's header is read in the `header` lane, the image is decoded and
-    preprocessed in the `light` or the `heavy` lane by its pixel count, and the model thread answers the images
-    of concurrent requests in one forward pass (serve_batch.Batcher)."""
+    """Uploads and pixels -> the answer: an upload's header is read in the `light` lane, and the image decoded and
+    preprocessed there when it has at most LIGHT_PIXELS, else in the `heavy` lane; the lane's thread hands the
+    image to the model thread, which answers the images of concurrent requests in one forward pass
+    (serve_batch.Batcher). The event loop hands a request off once and wakes once, for the model's row."""
 
     def __init__(self, predictor, refusal_delay: float = REFUSAL_DELAY):
         self.predictor, self.refusal_delay = predictor, refusal_delay
@@ -201,7 +202,6 @@ class Service:
         self.batcher = Batcher(predictor.decide, **BATCH, pad=pad)  # the one thread that calls the model
         info = predictor.info()
         self.name = info.get("recipe") or info.get("name") or "model"
-        self.header = Lane("header", **HEADER, retry_after=RETRY_AFTER)
         self.light = Lane("light", **LIGHT, retry_after=RETRY_AFTER)
         self.heavy = Lane("heavy", **HEAVY, retry_after=RETRY_AFTER, nice=HEAVY_NICE)
         self.batcher.call(np.zeros((28, 28), np.float32))  # trace the tf.function now, not on request 1
@@ -209,21 +209,42 @@ class Service:
     async def upload(self, data: bytes, name: str, then=None):
         """The answer for an upload (`answer`), or then(decoded image, name) run in its lane (POST /api/read's)."""
         try:
-            pixels = await self.header.run(self.pixels, data, name)
-            lane = self.light if pixels <= LIGHT_PIXELS else self.heavy
-            if then is not None:
-                return await lane.run(lambda d, n: then(self.decode(d, n), n), data, name)
-            x = await lane.run(self.prepare, data, name)
+            done = await self._in_lane(self.light, data, name, then)
+            if done is _HEAVY:
+                done = await self._in_lane(self.heavy, data, name, then)
         except StarletteHTTPException:  # 415 or 503 (the lanes' are Starlette's): answered a little later, so a
             # client looping one cannot flood the server
             await asyncio.sleep(self.refusal_delay)
             raise
-        return await self.answer(x)
+        return done if then is not None else self.response(*done)
 
-    def pixels(self, data: bytes, name: str) -> int:
-        """The pixels the upload will decode to, from its header; 415 if unreadable or over MAX_PIXELS."""
-        with _decoding(name):
-            return images.image_pixels(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+    async def pixels(self, source: np.ndarray):
+        """The answer for a 28x28 array (POST /api/predict's JSON), prepared in the light lane."""
+        return self.response(*await self._in_lane(self.light, source, "pixels", None))
+
+    async def _in_lane(self, lane, source, name: str, then):
+        """Run `_job` in `lane` and wait for what it settles: _HEAVY, then's result or (x, decision)."""
+        done: Future = Future()
+        lane.submit(self._job, done, lane is self.light, source, name, then).add_done_callback(
+            lambda job: job.exception() is not None and done.set_exception(job.exception()))
+        return await asyncio.wrap_future(done)
+
+    def _job(self, done: Future, light: bool, source, name: str, then) -> None:
+        """In a lane's thread: the upload's header (415 if unreadable or over MAX_PIXELS), then _HEAVY for an image
+        over LIGHT_PIXELS in the light lane, else then(image, name) or the image the model sees (x), handed straight
+        to the model thread: `done` gets (x, its decision) from there, (None, None) when there is no ink."""
+        if isinstance(source, bytes):
+            with _decoding(name):
+                pixels = images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+            if light and pixels > LIGHT_PIXELS:
+                return done.set_result(_HEAVY)
+        if then is not None:
+            return done.set_result(then(self.decode(source, name), name))
+        x = self.prepare(source, name)
+        if x is None:
+            return done.set_result((None, None))
+        self.batcher.submit(x).add_done_callback(
+            lambda row: done.set_exception(row.exception()) if row.exception() else done.set_result((x, row.result())))
 
     def decode(self, data: bytes, name: str):
         """An upload's image, read reduced to MAX_SIDE; 415 if it does not decode."""
@@ -241,12 +262,11 @@ class Service:
         """predictor.decide for (N, 28, 28) images from a worker thread, through the model thread's batches."""
         return [f.result() for f in [self.batcher.submit(one) for one in x]]
 
-    async def answer(self, x: np.ndarray | None) -> JSONResponse:
-        """The response body for a prepared image, its forward pass batched with concurrent requests'."""
+    def response(self, x: np.ndarray | None, d) -> JSONResponse:
+        """The response body for a prepared image and its decision (None, None: no ink)."""
         if x is None:
             return JSONResponse({"digit": None, "confidence": None, "probabilities": None, "model": self.name,
                                  "input": None, "rejected": False, "message": images.NO_DIGIT})
-        d = await self.batcher.run(x)  # predictor.decide, for this image among the batch's
         # A response, not a dict: FastAPI's jsonable_encoder would walk the 812 numbers one by one (~1 ms). float64
         # arrays: the probabilities' numbers as float(value) gives them; the input's rounded to 1/1000 exactly.
         return NumpyJSON({"digit": d.digit, "confidence": d.confidence,
@@ -254,6 +274,8 @@ class Service:
                           "input": np.round(x.astype(np.float64), INPUT_DECIMALS), "rejected": d.rejected,
                           "message": NOT_A_DIGIT if d.rejected else None})
 
+
+_HEAVY = object()  # a light lane's job found the image over LIGHT_PIXELS: the heavy lane reads it
 
 
 @contextmanager
@@ -275,7 +297,7 @@ def _add_predict(app: FastAPI, service: Service) -> None:
         return await service.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])
 
     async def predict_pixels(body: Pixels) -> JSONResponse:
-        return await service.answer(await service.light.run(service.prepare, np.asarray(body.pixels, np.float32)))
+        return await service.pixels(np.asarray(body.pixels, np.float32))
 
     for kind, handler in (("multipart/form-data", predict_upload), ("application/json", predict_pixels)):
         app.router.add_api_route("/api/predict", handler, methods=["POST"], include_in_schema=False,
@@ -331,7 +353,7 @@ def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "war
     return uvicorn.Server(uvicorn.Config(
         app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout, MAX_HEAD),
         ws="none", proxy_headers=False, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
-        h11_max_incomplete_event_size=MAX_HEAD))
+        h11_max_incomplete_event_size=MAX_HEAD, access_log=False))  # no access log: a line per request nobody reads
 
 
 def run(model=None, **options) -> int:

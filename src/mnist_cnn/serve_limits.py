@@ -14,7 +14,7 @@ import asyncio
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import h11
 from starlette.datastructures import Headers, MutableHeaders
@@ -125,34 +125,36 @@ class Lane:
     """A fixed pool of worker threads with a fixed number of places (running + waiting).
 
     `await lane.run(fn, *args)` runs fn in one of the lane's threads; with every place taken it raises 503
-    with Retry-After instead of queueing without end. A place is freed when fn returns, not when its caller
-    gives up, so the count is always the work actually queued or running.
+    with Retry-After instead of queueing without end (`lane.submit` does the same from the event loop and
+    returns the concurrent future). A place is freed when fn returns, in the lane's thread (no hop back to the
+    event loop for it), not when its caller gives up, so the count is always the work actually queued or running.
     """
 
     def __init__(self, name: str, workers: int, places: int, retry_after: int, nice: int = 0):
         self.name, self.places, self.retry_after, self.taken = name, places, retry_after, 0
+        self.lock = threading.Lock()  # `taken` is counted up on the event loop and down in the lane's threads
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"mnist-cnn-{name}", initializer=_nice,
                                        initargs=(nice,))
 
     async def run(self, fn, *args):
-        if self.taken >= self.places:
-            raise HTTPException(503, f"server busy: {self.places} {self.name} requests are queued or running; "
-                                     f"retry in {self.retry_after} s", headers={"Retry-After": str(self.retry_after)})
-        loop = asyncio.get_running_loop()
-        self.taken += 1
-        future = self.pool.submit(fn, *args)
-        future.add_done_callback(lambda _: _call_soon(loop, self._release))
-        return await asyncio.wrap_future(future)
+        return await asyncio.wrap_future(self.submit(fn, *args))
 
-    def _release(self):
-        self.taken -= 1
+    def submit(self, fn, *args) -> Future:
+        """fn(*args) in a lane thread, as a concurrent future; 503 at once when every place is taken."""
+        with self.lock:
+            if self.taken >= self.places:
+                raise HTTPException(503, f"server busy: {self.places} {self.name} requests are queued or running; "
+                                         f"retry in {self.retry_after} s",
+                                    headers={"Retry-After": str(self.retry_after)})
+            self.taken += 1
+        return self.pool.submit(self._job, fn, args)
 
-
-def _call_soon(loop, fn) -> None:
-    try:
-        loop.call_soon_threadsafe(fn)
-    except RuntimeError:  # the server stopped while the job ran: nothing left to count
-        pass
+    def _job(self, fn, args):
+        try:
+            return fn(*args)
+        finally:
+            with self.lock:
+                self.taken -= 1
 
 
 def _nice(increment: int) -> None:
