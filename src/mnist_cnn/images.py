@@ -12,7 +12,7 @@ A model trained on MNIST only works on images that look like that, so:
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255,
 or floats in [0, 1]), so real MNIST digits pass through essentially unchanged.
-Its steps: `_grey` -> `_ink` (`_paper` fit, noise cut, `_drop_lines`, `_drop_specks`) -> crop
+Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `_drop_lines`, `_drop_specks`) -> crop
 to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre`. Pillow
 decodes and resizes, OpenCV filters, NumPy does the rest: under 1 ms for a 280x280
 drawing (tools/preprocess_speed.py), outputs as the earlier pure-NumPy code's.
@@ -67,10 +67,10 @@ RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its bi
 
 def to_mnist(image):
     """Return a (28, 28) float32 MNIST-style digit in [0, 1] (white ink on black), or None if no ink."""
-    ink = _ink(_grey(image))
-    if ink is None:
+    found = _ink_and_box(_grey(image))
+    if found is None:
         return None
-    x, y, w, h = cv2.boundingRect((ink > 0).view(np.uint8))  # of the non-zero pixels
+    ink, (x, y, w, h) = found
     ink = _thicken(ink[y : y + h, x : x + w])
     h, w = ink.shape
     size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
@@ -83,7 +83,8 @@ def to_mnist(image):
 def ink_map(image):
     """The whole image's ink strength as (H, W) float32 in [0, 1]: paper, noise and specks at 0 (white ink on
     black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits."""
-    return _ink(_grey(image))
+    found = _ink_and_box(_grey(image))
+    return None if found is None else found[0]
 
 
 def naive_resize(image):
@@ -97,22 +98,37 @@ def _blur3(a):
     return cv2.blur(a, (3, 3), borderType=cv2.BORDER_REPLICATE)
 
 
-def _ink(grey):
-    """Ink strength in [0, 1] with paper, noise and specks at 0; None if there is no digit."""
+def _ink_and_box(grey):
+    """Ink strength in [0, 1] with paper, noise and specks at 0, and the bounding box (x, y, w, h) of its non-zero
+    pixels; None if there is no digit."""
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
-    if cv2.minMaxLoc(np.subtract(*((paper, smooth) if sign > 0 else (smooth, paper)), out=smooth))[1] < MIN_CONTRAST:
+    if _contrast(paper, smooth, sign) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
     cv2.threshold(ink, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
         ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)  # paper is done
-    ink = _drop_specks(_drop_lines(ink))
-    if cv2.countNonZero(ink) < MIN_INK_PIXELS:
+    box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
+    # Only a row (column) inked across LINE_FILL of the image can be a line: with narrower ink there is none to drop
+    # (the answer _drop_lines would give, without its passes over the image).
+    narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
+    kept = _drop_specks(ink if narrow else _drop_lines(ink))
+    if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
-    ink /= ink.max()
-    return ink
+    kept /= kept.max()
+    if kept is not ink or not narrow:  # lines or specks dropped: the box may shrink
+        box = cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
+    return kept, box
+
+
+def _contrast(paper, smooth, sign) -> float:
+    """The most the blurred image strays from the paper towards the ink (sign +1: darker); overwrites smooth."""
+    if np.ndim(paper) == 0:  # one level: that of the blurred image's extreme, as rounding to float32 keeps order
+        low, high = cv2.minMaxLoc(smooth)[:2]
+        return float(paper - np.float32(low) if sign > 0 else np.float32(high) - paper)
+    return cv2.minMaxLoc(np.subtract(*((paper, smooth) if sign > 0 else (smooth, paper)), out=smooth))[1]
 
 
 def _paper(grey, smooth):
