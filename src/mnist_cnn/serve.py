@@ -223,7 +223,7 @@ class Service:
         return self.response(*await self._in_lane(self.light, source, "pixels", None))
 
     async def _in_lane(self, lane, source, name: str, then):
-        """Run `_job` in `lane` and wait for what it settles: _HEAVY, then's result or (x, decision)."""
+        """Run `_job` in `lane` and wait for what it settles: _HEAVY, then's result or (input shown, decision)."""
         done: Future = Future()
         lane.submit(self._job, done, lane is self.light, source, name, then).add_done_callback(
             lambda job: job.exception() is not None and done.set_exception(job.exception()))
@@ -232,7 +232,8 @@ class Service:
     def _job(self, done: Future, light: bool, source, name: str, then) -> None:
         """In a lane's thread: the upload's header (415 if unreadable or over MAX_PIXELS), then _HEAVY for an image
         over LIGHT_PIXELS in the light lane, else then(image, name) or the image the model sees (x), handed straight
-        to the model thread: `done` gets (x, its decision) from there, (None, None) when there is no ink."""
+        to the model thread: `done` gets (x as the answer shows it, its decision) from there, (None, None) when there is
+        no ink."""
         if isinstance(source, bytes):
             with _decoding(name):
                 pixels = images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
@@ -243,8 +244,11 @@ class Service:
         x = self.prepare(source, name)
         if x is None:
             return done.set_result((None, None))
+        # The answer's copy of the input, made here: NumPy lets go of the GIL to convert 784 numbers, and on the event
+        # loop that costs a wait for the lane threads to hand it back.
+        shown = np.round(x.astype(np.float64), INPUT_DECIMALS)
         self.batcher.submit(x).add_done_callback(
-            lambda row: done.set_exception(row.exception()) if row.exception() else done.set_result((x, row.result())))
+            lambda row: done.set_exception(row.exception()) if row.exception() else done.set_result((shown, row.result())))
 
     def decode(self, data: bytes, name: str):
         """An upload's image, read reduced to MAX_SIDE; 415 if it does not decode."""
@@ -262,16 +266,17 @@ class Service:
         """predictor.decide for (N, 28, 28) images from a worker thread, through the model thread's batches."""
         return [f.result() for f in [self.batcher.submit(one) for one in x]]
 
-    def response(self, x: np.ndarray | None, d) -> JSONResponse:
-        """The response body for a prepared image and its decision (None, None: no ink)."""
-        if x is None:
+    def response(self, shown: np.ndarray | None, d) -> JSONResponse:
+        """The response for the image the model saw (as float64 rounded to INPUT_DECIMALS) and its decision (None, None:
+        no ink)."""
+        if shown is None:
             return JSONResponse({"digit": None, "confidence": None, "probabilities": None, "model": self.name,
                                  "input": None, "rejected": False, "message": images.NO_DIGIT})
         # A response, not a dict: FastAPI's jsonable_encoder would walk the 812 numbers one by one (~1 ms). float64
         # arrays: the probabilities' numbers as float(value) gives them; the input's rounded to 1/1000 exactly.
         return NumpyJSON({"digit": d.digit, "confidence": d.confidence,
                           "probabilities": d.probabilities.astype(np.float64), "model": self.name,
-                          "input": np.round(x.astype(np.float64), INPUT_DECIMALS), "rejected": d.rejected,
+                          "input": shown, "rejected": d.rejected,
                           "message": NOT_A_DIGIT if d.rejected else None})
 
 

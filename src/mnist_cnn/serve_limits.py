@@ -77,9 +77,9 @@ class _Body:
     async def _next(self):
         if not self.more:  # the body is in: what remains is waiting for the disconnect, which may take any time
             return await self._receive()
-        left = max(0.0, self.deadline - asyncio.get_running_loop().time())
-        try:
-            message = await asyncio.wait_for(self._receive(), left)
+        try:  # timeout_at, not wait_for: no task made for each receive
+            async with asyncio.timeout_at(self.deadline):
+                message = await self._receive()
         except TimeoutError:
             self.timed_out, self.more = True, False
             raise HTTPException(408, "request body not complete in time; send it at once") from None
