@@ -84,7 +84,7 @@ def ink_map(image):
     """The whole image's ink strength as (H, W) float32 in [0, 1]: paper, noise and specks at 0 (white ink on
     black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits."""
     found = _ink_and_box(_grey(image))
-    return None if found is None else found[0]
+    return found and found[0]
 
 
 def naive_resize(image):
@@ -99,8 +99,7 @@ def _blur3(a):
 
 
 def _ink_and_box(grey):
-    """Ink strength in [0, 1] with paper, noise and specks at 0, and the bounding box (x, y, w, h) of its non-zero
-    pixels; None if there is no digit."""
+    """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit."""
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
@@ -111,20 +110,18 @@ def _ink_and_box(grey):
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
         ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)  # paper is done
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
-    # Only a row (column) inked across LINE_FILL of the image can be a line: with narrower ink there is none to drop
-    # (the answer _drop_lines would give, without its passes over the image).
+    # A line spans LINE_FILL of a row (column): with narrower ink, _drop_lines would find none
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
     kept = _drop_specks(ink if narrow else _drop_lines(ink))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
     kept /= kept.max()
-    if kept is not ink or not narrow:  # lines or specks dropped: the box may shrink
-        box = cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
-    return kept, box
+    same = kept is ink and narrow  # no line or speck dropped: the same box
+    return kept, box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
 
 
 def _contrast(paper, smooth, sign) -> float:
-    """The most the blurred image strays from the paper towards the ink (sign +1: darker); overwrites smooth."""
+    """How far the blurred image strays from the paper towards the ink (sign +1: dark); may overwrite smooth."""
     if np.ndim(paper) == 0:  # one level: that of the blurred image's extreme, as rounding to float32 keeps order
         low, high = cv2.minMaxLoc(smooth)[:2]
         return float(paper - np.float32(low) if sign > 0 else np.float32(high) - paper)
