@@ -157,6 +157,30 @@ def test_same_outputs_as_reference(recorded):
         assert np.abs(np.subtract(centre_of_mass(x), centre_of_mass(ref))).max() <= MAX_SHIFT, name
 
 
+def test_drawings_cropped_to_their_strokes_give_the_whole_image_answer_bit_for_bit(recorded, monkeypatch):
+    """A drawing (a one-level canvas) is worked out in the window around its strokes; the answer must be the
+    whole-image steps' exactly: both polarities, canvases of any level and size (speck grid 1-8 px), strokes near
+    an edge. Images the window cannot answer (specks, lines, ink at the border) take the whole-image steps."""
+    from mnist_cnn import images
+
+    rng, greys = np.random.default_rng(13), []
+    for i, d in enumerate(recorded[1][:40]):
+        h, w = (int(v) for v in rng.integers(28, 1000, 2))
+        level, ink = [(255, 0), (0, 255), (170, 90), (30, 200)][i % 4]
+        side = int(rng.integers(10, min(h, w) - 2))
+        y, x = int(rng.integers(1, h - side)), int(rng.integers(1, w - side))
+        stroke = np.asarray(Image.fromarray(d).resize((side, side), Image.BILINEAR), np.float32) / 255
+        page = np.full((h, w), level, np.float32)
+        page[y : y + side, x : x + side] += (ink - level) * stroke
+        greys.append(np.round(page).astype(np.uint8))
+    assert sum(images._canvas(images._grey(g)) is not images._WHOLE for g in greys) >= 20
+    cropped = [to_mnist(g) for g in greys]
+    monkeypatch.setattr(images, "_canvas", lambda grey: images._WHOLE)
+    for i, (g, x) in enumerate(zip(greys, cropped)):
+        whole = to_mnist(g)
+        assert (x is None) == (whole is None) and (x is None or np.array_equal(x, whole)), i
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_invariants(case):
     assert_mnist_like(to_mnist(CASES[case]()))

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401  (the API)
+from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
 # 433 us on a 280x280 drawing and 25 vs 227 ms on a 12 MP photo, disc dilation at 23 vs 362 us, labelling at
@@ -54,10 +55,7 @@ LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's hei
 LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
 LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
 LINE_EVEN = 0.5  # a line's 10th percentile is at least half its median (a stroke along an edge fades at its ends)
-SPECK_FRACTION = 0.02  # blobs with < 2% of the ink mass are dust or specks; a digit's detached stroke has far more
-FAINT = 0.5  # a blob wider than the strongest one with under half its peak ink is shading (a shadow's edge)
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
-COARSE = 128  # specks are found on a grid at most this big: it joins strokes with small gaps, and is fast
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
 THIN = 0.6  # strokes that scaling would make thinner than 60% of STROKE are thickened to STROKE...
 SHRINK = 0.5  # ...but only when shrinking by 2x or more: at MNIST size a thin stroke is as drawn, not an artefact
@@ -83,7 +81,7 @@ def to_mnist(image):
 def ink_map(image):
     """The whole image's ink strength as (H, W) float32 in [0, 1]: paper, noise and specks at 0 (white ink on
     black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits."""
-    found = _ink_and_box(_grey(image))
+    found = _ink_and_box(_grey(image), crop=False)
     return found and found[0]
 
 
@@ -98,8 +96,12 @@ def _blur3(a):
     return cv2.blur(a, (3, 3), borderType=cv2.BORDER_REPLICATE)
 
 
-def _ink_and_box(grey):
-    """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit."""
+def _ink_and_box(grey, crop: bool = True):
+    """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit. crop: a
+    drawing's ink only in the window around its strokes (_canvas)."""
+    found = _canvas(grey) if crop else _WHOLE
+    if found is not _WHOLE:
+        return found
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
@@ -112,12 +114,43 @@ def _ink_and_box(grey):
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
     # A line spans LINE_FILL of a row (column): with narrower ink, _drop_lines would find none
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
-    kept = _drop_specks(ink if narrow else _drop_lines(ink))
+    kept = drop_specks(ink if narrow else _drop_lines(ink), grid(ink.shape))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
     kept /= kept.max()
     same = kept is ink and narrow  # no line or speck dropped: the same box
     return kept, box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
+
+
+_WHOLE = object()  # _canvas: this image needs the whole-image steps
+
+
+def _canvas(grey):
+    """_ink_and_box's answer for a drawing (every border sample at one level), worked out in the window holding the
+    pixels off that level (outside it the ink is 0), its corner on the speck grid; _WHOLE for other images and for
+    ink that is wide enough for a line or holds specks (to drop them, the whole image's steps)."""
+    v = np.take(grey, _border(*grey.shape)[2])
+    level = float(v[0])
+    x, y, w, h = cv2.boundingRect(cv2.compare(grey, level, cv2.CMP_NE)) if v.min() == v.max() else (0, 0, 0, 0)
+    if w == 0 or not (w < LINE_FILL * grey.shape[1] and h < LINE_FILL * grey.shape[0]):
+        return _WHOLE
+    f = grid(grey.shape)  # 1 px of canvas around the window: the 3x3 blur's reach
+    part = grey[max(0, y - 1) // f * f : y + h + 1, max(0, x - 1) // f * f : x + w + 1]
+    low, high = cv2.minMaxLoc(smooth := _blur3(part))[:2]
+    low, high = (low, high) if part.shape == grey.shape else (min(low, level), max(high, level))  # canvas outside
+    paper, sign = np.float32(level), 1 if level - low > high - level else -1  # as _paper for a one-level border
+    if float(paper - np.float32(low) if sign > 0 else np.float32(high) - paper) < MIN_CONTRAST:
+        return None
+    ink = np.subtract(*((paper, part) if sign > 0 else (part, paper)), out=smooth)
+    cv2.threshold(ink, NOISE_FLOOR, 0, cv2.THRESH_TOZERO, dst=ink)
+    if sign > 0:
+        ink /= np.maximum(paper, np.float32(MIN_CONTRAST))
+    if drop_specks(ink, f) is not ink:
+        return _WHOLE
+    if cv2.countNonZero(ink) < MIN_INK_PIXELS:
+        return None
+    ink /= ink.max()
+    return ink, cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
 
 
 def _contrast(paper, smooth, sign) -> float:
@@ -268,39 +301,6 @@ def _even(ink, axis, start, stop):
     return np.percentile(row, LINE_LEVEL) >= LINE_EVEN * np.median(row)
 
 
-def _drop_specks(ink):
-    # Dust, paper fibres and JPEG blotches far from the digit would blow up its
-    # bounding box. Label 8-connected blobs on a coarse grid of f x f blocks
-    # (which also joins strokes with small gaps) and keep those with real ink mass.
-    f = max(1, -(-max(ink.shape) // COARSE))
-    mass = _pool(ink, f, "sum")
-    n, labels = cv2.connectedComponents((mass > 0).view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    sums = np.bincount(labels.ravel(), weights=mass.ravel()) if n > 2 else np.ones(n)  # one blob: it stays
-    sums[0] = 0
-    keep = sums >= SPECK_FRACTION * sums.sum()
-    if n > 2 and keep[1:].sum() > 1:  # a shadow's edge left as a wide faint blob beside the digit's strong strokes
-        peaks = np.zeros(n, np.float32)
-        np.maximum.at(peaks, labels.ravel(), _pool(ink, f, "max").ravel())
-        area = np.bincount(labels.ravel(), minlength=n)
-        keep &= (peaks >= FAINT * peaks.max()) | (area <= area[np.argmax(peaks)])  # a faint piece of a stroke: small
-    if keep[1:].all():  # every blob is kept; the background blocks hold no ink
-        return ink
-    keep = cv2.resize(keep[labels].view(np.uint8), None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
-    return np.where(keep[: ink.shape[0], : ink.shape[1]], ink, np.float32(0))
-
-
-def _pool(a, f, reduce):
-    """Reduce f x f blocks (zero-padded at the far edges) to their "sum" or "max"."""
-    if f == 1:
-        return a
-    h, w = -(-a.shape[0] // f), -(-a.shape[1] // f)
-    pad = (0, h * f - a.shape[0], 0, w * f - a.shape[1])
-    p = cv2.copyMakeBorder(a, *pad, cv2.BORDER_CONSTANT, value=0) if any(pad) else a
-    if reduce == "max":  # the max of the f x f block starting at each pixel, read at every f-th pixel
-        return cv2.dilate(p, np.ones((f, f), np.uint8), anchor=(0, 0))[::f, ::f]
-    return cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) * np.float32(f * f)  # whole f x f blocks: means
-
-
 def _stroke_width(ink):
     """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
     # Counting edges only along rows and columns overstates a diagonal's perimeter
@@ -322,7 +322,7 @@ def _thicken(ink):
     if scale > SHRINK or _stroke_width(ink) * scale >= THIN * STROKE:
         return ink
     ink = np.minimum(2 * ink, 1)  # a thin line's anti-aliased half-strength pixels are ink too
-    ink = _pool(ink, max(1, int(1 / (4 * scale))), "max")
+    ink = pool(ink, max(1, int(1 / (4 * scale))), "max")
     # Dilating by r widens the stroke by 2r but also the box by 2r; solve (w + 2r) * BOX / (L + 2r) = STROKE.
     radius = (STROKE * max(ink.shape) - BOX * _stroke_width(ink)) / (2 * (BOX - STROKE))
     return _dilate(ink, radius) if radius >= 0.5 else ink
