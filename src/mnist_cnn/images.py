@@ -126,12 +126,12 @@ _WHOLE = object()  # _canvas: this image needs the whole-image steps
 
 
 def _canvas(grey):
-    """_ink_and_box's answer for a drawing (every border sample at one level), worked out in the window holding the
-    pixels off that level (outside it the ink is 0), its corner on the speck grid; _WHOLE for other images and for
-    ink that is wide enough for a line or holds specks (to drop them, the whole image's steps)."""
+    """_ink_and_box's answer for a drawing (its border at one level) from the window around the pixels off that level,
+    its corner on the speck grid; _WHOLE for other images, and ink that may hold a line or specks."""
     v = np.take(grey, _border(*grey.shape)[2])
     level = float(v[0])
-    x, y, w, h = cv2.boundingRect(cv2.compare(grey, level, cv2.CMP_NE)) if v.min() == v.max() else (0, 0, 0, 0)
+    even = v.min() == v.max() and grey.size > 1  # (OpenCV takes a 1x1 image beside a number for two arrays)
+    x, y, w, h = cv2.boundingRect(cv2.compare(grey, level, cv2.CMP_NE)) if even else (0, 0, 0, 0)
     if w == 0 or not (w < LINE_FILL * grey.shape[1] and h < LINE_FILL * grey.shape[0]):
         return _WHOLE
     f = grid(grey.shape)  # 1 px of canvas around the window: the 3x3 blur's reach
@@ -149,8 +149,7 @@ def _canvas(grey):
         return _WHOLE
     if cv2.countNonZero(ink) < MIN_INK_PIXELS:
         return None
-    ink /= ink.max()
-    return ink, cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
+    return (ink := ink / ink.max()), cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
 
 
 def _contrast(paper, smooth, sign) -> float:
