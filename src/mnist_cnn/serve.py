@@ -69,8 +69,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import Future
 import sys
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -247,8 +247,8 @@ class Service:
         # The answer's copy of the input, made here: NumPy lets go of the GIL to convert 784 numbers, and on the event
         # loop that costs a wait for the lane threads to hand it back.
         shown = np.round(x.astype(np.float64), INPUT_DECIMALS)
-        self.batcher.submit(x).add_done_callback(
-            lambda row: done.set_exception(row.exception()) if row.exception() else done.set_result((shown, row.result())))
+        self.batcher.submit(x).add_done_callback(  # in the model thread, when the row is there
+            lambda row: done.set_exception(e) if (e := row.exception()) else done.set_result((shown, row.result())))
 
     def decode(self, data: bytes, name: str):
         """An upload's image, read reduced to MAX_SIDE; 415 if it does not decode."""
