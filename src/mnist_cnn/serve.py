@@ -72,19 +72,15 @@ import os
 import sys
 from concurrent.futures import Future
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
-from swagger_ui_bundle import swagger_ui_path
 
-from . import http_guard, images, serve_feedback, serve_read
+from . import http_guard, images, serve_feedback, serve_pages, serve_read
 from .errors import UserError
 from .refusal import NOT_A_DIGIT
 from .serve_batch import Batcher, row_independent
@@ -121,11 +117,6 @@ INPUT_DECIMALS = 3  # the image the model saw goes back rounded: 1/1000 is finer
 NAME_CHARS = 80  # an upload's file name is echoed in error messages, cut to this length
 TOO_LARGE = f"upload too large (limit {MAX_UPLOAD // 2**20} MB)"
 JSON_TOO_LARGE = f"JSON body too large (limit {MAX_JSON // 2**20} MB; 28x28 pixels take ~20 KB)"
-STATIC = Path(__file__).with_name("static")
-PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")  # nothing from elsewhere
-
-
 def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT,
                refusal_delay: float = REFUSAL_DELAY, feedback=None, worker: int | None = None) -> FastAPI:
     """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities, .info and .path).
@@ -134,11 +125,11 @@ def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = 
     allowed to POST (default: none); `feedback`: a feedback.FeedbackStore for POST /api/feedback (default:
     none, corrections are refused); the timeouts and delays default to this module's constants; `worker`:
     this process's number under --workers, told by /api/health."""
-    app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,  # /docs: see _add_pages
+    app = FastAPI(title="mnist-cnn", version=_version(), docs_url=None, redoc_url=None,  # /docs: see serve_pages
                   description="Predict the digit in an image with a trained MNIST model. "
                               "The draw-a-digit page is at /.")
     app.state.service = Service(predictor, refusal_delay)  # its lanes, for tests and tools
-    _add_pages(app, model_info(predictor), {} if worker is None else {"worker": worker})
+    serve_pages.add_pages(app, serve_pages.model_info(predictor), {} if worker is None else {"worker": worker})
     _add_predict(app, app.state.service)
     serve_feedback.add_routes(app, feedback, app.state.service.light)
     serve_read.add_read(app, app.state.service)
@@ -153,41 +144,6 @@ def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = 
         "multipart/form-data": (MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE),
         "application/json": (MAX_JSON, JSON_TOO_LARGE)})
     return app
-
-
-def model_info(predictor) -> dict:
-    """predictor.info() with the model's name (its run folder's, else its file's) in place of its path."""
-    info = {k: v for k, v in predictor.info().items() if k != "path"}
-    path = Path(predictor.path)
-    info["run"] = path.parent.name if (path.parent / "config.json").is_file() else path.name
-    return info
-
-
-def _add_pages(app: FastAPI, info: dict, status: dict) -> None:
-    """/, /static, /docs and its assets, /api/health, /api/model: all async, so no upload load delays them."""
-    page = (STATIC / "index.html").read_text(encoding="utf-8")
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
-
-    @app.get("/", include_in_schema=False)
-    async def index():
-        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="mnist-cnn API",
-                                   swagger_js_url="/docs/assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs/assets/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg",
-                                   swagger_ui_parameters={"validatorUrl": None})  # no badge from the online validator
-
-    @app.get("/api/health")
-    async def health() -> dict:
-        return {"status": "ok", **status}
-
-    @app.get("/api/model")
-    async def model() -> dict:
-        return info
 
 
 class Service:
