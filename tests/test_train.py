@@ -25,8 +25,15 @@ def weights(run_dir):
     return [np.asarray(w) for w in keras.models.load_model(run_dir / "model.keras").weights]
 
 
-def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
-    r = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), **SMALL), verbose=0)
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory, mnist_dir):
+    """One SMALL run (seed 42), shared by the tests that only read it."""
+    out = tmp_path_factory.mktemp("small")
+    return train.train(Config(out=str(out), name="a", data_dir=str(mnist_dir), **SMALL), verbose=0)
+
+
+def test_run_folder_has_every_artefact(small_run):
+    r = small_run
     names = sorted(p.name for p in r.run_dir.iterdir())
     assert names == sorted([".lock", "model.keras", "config.json", "env.json", "history.csv", "metrics.json", "summary.txt",
                             "learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png",
@@ -49,16 +56,16 @@ def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
     assert not list(r.run_dir.rglob("*.part*"))
 
 
-def test_cosine_schedule_reaches_zero_and_is_logged(tmp_path, mnist_dir):
-    r = train.train(Config(out=str(tmp_path), name="lr", data_dir=str(mnist_dir), **SMALL), verbose=0)
+def test_cosine_schedule_reaches_zero_and_is_logged(small_run):
+    r = small_run
     steps = math.ceil(1200 / 64)
     expected = [0.5 * 1e-3 * (1 + math.cos(math.pi * min(e * steps, 2 * steps) / (2 * steps))) for e in (1, 2)]
     np.testing.assert_allclose([h["learning_rate"] for h in r.history], expected, atol=1e-9)
 
 
-def test_same_seed_gives_bit_identical_weights_and_metrics(tmp_path, mnist_dir):
-    a = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), seed=7, **SMALL), verbose=0)
-    b = train.train(Config(out=str(tmp_path), name="b", data_dir=str(mnist_dir), seed=7, **SMALL), verbose=0)
+def test_same_seed_gives_bit_identical_weights_and_metrics(tmp_path, mnist_dir, small_run):
+    a = small_run  # seed 42, trained earlier in this process
+    b = train.train(Config(out=str(tmp_path), name="b", data_dir=str(mnist_dir), seed=42, **SMALL), verbose=0)
     for wa, wb in zip(weights(a.run_dir), weights(b.run_dir)):
         assert np.array_equal(wa, wb)
     assert a.metrics["confusion_matrix"] == b.metrics["confusion_matrix"]
