@@ -136,8 +136,8 @@ def sha256(path):
 
 
 def test_finetune_end_to_end(trained_run, mnist_dir, tmp_path, capsys):
-    source = tmp_path / "small"  # a copy: serving the session's run (other files) leaves a feedback folder in it
-    shutil.copytree(trained_run, source)
+    source = tmp_path / "small"  # a copy without the feedback folder that serving the session's run leaves in it
+    shutil.copytree(trained_run, source, ignore=shutil.ignore_patterns("feedback"))
     trained_run = source
     (x, y), _ = load_mnist(mnist_dir)
     extra = tmp_path / "fb"
