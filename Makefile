@@ -27,9 +27,14 @@ data: $(STAMP)
 run: $(STAMP)
 	$(PY) mnist_cnn.py
 
+# Two pytest-xdist workers (CI's machines have 2 cores): while one waits on a subprocess, a browser or a
+# server, the other computes. Whole files per worker, so each file's module fixtures are made once;
+# tests/conftest.py orders the files longest first.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(PY) -m mnist_cnn data
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 clean:
 	rm -rf $(VENV) mnist_plots runs

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
+import os
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -39,11 +42,48 @@ def mnist_dir():
     return data.ensure_mnist(report=print)
 
 
+def shared_folder(tmp_path_factory):
+    """The session's temporary folder; under pytest-xdist, the one every worker's folder is in."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def exclusive(path):
+    """Holds an exclusive lock on the file `path` (created if missing): one xdist worker at a time."""
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, mnist_dir):
-    """A small seed-model run folder (12,000 images, 2 epochs: ~97% accurate), trained once per session."""
+    """A small seed-model run folder (12,000 images, 2 epochs: ~97% accurate), trained once per test run: the
+    first xdist worker to need it trains it, the others wait for it (tests copy it before changing it)."""
     from mnist_cnn.config import TrainConfig as Config
+    from mnist_cnn.rundir import RunDir
     from mnist_cnn.train import train
 
-    out = tmp_path_factory.mktemp("runs")
-    return train(Config(out=str(out), name="small", limit=12000, epochs=2, data_dir=str(mnist_dir)), verbose=0).run_dir
+    shared = shared_folder(tmp_path_factory)
+    run = shared / "trained_run" / "small"
+    with exclusive(shared / "trained_run.lock"):
+        if RunDir(run).metrics() is None:
+            cfg = Config(out=str(run.parent), name=run.name, limit=12000, epochs=2, data_dir=str(mnist_dir))
+            assert train(cfg, verbose=0).run_dir == run
+    return run
+
+
+# Test files by their measured time, longest first (pytest --durations, class A): `make test` runs the files on
+# two pytest-xdist workers in this order (--dist loadfile --no-loadscope-reorder), so that no long file starts
+# last while the other worker sits idle. A file missing here runs after these, in the usual order.
+LONGEST_FIRST = ("test_bench.py", "test_sweep.py", "test_train.py", "test_rundir.py", "test_distribute.py",
+                 "test_refusal.py", "test_cli.py", "test_line_reader.py", "test_export.py", "test_serve_throughput.py",
+                 "test_web_export.py", "test_serve.py", "test_read.py", "test_feedback.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's tests keep their order

@@ -6,6 +6,7 @@ end to end on a small real run.
 
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -135,6 +136,9 @@ def sha256(path):
 
 
 def test_finetune_end_to_end(trained_run, mnist_dir, tmp_path, capsys):
+    source = tmp_path / "small"  # a copy without the feedback folder that serving the session's run leaves in it
+    shutil.copytree(trained_run, source, ignore=shutil.ignore_patterns("feedback"))
+    trained_run = source
     (x, y), _ = load_mnist(mnist_dir)
     extra = tmp_path / "fb"
     for i in np.flatnonzero(y == 7)[:4]:

@@ -1,6 +1,7 @@
 """The run folder under faults: one-step checkpoint commits, a lock, config checks, the finished marker,
 malformed files. Real files, real signals, real processes."""
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -71,19 +72,27 @@ def test_a_state_whose_weights_differ_or_are_missing_is_refused(tmp_path, mnist_
 
 
 def test_sigkill_at_any_moment_leaves_a_resumable_run(tmp_path, mnist_dir, straight):
-    """Kill -9 a training process at several moments; every time the folder resumes to the straight run."""
-    for k, delay in enumerate((0.0, 0.4, 0.9)):
+    """Kill -9 a training process at several moments; every time the folder resumes to the straight run.
+    The three trainings run at the same time (their start-ups overlap), each killed from a thread of its own."""
+    delays = (0.0, 0.4, 0.9)
+
+    def killed(k, delay):
         name = f"kill{k}"
         cmd = [sys.executable, "-m", "mnist_cnn", "train", "--limit", "1500", "--epochs", "3", "--batch-size", "100",
                "--seed", "4", "--out", str(tmp_path), "--name", name, "--data-dir", str(mnist_dir), "--quiet"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         state = tmp_path / name / "checkpoint" / "state.json"
-        deadline = time.time() + 120
+        deadline = time.time() + 240
         while not state.exists() and proc.poll() is None and time.time() < deadline:
             time.sleep(0.02)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        return name
+
+    with concurrent.futures.ThreadPoolExecutor(len(delays)) as pool:
+        names = list(pool.map(killed, range(len(delays)), delays))
+    for name, delay in zip(names, delays):
         done = train.train(resume=tmp_path / name, verbose=0, report=lambda m: None) \
             if RunDir(tmp_path / name).metrics() is None else None
         metrics = json.loads((tmp_path / name / "metrics.json").read_text())

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_cnn import hardware, train
+from mnist_cnn import cli, hardware, train
 from mnist_cnn.config import TrainConfig as Config
 from mnist_cnn.config import resolve
 from mnist_cnn.errors import UserError
@@ -25,8 +25,15 @@ def weights(run_dir):
     return [np.asarray(w) for w in keras.models.load_model(run_dir / "model.keras").weights]
 
 
-def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
-    r = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), **SMALL), verbose=0)
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory, mnist_dir):
+    """One SMALL run (seed 42), shared by the tests that only read it."""
+    out = tmp_path_factory.mktemp("small")
+    return train.train(Config(out=str(out), name="a", data_dir=str(mnist_dir), **SMALL), verbose=0)
+
+
+def test_run_folder_has_every_artefact(small_run):
+    r = small_run
     names = sorted(p.name for p in r.run_dir.iterdir())
     assert names == sorted([".lock", "model.keras", "config.json", "env.json", "history.csv", "metrics.json", "summary.txt",
                             "learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png",
@@ -49,16 +56,16 @@ def test_run_folder_has_every_artefact(tmp_path, mnist_dir):
     assert not list(r.run_dir.rglob("*.part*"))
 
 
-def test_cosine_schedule_reaches_zero_and_is_logged(tmp_path, mnist_dir):
-    r = train.train(Config(out=str(tmp_path), name="lr", data_dir=str(mnist_dir), **SMALL), verbose=0)
+def test_cosine_schedule_reaches_zero_and_is_logged(small_run):
+    r = small_run
     steps = math.ceil(1200 / 64)
     expected = [0.5 * 1e-3 * (1 + math.cos(math.pi * min(e * steps, 2 * steps) / (2 * steps))) for e in (1, 2)]
     np.testing.assert_allclose([h["learning_rate"] for h in r.history], expected, atol=1e-9)
 
 
-def test_same_seed_gives_bit_identical_weights_and_metrics(tmp_path, mnist_dir):
-    a = train.train(Config(out=str(tmp_path), name="a", data_dir=str(mnist_dir), seed=7, **SMALL), verbose=0)
-    b = train.train(Config(out=str(tmp_path), name="b", data_dir=str(mnist_dir), seed=7, **SMALL), verbose=0)
+def test_same_seed_gives_bit_identical_weights_and_metrics(tmp_path, mnist_dir, small_run):
+    a = small_run  # seed 42, trained earlier in this process
+    b = train.train(Config(out=str(tmp_path), name="b", data_dir=str(mnist_dir), seed=42, **SMALL), verbose=0)
     for wa, wb in zip(weights(a.run_dir), weights(b.run_dir)):
         assert np.array_equal(wa, wb)
     assert a.metrics["confusion_matrix"] == b.metrics["confusion_matrix"]
@@ -98,9 +105,12 @@ class InterruptAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-# keras-io has Dropout: its RNG state must resume too; a bfloat16 checkpoint must resume in bfloat16
-@pytest.mark.parametrize("model,precision", [("seed", None), ("keras-io", None), ("seed", "mixed_bfloat16")])
-def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, model, precision):
+# keras-io has Dropout: its RNG state must resume too, in a new process, as a user would after Ctrl-C (nothing
+# carried over in memory); a bfloat16 checkpoint must resume in bfloat16. The other two resume through the same
+# command line in this process (a new process's start-up, ~5 s of importing TensorFlow, tells nothing more there).
+@pytest.mark.parametrize("model,precision,fresh_process", [("seed", None, False), ("keras-io", None, True),
+                                                           ("seed", "mixed_bfloat16", False)])
+def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, monkeypatch, model, precision, fresh_process):
     common = dict(out=str(tmp_path), data_dir=str(mnist_dir), seed=3, **({"precision": precision} if precision else {}),
                   **SMALL)
     straight = train.train(resolve(model, flags=dict(name="straight", **common)), verbose=0)
@@ -110,10 +120,13 @@ def test_sigint_then_resume_equals_a_straight_run(tmp_path, mnist_dir, model, pr
     assert not (cut.run_dir / "metrics.json").exists()
     state = json.loads((cut.run_dir / "checkpoint" / "state.json").read_text())
     assert state["epoch"] == 1
-    # resume in a new process, as a user would after Ctrl-C
-    proc = subprocess.run([sys.executable, "-m", "mnist_cnn", "train", "--resume", str(cut.run_dir), "--quiet"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    if fresh_process:
+        proc = subprocess.run([sys.executable, "-m", "mnist_cnn", "train", "--resume", str(cut.run_dir), "--quiet"],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    else:
+        monkeypatch.chdir(tmp_path)
+        assert cli.main(["train", "--resume", str(cut.run_dir), "--quiet"]) == 0
     resumed = json.loads((cut.run_dir / "metrics.json").read_text())
     assert resumed["confusion_matrix"] == straight.metrics["confusion_matrix"]
     assert resumed["test_loss"] == straight.metrics["test_loss"]
