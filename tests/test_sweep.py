@@ -124,6 +124,27 @@ def test_a_worker_with_another_space_or_settings_is_refused(tmp_path):
         sweep._create_study(fixed, report=lambda _: None)
 
 
+def test_a_worker_starting_as_another_writes_the_study_waits_for_its_whole_plan(tmp_path, monkeypatch):
+    # two workers started at once: one finds the study the other is still writing, attribute by attribute
+    plan = sweep.make_plan("seed", space_file(tmp_path), flags={"out": str(tmp_path), "limit": 600})
+    sweep._create_study(plan, report=lambda _: None)
+    whole = sweep.open_study(plan.study, plan.storage).user_attrs
+    plan.folder.joinpath("study.db").unlink()
+    half = optuna.create_study(storage=plan.storage, study_name=plan.study)
+    half.set_user_attr("model", whole["model"])  # the creator's first write
+    real_sleep, waits = time.sleep, []
+
+    def creator_goes_on(seconds):
+        waits.append(seconds)
+        for key in sweep.STUDY_ATTRS[1:]:
+            half.set_user_attr(key, whole[key])
+        real_sleep(seconds)
+
+    monkeypatch.setattr(sweep.time, "sleep", creator_goes_on)
+    sweep._create_study(plan, report=lambda _: None)  # before: "was started with another fixed, space, seeds"
+    assert waits and sweep.open_study(plan.study, plan.storage).user_attrs == whole
+
+
 # ------------------------------------------------------------------------------------- pruning, export
 class PruneAfterFirstReport:
     """Stands in for an optuna.Trial whose pruner says stop as soon as one value is in."""

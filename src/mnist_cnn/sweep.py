@@ -49,6 +49,7 @@ PRUNE_AFTER_TRIALS = 5  # finished trials before any pruning: a median of fewer 
 PRUNE_WARMUP_EPOCHS = 1  # never prune on the first epoch: warm-up schedules make it say little
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # recorded on each trial this process runs
 STUDY_ATTRS = ("model", "fixed", "space", "seeds")  # what every worker of a study must agree on
+ATTRS_WAIT = 10.0  # seconds to wait for a study's creator to finish writing them (it takes milliseconds)
 
 
 @dataclass
@@ -181,15 +182,24 @@ def _create_study(plan: Plan, report: Report):
     study = optuna.create_study(storage=_storage(plan.storage, plan.heartbeat, report), study_name=plan.study,
                                 direction="maximize", pruner=make_pruner(), load_if_exists=True)
     wanted = {"model": plan.model, "fixed": plan.fixed(), "space": plan.space.raw, "seeds": plan.seeds}
-    have = study.user_attrs
+    have = _written(study)
     if not have:
-        for key, value in wanted.items():
-            study.set_user_attr(key, value)
+        for key in STUDY_ATTRS:  # in this order: _written waits for the last
+            study.set_user_attr(key, wanted[key])
     elif differ := [k for k in STUDY_ATTRS if have.get(k) != wanted[k]]:
         raise UserError(f"study {plan.study!r} was started with another {', '.join(differ)} "
                         f"({'; '.join(f'{k}: {have.get(k)}' for k in differ)}); run the same command or pick "
                         f"another study name")
     return study
+
+
+def _written(study) -> dict:
+    """The study's attributes once whole: a worker that starts with another sees them half-written (one at a time)."""
+    have, deadline = study.user_attrs, time.monotonic() + ATTRS_WAIT
+    while have and STUDY_ATTRS[-1] not in have and time.monotonic() < deadline:
+        time.sleep(0.1)
+        have = study.user_attrs
+    return have
 
 
 def make_pruner():
