@@ -145,6 +145,19 @@ def test_ctrl_c_in_the_first_epoch_resumes_from_scratch(tmp_path, mnist_dir):
     assert resumed.metrics["test_loss"] == straight.metrics["test_loss"]
 
 
+def test_the_optimizer_and_metrics_are_built_before_the_first_step_is_traced(tmp_path, mnist_dir):
+    # else Keras builds them inside the first step's trace, and TensorFlow traces a step that makes variables twice
+    class Probe(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 0:
+                self.seen = (self.model.optimizer.built, [bool(m.variables) for m in self.model.metrics])
+
+    probe = Probe()
+    train.train(Config(out=str(tmp_path), name="t", data_dir=str(mnist_dir), limit=300, epochs=1, batch_size=100),
+                verbose=0, callbacks=[probe], report=lambda m: None)
+    assert probe.seen == (True, [True, True])
+
+
 def test_early_stopping_keeps_the_best_validation_model(tmp_path, mnist_dir):
     r = train.train(Config(out=str(tmp_path), name="es", data_dir=str(mnist_dir), limit=1500, batch_size=64,
                            epochs=8, learning_rate=0.05, schedule="constant", patience=1), verbose=0)

@@ -34,7 +34,7 @@ from .console import Report, stderr_report
 from .errors import TrainingDiverged, UserError
 from .hardware import Precision, resolve_precision
 from .rundir import CHECKPOINT, CONFIG, RunDir
-from .training_loop import RunKeeper, new_state, restore_seed_generator_states
+from .training_loop import BuiltBeforeTracing, RunKeeper, new_state, restore_seed_generator_states
 
 # Images per validation step: validation only runs the model forward, and at the training batch
 # (256 for fast) Keras' per-step cost made the pass over 12,000 images take ~1.3 s of fast's ~6 s
@@ -171,11 +171,12 @@ def fit(cfg: TrainConfig, model, d: Data, run: RunDir, state: dict, verbose="aut
             options = tf.data.Options()
             options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
             batches = batches.with_options(options)
+        once = [BuiltBeforeTracing(d.x_train, d.y_train)] if cfg.distribute == "none" else []  # a strategy: Keras does
         signal.signal(signal.SIGINT, on_sigint)
         try:
             model.fit(batches, epochs=cfg.epochs, initial_epoch=first, steps_per_epoch=steps,
                       validation_data=(d.x_val, d.y_val), validation_batch_size=max(cfg.batch_size, VALIDATION_BATCH),
-                      callbacks=[keeper, *extra, *callbacks], verbose=verbose, shuffle=False)
+                      callbacks=[keeper, *once, *extra, *callbacks], verbose=verbose, shuffle=False)
         except (ValueError, TypeError) as e:
             if cfg.distribute == "multi-worker" and (known := distribute.keras_failure(e)):
                 raise distribute.KerasCannot(f"Keras {_versions()} cannot train with MultiWorkerMirroredStrategy "
