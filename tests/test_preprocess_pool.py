@@ -1,5 +1,13 @@
 """Reading image files in worker processes: same results, same order, no TensorFlow in the workers."""
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -7,6 +15,8 @@ from PIL import Image
 from mnist_cnn import predict, preprocess_pool
 from mnist_cnn.data import load_mnist
 from mnist_cnn.preprocess_pool import Preprocessor
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +76,42 @@ def test_few_images_are_read_in_this_process():
     assert preprocess_pool.workers_for(preprocess_pool.POOL_MIN) >= 1
     with Preprocessor(5) as few:
         assert few.pool is None
+
+
+def test_workers_are_forks_only_while_this_process_runs_no_other_thread(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(preprocess_pool, "THREADED", ())
+    assert preprocess_pool._context().get_start_method() == "fork"
+    monkeypatch.setattr(preprocess_pool, "THREADED", ("numpy",))  # a library with threads of its own is loaded
+    assert preprocess_pool._context().get_start_method() == "forkserver"
+    monkeypatch.setattr(preprocess_pool, "THREADED", ())
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert preprocess_pool._context().get_start_method() == "forkserver"
+
+
+def test_the_cli_reads_with_forked_workers_while_the_model_loads(folder, trained_run):
+    """A fresh `mnist-cnn predict` (its pool forked before TensorFlow loads) answers as one process does here."""
+    paths, _ = folder
+    script = ("import json, sys\n"
+              "from mnist_cnn import cli, preprocess_pool\n"
+              "preprocess_pool.POOL_MIN = 10\n"
+              "used, context = [], preprocess_pool._context\n"
+              "preprocess_pool._context = lambda: used.append(context().get_start_method()) or context()\n"
+              "code = cli.main(['predict', sys.argv[1], '--model', sys.argv[2], '--json'])\n"
+              "print(json.dumps({'code': code, 'start': used}))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(paths[0].parent), str(trained_run)],
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, text=True, timeout=120)
+    *answers, last = done.stdout.strip().splitlines()
+    assert json.loads(last) == {"code": 1, "start": ["fork"]}, done.stderr  # 1: notes.png is no image
+    alone = predict.predict_files(predict.Predictor(trained_run), sorted(paths), preprocessor=Preprocessor(0, 0))
+    assert json.loads("\n".join(answers)) == [r.to_dict() for r in alone]
+
+
+def test_ctrl_c_is_left_to_this_process(folder):
+    """Workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group; the parent cancels and shuts the
+    pool down), and this process takes it again once they have started."""
+    with Preprocessor(len(folder[0]), workers=2) as pool:
+        ignored = [pool.pool.submit(signal.getsignal, signal.SIGINT).result() for _ in range(4)]
+        assert ignored == [signal.SIG_IGN] * 4
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

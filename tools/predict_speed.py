@@ -6,14 +6,16 @@
 Makes the PNGs in a temporary folder (the first MNIST test digits as dark ink on grey noisy paper,
 small and off-centre, as tests/test_predict.py does), then runs `python -m mnist_cnn predict FOLDER
 --model M --json` in fresh processes, --rounds times per model and per source tree, interleaved so
-that a busy machine slows all alike. Prints the median wall time from start to exit, the predict
-phase's rate (its progress line: images read, preprocessed and predicted after the model loaded),
-the CPU seconds, and whether every source tree gave the same digits. The README's "Your own images"
+that a busy machine slows all alike. Prints the median wall time from start to exit, the rate its
+progress line shows last (from the workers' start, the model's load included; code before 2026-12-01
+counted from after the load), the CPU seconds of the process and all its descendants, and whether
+every source tree gave the same digits. The README's "Your own images"
 rate comes from this script.
 --by-thread also prints each run's CPU seconds by process and thread (a runtime's spinning pool shows there).
 """
 
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -57,6 +59,22 @@ def make_folder(folder: Path, count: int) -> np.ndarray:
     return y[np.arange(count) % len(y)]
 
 
+def reap_orphans() -> None:
+    """Make this process the reaper of its orphaned descendants (Linux), so that their CPU counts in RUSAGE_CHILDREN: a
+    forkserver and its workers outlive `predict`'s exit by a moment and are nobody's children to wait for."""
+    PR_SET_CHILD_SUBREAPER = 36
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def wait_all() -> None:
+    """Wait for every remaining child (orphans reparented here by reap_orphans)."""
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            return
+
+
 def run_once(src: str, folder: Path, model: str, by_thread: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": src}
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
@@ -72,9 +90,10 @@ def run_once(src: str, folder: Path, model: str, by_thread: bool = False) -> dic
             threads.update(thread_cpu(proc.pid))
             time.sleep(THREAD_POLL)
         code = proc.wait()
+        wall = time.perf_counter() - started
+        wait_all()
         out.seek(0), err.seek(0)
         stdout, stderr = out.read(), err.read()
-    wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code != 0:
         sys.exit(f"predict_speed: {src}: exit {code}: {stderr.strip()[-400:]}")
@@ -102,6 +121,7 @@ def main() -> None:
     p.add_argument("--by-thread", action="store_true", help="also print each run's CPU seconds by process and "
                                                             "thread (read from /proc: Linux)")
     args = p.parse_args()
+    reap_orphans()
     sources = {"this checkout": str(HERE), **({"old": str(Path(args.old_src).resolve())} if args.old_src else {})}
     with tempfile.TemporaryDirectory(prefix="mnist-cnn-predict-speed-") as tmp:
         truth = make_folder(Path(tmp), args.count)
@@ -112,7 +132,7 @@ def main() -> None:
                 print(f"{source} {model}: {done[-1]['wall']:.2f} s, {done[-1]['rate']:.0f} images/s"
                       + (f"; CPU by thread: {done[-1]['threads']}" if args.by_thread else ""),
                       file=sys.stderr, flush=True)
-    print(f"| model | code | wall s (median of {args.rounds}) | predict phase images/s | end to end images/s | "
+    print(f"| model | code | wall s (median of {args.rounds}) | progress line images/s | end to end images/s | "
           f"CPU s | correct | same digits as the first |")
     print("|---|---|---|---|---|---|---|---|")
     first = next(iter(runs.values()))[0]["digits"]

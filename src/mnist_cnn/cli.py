@@ -316,19 +316,20 @@ def _user_error_line(e: UserError, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs}
-    for module in _command_modules():
-        commands.update(module.COMMANDS)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    try:
-        return commands[args.command](args)
-    except UserError as e:
-        print(f"{PROG}: {_user_error_line(e, args)}", file=sys.stderr)
-        return e.exit_code
+    try:  # Ctrl-C while the parser's modules import, too
+        commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs}
+        for module in _command_modules():
+            commands.update(module.COMMANDS)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        try:
+            return commands[args.command](args)
+        except UserError as e:
+            print(f"{PROG}: {_user_error_line(e, args)}", file=sys.stderr)
+            return e.exit_code
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -151,23 +151,24 @@ def cmd_predict(args) -> int:
     save = Path(args.save_preprocessed) if args.save_preprocessed else None
     if save is not None:
         files.make_dir(save, "--save-preprocessed")
-    with Preprocessor(len(images)) as pool:  # its workers start while the model loads
+    started = time.perf_counter()  # the progress line's rate counts the pool's start and the model's load too
+    with Preprocessor(len(images)) as pool:
+        read = pool.map(images)  # the workers read while the model loads
         # With workers reading the files, one runtime thread: a runtime's own pool would spin between batches on
         # the cores the workers need (ONNX Runtime's cost the folder of 2,000 PNGs ~15% of its rate).
         predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=1 if pool.workers else None)
-        results, failed = _predict_all(predictor, images, pool, save, args)
+        results, failed = _predict_all(predictor, images, read, save, args, started)
     print(_format_predictions(results, args))
     return 1 if failed or missing else 0
 
 
-def _predict_all(predictor, images, pool, save, args) -> tuple[list, int]:
+def _predict_all(predictor, images, read, save, args, started) -> tuple[list, int]:
     """(predictions, how many files failed), with a progress line on stderr for more than one batch."""
     from . import predict
 
     results, failed = [], 0
     show_progress = len(images) > predict.BATCH
-    started = time.perf_counter()
-    for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save, preprocessor=pool):
+    for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save, read=read):
         results.append(r)
         if r.failed:
             failed += 1

@@ -20,15 +20,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import http.client
 import shutil
-import socket
 import subprocess
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +109,8 @@ class HttpFile:
 
 
 def _download(url: str, dest: Path, digest: str, gz: bool, report: Report) -> None:
+    import http.client  # here, with urllib below: their imports (ssl, email) cost every command ~40 ms at start
+
     last: Exception | None = None
     for attempt in range(1 + RETRIES):
         try:
@@ -130,6 +128,9 @@ def _download(url: str, dest: Path, digest: str, gz: bool, report: Report) -> No
 
 def _worth_retrying(e: Exception) -> bool:
     """False for faults another try cannot fix: a missing file, an unknown host, wrong bytes."""
+    import socket
+    import urllib.error
+
     if isinstance(e, urllib.error.HTTPError):
         return e.code != 404
     if isinstance(e, urllib.error.URLError):
@@ -139,6 +140,8 @@ def _worth_retrying(e: Exception) -> bool:
 
 def _get(url: str, report: Report) -> bytes:
     """GET url into memory, showing progress; Ctrl-C leaves nothing behind since nothing is on disk yet."""
+    import urllib.request
+
     with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as response:
         total = int(response.headers.get("Content-Length") or 0)
         chunks, done, shown = [], 0, -1
@@ -153,6 +156,8 @@ def _get(url: str, report: Report) -> bytes:
 
 
 def _reason(e: Exception | None) -> str:
+    import urllib.error
+
     if isinstance(e, urllib.error.HTTPError):
         return f"HTTP {e.code} {e.reason}"
     if isinstance(e, urllib.error.URLError):

@@ -195,18 +195,18 @@ def preprocess_file(path: Path) -> np.ndarray | None:
 
 
 def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_preprocessed: Path | None = None,
-                  batch: int = BATCH, preprocessor=None) -> Iterator[Prediction]:
+                  batch: int = BATCH, preprocessor=None, read=None) -> Iterator[Prediction]:
     """Predictions for image paths in order, batch by batch; unreadable files and blank images come back as errors.
 
     preprocessor: a started `preprocess_pool.Preprocessor` to read the files with (default: one made here,
-    with worker processes when there are many files)."""
+    with worker processes when there are many files). read: instead, its `map(paths)`, already under way."""
     from .preprocess_pool import Preprocessor
 
-    if preprocessor is None:
+    if read is None and preprocessor is None:
         with Preprocessor(len(paths)) as own:
             yield from predict_files(predictor, paths, top_k, save_preprocessed, batch, own)
         return
-    read = preprocessor.map(paths)
+    read = preprocessor.map(paths) if read is None else read
     for start in range(0, len(paths), batch):
         results, pixels, slots = [], [], []
         for f, x in itertools.islice(read, batch):

@@ -2,22 +2,28 @@
 
     from mnist_cnn.preprocess_pool import Preprocessor
     with Preprocessor(len(paths)) as pool:     # starts worker processes only for many images
-        for path, x in pool.map(paths):        # in the order given; x: (28, 28) float32, None, or a str error
+        read = pool.map(paths)                 # the workers start on them now
+        for path, x in read:                   # in the order given; x: (28, 28) float32, None, or a str error
             ...
 
 `mnist-cnn predict` on a folder spends most of its time decoding and preprocessing (Pillow, OpenCV,
-NumPy: ~1 ms an image), not in the model (~0.05 ms an image in batches), so that work goes to one
-process per core while the parent runs the model. The workers are started with `spawn` (a fresh
-interpreter: no copy of the parent's TensorFlow threads or memory) and import only this module,
-`images` and its libraries. Fewer than POOL_MIN images are read in this process: starting the pool
-costs about as much as reading them.
+NumPy: ~1 ms an image), not in the model (~0.1 ms an image in batches), so that work goes to one
+process per core while the parent runs the model. Started before the model loads (as the CLI does), the
+workers are forks of this process; once a runtime's threads run here, forks of a `forkserver` (a fresh
+interpreter: no copy of TensorFlow's threads or memory) that imported this module, `images` and their
+libraries once; where there is neither (Windows), each a fresh `spawn`.
+Fewer than POOL_MIN images are read in this process: starting the pool costs about as much as reading them.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -27,6 +33,14 @@ from .errors import UserError
 
 POOL_MIN = 300  # below this many images one process is faster: starting 2 workers costs ~0.3 s (~300 images)
 CHUNK = 32  # images per task: amortises the inter-process round trip (~0.1 ms), keeps the workers evenly loaded
+# Imported once by the forkserver, not by every worker: the script (as spawn would in each worker), this module and
+# `images` (NumPy, OpenCV, Pillow). Two spawned workers each spent ~0.4 CPU-s starting, while the model loaded.
+PRELOAD = ["__main__", __name__, f"{__package__}.images"]
+# Libraries whose own native threads make a fork unsafe once imported (a child inherits their locks, not the threads).
+THREADED = ("tensorflow", "onnxruntime", "ai_edge_litert", "jax", "torch")
+# The workers' NumPy needs no BLAS threads (images.py makes no large products); OpenBLAS starting one a core cost
+# each worker ~0.1 CPU-s at import, on the cores the other processes were starting on.
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 def read(path: str | os.PathLike) -> np.ndarray | None | str:
@@ -40,8 +54,9 @@ def read(path: str | os.PathLike) -> np.ndarray | None | str:
 
 
 def _warm_up() -> None:
-    """A worker's imports (OpenCV, Pillow and its format plugins: ~0.1 s) done as it starts, while the parent loads
-    the model, rather than on its first chunk of images."""
+    """A worker's imports (OpenCV, Pillow and its format plugins) done as it starts, while the parent loads the model,
+    rather than on its first chunk of images: ~0.1 s under spawn; already done in a fork (of this process, which ran it
+    first, or of the forkserver, which imported PRELOAD)."""
     from PIL import Image
 
     from . import images  # noqa: F401
@@ -49,8 +64,47 @@ def _warm_up() -> None:
     Image.preinit()
 
 
+def _start_worker() -> None:
+    """A worker leaves Ctrl-C to the parent, which cancels what is left and shuts the pool down (a worker's own
+    KeyboardInterrupt only printed a traceback), then warms up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back while it started (_starting_workers)
+    _warm_up()
+
+
 def _read_chunk(paths: list[str]) -> list[np.ndarray | None | str]:
     return [read(p) for p in paths]
+
+
+def _context():
+    """fork while this process runs no other thread (the CLI starts its pool before it loads a model): the workers
+    start in milliseconds with what is already imported; else forkserver with PRELOAD; spawn where neither is safe."""
+    methods = multiprocessing.get_all_start_methods()
+    alone = threading.active_count() == 1 and not any(m in sys.modules for m in THREADED)
+    if "fork" in methods and sys.platform != "darwin" and alone:  # macOS' system libraries are not fork-safe
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # for a forkserver not yet running (the process's first pool)
+    return context
+
+
+@contextmanager
+def _starting_workers():
+    """While workers (and a forkserver) start: os.environ with WORKER_ENV's defaults, which they inherit, and Ctrl-C
+    held back in this thread, so that no worker takes one before it ignores them (this process takes it after)."""
+    added = {k: v for k, v in WORKER_ENV.items() if k not in os.environ}
+    os.environ.update(added)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for k in added:
+            os.environ.pop(k, None)
 
 
 def workers_for(count: int) -> int:
@@ -67,20 +121,23 @@ class Preprocessor:
         self.workers = workers_for(count) if workers is None else workers
         self.pool = None
         if self.workers > 0:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_warm_up)
-            for _ in range(self.workers):  # start every worker now, not on the first map()
-                self.pool.submit(int)
+            context = _context()
+            if context.get_start_method() == "fork":
+                _warm_up()  # once here, before the forks, rather than in each of them (~0.08 CPU-s apiece)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+            with _starting_workers():
+                for _ in range(self.workers):  # start every worker now, not on the first map()
+                    self.pool.submit(int)
 
     def map(self, paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, np.ndarray | None | str]]:
-        """(path, read(path)) in the order given."""
+        """(path, read(path)) in the order given. With workers, they start on the images at once (not on the
+        first next()): call it before loading the model and the two overlap."""
         paths = [Path(p) for p in paths]
         if self.pool is None:
-            yield from ((p, read(p)) for p in paths)
-            return
+            return ((p, read(p)) for p in paths)
         chunks = [[str(p) for p in paths[i:i + CHUNK]] for i in range(0, len(paths), CHUNK)]
         results = (x for chunk in self.pool.map(_read_chunk, chunks) for x in chunk)
-        yield from zip(paths, results)
+        return zip(paths, results)
 
     def close(self) -> None:
         if self.pool is not None:
