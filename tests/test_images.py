@@ -160,7 +160,7 @@ def test_same_outputs_as_reference(recorded):
 def test_drawings_cropped_to_their_strokes_give_the_whole_image_answer_bit_for_bit(recorded, monkeypatch):
     """A drawing (a one-level canvas) is worked out in the window around its strokes; the answer must be the
     whole-image steps' exactly: both polarities, canvases of any level and size (speck grid 1-8 px), strokes near
-    an edge. Images the window cannot answer (specks, lines, ink at the border) take the whole-image steps."""
+    an edge, specks to drop. Images the window cannot answer (lines, ink at the border) take the whole-image steps."""
     from mnist_cnn import images
 
     rng, greys = np.random.default_rng(13), []
@@ -172,9 +172,28 @@ def test_drawings_cropped_to_their_strokes_give_the_whole_image_answer_bit_for_b
         stroke = np.asarray(Image.fromarray(d).resize((side, side), Image.BILINEAR), np.float32) / 255
         page = np.full((h, w), level, np.float32)
         page[y : y + side, x : x + side] += (ink - level) * stroke
+        for _ in range(i % 3):  # dots, anywhere: specks the window drops as the whole image does
+            r, c, s = int(rng.integers(0, h - 3)), int(rng.integers(0, w - 3)), int(rng.integers(1, 4))
+            page[r : r + s, c : c + s] = level + (ink - level) * rng.uniform(0.3, 1)
         greys.append(np.round(page).astype(np.uint8))
     assert sum(images._canvas(images._grey(g)) is not images._WHOLE for g in greys) >= 20
+    dropped, in_window, drop_specks, canvas = [], [], images.drop_specks, images._canvas
+
+    def spy_specks(ink, f):
+        kept = drop_specks(ink, f)
+        dropped.append(kept is not ink)
+        return kept
+
+    def spy_canvas(grey):
+        dropped.clear()
+        found = canvas(grey)
+        in_window.append(found is not images._WHOLE and any(dropped))
+        return found
+
+    monkeypatch.setattr(images, "drop_specks", spy_specks)
+    monkeypatch.setattr(images, "_canvas", spy_canvas)
     cropped = [to_mnist(g) for g in greys]
+    assert sum(in_window) >= 5  # answered in their window with specks dropped
     monkeypatch.setattr(images, "_canvas", lambda grey: images._WHOLE)
     for i, (g, x) in enumerate(zip(greys, cropped)):
         whole = to_mnist(g)

@@ -127,7 +127,7 @@ _WHOLE = object()  # _canvas: this image needs the whole-image steps
 
 def _canvas(grey):
     """_ink_and_box's answer for a drawing (its border at one level) from the window around the pixels off that level,
-    its corner on the speck grid; _WHOLE for other images, and ink that may hold a line or specks."""
+    its corner on the speck grid; _WHOLE for other images, and ink wide or tall enough to hold a line."""
     v = np.take(grey, _border(*grey.shape)[2])
     level = float(v[0])
     even = v.min() == v.max() and grey.size > 1  # (OpenCV takes a 1x1 image beside a number for two arrays)
@@ -145,11 +145,11 @@ def _canvas(grey):
     cv2.threshold(ink, NOISE_FLOOR, 0, cv2.THRESH_TOZERO, dst=ink)
     if sign > 0:
         ink /= np.maximum(paper, np.float32(MIN_CONTRAST))
-    if drop_specks(ink, f) is not ink:
-        return _WHOLE
-    if cv2.countNonZero(ink) < MIN_INK_PIXELS:
+    # Outside the window the ink is 0, and the window's corner is on the speck grid: the same blobs as the whole image
+    kept = drop_specks(ink, f)
+    if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
-    return (ink := ink / ink.max()), cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
+    return (kept := kept / kept.max()), cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
 
 
 def _contrast(paper, smooth, sign) -> float:

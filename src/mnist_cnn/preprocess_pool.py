@@ -78,8 +78,10 @@ def _read_chunk(paths: list[str]) -> list[np.ndarray | None | str]:
 
 
 def _context():
-    """fork while this process runs no other thread (the CLI starts its pool before it loads a model): the workers
-    start in milliseconds with what is already imported; else forkserver with PRELOAD; spawn where neither is safe."""
+    """fork while this process runs no other Python thread and no library with worker threads of its own (THREADED;
+    the CLI starts its pool before it loads a model): the workers start in milliseconds with what is already imported.
+    (OpenBLAS's threads, which NumPy starts, are fork-safe: it stops them around a fork.) Else forkserver with PRELOAD
+    (also on macOS); spawn where there is neither (Windows)."""
     methods = multiprocessing.get_all_start_methods()
     alone = threading.active_count() == 1 and not any(m in sys.modules for m in THREADED)
     if "fork" in methods and sys.platform != "darwin" and alone:  # macOS' system libraries are not fork-safe
@@ -101,10 +103,10 @@ def _starting_workers():
     try:
         yield
     finally:
-        if held is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for k in added:
             os.environ.pop(k, None)
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held back is raised here, the env restored
 
 
 def workers_for(count: int) -> int:
@@ -125,13 +127,17 @@ class Preprocessor:
             if context.get_start_method() == "fork":
                 _warm_up()  # once here, before the forks, rather than in each of them (~0.08 CPU-s apiece)
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
-            with _starting_workers():
-                for _ in range(self.workers):  # start every worker now, not on the first map()
-                    self.pool.submit(int)
+            try:
+                with _starting_workers():
+                    for _ in range(self.workers):  # start every worker now, not on the first map()
+                        self.pool.submit(int)
+            except BaseException:  # Ctrl-C as they started: no `with` block will close the pool
+                self.close()
+                raise
 
     def map(self, paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, np.ndarray | None | str]]:
-        """(path, read(path)) in the order given. With workers, they start on the images at once (not on the
-        first next()): call it before loading the model and the two overlap."""
+        """An iterator of (path, read(path)) in the order given. With workers, they start on the images at once (not on
+        the first next()): call it before loading the model and the two overlap."""
         paths = [Path(p) for p in paths]
         if self.pool is None:
             return ((p, read(p)) for p in paths)
