@@ -239,3 +239,16 @@ def test_serve_answers_from_an_export_unchanged(exported, test_set):
             digits = [client.post("/api/predict", json={"pixels": d.tolist()}).json()["digit"] for d in x]
         keras = predict.Predictor(exported[fmt, False].path.parents[1], runtime="keras")
         assert digits == [int(keras.probabilities(images.to_mnist(d)[None]).argmax()) for d in x]
+
+
+def test_ctrl_c_while_a_runtime_imports_is_not_a_missing_runtime(monkeypatch):
+    """An extension module's init turns a KeyboardInterrupt into an ImportError; that is the user's Ctrl-C."""
+    def interrupted(name):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError(f"initialization of {name} failed")
+
+    monkeypatch.setattr(runtime.importlib, "import_module", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.require("onnx")

@@ -73,7 +73,9 @@ def require(name: str, what: str = "module"):
     rt = RUNTIMES[name]
     try:
         return importlib.import_module(what if what != "module" else rt.module)
-    except ImportError:
+    except ImportError as e:
+        if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):  # a Ctrl-C inside an extension's import
+            raise KeyboardInterrupt from None
         raise UserError(f"{rt.title} is not installed (Python package {rt.module}); "
                         f"install it with: pip install 'mnist-cnn[{rt.extra}]'") from None
 
