@@ -119,3 +119,17 @@ def test_file_names_with_control_characters_are_printed_escaped(tmp_path, traine
     assert code == 1
     assert "row\\n7\\x1b]0;title\\x07.png" in out and "\x1b" not in out and len(out.strip().splitlines()) == 3
     assert "bad\\x1b[31m.png: not an image Pillow can read" in err and "\x1b" not in err
+
+
+def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_digits):
+    """predict (in this process and in the pool's workers) and serve read an image over images.MAX_SIDE alike:
+    reduced to it; a 2400x1800 photo at full size would give a different 28x28."""
+    from mnist_cnn import preprocess_pool
+
+    x, _ = test_digits
+    path = tmp_path / "big.png"
+    as_photo(x[0], np.random.default_rng(3), size=(2400, 1800), scale=40).save(path)
+    served = images.to_mnist(images.load_grey(path.read_bytes(), max_side=images.MAX_SIDE))  # as serve.Service.prepare
+    assert np.array_equal(predict.preprocess_file(path), served)
+    assert np.array_equal(preprocess_pool.read(path), served)
+    assert not np.array_equal(images.to_mnist(images.load_grey(path)), served)

@@ -227,7 +227,8 @@ def test_strokes_of_one_digit_side_by_side_are_read_as_one(predictor, mnist_dir,
 
 
 def one_digit_files(tmp_path, mnist_dir) -> list:
-    """30 PNGs of one MNIST test digit each, every other one as a photo (test_predict.as_photo)."""
+    """30 PNGs of one MNIST test digit each, every other one as a photo (test_predict.as_photo), the last two
+    larger than images.MAX_SIDE (read reduced)."""
     from test_predict import as_photo
 
     (_, _), (x, _) = load_mnist(mnist_dir)
@@ -235,7 +236,8 @@ def one_digit_files(tmp_path, mnist_dir) -> list:
     paths = []
     for i in range(30):
         paths.append(tmp_path / f"{i}.png")
-        (as_photo(x[i], rng) if i % 2 else Image.fromarray(x[i])).save(paths[-1])
+        big = dict(size=(1600, 1200), scale=25) if i >= 28 else {}
+        (as_photo(x[i], rng, **big) if i % 2 or big else Image.fromarray(x[i])).save(paths[-1])
     return paths
 
 

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .imagefile import MAX_IMAGE_PIXELS, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401  (the API)
+from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs

@@ -191,7 +191,7 @@ def preprocess_file(path: Path) -> np.ndarray | None:
     """The 28x28 float32 image the model sees, or None when there is no ink; UserError if unreadable."""
     from . import images
 
-    return images.to_mnist(images.load_grey(path))
+    return images.to_mnist(images.load_grey(path, max_side=images.MAX_SIDE))
 
 
 def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_preprocessed: Path | None = None,

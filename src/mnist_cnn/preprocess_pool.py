@@ -48,7 +48,7 @@ def read(path: str | os.PathLike) -> np.ndarray | None | str:
     from . import images
 
     try:
-        return images.to_mnist(images.load_grey(Path(path)))
+        return images.to_mnist(images.load_grey(Path(path), max_side=images.MAX_SIDE))
     except UserError as e:
         return str(e)
 

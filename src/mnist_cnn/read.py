@@ -246,7 +246,7 @@ def read_files(predictor, paths: list[Path], save_digits: Path | None = None) ->
     """Readings of image files in order; unreadable files come back with `error` set."""
     for n, f in enumerate(paths):
         try:
-            image = images.load_image(f)
+            image = images.load_image(f, max_side=images.MAX_SIDE)
         except UserError as e:
             yield Reading(str(f), error=str(e))
             continue

@@ -95,7 +95,6 @@ MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for
 # As decoded (after a JPEG's draft): a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP); decoding
 # one costs at most ~0.5 s and ~100 MB here. The 40 MP of `mnist-cnn predict` would cost ~4 s and 1.2 GB.
 MAX_PIXELS = 12_000_000
-MAX_SIDE = 1024  # uploads are read reduced to this longer side: a digit a tenth of the frame is still 100 px tall
 LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes the light lane; larger, the heavy one
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
@@ -192,7 +191,7 @@ class Service:
         no ink."""
         if isinstance(source, bytes):
             with _decoding(name):
-                pixels = images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+                pixels = images.image_pixels(source, name=name, max_pixels=MAX_PIXELS, max_side=images.MAX_SIDE)
             if light and pixels > LIGHT_PIXELS:
                 return done.set_result(_HEAVY)
         if then is not None:
@@ -207,15 +206,15 @@ class Service:
             lambda row: done.set_exception(e) if (e := row.exception()) else done.set_result((shown, row.result())))
 
     def decode(self, data: bytes, name: str):
-        """An upload's image, read reduced to MAX_SIDE; 415 if it does not decode."""
+        """An upload's image, read reduced to images.MAX_SIDE; 415 if it does not decode."""
         with _decoding(name):
-            return images.load_image(data, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+            return images.load_image(data, name=name, max_pixels=MAX_PIXELS, max_side=images.MAX_SIDE)
 
     def prepare(self, source, name: str = "pixels") -> np.ndarray | None:
         """Bytes (an upload named `name`) or a 28x28 array -> the image the model sees, None if no ink."""
         if isinstance(source, bytes):
             with _decoding(name):  # as an array: no Pillow image in between
-                source = images.load_grey(source, name=name, max_pixels=MAX_PIXELS, max_side=MAX_SIDE)
+                source = images.load_grey(source, name=name, max_pixels=MAX_PIXELS, max_side=images.MAX_SIDE)
         return images.to_mnist(source)
 
     def decide(self, x: np.ndarray) -> list:
