@@ -12,6 +12,7 @@ decoding. Errors are one-line
 UserErrors naming the file.
 """
 
+import functools
 import io
 import re
 import struct
@@ -37,6 +38,9 @@ MAX_FILE_BYTES = 200 * 2**20  # an uncompressed 40 MP RGB TIFF is 120 MB; a bigg
 # cost ~30 us of a 160x160 PNG's ~1 ms in `mnist-cnn predict`, and its bytes are checked as they decode anyway).
 HEADER_FIRST = 2**20
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The major brands (bytes 8-12, after "ftyp") of HEIF photos, as iPhones save them (.heic): Pillow reads them through
+# pillow-heif's plugin, registered on the first such file (its import costs ~80 ms).
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 # Chunks that change no pixel of an 8-bit greyscale PNG: no transparency, palette or gamma, and no text (Pillow takes
 # an orientation from XMP or ImageMagick's raw EXIF profile in a text chunk, as from eXIf)
 PNG_PLAIN = {b"IHDR", b"IDAT", b"IEND", b"tIME", b"pHYs"}
@@ -119,6 +123,7 @@ def _bytes(source, name):
         data = _read(Path(source), name)
     if not data:
         raise UserError(f"{name}: empty file (0 bytes)")
+    _heif_plugin(data[:12], name)
     return name, data
 
 
@@ -173,6 +178,8 @@ def _read(path, name):
             raise UserError(f"{name}: file too large for a picture of a digit ({size:,} bytes; limit "
                             f"{MAX_FILE_BYTES:,})")
         if size > HEADER_FIRST and path.is_file():
+            with path.open("rb") as f:
+                _heif_plugin(f.read(12), name)
             with _reading(name, MAX_IMAGE_PIXELS), Image.open(path):  # reads the header only: no image, no read
                 pass
         return path.read_bytes()
@@ -182,6 +189,23 @@ def _read(path, name):
         raise UserError(f"{name}: is a directory (expected an image file)") from None
     except OSError as e:
         raise UserError(f"{name}: cannot read file ({e.strerror or e})") from None
+
+
+def _heif_plugin(head: bytes, name) -> None:
+    """Register pillow-heif's Pillow plugin when `head` (a file's first 12 bytes) opens a HEIF photo."""
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        try:
+            _register_heif()
+        except ImportError:
+            raise UserError(f"{name}: a HEIC/HEIF photo; reading it needs the Python package pillow-heif "
+                            f"(pip install pillow-heif)") from None
+
+
+@functools.cache
+def _register_heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 def _too_large(found, name, limit):

@@ -27,7 +27,8 @@ from .errors import UserError
 from .images import NO_DIGIT
 from .refusal import NOT_A_DIGIT, Decision, Rule
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".webp", ".avif", ".heic", ".heif", ".tif", ".tiff",
+                  ".pgm", ".ppm", ".pbm"}
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
 
 
