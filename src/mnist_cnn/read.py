@@ -51,11 +51,12 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 LINE_REFUSED = 0.49
 LINE_GATE = 0.5  # ...a piece counts as refused when the gate's P(not a digit) is above this
 LINE_REACH = 0.15  # a cut between two digits the reader found runs within this much of the height of their middle
-STRING_GATE = 0.82  # in a string of 2+ digits, a mark is refused when P(not a digit), averaged over VIEWS of it,
-STRING_WEIGHT = 4.0  # ...+ this x -log its confidence (refusal.gate_evidence) reaches this: a letter among digits (a T
-# read as 7) sways the gate under small turns and shifts more than a digit it doubts in one view. Chosen on pictures
-# apart from the tables' (numbers at seed 5, non-numbers at seed 20000, 800 + 1,200 a run): the most refused with no
-# number lost on `best` and `fast` (0.8 lost 1-4 numbers, weight 6 lost 6 on `fast`).
+STRING_GATE = 0.82  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
+STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
+# A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
+# view does. Chosen on pictures apart from the tables' (numbers at seed 5, non-numbers at seed 20000, 800 + 1,200 a
+# run): the most refused with no number lost on `best` and `fast` (89.8 -> 90.3%, 88.8 -> 89.9%); 0.8 lost 1-4
+# numbers, weight 6 lost 5 (`fast`).
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
 # height (a lowercase m or w cut into 11): full-height pieces of touching digits carry stubs of their neighbours, and
 # checked too they lost 4 of 200 touching numbers with `fast` at seeds 7 and 30000 (this way none).
