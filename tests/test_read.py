@@ -17,7 +17,7 @@ from PIL import Image
 from mnist_cnn import cli, images, number_images, predict, read, segment, serve
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
-from mnist_cnn.refusal import Decision
+from mnist_cnn.refusal import Decision, Rule
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -264,6 +264,56 @@ def test_blank_and_refused_marks_reject_the_whole_string(predictor, writer, monk
     r = read.read_image(predictor, image)
     assert r.rejected and r.text == "" and r.confidence is None and r.digits[0].digit is None
     assert len(r.digits) == 3 and None not in [d.digit for d in r.digits[1:]]
+
+
+def test_a_doubted_mark_among_digits_refuses_the_string(predictor, writer, monkeypatch):
+    """A mark the gate doubts, but under the rule's threshold (a letter it takes for a digit, a T for a 7), is read
+    alone as `predict` reads it, yet refuses a string of several digits (read.STRING_GATE); the other digits are read
+    without it."""
+    monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.97))
+    monkeypatch.setattr(predictor, "_gate", lambda x: 0.95 * predictor.probabilities(x)[:, 7])  # doubts 7s
+    monkeypatch.setattr(read, "_views", lambda x: [x])  # the mark alone: the small test model is unsteady under turns
+    alone = read.read_image(predictor, writer.number("clean", text="7")[0])
+    assert alone.text == "7" and 0.9 < alone.digits[0].not_digit < 0.97
+    r = read.read_image(predictor, writer.number("clean", text="721")[0])
+    assert r.rejected and r.text == "" and [d.digit for d in r.digits] == [None, 2, 1]
+    assert read.read_image(predictor, writer.number("clean", text="2104")[0]).text == "2104"
+    monkeypatch.setattr(read, "STRING_GATE", 0.97)  # the single-image threshold: the string is read
+    assert read.read_image(predictor, writer.number("clean", text="721")[0]).text == "721"
+
+
+def test_a_string_checks_whole_marks_and_short_pieces_not_touching_ones():
+    """Full-height pieces cut from touching digits carry stubs of their neighbours: the string rule leaves them to
+    the model's own rule; a whole mark and a short piece (an m cut into 11) are checked; one mark alone is not."""
+    class Doubting:  # a gate that doubts bright 28x28s (0.95: under the single-image threshold, 0.97), no others
+        rule = Rule(gate_threshold=0.97)
+
+        def decide(self, x):
+            return [Decision(1, 0.99, False, np.zeros(10, np.float32), 0.95 if v.mean() > 0.5 else 0.01) for v in x]
+
+    def digit(height, whole, doubted):
+        x = np.full((28, 28), 0.9 if doubted else 0.1, np.float32)
+        return read.Digit(1, 0.99, (0, 0, 20, height), x, x if whole else None, 0.95 if doubted else 0.01)
+
+    touching = [digit(60, False, True), digit(58, False, True), digit(60, True, False)]
+    assert [d.digit for d in read._refuse_letters(Doubting(), touching)] == [1, 1, 1]
+    m_cut = [digit(60, True, False), digit(40, False, True), digit(40, False, True), digit(60, True, False)]
+    assert [d.digit for d in read._refuse_letters(Doubting(), m_cut)] == [1, None, 1, 1]
+    letter = [digit(60, True, False), digit(60, True, True)]
+    assert [d.digit for d in read._refuse_letters(Doubting(), letter)] == [1, None]
+    assert read._refuse_letters(Doubting(), letter[1:]) == letter[1:]
+
+
+def test_views_of_a_mark_are_it_turned_scaled_and_shifted():
+    x = bar(np.zeros((28, 28), np.float32), 14, 6, 22, 3)
+    views = read._views(x)
+    assert len(views) == 9 and np.array_equal(views[0], x)
+    assert all(v.shape == (28, 28) and v.dtype == np.float32 and not np.array_equal(v, x) for v in views[1:])
+    cols = [np.flatnonzero(v.max(0) > 0.5) for v in views]
+    assert cols[5].mean() - cols[6].mean() == pytest.approx(2 * read.VIEW_SHIFT)  # right and left
+    rows = [np.flatnonzero(v.max(1) > 0.5) for v in views]
+    assert len(rows[4]) > len(rows[0]) > len(rows[3])  # scaled up and down about the centre
+    assert abs(cols[1].mean() - 14) < 1 and len(cols[1]) > len(cols[0])  # turned: the bar leans
 
 
 def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys):
