@@ -137,6 +137,13 @@ class Predictor:
         x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
         return self.rule.decide(self.probabilities(x), None if self._gate is None else self._gate(x))
 
+    def not_digit(self, x: np.ndarray) -> np.ndarray | None:
+        """(N, 28, 28) float32 in [0, 1] -> the "not a digit" gate's (N,) P(not a digit) alone (no digit model), or None
+        when the run's rule has no gate."""
+        if self._gate is None:
+            return None
+        return np.asarray(self._gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
+
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its
         metrics.json)."""

@@ -239,7 +239,8 @@ def _refuse_letters(predictor, digits: list[Digit]) -> list[Digit]:
     from .refusal import gate_evidence
 
     views = np.stack([v for k in marks for v in _views(digits[k].input)])
-    not_digit = np.array([d.not_digit for d in predictor.decide(views)]).reshape(len(marks), -1).mean(axis=1)
+    not_digit = predictor.not_digit(views).reshape(len(marks), -1).mean(axis=1)  # the gate alone: 1.1x read's time,
+    # where the digit model on the views too made it 1.4x (`best`, loaded)
     evidence = gate_evidence(not_digit, [digits[k].confidence for k in marks], STRING_WEIGHT)
     refused = [k for k, e in zip(marks, evidence) if e >= math.log(STRING_GATE / (1 - STRING_GATE))]
     if not refused:
