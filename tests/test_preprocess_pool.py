@@ -115,3 +115,8 @@ def test_ctrl_c_is_left_to_this_process(folder):
         assert ignored == [signal.SIG_IGN] * 4
         assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_workers_run_nicer_than_this_process(folder):
+    with Preprocessor(len(folder[0]), workers=2) as pool:
+        assert pool.pool.submit(os.nice, 0).result() == os.nice(0) + preprocess_pool.WORKER_NICE
