@@ -88,6 +88,10 @@ def test_cli_csv_and_table(tmp_path, trained_run, test_digits, capsys):
     assert cli.main(["predict", str(tmp_path / "mnist_like.png"), "--model", str(trained_run)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["path", "digit", "confidence"] and f"  {y[2]}  " in out
+    (tmp_path / "notes.png").write_text("not an image")
+    assert cli.main(["predict", str(tmp_path / "notes.png"), "--model", str(trained_run)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "notes.png: not an image" in err  # no empty table when every file failed
 
 
 def test_default_model_is_the_best_run_or_a_clear_message(tmp_path, trained_run):

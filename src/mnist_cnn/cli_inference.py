@@ -158,7 +158,8 @@ def cmd_predict(args) -> int:
         # the cores the workers need (ONNX Runtime's cost the folder of 2,000 PNGs ~15% of its rate).
         predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=1 if pool.workers else None)
         results, failed = _predict_all(predictor, images, read, save, args, started)
-    print(_format_predictions(results, args))
+    if out := _format_predictions(results, args):
+        print(out)
     return 1 if failed or missing else 0
 
 
@@ -207,7 +208,7 @@ def _format_predictions(results, args) -> str:
             rows.append((r.path, "-", "-", r.error))
         else:
             rows.append((r.path, str(r.digit), f"{r.confidence:.1%}", "  ".join(f"{d} {p:.1%}" for d, p in r.top_k)))
-    return table(rows)
+    return table(rows) if len(rows) > 1 else ""  # every file failed: their lines on stderr say it all
 
 
 def cmd_serve(args) -> int:
