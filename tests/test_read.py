@@ -338,6 +338,10 @@ def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys)
     assert rows[0] == ["path", "text", "confidence", "rejected", "digits", "boxes", "error"] and rows[1][1] == "104"
     assert cli.main(["read", str(good[0]), "--model", str(trained_run)]) == 0
     assert "72" in capsys.readouterr().out.splitlines()[2]
+    (tmp_path / "notes.png").write_text("not an image")
+    assert cli.main(["read", str(tmp_path / "notes.png"), "--model", str(trained_run)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "notes.png: not an image" in err  # no empty table when every file failed
 
 
 def test_a_scribble_is_not_cut_into_digits(predictor, monkeypatch):

@@ -60,7 +60,8 @@ def cmd_read(args) -> int:
             print(f"\r{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)", end="", file=sys.stderr, flush=True)
     if show_progress:
         print(file=sys.stderr)
-    print(format_readings(results, args.json, args.csv))
+    if out := format_readings(results, args.json, args.csv):
+        print(out)
     return 1 if failed else 0
 
 
@@ -85,7 +86,7 @@ def format_readings(results, as_json: bool = False, as_csv: bool = False) -> str
         else:
             rows.append((r.path, r.text, f"{r.confidence:.1%}", "  ".join(f"{d.digit} {d.confidence:.0%}"
                                                                           for d in r.digits)))
-    return table(rows)
+    return table(rows) if len(rows) > 1 else ""  # every file failed: their lines on stderr say it all
 
 
 COMMANDS = {"read": cmd_read}
