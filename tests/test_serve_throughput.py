@@ -6,6 +6,8 @@
 import concurrent.futures
 import http.client
 import json
+import os
+import sys
 import threading
 
 import httpx
@@ -124,6 +126,9 @@ def test_two_workers_answer_on_one_port(trained_run, x):
             if seen == {1, 2}:
                 break
         assert seen == {1, 2}
+        if sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1:  # each worker on a CPU of its own
+            assert sorted(len(os.sched_getaffinity(w)) for w in _workers(server.pid)) == [1, 1]
+            assert len(set().union(*(os.sched_getaffinity(w) for w in _workers(server.pid)))) == 2
         body, kind = _multipart(_digit_png(x[0]))
         seen_by_model = images.to_mnist(images.load_image(_digit_png(x[0])))
         digit = int(Predictor(trained_run).probabilities(seen_by_model[None]).argmax())
@@ -140,3 +145,10 @@ def test_two_workers_answer_on_one_port(trained_run, x):
     assert code == 0 and "Stopped." in server.stdout.read()
     with pytest.raises(OSError):  # nothing listens any more: the workers stopped with the parent
         http.client.HTTPConnection("127.0.0.1", port, timeout=5).request("GET", "/api/health")
+
+
+def _workers(pid: int) -> list[int]:
+    """The server worker processes (multiprocessing's spawned children) of the `mnist-cnn serve` process pid."""
+    children = [int(c) for t in os.listdir(f"/proc/{pid}/task")
+                for c in open(f"/proc/{pid}/task/{t}/children").read().split()]
+    return [c for c in children if b"spawn_main" in open(f"/proc/{c}/cmdline", "rb").read()]

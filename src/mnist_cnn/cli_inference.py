@@ -101,8 +101,8 @@ def _add_serve(sub) -> None:
                    help="run the model in this runtime (default: an export file's own; for a run folder its fastest "
                         "checked export, else keras)")
     p.add_argument("--workers", type=_ints, default=1, metavar="N",
-                   help="server processes sharing the port, each with its own model; about one per core "
-                        "(default: 1)")
+                   help="server processes sharing the port, each with its own model and (Linux) a CPU of its own; "
+                        "about one per core (default: 1)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=_path,
                    help="also answer requests whose Host header is NAME, e.g. this machine's name on the network; "
                         "repeatable (default: the --host address, plus 127.0.0.1, localhost and [::1] when that "
