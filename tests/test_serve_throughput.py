@@ -19,6 +19,7 @@ from mnist_cnn.data import load_mnist, normalise
 from mnist_cnn.loadtest import _digit_png, _multipart, start_server
 from mnist_cnn.predict import Predictor
 from mnist_cnn.serve_batch import Batcher, row_independent
+from mnist_cnn.serve_workers import cpu_sets
 from serving import serving  # tests/serving.py: uvicorn in a thread
 
 
@@ -146,6 +147,13 @@ def test_two_workers_answer_on_one_port(trained_run, x):
     with pytest.raises(OSError):  # nothing listens any more: the workers stopped with the parent
         http.client.HTTPConnection("127.0.0.1", port, timeout=5).request("GET", "/api/health")
 
+
+def test_workers_get_cpus_of_their_own():
+    assert cpu_sets([0, 1], 2) == [{0}, {1}]  # as many workers as cores: one each
+    assert cpu_sets([0, 1], 3) == [{0}, {1}, {0}]  # more workers than cores: round-robin
+    assert cpu_sets(list(range(8)), 2) == [{0, 1, 2, 3}, {4, 5, 6, 7}]  # fewer: neighbours shared out
+    assert cpu_sets([2, 5, 7], 2) == [{2}, {5, 7}]  # the CPUs this process may use, not 0..n-1
+    assert cpu_sets([3], 2) == []  # one CPU: nothing to choose
 
 def _workers(pid: int) -> list[int]:
     """The server worker processes (multiprocessing's spawned children) of the `mnist-cnn serve` process pid."""

@@ -101,7 +101,7 @@ def _add_serve(sub) -> None:
                    help="run the model in this runtime (default: an export file's own; for a run folder its fastest "
                         "checked export, else keras)")
     p.add_argument("--workers", type=_ints, default=1, metavar="N",
-                   help="server processes sharing the port, each with its own model and (Linux) a CPU of its own; "
+                   help="server processes sharing the port, each with its own model and (Linux) CPUs of its own; "
                         "about one per core (default: 1)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=_path,
                    help="also answer requests whose Host header is NAME, e.g. this machine's name on the network; "

@@ -5,8 +5,8 @@
     wait(workers)                           # until Ctrl+C, SIGTERM or a worker's exit
 
 The parent binds the socket and starts N workers with `spawn` (fresh interpreters: each loads its
-own model and runs its own event loop, lanes and model thread, pinned to one CPU on Linux); the kernel
-hands each new connection to whichever worker accepts it first. Each worker is the whole one-process server
+own model and runs its own event loop, lanes and model thread, on CPUs of its own on Linux: cpu_sets);
+the kernel hands each new connection to whichever worker accepts it first. Each worker is the whole one-process server
 (serve.create_app: the same Host and Origin checks, body limits, timeouts and lanes), so every
 bound in serve.py holds per worker. The parent prints "Serving ..." once every worker has loaded
 its model, forwards Ctrl+C and SIGTERM to them, and stops them all when one of them fails; a
@@ -30,9 +30,11 @@ STOP_TIMEOUT = 10  # seconds a worker gets to finish its requests after SIGTERM 
 ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its parent still runs
 
 
-def _worker(sock, model: str, runtime: str | None, index: int, options: dict, feedback, ready) -> None:
-    """One server process: load the model, tell the parent, serve until SIGINT/SIGTERM."""
-    _pin(index)  # before any thread starts: the lanes' and the model's threads inherit it
+def _worker(sock, model: str, runtime: str | None, index: int, options: dict, feedback, ready, cpus) -> None:
+    """One server process: load the model, tell the parent, serve until SIGINT/SIGTERM. cpus: the CPUs it runs on
+    (cpu_sets), or None to leave it to the kernel."""
+    if cpus:  # before any thread starts: the lanes' and the model's threads inherit it
+        os.sched_setaffinity(0, cpus)
     from . import serve
     from .feedback import FeedbackStore
     from .predict import Predictor
@@ -50,17 +52,19 @@ def _worker(sock, model: str, runtime: str | None, index: int, options: dict, fe
     serve.server(app).run(sockets=[sock])
 
 
-def _pin(index: int) -> None:
-    """Run worker `index` (from 1) on one of the CPUs this process may use, round-robin (Linux only).
+def cpu_sets(cpus: list[int], count: int) -> list[set[int]]:
+    """The CPUs each of `count` workers runs on: the usable CPUs split into `count` runs of neighbours, or one CPU each,
+    round-robin, when there are more workers than CPUs; [] (no pinning) with a single CPU.
 
-    A request crosses three threads of its worker (event loop, lane, model thread); pinned, each crossing stays on
-    one core's caches instead of waking an idle core (a halted vCPU on a VM). On the 2-core class-A machine the 8-client
-    load check then costs less server CPU a request (README, "Throughput")."""
-    if not hasattr(os, "sched_setaffinity"):
-        return
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) > 1:
-        os.sched_setaffinity(0, {cpus[(index - 1) % len(cpus)]})
+    A request crosses three threads of its worker (event loop, lane, model thread); kept on its own CPUs, a worker's
+    hand-offs stay on one core's caches instead of waking another core (a halted vCPU on a VM), and with fewer workers
+    than CPUs each keeps its share of them for its threads. On the 2-core class-A machine the 8-client load check
+    costs less server CPU a request pinned (README, "Throughput")."""
+    if len(cpus) < 2:
+        return []
+    if count >= len(cpus):
+        return [{cpus[k % len(cpus)]} for k in range(count)]
+    return [set(cpus[k * len(cpus) // count:(k + 1) * len(cpus) // count]) for k in range(count)]
 
 
 def _orphan_watch(parent: int) -> None:
@@ -77,7 +81,9 @@ def start(sock, model: str, runtime: str | None, count: int, options: dict,
     options: create_app's keywords; feedback: the corrections folder (a FeedbackStore per worker), or None."""
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
-    workers = [context.Process(target=_worker, args=(sock, model, runtime, i + 1, options, feedback, ready),
+    pinned = cpu_sets(sorted(os.sched_getaffinity(0)), count) if hasattr(os, "sched_setaffinity") else []
+    workers = [context.Process(target=_worker, args=(sock, model, runtime, i + 1, options, feedback, ready,
+                                                     pinned[i] if pinned else None),
                                   name=f"mnist-cnn-serve-{i + 1}") for i in range(count)]
     for w in workers:
         w.start()
