@@ -7,7 +7,8 @@ Each row: `mnist-cnn serve --model M --workers N` in its own process on a free l
 8 (--clients) keep-alive clients posting 280x280 PNG digits for --seconds (loadtest.post_loop, as `mnist-cnn
 bench` does); requests/s, latency p50/p99 and errors, the median of --rounds, interleaved so that a
 busy machine slows all alike, and the server's CPU milliseconds per request and the load
-generator's own (its 8 threads, in this process): what a busy machine changes least. --old-src
+generator's own (its 8 threads, in this process): what a busy machine changes least; and the resident memory of
+all the server's processes after the load. --old-src
 runs the same load against another checkout's server (--old-workers: 1 unless told). A run
 folder with exports serves its fastest export: give model.keras in a folder without exports/
 for Keras. The README's serve figures come from this script.
@@ -27,19 +28,42 @@ from mnist_cnn.data import load_mnist, normalise  # noqa: E402
 from mnist_cnn.loadtest import LOAD_CLIENTS, _digit_png, _multipart, post_loop, start_server  # noqa: E402
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process `pid` and its descendants that still run (Linux)."""
-    ticks, todo = 0, [pid]
+def tree(pid: int) -> list[int]:
+    """Process `pid` and its descendants that still run (Linux)."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its descendants that still run (Linux)."""
+    ticks = 0
+    for p in tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, IndexError):
             pass
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of process `pid` and its descendants, MiB (VmRSS, Linux)."""
+    kib = 0
+    for p in tree(pid):
+        try:
+            kib += next(int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                        if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return kib / 1024
 
 
 def measure(src: str, model: str, workers: int, bodies, seconds: float, clients: int = LOAD_CLIENTS) -> dict:
@@ -54,6 +78,7 @@ def measure(src: str, model: str, workers: int, bodies, seconds: float, clients:
         n = max(1, result["requests"])
         result["server_cpu_ms"] = 1000 * (tree_cpu(server.pid) - before) / n
         result["client_cpu_ms"] = 1000 * (time.process_time() - client) / n  # this process: the 8 client threads
+        result["rss_mib"] = tree_rss_mib(server.pid)  # every server process, after the load
         return result
     finally:
         server.terminate()
@@ -84,15 +109,17 @@ def main() -> None:
             results[(model, code, workers, src)].append(v)
             print(f"{code} {model} x{workers}: {v['requests_per_s']:.0f} requests/s, p50 {v['latency_p50_ms']:.1f} ms, "
                   f"p99 {v['latency_p99_ms']:.1f} ms, {v['errors']} errors, CPU ms/request: server "
-                  f"{v['server_cpu_ms']:.2f}, client {v['client_cpu_ms']:.2f}", file=sys.stderr, flush=True)
+                  f"{v['server_cpu_ms']:.2f}, client {v['client_cpu_ms']:.2f}; server RSS {v['rss_mib']:.0f} MiB",
+                  file=sys.stderr, flush=True)
     print("| model | code | workers | requests/s | p50 ms | p99 ms | server CPU ms/request | client CPU ms/request "
-          "| errors / requests |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| server RSS MiB | errors / requests |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (model, code, workers, _), done in results.items():
         med = {k: statistics.median(v[k] for v in done) for k in ("requests_per_s", "latency_p50_ms", "latency_p99_ms",
-                                                                "server_cpu_ms", "client_cpu_ms")}
+                                                                "server_cpu_ms", "client_cpu_ms", "rss_mib")}
         print(f"| {model} | {code} | {workers} | {med['requests_per_s']:,.0f} | {med['latency_p50_ms']:.1f} | "
               f"{med['latency_p99_ms']:.1f} | {med['server_cpu_ms']:.2f} | {med['client_cpu_ms']:.2f} | "
+              f"{med['rss_mib']:.0f} | "
               f"{sum(v['errors'] for v in done)} / {sum(v['requests'] for v in done)} |")
 
 
