@@ -110,11 +110,16 @@ def test_the_cli_reads_with_forked_workers_while_the_model_loads(folder, trained
 def test_ctrl_c_is_left_to_this_process(folder):
     """Workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group; the parent cancels and shuts the
     pool down), and this process takes it again once they have started."""
-    with Preprocessor(len(folder[0]), workers=2) as pool:
-        ignored = [pool.pool.submit(signal.getsignal, signal.SIGINT).result() for _ in range(4)]
-        assert ignored == [signal.SIG_IGN] * 4
-        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own handler first: a test run started in the background of a script inherits SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with Preprocessor(len(folder[0]), workers=2) as pool:
+            ignored = [pool.pool.submit(signal.getsignal, signal.SIGINT).result() for _ in range(4)]
+            assert ignored == [signal.SIG_IGN] * 4
+            assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_workers_run_nicer_than_this_process(folder):
