@@ -202,6 +202,23 @@ def test_narrow_touching_pairs_with_a_1_are_read_as_two_digits(predictor, mnist_
     assert any(read.read_image(predictor, image).text != f"{a}{b}" for a, b, image in pairs)
 
 
+
+def test_a_narrow_mark_read_whole_for_sure_is_not_split():
+    """A mark one digit wide is split only when the model is not all but certain of it whole (read.WHOLE_SURE),
+    even where the gate finds its pieces more digit-like: the two strokes of an open 4 are no 11."""
+    x = np.zeros((28, 28), np.float32)
+    whole_box, left, right = (0, 0, 30, 40), (0, 0, 15, 40), (15, 0, 30, 40)
+    g = segment.Group(options=[[segment.Piece(whole_box, None)],
+                               [segment.Piece(left, None), segment.Piece(right, None)]], narrow=True, crossings=[0, 1])
+
+    def choose(sure_of_whole):
+        whole = [read.Digit(4, sure_of_whole, whole_box, x, not_digit=0.4)]
+        split = [read.Digit(1, 0.999, left, x, not_digit=0.01), read.Digit(1, 0.999, right, x, not_digit=0.01)]
+        return "".join(str(d.digit) for d in read._choose(g, [(read._score(m), m) for m in (whole, split)]))
+
+    assert choose(0.9995) == "4"
+    assert choose(0.99) == "11"  # less sure of it whole: the gate's word decides, as before
+
 def open_digit(im, shift):
     """An MNIST digit at 4x with its top third moved `shift` px right: a 4 drawn open, a 5 with its hat off."""
     a = np.asarray(Image.fromarray(im).resize((112, 112), Image.Resampling.BICUBIC)).astype(np.float32) / 255
