@@ -202,7 +202,6 @@ def test_narrow_touching_pairs_with_a_1_are_read_as_two_digits(predictor, mnist_
     assert any(read.read_image(predictor, image).text != f"{a}{b}" for a, b, image in pairs)
 
 
-
 def test_a_narrow_mark_read_whole_for_sure_is_not_split():
     """A mark one digit wide is split only when the model is not all but certain of it whole (read.WHOLE_SURE),
     even where the gate finds its pieces more digit-like: the two strokes of an open 4 are no 11."""
@@ -218,6 +217,7 @@ def test_a_narrow_mark_read_whole_for_sure_is_not_split():
 
     assert choose(0.9995) == "4"
     assert choose(0.99) == "11"  # less sure of it whole: the gate's word decides, as before
+
 
 def open_digit(im, shift):
     """An MNIST digit at 4x with its top third moved `shift` px right: a 4 drawn open, a 5 with its hat off."""

@@ -127,9 +127,9 @@ def test_two_workers_answer_on_one_port(trained_run, x):
             if seen == {1, 2}:
                 break
         assert seen == {1, 2}
-        if sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1:  # each worker on a CPU of its own
-            assert sorted(len(os.sched_getaffinity(w)) for w in _workers(server.pid)) == [1, 1]
-            assert len(set().union(*(os.sched_getaffinity(w) for w in _workers(server.pid)))) == 2
+        if sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1:  # each worker on CPUs of its own
+            pinned = sorted((os.sched_getaffinity(w) for w in _workers(server.pid)), key=min)
+            assert len(pinned) == 2 and pinned == cpu_sets(sorted(os.sched_getaffinity(0)), 2)
         body, kind = _multipart(_digit_png(x[0]))
         seen_by_model = images.to_mnist(images.load_image(_digit_png(x[0])))
         digit = int(Predictor(trained_run).probabilities(seen_by_model[None]).argmax())
@@ -154,6 +154,7 @@ def test_workers_get_cpus_of_their_own():
     assert cpu_sets(list(range(8)), 2) == [{0, 1, 2, 3}, {4, 5, 6, 7}]  # fewer: neighbours shared out
     assert cpu_sets([2, 5, 7], 2) == [{2}, {5, 7}]  # the CPUs this process may use, not 0..n-1
     assert cpu_sets([3], 2) == []  # one CPU: nothing to choose
+
 
 def _workers(pid: int) -> list[int]:
     """The server worker processes (multiprocessing's spawned children) of the `mnist-cnn serve` process pid."""
