@@ -35,9 +35,9 @@ PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its 
 MIN_PAD = 2  # px
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
 SURE = 0.9  # ...and at least this sure of each piece
-# ...and never when it reads the mark whole at least this sure: the gate found the pieces of an open 4, an italic 8
-# or a round 0 drawn in two strokes more digit-like (11, 69, 61) than the digit; on held-apart pictures (seed 5) 4
-# more numbers of 400 read right, on the table's (seed 0) 1 more of 800, none lost, refusal unchanged (`best` run)
+# ...and never when it reads the mark whole at least this sure (the gate had found an open 4's two strokes more
+# digit-like, as 11, than the 4); on held-apart pictures (seed 5) 4 more numbers of 400 read right, on the tables'
+# (seed 0) 1 more of 800, none lost, refusal unchanged (`best` run)
 WHOLE_SURE = 0.999
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
