@@ -101,6 +101,20 @@ def test_slanted_touching_strokes_get_a_bent_cut_through_the_joint():
     assert left.box[3] - left.box[1] >= 75 and right.box[3] - right.box[1] >= 75
 
 
+@pytest.mark.parametrize("ratio, whole", [(1.7, True), (1.95, False)])
+def test_a_flat_digit_is_offered_whole_beside_its_cuts(ratio, whole):
+    """A mark up to segment.WHOLE times as wide as tall may be one digit (a 5 written flat reaches 1.7x): reading
+    it whole is its first option, before the cuts; a wider one is only cut."""
+    a = canvas()
+    h = 60
+    cv2.ellipse(a, (200, 60), (round(ratio * h / 2) - 3, h // 2 - 3), 0, 0, 360, 1.0, 6)
+    group = segment.find(a).groups[0]
+    x0, y0, x1, y1 = group.box
+    assert abs((x1 - x0) / (y1 - y0) - ratio) < 0.05
+    assert (len(group.options[0]) == 1) == whole
+    assert any(len(o) == 2 for o in group.options)
+
+
 def test_a_cut_never_leaves_a_stroke_for_a_digit(monkeypatch):
     """A wide mark with a short hook (the loop of a 2) is not cut into the hook and the rest."""
     a = canvas()
