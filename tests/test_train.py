@@ -63,6 +63,17 @@ def test_cosine_schedule_reaches_zero_and_is_logged(small_run):
     np.testing.assert_allclose([h["learning_rate"] for h in r.history], expected, atol=1e-9)
 
 
+def test_validation_figures_are_keras_evaluate_on_the_validation_images(small_run):
+    """The per-epoch validation scores exactly the validation images, at VALIDATION_BATCH a step: the kept model,
+    evaluated by Keras on them, gives its epoch's val_loss and val_accuracy."""
+    r = small_run
+    d = train.prepare(r.config, report=lambda m: None)
+    assert len(d.x_val) == 300
+    loss, accuracy = keras.models.load_model(r.run_dir / "model.keras").evaluate(d.x_val, d.y_val, verbose=0)
+    row = r.history[r.metrics["best_epoch"] - 1]
+    np.testing.assert_allclose([loss, accuracy], [row["val_loss"], row["val_accuracy"]], rtol=1e-5)
+
+
 def test_same_seed_gives_bit_identical_weights_and_metrics(tmp_path, mnist_dir, small_run):
     a = small_run  # seed 42, trained earlier in this process
     b = train.train(Config(out=str(tmp_path), name="b", data_dir=str(mnist_dir), seed=42, **SMALL), verbose=0)
