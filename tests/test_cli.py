@@ -136,6 +136,18 @@ def test_train_evaluate_and_runs_table(tmp_path, monkeypatch, capsys, mnist_dir)
     assert f"{metrics['test_accuracy']:.2%}" in out
 
 
+def test_train_no_calibrate_skips_the_refusal_rule(tmp_path, monkeypatch, capsys, mnist_dir):
+    from mnist_cnn import refusal_fit
+
+    fitted = []
+    monkeypatch.setattr(refusal_fit, "after_training", lambda result, report: fitted.append(result.run_dir.name))
+    tiny = ("--limit", "300", "--epochs", "1", "--batch-size", "100", "--data-dir", str(mnist_dir), "--quiet",
+            "--out", str(tmp_path))
+    assert run_cli(capsys, "train", *tiny, "--name", "a")[0] == 0
+    assert run_cli(capsys, "train", *tiny, "--name", "b", "--no-calibrate")[0] == 0
+    assert fitted == ["a"]
+
+
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     single = json.loads((trained_run / "metrics.json").read_text())["test_accuracy"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run / "model.keras"),
