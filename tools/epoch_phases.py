@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/epoch_phases.py --model fast --seed 1 --rounds 3
 
-Trains the recipe with the project's training code (no refusal rule), each round in a fresh process, and
+Trains the recipe for one epoch with the project's training code (no refusal rule), each round in a fresh process, and
 prints per phase the wall seconds and the CPU seconds of all the process's threads:
 from the epoch's start to the first step's start (building the optimizer's variables), the first step
 (tracing, graph optimisation, running it), the other steps, then from the last step to the validation's
