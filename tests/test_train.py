@@ -69,7 +69,8 @@ def test_validation_figures_are_keras_evaluate_on_the_validation_images(small_ru
     r = small_run
     d = train.prepare(r.config, report=lambda m: None)
     assert len(d.x_val) == 300
-    loss, accuracy = keras.models.load_model(r.run_dir / "model.keras").evaluate(d.x_val, d.y_val, verbose=0)
+    model = keras.models.load_model(r.run_dir / "model.keras")
+    loss, accuracy = model.evaluate(d.x_val, d.y_val, batch_size=train.VALIDATION_BATCH, verbose=0)
     row = r.history[r.metrics["best_epoch"] - 1]
     np.testing.assert_allclose([loss, accuracy], [row["val_loss"], row["val_accuracy"]], rtol=1e-5)
 
@@ -178,7 +179,8 @@ def test_early_stopping_keeps_the_best_validation_model(tmp_path, mnist_dir):
     assert r.metrics["best_epoch"] < len(val)
     best = keras.models.load_model(r.run_dir / "model.keras")
     d = train.prepare(r.config, report=lambda m: None)
-    loss = best.evaluate(d.x_val, d.y_val, verbose=0)[0]
+    loss = best.evaluate(d.x_val, d.y_val, batch_size=train.VALIDATION_BATCH,
+                                                                                  verbose=0)[0]
     assert loss == pytest.approx(min(val), rel=1e-4)
 
 

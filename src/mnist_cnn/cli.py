@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting the refusal rule and \"not a digit\" "
                    "gate after a full MNIST run (~2-3 min on 2 cores); `mnist-cnn calibrate RUN` fits it later "
-                   "(default: fit it)")
+                   "(default: fit it; --seeds never does)")
     p.add_argument("--seeds", metavar="S1,S2,...", type=cli_sweep.seeds_list,
                    help="one run per seed (NAME-seedS), then mean ± standard deviation (default: --seed only)")
 

@@ -41,11 +41,13 @@ SURE = 0.9  # ...and at least this sure of each piece
 WHOLE_SURE = 0.999
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
-FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces (see read_image)
+FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces, against reading it
+# whole: only where that is offered (up to segment.WHOLE wide; see read_image)
 TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
 # whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
 MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two
-# round digits overlapping); one that needs more is a scribble (measured: correct touching reads never need 3)
+# round digits overlapping); one that needs more is a scribble (measured: correct touching reads never need 3), unless
+# it may be one digit (up to segment.WHOLE wide): then it is read whole (a flat ellipse: a 0)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching digits when it is this sure of
 # each digit and the model's refusal rule refuses under half of the pieces cut between them (of two, none: a wide
