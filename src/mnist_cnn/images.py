@@ -10,12 +10,11 @@ A model trained on MNIST only works on images that look like that, so:
     ink = ink_map(img)                  # the whole image's ink (paper removed), for finding several digits
     baseline = naive_resize(img)        # squash the whole image to 28x28, for comparison
 
-`to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255,
-or floats in [0, 1]), so real MNIST digits pass through essentially unchanged.
+`to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
+real MNIST digits pass through unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `_drop_lines`, `_drop_specks`) -> crop
-to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre`. Pillow
-decodes and resizes, OpenCV filters, NumPy does the rest: under 1 ms for a 280x280
-drawing (tools/preprocess_speed.py), outputs as the earlier pure-NumPy code's.
+to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. Pillow decodes and resizes,
+OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
 """
 
 import functools
@@ -26,6 +25,7 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
+from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
 # 433 us on a 280x280 drawing and 25 vs 227 ms on a 12 MP photo, disc dilation at 23 vs 362 us, labelling at
@@ -75,7 +75,7 @@ def to_mnist(image):
     # Pillow's BOX, not cv2.INTER_AREA: at scales that are no whole number OpenCV weighs a pixel cut by a box
     # edge by its part inside, Pillow in or out by its centre (outputs up to 0.07 apart).
     box = np.asarray(Image.fromarray(np.ascontiguousarray(ink, np.float32)).resize(size, RESAMPLE)).clip(0, None)
-    return _centre(box / box.max())
+    return deslant(_centre(box / box.max()))
 
 
 def ink_map(image):

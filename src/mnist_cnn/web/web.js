@@ -8,6 +8,7 @@
 
 const FRAME = 28, BOX = 20, CENTRE = 14; // images.py
 const NOISE_FLOOR = 0.04, MIN_CONTRAST = 0.1, MIN_INK_PIXELS = 4, LOG_FLOOR = 1e-12; // images.py, calibration.py
+const MNIST_SLANT = -0.103, SHARE = 0.5, MAX_SLANT = 1.0, MIN_SPREAD = 1e-2; // slant.py
 const THROTTLE_MS = 60; // a prediction takes ~2 ms here: ~15 a second while drawing is plenty
 
 const $ = (id) => document.getElementById(id);
@@ -154,7 +155,29 @@ function toMnist(grey, w, h) { // -> Float32Array(784) in [0, 1], or null: no di
       if (fy >= 0 && fy < FRAME && fx >= 0 && fx < FRAME) frame[fy * FRAME + fx] = box[y * bw + x] / top;
     }
   }
-  return frame;
+  return deslant(frame);
+}
+
+function deslant(x) { // slant.deslant: each row shifted to bring the ink's slant mu11 / mu02 halfway to MNIST_SLANT
+  let total = 0, sr = 0, sc = 0, mu02 = 0, mu11 = 0, peak = 0;
+  x.forEach((v, i) => { total += v; sr += Math.floor(i / FRAME) * v; sc += (i % FRAME) * v; });
+  total = Math.max(total, 1e-12);
+  const mr = sr / total, mc = sc / total;
+  x.forEach((v, i) => {
+    const dr = Math.floor(i / FRAME) - mr;
+    mu02 += v * dr * dr; mu11 += v * dr * ((i % FRAME) - mc);
+  });
+  const s = mu02 > MIN_SPREAD ? mu11 / Math.max(mu02, MIN_SPREAD) : 0;
+  const shear = SHARE * (Math.min(MAX_SLANT, Math.max(-MAX_SLANT, s)) - MNIST_SLANT);
+  const at = (r, c) => (c >= 0 && c < FRAME ? x[r * FRAME + c] : 0), out = new Float64Array(FRAME * FRAME);
+  for (let r = 0; r < FRAME; r++) {
+    for (let c = 0; c < FRAME; c++) {
+      const src = c + shear * (r - mr), left = Math.floor(src), f = src - left;
+      out[r * FRAME + c] = (1 - f) * at(r, left) + f * at(r, left + 1);
+      peak = Math.max(peak, out[r * FRAME + c]);
+    }
+  }
+  return Float32Array.from(out, (v) => v / Math.max(peak, 1e-12));
 }
 
 // The model and the rule (refusal.Rule)
