@@ -128,6 +128,17 @@ def test_a_cut_never_leaves_a_stroke_for_a_digit(monkeypatch):
     assert short  # what the rule prevents: the hook cut off as a digit
 
 
+def test_a_stub_every_cut_leaves_joins_the_digit_beside_it(monkeypatch):
+    """Two strokes standing on what is left of a ruled line, which runs on past them: every way to cut the mark
+    leaves a flat piece, and the fallback joins each to its neighbour instead of offering it as a digit."""
+    a = bar(bar(canvas(), 60), 110)
+    cv2.line(a, (57, 90), (220, 90), 1.0, 3)
+    (group,) = segment.find(a).groups
+    assert [[p.box[3] - p.box[1] >= 50 for p in option] for option in group.options] == [[True, True]]
+    monkeypatch.setattr(segment, "_joined", lambda crop, cuts, x0, y0, h: segment.pieces(crop, cuts, x0, y0))
+    assert min(p.box[3] - p.box[1] for p in segment.find(a).groups[0].options[0]) < 10  # without: a flat piece
+
+
 @pytest.mark.parametrize("draw, why", [
     (lambda a: (bar(a, 60), bar(a, 160), cv2.line(a, (100, 60), (125, 60), 1.0, 6)), "smaller than the digits"),
     (lambda a: (bar(a, 60, 5, 45), bar(a, 160, 70, 115)), "not on one line"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_cnn.slant import MAX_SLANT, MNIST_SLANT, SHARE, deslant, slant
+from mnist_cnn.slant import MAX_SLANT, MNIST_SLANT, SHARE, as_seen, deslant, slant
 
 ROUNDING = 0.03  # OpenCV rounds each source position to 1/32 px: a pixel may differ by the ink's slope / 32
 
@@ -92,3 +92,15 @@ def test_mnist_test_digits_go_halfway_to_mnist_slant(mnist_dir):
     want = slant(x) + SHARE * (MNIST_SLANT - slant(x))
     assert np.median(np.abs(slant(y[inside]) - want[inside])) < 0.01
     assert max(np.abs(deslant(v) - oracle(v)).max() for v in x[:50]) <= ROUNDING
+
+
+def test_mnist_digits_as_seen_are_what_to_mnist_gives_the_model(mnist_dir):
+    from mnist_cnn.data import load_dataset
+    from mnist_cnn.images import to_mnist
+
+    _, (x, _) = load_dataset("mnist", mnist_dir)
+    seen = as_seen(x[:20])
+    assert seen.dtype == np.float32 and seen.shape == (20, 28, 28)
+    through = np.stack([to_mnist(d) for d in x[:20]])
+    assert np.abs(seen - through).mean() < 0.01  # to_mnist moves an MNIST digit by whole pixels at most
+    assert np.abs(seen - x[:20] / 255).mean() > 0.005  # and deslanted, not the raw digits

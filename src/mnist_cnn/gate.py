@@ -33,7 +33,7 @@ EPOCHS = 12  # passes over ~27k images
 BATCH = 128
 TRAIN_SEED = 7_000  # negatives for training: a stream apart from negatives.VALIDATION_SEED and HELD_OUT_SEED
 NEGATIVES_PER_FAMILY = 840  # x 17 families: ~14,300 non-digits (some come out "no digit found" and are left out)
-DIGITS = 12_000  # raw MNIST training digits; plus as many uploads as given
+DIGITS = 12_000  # MNIST training digits as to_mnist gives them (slant.as_seen); plus as many uploads as given
 
 
 def build(seed: int = 0):

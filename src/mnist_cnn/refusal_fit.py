@@ -7,10 +7,10 @@
     result = fit("runs/NAME")                 # -> {"rule": {...}, "ece": {...}, "comparison": [...]}
 
 Everything the rule is chosen on is validation data: the run's own validation split of MNIST (its
-seed and validation_split), those validation digits rendered as uploads (uploads.py) and
-negatives.VALIDATION at its seed. Reported on held-out data only: the MNIST test set, test digits
-rendered as uploads with other fonts (the real-world stand-in) and negatives.HELD_OUT (other
-families, other seed). Two approaches are chosen and compared:
+seed and validation_split; deslanted as to_mnist hands digits to a model, slant.as_seen), those
+validation digits rendered as uploads (uploads.py) and negatives.VALIDATION at its seed. Reported on
+held-out data only: the MNIST test set, test digits rendered as uploads with other fonts (the real-world
+stand-in) and negatives.HELD_OUT (other families, other seed). Two approaches are chosen and compared:
   confidence  refuse when the calibrated top-class probability is below a threshold;
   gate        refuse when the gate (gate.py, an 11th class as a separate small network) says
               "not a digit" (its evidence raised when the digit model is unsure, refusal.gate_evidence),
@@ -31,6 +31,7 @@ import numpy as np
 from . import calibration, files, negatives, uploads
 from .console import Report, quiet
 from .refusal import RULE_FILE, Rule
+from .slant import as_seen
 
 ACCEPT_MNIST = 0.993  # validation digits kept: 0.3 point of margin over the >= 99% test target
 ACCEPT_UPLOADS = 0.985  # validation uploads kept (those to_mnist finds ink in): margin under the 97% target
@@ -113,7 +114,8 @@ def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
     ups = pick[:GATE_DIGIT_UPLOADS]
     digit_uploads = [to_mnist(im) for im in uploads.render(x_train[ups], y_train[ups], gate.TRAIN_SEED)]
     non = negatives.as_mnist(negatives.generate(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED))
-    x, y = gate.training_images(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]], digit_uploads,
+    raw = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
+    x, y = gate.training_images(raw, digit_uploads,
                                 [v for vs in non.values() for v in vs])
     model = gate.train_gate(x, y, seed=gate.TRAIN_SEED)
     with files.atomic_path(gate.gate_paths(run)["keras"]) as tmp:
@@ -155,7 +157,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     model = load_model(run, "float32")
     (x_train, y_train), (x_test, y_test) = data.load_dataset("mnist", data_dir, report=report)
     train_idx, val_idx = _validation_digits(run, x_train, y_train)
-    x_val, y_val = data.normalise(x_train[val_idx]), y_train[val_idx]
+    x_val, y_val = as_seen(x_train[val_idx])[..., None], y_train[val_idx]  # as to_mnist gives them: what the rule judges
     temperature = calibration.fit_temperature(predict_proba(model, x_val), y_val)
     gate_model = _train_gate(run, x_train, y_train, train_idx, report) if gate else None
     ups = val_idx[:UPLOADS]
@@ -166,7 +168,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     if gate:
         rules["gate"] = choose(temperature, *val, gate=True)
     chosen = max(rules, key=lambda k: figures(rules[k], *val)["non_digits_refused"])
-    p_test = predict_proba(model, data.normalise(x_test))
+    p_test = predict_proba(model, as_seen(x_test)[..., None])
     ece = {"bins": calibration.BINS, "test_before": calibration.ece(p_test, y_test),
            "test_after": calibration.ece(calibration.scaled(p_test, temperature), y_test)}
     plots.reliability_diagram(run / "calibration.png", p_test, y_test, temperature)
@@ -180,7 +182,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
             path.unlink(missing_ok=True)
     files.write_json(run / RULE_FILE, result)
     if compare:
-        held = _sets(model, gate_model, temperature, data.normalise(x_test), y_test,
+        held = _sets(model, gate_model, temperature, as_seen(x_test)[..., None], y_test,
                      uploads.render(x_test[:UPLOADS], y_test[:UPLOADS], TEST_UPLOADS_SEED, "Liberation"),
                      y_test[:UPLOADS], negatives.HELD_OUT, negatives.HELD_OUT_SEED)
         result["held_out"] = {k: figures(r, *held) for k, r in rules.items()}

@@ -248,9 +248,21 @@ def _options(g, own, crop) -> tuple[list[list[Piece]], list[int]]:
             if min(p.box[3] - p.box[1] for p in cut) >= SHORT_PIECE * h:
                 options.append(cut)
                 crossings.append(max(_crossed(own, c) for c in cuts))
-    if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink
-        options, crossings = [pieces(crop, _cuts(own, max(2, guess))[0], x0, y0)], [0]
+    if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink, each stroke
+        options, crossings = [_joined(crop, _cuts(own, max(2, guess))[0], x0, y0, h)], [0]  # joined to a neighbour
     return options, crossings
+
+
+def _joined(crop, cuts, x0, y0, h) -> list[Piece]:
+    """The pieces between `cuts`, each under SHORT_PIECE of the height h joined to its neighbour: a stroke cut off,
+    or the stub of a ruled line that runs on from a digit's foot (it would be read as a mark that is no digit)."""
+    cuts = list(cuts)
+    while True:
+        cut = pieces(crop, cuts, x0, y0)
+        short = [i for i, p in enumerate(cut) if p.box[3] - p.box[1] < SHORT_PIECE * h]
+        if not short or not cuts:
+            return cut
+        del cuts[max(short[0] - 1, 0)]  # the first piece joins the one on its right, any other the one on its left
 
 
 def _crossed(own, cut) -> int:

@@ -2,13 +2,15 @@
 
     from mnist_cnn.slant import deslant, slant
     s = slant(x)              # (28, 28) or (N, 28, 28) float in [0, 1] -> its slant(s), float or (N,) float64
-    y = deslant(x)            # (28, 28) float32 -> the same frame, rows shifted: slant(y) ~ (slant(x) + MNIST_SLANT) / 2
+    y = deslant(x)            # (28, 28) float32 -> rows shifted: slant(y) ~ (slant(x) + MNIST_SLANT) / 2
+    seen = as_seen(x_uint8)   # (N, 28, 28) MNIST digits -> float32 in [0, 1], as to_mnist gives them to a model
 
 A digit's slant is its ink's second-moment ratio mu11 / mu02: columns moved per row down, negative when the
-top leans right. Each row r is shifted along itself by SHARE * (slant - MNIST_SLANT) * (r - the ink's mean row) px,
-linearly interpolated, the frame's edges treated as paper: the ink's centre of mass stays where to_mnist put it. The digits people write in an
-italic hand (a handwriting font's skinny 8 read as 0) then look more like MNIST's; MNIST's own digits move a
-little towards their median and are read as well as before (README, "A digit's slant").
+top leans right. Each row r is shifted along itself by SHARE * (slant - MNIST_SLANT) * (r - the ink's mean row)
+px, linearly interpolated, the frame's edges treated as paper: the centre of mass stays where to_mnist put it.
+The digits people write in an italic hand (a handwriting font's skinny 8 read as 0) then look more like
+MNIST's; MNIST's own digits move a little towards their median and are read as well as before (README,
+"A digit's slant").
 """
 
 import functools
@@ -63,3 +65,11 @@ def deslant(frame: np.ndarray) -> np.ndarray:
     flat = padded.ravel()
     out = (1 - frac) * flat[np.clip(left, -1, w) + base] + frac * flat[np.clip(left + 1, -1, w) + base]
     return (out / max(out.max(), 1e-12)).astype(np.float32)  # the strongest ink stays 1, as in MNIST
+
+
+def as_seen(x: np.ndarray) -> np.ndarray:
+    """MNIST digits (N, 28, 28), uint8 or floats in [0, 1], as to_mnist hands them to a model: deslanted, float32.
+    What a refusal rule is fitted on, since it judges what predict, read and the server see."""
+    x = np.asarray(x)
+    x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
+    return np.stack([deslant(d) if d.max() > 0 else d for d in x]) if len(x) else x
