@@ -472,3 +472,13 @@ def test_api_odd_images_never_get_a_500(client):
         noise = Image.fromarray(rng.integers(0, 256, (int(rng.integers(1, 300)), int(rng.integers(1, 300))),
                                              dtype=np.uint8))
         assert client.post("/api/read", files={"file": ("n.png", png(noise))}).status_code == 200
+
+
+def test_a_short_piece_joins_its_own_neighbour_past_an_empty_gap():
+    """Cuts with an empty gap between them, then a stub: the stub joins the piece on its left, not another."""
+    a = np.zeros((60, 60), np.float32)
+    a[:, 2:8] = a[:, 20:26] = a[:, 30:36] = 1.0  # three strokes; the gap 12-16 holds no ink
+    a[55:60, 40:48] = 1.0  # a stub at the foot, right of the last stroke
+    cuts = [np.full(60, c) for c in (12, 16, 28, 38)]
+    got = [p.box for p in segment._joined(a, cuts, 0, 0, 60)]
+    assert got == [(2, 0, 8, 60), (20, 0, 26, 60), (30, 0, 48, 60)]

@@ -578,8 +578,10 @@ def test_page_reads_a_two_digit_number_in_headless_chromium(app):
                 assert left - 4 <= x0 and x1 <= left + width + 4, (left, width, x0, x1)  # around the strokes, in %
                 assert top - 4 <= y0 and y1 <= top + height + 4, (top, height, y0, y1)
                 assert width < 40 and height < 55
-            assert [li.text.split()[0] for li in driver.find_elements(By.CSS_SELECTOR, "#number-digits li")] == \
-                   ["1", "7"]
+            # read in one script: an answer arriving meanwhile redraws the list (a stale element under load)
+            guesses = "return [...document.querySelectorAll('#number-digits li')].map(li => li.innerText.trim()" \
+                      ".split(/\\s+/)[0])"
+            wait_for(lambda: driver.execute_script(guesses) == ["1", "7"])
             assert all(n > 10 for n in driver.execute_script(ink))
             driver.find_element(By.ID, "undo").click()  # the 7's last stroke: one digit left, as before
             driver.find_element(By.ID, "undo").click()

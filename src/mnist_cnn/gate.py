@@ -1,7 +1,7 @@
 """The "not a digit" gate: a small separate network telling digits from generated non-digits.
 
     from mnist_cnn.gate import train_gate, training_images, open_gate
-    x, y = training_images(x_digits_uint8, digit_uploads, non_digits)   # digits 0, non-digits 1
+    x, y = training_images(slant.as_seen(x_uint8), digit_uploads, non_digits)   # digits 0, non-digits 1
     model = train_gate(x, y, seed=0)                                     # Keras, (N, 28, 28, 1) -> (N, 2)
     p_not = open_gate(run_dir, "onnx")(x)                                # a run's gate in a runtime -> (N,)
 

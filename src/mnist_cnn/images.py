@@ -11,7 +11,7 @@ A model trained on MNIST only works on images that look like that, so:
     baseline = naive_resize(img)        # squash the whole image to 28x28, for comparison
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
-real MNIST digits pass through unchanged but for their slant, moved halfway to MNIST's median.
+real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `_drop_lines`, `_drop_specks`) -> crop
 to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. Pillow decodes and resizes,
 OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).

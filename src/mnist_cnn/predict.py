@@ -8,7 +8,7 @@
     p.probabilities(x)                              # x: (N, 28, 28) float32 in [0, 1] -> (N, 10)
 
 Every image goes through `images.to_mnist` (the MNIST preprocessing: polarity, crop, 20 px box,
-centre of mass), the same function the web page's API uses. Many files are read and preprocessed
+centre of mass, slant), the same function the web page's API uses. Many files are read and preprocessed
 in worker processes (preprocess_pool.py), and predicted in batches.
 """
 

@@ -41,7 +41,7 @@ TEST_UPLOADS_SEED = 1_001  # the stand-in real-world set; validation uploads use
 EVALSET_PER_FAMILY = 50  # of evalset.py's real-world digits per family, when that module is installed
 CONFIDENCE_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)  # tried for the gate rule: 0 is the gate alone; 4 lets a
 # digit model at 1/e confidence move the gate's evidence by 4 logits
-GATE_DIGIT_UPLOADS = 3_000  # training digits rendered as uploads for the gate (besides gate.DIGITS raw ones)
+GATE_DIGIT_UPLOADS = 3_000  # training digits rendered as uploads for the gate (besides gate.DIGITS as_seen ones)
 
 
 @dataclass
@@ -114,9 +114,8 @@ def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
     ups = pick[:GATE_DIGIT_UPLOADS]
     digit_uploads = [to_mnist(im) for im in uploads.render(x_train[ups], y_train[ups], gate.TRAIN_SEED)]
     non = negatives.as_mnist(negatives.generate(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED))
-    raw = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
-    x, y = gate.training_images(raw, digit_uploads,
-                                [v for vs in non.values() for v in vs])
+    seen = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
+    x, y = gate.training_images(seen, digit_uploads, [v for vs in non.values() for v in vs])
     model = gate.train_gate(x, y, seed=gate.TRAIN_SEED)
     with files.atomic_path(gate.gate_paths(run)["keras"]) as tmp:
         model.save(tmp)
@@ -157,7 +156,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     model = load_model(run, "float32")
     (x_train, y_train), (x_test, y_test) = data.load_dataset("mnist", data_dir, report=report)
     train_idx, val_idx = _validation_digits(run, x_train, y_train)
-    x_val, y_val = as_seen(x_train[val_idx])[..., None], y_train[val_idx]  # as to_mnist gives them: what the rule judges
+    x_val, y_val = as_seen(x_train[val_idx])[..., None], y_train[val_idx]  # as to_mnist gives them to the rule
     temperature = calibration.fit_temperature(predict_proba(model, x_val), y_val)
     gate_model = _train_gate(run, x_train, y_train, train_idx, report) if gate else None
     ups = val_idx[:UPLOADS]

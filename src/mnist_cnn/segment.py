@@ -248,8 +248,8 @@ def _options(g, own, crop) -> tuple[list[list[Piece]], list[int]]:
             if min(p.box[3] - p.box[1] for p in cut) >= SHORT_PIECE * h:
                 options.append(cut)
                 crossings.append(max(_crossed(own, c) for c in cuts))
-    if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink, each stroke
-        options, crossings = [_joined(crop, _cuts(own, max(2, guess))[0], x0, y0, h)], [0]  # joined to a neighbour
+    if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink, strokes joined
+        options, crossings = [_joined(crop, _cuts(own, max(2, guess))[0], x0, y0, h)], [0]
     return options, crossings
 
 
@@ -257,12 +257,22 @@ def _joined(crop, cuts, x0, y0, h) -> list[Piece]:
     """The pieces between `cuts`, each under SHORT_PIECE of the height h joined to its neighbour: a stroke cut off,
     or the stub of a ruled line that runs on from a digit's foot (it would be read as a mark that is no digit)."""
     cuts = list(cuts)
-    while True:
-        cut = pieces(crop, cuts, x0, y0)
-        short = [i for i, p in enumerate(cut) if p.box[3] - p.box[1] < SHORT_PIECE * h]
-        if not short or not cuts:
-            return cut
-        del cuts[max(short[0] - 1, 0)]  # the first piece joins the one on its right, any other the one on its left
+    while cuts:
+        rows = [np.flatnonzero((_between(crop.shape, cuts, i) & (crop > 0)).any(1)) for i in range(len(cuts) + 1)]
+        short = [i for i, r in enumerate(rows) if not len(r) or r[-1] - r[0] + 1 < SHORT_PIECE * h]
+        if not short:
+            break
+        del cuts[max(short[0] - 1, 0)]  # the first joins the one on its right, any other the one on its left
+    return pieces(crop, cuts, x0, y0)
+
+
+def _between(shape, cuts, i) -> np.ndarray:
+    """(h, w) bool: the pixels between cut i - 1 and cut i (the crop's edges for i = 0 and len(cuts))."""
+    h, w = shape
+    columns = np.arange(w)[None]
+    left = cuts[i - 1][:, None] if i > 0 else np.zeros((h, 1), np.int64)
+    right = cuts[i][:, None] if i < len(cuts) else np.full((h, 1), w)
+    return (columns >= left) & (columns < right)
 
 
 def _crossed(own, cut) -> int:
@@ -328,12 +338,9 @@ def path(own, lo, hi) -> np.ndarray:
 
 def pieces(crop, cuts, x0, y0) -> list[Piece]:
     """The crop cut along these paths (a column per row), each piece trimmed to its ink."""
-    h, w = crop.shape
-    columns = np.arange(w)[None]
-    edges = [np.zeros((h, 1), np.int64), *(c[:, None] for c in cuts), np.full((h, 1), w)]
     pieces = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        part = np.where((columns >= a) & (columns < b), crop, np.float32(0))
+    for i in range(len(cuts) + 1):
+        part = np.where(_between(crop.shape, cuts, i), crop, np.float32(0))
         rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
         if not len(rows):
             continue

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 MNIST_SLANT = -0.103  # median slant of the 60,000 MNIST training digits: np.median(slant(x_train / 255))
-SHARE = 0.5  # of the way to MNIST_SLANT: all the way (1.0) read MNIST's test digits through to_mnist no better
-# with `best` (32 errors against 33) and worse with `fast` (100 against 92), and took a steep MNIST 8 so far from
-# what a small model learnt that it read it less surely than two pieces cut from it (tests/test_read.py)
+SHARE = 0.5  # of the way to MNIST_SLANT. All the way (1.0) read more written numbers but MNIST's test digits through
+# to_mnist no better with `fast` (100 wrong, as before; halfway 92), and took a steep MNIST 8 so far from what a
+# small model learnt that it read it less surely than two pieces cut from it (tests/test_read.py); README
 MAX_SLANT = 1.0  # a measured slant is clipped to 45 degrees (99.85% of MNIST's training digits are within it)
 MIN_SPREAD = 1e-2  # mu02 below this (ink on about one row: a dash) has no slant to measure
 
