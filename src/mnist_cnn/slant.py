@@ -41,10 +41,9 @@ def _moments(frame: np.ndarray) -> tuple[float, float]:
 
 
 @functools.lru_cache(maxsize=4)
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row and column of each pixel, and the index of column -1's paper in the padded frame's flat array."""
-    rows, cols = np.indices((h, w))
-    return rows, cols, 1 + rows * (w + 2)
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's start and each column's offset in a frame padded with w columns of paper on both sides."""
+    return (np.arange(h) * 3 * w + w)[:, None], np.arange(w)[None]
 
 
 def deslant(frame: np.ndarray) -> np.ndarray:
@@ -55,15 +54,15 @@ def deslant(frame: np.ndarray) -> np.ndarray:
     s, pivot = _moments(frame)
     shear = SHARE * (min(max(s, -MAX_SLANT), MAX_SLANT) - MNIST_SLANT)
     h, w = frame.shape
-    rows, cols, base = _grid(h, w)
-    src = cols + shear * (rows - pivot)  # out[r, c] = frame[r, src[r, c]]
-    left = np.floor(src)
-    frac = src - left
-    left = left.astype(np.intp)
-    padded = np.zeros((h, w + 2))  # columns 0 and w + 1 are paper: beyond the frame
-    padded[:, 1:-1] = frame
+    starts, cols = _grid(h, w)
+    shift = shear * (np.arange(h) - pivot)  # out[r, c] = frame[r, c + shift[r]]: one whole + fractional part a row
+    whole = np.floor(shift)
+    frac = (shift - whole)[:, None]
+    at = starts + np.clip(whole.astype(np.intp), -w, w - 1)[:, None] + cols  # |shift| < w: within the paper
+    padded = np.zeros((h, 3 * w))
+    padded[:, w:2 * w] = frame
     flat = padded.ravel()
-    out = (1 - frac) * flat[np.clip(left, -1, w) + base] + frac * flat[np.clip(left + 1, -1, w) + base]
+    out = (1 - frac) * flat[at] + frac * flat[at + 1]
     return (out / max(out.max(), 1e-12)).astype(np.float32)  # the strongest ink stays 1, as in MNIST
 
 
