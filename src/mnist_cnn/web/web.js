@@ -167,7 +167,7 @@ function deslant(x) { // slant.deslant: each row shifted to bring the ink's slan
     const dr = Math.floor(i / FRAME) - mr;
     mu02 += v * dr * dr; mu11 += v * dr * ((i % FRAME) - mc);
   });
-  const s = mu02 > MIN_SPREAD ? mu11 / Math.max(mu02, MIN_SPREAD) : 0;
+  const s = mu02 > MIN_SPREAD ? mu11 / mu02 : 0;
   const shear = SHARE * (Math.min(MAX_SLANT, Math.max(-MAX_SLANT, s)) - MNIST_SLANT);
   const at = (r, c) => (c >= 0 && c < FRAME ? x[r * FRAME + c] : 0), out = new Float64Array(FRAME * FRAME);
   for (let r = 0; r < FRAME; r++) {
