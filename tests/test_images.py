@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from mnist_cnn.errors import UserError
-from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, load_image, naive_resize, to_mnist
+from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, ink_map, load_image, naive_resize, to_mnist
 from mnist_cnn.slant import deslant
 
 REFERENCE = Path(__file__).parent / "data" / "preprocess_reference.npz"  # tools/preprocess_reference.py wrote it
@@ -243,6 +243,19 @@ def test_uneven_lighting():
         out = to_mnist(lit(draw("7", paper=230, ink=40), light))
         assert_mnist_like(out)
         assert corr(out, clean) > 0.95
+
+
+def test_a_ruled_line_fading_along_its_length_leaves_no_ink():
+    """A printed line darker at one end than the other (the lamp, the printer) goes whole, the digits stay."""
+    page = np.full((120, 400), 230.0, np.float32)
+    for y in (30, 90):
+        page[y:y + 2] = np.linspace(190, 90, 400)  # 40 below the paper at the left end, 140 at the right
+    for x in (120, 280):
+        page[20:100, x - 3:x + 3] = 30  # two 1s crossing both lines
+    ink = ink_map(page.astype(np.uint8))
+    away = np.r_[0:110, 130:270, 290:400]
+    assert ink[:, away].max() < 0.05
+    assert (ink[20:100, 117:123] > 0.5).mean() > 0.9 and (ink[20:100, 277:283] > 0.5).mean() > 0.9
 
 
 def test_proper_preprocessing_beats_naive_resize():

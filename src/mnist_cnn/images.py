@@ -54,6 +54,7 @@ LINE_FILL = 0.95  # a row (column) with ink in >= 95% of its pixels may be a rul
 LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's height thick (a "1" cropped tight: all)...
 LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
 LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
+LINE_CHUNKS = 8  # ...taken along each eighth of the line (_line_level)
 LINE_EVEN = 0.5  # a line's 10th percentile is at least half its median (a stroke along an edge fades at its ends)
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
@@ -274,12 +275,28 @@ def _drop_lines(ink):
     for axis, (start, stop) in bands:
         start, stop = max(0, start - 1), min(ink.shape[axis], stop + 1)  # with the anti-aliased rows beside it
         part = ink[start:stop] if axis == 0 else ink[:, start:stop]
-        level = np.percentile(part, LINE_LEVEL, axis=1 - axis, keepdims=True).astype(np.float32)
+        level = _line_level(part if axis == 0 else part.T)
+        level = level if axis == 0 else level.T
         part -= level
         part /= np.maximum(1 - level, np.float32(MIN_CONTRAST))  # a pen over a printed line darkens what the line
         part[part < level] = 0  # left: the stroke's share is (ink - line) / (1 - line); weaker than the line itself
         # is the line's own unevenness (the paper fit bends a little along it), which would widen the digit's box
     return ink
+
+
+def _line_level(band):
+    """A line's strength at each pixel of its band of rows (rows, w): LINE_LEVEL percentile of each of LINE_CHUNKS
+    stretches along it, the median of each three neighbours (a digit's stroke lying along the line for a stretch),
+    interpolated between their middles. Light and the pen that printed it vary along a line; one level for its
+    whole length left its stronger end behind as a stroke joining the digits there."""
+    chunks = np.array_split(band, min(LINE_CHUNKS, band.shape[1]), axis=1)
+    levels = np.stack([np.percentile(c, LINE_LEVEL, axis=1) for c in chunks], axis=1)
+    edged = np.pad(levels, ((0, 0), (1, 1)), mode="edge")
+    levels = np.median([edged[:, :-2], edged[:, 1:-1], edged[:, 2:]], axis=0)
+    middles = np.cumsum([0] + [c.shape[1] for c in chunks])
+    middles = (middles[:-1] + middles[1:] - 1) / 2
+    x = np.arange(band.shape[1])
+    return np.stack([np.interp(x, middles, row) for row in levels]).astype(np.float32)
 
 
 def _bands(ink, inked, axis):
