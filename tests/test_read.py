@@ -326,21 +326,25 @@ def test_a_doubted_mark_among_digits_refuses_the_string(predictor, writer, monke
 
 def test_a_string_checks_whole_marks_and_short_pieces_not_touching_ones():
     """Full-height pieces cut from touching digits carry stubs of their neighbours: the string rule leaves them to
-    the model's own rule; a whole mark and a short piece (an m cut into 11) are checked; one mark alone is not."""
+    the model's own rule; a whole mark, a short piece (an m cut into 11) and a piece of a mark one digit wide cut
+    in two (a Y read as 11) are checked; one mark alone is not."""
     class Doubting:  # a gate that doubts bright 28x28s (0.95: under the single-image threshold, 0.97), no others
         rule = Rule(gate_threshold=0.97)
 
         def not_digit(self, x):
             return np.array([0.95 if v.mean() > 0.5 else 0.01 for v in x], np.float32)
 
-    def digit(height, whole, doubted):
+    def digit(height, whole, doubted, halved=False):
         x = np.full((28, 28), 0.9 if doubted else 0.1, np.float32)
-        return read.Digit(1, 0.99, (0, 0, 20, height), x, x if whole else None, 0.95 if doubted else 0.01)
+        return read.Digit(1, 0.99, (0, 0, 20, height), x, x if whole else None, 0.95 if doubted else 0.01,
+                          halved=halved)
 
     touching = [digit(60, False, True), digit(58, False, True), digit(60, True, False)]
     assert [d.digit for d in read._refuse_letters(Doubting(), touching)] == [1, 1, 1]
     m_cut = [digit(60, True, False), digit(40, False, True), digit(40, False, True), digit(60, True, False)]
     assert [d.digit for d in read._refuse_letters(Doubting(), m_cut)] == [1, None, 1, 1]
+    y_cut = [digit(60, True, False), digit(60, False, False, True), digit(60, False, True, True)]
+    assert [d.digit for d in read._refuse_letters(Doubting(), y_cut)] == [1, 1, None]
     letter = [digit(60, True, False), digit(60, True, True)]
     assert [d.digit for d in read._refuse_letters(Doubting(), letter)] == [1, None]
     assert read._refuse_letters(Doubting(), letter[1:]) == letter[1:]

@@ -65,7 +65,9 @@ STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -lo
 # numbers, weight 6 lost 5 (`fast`).
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
 # height (a lowercase m or w cut into 11): full-height pieces of touching digits carry stubs of their neighbours, and
-# checked too they lost 4 of 200 touching numbers with `fast` at seeds 7 and 30000 (this way none).
+# checked too they lost 4 of 200 touching numbers with `fast` at seeds 7 and 30000 (this way none). Both pieces of a
+# mark one digit wide cut in two are checked (a Y or U read as 11): held out (`read_refusal.py`, `best`) 3 more of
+# 100 numbers with a letter refused, 1 more at seed 20000, no number lost at seeds 0 and 5.
 VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
 VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate is unsure of: larger and smaller by this,
 VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
@@ -80,6 +82,7 @@ class Digit:
     ink: np.ndarray | None = field(default=None, repr=False)  # a whole mark's ink (not a piece cut from one)
     not_digit: float | None = field(default=None, repr=False)  # the gate's P(not a digit), if the model has one
     line: bool = field(default=False, repr=False)  # read by the line reader (its pieces were checked there)
+    halved: bool = field(default=False, repr=False)  # a piece of a mark one digit wide, cut in two
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": self.confidence, "box": [int(v) for v in self.box]}
@@ -129,7 +132,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
             if _line_sure(made):
                 digits += made
                 continue
-        digits += _choose(g, [(_score(made), made) for made in options])
+        chosen = _choose(g, [(_score(made), made) for made in options])
+        digits += [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
     return _reading(path, _refuse_letters(predictor, _remerge(predictor, digits)))
 
 
@@ -241,7 +245,7 @@ def _refuse_letters(predictor, digits: list[Digit]) -> list[Digit]:
         return digits
     short = STRING_PIECE * float(np.median([d.box[3] - d.box[1] for d in digits]))
     marks = [k for k, d in enumerate(digits) if d.not_digit is not None and not d.line
-             and (d.ink is not None or d.box[3] - d.box[1] < short)]
+             and (d.ink is not None or d.halved or d.box[3] - d.box[1] < short)]
     if not marks:
         return digits
     from .refusal import gate_evidence
