@@ -39,6 +39,33 @@ def test_line_input_scales_the_ink_to_the_rows_and_pads_columns():
     assert cols[0] == line_reader.SIDE and abs(len(cols) - 123 * line_reader.INNER / 60) <= 1
 
 
+def test_a_mark_is_read_at_the_width_the_reader_is_surest_of():
+    """Each mark goes through the reader at each of STRETCHES in one batch; the reading whose least sure digit is
+    surest stands, its spans in the mark's own columns."""
+    reader = object.__new__(line_reader.LineReader)
+    ink = np.zeros((60, 200), np.float32)
+    ink[5:55, 40:140] = 1.0  # 100 columns of ink from column 40
+
+    natural = 100 * line_reader.INNER / 50  # the ink's columns at its own width, its 50 rows scaled to INNER
+
+    def logits(batch):  # sure of "12" (first half 1, second half 2) only in inputs stretched wider: 1.4x
+        out = np.zeros((len(batch), batch.shape[2] // STRIDE, CLASSES), np.float32)
+        out[..., BLANK] = 1.0
+        for i, x in enumerate(batch):
+            inked = np.flatnonzero(x[..., 0].max(0) > 0)
+            if len(inked) > 1.2 * natural:
+                a, b = inked[0] // STRIDE, inked[-1] // STRIDE
+                out[i, a:(a + b) // 2, 2] = out[i, (a + b) // 2:b + 1, 3] = 10.0
+        return out
+
+    reader._logits = logits
+    [(text, confidences, spans)] = reader.read([ink])
+    assert line_reader.STRETCHES == (1.0, 0.8, 1.4) and text == "12" and min(confidences) > 0.99
+    assert spans[0][0] == pytest.approx(40, abs=2) and spans[1][1] == pytest.approx(140, abs=2)
+    assert spans[0][1] == pytest.approx(90, abs=2)
+    assert reader.read([ink], stretches=(1.0, 0.8))[0][0] == ""
+
+
 @pytest.fixture(scope="module")
 def training(mnist_dir):
     (x, y), _ = load_mnist(mnist_dir)
