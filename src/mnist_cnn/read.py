@@ -7,8 +7,9 @@
     r = read_image(Predictor("runs/NAME"), images.load_image("meter.jpg"))
     r.text, r.confidence, r.rejected, [(d.digit, d.confidence, d.box) for d in r.digits]
 
-segment.py finds the digits in the image's ink (images.ink_map); each goes through `images.to_mnist`, the
-preprocessing of `mnist-cnn predict`, and all of an image's candidates through the model at once. Where
+segment.py finds the digits in the image's ink (images.ink_map, turned level by level.py when the row of digits
+is tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, and all of an
+image's candidates through the model at once. Where
 digits touch, segment.py offers several ways to split them and the one the model is surest of wins (the
 mean log-confidence of its digits). An image holding one digit is read exactly as `predict` reads it
 (`to_mnist` of the whole image), so both give the same answer. The whole string is refused (`rejected`,
@@ -28,7 +29,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from . import files, images, segment
+from . import files, images, level, segment
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -108,6 +109,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
     ink = images.ink_map(image)
     if ink is None:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
+    ink, back = level.levelled(ink)  # a number photographed at a tilt, turned level; back(box): in the image's pixels
     row = segment.find(ink)
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
@@ -134,7 +136,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
                 continue
         chosen = _choose(g, [(_score(made), made) for made in options])
         digits += [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
-    return _reading(path, _refuse_letters(predictor, _remerge(predictor, digits)))
+    digits = _refuse_letters(predictor, _remerge(predictor, digits))
+    return _reading(path, [replace(d, box=back(d.box)) for d in digits])
 
 
 def _made(option, xs, decisions) -> list[Digit]:
