@@ -12,7 +12,7 @@ A model trained on MNIST only works on images that look like that, so:
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
-Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `_drop_lines`, `_drop_specks`) -> crop
+Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `paper_lines.drop_lines`, `_drop_specks`) -> crop
 to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. Pillow decodes and resizes,
 OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
 """
@@ -25,6 +25,7 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
+from .paper_lines import LINE_FILL, drop_lines
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -50,12 +51,6 @@ FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last on
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
-LINE_FILL = 0.95  # a row (column) with ink in >= 95% of its pixels may be a ruled, grid or form line...
-LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's height thick (a "1" cropped tight: all)...
-LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
-LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
-LINE_CHUNKS = 8  # ...taken along each eighth of the line (_line_level)
-LINE_EVEN = 0.5  # a line's 10th percentile is at least half its median (a stroke along an edge fades at its ends)
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
 THIN = 0.6  # strokes that scaling would make thinner than 60% of STROKE are thickened to STROKE...
@@ -113,9 +108,9 @@ def _ink_and_box(grey, crop: bool = True):
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
         ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)  # paper is done
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
-    # A line spans LINE_FILL of a row (column): with narrower ink, _drop_lines would find none
+    # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
-    kept = drop_specks(ink if narrow else _drop_lines(ink), grid(ink.shape))
+    kept = drop_specks(ink if narrow else drop_lines(ink, MIN_CONTRAST), grid(ink.shape))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
     kept /= kept.max()
@@ -262,59 +257,6 @@ def _median(v):
     k = len(v) // 2
     part = np.partition(v, k)
     return float(part[k] if len(v) % 2 else (part[:k].max() + part[k]) / np.float32(2))
-
-
-def _drop_lines(ink):
-    """The ink without straight lines running across the whole image (ruled or squared paper, a form's box)."""
-    # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
-    # crossing it; a line spanning the image is the level of nearly every pixel of its rows, so subtract that.
-    inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
-    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
-    if len(bands) < LINE_BANDS:
-        return ink
-    for axis, (start, stop) in bands:
-        start, stop = max(0, start - 1), min(ink.shape[axis], stop + 1)  # with the anti-aliased rows beside it
-        part = ink[start:stop] if axis == 0 else ink[:, start:stop]
-        level = _line_level(part if axis == 0 else part.T)
-        level = level if axis == 0 else level.T
-        part -= level
-        part /= np.maximum(1 - level, np.float32(MIN_CONTRAST))  # a pen over a printed line darkens what the line
-        part[part < level] = 0  # left: the stroke's share is (ink - line) / (1 - line); weaker than the line itself
-        # is the line's own unevenness (the paper fit bends a little along it), which would widen the digit's box
-    return ink
-
-
-def _line_level(band):
-    """A line's strength at each pixel of its band of rows (rows, w): LINE_LEVEL percentile of each of LINE_CHUNKS
-    stretches along it, the median of each three neighbours (a digit's stroke lying along the line for a stretch),
-    interpolated between their middles. Light and the pen that printed it vary along a line; one level for its
-    whole length left its stronger end behind as a stroke joining the digits there."""
-    chunks = np.array_split(band, min(LINE_CHUNKS, band.shape[1]), axis=1)
-    levels = np.stack([np.percentile(c, LINE_LEVEL, axis=1) for c in chunks], axis=1)
-    edged = np.pad(levels, ((0, 0), (1, 1)), mode="edge")
-    levels = np.median([edged[:, :-2], edged[:, 1:-1], edged[:, 2:]], axis=0)
-    middles = np.cumsum([0] + [c.shape[1] for c in chunks])
-    middles = (middles[:-1] + middles[1:] - 1) / 2
-    x = np.arange(band.shape[1])
-    return np.stack([np.interp(x, middles, row) for row in levels]).astype(np.float32)
-
-
-def _bands(ink, inked, axis):
-    """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels
-    (inked: 255 where ink, else 0)."""
-    # cv2.reduce, not np.count_nonzero(axis=...): 10-20 us against ~100 on a 280x280 drawing
-    counts = cv2.reduce(inked, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
-    full = counts >= LINE_FILL * ink.shape[1 - axis]
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
-    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * len(full) and _even(ink, axis, a, b)]
-
-
-def _even(ink, axis, start, stop):
-    """Whether the band's strongest row (column) is even like a printed line: its LINE_LEVEL percentile at least
-    LINE_EVEN of its median. A curved stroke grazing a tight crop's edge fades out along it."""
-    part = ink[start:stop] if axis == 0 else ink[:, start:stop].T
-    row = part[np.argmax(np.median(part, axis=1))]
-    return np.percentile(row, LINE_LEVEL) >= LINE_EVEN * np.median(row)
 
 
 def _stroke_width(ink):
