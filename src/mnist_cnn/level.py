@@ -18,17 +18,18 @@ import math
 import cv2
 import numpy as np
 
+from .segment import MASK  # the strokes are what segment.py finds digits in
+
 MIN_MARKS = 3  # digit-sized marks needed to measure a tilt: two digits' wobble (+-7% of the height) is +-10 degrees
 MIN_TURN = 3.0  # degrees: a row tilted less is read as it is (a hand's own baseline wobbles that much)
 MAX_TURN = 25.0  # degrees: marks rising more steeply than this are no row of digits; left as they are
 TALL = 0.5  # a mark at least half as tall as the tallest is digit-sized (not a 5's hat, a speck, a dot)
-MASK = 0.3  # ink stronger than 30% of the strongest is a stroke (as segment.MASK)
 
 
 def row_angle(ink: np.ndarray) -> float:
     """Degrees the row of digits in an (H, W) ink map climbs to the right (image y grows downwards: a row
     falling to the right has a negative angle); 0.0 when there are too few digit-sized marks to tell."""
-    mask = (ink > MASK * float(ink.max())).view(np.uint8) if ink.max() > 0 else np.zeros(ink.shape, np.uint8)
+    mask = (ink > MASK * float(ink.max())).view(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n - 1 < MIN_MARKS:
         return 0.0

@@ -9,12 +9,11 @@
 
 segment.py finds the digits in the image's ink (images.ink_map, turned level by level.py when the row of digits
 is tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, and all of an
-image's candidates through the model at once. Where
-digits touch, segment.py offers several ways to split them and the one the model is surest of wins (the
-mean log-confidence of its digits). An image holding one digit is read exactly as `predict` reads it
-(`to_mnist` of the whole image), so both give the same answer. The whole string is refused (`rejected`,
-text "") when the ink is not a row of digits, or when the model's refusal rule refuses any one mark: a
-number with one wrong digit is worse than none. In a string of several digits the gate's bar is lower, over a few
+image's candidates through the model at once. Where digits touch, segment.py offers several ways to split them
+and the one the model is surest of wins (the mean log-confidence of its digits). An image holding one digit is
+read exactly as `predict` reads it (`to_mnist` of the whole image), so both give the same answer. The whole
+string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
+refuses any one mark: a number with one wrong digit is worse than none. In a string of several digits the gate's bar is lower, over a few
 views of each mark (STRING_GATE): a letter among digits is refused, though the same letter alone may pass as
 `predict` answers it.
 """
@@ -242,8 +241,8 @@ def _remerge(predictor, digits: list[Digit]) -> list[Digit]:
 
 def _refuse_letters(predictor, digits: list[Digit]) -> list[Digit]:
     """The digits, the first mark of a string of several that the gate, over VIEWS of it, calls a letter refused
-    (see STRING_GATE): whole marks, and pieces cut from one when short; the line reader's digits are left to its
-    own check (LINE_GATE)."""
+    (see STRING_GATE): whole marks, pieces cut from one when short, and both halves of a mark one digit wide; the
+    line reader's digits are left to its own check (LINE_GATE)."""
     if len(digits) < 2 or any(d.digit is None for d in digits):
         return digits
     short = STRING_PIECE * float(np.median([d.box[3] - d.box[1] for d in digits]))
