@@ -13,9 +13,9 @@ image's candidates through the model at once. Where digits touch, segment.py off
 and the one the model is surest of wins (the mean log-confidence of its digits). An image holding one digit is
 read exactly as `predict` reads it (`to_mnist` of the whole image), so both give the same answer. The whole
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
-refuses any one mark: a number with one wrong digit is worse than none. In a string of several digits the gate's bar is lower, over a few
-views of each mark (STRING_GATE): a letter among digits is refused, though the same letter alone may pass as
-`predict` answers it.
+refuses any one mark: a number with one wrong digit is worse than none. In a string of several digits the gate's
+bar is lower, over a few views of each mark (STRING_GATE): a letter among digits is refused, though the same
+letter alone may pass as `predict` answers it.
 """
 
 from __future__ import annotations
