@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import calibration, cli, evalset_render, gate, negatives, refusal_fit, serve
+from mnist_cnn import calibration, cli, evalset_render, gate, images, negatives, negatives_more, refusal_fit, serve, uploads
 from mnist_cnn.errors import UserError
 from mnist_cnn.predict import Predictor
 from mnist_cnn.refusal import NOT_A_DIGIT, Rule
@@ -101,6 +101,21 @@ def test_negatives_are_deterministic_and_the_splits_apart():
     assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them
 
 
+def test_the_gates_hand_digits_are_drawn_as_its_hand_letters(monkeypatch):
+    """Digits in the faces of the hand-letter negatives, by the same generator: the gate learns shapes, not faces."""
+    drawn = []
+    letter = negatives.letter
+    monkeypatch.setattr(negatives, "letter", lambda rng, fonts, chars=negatives.LETTERS:
+                        drawn.append((fonts, chars)) or letter(rng, fonts, chars))
+    a, b = uploads.hand_digits(6, 5), uploads.hand_digits(6, 5)
+    assert len(a) == 6 and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+    assert not any(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, uploads.hand_digits(6, 6)))
+    assert all(images.to_mnist(im) is not None for im in a)
+    negatives_more.hand_letters(np.random.default_rng(0))
+    (fonts, chars), letters = drawn[0], drawn[-1]
+    assert chars == "0123456789" and fonts == letters[0] and letters[1] == negatives.LETTERS
+
+
 @pytest.fixture(scope="module")
 def fitted(trained_run, mnist_dir, tmp_path_factory):
     """A copy of the session's small run, calibrated with everything scaled down to seconds."""
@@ -109,7 +124,7 @@ def fitted(trained_run, mnist_dir, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         for module, name, value in ((refusal_fit, "NEGATIVES", 12), (refusal_fit, "UPLOADS", 60),
                                     (refusal_fit, "GATE_DIGIT_UPLOADS", 60), (gate, "NEGATIVES_PER_FAMILY", 40),
-                                    (gate, "DIGITS", 600), (gate, "EPOCHS", 2)):
+                                    (gate, "DIGITS", 600), (gate, "HAND_DIGITS", 20), (gate, "EPOCHS", 2)):
             mp.setattr(module, name, value)
         result = refusal_fit.fit(run, compare=True, data_dir=mnist_dir)
     return run, result

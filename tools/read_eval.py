@@ -1,6 +1,6 @@
 """Score `mnist-cnn read` on written numbers with known answers, by style, against a naive baseline.
 
-    PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR]
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR] [--unseen-faces]
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -34,8 +34,12 @@ FONT_DIRS = ("/usr/share/fonts/truetype/breip",  # not femkeklaver: its digits a
              "/usr/share/fonts/truetype/rufscript", "/usr/share/fonts/opentype/bwht")
 
 
-def fonts() -> list[str]:
-    return sorted(f for d in FONT_DIRS for f in glob.glob(f"{d}/*.[ot]tf"))
+def fonts(unseen: bool = False) -> list[str]:
+    """The handwriting faces installed; unseen: only those no model of a run trains on (not evalset_render.FONT_FILES,
+    whose letters and digits the "not a digit" gate sees; the line reader's are DejaVu and Comic Neue)."""
+    from mnist_cnn.evalset_render import FONT_FILES
+
+    return sorted(f for d in FONT_DIRS for f in glob.glob(f"{d}/*.[ot]tf") if not (unseen and f in FONT_FILES))
 
 
 def distance(a: str, b: str) -> int:
@@ -77,12 +81,14 @@ def main() -> int:
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
+    ap.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the gate "
+                                                                "never trains on (default: every face installed)")
     args = ap.parse_args()
     styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
-    if fonts():
-        writers["fonts"] = Writer.from_fonts(fonts(), args.seed + 1)
+    if fonts(args.unseen_faces):
+        writers["fonts"] = Writer.from_fonts(fonts(args.unseen_faces), args.seed + 1)
     if args.write:
         args.write.mkdir(parents=True, exist_ok=True)
         for style in STYLES:

@@ -113,6 +113,7 @@ def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
     pick = np.random.default_rng(gate.TRAIN_SEED).permutation(train_idx)
     ups = pick[:GATE_DIGIT_UPLOADS]
     digit_uploads = [to_mnist(im) for im in uploads.render(x_train[ups], y_train[ups], gate.TRAIN_SEED)]
+    digit_uploads += [to_mnist(im) for im in uploads.hand_digits(gate.HAND_DIGITS, gate.HAND_SEED)]
     non = negatives.as_mnist(negatives.generate(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED))
     seen = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
     x, y = gate.training_images(seen, digit_uploads, [v for vs in non.values() for v in vs])
