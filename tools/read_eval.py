@@ -25,6 +25,7 @@ import numpy as np
 
 from mnist_cnn import images
 from mnist_cnn.data import load_mnist
+from mnist_cnn.evalset_render import FONT_FILES
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
@@ -37,8 +38,6 @@ FONT_DIRS = ("/usr/share/fonts/truetype/breip",  # not femkeklaver: its digits a
 def fonts(unseen: bool = False) -> list[str]:
     """The handwriting faces installed; unseen: only those no model of a run trains on (not evalset_render.FONT_FILES,
     whose letters and digits the "not a digit" gate sees; the line reader's are DejaVu and Comic Neue)."""
-    from mnist_cnn.evalset_render import FONT_FILES
-
     return sorted(f for d in FONT_DIRS for f in glob.glob(f"{d}/*.[ot]tf") if not (unseen and f in FONT_FILES))
 
 
@@ -87,8 +86,11 @@ def main() -> int:
     styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
-    if fonts(args.unseen_faces):
-        writers["fonts"] = Writer.from_fonts(fonts(args.unseen_faces), args.seed + 1)
+    faces = fonts(args.unseen_faces)
+    if faces:
+        writers["fonts"] = Writer.from_fonts(faces, args.seed + 1)
+    else:
+        print("no handwriting faces installed: MNIST digits only (Debian: fonts-breip fonts-dkg-handwriting ...)")
     if args.write:
         args.write.mkdir(parents=True, exist_ok=True)
         for style in STYLES:

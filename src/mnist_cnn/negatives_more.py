@@ -40,13 +40,18 @@ def partial_letter(rng) -> Image.Image:
     return img.transform(img.size, Image.AFFINE, (1, 0, int(dx), 0, 1, int(dy)), fillcolor=paper)
 
 
-def hand_letters(rng, held_out: bool = False) -> Image.Image:
-    """A letter in a handwriting-style font (evalset_render.FONT_FILES, or with held_out its HELD_OUT_FONT_FILES,
-    where installed; else DejaVu or Liberation)."""
+def hand_fonts(held_out: bool = False) -> list[Path]:
+    """The handwriting-style faces of evalset_render.FONT_FILES (with held_out its HELD_OUT_FONT_FILES) installed;
+    else DejaVu (Liberation)."""
     from .evalset_render import FONT_FILES, HELD_OUT_FONT_FILES
 
     fonts = [Path(f) for f in (HELD_OUT_FONT_FILES if held_out else FONT_FILES) if Path(f).exists()]
-    return base.letter(rng, fonts or base._fonts("Liberation" if held_out else "DejaVu"))
+    return fonts or base._fonts("Liberation" if held_out else "DejaVu")
+
+
+def hand_letters(rng, held_out: bool = False) -> Image.Image:
+    """A letter in a handwriting-style font (hand_fonts)."""
+    return base.letter(rng, hand_fonts(held_out))
 
 
 def cursive(rng) -> Image.Image:

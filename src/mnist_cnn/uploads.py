@@ -1,4 +1,5 @@
-"""MNIST digits rendered like people's uploads: the digits a refusal rule must still accept.
+"""Digits rendered like people's uploads (MNIST's, and digits in the gate's letter faces): what a refusal rule must
+still accept.
 
     from mnist_cnn.uploads import hand_digits, render
     images = render(x_uint8, seed=0)      # [PIL images], one rendering per (28, 28) uint8 MNIST digit
@@ -14,7 +15,6 @@ held-out stand-in for real-world digits (with fonts other than the validation on
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -102,11 +102,10 @@ def render(x: np.ndarray, labels: np.ndarray, seed: int, font_family: str = "Dej
 
 def hand_digits(n: int, seed: int) -> list[Image.Image]:
     """n digits in the handwriting-style faces whose letters the "not a digit" gate trains against
-    (negatives_more.hand_letters: evalset_render.FONT_FILES where installed, else DejaVu), drawn and saved as those
-    letters are (negatives.letter, negatives.generate): the gate then learns digits' shapes apart from letters', not
-    a face's strokes apart from MNIST's. Deterministic from the seed."""
-    from .evalset_render import FONT_FILES
-    from .negatives import _fonts, generate, letter
+    (negatives_more.hand_fonts), drawn and saved as those letters are (negatives.letter, negatives.generate): the gate
+    then learns digits' shapes apart from letters', not a face's strokes apart from MNIST's. Deterministic."""
+    from .negatives import generate, letter
+    from .negatives_more import hand_fonts
 
-    fonts = [Path(f) for f in FONT_FILES if Path(f).exists()] or _fonts("DejaVu")
+    fonts = hand_fonts()
     return generate({"hand-digits": lambda rng: letter(rng, fonts, "0123456789")}, n, seed)["hand-digits"]
