@@ -135,8 +135,9 @@ def test_a_config_json_saved_before_trainconfig_loads_with_its_recipe_settings_t
     assert load_file(tmp_path / "config.json")["precision"] == "float32"  # saved before --precision existed
 
 
-def test_fashion_mnists_wider_fast_is_the_override_with_the_sweeps_network_rate_and_smoothing():
+def test_fashion_mnists_wider_fast_is_the_override_with_the_sweeps_network_rate_smoothing_and_bests_split():
     override = resolve("fast", flags={"dataset": "fashion-mnist"})
     wide = resolve(file=Path(__file__).parent.parent / "sweeps" / "fashion-fast-wide.toml")
-    assert wide == override.replace(network="fast-32-64", learning_rate=0.008, label_smoothing=0.09)
+    assert wide == override.replace(network="fast-32-64", learning_rate=0.008, label_smoothing=0.09,
+                                    validation_split=resolve("best").validation_split)
     assert (wide.dataset, wide.epochs, wide.augment) == ("fashion-mnist", 3, {})
