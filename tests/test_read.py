@@ -59,6 +59,27 @@ def test_strokes_of_one_digit_are_merged_and_specks_dropped():
     assert row.groups[0].options[0][0].box == (77, 32, 119, 94)
 
 
+def test_a_fine_pens_hairlines_hold_a_digit_together_but_never_join_two():
+    a = canvas()
+    cv2.ellipse(a, (100, 60), (20, 30), 0, 0, 360, 0.2, 1)  # a 0 in a hairline at a fifth of the ink...
+    cv2.ellipse(a, (100, 60), (20, 30), 0, 120, 240, 1.0, 6)  # ...its sides thick: two strokes, no column shared
+    cv2.ellipse(a, (100, 60), (20, 30), 0, -60, 60, 1.0, 6)
+    cv2.ellipse(a, (190, 60), (20, 30), 0, 0, 360, 0.2, 1)  # the same hairline alone: a shadow, no digit
+    bar(a, 260)
+    bar(a, 340)
+    cv2.line(a, (260, 60), (340, 60), 0.2, 1)  # faint ink between two digits, wider than one: not a joint
+    row = segment.find(a)
+    assert row.rejected is None and [g.options[0][0].box[0] for g in row.groups] == [77, 257, 337]
+    assert row.groups[0].options[0][0].box == (77, 30, 124, 91)  # the whole 0, not two 1s
+    assert all(len(g.options) == 1 for g in row.groups[1:])  # no touching pair to cut
+    a = canvas()
+    a[20:110, 40:120] = 0.2  # a shadow the paper's fit left, round one digit's stroke...
+    bar(a, 80, 40, 90)
+    a[25:27, 50:52] = a[100:102, 110:112] = 1.0  # ...and specks of its noise: no strokes to join
+    bar(a, 250)
+    assert [g.options[0][0].box for g in segment.find(a).groups] == [(77, 37, 84, 94), (247, 27, 254, 94)]
+
+
 def test_ruled_lines_are_removed_and_crossing_strokes_kept():
     a = canvas(500, 160)
     for y in (40, 100, 150):

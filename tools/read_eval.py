@@ -1,6 +1,7 @@
 """Score `mnist-cnn read` on written numbers with known answers, by style, against a naive baseline.
 
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR] [--unseen-faces]
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --other-faces    # hands nothing here was built on
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -33,12 +34,20 @@ from mnist_cnn.read import read_image
 FONT_DIRS = ("/usr/share/fonts/truetype/breip",  # not femkeklaver: its digits are hollow outlines
              "/usr/share/fonts/truetype/fifthhorseman", "/usr/share/fonts/truetype/humor-sans",
              "/usr/share/fonts/truetype/rufscript", "/usr/share/fonts/opentype/bwht")
+# Handwriting faces no model, gate, reader or choice of a setting here was made on (Debian: fonts-kristi fonts-klee
+# fonts-ecolier-court fonts-dancingscript fonts-kaushanscript; not fonts-cabinsketch, whose digits are hatched
+# outlines, nor fonts-joscelyn, whose old-style 3, 4, 5, 7 and 9 swash far below the line)
+OTHER_FONT_DIRS = ("/usr/share/fonts/truetype/kristi", "/usr/share/fonts/truetype/klee",
+                   "/usr/share/fonts/truetype/ecolier-court", "/usr/share/fonts/opentype/dancingscript",
+                   "/usr/share/fonts/opentype/kaushanscript")
 
 
-def fonts(unseen: bool = False) -> list[str]:
+def fonts(unseen: bool = False, other: bool = False) -> list[str]:
     """The handwriting faces installed; unseen: only those no model of a run trains on (not evalset_render.FONT_FILES,
-    whose letters and digits the "not a digit" gate sees; the line reader's are DejaVu and Comic Neue)."""
-    return sorted(f for d in FONT_DIRS for f in glob.glob(f"{d}/*.[ot]tf") if not (unseen and f in FONT_FILES))
+    whose letters and digits the "not a digit" gate sees; the line reader's are DejaVu and Comic Neue); other: those
+    of OTHER_FONT_DIRS instead."""
+    dirs = OTHER_FONT_DIRS if other else FONT_DIRS
+    return sorted(f for d in dirs for f in glob.glob(f"{d}/*.[ot]tf") if not (unseen and f in FONT_FILES))
 
 
 def distance(a: str, b: str) -> int:
@@ -82,15 +91,18 @@ def main() -> int:
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     ap.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the gate "
                                                                 "never trains on (default: every face installed)")
+    ap.add_argument("--other-faces", action="store_true", help="font digits and letters only in OTHER_FONT_DIRS' "
+                                                               "faces, which nothing here was made on (default: no)")
     args = ap.parse_args()
     styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
-    faces = fonts(args.unseen_faces)
+    faces = fonts(args.unseen_faces, args.other_faces)
     if faces:
         writers["fonts"] = Writer.from_fonts(faces, args.seed + 1)
     else:
-        print("no handwriting faces installed: MNIST digits only (Debian: fonts-breip fonts-dkg-handwriting ...)")
+        packages = "fonts-kristi fonts-klee" if args.other_faces else "fonts-breip fonts-dkg-handwriting"
+        print(f"no handwriting faces installed: MNIST digits only (Debian: {packages} ...)")
     if args.write:
         args.write.mkdir(parents=True, exist_ok=True)
         for style in STYLES:

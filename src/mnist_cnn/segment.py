@@ -7,7 +7,8 @@
     for group in row.groups:      # in reading order; each has options: [[Piece]] unsplit, then ways to split it
         group.options[0][0].box   # (x0, y0, x1, y1), x1/y1 exclusive, in the image's pixels
 
-The steps, all on a binary mask of the ink (OpenCV): ruled or squared paper lines are found as long thin
+The steps, all on a binary mask of the ink (OpenCV; stroke_mask.py makes it): the strong ink and the faint ink
+holding one digit's strokes together (a fine pen's hairlines); ruled or squared paper lines are found as long thin
 horizontal or vertical runs (a morphological opening) and removed, keeping the pixels where a stroke
 crosses them; 8-connected components are found; the strokes of one digit that are not connected (the hat
 of a 5, a broken 4, a dotted 7) are merged when their columns overlap; specks are dropped; a group much
@@ -23,16 +24,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint shadows and halos join nothing
-RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, unbroken there
+from . import stroke_mask
+from .stroke_mask import RULE_THIN
+
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
 MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
 MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit
-RULE_LENGTH = 0.5  # a ruled line runs across at least half the image's width (a 2-digit number's 7 bar: 0.3)...
-RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the digits leave a margin
-STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see _remove_rulings)
-RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
-RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
 NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
@@ -82,9 +79,7 @@ class Row:
 
 def find(ink: np.ndarray) -> Row:
     """The digits in an (H, W) ink map (images.ink_map), grouped and in reading order."""
-    mask = (ink > MASK * float(ink.max())).view(np.uint8)
-    stroke = _stroke(mask)
-    mask, rulings = _remove_rulings(mask, (ink > RULE_MASK * float(ink.max())).view(np.uint8), stroke)
+    mask, rulings, stroke = stroke_mask.find(ink, SPLIT)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     low = max(MIN_HEIGHT, MIN_TALL * stroke)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
@@ -111,56 +106,6 @@ def find(ink: np.ndarray) -> Row:
             options, crossings = _options(g, own, crop)
             row.groups.append(Group(options, _narrow(g), crossings, own, crop, (x0, y0, x1, y1)))
     return row
-
-
-def _stroke(mask) -> float:
-    """The strokes' width: twice the distance to the background along their middles (a high percentile: thin
-    rules and the strokes' edges hold most pixels below it)."""
-    if not mask.any():
-        return 0.0
-    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-    return 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE))
-
-
-def _remove_rulings(mask, faint, stroke):
-    """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed.
-    Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
-    h, w = mask.shape
-    found = []  # (line mask, its box, its thickness)
-    for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
-        if length < RULE_MIN:
-            continue
-        kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
-        tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
-        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
-                                 borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
-        k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-        for i in range(1, k):
-            x, y, bw, bh = st[i, :4]
-            one = lab[y:y + bh, x:x + bw] == i
-            across = one.sum(axis)  # its thickness at each column (rows, vertical)
-            found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
-    if not found:
-        return mask, 0
-    removed = np.zeros_like(mask)
-    for one, (x, y, bw, bh), _ in found:
-        removed[y:y + bh, x:x + bw][one] = 1
-    pen = _stroke(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
-    thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
-    removed[:] = 0
-    count = 0
-    for one, (x, y, bw, bh), thickness in found:
-        if thickness <= thin:
-            removed[y:y + bh, x:x + bw][one] = 1
-            count += 1
-    if not count:
-        return mask, 0
-    rest = mask & (1 - removed)
-    # A stroke crossing a line is cut by its removal: close gaps up to the lines' thickness, inside the lines only.
-    thick = int(np.ceil(max(2.0, RULE_THIN * (pen or stroke)))) + 2
-    bridged = (cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((thick, 1), np.uint8))
-               | cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, thick), np.uint8)))
-    return rest | (bridged & removed), count
 
 
 def _merge(parts, stats):

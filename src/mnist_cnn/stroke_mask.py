@@ -1,0 +1,117 @@
+"""The stroke mask a row of digits is segmented on (segment.py): an ink map's strokes, a fine pen's hairlines held
+in their digit, ruled and squared paper lines removed.
+
+    mask, rulings, stroke = stroke_mask.find(images.ink_map(image), one_digit=segment.SPLIT)
+
+All on binary masks with OpenCV's primitives (thresholds, connected components, morphology).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint shadows and halos join nothing...
+HAIRLINE = 0.1  # ...but ink over 10% joining strokes into a mark no wider than one digit is part of it: a fine pen's
+# hairlines (anti-aliased to a fraction of a pixel's ink) hold their digit together, where a Kristi 0 fell apart into 1s
+STROKE_SHARE = 0.04  # ...joining strokes of at least 4% of the largest one's pixels (not specks in a shadow)...
+NEAR = 0.15  # ...and within 15% of the height of the box of the strokes it joins (a 0's hairline top just above its sides)
+RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, unbroken there
+RULE_LENGTH = 0.5  # a ruled line runs across at least half the image's width (a 2-digit number's 7 bar: 0.3)...
+RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the digits leave a margin
+STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see remove_rulings)
+RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
+RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
+
+
+def find(ink: np.ndarray, one_digit: float) -> tuple[np.ndarray, int, float]:
+    """(H, W) uint8 stroke mask of an ink map, how many paper lines were removed, and the strokes' width in px.
+    one_digit: the widest a mark of one digit is, over its height (see with_hairlines)."""
+    top = float(ink.max())
+    strong = (ink > MASK * top).view(np.uint8)
+    stroke = stroke_width(strong)
+    mask, rulings = remove_rulings(with_hairlines(ink, strong, one_digit), (ink > RULE_MASK * top).view(np.uint8),
+                                   stroke)
+    return mask, rulings, stroke
+
+
+def with_hairlines(ink, strong, one_digit: float):
+    """The stroke mask with the fainter ink (over HAIRLINE) that joins two or more of its strokes into one mark no
+    wider than one_digit x its height, near those strokes (hysteresis thresholding, as for Canny's edges, held to one
+    digit). A mark whole in the stroke mask is left as it was: its soft edges would only blur the digit the model
+    sees; in a wider mark the faint ink may be a halo bridging two digits or a paper line's stub; a shadow holding
+    one stroke and the specks of its noise joins nothing. By hand on OpenCV's labels: scikit-image's
+    apply_hysteresis_threshold keeps all faint ink joined to a stroke, which cost touching numbers (README)."""
+    n, labels = cv2.connectedComponents((ink > HAIRLINE * float(ink.max())).view(np.uint8), connectivity=8)
+    k, strokes, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
+    if k < 3:
+        return strong
+    area = stats[:, cv2.CC_STAT_AREA]
+    big = area >= STROKE_SHARE * area[1:].max()
+    big[0] = False
+    ys, xs = np.nonzero(big[strokes])
+    marks, ids = labels[ys, xs], strokes[ys, xs]
+    order = np.argsort(marks, kind="stable")
+    marks, ids, ys, xs = marks[order], ids[order], ys[order], xs[order]
+    starts = np.flatnonzero(np.r_[True, marks[1:] != marks[:-1]])
+    out = strong.copy()
+    for start, end in zip(starts, np.r_[starts[1:], len(marks)]):
+        if ids[start:end].min() == ids[start:end].max():  # one stroke: whole already
+            continue
+        x0, x1, y0, y1 = xs[start:end].min(), xs[start:end].max() + 1, ys[start:end].min(), ys[start:end].max() + 1
+        if x1 - x0 > one_digit * (y1 - y0):
+            continue
+        pad = int(NEAR * (y1 - y0))
+        y0, x0 = max(0, y0 - pad), max(0, x0 - pad)
+        out[y0:y1 + pad, x0:x1 + pad] |= (labels[y0:y1 + pad, x0:x1 + pad] == marks[start]).view(np.uint8)
+    return out
+
+
+def stroke_width(mask) -> float:
+    """The strokes' width: twice the distance to the background along their middles (a high percentile: thin
+    rules and the strokes' edges hold most pixels below it)."""
+    if not mask.any():
+        return 0.0
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    return 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE))
+
+
+def remove_rulings(mask, faint, stroke):
+    """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed.
+    Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
+    h, w = mask.shape
+    found = []  # (line mask, its box, its thickness)
+    for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
+        if length < RULE_MIN:
+            continue
+        kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
+        tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
+        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
+                                 borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
+        k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        for i in range(1, k):
+            x, y, bw, bh = st[i, :4]
+            one = lab[y:y + bh, x:x + bw] == i
+            across = one.sum(axis)  # its thickness at each column (rows, vertical)
+            found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
+    if not found:
+        return mask, 0
+    removed = np.zeros_like(mask)
+    for one, (x, y, bw, bh), _ in found:
+        removed[y:y + bh, x:x + bw][one] = 1
+    pen = stroke_width(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
+    thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
+    removed[:] = 0
+    count = 0
+    for one, (x, y, bw, bh), thickness in found:
+        if thickness <= thin:
+            removed[y:y + bh, x:x + bw][one] = 1
+            count += 1
+    if not count:
+        return mask, 0
+    rest = mask & (1 - removed)
+    # A stroke crossing a line is cut by its removal: close gaps up to the lines' thickness, inside the lines only.
+    thick = int(np.ceil(max(2.0, RULE_THIN * (pen or stroke)))) + 2
+    bridged = (cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((thick, 1), np.uint8))
+               | cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones((1, thick), np.uint8)))
+    return rest | (bridged & removed), count
