@@ -59,7 +59,7 @@ def test_strokes_of_one_digit_are_merged_and_specks_dropped():
     assert row.groups[0].options[0][0].box == (77, 32, 119, 94)
 
 
-def test_a_fine_pens_hairlines_hold_a_digit_together_but_never_join_two():
+def test_a_fine_pens_hairlines_hold_a_digit_together_and_two_digits_stay_apart():
     a = canvas()
     cv2.ellipse(a, (100, 60), (20, 30), 0, 0, 360, 0.2, 1)  # a 0 in a hairline at a fifth of the ink...
     cv2.ellipse(a, (100, 60), (20, 30), 0, 120, 240, 1.0, 6)  # ...its sides thick: two strokes, no column shared
@@ -72,6 +72,14 @@ def test_a_fine_pens_hairlines_hold_a_digit_together_but_never_join_two():
     assert row.rejected is None and [g.options[0][0].box[0] for g in row.groups] == [77, 257, 337]
     assert row.groups[0].options[0][0].box == (77, 30, 124, 91)  # the whole 0, not two 1s
     assert all(len(g.options) == 1 for g in row.groups[1:])  # no touching pair to cut
+    cv2.line(a, (100, 90), (100, 119), 0.2, 1)  # a faint trail running far below the 0: only its first 15% joins
+    assert segment.find(a).groups[0].options[0][0].box == (77, 30, 124, 98)
+    a = canvas()
+    bar(a, 250, width=5)
+    bar(a, 268, width=5)
+    cv2.line(a, (250, 60), (268, 60), 0.2, 1)  # two 1s joined by a faint stroke: one narrow mark...
+    (group,) = segment.find(a).groups
+    assert len(group.options) == 2 and len(group.options[1]) == 2  # ...still offered cut in two, for the model
     a = canvas()
     a[20:110, 40:120] = 0.2  # a shadow the paper's fit left, round one digit's stroke...
     bar(a, 80, 40, 90)

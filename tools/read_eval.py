@@ -89,20 +89,29 @@ def main() -> int:
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
-    ap.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the gate "
-                                                                "never trains on (default: every face installed)")
-    ap.add_argument("--other-faces", action="store_true", help="font digits and letters only in OTHER_FONT_DIRS' "
-                                                               "faces, which nothing here was made on (default: no)")
+    faces = ap.add_mutually_exclusive_group()
+    faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
+                                                                   "gate never trains on (default: every face "
+                                                                   "installed)")
+    faces.add_argument("--other-faces", action="store_true", help="font digits and letters only in faces nothing here "
+                                                                  "was made on: Debian fonts-kristi fonts-klee "
+                                                                  "fonts-ecolier-court fonts-dancingscript "
+                                                                  "fonts-kaushanscript (default: no)")
     args = ap.parse_args()
     styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
     faces = fonts(args.unseen_faces, args.other_faces)
+    if not faces and args.other_faces:
+        print(f"read_eval.py: --other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "
+              f"Debian: fonts-kristi fonts-klee fonts-ecolier-court fonts-dancingscript fonts-kaushanscript)",
+              file=sys.stderr)
+        return 2
     if faces:
         writers["fonts"] = Writer.from_fonts(faces, args.seed + 1)
+        print(f"fonts: {', '.join(Path(f).stem for f in faces)}")
     else:
-        packages = "fonts-kristi fonts-klee" if args.other_faces else "fonts-breip fonts-dkg-handwriting"
-        print(f"no handwriting faces installed: MNIST digits only (Debian: {packages} ...)")
+        print("no handwriting faces installed: MNIST digits only (Debian: fonts-breip fonts-dkg-handwriting ...)")
     if args.write:
         args.write.mkdir(parents=True, exist_ok=True)
         for style in STYLES:

@@ -79,7 +79,7 @@ class Row:
 
 def find(ink: np.ndarray) -> Row:
     """The digits in an (H, W) ink map (images.ink_map), grouped and in reading order."""
-    mask, rulings, stroke = stroke_mask.find(ink, SPLIT)
+    mask, hairlines, rulings, stroke = stroke_mask.find(ink, SPLIT)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
     low = max(MIN_HEIGHT, MIN_TALL * stroke)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
@@ -103,7 +103,7 @@ def find(ink: np.ndarray) -> Row:
             x0, y0, x1, y1 = g["box"]
             own = np.isin(labels[y0:y1, x0:x1], g["labels"])
             crop = np.where(own, ink[y0:y1, x0:x1], np.float32(0))
-            options, crossings = _options(g, own, crop)
+            options, crossings = _options(g, own, crop, bool(hairlines[y0:y1, x0:x1][own].any()))
             row.groups.append(Group(options, _narrow(g), crossings, own, crop, (x0, y0, x1, y1)))
     return row
 
@@ -175,13 +175,14 @@ def _narrow(g) -> bool:
     return x1 - x0 <= SPLIT * (y1 - y0)
 
 
-def _options(g, own, crop) -> tuple[list[list[Piece]], list[int]]:
-    """The group unsplit (if not too wide for one digit) and, if wide, candidate splits into touching digits;
-    and how many strokes each option's cuts cross at most (two digits touching: one; a digit cut in two: two)."""
+def _options(g, own, crop, hairlines: bool) -> tuple[list[list[Piece]], list[int]]:
+    """The group unsplit (if not too wide for one digit) and, if wide or held together by hairlines (two 1s joined by
+    a faint stroke), candidate splits into touching digits; and how many strokes each option's cuts cross at most
+    (two digits touching: one; a digit cut in two: two)."""
     x0, y0, x1, y1 = g["box"]
     whole = [Piece((x0, y0, x1, y1), crop)]
     w, h = x1 - x0, y1 - y0
-    if w <= MAYBE_SPLIT * h:
+    if w <= MAYBE_SPLIT * h and not hairlines:
         return [whole], [0]
     options = [whole] if w <= WHOLE * h else []
     crossings = [0] * len(options)

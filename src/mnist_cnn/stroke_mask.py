@@ -15,7 +15,7 @@ MASK = 0.3  # ink stronger than 30% of the image's strongest is a stroke: faint 
 HAIRLINE = 0.1  # ...but ink over 10% joining strokes into a mark no wider than one digit is part of it: a fine pen's
 # hairlines (anti-aliased to a fraction of a pixel's ink) hold their digit together, where a Kristi 0 fell apart into 1s
 STROKE_SHARE = 0.04  # ...joining strokes of at least 4% of the largest one's pixels (not specks in a shadow)...
-NEAR = 0.15  # ...and within 15% of the height of the box of the strokes it joins (a 0's hairline top just above its sides)
+MARGIN = 0.15  # ...and within 15% of the height of the box of the strokes it joins (a 0's hairline top above its sides)
 RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, unbroken there
 RULE_LENGTH = 0.5  # a ruled line runs across at least half the image's width (a 2-digit number's 7 bar: 0.3)...
 RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the digits leave a margin
@@ -24,15 +24,15 @@ RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for 
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 
 
-def find(ink: np.ndarray, one_digit: float) -> tuple[np.ndarray, int, float]:
-    """(H, W) uint8 stroke mask of an ink map, how many paper lines were removed, and the strokes' width in px.
-    one_digit: the widest a mark of one digit is, over its height (see with_hairlines)."""
+def find(ink: np.ndarray, one_digit: float) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """(H, W) uint8 stroke mask of an ink map, the part of it that is hairlines (with_hairlines), how many paper lines
+    were removed, and the strokes' width in px. one_digit: the widest a mark of one digit is, over its height."""
     top = float(ink.max())
     strong = (ink > MASK * top).view(np.uint8)
     stroke = stroke_width(strong)
-    mask, rulings = remove_rulings(with_hairlines(ink, strong, one_digit), (ink > RULE_MASK * top).view(np.uint8),
-                                   stroke)
-    return mask, rulings, stroke
+    joined = with_hairlines(ink, strong, one_digit)
+    mask, rulings = remove_rulings(joined, (ink > RULE_MASK * top).view(np.uint8), stroke)
+    return mask, joined & (1 - strong), rulings, stroke
 
 
 def with_hairlines(ink, strong, one_digit: float):
@@ -42,14 +42,14 @@ def with_hairlines(ink, strong, one_digit: float):
     sees; in a wider mark the faint ink may be a halo bridging two digits or a paper line's stub; a shadow holding
     one stroke and the specks of its noise joins nothing. By hand on OpenCV's labels: scikit-image's
     apply_hysteresis_threshold keeps all faint ink joined to a stroke, which cost touching numbers (README)."""
-    n, labels = cv2.connectedComponents((ink > HAIRLINE * float(ink.max())).view(np.uint8), connectivity=8)
+    _, labels = cv2.connectedComponents((ink > HAIRLINE * float(ink.max())).view(np.uint8), connectivity=8)
     k, strokes, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
     if k < 3:
         return strong
     area = stats[:, cv2.CC_STAT_AREA]
     big = area >= STROKE_SHARE * area[1:].max()
     big[0] = False
-    ys, xs = np.nonzero(big[strokes])
+    ys, xs = np.nonzero(big[strokes] & (labels > 0))
     marks, ids = labels[ys, xs], strokes[ys, xs]
     order = np.argsort(marks, kind="stable")
     marks, ids, ys, xs = marks[order], ids[order], ys[order], xs[order]
@@ -61,7 +61,7 @@ def with_hairlines(ink, strong, one_digit: float):
         x0, x1, y0, y1 = xs[start:end].min(), xs[start:end].max() + 1, ys[start:end].min(), ys[start:end].max() + 1
         if x1 - x0 > one_digit * (y1 - y0):
             continue
-        pad = int(NEAR * (y1 - y0))
+        pad = int(MARGIN * (y1 - y0))
         y0, x0 = max(0, y0 - pad), max(0, x0 - pad)
         out[y0:y1 + pad, x0:x1 + pad] |= (labels[y0:y1 + pad, x0:x1 + pad] == marks[start]).view(np.uint8)
     return out
