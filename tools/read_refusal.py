@@ -1,12 +1,14 @@
 """How often `mnist-cnn read` refuses pictures that hold no number, by kind, on held-out seeds.
 
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME [--n 100] [--seed 10000] [--failures DIR]
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds point,comma,colon,slash,dash,sign
 
 Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
 paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
-letter in it (a string with one mark that is not a digit is refused as a whole). Half of each kind is drawn
-around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's FONT_DIRS), each
-on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
+letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also numbers of
+2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2, 5+3). Half of each
+kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
+FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
 (0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).
 --failures saves each picture read as a number, named KIND-I-read-TEXT.png.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from read_eval import fonts
 
 from mnist_cnn.data import load_mnist
-from mnist_cnn.number_images import NON_DIGITS, Writer
+from mnist_cnn.number_images import MARKED, NON_DIGITS, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
 
@@ -33,9 +35,15 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100, help="pictures per kind (default: 100)")
     ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the pictures (default: {SEED})")
     ap.add_argument("--failures", type=Path, help="save pictures read as a number here (default: no)")
+    ap.add_argument("--kinds", default=",".join(NON_DIGITS),
+                    help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)} and the numbers with a mark "
+                         f"{', '.join(MARKED)} (default: the first six)")
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
     args = ap.parse_args()
+    kinds = args.kinds.split(",")
+    if unknown := [k for k in kinds if k not in NON_DIGITS and k not in MARKED]:
+        ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join((*NON_DIGITS, *MARKED))}")
     (_, _), (x, y) = load_mnist()
     writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(fonts(), args.seed + 1)] if fonts() else [])
     predictor = Predictor(args.model)
@@ -48,7 +56,7 @@ def main() -> int:
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
     print("| not a number | pictures | refused | read as a number, e.g. |\n|---|---|---|---|")
     total = refused_all = 0
-    for kind in NON_DIGITS:
+    for kind in kinds:
         refused, read_as = 0, []
         for i in range(args.n):
             image = writers[i % len(writers)].not_digits(kind)

@@ -74,11 +74,14 @@ def to_mnist(image):
     return deslant(_centre(box / box.max()))
 
 
-def ink_map(image):
+def ink_map(image, with_specks: bool = False):
     """The whole image's ink strength as (H, W) float32 in [0, 1]: paper, noise and specks at 0 (white ink on
-    black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits."""
-    found = _ink_and_box(_grey(image), crop=False)
-    return found and found[0]
+    black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits.
+    with_specks: (ink, the same before specks were dropped, on the same scale), or None: a pen's point is a speck."""
+    found = _ink_and_box(_grey(image), crop=False, with_specks=with_specks)
+    if found is None:
+        return None
+    return (found[0], found[2]) if with_specks else found[0]
 
 
 def naive_resize(image):
@@ -92,9 +95,10 @@ def _blur3(a):
     return cv2.blur(a, (3, 3), borderType=cv2.BORDER_REPLICATE)
 
 
-def _ink_and_box(grey, crop: bool = True):
+def _ink_and_box(grey, crop: bool = True, with_specks: bool = False):
     """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit. crop: a
-    drawing's ink only in the window around its strokes (_canvas)."""
+    drawing's ink only in the window around its strokes (_canvas). with_specks: and, third, the ink before specks
+    were dropped, on the same scale."""
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
         return found
@@ -110,12 +114,17 @@ def _ink_and_box(grey, crop: bool = True):
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
     # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
-    kept = drop_specks(ink if narrow else drop_lines(ink, MIN_CONTRAST), grid(ink.shape))
+    lined = ink if narrow else drop_lines(ink, MIN_CONTRAST)
+    kept = drop_specks(lined, grid(ink.shape))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
-    kept /= kept.max()
+    top = kept.max()
+    if with_specks:
+        lined = lined if lined is kept else np.minimum(lined / top, 1)
+    kept /= top
     same = kept is ink and narrow  # no line or speck dropped: the same box
-    return kept, box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
+    box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
+    return (kept, box, lined) if with_specks else (kept, box)
 
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps

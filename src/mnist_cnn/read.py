@@ -13,9 +13,10 @@ image's candidates through the model at once. Where digits touch, segment.py off
 and the one the model is surest of wins (the mean log-confidence of its digits). An image holding one digit is
 read exactly as `predict` reads it (`to_mnist` of the whole image), so both give the same answer. The whole
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
-refuses any one mark: a number with one wrong digit is worse than none. In a string of several digits the gate's
-bar is lower, over a few views of each mark (STRING_GATE): a letter among digits is refused, though the same
-letter alone may pass as `predict` answers it.
+refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or
+slash between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits
+the gate's bar is lower, over a few views of each mark (STRING_GATE): a letter among digits is refused, though the
+same letter alone may pass as `predict` answers it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from . import files, images, level, segment
+from . import files, images, level, punctuation, segment
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -106,10 +107,13 @@ class Reading:
 
 def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor."""
-    ink = images.ink_map(image)
-    if ink is None:
+    found = images.ink_map(image, with_specks=True)
+    if found is None:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
-    ink, back = level.levelled(ink)  # a number photographed at a tilt, turned level; back(box): in the image's pixels
+    if reason := punctuation.find(found[1]):  # "3.95": a point the digits' ink has lost with the dust
+        return Reading(path, rejected=True, reason=reason)
+    # a number photographed at a tilt, turned level; back(box): in the image's pixels
+    ink, back = level.levelled(found[0])
     row = segment.find(ink)
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)

@@ -1,0 +1,63 @@
+"""punctuation.find: a point, comma, colon, dash or slash between the digits of a row, on drawn marks (no model)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from mnist_cnn import images, punctuation
+
+
+def row(*extra):
+    """Three digit-like bars 6 px wide, 60 tall (y 30-90), at x 60, 180, 300, and the extra marks drawn."""
+    a = np.zeros((120, 400), np.float32)
+    for x in (60, 180, 300):
+        cv2.line(a, (x, 30), (x, 90), 1.0, 6)
+    for draw in extra:
+        draw(a)
+    return a
+
+
+def dot(x, y, r=4):
+    return lambda a: cv2.circle(a, (x, y), r, 1.0, -1)
+
+
+@pytest.mark.parametrize("marks, kind", [
+    ([dot(120, 86)], "point"),                                          # 3.95: a point on the baseline
+    ([dot(120, 95)], "point"),                                          # ...or a little under it
+    ([lambda a: cv2.line(a, (124, 80), (116, 102), 1.0, 6)], "comma"),  # 12,50: a comma hanging from the baseline
+    ([dot(240, 45), dot(240, 75)], "point"),                            # 7:39: a colon
+    ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "dash"),    # 4-2, its dash close to its digits
+    ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "slash"),   # 12/05: taller than the digits, leaning
+], ids=["point", "low point", "comma", "colon", "dash", "slash"])
+def test_punctuation_between_digits_is_found(marks, kind):
+    assert punctuation.find(row(*marks)) == f"a {kind} between the digits (not a digit)"
+
+
+@pytest.mark.parametrize("marks", [
+    [],
+    [dot(120, 40)],                                              # high in the row: not where a point sits
+    [dot(350, 86)],                                              # after the last digit: a full stop
+    [lambda a: a.__setitem__((slice(85, 87), slice(120, 122)), 1.0)],  # dust
+    [lambda a: cv2.line(a, (120, 70), (120, 95), 1.0, 1)],       # a squared page's stub of a line: thin
+    [dot(186, 86)],                                              # on a digit's own column: a stroke of it
+    [dot(113, 86), dot(124, 86)],                                # pieces of a broken stroke, close together
+    [lambda a: cv2.line(a, (100, 33), (140, 33), 1.0, 6)],       # a bar along the top: a 5's hat, a 7's bar
+    [lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 1)],       # a ruled line's thin stub
+    [lambda a: cv2.line(a, (250, 30), (230, 90), 1.0, 6)],       # a slanted 1, as tall as the digits
+    [lambda a: cv2.line(a, (240, 10), (240, 95), 1.0, 6)],       # a tall 1 standing upright
+], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
+        "slanted 1", "tall 1"])
+def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
+    assert punctuation.find(row(*marks)) is None
+
+
+def test_ink_map_keeps_the_specks_it_drops_for_the_punctuation_check():
+    marks = np.zeros((120, 400), np.uint8)
+    for x in (40, 110, 180, 250, 320):
+        cv2.line(marks, (x, 20), (x, 100), 1, 10)
+    cv2.circle(marks, (75, 97), 5, 1, -1)  # ~1.7% of the ink: a speck by mass
+    page = np.where(marks > 0, 30, 230).astype(np.uint8)  # dark ink on paper
+    ink, loose = images.ink_map(page, with_specks=True)
+    assert np.array_equal(ink, images.ink_map(page))
+    assert ink[92:104, 69:81].max() == 0 and loose[92:104, 69:81].max() == 1.0
+    assert punctuation.find(loose) == "a point between the digits (not a digit)"
