@@ -45,8 +45,10 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 1)],       # a ruled line's thin stub
     [lambda a: cv2.line(a, (250, 30), (230, 90), 1.0, 6)],       # a slanted 1, as tall as the digits
     [lambda a: cv2.line(a, (240, 10), (240, 95), 1.0, 6)],       # a tall 1 standing upright
+    [lambda a: cv2.line(a, (252, 15), (235, 93), 1.0, 6)],       # a 1 leaning 12 degrees, 1.25x as tall
+    [dot(68, 86)],                                               # a stroke's end broken off, touching its digit's box
 ], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
-        "slanted 1", "tall 1"])
+        "slanted 1", "tall 1", "tall leaning 1", "broken end"])
 def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
     assert punctuation.find(row(*marks)) is None
 

@@ -77,7 +77,8 @@ def to_mnist(image):
 def ink_map(image, with_specks: bool = False):
     """The whole image's ink strength as (H, W) float32 in [0, 1]: paper, noise and specks at 0 (white ink on
     black, as `to_mnist` sees it before cropping); None if there is no ink. Used to find several digits.
-    with_specks: (ink, the same before specks were dropped, on the same scale), or None: a pen's point is a speck."""
+    with_specks: (ink, the same before specks were dropped, on the same scale; the very same array when no speck
+    was), or None: a pen's point is a speck by mass (punctuation.py looks for it)."""
     found = _ink_and_box(_grey(image), crop=False, with_specks=with_specks)
     if found is None:
         return None
@@ -97,8 +98,9 @@ def _blur3(a):
 
 def _ink_and_box(grey, crop: bool = True, with_specks: bool = False):
     """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit. crop: a
-    drawing's ink only in the window around its strokes (_canvas). with_specks: and, third, the ink before specks
-    were dropped, on the same scale."""
+    drawing's ink only in the window around its strokes (_canvas). with_specks (whole images only, not crop): and,
+    third, the ink before specks were dropped, on the same scale (the same array when none was)."""
+    assert not (crop and with_specks), "_canvas's crop keeps no specks"
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
         return found

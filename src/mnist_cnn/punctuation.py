@@ -24,31 +24,36 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .stroke_mask import HAIRLINE, MASK, RULE_THIN, stroke_width
+from .stroke_mask import HAIRLINE, MASK, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
-SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
 MIN_AREA = 0.3  # a mark holds at least 0.3 of a square of the strokes' width (a pen's dot ~0.8, less at their cut)
 MIN_SIDE = 0.1  # ...and is at least 10% of the digits' height both ways (a hairline face's noisy crumbs are smaller,
-# a ruled line's stub thinner); a point or comma also at least RULE_THIN of the strokes' width (a dash may be finer)
+# a ruled line's stub thinner)
+CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit's columns
+SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
+PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways (a dash may be finer)
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
+BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
 COMMA = 0.6  # a comma is under 60% of the digits' height
-FLAT = 1.5  # a dash is 1.5x as wide as it is tall or more, narrower than the digits are tall, half a stroke or more
-# from the digits either side (a 5's hat beside a small body touches its box; a 7's bar cut off by a squared page's
-# line is a line's width from its stem)...
-MIDDLE = 0.25  # ...its middle within 25% of the digits' height of theirs
-CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit's columns
-BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
+FLAT = 1.5  # a dash is 1.5x as wide as it is tall or more, and narrower than the digits are tall
+MIDDLE = 0.25  # a dash's middle is within 25% of the digits' height of theirs
+APART = 0.5  # a dash is half a stroke or more from the digits either side (a 5's hat beside a small body touches
+# its box; a 7's bar cut off by a squared page's line is a line's width from its stem); a point or comma 1 px
 SLASH_NARROW = 0.6  # a slash is at most 0.6x as wide as it is tall (as a 1 is, not a 4 or a 9)...
-SLASH_TALL = 1.2  # a slash is 1.2x as tall as the digits beside it or more...
-SLASH_RISE = 0.1  # ...its top 10% of their height above theirs...
+SLASH_TALL = 1.3  # ...1.3x as tall as the digits beside it and the row's median digit or more...
+SLASH_RISE = 0.1  # ...its top 10% of their height above both neighbours'...
 SLASH_SLANT = 0.2  # ...and it leans right, 0.2 px across per px up (its pixels' second moments)
 
 
 def find(loose: np.ndarray) -> str | None:
     """Why a (H, W) ink map (before specks were dropped) holds punctuation between its digits, or None."""
     top = float(loose.max())
+    x0, y0, w0, h0 = cv2.boundingRect(cv2.compare(loose, HAIRLINE * top, cv2.CMP_GT))
+    # The ink's box (a phone photo of a page is mostly paper), and 1 px of paper: OpenCV's distance transform
+    # (stroke_width) takes the image's edge for more ink
+    loose = np.pad(loose[y0:y0 + h0, x0:x0 + w0], 1)
     # Marks down to a fine pen's hairlines (stroke_mask.HAIRLINE): at the strokes' own cut, a hairline digit falls
     # apart into dot-sized pieces beside it
     n, labels, stats, _ = cv2.connectedComponentsWithStats((loose > HAIRLINE * top).view(np.uint8), connectivity=8,
@@ -67,7 +72,7 @@ def find(loose: np.ndarray) -> str | None:
     left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
     small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
     for (x, y, w, h), area in zip(boxes[small], areas[small]):
-        if w >= height or h >= COMMA * height or min(w, h) < MIN_SIDE * height:
+        if w >= height or h >= COMMA * height or min(w, h) < MIN_SIDE * height:  # no dash is that wide
             continue
         shared = np.minimum(right, x + w) - np.maximum(left, x)
         gap = np.maximum(np.maximum(boxes[small, 0] - (x + w), x - (boxes[small, 0] + boxes[small, 2])),
@@ -81,13 +86,13 @@ def find(loose: np.ndarray) -> str | None:
         middle = float(np.mean(near[:, 1] + near[:, 3] / 2))
         base = float(np.mean(near[:, 1] + near[:, 3]))
         thick = area >= THICK * stroke * np.hypot(w, h)
-        pen = min(w, h) >= RULE_THIN * stroke  # a point or comma is at least a pen wide both ways
+        pen = min(w, h) >= PEN * stroke and min(x - right[before].max(), left[after].min() - (x + w)) >= 1
         low = middle <= y + h / 2 <= base + BELOW * height
         if pen and max(w, h) < SMALL * height and area >= SOLID * w * h and low:
             return "a point between the digits (not a digit)"
         if pen and w < SMALL * height and thick and middle <= y <= base:
             return "a comma between the digits (not a digit)"
-        apart = min(x - right[before].max(), left[after].min() - (x + w)) >= stroke / 2
+        apart = min(x - right[before].max(), left[after].min() - (x + w)) >= APART * stroke
         if apart and h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height:
             return "a dash between the digits (not a digit)"
     return _slash(labels, boxes, tall)
@@ -103,8 +108,10 @@ def _slash(labels, boxes, tall) -> str | None:
         if not before or not after:
             continue
         near = boxes[[max(before, key=lambda j: boxes[j, 0] + boxes[j, 2]), min(after, key=lambda j: boxes[j, 0])]]
-        others = float(np.median(boxes[tall][:, 3]))
-        if w > SLASH_NARROW * h or h < SLASH_TALL * others or float(np.mean(near[:, 1])) - y < SLASH_RISE * others:
+        if np.any((near[:, 0] < x + w) & (near[:, 0] + near[:, 2] > x)):
+            continue  # a neighbour sharing its columns: a piece of the same digit (a 4's stem beside its diagonal)
+        others = max(float(np.median(boxes[tall][:, 3])), float(near[:, 3].max()))  # not pulled down by pieces
+        if w > SLASH_NARROW * h or h < SLASH_TALL * others or float(near[:, 1].min()) - y < SLASH_RISE * others:
             continue
         m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
         if m["mu02"] and -m["mu11"] / m["mu02"] >= SLASH_SLANT:
