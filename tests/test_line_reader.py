@@ -6,10 +6,11 @@ strings it was shown, `read` using a run's reader for touching digits, and `mnis
 
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
-from mnist_cnn import cli, line_fit, line_reader, predict, read, segment
+from mnist_cnn import cli, images, line_fit, line_reader, predict, read, segment
 from mnist_cnn.data import load_mnist
 from mnist_cnn.line_data import Composer
 from mnist_cnn.line_reader import BLANK, CLASSES, HEIGHT, STRIDE
@@ -111,19 +112,36 @@ def test_a_tiny_fit_learns_the_strings_it_was_shown(tiny_reader):
 
 
 class FixedReader:
-    """Reads every mark as `text`, each digit the same share of the mark's columns."""
+    """Reads every mark as `text`, each digit the same share of the mark's columns, `confidence` sure."""
 
-    def __init__(self, text):
-        self.text, self.calls = text, 0
+    def __init__(self, text, confidence=0.99):
+        self.text, self.confidence, self.calls = text, confidence, 0
 
     def read(self, inks):
         self.calls += 1
         out = []
         for ink in inks:
             w = ink.shape[1] / len(self.text)
-            out.append((self.text, [0.99] * len(self.text), [(k * w + w / 3, k * w + 2 * w / 3)
-                                                             for k in range(len(self.text))]))
+            out.append((self.text, [self.confidence] * len(self.text), [(k * w + w / 3, k * w + 2 * w / 3)
+                                                                        for k in range(len(self.text))]))
         return out
+
+
+def test_a_lone_mark_is_the_readers_only_when_it_is_surer_than_the_model_of_it_whole(trained_run, monkeypatch):
+    """An image of one wide 0: read as `predict` reads it unless the reader is surer of its two digits."""
+    image = np.zeros((120, 200), np.float32)
+    cv2.ellipse(image, (100, 60), (45, 32), 0, 0, 360, 1.0, 8)
+    row = segment.find(image)
+    assert len(row.groups) == 1 and len(row.groups[0].options) > 1  # one mark, wide enough to hold two digits
+    p = predict.Predictor(trained_run)
+    whole = p.decide(images.to_mnist(image)[None])[0]
+    assert whole.digit is not None and whole.confidence < 1
+    monkeypatch.setattr(read, "LINE_SURE", 0.0)  # whatever the small test model's confidence, the reader is heard
+    monkeypatch.setattr(read, "LINE_REFUSED", 1.0)
+    p.line_reader = FixedReader("62", whole.confidence * 0.99)
+    assert read.read_image(p, image).text == str(whole.digit)
+    p.line_reader = FixedReader("62", (1 + whole.confidence) / 2)
+    assert read.read_image(p, image).text == "62" and p.line_reader.calls == 1
 
 
 def test_read_takes_a_wide_mark_from_the_reader(trained_run, mnist_dir):
