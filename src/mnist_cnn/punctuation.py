@@ -86,14 +86,15 @@ def find(loose: np.ndarray) -> str | None:
         middle = float(np.mean(near[:, 1] + near[:, 3] / 2))
         base = float(np.mean(near[:, 1] + near[:, 3]))
         thick = area >= THICK * stroke * np.hypot(w, h)
-        pen = min(w, h) >= PEN * stroke and min(x - right[before].max(), left[after].min() - (x + w)) >= 1
+        room = min(x - right[before].max(), left[after].min() - (x + w))  # px to the digits either side
+        pen = min(w, h) >= PEN * stroke and room >= 1
         low = middle <= y + h / 2 <= base + BELOW * height
         if pen and max(w, h) < SMALL * height and area >= SOLID * w * h and low:
             return "a point between the digits (not a digit)"
         if pen and w < SMALL * height and thick and middle <= y <= base:
             return "a comma between the digits (not a digit)"
-        apart = min(x - right[before].max(), left[after].min() - (x + w)) >= APART * stroke
-        if apart and h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height:
+        level = abs(y + h / 2 - middle) <= MIDDLE * height
+        if room >= APART * stroke and h < SMALL * height and w >= FLAT * h and thick and level:
             return "a dash between the digits (not a digit)"
     return _slash(labels, boxes, tall)
 
@@ -101,16 +102,18 @@ def find(loose: np.ndarray) -> str | None:
 def _slash(labels, boxes, tall) -> str | None:
     """Why one of the tall marks is a slash (12/05), or None: taller than the digits beside it, rising above them,
     and slanted, where 1s stand as tall as their neighbours."""
-    for i in np.flatnonzero(tall):
+    marks = np.flatnonzero(tall)
+    row = float(np.median(boxes[marks, 3]))
+    for i in marks:
         x, y, w, h = boxes[i]
-        before = [j for j in np.flatnonzero(tall) if boxes[j, 0] + boxes[j, 2] <= x + w / 2]
-        after = [j for j in np.flatnonzero(tall) if boxes[j, 0] >= x + w / 2]
+        before = [j for j in marks if boxes[j, 0] + boxes[j, 2] <= x + w / 2]
+        after = [j for j in marks if boxes[j, 0] >= x + w / 2]
         if not before or not after:
             continue
         near = boxes[[max(before, key=lambda j: boxes[j, 0] + boxes[j, 2]), min(after, key=lambda j: boxes[j, 0])]]
         if np.any((near[:, 0] < x + w) & (near[:, 0] + near[:, 2] > x)):
             continue  # a neighbour sharing its columns: a piece of the same digit (a 4's stem beside its diagonal)
-        others = max(float(np.median(boxes[tall][:, 3])), float(near[:, 3].max()))  # not pulled down by pieces
+        others = max(row, float(near[:, 3].max()))  # not pulled down by pieces of broken digits
         if w > SLASH_NARROW * h or h < SLASH_TALL * others or float(near[:, 1].min()) - y < SLASH_RISE * others:
             continue
         m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
