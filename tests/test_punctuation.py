@@ -1,4 +1,5 @@
-"""punctuation.find: a point, comma, colon, dash or slash between the digits of a row, on drawn marks (no model)."""
+"""punctuation.find: a point, comma, colon, dash, slash, plus, equals or per cent sign between the digits of a row, on
+drawn marks (no model)."""
 
 import cv2
 import numpy as np
@@ -21,6 +22,19 @@ def dot(x, y, r=4):
     return lambda a: cv2.circle(a, (x, y), r, 1.0, -1)
 
 
+def bar(x0, x1, y, width=6):
+    return lambda a: cv2.line(a, (x0, y), (x1, y), 1.0, width)
+
+
+def stroke(x0, y0, x1, y1):
+    return lambda a: cv2.line(a, (x0, y0), (x1, y1), 1.0, 6)
+
+
+PLUS = [bar(104, 136, 60), stroke(120, 44, 120, 76)]
+SLASH = stroke(255, 30, 225, 90)  # as tall as the digits, leaning right: a per cent sign's
+PER_CENT = [SLASH, lambda a: cv2.circle(a, (222, 42), 7, 1.0, 3), lambda a: cv2.circle(a, (258, 78), 7, 1.0, 3)]
+
+
 @pytest.mark.parametrize("marks, kind", [
     ([dot(120, 86)], "point"),                                          # 3.95: a point on the baseline
     ([dot(120, 95)], "point"),                                          # ...or a little under it
@@ -28,9 +42,14 @@ def dot(x, y, r=4):
     ([dot(240, 45), dot(240, 75)], "point"),                            # 7:39: a colon
     ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "dash"),    # 4-2, its dash close to its digits
     ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "slash"),   # 12/05: taller than the digits, leaning
-], ids=["point", "low point", "comma", "colon", "dash", "slash"])
+    (PLUS, "plus sign"),                                                # 5+3
+    ([bar(104, 136, 55), bar(104, 136, 65)], "equals sign"),            # 5=5, its bars closer than a stroke
+    (PER_CENT, "per cent sign"),                                        # 5%3
+], ids=["point", "low point", "comma", "colon", "dash", "slash", "plus", "equals", "per cent"])
 def test_punctuation_between_digits_is_found(marks, kind):
-    assert punctuation.find(row(*marks)) == f"a {kind} between the digits (not a digit)"
+    where = "among" if kind == "per cent sign" else "between"  # 50%: a per cent sign after the digits too
+    article = "an" if kind[0] in "aeiou" else "a"
+    assert punctuation.find(row(*marks)) == f"{article} {kind} {where} the digits (not a digit)"
 
 
 @pytest.mark.parametrize("marks", [
@@ -47,8 +66,14 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [lambda a: cv2.line(a, (240, 10), (240, 95), 1.0, 6)],       # a tall 1 standing upright
     [lambda a: cv2.line(a, (252, 15), (235, 93), 1.0, 6)],       # a 1 leaning 12 degrees, 1.25x as tall
     [dot(68, 86)],                                               # a stroke's end broken off, touching its digit's box
+    [stroke(100, 40, 100, 62), bar(96, 144, 62), stroke(120, 40, 120, 90)],  # a 4 with a third stroke
+    [bar(100, 124, 70), stroke(124, 40, 124, 90)],               # a 4 without its left stroke: its bar stops short
+    PLUS[:1] + [stroke(120, 44, 120, 76), dot(103, 45, 3)],      # a plus shape with a piece close by: a broken 4
+    [bar(100, 140, 33), bar(100, 140, 43)],                      # two bars at the top (a 5's hat and a stroke)
+    PER_CENT[:2] + [dot(256, 74, 3), dot(256, 86, 3)],           # a slash with a piece either side, two below: a 4
 ], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
-        "slanted 1", "tall 1", "tall leaning 1", "broken end"])
+        "slanted 1", "tall 1", "tall leaning 1", "broken end", "4", "open 4", "broken 4", "two top bars",
+        "broken diagonal 4"])
 def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
     assert punctuation.find(row(*marks)) is None
 

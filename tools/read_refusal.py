@@ -2,11 +2,13 @@
 
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME [--n 100] [--seed 10000] [--failures DIR]
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds point,comma,colon,slash,dash,sign
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds plus,equals,per-cent,dollar,hash
 
 Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
 paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
 letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also numbers of
-2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2, 5+3). Half of each
+2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2; sign: one of + = % $ #,
+or each alone: plus, equals, per-cent, dollar, hash). Half of each
 kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
 FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
 (0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).

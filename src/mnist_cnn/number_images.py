@@ -25,7 +25,8 @@ STYLES = ("clean", "photo", "ruled", "touching")
 NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 # Numbers with a mark that is no digit among their digits (a price, a time, a date, a sum): not a row of digits either.
 # Kept apart from NON_DIGITS, whose figures the README quotes; tools/read_refusal.py --kinds measures them.
-MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#"}
+MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
+          "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#"}  # sign: one of five; then each
 CENTRED = "-+="  # marks written around the row's middle, not on its baseline
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
 GAP = (0.12, 0.45)  # space between digits, as a fraction of the height

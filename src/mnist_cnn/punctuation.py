@@ -1,9 +1,9 @@
-"""A written point, comma, colon, dash or slash between the digits of a row ("3.95", "12,50", "7:39", "4-2",
-"12/05"): `read` refuses such a string rather than reading the digits around it (395 for 3.95 would be a wrong
-number, not a missing one).
+"""A written point, comma, colon, dash, slash, plus, equals or per cent sign among the digits of a row ("3.95",
+"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"): `read` refuses such a string rather than reading the digits
+around it (395 for 3.95 would be a wrong number, not a missing one; a % cut into pieces was read as 010 or 96).
 
     ink, loose = images.ink_map(image, with_specks=True)   # loose: the ink before specks were dropped
-    punctuation.find(loose)                                 # None, or why: "a point, comma or dash between..."
+    punctuation.find(loose)                                 # None, or why: "a point between the digits (not a digit)"
 
 A pen's point holds under 2% of a number's ink, so images.ink_map drops it with the dust, and segment.py joins
 a dash close to a digit to it as a stroke of that digit; this looks at the ink before either step. A mark is
@@ -16,10 +16,18 @@ thin stub), and:
 - a dash: a flat thick stroke around the row's middle;
 - a slash: a narrow mark leaning right, taller than the digits and rising above them (one as tall as they are is
   a 1 to any reader: the model reads it so, and so would a person).
-Hand-written on OpenCV's connected components: no library finds punctuation in handwriting.
+Signs, each its own way:
+- an equals sign: two flat thick strokes one above the other around the row's middle, clear of the digits' columns
+  (however close together: the dash check takes two marks that close for the pieces of one digit);
+- a plus: a mark between two digits made of two straight strokes crossing near their middles;
+- a per cent sign (anywhere in the row): a slash leaning right with one mark to its upper left and one to its
+  lower right.
+Hand-written on OpenCV's connected components and line fits: no library finds punctuation in handwriting.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import cv2
 import numpy as np
@@ -45,6 +53,17 @@ SLASH_NARROW = 0.6  # a slash is at most 0.6x as wide as it is tall (as a 1 is, 
 SLASH_TALL = 1.3  # ...1.3x as tall as the digits beside it and the row's median digit or more...
 SLASH_RISE = 0.1  # ...its top 10% of their height above both neighbours'...
 SLASH_SLANT = 0.2  # ...and it leans right, 0.2 px across per px up (its pixels' second moments)
+BAR = 0.25  # an equals sign: two flat thick strokes (FLAT, THICK) at least 0.25x the digits' height wide...
+PAIR_OVERLAP = 0.5  # ...one above the other, sharing half the wider one's columns...
+PAIR_GAP = 0.5  # ...under half the digits' height apart, their middle around the digits' (MIDDLE)
+CROSS_COVER = 0.97  # a plus: 97% of its strong ink within CROSS_BAND of a stroke's width of two straight lines...
+CROSS_BAND = 0.75
+CROSS_ARM = 0.35  # ...that cross with 35% of its height (width) or more of the one (other) either side (a 4's bar
+# stops short right of its stem, and its left stroke is a third line). Plus signs drawn in the faces: arms 0.39-0.49,
+# cover 0.93-1; a 4 whose left stroke is faint: 0.31 at 0.98 cover (number_images, model-free)
+RING_TALL = 0.7  # a per cent sign: a slash leaning right (SLASH_SLANT) at least 0.7x the digits' median height...
+RING = 0.7  # ...with a mark at most 0.7x its height in its upper half, to its left, and one in its lower half, to
+# its right (the two rings or dots, apart from the slash)
 
 
 def find(loose: np.ndarray) -> str | None:
@@ -79,14 +98,13 @@ def find(loose: np.ndarray) -> str | None:
                          np.maximum(boxes[small, 1] - (y + h), y - (boxes[small, 1] + boxes[small, 3])))
         if shared.max() > CLEAR * w or np.count_nonzero(gap < stroke) > 1:  # one: its own box
             continue
-        before, after = np.flatnonzero(right <= x + w / 2), np.flatnonzero(left >= x + w / 2)
-        if not len(before) or not len(after):
+        near = _between(digits, x, w)
+        if near is None:
             continue  # not between two digits: a full stop after a number, or a speck at its edge
-        near = digits[[before[np.argmax(right[before])], after[np.argmin(left[after])]]]
         middle = float(np.mean(near[:, 1] + near[:, 3] / 2))
         base = float(np.mean(near[:, 1] + near[:, 3]))
         thick = area >= THICK * stroke * np.hypot(w, h)
-        room = min(x - right[before].max(), left[after].min() - (x + w))  # px to the digits either side
+        room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
         low = middle <= y + h / 2 <= base + BELOW * height
         if pen and max(w, h) < SMALL * height and area >= SOLID * w * h and low:
@@ -96,7 +114,120 @@ def find(loose: np.ndarray) -> str | None:
         level = abs(y + h / 2 - middle) <= MIDDLE * height
         if room >= APART * stroke and h < SMALL * height and w >= FLAT * h and thick and level:
             return "a dash between the digits (not a digit)"
-    return _slash(labels, boxes, tall)
+    inked = areas >= MIN_AREA * stroke * stroke
+    thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
+    return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
+            or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke))
+
+
+def _plus(labels, strong, boxes, inked, tall, height: float, stroke: float) -> str | None:
+    """Why a mark between two digits is a plus sign (5+3), or None: two straight strokes crossing near their middles,
+    a stroke's width or more from other marks (a 4 has a third stroke, maybe broken off, or its bar stops at its
+    stem)."""
+    x, y, w, h = (boxes[:, k] for k in range(4))
+    for i in np.flatnonzero(inked & (h >= BAR * height) & (h <= height) & (w >= h / 2) & (w <= 2 * h)):
+        others = np.arange(len(boxes)) != i
+        gap = np.maximum(np.maximum(x - (x[i] + w[i]), x[i] - (x + w)), np.maximum(y - (y[i] + h[i]), y[i] - (y + h)))
+        if _between(boxes[tall & others], x[i], w[i]) is None or np.any(inked & ~tall & others & (gap < stroke)):
+            continue  # a small piece of a 4 broken apart lies close by
+        mark = (labels[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] == i + 1) & (strong[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] > 0)
+        if _crossed(mark, stroke):
+            return "a plus sign between the digits (not a digit)"
+    return None
+
+
+def _crossed(mark, stroke: float) -> bool:
+    """Whether a mark's pixels are two straight strokes crossing near the middle of both: lines fitted (OpenCV) to
+    the pixels off the fullest row and column, within reach of that column and row."""
+    ys, xs = np.nonzero(mark)
+    h, w = mark.shape
+    row, col = np.argmax(np.bincount(ys, minlength=h)), np.argmax(np.bincount(xs, minlength=w))
+    band = CROSS_BAND * stroke
+    upright = (np.abs(ys - row) > band + stroke) & (np.abs(xs - col) <= 2 * stroke + 0.2 * h)
+    if np.count_nonzero(upright) < 2 * stroke:
+        return False
+    v = _line(xs[upright], ys[upright])
+    level = (_off(v, xs, ys) > band + stroke) & (np.abs(ys - row) <= 2 * stroke + 0.2 * w)
+    if np.count_nonzero(level) < 2 * stroke:
+        return False
+    lines = (v, _line(xs[level], ys[level]))
+    on = [_off(line, xs, ys) <= band for line in lines]
+    if np.mean(on[0] | on[1]) < CROSS_COVER:
+        return False
+    (dx, dy, px, py), (ex, ey, qx, qy) = lines
+    t = np.linalg.solve(np.array([[dx, -ex], [dy, -ey]]), np.array([qx - px, qy - py]))[0]
+    cx, cy = px + t * dx, py + t * dy  # where they cross
+    for (ux, uy, _, _), near, size in zip(lines, on, (h, w)):
+        along = (xs[near] - cx) * ux + (ys[near] - cy) * uy
+        if min(-along.min(), along.max()) < CROSS_ARM * size:
+            return False
+    return True
+
+
+def _line(xs, ys):
+    """(ux, uy, x, y): the least-squares line through these pixels, as a unit direction and a point on it."""
+    return cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+
+
+def _off(line, xs, ys):
+    """Each pixel's distance from a line."""
+    ux, uy, px, py = line
+    return np.abs((xs - px) * uy - (ys - py) * ux)
+
+
+def _between(digits, x, w):
+    """The two digits either side of a mark across columns x to x + w (the nearest each way), or None when it is
+    not between two."""
+    left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
+    before, after = np.flatnonzero(right <= x + w / 2), np.flatnonzero(left >= x + w / 2)
+    if not len(before) or not len(after):
+        return None
+    return digits[[before[np.argmax(right[before])], after[np.argmin(left[after])]]]
+
+
+def _equals(boxes, thick, digits, height: float) -> str | None:
+    """Why two marks are an equals sign (3=3), or None: two flat pen strokes (thick) one above the other, about as
+    wide as each other, clear of the digits' columns, between two digits and around their middle. (The dash check
+    takes two marks that close for the pieces of one digit, and a thin face's bars for crumbs.)"""
+    x, y, w, h = (boxes[:, k] for k in range(4))
+    bars = np.flatnonzero(thick & (w >= FLAT * h) & (w >= BAR * height) & (w < height) & (h < SMALL * height))
+    left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
+    for a, b in itertools.combinations(bars, 2):
+        upper, lower = (a, b) if y[a] <= y[b] else (b, a)
+        x0, x1 = min(x[a], x[b]), max(x[a] + w[a], x[b] + w[b])
+        if min(x[a] + w[a], x[b] + w[b]) - max(x[a], x[b]) < PAIR_OVERLAP * max(w[a], w[b]) \
+                or y[lower] - (y[upper] + h[upper]) > PAIR_GAP * height \
+                or (np.minimum(right, x1) - np.maximum(left, x0)).max() > CLEAR * (x1 - x0):
+            continue
+        near = _between(digits, x0, x1 - x0)
+        middle = float(np.mean(near[:, 1] + near[:, 3] / 2)) if near is not None else None
+        if middle is not None and abs((y[upper] + y[lower] + h[lower]) / 2 - middle) <= MIDDLE * height:
+            return "an equals sign between the digits (not a digit)"
+    return None
+
+
+def _leans_right(labels, boxes, i) -> bool:
+    x, y, w, h = boxes[i]
+    m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
+    return bool(m["mu02"]) and -m["mu11"] / m["mu02"] >= SLASH_SLANT
+
+
+def _percent(labels, boxes, inked, height: float) -> str | None:
+    """Why three marks are a per cent sign (50%), or None: a slash leaning right with one mark in its upper half to
+    its left and one in its lower half to its right, both apart from it (a digit holds no such three pieces; a 4
+    broken by a photo's noise can leave its diagonal with a piece to its upper left, but its stem's below in two)."""
+    x, y, w, h = (boxes[:, k] for k in range(4))
+    marks = inked & (np.minimum(w, h) >= MIN_SIDE * height)
+    for i in np.flatnonzero(marks & (h >= RING_TALL * height)):
+        small = marks & (h <= RING * h[i]) & (np.arange(len(boxes)) != i)
+        middle, cx = y[i] + h[i] / 2, x + w / 2
+        upper = small & (y + h / 2 < middle) & (y + h <= y[i] + 0.75 * h[i]) & (cx < x[i] + w[i] / 2) \
+            & (cx >= x[i] - w)
+        lower = small & (y + h / 2 > middle) & (y >= y[i] + 0.25 * h[i]) & (cx > x[i] + w[i] / 2) \
+            & (cx <= x[i] + w[i] + w)
+        if np.count_nonzero(upper) == 1 and np.count_nonzero(lower) == 1 and _leans_right(labels, boxes, i):
+            return "a per cent sign among the digits (not a digit)"
+    return None
 
 
 def _slash(labels, boxes, tall) -> str | None:
@@ -116,7 +247,6 @@ def _slash(labels, boxes, tall) -> str | None:
         others = max(row, float(near[:, 3].max()))  # not pulled down by pieces of broken digits
         if w > SLASH_NARROW * h or h < SLASH_TALL * others or float(near[:, 1].min()) - y < SLASH_RISE * others:
             continue
-        m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
-        if m["mu02"] and -m["mu11"] / m["mu02"] >= SLASH_SLANT:
+        if _leans_right(labels, boxes, i):
             return "a slash between the digits (not a digit)"
     return None
