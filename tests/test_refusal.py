@@ -102,6 +102,17 @@ def test_negatives_are_deterministic_and_the_splits_apart():
     assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them
 
 
+def test_fitting_without_handwriting_faces_says_so(monkeypatch, tmp_path):
+    """Without them the gate learns DejaVu letters in their place (negatives_more.hand_fonts): one line says so."""
+    said = []
+    monkeypatch.setattr(evalset_render, "FONT_FILES", (str(tmp_path / "none.ttf"),))
+    refusal_fit._warn_without_hand_faces(said.append)
+    assert len(said) == 1 and "no handwriting faces" in said[0] and evalset_render.FONT_PACKAGES in said[0]
+    (tmp_path / "none.ttf").write_bytes(b"")
+    refusal_fit._warn_without_hand_faces(said.append)
+    assert len(said) == 1
+
+
 def test_the_gates_hand_digits_are_drawn_as_its_hand_letters(monkeypatch):
     """Digits in the faces of the hand-letter negatives, drawn and saved as they are: the gate learns shapes, not
     faces. The oracle: the hand-letters family itself, its letter generator made to draw digits."""

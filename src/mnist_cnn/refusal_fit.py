@@ -155,6 +155,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
 
     run = model_path(run).parent
     model = load_model(run, "float32")
+    _warn_without_hand_faces(report)
     (x_train, y_train), (x_test, y_test) = data.load_dataset("mnist", data_dir, report=report)
     train_idx, val_idx = _validation_digits(run, x_train, y_train)
     x_val, y_val = as_seen(x_train[val_idx])[..., None], y_train[val_idx]  # as to_mnist gives them to the rule
@@ -189,6 +190,16 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
         result["held_out"]["none"] = figures(Rule(temperature), *held)
         _evalset_acceptance(model, gate_model, temperature, {**rules, "none": Rule(temperature)}, result, report)
     return result
+
+
+def _warn_without_hand_faces(report: Report) -> None:
+    """One line when no handwriting face is installed: the gate and the rule then learn and are chosen on DejaVu
+    letters in their place (negatives_more.hand_fonts), and let more hand-written letters through."""
+    from .evalset_render import FONT_FILES, FONT_PACKAGES
+
+    if not any(Path(f).exists() for f in FONT_FILES):
+        report(f"warning: no handwriting faces installed: the \"not a digit\" gate learns DejaVu letters in their "
+               f"place and will let more hand-written letters through (Debian: apt-get install {FONT_PACKAGES})")
 
 
 def _evalset_acceptance(model, gate_model, temperature, rules: dict, result: dict, report: Report) -> None:
