@@ -22,6 +22,10 @@ def dot(x, y, r=4):
     return lambda a: cv2.circle(a, (x, y), r, 1.0, -1)
 
 
+def ring(x, y, rx, ry, width=3):
+    return lambda a: cv2.ellipse(a, (x, y), (rx, ry), 0, 0, 360, 1.0, width)
+
+
 def bar(x0, x1, y, width=6):
     return lambda a: cv2.line(a, (x0, y), (x1, y), 1.0, width)
 
@@ -32,7 +36,8 @@ def stroke(x0, y0, x1, y1):
 
 PLUS = [bar(104, 136, 60), stroke(120, 44, 120, 76)]
 SLASH = stroke(255, 30, 225, 90)  # as tall as the digits, leaning right: a per cent sign's
-PER_CENT = [SLASH, lambda a: cv2.circle(a, (222, 42), 7, 1.0, 3), lambda a: cv2.circle(a, (258, 78), 7, 1.0, 3)]
+RINGS = [lambda a: cv2.circle(a, (222, 42), 7, 1.0, 3), lambda a: cv2.circle(a, (258, 78), 7, 1.0, 3)]
+PER_CENT = [SLASH, *RINGS]
 
 
 @pytest.mark.parametrize("marks, kind", [
@@ -71,9 +76,24 @@ def test_punctuation_between_digits_is_found(marks, kind):
     PLUS[:1] + [stroke(120, 44, 120, 76), dot(103, 45, 3)],      # a plus shape with a piece close by: a broken 4
     [bar(100, 140, 33), bar(100, 140, 43)],                      # two bars at the top (a 5's hat and a stroke)
     PER_CENT[:2] + [dot(256, 74, 3), dot(256, 86, 3)],           # a slash with a piece either side, two below: a 4
+    [stroke(232, 30, 262, 90), RINGS[0], ring(262, 104, 7, 7)],   # leaning left: no per cent sign
+    [SLASH, bar(214, 240, 40), RINGS[1]],                         # a 7's bar lifted off its stem: no ring
+    [SLASH, ring(208, 50, 14, 24), RINGS[1]],                     # a mark 0.8x the slash's height: no ring
+    [SLASH, ring(215, 58, 10, 20), RINGS[1]],                     # reaching down past 3/4 of the slash: no ring
+    [SLASH, ring(195, 42, 7, 7), RINGS[1]],                       # far to the left: the digit before's
+    [stroke(245, 45, 235, 75)] + RINGS,                           # a short slash: no per cent sign
+    [ring(120, 60, 22, 28, 4), bar(112, 128, 55, 4), bar(112, 128, 65, 4)],  # two bars within a 0: none between digits
+    [bar(104, 136, 60), stroke(120, 44, 120, 76), lambda a: cv2.line(a, (106, 40), (106, 58), 0.2, 6)],  # a pale 4
+    [bar(100, 115, 55), bar(125, 140, 65)],                      # two flat marks side by side, not one over the other
+    [bar(104, 136, 38), bar(104, 136, 86)],                      # far apart, not one sign
+    [bar(114, 120, 55), bar(114, 120, 65)],                      # too short to be an equals sign's bars
+    [bar(336, 368, 60), stroke(352, 44, 352, 76)],               # a cross after the last digit: not between two
+    [bar(86, 154, 60), stroke(120, 47, 120, 73)],                # a long bar crossed by a short stroke: not a plus
+    [bar(90, 150, 60), stroke(120, 25, 120, 98)],                # a cross taller than the digits: not a plus
 ], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
         "slanted 1", "tall 1", "tall leaning 1", "broken end", "4", "open 4", "broken 4", "two top bars",
-        "broken diagonal 4"])
+        "broken diagonal 4", "backslash", "7 bar", "tall ring", "low ring", "far ring", "short slash", "bars in a 0",
+        "pale 4", "bars side by side", "bars far apart", "short bars", "cross at the end", "flat cross", "tall cross"])
 def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
     assert punctuation.find(row(*marks)) is None
 

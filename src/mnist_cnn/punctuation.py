@@ -19,9 +19,9 @@ thin stub), and:
 Signs, each its own way:
 - an equals sign: two flat thick strokes one above the other around the row's middle, clear of the digits' columns
   (however close together: the dash check takes two marks that close for the pieces of one digit);
-- a plus: a mark between two digits made of two straight strokes crossing near their middles;
-- a per cent sign (anywhere in the row): a slash leaning right with one mark to its upper left and one to its
-  lower right.
+- a plus: a mark between two digits made of two straight strokes crossing near their middles, and nothing else;
+- a per cent sign (anywhere in the row): a slash leaning right with one compact mark (a ring or a dot) to its upper
+  left and one to its lower right.
 Hand-written on OpenCV's connected components and line fits: no library finds punctuation in handwriting.
 """
 
@@ -56,14 +56,24 @@ SLASH_SLANT = 0.2  # ...and it leans right, 0.2 px across per px up (its pixels'
 BAR = 0.25  # an equals sign: two flat thick strokes (FLAT, THICK) at least 0.25x the digits' height wide...
 PAIR_OVERLAP = 0.5  # ...one above the other, sharing half the wider one's columns...
 PAIR_GAP = 0.5  # ...under half the digits' height apart, their middle around the digits' (MIDDLE)
-CROSS_COVER = 0.97  # a plus: 97% of its strong ink within CROSS_BAND of a stroke's width of two straight lines...
+MAX_BARS = 24  # more flat marks than this is texture, not a sign (segment.MAX_DIGITS): no pair of them is looked at
+CROSS_SIDES = 2.0  # a plus: a mark BAR to 1x the digits' height tall, at most 2x as wide as tall or tall as wide,
+# whose strong ink (MASK) lies, CROSS_COVER of it, within CROSS_BAND of a stroke's width of two straight lines...
+CROSS_COVER = 0.97
 CROSS_BAND = 0.75
+CROSS_STROKES, CROSS_REACH = 2, 0.2  # (each fitted to its strong pixels more than a stroke off the other's fullest row
+# or column, and within 2 strokes + 20% of the mark's size of its own: the arms, not the crossing)...
+CROSS_ANGLE = 0.5  # ...30 degrees or more apart (the sine of the angle between them)...
 CROSS_ARM = 0.35  # ...that cross with 35% of its height (width) or more of the one (other) either side (a 4's bar
 # stops short right of its stem, and its left stroke is a third line). Plus signs drawn in the faces: arms 0.39-0.49,
-# cover 0.93-1; a 4 whose left stroke is faint: 0.31 at 0.98 cover (number_images, model-free)
+# cover 0.93-1 (some are missed on purpose); a 4 whose left stroke is faint: 0.31 (number_images, model-free)...
+CROSS_FAINT = 0.9  # ...and with 90% of all its ink (down to HAIRLINE) within FAINT_REACH px more of them: a 4's faint
+FAINT_REACH = 1  # left stroke counts against it, the strokes' anti-aliased edges do not
 RING_TALL = 0.7  # a per cent sign: a slash leaning right (SLASH_SLANT) at least 0.7x the digits' median height...
 RING = 0.7  # ...with a mark at most 0.7x its height in its upper half, to its left, and one in its lower half, to
-# its right (the two rings or dots, apart from the slash)
+# its right (the two rings or dots, apart from the slash), each within...
+RING_REACH = 0.75  # ...the upper (lower) 3/4 of the slash's height...
+RING_SQUARE = 2.0  # ...and at most 2x as wide as tall or tall as wide (a 7's bar lifted off its stem: 5x)
 
 
 def find(loose: np.ndarray) -> str | None:
@@ -122,41 +132,49 @@ def find(loose: np.ndarray) -> str | None:
 
 def _plus(labels, strong, boxes, inked, tall, height: float, stroke: float) -> str | None:
     """Why a mark between two digits is a plus sign (5+3), or None: two straight strokes crossing near their middles,
-    a stroke's width or more from other marks (a 4 has a third stroke, maybe broken off, or its bar stops at its
-    stem)."""
+    a stroke's width or more from other small marks (a 4 has a third stroke, maybe broken off, or its bar stops at
+    its stem)."""
     x, y, w, h = (boxes[:, k] for k in range(4))
-    for i in np.flatnonzero(inked & (h >= BAR * height) & (h <= height) & (w >= h / 2) & (w <= 2 * h)):
+    square = (w * CROSS_SIDES >= h) & (h * CROSS_SIDES >= w)
+    for i in np.flatnonzero(inked & square & (h >= BAR * height) & (h <= height)):
         others = np.arange(len(boxes)) != i
         gap = np.maximum(np.maximum(x - (x[i] + w[i]), x[i] - (x + w)), np.maximum(y - (y[i] + h[i]), y[i] - (y + h)))
-        if _between(boxes[tall & others], x[i], w[i]) is None or np.any(inked & ~tall & others & (gap < stroke)):
+        if _between(boxes[tall & others], x[i], w[i]) is None:
+            continue  # a plus joins two numbers; any other such mark is the gate's
+        if np.any(inked & ~tall & others & (gap < stroke)):
             continue  # a small piece of a 4 broken apart lies close by
-        mark = (labels[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] == i + 1) & (strong[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] > 0)
-        if _crossed(mark, stroke):
+        box = slice(y[i], y[i] + h[i]), slice(x[i], x[i] + w[i])
+        if _crossed(labels[box] == i + 1, strong[box] > 0, stroke):
             return "a plus sign between the digits (not a digit)"
     return None
 
 
-def _crossed(mark, stroke: float) -> bool:
-    """Whether a mark's pixels are two straight strokes crossing near the middle of both: lines fitted (OpenCV) to
-    the pixels off the fullest row and column, within reach of that column and row."""
-    ys, xs = np.nonzero(mark)
+def _crossed(mark, strong, stroke: float) -> bool:
+    """Whether a mark's strong pixels are two straight strokes crossing near the middle of both, its fainter ones
+    mostly along them too: lines fitted (OpenCV) to the strong pixels off the fullest row and column, within reach of
+    that column and row."""
+    ys, xs = np.nonzero(mark & strong)
     h, w = mark.shape
     row, col = np.argmax(np.bincount(ys, minlength=h)), np.argmax(np.bincount(xs, minlength=w))
     band = CROSS_BAND * stroke
-    upright = (np.abs(ys - row) > band + stroke) & (np.abs(xs - col) <= 2 * stroke + 0.2 * h)
-    if np.count_nonzero(upright) < 2 * stroke:
+    upright = (np.abs(ys - row) > band + stroke) & (np.abs(xs - col) <= CROSS_STROKES * stroke + CROSS_REACH * h)
+    if len(np.unique(ys[upright])) < 2:  # no arm off the fullest row to fit a line to
         return False
     v = _line(xs[upright], ys[upright])
-    level = (_off(v, xs, ys) > band + stroke) & (np.abs(ys - row) <= 2 * stroke + 0.2 * w)
-    if np.count_nonzero(level) < 2 * stroke:
+    level = (_off(v, xs, ys) > band + stroke) & (np.abs(ys - row) <= CROSS_STROKES * stroke + CROSS_REACH * w)
+    if len(np.unique(xs[level])) < 2:
         return False
     lines = (v, _line(xs[level], ys[level]))
     on = [_off(line, xs, ys) <= band for line in lines]
-    if np.mean(on[0] | on[1]) < CROSS_COVER:
+    fy, fx = np.nonzero(mark & ~strong)
+    faint_off = np.count_nonzero(np.minimum(_off(lines[0], fx, fy), _off(lines[1], fx, fy)) > band + FAINT_REACH)
+    if np.mean(on[0] | on[1]) < CROSS_COVER or faint_off > (1 - CROSS_FAINT) * (len(xs) + len(fx)):
         return False
     (dx, dy, px, py), (ex, ey, qx, qy) = lines
+    if abs(dx * ey - dy * ex) < CROSS_ANGLE:  # parallel lines would not cross at all
+        return False
     t = np.linalg.solve(np.array([[dx, -ex], [dy, -ey]]), np.array([qx - px, qy - py]))[0]
-    cx, cy = px + t * dx, py + t * dy  # where they cross
+    cx, cy = px + t * dx, py + t * dy
     for (ux, uy, _, _), near, size in zip(lines, on, (h, w)):
         along = (xs[near] - cx) * ux + (ys[near] - cy) * uy
         if min(-along.min(), along.max()) < CROSS_ARM * size:
@@ -191,6 +209,8 @@ def _equals(boxes, thick, digits, height: float) -> str | None:
     takes two marks that close for the pieces of one digit, and a thin face's bars for crumbs.)"""
     x, y, w, h = (boxes[:, k] for k in range(4))
     bars = np.flatnonzero(thick & (w >= FLAT * h) & (w >= BAR * height) & (w < height) & (h < SMALL * height))
+    if len(bars) > MAX_BARS:
+        return None
     left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
     for a, b in itertools.combinations(bars, 2):
         upper, lower = (a, b) if y[a] <= y[b] else (b, a)
@@ -207,23 +227,25 @@ def _equals(boxes, thick, digits, height: float) -> str | None:
 
 
 def _leans_right(labels, boxes, i) -> bool:
+    """Whether mark i leans right by SLASH_SLANT or more (its pixels' second moments)."""
     x, y, w, h = boxes[i]
     m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
     return bool(m["mu02"]) and -m["mu11"] / m["mu02"] >= SLASH_SLANT
 
 
 def _percent(labels, boxes, inked, height: float) -> str | None:
-    """Why three marks are a per cent sign (50%), or None: a slash leaning right with one mark in its upper half to
-    its left and one in its lower half to its right, both apart from it (a digit holds no such three pieces; a 4
-    broken by a photo's noise can leave its diagonal with a piece to its upper left, but its stem's below in two)."""
+    """Why three marks are a per cent sign (50%), or None: a slash leaning right with one compact mark in its upper
+    half to its left and one in its lower half to its right, both apart from it (a digit holds no such three pieces; a
+    4 broken by a photo's noise can leave its diagonal with a piece to its upper left, but its stem's below in two)."""
     x, y, w, h = (boxes[:, k] for k in range(4))
     marks = inked & (np.minimum(w, h) >= MIN_SIDE * height)
+    compact = marks & (w <= RING_SQUARE * h) & (h <= RING_SQUARE * w)
     for i in np.flatnonzero(marks & (h >= RING_TALL * height)):
-        small = marks & (h <= RING * h[i]) & (np.arange(len(boxes)) != i)
+        small = compact & (h <= RING * h[i]) & (np.arange(len(boxes)) != i)
         middle, cx = y[i] + h[i] / 2, x + w / 2
-        upper = small & (y + h / 2 < middle) & (y + h <= y[i] + 0.75 * h[i]) & (cx < x[i] + w[i] / 2) \
+        upper = small & (y + h / 2 < middle) & (y + h <= y[i] + RING_REACH * h[i]) & (cx < x[i] + w[i] / 2) \
             & (cx >= x[i] - w)
-        lower = small & (y + h / 2 > middle) & (y >= y[i] + 0.25 * h[i]) & (cx > x[i] + w[i] / 2) \
+        lower = small & (y + h / 2 > middle) & (y >= y[i] + (1 - RING_REACH) * h[i]) & (cx > x[i] + w[i] / 2) \
             & (cx <= x[i] + w[i] + w)
         if np.count_nonzero(upper) == 1 and np.count_nonzero(lower) == 1 and _leans_right(labels, boxes, i):
             return "a per cent sign among the digits (not a digit)"
