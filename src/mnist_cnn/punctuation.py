@@ -177,7 +177,7 @@ def _crossed(mark, strong, stroke: float) -> bool:
     cx, cy = px + t * dx, py + t * dy
     for (ux, uy, _, _), near, size in zip(lines, on, (h, w)):
         along = (xs[near] - cx) * ux + (ys[near] - cy) * uy
-        if min(-along.min(), along.max()) < CROSS_ARM * size:
+        if not along.size or min(-along.min(), along.max()) < CROSS_ARM * size:
             return False
     return True
 
