@@ -101,6 +101,34 @@ def test_ruled_lines_are_removed_and_crossing_strokes_kept():
         assert x1 - x0 < 20 and y1 - y0 >= 75  # the stroke in one piece, through the rules it crossed
 
 
+@pytest.mark.parametrize("comb", [False, True], ids=["boxes", "comb"])
+def test_a_forms_boxes_around_the_digits_are_removed(comb):
+    """One box per digit (a postcode's field), or a comb's ticks standing on its line: thin lines, not digits."""
+    a = canvas(500, 160)
+    a[123:125, 50:451] = 0.5
+    if not comb:
+        a[25:27, 50:451] = 0.5
+    for x in (50, 175, 325, 450):
+        a[70 if comb else 25:125, x:x + 2] = 0.5
+    for x in (110, 250, 390):
+        bar(a, x, 40, 110, 8)
+    row = segment.find(a)
+    assert row.rejected is None and len(row.groups) == 3
+    assert [g.options[0][0].box[0] for g in row.groups] == [106, 246, 386]
+
+
+def test_a_slanted_stroke_standing_on_a_ruled_line_is_kept_whole():
+    """A vertical opening slices a slanted thick stroke into thin upright slivers touching the line: no box's sides."""
+    a = canvas(500, 160)
+    a[120:122] = 0.5
+    cv2.line(a, (134, 30), (110, 119), 1.0, 14)
+    bar(a, 300, 30, 119, 14)
+    row = segment.find(a)
+    assert row.rejected is None and len(row.groups) == 2
+    x0, y0, x1, y1 = row.groups[0].options[0][0].box
+    assert y1 - y0 >= 95 and x1 - x0 >= 36
+
+
 def test_touching_marks_get_candidate_cuts_between_them():
     a = canvas()
     cv2.circle(a, (100, 60), 28, 1.0, 6)

@@ -22,6 +22,10 @@ RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the d
 STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see remove_rulings)
 RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
+BOX_SIDE = 0.3  # a form's box sides or a comb's ticks between the digits (one box per digit): thin straight vertical
+# lines 30% of the image's height or more (thinner than RULE_THIN, as every line removed here)...
+BOX_MIN = 10  # ...and at least 10 px (a 40 px high field's sides: its digits' strokes are not thin, whatever their size),
+SIDE_REACH = 3  # ...an end within 3 px of a horizontal line (a ruled line's remains: the ink map has taken its level)
 
 
 def find(ink: np.ndarray, one_digit: float) -> tuple[np.ndarray, np.ndarray, int, float]:
@@ -76,24 +80,46 @@ def stroke_width(mask) -> float:
     return 2 * float(np.percentile(dist[mask > 0], STROKE_PERCENTILE))
 
 
+def _lines(faint, length: int, axis: int, least: int) -> list:
+    """Straight lines of faint ink at least `length` (>= least) px long along axis 0 (horizontal) or 1: for each,
+    (its mask, its box x, y, w, h, its median thickness)."""
+    if length < least:
+        return []
+    kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
+    tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
+    lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
+                             borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
+    k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    found = []
+    for i in range(1, k):
+        x, y, bw, bh = st[i, :4]
+        one = lab[y:y + bh, x:x + bw] == i
+        across = one.sum(axis)  # its thickness at each column (rows, vertical)
+        found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
+    return found
+
+
+def _box_sides(faint, horizontal: list, h: int, stroke: float) -> list:
+    """_lines' vertical lines BOX_SIDE of the height or longer with an end on a horizontal one (a box's sides, a
+    comb's ticks), their thickness taken with the faint ink a stroke's width either side: a thin slice of a slanted
+    thick stroke standing on a ruled line is no line (a digit's own strokes are the pen's width, not thinner)."""
+    rules, reach, sides = [box for _, box, _ in horizontal], int(np.ceil(stroke)), []
+    for one, (x, y, bw, bh), _ in _lines(faint, int(BOX_SIDE * h), 1, BOX_MIN):
+        if any(x0 - SIDE_REACH <= x + bw / 2 <= x0 + w0 + SIDE_REACH
+               and min(abs(y - y0), abs(y - y0 - h0), abs(y + bh - y0), abs(y + bh - y0 - h0)) <= SIDE_REACH
+               for x0, y0, w0, h0 in rules):
+            around = faint[y:y + bh, max(0, x - reach):x + bw + reach].sum(1)
+            sides.append((one, (x, y, bw, bh), float(np.median(around))))
+    return sides
+
+
 def remove_rulings(mask, faint, stroke):
     """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed.
     Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
     h, w = mask.shape
-    found = []  # (line mask, its box, its thickness)
-    for length, axis in ((int(RULE_LENGTH * w), 0), (int(RULE_HEIGHT * h), 1)):
-        if length < RULE_MIN:
-            continue
-        kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
-        tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
-        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
-                                 borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
-        k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-        for i in range(1, k):
-            x, y, bw, bh = st[i, :4]
-            one = lab[y:y + bh, x:x + bw] == i
-            across = one.sum(axis)  # its thickness at each column (rows, vertical)
-            found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
+    found = _lines(faint, int(RULE_LENGTH * w), 0, RULE_MIN)  # (line mask, its box, its thickness)
+    squared = _lines(faint, int(RULE_HEIGHT * h), 1, RULE_MIN)
+    found += squared or _box_sides(faint, found, h, stroke)  # a squared page's lines cut by digits: no box's
     if not found:
         return mask, 0
     removed = np.zeros_like(mask)
