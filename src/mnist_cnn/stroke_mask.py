@@ -24,7 +24,7 @@ RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for 
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 BOX_SIDE = 0.3  # a form's box sides or a comb's ticks between the digits (one box per digit): thin straight vertical
 # lines 30% of the image's height or more (thinner than RULE_THIN, as every line removed here)...
-BOX_MIN = 10  # ...and at least 10 px (a 40 px high field's sides: its digits' strokes are not thin, whatever their size),
+BOX_MIN = 10  # ...and at least 10 px (a 40 px high field's sides; its digits' strokes are not thin at any size),
 SIDE_REACH = 3  # ...an end within 3 px of a horizontal line (a ruled line's remains: the ink map has taken its level)
 
 
