@@ -30,8 +30,8 @@ def boxed(digits, x, y, rng, boxes: bool = True) -> Image.Image:
     """One picture: each digit (MNIST test images x, labels y) in its own box, or without the boxes."""
     cell = int(rng.integers(40, 90))
     pad = int(cell * 0.15)
-    page = np.full((cell + 2 * pad, cell * len(digits) + 2 * pad), PAPER) + rng.normal(0, 3, (cell + 2 * pad,
-                                                                                             cell * len(digits) + 2 * pad))
+    shape = (cell + 2 * pad, cell * len(digits) + 2 * pad)
+    page = np.full(shape, PAPER) + rng.normal(0, 3, shape)
     line = max(1, int(cell * rng.uniform(0.02, 0.05)))
     closed = rng.random() < 0.5
     for i, d in enumerate(digits):
