@@ -129,6 +129,25 @@ def test_a_slanted_stroke_standing_on_a_ruled_line_is_kept_whole():
     assert y1 - y0 >= 95 and x1 - x0 >= 36
 
 
+def test_ones_standing_on_a_ruled_line_are_digits_not_box_sides():
+    """Plain 1s on a rule, alone or a thin-penned one between bold 0s: the rule goes, the 1s stay (a box's sides are
+    as thin as its top; the pen is measured on the writing with only the rules taken out)."""
+    a = canvas(500, 160)
+    a[120:122] = 0.5
+    bar(a, 100, 40, 119, 8)
+    bar(a, 220, 40, 119, 8)
+    row = segment.find(a)
+    assert row.rulings == 1 and row.rejected is None and len(row.groups) == 2
+    a = canvas(500, 160)
+    a[120:122] = 0.5
+    for x in (100, 340):
+        cv2.ellipse(a, (x, 80), (30, 38), 0, 0, 360, 1.0, 9)
+    bar(a, 220, 40, 119, 3)
+    row = segment.find(a)
+    assert row.rulings == 1 and row.rejected is None and len(row.groups) == 3
+    assert row.groups[1].options[0][0].box[3] - row.groups[1].options[0][0].box[1] >= 75
+
+
 def test_touching_marks_get_candidate_cuts_between_them():
     a = canvas()
     cv2.circle(a, (100, 60), 28, 1.0, 6)

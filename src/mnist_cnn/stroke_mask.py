@@ -24,8 +24,9 @@ RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for 
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 BOX_SIDE = 0.3  # a form's box sides or a comb's ticks between the digits (one box per digit): thin straight vertical
 # lines 30% of the image's height or more (thinner than RULE_THIN, as every line removed here)...
-BOX_MIN = 10  # ...and at least 10 px (a 40 px high field's sides; its digits' strokes are not thin at any size),
+BOX_MIN = 10  # ...and at least 10 px long (so only in an image 34 px high or more),
 SIDE_REACH = 3  # ...an end within 3 px of a horizontal line (a ruled line's remains: the ink map has taken its level)
+SIDE_THICK = 1.5  # ...and at most 1.5x as thick as that line, + 1 px: a printed box's sides are as thick as its top
 
 
 def find(ink: np.ndarray, one_digit: float) -> tuple[np.ndarray, np.ndarray, int, float]:
@@ -101,15 +102,15 @@ def _lines(faint, length: int, axis: int, least: int) -> list:
 
 def _box_sides(faint, horizontal: list, h: int, stroke: float) -> list:
     """_lines' vertical lines BOX_SIDE of the height or longer with an end on a horizontal one (a box's sides, a
-    comb's ticks), their thickness taken with the faint ink a stroke's width either side: a thin slice of a slanted
-    thick stroke standing on a ruled line is no line (a digit's own strokes are the pen's width, not thinner)."""
-    rules, reach, sides = [box for _, box, _ in horizontal], int(np.ceil(stroke)), []
+    comb's ticks), as thin as it is (SIDE_THICK), their thickness taken with the faint ink a stroke's width either
+    side: a thin slice of a slanted thick stroke standing on a ruled line is no line, nor a thin-penned 1 on it."""
+    reach, sides = int(np.ceil(stroke)), []
     for one, (x, y, bw, bh), _ in _lines(faint, int(BOX_SIDE * h), 1, BOX_MIN):
-        if any(x0 - SIDE_REACH <= x + bw / 2 <= x0 + w0 + SIDE_REACH
-               and min(abs(y - y0), abs(y - y0 - h0), abs(y + bh - y0), abs(y + bh - y0 - h0)) <= SIDE_REACH
-               for x0, y0, w0, h0 in rules):
-            around = faint[y:y + bh, max(0, x - reach):x + bw + reach].sum(1)
-            sides.append((one, (x, y, bw, bh), float(np.median(around))))
+        on = [t for _, (x0, y0, w0, h0), t in horizontal if x0 - SIDE_REACH <= x + bw / 2 <= x0 + w0 + SIDE_REACH
+              and min(abs(y - y0), abs(y - y0 - h0), abs(y + bh - y0), abs(y + bh - y0 - h0)) <= SIDE_REACH]
+        around = float(np.median(faint[y:y + bh, max(0, x - reach):x + bw + reach].sum(1)))
+        if on and around <= SIDE_THICK * max(on) + 1:
+            sides.append((one, (x, y, bw, bh), around))
     return sides
 
 
@@ -118,14 +119,15 @@ def remove_rulings(mask, faint, stroke):
     Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
     h, w = mask.shape
     found = _lines(faint, int(RULE_LENGTH * w), 0, RULE_MIN)  # (line mask, its box, its thickness)
-    squared = _lines(faint, int(RULE_HEIGHT * h), 1, RULE_MIN)
-    found += squared or _box_sides(faint, found, h, stroke)  # a squared page's lines cut by digits: no box's
+    found += _lines(faint, int(RULE_HEIGHT * h), 1, RULE_MIN)
     if not found:
         return mask, 0
     removed = np.zeros_like(mask)
     for one, (x, y, bw, bh), _ in found:
         removed[y:y + bh, x:x + bw][one] = 1
     pen = stroke_width(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
+    if not any(box[3] > box[2] for _, box, _ in found):  # a squared page: its lines, cut by digits, are no boxes
+        found += _box_sides(faint, found, h, stroke)
     thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
     removed[:] = 0
     count = 0
