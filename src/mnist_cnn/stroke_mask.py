@@ -1,5 +1,5 @@
 """The stroke mask a row of digits is segmented on (segment.py): an ink map's strokes, a fine pen's hairlines held
-in their digit, ruled and squared paper lines removed.
+in their digit, ruled and squared paper lines and a form's boxes around the digits removed.
 
     mask, rulings, stroke = stroke_mask.find(images.ink_map(image), one_digit=segment.SPLIT)
 
@@ -24,7 +24,7 @@ RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for 
 RULE_THIN = 0.75  # ...and is thinner than 75% of the strokes' width: a pen is bolder than the paper's print
 BOX_SIDE = 0.3  # a form's box sides or a comb's ticks between the digits (one box per digit): thin straight vertical
 # lines 30% of the image's height or more (thinner than RULE_THIN, as every line removed here)...
-BOX_MIN = 10  # ...and at least 10 px long (so only in an image 34 px high or more),
+BOX_MIN = 10  # ...and at least 10 px long (so only in an image 34 px high or more)...
 SIDE_REACH = 3  # ...an end within 3 px of a horizontal line (a ruled line's remains: the ink map has taken its level)
 SIDE_THICK = 1.5  # ...and at most 1.5x as thick as that line, + 1 px: a printed box's sides are as thick as its top
 
