@@ -138,9 +138,9 @@ def _plus(labels, strong, boxes, inked, tall, height: float, stroke: float) -> s
     square = (w * CROSS_SIDES >= h) & (h * CROSS_SIDES >= w)
     for i in np.flatnonzero(inked & square & (h >= BAR * height) & (h <= height)):
         others = np.arange(len(boxes)) != i
-        gap = np.maximum(np.maximum(x - (x[i] + w[i]), x[i] - (x + w)), np.maximum(y - (y[i] + h[i]), y[i] - (y + h)))
         if _between(boxes[tall & others], x[i], w[i]) is None:
             continue  # a plus joins two numbers; any other such mark is the gate's
+        gap = np.maximum(np.maximum(x - (x[i] + w[i]), x[i] - (x + w)), np.maximum(y - (y[i] + h[i]), y[i] - (y + h)))
         if np.any(inked & ~tall & others & (gap < stroke)):
             continue  # a small piece of a 4 broken apart lies close by
         box = slice(y[i], y[i] + h[i]), slice(x[i], x[i] + w[i])
@@ -219,9 +219,8 @@ def _equals(boxes, thick, digits, height: float) -> str | None:
                 or y[lower] - (y[upper] + h[upper]) > PAIR_GAP * height \
                 or (np.minimum(right, x1) - np.maximum(left, x0)).max() > CLEAR * (x1 - x0):
             continue
-        near = _between(digits, x0, x1 - x0)
-        middle = float(np.mean(near[:, 1] + near[:, 3] / 2)) if near is not None else None
-        if middle is not None and abs((y[upper] + y[lower] + h[lower]) / 2 - middle) <= MIDDLE * height:
+        near, pair = _between(digits, x0, x1 - x0), (y[upper] + y[lower] + h[lower]) / 2
+        if near is not None and abs(pair - float(np.mean(near[:, 1] + near[:, 3] / 2))) <= MIDDLE * height:
             return "an equals sign between the digits (not a digit)"
     return None
 
