@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, images, level, number_images, predict, read, segment, serve
+from mnist_cnn import cli, images, level, number_images, predict, read, segment, serve, stroke_mask
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -236,6 +236,20 @@ def test_speckled_ink_is_refused_but_a_few_specks_are_not():
     a[rng.integers(0, 120, 25), rng.integers(0, 400, 25)] = 1.0  # dust: 25 specks beside 3 marks
     row = segment.find(a)
     assert row.rejected is None and len(row.groups) == 3
+
+
+def test_a_digit_inked_solid_leaves_its_thin_neighbours_digits_and_blots_stay_blots():
+    """The page's stroke width is a percentile over all its ink: one digit inked solid holds most of it."""
+    a = canvas()
+    bar(a, 60, 30, 66, width=3)
+    cv2.ellipse(a, (160, 48), (18, 18), 0, 0, 360, 1.0, -1)  # a 6 with its loop filled in, 36 px tall
+    bar(a, 260, 30, 66, width=3)
+    assert segment.MIN_TALL * stroke_mask.find(a, segment.SPLIT)[3] > 36  # the page's width: the blot's
+    assert len(segment.find(a).groups) == 3
+    blots = canvas()
+    for x in (60, 160, 260):
+        cv2.circle(blots, (x, 48), 12, 1.0, -1)
+    assert segment.find(blots).groups == [] and segment.find(blots).rejected is None
 
 
 @pytest.fixture(scope="module")

@@ -91,8 +91,8 @@ def find(ink: np.ndarray) -> Row:
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
-    if max(g["box"][3] - g["box"][1] for g in groups) < low:  # nothing digit-sized: blots or noise on a blank page
-        return Row(rulings=rulings)
+    if max(g["box"][3] - g["box"][1] for g in groups) < low and not _digit_sized(groups, labels, mask):
+        return Row(rulings=rulings)  # nothing digit-sized: blots or noise on a blank page
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
     if n - 1 >= SPECKLE_MIN and n - 1 > SPECKLE * len(groups):
         return Row(rejected=f"speckled ink ({n - 1} separate specks for {len(groups)} marks): noise or texture, "
@@ -144,6 +144,21 @@ def _join(g, label, box, stats):
     g["labels"].append(label)
     g["box"] = [min(g["box"][0], box[0]), min(g["box"][1], box[1]), max(g["box"][2], box[2]), max(g["box"][3], box[3])]
     g["area"] += int(stats[label, cv2.CC_STAT_AREA])
+
+
+def _digit_sized(groups, labels, mask) -> bool:
+    """Whether a mark is at least MIN_TALL of its own strokes' widths tall: the page's width is a high percentile over
+    all of its ink, which one digit inked solid (a filled loop, a marker) can hold alone, taking its thin neighbours
+    for blots."""
+    for g in groups:
+        x0, y0, x1, y1 = g["box"]
+        # a pixel of paper round the box, where the image has one: OpenCV's distance transform takes what lies
+        # beyond the image for ink, as for the page's width (a shadow at the image's edge stays a blot)
+        sides = slice(max(y0 - 1, 0), y1 + 1), slice(max(x0 - 1, 0), x1 + 1)
+        own = np.isin(labels[sides], g["labels"]).view(np.uint8) & mask[sides]
+        if y1 - y0 >= max(MIN_HEIGHT, MIN_TALL * stroke_mask.stroke_width(own)):
+            return True
+    return False
 
 
 def _drop_specks(groups, stats):
