@@ -272,6 +272,22 @@ def test_thin_stroke_survives_large_canvas():
     assert corr(thin, bold) > 0.9
 
 
+def test_a_digit_under_the_20_px_box_is_scaled_up_smoothly(mnist_dir, monkeypatch):
+    """Bilinear, not the box filter's repeated pixels: blocky steps the "not a digit" gate took for a letter's."""
+    import cv2
+
+    from mnist_cnn import images
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, _) = load_mnist(mnist_dir)
+    small = [np.pad(cv2.resize(d[4:24, 4:24], (10, 10), interpolation=cv2.INTER_AREA), 6) for d in x[:40]]
+    variation = lambda: np.mean([np.abs(np.diff(a, axis=0)).sum() + np.abs(np.diff(a, axis=1)).sum()
+                                 for a in map(to_mnist, small)])
+    smooth = variation()
+    monkeypatch.setattr(images, "UPSCALE", images.RESAMPLE)
+    assert smooth < 0.95 * variation()
+
+
 def test_specks_are_ignored():
     img = draw("7", size=(400, 400), box=(150, 120, 250, 280), width=14)
     clean = to_mnist(img)

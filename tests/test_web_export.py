@@ -135,6 +135,22 @@ def test_page_agrees_with_python_on_the_same_drawings(page, web_dir):
     assert not [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
 
 
+@pytest.mark.parametrize("side", [12, 20, 60])
+def test_page_scales_a_digit_to_mnists_box_as_python_does(page, mnist_dir, side):
+    """Up (Pillow's bilinear, under 20 px) or down (its box filter), web.js's toMnist gives to_mnist's 28x28."""
+    import cv2
+
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, _) = load_mnist(mnist_dir)
+    digit = cv2.resize(x[0][4:24, 4:24].astype(np.float32) / 255, (side, side), interpolation=cv2.INTER_AREA)
+    grey = np.pad(digit.clip(0, 1), 8)
+    seen = page.execute_script("return Array.from(toMnist(new Float32Array(arguments[0]), arguments[1], arguments[1]))",
+                               grey.ravel().tolist(), grey.shape[0])
+    want = images.to_mnist(grey)
+    assert np.abs(np.array(seen).reshape(28, 28) - want).max() < 1e-3
+
+
 def test_page_refuses_what_the_rule_refuses(web_dir, tmp_path):
     """A rule whose gate refuses everything: the page says "Not a digit" and still shows the 28x28 it saw."""
     from selenium.webdriver.common.by import By

@@ -2,6 +2,7 @@
 
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR] [--unseen-faces]
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --other-faces    # hands nothing here was built on
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --scale 0.35     # written small: digits 13-31 px
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -11,6 +12,8 @@ exact match, per-digit accuracy (1 - edit distance / length), and the same for t
 at empty columns only (no ruled-line removal, no stroke merging, no split of touching digits; the same
 to_mnist and model). Then the refusal rate of ink that is no number (number_images.NON_DIGITS) and the
 read speed (numbers per second, one process, model calls included). --failures saves the misread images.
+--scale shrinks every picture (area-averaged, as a photo of a whole page reduced to 1,024 px would be): the
+same numbers with digits --scale x 36-90 px tall.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from mnist_cnn import images
 from mnist_cnn.data import load_mnist
@@ -63,6 +67,13 @@ def per_digit(truth: str, read: str) -> float:
     return max(0.0, 1 - distance(truth, read) / len(truth))
 
 
+def shrunk(image: Image.Image, scale: float) -> Image.Image:
+    if scale == 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
 def baseline(predictor, image) -> str:
     """Split the ink at empty columns only; each run of columns is one digit."""
     ink = images.ink_map(image)
@@ -88,6 +99,7 @@ def main() -> int:
     ap.add_argument("--styles", default=",".join(STYLES), help="comma-separated styles (default: all)")
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
+    ap.add_argument("--scale", type=float, default=1.0, help="shrink every picture by this factor, 0.1-1 (default: 1)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     faces = ap.add_mutually_exclusive_group()
     faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
@@ -98,6 +110,8 @@ def main() -> int:
                                                                   "fonts-ecolier-court fonts-dancingscript "
                                                                   "fonts-kaushanscript (default: no)")
     args = ap.parse_args()
+    if not 0.1 <= args.scale <= 1:
+        ap.error(f"--scale: expected a factor from 0.1 to 1, found {args.scale}")
     styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
@@ -118,7 +132,7 @@ def main() -> int:
             for source, writer in writers.items():
                 for i in range(args.n):
                     image, truth = writer.number(style)
-                    image.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
+                    shrunk(image, args.scale).save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
         return 0
     predictor = Predictor(args.model)
     if args.reader:
@@ -137,6 +151,7 @@ def main() -> int:
             exact = digit = b_exact = b_digit = 0.0
             for i in range(args.n):
                 image, truth = writer.number(style)
+                image = shrunk(image, args.scale)
                 t = time.perf_counter()
                 got = read_image(predictor, image).text
                 spent += time.perf_counter() - t
@@ -167,7 +182,8 @@ def main() -> int:
     writer = writers.get("fonts", writers["mnist"])
     refused_all = n_all = 0
     for kind in NON_DIGITS:
-        refused = sum(read_image(predictor, writer.not_digits(kind)).rejected for _ in range(args.n // 2))
+        refused = sum(read_image(predictor, shrunk(writer.not_digits(kind), args.scale)).rejected
+                      for _ in range(args.n // 2))
         refused_all, n_all = refused_all + refused, n_all + args.n // 2
         print(f"| {kind} | {args.n // 2} | {refused / (args.n // 2):.1%} |")
     print(f"| **all** | {n_all} | **{refused_all / n_all:.1%}** |")

@@ -98,26 +98,27 @@ function roundHalfEven(v) { // Python's round()
   return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
 }
 
-function boxWeights(inSize, outSize) { // Pillow's precompute_coeffs for its BOX filter: [first, weights] per output
-  const scale = inSize / outSize, filterscale = Math.max(scale, 1), support = 0.5 * filterscale;
+// Pillow's resampling filters (Resampling.BOX and .BILINEAR) and their supports; images.py picks one by size
+const BOX_FILTER = [(t) => (t > -0.5 && t <= 0.5 ? 1 : 0), 0.5], BILINEAR = [(t) => Math.max(0, 1 - Math.abs(t)), 1];
+
+function weights(inSize, outSize, [filter, reach]) { // Pillow's precompute_coeffs: [first, weights] per output
+  const scale = inSize / outSize, filterscale = Math.max(scale, 1), support = reach * filterscale;
   const out = [];
   for (let xx = 0; xx < outSize; xx++) {
     const center = (xx + 0.5) * scale;
     const xmin = Math.max(0, Math.trunc(center - support + 0.5));
     const xmax = Math.min(inSize, Math.trunc(center + support + 0.5));
     const k = [];
-    for (let x = xmin; x < xmax; x++) {
-      const t = (x - center + 0.5) / filterscale;
-      k.push(t > -0.5 && t <= 0.5 ? 1 : 0);
-    }
+    for (let x = xmin; x < xmax; x++) k.push(filter((x - center + 0.5) / filterscale));
     const total = k.reduce((a, b) => a + b, 0);
     out.push([xmin, k.map((v) => (total ? v / total : 0))]);
   }
   return out;
 }
 
-function resize(a, w, h, ow, oh) { // Pillow's BOX resize of a float image: rows first, then columns
-  const wx = boxWeights(w, ow), wy = boxWeights(h, oh), tmp = new Float64Array(ow * h), out = new Float32Array(ow * oh);
+function resize(a, w, h, ow, oh, filter) { // Pillow's resize of a float image: rows first, then columns
+  const wx = weights(w, ow, filter), wy = weights(h, oh, filter);
+  const tmp = new Float64Array(ow * h), out = new Float32Array(ow * oh);
   for (let y = 0; y < h; y++) {
     wx.forEach(([x0, k], x) => { let s = 0; k.forEach((v, i) => { s += v * a[y * w + x0 + i]; }); tmp[y * ow + x] = s; });
   }
@@ -143,7 +144,7 @@ function toMnist(grey, w, h) { // -> Float32Array(784) in [0, 1], or null: no di
   for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) crop[y * cw + x] = ink[(y0 + y) * w + x0 + x] / peak;
   const [bw, bh] = cw >= ch ? [BOX, Math.max(1, roundHalfEven((BOX * ch) / cw))]
     : [Math.max(1, roundHalfEven((BOX * cw) / ch)), BOX];
-  const box = resize(crop, cw, ch, bw, bh).map((v) => Math.max(v, 0));
+  const box = resize(crop, cw, ch, bw, bh, Math.max(cw, ch) >= BOX ? BOX_FILTER : BILINEAR).map((v) => Math.max(v, 0));
   const top = box.reduce((a, b) => Math.max(a, b), 0);
   let total = 0, sr = 0, sc = 0;
   box.forEach((v, i) => { total += v / top; sr += (Math.floor(i / bw) * v) / top; sc += ((i % bw) * v) / top; });
