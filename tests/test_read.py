@@ -248,8 +248,10 @@ def test_a_digit_inked_solid_leaves_its_thin_neighbours_digits_and_blots_stay_bl
     assert len(segment.find(a).groups) == 3
     blots = canvas()
     for x in (60, 160, 260):
-        cv2.circle(blots, (x, 48), 12, 1.0, -1)
+        cv2.circle(blots, (x, 48), 16, 1.0, -1)
     assert segment.find(blots).groups == [] and segment.find(blots).rejected is None
+    cv2.line(blots, (340, 38), (340, 58), 1.0, 2)  # and one thin tick: still a page of blots
+    assert segment.find(blots).groups == []
 
 
 @pytest.fixture(scope="module")

@@ -135,18 +135,23 @@ def test_page_agrees_with_python_on_the_same_drawings(page, web_dir):
     assert not [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
 
 
-@pytest.mark.parametrize("side", [12, 20, 60])
-def test_page_scales_a_digit_to_mnists_box_as_python_does(page, mnist_dir, side):
+@pytest.mark.parametrize("side, wide", [(12, False), (19, False), (20, False), (60, False), (12, True)])
+def test_page_scales_a_digit_to_mnists_box_as_python_does(page, mnist_dir, side, wide):
     """Up (Pillow's bilinear, under 20 px) or down (its box filter), web.js's toMnist gives to_mnist's 28x28."""
     import cv2
 
     from mnist_cnn.data import load_mnist
 
     (_, _), (x, _) = load_mnist(mnist_dir)
-    digit = cv2.resize(x[0][4:24, 4:24].astype(np.float32) / 255, (side, side), interpolation=cv2.INTER_AREA)
-    grey = np.pad(digit.clip(0, 1), 8)
-    seen = page.execute_script("return Array.from(toMnist(new Float32Array(arguments[0]), arguments[1], arguments[1]))",
-                               grey.ravel().tolist(), grey.shape[0])
+    ink = x[0].astype(np.float32) / 255
+    rows, cols = np.flatnonzero(ink.max(1) > 0), np.flatnonzero(ink.max(0) > 0)
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = ink.T if wide else ink  # a 7 lying on its side: wider than tall
+    k = side / max(ink.shape)
+    ink = cv2.resize(ink, (round(ink.shape[1] * k), round(ink.shape[0] * k)), interpolation=cv2.INTER_AREA)
+    grey = np.pad(ink.clip(0, 1), 8)
+    seen = page.execute_script("return Array.from(toMnist(new Float32Array(arguments[0]), arguments[1], arguments[2]))",
+                               grey.ravel().tolist(), grey.shape[1], grey.shape[0])
     want = images.to_mnist(grey)
     assert np.abs(np.array(seen).reshape(28, 28) - want).max() < 1e-3
 

@@ -4,8 +4,9 @@
 
 Each digit's ink (its 20 px box) is resized to the height (OpenCV: area-averaged down, bicubic up), put on
 black paper with an 8 px margin and read by `images.to_mnist`, as `predict` and `read` read a digit of that
-size; then the run's model and rule (`predict.Predictor`). Printed per height: the share the gate calls "not
-a digit" (P >= 0.5) and its mean P, and the share read right and not refused. A small digit is one in a
+size; then the run's model and rule (`predict.Predictor`). Printed per height: the share the gate alone calls "not
+a digit" (P >= 0.5; the rule refuses at its own threshold, weighed with the model's confidence) and its mean P,
+and the share read right and not refused by the rule. A small digit is one in a
 photo of a whole page, a form's cell or a number written small; `read`'s pictures are 36-90 px tall.
 """
 
@@ -34,11 +35,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="a run folder or model file, as for `mnist-cnn predict --model`")
     ap.add_argument("--n", type=int, default=1500, help="test digits, drawn at random with seed 1 (default: 1500)")
-    ap.add_argument("--heights", default="10,13,16,20,26,40,80", help="digit heights in px (default: 10,13,16,20,26,40,80)")
+    ap.add_argument("--heights", default="10,13,16,20,26,40,80",
+                    help="digit heights in px (default: 10,13,16,20,26,40,80)")
     args = ap.parse_args()
     (_, _), (x, y) = load_dataset("mnist")
     pick = np.random.default_rng(1).choice(len(x), args.n, replace=False)
     predictor = Predictor(args.model)
+    if predictor.not_digit(np.zeros((1, 28, 28), np.float32)) is None:
+        ap.error(f"--model: {args.model} has no \"not a digit\" gate (mnist-cnn calibrate RUN fits one)")
     print(f"model: {predictor.path} ({predictor.runtime}); {args.n} MNIST test digits\n")
     print("| height px | gate: not a digit (P >= 0.5) | gate: mean P | read right, not refused |")
     print("|---|---|---|---|")

@@ -1,5 +1,6 @@
 """More validation families of non-digits (negatives.VALIDATION adds them): word fragments, cut letters,
-handwriting-font letters, joined-up loops, pencil dust, cloth, form marks.
+handwriting-font letters, joined-up loops, pencil dust, cloth, form marks, and the doodles people try a digit
+reader with (faces, hearts, flowers, stick figures and houses, symbols in a hand).
 
     from mnist_cnn.negatives import VALIDATION, generate   # these are among VALIDATION's families
     images = generate({"cursive": VALIDATION["cursive"]}, n=10, seed=0)
@@ -110,8 +111,123 @@ def tick(rng) -> Image.Image:
     return img
 
 
+def _outline(rng, img, paper, points, filled: bool = False, width=None) -> None:
+    """A closed curve through (N, 2) points: drawn by a pen, or filled in."""
+    if filled:
+        ImageDraw.Draw(img).polygon([tuple(p) for p in points], fill=base._ink(rng, paper))
+    else:
+        base._polyline(rng, img, paper, np.concatenate([points, points[:1]]), width)
+
+
+def _ring(c, rx, ry, turn=0.0, n=60) -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    x, y = rx * np.cos(t), ry * np.sin(t)
+    return np.stack([c[0] + x * math.cos(turn) - y * math.sin(turn), c[1] + x * math.sin(turn) + y * math.cos(turn)], 1)
+
+
+def face(rng) -> Image.Image:
+    """A face drawn as a ring with eyes and a mouth, or a ring with a dot or a cross in it: the doodles people try a
+    digit reader with, which the gate took for 0s. (A ring alone is a 0, and so is one slashed: both are left out.)"""
+    img, paper = base._canvas(rng)
+    side = img.size[0]
+    c = side / 2 + rng.normal(0, 0.03 * side, 2)
+    rx, ry = side * rng.uniform(0.3, 0.42, 2)
+    width = max(2, int(side * rng.uniform(0.02, 0.045)))
+    _outline(rng, img, paper, _ring(c, rx, ry), width=width)
+    kind = rng.choice(["face", "face", "face", "dot", "cross"])
+    if kind == "dot":
+        _outline(rng, img, paper, _ring(c, *(rng.uniform(0.08, 0.2) * np.array([rx, rx]))), filled=True)
+    elif kind == "cross":
+        a, k = rng.uniform(0, np.pi / 2), rng.uniform(0.6, 1.0)
+        for b in (a, a + np.pi / 2):
+            u = np.array([math.cos(b) * rx, math.sin(b) * ry]) * k
+            base._polyline(rng, img, paper, [c - u, c + u], width)
+    else:
+        eye_y, dx = c[1] - ry * rng.uniform(0.2, 0.4), rx * rng.uniform(0.3, 0.45)
+        r = max(width, side * rng.uniform(0.02, 0.05))
+        for s in (-1, 1):
+            eye = np.array([c[0] + s * dx, eye_y])
+            if rng.random() < 0.7:
+                _outline(rng, img, paper, _ring(eye, r, r * rng.uniform(0.8, 1.6), n=16), filled=True)
+            else:
+                base._polyline(rng, img, paper, [eye - (0, 1.5 * r), eye + (0, r)], width)
+        x = np.linspace(-1, 1, 20) * rx * rng.uniform(0.35, 0.6)
+        bend = rng.choice([1.0, -1.0, 0.0]) * ry * rng.uniform(0.1, 0.25)  # a smile, a frown, a straight line
+        mouth = np.stack([c[0] + x, c[1] + ry * rng.uniform(0.3, 0.5) + bend * (1 - (x / x.max()) ** 2)], 1)
+        base._polyline(rng, img, paper, mouth - (0, bend), width)
+    return img
+
+
+def heart(rng) -> Image.Image:
+    """A heart, outlined or filled, a little turned and stretched."""
+    img, paper = base._canvas(rng)
+    side = img.size[0]
+    t = np.linspace(0, 2 * np.pi, 80, endpoint=False)
+    x, y = 16 * np.sin(t) ** 3, -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+    k, turn = side * rng.uniform(0.018, 0.026) * rng.uniform(0.85, 1.15, 2), rng.uniform(-0.35, 0.35)
+    rotation = np.array([[math.cos(turn), math.sin(turn)], [-math.sin(turn), math.cos(turn)]])
+    pts = np.stack([x * k[0], y * k[1]], 1) @ rotation
+    _outline(rng, img, paper, pts + side / 2, filled=rng.random() < 0.3)
+    return img
+
+
+def flower(rng) -> Image.Image:
+    """A flower (petal loops round a middle, perhaps on a stem) or a sun (a ring with rays)."""
+    img, paper = base._canvas(rng)
+    side = img.size[0]
+    width = max(2, int(side * rng.uniform(0.015, 0.035)))
+    stem = rng.random() < 0.5
+    c = np.array([side / 2, side * (0.38 if stem else 0.5)])
+    n, r = int(rng.integers(4, 9)), side * rng.uniform(0.09, 0.14)
+    if rng.random() < 0.6:
+        for a in np.arange(n) * 2 * np.pi / n + rng.uniform(0, np.pi):
+            mid = c + 1.6 * r * np.array([math.cos(a), math.sin(a)])
+            _outline(rng, img, paper, _ring(mid, 0.9 * r, 0.5 * r, turn=a, n=24), width=width)
+    else:
+        _outline(rng, img, paper, _ring(c, r, r), width=width)
+        for a in np.arange(n + 3) * 2 * np.pi / (n + 3):
+            u = np.array([math.cos(a), math.sin(a)])
+            base._polyline(rng, img, paper, [c + 1.4 * r * u, c + 2.4 * r * u], width)
+    if stem:
+        base._polyline(rng, img, paper, [c + (0, 2.4 * r), (side / 2 + rng.normal(0, 0.03 * side), side * 0.92)], width)
+    return img
+
+
+def figure(rng) -> Image.Image:
+    """A stick figure or a house: a child's drawing."""
+    img, paper = base._canvas(rng)
+    side = img.size[0]
+    width = max(2, int(side * rng.uniform(0.015, 0.035)))
+    line = lambda *pts: base._polyline(rng, img, paper, np.array(pts) * side, width)
+    if rng.random() < 0.5:
+        head = rng.uniform(0.08, 0.12)
+        _outline(rng, img, paper, _ring((side / 2, side * (0.1 + head)), head * side, head * side), width=width)
+        neck, hip, arms = 0.1 + 2 * head, 0.62, rng.uniform(0.3, 0.45)
+        line((0.5, neck), (0.5, hip))
+        line((0.5 - rng.uniform(0.15, 0.3), arms + rng.uniform(-0.1, 0.1)), (0.5, arms),
+             (0.5 + rng.uniform(0.15, 0.3), arms + rng.uniform(-0.1, 0.1)))
+        line((0.5 - rng.uniform(0.1, 0.25), 0.92), (0.5, hip), (0.5 + rng.uniform(0.1, 0.25), 0.92))
+    else:
+        top, w = rng.uniform(0.4, 0.55), rng.uniform(0.25, 0.38)
+        line((0.5 - w, top), (0.5 - w, 0.9), (0.5 + w, 0.9), (0.5 + w, top), (0.5 - w, top))
+        line((0.5 - w - 0.05, top + 0.02), (0.5, rng.uniform(0.1, 0.25)), (0.5 + w + 0.05, top + 0.02))
+        if rng.random() < 0.7:
+            door = rng.uniform(0.06, 0.1)
+            line((0.5 - door, 0.9), (0.5 - door, 0.9 - 2.5 * door), (0.5 + door, 0.9 - 2.5 * door), (0.5 + door, 0.9))
+    return img
+
+
+HAND_SYMBOLS = "#@&%+=*$<>"  # in the handwriting faces (their glyphs are ASCII only); as base.SYMBOLS, none digit-like
+
+
+def hand_symbols(rng, held_out: bool = False) -> Image.Image:
+    """A symbol in a handwriting-style font (hand_fonts): a hand's & or $ passed for an 8, its = for a 5."""
+    return base.letter(rng, hand_fonts(held_out), HAND_SYMBOLS)
+
+
 VALIDATION = {"letter-pairs": letter_pair, "partial-letters": partial_letter, "hand-letters": hand_letters,
-              "cursive": cursive, "stipple": stipple, "fabric": fabric, "ticks": tick}
+              "cursive": cursive, "stipple": stipple, "fabric": fabric, "ticks": tick, "faces": face,
+              "hearts": heart, "flowers": flower, "figures": figure, "hand-symbols": hand_symbols}
 
 # Imported last: negatives.py imports this module for VALIDATION, and its helpers are looked up at call time.
 from . import negatives as base

@@ -29,7 +29,8 @@ from .stroke_mask import RULE_THIN
 
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
 MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
-MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit
+MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit: the page's width,
+# or the median of its marks' own (one digit inked solid holds most of the page's ink: see _marks_width)
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
 NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
@@ -91,7 +92,8 @@ def find(ink: np.ndarray) -> Row:
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
-    if max(g["box"][3] - g["box"][1] for g in groups) < low and not _digit_sized(groups, labels, mask):
+    tallest = max(g["box"][3] - g["box"][1] for g in groups)
+    if tallest < low and tallest < max(MIN_HEIGHT, MIN_TALL * _marks_width(groups, labels)):
         return Row(rulings=rulings)  # nothing digit-sized: blots or noise on a blank page
     groups.sort(key=lambda g: (g["box"][0] + g["box"][2]) / 2)
     if n - 1 >= SPECKLE_MIN and n - 1 > SPECKLE * len(groups):
@@ -146,19 +148,17 @@ def _join(g, label, box, stats):
     g["area"] += int(stats[label, cv2.CC_STAT_AREA])
 
 
-def _digit_sized(groups, labels, mask) -> bool:
-    """Whether a mark is at least MIN_TALL of its own strokes' widths tall: the page's width is a high percentile over
-    all of its ink, which one digit inked solid (a filled loop, a marker) can hold alone, taking its thin neighbours
-    for blots."""
+def _marks_width(groups, labels) -> float:
+    """The median of the marks' own stroke widths. The page's width is a high percentile over all its ink, which one
+    digit inked solid (a filled loop, a marker) can hold alone: its thin neighbours were then taken for blots."""
+    widths = []
     for g in groups:
         x0, y0, x1, y1 = g["box"]
         # a pixel of paper round the box, where the image has one: OpenCV's distance transform takes what lies
         # beyond the image for ink, as for the page's width (a shadow at the image's edge stays a blot)
         sides = slice(max(y0 - 1, 0), y1 + 1), slice(max(x0 - 1, 0), x1 + 1)
-        own = np.isin(labels[sides], g["labels"]).view(np.uint8) & mask[sides]
-        if y1 - y0 >= max(MIN_HEIGHT, MIN_TALL * stroke_mask.stroke_width(own)):
-            return True
-    return False
+        widths.append(stroke_mask.stroke_width(np.isin(labels[sides], g["labels"]).view(np.uint8)))
+    return float(np.median(widths))
 
 
 def _drop_specks(groups, stats):
