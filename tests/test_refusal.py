@@ -102,6 +102,15 @@ def test_negatives_are_deterministic_and_the_splits_apart():
     assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them
 
 
+def test_the_doodle_families_draw_ink_the_same_way_every_time():
+    """Faces, hearts, flowers, figures and symbols in a hand: what people try a digit reader with (negatives_more)."""
+    families = {k: negatives.VALIDATION[k] for k in ("faces", "hearts", "flowers", "figures", "hand-symbols")}
+    a, b = negatives.generate(families, 3, 11), negatives.generate(families, 3, 11)
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], b[f]))
+    assert all(x is not None for xs in negatives.as_mnist(a).values() for x in xs)
+    assert not set(negatives_more.HAND_SYMBOLS) & set("0123456789!?()[]/|\\~")  # nothing shaped like a digit
+
+
 def test_fitting_without_handwriting_faces_says_so(monkeypatch, tmp_path):
     """Without them the gate learns DejaVu letters in their place (negatives_more.hand_fonts): one line says so."""
     said = []
