@@ -204,6 +204,16 @@ def test_a_cut_never_leaves_a_stroke_for_a_digit(monkeypatch):
     assert short  # what the rule prevents: the hook cut off as a digit
 
 
+def test_a_slanted_8_is_not_cut_into_its_two_loops():
+    """Each loop of an 8 written at a slant is 0.6 of its height or less, where touching digits' pieces are nearly
+    full height: it is not offered as two digits (an italic hand's 8 was read as 69)."""
+    a = canvas()
+    cv2.ellipse(a, (120, 74), (17, 18), 0, 0, 360, 1.0, 5)
+    cv2.ellipse(a, (148, 44), (17, 18), 0, 0, 360, 1.0, 5)
+    (group,) = segment.find(a).groups
+    assert [len(o) for o in group.options] == [1]
+
+
 def test_a_stub_every_cut_leaves_joins_the_digit_beside_it(monkeypatch):
     """Two strokes standing on what is left of a ruled line, which runs on past them: every way to cut the mark
     leaves a flat piece, and the fallback joins each to its neighbour instead of offering it as a digit."""
