@@ -108,7 +108,21 @@ def test_the_doodle_families_draw_ink_the_same_way_every_time():
     a, b = negatives.generate(families, 3, 11), negatives.generate(families, 3, 11)
     assert all(np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], b[f]))
     assert all(x is not None for xs in negatives.as_mnist(a).values() for x in xs)
-    assert not set(negatives_more.HAND_SYMBOLS) & set("0123456789!?()[]/|\\~")  # nothing shaped like a digit
+    assert not set(negatives_more.HAND_SYMBOLS) & set("0123456789!?()[]/|\\~%<>")  # nothing drawn like a digit
+
+
+def test_symbols_in_a_hand_are_only_those_its_face_has(monkeypatch):
+    """A face without a glyph for a symbol draws a box (a 0 to the gate) or nothing: such symbols are not drawn."""
+    from fontTools.ttLib import TTFont
+
+    drawn = []
+    monkeypatch.setattr(negatives, "letter", lambda rng, fonts, chars: drawn.append((fonts[0], chars)))
+    for held_out in (False, True):
+        rng = np.random.default_rng(0)
+        for _ in range(40):
+            negatives_more.hand_symbols(rng, held_out)
+    for font, chars in drawn:
+        assert chars and set(chars) <= {chr(c) for c in TTFont(str(font), lazy=True).getBestCmap()}, font
 
 
 def test_fitting_without_handwriting_faces_says_so(monkeypatch, tmp_path):

@@ -11,6 +11,7 @@ none of them is one of negatives.HELD_OUT's generators. Split from negatives.py 
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -120,6 +121,7 @@ def _outline(rng, img, paper, points, filled: bool = False, width=None) -> None:
 
 
 def _ring(c, rx, ry, turn=0.0, n=60) -> np.ndarray:
+    """(n, 2) points round an ellipse about c, its axes rx and ry turned by `turn` radians."""
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     x, y = rx * np.cos(t), ry * np.sin(t)
     return np.stack([c[0] + x * math.cos(turn) - y * math.sin(turn), c[1] + x * math.sin(turn) + y * math.cos(turn)], 1)
@@ -198,11 +200,15 @@ def figure(rng) -> Image.Image:
     img, paper = base._canvas(rng)
     side = img.size[0]
     width = max(2, int(side * rng.uniform(0.015, 0.035)))
-    line = lambda *pts: base._polyline(rng, img, paper, np.array(pts) * side, width)
+
+    def line(*pts):
+        base._polyline(rng, img, paper, np.array(pts) * side, width)
+
     if rng.random() < 0.5:
         head = rng.uniform(0.08, 0.12)
         _outline(rng, img, paper, _ring((side / 2, side * (0.1 + head)), head * side, head * side), width=width)
-        neck, hip, arms = 0.1 + 2 * head, 0.62, rng.uniform(0.3, 0.45)
+        neck, hip = 0.1 + 2 * head, 0.62
+        arms = neck + rng.uniform(0.02, 0.12)
         line((0.5, neck), (0.5, hip))
         line((0.5 - rng.uniform(0.15, 0.3), arms + rng.uniform(-0.1, 0.1)), (0.5, arms),
              (0.5 + rng.uniform(0.15, 0.3), arms + rng.uniform(-0.1, 0.1)))
@@ -217,12 +223,28 @@ def figure(rng) -> Image.Image:
     return img
 
 
-HAND_SYMBOLS = "#@&%+=*$<>"  # in the handwriting faces (their glyphs are ASCII only); as base.SYMBOLS, none digit-like
+# Symbols in the handwriting faces, none shaped like a digit (as base.SYMBOLS); not % < >: the dkg faces draw % and >
+# as 7s (a crossed one, a plain one), and the BecauseWe faces have no < or > (Pillow draws a box or nothing)
+HAND_SYMBOLS = "#@&+=*$"
+
+
+@functools.lru_cache(maxsize=None)
+def _in_face(font: Path, chars: str) -> str:
+    """The chars the font file has a glyph for (fontTools, which Matplotlib brings): a missing one is drawn as a box."""
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(str(font), lazy=True).getBestCmap() or {}
+    return "".join(c for c in chars if ord(c) in cmap)
 
 
 def hand_symbols(rng, held_out: bool = False) -> Image.Image:
     """A symbol in a handwriting-style font (hand_fonts): a hand's & or $ passed for an 8, its = for a 5."""
-    return base.letter(rng, hand_fonts(held_out), HAND_SYMBOLS)
+    fonts = hand_fonts(held_out)
+    font = fonts[int(rng.integers(len(fonts)))]
+    chars = _in_face(font, HAND_SYMBOLS)
+    if not chars:  # a face with none of them
+        font, chars = base._fonts("DejaVu")[0], HAND_SYMBOLS
+    return base.letter(rng, [font], chars)
 
 
 VALIDATION = {"letter-pairs": letter_pair, "partial-letters": partial_letter, "hand-letters": hand_letters,
