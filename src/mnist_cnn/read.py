@@ -65,7 +65,8 @@ STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -lo
 # run): the most refused with no number lost on `best` and `fast` (89.8 -> 90.3%, 88.8 -> 89.9%); 0.8 lost 1-4
 # numbers, weight 6 lost 5 (`fast`). Chosen again the same way for the gate that knows the letters' faces' digits
 # (gate.HAND_DIGITS): 0.82 -> 0.7, `best` 91.5 -> 92.7% refused, no number lost with either run; 0.6 lost 3.
-# Again for the gate that knows doodles (negatives_more.face...): 0.7 -> 0.8 (README, "Doodles").
+# Again for the gate that knows doodles (negatives_more.face...): 0.7 -> 0.8, where the two runs together read as
+# many numbers and refuse as many non-numbers as before (`best` 92.5 / 93.7%, `fast` 83.2 / 94.2%; README, "Doodles")
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
 # height (a lowercase m or w cut into 11): full-height pieces of touching digits carry stubs of their neighbours, and
 # checked too they lost 4 of 200 touching numbers with `fast` at seeds 7 and 30000 (this way none). Both pieces of a
