@@ -101,6 +101,19 @@ def test_ruled_lines_are_removed_and_crossing_strokes_kept():
         assert x1 - x0 < 20 and y1 - y0 >= 75  # the stroke in one piece, through the rules it crossed
 
 
+def test_a_tilted_rule_with_a_pixel_lost_to_noise_is_removed():
+    """A 1-px rule photographed a little askew (one row down halfway along) with one pixel under the noise cut: each
+    run on either side of the gap is under half the width, yet it is one rule, not a stroke running on from the digit
+    standing on it (a 3 on squared paper had been refused with the rule's right part as its foot)."""
+    a = canvas(500, 160)
+    a[121, :250] = a[120, 250:] = 0.45
+    a[120, 300] = 0.0
+    bar(a, 100, 40, 119, 8)
+    bar(a, 380, 40, 120, 8)
+    row = segment.find(a)
+    assert row.rejected is None and [g.box[2] - g.box[0] < 20 for g in row.groups] == [True, True]
+
+
 @pytest.mark.parametrize("comb", [False, True], ids=["boxes", "comb"])
 def test_a_forms_boxes_around_the_digits_are_removed(comb):
     """One box per digit (a postcode's field), or a comb's ticks standing on its line: thin lines, not digits."""

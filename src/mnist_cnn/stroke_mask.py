@@ -87,7 +87,7 @@ def _lines(faint, length: int, axis: int, least: int) -> list:
     if length < least:
         return []
     kernel = np.ones((1, length) if axis == 0 else (length, 1), np.uint8)
-    tolerant = cv2.dilate(faint, np.ones((3, 1) if axis == 0 else (1, 3), np.uint8))  # a slight tilt
+    tolerant = cv2.dilate(faint, np.ones((3, 3), np.uint8))  # a slight tilt, and a pixel lost to the noise cut
     lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
                              borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
     k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
