@@ -302,6 +302,18 @@ def test_specks_are_ignored():
     assert np.abs(to_mnist(img) - clean).max() < 0.01
 
 
+def test_a_digit_written_lighter_than_a_thin_one_beside_it_is_ink_not_shading():
+    """A faint blob wider than the strongest one is a shadow's edge only when it is wider than every strong blob too: a
+    0 written at 40% beside a bold thin 1 and a bold 0 stays ink (it had been dropped, and `read` said "10")."""
+    img = Image.new("L", (400, 160), 255)
+    d = ImageDraw.Draw(img)
+    d.line((60, 30, 60, 130), fill=0, width=10)
+    d.ellipse((110, 30, 180, 130), outline=0, width=8)
+    d.ellipse((230, 30, 300, 130), outline=150, width=8)
+    ink = ink_map(img)
+    assert ink[:, 220:310].max() > 0.3 and ink[:, 50:190].max() > 0.9
+
+
 @pytest.mark.parametrize("fill", [0, 255, 128])
 def test_uniform_image_has_no_digit(fill):
     assert to_mnist(Image.new("L", (100, 80), fill)) is None

@@ -114,6 +114,26 @@ def test_a_tilted_rule_with_a_pixel_lost_to_noise_is_removed():
     assert row.rejected is None and [g.box[2] - g.box[0] < 20 for g in row.groups] == [True, True]
 
 
+def test_a_sevens_bar_in_a_tight_crop_is_no_ruled_line():
+    """A 7's bar can span half of a tightly cropped "17"; a ruled or form line ends near a side of the picture."""
+    a = canvas(120, 100)
+    bar(a, 12, 20, 80, 8)
+    cv2.line(a, (30, 24), (92, 24), 1.0, 3)  # thinner than the pen, as MNIST's 7 bars often are
+    cv2.line(a, (92, 24), (64, 80), 1.0, 8)
+    row = segment.find(a)
+    assert row.rulings == 0 and [g.box[0] for g in row.groups] == [8, 28]  # the 7 whole, its bar kept
+
+
+def test_a_digit_written_lighter_keeps_its_strokes():
+    """Strokes are ink over MASK of the strongest ink near them, not in the whole image: a last digit written at a
+    quarter of the others' strength is still a mark (it had been left out, and the number read one digit short)."""
+    a = canvas(500, 160)
+    for x, strength in ((80, 1.0), (200, 1.0), (320, 0.25)):
+        cv2.ellipse(a, (x, 80), (30, 45), 0, 0, 360, strength, 8)
+    row = segment.find(a)
+    assert row.rejected is None and [g.box[0] // 100 for g in row.groups] == [0, 1, 2]
+
+
 @pytest.mark.parametrize("comb", [False, True], ids=["boxes", "comb"])
 def test_a_forms_boxes_around_the_digits_are_removed(comb):
     """One box per digit (a postcode's field), or a comb's ticks standing on its line: thin lines, not digits."""

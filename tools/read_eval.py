@@ -3,6 +3,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME [--n 200] [--seed 0] [--failures DIR] [--unseen-faces]
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --other-faces    # hands nothing here was built on
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --scale 0.35     # written small: digits 13-31 px
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --fade 0.25      # the pen pressed lighter to the right
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -13,7 +14,8 @@ at empty columns only (no ruled-line removal, no stroke merging, no split of tou
 to_mnist and model). Then the refusal rate of ink that is no number (number_images.NON_DIGITS) and the
 read speed (numbers per second, one process, model calls included). --failures saves the misread images.
 --scale shrinks every picture (area-averaged, as a photo of a whole page reduced to 1,024 px would be): the
-same numbers with digits --scale x 36-90 px tall.
+same numbers with digits --scale x 36-90 px tall. --fade X: the ink fades from full strength at the left edge to X
+of it at the right (each pixel moved towards the picture's median, its paper), as a pen pressed ever more lightly.
 """
 
 from __future__ import annotations
@@ -74,6 +76,16 @@ def shrunk(image: Image.Image, scale: float) -> Image.Image:
     return image.resize(size, Image.Resampling.BOX)
 
 
+def faded(image: Image.Image, fade: float) -> Image.Image:
+    if fade == 1:
+        return image
+    a = np.asarray(image, np.float32)
+    paper = np.median(a.reshape(-1, a.shape[-1]) if a.ndim == 3 else a, axis=0)
+    ramp = np.linspace(1, fade, a.shape[1], dtype=np.float32)[None, :, None] if a.ndim == 3 else \
+        np.linspace(1, fade, a.shape[1], dtype=np.float32)[None]
+    return Image.fromarray((paper + (a - paper) * ramp).round().clip(0, 255).astype(np.uint8), image.mode)
+
+
 def baseline(predictor, image) -> str:
     """Split the ink at empty columns only; each run of columns is one digit."""
     ink = images.ink_map(image)
@@ -100,6 +112,8 @@ def main() -> int:
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every picture by this factor, 0.1-1 (default: 1)")
+    ap.add_argument("--fade", type=float, default=1.0, help="the ink's strength at the right edge, 0.1-1, fading "
+                                                            "from full at the left (default: 1, no fading)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     faces = ap.add_mutually_exclusive_group()
     faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
@@ -112,6 +126,8 @@ def main() -> int:
     args = ap.parse_args()
     if not 0.1 <= args.scale <= 1:
         ap.error(f"--scale: expected a factor from 0.1 to 1, found {args.scale}")
+    if not 0.1 <= args.fade <= 1:
+        ap.error(f"--fade: expected a strength from 0.1 to 1, found {args.fade}")
     styles = args.styles.split(",")
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
@@ -132,7 +148,8 @@ def main() -> int:
             for source, writer in writers.items():
                 for i in range(args.n):
                     image, truth = writer.number(style)
-                    shrunk(image, args.scale).save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
+                    picture = shrunk(faded(image, args.fade), args.scale)
+                    picture.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
         return 0
     predictor = Predictor(args.model)
     if args.reader:
@@ -151,7 +168,7 @@ def main() -> int:
             exact = digit = b_exact = b_digit = 0.0
             for i in range(args.n):
                 image, truth = writer.number(style)
-                image = shrunk(image, args.scale)
+                image = shrunk(faded(image, args.fade), args.scale)
                 t = time.perf_counter()
                 got = read_image(predictor, image).text
                 spent += time.perf_counter() - t
@@ -182,7 +199,7 @@ def main() -> int:
     writer = writers.get("fonts", writers["mnist"])
     refused_all = n_all = 0
     for kind in NON_DIGITS:
-        refused = sum(read_image(predictor, shrunk(writer.not_digits(kind), args.scale)).rejected
+        refused = sum(read_image(predictor, shrunk(faded(writer.not_digits(kind), args.fade), args.scale)).rejected
                       for _ in range(args.n // 2))
         refused_all, n_all = refused_all + refused, n_all + args.n // 2
         print(f"| {kind} | {args.n // 2} | {refused / (args.n // 2):.1%} |")

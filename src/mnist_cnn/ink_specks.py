@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 SPECK_FRACTION = 0.02  # blobs with < 2% of the ink mass are dust or specks; a digit's detached stroke has far more
-FAINT = 0.5  # a blob wider than the strongest one with under half its peak ink is shading (a shadow's edge)
+FAINT = 0.5  # a blob under half the strongest peak and larger than every blob above that is shading (a shadow's edge)
 COARSE = 128  # specks are found on a grid at most this big: it joins strokes with small gaps, and is fast
 
 
@@ -34,7 +34,8 @@ def drop_specks(ink, f: int):
         peaks = np.zeros(n, np.float32)
         np.maximum.at(peaks, labels.ravel(), pool(ink, f, "max").ravel())
         area = np.bincount(labels.ravel(), minlength=n)
-        keep &= (peaks >= FAINT * peaks.max()) | (area <= area[np.argmax(peaks)])  # a faint piece of a stroke: small
+        strong = peaks >= FAINT * peaks.max()
+        keep &= strong | (area <= area[strong].max())  # a faint piece of a stroke, a digit written lightly: no wider
     if keep[1:].all():  # every blob is kept; the background blocks hold no ink
         return ink
     keep = cv2.resize(keep[labels].view(np.uint8), None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
