@@ -302,6 +302,17 @@ def test_specks_are_ignored():
     assert np.abs(to_mnist(img) - clean).max() < 0.01
 
 
+def test_a_shadows_edge_larger_than_the_digit_is_dropped():
+    """A faint blob under half the digit's peak and larger than every strong blob is shading, not ink."""
+    img = Image.new("L", (300, 200), 255)
+    d = ImageDraw.Draw(img)
+    d.line((100, 40, 160, 40), fill=0, width=9)
+    d.line((160, 40, 120, 160), fill=0, width=9)
+    d.rectangle((200, 10, 260, 190), fill=170)
+    ink = ink_map(img)
+    assert ink[:, 200:261].max() == 0 and ink[:, 100:170].max() > 0.9
+
+
 def test_a_digit_written_lighter_than_a_thin_one_beside_it_is_ink_not_shading():
     """A faint blob wider than the strongest one is a shadow's edge only when it is wider than every strong blob too: a
     0 written at 40% beside a bold thin 1 and a bold 0 stays ink (it had been dropped, and `read` said "10")."""

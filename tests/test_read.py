@@ -111,7 +111,7 @@ def test_a_tilted_rule_with_a_pixel_lost_to_noise_is_removed():
     bar(a, 100, 40, 119, 8)
     bar(a, 380, 40, 120, 8)
     row = segment.find(a)
-    assert row.rejected is None and [g.box[2] - g.box[0] < 20 for g in row.groups] == [True, True]
+    assert row.rejected is None and row.rulings == 1 and [g.box[2] - g.box[0] < 20 for g in row.groups] == [True, True]
 
 
 def test_a_sevens_bar_in_a_tight_crop_is_no_ruled_line():
@@ -132,6 +132,18 @@ def test_a_digit_written_lighter_keeps_its_strokes():
         cv2.ellipse(a, (x, 80), (30, 45), 0, 0, 360, strength, 8)
     row = segment.find(a)
     assert row.rejected is None and [g.box[0] // 100 for g in row.groups] == [0, 1, 2]
+
+
+def test_a_forms_boxes_far_from_the_sides_are_removed():
+    """Box lines may end far from the picture's sides (RULE_EDGE): the sides standing on them make them a form's."""
+    a = canvas(500, 160)
+    a[123:125, 100:401] = a[25:27, 100:401] = 0.5
+    for x in (100, 200, 300, 399):
+        a[25:125, x:x + 2] = 0.5
+    for x in (150, 250, 350):
+        bar(a, x, 40, 110, 8)
+    row = segment.find(a)
+    assert row.rejected is None and row.rulings == 6 and [g.box[0] for g in row.groups] == [146, 246, 346]
 
 
 @pytest.mark.parametrize("comb", [False, True], ids=["boxes", "comb"])

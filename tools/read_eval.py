@@ -80,9 +80,8 @@ def faded(image: Image.Image, fade: float) -> Image.Image:
     if fade == 1:
         return image
     a = np.asarray(image, np.float32)
-    paper = np.median(a.reshape(-1, a.shape[-1]) if a.ndim == 3 else a, axis=0)
-    ramp = np.linspace(1, fade, a.shape[1], dtype=np.float32)[None, :, None] if a.ndim == 3 else \
-        np.linspace(1, fade, a.shape[1], dtype=np.float32)[None]
+    paper = np.median(a.reshape(-1, a.shape[2]), axis=0) if a.ndim == 3 else np.median(a)
+    ramp = np.linspace(1, fade, a.shape[1], dtype=np.float32).reshape((1, -1) + (1,) * (a.ndim - 2))
     return Image.fromarray((paper + (a - paper) * ramp).round().clip(0, 255).astype(np.uint8), image.mode)
 
 

@@ -35,7 +35,9 @@ def drop_specks(ink, f: int):
         np.maximum.at(peaks, labels.ravel(), pool(ink, f, "max").ravel())
         area = np.bincount(labels.ravel(), minlength=n)
         strong = peaks >= FAINT * peaks.max()
-        keep &= strong | (area <= area[strong].max())  # a faint piece of a stroke, a digit written lightly: no wider
+        kept = strong & keep  # a strong speck is still a speck
+        widest = area[kept].max() if kept.any() else area[np.argmax(peaks)]
+        keep &= strong | (area <= widest)  # a faint piece of a stroke, a digit written lightly: no larger
     if keep[1:].all():  # every blob is kept; the background blocks hold no ink
         return ink
     keep = cv2.resize(keep[labels].view(np.uint8), None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)

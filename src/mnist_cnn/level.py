@@ -18,7 +18,7 @@ import math
 import cv2
 import numpy as np
 
-from .stroke_mask import MASK  # segment.py's strong strokes: a tilt is measured without its hairlines
+from .stroke_mask import MASK  # over MASK of the image's strongest ink: a tilt is measured on the clearest strokes
 
 MIN_MARKS = 3  # digit-sized marks needed to measure a tilt: two digits' wobble (+-7% of the height) is +-10 degrees
 MIN_TURN = 3.0  # degrees: a row tilted less is read as it is (a hand's own baseline wobbles that much)

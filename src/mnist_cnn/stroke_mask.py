@@ -16,14 +16,14 @@ from .ink_specks import pool
 MASK = 0.3  # ink stronger than 30% of the strongest near it is a stroke: faint shadows and halos join nothing...
 LOCAL = 0.25  # ...near it: within a quarter of the ink's height (about one digit's strokes; its neighbours' beyond)...
 FLOOR = 0.2  # ...and stronger than 20% of the image's strongest: a number whose last digits were written lighter keeps
-# them (`tools/read_eval.py --fade 0.25`: 76.2 -> 86.2% of numbers, seed 5), a lone hairline at 20% joins nothing
+# them (`tools/read_eval.py --fade 0.25`: 76.8 -> 86.5% of numbers, seed 5), a lone hairline at 20% joins nothing
 HAIRLINE = 0.1  # ...but ink over 10% joining strokes into a mark no wider than one digit is part of it: a fine pen's
 # hairlines (anti-aliased to a fraction of a pixel's ink) hold their digit together, where a Kristi 0 fell apart into 1s
 STROKE_SHARE = 0.04  # ...joining strokes of at least 4% of the largest one's pixels (not specks in a shadow)...
 MARGIN = 0.15  # ...and within 15% of the height of the box of the strokes it joins (a 0's hairline top above its sides)
 RULE_MASK = 0.1  # ruled lines are looked for in ink down to 10%: pale print, unbroken there
 RULE_LENGTH = 0.5  # a ruled line runs across at least half the image's width (a 2-digit number's 7 bar: 0.3)...
-RULE_EDGE = 0.15  # ...and ends within 15% of the width of a side (a 7's bar in a tight "17" reached half its width)...
+RULE_EDGE = 0.15  # ...and ends within 15% of the width of a side, or has a box's sides on it (a 7's bar: half a "17")
 RULE_HEIGHT = 0.95  # ...a vertical one (squared paper) across its height: the digits leave a margin
 STROKE_PERCENTILE = 90  # of the distance to the background: half the strokes' width (see remove_rulings)
 RULE_MIN = 20  # ...and at least 20 px: in a 28x28 digit no stroke is taken for one
@@ -47,8 +47,9 @@ def find(ink: np.ndarray, one_digit: float) -> tuple[np.ndarray, np.ndarray, int
 
 
 def _stroke_level(ink, top: float):
-    """The level above which ink is a stroke, per pixel: MASK of the strongest ink within LOCAL of the ink's height (a
-    digit written lighter than its neighbours keeps its strokes), never under FLOOR of the image's strongest."""
+    """The level above which ink is a stroke, per pixel: MASK of the strongest ink within about LOCAL of the height of
+    all the ink (up to 1.25x that: maxima of blocks), never under FLOOR of the image's strongest. A digit written
+    lighter than its neighbours keeps its strokes."""
     rows = np.flatnonzero(cv2.reduce(ink, 1, cv2.REDUCE_MAX).ravel() > 0)
     if not len(rows):
         return MASK * top
@@ -110,47 +111,59 @@ def _lines(faint, length: int, axis: int, least: int) -> list:
     across, along = ((3, 1), (1, 3)) if axis == 0 else ((1, 3), (3, 1))
     tolerant = cv2.dilate(faint, np.ones(across, np.uint8))  # a slight tilt
     tolerant = cv2.morphologyEx(tolerant, cv2.MORPH_CLOSE, np.ones(along, np.uint8))  # a pixel lost to the noise cut
-    lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
-                             borderValue=0) & faint  # not OpenCV's default: ink beyond the edges
-    k, lab, st, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    opened = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
+                              borderValue=0)  # not OpenCV's default: ink beyond the edges
+    # Labelled before `& faint`, which would split a line at the gaps the close bridged
+    k, lab, st, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     found = []
     for i in range(1, k):
         x, y, bw, bh = st[i, :4]
-        one = lab[y:y + bh, x:x + bw] == i
+        one = (lab[y:y + bh, x:x + bw] == i) & (faint[y:y + bh, x:x + bw] > 0)
+        rows, cols = np.flatnonzero(one.any(1)), np.flatnonzero(one.any(0))
+        if not len(rows):
+            continue
+        one = one[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
         across = one.sum(axis)  # its thickness at each column (rows, vertical)
-        found.append((one, (x, y, bw, bh), float(np.median(across[across > 0]))))
+        found.append((one, (x + cols[0], y + rows[0], one.shape[1], one.shape[0]),
+                      float(np.median(across[across > 0]))))
     return found
 
 
-def _box_sides(faint, horizontal: list, h: int, stroke: float) -> list:
+def _box_sides(faint, horizontal: list, h: int, stroke: float) -> tuple[list, set]:
     """_lines' vertical lines BOX_SIDE of the height or longer with an end on a horizontal one (a box's sides, a
     comb's ticks), as thin as it is (SIDE_THICK), their thickness taken with the faint ink a stroke's width either
-    side: a thin slice of a slanted thick stroke standing on a ruled line is no line, nor a thin-penned 1 on it."""
-    reach, sides = int(np.ceil(stroke)), []
+    side: a thin slice of a slanted thick stroke standing on a ruled line is no line, nor a thin-penned 1 on it.
+    Also the indices of the horizontal lines they stand on."""
+    reach, sides, bases = int(np.ceil(stroke)), [], set()
     for one, (x, y, bw, bh), _ in _lines(faint, int(BOX_SIDE * h), 1, BOX_MIN):
-        on = [t for _, (x0, y0, w0, h0), t in horizontal if x0 - SIDE_REACH <= x + bw / 2 <= x0 + w0 + SIDE_REACH
+        on = [j for j, (_, (x0, y0, w0, h0), _) in enumerate(horizontal)
+              if x0 - SIDE_REACH <= x + bw / 2 <= x0 + w0 + SIDE_REACH
               and min(abs(y - y0), abs(y - y0 - h0), abs(y + bh - y0), abs(y + bh - y0 - h0)) <= SIDE_REACH]
         around = float(np.median(faint[y:y + bh, max(0, x - reach):x + bw + reach].sum(1)))
-        if on and around <= SIDE_THICK * max(on) + 1:
+        if on and around <= SIDE_THICK * max(horizontal[j][2] for j in on) + 1:
             sides.append((one, (x, y, bw, bh), around))
-    return sides
+            bases.update(on)
+    return sides, bases
 
 
 def remove_rulings(mask, faint, stroke):
     """The mask without long thin horizontal/vertical lines (crossing strokes kept), and how many were removed.
     Lines are looked for in `faint`, a mask of weaker ink: a pale rule may be broken into dashes in `mask`."""
     h, w = mask.shape
-    found = [line for line in _lines(faint, int(RULE_LENGTH * w), 0, RULE_MIN)  # (line mask, its box, its thickness)
-             if min(line[1][0], w - line[1][0] - line[1][2]) <= RULE_EDGE * w]
-    found += _lines(faint, int(RULE_HEIGHT * h), 1, RULE_MIN)
+    horizontal = _lines(faint, int(RULE_LENGTH * w), 0, RULE_MIN)  # (line mask, its box, its thickness)
+    vertical = _lines(faint, int(RULE_HEIGHT * h), 1, RULE_MIN)
+    # a squared page's lines, cut by the digits, are no boxes
+    sides, bases = _box_sides(faint, horizontal, h, stroke) if horizontal and not vertical else ([], set())
+    # A horizontal line ending far from both sides is a stroke (a 7's bar in a tight "17"), unless a box stands on it
+    found = [line for j, line in enumerate(horizontal)
+             if j in bases or min(line[1][0], w - line[1][0] - line[1][2]) <= RULE_EDGE * w] + vertical
     if not found:
         return mask, 0
     removed = np.zeros_like(mask)
     for one, (x, y, bw, bh), _ in found:
         removed[y:y + bh, x:x + bw][one] = 1
     pen = stroke_width(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
-    if not any(box[3] > box[2] for _, box, _ in found):  # a squared page: its lines, cut by digits, are no boxes
-        found += _box_sides(faint, found, h, stroke)
+    found += sides
     thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
     removed[:] = 0
     count = 0
