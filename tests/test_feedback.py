@@ -67,8 +67,17 @@ def test_names_are_unique_under_concurrent_saves_and_nothing_half_written_is_lef
     assert not [p for p in tmp_path.rglob(".*")]
 
 
+class _OneSecond(feedback.datetime):
+    """datetime whose now() is one fixed second: two saves on a loaded machine may fall in two."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return feedback.datetime(2026, 12, 1, 2, 15, tzinfo=tz)
+
+
 def test_an_existing_file_is_never_replaced(tmp_path, ramp, monkeypatch):
     store = FeedbackStore(tmp_path)
+    monkeypatch.setattr(feedback, "datetime", _OneSecond)
     monkeypatch.setattr(feedback.secrets, "token_hex", lambda n: "same")
     first = store.save(ramp, 4)
     before = first.read_bytes()

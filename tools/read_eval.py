@@ -4,6 +4,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --other-faces    # hands nothing here was built on
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --scale 0.35     # written small: digits 13-31 px
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --fade 0.25      # the pen pressed lighter to the right
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --shadow 0.45    # a sharp shadow over the right part
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -16,6 +17,7 @@ read speed (numbers per second, one process, model calls included). --failures s
 --scale shrinks every picture (area-averaged, as a photo of a whole page reduced to 1,024 px would be): the
 same numbers with digits --scale x 36-90 px tall. --fade X: the ink fades from full strength at the left edge to X
 of it at the right (each pixel moved towards the picture's median, its paper), as a pen pressed ever more lightly.
+--shadow X: a shadow with a sharp edge (3 px) across the right ~45% of each picture, letting through X of the light.
 """
 
 from __future__ import annotations
@@ -85,6 +87,17 @@ def faded(image: Image.Image, fade: float) -> Image.Image:
     return Image.fromarray((paper + (a - paper) * ramp).round().clip(0, 255).astype(np.uint8), image.mode)
 
 
+def shaded(image: Image.Image, light: float) -> Image.Image:
+    if light == 1:
+        return image
+    a = np.asarray(image, np.float32)
+    h, w = a.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = 1 - (1 - light) / (1 + np.exp(-((x - 0.55 * w) + 0.4 * (y - 0.5 * h)) / 3))  # a straight edge, slanted
+    shade = shade if a.ndim == 2 else shade[..., None]
+    return Image.fromarray((a * shade).round().clip(0, 255).astype(np.uint8), image.mode)
+
+
 def baseline(predictor, image) -> str:
     """Split the ink at empty columns only; each run of columns is one digit."""
     ink = images.ink_map(image)
@@ -113,6 +126,8 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every picture by this factor, 0.1-1 (default: 1)")
     ap.add_argument("--fade", type=float, default=1.0, help="the ink's strength at the right edge, 0.1-1, fading "
                                                             "from full at the left (default: 1, no fading)")
+    ap.add_argument("--shadow", type=float, default=1.0, help="the light let through a sharp shadow over the right "
+                                                              "~45%% of each picture, 0.1-1 (default: 1, no shadow)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     faces = ap.add_mutually_exclusive_group()
     faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
@@ -127,7 +142,13 @@ def main() -> int:
         ap.error(f"--scale: expected a factor from 0.1 to 1, found {args.scale}")
     if not 0.1 <= args.fade <= 1:
         ap.error(f"--fade: expected a strength from 0.1 to 1, found {args.fade}")
+    if not 0.1 <= args.shadow <= 1:
+        ap.error(f"--shadow: expected a share of the light from 0.1 to 1, found {args.shadow}")
     styles = args.styles.split(",")
+
+    def altered(image):
+        return shrunk(shaded(faded(image, args.fade), args.shadow), args.scale)
+
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
     faces = fonts(args.unseen_faces, args.other_faces)
@@ -147,7 +168,7 @@ def main() -> int:
             for source, writer in writers.items():
                 for i in range(args.n):
                     image, truth = writer.number(style)
-                    picture = shrunk(faded(image, args.fade), args.scale)
+                    picture = altered(image)
                     picture.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
         return 0
     predictor = Predictor(args.model)
@@ -167,7 +188,7 @@ def main() -> int:
             exact = digit = b_exact = b_digit = 0.0
             for i in range(args.n):
                 image, truth = writer.number(style)
-                image = shrunk(faded(image, args.fade), args.scale)
+                image = altered(image)
                 t = time.perf_counter()
                 got = read_image(predictor, image).text
                 spent += time.perf_counter() - t
@@ -198,8 +219,7 @@ def main() -> int:
     writer = writers.get("fonts", writers["mnist"])
     refused_all = n_all = 0
     for kind in NON_DIGITS:
-        refused = sum(read_image(predictor, shrunk(faded(writer.not_digits(kind), args.fade), args.scale)).rejected
-                      for _ in range(args.n // 2))
+        refused = sum(read_image(predictor, altered(writer.not_digits(kind))).rejected for _ in range(args.n // 2))
         refused_all, n_all = refused_all + refused, n_all + args.n // 2
         print(f"| {kind} | {args.n // 2} | {refused / (args.n // 2):.1%} |")
     print(f"| **all** | {n_all} | **{refused_all / n_all:.1%}** |")
