@@ -112,7 +112,7 @@ def baseline(predictor, image) -> str:
     return "".join(str(d) for d in predictor.probabilities(np.stack(xs)).argmax(1))  # no refusal: a plain baseline
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="run folder, .keras or export (default: the best run in runs/)")
     ap.add_argument("--n", type=int, default=200, help="numbers per style and source (default: 200)")
@@ -144,11 +144,11 @@ def main() -> int:
         ap.error(f"--fade: expected a strength from 0.1 to 1, found {args.fade}")
     if not 0.1 <= args.shadow <= 1:
         ap.error(f"--shadow: expected a share of the light from 0.1 to 1, found {args.shadow}")
-    styles = args.styles.split(",")
+    return args
 
-    def altered(image):
-        return shrunk(shaded(faded(image, args.fade), args.shadow), args.scale)
 
+def writers_for(args) -> dict | None:
+    """{"mnist": Writer, "fonts": Writer (when faces are installed)}; None when --other-faces finds none."""
     (_, _), (x, y) = load_mnist()
     writers = {"mnist": Writer(x, y, args.seed)}
     faces = fonts(args.unseen_faces, args.other_faces)
@@ -156,26 +156,18 @@ def main() -> int:
         print(f"read_eval.py: --other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "
               f"Debian: fonts-kristi fonts-klee fonts-ecolier-court fonts-dancingscript fonts-kaushanscript)",
               file=sys.stderr)
-        return 2
+        return None
     if faces:
         writers["fonts"] = Writer.from_fonts(faces, args.seed + 1)
         print(f"fonts: {', '.join(Path(f).stem for f in faces)}")
     else:
         print("no handwriting faces installed: MNIST digits only (Debian: fonts-breip fonts-dkg-handwriting ...)")
-    if args.write:
-        args.write.mkdir(parents=True, exist_ok=True)
-        for style in STYLES:
-            for source, writer in writers.items():
-                for i in range(args.n):
-                    image, truth = writer.number(style)
-                    picture = altered(image)
-                    picture.save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
-        return 0
-    predictor = Predictor(args.model)
-    if args.reader:
-        from mnist_cnn.line_reader import LineReader
+    return writers
 
-        predictor.line_reader = LineReader(args.reader, "onnx" if args.reader.suffix == ".onnx" else "keras")
+
+def score(predictor, writers, args, altered) -> tuple[float, int]:
+    """Read every number, print the table by style and source; (seconds in read_image, numbers read)."""
+    styles = args.styles.split(",")
     rows, totals, spent, count = [], {}, 0.0, 0
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
@@ -212,9 +204,10 @@ def main() -> int:
         print(f"| {style} | {source} | {n} | " + " | ".join(f"{a:.1%}" for a in v) + " |")
     for key, (n, *v) in totals.items():
         print(f"| **{key}** | both | {int(n)} | " + " | ".join(f"**{a / n:.1%}**" for a in v) + " |")
-    if args.no_refusal:
-        print(f"\nread speed: {count / spent:.1f} numbers/s ({count} numbers, {spent:.1f} s in read_image)")
-        return 0
+    return spent, count
+
+
+def refusals(predictor, writers, args, altered) -> None:
     print("\n| not a number | pictures | refused |\n|---|---|---|")
     writer = writers.get("fonts", writers["mnist"])
     refused_all = n_all = 0
@@ -223,6 +216,33 @@ def main() -> int:
         refused_all, n_all = refused_all + refused, n_all + args.n // 2
         print(f"| {kind} | {args.n // 2} | {refused / (args.n // 2):.1%} |")
     print(f"| **all** | {n_all} | **{refused_all / n_all:.1%}** |")
+
+
+def main() -> int:
+    args = arguments()
+
+    def altered(image):
+        return shrunk(shaded(faded(image, args.fade), args.shadow), args.scale)
+
+    writers = writers_for(args)
+    if writers is None:
+        return 2
+    if args.write:
+        args.write.mkdir(parents=True, exist_ok=True)
+        for style in STYLES:
+            for source, writer in writers.items():
+                for i in range(args.n):
+                    image, truth = writer.number(style)
+                    altered(image).save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
+        return 0
+    predictor = Predictor(args.model)
+    if args.reader:
+        from mnist_cnn.line_reader import LineReader
+
+        predictor.line_reader = LineReader(args.reader, "onnx" if args.reader.suffix == ".onnx" else "keras")
+    spent, count = score(predictor, writers, args, altered)
+    if not args.no_refusal:
+        refusals(predictor, writers, args, altered)
     print(f"\nread speed: {count / spent:.1f} numbers/s ({count} numbers, {spent:.1f} s in read_image)")
     return 0
 

@@ -13,8 +13,9 @@ A model trained on MNIST only works on images that look like that, so:
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `paper_lines.drop_lines`, `_drop_specks`) -> crop
-to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. Pillow decodes and resizes,
-OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
+to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` alone also takes a
+shadow's sharp edge for paper after the fit (`shadow.paper`). Pillow decodes and resizes, OpenCV filters, NumPy does
+the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
 """
 
 import functools
@@ -25,8 +26,8 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
-from . import shadow
 from .paper_lines import LINE_FILL, drop_lines
+from .shadow import paper as shaded_paper
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -115,8 +116,7 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     smooth = _blur3(grey)
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
     if shade:
-        cut = max(NOISE_FLOOR, NOISE_SIGMAS * sigma, MIN_CONTRAST)
-        paper, sigma = shadow.paper(grey, smooth, paper, sign, cut, sigma)
+        paper, sigma = shaded_paper(grey, smooth, paper, sign, MIN_CONTRAST, sigma)
     if _contrast(paper, smooth, sign) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)

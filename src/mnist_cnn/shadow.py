@@ -1,7 +1,7 @@
 """A shadow with a sharp edge across a photo of a row of digits (a hand's or a phone's): no smooth paper surface
 follows a step, and the shade would be one huge stroke. A step of images.ink_map (not of to_mnist's one digit).
 
-    paper, sigma = shadow.paper(grey, smooth, paper, sign, cut, sigma)   # the fitted paper, or the picture closed
+    paper, sigma = shadow.paper(grey, smooth, fitted, sign, cut, sigma)   # the fitted paper, or the picture closed
 
 Grey morphology (OpenCV), not a finer surface: closing by a square wider than the strokes takes them out and keeps
 the shade, edge and all.
@@ -10,7 +10,7 @@ the shade, edge and all.
 import cv2
 import numpy as np
 
-RIM = 0.2  # the fitted paper leaving ink along over 20% of the picture's edges may be a shadow's (a row of digits
+RIM = 0.1  # the fitted paper off the picture's edges over 10% of them may be a shadow's (a row of digits
 # crosses them nowhere; a digit cropped tight in a few strokes' widths)...
 WIDE = 1 / 4  # ...when the picture closed by a square this share of its shorter side (wider than any stroke)...
 AREA = 0.1  # ...still parts from the fitted paper over 10% of it: then the paper is the picture closed by a square...
@@ -20,12 +20,13 @@ SQUARE = 1 / 8  # ...this share of its side, which follows the edge closer (`too
 
 def paper(grey, smooth, fitted, sign: int, cut: float, sigma: float):
     """(paper, noise sigma): `fitted` and `sigma` as they are, or the shade's. grey, smooth: the picture and its 3x3
-    blur, (H, W) float32; fitted: images._paper's surface or level; sign: +1 for dark ink; cut: ink's least strength."""
+    blur, (H, W) float32; fitted: images._paper's surface or level; sign: +1 for dark ink; cut: the least contrast
+    that is ink (not from the fit's noise, which a surface bent into a shade's step inflates)."""
     rim = np.concatenate([smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1]])
     level = fitted if np.ndim(fitted) == 0 else np.concatenate([fitted[0], fitted[-1], fitted[:, 0], fitted[:, -1]])
-    if np.count_nonzero(sign * (level - rim) > cut) <= RIM * rim.size:
+    if np.count_nonzero(np.abs(level - rim) > cut) <= RIM * rim.size:  # either way: light ink's shade is no ink
         return fitted, sigma
-    if np.count_nonzero(sign * (fitted - _closed(smooth, sign, WIDE)) > cut) <= AREA * grey.size:
+    if np.count_nonzero(np.abs(fitted - _closed(smooth, sign, WIDE)) > cut) <= AREA * grey.size:
         return fitted, sigma
     shade = _closed(smooth, sign, SQUARE)
     off = (grey - shade).ravel()
