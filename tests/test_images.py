@@ -302,6 +302,29 @@ def test_specks_are_ignored():
     assert np.abs(to_mnist(img) - clean).max() < 0.01
 
 
+@pytest.mark.parametrize("desk", [60, 200], ids=["dark-desk", "light-desk-dark-sheet"])
+def test_a_sheet_on_a_desk_is_read_as_the_sheet_alone(desk):
+    """A phone photo of a note on a table: the desk all round the sheet is no paper to fit (it had been taken for the
+    paper, and the sheet for one huge stroke: no digit)."""
+    paper = 245 if desk < 128 else 90
+    alone = draw("7", paper=paper, ink=20 if desk < 128 else 250)
+    on_desk = Image.new("L", (300, 280), desk)
+    on_desk.paste(alone, (50, 40))
+    assert np.abs(to_mnist(on_desk) - to_mnist(alone)).max() < 0.05
+    ink = ink_map(on_desk)
+    assert ink[:40].max() == 0 and ink[:, :50].max() == 0 and ink[40:240, 50:250].max() > 0.9
+
+
+def test_a_sheet_turned_on_a_desk_is_read_as_the_sheet_alone():
+    """The sheet lies turned: the desk shows in its box's corners too (painted the sheet's level, not read as ink)."""
+    turned = draw("7", paper=245, ink=20).convert("RGBA").rotate(9, Image.BICUBIC, expand=True)
+    on_desk = Image.new("L", (320, 300), 60)
+    on_desk.paste(turned.convert("L"), (40, 30), turned)
+    ink = ink_map(on_desk)
+    assert ink[:30].max() == 0 and ink[:, :40].max() == 0 and ink.max() > 0.9
+    assert (ink > 0.5).sum() < 0.1 * ink.size  # the strokes, not the desk in the corners
+
+
 def test_a_shadows_edge_larger_than_the_digit_is_dropped():
     """A faint blob under half the digit's peak and larger than every strong blob is shading, not ink."""
     img = Image.new("L", (300, 200), 255)

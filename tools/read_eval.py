@@ -5,6 +5,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --scale 0.35     # written small: digits 13-31 px
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --fade 0.25      # the pen pressed lighter to the right
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --shadow 0.45    # a sharp shadow over the right part
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --desk 40        # the sheet on a darker desk
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -18,6 +19,8 @@ read speed (numbers per second, one process, model calls included). --failures s
 same numbers with digits --scale x 36-90 px tall. --fade X: the ink fades from full strength at the left edge to X
 of it at the right (each pixel moved towards the picture's median, its paper), as a pen pressed ever more lightly.
 --shadow X: a shadow with a sharp edge (3 px) across the right ~45% of each picture, letting through X of the light.
+--desk PX: each picture a sheet laid on a darker (brown) desk showing at least PX pixels all round it, turned up to
+--turn degrees either way (writing and any printed lines turned with it).
 """
 
 from __future__ import annotations
@@ -98,6 +101,16 @@ def shaded(image: Image.Image, light: float) -> Image.Image:
     return Image.fromarray((a * shade).round().clip(0, 255).astype(np.uint8), image.mode)
 
 
+def on_desk(image: Image.Image, margin: int, turn: float, rng) -> Image.Image:
+    """The picture as a sheet turned up to `turn` degrees either way on a brown desk showing at least `margin` px."""
+    if margin == 0:
+        return image
+    turned = image.convert("RGBA").rotate(float(rng.uniform(-turn, turn)), Image.BICUBIC, expand=True)
+    desk = Image.new("RGB", (turned.width + 2 * margin, turned.height + 2 * margin), (90, 70, 50))
+    desk.paste(turned, (margin, margin), turned)
+    return desk
+
+
 def baseline(predictor, image) -> str:
     """Split the ink at empty columns only; each run of columns is one digit."""
     ink = images.ink_map(image)
@@ -128,6 +141,10 @@ def arguments() -> argparse.Namespace:
                                                             "from full at the left (default: 1, no fading)")
     ap.add_argument("--shadow", type=float, default=1.0, help="the light let through a sharp shadow over the right "
                                                               "~45%% of each picture, 0.1-1 (default: 1, no shadow)")
+    ap.add_argument("--desk", type=int, default=0, help="lay each picture on a darker desk showing at least this "
+                                                         "many px all round (default: 0, none)")
+    ap.add_argument("--turn", type=float, default=0.0, help="with --desk: turn each sheet up to this many degrees "
+                                                            "either way (default: 0)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     faces = ap.add_mutually_exclusive_group()
     faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
@@ -144,6 +161,10 @@ def arguments() -> argparse.Namespace:
         ap.error(f"--fade: expected a strength from 0.1 to 1, found {args.fade}")
     if not 0.1 <= args.shadow <= 1:
         ap.error(f"--shadow: expected a share of the light from 0.1 to 1, found {args.shadow}")
+    if not 0 <= args.desk <= 500:
+        ap.error(f"--desk: expected 0 to 500 px, found {args.desk}")
+    if not 0 <= args.turn <= 45:
+        ap.error(f"--turn: expected 0 to 45 degrees, found {args.turn}")
     return args
 
 
@@ -221,8 +242,10 @@ def refusals(predictor, writers, args, altered) -> None:
 def main() -> int:
     args = arguments()
 
+    rng = np.random.default_rng(args.seed)
+
     def altered(image):
-        return shrunk(shaded(faded(image, args.fade), args.shadow), args.scale)
+        return shrunk(on_desk(shaded(faded(image, args.fade), args.shadow), args.desk, args.turn, rng), args.scale)
 
     writers = writers_for(args)
     if writers is None:

@@ -27,6 +27,7 @@ from PIL import Image
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_FILL, drop_lines
+from . import sheet
 from .shadow import paper as shaded_paper
 from .slant import deslant
 
@@ -109,13 +110,15 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
     digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse)."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
+    if (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's
+        return _on_sheet(grey, *cut, with_specks, shade)
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
         return found
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
-    if shade:
+    if shade and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
         paper, sigma = shaded_paper(grey, smooth, paper, sign, MIN_CONTRAST, sigma)
     if _contrast(paper, smooth, sign) < MIN_CONTRAST:
         return None
@@ -137,6 +140,23 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     same = kept is ink and narrow  # no line or speck dropped: the same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
+
+
+def _on_sheet(grey, part, corner, with_specks: bool, shade: bool):
+    """_ink_and_box's answer for the sheet `part` of grey from `corner` (y0, x0), in the whole picture's pixels."""
+    (y0, x0), (y1, x1) = corner, np.add(corner, part.shape)
+    found = _ink_and_box(part, False, with_specks, shade)
+    if found is None:
+        return None
+
+    def whole(a):
+        out = np.zeros(grey.shape, np.float32)
+        out[y0:y1, x0:x1] = a
+        return out
+
+    ink, (x, y, w, h) = whole(found[0]), found[1]
+    box = (x + x0, y + y0, w, h)
+    return (ink, box, ink if found[2] is found[0] else whole(found[2])) if with_specks else (ink, box)
 
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps
