@@ -12,10 +12,11 @@ A model trained on MNIST only works on images that look like that, so:
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
-Its steps: `_grey` -> `_ink_and_box` (`_paper` fit, noise cut, `paper_lines.drop_lines`, `_drop_specks`) -> crop
-to the ink's box -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` alone also takes a
-shadow's sharp edge for paper after the fit (`shadow.paper`). Pillow decodes and resizes, OpenCV filters, NumPy does
-the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
+Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `_paper` fit, noise cut,
+`paper_lines.drop_lines`, `_drop_specks`) -> crop to the ink's box -> `_thicken` thin lines -> 20 px box ->
+`_centre` -> `slant.deslant`. `ink_map` alone also takes a shadow's sharp edge for paper after the fit
+(`shadow.paper`). Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing
+(tools/preprocess_speed.py).
 """
 
 import functools
@@ -148,7 +149,6 @@ def _on_sheet(grey, part, corner, with_specks: bool, shade: bool):
     found = _ink_and_box(part, False, with_specks, shade)
     if found is None:
         return None
-
     def whole(a):
         out = np.zeros(grey.shape, np.float32)
         out[y0:y1, x0:x1] = a
