@@ -165,6 +165,8 @@ def arguments() -> argparse.Namespace:
         ap.error(f"--desk: expected 0 to 500 px, found {args.desk}")
     if not 0 <= args.turn <= 45:
         ap.error(f"--turn: expected 0 to 45 degrees, found {args.turn}")
+    if args.turn and not args.desk:
+        ap.error("--turn: turns the sheet on --desk; expected --desk PX as well, found none")
     return args
 
 

@@ -1,5 +1,5 @@
-"""A sheet of paper photographed on a darker desk (or a dark sheet on a lighter one): the desk all round the sheet
-is not the paper. Found before the paper is fitted (images.py), so that the fit sees the sheet's own border.
+"""A sheet of paper photographed on a darker desk: the desk all round the sheet is not the paper. Found before the
+paper is fitted (images.py), so that the fit sees the sheet's own border.
 
     part, (y0, x0) = sheet.cut(grey)   # the sheet alone, the desk painted over; or None
 
@@ -10,16 +10,16 @@ components find the sheet, a flood fill closes the digits' holes in it.
 import cv2
 import numpy as np
 
-DESK = 0.6  # the picture's edges at least 60% on the far side of Otsu's threshold from the sheet: a desk all round...
-SHEET = 0.25  # ...and one connected region on the sheet's side, holes filled, at least 25% of the picture...
-SOLID = 0.9  # ...filling at least 90% of its turned box (a digit's strokes, even a bold 0 with its hole filled, ~80%)...
+DESK = 0.6  # the picture's edges at least 60% on the dark side of Otsu's threshold: a desk all round...
+SHEET = 0.25  # ...and one light region touching at most one edge, its holes filled, at least 25% of the picture...
+SOLID = 0.9  # ...filling at least 90% of its turned box (a digit's strokes, a bold 0 with its hole filled: ~80%)...
 HOLES = 0.35  # ...with at most 35% of it in holes: the writing on a sheet; a lone 0 cropped tight is mostly hole
 LINES = 0.02  # ruled or squared lines up to 2% of the picture's short side thick are closed over: they cut the sheet up
 INSET = 0.03  # the sheet's edge, shaded and blurred, is no ink: this share of its short side is left out all round
 
 
 def cut(grey: np.ndarray):
-    """grey: (H, W) float32 in [0, 1]. The sheet lying inside a desk of another brightness, cut out: (part, (y0, x0)),
+    """grey: (H, W) float32 in [0, 1]. The sheet lying on a darker desk, cut out: (part, (y0, x0)),
     part the sheet's box from row y0, column x0 with the desk left in its corners (a sheet turned or seen at a slant)
     painted the sheet's median; or None (no desk showing: the picture is the sheet, or a drawing on one level)."""
     h, w = grey.shape
@@ -27,26 +27,29 @@ def cut(grey: np.ndarray):
         return None
     level, light = cv2.threshold((grey * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     rim = np.concatenate([light[0], light[-1], light[:, 0], light[:, -1]])
-    side = 1 if rim.mean() < 0.5 else 0  # the sheet is what the desk is not
-    if np.count_nonzero(rim != side) < DESK * rim.size:
+    # Only a light sheet on a darker desk: a bold dark digit cropped tight is a dark "sheet" on light "desk" too.
+    if np.count_nonzero(rim == 0) < DESK * rim.size:
         return None
     k = 2 * int(LINES * min(h, w) / 2) + 1
-    on_sheet = cv2.morphologyEx((light == side).view(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    on_sheet = cv2.morphologyEx(light, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(on_sheet, connectivity=8)
     if n < 2:
         return None
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x, y, bw, bh = stats[k, :4]
+    if sum(map(int, (x == 0, y == 0, x + bw == w, y + bh == h))) > 1:  # a light stroke running off the picture, no sheet
+        return None
     region = (labels[y:y + bh, x:x + bw] == k).astype(np.uint8)
     outside = np.pad(region, 1)  # flood the background from the border: what it cannot reach are the region's holes
     cv2.floodFill(outside, None, (0, 0), 2)
     filled = (outside[1:-1, 1:-1] != 2).view(np.uint8)
     area = np.count_nonzero(filled)
-    (_, _), (rw, rh), _ = cv2.minAreaRect(cv2.findNonZero(filled))  # the sheet's rectangle, turned as it lies
+    rim_points = max(cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=len)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
     if area < SHEET * h * w or area < SOLID * rw * rh or area - np.count_nonzero(region) > HOLES * area:
         return None
     d = 2 * int(INSET * min(rw, rh)) + 1
-    inside = cv2.erode(filled, np.ones((d, d), np.uint8)).view(bool)
+    inside = cv2.erode(filled, np.ones((d, d), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
     rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
     if rows.size == 0:
         return None
