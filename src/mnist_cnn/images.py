@@ -120,7 +120,7 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     smooth = _blur3(grey)
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
     if shade and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
-        paper, sigma = shaded_paper(grey, smooth, paper, sign, MIN_CONTRAST, sigma)
+        paper, sigma = shaded_paper(grey, smooth, paper, MIN_CONTRAST, sigma)
     if _contrast(paper, smooth, sign) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)

@@ -1,7 +1,8 @@
 """A shadow with a sharp edge across a photo of a row of digits (a hand's or a phone's): no smooth paper surface
-follows a step, and the shade would be one huge stroke. A step of images.ink_map (not of to_mnist's one digit).
+follows a step, and the shade would be one huge stroke. A step of images.ink_map (not of to_mnist's one digit), for
+dark ink only: dark paper shows a shade far less, and bold light strokes cropped tight look like one.
 
-    paper, sigma = shadow.paper(grey, smooth, fitted, sign, cut, sigma)   # the fitted paper, or the picture closed
+    paper, sigma = shadow.paper(grey, smooth, fitted, cut, sigma)   # the fitted paper, or the picture closed
 
 Grey morphology (OpenCV), not a finer surface: closing by a square wider than the strokes takes them out and keeps
 the shade, edge and all.
@@ -18,25 +19,24 @@ SQUARE = 1 / 8  # ...this share of its side, which follows the edge closer (`too
 # sharp shadow, 40 of them: 0 read with the fitted paper, 38 with this, 35 at 1/4)
 
 
-def paper(grey, smooth, fitted, sign: int, cut: float, sigma: float):
-    """(paper, noise sigma): `fitted` and `sigma` as they are, or the shade's. grey, smooth: the picture and its 3x3
-    blur, (H, W) float32; fitted: images._paper's surface or level; sign: +1 for dark ink; cut: the least contrast
+def paper(grey, smooth, fitted, cut: float, sigma: float):
+    """(paper, noise sigma) under dark ink: `fitted` and `sigma` as they are, or the shade's. grey, smooth: the picture
+    and its 3x3 blur, (H, W) float32; fitted: images._paper's surface or level; cut: the least contrast
     that is ink (not from the fit's noise, which a surface bent into a shade's step inflates)."""
     rim = np.concatenate([smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1]])
     level = fitted if np.ndim(fitted) == 0 else np.concatenate([fitted[0], fitted[-1], fitted[:, 0], fitted[:, -1]])
-    if np.count_nonzero(np.abs(level - rim) > cut) <= RIM * rim.size:  # either way: light ink's shade is no ink
+    if np.count_nonzero(np.abs(level - rim) > cut) <= RIM * rim.size:
         return fitted, sigma
-    if np.count_nonzero(np.abs(fitted - _closed(smooth, sign, WIDE)) > cut) <= AREA * grey.size:
+    if np.count_nonzero(np.abs(fitted - _closed(smooth, WIDE)) > cut) <= AREA * grey.size:
         return fitted, sigma
-    shade = _closed(smooth, sign, SQUARE)
+    shade = _closed(smooth, SQUARE)
     off = (grey - shade).ravel()
     near = off[np.abs(off) < cut]
     return shade, (1.4826 * float(np.median(np.abs(near - np.median(near)))) if near.size else 0.0)
 
 
-def _closed(smooth, sign: int, share: float):
-    """The picture without its strokes: closed (dark ink) or opened by a square of `share` its shorter side, blurred."""
+def _closed(smooth, share: float):
+    """The picture without its dark strokes: closed by a square of `share` its shorter side, blurred."""
     side = max(3, int(share * min(smooth.shape)) | 1)
-    op = cv2.MORPH_CLOSE if sign > 0 else cv2.MORPH_OPEN
-    out = cv2.morphologyEx(smooth, op, np.ones((side, side), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    out = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, np.ones((side, side), np.uint8), borderType=cv2.BORDER_REPLICATE)
     return cv2.blur(out, (3, 3), borderType=cv2.BORDER_REPLICATE)

@@ -25,7 +25,7 @@ def cut(grey: np.ndarray):
     h, w = grey.shape
     if min(h, w) < 16:
         return None
-    level, light = cv2.threshold((grey * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    _, light = cv2.threshold((grey * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     rim = np.concatenate([light[0], light[-1], light[:, 0], light[:, -1]])
     # Only a light sheet on a darker desk: a bold dark digit cropped tight is a dark "sheet" on light "desk" too.
     if np.count_nonzero(rim == 0) < DESK * rim.size:
