@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import warnings
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -112,6 +113,13 @@ def test_a_tilted_rule_with_a_pixel_lost_to_noise_is_removed():
     bar(a, 380, 40, 120, 8)
     row = segment.find(a)
     assert row.rejected is None and row.rulings == 1 and [g.box[2] - g.box[0] < 20 for g in row.groups] == [True, True]
+
+
+def test_a_blank_squared_page_is_no_number(predictor):
+    """tools/read_refusal.py's blank squared page (seed 20000) that was read as "1111111": its grid's lines cross,
+    and stubs of the upright lines were left where two crossings fell in neighbouring eighths of their length."""
+    r = read.read_image(predictor, images.load_image(Path(__file__).parent / "data" / "blank_squared_page.png"))
+    assert r.rejected and r.text == "", r.text
 
 
 def test_a_sevens_bar_in_a_tight_crop_is_no_ruled_line():

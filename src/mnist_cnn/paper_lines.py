@@ -25,10 +25,12 @@ def drop_lines(ink, floor: float):
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
     if len(bands) < LINE_BANDS:
         return ink
-    for axis, (start, stop) in bands:
-        start, stop = max(0, start - 1), min(ink.shape[axis], stop + 1)  # with the anti-aliased rows beside it
+    spans = [(axis, max(0, start - 1), min(ink.shape[axis], stop + 1)) for axis, (start, stop) in bands]  # with
+    # the anti-aliased rows beside each; every level is taken before any line is subtracted: a grid's lines each
+    # leave a gap in the lines crossing them, and two gaps in neighbouring eighths left the eighth between unlevelled
+    levels = [_line_level(ink[a:b] if axis == 0 else ink[:, a:b].T) for axis, a, b in spans]
+    for (axis, start, stop), level in zip(spans, levels):
         part = ink[start:stop] if axis == 0 else ink[:, start:stop]
-        level = _line_level(part if axis == 0 else part.T)
         level = level if axis == 0 else level.T
         part -= level
         part /= np.maximum(1 - level, np.float32(floor))  # a pen over a printed line darkens what the line
