@@ -6,6 +6,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --fade 0.25      # the pen pressed lighter to the right
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --shadow 0.45    # a sharp shadow over the right part
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --desk 40        # the sheet on a darker desk
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --rule-slope 0.025   # ruled paper photographed askew
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
@@ -19,6 +20,8 @@ read speed (numbers per second, one process, model calls included). --failures s
 same numbers with digits --scale x 36-90 px tall. --fade X: the ink fades from full strength at the left edge to X
 of it at the right (each pixel moved towards the picture's median, its paper), as a pen pressed ever more lightly.
 --shadow X: a shadow with a sharp edge (3 px) across the right ~45% of each picture, letting through X of the light.
+--rule-slope X: ruled lines slope up to X (rise over run) either way instead of 0.003 (0.025: a page photographed
+1.4 degrees askew; the writing stays level).
 --desk PX: each picture a sheet laid on a darker (brown) desk showing at least PX pixels all round it, turned up to
 --turn degrees either way (writing and any printed lines turned with it).
 """
@@ -35,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_cnn import images
+from mnist_cnn import images, number_images
 from mnist_cnn.data import load_mnist
 from mnist_cnn.evalset_render import FONT_FILES
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
@@ -145,6 +148,9 @@ def arguments() -> argparse.Namespace:
                                                          "many px all round (default: 0, none)")
     ap.add_argument("--turn", type=float, default=0.0, help="with --desk: turn each sheet up to this many degrees "
                                                             "either way (default: 0)")
+    ap.add_argument("--rule-slope", type=float, default=number_images.RULE_SLOPE,
+                    help="ruled lines slope up to this (rise over run) either way, 0-0.1 "
+                         f"(default: {number_images.RULE_SLOPE}; 0.025 is a page photographed 1.4 degrees askew)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     faces = ap.add_mutually_exclusive_group()
     faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
@@ -165,6 +171,8 @@ def arguments() -> argparse.Namespace:
         ap.error(f"--desk: expected 0 to 500 px, found {args.desk}")
     if not 0 <= args.turn <= 45:
         ap.error(f"--turn: expected 0 to 45 degrees, found {args.turn}")
+    if not 0 <= args.rule_slope <= 0.1:
+        ap.error(f"--rule-slope: expected 0 to 0.1, found {args.rule_slope}")
     if args.turn and not args.desk:
         ap.error("--turn: turns the sheet on --desk; expected --desk PX as well, found none")
     return args
@@ -243,6 +251,7 @@ def refusals(predictor, writers, args, altered) -> None:
 
 def main() -> int:
     args = arguments()
+    number_images.RULE_SLOPE = args.rule_slope
 
     rng = np.random.default_rng(args.seed)
 

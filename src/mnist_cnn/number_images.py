@@ -33,6 +33,7 @@ GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
 TOUCH = (-0.12, -0.02)  # touching: neighbours' ink boxes overlap by 2-12% of the height
 WOBBLE = 0.06  # baseline wobble, fraction of the height
 SLANT = 0.18  # shear, either way
+RULE_SLOPE = 0.003  # ruled lines slope up to this either way (rise over run): printed or scanned a little askew
 LIGHT = 0.3  # photos: the light falls by up to 30% across the page (a lamp to one side), plus a soft hot spot
 MARGIN = (0.3, 0.9)  # paper around the number, in heights
 LETTERS = "abcdefghkmnprstuvwxyzABCDEFGHKLMNPRSTUVWXYZ"  # no letters that are written like digits (o, l, I, q...)
@@ -216,7 +217,7 @@ def _rules(paper: np.ndarray, ink: np.ndarray, height: int, rng) -> np.ndarray:
     spacing = height * rng.uniform(0.9, 1.3)
     tone = rng.uniform(0.55, 0.8)
     thick = int(rng.integers(1, 3))
-    tilt = rng.uniform(-0.003, 0.003)
+    tilt = rng.uniform(-RULE_SLOPE, RULE_SLOPE)
     out = paper.copy()
     for k in range(-5, 6):
         y0 = base + k * spacing
