@@ -14,8 +14,6 @@ LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one a
 LINE_LEVEL = 10  # percentile of a line's row taken as the line's strength: a digit crossing it covers far less
 LINE_CHUNKS = 8  # ...taken along each eighth of the line (_line_level)
 LINE_EVEN = 0.5  # a line's 10th percentile is at least half its median (a stroke along an edge fades at its ends)
-MAX_TILT = 0.035  # where no row is a line, ruled lines sloping up to this (2 degrees: a page photographed askew)...
-TILT_WIDTH = 400  # ...are looked for on the ink shrunk to at most this wide, and levelled by shifting each column
 
 
 def drop_lines(ink, floor: float):
@@ -24,33 +22,13 @@ def drop_lines(ink, floor: float):
     # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
     # crossing it; a line spanning the image is the level of nearly every pixel of its rows, so subtract that.
     inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
-    if not _bands(ink, inked, 0) and (shifts := _slope_shifts(inked)) is not None:
-        # Rows sloping: each column moved up or down by whole pixels levels them, and moved back after, exactly
-        rows = np.arange(ink.shape[0])[:, None] + (shifts - shifts.min())[None, :]
-        level = np.zeros((ink.shape[0] + int(np.ptp(shifts)), ink.shape[1]), np.float32)
-        level[rows, np.arange(ink.shape[1])] = ink
-        valid = np.zeros(level.shape, np.uint8)
-        valid[rows, np.arange(ink.shape[1])] = 255
-        ink[:] = _drop(level, floor, cv2.compare(level, 0, cv2.CMP_GT), valid, True)[rows, np.arange(ink.shape[1])]
-        return ink
-    return _drop(ink, floor, inked)
-
-
-def _drop(ink, floor, inked, valid=None, levelled: bool = False):
-    """drop_lines on ink (changed in place and returned), inked its 255-where-ink mask; valid: 255 where the ink is
-    the picture's (a levelled ink's columns moved whole leave blank corners), None: everywhere. levelled: a sloping
-    line levelled by whole-pixel shifts steps a row up or down along its length: a band of rows is its line."""
-    rows = cv2.dilate(inked, np.ones((3, 1), np.uint8)) if levelled else inked
-    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, rows if axis == 0 else inked, axis, valid,
-                                                                   levelled and axis == 0)]
+    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
     if len(bands) < LINE_BANDS:
         return ink
     spans = [(axis, max(0, start - 1), min(ink.shape[axis], stop + 1)) for axis, (start, stop) in bands]  # with
     # the anti-aliased rows beside each; every level is taken before any line is subtracted: a grid's lines each
     # leave a gap in the lines crossing them, and two gaps in neighbouring eighths left the eighth between unlevelled
-    levels = [_line_level(ink[:, a:b].T) if axis else
-              np.broadcast_to(_line_level(ink[a:b].max(0, keepdims=True)), (b - a, ink.shape[1])) if levelled else
-              _line_level(ink[a:b]) for axis, a, b in spans]
+    levels = [_line_level(ink[a:b] if axis == 0 else ink[:, a:b].T) for axis, a, b in spans]
     for (axis, start, stop), level in zip(spans, levels):
         part = ink[start:stop] if axis == 0 else ink[:, start:stop]
         level = level if axis == 0 else level.T
@@ -77,49 +55,19 @@ def _line_level(band):
     return np.stack([np.interp(x, middles, row) for row in levels]).astype(np.float32)
 
 
-def _bands(ink, inked, axis, valid=None, stepped: bool = False):
+def _bands(ink, inked, axis):
     """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels
-    (inked: 255 where ink, else 0; valid: 255 where a pixel is the picture's, None: everywhere; stepped: a band's
-    line may step between its rows, its strength is their maximum)."""
+    (inked: 255 where ink, else 0)."""
     # cv2.reduce, not np.count_nonzero(axis=...): 10-20 us against ~100 on a 280x280 drawing
     counts = cv2.reduce(inked, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
-    pixels = ink.shape[1 - axis] if valid is None else cv2.reduce(valid, 1 - axis, cv2.REDUCE_SUM,
-                                                                  dtype=cv2.CV_32S).ravel() // 255
-    full = (counts >= LINE_FILL * pixels) & (pixels > LINE_FILL * ink.shape[1 - axis] / 2)  # not a levelled
-    # ink's corner rows, which hold a few of the picture's pixels
+    full = counts >= LINE_FILL * ink.shape[1 - axis]
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
-    return [(a, b) for a, b in zip(edges[::2], edges[1::2])
-            if b - a <= LINE_THIN * len(full) and _even(ink, axis, a, b, stepped)]
+    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * len(full) and _even(ink, axis, a, b)]
 
 
-def _even(ink, axis, start, stop, stepped: bool = False):
+def _even(ink, axis, start, stop):
     """Whether the band's strongest row (column) is even like a printed line: its LINE_LEVEL percentile at least
-    LINE_EVEN of its median (stepped: of the band's maximum). A curved stroke grazing a tight crop's edge fades out
-    along it."""
+    LINE_EVEN of its median. A curved stroke grazing a tight crop's edge fades out along it."""
     part = ink[start:stop] if axis == 0 else ink[:, start:stop].T
-    row = part.max(0) if stepped else part[np.argmax(np.median(part, axis=1))]
+    row = part[np.argmax(np.median(part, axis=1))]
     return np.percentile(row, LINE_LEVEL) >= LINE_EVEN * np.median(row)
-
-
-def _slope_shifts(inked):
-    """Each column's shift (W,) int that levels the ruling's rows, sloping at most MAX_TILT, or None when no slope
-    makes a row a line (LINE_FILL). Searched on the ink mask shrunk to TILT_WIDTH wide, one slope per pixel of rise
-    across it: a column's run of rows summed from cumulative sums, shifted and added."""
-    h, w = inked.shape
-    scale = min(1.0, TILT_WIDTH / w)
-    small = cv2.resize(inked, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    small = cv2.dilate(small, np.ones((3, 1), np.uint8)) > 0  # a row up or down: shifts round, lines are not levelled
-    # to the exact pixel
-    hs, ws = small.shape
-    sums = np.concatenate([np.zeros((hs, 1)), np.cumsum(small, axis=1)], axis=1)
-    best, best_fill, most = None, LINE_FILL * ws, int(np.ceil(MAX_TILT * ws))
-    for rise in sorted(range(-most, most + 1), key=abs)[1:]:  # the gentlest slope first: it wins a tie
-        shifts = np.round(rise / ws * (np.arange(ws) - ws / 2)).astype(int)
-        starts = np.flatnonzero(np.diff(np.r_[np.inf, shifts]))
-        profile = np.zeros(hs + int(np.ptp(shifts)))
-        for a, b in zip(starts, np.r_[starts[1:], ws]):
-            top = shifts[a] - shifts.min()
-            profile[top:top + hs] += sums[:, b] - sums[:, a]
-        if profile.max() >= best_fill and (best is None or profile.max() > best_fill):
-            best, best_fill = rise / ws, profile.max()
-    return None if best is None else np.round(best * (np.arange(w) - w / 2)).astype(int)
