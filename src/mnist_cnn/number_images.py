@@ -225,8 +225,11 @@ def _rules(paper: np.ndarray, ink: np.ndarray, height: int, rng) -> np.ndarray:
             ys = np.round(y0 + t + tilt * np.arange(w)).astype(int)
             ok = (ys >= 0) & (ys < h)
             out[ys[ok], np.arange(w)[ok]] *= tone
-    if rng.random() < 0.35:  # squared paper
-        step = spacing / 2
+    if rng.random() < 0.35:  # squared paper, its upright lines turned with the rules
+        step, rows = spacing / 2, np.arange(h)
         for x0 in np.arange(rng.uniform(0, step), w, step):
-            out[:, int(x0):int(x0) + thick] *= tone
+            for t in range(thick):
+                xs = np.round(int(x0) + t - tilt * rows).astype(int)
+                ok = (xs >= 0) & (xs < w)
+                out[rows[ok], xs[ok]] *= tone
     return out
