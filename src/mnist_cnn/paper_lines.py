@@ -23,8 +23,8 @@ SLOPE_STEP = 4.0  # px of rise across the picture between the slopes first tried
 SLOPE_FINE = 0.25  # ...then between those tried around the best: a 1-px line on 1,000 px must be levelled to ~1 px
 SLOPE_PIXELS = 6_000  # inked pixels the slope is searched on, at most (every k-th): a 1,024 px page's lines hold more
 SLOPE_SEEN = 0.5  # the first search's best slope must put this share of the width into one row pair, or no line
-SLOPE_FAINT = 0.7  # turned lines fainter than this x the strongest ink are lines even when only LINE_BANDS (the two
-SLOPE_MANY = 3  # bars of a Z are pen), and as strong when at least SLOPE_MANY (a page's rules, printed boldly)
+SLOPE_THICK = 5  # px: a turned page's lines are no thicker (a pen's bars in a tight crop of a boxy digit are)...
+SLOPE_BARE = 0.1  # ...and hold all the ink of at least this share of the picture's columns (see _turned_bands)
 SLOPE_PART = 0.1  # ...and then rows only this share inside the picture (a corner) count as lines when full there
 SLIVER = 3  # px: a turned line's end along a side of the picture is no thicker (_drop_edge_slivers)
 
@@ -77,22 +77,28 @@ def _drop_sloping(ink, inked, floor) -> bool:
 
 
 def _turned_bands(level, inside) -> list:
-    """The bands of lines in the turned ink `level`, or [] when they are too few or too strong to be a page's lines
-    (SLOPE_FAINT, SLOPE_MANY). inside: 255 where the canvas holds the picture."""
+    """The bands of lines in the turned ink `level`, or [] unless they look like a page's rules: at least LINE_BANDS
+    of them across at least half the picture, none thicker than SLOPE_THICK, and the ink of at least SLOPE_BARE of
+    the picture's columns inside them (the margins, the gaps between digits: a Z's or a box's bars leave none, or are
+    a pen's width). inside: 255 where the canvas holds the picture."""
     # Turned, a 1-px line stepping a row every 1/slope px is shared between two rows, unevenly along it: the bands
     # are looked for with each pixel the sum of its own and its two neighbours' across the line (so 2 rows thicker).
     sums = [cv2.boxFilter(level, -1, (1, 3) if axis == 0 else (3, 1), normalize=False) for axis in (0, 1)]
     inked = [cv2.compare(a, 0, cv2.CMP_GT) for a in sums]
-    # A line leaving through the top or bottom holds only a part of its row inside the picture (SLOPE_PART); those
-    # are counted only with lines at least half as long as the longest row (LINE_BANDS, SLOPE_MANY)
-    bands = [(axis, band) for axis in (0, 1) for band in _bands(sums[axis], inked[axis], axis, inside, SLOPE_PART)]
-    spans = [cv2.reduce(inside, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() for axis in (0, 1)]
-    long = [(axis, (a, b)) for axis, (a, b) in bands if spans[axis][a:b].max() >= spans[axis].max() / 2]
-    if len(long) < LINE_BANDS:
+    # A line leaving through the top or bottom holds only a part of its row inside the picture (SLOPE_PART)
+    bands = [(axis, (a, b)) for axis in (0, 1) for a, b in _bands(sums[axis], inked[axis], axis, inside, SLOPE_PART)
+             if b - a <= SLOPE_THICK + 2]
+    span = cv2.reduce(inside, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    rules = [(a, b) for axis, (a, b) in bands if axis == 0 and span[a:b].max() >= span.max() / 2]
+    if len(rules) < LINE_BANDS:
         return []
-    strongest = float(np.percentile(level[level > 0], 99))
-    strengths = [float(np.median((level[a:b] if axis == 0 else level[:, a:b].T).max(0))) for axis, (a, b) in long]
-    return bands if len(long) >= SLOPE_MANY or max(strengths) <= SLOPE_FAINT * strongest else []
+    off = level.copy()
+    for a, b in rules:
+        off[max(0, a - 1):b + 1] = 0
+    bare = cv2.bitwise_and(cv2.compare(cv2.reduce(off, 0, cv2.REDUCE_MAX), 0, cv2.CMP_EQ),
+                           cv2.reduce(inside, 0, cv2.REDUCE_MAX))
+    return bands if cv2.countNonZero(bare) >= SLOPE_BARE * cv2.countNonZero(cv2.reduce(inside, 0, cv2.REDUCE_MAX)) \
+        else []
 
 
 def _drop_edge_slivers(ink, strength: float) -> None:
