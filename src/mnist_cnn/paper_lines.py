@@ -131,12 +131,11 @@ def _lift(ink, bands, floor):
             a = spans.pop()[1]
         spans.append((axis, a, b))
     lifts, strengths = [], [0.0]
-    lined = [set().union(*(range(a, b) for ax, a, b in spans if ax == axis)) for axis in (0, 1)]
     for axis, a, b in spans:  # every level is taken before any line is subtracted: a grid's lines cross each other
         view = ink if axis == 0 else ink.T
         band, zero = view[a:b], np.zeros(view.shape[1], np.float32)
-        sides = [view[r] if 0 <= r < view.shape[0] and r not in lined[axis] else zero for r in (a - 1, b)]
-        free = np.flatnonzero(~_stroked(band, np.maximum(*sides)))  # a side that is another line tells nothing
+        sides = [view[r] if 0 <= r < view.shape[0] else zero for r in (a - 1, b)]  # no other line: merged above
+        free = np.flatnonzero(~_stroked(band, np.maximum(*sides)))
         if len(free) < LINE_FREE * band.shape[1]:
             continue  # more stroke than line
         x = np.arange(band.shape[1])
