@@ -95,10 +95,9 @@ def _turned_bands(level, inside) -> list:
     off = level.copy()
     for a, b in rules:
         off[max(0, a - 1):b + 1] = 0
-    bare = cv2.bitwise_and(cv2.compare(cv2.reduce(off, 0, cv2.REDUCE_MAX), 0, cv2.CMP_EQ),
-                           cv2.reduce(inside, 0, cv2.REDUCE_MAX))
-    return bands if cv2.countNonZero(bare) >= SLOPE_BARE * cv2.countNonZero(cv2.reduce(inside, 0, cv2.REDUCE_MAX)) \
-        else []
+    columns = cv2.reduce(inside, 0, cv2.REDUCE_MAX)
+    bare = cv2.bitwise_and(cv2.compare(cv2.reduce(off, 0, cv2.REDUCE_MAX), 0, cv2.CMP_EQ), columns)
+    return bands if cv2.countNonZero(bare) >= SLOPE_BARE * cv2.countNonZero(columns) else []
 
 
 def _drop_edge_slivers(ink, strength: float) -> None:
