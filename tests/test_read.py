@@ -122,6 +122,16 @@ def test_a_blank_squared_page_is_no_number(predictor):
     assert r.rejected and r.text == "", r.text
 
 
+def test_a_bold_mark_is_read_whole_not_as_a_sheet_on_a_desk():
+    """A mark handed over by segment.py is white ink on a black margin: a bold 1 there looked like a light sheet lying
+    on a dark desk (sheet.py), and only the inside of its stroke, blank, was read (no digit)."""
+    ink = np.zeros((40, 14), np.float32)
+    ink[:, 2:12] = 1.0
+    x = read._to_mnist(ink)
+    assert x is not None
+    assert np.ptp(np.flatnonzero((x > 0.5).any(axis=1))) >= 18  # the whole stroke, 20 px tall as MNIST's digits
+
+
 def test_a_sevens_bar_in_a_tight_crop_is_no_ruled_line():
     """A 7's bar can span half of a tightly cropped "17"; a ruled or form line ends near a side of the picture."""
     a = canvas(120, 100)

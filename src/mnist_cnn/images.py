@@ -66,9 +66,11 @@ RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its bi
 UPSCALE = Image.Resampling.BILINEAR  # no ringing either, unlike bicubic or Lanczos
 
 
-def to_mnist(image):
-    """Return a (28, 28) float32 MNIST-style digit in [0, 1] (white ink on black), or None if no ink."""
-    found = _ink_and_box(_grey(image))
+def to_mnist(image, desk: bool = True):
+    """Return a (28, 28) float32 MNIST-style digit in [0, 1] (white ink on black), or None if no ink. desk: look for
+    a sheet lying on a desk first (sheet.py); False for ink already taken off its paper (`read`'s marks: a bold mark
+    on its black margin looked like a light sheet on a dark desk, and only the inside of its stroke was read)."""
+    found = _ink_and_box(_grey(image), desk=desk)
     if found is None:
         return None
     ink, (x, y, w, h) = found
@@ -104,14 +106,15 @@ def _blur3(a):
     return cv2.blur(a, (3, 3), borderType=cv2.BORDER_REPLICATE)
 
 
-def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool = False):
+def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool = False, desk: bool = True):
     """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit. crop: a
     drawing's ink only in the window around its strokes (_canvas). with_specks (whole images only, not crop): and,
     third, the ink before specks were dropped, on the same scale (the same array when none was). shade: a shadow's
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
-    digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse)."""
+    digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse). desk: see
+    to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
-    if (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's
+    if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's
         return _on_sheet(grey, *cut, with_specks, shade)
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:

@@ -318,7 +318,7 @@ def _reading(path: str, digits: list[Digit]) -> Reading:
 def _to_mnist(ink: np.ndarray) -> np.ndarray | None:
     """One digit's ink (white on black, neighbours removed) -> its 28x28, with a margin of black paper around it."""
     pad = max(MIN_PAD, round(PAD * max(ink.shape)))
-    return images.to_mnist(np.pad(ink, pad))
+    return images.to_mnist(np.pad(ink, pad), desk=False)
 
 
 def read_files(predictor, paths: list[Path], save_digits: Path | None = None) -> Iterator[Reading]:
