@@ -99,3 +99,19 @@ def test_ink_without_lines_is_left_as_it_is():
     ink = np.zeros((60, 40), np.float32)
     cv2.ellipse(ink, (20, 30), (17, 27), 0, 0, 360, 1.0, 5)
     assert np.array_equal(paper_lines.drop_lines(ink.copy(), 0.1), ink)
+
+
+def test_a_ruled_sheet_turned_on_a_desk_keeps_its_strokes_and_loses_its_lines():
+    """sheet.cut turns a sheet lying over TURNED degrees level, so its rules run across its whole box; cut out as it
+    lay, they ended at its edges inside the box and stayed as ink."""
+    from PIL import Image
+
+    sheet = Image.fromarray(with_strokes(turned_page(300, 200, 0.0, 1, squared=True), (90, 200)))
+    for degrees in (-8, 5):
+        turned = sheet.convert("RGBA").rotate(degrees, Image.BICUBIC, expand=True)
+        on_desk = Image.new("L", (turned.width + 80, turned.height + 80), 60)
+        on_desk.paste(turned.convert("L"), (40, 40), turned)
+        ink = ink_map(on_desk)
+        _, _, stats, _ = cv2.connectedComponentsWithStats((ink > 0.05).astype(np.uint8), connectivity=8)
+        marks = [s for s in stats[1:] if s[4] >= 20]
+        assert len(marks) == 2 and all(h > 3 * w for _, _, w, h, _ in marks), (degrees, marks)

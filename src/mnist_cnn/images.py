@@ -146,19 +146,25 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     return (kept, box, lined) if with_specks else (kept, box)
 
 
-def _on_sheet(grey, part, corner, with_specks: bool, shade: bool):
-    """_ink_and_box's answer for the sheet `part` of grey from `corner` (y0, x0), in the whole picture's pixels."""
-    (y0, x0), (y1, x1) = corner, np.add(corner, part.shape)
+def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
+    """_ink_and_box's answer for the sheet `part` of grey (sheet.cut: `turn` maps grey's pixels to part's), in the
+    whole picture's pixels."""
     found = _ink_and_box(part, False, with_specks, shade)
     if found is None:
         return None
+    x0, y0 = -int(turn[0, 2]), -int(turn[1, 2])
+    shifted = np.array_equal(turn[:, :2], np.eye(2))  # the sheet's box cut out as it lay: pasted back where it was
+
     def whole(a):
+        if not shifted:  # a sheet turned level to be read: its ink turned back
+            return cv2.warpAffine(a, turn, grey.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
         out = np.zeros(grey.shape, np.float32)
-        out[y0:y1, x0:x1] = a
+        out[y0:y0 + a.shape[0], x0:x0 + a.shape[1]] = a
         return out
 
-    ink, (x, y, w, h) = whole(found[0]), found[1]
-    box = (x + x0, y + y0, w, h)
+    ink = whole(found[0])
+    x, y, w, h = found[1]
+    box = (x + x0, y + y0, w, h) if shifted else cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
     return (ink, box, ink if found[2] is found[0] else whole(found[2])) if with_specks else (ink, box)
 
 

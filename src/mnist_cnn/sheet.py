@@ -1,7 +1,7 @@
 """A sheet of paper photographed on a darker desk: the desk all round the sheet is not the paper. Found before the
 paper is fitted (images.py), so that the fit sees the sheet's own border.
 
-    part, (y0, x0) = sheet.cut(grey)   # the sheet alone, the desk painted over; or None
+    part, turn = sheet.cut(grey)   # the sheet alone (turned level), turn: picture -> part pixels (2x3); or None
 
 OpenCV: Otsu's threshold splits sheet from desk, a closing mends the sheet where printed lines cut it up, connected
 components find the sheet, a flood fill closes the digits' holes in it.
@@ -16,12 +16,14 @@ SOLID = 0.9  # ...filling at least 90% of its turned box (a digit's strokes, a b
 HOLES = 0.35  # ...with at most 35% of it in holes: the writing on a sheet; a lone 0 cropped tight is mostly hole
 LINES = 0.02  # ruled or squared lines up to 2% of the picture's short side thick are closed over: they cut the sheet up
 INSET = 0.03  # the sheet's edge, shaded and blurred, is no ink: this share of its short side is left out all round
+TURNED = 1.0  # degrees: a sheet turned more is turned level (its ruled lines then run across its whole box)
 
 
 def cut(grey: np.ndarray):
-    """grey: (H, W) float32 in [0, 1]. The sheet lying on a darker desk, cut out: (part, (y0, x0)),
-    part the sheet's box from row y0, column x0 with the desk left in its corners (a sheet turned or seen at a slant)
-    painted the sheet's median; or None (no desk showing: the picture is the sheet, or a drawing on one level)."""
+    """grey: (H, W) float32 in [0, 1]. The sheet lying on a darker desk, cut out: (part, turn), part the sheet alone,
+    turn the 2x3 affine map from the picture's pixels (x, y) to part's; or None (no desk showing: the picture is the
+    sheet, or a drawing on one level). A sheet turned over TURNED degrees is turned level (bilinear); else part is its
+    box, the desk left in its corners painted the sheet's median, and turn a shift by whole pixels."""
     h, w = grey.shape
     if min(h, w) < 16:
         return None
@@ -45,9 +47,13 @@ def cut(grey: np.ndarray):
     filled = (outside[1:-1, 1:-1] != 2).view(np.uint8)
     area = np.count_nonzero(filled)
     rim_points = max(cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=len)
-    (_, _), (rw, rh), _ = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
     if area < SHEET * h * w or area < SOLID * rw * rh or area - np.count_nonzero(region) > HOLES * area:
         return None
+    quarter = round(angle / 90)  # OpenCV gives the angle of a side; the turn to level is the nearest multiple of 90 away
+    tilt = angle - 90 * quarter
+    if abs(tilt) > TURNED:
+        return _levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt)
     d = 2 * int(INSET * min(rw, rh)) + 1
     inside = cv2.erode(filled, np.ones((d, d), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
     rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
@@ -57,4 +63,14 @@ def cut(grey: np.ndarray):
     y0, x0 = y + rows[0], x + cols[0]
     part = grey[y0:y0 + inside.shape[0], x0:x0 + inside.shape[1]].copy()
     part[~inside] = np.median(part[inside])
-    return part, (int(y0), int(x0))
+    return part, np.float64([[1, 0, -x0], [0, 1, -y0]])
+
+
+def _levelled(grey, centre, size, tilt):
+    """cut's answer for a sheet turned `tilt` degrees about `centre` (x, y), `size` (w, h) when level: the sheet
+    turned level, INSET of its short side in from its edges."""
+    inset = INSET * min(size)
+    w, h = (max(1, int(side - 2 * inset)) for side in size)
+    turn = cv2.getRotationMatrix2D(centre, tilt, 1.0)
+    turn[:, 2] -= (centre[0] - w / 2, centre[1] - h / 2)
+    return cv2.warpAffine(grey, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), turn
