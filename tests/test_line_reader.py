@@ -4,13 +4,14 @@ strings it was shown, `read` using a run's reader for touching digits, and `mnis
     PYTHONPATH=src pytest -q tests/test_line_reader.py
 """
 
+import json
 import shutil
 
 import cv2
 import numpy as np
 import pytest
 
-from mnist_cnn import cli, images, line_fit, line_reader, predict, read, segment
+from mnist_cnn import cli, images, line_data, line_fit, line_reader, predict, read, segment
 from mnist_cnn.data import load_mnist
 from mnist_cnn.line_data import Composer
 from mnist_cnn.line_reader import BLANK, CLASSES, HEIGHT, STRIDE
@@ -163,6 +164,53 @@ def test_read_takes_a_wide_mark_from_the_reader(trained_run, mnist_dir):
     assert r.text == "857" and len(r.digits) == 3 and p.line_reader.calls == 1
     assert [d.box[0] for d in r.digits] == sorted(d.box[0] for d in r.digits)
     assert all(d.input.shape == (28, 28) for d in r.digits)
+
+
+def test_the_readers_pieces_are_judged_by_the_piece_gate(trained_run, mnist_dir, tmp_path):
+    """The pieces cut between the reader's digits carry their neighbours' stubs: the run's piece gate judges them,
+    not its rule (here one that refuses everything); a run without a gate leaves them to its rule."""
+    from test_read import glued
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    image = glued(x[np.flatnonzero(y == 2)[0]], x[np.flatnonzero(y == 0)[0]], overlap=4)
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (run / "refusal.json").write_text(json.dumps({"temperature": 50.0, "min_confidence": 0.5, "gate_threshold": None}))
+    p = predict.Predictor(run)
+    p.line_reader = FixedReader("57")
+    assert p.piece_not_digit(np.zeros((1, 28, 28), np.float32)) is None and read.read_image(p, image).text == ""
+    p.piece_not_digit = lambda xs: np.zeros(len(xs), np.float32)
+    r = read.read_image(p, image)
+    assert r.text == "57" and all(d.line for d in r.digits)
+    p.piece_not_digit = lambda xs: np.ones(len(xs), np.float32)
+    assert read.read_image(p, image).text == ""
+
+
+def test_a_piece_for_the_piece_gate_is_its_digit_cut_as_read_cuts_it(monkeypatch):
+    """Composer.piece: three glyphs apart, the middle one comes back whole and alone; pushed into each other, it
+    keeps at most its neighbours' stubs (the cut within read.LINE_REACH of the height of their middle)."""
+    glyphs = iter([])
+
+    def glyph(self, d, font, true_size=False):
+        return next(glyphs)
+
+    monkeypatch.setattr(Composer, "_glyph", glyph)
+    monkeypatch.setattr(line_data, "SLANT", 0.0)
+    monkeypatch.setattr(line_data, "PIECE_STROKE", (0, 0))
+    bar = np.zeros((48, 16), np.float32)
+    bar[:, 6:10] = 1.0  # a 1's stroke
+    ring = cv2.circle(np.zeros((48, 40), np.float32), (20, 24), 17, 1.0, 3)
+    c = Composer(np.zeros((10, 28, 28), np.uint8), np.arange(10), seed=0)
+    monkeypatch.setattr(line_data, "GAP", (0.1, 0.1))
+    monkeypatch.setattr(line_data, "WOBBLE", 0.0)
+    glyphs = iter([bar, ring, bar])
+    rows, cols = np.flatnonzero(ring.any(1)), np.flatnonzero(ring.any(0))
+    np.testing.assert_array_equal(c.piece(), ring[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    monkeypatch.setattr(line_data, "GAP", (-0.15, -0.15))
+    glyphs = iter([ring, ring, ring])  # three 0s, each pushed 7 px into the next
+    piece = c.piece()
+    reach = round(read.LINE_REACH * 48)
+    assert len(cols) - 2 * reach <= piece.shape[1] <= len(cols) + 2 * reach and piece.shape[0] == len(rows)
 
 
 def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_run, mnist_dir, tiny_reader):

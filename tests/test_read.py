@@ -127,7 +127,7 @@ def test_a_bold_mark_is_read_whole_not_as_a_sheet_on_a_desk():
     on a dark desk (sheet.py), and only the inside of its stroke, blank, was read (no digit)."""
     ink = np.zeros((40, 14), np.float32)
     ink[:, 2:12] = 1.0
-    x = read._to_mnist(ink)
+    x = read.piece_input(ink)
     assert x is not None
     assert np.ptp(np.flatnonzero((x > 0.5).any(axis=1))) >= 18  # the whole stroke, 20 px tall as MNIST's digits
 

@@ -157,7 +157,8 @@ def fitted(trained_run, mnist_dir, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         for module, name, value in ((refusal_fit, "NEGATIVES", 12), (refusal_fit, "UPLOADS", 60),
                                     (refusal_fit, "GATE_DIGIT_UPLOADS", 60), (gate, "NEGATIVES_PER_FAMILY", 40),
-                                    (gate, "DIGITS", 600), (gate, "HAND_DIGITS", 20), (gate, "EPOCHS", 2)):
+                                    (gate, "DIGITS", 600), (gate, "HAND_DIGITS", 20), (gate, "EPOCHS", 2),
+                                    (gate, "STUBBED_DIGITS", 40), (gate, "STUBBED_LETTERS", 20)):
             mp.setattr(module, name, value)
         result = refusal_fit.fit(run, compare=True, data_dir=mnist_dir)
     return run, result
@@ -177,18 +178,34 @@ def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
     assert r["ece"]["test_after"] <= r["ece"]["test_before"] + 1e-3  # fitted on validation, judged on test
     assert Image.open(run / "calibration.png").size[0] > 500
     assert (run / gate.GATE_FILE).is_file() == (r["approach"] == "gate")
+    assert gate.gate_paths(run, gate.PIECE_STEM)["keras"].is_file() == (r["approach"] == "gate")
 
 
-def test_the_gate_answers_alike_in_every_runtime(fitted, test_digits):
+@pytest.mark.parametrize("stem", [gate.GATE_STEM, gate.PIECE_STEM])
+def test_the_gate_answers_alike_in_every_runtime(fitted, test_digits, stem):
     run, _ = fitted
     if not (run / gate.GATE_FILE).is_file():
         pytest.skip("the small run kept the confidence rule")
-    gate.export_gate(run, ["onnx", "litert"])
+    assert len(gate.export_gate(run, ["onnx", "litert"])) == 4  # both gates, both formats
     x = np.r_[test_digits[0][:20] / 255.0, np.random.default_rng(0).random((5, 28, 28))].astype(np.float32)[..., None]
-    answers = [gate.open_gate(run, rt)(x) for rt in ("keras", "onnx", "litert")]
+    answers = [gate.open_gate(run, rt, stem=stem)(x) for rt in ("keras", "onnx", "litert")]
     assert answers[0].shape == (25,)
     np.testing.assert_allclose(answers[1], answers[0], atol=1e-4)
     np.testing.assert_allclose(answers[2], answers[0], atol=1e-4)
+
+
+def test_pieces_are_judged_by_the_piece_gate_or_else_the_gate(fitted, test_digits, tmp_path):
+    run, _ = fitted
+    if not (run / gate.GATE_FILE).is_file():
+        pytest.skip("the small run kept the confidence rule")
+    x = (test_digits[0][:10] / 255.0).astype(np.float32)
+    np.testing.assert_allclose(Predictor(run).piece_not_digit(x), gate.open_gate(run, "keras", stem=gate.PIECE_STEM)(
+        x[..., None]), atol=1e-6)
+    older = tmp_path / "run"
+    shutil.copytree(run, older)
+    gate.gate_paths(older, gate.PIECE_STEM)["keras"].unlink()  # calibrated before the piece gate
+    p = Predictor(older)
+    np.testing.assert_allclose(p.piece_not_digit(x), p.not_digit(x), atol=1e-6)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@
 
 refusal_fit.py trains it for a run (`mnist-cnn calibrate`), with the 28x28 images from
 images.to_mnist: MNIST training digits, training digits rendered as uploads (uploads.py), digits in the
-handwriting faces of its hand-letter negatives (uploads.hand_digits) and negatives.VALIDATION's families
-at TRAIN_SEED.
+handwriting faces of its hand-letter negatives (uploads.hand_digits) and negatives.VALIDATION's families at
+TRAIN_SEED. A second gate, the piece gate (PIECE_STEM), is trained on the same and on training digits and DejaVu
+letters cut from between touching training digits (line_data.Composer.piece): `read` asks it about the pieces it
+cuts between the digits its line reader found, which carry their neighbours' stubs.
 
 The digit classifier is trained on digits only, so its confidence says which digit, not whether
 there is one (a refusal on confidence alone refuses < 45% of held-out non-digits at 99% of digits kept:
@@ -16,7 +18,8 @@ README, "Not a digit, and honest confidence"). This gate is an 11th class kept a
 (digit, not a digit), ~60k parameters, trained in 1-2 minutes on MNIST training digits (raw and as
 uploads through images.to_mnist) against negatives.VALIDATION's families at their own seed. Being
 a separate model, the digit model and its exports stay as they are; the gate is saved in the run
-folder (notdigit.keras) and exported beside the model's exports (exports/notdigit.onnx, .tflite).
+folder (notdigit.keras, notdigit-pieces.keras) and exported beside the model's exports (exports/notdigit.onnx,
+.tflite, and the same for notdigit-pieces).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 
 GATE_FILE = "notdigit.keras"
 GATE_STEM = "notdigit"  # exports/notdigit.onnx, exports/notdigit.tflite
+PIECE_STEM = "notdigit-pieces"  # the piece gate: notdigit-pieces.keras, exports/notdigit-pieces.onnx, .tflite
 # Twice the width, negatives and epochs of the first gate (15k parameters, 420 a family, 6 epochs): held out,
 # fast's rule then refused 94.5% of non-digits (was 91.7%) and 90% of handwriting-font letters (was 72.5%),
 # accepting as many digits (README, "Not a digit"); the fit takes about twice as long.
@@ -38,6 +42,13 @@ DIGITS = 12_000  # MNIST training digits as to_mnist gives them (slant.as_seen);
 HAND_DIGITS = 300  # digits in the faces of the hand-letter negatives (uploads.hand_digits), so a face is no sign of
 # a letter: 840 (as many as the letters) took held-out spirals, curled like a hand's 6, from 98 to 44% refused (`best`)
 HAND_SEED = TRAIN_SEED + 1  # ...from a stream of their own
+STUBBED_DIGITS = 2_000  # the piece gate's: digits cut from between touching ones as `read` cuts its line reader's
+# digits apart (line_data.Composer.piece), their neighbours' stubs and all. The gate refused such pieces, and so
+# touching numbers the reader had read right (`best`, seed 5: 14 of the 37 touching numbers missed). In the gate
+# itself they cost 3.5 points of refusals (non-numbers at seeds 20000 and 30000): hence a gate of their own.
+STUBBED_LETTERS = 1_000  # ...and letters cut so from between digits, as non-digits: a stub is no sign of a digit
+# (2,000 in the gate itself: touching numbers read rose 1.5 points instead of 6, refusals fell 1.75)
+STUB_SEED = TRAIN_SEED + 2
 
 
 def build(seed: int = 0):
@@ -76,19 +87,19 @@ def train_gate(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = EPOCHS
     return model
 
 
-def gate_paths(run: Path) -> dict[str, Path]:
-    """Where a run's gate is kept for each runtime."""
+def gate_paths(run: Path, stem: str = GATE_STEM) -> dict[str, Path]:
+    """Where a run's gate (stem: GATE_STEM, or PIECE_STEM for the piece gate) is kept for each runtime."""
     from .rundir import EXPORT_SUFFIXES, EXPORTS
 
-    return {"keras": run / GATE_FILE, "onnx": run / EXPORTS / (GATE_STEM + EXPORT_SUFFIXES["onnx"]),
-            "litert": run / EXPORTS / (GATE_STEM + EXPORT_SUFFIXES["litert"])}
+    return {"keras": run / (stem + ".keras"), "onnx": run / EXPORTS / (stem + EXPORT_SUFFIXES["onnx"]),
+            "litert": run / EXPORTS / (stem + EXPORT_SUFFIXES["litert"])}
 
 
-def open_gate(run: Path, runtime: str, threads: int | None = None):
+def open_gate(run: Path, runtime: str, threads: int | None = None, stem: str = GATE_STEM):
     """A function (N, 28, 28, 1) float32 -> (N,) P(not a digit) in `runtime`, or None when the run has none there.
 
     threads: the runtime's threads for one forward pass, as for the digit model (runtime.open_export)."""
-    path = gate_paths(run)[runtime]
+    path = gate_paths(run, stem)[runtime]
     if not path.exists():
         return None
     if runtime == "keras":
@@ -108,20 +119,23 @@ def open_gate(run: Path, runtime: str, threads: int | None = None):
 
 
 def export_gate(run: Path, formats) -> list[Path]:
-    """The run's notdigit.keras exported (float32) beside the model's exports, for each format in `formats`."""
-    paths = gate_paths(run)
-    for fmt in formats:
-        write_gate(run, fmt, paths[fmt])
-    return [paths[fmt] for fmt in formats]
+    """The run's gates (notdigit.keras, and notdigit-pieces.keras when it has one) exported (float32) beside the
+    model's exports, for each format in `formats`."""
+    written = []
+    for stem in (GATE_STEM, PIECE_STEM):
+        paths = gate_paths(run, stem)
+        if stem == GATE_STEM or paths["keras"].is_file():
+            written += [write_gate(run, fmt, paths[fmt], stem) for fmt in formats]
+    return written
 
 
-def write_gate(run: Path, fmt: str, dest: Path) -> Path:
-    """The run's notdigit.keras exported (float32) in `fmt` to `dest`, written atomically."""
+def write_gate(run: Path, fmt: str, dest: Path, stem: str = GATE_STEM) -> Path:
+    """The run's gate `stem` (notdigit.keras) exported (float32) in `fmt` to `dest`, written atomically."""
     from . import files
     from .export import _write
     from .models import load_model
 
-    model = load_model(gate_paths(run)["keras"], "float32", classes=2)
+    model = load_model(gate_paths(run, stem)["keras"], "float32", classes=2)
     model.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0)  # Keras' ONNX export needs a called model
     dest.parent.mkdir(parents=True, exist_ok=True)
     with files.atomic_path(dest) as tmp:

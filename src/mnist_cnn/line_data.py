@@ -4,6 +4,7 @@
     c = Composer(x_train, y_train, fonts=training_fonts(), seed=0)   # MNIST *training* digits (read_eval uses test)
     ink, text = c.string()                                       # (h, w) float32 ink, white on black; "4071"
     x, labels = c.batch(1000)                                    # line_reader inputs, CTC label rows
+    ink = c.piece(letter_font)       # a digit (or a letter in that font) cut from between touching digits, or None
 
 A string is 1-6 digits side by side on a wobbly baseline, each its own size, from a small gap apart to
 pushed a fifth of the height into its neighbours, sheared, its strokes thickened or thinned: the marks the
@@ -29,6 +30,7 @@ FONT_SHARE = 0.4  # of the strings drawn in one print font rather than MNIST han
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf",  # fonts-dejavu-core: Debian's default faces
          "/usr/share/fonts/opentype/comic-neue/ComicNeue-*.otf")  # fonts-comic-neue: a hand; not read_eval's faces
 STROKE = (-1, 3)  # px of dilation (negative: erosion) of the whole string at HEIGHT
+PIECE_STROKE = (-1, 1)  # ...of a string cut into pieces for the gate (its glyphs at their true size): a pen's range
 
 
 def training_fonts() -> list[str]:
@@ -49,10 +51,35 @@ class Composer:
         text = "".join(str(d) for d in rng.integers(0, 10, n))
         font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
         glyphs = [self._glyph(int(c), font) for c in text]
-        ink = _jitter_stroke(_line(glyphs, rng), rng)
+        ink = _jitter_stroke(_line(glyphs, rng)[0], rng)
         return ink, text
 
-    def _glyph(self, d: int, font) -> np.ndarray:
+    def piece(self, letter_font=None) -> np.ndarray | None:
+        """The middle one of three touching digits (with letter_font, a letter of negatives.LETTERS in that font
+        between two digits), cut out as read.py cuts the line reader's digits apart: along the least-ink path within
+        read.LINE_REACH of the height of the middle between neighbours, so it keeps their stubs. (h, w) float32 ink,
+        white on black; None when a cut left it no ink. For the piece gate (gate.PIECE_STEM): such a piece is a digit."""
+        from . import segment
+        from .negatives import LETTERS
+        from .read import LINE_REACH
+
+        rng = self.rng
+        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
+        middle = LETTERS[int(rng.integers(len(LETTERS)))] if letter_font else int(rng.integers(10))
+        glyphs = [self._glyph(int(rng.integers(10)), font, True), self._glyph(middle, letter_font or font, True),
+                  self._glyph(int(rng.integers(10)), font, True)]
+        line, spans = _line(glyphs, rng)
+        ink = _jitter_stroke(line, rng, PIECE_STROKE)
+        own = ink > 0.1
+        reach = max(1, round(LINE_REACH * max(g.shape[0] for g in glyphs)))
+        cuts = [segment.path(own, max(1, m - reach), min(own.shape[1], m + reach + 1))
+                for m in (int((a[1] + b[0]) / 2) for a, b in zip(spans, spans[1:]))]
+        parts = segment.pieces(np.where(own, ink, np.float32(0)), cuts, 0, 0)
+        return parts[1].ink if len(parts) == 3 else None
+
+    def _glyph(self, d, font, true_size: bool = False) -> np.ndarray:
+        """Digit d (a character, in a font) at its own size: MNIST's when font is None. A font's glyph is drawn at
+        about a third of that unless true_size (the strings the reader was fitted on; they are scaled to the height)."""
         rng = self.rng
         height = HEIGHT * rng.uniform(*SIZE)
         if font is None:
@@ -64,6 +91,8 @@ class Composer:
             scale = height / a.shape[0]
         rows, cols = np.flatnonzero(a.max(1) > 0.1), np.flatnonzero(a.max(0) > 0.1)
         a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        if font is not None and true_size:
+            scale = height / a.shape[0]
         size = (max(1, round(a.shape[1] * scale)), max(1, round(a.shape[0] * scale)))
         return cv2.resize(a, size, interpolation=cv2.INTER_LINEAR).clip(0, 1)
 
@@ -72,7 +101,7 @@ class Composer:
         if key not in self._glyphs:
             f = ImageFont.truetype(font, HEIGHT * 2)
             img = Image.new("L", (HEIGHT * 4, HEIGHT * 4), 0)
-            ImageDraw.Draw(img).text((HEIGHT, HEIGHT), str(d), font=f, fill=255)
+            ImageDraw.Draw(img).text((HEIGHT, HEIGHT), str(d), font=f, fill=255)  # a digit or a letter
             self._glyphs[key] = np.asarray(img, np.float32) / 255
         return self._glyphs[key]
 
@@ -92,13 +121,15 @@ class Composer:
         return xs, texts
 
 
-def _line(glyphs, rng) -> np.ndarray:
-    """Glyphs side by side on a wobbly baseline, overlapping or apart, sheared: one ink map."""
+def _line(glyphs, rng) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Glyphs side by side on a wobbly baseline, overlapping or apart, sheared: one ink map, and each glyph's
+    columns (x0, x1) at its middle row."""
     gaps = [rng.uniform(*GAP) * HEIGHT for _ in glyphs[1:]]
     width = int(sum(g.shape[1] for g in glyphs) + max(0.0, sum(gaps))) + 2 * HEIGHT
     top = HEIGHT // 2
     ink = np.zeros((2 * HEIGHT + top, width), np.float32)
     x = float(HEIGHT // 2)
+    placed = []
     for k, g in enumerate(glyphs):
         h, w = g.shape
         y = top + int(HEIGHT - h + rng.uniform(-WOBBLE, WOBBLE) * HEIGHT)
@@ -106,14 +137,16 @@ def _line(glyphs, rng) -> np.ndarray:
         x0 = max(0, int(x))
         region = ink[y:y + h, x0:x0 + w]
         np.maximum(region, g[:, :region.shape[1]], out=region)
+        placed.append((x0, x0 + w, y + h / 2))
         x = x0 + w + (gaps[k] if k < len(gaps) else 0)
     shear = rng.uniform(-SLANT, SLANT)
     m = np.float32([[1, -shear, shear * ink.shape[0] / 2], [0, 1, 0]])
-    return cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
+    spans = [(a - shear * (mid - ink.shape[0] / 2), b - shear * (mid - ink.shape[0] / 2)) for a, b, mid in placed]
+    return cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR), spans
 
 
-def _jitter_stroke(ink: np.ndarray, rng) -> np.ndarray:
-    k = int(rng.integers(STROKE[0], STROKE[1] + 1))
+def _jitter_stroke(ink: np.ndarray, rng, stroke=STROKE) -> np.ndarray:
+    k = int(rng.integers(stroke[0], stroke[1] + 1))
     if k == 0:
         return ink
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(k) + 1,) * 2)

@@ -34,7 +34,7 @@ JPEG_SHARE = 0.3  # of images saved and reloaded as JPEG (quality 60-90), like p
 INVERTED_SHARE = 0.5  # light ink on dark paper (a blackboard, a screen capture)
 
 
-def _fonts(family: str) -> list[Path]:
+def font_files(family: str) -> list[Path]:
     found = sorted(p for d in FONT_DIRS for p in d.glob(f"{family}*.ttf") if "Math" not in p.name)
     if not found:
         raise FileNotFoundError(f"no {family} fonts in {', '.join(map(str, FONT_DIRS))} "
@@ -264,7 +264,7 @@ def blotches(rng) -> Image.Image:
 
 
 def _letters(font_family: str, chars: str = LETTERS):
-    return lambda rng: letter(rng, _fonts(font_family), chars)
+    return lambda rng: letter(rng, font_files(font_family), chars)
 
 
 # Each split's families; HELD_OUT's are other generators (or, for letters, other fonts) than VALIDATION's.

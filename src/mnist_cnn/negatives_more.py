@@ -23,7 +23,7 @@ def letter_pair(rng) -> Image.Image:
     """Two letters side by side, a fragment of a word (a name, a label) cut out as one image."""
     img, paper = base._canvas(rng)
     side = img.size[0]
-    fonts = base._fonts("DejaVu")
+    fonts = base.font_files("DejaVu")
     font = ImageFont.truetype(str(fonts[int(rng.integers(len(fonts)))]), int(side * rng.uniform(0.35, 0.55)))
     text = "".join(base.LETTERS[int(rng.integers(len(base.LETTERS)))] for _ in range(2))
     d = ImageDraw.Draw(img)
@@ -35,7 +35,7 @@ def letter_pair(rng) -> Image.Image:
 
 def partial_letter(rng) -> Image.Image:
     """A letter cut by the image's edge (a careless crop): a third to a half of it off the page."""
-    img = base.letter(rng, base._fonts("DejaVu"))
+    img = base.letter(rng, base.font_files("DejaVu"))
     side = img.size[0]
     dx, dy = (rng.choice([-1, 1], 2) * rng.uniform(0.2, 0.4, 2) * side).astype(int) * (rng.random(2) < 0.7)
     paper = int(np.asarray(img)[0, 0])
@@ -48,7 +48,7 @@ def hand_fonts(held_out: bool = False) -> list[Path]:
     from .evalset_render import FONT_FILES, HELD_OUT_FONT_FILES
 
     fonts = [Path(f) for f in (HELD_OUT_FONT_FILES if held_out else FONT_FILES) if Path(f).exists()]
-    return fonts or base._fonts("Liberation" if held_out else "DejaVu")
+    return fonts or base.font_files("Liberation" if held_out else "DejaVu")
 
 
 def hand_letters(rng, held_out: bool = False) -> Image.Image:
@@ -243,7 +243,7 @@ def hand_symbols(rng, held_out: bool = False) -> Image.Image:
     font = fonts[int(rng.integers(len(fonts)))]
     chars = _in_face(font, HAND_SYMBOLS)
     if not chars:  # a face with none of them
-        font, chars = base._fonts("DejaVu")[0], HAND_SYMBOLS
+        font, chars = base.font_files("DejaVu")[0], HAND_SYMBOLS
     return base.letter(rng, [font], chars)
 
 

@@ -79,6 +79,7 @@ class Predictor:
         self._gate = self._open_gate(threads)
         self._threads = threads
         self._line_reader = ...  # the run's line reader (line_reader.py), opened when `read` first needs it
+        self._piece_gate = ...  # the run's piece gate (gate.PIECE_STEM), likewise
 
     @property
     def line_reader(self):
@@ -143,6 +144,20 @@ class Predictor:
         if self._gate is None:
             return None
         return np.asarray(self._gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
+
+    def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
+        """(N, 28, 28) float32 pieces `read` cut between the digits its line reader found -> (N,) P(not a digit) by
+        the run's piece gate (gate.PIECE_STEM: trained on such pieces, stubs of their neighbours and all), by its
+        gate when it has none (runs calibrated before 2026-12-03), or None when the run's rule has no gate."""
+        if self._gate is None:
+            return None
+        if self._piece_gate is ...:
+            from .gate import PIECE_STEM, open_gate
+            from .refusal import run_folder_of
+
+            self._piece_gate = open_gate(run_folder_of(self.path), self.runtime, self._threads, PIECE_STEM) \
+                or self._gate
+        return np.asarray(self._piece_gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
 
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its

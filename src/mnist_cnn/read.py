@@ -56,7 +56,9 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 # three may be refused); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more touching numbers
 # read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_REFUSED = 0.49
-LINE_GATE = 0.5  # ...a piece counts as refused when the gate's P(not a digit) is above this
+LINE_GATE = 0.5  # ...a piece counts as refused when the piece gate's P(not a digit) is above this (gate.PIECE_STEM,
+# trained on such pieces: the run's own gate refused a touching digit for its neighbours' stubs; `best`, class B,
+# seed 5, touching 81.5 -> 86.5%, non-numbers at seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%)
 LINE_REACH = 0.15  # a cut between two digits the reader found runs within this much of the height of their middle
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
@@ -119,7 +121,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
     lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
-    inputs = [[[_to_mnist(p.ink) for p in option] for option in g.options] for g in row.groups]
+    inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
         inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
     flat = [x for g in inputs for option in g for x in option if x is not None]
@@ -130,12 +132,13 @@ def read_image(predictor, image, path: str = "") -> Reading:
     groups = []
     for g, xs in zip(row.groups, inputs):
         groups.append([_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)])
-    digits = []
+    digits, piece_gate = [], iter(_pieces_not_digit(predictor, [x for *_, xs in lines.values() for x in xs]))
     for i, (g, options) in enumerate(zip(row.groups, groups)):
         if i in lines:
             text, confidences, pieces, xs = lines[i]
-            made = [Digit(int(c), p, piece.box, x, None, 1.0 if d.rejected else d.not_digit, line=True)
-                    for c, p, piece, x, d in zip(text, confidences, pieces, xs, decisions)]
+            made = [Digit(int(c), p, piece.box, x, None, (1.0 if d.rejected else d.not_digit) if nd is None else nd,
+                          line=True)
+                    for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, decisions, piece_gate)]
             if _line_sure(made) and not (len(row.groups) == 1 and len(g.options[0]) == 1
                                          and _whole_surer(options[0], made)):
                 digits += made
@@ -178,7 +181,7 @@ def _choose(g, scored) -> list[Digit]:
                   for (score, made), crossed in zip(scored, g.crossings)]
         scored = [s for s, crossed in zip(scored, g.crossings) if crossed <= MAX_CROSSED]
         if not scored:  # no way to cut it but across loops: a scribble, not digits touching
-            x = _to_mnist(g.crop)
+            x = piece_input(g.crop)
             return [Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x)]
     return max(scored, key=lambda s: s[0])[1]
 
@@ -216,10 +219,18 @@ def _line_read(predictor, groups) -> dict:
             lo = min(w - 1, max(middle - reach, cuts[-1].max() + 1 if cuts else 1))
             cuts.append(segment.path(g.own, lo, max(lo + 1, min(w, middle + reach + 1))))
         pieces = segment.pieces(g.crop, cuts, g.box[0], g.box[1])
-        xs = [_to_mnist(p.ink) for p in pieces]
+        xs = [piece_input(p.ink) for p in pieces]
         if len(text) > 1 and len(pieces) == len(text) and all(x is not None for x in xs):
             out[i] = (text, confidences, pieces, xs)
     return out
+
+
+def _pieces_not_digit(predictor, xs: list) -> list:
+    """The piece gate's P(not a digit) of each piece cut between the line reader's digits (Predictor.piece_not_digit),
+    or None each when the run's rule has no gate (its own rule then judges them)."""
+    judge = getattr(predictor, "piece_not_digit", None)
+    found = judge(np.stack(xs)) if xs and judge is not None else None
+    return [None] * len(xs) if found is None else [float(v) for v in found]
 
 
 def _remerge(predictor, digits: list[Digit]) -> list[Digit]:
@@ -237,7 +248,7 @@ def _remerge(predictor, digits: list[Digit]) -> list[Digit]:
         for d in (a, b):
             region = joined[d.box[1] - box[1]:d.box[3] - box[1], d.box[0] - box[0]:d.box[2] - box[0]]
             np.maximum(region, d.ink, out=region)
-        x = _to_mnist(joined)
+        x = piece_input(joined)
         if x is not None:
             pairs.append((i, box, joined))
             inputs.append(x)
@@ -315,7 +326,7 @@ def _reading(path: str, digits: list[Digit]) -> Reading:
                    digits=digits)
 
 
-def _to_mnist(ink: np.ndarray) -> np.ndarray | None:
+def piece_input(ink: np.ndarray) -> np.ndarray | None:
     """One digit's ink (white on black, neighbours removed) -> its 28x28, with a margin of black paper around it."""
     pad = max(MIN_PAD, round(PAD * max(ink.shape)))
     return images.to_mnist(np.pad(ink, pad), desk=False)

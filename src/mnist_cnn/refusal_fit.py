@@ -106,6 +106,7 @@ def _validation_digits(run: Path, x_train: np.ndarray, y_train: np.ndarray):
 
 
 def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
+    """The run's gate, trained and saved, and its piece gate beside it (gate.PIECE_STEM); returns the gate."""
     from . import gate
     from .images import to_mnist
 
@@ -115,14 +116,35 @@ def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
     digit_uploads = [to_mnist(im) for im in uploads.render(x_train[ups], y_train[ups], gate.TRAIN_SEED)]
     digit_uploads += [to_mnist(im) for im in uploads.hand_digits(gate.HAND_DIGITS, gate.HAND_SEED)]
     non = negatives.as_mnist(negatives.generate(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED))
+    non_digits = [v for vs in non.values() for v in vs]
     seen = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
-    x, y = gate.training_images(seen, digit_uploads, [v for vs in non.values() for v in vs])
-    model = gate.train_gate(x, y, seed=gate.TRAIN_SEED)
-    with files.atomic_path(gate.gate_paths(run)["keras"]) as tmp:
-        model.save(tmp)
-    report(f"Trained the \"not a digit\" gate on {int((y == 0).sum()):,} digits and {int(y.sum()):,} non-digits "
-           f"in {time.perf_counter() - started:.0f} s")
-    return model
+    stubbed, stubbed_letters = _stubbed(x_train[train_idx], y_train[train_idx])
+    models = {}
+    for stem, (digits, others) in ((gate.GATE_STEM, (digit_uploads, non_digits)),
+                                   (gate.PIECE_STEM, (digit_uploads + stubbed, non_digits + stubbed_letters))):
+        x, y = gate.training_images(seen, digits, others)
+        models[stem] = gate.train_gate(x, y, seed=gate.TRAIN_SEED)
+        with files.atomic_path(gate.gate_paths(run, stem)["keras"]) as tmp:
+            models[stem].save(tmp)
+        report(f"Trained the \"not a digit\" gate{' for cut pieces' if stem == gate.PIECE_STEM else ''} on "
+               f"{int((y == 0).sum()):,} digits and {int(y.sum()):,} non-digits "
+               f"({time.perf_counter() - started:.0f} s so far)")
+    return models[gate.GATE_STEM]
+
+
+def _stubbed(x, y) -> tuple[list, list]:
+    """gate.STUBBED_DIGITS digits and gate.STUBBED_LETTERS letters cut from between touching training digits, as
+    `read` gives its line reader's digits to the model (28x28s; None where no ink was left)."""
+    from . import gate
+    from .line_data import Composer, training_fonts
+    from .read import piece_input
+
+    composer = Composer(x, y, training_fonts(), gate.STUB_SEED)
+    letter_fonts = [str(f) for f in negatives.font_files("DejaVu")]
+    digits = [composer.piece() for _ in range(gate.STUBBED_DIGITS)]
+    letters = [composer.piece(letter_fonts[k % len(letter_fonts)]) for k in range(gate.STUBBED_LETTERS)]
+    return ([None if p is None else piece_input(p) for p in digits],
+            [None if p is None else piece_input(p) for p in letters])
 
 
 def _sets(model, gate, temperature, digits, digit_labels, uploaded, upload_labels, families, seed) -> tuple:
@@ -179,7 +201,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     if chosen == "gate":
         _export_gates(run, report)
     else:
-        for path in gates.gate_paths(run).values():
+        for path in (p for stem in (gates.GATE_STEM, gates.PIECE_STEM) for p in gates.gate_paths(run, stem).values()):
             path.unlink(missing_ok=True)
     files.write_json(run / RULE_FILE, result)
     if compare:

@@ -72,10 +72,10 @@ def _font(label: int, rng, fonts) -> Image.Image:
 
 def render(x: np.ndarray, labels: np.ndarray, seed: int, font_family: str = "DejaVu") -> list[Image.Image]:
     """One upload-like rendering of each (28, 28) uint8 digit; deterministic from the seed."""
-    from .negatives import _fonts
+    from .negatives import font_files
 
     rng = np.random.default_rng(seed)
-    fonts = _fonts(font_family)
+    fonts = font_files(font_family)
     out = []
     for i, (digit, label) in enumerate(zip(x, labels)):
         family = FAMILIES[i % len(FAMILIES)]
