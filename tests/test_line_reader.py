@@ -188,7 +188,7 @@ def test_the_readers_pieces_are_judged_by_the_piece_gate(trained_run, mnist_dir,
 
 def test_a_piece_for_the_piece_gate_is_its_digit_cut_as_read_cuts_it(monkeypatch):
     """Composer.piece: three glyphs apart, the middle one comes back whole and alone; pushed into each other, it
-    keeps at most its neighbours' stubs (the cut within read.LINE_REACH of the height of their middle)."""
+    keeps at most its neighbours' stubs (the cut within segment.LINE_REACH of the height of their middle)."""
     glyphs = iter([])
 
     def glyph(self, d, font, true_size=False):
@@ -209,7 +209,7 @@ def test_a_piece_for_the_piece_gate_is_its_digit_cut_as_read_cuts_it(monkeypatch
     monkeypatch.setattr(line_data, "GAP", (-0.15, -0.15))
     glyphs = iter([ring, ring, ring])  # three 0s, each pushed 7 px into the next
     piece = c.piece()
-    reach = round(read.LINE_REACH * 48)
+    reach = round(segment.LINE_REACH * len(rows))
     assert len(cols) - 2 * reach <= piece.shape[1] <= len(cols) + 2 * reach and piece.shape[0] == len(rows)
 
 

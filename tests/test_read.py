@@ -637,6 +637,34 @@ def test_api_reads_uploads_and_pixels_of_any_size(client, writer, predictor):
     assert {"400", "413", "415", "422", "503"} <= set(spec["responses"])
 
 
+def test_api_reads_as_read_does_with_a_gate_and_a_line_reader(trained_run, writer, mnist_dir, tmp_path):
+    """The server reads with the run's gate (the string's letter check) and line reader as `read` does: until
+    2026-12-03 it had neither, and a run with a gate answered 500 to every number of two digits or more."""
+    import shutil
+
+    from mnist_cnn import gate
+    from test_line_reader import FixedReader
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    gate.build(seed=0).save(run / gate.GATE_FILE)  # untrained: P(not a digit) near 0.5, under the rule's threshold
+    (run / "refusal.json").write_text(json.dumps({"temperature": 1.0, "min_confidence": 0.0,
+                                                  "gate_threshold": 0.999999}))
+    p = predict.Predictor(run)
+    p.line_reader = FixedReader("57")
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    wide = Image.fromarray((glued(x[np.flatnonzero(y == 5)[0]], x[np.flatnonzero(y == 7)[0]], overlap=4) * 255)
+                           .astype(np.uint8))
+    with TestClient(serve.create_app(p, refusal_delay=0), base_url="http://127.0.0.1") as c:
+        for image in (writer.number("clean", text="407")[0], wide):
+            before = p.line_reader.calls
+            r = c.post("/api/read", files={"file": ("n.png", png(image), "image/png")})
+            assert r.status_code == 200, r.text
+            served = p.line_reader.calls - before
+            assert r.json()["text"] == read.read_image(p, image).text != ""
+            assert served == p.line_reader.calls - before - served and (served > 0 or image is not wide)
+
+
 @pytest.mark.parametrize("kwargs, status, words", [
     (dict(json={"pixels": [[0, 1], [0]]}), 422, "pixels[1]: expected a list of 2 numbers (as row 0), found a list of 1"),
     (dict(json={"pixels": []}), 422, "pixels: expected rows of equal length"),

@@ -194,7 +194,7 @@ def test_the_gate_answers_alike_in_every_runtime(fitted, test_digits, stem):
     np.testing.assert_allclose(answers[2], answers[0], atol=1e-4)
 
 
-def test_pieces_are_judged_by_the_piece_gate_or_else_the_gate(fitted, test_digits, tmp_path):
+def test_pieces_are_judged_by_the_piece_gate_when_the_run_has_one(fitted, test_digits, tmp_path, monkeypatch):
     run, _ = fitted
     if not (run / gate.GATE_FILE).is_file():
         pytest.skip("the small run kept the confidence rule")
@@ -203,9 +203,13 @@ def test_pieces_are_judged_by_the_piece_gate_or_else_the_gate(fitted, test_digit
         x[..., None]), atol=1e-6)
     older = tmp_path / "run"
     shutil.copytree(run, older)
-    gate.gate_paths(older, gate.PIECE_STEM)["keras"].unlink()  # calibrated before the piece gate
+    gate.gate_paths(older, gate.PIECE_STEM)["keras"].unlink()  # calibrated before the piece gate: its rule judges
+    assert Predictor(older).piece_not_digit(x) is None
+    shutil.copy(run / (gate.PIECE_STEM + ".keras"), older)
     p = Predictor(older)
-    np.testing.assert_allclose(p.piece_not_digit(x), p.not_digit(x), atol=1e-6)
+    monkeypatch.setattr(gate, "open_gate", lambda *args, **kwargs: None)  # its runtime's file missing
+    with pytest.raises(UserError, match=r"notdigit-pieces\.keras.*mnist-cnn calibrate"):
+        p.piece_not_digit(x)
 
 
 @pytest.fixture(scope="module")

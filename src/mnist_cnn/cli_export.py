@@ -53,14 +53,15 @@ def cmd_export(args) -> int:
 
 
 def _export_gate(args, written) -> None:
-    """A run's "not a digit" gate (gate.py) goes with its model into the runtime it is exported for."""
-    from .gate import export_gate, gate_paths
+    """A run's "not a digit" gates (gate.py: the gate, the piece gate) go with its model into the runtime it is
+    exported for."""
+    from .gate import PIECE_STEM, export_gate, gate_paths
     from .refusal import run_folder_of
 
     run = run_folder_of(written)
     if args.format in ("onnx", "litert") and gate_paths(run)["keras"].is_file() and written.parent.name == "exports":
         for path in export_gate(run, [args.format]):
-            print(f"and its \"not a digit\" gate: {shown(path)}")
+            print(f"and its \"not a digit\" {'piece ' if PIECE_STEM in path.name else ''}gate: {shown(path)}")
 
 
 def _export_reader(args, written) -> None:

@@ -130,7 +130,7 @@ def export_gate(run: Path, formats) -> list[Path]:
 
 
 def write_gate(run: Path, fmt: str, dest: Path, stem: str = GATE_STEM) -> Path:
-    """The run's gate `stem` (notdigit.keras) exported (float32) in `fmt` to `dest`, written atomically."""
+    """The run's gate `stem` (its .keras file) exported (float32) in `fmt` to `dest`, written atomically."""
     from . import files
     from .export import _write
     from .models import load_model

@@ -56,12 +56,11 @@ class Composer:
 
     def piece(self, letter_font=None) -> np.ndarray | None:
         """The middle one of three touching digits (with letter_font, a letter of negatives.LETTERS in that font
-        between two digits), cut out as read.py cuts the line reader's digits apart: along the least-ink path within
-        read.LINE_REACH of the height of the middle between neighbours, so it keeps their stubs. (h, w) float32 ink,
-        white on black; None when a cut left it no ink. For the piece gate (gate.PIECE_STEM): such a piece is a digit."""
+        between two digits), cut out as `read` cuts the line reader's digits apart (segment.line_cuts, the glyphs'
+        columns for the reader's), so it keeps their stubs; glyphs at their true size, letters as tall as digits.
+        (h, w) float32 ink, white on black; None when a cut left it no ink. For the piece gate (gate.PIECE_STEM)."""
         from . import segment
         from .negatives import LETTERS
-        from .read import LINE_REACH
 
         rng = self.rng
         font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
@@ -70,11 +69,10 @@ class Composer:
                   self._glyph(int(rng.integers(10)), font, True)]
         line, spans = _line(glyphs, rng)
         ink = _jitter_stroke(line, rng, PIECE_STROKE)
+        rows = np.flatnonzero((ink > 0.1).any(1))
+        ink = ink[rows[0]:rows[-1] + 1]  # the mark's own height, as read's crop of it
         own = ink > 0.1
-        reach = max(1, round(LINE_REACH * max(g.shape[0] for g in glyphs)))
-        cuts = [segment.path(own, max(1, m - reach), min(own.shape[1], m + reach + 1))
-                for m in (int((a[1] + b[0]) / 2) for a, b in zip(spans, spans[1:]))]
-        parts = segment.pieces(np.where(own, ink, np.float32(0)), cuts, 0, 0)
+        parts = segment.pieces(np.where(own, ink, np.float32(0)), segment.line_cuts(own, spans), 0, 0)
         return parts[1].ink if len(parts) == 3 else None
 
     def _glyph(self, d, font, true_size: bool = False) -> np.ndarray:

@@ -147,17 +147,26 @@ class Predictor:
 
     def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
         """(N, 28, 28) float32 pieces `read` cut between the digits its line reader found -> (N,) P(not a digit) by
-        the run's piece gate (gate.PIECE_STEM: trained on such pieces, stubs of their neighbours and all), by its
-        gate when it has none (runs calibrated before 2026-12-03), or None when the run's rule has no gate."""
-        if self._gate is None:
-            return None
+        the run's piece gate (gate.PIECE_STEM: trained on such pieces, stubs of their neighbours and all), or None
+        when the run has none (no gate, or calibrated before 2026-12-03: its rule then judges the pieces)."""
         if self._piece_gate is ...:
-            from .gate import PIECE_STEM, open_gate
-            from .refusal import run_folder_of
-
-            self._piece_gate = open_gate(run_folder_of(self.path), self.runtime, self._threads, PIECE_STEM) \
-                or self._gate
+            self._piece_gate = self._open_piece_gate()
+        if self._piece_gate is None:
+            return None
         return np.asarray(self._piece_gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
+
+    def _open_piece_gate(self):
+        from .gate import PIECE_STEM, gate_paths, open_gate
+        from .refusal import run_folder_of
+
+        run = run_folder_of(self.path)
+        if self._gate is None or not gate_paths(run, PIECE_STEM)["keras"].is_file():
+            return None
+        found = open_gate(run, self.runtime, self._threads, PIECE_STEM)
+        if found is None:
+            raise UserError(f"{run}: its piece gate has no {self.runtime} export (expected "
+                            f"{gate_paths(run, PIECE_STEM)[self.runtime]}); make it with: mnist-cnn calibrate {run}")
+        return found
 
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its

@@ -36,9 +36,8 @@ PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its 
 MIN_PAD = 2  # px
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
 SURE = 0.9  # ...and at least this sure of each piece
-# ...and never when it reads the mark whole at least this sure (the gate had found an open 4's two strokes more
-# digit-like, as 11, than the 4); on held-apart pictures (seed 5) 4 more numbers of 400 read right, on the tables'
-# (seed 0) 1 more of 800, none lost, refusal unchanged (`best` run)
+# ...and never when it reads the mark whole at least this sure (the gate had found an open 4's strokes more digit-like,
+# as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost, refusal unchanged (`best`)
 WHOLE_SURE = 0.999
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
@@ -46,20 +45,17 @@ FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into fu
 # whole: only where that is offered (up to segment.WHOLE wide; see read_image)
 TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
 # whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
-MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two
-# round digits overlapping); one that needs more is a scribble (measured: correct touching reads never need 3), unless
-# it may be one digit (up to segment.WHOLE wide): then it is read whole (a flat ellipse: a 0)
+MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two round
+# digits overlapping); more: a scribble (touching digits never need 3), or up to segment.WHOLE wide one digit (a 0)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching digits when it is this sure of
-# each digit and the model's refusal rule refuses under half of the pieces cut between them (of two, none: a wide
-# letter read as two digits; doodles: most pieces; touching digits' pieces carry stubs of their neighbours, so one of
-# three may be refused); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more touching numbers
-# read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
+# each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a wide letter read
+# as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more
+# touching numbers read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_REFUSED = 0.49
-LINE_GATE = 0.5  # ...a piece counts as refused when the piece gate's P(not a digit) is above this (gate.PIECE_STEM,
-# trained on such pieces: the run's own gate refused a touching digit for its neighbours' stubs; `best`, class B,
-# seed 5, touching 81.5 -> 86.5%, non-numbers at seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%)
-LINE_REACH = 0.15  # a cut between two digits the reader found runs within this much of the height of their middle
+LINE_GATE = 0.5  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
+# trained on such pieces, stubs of their neighbours and all; the run's own gate refused those: `best`, class B, seed
+# 5, touching 81.5 -> 86.5%, non-numbers at seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%)
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
@@ -212,13 +208,7 @@ def _line_read(predictor, groups) -> dict:
     out = {}
     for i, (text, confidences, spans) in zip(wide, reader.read([groups[i].crop for i in wide])):
         g = groups[i]
-        h, w = g.crop.shape
-        reach, cuts = max(1, round(LINE_REACH * h)), []
-        for a, b in zip(spans, spans[1:]):
-            middle = int((a[1] + b[0]) / 2)
-            lo = min(w - 1, max(middle - reach, cuts[-1].max() + 1 if cuts else 1))
-            cuts.append(segment.path(g.own, lo, max(lo + 1, min(w, middle + reach + 1))))
-        pieces = segment.pieces(g.crop, cuts, g.box[0], g.box[1])
+        pieces = segment.pieces(g.crop, segment.line_cuts(g.own, spans), g.box[0], g.box[1])
         xs = [piece_input(p.ink) for p in pieces]
         if len(text) > 1 and len(pieces) == len(text) and all(x is not None for x in xs):
             out[i] = (text, confidences, pieces, xs)
@@ -226,8 +216,7 @@ def _line_read(predictor, groups) -> dict:
 
 
 def _pieces_not_digit(predictor, xs: list) -> list:
-    """The piece gate's P(not a digit) of each piece cut between the line reader's digits (Predictor.piece_not_digit),
-    or None each when the run's rule has no gate (its own rule then judges them)."""
+    """Predictor.piece_not_digit of each piece cut between the line reader's digits; None each without a gate."""
     judge = getattr(predictor, "piece_not_digit", None)
     found = judge(np.stack(xs)) if xs and judge is not None else None
     return [None] * len(xs) if found is None else [float(v) for v in found]

@@ -169,7 +169,8 @@ def figures(rule: Rule, digits: Scored, digit_uploads: Scored, non_digits: dict[
 
 def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_dir=None,
         report: Report = quiet) -> dict:
-    """Fit and store RUN/refusal.json (and notdigit.keras, its exports, calibration.png); see the module's text."""
+    """Fit and store RUN/refusal.json (and notdigit.keras, notdigit-pieces.keras, their exports, calibration.png);
+    see the module's text."""
     from . import data, plots
     from . import gate as gates
     from .evaluate import predict_proba
@@ -250,7 +251,7 @@ def _export_gates(run: Path, report: Report) -> None:
 
 
 def after_training(result, report) -> None:
-    """After `mnist-cnn train`: a full MNIST run's honest confidence and "not a digit" rule (~2.5 min idle, 2 cores).
+    """After `mnist-cnn train`: a full MNIST run's honest confidence and "not a digit" rule (~4 min idle, 2 cores).
 
     Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
     refusing. Interrupted, the run stays finished without it; `mnist-cnn calibrate RUN` fits it later.

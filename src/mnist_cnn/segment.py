@@ -54,6 +54,7 @@ SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts o
 # of a slanted 8 (read as 69), not a digit. 0.5 before; tried on numbers at seed 5 (400: none gained or lost, one
 # misread refused), then at seed 0 (800: 3 more read right, 4 misread refused, none lost; `best`, read_eval.py)
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
+LINE_REACH = 0.15  # a cut between two digits the line reader found runs this near (x the height) their middle
 STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
 
 
@@ -297,6 +298,19 @@ def path(own, lo, hi) -> np.ndarray:
     for y in range(h - 1, 0, -1):
         path[y - 1] = path[y] + back[y, path[y]]
     return path + lo
+
+
+def line_cuts(own: np.ndarray, spans) -> list[np.ndarray]:
+    """The cuts (a column per row) of a mark (own: (h, w) bool, its pixels) between the digits the line reader found
+    in columns `spans` [(x0, x1), ...]: each the least-ink path within LINE_REACH of the height of the middle between
+    two digits' columns, right of the cut before it."""
+    h, w = own.shape
+    reach, cuts = max(1, round(LINE_REACH * h)), []
+    for a, b in zip(spans, spans[1:]):
+        middle = int((a[1] + b[0]) / 2)
+        lo = min(w - 1, max(middle - reach, cuts[-1].max() + 1 if cuts else 1))
+        cuts.append(path(own, lo, max(lo + 1, min(w, middle + reach + 1))))
+    return cuts
 
 
 def pieces(crop, cuts, x0, y0) -> list[Piece]:

@@ -18,6 +18,7 @@ within the 1 MB JSON limit. read.py does the reading.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import numpy as np
@@ -60,9 +61,36 @@ class ReadAnswer(BaseModel):
     size: list[int]  # [width, height] of the image the boxes are in (an upload as read, reduced to 1024 px)
 
 
-def answer(service, source, name: str) -> dict:
+class Models:
+    """What read.read_image asks of a predictor, from the lanes' threads: the digit model and its gate through the
+    model thread's batches (Service.decide; the gate's P(not a digit) is in each decision), the line reader and the
+    piece gate one call at a time (a LiteRT interpreter is not thread-safe; the model thread never calls them)."""
+
+    def __init__(self, service):
+        self.service, self.lock = service, threading.Lock()
+        self.reader = service.predictor.line_reader  # opened now, not on a request
+        self.line_reader = self if self.reader is not None else None
+
+    def decide(self, x: np.ndarray) -> list:
+        return self.service.decide(x)
+
+    def not_digit(self, x: np.ndarray) -> np.ndarray | None:
+        found = [d.not_digit for d in self.service.decide(x)]
+        return None if None in found else np.asarray(found, np.float32)
+
+    def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
+        with self.lock:
+            return self.service.predictor.piece_not_digit(x)
+
+    def read(self, inks: list) -> list:
+        """The line reader's readings (line_reader.LineReader.read)."""
+        with self.lock:
+            return self.reader.read(inks)
+
+
+def answer(models: Models, source, name: str) -> dict:
     """A decoded image or a 2-D array -> the response body."""
-    r = read.read_image(service, source, name)  # service.decide: the model thread's batches
+    r = read.read_image(models, source, name)
     body = r.to_dict()
     for d, out in zip(r.digits, body["digits"]):
         out["input"] = np.round(d.input, INPUT_DECIMALS).tolist()
@@ -74,11 +102,13 @@ def add_read(app: FastAPI, service) -> None:
     """POST /api/read: a typed handler per media type, and the documented route answering 415 for the rest."""
     from .serve import LIGHT_PIXELS, MAX_UPLOAD, NAME_CHARS, TOO_LARGE
 
+    models = Models(service)
+
     async def read_upload(file: Annotated[UploadFile, File()]) -> dict:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
         name = (file.filename or "upload")[:NAME_CHARS]
-        return await service.upload(await file.read(), name, lambda image, n: answer(service, image, n))
+        return await service.upload(await file.read(), name, lambda image, n: answer(models, image, n))
 
     async def read_pixels(body: AnyPixels) -> dict:
         width = len(body.pixels[0])
@@ -88,7 +118,7 @@ def add_read(app: FastAPI, service) -> None:
                                          f"found a list of {len(row)}")
         pixels = np.asarray(body.pixels, np.float32)
         lane = service.light if pixels.size <= LIGHT_PIXELS else service.heavy
-        return await lane.run(answer, service, pixels, "pixels")
+        return await lane.run(answer, models, pixels, "pixels")
 
     for kind, handler in (("multipart/form-data", read_upload), ("application/json", read_pixels)):
         app.router.add_api_route("/api/read", handler, methods=["POST"], include_in_schema=False,
