@@ -638,8 +638,8 @@ def test_api_reads_uploads_and_pixels_of_any_size(client, writer, predictor):
 
 
 def test_api_reads_as_read_does_with_a_gate_and_a_line_reader(trained_run, writer, mnist_dir, tmp_path):
-    """The server reads with the run's gate (the string's letter check) and line reader as `read` does: until
-    2026-12-03 it had neither, and a run with a gate answered 500 to every number of two digits or more."""
+    """The server reads with the run's gate (the string's letter check), line reader and piece gate as `read` does:
+    until 2026-12-03 it had none, and a run with a gate answered 500 to nearly every number of 2+ digits."""
     import shutil
 
     from mnist_cnn import gate
@@ -648,6 +648,7 @@ def test_api_reads_as_read_does_with_a_gate_and_a_line_reader(trained_run, write
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     gate.build(seed=0).save(run / gate.GATE_FILE)  # untrained: P(not a digit) near 0.5, under the rule's threshold
+    gate.build(seed=1).save(gate.gate_paths(run, gate.PIECE_STEM)["keras"])
     (run / "refusal.json").write_text(json.dumps({"temperature": 1.0, "min_confidence": 0.0,
                                                   "gate_threshold": 0.999999}))
     p = predict.Predictor(run)
@@ -661,7 +662,11 @@ def test_api_reads_as_read_does_with_a_gate_and_a_line_reader(trained_run, write
             r = c.post("/api/read", files={"file": ("n.png", png(image), "image/png")})
             assert r.status_code == 200, r.text
             served = p.line_reader.calls - before
-            assert r.json()["text"] == read.read_image(p, image).text != ""
+            want = read.read_image(p, image).to_dict()
+            assert r.json()["text"] == want["text"] != ""
+            for got, d in zip(r.json()["digits"], want["digits"], strict=True):
+                assert (got["digit"], got["box"]) == (d["digit"], d["box"]) and got["confidence"] == pytest.approx(
+                    d["confidence"], abs=1e-5)
             assert served == p.line_reader.calls - before - served and (served > 0 or image is not wide)
 
 

@@ -18,7 +18,6 @@ within the 1 MB JSON limit. read.py does the reading.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 import numpy as np
@@ -64,12 +63,13 @@ class ReadAnswer(BaseModel):
 class Models:
     """What read.read_image asks of a predictor, from the lanes' threads: the digit model and its gate through the
     model thread's batches (Service.decide; the gate's P(not a digit) is in each decision), the line reader and the
-    piece gate one call at a time (a LiteRT interpreter is not thread-safe; the model thread never calls them)."""
+    piece gate directly (Keras and ONNX Runtime answer several threads at once; runtime.LiteRTModel locks itself)."""
 
     def __init__(self, service):
-        self.service, self.lock = service, threading.Lock()
-        self.reader = service.predictor.line_reader  # opened now, not on a request
-        self.line_reader = self if self.reader is not None else None
+        self.service = service
+        self.line_reader = service.predictor.line_reader  # opened now, not on a request
+        if self.line_reader is not None:  # the piece gate too: a missing export is named at start-up, not in a 500
+            service.predictor.piece_not_digit(np.zeros((1, 28, 28), np.float32))
 
     def decide(self, x: np.ndarray) -> list:
         return self.service.decide(x)
@@ -79,13 +79,7 @@ class Models:
         return None if None in found else np.asarray(found, np.float32)
 
     def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
-        with self.lock:
-            return self.service.predictor.piece_not_digit(x)
-
-    def read(self, inks: list) -> list:
-        """The line reader's readings (line_reader.LineReader.read)."""
-        with self.lock:
-            return self.reader.read(inks)
+        return self.service.predictor.piece_not_digit(x)
 
 
 def answer(models: Models, source, name: str) -> dict:
