@@ -147,24 +147,15 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
 
 
 def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
-    """_ink_and_box's answer for the sheet `part` of grey (sheet.cut: `turn` maps grey's pixels to part's), in the
-    whole picture's pixels."""
+    """_ink_and_box's answer for the sheet `part` of grey (sheet.cut: `turn` maps grey's pixels to part's, a shift by
+    whole pixels or the sheet turned level), in the whole picture's pixels."""
     found = _ink_and_box(part, False, with_specks, shade)
     if found is None:
         return None
-    x0, y0 = -int(turn[0, 2]), -int(turn[1, 2])
-    shifted = np.array_equal(turn[:, :2], np.eye(2))  # the sheet's box cut out as it lay: pasted back where it was
-
-    def whole(a):
-        if not shifted:  # a sheet turned level to be read: its ink turned back
-            return cv2.warpAffine(a, turn, grey.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        out = np.zeros(grey.shape, np.float32)
-        out[y0:y0 + a.shape[0], x0:x0 + a.shape[1]] = a
-        return out
-
+    whole = functools.partial(cv2.warpAffine, M=turn, dsize=grey.shape[::-1],
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     ink = whole(found[0])
-    x, y, w, h = found[1]
-    box = (x + x0, y + y0, w, h) if shifted else cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
+    box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
     return (ink, box, ink if found[2] is found[0] else whole(found[2])) if with_specks else (ink, box)
 
 
