@@ -44,8 +44,9 @@ HAND_DIGITS = 300  # digits in the faces of the hand-letter negatives (uploads.h
 HAND_SEED = TRAIN_SEED + 1  # ...from a stream of their own
 STUBBED_DIGITS = 2_000  # the piece gate's: digits cut from between touching ones as `read` cuts its line reader's
 # digits apart (line_data.Composer.piece), their neighbours' stubs and all. The gate refused such pieces, and so
-# touching numbers the reader had read right (`best`, seed 5: 14 of the 37 touching numbers missed). In the gate
-# itself they cost 3.5 points of refusals (non-numbers at seeds 20000 and 30000): hence a gate of their own.
+# touching numbers the reader had read right (`best`, seed 5: 21 of the 37 touching numbers missed were refused, most
+# with the reader right). In the gate itself they cost 3.5 points of refusals (non-numbers at seeds 20000 and 30000):
+# hence a gate of their own.
 STUBBED_LETTERS = 1_000  # ...and letters cut so from between digits, as non-digits: a stub is no sign of a digit
 # (2,000 in the gate itself: touching numbers read rose 1.5 points instead of 6, refusals fell 1.75)
 STUB_SEED = TRAIN_SEED + 2
