@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-GATE_FILE = "notdigit.keras"
 GATE_STEM = "notdigit"  # exports/notdigit.onnx, exports/notdigit.tflite
+GATE_FILE = GATE_STEM + ".keras"
 PIECE_STEM = "notdigit-pieces"  # the piece gate: notdigit-pieces.keras, exports/notdigit-pieces.onnx, .tflite
 # Twice the width, negatives and epochs of the first gate (15k parameters, 420 a family, 6 epochs): held out,
 # fast's rule then refused 94.5% of non-digits (was 91.7%) and 90% of handwriting-font letters (was 72.5%),

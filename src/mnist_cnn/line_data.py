@@ -49,7 +49,7 @@ class Composer:
         rng = self.rng
         n = n or int(rng.choice(DIGITS))
         text = "".join(str(d) for d in rng.integers(0, 10, n))
-        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
+        font = self._font()
         glyphs = [self._glyph(int(c), font) for c in text]
         ink = _jitter_stroke(_line(glyphs, rng)[0], rng)
         return ink, text
@@ -63,7 +63,7 @@ class Composer:
         from .negatives import LETTERS
 
         rng = self.rng
-        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
+        font = self._font()
         middle = LETTERS[int(rng.integers(len(LETTERS)))] if letter_font else int(rng.integers(10))
         glyphs = [self._glyph(int(rng.integers(10)), font, True), self._glyph(middle, letter_font or font, True),
                   self._glyph(int(rng.integers(10)), font, True)]
@@ -74,6 +74,11 @@ class Composer:
         own = ink > 0.1
         parts = segment.pieces(np.where(own, ink, np.float32(0)), segment.line_cuts(own, spans), 0, 0)
         return parts[1].ink if len(parts) == 3 else None
+
+    def _font(self):
+        """A print font for FONT_SHARE of the strings, else None (MNIST hands)."""
+        rng = self.rng
+        return self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
 
     def _glyph(self, d, font, true_size: bool = False) -> np.ndarray:
         """Digit d (a character, in a font) at its own size: MNIST's when font is None. A font's glyph is drawn at
