@@ -33,7 +33,7 @@ def fake_cpu(tmp_path, extra=""):
 ])
 def test_cpuinfo_gives_the_model_and_the_flags_that_matter(tmp_path, extra, flags):
     cpu = hardware.cpu_info(fake_cpu(tmp_path, extra))
-    assert cpu.model == "AMD EPYC 7B13 64-Core Processor" and cpu.flags == flags
+    assert cpu.model == "AMD EPYC 7B13 64-Core Processor" and cpu.flags == flags and cpu.vendor == "AuthenticAMD"
     assert cpu.native_bf16 == ("bf16" in extra)
 
 
@@ -42,26 +42,29 @@ def test_no_cpuinfo_means_no_flags(tmp_path):
 
 
 AVX2 = CpuInfo("avx2 box", ("avx2", "fma"))
-AVX512_BF16 = CpuInfo("epyc", ("avx2", "fma", "avx512f", "avx512_bf16"))
-AMX = CpuInfo("sapphire rapids", ("avx2", "fma", "avx512f", "amx_tile", "amx_bf16"))
+AVX512_BF16 = CpuInfo("epyc", ("avx2", "fma", "avx512f", "avx512_bf16"), "AuthenticAMD")
+INTEL_BF16 = CpuInfo("xeon, AMX hidden", ("avx2", "fma", "avx512f", "avx512_bf16"), "GenuineIntel")  # 0.74-0.81x
+AMX = CpuInfo("sapphire rapids", ("avx2", "fma", "avx512f", "amx_tile", "amx_bf16"), "GenuineIntel")
 
 
 @pytest.mark.parametrize("requested,cpu,policy,warns", [
     ("auto", AVX2, "float32", False),
     ("auto", AVX512_BF16, "mixed_bfloat16", False),
     ("auto", AMX, "mixed_bfloat16", False),
+    ("auto", INTEL_BF16, "float32", False),
     ("float32", AVX2, "float32", False),
     ("float32", AMX, "float32", False),
     ("mixed_bfloat16", AVX2, "mixed_bfloat16", True),
     ("mixed_bfloat16", AVX512_BF16, "mixed_bfloat16", False),
     ("mixed_bfloat16", AMX, "mixed_bfloat16", False),
+    ("mixed_bfloat16", INTEL_BF16, "mixed_bfloat16", False),
 ])
 def test_resolution_rule(requested, cpu, policy, warns):
     p = resolve_precision(requested, cpu)
     assert p.policy == policy and (p.warning is not None) == warns
     if requested == "auto":
-        assert p.reason.startswith("auto: ") and ("no native bfloat16" in p.reason) == (policy == "float32")
-    assert hardware.inference_policy(cpu) == ("float32" if cpu is AVX2 else "mixed_bfloat16")
+        assert p.reason.startswith("auto: ") and ("no native bfloat16" in p.reason) == (cpu is AVX2)
+    assert hardware.inference_policy(cpu) == ("float32" if cpu in (AVX2, INTEL_BF16) else "mixed_bfloat16")
 
 
 def test_a_run_records_what_auto_chose_and_warns_once_for_emulated_bfloat16(tmp_path, mnist_dir, monkeypatch):

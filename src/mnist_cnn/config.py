@@ -33,7 +33,7 @@ from . import data, models
 from .errors import ConfigError, UserError
 
 SCHEDULES = ("constant", "cosine", "onecycle", "step")
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: bfloat16 only where the CPU computes it natively
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # auto: bfloat16 only where the CPU computes it faster
 OPTIMIZERS = ("adam", "adamw", "adadelta")
 NETWORKS = tuple(models.NETWORKS)  # the builders models.py owns
 DATASETS = tuple(data.DATASETS)  # the registry data.py owns
@@ -82,9 +82,9 @@ class TrainConfig:
                                   "'{\"degrees\": 10, \"zoom\": 0.1, \"shift\": 0.1, \"flip\": 0.5}' (flip: "
                                   "left-right mirror probability, for clothes); {} = none", factory=dict)
     # float32 for the reference recipes (the user's and the published ones), so their figures stay
-    # theirs; fast and best use auto: bfloat16 trains them 1.28-1.35x faster where it is native
-    precision: str = setting("float32", "compute precision; auto: bfloat16 where the CPU has it natively "
-                                        "(avx512_bf16 or amx_bf16), else float32", choices=PRECISIONS)
+    # theirs; fast and best use auto: bfloat16 trains them 1.28-1.35x faster where it pays (hardware.py)
+    precision: str = setting("float32", "compute precision; auto: bfloat16 where the CPU computes it faster "
+                                        "(amx_bf16, or avx512_bf16 on AMD), else float32", choices=PRECISIONS)
     validation_split: float = setting(0.2, "fraction held out for validation (the seed's 80/20 split)",
                                       above=0.0, below=1.0)
     seed: int = setting(42, "random seed for weights, split and order", low=0, high=2**32 - 1, commands=BOTH)
