@@ -21,6 +21,7 @@ same letter alone may pass as `predict` answers it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -121,20 +122,24 @@ def read_image(predictor, image, path: str = "") -> Reading:
     if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
         inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
     flat = [x for g in inputs for option in g for x in option if x is not None]
-    flat += [x for *_, xs in lines.values() for x in xs]
-    if not flat:
+    line_xs = [x for *_, xs in lines.values() for x in xs]
+    judged = _pieces_not_digit(predictor, line_xs)
+    by_model = any(nd is None for nd in judged)  # no piece gate: the digit model's decisions judge the line's pieces
+    flat += line_xs if by_model else []
+    if not flat and not line_xs:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
-    decisions = iter(predictor.decide(np.stack(flat)))
+    decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     groups = []
     for g, xs in zip(row.groups, inputs):
         groups.append([_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)])
-    digits, piece_gate = [], iter(_pieces_not_digit(predictor, [x for *_, xs in lines.values() for x in xs]))
+    digits, piece_gate = [], iter(judged)
+    line_decisions = decisions if by_model else itertools.repeat(None)
     for i, (g, options) in enumerate(zip(row.groups, groups)):
         if i in lines:
             text, confidences, pieces, xs = lines[i]
             made = [Digit(int(c), p, piece.box, x, None, (1.0 if d.rejected else d.not_digit) if nd is None else nd,
                           line=True)
-                    for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, decisions, piece_gate)]
+                    for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, line_decisions, piece_gate)]
             if _line_sure(made) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
                 digits += made
                 continue
