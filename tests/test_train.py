@@ -17,6 +17,7 @@ from mnist_cnn import cli, hardware, train
 from mnist_cnn.config import TrainConfig as Config
 from mnist_cnn.config import resolve
 from mnist_cnn.errors import UserError
+from mnist_cnn.rundir import RunDir
 
 SMALL = dict(limit=1500, epochs=2, batch_size=64)
 
@@ -189,6 +190,16 @@ def test_diverging_training_is_one_clear_error(tmp_path, mnist_dir):
                  learning_rate=1e12, schedule="constant")
     with pytest.raises(UserError, match="training diverged at epoch 1 .*lower learning_rate"):
         train.train(cfg, verbose=0)
+
+
+def test_a_resumed_run_reports_the_precision_it_began_in(tmp_path):
+    # its checkpoint computes in that one, though `auto` may pick another on today's CPU
+    run = RunDir(tmp_path)
+    (tmp_path / "env.json").write_text(json.dumps({"precision": "mixed_bfloat16"}))
+    begun = train._begun_in(run, Config(precision="float32"))
+    assert (begun.policy, begun.reason) == ("mixed_bfloat16", "as the run began (env.json)")
+    (tmp_path / "env.json").unlink()
+    assert train._begun_in(run, Config(precision="float32")).policy == "float32"
 
 
 def test_resume_errors(tmp_path):

@@ -94,6 +94,10 @@ class RunDir:
         """metrics.json, or None while the run is unfinished."""
         return read_object(self.path / METRICS) if (self.path / METRICS).is_file() else None
 
+    def env(self) -> dict | None:
+        """env.json (versions, CPU, precision), or None when the run has none."""
+        return read_object(self.path / ENV)
+
     def write_history(self, history: list[dict]) -> None:
         out = io.StringIO()
         writer = csv.DictWriter(out, HISTORY_COLUMNS, extrasaction="ignore", lineterminator="\n")

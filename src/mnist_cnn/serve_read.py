@@ -62,8 +62,8 @@ class ReadAnswer(BaseModel):
 
 class Models:
     """What read.read_image asks of a predictor, from the lanes' threads: the digit model and its gate through the
-    model thread's batches (Service.decide; the gate's P(not a digit) is in each decision), the line reader, the gate
-    alone (the letter check's views) and the piece gate directly (Keras and ONNX Runtime answer several threads at once; runtime.LiteRTModel locks itself)."""
+    model thread's batches (Service.decide; the gate's P(not a digit) is in each decision), the line reader and the
+    piece gate directly (Keras and ONNX Runtime answer several threads at once; runtime.LiteRTModel locks itself)."""
 
     def __init__(self, service):
         self.service = service
@@ -74,8 +74,9 @@ class Models:
     def decide(self, x: np.ndarray) -> list:
         return self.service.decide(x)
 
-    def not_digit(self, x: np.ndarray) -> np.ndarray | None:  # read's letter check: the gate alone, not the digit model
-        return self.service.predictor.not_digit(x)
+    def not_digit(self, x: np.ndarray) -> np.ndarray | None:  # via the model thread too: the gate is its object
+        found = [d.not_digit for d in self.service.decide(x)]
+        return None if None in found else np.asarray(found, np.float32)
 
     def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
         return self.service.predictor.piece_not_digit(x)

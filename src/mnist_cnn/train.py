@@ -33,7 +33,7 @@ from .config import ConfigError, TrainConfig, check
 from .console import Report, stderr_report
 from .errors import TrainingDiverged, UserError
 from .hardware import Precision, resolve_precision
-from .rundir import CHECKPOINT, CONFIG, RunDir
+from .rundir import CHECKPOINT, CONFIG, ENV, RunDir
 from .training_loop import BuiltBeforeTracing, RunKeeper, new_state, restore_seed_generator_states
 
 # Images per validation step: validation only runs the model forward, and at the training batch
@@ -246,7 +246,7 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
 
 
 def _train(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, dist, verbose, report, on_model, callbacks):
-    precision = resolve_precision(cfg.precision)
+    precision = resolve_precision(cfg.precision) if checkpoint is None else _begun_in(run, cfg)
     if precision.warning:
         report(f"warning: {precision.warning}")
     if line := dist.line(cfg.batch_size):
@@ -269,6 +269,12 @@ def _train(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, dist, verbose, re
         return result
 
 
+def _begun_in(run: RunDir, cfg: TrainConfig) -> Precision:
+    """A resumed run's precision: its checkpoint keeps the one it began in (env.json), whatever `auto` says today."""
+    policy = (run.env() or {}).get("precision")
+    return resolve_precision(cfg.precision) if policy is None else Precision(policy, f"as the run began ({ENV})")
+
+
 def _model_and_state(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, precision: Precision, dist):
     from .models import load_model
 
@@ -281,7 +287,7 @@ def _model_and_state(run: RunDir, cfg: TrainConfig, d: Data, checkpoint, precisi
                 model = start_model(cfg, steps, precision.policy)
             else:
                 model = compiled_model(cfg, steps, precision.policy)
-        run.write_json("env.json", {**environment.describe(), "precision": precision.policy,
+        run.write_json(ENV, {**environment.describe(), "precision": precision.policy,
                                     "precision_reason": precision.reason, "distribute": dist.describe()})
         lines = []
         model.summary(print_fn=lambda line, **_: lines.append(line))
