@@ -240,3 +240,14 @@ def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, 
     assert "--strings: expected at least" in capsys.readouterr().err
     assert cli.main(["fit-reader", str(tmp_path / "none")]) != 0
     assert "run folder does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("digits,stands", [
+    ((7, 2), True),  # doubted (0.9) by the piece gate, but under LINE_GATE: font digits cut apart
+    ((1, 2), False),  # a piece read as 1 is refused from LINE_GATE_ONE on (a cursive letter's stroke), so one of two
+    ((1, 1), False),
+])
+def test_a_piece_read_as_1_must_look_more_like_a_digit(digits, stands):
+    x = np.zeros((28, 28), np.float32)
+    made = [read.Digit(d, 0.99, (0, 0, 10, 20), x, not_digit=0.9, line=True) for d in digits]
+    assert read.LINE_GATE_ONE < 0.9 < read.LINE_GATE and read._line_sure(made) == stands

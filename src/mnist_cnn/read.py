@@ -54,9 +54,12 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 # as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more
 # touching numbers read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_REFUSED = 0.49
-LINE_GATE = 0.5  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
+LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
 # trained on such pieces, stubs of their neighbours and all; the run's own gate refused those: `best`, class B, seed
-# 5, touching 81.5 -> 86.5%, non-numbers at seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%)
+# 5, touching 81.5 -> 86.5%, non-numbers at seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%)...
+LINE_GATE_ONE = 0.5  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (read as 1776111177). A
+# piece gate fitted on class D doubted font digits cut apart (0.6-0.99): 0.5 -> 0.95 for the other digits read `best`
+# 82.0 -> 85.0% of touching numbers (seed 5), refused 91.3 -> 91.2% (seed 20000); 0.95 for 1s too: 86.0%, 90.3%
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
@@ -188,8 +191,8 @@ def _choose(g, scored) -> list[Digit]:
 
 def _line_sure(made: list[Digit]) -> bool:
     """Whether the line reader's reading of a mark stands (else the cuts are chosen as without it)."""
-    return min(d.confidence for d in made) >= LINE_SURE and \
-        sum(d.not_digit >= LINE_GATE for d in made if d.not_digit is not None) <= LINE_REFUSED * len(made)
+    refused = [d.not_digit >= (LINE_GATE_ONE if d.digit == 1 else LINE_GATE) for d in made if d.not_digit is not None]
+    return min(d.confidence for d in made) >= LINE_SURE and sum(refused) <= LINE_REFUSED * len(made)
 
 
 def _whole_surer(whole: list[Digit], line: list[Digit]) -> bool:
