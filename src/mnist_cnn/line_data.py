@@ -38,11 +38,12 @@ def training_fonts() -> list[str]:
 
 
 class Composer:
-    def __init__(self, x: np.ndarray, y: np.ndarray, fonts=(), seed: int = 0):
-        """x: (N, 28, 28) uint8 MNIST training digits, y their labels; fonts: font files for a share of strings."""
+    def __init__(self, x: np.ndarray, y: np.ndarray, fonts=(), seed: int = 0, font_share: float = FONT_SHARE):
+        """x: (N, 28, 28) uint8 MNIST training digits, y their labels; fonts: font files for font_share of strings."""
         self.rng = np.random.default_rng(seed)
         self.by_digit = [x[y == d] for d in range(10)]
         self.fonts = list(fonts)
+        self.font_share = font_share
         self._glyphs: dict = {}
 
     def string(self, n: int | None = None) -> tuple[np.ndarray, str]:
@@ -76,9 +77,9 @@ class Composer:
         return parts[1].ink if len(parts) == 3 else None
 
     def _font(self):
-        """A print font for FONT_SHARE of the strings, else None (MNIST hands)."""
+        """A font for font_share of the strings, else None (MNIST hands)."""
         rng = self.rng
-        return self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < FONT_SHARE else None
+        return self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts and rng.random() < self.font_share else None
 
     def _glyph(self, d, font, true_size: bool = False) -> np.ndarray:
         """Digit d (a character, in a font) at its own size: MNIST's when font is None. A font's glyph is drawn at

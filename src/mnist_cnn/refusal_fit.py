@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calibration, files, negatives, uploads
+from . import calibration, files, negatives, negatives_more, uploads
 from .console import Report, quiet
 from .refusal import RULE_FILE, Rule
 from .slant import as_seen
@@ -133,13 +133,15 @@ def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
 
 
 def _stubbed(x, y) -> tuple[list, list]:
-    """gate.STUBBED_DIGITS digits and gate.STUBBED_LETTERS letters cut from between touching training digits, as
-    `read` gives its line reader's digits to the model (28x28s; None where no ink was left)."""
+    """gate.STUBBED_DIGITS digits and gate.STUBBED_LETTERS letters cut from between touching training digits or
+    digits in the line reader's fonts and the hand-letter negatives' faces, as `read` gives its line reader's digits
+    to the model (28x28s; None where no ink was left)."""
     from . import gate
     from .line_data import Composer, training_fonts
     from .read import piece_input
 
-    composer = Composer(x, y, training_fonts(), gate.STUB_SEED)
+    faces = training_fonts() + [str(f) for f in negatives_more.hand_fonts()]  # Comic Neue's 4 upright faces twice
+    composer = Composer(x, y, faces, gate.STUB_SEED, gate.STUBBED_FONT_SHARE)
     letter_fonts = [str(f) for f in negatives.font_files("DejaVu")]
     digits = [composer.piece() for _ in range(gate.STUBBED_DIGITS)]
     letters = [composer.piece(letter_fonts[k % len(letter_fonts)]) for k in range(gate.STUBBED_LETTERS)]
