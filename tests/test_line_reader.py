@@ -224,15 +224,17 @@ def test_the_piece_gate_draws_its_share_of_pieces_in_the_hand_faces(monkeypatch)
     c = Composer(np.zeros((10, 28, 28), np.uint8), np.arange(10), ["a.ttf", "b.ttf"], seed=0, font_share=0.6)
     drawn = [c._font() for _ in range(2000)]
     assert set(drawn) == {None, "a.ttf", "b.ttf"} and abs(np.mean([f is not None for f in drawn]) - 0.6) < 0.04
-    assert not any(Composer(np.zeros((10, 28, 28), np.uint8), np.arange(10), ["a.ttf"], font_share=0.0)._font()
-                   for _ in range(200))
+    never = Composer(np.zeros((10, 28, 28), np.uint8), np.arange(10), ["a.ttf"], font_share=0.0)
+    assert not any(never._font() for _ in range(200))
+    assert Composer(np.zeros((10, 28, 28), np.uint8), np.arange(10)).font_share == line_data.FONT_SHARE  # the reader's
     seen = []
     monkeypatch.setattr(Composer, "piece", lambda self, letter_font=None: seen.append(self) or None)
     monkeypatch.setattr(gate, "STUBBED_DIGITS", 3)
     monkeypatch.setattr(gate, "STUBBED_LETTERS", 2)
     assert refusal_fit._stubbed(np.zeros((10, 28, 28), np.uint8), np.arange(10)) == ([None] * 3, [None] * 2)
     assert len(seen) == 5 and seen[0].font_share == gate.STUBBED_FONT_SHARE
-    assert {str(f) for f in negatives_more.hand_fonts()} <= set(seen[0].fonts)
+    hand = [str(f) for f in negatives_more.hand_fonts()]
+    assert seen[0].fonts == line_data.training_fonts() + hand
 
 
 def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_run, mnist_dir, tiny_reader):

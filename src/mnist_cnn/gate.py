@@ -8,9 +8,10 @@
 refusal_fit.py trains it for a run (`mnist-cnn calibrate`), with the 28x28 images from
 images.to_mnist: MNIST training digits, training digits rendered as uploads (uploads.py), digits in the
 handwriting faces of its hand-letter negatives (uploads.hand_digits) and negatives.VALIDATION's families at
-TRAIN_SEED. A second gate, the piece gate (PIECE_STEM), is trained on the same and on training digits and DejaVu
-letters cut from between touching training digits (line_data.Composer.piece): `read` asks it about the pieces it
-cuts between the digits its line reader found, which carry their neighbours' stubs.
+TRAIN_SEED. A second gate, the piece gate (PIECE_STEM), is trained on the same and on digits (training digits, and
+for STUBBED_FONT_SHARE of them DejaVu, Comic Neue and the hand-letter negatives' faces) and DejaVu letters cut from
+between touching digits (line_data.Composer.piece): `read` asks it about the pieces it cuts between the digits its
+line reader found, which carry their neighbours' stubs.
 
 The digit classifier is trained on digits only, so its confidence says which digit, not whether
 there is one (a refusal on confidence alone refuses < 45% of held-out non-digits at 99% of digits kept:
@@ -49,11 +50,12 @@ STUBBED_DIGITS = 2_000  # the piece gate's: digits cut from between touching one
 # hence a gate of their own.
 STUBBED_LETTERS = 1_000  # ...and letters cut so from between digits, as non-digits: a stub is no sign of a digit
 # (2,000 in the gate itself: touching numbers read rose 1.5 points instead of 6, refusals fell 1.75)
-STUBBED_FONT_SHARE = 0.6  # ...of them drawn in fonts: DejaVu, Comic Neue and the faces of the hand-letter negatives
-# (negatives_more.hand_fonts), whose letters it refuses whole; with 0.4 and no hand faces it doubted handwriting-font
-# digits cut apart (class D, `best`, touching numbers at seed 5, fonts: 85 -> 89 and 88% at two gate seeds; in faces
-# nothing here was fitted on, `read_eval.py --other-faces`, 79 -> 83%; non-numbers refused at seed 20000 91.2 -> 90.3
-# and 91.3%). The hand faces' letters cut so too lost that (83 and 76%); twice the pieces too (84 and 80%)
+STUBBED_FONT_SHARE = 0.6  # of the stubbed pieces' strings (digits, and letters' neighbours) drawn in fonts: DejaVu,
+# Comic Neue and the faces of the hand-letter negatives (negatives_more.hand_fonts), whose letters it refuses whole.
+# With 0.4 and no hand faces it doubted handwriting-font digits cut apart (class D, `best`, read_eval's touching font
+# numbers at seed 5: 85 -> 89 and 88% at two gate seeds; in faces nothing here was fitted on, `--other-faces`,
+# 79 -> 83% both; non-numbers refused at seed 20000 91.2 -> 90.3 and 91.3%). The hand faces' letters cut so too lost
+# the gain (83%, 76%), as did twice the pieces (84%, 80%). read.LINE_GATE_ONE went down with it.
 STUB_SEED = TRAIN_SEED + 2
 
 

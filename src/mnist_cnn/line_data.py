@@ -9,7 +9,8 @@
 A string is 1-6 digits side by side on a wobbly baseline, each its own size, from a small gap apart to
 pushed a fifth of the height into its neighbours, sheared, its strokes thickened or thinned: the marks the
 segmenter cannot cut cleanly. Digits come from MNIST's training set and, for a share of them, from
-fonts (DejaVu, Comic Neue): never from the handwriting faces tools/read_eval.py measures with.
+fonts (DejaVu, Comic Neue): never from the handwriting faces tools/read_eval.py measures with. (The piece gate's
+Composer, refusal_fit._stubbed, also draws digits in the hand-letter negatives' faces, some of read_eval's.)
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ SURE = 0.9  # ...and at least this sure of each piece
 WHOLE_SURE = 0.999
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
-FULL_BONUS = 0.03  # log-confidence a digit added to a wide mark's cut into full-height pieces, against reading it whole
+FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces, against reading it
+# whole: only where that is offered (up to segment.WHOLE wide; see read_image)
 TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
 # whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
 MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two round
@@ -54,12 +55,11 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 # touching numbers read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_REFUSED = 0.49
 LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
-# trained on such pieces, stubs of their neighbours and all; the run's own gate refused those: `best`, class B, seed
-# 5, touching 81.5 -> 86.5%, non-numbers at seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%)...
-LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177). A class D
-# piece gate doubted font digits cut apart (0.6-0.99): 0.5 -> 0.95 for other digits read 82.0 -> 85.0% of touching
-# numbers (`best`, seed 5), refused 91.3 -> 91.2% (seed 20000); 0.95 for 1s too: 86.0%, 90.3%. Hand faces' digits in
-# its pieces (gate.STUBBED_FONT_SHARE) passed letters' strokes as 1s; 0.5/0.3/0.15: 87.0% read, 90.3/90.7/90.8% refused
+# trained on such pieces, stubs of their neighbours and all; class B, seed 5, touching 81.5 -> 86.5%, non-numbers at
+# seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%; 0.5 -> 0.95 on class D: 82.0 -> 85.0%, 91.3 -> 91.2%)...
+LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177); at 0.95
+# they got through (README). With hand faces' digits in the gate's pieces (gate.STUBBED_FONT_SHARE) 0.5 / 0.3 / 0.15
+# read 87.0% of touching numbers each, refused 90.3 / 90.7 / 90.8% (seeds 5, 20000): 0.3 keeps real 1s' margin
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one

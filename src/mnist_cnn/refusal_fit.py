@@ -140,7 +140,8 @@ def _stubbed(x, y) -> tuple[list, list]:
     from .line_data import Composer, training_fonts
     from .read import piece_input
 
-    faces = training_fonts() + [str(f) for f in negatives_more.hand_fonts()]  # Comic Neue's 4 upright faces twice
+    # Comic Neue Regular, Bold, Italic and Light are in both lists: drawn twice as often
+    faces = training_fonts() + [str(f) for f in negatives_more.hand_fonts()]
     composer = Composer(x, y, faces, gate.STUB_SEED, gate.STUBBED_FONT_SHARE)
     letter_fonts = [str(f) for f in negatives.font_files("DejaVu")]
     digits = [composer.piece() for _ in range(gate.STUBBED_DIGITS)]
@@ -223,7 +224,7 @@ def _warn_without_hand_faces(report: Report) -> None:
     from .evalset_render import FONT_FILES, FONT_PACKAGES
 
     if not any(Path(f).exists() for f in FONT_FILES):
-        report(f"warning: no handwriting faces installed: the \"not a digit\" gate learns DejaVu letters in their "
+        report(f"warning: no handwriting faces installed: the \"not a digit\" gates learn DejaVu letters in their "
                f"place and will let more hand-written letters through (Debian: apt-get install {FONT_PACKAGES})")
 
 
