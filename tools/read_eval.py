@@ -59,8 +59,7 @@ OTHER_FONT_DIRS = ("/usr/share/fonts/truetype/kristi", "/usr/share/fonts/truetyp
 def fonts(unseen: bool = False, other: bool = False) -> list[str]:
     """The handwriting faces installed; unseen: only those no model of a run trains on (not evalset_render.FONT_FILES,
     whose letters and digits the "not a digit" gate and its piece gate see; the line reader's are DejaVu and Comic
-    Neue); other: those
-    of OTHER_FONT_DIRS instead."""
+    Neue); other: those of OTHER_FONT_DIRS instead."""
     dirs = OTHER_FONT_DIRS if other else FONT_DIRS
     return sorted(f for d in dirs for f in glob.glob(f"{d}/*.[ot]tf") if not (unseen and f in FONT_FILES))
 
