@@ -81,3 +81,19 @@ def test_a_run_records_what_auto_chose_and_warns_once_for_emulated_bfloat16(tmp_
     assert [m for m in messages if m.startswith("warning:")] == [
         "warning: mixed_bfloat16 on a CPU without native bfloat16 (no avx512_bf16 or amx_bf16): expect training "
         "several times slower than float32"]
+
+
+@pytest.mark.parametrize("cpu,words", [
+    (AVX2, "bfloat16 emulated, auto trains in float32"),
+    (AVX512_BF16, "bfloat16 native, auto trains in it"),
+    (AMX, "bfloat16 native, auto trains in it"),
+    (INTEL_BF16, "bfloat16 native but slower than float32 here, auto trains in float32"),
+])
+def test_the_bench_header_says_what_auto_trains_in(cpu, words):
+    from mnist_cnn import bench
+
+    machine = cpu.to_dict()
+    assert bench.bfloat16_words(machine) == words
+    assert ("in it" in words) == (resolve_precision("auto", cpu).policy == "mixed_bfloat16")
+    del machine["fast_bfloat16"]  # a result saved before the rule knew the vendor: auto used bfloat16 where native
+    assert bench.bfloat16_words(machine).endswith("in float32") == (cpu is AVX2)

@@ -265,10 +265,20 @@ def seeds_markdown(results: list[dict]) -> str:
     return table(rows, markdown=True) + "\n\nMean ± standard deviation (n - 1) over the seeds, each a whole bench run."
 
 
+def bfloat16_words(machine: dict) -> str:
+    """How this CPU computes bfloat16 and whether `auto` trains in it (results saved before 2026-12-03 have no
+    fast_bfloat16: `auto` then used bfloat16 wherever it was native)."""
+    if not machine["native_bfloat16"]:
+        return "bfloat16 emulated, auto trains in float32"
+    if machine.get("fast_bfloat16", True):
+        return "bfloat16 native, auto trains in it"
+    return "bfloat16 native but slower than float32 here, auto trains in float32"
+
+
 def markdown(result: dict) -> str:
     m = result["machine"]
     lines = [f"CPU: {m['cpu']} ({m['cpu_count']} cores; flags: {' '.join(m['cpu_flags']) or 'none of note'}; "
-             f"native bfloat16: {'yes' if m['native_bfloat16'] else 'no'}). Data set: {result['dataset']}.", ""]
+             f"{bfloat16_words(m)}). Data set: {result['dataset']}.", ""]
     rows = [("recipe", "epochs x batch", "precision", "params", "train s", "train img/s", "test acc", "+ TTA",
              f"vs {REFERENCE} time", "infer img/s (b=1024)", "latency p50 / p99 ms", "peak RSS MiB",
              "train MFLOP/img", "limit s", "measured / limit")]

@@ -45,7 +45,7 @@ class CpuInfo:
 
     def to_dict(self) -> dict:
         return {"cpu": self.model, "cpu_vendor": self.vendor, "cpu_flags": list(self.flags),
-                "native_bfloat16": self.native_bf16}
+                "native_bfloat16": self.native_bf16, "fast_bfloat16": self.fast_bf16}
 
 
 @dataclass(frozen=True)
