@@ -13,3 +13,17 @@ def test_table_aligns_columns_and_writes_markdown():
     lines = text.splitlines()
     assert lines[0] == "name       acc" and lines[1] == "---------  -----" and lines[2] == "long-name  99.1%"
     assert table([("a", "b"), ("1", "2")], markdown=True) == "| a | b |\n|---|---|\n| 1 | 2 |"
+
+
+def test_json_text_is_json_dumps_indented_and_ascii_whatever_the_names():
+    import json
+
+    from mnist_cnn.console import json_text
+
+    record = {"path": "scans/a.png", "digit": 7, "confidence": 0.9987, "rejected": False, "message": None,
+              "top_k": [{"digit": 7, "probability": 0.9987}, {"digit": 1, "probability": 0.25}], "boxes": []}
+    assert json_text([record, record]) == json.dumps([record, record], indent=2)  # orjson's path: the same text
+    assert json_text([]) == "[]"
+    for name in ("caf\u00e9 \u4e03.png", "raw-\udcff-byte.png"):  # non-ASCII; a Linux name's undecodable byte
+        text = json_text([{**record, "path": name}])
+        assert text.isascii() and json.loads(text)[0]["path"] == name

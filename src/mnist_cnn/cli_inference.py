@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 import time
 from pathlib import Path
 
 from .config import DATASETS, RECIPES, TrainConfig
-from .console import shown, stderr_report, table
+from .console import json_text, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -186,7 +185,7 @@ def _format_predictions(results, args) -> str:
     from .refusal import NOT_A_DIGIT
 
     if args.json:
-        return json.dumps([r.to_dict() for r in results], indent=2)
+        return json_text([r.to_dict() for r in results])
     if args.csv:
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 import time
 from pathlib import Path
 
-from .console import shown, table
+from .console import json_text, shown, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -67,7 +66,7 @@ def cmd_read(args) -> int:
 
 def format_readings(results, as_json: bool = False, as_csv: bool = False) -> str:
     if as_json:
-        return json.dumps([r.to_dict() for r in results], indent=2)
+        return json_text([r.to_dict() for r in results])
     if as_csv:
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
