@@ -748,3 +748,31 @@ def test_a_number_photographed_at_a_tilt_reads_as_it_does_level(predictor, mnist
         assert all(0 <= d.box[0] < d.box[2] <= turned.width and 0 <= d.box[1] < d.box[3] <= turned.height
                    for d in r.digits)
     assert sum(right) >= 2, right
+
+
+def _two_strokes(left: tuple, right: tuple) -> tuple[segment.Group, list]:
+    """A narrow mark of two 6 px strokes drawn from top to foot ((x top, x foot) each) meeting or touching, as a group
+    whole and cut at its middle column; each option's pieces as the model would see them."""
+    a = np.zeros((70, 64), np.float32)
+    for top, foot in (left, right):
+        cv2.line(a, (top, 4), (foot, 64), 1.0, 6)
+    whole = [segment.Piece((0, 0, 64, 70), a)]
+    halves = [segment.Piece((0, 0, 32, 70), np.where(np.arange(64) < 32, a, 0)[:, :32]),
+              segment.Piece((32, 0, 64, 70), np.where(np.arange(64) >= 32, a, 0)[:, 32:])]
+    group = segment.Group([whole, halves], narrow=True, crossings=[0, 1], box=(0, 0, 64, 70))
+    return group, [[read.piece_input(p.ink) for p in option] for option in group.options]
+
+
+@pytest.mark.parametrize("left, right, arms", [((6, 30), (58, 34), True),    # a V: arms meeting at its foot
+                                               ((12, 22), (42, 52), False),  # two 1s leaning back, side by side
+                                               ((22, 12), (52, 42), False),  # ... leaning forward
+                                               ((30, 6), (34, 58), False)])  # a foot-wide inverted V
+def test_a_letters_arms_are_not_cut_into_two_ones(left, right, arms):
+    """A narrow mark the model doubts whole (a letter) but reads cut in two as 1 and 1, each sure: a V, U or Y's arms
+    meeting at its foot stay whole (and are refused there); 1s written side by side, parallel, are cut apart."""
+    group, xs = _two_strokes(left, right)
+    whole = [read.Digit(None, 0.4, group.box, xs[0][0], not_digit=0.99)]
+    ones = [read.Digit(1, 0.999, p.box, x, not_digit=0.01) for p, x in zip(group.options[1], xs[1])]
+    assert read._arms(ones) is arms
+    chosen = read._choose(group, [(read._score(m), m) for m in (whole, ones)])
+    assert [d.digit for d in chosen] == ([None] if arms else [1, 1])

@@ -30,7 +30,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from . import files, images, level, punctuation, segment
+from . import files, images, level, punctuation, segment, slant
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -49,6 +49,8 @@ TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) an
 MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two round
 # digits overlapping); more: a scribble (touching digits never need 3), or up to segment.WHOLE wide one digit (a 0)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
+ARMS = 0.3  # ...and never into two 1s whose slants (slant.slant of what the model sees) differ by this, the left one
+# leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (README, "Arms")
 LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching digits when it is this sure of
 # each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a wide letter read
 # as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more
@@ -57,22 +59,15 @@ LINE_REFUSED = 0.49
 LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
 # trained on such pieces, stubs of their neighbours and all; class B, seed 5, touching 81.5 -> 86.5%, non-numbers at
 # seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%; 0.5 -> 0.95 on class D: 82.0 -> 85.0%, 91.3 -> 91.2%)...
-LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177); at 0.95
-# they got through (README). With hand faces' digits in the gate's pieces (gate.STUBBED_FONT_SHARE) 0.5 / 0.3 / 0.15
-# read 87.0% of touching numbers each, refused 90.3 / 90.7 / 90.8% (seeds 5, 20000): 0.3 keeps real 1s' margin
+LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177): 0.3 keeps
+# real 1s' margin (README, "Handwriting faces in the piece gate's pieces")
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
-# view does. Chosen again on 2026-12-03 on pictures apart from the tables' (numbers at seed 5, 800; non-numbers at
-# seeds 20000 and 30000, 1,200) among 0.8, 0.9, 0.95: 0.8 -> 0.9 read `best` 89.6 -> 90.8%, refused 93.2 -> 92.1%
-# (`fast` 82.4 -> 84.1%, 93.5 -> 92.7%), mostly letting numbers with one letter through (`best` 70 -> 65% of them
-# refused); 0.95 read 0.4 point more with `best` but refused 91.5% there, 89.8% held out. Weight 6 lost 5 numbers
-# (`fast`) when the weight was chosen (README, "A letter among digits").
+# view does. Both chosen on pictures apart from the tables' (README, "A lower bar for a letter among digits").
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
-# height (a lowercase m or w cut into 11): full-height pieces of touching digits carry stubs of their neighbours, and
-# checked too they lost 4 of 200 touching numbers with `fast` at seeds 7 and 30000 (this way none). Both pieces of a
-# mark one digit wide cut in two are checked (a Y or U read as 11): held out (`read_refusal.py`, `best`) 3 more of
-# 100 numbers with a letter refused, 1 more at seed 20000, no number lost at seeds 0 and 5.
+# height (a lowercase m or w cut into 11): full-height pieces of touching digits carry stubs of their neighbours (4 of
+# 200 touching numbers lost with `fast`, seeds 7 and 30000). Both pieces of a narrow mark cut in two are checked.
 VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
 VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate is unsure of: larger and smaller by this,
 VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
@@ -166,7 +161,7 @@ def _choose(g, scored) -> list[Digit]:
         if whole and whole[0].digit is not None and whole[0].confidence >= WHOLE_SURE:
             return whole
         pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
-                 for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1]]
+                 for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1] and not _arms(s[1])]
         sure = [(s, tall) for s, tall in pairs if min(d.confidence for d in s[1]) >= SURE]
         splits = [s for s, tall in sure if tall]
         if splits and NARROW_GATE and whole and whole[0].digit is not None and whole[0].not_digit is not None \
@@ -187,6 +182,11 @@ def _choose(g, scored) -> list[Digit]:
             x = piece_input(g.crop)
             return [Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x)]
     return max(scored, key=lambda s: s[0])[1]
+
+
+def _arms(made: list[Digit]) -> bool:
+    return len(made) == 2 and made[0].digit == made[1].digit == 1 and \
+        slant.slant(made[0].input) - slant.slant(made[1].input) >= ARMS
 
 
 def _line_sure(made: list[Digit]) -> bool:
