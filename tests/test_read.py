@@ -704,6 +704,30 @@ def test_api_odd_images_never_get_a_500(client):
         assert client.post("/api/read", files={"file": ("n.png", png(noise))}).status_code == 200
 
 
+@pytest.mark.parametrize("shape", ["number", "strip"])
+def test_api_pixels_are_read_reduced_as_the_same_image_uploaded(client, writer, shape):
+    """JSON pixels take the uploads' size rule, box-averaged to images.MAX_SIDE: a 1x300000 strip (0.6 MB of JSON)
+    was read whole, ~30 s and 2.8 GB a request (its ink-speck pooling padded it to ~2344x300000)."""
+    if shape == "number":  # "407" at twice its size on a page 1300 px wide: read at half size, as an upload
+        image, truth = writer.number("clean", text="407")
+        big = np.asarray(image.resize((image.width * 2, image.height * 2), Image.BICUBIC)) > 127
+        pixels = np.zeros((big.shape[0], 1300), np.uint8)
+        pixels[:, 100:100 + big.shape[1]] = big
+    else:
+        pixels, truth = np.zeros((1, 100_000), np.uint8), ""
+        pixels[0, 40_000:40_400] = 1
+    body = json.dumps({"pixels": pixels.tolist()}, separators=(",", ":")).encode()
+    assert len(body) <= serve.MAX_JSON
+    r = client.post("/api/read", content=body, headers={"content-type": "application/json"})
+    upload = client.post("/api/read", files={"file": ("n.png", png(Image.fromarray(pixels * 255)), "image/png")})
+    assert r.status_code == upload.status_code == 200, (r.text, upload.text)
+    got, want = r.json(), upload.json()
+    f = -(-max(pixels.shape) // images.MAX_SIDE)  # the smallest whole factor that brings the longer side within it
+    assert got["size"] == want["size"] == [-(-pixels.shape[1] // f), -(-pixels.shape[0] // f)]
+    assert got["text"] == want["text"] == truth
+    assert [d["box"] for d in got["digits"]] == [d["box"] for d in want["digits"]]
+
+
 def test_a_short_piece_joins_its_own_neighbour_past_an_empty_gap():
     """Cuts with an empty gap between them, then a stub: the stub joins the piece on its left, not another."""
     a = np.zeros((60, 60), np.float32)

@@ -77,7 +77,7 @@ def load_grey(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None) 
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
             lum = grey(_reduce(img, max_side) if max_side else img)
-    return _shrink(lum, max_side) if max_side else lum
+    return shrink(lum, max_side) if max_side else lum
 
 
 def _plain_png(data: bytes, max_pixels: int, max_side) -> np.ndarray | None:
@@ -156,7 +156,7 @@ def _check_size(img, name, max_pixels, max_side):
 
 def _reduce(img, max_side):
     """Box-average a decoded image by the smallest whole factor that brings its longer side to `max_side`
-    or less, before the float conversion (cheaper); modes Pillow cannot average are left to `_shrink`."""
+    or less, before the float conversion (cheaper); modes Pillow cannot average are left to `shrink`."""
     f = -(-max(img.size) // max_side)
     if f <= 1:
         return img
@@ -165,8 +165,9 @@ def _reduce(img, max_side):
     return img.reduce(f) if img.mode in ("L", "LA", "RGB", "RGBA", "I", "F") else img
 
 
-def _shrink(grey, max_side):
-    """Box-average by the smallest whole factor that brings the longer side to `max_side` or less."""
+def shrink(grey, max_side):
+    """Box-average by the smallest whole factor that brings the longer side to `max_side` or less (an array: as
+    `load_grey` reduces an image, e.g. POST /api/read's JSON pixels as its uploads)."""
     f = -(-max(grey.shape) // max_side)
     return grey if f <= 1 else np.asarray(Image.fromarray(grey).reduce(f))
 
