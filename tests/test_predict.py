@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 
 import numpy as np
 import pytest
@@ -123,6 +124,24 @@ def test_file_names_with_control_characters_are_printed_escaped(tmp_path, traine
     assert code == 1
     assert "row\\n7\\x1b]0;title\\x07.png" in out and "\x1b" not in out and len(out.strip().splitlines()) == 3
     assert "bad\\x1b[31m.png: not an image Pillow can read" in err and "\x1b" not in err
+
+
+def test_saved_inputs_of_files_with_long_names_fit_the_file_system(tmp_path, trained_run, test_digits, capsys):
+    """--save-preprocessed writes NNNNN_STEM.png: an input name of 226-255 bytes made it (or its temporary name) too
+    long, a traceback (ENAMETOOLONG) and no file's result printed. The stem is cut, between characters."""
+    x, y = test_digits
+    names = ["b" * 251 + ".png", "ü" * 125 + ".png", "a.png"]  # 255, 254 and 5 bytes
+    for name, digit in zip(names, x):
+        Image.fromarray(digit).save(tmp_path / name)
+    save = tmp_path / "seen"
+    code = cli.main(["predict", *(str(tmp_path / n) for n in names), "--model", str(trained_run), "--json",
+                     "--save-preprocessed", str(save)])
+    out, err = capsys.readouterr()
+    assert code == 0 and err == ""
+    assert [r["digit"] for r in json.loads(out)] == list(y[:3])
+    seen = sorted(os.listdir(save))
+    assert seen == ["00000_" + "b" * 245 + ".png", "00001_" + "ü" * 122 + ".png", "00002_a.png"]  # 255, 254 bytes
+    assert all(Image.open(save / n).size == (28, 28) for n in seen)
 
 
 def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_digits):

@@ -7,6 +7,7 @@ POST /api/read.
 import csv
 import io
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -581,6 +582,23 @@ def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys)
     assert cli.main(["read", str(tmp_path / "notes.png"), "--model", str(trained_run)]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "notes.png: not an image" in err  # no empty table when every file failed
+
+
+def test_saved_digits_of_files_with_long_names_fit_the_file_system(tmp_path, trained_run, writer, capsys):
+    """--save-digits writes NNNNN_STEM_K.png: an input name of 226-255 bytes made it (or its temporary name) too long,
+    a traceback (ENAMETOOLONG) and no file's result printed. The stem is cut, between characters."""
+    image, truth = writer.number("clean", text="407")
+    names = ["b" * 251 + ".png", "ü" * 125 + ".png"]  # 255 and 254 bytes
+    for name in names:
+        image.save(tmp_path / name)
+    save = tmp_path / "seen"
+    code = cli.main(["read", *(str(tmp_path / n) for n in names), "--model", str(trained_run), "--json",
+                     "--save-digits", str(save)])
+    out, err = capsys.readouterr()
+    assert code == 0 and err == ""
+    assert [r["text"] for r in json.loads(out)] == [truth, truth]
+    stems = ["00000_" + "b" * 243, "00001_" + "ü" * 121]  # + "_K.png": 255 and 254 bytes
+    assert sorted(p.name for p in save.iterdir()) == sorted(f"{s}_{k}.png" for s in stems for k in range(3))
 
 
 def test_a_scribble_is_not_cut_into_digits(predictor, monkeypatch):
