@@ -4,6 +4,9 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from mnist_cnn import cli, images, predict
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 def as_photo(digit: np.ndarray, rng, size=(400, 300), scale=6) -> Image.Image:
     """A real MNIST digit the way a person might photograph it: dark ink on grey paper, small,
@@ -142,6 +146,20 @@ def test_saved_inputs_of_files_with_long_names_fit_the_file_system(tmp_path, tra
     seen = sorted(os.listdir(save))
     assert seen == ["00000_" + "b" * 245 + ".png", "00001_" + "ü" * 122 + ".png", "00002_a.png"]  # 255, 254 bytes
     assert all(Image.open(save / n).size == (28, 28) for n in seen)
+
+
+def test_csv_names_a_file_with_undecodable_bytes_by_its_very_bytes(tmp_path, trained_run, test_digits):
+    """A file name is bytes; one that is no UTF-8 reaches Python as surrogate escapes, which a strict UTF-8 stdout (any
+    xx_XX.UTF-8 locale) refused with a traceback, every file predicted and nothing printed."""
+    x, y = test_digits
+    path = tmp_path / os.fsdecode(b"bad\xff.png")
+    Image.fromarray(x[0]).save(path)
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(tmp_path), "--model", str(trained_run),
+                           "--csv"], env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONIOENCODING": "utf-8:strict"},
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    header, row = done.stdout.splitlines()
+    assert header.startswith(b"path,digit,") and row.split(b",")[:2] == [os.fsencode(path), str(y[0]).encode()]
 
 
 def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_digits):

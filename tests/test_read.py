@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,6 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 CLEAR = [0, 1, 2, 3, 4]  # the first MNIST test digits, 7 2 1 0 4: the small test model reads each of them
 
 
@@ -599,6 +602,20 @@ def test_saved_digits_of_files_with_long_names_fit_the_file_system(tmp_path, tra
     assert [r["text"] for r in json.loads(out)] == [truth, truth]
     stems = ["00000_" + "b" * 243, "00001_" + "ü" * 121]  # + "_K.png": 255 and 254 bytes
     assert sorted(p.name for p in save.iterdir()) == sorted(f"{s}_{k}.png" for s in stems for k in range(3))
+
+
+def test_csv_names_a_file_with_undecodable_bytes_by_its_very_bytes(tmp_path, trained_run, writer):
+    """A file name is bytes; one that is no UTF-8 reaches Python as surrogate escapes, which a strict UTF-8 stdout (any
+    xx_XX.UTF-8 locale) refused with a traceback, every file read and nothing printed."""
+    image, truth = writer.number("clean", text="407")
+    path = tmp_path / os.fsdecode(b"n\xfe\xff.png")
+    image.save(path)
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "read", str(path), "--model", str(trained_run), "--csv"],
+                          env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONIOENCODING": "utf-8:strict"},
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    header, row = done.stdout.splitlines()
+    assert header.startswith(b"path,text,") and row.split(b",")[:2] == [os.fsencode(path), truth.encode()]
 
 
 def test_a_scribble_is_not_cut_into_digits(predictor, monkeypatch):

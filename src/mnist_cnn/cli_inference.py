@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from .config import DATASETS, RECIPES, TrainConfig
-from .console import json_text, shown, stderr_report, table
+from .console import json_text, print_results, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -158,7 +158,7 @@ def cmd_predict(args) -> int:
         predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=1 if pool.workers else None)
         results, failed = _predict_all(predictor, images, read, save, args, started)
     if out := _format_predictions(results, args):
-        print(out)
+        print_results(out)
     return 1 if failed or missing else 0
 
 

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .console import json_text, shown, table
+from .console import json_text, print_results, shown, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -60,7 +60,7 @@ def cmd_read(args) -> int:
     if show_progress:
         print(file=sys.stderr)
     if out := format_readings(results, args.json, args.csv):
-        print(out)
+        print_results(out)
     return 1 if failed else 0
 
 

@@ -5,6 +5,7 @@
     print(table([("name", "acc"), ("a", "99.1%")]))       # aligned columns (markdown=True: a Markdown table)
     print(shown(path))                                     # a file name with control characters escaped
     print(json_text([{"path": "a.png", "digit": 7}]))     # --json output: indented, ASCII only
+    print_results(csv_text)                                # stdout, a file name's undecodable bytes as they are
 
 Library code takes a `report` callable (default: silent) and never prints; the CLI passes
 `stderr_report`. This is the one table formatter of the package.
@@ -37,6 +38,22 @@ def shown(text) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def print_results(text: str) -> None:
+    """print(text) on stdout, a file name's undecodable bytes (held as surrogate escapes) written as the bytes they
+    were, so that --csv names the very file: a strict stdout (any xx_XX.UTF-8 locale) refuses them with a traceback."""
+    try:
+        print(text)
+    except UnicodeEncodeError:  # raised before anything is written: the whole text is encoded first
+        encoding = sys.stdout.encoding or "utf-8"
+        try:
+            data = (text + "\n").encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:  # also a character the terminal's encoding lacks (e.g. ASCII): escaped
+            data = (text + "\n").encode(encoding, "backslashreplace")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
 
 
 def table(rows: Sequence[Sequence], markdown: bool = False) -> str:
