@@ -162,6 +162,22 @@ def test_csv_names_a_file_with_undecodable_bytes_by_its_very_bytes(tmp_path, tra
     assert header.startswith(b"path,digit,") and row.split(b",")[:2] == [os.fsencode(path), str(y[0]).encode()]
 
 
+def test_an_error_amid_the_progress_line_starts_a_line_of_its_own(tmp_path, trained_run, test_digits):
+    """Past one batch of files a progress line is drawn on stderr (\\r, no newline): a bad file's error line was glued
+    onto it ("256/257 images (15 images/s)mnist-cnn: .../zz_notes.png: not an image ...")."""
+    x, _ = test_digits
+    for i in range(predict.BATCH):
+        Image.fromarray(x[i % len(x)]).save(tmp_path / f"{i:03d}.png")
+    (tmp_path / "zz_notes.png").write_text("not an image")  # sorted last: its error comes after a progress line
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(tmp_path), "--model", str(trained_run),
+                           "--csv"], env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, timeout=300)
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == predict.BATCH + 2  # the header, every file
+    lines = done.stderr.decode().split("\n")  # bytes, split by hand: text mode and splitlines() end a line at "\r" too
+    named = [line for line in lines if "zz_notes.png" in line]
+    assert len(named) == 1 and named[0].startswith("mnist-cnn: "), lines
+    assert any(line.startswith(f"\r{predict.BATCH + 1}/{predict.BATCH + 1} images") for line in lines), lines
+
+
 def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_digits):
     """predict (in this process and in the pool's workers) and serve read an image over images.MAX_SIDE alike:
     reduced to it; a 2400x1800 photo at full size would give a different 28x28."""

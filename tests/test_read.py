@@ -618,6 +618,24 @@ def test_csv_names_a_file_with_undecodable_bytes_by_its_very_bytes(tmp_path, tra
     assert header.startswith(b"path,text,") and row.split(b",")[:2] == [os.fsencode(path), truth.encode()]
 
 
+def test_an_error_amid_the_progress_line_starts_a_line_of_its_own(tmp_path, trained_run, writer):
+    """Past PROGRESS_EVERY files a progress line is drawn on stderr (\\r, no newline): a bad file's error line was glued
+    onto it ("50/51 images (9 numbers/s)mnist-cnn: .../zz_notes.png: not an image ...")."""
+    from mnist_cnn.cli_read import PROGRESS_EVERY
+
+    image, _ = writer.number("clean", text="7")
+    for i in range(PROGRESS_EVERY):
+        image.save(tmp_path / f"{i:03d}.png")
+    (tmp_path / "zz_notes.png").write_text("not an image")  # sorted last: its error comes after a progress line
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "read", str(tmp_path), "--model", str(trained_run),
+                           "--csv"], env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, timeout=300)
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == PROGRESS_EVERY + 2  # the header, every file
+    lines = done.stderr.decode().split("\n")  # bytes, split by hand: text mode and splitlines() end a line at "\r" too
+    named = [line for line in lines if "zz_notes.png" in line]
+    assert len(named) == 1 and named[0].startswith("mnist-cnn: "), lines
+    assert any(line.startswith(f"\r{PROGRESS_EVERY + 1}/{PROGRESS_EVERY + 1} images") for line in lines), lines
+
+
 def test_a_scribble_is_not_cut_into_digits(predictor, monkeypatch):
     """A wide mark that can only be cut across 3+ strokes (loops crossing) is no row of touching digits."""
     rng = np.random.default_rng(0)

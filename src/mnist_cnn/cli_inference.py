@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from .config import DATASETS, RECIPES, TrainConfig
-from .console import json_text, print_results, shown, stderr_report, table
+from .console import Progress, json_text, print_results, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -167,17 +167,16 @@ def _predict_all(predictor, images, read, save, args, started) -> tuple[list, in
     from . import predict
 
     results, failed = [], 0
-    show_progress = len(images) > predict.BATCH
+    progress = Progress(on=len(images) > predict.BATCH)
     for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save, read=read):
         results.append(r)
         if r.failed:
             failed += 1
-            print(f"{PROG}: {shown(r.error)}", file=sys.stderr)
-        if show_progress and (len(results) % predict.BATCH == 0 or len(results) == len(images)):
+            progress.say(f"{PROG}: {shown(r.error)}")
+        if len(results) % predict.BATCH == 0 or len(results) == len(images):
             rate = len(results) / (time.perf_counter() - started)
-            print(f"\r{len(results)}/{len(images)} images ({rate:.0f} images/s)", end="", file=sys.stderr, flush=True)
-    if show_progress:
-        print(file=sys.stderr)
+            progress.show(f"{len(results)}/{len(images)} images ({rate:.0f} images/s)")
+    progress.end()
     return results, failed
 
 

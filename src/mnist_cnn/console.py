@@ -6,6 +6,7 @@
     print(shown(path))                                     # a file name with control characters escaped
     print(json_text([{"path": "a.png", "digit": 7}]))     # --json output: indented, ASCII only
     print_results(csv_text)                                # stdout, a file name's undecodable bytes as they are
+    progress = Progress(on=True); progress.show("3/9"); progress.say("an error")   # on a line of its own
 
 Library code takes a `report` callable (default: silent) and never prints; the CLI passes
 `stderr_report`. This is the one table formatter of the package.
@@ -38,6 +39,29 @@ def shown(text) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+class Progress:
+    """A progress line on stderr, redrawn in place (\\r) when `on`; a message said while it is there starts a line of
+    its own, below it, not glued to the count (a folder's bad file amid `predict`'s or `read`'s progress)."""
+
+    def __init__(self, on: bool):
+        self.on, self.drawn = on, False
+
+    def show(self, text: str) -> None:
+        if self.on:
+            print(f"\r{text}", end="", file=sys.stderr, flush=True)
+            self.drawn = True
+
+    def say(self, line: str) -> None:
+        self.end()
+        print(line, file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        """Finish the line drawn, if any: what follows starts a line of its own."""
+        if self.drawn:
+            print(file=sys.stderr, flush=True)
+            self.drawn = False
 
 
 def print_results(text: str) -> None:
