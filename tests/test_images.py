@@ -9,6 +9,7 @@ pure-NumPy images.py gave on 42 varied renderings of MNIST digits.
 
 import io
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -437,6 +438,22 @@ def test_formats_and_modes(name, data):
     x = to_mnist(img)
     assert_mnist_like(x)
     assert corr(x, to_mnist(draw("7"))) > 0.95
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan], ids=["+inf", "-inf", "nan"])
+def test_a_non_finite_pixel_in_a_float_tiff_leaves_the_digit_as_it_is(value, tmp_path):
+    """One inf pixel used to become +-3.4e38: the scaling overflowed (RuntimeWarnings on stderr) and the division by
+    it left no ink (no digit found)."""
+    clean = np.asarray(draw("7"), np.float32) / 255
+    spoiled = clean.copy()
+    spoiled[0, 0] = value
+    Image.fromarray(clean, "F").save(tmp_path / "clean.tif")
+    Image.fromarray(spoiled, "F").save(tmp_path / "spoiled.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning fails the test
+        x = to_mnist(load_image(tmp_path / "spoiled.tif"))
+    assert x is not None
+    assert np.abs(x - to_mnist(load_image(tmp_path / "clean.tif"))).max() < MAX_DIFF
 
 
 def test_load_image_path(tmp_path):

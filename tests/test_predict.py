@@ -3,6 +3,10 @@
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +16,7 @@ from mnist_cnn import cli, images, predict
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 def as_photo(digit: np.ndarray, rng, size=(400, 300), scale=6) -> Image.Image:
     """A real MNIST digit the way a person might photograph it: dark ink on grey paper, small,
@@ -123,6 +128,54 @@ def test_file_names_with_control_characters_are_printed_escaped(tmp_path, traine
     assert code == 1
     assert "row\\n7\\x1b]0;title\\x07.png" in out and "\x1b" not in out and len(out.strip().splitlines()) == 3
     assert "bad\\x1b[31m.png: not an image Pillow can read" in err and "\x1b" not in err
+
+
+def test_saved_inputs_of_files_with_long_names_fit_the_file_system(tmp_path, trained_run, test_digits, capsys):
+    """--save-preprocessed writes NNNNN_STEM.png: an input name of 226-255 bytes made it (or its temporary name) too
+    long, a traceback (ENAMETOOLONG) and no file's result printed. The stem is cut, between characters."""
+    x, y = test_digits
+    names = ["b" * 251 + ".png", "ü" * 125 + ".png", "a.png"]  # 255, 254 and 5 bytes
+    for name, digit in zip(names, x):
+        Image.fromarray(digit).save(tmp_path / name)
+    save = tmp_path / "seen"
+    code = cli.main(["predict", *(str(tmp_path / n) for n in names), "--model", str(trained_run), "--json",
+                     "--save-preprocessed", str(save)])
+    out, err = capsys.readouterr()
+    assert code == 0 and err == ""
+    assert [r["digit"] for r in json.loads(out)] == list(y[:3])
+    seen = sorted(os.listdir(save))
+    assert seen == ["00000_" + "b" * 245 + ".png", "00001_" + "ü" * 122 + ".png", "00002_a.png"]  # 255, 254 bytes
+    assert all(Image.open(save / n).size == (28, 28) for n in seen)
+
+
+def test_csv_names_a_file_with_undecodable_bytes_by_its_very_bytes(tmp_path, trained_run, test_digits):
+    """A file name is bytes; one that is no UTF-8 reaches Python as surrogate escapes, which a strict UTF-8 stdout (any
+    xx_XX.UTF-8 locale) refused with a traceback, every file predicted and nothing printed."""
+    x, y = test_digits
+    path = tmp_path / os.fsdecode(b"bad\xff.png")
+    Image.fromarray(x[0]).save(path)
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(tmp_path), "--model", str(trained_run),
+                           "--csv"], env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONIOENCODING": "utf-8:strict"},
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    header, row = done.stdout.splitlines()
+    assert header.startswith(b"path,digit,") and row.split(b",")[:2] == [os.fsencode(path), str(y[0]).encode()]
+
+
+def test_an_error_amid_the_progress_line_starts_a_line_of_its_own(tmp_path, trained_run, test_digits):
+    """Past one batch of files a progress line is drawn on stderr (\\r, no newline): a bad file's error line was glued
+    onto it ("256/257 images (15 images/s)mnist-cnn: .../zz_notes.png: not an image ...")."""
+    x, _ = test_digits
+    for i in range(predict.BATCH):
+        Image.fromarray(x[i % len(x)]).save(tmp_path / f"{i:03d}.png")
+    (tmp_path / "zz_notes.png").write_text("not an image")  # sorted last: its error comes after a progress line
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "predict", str(tmp_path), "--model", str(trained_run),
+                           "--csv"], env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, timeout=300)
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == predict.BATCH + 2  # the header, every file
+    lines = done.stderr.decode().split("\n")  # bytes, split by hand: text mode and splitlines() end a line at "\r" too
+    named = [line for line in lines if "zz_notes.png" in line]
+    assert len(named) == 1 and named[0].startswith("mnist-cnn: "), lines
+    assert any(line.startswith(f"\r{predict.BATCH + 1}/{predict.BATCH + 1} images") for line in lines), lines
 
 
 def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_digits):

@@ -7,6 +7,9 @@ POST /api/read.
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -24,6 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 CLEAR = [0, 1, 2, 3, 4]  # the first MNIST test digits, 7 2 1 0 4: the small test model reads each of them
 
 
@@ -583,6 +587,55 @@ def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys)
     assert out == "" and "notes.png: not an image" in err  # no empty table when every file failed
 
 
+def test_saved_digits_of_files_with_long_names_fit_the_file_system(tmp_path, trained_run, writer, capsys):
+    """--save-digits writes NNNNN_STEM_K.png: an input name of 226-255 bytes made it (or its temporary name) too long,
+    a traceback (ENAMETOOLONG) and no file's result printed. The stem is cut, between characters."""
+    image, truth = writer.number("clean", text="407")
+    names = ["b" * 251 + ".png", "ü" * 125 + ".png"]  # 255 and 254 bytes
+    for name in names:
+        image.save(tmp_path / name)
+    save = tmp_path / "seen"
+    code = cli.main(["read", *(str(tmp_path / n) for n in names), "--model", str(trained_run), "--json",
+                     "--save-digits", str(save)])
+    out, err = capsys.readouterr()
+    assert code == 0 and err == ""
+    assert [r["text"] for r in json.loads(out)] == [truth, truth]
+    stems = ["00000_" + "b" * 243, "00001_" + "ü" * 121]  # + "_K.png": 255 and 254 bytes
+    assert sorted(p.name for p in save.iterdir()) == sorted(f"{s}_{k}.png" for s in stems for k in range(3))
+
+
+def test_csv_names_a_file_with_undecodable_bytes_by_its_very_bytes(tmp_path, trained_run, writer):
+    """A file name is bytes; one that is no UTF-8 reaches Python as surrogate escapes, which a strict UTF-8 stdout (any
+    xx_XX.UTF-8 locale) refused with a traceback, every file read and nothing printed."""
+    image, truth = writer.number("clean", text="407")
+    path = tmp_path / os.fsdecode(b"n\xfe\xff.png")
+    image.save(path)
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "read", str(path), "--model", str(trained_run), "--csv"],
+                          env={**os.environ, "PYTHONPATH": str(SRC), "PYTHONIOENCODING": "utf-8:strict"},
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    header, row = done.stdout.splitlines()
+    assert header.startswith(b"path,text,") and row.split(b",")[:2] == [os.fsencode(path), truth.encode()]
+
+
+def test_an_error_amid_the_progress_line_starts_a_line_of_its_own(tmp_path, trained_run, writer):
+    """Past PROGRESS_EVERY files a progress line is drawn on stderr (\\r, no newline): a bad file's error line was glued
+    onto it ("50/51 images (9 numbers/s)mnist-cnn: .../zz_notes.png: not an image ...")."""
+    from mnist_cnn.cli_read import PROGRESS_EVERY
+
+    image, _ = writer.number("clean", text="7")
+    for i in range(PROGRESS_EVERY):
+        image.save(tmp_path / f"{i:03d}.png")
+    (tmp_path / "zz_notes.png").write_text("not an image")  # sorted last: its error comes after a progress line
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "read", str(tmp_path), "--model", str(trained_run),
+                           "--csv"], env={**os.environ, "PYTHONPATH": str(SRC)}, capture_output=True, timeout=300)
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == PROGRESS_EVERY + 2  # the header, every file
+    lines = done.stderr.decode().split("\n")  # bytes, split by hand: text mode and splitlines() end a line at "\r" too
+    named = [line for line in lines if "zz_notes.png" in line]
+    assert len(named) == 1 and named[0].startswith("mnist-cnn: "), lines
+    assert any(line.startswith(f"\r{PROGRESS_EVERY + 1}/{PROGRESS_EVERY + 1} images") for line in lines), lines
+
+
 def test_a_scribble_is_not_cut_into_digits(predictor, monkeypatch):
     """A wide mark that can only be cut across 3+ strokes (loops crossing) is no row of touching digits."""
     rng = np.random.default_rng(0)
@@ -702,6 +755,30 @@ def test_api_odd_images_never_get_a_500(client):
         noise = Image.fromarray(rng.integers(0, 256, (int(rng.integers(1, 300)), int(rng.integers(1, 300))),
                                              dtype=np.uint8))
         assert client.post("/api/read", files={"file": ("n.png", png(noise))}).status_code == 200
+
+
+@pytest.mark.parametrize("shape", ["number", "strip"])
+def test_api_pixels_are_read_reduced_as_the_same_image_uploaded(client, writer, shape):
+    """JSON pixels take the uploads' size rule, box-averaged to images.MAX_SIDE: a 1x300000 strip (0.6 MB of JSON)
+    was read whole, ~30 s and 2.8 GB a request (its ink-speck pooling padded it to ~2344x300000)."""
+    if shape == "number":  # "407" at twice its size on a page 1300 px wide: read at half size, as an upload
+        image, truth = writer.number("clean", text="407")
+        big = np.asarray(image.resize((image.width * 2, image.height * 2), Image.BICUBIC)) > 127
+        pixels = np.zeros((big.shape[0], 1300), np.uint8)
+        pixels[:, 100:100 + big.shape[1]] = big
+    else:
+        pixels, truth = np.zeros((1, 100_000), np.uint8), ""
+        pixels[0, 40_000:40_400] = 1
+    body = json.dumps({"pixels": pixels.tolist()}, separators=(",", ":")).encode()
+    assert len(body) <= serve.MAX_JSON
+    r = client.post("/api/read", content=body, headers={"content-type": "application/json"})
+    upload = client.post("/api/read", files={"file": ("n.png", png(Image.fromarray(pixels * 255)), "image/png")})
+    assert r.status_code == upload.status_code == 200, (r.text, upload.text)
+    got, want = r.json(), upload.json()
+    f = -(-max(pixels.shape) // images.MAX_SIDE)  # the smallest whole factor that brings the longer side within it
+    assert got["size"] == want["size"] == [-(-pixels.shape[1] // f), -(-pixels.shape[0] // f)]
+    assert got["text"] == want["text"] == truth
+    assert [d["box"] for d in got["digits"]] == [d["box"] for d in want["digits"]]
 
 
 def test_a_short_piece_joins_its_own_neighbour_past_an_empty_gap():

@@ -190,3 +190,31 @@ def test_a_full_disk_is_one_line_and_leaves_no_part_file(tmp_path, monkeypatch):
         files.write_json(tmp_path / "x.json", {"a": 1})
     monkeypatch.setattr(os, "replace", real)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_up_to_255_bytes_are_written_whole_and_longer_ones_are_one_line(tmp_path):
+    """atomic_path's temporary name adds 19+ bytes to its destination's: a name of 237-255 bytes made mkstemp fail
+    with a traceback (ENAMETOOLONG) until the temporary name was cut to fit; a name no file system takes, or a
+    folder that is not there, is one line naming the destination."""
+    from mnist_cnn import files
+
+    names = ["b" * 251 + ".png", "ü" * 125 + ".png", "\udcff" * 251 + ".png"]  # 255, 254 and 255 bytes
+    for name in names:
+        files.write_bytes(tmp_path / name, name.encode("utf-8", "surrogateescape"))
+    assert sorted(os.listdir(tmp_path)) == sorted(names)  # nothing else: no temporary file left
+    assert all((tmp_path / n).read_bytes() == os.fsencode(n) for n in names)
+    with pytest.raises(UserError) as e:
+        files.write_bytes(tmp_path / ("b" * 256), b"x")
+    assert str(e.value) == f"{tmp_path / ('b' * 256)}: expected a file name of at most 255 bytes, found 256"
+    with pytest.raises(UserError, match=r"nope/x.png: cannot create a file there \(No such file or directory\)$"):
+        files.write_bytes(tmp_path / "nope" / "x.png", b"x")
+    assert sorted(os.listdir(tmp_path)) == sorted(names)
+
+
+def test_a_stem_is_cut_between_characters_to_fit_a_file_name():
+    from mnist_cnn import files
+
+    assert files.short_stem("ü" * 200, ".png") == "ü" * 125  # 250 bytes + 4: a 126th would split at 252 + 4
+    assert files.short_stem("b" * 300, "_12.png") == "b" * 248
+    assert files.short_stem("\udcff" * 300, ".png") == "\udcff" * 251  # an undecodable byte is one byte
+    assert files.short_stem("short", ".png") == "short"

@@ -240,8 +240,8 @@ BAD = {  # id: (request, status, words in the message)
     "truncated png": (dict(files={"file": ("a.png", as_upload(np.eye(28, dtype=np.uint8) * 255)[:200])}), 415,
                       "truncated"),
     "decompression bomb": (dict(files={"file": ("a.png", bomb())}), 415, "too large"),
-    "just over 12 MP": (dict(files={"file": ("big.png", bomb(3000, 4001))}), 415,
-                        "big.png: image too large (12,003,000 pixels; limit 12,000,000)"),
+    "just over 4096x3072": (dict(files={"file": ("big.png", bomb(4096, 3073))}), 415,
+                            "big.png: image too large (12,587,008 pixels; limit 12,582,912)"),
     "file over 5 MB": (dict(files={"file": ("a.png", b"\0" * (serve.MAX_UPLOAD + 1))}), 413, "limit 5 MB"),
     "body over 5 MB": (dict(files={"file": ("a.png", b"\0" * (serve.MAX_UPLOAD + serve.MULTIPART_SLACK))}), 413,
                        "limit 5 MB"),
@@ -292,7 +292,16 @@ def test_big_images_are_read_reduced_or_refused_from_their_header(client):
     assert r.status_code == 200 and r.json()["digit"] is not None, r.text
     big = photo(5000, 4000)  # 20 MP PNG: refused before decoding
     r = post_file(client, big, "big.png")
-    assert r.status_code == 415 and r.json()["detail"] == "big.png: image too large (20,000,000 pixels; limit 12,000,000)"
+    assert r.status_code == 415
+    assert r.json()["detail"] == "big.png: image too large (20,000,000 pixels; limit 12,582,912)"
+
+
+@pytest.mark.parametrize("size", [(4032, 3024), (3024, 4032), (4080, 3072)], ids=["iphone", "upright", "pixel"])
+def test_a_12_mp_phone_photo_as_png_is_read(client, size):
+    """Saved as HEIC, PNG or WebP a phone's 12 MP photo (an iPhone's 4032x3024 is 12,192,768 px) is decoded whole,
+    with no JPEG draft to shrink it: the 12,000,000 px limit before 4096x3072 refused it with a 415."""
+    r = post_file(client, photo(*size), "phone.png")
+    assert r.status_code == 200 and r.json()["digit"] is not None, r.text
 
 
 def test_full_queue_is_503_with_retry_after_and_health_still_answers(app, digits, monkeypatch):

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from .config import DATASETS, RECIPES, TrainConfig
-from .console import json_text, shown, stderr_report, table
+from .console import Progress, json_text, print_results, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -158,7 +158,7 @@ def cmd_predict(args) -> int:
         predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=1 if pool.workers else None)
         results, failed = _predict_all(predictor, images, read, save, args, started)
     if out := _format_predictions(results, args):
-        print(out)
+        print_results(out)
     return 1 if failed or missing else 0
 
 
@@ -167,17 +167,16 @@ def _predict_all(predictor, images, read, save, args, started) -> tuple[list, in
     from . import predict
 
     results, failed = [], 0
-    show_progress = len(images) > predict.BATCH
+    progress = Progress(on=len(images) > predict.BATCH)
     for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save, read=read):
         results.append(r)
         if r.failed:
             failed += 1
-            print(f"{PROG}: {shown(r.error)}", file=sys.stderr)
-        if show_progress and (len(results) % predict.BATCH == 0 or len(results) == len(images)):
+            progress.say(f"{PROG}: {shown(r.error)}")
+        if len(results) % predict.BATCH == 0 or len(results) == len(images):
             rate = len(results) / (time.perf_counter() - started)
-            print(f"\r{len(results)}/{len(images)} images ({rate:.0f} images/s)", end="", file=sys.stderr, flush=True)
-    if show_progress:
-        print(file=sys.stderr)
+            progress.show(f"{len(results)}/{len(images)} images ({rate:.0f} images/s)")
+    progress.end()
     return results, failed
 
 

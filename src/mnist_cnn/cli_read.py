@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .console import json_text, shown, table
+from .console import Progress, json_text, print_results, shown, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -47,20 +47,19 @@ def cmd_read(args) -> int:
         files.make_dir(save, "--save-digits")
     predictor = predict.Predictor(args.model, args.out, runtime=args.runtime)
     results, failed = [], len(missing)
-    show_progress = len(paths) > PROGRESS_EVERY
+    progress = Progress(on=len(paths) > PROGRESS_EVERY)
     started = time.perf_counter()
     for r in read.read_files(predictor, paths, save_digits=save):
         results.append(r)
         if r.error is not None:
             failed += 1
-            print(f"{PROG}: {shown(r.error)}", file=sys.stderr)
-        if show_progress and (len(results) % PROGRESS_EVERY == 0 or len(results) == len(paths)):
+            progress.say(f"{PROG}: {shown(r.error)}")
+        if len(results) % PROGRESS_EVERY == 0 or len(results) == len(paths):
             rate = len(results) / (time.perf_counter() - started)
-            print(f"\r{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)", end="", file=sys.stderr, flush=True)
-    if show_progress:
-        print(file=sys.stderr)
+            progress.show(f"{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)")
+    progress.end()
     if out := format_readings(results, args.json, args.csv):
-        print(out)
+        print_results(out)
     return 1 if failed else 0
 
 

@@ -5,6 +5,8 @@
     print(table([("name", "acc"), ("a", "99.1%")]))       # aligned columns (markdown=True: a Markdown table)
     print(shown(path))                                     # a file name with control characters escaped
     print(json_text([{"path": "a.png", "digit": 7}]))     # --json output: indented, ASCII only
+    print_results(csv_text)                                # stdout, a file name's undecodable bytes as they are
+    progress = Progress(on=True); progress.show("3/9"); progress.say("an error")   # on a line of its own
 
 Library code takes a `report` callable (default: silent) and never prints; the CLI passes
 `stderr_report`. This is the one table formatter of the package.
@@ -37,6 +39,45 @@ def shown(text) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+class Progress:
+    """A progress line on stderr, redrawn in place (\\r) when `on`; a message said while it is there starts a line of
+    its own, below it, not glued to the count (a folder's bad file amid `predict`'s or `read`'s progress)."""
+
+    def __init__(self, on: bool):
+        self.on, self.drawn = on, False
+
+    def show(self, text: str) -> None:
+        if self.on:
+            print(f"\r{text}", end="", file=sys.stderr, flush=True)
+            self.drawn = True
+
+    def say(self, line: str) -> None:
+        self.end()
+        print(line, file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        """Finish the line drawn, if any: what follows starts a line of its own."""
+        if self.drawn:
+            print(file=sys.stderr, flush=True)
+            self.drawn = False
+
+
+def print_results(text: str) -> None:
+    """print(text) on stdout, a file name's undecodable bytes (held as surrogate escapes) written as the bytes they
+    were, so that --csv names the very file: a strict stdout (any xx_XX.UTF-8 locale) refuses them with a traceback."""
+    try:
+        print(text)
+    except UnicodeEncodeError:  # raised before anything is written: the whole text is encoded first
+        encoding = sys.stdout.encoding or "utf-8"
+        try:
+            data = (text + "\n").encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:  # also a character the terminal's encoding lacks (e.g. ASCII): escaped
+            data = (text + "\n").encode(encoding, "backslashreplace")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
 
 
 def table(rows: Sequence[Sequence], markdown: bool = False) -> str:

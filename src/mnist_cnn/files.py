@@ -16,6 +16,9 @@ from pathlib import Path
 from .errors import UserError
 
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk or quota: the user's to fix, in one line
+NAME_MAX = 255  # bytes in one file name on Linux's file systems (ext4, XFS, Btrfs, tmpfs) and macOS's APFS
+# What a temporary name adds to its destination's (see atomic_path): "." NAME "." mkstemp's 8 letters ".part" SUFFIX
+TEMP_EXTRA = len("..") + 8 + len(".part")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -26,10 +29,18 @@ def atomic_path(dest: str | os.PathLike, replace: bool = True):
 
     replace=False: never replace an existing dest (FileExistsError instead); the hard link is the atomic step."""
     dest = Path(dest)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part" + dest.suffix, dir=dest.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a finished file gets the usual permissions
+    if (size := len(os.fsencode(dest.name))) > NAME_MAX:  # else os.replace fails at the end, the work done
+        raise UserError(f"{dest}: expected a file name of at most {NAME_MAX} bytes, found {size}")
+    # The name cut so that the temporary one fits NAME_MAX whenever dest's own does, keeping the ".NAME.*.part*" form
+    prefix = "." + cut_name(dest.name, NAME_MAX - TEMP_EXTRA - len(os.fsencode(dest.suffix))) + "."
     try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part" + dest.suffix, dir=dest.parent)
+    except OSError as e:  # a missing or read-only folder, a file system with shorter names, a full disk
+        raise UserError(f"{dest}: cannot create a file there ({e.strerror or e})",
+                        exit_code=1 if e.errno in NO_ROOM else None) from None
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a finished file gets the usual permissions
         yield Path(tmp)
         if replace:
             os.replace(tmp, dest)
@@ -45,6 +56,22 @@ def atomic_path(dest: str | os.PathLike, replace: bool = True):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def cut_name(name: str, room: int) -> str:
+    """`name` cut at a character boundary to at most `room` bytes as a file name (undecodable bytes, held as
+    surrogate escapes, count one each)."""
+    size = 0
+    for i, c in enumerate(name):
+        size += len(os.fsencode(c))
+        if size > room:
+            return name[:i]
+    return name
+
+
+def short_stem(stem: str, tail: str) -> str:
+    """`stem` cut so that the file name stem + tail fits NAME_MAX bytes (e.g. an input's stem in a saved name)."""
+    return cut_name(stem, NAME_MAX - len(os.fsencode(tail)))
 
 
 def write_bytes(dest: str | os.PathLike, data: bytes, replace: bool = True) -> None:

@@ -77,7 +77,7 @@ def load_grey(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None) 
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
             lum = grey(_reduce(img, max_side) if max_side else img)
-    return _shrink(lum, max_side) if max_side else lum
+    return shrink(lum, max_side) if max_side else lum
 
 
 def _plain_png(data: bytes, max_pixels: int, max_side) -> np.ndarray | None:
@@ -156,7 +156,7 @@ def _check_size(img, name, max_pixels, max_side):
 
 def _reduce(img, max_side):
     """Box-average a decoded image by the smallest whole factor that brings its longer side to `max_side`
-    or less, before the float conversion (cheaper); modes Pillow cannot average are left to `_shrink`."""
+    or less, before the float conversion (cheaper); modes Pillow cannot average are left to `shrink`."""
     f = -(-max(img.size) // max_side)
     if f <= 1:
         return img
@@ -165,8 +165,9 @@ def _reduce(img, max_side):
     return img.reduce(f) if img.mode in ("L", "LA", "RGB", "RGBA", "I", "F") else img
 
 
-def _shrink(grey, max_side):
-    """Box-average by the smallest whole factor that brings the longer side to `max_side` or less."""
+def shrink(grey, max_side):
+    """Box-average by the smallest whole factor that brings the longer side to `max_side` or less (an array: as
+    `load_grey` reduces an image, e.g. POST /api/read's JSON pixels as its uploads)."""
     f = -(-max(grey.shape) // max_side)
     return grey if f <= 1 else np.asarray(Image.fromarray(grey).reduce(f))
 
@@ -240,8 +241,8 @@ def _unit(a):
         return np.divide(a, np.float32(next((f for f in (1, 255, 65535) if top <= f), top)), dtype=np.float32)
     a = a.astype(np.float32, copy=False)
     lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-    if not np.isfinite(lo + hi):  # NaN or inf somewhere
-        a = np.nan_to_num(a)
+    if not np.isfinite(lo + hi):  # NaN or inf somewhere: all 0, as inf kept as +-3.4e38 would overflow the scaling
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
         lo, hi = float(a.min()), float(a.max())
     if lo < 0:
         a, hi = a - np.float32(lo), float(np.float32(hi) - np.float32(lo))

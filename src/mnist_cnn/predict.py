@@ -249,7 +249,8 @@ def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_
                 results.append(Prediction(str(f), error=NO_DIGIT))
                 continue
             if save_preprocessed is not None:
-                _save(x, save_preprocessed / f"{start + len(results):05d}_{f.stem}.png")
+                stem = files.short_stem(f"{start + len(results):05d}_{f.stem}", ".png")
+                _save(x, save_preprocessed / f"{stem}.png")
             slots.append(len(results))
             results.append(Prediction(str(f)))
             pixels.append(x)

@@ -338,7 +338,7 @@ def read_files(predictor, paths: list[Path], save_digits: Path | None = None) ->
             continue
         r = read_image(predictor, image, str(f))
         if save_digits is not None:
-            _save(r, save_digits / f"{n:05d}_{f.stem}")
+            _save(r, save_digits / files.short_stem(f"{n:05d}_{f.stem}", f"_{len(r.digits)}.png"))
         yield r
 
 

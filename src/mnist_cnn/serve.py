@@ -33,8 +33,8 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
          the rest of the body, up to 3x the limit, is read and dropped before the answer so that any
          client sees it; a client sending `Expect: 100-continue` gets it at once)
     415  Content-Type neither multipart/form-data nor application/json, or the file is not an image that
-         decodes (not an image, empty, truncated, corrupt, over 12 megapixels as decoded: the message
-         names the file; refused from its header, before decoding)
+         decodes (not an image, empty, truncated, corrupt, over 4096x3072 = 12.6 megapixels as decoded:
+         the message names the file; refused from its header, before decoding)
     422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers in
          [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300"
     503  too many images being read at once (Retry-After: 2). An upload's header is read in a light lane
@@ -92,9 +92,11 @@ HOST, PORT = "127.0.0.1", 8000  # loopback: the page and API are for this machin
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for any formatting
-# As decoded (after a JPEG's draft): a 12 MP photo (4000x3000) as PNG, an A4 scan at 300 dpi (8.7 MP); decoding
-# one costs at most ~0.5 s and ~100 MB here. The 40 MP of `mnist-cnn predict` would cost ~4 s and 1.2 GB.
-MAX_PIXELS = 12_000_000
+# As decoded (after a JPEG's draft): 4096x3072, so a 12 MP phone photo as HEIC, PNG or WebP fits (an iPhone's
+# 4032x3024 is 12.19 MP, a Pixel's 4080x3072 12.53), and an A4 scan at 300 dpi (8.7 MP). Decoding one at the limit
+# costs at most ~0.35 s and ~55 MB (PNG, TIFF), ~90 MB (HEIC) or ~200 MB (WebP) here, one at a time in the heavy
+# lane; 16 MP would take WebP to ~260 MB. The 40 MP of `mnist-cnn predict` would cost ~4 s and 1.2 GB.
+MAX_PIXELS = 4096 * 3072
 LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes the light lane; larger, the heavy one
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
 HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time

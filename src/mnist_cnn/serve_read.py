@@ -5,7 +5,7 @@
          http://127.0.0.1:8000/api/read
 
 The answer is `mnist-cnn read --json`'s object for one image, each digit also carrying `input` (the 28x28
-the model saw), plus `size`, the [width, height] the boxes refer to (an upload is read reduced to 1024 px):
+the model saw), plus `size`, the [width, height] the boxes refer to (an upload or pixels, read reduced to 1024 px):
 
     {"path": "meter.jpg", "text": "2024", "confidence": 0.97, "rejected": false,
      "digits": [{"digit": 2, "confidence": 0.99, "box": [x0, y0, x1, y1], "input": [[...28], ...]}, ...],
@@ -13,7 +13,8 @@ the model saw), plus `size`, the [width, height] the boxes refer to (an upload i
 
 Uploads take the same way as POST /api/predict (size limits, header check, lanes, 4xx rules: serve.py);
 JSON pixels are rows of equal length of numbers in [0, 1] (0 = black paper, 1 = white ink), any size
-within the 1 MB JSON limit. read.py does the reading.
+within the 1 MB JSON limit, reduced as an upload is (box-averaged to 1024 px on the longer side: a 1x300000 strip
+read whole cost ~30 s and 2.8 GB). read.py does the reading.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from . import read
+from .imagefile import MAX_SIDE, shrink
 from .serve_limits import media_type
 from .serve_schema import ERRORS, Unit, for_media_type
 
@@ -38,7 +40,8 @@ class AnyPixels(BaseModel):
     """The JSON body of POST /api/read."""
 
     pixels: Annotated[list[Annotated[list[Unit], Field(min_length=1)]], Field(min_length=1, description=(
-        "rows of equal length of numbers in [0, 1], any size within 1 MB of JSON; 0 = black paper, 1 = white ink"))]
+        "rows of equal length of numbers in [0, 1], any size within 1 MB of JSON (read reduced to 1024 px on the "
+        "longer side, as an upload); 0 = black paper, 1 = white ink"))]
 
 
 class ReadDigit(BaseModel):
@@ -57,7 +60,7 @@ class ReadAnswer(BaseModel):
     rejected: bool
     digits: list[ReadDigit]
     error: str | None
-    size: list[int]  # [width, height] of the image the boxes are in (an upload as read, reduced to 1024 px)
+    size: list[int]  # [width, height] of the image the boxes are in (as read, reduced to 1024 px)
 
 
 class Models:
@@ -110,7 +113,7 @@ def add_read(app: FastAPI, service) -> None:
             if len(row) != width:
                 raise HTTPException(422, f"pixels[{i}]: expected a list of {width} numbers (as row 0), "
                                          f"found a list of {len(row)}")
-        pixels = np.asarray(body.pixels, np.float32)
+        pixels = shrink(np.asarray(body.pixels, np.float32), MAX_SIDE)  # as uploads are read
         lane = service.light if pixels.size <= LIGHT_PIXELS else service.heavy
         return await lane.run(answer, models, pixels, "pixels")
 

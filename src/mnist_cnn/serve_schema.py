@@ -41,7 +41,7 @@ ERRORS = {  # status: when, for the OpenAPI schema
     403: "a POST from another site's page",
     408: "the body did not arrive in time",
     413: "an upload over 5 MB or JSON over 1 MB",
-    415: "not multipart/form-data or application/json, or the file is not a readable image (up to 12 MP)",
+    415: "not multipart/form-data or application/json, or the file is not a readable image (up to 4096x3072 = 12.6 MP)",
     422: "no `file` field, or pixels that are not 28x28 numbers in [0, 1]",
     503: "too many images being read at once; see Retry-After",
 }
