@@ -133,3 +133,33 @@ def test_damaged_or_malformed_pngs_are_left_to_pillow_and_nothing_comes_from_lib
         else:  # Pillow reads on where libpng would stop
             assert np.array_equal(load_grey(tmp_path / "d.png"), expected), name
     assert "libpng" not in capfd.readouterr().err
+
+
+def _seven(paper, ink, side: int = 120) -> Image.Image:
+    """A thick 7 in colour `ink` on colour `paper` (RGB)."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (side, side), paper)
+    draw = ImageDraw.Draw(img)
+    draw.line([(30, 25), (90, 25), (55, 100)], fill=ink, width=9)
+    return img
+
+
+def test_ink_as_light_as_its_paper_is_read_along_the_colours():
+    """Red ink on a blue card of the same luminance (and green on red) left no ink in the greyscale picture: read
+    along the colours' main axis, the 7 is there, as black ink on white paper gives it."""
+    from mnist_cnn import images
+
+    luma = lambda rgb: 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]  # noqa: E731
+    reference = images.to_mnist(load_grey(png(_seven((255, 255, 255), (0, 0, 0)))))
+    for paper, ink in [((40, 60, 200), (180, 27, 0)), ((200, 40, 40), (30, 130, 40))]:
+        assert abs(luma(paper) - luma(ink)) < 10  # flat in luminance
+        flat = png(_seven(paper, ink))
+        assert images.to_mnist(np.asarray(Image.open(io.BytesIO(flat)).convert("L"), np.float32) / 255) is None
+        seen = images.to_mnist(load_grey(flat))
+        assert seen is not None and np.abs(seen - reference).mean() < 0.02, np.abs(seen - reference).mean()
+
+
+def test_a_colour_picture_with_contrast_keeps_its_luminance_exactly():
+    img = _seven((250, 245, 235), (20, 40, 140))  # blue ink on cream paper
+    assert np.array_equal(load_grey(png(img)), np.asarray(img.convert("L"), np.float32) / np.float32(255))

@@ -214,7 +214,8 @@ def _too_large(found, name, limit):
 
 
 def grey(image):
-    """Any Pillow mode or 2-D array -> float32 luminance in [0, 1], transparency composited (may be read-only)."""
+    """Any Pillow mode or 2-D array -> float32 luminance in [0, 1], transparency composited (may be read-only); a
+    colour picture flat in luminance along its colours' main axis instead (FLAT)."""
     if not isinstance(image, Image.Image):
         a = np.asarray(image)
         a = a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a  # Keras-style (28, 28, 1)
@@ -231,7 +232,28 @@ def grey(image):
         if alpha.getextrema()[0] < 255:  # else opaque (a canvas export): compositing would change nothing
             return _composite(_unit(np.asarray(rgba.convert("L"))), _unit(np.asarray(alpha)))
         image = rgba
-    return _unit(np.asarray(image if image.mode == "L" else image.convert("L")))
+    lum = _unit(np.asarray(image if image.mode == "L" else image.convert("L")))
+    return lum if image.mode in ("L", "1") or _spread(lum) >= FLAT else _colour_axis(image.convert("RGB"), lum)
+
+
+def _spread(a) -> float:
+    low, high = cv2.minMaxLoc(cv2.blur(a, (3, 3)))[:2]
+    return high - low
+
+
+def _colour_axis(rgb, lum):
+    """A picture whose luminance is flat but not its colours (red ink on a blue card, green on red) along the colours'
+    main axis: the first principal component of its pixels, L1-normalised and shifted into [0, 1], so that a grey
+    picture's axis gives its luminance's scale and a faint one stays faint; lum if that spreads no more."""
+    # By hand: a 3x3 covariance and its eigenvector; no library call finds "the ink's colour against the paper's".
+    a = np.asarray(rgb, np.float32) / np.float32(255)
+    sample = a.reshape(-1, 3)[:: max(1, a.shape[0] * a.shape[1] // COLOUR_SAMPLES)].astype(np.float64)
+    sample -= sample.mean(axis=0)
+    # einsum, not np.cov's `@`: OpenBLAS threads would collide with a runtime's in the server (images.py, _fit)
+    axis = np.linalg.eigh(np.einsum("ni,nj->ij", sample, sample))[1][:, -1]
+    axis /= np.abs(axis).sum()
+    projected = cv2.transform(a, axis[None].astype(np.float32)) - np.float32(axis[axis < 0].sum())
+    return projected if _spread(projected) > _spread(lum) else lum
 
 
 def _unit(a):
@@ -250,6 +272,9 @@ def _unit(a):
     return a if full == 1.0 else a / np.float32(full)
 
 
+FLAT = 0.1  # a colour picture whose 3x3-blurred luminance spans less (images.MIN_CONTRAST: to_mnist would find no ink
+# there) is read along its colours' main axis instead (_colour_axis); others keep their luminance exactly
+COLOUR_SAMPLES = 20_000  # pixels sampled to find that axis: plenty for a 3x3 covariance, fast on any photo
 ONE_COLOUR = 0.1  # opaque luminances within 10% of full scale: one ink colour (a page shows ink on it too)
 
 
