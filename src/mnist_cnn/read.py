@@ -66,8 +66,7 @@ STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -lo
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
 # view does. Both chosen on pictures apart from the tables' (README, "A lower bar for a letter among digits").
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
-# height (a lowercase m or w cut into 11): full-height pieces of touching digits carry stubs of their neighbours (4 of
-# 200 touching numbers lost with `fast`, seeds 7 and 30000). Both pieces of a narrow mark cut in two are checked.
+# height (an m or w cut into 11; touching digits' full-height pieces carry stubs), and both halves of a narrow mark
 VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
 VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate is unsure of: larger and smaller by this,
 VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
@@ -138,7 +137,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
             made = [Digit(int(c), p, piece.box, x, None, (1.0 if d.rejected else d.not_digit) if nd is None else nd,
                           line=True)
                     for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, line_decisions, piece_gate)]
-            if _line_sure(made) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
+            if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
                 digits += made
                 continue
         chosen = _choose(g, [(_score(made), made) for made in options])
@@ -189,10 +188,11 @@ def _arms(made: list[Digit]) -> bool:
         slant.slant(made[0].input) - slant.slant(made[1].input) >= ARMS
 
 
-def _line_sure(made: list[Digit]) -> bool:
-    """Whether the line reader's reading of a mark stands (else the cuts are chosen as without it)."""
+def _line_sure(made: list[Digit], narrow: bool = False) -> bool:
+    """Whether the line reader's reading of a mark stands (else the cuts decide, as without it): not a V's arms."""
     refused = [d.not_digit >= (LINE_GATE_ONE if d.digit == 1 else LINE_GATE) for d in made if d.not_digit is not None]
-    return min(d.confidence for d in made) >= LINE_SURE and sum(refused) <= LINE_REFUSED * len(made)
+    sure = min(d.confidence for d in made) >= LINE_SURE and sum(refused) <= LINE_REFUSED * len(made)
+    return sure and not (narrow and _arms(made))
 
 
 def _whole_surer(whole: list[Digit], line: list[Digit]) -> bool:
