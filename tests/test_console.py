@@ -22,8 +22,28 @@ def test_json_text_is_json_dumps_indented_and_ascii_whatever_the_names():
 
     record = {"path": "scans/a.png", "digit": 7, "confidence": 0.9987, "rejected": False, "message": None,
               "top_k": [{"digit": 7, "probability": 0.9987}, {"digit": 1, "probability": 0.25}], "boxes": []}
-    assert json_text([record, record]) == json.dumps([record, record], indent=2)  # orjson's path: the same text
+    assert json_text([record, record]) == json.dumps([record, record], indent=2)  # orjson's path: the same text here
+    tiny = {**record, "top_k": [{"digit": 3, "probability": 3.2e-07}, {"digit": 5, "probability": 1e-05}]}
+    assert json.loads(json_text([tiny])) == [tiny]  # and the same values where a number is spelt otherwise
     assert json_text([]) == "[]"
     for name in ("caf\u00e9 \u4e03.png", "raw-\udcff-byte.png"):  # non-ASCII; a Linux name's undecodable byte
         text = json_text([{**record, "path": name}])
         assert text.isascii() and json.loads(text)[0]["path"] == name
+
+
+def test_progress_ends_its_line_before_any_other_even_when_the_loop_stops(capsys):
+    import pytest
+
+    from mnist_cnn.console import Progress
+
+    with pytest.raises(RuntimeError):
+        with Progress(on=True) as progress:
+            progress.show("1/9 images")
+            progress.say("mnist-cnn: bad.png: not an image")
+            progress.show("2/9 images")
+            raise RuntimeError  # a full disk stopping the loop: the CLI's line for it comes after this one
+    assert capsys.readouterr().err == "\r1/9 images\nmnist-cnn: bad.png: not an image\n\r2/9 images\n"
+    with Progress(on=False) as progress:
+        progress.show("1/9 images")
+        progress.say("mnist-cnn: bad.png: not an image")
+    assert capsys.readouterr().err == "mnist-cnn: bad.png: not an image\n"

@@ -456,6 +456,15 @@ def test_a_non_finite_pixel_in_a_float_tiff_leaves_the_digit_as_it_is(value, tmp
     assert np.abs(x - to_mnist(load_image(tmp_path / "clean.tif"))).max() < MAX_DIFF
 
 
+def test_a_row_of_inf_on_white_paper_is_paper(tmp_path):
+    """+inf is the brightest there is: on white paper, paper (as 0 it was a black line across the digit's top)."""
+    clean = np.asarray(draw("7"), np.float32) / 255
+    spoiled = clean.copy()
+    spoiled[:5] = np.inf
+    Image.fromarray(spoiled, "F").save(tmp_path / "spoiled.tif")
+    assert np.array_equal(to_mnist(load_image(tmp_path / "spoiled.tif")), to_mnist(clean))
+
+
 def test_load_image_path(tmp_path):
     path = tmp_path / "digit.png"
     draw("7").save(path)

@@ -850,6 +850,6 @@ def test_a_letters_arms_are_not_cut_into_two_ones(left, right, arms):
     group, xs = _two_strokes(left, right)
     whole = [read.Digit(None, 0.4, group.box, xs[0][0], not_digit=0.99)]
     ones = [read.Digit(1, 0.999, p.box, x, not_digit=0.01) for p, x in zip(group.options[1], xs[1])]
-    assert read._arms(ones) is arms
+    assert read._arms(ones) is arms and read._line_sure(ones, narrow=True) is not arms  # nor the line reader's 11
     chosen = read._choose(group, [(read._score(m), m) for m in (whole, ones)])
     assert [d.digit for d in chosen] == ([None] if arms else [1, 1])

@@ -198,7 +198,7 @@ def test_names_up_to_255_bytes_are_written_whole_and_longer_ones_are_one_line(tm
     folder that is not there, is one line naming the destination."""
     from mnist_cnn import files
 
-    names = ["b" * 251 + ".png", "ü" * 125 + ".png", "\udcff" * 251 + ".png"]  # 255, 254 and 255 bytes
+    names = ["b" * 251 + ".png", "ü" * 125 + ".png", "\udcff" * 251 + ".png", "a." + "b" * 240]  # 255, 254, 255, 242
     for name in names:
         files.write_bytes(tmp_path / name, name.encode("utf-8", "surrogateescape"))
     assert sorted(os.listdir(tmp_path)) == sorted(names)  # nothing else: no temporary file left

@@ -167,16 +167,15 @@ def _predict_all(predictor, images, read, save, args, started) -> tuple[list, in
     from . import predict
 
     results, failed = [], 0
-    progress = Progress(on=len(images) > predict.BATCH)
-    for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save, read=read):
-        results.append(r)
-        if r.failed:
-            failed += 1
-            progress.say(f"{PROG}: {shown(r.error)}")
-        if len(results) % predict.BATCH == 0 or len(results) == len(images):
-            rate = len(results) / (time.perf_counter() - started)
-            progress.show(f"{len(results)}/{len(images)} images ({rate:.0f} images/s)")
-    progress.end()
+    with Progress(on=len(images) > predict.BATCH) as progress:
+        for r in predict.predict_files(predictor, images, top_k=args.top_k, save_preprocessed=save, read=read):
+            results.append(r)
+            if r.failed:
+                failed += 1
+                progress.say(f"{PROG}: {shown(r.error)}")
+            if len(results) % predict.BATCH == 0 or len(results) == len(images):
+                rate = len(results) / (time.perf_counter() - started)
+                progress.show(f"{len(results)}/{len(images)} images ({rate:.0f} images/s)")
     return results, failed
 
 

@@ -47,17 +47,16 @@ def cmd_read(args) -> int:
         files.make_dir(save, "--save-digits")
     predictor = predict.Predictor(args.model, args.out, runtime=args.runtime)
     results, failed = [], len(missing)
-    progress = Progress(on=len(paths) > PROGRESS_EVERY)
     started = time.perf_counter()
-    for r in read.read_files(predictor, paths, save_digits=save):
-        results.append(r)
-        if r.error is not None:
-            failed += 1
-            progress.say(f"{PROG}: {shown(r.error)}")
-        if len(results) % PROGRESS_EVERY == 0 or len(results) == len(paths):
-            rate = len(results) / (time.perf_counter() - started)
-            progress.show(f"{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)")
-    progress.end()
+    with Progress(on=len(paths) > PROGRESS_EVERY) as progress:
+        for r in read.read_files(predictor, paths, save_digits=save):
+            results.append(r)
+            if r.error is not None:
+                failed += 1
+                progress.say(f"{PROG}: {shown(r.error)}")
+            if len(results) % PROGRESS_EVERY == 0 or len(results) == len(paths):
+                rate = len(results) / (time.perf_counter() - started)
+                progress.show(f"{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)")
     if out := format_readings(results, args.json, args.csv):
         print_results(out)
     return 1 if failed else 0

@@ -6,7 +6,7 @@
     print(shown(path))                                     # a file name with control characters escaped
     print(json_text([{"path": "a.png", "digit": 7}]))     # --json output: indented, ASCII only
     print_results(csv_text)                                # stdout, a file name's undecodable bytes as they are
-    progress = Progress(on=True); progress.show("3/9"); progress.say("an error")   # on a line of its own
+    with Progress(on=True) as progress: progress.show("3/9"); progress.say("an error")   # a line of its own
 
 Library code takes a `report` callable (default: silent) and never prints; the CLI passes
 `stderr_report`. This is the one table formatter of the package.
@@ -63,6 +63,12 @@ class Progress:
             print(file=sys.stderr, flush=True)
             self.drawn = False
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):  # an error that stops the loop, too, is then said on a line of its own
+        self.end()
+
 
 def print_results(text: str) -> None:
     """print(text) on stdout, a file name's undecodable bytes (held as surrogate escapes) written as the bytes they
@@ -94,8 +100,9 @@ def table(rows: Sequence[Sequence], markdown: bool = False) -> str:
 
 
 def json_text(value) -> str:
-    """json.dumps(value, indent=2) as ASCII (non-ASCII characters as \\u escapes), by orjson when it can: json's
-    pure-Python indenting encoder took 60 ms of `predict --json`'s ~2 s on 2,000 images, orjson 2 ms."""
+    """JSON text of value, indented by 2 and ASCII (non-ASCII characters as \\u escapes), by orjson when it can: json's
+    pure-Python indenting encoder took 60 ms of `predict --json`'s ~2 s on 2,000 images, orjson 2 ms. The same values
+    as json.dumps(value, indent=2), not always the same text: 1e-07 is written 1e-7, a DEL character raw."""
     import orjson
 
     try:

@@ -19,6 +19,7 @@ NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk or quota: the
 NAME_MAX = 255  # bytes in one file name on Linux's file systems (ext4, XFS, Btrfs, tmpfs) and macOS's APFS
 # What a temporary name adds to its destination's (see atomic_path): "." NAME "." mkstemp's 8 letters ".part" SUFFIX
 TEMP_EXTRA = len("..") + 8 + len(".part")
+MAX_SUFFIX = 16  # bytes of dest's suffix kept in its temporary name; a longer "suffix" is part of a name (a.bbbb...)
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -31,10 +32,12 @@ def atomic_path(dest: str | os.PathLike, replace: bool = True):
     dest = Path(dest)
     if (size := len(os.fsencode(dest.name))) > NAME_MAX:  # else os.replace fails at the end, the work done
         raise UserError(f"{dest}: expected a file name of at most {NAME_MAX} bytes, found {size}")
-    # The name cut so that the temporary one fits NAME_MAX whenever dest's own does, keeping the ".NAME.*.part*" form
-    prefix = "." + cut_name(dest.name, NAME_MAX - TEMP_EXTRA - len(os.fsencode(dest.suffix))) + "."
+    # The name cut so that the temporary one fits NAME_MAX whenever dest's own does, keeping the ".NAME.*.part*" form;
+    # the suffix kept only when short (writers that pick a format by it, as Keras's .keras, use short ones)
+    suffix = dest.suffix if len(os.fsencode(dest.suffix)) <= MAX_SUFFIX else ""
+    prefix = "." + cut_name(dest.name, NAME_MAX - TEMP_EXTRA - len(os.fsencode(suffix))) + "."
     try:
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part" + dest.suffix, dir=dest.parent)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part" + suffix, dir=dest.parent)
     except OSError as e:  # a missing or read-only folder, a file system with shorter names, a full disk
         raise UserError(f"{dest}: cannot create a file there ({e.strerror or e})",
                         exit_code=1 if e.errno in NO_ROOM else None) from None

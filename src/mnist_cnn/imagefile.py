@@ -263,8 +263,10 @@ def _unit(a):
         return np.divide(a, np.float32(next((f for f in (1, 255, 65535) if top <= f), top)), dtype=np.float32)
     a = a.astype(np.float32, copy=False)
     lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-    if not np.isfinite(lo + hi):  # NaN or inf somewhere: all 0, as inf kept as +-3.4e38 would overflow the scaling
-        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+    if not np.isfinite(lo + hi):  # NaN or inf somewhere: NaN 0, inf the finite extremes (+-3.4e38 overflowed)
+        finite = a[np.isfinite(a)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        a = np.nan_to_num(a, nan=0.0, posinf=hi, neginf=lo)
         lo, hi = float(a.min()), float(a.max())
     if lo < 0:
         a, hi = a - np.float32(lo), float(np.float32(hi) - np.float32(lo))

@@ -64,7 +64,7 @@ LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's c
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
-# view does. Both chosen on pictures apart from the tables' (README, "A lower bar for a letter among digits").
+# view does. Chosen on pictures apart from the tables' (README: the two sections on "a letter among digits").
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
 # height (an m or w cut into 11; touching digits' full-height pieces carry stubs), and both halves of a narrow mark
 VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own

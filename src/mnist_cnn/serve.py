@@ -99,7 +99,7 @@ MAX_JSON = 1024 * 1024  # 28x28 numbers are ~20 KB of JSON; 1 MB leaves room for
 MAX_PIXELS = 4096 * 3072
 LIGHT_PIXELS = 1_000_000  # up to this (the page sends 280x280) an image takes the light lane; larger, the heavy one
 LIGHT = dict(workers=2, places=32)  # drawings and JSON: a few ms each
-HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s and up to ~100 MB each; one at a time
+HEAVY = dict(workers=1, places=4)  # photos and scans: ~0.05-0.5 s, up to ~200 MB each (MAX_PIXELS); one at a time
 # Forward passes (serve_batch.py): up to 16 images within 1 ms, padded to 16 unless the model gives the same rows at
 # every batch size (checked at start-up); 16 is twice what 8 clients keep in flight, 1 ms noise beside a request.
 BATCH = dict(max_batch=16, wait=0.001)
