@@ -853,3 +853,21 @@ def test_a_letters_arms_are_not_cut_into_two_ones(left, right, arms):
     assert read._arms(ones) is arms and read._line_sure(ones, narrow=True) is not arms  # nor the line reader's 11
     chosen = read._choose(group, [(read._score(m), m) for m in (whole, ones)])
     assert [d.digit for d in chosen] == ([None] if arms else [1, 1])
+
+
+def test_the_cli_reads_with_one_runtime_thread(tmp_path, trained_run, writer, monkeypatch):
+    """`read`'s small model calls come between its own Python work: a runtime pool of its own spun on the other core
+    (ONNX: half the CPU for the same speed; Keras: 12 -> 15.5 numbers/s), so it asks for one thread."""
+    from mnist_cnn import cli_read
+
+    opened = []
+    real = predict.Predictor
+
+    def recorded(*args, **kwargs):
+        opened.append(kwargs.get("threads"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(predict, "Predictor", recorded)
+    writer.number("clean", text="72")[0].save(tmp_path / "n.png")
+    assert cli.main(["read", str(tmp_path / "n.png"), "--model", str(trained_run), "--csv"]) == 0
+    assert opened == [cli_read.THREADS] == [1]
