@@ -54,6 +54,20 @@ def test_train_flags_come_from_the_config_and_state_each_recipes_real_default():
     assert "network" not in run  # the seed job trains the user's network only
 
 
+def test_every_flag_states_its_default_or_that_it_is_required():
+    """The README's promise: `mnist-cnn COMMAND --help` states every flag's default."""
+    def walk(parser, name):
+        for a in parser._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for command, sub in a.choices.items():
+                    yield from walk(sub, f"{name} {command}")
+            elif a.option_strings and a.dest not in ("help", "version"):
+                yield f"{name} {a.option_strings[0]}", a
+
+    for flag, action in walk(cli.build_parser(), "mnist-cnn"):
+        assert action.required or "default" in action.help or "required" in action.help, flag
+
+
 def test_malformed_flag_value_is_one_line(capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["train", "--epochs", "abc"])
