@@ -56,8 +56,10 @@ def add_commands(sub) -> None:
                                    "--storage, shared by every process running the same command.")
     p.add_argument("study_name", nargs="?", metavar="NAME", type=_path, help="the study (same as --study)")
     p.add_argument("--model", metavar="NAME", type=_path, help="recipe every trial starts from (default: seed)")
-    p.add_argument("--space", metavar="SPACE.toml", type=_path, help="the settings to search and their ranges (required to run a sweep)")
-    p.add_argument("--trials", metavar="N", type=_positive(int), help="trials this process runs (required to run a sweep)")
+    p.add_argument("--space", metavar="SPACE.toml", type=_path, help="the settings to search and their ranges "
+                   "(required to run a sweep)")
+    p.add_argument("--trials", metavar="N", type=_positive(int), help="trials this process runs "
+                   "(required to run a sweep)")
     p.add_argument("--study", metavar="NAME", type=_path, help="study name (default: RECIPE-SPACE, e.g. seed-fast)")
     p.add_argument("--storage", metavar="URL", type=_path,
                    help="database URL shared by the workers, e.g. postgresql://USER:PASSWORD@HOST:5432/DB "
@@ -72,7 +74,8 @@ def add_commands(sub) -> None:
     p.add_argument("--status", action="store_true", help="print the study's trials and the best (default: run)")
     p.add_argument("--export-best", metavar="FILE.toml", type=_path,
                    help="write the best trial's settings for `train --config FILE.toml` (default: no)")
-    p.add_argument("--config", metavar="FILE", type=_path, help="TOML with settings fixed for all trials; flags win (default: none)")
+    p.add_argument("--config", metavar="FILE", type=_path, help="TOML with settings fixed for all trials; flags win "
+                   "(default: none)")
     _config_flags(p, "train")
 
 
