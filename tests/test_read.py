@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, images, level, number_images, predict, read, segment, serve, stroke_mask
+from mnist_cnn import cli, images, letters, level, number_images, predict, read, segment, serve, stroke_mask
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -507,17 +508,17 @@ def test_punctuation_among_digits_refuses_the_string(predictor, mnist_dir, text,
 
 def test_a_doubted_mark_among_digits_refuses_the_string(predictor, writer, monkeypatch):
     """A mark the gate doubts, but under the rule's threshold (a letter it takes for a digit, a T for a 7), is read
-    alone as `predict` reads it, yet refuses a string of several digits (read.STRING_GATE); the other digits are read
+    alone as `predict` reads it, yet refuses a string of several digits (letters.STRING_GATE); the other digits are read
     without it."""
     monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.98))
     monkeypatch.setattr(predictor, "_gate", lambda x: 0.96 * predictor.probabilities(x)[:, 7])  # doubts 7s
-    monkeypatch.setattr(read, "_views", lambda x: [x])  # the mark alone: the small test model is unsteady under turns
+    monkeypatch.setattr(letters, "views", lambda x: [x])  # the mark alone: the small test model is unsteady under turns
     alone = read.read_image(predictor, writer.number("clean", text="7")[0])
     assert alone.text == "7" and 0.9 < alone.digits[0].not_digit < 0.98
     r = read.read_image(predictor, writer.number("clean", text="721")[0])
     assert r.rejected and r.text == "" and [d.digit for d in r.digits] == [None, 2, 1]
     assert read.read_image(predictor, writer.number("clean", text="2104")[0]).text == "2104"
-    monkeypatch.setattr(read, "STRING_GATE", 0.98)  # the single-image threshold: the string is read
+    monkeypatch.setattr(letters, "STRING_GATE", 0.98)  # the single-image threshold: the string is read
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).text == "721"
 
 
@@ -537,23 +538,23 @@ def test_a_string_checks_whole_marks_and_short_pieces_not_touching_ones():
                           halved=halved)
 
     touching = [digit(60, False, True), digit(58, False, True), digit(60, True, False)]
-    assert [d.digit for d in read._refuse_letters(Doubting(), touching)] == [1, 1, 1]
+    assert [d.digit for d in letters.refuse_letters(Doubting(), touching)] == [1, 1, 1]
     m_cut = [digit(60, True, False), digit(40, False, True), digit(40, False, True), digit(60, True, False)]
-    assert [d.digit for d in read._refuse_letters(Doubting(), m_cut)] == [1, None, 1, 1]
+    assert [d.digit for d in letters.refuse_letters(Doubting(), m_cut)] == [1, None, 1, 1]
     y_cut = [digit(60, True, False), digit(60, False, False, True), digit(60, False, True, True)]
-    assert [d.digit for d in read._refuse_letters(Doubting(), y_cut)] == [1, 1, None]
+    assert [d.digit for d in letters.refuse_letters(Doubting(), y_cut)] == [1, 1, None]
     letter = [digit(60, True, False), digit(60, True, True)]
-    assert [d.digit for d in read._refuse_letters(Doubting(), letter)] == [1, None]
-    assert read._refuse_letters(Doubting(), letter[1:]) == letter[1:]
+    assert [d.digit for d in letters.refuse_letters(Doubting(), letter)] == [1, None]
+    assert letters.refuse_letters(Doubting(), letter[1:]) == letter[1:]
 
 
 def test_views_of_a_mark_are_it_turned_scaled_and_shifted():
     x = bar(np.zeros((28, 28), np.float32), 14, 6, 22, 3)
-    views = read._views(x)
+    views = letters.views(x)
     assert len(views) == 9 and np.array_equal(views[0], x)
     assert all(v.shape == (28, 28) and v.dtype == np.float32 and not np.array_equal(v, x) for v in views[1:])
     cols = [np.flatnonzero(v.max(0) > 0.5) for v in views]
-    assert cols[5].mean() - cols[6].mean() == pytest.approx(2 * read.VIEW_SHIFT)  # right and left
+    assert cols[5].mean() - cols[6].mean() == pytest.approx(2 * letters.VIEW_SHIFT)  # right and left
     rows = [np.flatnonzero(v.max(1) > 0.5) for v in views]
     assert len(rows[4]) > len(rows[0]) > len(rows[3])  # scaled up and down about the centre
     assert abs(cols[1].mean() - 14) < 1 and len(cols[1]) > len(cols[0])  # turned: the bar leans
@@ -653,6 +654,17 @@ def test_non_digits_are_not_read_as_numbers(predictor, mnist_dir):
         r = read.read_image(predictor, writer.not_digits(kind))
         assert r.rejected or kind not in ("blank", "noise", "texture")
         assert (r.text == "") == r.rejected
+
+
+def test_words_are_drawn_whole_in_their_faces_spacing(mnist_dir):
+    """tools/read_refusal.py --kinds words: a word in one piece of ink, lower case shorter than capitals."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    a, b = Writer(x[:100], y[:100], seed=2).not_digits("words"), Writer(x[:100], y[:100], seed=2).not_digits("words")
+    assert np.array_equal(np.asarray(a), np.asarray(b)) and a.width > a.height
+    word = number_images._font_glyph("summer", 40, number_images._any_font())
+    assert word.shape[1] > 3 * 40  # not cut at the edge of a one-letter canvas
+    assert number_images._font_glyph("m", 40, number_images._any_font()).shape[0] < \
+        number_images._font_glyph("M", 40, number_images._any_font()).shape[0]
 
 
 # POST /api/read
@@ -853,6 +865,33 @@ def test_a_letters_arms_are_not_cut_into_two_ones(left, right, arms):
     assert read._arms(ones) is arms and read._line_sure(ones, narrow=True) is not arms  # nor the line reader's 11
     chosen = read._choose(group, [(read._score(m), m) for m in (whole, ones)])
     assert [d.digit for d in chosen] == ([None] if arms else [1, 1])
+
+
+def test_a_mark_cut_into_nothing_but_ones_is_refused():
+    """The strokes of an m, u, w or M cut apart read as 1s; a mark holding touching digits is not all 1s."""
+    def made(*ds):
+        return [read.Digit(d, 0.99, (10 * k, 0, 10 * k + 12, 40), np.zeros((28, 28), np.float32), line=True)
+                for k, d in enumerate(ds)]
+
+    assert [d.digit for d in letters.strokes(made(1, 1))] == [None, 1]
+    assert [d.digit for d in letters.strokes(made(1, 1, 1, 1))] == [None, 1, 1, 1]
+    for kept in (made(1), made(1, 7), made(4, 1, 1), made(7, 7)):
+        assert letters.strokes(kept) == kept
+
+
+def test_read_refuses_the_string_when_one_mark_is_all_ones(predictor, writer, monkeypatch):
+    """read_image asks letters.strokes about each mark with that mark's digits, and a refusal there refuses the
+    string."""
+    asked = []
+
+    def strokes(made):
+        asked.append([d.digit for d in made])
+        return [replace(d, digit=None) for d in made] if made[0].digit == 2 else made
+
+    monkeypatch.setattr(letters, "strokes", strokes)
+    r = read.read_image(predictor, writer.number("clean", text="721")[0])
+    assert asked == [[7], [2], [1]] and r.rejected and r.text == ""
+    assert read.read_image(predictor, writer.number("clean", text="71")[0]).text == "71"
 
 
 def test_the_cli_reads_with_one_runtime_thread(tmp_path, trained_run, writer, monkeypatch):

@@ -6,7 +6,8 @@
 
 Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
 paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
-letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also numbers of
+letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also words as a hand
+writes them (number_images.WORDS: lower case shorter than capitals, letters close or joined) and numbers of
 2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2; sign: one of + = % $ #,
 or each alone: plus, equals, per-cent, dollar, hash). Half of each
 kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
@@ -38,14 +39,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the pictures (default: {SEED})")
     ap.add_argument("--failures", type=Path, help="save pictures read as a number here (default: no)")
     ap.add_argument("--kinds", default=",".join(NON_DIGITS),
-                    help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)} and the numbers with a mark "
-                         f"{', '.join(MARKED)} (default: the first six)")
+                    help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)}, words and the numbers with a "
+                         f"mark {', '.join(MARKED)} (default: the first six)")
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
-    if unknown := [k for k in kinds if k not in NON_DIGITS and k not in MARKED]:
-        ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join((*NON_DIGITS, *MARKED))}")
+    known = (*NON_DIGITS, "words", *MARKED)
+    if unknown := [k for k in kinds if k not in known]:
+        ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join(known)}")
     (_, _), (x, y) = load_mnist()
     writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(fonts(), args.seed + 1)] if fonts() else [])
     predictor = Predictor(args.model)

@@ -27,6 +27,12 @@ NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 # Kept apart from NON_DIGITS, whose figures the README quotes; tools/read_refusal.py --kinds measures them.
 MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
           "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#"}  # sign: one of five; then each
+# Words as a hand writes them (lower case shorter than capitals, letters close or joined): kept apart from NON_DIGITS
+# too; tools/read_refusal.py --kinds words measures them. Everyday words, none a row of digit-like letters (lol, Oil).
+WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "win", "run", "cat", "dog", "love",
+         "June", "swim", "mail", "Anna", "Tom", "Mum", "bread", "eggs", "water", "paper", "seven", "nine", "ten",
+         "apple", "tree", "happy", "thanks", "kitchen", "green", "Monday", "March", "Paris", "Kim", "max", "draw",
+         "sign", "here", "men", "mum", "wow", "nun", "hum", "Hi", "WHO", "NEW", "MAX", "WWW")
 CENTRED = "-+="  # marks written around the row's middle, not on its baseline
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
 GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
@@ -62,7 +68,8 @@ class Writer:
         return _render(ink, style, height, rng), text
 
     def not_digits(self, kind: str):
-        """A picture of ink that is not a number (NON_DIGITS, or a number with a mark of MARKED), in a random style."""
+        """A picture of ink that is not a number (NON_DIGITS, WORDS' "words", or a number with a mark of MARKED), in a
+        random style."""
         rng = self.rng
         height = int(rng.integers(*HEIGHT))
         style = STYLES[int(rng.integers(3))]
@@ -81,6 +88,9 @@ class Writer:
         if kind == "doodle":
             return _render(_doodle(height, rng), style, height, rng)
         font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts else None
+        if kind == "words":  # drawn whole, in the font's own spacing and joins
+            return _render(self._line([_font_glyph(str(rng.choice(WORDS)), height, font or _any_font())], height,
+                                      False), style, height, rng)
         if kind == "letters":
             word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]
             glyphs = [_font_glyph(c, height, font or _any_font()) for c in word]
@@ -141,7 +151,7 @@ def _font_glyph(c: str, height: int, font) -> np.ndarray:
     if key not in _FONT_CACHE:
         _FONT_CACHE[key] = ImageFont.truetype(str(font), int(height * 1.4))
     f = _FONT_CACHE[key]
-    img = Image.new("L", (height * 3, height * 3), 0)
+    img = Image.new("L", (height * (2 + 2 * len(c)), height * 3), 0)  # a word too
     ImageDraw.Draw(img).text((height // 2, height // 2), c, font=f, fill=255)
     a = np.asarray(img, np.float32) / 255
     rows, cols = np.flatnonzero(a.max(1) > 0.1), np.flatnonzero(a.max(0) > 0.1)

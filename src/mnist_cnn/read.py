@@ -15,7 +15,7 @@ read exactly as `predict` reads it (`to_mnist` of the whole image), so both give
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
 refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or
 slash between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits
-the gate's bar is lower, over a few views of each mark (STRING_GATE): a letter among digits is refused, though the
+the gate's bar is lower, over a few views of each mark (letters.py): a letter among digits is refused, though the
 same letter alone may pass as `predict` answers it.
 """
 
@@ -30,7 +30,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from . import files, images, level, punctuation, segment, slant
+from . import files, images, letters, level, punctuation, segment, slant
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -61,15 +61,6 @@ LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a d
 # seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%; 0.5 -> 0.95 on class D: 82.0 -> 85.0%, 91.3 -> 91.2%)...
 LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177): 0.3 keeps
 # real 1s' margin (README, "Handwriting faces in the piece gate's pieces")
-STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
-STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
-# A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
-# view does. Chosen on pictures apart from the tables' (README: the two sections on "a letter among digits").
-STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
-# height (an m or w cut into 11; touching digits' full-height pieces carry stubs), and both halves of a narrow mark
-VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
-VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate is unsure of: larger and smaller by this,
-VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
 
 
 @dataclass
@@ -138,11 +129,11 @@ def read_image(predictor, image, path: str = "") -> Reading:
                           line=True)
                     for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, line_decisions, piece_gate)]
             if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
-                digits += made
+                digits += letters.strokes(made)
                 continue
         chosen = _choose(g, [(_score(made), made) for made in options])
-        digits += [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
-    digits = _refuse_letters(predictor, _remerge(predictor, digits))
+        digits += letters.strokes([replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen)
+    digits = letters.refuse_letters(predictor, _remerge(predictor, digits))
     return _reading(path, [replace(d, box=back(d.box)) for d in digits])
 
 
@@ -259,40 +250,6 @@ def _remerge(predictor, digits: list[Digit]) -> list[Digit]:
         out[i], out[i + 1] = Digit(d.digit, d.confidence, box, x, joined), None
         skip.add(i + 1)
     return [d for d in out if d is not None]
-
-
-def _refuse_letters(predictor, digits: list[Digit]) -> list[Digit]:
-    """The digits, the first mark of a string of several that the gate, over VIEWS of it, calls a letter refused
-    (see STRING_GATE): whole marks, pieces cut from one when short, and both halves of a mark one digit wide; the
-    line reader's digits are left to its own check (LINE_GATE)."""
-    if len(digits) < 2 or any(d.digit is None for d in digits):
-        return digits
-    short = STRING_PIECE * float(np.median([d.box[3] - d.box[1] for d in digits]))
-    marks = [k for k, d in enumerate(digits) if d.not_digit is not None and not d.line
-             and (d.ink is not None or d.halved or d.box[3] - d.box[1] < short)]
-    if not marks:
-        return digits
-    from .refusal import gate_evidence
-
-    views = np.stack([v for k in marks for v in _views(digits[k].input)])
-    not_digit = predictor.not_digit(views).reshape(len(marks), -1).mean(axis=1)  # the gate alone: 1.1x read's time,
-    # where the digit model on the views too made it 1.4x (`best`, loaded)
-    evidence = gate_evidence(not_digit, [digits[k].confidence for k in marks], STRING_WEIGHT)
-    refused = [k for k, e in zip(marks, evidence) if e >= math.log(STRING_GATE / (1 - STRING_GATE))]
-    if not refused:
-        return digits
-    return [replace(d, digit=None) if k == refused[0] else d for k, d in enumerate(digits)]
-
-
-def _views(x: np.ndarray) -> list[np.ndarray]:
-    """A 28x28 as it is, turned VIEW_TURN degrees each way, scaled by 1 +- VIEW_SCALE and shifted VIEW_SHIFT px
-    each way (OpenCV, about its centre, black paper filling in)."""
-    x = np.asarray(x, np.float32)
-    moves = [cv2.getRotationMatrix2D((14, 14), a, 1.0) for a in (-VIEW_TURN, VIEW_TURN)]
-    moves += [cv2.getRotationMatrix2D((14, 14), 0, 1 + s) for s in (-VIEW_SCALE, VIEW_SCALE)]
-    moves += [np.float32([[1, 0, dx], [0, 1, dy]]) for dx, dy in
-              ((VIEW_SHIFT, 0), (-VIEW_SHIFT, 0), (0, VIEW_SHIFT), (0, -VIEW_SHIFT))]
-    return [x] + [cv2.warpAffine(x, m, (28, 28)) for m in moves]
 
 
 def _tall(made: list[Digit], box) -> bool:

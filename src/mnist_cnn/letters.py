@@ -1,0 +1,72 @@
+"""Letters among digits: the checks that refuse a string of marks read as digits when one of them is a letter.
+
+    from mnist_cnn import letters
+    made = letters.strokes(made)                      # one mark's digits; its first refused if all are 1s
+    digits = letters.refuse_letters(predictor, digits)   # the string's digits, a letter among them refused
+
+Used by read.py on each mark and each string it reads (a Digit there has digit, confidence, box, input, ink, not_digit,
+line and halved); a refused digit is the same Digit with digit None, so the whole string is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from .refusal import gate_evidence
+
+STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
+STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
+# A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
+# view does. Chosen on pictures apart from the tables' (README: the two sections on "a letter among digits").
+STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
+# height (an m or w cut into 11; touching digits' full-height pieces carry stubs), and both halves of a narrow mark
+VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
+VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate is unsure of: larger and smaller by this,
+VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
+ONES = 2  # a mark cut into this many pieces or more, each read as 1, is refused: the strokes of an m, n, u, w, H or M
+# cut so ("Mum" read as 111111177); 1s written touching are rare (no right reading of 1,600 numbers at seeds 0 and 5
+# held such a mark; README, "Strokes read as 1s")
+
+
+def strokes(made: list) -> list:
+    """One mark's digits (a way to cut it, or the line reader's reading), the first refused when there are ONES or
+    more and every one is a 1."""
+    if len(made) >= ONES and all(d.digit == 1 for d in made):
+        return [replace(made[0], digit=None)] + made[1:]
+    return made
+
+
+def refuse_letters(predictor, digits: list) -> list:
+    """The digits, the first mark of a string of several that the gate, over VIEWS of it, calls a letter refused
+    (see STRING_GATE): whole marks, pieces cut from one when short, and both halves of a mark one digit wide; the
+    line reader's digits are left to its own check (read.LINE_GATE)."""
+    if len(digits) < 2 or any(d.digit is None for d in digits):
+        return digits
+    short = STRING_PIECE * float(np.median([d.box[3] - d.box[1] for d in digits]))
+    marks = [k for k, d in enumerate(digits) if d.not_digit is not None and not d.line
+             and (d.ink is not None or d.halved or d.box[3] - d.box[1] < short)]
+    if not marks:
+        return digits
+    seen = np.stack([v for k in marks for v in views(digits[k].input)])
+    not_digit = predictor.not_digit(seen).reshape(len(marks), -1).mean(axis=1)  # the gate alone: 1.1x read's time,
+    # where the digit model on the views too made it 1.4x (`best`, loaded)
+    evidence = gate_evidence(not_digit, [digits[k].confidence for k in marks], STRING_WEIGHT)
+    refused = [k for k, e in zip(marks, evidence) if e >= math.log(STRING_GATE / (1 - STRING_GATE))]
+    if not refused:
+        return digits
+    return [replace(d, digit=None) if k == refused[0] else d for k, d in enumerate(digits)]
+
+
+def views(x: np.ndarray) -> list[np.ndarray]:
+    """A 28x28 as it is, turned VIEW_TURN degrees each way, scaled by 1 +- VIEW_SCALE and shifted VIEW_SHIFT px
+    each way (OpenCV, about its centre, black paper filling in)."""
+    x = np.asarray(x, np.float32)
+    moves = [cv2.getRotationMatrix2D((14, 14), a, 1.0) for a in (-VIEW_TURN, VIEW_TURN)]
+    moves += [cv2.getRotationMatrix2D((14, 14), 0, 1 + s) for s in (-VIEW_SCALE, VIEW_SCALE)]
+    moves += [np.float32([[1, 0, dx], [0, 1, dy]]) for dx, dy in
+              ((VIEW_SHIFT, 0), (-VIEW_SHIFT, 0), (0, VIEW_SHIFT), (0, -VIEW_SHIFT))]
+    return [x] + [cv2.warpAffine(x, m, (28, 28)) for m in moves]
