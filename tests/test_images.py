@@ -533,6 +533,18 @@ def test_error_missing_file_or_directory(tmp_path):
     assert error_message(tmp_path).startswith(f"{tmp_path}: is a directory")
 
 
+@pytest.mark.parametrize("exif", [b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00",  # cut off in its first entry
+                                  b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x02"
+                                  b"\x00\x01\x00\x01\x00\x00\x00\x00"])  # orientation given twice
+def test_broken_exif_is_read_past_without_pillows_warnings_on_stderr(exif):
+    data = encode(draw("7").convert("RGB"), "JPEG", exif=exif, quality=95)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = to_mnist(load_image(data))
+    assert [str(w.message) for w in caught] == []
+    assert corr(x, to_mnist(draw("7"))) > 0.95
+
+
 def test_error_too_large_real_image():
     big = encode(Image.new("1", (8000, 6000)), "PNG")  # 48 MP, but a few kB on disk
     msg = error_message(big, name="huge.png")

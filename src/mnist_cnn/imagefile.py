@@ -133,6 +133,9 @@ def _reading(name, max_pixels):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's notes on metadata it skips (corrupt EXIF, a tag's bad count) are not the user's to read: the
+            # pixels decode, and two lines of Pillow's source on stderr named no file
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             yield
     except UnidentifiedImageError:
         raise UserError(f"{name}: not an image Pillow can read (cannot identify image file)") from None
