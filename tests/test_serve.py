@@ -210,6 +210,8 @@ BAD = {  # id: (request, status, words in the message)
     "long integer": (json_body('{"pixels": [[' + "9" * 5000 + "]]}"), 400, "not valid JSON"),
     "latin-1 json": (dict(content=b'{"pixels": "\xff"}', headers={"content-type": "application/json"}), 400,
                      "not valid JSON"),
+    "control character": (json_body('{"pixels": "\x01"}'), 400,
+                          "body is not valid JSON (Invalid control character at character 12)"),
     "json list": (dict(json=[[0] * 28] * 28), 422, 'expected {"pixels"'),
     "json null": (json_body("null"), 422, "found null"),
     "no pixels key": (dict(json={"image": []}), 422, "without `pixels`"),

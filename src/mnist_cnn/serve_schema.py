@@ -144,7 +144,8 @@ async def invalid_body(request: Request, exc: RequestValidationError) -> JSONRes
     """pydantic's error list -> one line naming the first bad field; a body that is not JSON -> 400."""
     error = exc.errors()[0]
     if error["type"] == "json_invalid":
-        return JSONResponse({"detail": f"body is not valid JSON ({error['ctx']['error']} at character "
+        why = str(error["ctx"]["error"]).removesuffix(" at")  # json's "Invalid control character at: ..."
+        return JSONResponse({"detail": f"body is not valid JSON ({why} at character "
                                        f"{error['loc'][-1]})"}, 400)
     if error["loc"] == ("body",) and error["type"] == "missing":
         return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
