@@ -1,4 +1,13 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from mnist_cnn.console import shown, table
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def test_names_with_control_characters_are_escaped():
@@ -47,3 +56,18 @@ def test_progress_ends_its_line_before_any_other_even_when_the_loop_stops(capsys
         progress.show("1/9 images")
         progress.say("mnist-cnn: bad.png: not an image")
     assert capsys.readouterr().err == "mnist-cnn: bad.png: not an image\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("size", [10, 100_000])  # held in stdout's buffer until exit; written at once
+def test_results_on_a_full_disk_are_one_line_and_no_traceback_even_at_exit(size):
+    """`mnist-cnn predict ... --csv > results.csv` on a full disk: print's OSError was a traceback, and the bytes
+    left in stdout's buffer failed again at the interpreter's exit ("Exception ignored ... OSError")."""
+    code = ("import sys\nfrom mnist_cnn.console import print_results\nfrom mnist_cnn.errors import UserError\n"
+            f"try:\n    print_results('x' * {size})\n"
+            "except UserError as e:\n    print(e, e.exit_code, file=sys.stderr)\n")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=60)
+    assert done.stderr == "standard output: cannot write the results (No space left on device) 1\n"
+    assert done.returncode == 0

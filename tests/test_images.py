@@ -533,6 +533,30 @@ def test_error_missing_file_or_directory(tmp_path):
     assert error_message(tmp_path).startswith(f"{tmp_path}: is a directory")
 
 
+def test_a_postscript_file_is_refused_without_running_ghostscript(monkeypatch):
+    """Pillow renders EPS by running Ghostscript, which a PostScript `{} loop` keeps busy for ever."""
+    from PIL import EpsImagePlugin
+
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", "gs")  # as where Ghostscript is installed
+    monkeypatch.setattr(EpsImagePlugin.subprocess, "check_call", lambda *a, **k: pytest.fail("ran " + str(a)))
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n{} loop\n"
+    assert error_message(eps, name="seven.jpg") == ("seven.jpg: a PostScript (EPS) file, which only Ghostscript "
+                                                    "renders; expected a picture (PNG, JPEG, ...)")
+    assert error_message(eps, name="seven.jpg", max_side=1024).startswith("seven.jpg: a PostScript (EPS) file")
+
+
+@pytest.mark.parametrize("exif", [b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00",  # cut off in its first entry
+                                  b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x02"
+                                  b"\x00\x01\x00\x01\x00\x00\x00\x00"])  # orientation given twice
+def test_broken_exif_is_read_past_without_pillows_warnings_on_stderr(exif):
+    data = encode(draw("7").convert("RGB"), "JPEG", exif=exif, quality=95)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = to_mnist(load_image(data))
+    assert [str(w.message) for w in caught] == []
+    assert corr(x, to_mnist(draw("7"))) > 0.95
+
+
 def test_error_too_large_real_image():
     big = encode(Image.new("1", (8000, 6000)), "PNG")  # 48 MP, but a few kB on disk
     msg = error_message(big, name="huge.png")

@@ -1,6 +1,7 @@
 """`mnist-cnn predict` on people-like images made from real MNIST test digits."""
 
 import csv
+import errno
 import io
 import json
 import os
@@ -58,6 +59,33 @@ def test_find_images(tmp_path):
     assert files == [tmp_path / "a" / "b" / "x.PNG"]
     assert [e[0] for e in errors] == [str(tmp_path / "empty"), str(tmp_path / "nope.png")]
     assert "no images in this folder" in errors[0][1] and "no such file" in errors[1][1]
+
+
+def test_find_images_names_what_it_cannot_read(tmp_path, monkeypatch):
+    """A folder it may not list (inside the one given, too), a file under it, a symlink loop, a FIFO: one error
+    each naming it, not a traceback, a silent gap or "no such file". Permissions are made by patching os.scandir and
+    Path.stat: the tests run as root, who may read anything."""
+    Image.new("L", (5, 5)).save(tmp_path / "a.png")
+    (tmp_path / "locked").mkdir()
+    Image.new("L", (5, 5)).save(tmp_path / "locked" / "b.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    os.mkfifo(tmp_path / "fifo.png")  # reading it would wait for a writer for ever
+    scandir, stat = os.scandir, Path.stat
+
+    def denied(path):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "scandir", lambda p=".": denied(p) if Path(p).name == "locked" else scandir(p))
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: denied(self) if self.parent.name == "locked" else
+                        stat(self, **kw))
+    found, errors = predict.find_images([tmp_path, tmp_path / "locked" / "b.png", tmp_path / "loop.png",
+                                         tmp_path / "fifo.png"])
+    assert found == [tmp_path / "a.png"]
+    assert errors[:2] == [(str(tmp_path / "locked"), "cannot read folder (Permission denied)"),
+                          (str(tmp_path / "locked" / "b.png"), "cannot read (Permission denied)")]
+    assert errors[2][0] == str(tmp_path / "loop.png") and errors[2][1].startswith("cannot read (")
+    assert errors[3] == (str(tmp_path / "fifo.png"), "not a regular file (expected an image file or a folder)")
+    assert len(errors) == 4
 
 
 def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_digits, capsys):

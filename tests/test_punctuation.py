@@ -108,3 +108,17 @@ def test_ink_map_keeps_the_specks_it_drops_for_the_punctuation_check():
     assert np.array_equal(ink, images.ink_map(page))
     assert ink[92:104, 69:81].max() == 0 and loose[92:104, 69:81].max() == 1.0
     assert punctuation.find(loose) == "a point between the digits (not a digit)"
+
+
+def test_a_texture_of_thousands_of_marks_is_left_to_segment_without_pairing_them(monkeypatch):
+    """The cells of a 6 px grid (29,241 marks, all as tall as each other: a fine mesh, a halftone) kept _slash's
+    pairs of tall marks busy for over 5 minutes, the small marks' pairwise gaps 36 s on dots; segment.py refuses such
+    ink as speckled in a second."""
+    for name in ("_slash", "_percent", "_plus", "_equals"):
+        monkeypatch.setattr(punctuation, name, lambda *a, name=name: pytest.fail(f"{name} looked at a texture"))
+    cells = np.ones((1024, 1024), np.float32)
+    cells[::6], cells[:, ::6] = 0, 0
+    assert punctuation.find(cells) is None
+    monkeypatch.undo()
+    dust = [dot(x, y, 1) for x in range(4, 396, 8) for y in (6, 112)]  # 98 specks: a number's marks still looked at
+    assert punctuation.find(row(*PER_CENT, *dust)) == "a per cent sign among the digits (not a digit)"

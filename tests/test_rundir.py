@@ -192,6 +192,21 @@ def test_a_full_disk_is_one_line_and_leaves_no_part_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_where_the_file_goes_is_one_line_and_leaves_no_part_file(tmp_path):
+    """`predict --save-preprocessed seen/` where seen/00000_a.png is a folder: os.replace's IsADirectoryError was a
+    traceback; replace=False keeps its FileExistsError for the caller."""
+    from mnist_cnn import files
+
+    (tmp_path / "x.png").mkdir()
+    with pytest.raises(UserError) as e:
+        files.write_bytes(tmp_path / "x.png", b"x")
+    assert str(e.value) == f"{tmp_path / 'x.png'}: cannot write there (Is a directory); nothing half-written was left"
+    (tmp_path / "y.png").write_bytes(b"y")
+    with pytest.raises(FileExistsError):
+        files.write_bytes(tmp_path / "y.png", b"x", replace=False)
+    assert sorted(os.listdir(tmp_path)) == ["x.png", "y.png"] and (tmp_path / "y.png").read_bytes() == b"y"
+
+
 def test_names_up_to_255_bytes_are_written_whole_and_longer_ones_are_one_line(tmp_path):
     """atomic_path's temporary name adds 19+ bytes to its destination's: a name of 237-255 bytes made mkstemp fail
     with a traceback (ENAMETOOLONG) until the temporary name was cut to fit; a name no file system takes, or a

@@ -210,6 +210,8 @@ BAD = {  # id: (request, status, words in the message)
     "long integer": (json_body('{"pixels": [[' + "9" * 5000 + "]]}"), 400, "not valid JSON"),
     "latin-1 json": (dict(content=b'{"pixels": "\xff"}', headers={"content-type": "application/json"}), 400,
                      "not valid JSON"),
+    "control character": (json_body('{"pixels": "\x01"}'), 400,
+                          "body is not valid JSON (Invalid control character at character 12)"),
     "json list": (dict(json=[[0] * 28] * 28), 422, 'expected {"pixels"'),
     "json null": (json_body("null"), 422, "found null"),
     "no pixels key": (dict(json={"image": []}), 422, "without `pixels`"),
@@ -254,6 +256,16 @@ def test_bad_requests_get_a_clear_4xx(client, case):
     r = client.post("/api/predict", **request_kwargs)
     assert r.status_code == status, r.text
     assert isinstance(r.json()["detail"], str) and words in r.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/predict", "/api/read"])
+def test_two_files_are_a_422_not_the_answer_for_the_last(client, path):
+    """FastAPI's UploadFile takes the last part named `file`: a client sending two got an answer for one."""
+    seven = as_upload(np.eye(28, dtype=np.uint8) * 255)
+    r = client.post(path, files=[("file", ("a.png", seven)), ("file", ("b.png", seven))])
+    assert (r.status_code, r.json()) == (422, {"detail": "field `file`: expected one image, found 2 (send one image "
+                                                         "a request)"})
+    assert client.post(path, files=[("file", ("a.png", seven)), ("other", ("b.png", seven))]).status_code == 200
 
 
 def test_fuzzed_bodies_and_images_never_get_a_500(client):

@@ -72,9 +72,22 @@ class Progress:
 
 def print_results(text: str) -> None:
     """print(text) on stdout, a file name's undecodable bytes (held as surrogate escapes) written as the bytes they
-    were, so that --csv names the very file: a strict stdout (any xx_XX.UTF-8 locale) refuses them with a traceback."""
+    were, so that --csv names the very file: a strict stdout (any xx_XX.UTF-8 locale) refuses them with a traceback.
+    stdout that cannot take it (`> results.csv` on a full disk) is a UserError; a closed pipe stays BrokenPipeError."""
     try:
-        print(text)
+        _print_results(text)
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        from .errors import UserError
+
+        _drop_stdout()
+        raise UserError(f"standard output: cannot write the results ({e.strerror or e})", exit_code=1) from None
+
+
+def _print_results(text: str) -> None:
+    try:
+        print(text, flush=True)
     except UnicodeEncodeError:  # raised before anything is written: the whole text is encoded first
         encoding = sys.stdout.encoding or "utf-8"
         try:
@@ -84,6 +97,14 @@ def print_results(text: str) -> None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail again on what is left in its
+    buffer ("Exception ignored ... OSError"), as Python's documentation does for a closed pipe."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def table(rows: Sequence[Sequence], markdown: bool = False) -> str:

@@ -45,11 +45,7 @@ def atomic_path(dest: str | os.PathLike, replace: bool = True):
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a finished file gets the usual permissions
         yield Path(tmp)
-        if replace:
-            os.replace(tmp, dest)
-        else:
-            os.link(tmp, dest)
-            Path(tmp).unlink()
+        _move(tmp, dest, replace)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
         if e.errno in NO_ROOM:
@@ -59,6 +55,22 @@ def atomic_path(dest: str | os.PathLike, replace: bool = True):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _move(tmp: str, dest: Path, replace: bool) -> None:
+    """The finished file onto dest; a folder there, or a folder that refuses the rename, is a UserError naming dest."""
+    try:
+        if replace:
+            os.replace(tmp, dest)
+        else:
+            os.link(tmp, dest)
+            Path(tmp).unlink()
+    except FileExistsError:  # replace=False's own answer, for the caller to take
+        raise
+    except OSError as e:
+        if e.errno in NO_ROOM:
+            raise
+        raise UserError(f"{dest}: cannot write there ({e.strerror or e}); nothing half-written was left") from None
 
 
 def cut_name(name: str, room: int) -> str:

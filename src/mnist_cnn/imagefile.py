@@ -44,6 +44,9 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"
 # Chunks that change no pixel of an 8-bit greyscale PNG: no transparency, palette or gamma, and no text (Pillow takes
 # an orientation from XMP or ImageMagick's raw EXIF profile in a text chunk, as from eXIf)
 PNG_PLAIN = {b"IHDR", b"IDAT", b"IEND", b"tIME", b"pHYs"}
+# Formats Pillow opens but renders by running another program: EPS through Ghostscript (a PostScript `{} loop` never
+# ends, and no limit here bounds it)
+EXTERNAL = {"EPS": "a PostScript (EPS) file, which only Ghostscript renders"}
 
 
 def load_image(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None):
@@ -133,6 +136,9 @@ def _reading(name, max_pixels):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's notes on metadata it skips (corrupt EXIF, a tag's bad count) are not the user's to read: the
+            # pixels decode, and two lines of Pillow's source on stderr named no file
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             yield
     except UnidentifiedImageError:
         raise UserError(f"{name}: not an image Pillow can read (cannot identify image file)") from None
@@ -144,7 +150,10 @@ def _reading(name, max_pixels):
 
 
 def _check_size(img, name, max_pixels, max_side):
-    """Ask a JPEG decoder for a reduced decode (draft), then refuse over `max_pixels`; the pixels to decode."""
+    """Refuse a format that runs a program (EXTERNAL), ask a JPEG decoder for a reduced decode (draft), then refuse
+    over `max_pixels`; the pixels to decode."""
+    if img.format in EXTERNAL:
+        raise UserError(f"{name}: {EXTERNAL[img.format]}; expected a picture (PNG, JPEG, ...)")
     if max_side and max(img.size) > max_side:
         w, h = img.size
         img.draft(None, (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))

@@ -14,8 +14,10 @@ in worker processes (preprocess_pool.py), and predicted in batches.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -184,19 +186,37 @@ class Predictor:
 
 
 def find_images(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """(image files, [(path, error)]): files as given, folders searched recursively by image suffix."""
+    """(image files, [(path, error)]): files as given, folders searched recursively by image suffix; a path or a
+    folder inside one that cannot be read (no permission, a symlink loop) is an error naming it, not a gap."""
     found, errors = [], []
     for p in map(Path, paths):
-        if p.is_dir():
-            inside = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-            if not inside:
+        try:
+            mode = p.stat().st_mode
+        except OSError as e:
+            errors.append((str(p), "no such file or folder" if e.errno == errno.ENOENT else
+                           f"cannot read ({e.strerror or e})"))
+            continue
+        if stat.S_ISDIR(mode):
+            inside, unreadable = _images_in(p)
+            if not inside and not unreadable:
                 errors.append((str(p), f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
             found += inside
-        elif p.is_file():
+            errors += unreadable
+        elif stat.S_ISREG(mode):
             found.append(p)
-        else:
-            errors.append((str(p), "no such file or folder"))
+        else:  # a FIFO would block the read for ever; a device is no picture
+            errors.append((str(p), "not a regular file (expected an image file or a folder)"))
     return found, errors
+
+
+def _images_in(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The image files under `folder` (symlinked folders not followed), and the folders under it that cannot be
+    listed, as errors."""
+    found, errors = [], []
+    for root, _, names in os.walk(folder, onerror=lambda e: errors.append((e.filename, f"cannot read folder "
+                                                                                        f"({e.strerror or e})"))):
+        found += (f for f in map(Path(root).joinpath, names) if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+    return sorted(found), errors
 
 
 @dataclass

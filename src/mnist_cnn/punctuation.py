@@ -56,6 +56,9 @@ SLASH_SLANT = 0.2  # ...and it leans right, 0.2 px across per px up (its pixels'
 BAR = 0.25  # an equals sign: two flat thick strokes (FLAT, THICK) at least 0.25x the digits' height wide...
 PAIR_OVERLAP = 0.5  # ...one above the other, sharing half the wider one's columns...
 PAIR_GAP = 0.5  # ...under half the digits' height apart, their middle around the digits' (MIDDLE)
+MAX_MARKS = 1000  # more marks than this is texture or noise, which segment.py refuses as speckled: none is looked at
+# (numbers leave up to ~15 here, punctuated ones ~230 with a JPEG comma's crumbs; the cells of a fine grid or a
+# halftone's dots leave 10,000s, and the pairwise checks below took minutes on them: a 6 px grid over 5 min)
 MAX_BARS = 24  # more flat marks than this is texture, not a sign (segment.MAX_DIGITS): no pair of them is looked at
 CROSS_SIDES = 2.0  # a plus: a mark BAR to 1x the digits' height tall, at most 2x as wide as tall or tall as wide,
 # whose strong ink (MASK) lies, CROSS_COVER of it, within CROSS_BAND of a stroke's width of two straight lines...
@@ -88,7 +91,7 @@ def find(loose: np.ndarray) -> str | None:
     n, labels, stats, _ = cv2.connectedComponentsWithStats((loose > HAIRLINE * top).view(np.uint8), connectivity=8,
                                                            ltype=cv2.CV_32S)
     boxes = stats[1:, :4].astype(np.int64)
-    if len(boxes) < 3:
+    if not 3 <= len(boxes) <= MAX_MARKS:
         return None
     strong = (loose > MASK * top).view(np.uint8)
     areas = np.bincount(labels.ravel(), weights=strong.ravel(), minlength=n)[1:]  # each mark's strong ink

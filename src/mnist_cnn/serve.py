@@ -35,7 +35,7 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
     415  Content-Type neither multipart/form-data nor application/json, or the file is not an image that
          decodes (not an image, empty, truncated, corrupt, over 4096x3072 = 12.6 megapixels as decoded:
          the message names the file; refused from its header, before decoding)
-    422  the right media type with the wrong contents: no `file` field, pixels not 28x28 numbers in
+    422  the right media type with the wrong contents: no `file` field or two, pixels not 28x28 numbers in
          [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300"
     503  too many images being read at once (Retry-After: 2). An upload's header is read in a light lane
          (2 threads, 32 places), which goes on to decode images up to 1 MP (the page sends 0.08 MP); larger
@@ -86,7 +86,7 @@ from .refusal import NOT_A_DIGIT
 from .serve_batch import Batcher, row_independent
 from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
 from .serve_schema import (ERRORS, UPLOAD_SCHEMA, NumpyJSON, Pixels, Prediction, add_error_handlers,
-                           for_media_type)
+                           for_media_type, one_file)
 
 HOST, PORT = "127.0.0.1", 8000  # loopback: the page and API are for this machine unless --host says otherwise
 MAX_UPLOAD = 5 * 1024 * 1024  # 5 MB: a phone photo fits, an accidental video does not
@@ -253,7 +253,8 @@ def _decoding(name: str):
 def _add_predict(app: FastAPI, service: Service) -> None:
     """POST /api/predict: a typed handler per media type, and the documented route answering 415 for the rest."""
 
-    async def predict_upload(file: Annotated[UploadFile, File()]) -> JSONResponse:
+    async def predict_upload(request: Request, file: Annotated[UploadFile, File()]) -> JSONResponse:
+        await one_file(request)
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
         return await service.upload(await file.read(), (file.filename or "upload")[:NAME_CHARS])

@@ -28,10 +28,10 @@ from pydantic import BaseModel, Field
 from . import read
 from .imagefile import MAX_SIDE, shrink
 from .serve_limits import media_type
-from .serve_schema import ERRORS, Unit, for_media_type
+from .serve_schema import ERRORS, Unit, for_media_type, one_file
 
 INPUT_DECIMALS = 3  # as /api/predict's "input"
-READ_ERRORS = {**ERRORS, 422: "no `file` field, or pixels that are not equal rows of numbers in [0, 1]"}
+READ_ERRORS = {**ERRORS, 422: "no `file` field or two, or pixels that are not equal rows of numbers in [0, 1]"}
 UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {
     "type": "string", "format": "binary", "description": "an image of a number on one line, at most 5 MB"}}}
 
@@ -101,7 +101,8 @@ def add_read(app: FastAPI, service) -> None:
 
     models = Models(service)
 
-    async def read_upload(file: Annotated[UploadFile, File()]) -> dict:
+    async def read_upload(request: Request, file: Annotated[UploadFile, File()]) -> dict:
+        await one_file(request)
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
         name = (file.filename or "upload")[:NAME_CHARS]

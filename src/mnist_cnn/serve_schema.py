@@ -5,6 +5,7 @@
     Feedback, FeedbackSaved, FeedbackCounts      the bodies of POST and GET /api/feedback
     for_media_type(kind)                         a route class matching one request media type only
     add_error_handlers(app)                      every error as {"detail": "<one line>"}
+    one_file(request)                            a multipart body's `file` is one part
 
 pydantic validates the JSON body against `Pixels`; its error list becomes one line naming the first bad
 field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300". serve.py documents the whole API.
@@ -42,7 +43,7 @@ ERRORS = {  # status: when, for the OpenAPI schema
     408: "the body did not arrive in time",
     413: "an upload over 5 MB or JSON over 1 MB",
     415: "not multipart/form-data or application/json, or the file is not a readable image (up to 4096x3072 = 12.6 MP)",
-    422: "no `file` field, or pixels that are not 28x28 numbers in [0, 1]",
+    422: "no `file` field or two, or pixels that are not 28x28 numbers in [0, 1]",
     503: "too many images being read at once; see Retry-After",
 }
 
@@ -143,7 +144,8 @@ async def invalid_body(request: Request, exc: RequestValidationError) -> JSONRes
     """pydantic's error list -> one line naming the first bad field; a body that is not JSON -> 400."""
     error = exc.errors()[0]
     if error["type"] == "json_invalid":
-        return JSONResponse({"detail": f"body is not valid JSON ({error['ctx']['error']} at character "
+        why = str(error["ctx"]["error"]).removesuffix(" at")  # json's "Invalid control character at: ..."
+        return JSONResponse({"detail": f"body is not valid JSON ({why} at character "
                                        f"{error['loc'][-1]})"}, 400)
     if error["loc"] == ("body",) and error["type"] == "missing":
         return JSONResponse({"detail": "body is not valid JSON (empty)"}, 400)
@@ -166,6 +168,12 @@ def one_line(error: dict, body: str = EXPECTED[0], expected: tuple = EXPECTED) -
     hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
     what = body if not where else expected[min(len(where), 3)]
     return f"{name}: expected {what}, found {_kind(value)}{hint}"
+
+
+async def one_file(request: Request) -> None:
+    """Two or more parts named `file` are a 422, not the answer for whichever one FastAPI took (the last)."""
+    if (n := len((await request.form()).getlist("file"))) > 1:  # the form FastAPI parsed, cached by Starlette
+        raise HTTPException(422, f"field `file`: expected one image, found {n} (send one image a request)")
 
 
 async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
