@@ -165,13 +165,15 @@ def test_feedback_over_real_http(predictor, seven, tmp_path):
         bad = {  # body: words in the one-line detail
             "label 10": ({"input": answer["input"], "label": 10},
                          'label: expected a digit 0-9 or "not a digit", found 10'),
-            "label true": ({"input": answer["input"], "label": True}, "found True"),
-            "label '7'": ({"input": answer["input"], "label": "7"}, "found '7'"),
+            "label true": ({"input": answer["input"], "label": True}, "found true"),  # JSON's spelling, not Python's
+            "label '7'": ({"input": answer["input"], "label": "7"}, 'found "7"'),
+            "label null": ({"input": answer["input"], "label": None}, "found null"),
             "no label": ({"input": answer["input"]}, "without `label`"),
             "no input": ({"label": 7}, "without `input`"),
             "0..255": ({"input": (seven.astype(float)).tolist(), "label": 7}, "expected a number in [0, 1]"),
             "27 rows": ({"input": answer["input"][:27], "label": 7}, "input: expected 28 rows of 28 numbers"),
             "a list": ([1, 2], 'body: expected {"input"'),
+            "blank": ({"input": [[0] * 28] * 28, "label": 7}, "found a blank one"),
         }
         for case, (body, words) in bad.items():
             r = httpx.post(f"{url}/api/feedback", json=body)
@@ -261,3 +263,25 @@ def test_wrong_tell_it_in_headless_chromium(predictor, tmp_path):
                 assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
             finally:
                 driver.quit()
+
+
+@pytest.mark.parametrize("errno_, status", [(errno.EACCES, 503), (errno.ENOSPC, 507)])
+def test_a_folder_that_cannot_be_written_answers_without_the_servers_path(errno_, status, capsys):
+    """The client learns why (no space, no permission), not where the server keeps its files; the log has both."""
+    from fastapi import HTTPException
+
+    from mnist_cnn import serve_feedback
+    from mnist_cnn.errors import UserError
+
+    class Broken:
+        def save(self, pixels, label):
+            try:
+                raise OSError(errno_, os.strerror(errno_), "/srv/secret/feedback/7/x.png")
+            except OSError:
+                raise UserError("/srv/secret/feedback/7/x.png: cannot write") from None
+
+    body = serve_feedback.Feedback(input=[[0.5] * 28] * 28, label=7)
+    with pytest.raises(HTTPException) as e:
+        serve_feedback._save(Broken(), body)
+    assert e.value.status_code == status and "/srv/secret" not in e.value.detail
+    assert os.strerror(errno_) in e.value.detail and "/srv/secret" in capsys.readouterr().err

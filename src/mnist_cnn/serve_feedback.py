@@ -14,6 +14,7 @@ written; the Host and Origin rules and the 1 MB body limit are those of every PO
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from fastapi import FastAPI, HTTPException, Request
 
@@ -31,7 +32,7 @@ ERRORS = {  # status: when, for the OpenAPI schema
     409: "the feedback folder is full (its count or size cap); nothing was saved",
     413: "a body over 1 MB",
     415: "not application/json",
-    422: "`input` not 28x28 numbers in [0, 1], or `label` not 0-9 or \"not a digit\"",
+    422: "`input` not 28x28 numbers in [0, 1] (or all 0), or `label` not 0-9 or \"not a digit\"",
     503: "the feedback folder cannot be written (or the saving lane is full; see Retry-After)",
     507: "the server's disk is full",
 }
@@ -50,6 +51,8 @@ def add_routes(app: FastAPI, store: FeedbackStore | None, lane) -> None:
     async def save(body: Feedback) -> dict:
         if store is None:
             raise HTTPException(404, OFF)
+        if not any(any(row) for row in body.input):  # nothing to learn from, for any label
+            raise HTTPException(422, "input: expected the 28x28 image the model saw, found a blank one (all 0)")
         path = await lane.run(_save, store, body)
         return {"enabled": True, "saved": f"{path.parent.name}/{path.name}", **await asyncio.to_thread(store.counts)}
 
@@ -75,4 +78,11 @@ def _save(store: FeedbackStore, body: Feedback):
         cause = e.__context__
         no_room = isinstance(cause, OSError) and cause.errno in NO_ROOM
         status = 507 if no_room else 503  # the server's disk or folder: not the client's mistake
-        raise HTTPException(status, str(e)) from None
+        print(f"feedback: {e}", file=sys.stderr, flush=True)  # the whole line, its path too, for the server's owner
+        raise HTTPException(status, f"the feedback folder cannot be written ({_why(cause)}); "
+                                    "the server's log says more") from None
+
+
+def _why(cause) -> str:
+    """An OSError's reason without the path in it (a server's folders are not the client's business)."""
+    return (cause.strerror or type(cause).__name__) if isinstance(cause, OSError) else "an error"

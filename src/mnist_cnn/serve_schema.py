@@ -13,6 +13,7 @@ field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300". serve.py doc
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 import orjson
@@ -163,11 +164,19 @@ def one_line(error: dict, body: str = EXPECTED[0], expected: tuple = EXPECTED) -
     if error["type"] == "missing":
         return f"expected {body}, found an object without `{where[-1]}`"
     if where[:1] == ["label"]:
-        return f"label: expected {LABEL_EXPECTED}, found {value!r:.40}"
+        return f"label: expected {LABEL_EXPECTED}, found {_as_json(value):.40}"
     name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
     hint = " (scale 0..255 values by 1/255)" if _number(value) and 1 < value <= 255 else ""
     what = body if not where else expected[min(len(where), 3)]
     return f"{name}: expected {what}, found {_kind(value)}{hint}"
+
+
+def _as_json(value) -> str:
+    """A value as the client wrote it (true, null, "7"), not as Python prints it (True, None, '7')."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 async def one_file(request: Request) -> None:
