@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import (calibration, cli, evalset_render, gate, images, negatives, negatives_more, refusal_fit, serve,
-                       uploads)
+from mnist_cnn import (calibration, cli, evalset_render, gate, images, negatives, negatives_more, negatives_objects,
+                       refusal_fit, serve, uploads)
 from mnist_cnn.errors import UserError
 from mnist_cnn.predict import Predictor
 from mnist_cnn.refusal import NOT_A_DIGIT, Rule
@@ -109,6 +109,19 @@ def test_the_doodle_families_draw_ink_the_same_way_every_time():
     assert all(np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], b[f]))
     assert all(x is not None for xs in negatives.as_mnist(a).values() for x in xs)
     assert not set(negatives_more.HAND_SYMBOLS) & set("0123456789!?()[]/|\\~%<>")  # nothing drawn like a digit
+
+
+def test_pictures_of_things_are_solid_shaded_and_drawn_the_same_way_every_time():
+    """negatives_objects: silhouettes and icons (the gate took a photo of a dress for a 1), never a thin stroke."""
+    families = {k: negatives.VALIDATION[k] for k in ("silhouettes", "icons")}
+    a, b = negatives.generate(families, 4, 11), negatives.generate(families, 4, 11)
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], b[f]))
+    assert all(x is not None for xs in negatives.as_mnist(a).values() for x in xs)
+    rng = np.random.default_rng(0)
+    solid = [negatives_objects.solidity(negatives_objects._solid_parts(rng, 200)) for _ in range(30)]
+    assert min(solid) >= negatives_objects.SOLID, solid
+    shaded = np.asarray(negatives_objects.silhouette(np.random.default_rng(1)), np.float64)
+    assert len(np.unique(shaded)) > 20  # shaded and textured inside, not one flat ink
 
 
 def test_symbols_in_a_hand_are_only_those_its_face_has(monkeypatch):

@@ -9,8 +9,9 @@
 A string is 1-6 digits side by side on a wobbly baseline, each its own size, from a small gap apart to
 pushed a fifth of the height into its neighbours, sheared, its strokes thickened or thinned: the marks the
 segmenter cannot cut cleanly. Digits come from MNIST's training set and, for a share of them, from
-fonts (DejaVu, Comic Neue): never from the handwriting faces tools/read_eval.py measures with. (The piece gate's
-Composer, refusal_fit._stubbed, also draws digits in the hand-letter negatives' faces, some of read_eval's.)
+fonts (DejaVu, Comic Neue and five handwriting families, HAND_FONTS): never from the handwriting faces
+tools/read_eval.py measures with. (The piece gate's Composer, refusal_fit._stubbed, also draws digits in the
+hand-letter negatives' faces, some of read_eval's.)
 """
 
 from __future__ import annotations
@@ -30,12 +31,19 @@ SLANT = 0.25  # shear, either way (read_eval: 0.18)
 FONT_SHARE = 0.4  # of the strings drawn in one print font rather than MNIST hands
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf",  # fonts-dejavu-core: Debian's default faces
          "/usr/share/fonts/opentype/comic-neue/ComicNeue-*.otf")  # fonts-comic-neue: a hand; not read_eval's faces
+# Handwriting faces nothing measures with (README, "A reader fitted on more hands"): fonts-tlwg-purisa-ttf,
+# fonts-tomsontalks, fonts-seto (its -ex face has no digits), fonts-yozvox-yozfont, fonts-kiloji
+HAND_FONTS = ("/usr/share/fonts/truetype/tlwg/Purisa*.ttf", "/usr/share/fonts/truetype/tomsontalks/*.ttf",
+              "/usr/share/fonts/truetype/seto/setofont.ttf", "/usr/share/fonts/truetype/yozvox-yozfont/YOz[RB]N_.ttf",
+              "/usr/share/fonts/truetype/kiloji/*.ttf")
 STROKE = (-1, 3)  # px of dilation (negative: erosion) of the whole string at HEIGHT
 PIECE_STROKE = (-1, 1)  # ...of a string cut into pieces for the gate (its glyphs at their true size): a pen's range
 
 
 def training_fonts() -> list[str]:
-    return sorted(f for pattern in FONTS for f in glob.glob(pattern) if "Math" not in f)
+    """The installed FONTS, then the installed HAND_FONTS (each sorted: the order the strings' draws index)."""
+    return [f for patterns in (FONTS, HAND_FONTS)
+            for f in sorted(f for pattern in patterns for f in glob.glob(pattern) if "Math" not in f)]
 
 
 class Composer:

@@ -7,7 +7,7 @@
 Families (each draws dark ink on light paper at photo-like sizes, 96-360 px, half of them inverted,
 some saved as JPEG): letters rendered from the installed DejaVu/Liberation fonts (only letters not
 shaped like a digit, LETTERS), scribbles and doodles, shapes (stars, crosses, hatching, arrows,
-grids), blank or textured paper, and noise. VALIDATION chooses the refusal rule; HELD_OUT reports
+grids), blank or textured paper, noise, and pictures of things (negatives_objects.py). VALIDATION chooses the refusal rule; HELD_OUT reports
 it: its families are other generators (spirals, arrows, ruled paper, blotches...) or other fonts,
 and its seeds differ, so no held-out image was seen while choosing.
 """
@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from . import negatives_more as more
+from . import negatives_objects as objects
 
 # Letters not shaped like a digit. Left out, as some digit's shape: O o D Q (0), I l i j J T L t (1, 7),
 # Z z (2), S s (5), B (8), G b (6), g q a d p y (9, 4).
@@ -270,7 +271,7 @@ def _letters(font_family: str, chars: str = LETTERS):
 # Each split's families; HELD_OUT's are other generators (or, for letters, other fonts) than VALIDATION's.
 VALIDATION = {"letters-dejavu": _letters("DejaVu"), "symbols": _letters("DejaVu", SYMBOLS), "scribble": scribble,
               "zigzag": zigzag, "star": star, "cross": cross, "hatching": hatching, "polygon": polygon,
-              "blank": blank, "noise": noise, **more.VALIDATION}
+              "blank": blank, "noise": noise, **more.VALIDATION, **objects.VALIDATION}
 HELD_OUT = {"letters-liberation": _letters("Liberation"), "letters-hand": lambda rng: more.hand_letters(rng, True),
             "spiral": spiral, "wave": wave, "arrow": arrow,
             "grid": grid, "triangle": triangle, "texture": texture, "ruled": ruled, "blotches": blotches}

@@ -1,0 +1,82 @@
+"""How often `mnist-cnn predict` and `mnist-cnn read` refuse pictures of things: clothes, shoes and bags
+(Fashion-MNIST's test images) and an icon theme's icons, neither of which anything here is fitted on.
+
+    PYTHONPATH=src python tools/objects.py --model runs/NAME [--n 200] [--icons /usr/share/icons/Adwaita]
+
+Fashion-MNIST is fetched like `mnist-cnn data --dataset fashion-mnist`; each image is scaled to 140 px, half of them
+dark on light (a photo on a white page) and half light on dark (as the data set has them). Icons: the PNGs of at least
+3 kB under --icons (Debian's adwaita-icon-theme), laid on white paper, --n of them picked with the seed. Printed: the
+share of each kind refused by `predict` (its rule: "not a digit" or "no digit found") and by `read` (text ""), with
+what the rest were read as.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mnist_cnn import images
+from mnist_cnn.data import load_dataset
+from mnist_cnn.predict import Predictor
+from mnist_cnn.read import read_image
+
+SIDE = 140  # px a Fashion-MNIST image is scaled to: a small photo
+MIN_ICON = 3_000  # bytes: leaves out the 16 px glyphs, which are no picture of a thing
+
+
+def fashion(n: int, rng) -> list[Image.Image]:
+    (_, _), (x, _) = load_dataset("fashion-mnist")
+    out = []
+    for k, i in enumerate(rng.choice(len(x), n, replace=False)):
+        a = x[i] if k % 2 else 255 - x[i]
+        out.append(Image.fromarray(a).resize((SIDE, SIDE), Image.Resampling.BILINEAR))
+    return out
+
+
+def icons(folder: Path, n: int, rng) -> list[Image.Image]:
+    files = sorted(f for f in folder.rglob("*.png") if f.stat().st_size >= MIN_ICON)
+    out = []
+    for i in rng.choice(len(files), min(n, len(files)), replace=False):
+        im = Image.open(files[i]).convert("RGBA")
+        page = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        page.alpha_composite(im)
+        out.append(page.convert("RGB"))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="run folder or model file (default: the best run in runs/)")
+    ap.add_argument("--n", type=int, default=200, help="pictures per kind (default: 200)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the picks (default: 0)")
+    ap.add_argument("--icons", type=Path, default=Path("/usr/share/icons/Adwaita"),
+                    help="an icon theme's folder (default: /usr/share/icons/Adwaita)")
+    args = ap.parse_args()
+    rng = np.random.default_rng(args.seed)
+    kinds = {"clothes (Fashion-MNIST test)": fashion(args.n, rng)}
+    if args.icons.is_dir():
+        kinds["icons"] = icons(args.icons, args.n, rng)
+    else:
+        print(f"note: no icon theme at {args.icons} (Debian: adwaita-icon-theme): icons left out")
+    predictor = Predictor(args.model)
+    print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
+    print("| kind | pictures | `predict` refused | read as | `read` refused | read as |\n|---|---|---|---|---|---|")
+    for name, pictures in kinds.items():
+        xs = [images.to_mnist(p) for p in pictures]
+        inked = [x for x in xs if x is not None]
+        digits = collections.Counter(d.digit for d in predictor.decide(np.stack(inked)) if not d.rejected) \
+            if inked else collections.Counter()
+        texts = collections.Counter(r.text for r in (read_image(predictor, p) for p in pictures) if not r.rejected)
+        print(f"| {name} | {len(pictures)} | {1 - sum(digits.values()) / len(pictures):.1%} | "
+              f"{', '.join(f'{d} ({c})' for d, c in digits.most_common(3))} | "
+              f"{1 - sum(texts.values()) / len(pictures):.1%} | {', '.join(t for t, _ in texts.most_common(4))} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
