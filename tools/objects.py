@@ -50,7 +50,7 @@ def icons(folder: Path, n: int, rng) -> list[Image.Image]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--model", help="run folder or model file (default: the best run in runs/)")
     ap.add_argument("--n", type=int, default=200, help="pictures per kind (default: 200)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the picks (default: 0)")
@@ -59,10 +59,12 @@ def main() -> int:
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     kinds = {"clothes (Fashion-MNIST test)": fashion(args.n, rng)}
-    if args.icons.is_dir():
-        kinds["icons"] = icons(args.icons, args.n, rng)
+    found = icons(args.icons, args.n, rng) if args.icons.is_dir() else []
+    if found:
+        kinds["icons"] = found
     else:
-        print(f"note: no icon theme at {args.icons} (Debian: adwaita-icon-theme): icons left out")
+        print(f"note: no icon theme at {args.icons} (PNGs of at least {MIN_ICON:,} bytes; Debian: "
+              "adwaita-icon-theme): icons left out")
     predictor = Predictor(args.model)
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
     print("| kind | pictures | `predict` refused | read as | `read` refused | read as |\n|---|---|---|---|---|---|")

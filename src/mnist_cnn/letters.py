@@ -29,7 +29,7 @@ VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate i
 VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
 ONES = 2  # a mark cut into this many pieces or more, each read as 1, is refused: the strokes of an m, n, u, w, H or M
 # cut so ("Mum" read as 111111177); 1s written touching are rare (no right reading of 1,600 numbers at seeds 0 and 5
-# held such a mark; README, "Strokes read as 1s")
+# held such a mark; README, "Words, and strokes read as 1s")
 
 
 def strokes(made: list) -> list:

@@ -7,9 +7,10 @@
 Families (each draws dark ink on light paper at photo-like sizes, 96-360 px, half of them inverted,
 some saved as JPEG): letters rendered from the installed DejaVu/Liberation fonts (only letters not
 shaped like a digit, LETTERS), scribbles and doodles, shapes (stars, crosses, hatching, arrows,
-grids), blank or textured paper, noise, and pictures of things (negatives_objects.py). VALIDATION chooses the refusal rule; HELD_OUT reports
-it: its families are other generators (spirals, arrows, ruled paper, blotches...) or other fonts,
-and its seeds differ, so no held-out image was seen while choosing.
+grids), blank or textured paper, noise, and pictures of things (negatives_objects.py). VALIDATION
+chooses the refusal rule; HELD_OUT reports it: its families are other generators (spirals, arrows,
+ruled paper, blotches...) or other fonts, and its seeds differ, so no held-out image was seen while
+choosing.
 """
 
 from __future__ import annotations

@@ -125,4 +125,5 @@ def _on_paper(rng, side: int, mask: Image.Image, tone: np.ndarray) -> Image.Imag
         page = page * (1 - seam) + np.clip(tone + rng.choice([-1, 1]) * 60, 0, 255) * seam
     return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
 
+
 VALIDATION = {"silhouettes": silhouette, "icons": icon}
