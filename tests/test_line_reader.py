@@ -173,8 +173,8 @@ def test_read_takes_a_wide_mark_from_the_reader(trained_run, mnist_dir):
 
 
 def test_a_mark_the_reader_reads_as_only_1s_is_refused(trained_run, mnist_dir, monkeypatch):
-    """letters.strokes judges the line reader's digits too: a wide mark it reads as 11 (an m's or a u's strokes) is
-    refused, as the cuts' 11 would be."""
+    """letters.strokes judges the line reader's digits too: a wide mark it reads as 111 (an m's or a w's strokes) is
+    refused, as the cuts' 111 would be."""
     from test_read import glued
 
     from mnist_cnn import letters
@@ -183,11 +183,12 @@ def test_a_mark_the_reader_reads_as_only_1s_is_refused(trained_run, mnist_dir, m
     image = glued(x[np.flatnonzero(y == 2)[0]], x[np.flatnonzero(y == 0)[0]], overlap=4)
     p = predict.Predictor(trained_run)
     p.piece_not_digit = lambda xs: np.zeros(len(xs), np.float32)  # the pieces pass: only the 1s can refuse
-    p.line_reader = FixedReader("11")
+    p.line_reader = FixedReader("111")
     r = read.read_image(p, image)
     assert r.rejected and r.text == "" and p.line_reader.calls == 1 and all(d.line for d in r.digits)
     monkeypatch.setattr(letters, "ONES", 99)
-    assert read.read_image(p, image).text == "11"
+    assert read.read_image(p, image).text == "111"
+
 
 def test_the_readers_pieces_are_judged_by_the_piece_gate(trained_run, mnist_dir, tmp_path):
     """The pieces cut between the reader's digits carry their neighbours' stubs: the run's piece gate judges them,

@@ -868,14 +868,15 @@ def test_a_letters_arms_are_not_cut_into_two_ones(left, right, arms):
 
 
 def test_a_mark_cut_into_nothing_but_ones_is_refused():
-    """The strokes of an m, u, w or M cut apart read as 1s; a mark holding touching digits is not all 1s."""
+    """The strokes of an m, w or M cut apart read as 1s; a mark holding touching digits is not all 1s, and two 1s
+    written touching are kept."""
     def made(*ds):
         return [read.Digit(d, 0.99, (10 * k, 0, 10 * k + 12, 40), np.zeros((28, 28), np.float32), line=True)
                 for k, d in enumerate(ds)]
 
-    assert [d.digit for d in letters.strokes(made(1, 1))] == [None, 1]
+    assert [d.digit for d in letters.strokes(made(1, 1, 1))] == [None, 1, 1]
     assert [d.digit for d in letters.strokes(made(1, 1, 1, 1))] == [None, 1, 1, 1]
-    for kept in (made(1), made(1, 7), made(4, 1, 1), made(7, 7)):
+    for kept in (made(1), made(1, 1), made(1, 7, 1), made(4, 1, 1), made(7, 7, 7)):
         assert letters.strokes(kept) == kept
 
 

@@ -13,7 +13,8 @@ or each alone: plus, equals, per-cent, dollar, hash). Half of each
 kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
 FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
 (0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).
---failures saves each picture read as a number, named KIND-I-read-TEXT.png.
+--failures saves each picture read as a number, named KIND-I-read-TEXT.png. The kinds draw in turn from the same
+writers, so a kind's pictures depend on the kinds listed before it: the README's figures name their list.
 """
 
 from __future__ import annotations

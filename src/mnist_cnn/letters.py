@@ -27,9 +27,10 @@ STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter tha
 VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
 VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate is unsure of: larger and smaller by this,
 VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
-ONES = 2  # a mark cut into this many pieces or more, each read as 1, is refused: the strokes of an m, n, u, w, H or M
-# cut so ("Mum" read as 111111177); 1s written touching are rare (no right reading of 1,600 numbers at seeds 0 and 5
-# held such a mark; README, "Words, and strokes read as 1s")
+ONES = 3  # a mark cut into this many pieces or more, each read as 1, is refused: the strokes of an m, w, H or M cut so
+# ("Mum" read as 111111177). Three 1s written touching are rarer than two: 2 (a u or n as 11 too) lost 7 of 30 touching
+# "11"s; 1s or 7s alike (cursive joins read 177211) lost a third of touching 117s and 1711s (README, "Words, and
+# strokes read as 1s")
 
 
 def strokes(made: list) -> list:

@@ -16,8 +16,8 @@ string is refused (`rejected`, text "") when the ink is not a row of digits, or 
 refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or
 slash between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits
 the gate's bar is lower, over a few views of each mark (letters.py): a letter among digits is refused, though the
-same letter alone may pass as `predict` answers it. A mark cut into two or more digits, every one a 1 (the strokes of
-an m, u or w), is refused too (letters.strokes).
+same letter alone may pass as `predict` answers it. A mark cut into three or more digits, every one a 1 (the strokes
+of an m or w), is refused too (letters.strokes).
 """
 
 from __future__ import annotations
