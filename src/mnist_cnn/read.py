@@ -28,7 +28,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 
 from . import files, images, letters, level, punctuation, segment, slant
