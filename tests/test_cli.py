@@ -12,6 +12,7 @@ from PIL import Image
 
 from mnist_cnn import cli
 from mnist_cnn.config import FIELDS
+from mnist_cnn.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -207,3 +208,21 @@ def test_seed_script_end_to_end(tmp_path, mnist_dir):
 def test_python_dash_m_from_the_repo_root_is_the_whole_cli():
     proc = subprocess.run([sys.executable, "-m", "mnist_cnn", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "evaluate" in proc.stdout and "COMMAND" in proc.stdout
+
+
+def test_a_tool_reports_a_users_mistake_in_one_line(capsys, monkeypatch):
+    """tools/ scripts end through errors.run_tool: main()'s return value is the exit code, a UserError one line."""
+    from mnist_cnn.errors import run_tool
+
+    monkeypatch.setattr(sys, "argv", ["tools/read_eval.py"])
+
+    def bad_model():
+        raise UserError("/nope: no such run folder or model file")
+
+    with pytest.raises(SystemExit) as ended:
+        run_tool(bad_model)
+    assert ended.value.code == 2
+    assert capsys.readouterr().err == "tools/read_eval.py: /nope: no such run folder or model file\n"
+    with pytest.raises(SystemExit) as ended:
+        run_tool(lambda: 1)
+    assert ended.value.code == 1

@@ -18,6 +18,7 @@ from PIL import Image
 from mnist_cnn import evalset_render as r, images
 from mnist_cnn.data import load_mnist
 from mnist_cnn.predict import Predictor
+from mnist_cnn.errors import run_tool
 
 
 def pictures(n: int, low: int, high: int, seed: int = 7) -> tuple[list[bytes], np.ndarray]:
@@ -54,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

@@ -18,6 +18,7 @@ import numpy as np
 from mnist_cnn import images
 from mnist_cnn.data import load_dataset
 from mnist_cnn.predict import Predictor
+from mnist_cnn.errors import run_tool
 
 
 def written(digit: np.ndarray, height: int) -> np.ndarray:
@@ -54,4 +55,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

@@ -19,6 +19,7 @@ import numpy as np
 from mnist_cnn import negatives, negatives_more
 from mnist_cnn.evalset_render import FONT_PACKAGES, HELD_OUT_FONT_FILES
 from mnist_cnn.predict import Predictor
+from mnist_cnn.errors import run_tool
 
 FAMILIES = {"faces": negatives_more.face, "hearts": negatives_more.heart, "flowers": negatives_more.flower,
             "figures": negatives_more.figure,
@@ -50,4 +51,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

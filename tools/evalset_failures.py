@@ -14,6 +14,7 @@ import numpy as np
 from mnist_cnn import evalset
 from mnist_cnn.images import to_mnist
 from mnist_cnn.predict import Predictor
+from mnist_cnn.errors import run_tool
 from refusal_failures import _grid, _tile  # the same tiles as the refusal pictures (tools/ is on sys.path)
 
 
@@ -39,4 +40,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

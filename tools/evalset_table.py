@@ -16,6 +16,7 @@ from pathlib import Path
 from mnist_cnn import evalset, evalset_score
 from mnist_cnn.console import table
 from mnist_cnn.predict import Predictor
+from mnist_cnn.errors import run_tool
 
 
 def images_at(rev):
@@ -64,4 +65,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

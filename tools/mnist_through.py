@@ -16,6 +16,7 @@ import numpy as np
 from mnist_cnn.data import load_dataset
 from mnist_cnn.images import to_mnist
 from mnist_cnn.predict import Predictor
+from mnist_cnn.errors import run_tool
 
 
 def main() -> None:
@@ -30,4 +31,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

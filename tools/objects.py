@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from mnist_cnn import images
 from mnist_cnn.data import load_dataset
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
+from mnist_cnn.errors import run_tool
 
 SIDE = 140  # px a Fashion-MNIST image is scaled to: a small photo
 MIN_ICON = 3_000  # bytes: leaves out the 16 px glyphs, which are no picture of a thing
@@ -81,4 +81,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import sys
 
 import cv2
 import numpy as np
@@ -23,6 +22,7 @@ from PIL import Image
 from mnist_cnn.data import load_mnist
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
+from mnist_cnn.errors import run_tool
 
 PAPER, LINE, INK = 235.0, 120.0, 0.85  # grey levels: paper, printed box lines; the pen darkens 85% of the paper
 
@@ -87,4 +87,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

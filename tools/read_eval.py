@@ -44,6 +44,7 @@ from mnist_cnn.evalset_render import FONT_FILES
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
+from mnist_cnn.errors import run_tool
 
 FONT_DIRS = ("/usr/share/fonts/truetype/breip",  # not femkeklaver: its digits are hollow outlines
              "/usr/share/fonts/truetype/fifthhorseman", "/usr/share/fonts/truetype/humor-sans",
@@ -282,4 +283,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

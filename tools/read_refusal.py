@@ -20,7 +20,6 @@ writers, so a kind's pictures depend on the kinds listed before it: the README's
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from read_eval import fonts
@@ -29,6 +28,7 @@ from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import MARKED, NON_DIGITS, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
+from mnist_cnn.errors import run_tool
 
 SEED = 10_000  # held out: read_eval.py draws its numbers and non-numbers at seeds 0 and 1
 
@@ -78,4 +78,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

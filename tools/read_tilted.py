@@ -10,7 +10,6 @@ filling the corners), every other one the other way.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 from PIL import Image
@@ -19,6 +18,7 @@ from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
+from mnist_cnn.errors import run_tool
 
 
 def main() -> int:
@@ -45,4 +45,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from mnist_cnn.config import RECIPES, resolve
-from mnist_cnn.errors import UserError
+from mnist_cnn.errors import UserError, run_tool
 
 
 def config_of(entry: str, seed: int, out: str):
@@ -106,7 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except UserError as e:
-        raise SystemExit(f"error: {e}") from None
+    run_tool(main)

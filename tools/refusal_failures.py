@@ -19,6 +19,7 @@ from mnist_cnn.data import load_mnist
 from mnist_cnn.images import to_mnist
 from mnist_cnn.predict import Predictor
 from mnist_cnn.refusal_fit import NEGATIVES, TEST_UPLOADS_SEED, UPLOADS
+from mnist_cnn.errors import run_tool
 
 CELL, SCALE, PER_ROW = 84, 3, 10  # each 28x28 image drawn 3x, with a caption strip
 
@@ -74,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

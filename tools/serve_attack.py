@@ -31,7 +31,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-from mnist_cnn.errors import UserError
+from mnist_cnn.errors import UserError, run_tool
 from mnist_cnn.loadtest import start_server
 from mnist_cnn.predict import resolve_model
 
@@ -179,4 +179,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

@@ -32,3 +32,15 @@ class TrainingDiverged(UserError):
     """The loss became NaN or infinite: the settings' fault, not a bug (a sweep marks such a trial FAIL and goes on)."""
 
     exit_code = 1
+
+
+def run_tool(main) -> None:
+    """A tools/ script's entry: its main()'s return value as the exit code, a UserError as its one line (exit 2)."""
+    import sys
+
+    try:
+        code = main()
+    except UserError as e:
+        print(f"{sys.argv[0]}: {e}", file=sys.stderr)
+        code = e.exit_code
+    sys.exit(code)
