@@ -522,6 +522,31 @@ def test_a_doubted_mark_among_digits_refuses_the_string(predictor, writer, monke
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).text == "721"
 
 
+def test_one_mark_refused_alone_but_a_digit_over_its_views_is_read_in_a_string(predictor, writer, monkeypatch):
+    """A digit the gate doubts in one view (over the rule's threshold) but not over letters.views of it is refused
+    alone, as `predict` refuses it, and read among other digits (read.IN_STRING); not when the views doubt it too,
+    nor when two marks of the string are refused."""
+    monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.95))
+    monkeypatch.setattr(read, "IN_STRING_SURE", 0.5)  # the small test model is less sure of its digits than `best`
+
+    def gate(x):  # doubts 7s, in the view as seen only: the other views are blank
+        inked = np.asarray(x).reshape(len(x), -1).max(axis=1) > 0
+        return 0.97 * predictor.probabilities(x)[:, 7] * inked
+
+    monkeypatch.setattr(predictor, "_gate", gate)
+    monkeypatch.setattr(letters, "views", lambda x: [x] + [np.zeros_like(x)] * 3)
+    alone = read.read_image(predictor, writer.number("clean", text="7")[0])
+    assert alone.rejected and alone.text == ""
+    assert read.read_image(predictor, writer.number("clean", text="721")[0]).text == "721"
+    two = read.read_image(predictor, writer.number("clean", text="7271")[0])
+    assert two.rejected and [d.digit for d in two.digits] == [None, 2, None, 1]
+    monkeypatch.setattr(letters, "views", lambda x: [x] * 4)  # doubted in every view: a letter, refused
+    assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
+    monkeypatch.setattr(read, "IN_STRING", False)
+    monkeypatch.setattr(letters, "views", lambda x: [x] + [np.zeros_like(x)] * 3)
+    assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
+
+
 def test_a_string_checks_whole_marks_and_short_pieces_not_touching_ones():
     """Full-height pieces cut from touching digits carry stubs of their neighbours: the string rule leaves them to
     the model's own rule; a whole mark, a short piece (an m cut into 11) and a piece of a mark one digit wide cut
