@@ -1,6 +1,6 @@
 """The `mnist-cnn fit-reader` command: train a run's line reader, which `read` uses for touching digits.
 
-    mnist-cnn fit-reader runs/NAME [--strings 100000] [--epochs 3] [--seed 0] [--data-dir DIR]
+    mnist-cnn fit-reader runs/NAME [--strings 200000] [--epochs 3] [--seed 0] [--data-dir DIR]
 
 Split from cli.py to keep each module small; the work is line_fit.py's.
 """
