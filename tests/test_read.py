@@ -538,6 +538,9 @@ def test_one_mark_refused_alone_but_a_digit_over_its_views_is_read_in_a_string(p
     alone = read.read_image(predictor, writer.number("clean", text="7")[0])
     assert alone.rejected and alone.text == ""
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).text == "721"
+    monkeypatch.setattr(read, "IN_STRING_SURE", 1.01)  # the model never that sure: the mark stays refused
+    assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
+    monkeypatch.setattr(read, "IN_STRING_SURE", 0.5)
     two = read.read_image(predictor, writer.number("clean", text="7271")[0])
     assert two.rejected and [d.digit for d in two.digits] == [None, 2, None, 1]
     monkeypatch.setattr(letters, "views", lambda x: [x] * 4)  # doubted in every view: a letter, refused
@@ -545,6 +548,31 @@ def test_one_mark_refused_alone_but_a_digit_over_its_views_is_read_in_a_string(p
     monkeypatch.setattr(read, "IN_STRING", False)
     monkeypatch.setattr(letters, "views", lambda x: [x] + [np.zeros_like(x)] * 3)
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
+
+
+def test_only_a_whole_mark_refused_by_the_gate_is_judged_again_in_a_string():
+    """Pieces (cut by the line reader, halved, a scribble: no ink of their own) and marks without a gate's word stay
+    refused; a whole mark the gate refused is read as its likeliest digit."""
+    class Sure:
+        def probabilities(self, x):
+            return np.tile(np.eye(10, dtype=np.float32)[4], (len(x), 1))
+
+        def not_digit(self, x):
+            return np.zeros(len(x), np.float32)
+
+    x = np.zeros((28, 28), np.float32)
+    kept = read.Digit(1, 0.999, (0, 0, 10, 40), x, x, 0.01)
+
+    def refused(**kw):
+        return read.Digit(**{"digit": None, "confidence": 0.999, "box": (20, 0, 30, 40), "input": x, "ink": x,
+                             "not_digit": 0.96, **kw})
+
+    assert [d.digit for d in read._judged_in_string(Sure(), [kept, refused()])] == [1, 4]
+    for stays in (refused(ink=None), refused(ink=None, line=True), refused(ink=None, halved=True),
+                  refused(not_digit=None), refused(confidence=0.9)):
+        assert read._judged_in_string(Sure(), [kept, stays]) == [kept, stays]
+    assert read._judged_in_string(Sure(), [refused(), refused()])[0].digit is None
+    assert read._judged_in_string(Sure(), [refused()])[0].digit is None
 
 
 def test_a_string_checks_whole_marks_and_short_pieces_not_touching_ones():

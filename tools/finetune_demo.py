@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from mnist_cnn.errors import UserError, run_tool
+
 SEED = 7  # the person's hand: one seed for every stroke drawn (--seed: another day's wobble)
 PAD = 280  # the web page's pad and PNG size
 TRAIN_DRAWS = 1000  # at most this many 7s drawn while collecting corrections
@@ -134,6 +136,8 @@ def main() -> int:
     ap.add_argument("finetune_flags", nargs="*", help="extra flags for mnist-cnn finetune, after --")
     args = ap.parse_args()
 
+    if not (Path(args.model) / "config.json").is_file():
+        raise UserError(f"--model: expected a run folder (with config.json), found {args.model}")
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     run = work / "runs" / Path(args.model).name
@@ -187,4 +191,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_tool(main)

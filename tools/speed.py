@@ -17,6 +17,7 @@ import numpy as np
 
 from mnist_cnn import models
 from mnist_cnn.config import recipe as get_recipe
+from mnist_cnn.errors import run_tool
 
 
 def main() -> None:
@@ -52,4 +53,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

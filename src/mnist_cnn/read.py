@@ -64,9 +64,9 @@ LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's c
 # real 1s' margin (README, "Handwriting faces in the piece gate's pieces")
 IN_STRING = True  # in a string of 2+ digits, a whole mark that the single-digit rule alone refuses (the only one)
 IN_STRING_SURE = 0.998  # ...is read as its digit when the model is this sure of it and the gate's P(not a digit),
-IN_STRING_GATE = 0.73  # ...over letters.VIEWS of it (as letters.refuse_letters weighs it), stays under this: MNIST
+IN_STRING_GATE = 0.73  # ...over letters.views of it (as letters.refuse_letters weighs it), stays under this: MNIST
 # digits the gate doubts in one view (0.6% of the test set). `best`, class D: numbers 93.4 -> 94.1% at seeds 0 and 5
-# (93.6); 2,100 non-numbers at seeds 10000-50000 refused 0 to 0.3 points less (README, "One doubted digit in a row")
+# (93.6); 700 non-numbers at each of seeds 10000-50000 refused 0 to 0.3 points less (README, "One doubted digit in a row")
 
 
 @dataclass
@@ -157,7 +157,7 @@ def _judged_in_string(predictor, digits: list[Digit]) -> list[Digit]:
     not_digit = predictor.not_digit(np.stack(letters.views(d.input))).mean()
     if gate_evidence(not_digit, d.confidence, letters.STRING_WEIGHT) >= math.log(IN_STRING_GATE / (1 - IN_STRING_GATE)):
         return digits
-    top = int(np.argmax(predictor.decide(d.input[None])[0].probabilities))
+    top = int(predictor.probabilities(d.input[None])[0].argmax())
     return digits[:k] + [replace(digits[k], digit=top)] + digits[k + 1:]
 
 
