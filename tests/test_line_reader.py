@@ -190,6 +190,33 @@ def test_a_mark_the_reader_reads_as_only_1s_is_refused(trained_run, mnist_dir, m
     assert read.read_image(p, image).text == "111"
 
 
+@pytest.mark.parametrize("height,refused", [(36, True), (56, False)])
+def test_a_mark_the_reader_reads_shorter_than_its_neighbours_is_refused(trained_run, mnist_dir, monkeypatch, height,
+                                                                         refused):
+    """letters.short_line: a wide mark the reader reads as 2+ digits but under LINE_SHORT of the other marks' height
+    (a lower-case m read as 177) is refused; touching digits as tall as their neighbours stand."""
+    from test_read import glued
+
+    from mnist_cnn import letters
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    mark = glued(x[np.flatnonzero(y == 2)[0]], x[np.flatnonzero(y == 0)[0]], overlap=4, h=height)
+    image = np.zeros((100, mark.shape[1] + 100), np.float32)
+    image[80 - height:80, :mark.shape[1]] = mark[20:20 + height]
+    for left in (mark.shape[1] + 20, mark.shape[1] + 70):  # two 1s 60 px tall beside it
+        cv2.line(image, (left, 23), (left, 77), 1.0, 6)  # round caps: 60 rows of ink
+    assert letters.LINE_SHORT * 60 > 36 and 56 > letters.LINE_SHORT * 60
+    p = predict.Predictor(trained_run)
+    p.piece_not_digit = lambda xs: np.zeros(len(xs), np.float32)  # the pieces pass: only the height can refuse
+    p.line_reader = FixedReader("17")
+    r = read.read_image(p, image)
+    assert p.line_reader.calls == 1 and [(d.digit, d.line) for d in r.digits[:2]] == [(None if refused else 1, True),
+                                                                                      (7, True)]
+    assert r.rejected == refused and (r.text == "") == refused
+    monkeypatch.setattr(letters, "LINE_SHORT", 0.0)
+    assert [d.digit for d in read.read_image(p, image).digits[:2]] == [1, 7]
+
+
 def test_the_readers_pieces_are_judged_by_the_piece_gate(trained_run, mnist_dir, tmp_path):
     """The pieces cut between the reader's digits carry their neighbours' stubs: the run's piece gate judges them,
     not its rule (here one that refuses everything); a run without a gate leaves them to its rule."""
@@ -287,5 +314,19 @@ def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, 
 ])
 def test_a_piece_read_as_1_must_look_more_like_a_digit(digits, stands):
     x = np.zeros((28, 28), np.float32)
-    made = [read.Digit(d, 0.99, (0, 0, 10, 20), x, not_digit=0.9, line=True) for d in digits]
+    made = [read.Digit(d, 0.98, (0, 0, 10, 20), x, not_digit=0.9, line=True) for d in digits]
     assert read.LINE_GATE_ONE < 0.9 < read.LINE_GATE and read._line_sure(made) == stands
+
+
+@pytest.mark.parametrize("confidence,refused,stands", [
+    (0.98, (True, False), False),  # one piece of two refused: the reader must be very sure
+    (0.995, (True, False), True),
+    (0.995, (True, False, False), True),
+    (0.995, (True, True, False), True),  # two of three
+    (0.995, (True, True), False),  # every piece
+    (0.995, (True, True, True), False),
+])
+def test_a_very_sure_reader_may_have_some_of_its_pieces_refused(confidence, refused, stands):
+    x = np.zeros((28, 28), np.float32)
+    made = [read.Digit(5, confidence, (0, 0, 10, 20), x, not_digit=1.0 if r else 0.0, line=True) for r in refused]
+    assert read.LINE_SURE < 0.98 < read.LINE_VERY_SURE <= 0.995 and read._line_sure(made) == stands

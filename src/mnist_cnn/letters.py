@@ -2,6 +2,7 @@
 
     from mnist_cnn import letters
     made = letters.strokes(made)                      # one mark's digits; its first refused if all are 1s
+    made = letters.short_line(made, 40, [60, 62])     # the line reader's digits of a mark too short: first refused
     digits = letters.refuse_letters(predictor, digits)   # the string's digits, a letter among them refused
 
 Used by read.py on each mark and each string it reads (a Digit there has digit, confidence, box, input, ink, not_digit,
@@ -32,11 +33,24 @@ ONES = 3  # a mark cut into this many pieces or more, each read as 1, is refused
 # "11"s; 1s or 7s alike (cursive joins read 177211) lost a third of touching 117s and 1711s (README, "Words, and
 # strokes read as 1s")
 
+LINE_SHORT = 0.85  # a mark the line reader reads as 2+ digits is refused when shorter than this x the median height
+# of the string's other marks: a lower-case m, n or u read as 177 or 11. Touching digits stand as tall as their
+# neighbours (2 of the 330 it read in numbers at seeds 0 and 5 are under 0.85; 14 of its 42 in letter strings) (README,
+# "Trusting a sure reader")
+
 
 def strokes(made: list) -> list:
     """One mark's digits (a way to cut it, or the line reader's reading), the first refused when there are ONES or
     more and every one is a 1."""
     if len(made) >= ONES and all(d.digit == 1 for d in made):
+        return [replace(made[0], digit=None)] + made[1:]
+    return made
+
+
+def short_line(made: list, height: int, others: list[int]) -> list:
+    """The line reader's digits of one mark `height` px tall, the first refused when the mark is shorter than
+    LINE_SHORT x the median height of the string's other marks (`others`, px; none: a mark alone stands)."""
+    if others and height < LINE_SHORT * float(np.median(others)):
         return [replace(made[0], digit=None)] + made[1:]
     return made
 

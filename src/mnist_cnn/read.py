@@ -57,6 +57,10 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 # as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more
 # touching numbers read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_REFUSED = 0.49
+LINE_VERY_SURE = 0.99  # ...but when it is this sure of every digit, the gate may refuse up to LINE_REFUSED_SURE of
+LINE_REFUSED_SURE = 0.67  # the pieces (one of two, two of three): class D, `best`, touching numbers at seeds 0 and 5
+# 85.5 -> 87.5%, 86.5 -> 88.0% (seed 9: 85.0 -> 84.5%), with letters.LINE_SHORT refusing the short letters it would
+# let through (README, "Trusting a sure reader")
 LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
 # trained on such pieces, stubs of their neighbours and all; class B, seed 5, touching 81.5 -> 86.5%, non-numbers at
 # seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%; 0.5 -> 0.95 on class D: 82.0 -> 85.0%, 91.3 -> 91.2%)...
@@ -66,7 +70,8 @@ IN_STRING = True  # in a string of 2+ digits, a whole mark that the single-digit
 IN_STRING_SURE = 0.998  # ...is read as its digit when the model is this sure of it and the gate's P(not a digit),
 IN_STRING_GATE = 0.73  # ...over letters.views of it (as letters.refuse_letters weighs it), stays under this: MNIST
 # digits the gate doubts in one view (0.6% of the test set). `best`, class D: numbers 93.4 -> 94.1% at seeds 0 and 5
-# (93.6); 700 non-numbers at each of seeds 10000-50000 refused 0 to 0.3 points less (README, "One doubted digit in a row")
+# (93.6); 700 non-numbers at each of seeds 10000-50000 refused 0 to 0.3 points less (README, "One doubted digit in a
+# row")
 
 
 @dataclass
@@ -135,7 +140,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
                           line=True)
                     for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, line_decisions, piece_gate)]
             if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
-                digits += letters.strokes(made)
+                others = [h.box[3] - h.box[1] for j, h in enumerate(row.groups) if j != i]
+                digits += letters.strokes(letters.short_line(made, g.box[3] - g.box[1], others))
                 continue
         chosen = _choose(g, [(_score(made), made) for made in options])
         digits += letters.strokes([replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen)
@@ -206,7 +212,9 @@ def _arms(made: list[Digit]) -> bool:
 def _line_sure(made: list[Digit], narrow: bool = False) -> bool:
     """Whether the line reader's reading of a mark stands (else the cuts decide, as without it): not a V's arms."""
     refused = [d.not_digit >= (LINE_GATE_ONE if d.digit == 1 else LINE_GATE) for d in made if d.not_digit is not None]
-    sure = min(d.confidence for d in made) >= LINE_SURE and sum(refused) <= LINE_REFUSED * len(made)
+    least = min(d.confidence for d in made)
+    allowed = LINE_REFUSED_SURE if least >= LINE_VERY_SURE else LINE_REFUSED
+    sure = least >= LINE_SURE and sum(refused) <= allowed * len(made)
     return sure and not (narrow and _arms(made))
 
 
