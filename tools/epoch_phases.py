@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 
+from mnist_cnn.config import resolve
+from mnist_cnn.errors import run_tool
+
 MARKS = ("epoch", "step 1 starts", "step 1 ends", "last step ends", "validation starts", "validation batch 1 ends",
          "validation ends")
 
@@ -62,7 +65,7 @@ def one_run(model: str, seed: int) -> list[tuple[float, float]]:
     return [marks[m] for m in MARKS]
 
 
-def main() -> None:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="fast", help="recipe name (default: fast)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
@@ -71,17 +74,23 @@ def main() -> None:
     args = p.parse_args()
     if args.one:
         print(json.dumps(one_run(args.model, args.seed)))
-        return
+        return 0
+    resolve(args.model, flags={"seed": args.seed, "epochs": 1})  # a bad --model or --seed: one line, before any round
     names = [f"{a} -> {b}" for a, b in zip(MARKS, MARKS[1:])]
     print("| round | " + " | ".join(names) + " | epoch to validation end |")
     print("|---" * (len(names) + 2) + "|")
     for r in range(args.rounds):
-        out = subprocess.run([sys.executable, __file__, "--one", "--model", args.model, "--seed", str(args.seed)],
-                             capture_output=True, text=True, check=True).stdout
-        at = json.loads(out.strip().splitlines()[-1])
+        child = subprocess.run([sys.executable, __file__, "--one", "--model", args.model, "--seed", str(args.seed)],
+                               capture_output=True, text=True)
+        if child.returncode:
+            last = (child.stderr.strip().splitlines() or ["no message"])[-1]
+            print(f"{sys.argv[0]}: round {r + 1} failed (exit {child.returncode}): {last}", file=sys.stderr)
+            return 1
+        at = json.loads(child.stdout.strip().splitlines()[-1])
         cells = [f"{b[0] - a[0]:.2f} s ({b[1] - a[1]:.2f} CPU)" for a, b in zip(at, at[1:])]
         print(f"| {r + 1} | " + " | ".join(cells) + f" | {at[-1][0] - at[0][0]:.2f} s |", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)
