@@ -25,7 +25,8 @@ def chrome(size=(1100, 800)):
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in FLAGS + [f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}", f"--window-size={size[0]},{size[1]}"]:
+    for flag in FLAGS + [f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
+                         f"--window-size={size[0]},{size[1]}"]:
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 

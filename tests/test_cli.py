@@ -96,7 +96,8 @@ def test_malformed_flag_value_is_one_line(capsys):
     (["evaluate", "no/such/run"], "no/such/run: no such run folder or model file"),
     (["train", "--resume", "no/such/run"], "no/such/run: run folder does not exist"),
     (["train", "--resume", "x", "--epochs", "3"], "--resume continues a run with its saved config.json; drop --epochs"),
-    (["run", "--resume", "x", "--plots-dir", "p"], "--resume continues a run with its saved config.json; drop --plots-dir"),
+    (["run", "--resume", "x", "--plots-dir", "p"],
+     "--resume continues a run with its saved config.json; drop --plots-dir"),
     (["data", "--data-dir", "/dev/null"], "/dev/null: expected a data folder, found a file"),
     (["data", "--dataset", "cifar"], "dataset"),
     (["predict", "x.png", "--top-k", "0"], "--top-k: expected a whole number from 1 to 10, found 0"),
@@ -147,7 +148,8 @@ def test_train_evaluate_and_runs_table(tmp_path, monkeypatch, capsys, mnist_dir)
     assert f"Test accuracy: {metrics['test_accuracy']:.4f}" in out and "precision" in out
     code, out, err = run_cli(capsys, "runs")
     lines = out.splitlines()
-    assert lines[0].split()[:4] == ["name", "model", "data", "epochs"] and lines[2].split()[:4] == ["tiny", "seed", "mnist", "1"]
+    assert lines[0].split()[:4] == ["name", "model", "data", "epochs"] and \
+        lines[2].split()[:4] == ["tiny", "seed", "mnist", "1"]
     assert f"{metrics['test_accuracy']:.2%}" in out
 
 
@@ -175,7 +177,8 @@ def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), "--tta", "--json", "--data-dir", str(mnist_dir))
     m = json.loads(out)
     assert code == 0 and m["tta"] is True and "members" not in m and abs(m["test_accuracy"] - single) < 0.02
-    code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run), "--tta", "--data-dir", str(mnist_dir))
+    code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run), "--tta",
+                             "--data-dir", str(mnist_dir))
     assert code == 0 and "ensemble of 2 models, test-time augmentation:" in out
     assert f"Test accuracy: {m['test_accuracy']:.4f}" in out
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(tmp_path / "gone"), "--data-dir", str(mnist_dir))

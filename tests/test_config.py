@@ -40,7 +40,8 @@ def test_fast_is_the_stride_2_sweeps_winner_and_its_old_settings_stay_loadable(t
     fast = RECIPES["fast"]
     assert (fast.network, fast.epochs, fast.batch_size, fast.learning_rate, fast.label_smoothing) == \
         ("fast-s2-16", 1, 256, 0.022, 0.14)
-    before = resolve(file=Path(__file__).parent.parent / "sweeps" / "fast-v1.toml")  # the recipe before the sweep, for same-run timings
+    # the recipe before the sweep, for same-run timings
+    before = resolve(file=Path(__file__).parent.parent / "sweeps" / "fast-v1.toml")
     assert (before.model, before.network, before.learning_rate, before.label_smoothing) == ("fast", "fast", 0.01, 0.1)
     assert before.replace(network=fast.network, learning_rate=0.022, label_smoothing=0.14) == fast
     clothes = resolve("fast", flags={"dataset": "fashion-mnist"})  # the old net: the stride-2 nets lose on clothes

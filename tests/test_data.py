@@ -69,7 +69,8 @@ def test_each_data_set_checks_its_own_pins(tmp_path, synthetic, monkeypatch):
     messages = []
     with pytest.raises(UserError, match="could not obtain Fashion-MNIST"):
         data.load_dataset("fashion-mnist", tmp_path, sources=(), report=messages.append)
-    assert any("fashion-mnist/train-images-idx3-ubyte: SHA-256 mismatch (expected c59f468a2f672dc8" in m for m in messages)
+    assert any("fashion-mnist/train-images-idx3-ubyte: SHA-256 mismatch "
+               "(expected c59f468a2f672dc8" in m for m in messages)
 
 
 def test_env_var_then_home_cache(monkeypatch, tmp_path):
@@ -107,7 +108,8 @@ def test_load_from_folder_raw_or_gz(tmp_path, synthetic):
 
 def test_load_keras_npz_without_pickle(tmp_path, synthetic, monkeypatch):
     arrays = {k: parse_idx(v) for k, v in synthetic.items()}
-    np.savez(tmp_path / "mnist.npz", x_train=arrays["train-images-idx3-ubyte"], y_train=arrays["train-labels-idx1-ubyte"],
+    np.savez(tmp_path / "mnist.npz",
+             x_train=arrays["train-images-idx3-ubyte"], y_train=arrays["train-labels-idx1-ubyte"],
              x_test=arrays["t10k-images-idx3-ubyte"], y_test=arrays["t10k-labels-idx1-ubyte"])
     digest = hashlib.sha256((tmp_path / "mnist.npz").read_bytes()).hexdigest()
     monkeypatch.setitem(data.DATASETS, "mnist", dataclasses.replace(data.DATASETS["mnist"], npz=("mnist.npz", digest)))

@@ -110,7 +110,8 @@ def test_reference_is_the_plain_recipe():
     digit[10:50, 18:22] = 1  # a white bar on black: polarity from the border, crop, 20 px box, centred
     x = evalset_score.reference(digit)
     rows, cols = np.nonzero(x > 0.5)
-    assert x.shape == (28, 28) and np.ptp(rows) + 1 == 20 and abs(rows.mean() - 13.5) <= 1 and abs(cols.mean() - 14) <= 1
+    assert x.shape == (28, 28) and np.ptp(rows) + 1 == 20 and \
+        abs(rows.mean() - 13.5) <= 1 and abs(cols.mean() - 14) <= 1
     assert np.allclose(evalset_score.reference(1 - digit), x)  # dark on light: the same
     assert evalset_score.reference(np.full((20, 20), 0.5, np.float32)) is None
 

@@ -74,7 +74,8 @@ def test_shift_moves_content_and_fills_with_background():
 
 
 def test_tta_averages_the_model_over_the_shifted_images():
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
     x = np.random.default_rng(1).random((5, 28, 28, 1)).astype(np.float32)
     x[:, 0] = x[:, -1] = x[:, :, 0] = x[:, :, -1] = 0
     expected = np.mean([model.predict(np.roll(x, s, axis=(1, 2)), verbose=0) for s in evaluate.TTA_SHIFTS], axis=0)

@@ -217,7 +217,8 @@ def test_cli_feedback_flags(capsys, tmp_path):
 
 
 @pytest.mark.skipif(not browser.available(),
-                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+                           "(apt-get install chromium chromium-driver)")
 def test_wrong_tell_it_in_headless_chromium(predictor, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

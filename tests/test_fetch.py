@@ -214,7 +214,8 @@ def fake_apt_get(tmp_path, monkeypatch, script: str) -> Path:
     """A stand-in `apt-get` first on PATH (the real dpkg-deb stays reachable); returns its log file."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/apt.args\npwd > {tmp_path}/apt.cwd\n{script}\n")
+    (bin_dir / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/apt.args\n"
+                                     f"pwd > {tmp_path}/apt.cwd\n{script}\n")
     (bin_dir / "apt-get").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     return tmp_path / "apt.cwd"

@@ -49,7 +49,8 @@ def test_wrong_dimensions_are_reported(tmp_path):
 def test_truncated_payload(tmp_path):
     p = tmp_path / "short.gz"
     p.write_bytes(gzip.compress(idx_bytes(np.zeros((3, 28, 28), np.uint8))[:-100]))
-    with pytest.raises(UserError, match=r"short.gz: payload size mismatch: dimensions 3x28x28 need 2352 bytes, found 2252"):
+    with pytest.raises(UserError,
+                       match=r"short.gz: payload size mismatch: dimensions 3x28x28 need 2352 bytes, found 2252"):
         read_idx(p)
 
 

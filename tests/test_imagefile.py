@@ -48,8 +48,9 @@ def page():
     return Image.fromarray(a.astype(np.uint8))
 
 
-@pytest.mark.parametrize("make", [lambda p: png(p), lambda p: png(p, compress_level=0), lambda p: png(p, dpi=(300, 300)),
-                                  lambda p: png(p.crop((0, 0, 1, 1)))], ids=["plain", "stored", "pHYs", "1x1"])
+@pytest.mark.parametrize("make", [lambda p: png(p), lambda p: png(p, compress_level=0),
+                                  lambda p: png(p, dpi=(300, 300)), lambda p: png(p.crop((0, 0, 1, 1)))],
+                         ids=["plain", "stored", "pHYs", "1x1"])
 def test_plain_grey_png_files_decode_by_opencv_to_pillows_pixels(page, make, tmp_path):
     data = make(page)
     assert fast(data) is not None and fast(data).dtype == np.uint8

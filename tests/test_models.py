@@ -101,7 +101,8 @@ def test_a_model_of_another_shape_is_one_clear_line(tmp_path):
 
     five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)])
     five.save(tmp_path / "five.keras")
-    with pytest.raises(UserError, match=r"five.keras: expected a 10-class classifier of 28x28x1 images .* output \(None, 5\)"):
+    with pytest.raises(UserError,
+                       match=r"five.keras: expected a 10-class classifier of 28x28x1 images .* output \(None, 5\)"):
         load_model(tmp_path / "five.keras")
     wide = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
     wide.save(tmp_path / "wide.keras")
@@ -121,7 +122,8 @@ def test_a_zip_bomb_model_is_refused_before_inflating(tmp_path):
         load_model(tmp_path / "bomb.keras")
 
 
-@pytest.mark.parametrize("name", ["fast-s2", "fast-s2-16", "fast-s2-16-128", "fast-s2-32", "fast-s2-16-16", "fast-s2-8-16"])
+@pytest.mark.parametrize("name", ["fast-s2", "fast-s2-16", "fast-s2-16-128", "fast-s2-32", "fast-s2-16-16",
+                                  "fast-s2-8-16"])
 def test_strided_networks_have_the_widths_their_name_gives_and_save_under_it(name, tmp_path):
     from mnist_cnn.models import STRIDED, load_model
 
@@ -131,7 +133,8 @@ def test_strided_networks_have_the_widths_their_name_gives_and_save_under_it(nam
     assert layers == [("Conv2D", (12, 12, first)), ("Conv2D", (10, 10, second)), ("MaxPooling2D", (5, 5, second)),
                       ("Flatten", (25 * second,)), ("Dense", (dense,)), ("Dense", (10,))]
     assert model.layers[0].strides == (2, 2) and model.layers[0].kernel_size == (5, 5)
-    assert model.count_params() == 25 * first + first + 9 * first * second + second + 25 * second * dense + dense + 10 * dense + 10
+    assert model.count_params() == (25 * first + first + 9 * first * second + second
+                                    + 25 * second * dense + dense + 10 * dense + 10)
     model.save(tmp_path / "m.keras")
     again = load_model(tmp_path / "m.keras")
     assert again.name == name.replace("-", "_")
@@ -147,9 +150,11 @@ def test_pooled_networks_have_the_widths_their_name_gives_and_save_under_it(name
     model = build(RECIPES["fast"].replace(network=name), "mixed_bfloat16")
     layers = [(type(l).__name__, tuple(l.output.shape[1:])) for l in model.layers]
     assert layers == [("Conv2D", (24, 24, first)), ("MaxPooling2D", (12, 12, first)), ("Conv2D", (10, 10, second)),
-                      ("MaxPooling2D", (5, 5, second)), ("Flatten", (25 * second,)), ("Dense", (dense,)), ("Dense", (10,))]
+                      ("MaxPooling2D", (5, 5, second)), ("Flatten", (25 * second,)), ("Dense", (dense,)),
+                      ("Dense", (10,))]
     assert model.layers[0].kernel_size == (5, 5) and model.layers[2].kernel_size == (3, 3)
-    assert model.count_params() == 25 * first + first + 9 * first * second + second + 25 * second * dense + dense + 10 * dense + 10
+    assert model.count_params() == (25 * first + first + 9 * first * second + second
+                                    + 25 * second * dense + dense + 10 * dense + 10)
     assert name != "fast" or model.count_params() == 215_194  # the old fast recipe's net, as saved runs have it
     model.save(tmp_path / "m.keras")
     again = load_model(tmp_path / "m.keras")

@@ -35,7 +35,8 @@ def test_most_confident_mistakes_come_first():
 
 def test_run_pictures_show_the_class_names(tmp_path):
     x, y, p = _fake()
-    history = [{"epoch": e, "loss": 1 / e, "accuracy": 0.9, "val_loss": 1.1 / e, "val_accuracy": 0.88} for e in (1, 2, 3)]
+    history = [{"epoch": e, "loss": 1 / e, "accuracy": 0.9, "val_loss": 1.1 / e, "val_accuracy": 0.88}
+               for e in (1, 2, 3)]
     cm = np.zeros((10, 10), int)
     np.add.at(cm, (y, p.argmax(1)), 1)
     (tmp_path / "d").mkdir()

@@ -104,7 +104,8 @@ def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_
     assert code == 1
     results = {r["path"].split("/")[-1]: r for r in json.loads(out)}
     assert results["a.png"]["digit"] == y[0] and results["b.jpg"]["digit"] == y[1]
-    assert len(results["a.png"]["top_k"]) == 3 and results["a.png"]["confidence"] == results["a.png"]["top_k"][0]["probability"]
+    assert len(results["a.png"]["top_k"]) == 3 and \
+        results["a.png"]["confidence"] == results["a.png"]["top_k"][0]["probability"]
     assert results["blank.png"]["digit"] is None and results["blank.png"]["error"] == "no digit found"
     assert "broken.png" in err and "empty.jpg: empty file" in err and "Traceback" not in err
     assert len([l for l in err.splitlines() if l.strip()]) == 2
@@ -115,7 +116,8 @@ def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_
 def test_cli_csv_and_table(tmp_path, trained_run, test_digits, capsys):
     x, y = test_digits
     Image.fromarray(x[2]).save(tmp_path / "mnist_like.png")
-    assert cli.main(["predict", str(tmp_path / "mnist_like.png"), "--model", str(trained_run), "--csv", "--top-k", "2"]) == 0
+    assert cli.main(["predict", str(tmp_path / "mnist_like.png"), "--model", str(trained_run),
+                     "--csv", "--top-k", "2"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows[0]["digit"] == str(y[2]) and len(rows[0]["top_k"].split()) == 2
     assert cli.main(["predict", str(tmp_path / "mnist_like.png"), "--model", str(trained_run)]) == 0

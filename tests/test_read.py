@@ -789,7 +789,8 @@ def test_api_reads_as_read_does_with_a_gate_and_a_line_reader(trained_run, write
 
 
 @pytest.mark.parametrize("kwargs, status, words", [
-    (dict(json={"pixels": [[0, 1], [0]]}), 422, "pixels[1]: expected a list of 2 numbers (as row 0), found a list of 1"),
+    (dict(json={"pixels": [[0, 1], [0]]}), 422,
+     "pixels[1]: expected a list of 2 numbers (as row 0), found a list of 1"),
     (dict(json={"pixels": []}), 422, "pixels: expected rows of equal length"),
     (dict(json={"pixels": [[]]}), 422, "pixels[0]: expected a list of numbers"),
     (dict(json={"pixels": [[0, 300]]}), 422, "pixels[0][1]: expected a number in [0, 1], found 300"),

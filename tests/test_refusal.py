@@ -96,7 +96,8 @@ def test_negatives_are_deterministic_and_the_splits_apart():
     assert all(same) and not any(other)
     assert not set(negatives.VALIDATION) & set(negatives.HELD_OUT)
     assert not set(negatives.LETTERS) & set("OoDQIlijJTLtZzSsBGbgqadpy0123456789")
-    assert not set(evalset_render.FONT_FILES) & set(evalset_render.HELD_OUT_FONT_FILES)  # held-out letters: unseen fonts
+    # held-out letters: unseen fonts
+    assert not set(evalset_render.FONT_FILES) & set(evalset_render.HELD_OUT_FONT_FILES)
     seen = negatives.as_mnist(a)
     assert all(x is None or (x.shape == (28, 28) and x.max() <= 1) for xs in seen.values() for x in xs)
     assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them
@@ -185,7 +186,8 @@ def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
                                       r["confidence_weight"])
     assert stored["rules"][r["approach"]] == Rule.for_model(run).to_dict()
     chosen = r["validation"][r["approach"]]
-    assert chosen["mnist_accepted"] >= refusal_fit.ACCEPT_MNIST and chosen["uploads_accepted"] >= refusal_fit.ACCEPT_UPLOADS
+    assert chosen["mnist_accepted"] >= refusal_fit.ACCEPT_MNIST and \
+        chosen["uploads_accepted"] >= refusal_fit.ACCEPT_UPLOADS
     assert set(chosen["by_family"]) == set(negatives.VALIDATION)
     assert set(r["held_out"]["none"]["by_family"]) == set(negatives.HELD_OUT)
     assert r["ece"]["test_after"] <= r["ece"]["test_before"] + 1e-3  # fitted on validation, judged on test
@@ -302,7 +304,8 @@ def test_api_answers_a_refusal_over_http(refusing, test_digits):
 
 
 @pytest.mark.skipif(not __import__("browser").available(),
-                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+                           "(apt-get install chromium chromium-driver)")
 def test_page_shows_not_a_digit(refusing, tmp_path):
     import browser
     from selenium.webdriver.common.by import By

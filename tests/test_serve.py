@@ -218,7 +218,8 @@ BAD = {  # id: (request, status, words in the message)
     "27 rows": (dict(json={"pixels": [[0] * 28] * 27}), 422, "28 rows of 28 numbers"),
     "short row": (dict(json={"pixels": [[0] * 28] * 27 + [[0] * 5]}), 422,
                   "pixels[27]: expected a list of 28 numbers, found a list of 5"),
-    "strings": (dict(json={"pixels": [["0.5"] * 28] * 28}), 422, "pixels[0][0]: expected a number in [0, 1], found a string"),
+    "strings": (dict(json={"pixels": [["0.5"] * 28] * 28}), 422,
+                "pixels[0][0]: expected a number in [0, 1], found a string"),
     "booleans": (dict(json={"pixels": [[True] * 28] * 28}), 422, "found a boolean"),
     "nested": (dict(json={"pixels": [[[0]] * 28] * 28}), 422, "found a list of 1"),
     "0..255": (dict(json={"pixels": [[0.5] * 28] * 3 + [[0] * 5 + [300] + [0] * 22] + [[0] * 28] * 24}), 422,
@@ -228,7 +229,8 @@ BAD = {  # id: (request, status, words in the message)
     "NaN": (json_body(grid("NaN")), 422, "found nan"),
     "4000-digit integer": (json_body(grid("0").replace("0", "9" * 4000, 1)), 422, "found 9999"),
     "1e999": (json_body(grid("1e999")), 422, "found inf"),
-    "row is an object": (dict(json={"pixels": [{}] * 28}), 422, "pixels[0]: expected a list of 28 numbers, found an object"),
+    "row is an object": (dict(json={"pixels": [{}] * 28}), 422,
+                         "pixels[0]: expected a list of 28 numbers, found an object"),
     "pixels is a number": (dict(json={"pixels": 7}), 422, "pixels: expected 28 rows of 28 numbers in [0, 1], found 7"),
     "Infinity": (json_body(grid("Infinity")), 422, "found inf"),
     "huge json": (json_body(" " * (serve.MAX_JSON + 1)), 413, "limit 1 MB"),
@@ -422,7 +424,8 @@ def test_cross_origin_posts_are_refused_unless_allowed(guarded, digits):
         assert "access-control-allow-origin" not in r.headers
         r = httpx.options(f"{guarded}/api/predict", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
         assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
-    assert httpx.post(f"{guarded}/api/predict", files=upload, headers={"Origin": guarded}).status_code == 200  # its page
+    assert httpx.post(f"{guarded}/api/predict", files=upload,
+                      headers={"Origin": guarded}).status_code == 200  # its page
     assert httpx.post(f"{guarded}/api/predict", files=upload).status_code == 200  # curl sends no Origin
     r = httpx.get(f"{guarded}/api/model", headers={"Origin": "http://evil.example"})  # reading: no CORS headers
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
@@ -432,7 +435,8 @@ def test_cross_origin_posts_are_refused_unless_allowed(guarded, digits):
                                                          "Access-Control-Request-Headers": "content-type"})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == allowed
     assert "POST" in r.headers["access-control-allow-methods"]
-    r = httpx.post(f"{guarded}/api/predict", json={"pixels": (digits[0][0] / 255).tolist()}, headers={"Origin": allowed})
+    r = httpx.post(f"{guarded}/api/predict", json={"pixels": (digits[0][0] / 255).tolist()},
+                   headers={"Origin": allowed})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == allowed
     assert r.json()["digit"] == digits[1][0]
 
@@ -512,7 +516,8 @@ def line(a, b, n=12):
 
 
 @pytest.mark.skipif(not browser.available(),
-                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+                           "(apt-get install chromium chromium-driver)")
 def test_page_in_headless_chromium(app, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -563,7 +568,8 @@ def test_page_in_headless_chromium(app, tmp_path):
 
 
 @pytest.mark.skipif(not browser.available(),
-                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)")
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+                           "(apt-get install chromium chromium-driver)")
 def test_page_reads_a_two_digit_number_in_headless_chromium(app):
     """Write 17 on the pad: the number, a box around each digit over its strokes with its guess, each 28x28."""
     from selenium.webdriver.common.by import By

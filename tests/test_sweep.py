@@ -95,7 +95,8 @@ def test_the_fashion_mnist_spaces_load_against_the_fashion_fast_recipe(name):
     """The committed spaces still name existing networks and valid ranges (README, "Fashion-MNIST")."""
     from mnist_cnn.config import NETWORKS, resolve
 
-    space = load_space(Path(__file__).parent.parent / "sweeps" / name, resolve("fast", flags={"dataset": "fashion-mnist"}))
+    space = load_space(Path(__file__).parent.parent / "sweeps" / name,
+                       resolve("fast", flags={"dataset": "fashion-mnist"}))
     params = {p.name: p for p in space.params}
     betas = {"optimizer_args"} if name == "fashion-fast.toml" else set()  # round 2 kept round 1's best betas
     assert set(params) == {"network", "learning_rate", "label_smoothing", "augment"} | betas
@@ -201,9 +202,11 @@ def test_export_best_round_trips_through_train_config(tmp_path, mnist_dir, capsy
                                                                  "data_dir": str(mnist_dir)})
     outcome = sweep.run(plan, trials=2)
     assert outcome.states == {"COMPLETE": 2} and outcome.interrupted is None
-    assert cli.main(["sweep", "seed-space", "--status", "--out", str(out), "--export-best", str(tmp_path / "b.toml")]) == 0
+    assert cli.main(["sweep", "seed-space", "--status", "--out", str(out),
+                     "--export-best", str(tmp_path / "b.toml")]) == 0
     shown = capsys.readouterr().out
-    assert re.search(r"^0 +COMPLETE +\d+\.\d\d% .*learning_rate=", shown, re.MULTILINE) and "2 trials: 2 COMPLETE" in shown
+    assert re.search(r"^0 +COMPLETE +\d+\.\d\d% .*learning_rate=", shown, re.MULTILINE) and \
+        "2 trials: 2 COMPLETE" in shown
     study = sweep.open_study("seed-space", plan.storage)
     best = max(study.trials, key=lambda t: t.value)
     exported = tomllib.loads((tmp_path / "b.toml").read_text())
@@ -408,8 +411,10 @@ def test_ensemble_from_picks_the_top_runs_by_validation_accuracy(seed_runs, tmp_
     (["sweep", "--trials", "2"], "expected --space SPACE.toml and --trials N", 2),
     (["sweep", "--space", "s.toml", "--trials", "0"], "argument --trials: expected a number above 0, found '0'", 2),
     (["sweep", "--space", "s.toml", "--trials", "1", "--name", "x"], "--name: a sweep names its runs trial-NNNN", 2),
-    (["sweep", "--space", "s.toml", "--trials", "1", "--seeds", "1,1"], "argument --seeds: expected different seeds", 2),
-    (["sweep", "--space", "s.toml", "--trials", "1", "--seeds", "1,2", "--seed", "3"], "--seed and --seeds: give one", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--seeds", "1,1"],
+     "argument --seeds: expected different seeds", 2),
+    (["sweep", "--space", "s.toml", "--trials", "1", "--seeds", "1,2", "--seed", "3"],
+     "--seed and --seeds: give one", 2),
     (["sweep", "--space", "missing.toml", "--trials", "1"], "missing.toml: cannot read the space file", 2),
     (["sweep", "--space", "bad.toml", "--trials", "1"], "bad.toml: key 'lr': not a searchable setting", 2),
     (["sweep", "--space", "s.toml", "--trials", "1", "--epochs", "0"], "--epochs: expected a whole number from 1", 2),
@@ -421,7 +426,8 @@ def test_ensemble_from_picks_the_top_runs_by_validation_accuracy(seed_runs, tmp_
     (["sweep", "--space", "s.toml", "--trials", "1", "--storage", "nonsense"], "storage nonsense: cannot open it", 2),
     (["train", "--seeds", "1,x"], "argument --seeds: expected seeds as whole numbers separated by commas", 2),
     (["train", "--seeds", "1,2", "--seed", "3"], "--seed and --seeds: give one", 2),
-    (["train", "--seeds", "1", "--resume", "r"], "--resume continues a run with its saved config.json; drop --seeds", 2),
+    (["train", "--seeds", "1", "--resume", "r"],
+     "--resume continues a run with its saved config.json; drop --seeds", 2),
     (["evaluate"], "expected RUN_DIR or MODEL.keras paths, or --ensemble-from DIR", 2),
     (["evaluate", "--ensemble-from", "nowhere"], "nowhere: no finished run with a validation accuracy", 2),
     (["evaluate", "--ensemble-from", "x", "--top", "0"], "--top: expected a whole number from 1, found 0", 2),

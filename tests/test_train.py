@@ -36,9 +36,9 @@ def small_run(tmp_path_factory, mnist_dir):
 def test_run_folder_has_every_artefact(small_run):
     r = small_run
     names = sorted(p.name for p in r.run_dir.iterdir())
-    assert names == sorted([".lock", "model.keras", "config.json", "env.json", "history.csv", "metrics.json", "summary.txt",
-                            "learning_curves.png", "confusion_matrix.png", "examples.png", "misclassified.png",
-                            "checkpoint"])
+    assert names == sorted([".lock", "model.keras", "config.json", "env.json", "history.csv", "metrics.json",
+                            "summary.txt", "learning_curves.png", "confusion_matrix.png", "examples.png",
+                            "misclassified.png", "checkpoint"])
     rows = list(csv.DictReader(open(r.run_dir / "history.csv")))
     assert [int(x["epoch"]) for x in rows] == [1, 2]
     assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds",

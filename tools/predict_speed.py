@@ -117,7 +117,8 @@ def _by_thread(parent: int, threads: dict) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", action="append", required=True, help="a --model value, optionally with more options: 'runs/NAME --runtime keras'; repeatable")
+    p.add_argument("--model", action="append", required=True,
+                   help="a --model value, optionally with more options: 'runs/NAME --runtime keras'; repeatable")
     p.add_argument("--old-src", help="another checkout's src/ folder to time side by side (default: none)")
     p.add_argument("--count", type=int, default=2000, help="images (default: 2000)")
     p.add_argument("--rounds", type=int, default=3, help="runs per model and source tree (default: 3)")

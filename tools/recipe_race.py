@@ -77,7 +77,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("entries", nargs="+", help="recipe names or config files; ratios are to the first")
     p.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (default: 1,2,3)")
-    p.add_argument("--keep-runs", metavar="DIR", help="train into DIR and keep the run folders (default: a temporary folder)")
+    p.add_argument("--keep-runs", metavar="DIR",
+                   help="train into DIR and keep the run folders (default: a temporary folder)")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     with tempfile.TemporaryDirectory(prefix="recipe-race-") as tmp:
@@ -101,7 +102,8 @@ def main() -> None:
 
         print(f"| {e} | {args.seeds} | {pm([100 * r[s]['best_val_accuracy'] for s in seeds], '.2f')}% | "
               f"{pm([100 * r[s]['test_accuracy'] for s in seeds], '.2f')}% | "
-              f"{pm([r[s]['train_seconds'] for s in seeds], '.2f')} | {pm([r[s]['cpu_seconds'] for s in seeds], '.2f')} | "
+              f"{pm([r[s]['train_seconds'] for s in seeds], '.2f')} | "
+              f"{pm([r[s]['cpu_seconds'] for s in seeds], '.2f')} | "
               f"{ratio('train_seconds'):.2f}x | {ratio('cpu_seconds'):.2f}x |")
 
 

@@ -41,7 +41,8 @@ def main() -> int:
     ap.add_argument("--size", type=size, default="1100x800", help="viewport WIDTHxHEIGHT (default: 1100x800)")
     args = ap.parse_args()
     if not browser.available():
-        sys.exit(f"screenshot: needs {browser.CHROMIUM} and {browser.CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+        sys.exit(f"screenshot: needs {browser.CHROMIUM} and {browser.CHROMEDRIVER} "
+                 "(apt-get install chromium chromium-driver)")
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

@@ -34,7 +34,8 @@ def stages(model: str) -> dict:
     from mnist_cnn.predict import Predictor
 
     pngs = [_digit_png(d) for d in normalise(load_mnist()[1][0][:50])]
-    limits = dict(name="d.png", max_pixels=serve.MAX_PIXELS, max_side=getattr(images, "MAX_SIDE", None) or serve.MAX_SIDE)  # older: serve's
+    limits = dict(name="d.png", max_pixels=serve.MAX_PIXELS,
+                  max_side=getattr(images, "MAX_SIDE", None) or serve.MAX_SIDE)  # older: serve's
     decode = getattr(images, "load_grey", images.load_image)  # older code decodes to a Pillow image
     out = {"header check": _least(lambda b: images.image_pixels(b, **limits), pngs),
            "decode": _least(lambda b: decode(b, **limits), pngs)}

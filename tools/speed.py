@@ -24,7 +24,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="best", help="recipe name (default: best)")
     p.add_argument("--batch-sizes", default=None, help="comma-separated (default: the recipe's batch size)")
-    p.add_argument("--steps", type=int, default=60, help="training steps per timed round at the largest batch size (default: 60)")
+    p.add_argument("--steps", type=int, default=60,
+                   help="training steps per timed round at the largest batch size (default: 60)")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per variant (default: 3)")
     args = p.parse_args()
     recipe = get_recipe(args.model)

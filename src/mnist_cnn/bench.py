@@ -54,7 +54,8 @@ RESULTS = Path("bench/results")
 SOURCES = {  # where each recipe comes from, for the table
     "seed": "the user's script", "keras-io": "keras.io/examples/vision/mnist_convnet",
     "pytorch-examples": "github.com/pytorch/examples mnist/main.py",
-    "fast": "this project (after the GPU 1-epoch records)", "best": "this project (after C. Deotte's Kaggle MNIST nets)",
+    "fast": "this project (after the GPU 1-epoch records)",
+    "best": "this project (after C. Deotte's Kaggle MNIST nets)",
 }
 
 
@@ -261,7 +262,8 @@ def seeds_markdown(results: list[dict]) -> str:
         entries = [r for result in results for r in result["entries"] if r.name == name]
         rows.append((name, ", ".join(str(result["seed"]) for result in results),
                      pm([100 * r.test_accuracy for r in entries], ".2f") + "%",
-                     pm([100 * r.tta_accuracy for r in entries], ".2f") + "%", pm([r.train_seconds for r in entries], ".1f")))
+                     pm([100 * r.tta_accuracy for r in entries], ".2f") + "%",
+                     pm([r.train_seconds for r in entries], ".1f")))
     return table(rows, markdown=True) + "\n\nMean ± standard deviation (n - 1) over the seeds, each a whole bench run."
 
 

@@ -11,7 +11,8 @@ from .console import shown, stderr_report
 from .errors import UserError
 
 DEFAULTS = TrainConfig()
-FORMAT_CHOICES = ("savedmodel", "onnx", "litert", "web")  # export.FORMATS + web, named here: --help imports no TensorFlow
+# export.FORMATS + web, named here: --help imports no TensorFlow
+FORMAT_CHOICES = ("savedmodel", "onnx", "litert", "web")
 
 
 def add_commands(sub) -> None:

@@ -1,7 +1,8 @@
 """The command line's inference and measurement commands: `predict`, `serve` and `bench`.
 
     mnist-cnn predict photo.jpg scans/ [--model RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite] [--json | --csv]
-    mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000] [--feedback-dir DIR | --no-feedback] [--workers N]
+    mnist-cnn serve [--model RUN_DIR] [--host 127.0.0.1] [--port 8000] [--feedback-dir DIR | --no-feedback]
+                    [--workers N]
     mnist-cnn bench [--quick] [--only NAME] [--dataset NAME] [--keep-runs DIR]
 
 Split from cli.py, which holds the training commands, to keep each module small.
@@ -125,7 +126,8 @@ def _add_bench(sub) -> None:
     p.add_argument("--only", metavar="NAME", type=_path, help=f"run one entry: {', '.join(RECIPES)} (default: all)")
     p.add_argument("--seed", type=_ints, metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
     p.add_argument("--seeds", type=_seeds, metavar="S1,S2,...",
-                   help="the whole benchmark once per seed, then mean ± standard deviation per recipe (default: --seed)")
+                   help="the whole benchmark once per seed, then mean ± standard deviation per recipe "
+                        "(default: --seed)")
     p.add_argument("--dataset", metavar="{" + ",".join(DATASETS) + "}", type=_path, default=DEFAULTS.dataset,
                    help=f"the data set (default: {DEFAULTS.dataset})")
     p.add_argument("--data-dir", metavar="DIR", type=_path,

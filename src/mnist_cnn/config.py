@@ -226,7 +226,8 @@ def check(cfg: TrainConfig, n_train: int | None = None) -> None:
         if Path(folder).exists() and not Path(folder).is_dir():
             raise ConfigError(name, f"expected a folder, found a file at {folder}")
     if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError("tensorboard", "the tensorboard package is not installed; pip install 'mnist-cnn[tensorboard]'")
+        raise ConfigError("tensorboard",
+                          "the tensorboard package is not installed; pip install 'mnist-cnn[tensorboard]'")
     for name in ("extra_data", "finetuned_from"):
         folder = getattr(cfg, name)
         if folder is not None and not Path(folder).is_dir():

@@ -216,7 +216,8 @@ def read_labels(folder):
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     if not rows or rows[0] != ["path", "label", "family"]:
-        raise UserError(f"{path}: line 1: expected the header path,label,family, found {','.join(rows[0] if rows else [])!r}")
+        raise UserError(f"{path}: line 1: expected the header path,label,family, "
+                        f"found {','.join(rows[0] if rows else [])!r}")
     out = []
     for n, row in enumerate(rows[1:], start=2):
         if len(row) != 3 or row[1] not in tuple("0123456789"):

@@ -94,8 +94,8 @@ def _plain_png(data: bytes, max_pixels: int, max_side) -> np.ndarray | None:
     if not data.startswith(PNG_SIGNATURE) or len(data) < 45 or data[8:16] != b"\x00\x00\x00\rIHDR":
         return None
     width, height, depth, colour, compression, filtering, interlace = struct.unpack_from(">IIBBBBB", data, 16)
-    if (depth, colour, compression, filtering) != (8, 0, 0, 0) or interlace > 1 or not 0 < width * height <= max_pixels \
-            or (max_side and max(width, height) > max_side):
+    if (depth, colour, compression, filtering) != (8, 0, 0, 0) or interlace > 1 \
+            or not 0 < width * height <= max_pixels or (max_side and max(width, height) > max_side):
         return None
     view, at = memoryview(data), len(PNG_SIGNATURE)
     while at + 12 <= len(data):

@@ -234,8 +234,8 @@ def _paper(grey, smooth):
 
 def _tight(smooth, blurred_off, coef, y, x, level, sign, spread):
     """Whether ink crosses >= TIGHT_SIDES edges: more than spread/2 off the border's median there, and off the fitted
-    surface by more than the noise and 1/TIGHT_CUT of the contrast. A shaded page's edges are off the median too, but the surface
-    follows them. blurred_off: what the 3x3 blur removes at the border samples (their noise)."""
+    surface by more than the noise and 1/TIGHT_CUT of the contrast. A shaded page's edges are off the median too, but
+    the surface follows them. blurred_off: what the 3x3 blur removes at the border samples (their noise)."""
     if _sides(smooth, level, sign, spread / 2) < TIGHT_SIDES:
         return False
     c0, c1, c2, c3, c4, c5 = coef

@@ -109,7 +109,8 @@ def post_loop(port: int, bodies: list[tuple[bytes, str]], clients: int, seconds:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    return {"clients": clients, "seconds": seconds, "requests": len(latencies), "requests_per_s": len(latencies) / elapsed,
+    return {"clients": clients, "seconds": seconds, "requests": len(latencies),
+            "requests_per_s": len(latencies) / elapsed,
             "latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
             "latency_p99_ms": 1000 * float(np.percentile(latencies, 99)), "errors": errors[0]}
 

@@ -41,9 +41,9 @@ THREADED = ("tensorflow", "onnxruntime", "ai_edge_litert", "jax", "torch")
 # The workers' NumPy needs no BLAS threads (images.py makes no large products); OpenBLAS starting one a core cost
 # each worker ~0.1 CPU-s at import, on the cores the other processes were starting on.
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-# The workers run this much nicer than the parent, whose own work comes first: loading TensorFlow takes ~4 s of one core,
-# the workers read the folder on what is left. 2,000 PNGs with a Keras run: 6.53 -> 5.48 s; with ONNX, 1.73 s both
-# (tools/predict_speed.py, medians of 3 and 6 interleaved rounds, class A idle).
+# The workers run this much nicer than the parent, whose own work comes first: loading TensorFlow takes ~4 s of one
+# core, the workers read the folder on what is left. 2,000 PNGs with a Keras run: 6.53 -> 5.48 s; with ONNX, 1.73 s
+# both (tools/predict_speed.py, medians of 3 and 6 interleaved rounds, class A idle).
 WORKER_NICE = 5
 
 

@@ -11,7 +11,8 @@ the temperature fitted on the validation split, a minimum calibrated confidence 
 has a gate (notdigit.keras and its exports), the gate's threshold: an image is refused when the gate
 says "not a digit" with at least that probability (its evidence raised by confidence_weight times
 -log of the calibrated confidence: an unsure digit model tips a doubtful gate), or when the
-calibrated confidence is below the minimum. Predictor.decide runs the gate in the model's own runtime (keras, onnx or litert).
+calibrated confidence is below the minimum. Predictor.decide runs the gate in the model's own runtime
+(keras, onnx or litert).
 """
 
 from __future__ import annotations

@@ -228,7 +228,8 @@ def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
             continue
         state = read_object(path / CHECKPOINT / STATE) or {}
         rows.append({
-            "name": path.name, "path": str(path), "model": cfg.get("model", "?"), "dataset": cfg.get("dataset", "mnist"),
+            "name": path.name, "path": str(path), "model": cfg.get("model", "?"),
+            "dataset": cfg.get("dataset", "mnist"),
             "epochs": metrics.get("epochs_run", state.get("epoch", 0)), "of": cfg.get("epochs"),
             "val_accuracy": metrics.get("best_val_accuracy"), "test_accuracy": metrics.get("test_accuracy"),
             "train_seconds": metrics.get("train_seconds", state.get("train_seconds")),

@@ -7,7 +7,8 @@
 Then open http://127.0.0.1:8000/ and draw, or call the API:
 
     curl -F file=@digit.png http://127.0.0.1:8000/api/predict
-    curl -H 'Content-Type: application/json' -d '{"pixels": [[0, 0.5, ...], ...28 rows]}' http://127.0.0.1:8000/api/predict
+    curl -H 'Content-Type: application/json' -d '{"pixels": [[0, 0.5, ...], ...28 rows]}' \\
+         http://127.0.0.1:8000/api/predict
 
 POST /api/predict takes either a multipart upload (field `file`, any image Pillow reads) or JSON
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white

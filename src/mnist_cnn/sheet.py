@@ -39,7 +39,8 @@ def cut(grey: np.ndarray):
         return None
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x, y, bw, bh = stats[k, :4]
-    if sum(map(int, (x == 0, y == 0, x + bw == w, y + bh == h))) > 1:  # a light stroke running off the picture, no sheet
+    # a light stroke running off the picture, no sheet
+    if sum(map(int, (x == 0, y == 0, x + bw == w, y + bh == h))) > 1:
         return None
     region = (labels[y:y + bh, x:x + bw] == k).astype(np.uint8)
     outside = np.pad(region, 1)  # flood the background from the border: what it cannot reach are the region's holes
@@ -50,7 +51,8 @@ def cut(grey: np.ndarray):
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
     if area < SHEET * h * w or area < SOLID * rw * rh or area - np.count_nonzero(region) > HOLES * area:
         return None
-    quarter = round(angle / 90)  # OpenCV gives the angle of a side; the turn to level is the nearest multiple of 90 away
+    # OpenCV gives the angle of a side; the turn to level is the nearest multiple of 90 away
+    quarter = round(angle / 90)
     tilt = angle - 90 * quarter
     if abs(tilt) > TURNED:
         return _levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt)

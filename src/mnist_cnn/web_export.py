@@ -36,7 +36,8 @@ ORT_FILES = {  # dist/ file -> SHA-256: the loader, its module glue and the SIMD
     "ort-wasm-simd-threaded.mjs": "e13f7f94fc51b4ca72b12faeb1ee95f4ace6dfbc8939bc718aabdc0a27c4299b",
     "ort-wasm-simd-threaded.wasm": "3398c10d07d229bd91b364548e130e0e51a8e5704b88c7c083ebbeb78842dee2",
 }
-PAGE_FILES = {"web": ("index.html", "web.js"), "static": ("pad.js", "style.css", "favicon.svg")}  # package folder -> files
+PAGE_FILES = {"web": ("index.html", "web.js"),
+              "static": ("pad.js", "style.css", "favicon.svg")}  # package folder -> files
 MODEL, GATE, RULE = "model.onnx", "notdigit.onnx", "rule.json"  # the names web.js loads
 
 
