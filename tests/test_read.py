@@ -720,6 +720,16 @@ def test_words_are_drawn_whole_in_their_faces_spacing(mnist_dir):
         number_images._font_glyph("M", 40, number_images._any_font()).shape[0]
 
 
+def test_a_number_with_one_letter_names_its_letter(mnist_dir):
+    """tools/read_refusal.py counts the one-letter kind letter by letter: Writer.one_letter draws what
+    not_digits("one-letter") draws, and says which letter it put among the digits."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    a, b = Writer(x[:100], y[:100], seed=3), Writer(x[:100], y[:100], seed=3)
+    drawn = [a.one_letter() for _ in range(6)]
+    assert all(np.array_equal(np.asarray(im), np.asarray(b.not_digits("one-letter"))) for im, _ in drawn)
+    assert all(len(c) == 1 and c in number_images.LETTERS for _, c in drawn) and len({c for _, c in drawn}) > 1
+
+
 # POST /api/read
 
 

@@ -95,12 +95,23 @@ def test_negatives_are_deterministic_and_the_splits_apart():
     other = [np.array_equal(np.asarray(x), np.asarray(y)) for f in a for x, y in zip(a[f], c[f])]
     assert all(same) and not any(other)
     assert not set(negatives.VALIDATION) & set(negatives.HELD_OUT)
-    assert not set(negatives.LETTERS) & set("OoDQIlijJTLtZzSsBGbgqadpy0123456789")
+    assert not set(negatives.LETTERS) & set("OoQIlijJZzSsBGbgq0123456789")
+    assert set(negatives.NEAR_LETTERS) <= set(negatives.LETTERS)
     # held-out letters: unseen fonts
     assert not set(evalset_render.FONT_FILES) & set(evalset_render.HELD_OUT_FONT_FILES)
     seen = negatives.as_mnist(a)
     assert all(x is None or (x.shape == (28, 28) and x.max() <= 1) for xs in seen.values() for x in xs)
     assert any(x is not None for x in seen["letters-liberation"])  # letters have ink: the rule must refuse them
+
+
+def test_the_letters_nearest_a_digit_have_a_family_of_their_own(monkeypatch):
+    """Each picture of the family is one of NEAR_LETTERS (a D, a T...), drawn as `letter` draws letters."""
+    seen = negatives.as_mnist(negatives.generate({"letters-near": negatives.near_letter}, 3, 0))["letters-near"]
+    assert all(x is not None and x.max() > 0.5 for x in seen)
+    drawn = []
+    monkeypatch.setattr(negatives, "letter", lambda rng, fonts, chars: drawn.append(chars) or Image.new("L", (9, 9)))
+    negatives.generate({"letters-near": negatives.VALIDATION["letters-near"]}, 3, 0)
+    assert drawn == [negatives.NEAR_LETTERS] * 3
 
 
 def test_the_doodle_families_draw_ink_the_same_way_every_time():

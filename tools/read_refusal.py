@@ -13,8 +13,10 @@ or each alone: plus, equals, per-cent, dollar, hash). Half of each
 kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
 FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
 (0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).
---failures saves each picture read as a number, named KIND-I-read-TEXT.png. The kinds draw in turn from the same
-writers, so a kind's pictures depend on the kinds listed before it: the README's figures name their list.
+--failures saves each picture read as a number, named KIND-I-read-TEXT.png; a line after the table counts the
+one-letter kind's refusals letter by letter; --other-faces draws in the faces of read_eval.py --other-faces. The kinds
+draw in turn from the same writers, so a kind's pictures depend on the kinds listed before it: the README's figures
+name their list.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from read_eval import fonts
+from read_eval import OTHER_FONT_DIRS, fonts
 
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import MARKED, NON_DIGITS, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
-from mnist_cnn.errors import run_tool
+from mnist_cnn.errors import UserError, run_tool
 
 SEED = 10_000  # held out: read_eval.py draws its numbers and non-numbers at seeds 0 and 1
 
@@ -44,13 +46,18 @@ def main() -> int:
                          f"mark {', '.join(MARKED)} (default: the first six)")
     ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
                                                 "in place of the run's own (default: the run's, if any)")
+    ap.add_argument("--other-faces", action="store_true", help="font letters and digits only in faces nothing here "
+                                                               "was made on (read_eval.py's; default: FONT_DIRS')")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     known = (*NON_DIGITS, "words", *MARKED)
     if unknown := [k for k in kinds if k not in known]:
         ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join(known)}")
     (_, _), (x, y) = load_mnist()
-    writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(fonts(), args.seed + 1)] if fonts() else [])
+    faces = fonts(other=args.other_faces)
+    if not faces and args.other_faces:
+        raise UserError(f"--other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)})")
+    writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(faces, args.seed + 1)] if faces else [])
     predictor = Predictor(args.model)
     if args.reader:
         from mnist_cnn.line_reader import LineReader
@@ -61,12 +68,16 @@ def main() -> int:
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
     print("| not a number | pictures | refused | read as a number, e.g. |\n|---|---|---|---|")
     total = refused_all = 0
+    letters = {}  # the one-letter kind's letter -> [drawn, refused]
     for kind in kinds:
         refused, read_as = 0, []
         for i in range(args.n):
-            image = writers[i % len(writers)].not_digits(kind)
+            image, letter = _draw(writers[i % len(writers)], kind)
             r = read_image(predictor, image)
             refused += r.rejected
+            if letter:
+                counts = letters.setdefault(letter, [0, 0])
+                counts[0], counts[1] = counts[0] + 1, counts[1] + r.rejected
             if not r.rejected:
                 read_as.append(r.text)
                 if args.failures:
@@ -74,7 +85,15 @@ def main() -> int:
         total, refused_all = total + args.n, refused_all + refused
         print(f"| {kind} | {args.n} | {refused / args.n:.1%} | {', '.join(read_as[:4])} |")
     print(f"| **all** | {total} | **{refused_all / total:.1%}** | |")
+    if letters:
+        by_share = sorted(letters.items(), key=lambda kv: (kv[1][1] / kv[1][0], kv[0]))
+        print("\none-letter, refused of drawn by letter: " + ", ".join(f"{c} {r}/{n}" for c, (n, r) in by_share))
     return 0
+
+
+def _draw(writer, kind: str):
+    """(picture, the letter among its digits for the one-letter kind, else None)."""
+    return writer.one_letter() if kind == "one-letter" else (writer.not_digits(kind), None)
 
 
 if __name__ == "__main__":

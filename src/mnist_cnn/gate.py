@@ -38,7 +38,7 @@ PIECE_STEM = "notdigit-pieces"  # the piece gate: notdigit-pieces.keras, exports
 EPOCHS = 12  # passes over ~31k images
 BATCH = 128
 TRAIN_SEED = 7_000  # negatives for training: a stream apart from negatives.VALIDATION_SEED and HELD_OUT_SEED
-NEGATIVES_PER_FAMILY = 840  # x 24 families: ~20,000 non-digits (some come out "no digit found" and are left out)
+NEGATIVES_PER_FAMILY = 840  # x 25 families: ~21,000 non-digits (some come out "no digit found" and are left out)
 DIGITS = 12_000  # MNIST training digits as to_mnist gives them (slant.as_seen); plus as many uploads as given
 HAND_DIGITS = 300  # digits in the faces of the hand-letter negatives (uploads.hand_digits), so a face is no sign of
 # a letter: 840 (as many as the letters) took held-out spirals, curled like a hand's 6, from 98 to 44% refused (`best`)

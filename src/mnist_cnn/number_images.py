@@ -6,6 +6,7 @@
     image, text = w.number("photo", digits=4)        # (PIL image, "4071"); styles: STYLES
     image = w.not_digits("letters")                  # no number: NON_DIGITS (letters, a doodle, textured paper...)
     image = w.not_digits("point")                    # or a number with a mark among its digits: MARKED (3.95, 7:39)
+    image, letter = w.one_letter()                   # not_digits("one-letter"), and the letter among its digits
 
 Styles: `clean` (white ink on black, as the drawing pad), `photo` (dark ink on paper under uneven light,
 sensor noise, JPEG), `ruled` (on ruled or squared paper, the number on a line), `touching` (neighbours
@@ -70,6 +71,8 @@ class Writer:
     def not_digits(self, kind: str):
         """A picture of ink that is not a number (NON_DIGITS, WORDS' "words", or a number with a mark of MARKED), in a
         random style."""
+        if kind == "one-letter":
+            return self.one_letter()[0]
         rng = self.rng
         height = int(rng.integers(*HEIGHT))
         style = STYLES[int(rng.integers(3))]
@@ -91,15 +94,22 @@ class Writer:
         if kind == "words":  # drawn whole, in the font's own spacing and joins
             return _render(self._line([_font_glyph(str(rng.choice(WORDS)), height, font or _any_font())], height,
                                       False), style, height, rng)
-        if kind == "letters":
-            word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]
-            glyphs = [_font_glyph(c, height, font or _any_font()) for c in word]
-        else:  # one-letter: a number with one letter in it
-            text = [str(d) for d in rng.integers(0, 10, int(rng.integers(3, 6)))]
-            glyphs = [self._glyph(c, height, font) for c in text]
-            glyphs[int(rng.integers(len(glyphs)))] = _font_glyph(str(rng.choice(list(LETTERS))), height,
-                                                                 font or _any_font())
+        word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]  # letters
+        glyphs = [_font_glyph(c, height, font or _any_font()) for c in word]
         return _render(self._line(glyphs, height, False), style, height, rng)
+
+    def one_letter(self):
+        """A picture of a number of 3-5 digits with one letter of LETTERS in place of a digit, in a random style,
+        and the letter (not_digits("one-letter") is its picture)."""
+        rng = self.rng
+        height = int(rng.integers(*HEIGHT))
+        style = STYLES[int(rng.integers(3))]
+        font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts else None
+        text = [str(d) for d in rng.integers(0, 10, int(rng.integers(3, 6)))]
+        glyphs = [self._glyph(c, height, font) for c in text]
+        letter = str(rng.choice(list(LETTERS)))
+        glyphs[int(rng.integers(len(glyphs)))] = _font_glyph(letter, height, font or _any_font())
+        return _render(self._line(glyphs, height, False), style, height, rng), letter
 
     def _glyph(self, c: str, height: int, font) -> np.ndarray:
         if font is not None or not c.isdigit():
