@@ -53,10 +53,11 @@ def main() -> int:
     known = (*NON_DIGITS, "words", *MARKED)
     if unknown := [k for k in kinds if k not in known]:
         ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join(known)}")
-    (_, _), (x, y) = load_mnist()
     faces = fonts(other=args.other_faces)
     if not faces and args.other_faces:
-        raise UserError(f"--other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)})")
+        raise UserError(f"--other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "
+                        f"Debian: fonts-kristi fonts-klee fonts-ecolier-court fonts-dancingscript fonts-kaushanscript)")
+    (_, _), (x, y) = load_mnist()
     writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(faces, args.seed + 1)] if faces else [])
     predictor = Predictor(args.model)
     if args.reader:

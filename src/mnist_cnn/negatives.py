@@ -5,8 +5,8 @@
     x = images.to_mnist(img)                       # what the model sees (None: "no digit found", also a refusal)
 
 Families (each draws dark ink on light paper at photo-like sizes, 96-360 px, half of them inverted,
-some saved as JPEG): letters rendered from the installed DejaVu/Liberation fonts (only letters not
-shaped like a digit, LETTERS; those nearest one, NEAR_LETTERS, also in a family of their own),
+some saved as JPEG): letters rendered from the installed DejaVu/Liberation fonts (LETTERS: none a hand writes
+as a digit; those nearest one, NEAR_LETTERS, also in a family of their own),
 scribbles and doodles, shapes (stars, crosses, hatching, arrows, grids), blank or textured paper,
 noise, and pictures of things (negatives_objects.py). VALIDATION
 chooses the refusal rule; HELD_OUT reports it: its families are other generators (spirals, arrows,
@@ -27,10 +27,12 @@ from . import negatives_more as more
 from . import negatives_objects as objects
 
 # Letters nearest a digit that most hands still write apart from it: a D (round like a 0) has its straight back, a
-# T (a 7's stem) its bar across, L t their foot and cross (1, 4), a d h p y their stems (6, 9, 4). Among the letters,
-# and in a family of their own (840, as every family): class D, `best`, tools/read_refusal.py's numbers with a letter
-# among their digits at six seeds, 363 -> 391 of 600 refused (T 0 -> 12 of 12, d 3 -> 10 of 18, D 1 -> 7 of 15), in
-# faces nothing here was fitted on 346 -> 367 (README, "Letters nearest a digit").
+# T (a 7's stem) its bar across, L t their foot and cross (1, 4), a d p y their stems (9, 4), and h (an open 6, among
+# the letters before). Among the letters (so also in negatives_more's letter pairs and cut letters and in the piece
+# gate's letters between digits, line_data.Composer.piece), and in a family of their own (840, as every family;
+# placed fourth, it gives the families after it other pictures): class D, `best`, tools/read_refusal.py's numbers
+# with a letter among their digits at six seeds, 363 -> 391 of 600 refused (T 0 -> 12 of 12, d 3 -> 10 of 18, D 1 ->
+# 7 of 15), in faces nothing here was fitted on 346 -> 367 (README, "Letters nearest a digit").
 NEAR_LETTERS = "DLTadhpty"
 # Letters not shaped like a digit, and NEAR_LETTERS. Left out, as some digit's shape: O o Q (0), I l i j J (1),
 # Z z (2), S s (5), B (8), G b (6), g q (9).
