@@ -49,9 +49,9 @@ from mnist_cnn.errors import run_tool
 FONT_DIRS = ("/usr/share/fonts/truetype/breip",  # not femkeklaver: its digits are hollow outlines
              "/usr/share/fonts/truetype/fifthhorseman", "/usr/share/fonts/truetype/humor-sans",
              "/usr/share/fonts/truetype/rufscript", "/usr/share/fonts/opentype/bwht")
-# Handwriting faces no model, gate, reader or choice of a setting here was made on (Debian: fonts-kristi fonts-klee
-# fonts-ecolier-court fonts-dancingscript fonts-kaushanscript; not fonts-cabinsketch, whose digits are hatched
-# outlines, nor fonts-joscelyn, whose old-style 3, 4, 5, 7 and 9 swash far below the line)
+# Handwriting faces no model, gate, reader or choice of a setting here was made on (not Debian's fonts-cabinsketch,
+# whose digits are hatched outlines, nor fonts-joscelyn, whose old-style 3, 4, 5, 7 and 9 swash far below the line)
+OTHER_FONT_PACKAGES = "fonts-kristi fonts-klee fonts-ecolier-court fonts-dancingscript fonts-kaushanscript"  # Debian
 OTHER_FONT_DIRS = ("/usr/share/fonts/truetype/kristi", "/usr/share/fonts/truetype/klee",
                    "/usr/share/fonts/truetype/ecolier-court", "/usr/share/fonts/opentype/dancingscript",
                    "/usr/share/fonts/opentype/kaushanscript")
@@ -158,9 +158,8 @@ def arguments() -> argparse.Namespace:
                                                                    "gate never trains on (default: every face "
                                                                    "installed)")
     faces.add_argument("--other-faces", action="store_true", help="font digits and letters only in faces nothing here "
-                                                                  "was made on: Debian fonts-kristi fonts-klee "
-                                                                  "fonts-ecolier-court fonts-dancingscript "
-                                                                  "fonts-kaushanscript (default: no)")
+                                                                  f"was made on: Debian {OTHER_FONT_PACKAGES} "
+                                                                  "(default: no)")
     args = ap.parse_args()
     if not 0.1 <= args.scale <= 1:
         ap.error(f"--scale: expected a factor from 0.1 to 1, found {args.scale}")
@@ -186,7 +185,7 @@ def writers_for(args) -> dict | None:
     faces = fonts(args.unseen_faces, args.other_faces)
     if not faces and args.other_faces:
         print(f"read_eval.py: --other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "
-              f"Debian: fonts-kristi fonts-klee fonts-ecolier-court fonts-dancingscript fonts-kaushanscript)",
+              f"Debian: {OTHER_FONT_PACKAGES})",
               file=sys.stderr)
         return None
     if faces:

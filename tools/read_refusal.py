@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from read_eval import OTHER_FONT_DIRS, fonts
+from read_eval import OTHER_FONT_DIRS, OTHER_FONT_PACKAGES, fonts
 
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import MARKED, NON_DIGITS, Writer
@@ -56,7 +56,7 @@ def main() -> int:
     faces = fonts(other=args.other_faces)
     if not faces and args.other_faces:
         raise UserError(f"--other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "
-                        f"Debian: fonts-kristi fonts-klee fonts-ecolier-court fonts-dancingscript fonts-kaushanscript)")
+                        f"Debian: {OTHER_FONT_PACKAGES})")
     (_, _), (x, y) = load_mnist()
     writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(faces, args.seed + 1)] if faces else [])
     predictor = Predictor(args.model)
