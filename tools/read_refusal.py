@@ -27,7 +27,7 @@ from pathlib import Path
 from read_eval import OTHER_FONT_DIRS, OTHER_FONT_PACKAGES, fonts
 
 from mnist_cnn.data import load_mnist
-from mnist_cnn.number_images import MARKED, NON_DIGITS, Writer
+from mnist_cnn.number_images import KINDS, MARKED, NON_DIGITS, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
 from mnist_cnn.errors import UserError, run_tool
@@ -50,9 +50,8 @@ def main() -> int:
                                                                "was made on (read_eval.py's; default: FONT_DIRS')")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
-    known = (*NON_DIGITS, "words", *MARKED)
-    if unknown := [k for k in kinds if k not in known]:
-        ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join(known)}")
+    if unknown := [k for k in kinds if k not in KINDS]:
+        ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join(KINDS)}")
     faces = fonts(other=args.other_faces)
     if not faces and args.other_faces:
         raise UserError(f"--other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "

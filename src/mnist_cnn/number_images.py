@@ -34,6 +34,7 @@ WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "wi
          "June", "swim", "mail", "Anna", "Tom", "Mum", "bread", "eggs", "water", "paper", "seven", "nine", "ten",
          "apple", "tree", "happy", "thanks", "kitchen", "green", "Monday", "March", "Paris", "Kim", "max", "draw",
          "sign", "here", "men", "mum", "wow", "nun", "hum", "Hi", "WHO", "NEW", "MAX", "WWW")
+KINDS = (*NON_DIGITS, "words", *MARKED)  # what not_digits draws
 CENTRED = "-+="  # marks written around the row's middle, not on its baseline
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
 GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
@@ -73,6 +74,8 @@ class Writer:
     def not_digits(self, kind: str):
         """A picture of ink that is not a number (NON_DIGITS, WORDS' "words", or a number with a mark of MARKED), in a
         random style."""
+        if kind not in KINDS:
+            raise ValueError(f"kind: expected one of {', '.join(KINDS)}, found {kind!r}")
         if kind == "one-letter":
             return self.one_letter()[0]
         rng = self.rng
