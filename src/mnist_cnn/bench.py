@@ -45,6 +45,7 @@ from .errors import UserError
 
 REFERENCE = "keras-io"  # time-to-accuracy ratios are against this well-known recipe
 QUICK = dict(limit=1200, epochs=1)  # every path, tiny subset: a smoke test of the benchmark itself
+QUICK_TEST = 1000  # --quick: test images for the TTA and inference figures (TTA of all 10,000: ~2 min, class C)
 LATENCY_CALLS = 300  # single-image calls timed for p50/p99
 EXPORT_RECIPES = ("fast", "best")  # the recipes that get export rows (--quick: the first entry, ONNX only)
 LOAD_CASES = (("keras", 1), ("keras", 2), ("onnx", 1), ("onnx", 2))  # serve load checks: (runtime, --workers)
@@ -177,6 +178,7 @@ def worker(name: str, quick: bool, seed: int, dataset: str, data_dir: str | None
         history, m = result.history, result.metrics
         predictor = Predictor(result.run_dir, check_dataset=False, runtime="keras")  # its .model: FLOPs, TTA
         x_test, y_test = result.test[:2]
+        x_test, y_test = (x_test[:QUICK_TEST], y_test[:QUICK_TEST]) if quick else (x_test, y_test)
         fit_seconds = sum(h["seconds"] - h["val_seconds"] for h in history)
         row = Row(
             name=name, source=SOURCES.get(name, ""), dataset=dataset, epochs=len(history),
