@@ -153,11 +153,13 @@ def _write(model, fmt: str, path: Path, calibration: np.ndarray | None) -> Path:
     return path
 
 
-def _quantize_onnx(float_path: Path, path: Path, calibration: np.ndarray) -> None:
+def _quantize_onnx(float_path: Path, path: Path, calibration: np.ndarray, weights: str = "uint8",
+                   reduce_range: bool = False) -> None:
     """ONNX Runtime's static quantization: QDQ, uint8 weights per channel and uint8 activations. Not int8 weights
     (U8S8, the fast path on CPUs with VNNI): without VNNI, x86 multiplies U8S8 with VPMADDUBSW, whose 16-bit sums
     saturate (ONNX Runtime's quantization guide), and a file checked on one CPU must read alike on every other. On
-    an AVX2-only CPU the tiny test model's U8S8 export agreed with Keras on 97.3% of the test images, U8U8 99.3%."""
+    an AVX2-only CPU the tiny test model's U8S8 export agreed with Keras on 97.3% of the test images, U8U8 99.3%
+    (tools/onnx_int8.py compares them: weights "int8" and reduce_range, 7-bit weights, are its other settings)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -175,7 +177,8 @@ def _quantize_onnx(float_path: Path, path: Path, calibration: np.ndarray) -> Non
             return None if batch is None else {name: batch}
 
     quantize_static(str(prepared), str(path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QUInt8)
+                    activation_type=QuantType.QUInt8, reduce_range=reduce_range,
+                    weight_type=QuantType.QUInt8 if weights == "uint8" else QuantType.QInt8)
 
 
 class _SavedModel:
