@@ -34,7 +34,7 @@ PYTEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(PY) -m mnist_cnn data
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 clean:
 	rm -rf $(VENV) mnist_plots runs

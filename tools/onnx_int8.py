@@ -10,7 +10,6 @@ latency. On a CPU without VNNI, U8S8's 16-bit sums can saturate (README: "Why ui
 """
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -21,8 +20,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from mnist_cnn import export  # noqa: E402
-from mnist_cnn.data import load_mnist, normalise  # noqa: E402
+from mnist_cnn.data import load_dataset, normalise  # noqa: E402
+from mnist_cnn.errors import UserError, run_tool  # noqa: E402
 from mnist_cnn.hardware import cpu_info  # noqa: E402
+from mnist_cnn.rundir import CONFIG, read_object  # noqa: E402
 
 SETTINGS = (("uint8 weights (U8U8, the default)", {}), ("int8 weights (U8S8)", {"weights": "int8"}),
             ("int8 weights, reduce_range", {"weights": "int8", "reduce_range": True}))
@@ -51,18 +52,21 @@ def measure(path: Path, x: np.ndarray, y: np.ndarray, keras_digits: np.ndarray, 
             f"{1000 * np.median(one):.3f} | {path.stat().st_size / 1e6:.2f}")
 
 
-def main() -> None:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", type=Path, help="a run folder (model.keras, config.json)")
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime's threads (default: 1)")
     args = p.parse_args()
+    config = read_object(args.run / CONFIG)
+    if config is None or not (args.run / "model.keras").is_file():
+        raise UserError(f"{args.run}: expected a run folder (model.keras and a readable {CONFIG}), found none")
     from mnist_cnn.models import load_model
 
     model = load_model(args.run / "model.keras", "float32")
-    (x_train, _), (x, y) = load_mnist()
+    (x_train, _), (x, y) = load_dataset(config.get("dataset", "mnist"))  # the run's own data set, as export's
     x = normalise(x)
     keras_digits = model.predict(x, batch_size=1000, verbose=0).argmax(1)
-    calibration = export._representative(x_train, json.loads((args.run / "config.json").read_text()))
+    calibration = export._representative(x_train, config)
     print(f"CPU: {cpu_info().model}; Keras float32: {(keras_digits == y).mean():.2%}\n")
     print("| file | test accuracy | same digit as Keras | images/s, batch 1,024 | one image p50 ms | MB |")
     print("|---|---|---|---|---|---|")
@@ -74,7 +78,8 @@ def main() -> None:
             path = Path(tmp) / f"int8-{k}.onnx"
             export._quantize_onnx(float_path, path, calibration, **kwargs)
             print(f"| {label} | {measure(path, x, y, keras_digits, args.threads)} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

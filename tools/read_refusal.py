@@ -51,7 +51,7 @@ def main() -> int:
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     if unknown := [k for k in kinds if k not in KINDS]:
-        ap.error(f"--kinds: unknown kind {unknown[0]!r}; known: {', '.join(KINDS)}")
+        ap.error(f"--kinds: expected kinds of {', '.join(KINDS)}, found {unknown[0]!r}")
     faces = fonts(other=args.other_faces)
     if not faces and args.other_faces:
         raise UserError(f"--other-faces: none of their faces is installed (looked in {', '.join(OTHER_FONT_DIRS)}; "

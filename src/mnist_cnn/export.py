@@ -157,9 +157,11 @@ def _quantize_onnx(float_path: Path, path: Path, calibration: np.ndarray, weight
                    reduce_range: bool = False) -> None:
     """ONNX Runtime's static quantization: QDQ, uint8 weights per channel and uint8 activations. Not int8 weights
     (U8S8, the fast path on CPUs with VNNI): without VNNI, x86 multiplies U8S8 with VPMADDUBSW, whose 16-bit sums
-    saturate (ONNX Runtime's quantization guide), and a file checked on one CPU must read alike on every other. On
+    can saturate (ONNX Runtime's quantization guide), and a file checked on one CPU must read alike on every other. On
     an AVX2-only CPU the tiny test model's U8S8 export agreed with Keras on 97.3% of the test images, U8U8 99.3%
     (tools/onnx_int8.py compares them: weights "int8" and reduce_range, 7-bit weights, are its other settings)."""
+    if weights not in ("uint8", "int8"):
+        raise ValueError(f"weights: expected uint8 or int8, found {weights!r}")
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 

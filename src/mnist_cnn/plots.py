@@ -7,6 +7,7 @@ Every PNG is written to a temporary file and renamed into place.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -77,17 +78,17 @@ def _grid(x, y_true, probabilities, indices, path: Path, title: str, mistakes: b
         colors.append("darkred" if pred[i] != y_true[i] else "black")
     cols, pad = 5, 5
     rows = max(1, -(-len(indices) // cols))
-    top = 3 + 2.6 * max([label.count("\n") + 1 for label in labels] + [1])  # canvas pixels for the labels
+    top = 3 + math.ceil(2.6 * max([label.count("\n") + 1 for label in labels] + [1]))  # canvas pixels, labels
     cell_w, cell_h = 28 + pad, 28 + top + pad
     inches = 1.9 / cell_w  # per canvas pixel
-    canvas = np.ones((int(np.ceil(rows * cell_h)), cols * cell_w), np.float32)
+    canvas = np.ones((rows * cell_h, cols * cell_w), np.float32)
     height = canvas.shape[0] * inches
     fig = plt.figure(figsize=(cols * 1.9, height + 0.5))
     ax = fig.add_axes((0, 0, 1, height / (height + 0.5)))
     ax.set_axis_off()
     for k, (i, label, color) in enumerate(zip(indices, labels, colors)):
         r, q = divmod(k, cols)
-        y0, x0 = int(round(r * cell_h + top)), q * cell_w + pad // 2
+        y0, x0 = r * cell_h + top, q * cell_w + pad // 2
         canvas[y0:y0 + 28, x0:x0 + 28] = np.squeeze(x[i])
         ax.text(x0 + 13.5, y0 - 1.2, label, ha="center", va="bottom", fontsize=9, color=color)
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
