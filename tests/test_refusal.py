@@ -181,6 +181,7 @@ def fitted(trained_run, mnist_dir, tmp_path_factory):
     shutil.copytree(trained_run, run)
     with pytest.MonkeyPatch.context() as mp:
         for module, name, value in ((refusal_fit, "NEGATIVES", 12), (refusal_fit, "UPLOADS", 60),
+                                    (refusal_fit, "EVALSET_PER_FAMILY", 5),
                                     (refusal_fit, "GATE_DIGIT_UPLOADS", 60), (gate, "NEGATIVES_PER_FAMILY", 40),
                                     (gate, "DIGITS", 600), (gate, "HAND_DIGITS", 20), (gate, "EPOCHS", 2),
                                     (gate, "STUBBED_DIGITS", 40), (gate, "STUBBED_LETTERS", 20)):

@@ -218,7 +218,7 @@ def test_existing_run_name_is_refused_before_anything_is_written(tmp_path):
 
 
 def test_ctrl_c_in_the_cli_exits_130_with_resume_hint(tmp_path, mnist_dir):
-    cmd = [sys.executable, "-m", "mnist_cnn", "train", "--limit", "30000", "--epochs", "6", "--batch-size", "256",
+    cmd = [sys.executable, "-m", "mnist_cnn", "train", "--limit", "12000", "--epochs", "6", "--batch-size", "256",
            "--out", str(tmp_path), "--name", "c", "--data-dir", str(mnist_dir), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     state = tmp_path / "c" / "checkpoint" / "state.json"
