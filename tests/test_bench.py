@@ -28,7 +28,7 @@ def test_kept_runs_are_never_overwritten_and_bad_input_writes_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
-    """`mnist-cnn bench --quick`: every recipe in its own worker process on a tiny subset."""
+    """`mnist-cnn bench --quick`: every recipe, in one worker process, on a tiny subset."""
     monkeypatch.chdir(tmp_path)
     assert cli.main(["bench", "--quick", "--data-dir", str(mnist_dir), "--keep-runs", "kept",
                      "--results", "results"]) == 0
