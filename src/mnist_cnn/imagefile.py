@@ -236,10 +236,10 @@ def grey(image):
     if image.mode == "LAB":
         return _unit(np.asarray(image.getchannel("L")))
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
-        rgba = (image.convert("LA") if image.mode == "La" else image).convert("RGBA")
-        alpha = rgba.getchannel("A")
-        if alpha.getextrema()[0] < 255:  # else opaque (a canvas export): compositing would change nothing
-            return _composite(_unit(np.asarray(rgba.convert("L"))), _unit(np.asarray(alpha)))
+        rgba = image if image.mode == "RGBA" else (image.convert("LA") if image.mode == "La" else image).convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        if cv2.minMaxLoc(alpha)[0] < 255:  # else opaque (a canvas export): compositing would change nothing
+            return _composite(_unit(np.asarray(rgba.convert("L"))), _unit(alpha))
         image = rgba
     lum = _unit(np.asarray(image if image.mode == "L" else image.convert("L")))
     return lum if image.mode in ("L", "1") or _spread(lum) >= FLAT else _colour_axis(image.convert("RGB"), lum)
