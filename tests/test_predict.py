@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, images, predict
+from mnist_cnn import cli, imagefile, images, predict
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 
@@ -111,6 +111,42 @@ def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_
     assert len([l for l in err.splitlines() if l.strip()]) == 2
     seen = sorted(save.iterdir())
     assert len(seen) == 2 and all(Image.open(f).size == (28, 28) for f in seen)
+
+
+@pytest.fixture
+def piped(monkeypatch):
+    """pipe(data): standard input becomes a pipe holding data (imagefile reads it once a process: forgotten after)."""
+    def pipe(stream):
+        imagefile._stdin.cache_clear()
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream if isinstance(stream, io.BytesIO) else
+                                                           io.BytesIO(stream)))
+    yield pipe
+    imagefile._stdin.cache_clear()
+
+
+def test_a_dash_reads_one_image_from_standard_input(tmp_path, trained_run, test_digits, piped, capsys):
+    x, y = test_digits
+    as_photo(x[0], np.random.default_rng(2)).save(tmp_path / "a.png")
+    piped((tmp_path / "a.png").read_bytes())
+    for command, answer in (("predict", "digit"), ("read", "text")):  # the second reads what the first did
+        assert cli.main([command, "-", str(tmp_path / "a.png"), "--model", str(trained_run), "--json"]) == 0
+        from_pipe, from_file = json.loads(capsys.readouterr().out)
+        assert from_pipe["path"] == "-" and str(from_pipe[answer]) == str(y[0])
+        assert {**from_pipe, "path": None} == {**from_file, "path": None}
+
+
+def test_standard_input_without_an_image_is_named(trained_run, piped, capsys):
+    class Terminal(io.BytesIO):
+        def isatty(self):
+            return True
+
+    for stream, said in ((b"", "standard input: empty file (0 bytes)"),
+                         (b"hello", "standard input: not an image Pillow can read (cannot identify image file)"),
+                         (Terminal(), "standard input: expected an image piped in (e.g. `mnist-cnn predict - < "
+                                      "digit.png`), found a terminal")):
+        piped(stream)
+        assert cli.main(["predict", "-", "--model", str(trained_run)]) == 1
+        assert capsys.readouterr().err == f"mnist-cnn: {said}\n"
 
 
 def test_cli_csv_and_table(tmp_path, trained_run, test_digits, capsys):

@@ -1,5 +1,6 @@
 """Reading image files in worker processes: same results, same order, no TensorFlow in the workers."""
 
+import io
 import json
 import os
 import signal
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import predict, preprocess_pool
+from mnist_cnn import imagefile, predict, preprocess_pool
 from mnist_cnn.data import load_mnist
 from mnist_cnn.preprocess_pool import Preprocessor
 
@@ -47,6 +48,20 @@ def test_workers_give_the_same_results_in_the_same_order(folder):
         else:
             assert a == b
     assert got[10][1] is None and "notes.png: not an image Pillow can read" in got[40][1]
+
+
+def test_standard_input_is_read_here_amid_the_workers_files(folder, monkeypatch):
+    paths, _ = folder
+    imagefile._stdin.cache_clear()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(paths[3].read_bytes())))
+    given = [*paths[:20], Path("-"), *paths[20:]]
+    try:
+        with Preprocessor(len(given), workers=2) as pool:
+            got = list(pool.map(given))
+    finally:
+        imagefile._stdin.cache_clear()
+    assert [p for p, _ in got] == given and np.array_equal(got[20][1], got[3][1])
+    assert "notes.png: not an image Pillow can read" in got[41][1]
 
 
 def test_no_tensorflow_in_the_workers(folder, trained_run):

@@ -58,7 +58,8 @@ def add_commands(sub) -> None:
 
 def add_images_and_model(p) -> None:
     """PATH..., --model, --runtime, --out: what `predict` and `read` read, and with which model."""
-    p.add_argument("paths", nargs="+", metavar="PATH", type=_path, help="image files or folders (searched recursively)")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=_path,
+                   help="image files or folders (searched recursively); - reads one image from standard input")
     p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
                    help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
                         "(default: the finished MNIST run in --out with the best validation accuracy)")

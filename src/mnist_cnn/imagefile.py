@@ -4,6 +4,7 @@
     img = load_image("photo.jpg")                     # "F" Pillow image in [0, 1], EXIF-turned, alpha composited
     img = load_image(upload_bytes, name="d.png", max_side=1024)   # reduced on read (the server's uploads)
     a = load_grey("photo.jpg")                        # the same as a float32 array (for images.to_mnist)
+    img = load_image(Path("-"))                       # the image on standard input (STDIN), read once
 
 Everything that can be refused is refused before it costs much: a file over MAX_FILE_BYTES by its
 size, a file over HEADER_FIRST that is no image by its header before it is read (Pillow identifies the
@@ -16,6 +17,7 @@ import functools
 import io
 import re
 import struct
+import sys
 import warnings
 import zlib
 from contextlib import contextmanager
@@ -37,6 +39,8 @@ MAX_FILE_BYTES = 200 * 2**20  # an uncompressed 40 MP RGB TIFF is 120 MB; a bigg
 # A larger file is refused from its header before it is read whole; a smaller one is read at once (opening it twice
 # cost ~30 us of a 160x160 PNG's ~1 ms in `mnist-cnn predict`, and its bytes are checked as they decode anyway).
 HEADER_FIRST = 2**20
+STDIN = "-"  # the path that names standard input, as for cat and tar: `curl URL | mnist-cnn predict -`
+STDIN_NAME = "standard input"  # how errors name it
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The major brands (bytes 8-12, after "ftyp") of HEIF photos, as iPhones save them (.heic): Pillow reads them through
 # pillow-heif's plugin, registered on the first such file (its import costs ~80 ms).
@@ -121,6 +125,8 @@ def image_pixels(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=Non
 def _bytes(source, name):
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, data = name or "upload", bytes(source)
+    elif str(source) == STDIN:
+        name, data = name or STDIN_NAME, _stdin()
     else:
         name = name or str(source)
         data = _read(Path(source), name)
@@ -199,6 +205,19 @@ def _read(path, name):
         raise UserError(f"{name}: is a directory (expected an image file)") from None
     except OSError as e:
         raise UserError(f"{name}: cannot read file ({e.strerror or e})") from None
+
+
+@functools.cache
+def _stdin() -> bytes:
+    """Standard input's bytes, read once (a second "-", or a second look at it, gets the same)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or stream.isatty():
+        raise UserError(f"{STDIN_NAME}: expected an image piped in (e.g. `mnist-cnn predict - < digit.png`), found "
+                        f"{'a terminal' if stream is not None else 'none'}")
+    data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"{STDIN_NAME}: too large for a picture of a digit (over {MAX_FILE_BYTES:,} bytes)")
+    return data
 
 
 def _heif_plugin(head: bytes, name) -> None:

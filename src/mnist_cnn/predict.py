@@ -26,6 +26,7 @@ import numpy as np
 
 from . import files
 from .errors import UserError
+from .imagefile import STDIN
 from .images import NO_DIGIT
 from .refusal import NOT_A_DIGIT, Decision, Rule
 
@@ -187,9 +188,13 @@ class Predictor:
 
 def find_images(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
     """(image files, [(path, error)]): files as given, folders searched recursively by image suffix; a path or a
-    folder inside one that cannot be read (no permission, a symlink loop) is an error naming it, not a gap."""
+    folder inside one that cannot be read (no permission, a symlink loop) is an error naming it, not a gap; "-" is
+    standard input."""
     found, errors = [], []
     for p in map(Path, paths):
+        if str(p) == STDIN:  # read when its turn comes (imagefile)
+            found.append(p)
+            continue
         try:
             mode = p.stat().st_mode
         except OSError as e:

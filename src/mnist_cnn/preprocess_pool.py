@@ -147,9 +147,14 @@ class Preprocessor:
         paths = [Path(p) for p in paths]
         if self.pool is None:
             return ((p, read(p)) for p in paths)
-        chunks = [[str(p) for p in paths[i:i + CHUNK]] for i in range(0, len(paths), CHUNK)]
-        results = (x for chunk in self.pool.map(_read_chunk, chunks) for x in chunk)
-        return zip(paths, results)
+        from .imagefile import STDIN
+
+        here = [str(p) == STDIN for p in paths]  # standard input is this process's (a worker's is /dev/null)
+        theirs = [str(p) for p, mine in zip(paths, here) if not mine]
+        chunks = [theirs[i:i + CHUNK] for i in range(0, len(theirs), CHUNK)]
+        done = (x for chunk in self.pool.map(_read_chunk, chunks) for x in chunk)
+        piped = read(STDIN) if any(here) else None
+        return zip(paths, (piped if mine else next(done) for mine in here))
 
     def close(self) -> None:
         if self.pool is not None:
