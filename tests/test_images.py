@@ -339,6 +339,18 @@ def test_bold_ink_cropped_tight_is_no_sheet_on_a_desk(shape):
     assert sheet.cut(g) is None and to_mnist(g) is not None
 
 
+def test_a_bold_light_0_taken_for_a_sheet_on_a_desk_is_read_whole(mnist_dir):
+    """MNIST test digits 8077 and 8513: bold 0s, white on black, whose hole filled looks like a sheet; no ink is on
+    that "sheet", so the picture is read whole (they were "no digit found")."""
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, _) = load_mnist(mnist_dir)
+    for digit in x[[8077, 8513]]:
+        g = digit.astype(np.float32) / 255
+        assert sheet.cut(g) is not None and to_mnist(g) is not None
+        assert np.abs(to_mnist(g) - to_mnist(g, desk=False)).max() == 0
+
+
 def test_a_shadows_edge_larger_than_the_digit_is_dropped():
     """A faint blob under half the digit's peak and larger than every strong blob is shading, not ink."""
     img = Image.new("L", (300, 200), 255)

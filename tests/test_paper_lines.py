@@ -115,3 +115,46 @@ def test_a_ruled_sheet_turned_on_a_desk_keeps_its_strokes_and_loses_its_lines():
         _, _, stats, _ = cv2.connectedComponentsWithStats((ink > 0.05).astype(np.uint8), connectivity=8)
         marks = [s for s in stats[1:] if s[4] >= 20]
         assert len(marks) == 2 and all(h > 3 * w for _, _, w, h, _ in marks), (degrees, marks)
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir):
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    return x[:10], y[:10]
+
+
+def on_paper(digit, box: int | None = 2, margin: int = 14, scale: int = 4):
+    """An MNIST digit as dark ink on white paper, in a printed box `box` px thick `margin` px round its frame (None:
+    no box), the box itself 10 px in from the picture's sides."""
+    ink = cv2.resize(digit, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255
+    side = ink.shape[0] + 2 * margin
+    page = np.zeros((side + 20, side + 20), np.float32)
+    page[10 + margin:10 + margin + ink.shape[0], 10 + margin:10 + margin + ink.shape[1]] = ink
+    if box:
+        for edge in (slice(10, 10 + box), slice(10 + side - box, 10 + side)):
+            page[edge, 10:10 + side] = page[10:10 + side, edge] = 1
+    return (255 * (1 - 0.85 * page)).astype(np.uint8)
+
+
+def test_a_forms_box_round_one_digit_is_taken_out(digits):
+    """The digit inside a form's box reaches the model as it would without the box (predict refused all ten before)."""
+    from mnist_cnn.images import to_mnist
+
+    for digit in digits[0]:
+        boxed, plain = to_mnist(on_paper(digit)), to_mnist(on_paper(digit, box=None))
+        assert np.abs(boxed - plain).max() < 0.02
+
+
+def test_what_is_no_frame_is_left_whole():
+    """A Z's bars and a 7's have no sides; an empty box leaves nothing inside; a filled tile's sides are no thin lines."""
+    z = np.zeros((60, 50), np.float32)
+    z[:3], z[-3:] = 1, 1
+    cv2.line(z, (49, 0), (0, 59), 1.0, 3)
+    empty = np.zeros((60, 50), np.float32)
+    empty[:2], empty[-2:], empty[:, :2], empty[:, -2:] = 1, 1, 1, 1
+    tile = np.ones((60, 50), np.float32)
+    cv2.circle(tile, (25, 30), 12, 0.0, 4)
+    for ink in (z, empty, tile):
+        assert paper_lines.drop_frame(ink, 0.1) is ink

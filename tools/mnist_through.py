@@ -24,10 +24,13 @@ def main() -> None:
     ap.add_argument("models", nargs="+", help="run folders, .keras files or exports")
     args = ap.parse_args()
     _, (x, y) = load_dataset("mnist")
-    seen = np.stack([to_mnist(d) for d in x])[..., None]
+    seen = [to_mnist(d) for d in x]
+    blank = np.array([s is None for s in seen])  # "no digit found": wrong whatever the model
+    seen = np.stack([np.zeros((28, 28), np.float32) if s is None else s for s in seen])[..., None]
     for model in args.models:
-        wrong = int((Predictor(model).probabilities(seen).argmax(1) != y).sum())
-        print(f"{model}: {wrong} wrong of {len(y):,} ({100 * (1 - wrong / len(y)):.2f}%)")
+        wrong = int(((Predictor(model).probabilities(seen).argmax(1) != y) | blank).sum())
+        print(f"{model}: {wrong} wrong of {len(y):,} ({100 * (1 - wrong / len(y)):.2f}%; {blank.sum()} of them "
+              f"\"no digit found\")")
 
 
 if __name__ == "__main__":

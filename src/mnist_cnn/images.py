@@ -1,8 +1,7 @@
 """Turn a person's own photo, scan or drawing of a digit into an MNIST digit.
 
-MNIST digits are white ink on black, scaled so the ink's bounding box has a
-longer side of 20 px (aspect ratio kept, anti-aliased) and shifted by whole
-pixels so the ink's centre of mass sits at pixel (14, 14) of a 28x28 frame.
+MNIST digits are white ink on black, scaled so the ink's bounding box has a longer side of 20 px (aspect ratio kept,
+anti-aliased) and shifted by whole pixels so the ink's centre of mass sits at pixel (14, 14) of a 28x28 frame.
 A model trained on MNIST only works on images that look like that, so:
 
     img = load_image("photo.jpg")       # any format/mode Pillow reads -> "F" image in [0, 1] (imagefile.py)
@@ -13,10 +12,10 @@ A model trained on MNIST only works on images that look like that, so:
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `_paper` fit, noise cut,
-`paper_lines.drop_lines`, `_drop_specks`) -> crop to the ink's box -> `_thicken` thin lines -> 20 px box ->
-`_centre` -> `slant.deslant`. `ink_map` alone also takes a shadow's sharp edge for paper after the fit
-(`shadow.paper`). Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing
-(tools/preprocess_speed.py).
+`paper_lines.drop_lines`, `_drop_specks`) -> crop to the ink's box (inside a form's box round it: `drop_frame`) ->
+`_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` alone also takes a shadow's sharp
+edge for paper after the fit (`shadow.paper`). Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms
+for a 280x280 drawing (tools/preprocess_speed.py).
 """
 
 import functools
@@ -27,7 +26,7 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
-from .paper_lines import LINE_FILL, drop_lines
+from .paper_lines import LINE_FILL, drop_frame, drop_lines
 from . import sheet
 from .shadow import paper as shaded_paper
 from .slant import deslant
@@ -74,7 +73,7 @@ def to_mnist(image, desk: bool = True):
     if found is None:
         return None
     ink, (x, y, w, h) = found
-    ink = _thicken(ink[y : y + h, x : x + w])
+    ink = _thicken(drop_frame(ink[y : y + h, x : x + w], MIN_CONTRAST))
     h, w = ink.shape
     size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
     # Pillow's BOX, not cv2.INTER_AREA: at scales that are no whole number OpenCV weighs a pixel cut by a box
@@ -114,8 +113,9 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse). desk: see
     to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
-    if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's
-        return _on_sheet(grey, *cut, with_specks, shade)
+    if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
+        if (found := _on_sheet(grey, *cut, with_specks, shade)) is not None:  # ...unless no ink is on it: a bold light
+            return found  # mark is no sheet (MNIST test digits 8077 and 8513, bold 0s white on black: no digit found)
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
         return found

@@ -27,6 +27,8 @@ SLOPE_THICK = 5  # px: a turned page's lines are no thicker (a pen's bars in a t
 SLOPE_BARE = 0.1  # ...and hold all the ink of at least this share of the picture's columns (see _turned_bands)
 SLOPE_PART = 0.1  # ...and then rows only this share inside the picture (a corner) count as lines when full there
 SLIVER = 3  # px: a turned line's end along a side of the picture is no thicker (_drop_edge_slivers)
+FRAME_BAND = 0.1  # a frame round one digit (a form's box): ink in >= LINE_FILL of the outer 10% of each side of the
+# ink's box, taken out by drop_lines with ink left inside it (a Z's or a 7's bars have no sides: no frame)
 
 
 def drop_lines(ink, floor: float):
@@ -46,6 +48,22 @@ def drop_lines(ink, floor: float):
     elif len(bands) >= LINE_BANDS:
         _lift(ink, bands, floor)
     return ink
+
+
+def drop_frame(ink, floor: float):
+    """ink (H, W) float32 >= 0, cropped to its box -> the ink inside a frame round it (a form's box round one digit),
+    the frame taken out (drop_lines: a stroke crossing it keeps its share) and cropped to what is left; else the same
+    array. A frame: ink across >= LINE_FILL of the outer FRAME_BAND of every side, all four sides drop_lines's lines
+    (thin, even; level), ink left strictly inside."""
+    h, w = ink.shape
+    inked = ink > 0
+    t, u = max(1, round(FRAME_BAND * h)), max(1, round(FRAME_BAND * w))
+    sides = (inked[:t].any(0), inked[-t:].any(0), inked[:, :u].any(1), inked[:, -u:].any(1))
+    if min(h, w) < 3 * SLIVER or min(side.mean() for side in sides) < LINE_FILL:
+        return ink
+    inner = drop_lines(ink.copy(), floor)
+    x, y, bw, bh = cv2.boundingRect(cv2.compare(inner, 0, cv2.CMP_GT))
+    return inner[y:y + bh, x:x + bw] if bw and 0 < x and x + bw < w and 0 < y and y + bh < h else ink
 
 
 def _drop_sloping(ink, inked, floor) -> bool:
