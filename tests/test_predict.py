@@ -171,6 +171,13 @@ def test_default_model_is_the_best_run_or_a_clear_message(tmp_path, trained_run)
     assert predict.resolve_model(None, trained_run.parent) == trained_run
 
 
+def test_a_picture_given_as_the_model_is_named_with_every_kind_of_model(tmp_path, capsys):
+    Image.new("L", (28, 28)).save(tmp_path / "digit.png")
+    assert cli.main(["predict", str(tmp_path / "digit.png"), "--model", str(tmp_path / "digit.png")]) == 2
+    assert capsys.readouterr().err == f"mnist-cnn: {tmp_path / 'digit.png'}: expected a run folder, a .keras model " \
+                                      f"or an export (.onnx or .tflite), found a .png file\n"
+
+
 def test_nothing_to_predict(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert cli.main(["predict", str(tmp_path / "empty")]) == 1

@@ -52,6 +52,18 @@ def test_separate_marks_are_digits_left_to_right():
     assert all(abs((b[0] + b[2]) / 2 - x) <= 1 for b, x in zip(boxes, (60, 180, 300)))
 
 
+def test_an_underline_under_the_number_is_no_stroke_of_its_digits():
+    """A pen's line under two digits or more (a total underlined) is dropped, not joined to the digit it overlaps most
+    (a 639 underlined was read 632: the line taken for a stroke of the 9)."""
+    a = canvas()
+    for x in (60, 180, 300):
+        bar(a, x)
+    cv2.line(a, (40, 105), (330, 105), 1.0, 6)
+    row = segment.find(a)
+    assert row.rejected is None and len(row.groups) == 3 and row.rulings == 0
+    assert all(g.box[3] <= 95 for g in row.groups)
+
+
 def test_strokes_of_one_digit_are_merged_and_specks_dropped():
     a = canvas()
     bar(a, 80, 50, 90)
