@@ -135,6 +135,22 @@ def test_a_dash_reads_one_image_from_standard_input(tmp_path, trained_run, test_
         assert {**from_pipe, "path": None} == {**from_file, "path": None}
 
 
+def test_json_and_csv_answer_for_a_path_that_names_nothing_readable(tmp_path, trained_run, test_digits, capsys):
+    """One object (row) for every path given, as for a file that is no image: a script can match them up."""
+    as_photo(test_digits[0][0], np.random.default_rng(3)).save(tmp_path / "a.png")
+    given = [str(tmp_path / "a.png"), str(tmp_path / "nope.png")]
+    for command in ("predict", "read"):
+        assert cli.main([command, *given, "--model", str(trained_run), "--json"]) == 1
+        out, err = capsys.readouterr()
+        by_path = {r["path"]: r for r in json.loads(out)}
+        assert set(by_path) == set(given) and by_path[given[0]]["error"] is None
+        assert by_path[given[1]]["error"] == f"{given[1]}: no such file or folder"
+        assert err == f"mnist-cnn: {given[1]}: no such file or folder\n"
+    assert cli.main(["predict", *given, "--model", str(trained_run), "--csv"]) == 1
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["error"] for r in rows if r["path"] == given[1]] == [f"{given[1]}: no such file or folder"]
+
+
 def test_standard_input_without_an_image_is_named(trained_run, piped, capsys):
     class Terminal(io.BytesIO):
         def isatty(self):

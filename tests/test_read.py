@@ -636,9 +636,11 @@ def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys)
     assert cli.main(args + ["--json", "--save-digits", str(tmp_path / "seen")]) == 1
     out, err = capsys.readouterr()
     got = json.loads(out)
-    assert [list(r) for r in got] == [["path", "text", "confidence", "rejected", "digits", "error"]] * 3
-    assert [r["text"] for r in got] == ["", "72", "104"] and got[0]["error"].startswith(str(tmp_path / "in" / "broken"))
-    assert [list(d) for d in got[2]["digits"]] == [["digit", "confidence", "box"]] * 3
+    assert [list(r) for r in got] == [["path", "text", "confidence", "rejected", "digits", "error"]] * 4
+    assert [r["text"] for r in got] == ["", "", "72", "104"]  # the path naming nothing first, then the files read
+    assert got[0]["error"] == f"{tmp_path / 'nope.jpg'}: no such file or folder"
+    assert got[1]["error"].startswith(str(tmp_path / "in" / "broken"))
+    assert [list(d) for d in got[3]["digits"]] == [["digit", "confidence", "box"]] * 3
     assert "nope.jpg: no such file or folder" in err and "broken.png" in err and "Traceback" not in err
     assert len(list((tmp_path / "seen").glob("*.png"))) == 5
     assert Image.open(next((tmp_path / "seen").glob("*n1_0.png"))).size == (28, 28)

@@ -160,6 +160,8 @@ def cmd_predict(args) -> int:
         # the cores the workers need (ONNX Runtime's cost the folder of 2,000 PNGs ~15% of its rate).
         predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=1 if pool.workers else None)
         results, failed = _predict_all(predictor, images, read, save, args, started)
+    # --json and --csv answer for every path given: one that named nothing readable too (its line is on stderr)
+    results = [predict.Prediction(path, error=f"{path}: {why}") for path, why in missing] + results
     if out := _format_predictions(results, args):
         print_results(out)
     return 1 if failed or missing else 0

@@ -61,6 +61,7 @@ def cmd_read(args) -> int:
             if len(results) % PROGRESS_EVERY == 0 or len(results) == len(paths):
                 rate = len(results) / (time.perf_counter() - started)
                 progress.show(f"{len(results)}/{len(paths)} images ({rate:.0f} numbers/s)")
+    results = [read.Reading(path, error=f"{path}: {why}") for path, why in missing] + results  # as predict's
     if out := format_readings(results, args.json, args.csv):
         print_results(out)
     return 1 if failed else 0
