@@ -349,6 +349,9 @@ def test_a_bold_light_0_taken_for_a_sheet_on_a_desk_is_read_whole(mnist_dir):
         g = digit.astype(np.float32) / 255
         assert sheet.cut(g) is not None and to_mnist(g) is not None
         assert np.abs(to_mnist(g) - to_mnist(g, desk=False)).max() == 0
+    blank = np.full((200, 200), 0.3, np.float32)
+    blank[40:160, 30:170] = 0.9  # a blank sheet on a desk: no holes, no ink
+    assert sheet.cut(blank) is not None and to_mnist(blank) is None and ink_map(blank) is None
 
 
 def test_a_shadows_edge_larger_than_the_digit_is_dropped():

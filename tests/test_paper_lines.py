@@ -148,7 +148,8 @@ def test_a_forms_box_round_one_digit_is_taken_out(digits):
 
 
 def test_what_is_no_frame_is_left_whole():
-    """A Z's bars and a 7's have no sides; an empty box leaves nothing inside; a filled tile's sides are no thin lines."""
+    """A Z's bars and a 7's have no sides; an empty box leaves nothing inside; a filled tile's sides are no thin
+    lines."""
     z = np.zeros((60, 50), np.float32)
     z[:3], z[-3:] = 1, 1
     cv2.line(z, (49, 0), (0, 59), 1.0, 3)

@@ -149,6 +149,9 @@ def test_json_and_csv_answer_for_a_path_that_names_nothing_readable(tmp_path, tr
     assert cli.main(["predict", *given, "--model", str(trained_run), "--csv"]) == 1
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["error"] for r in rows if r["path"] == given[1]] == [f"{given[1]}: no such file or folder"]
+    for command in ("predict", "read"):  # nothing readable at all: still one object, and no model loaded
+        assert cli.main([command, given[1], "--model", str(tmp_path / "no-model"), "--json"]) == 1
+        assert [r["error"] for r in json.loads(capsys.readouterr().out)] == [f"{given[1]}: no such file or folder"]
 
 
 def test_standard_input_without_an_image_is_named(trained_run, piped, capsys):

@@ -62,6 +62,9 @@ def test_an_underline_under_the_number_is_no_stroke_of_its_digits():
     row = segment.find(a)
     assert row.rejected is None and len(row.groups) == 3 and row.rulings == 0
     assert all(g.box[3] <= 95 for g in row.groups)
+    hat = bar(bar(canvas(), 100, 40, 90), 150, 48, 90)  # a 5's body and a shorter neighbour close to it...
+    cv2.line(hat, (100, 30), (160, 30), 1.0, 6)  # ...the 5's flat hat reaching over both: above them, kept
+    assert min(g.box[1] for g in segment.find(hat).groups) <= 27
 
 
 def test_strokes_of_one_digit_are_merged_and_specks_dropped():

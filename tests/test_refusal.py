@@ -66,6 +66,26 @@ def test_rule_refuses_by_confidence_and_gate():
     assert [x.rejected for x in Rule().decide(p)] == [False] * 3
 
 
+def test_sets_scored_in_one_call_match_each_scored_alone():
+    """refusal_fit._score_each (one model and gate call for many sets) against _score called set by set."""
+    class Model:  # a deterministic stand-in for a Keras model: probabilities from each image's pixels
+        def predict(self, x, batch_size=None, verbose=0):
+            logits = x.reshape(len(x), -1)[:, :10] * 5 + x.reshape(len(x), -1)[:, 10:20]
+            return np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+
+    rng = np.random.default_rng(0)
+    sets = {"a": [rng.random((28, 28), np.float32) for _ in range(3)] + [None],
+            "b": [rng.random((28, 28), np.float32)], "c": [None, rng.random((28, 28), np.float32)]}
+    for gate_model in (Model(), None):
+        together = refusal_fit._score_each(Model(), gate_model, 1.5, sets)
+        for name, xs in sets.items():
+            alone = refusal_fit._score(Model(), gate_model, 1.5, xs)
+            assert np.allclose(together[name].p, alone.p, atol=1e-6) and np.array_equal(together[name].ink, alone.ink)
+            assert (gate_model is None and together[name].not_digit is None) or \
+                np.allclose(together[name].not_digit, alone.not_digit, atol=1e-6)
+    assert refusal_fit._score_each(Model(), None, 1.5, {}) == {}
+
+
 def test_an_unsure_digit_model_tips_a_doubtful_gate():
     p = np.array([[0.99, 0.01] + [0] * 8, [0.4, 0.3, 0.3] + [0] * 7], np.float32)
     doubtful = np.array([0.4, 0.4])  # under the 0.5 threshold: the gate alone refuses neither

@@ -12,8 +12,8 @@
 
 Each recipe trains in a fresh worker process (a process pool of one, one task per process, so its
 peak memory is its own; --quick trains them all in one) with the project's normal training code and
-returns a `Row`: training throughput, training seconds and final test accuracy (the model chosen by validation loss; also
-with test-time augmentation), inference images/s at batch 1024 and single-image latency, peak
+returns a `Row`: training throughput, training seconds and final test accuracy (the model chosen by
+validation loss; also with test-time augmentation), inference images/s at batch 1024 and single-image latency, peak
 resident memory, the resolved precision, and the physical limit: FLOPs per training image against
 the matmul GFLOPS this machine reaches in the same run in that precision. The `fast` and `best`
 models are also exported to ONNX and LiteRT (float32 and int8) and each file timed on its own
@@ -211,7 +211,8 @@ def _workers(quick: bool) -> concurrent.futures.ProcessPoolExecutor:
 def run(only: str | None = None, quick: bool = False, seed: int = 42, dataset: str = "mnist",
         data_dir: str | None = None, report=quiet, results_dir: str | os.PathLike | None = None,
         keep_runs: str | None = None) -> dict:
-    """Run the entries, each in a fresh process; return {"machine", "entries": [Row]} (saved as JSON)."""
+    """Run the entries, each in a fresh process (--quick: all in one); return {"machine", "entries": [Row]} (saved
+    as JSON)."""
     from .hardware import cpu_info
 
     names = [only] if only else list(RECIPES)

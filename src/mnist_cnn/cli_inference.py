@@ -148,18 +148,21 @@ def cmd_predict(args) -> int:
     images, missing = predict.find_images(args.paths)
     for path, why in missing:
         print(f"{PROG}: {shown(path)}: {why}", file=sys.stderr)
-    if not images:
+    if not images and not (args.json or args.csv):
         raise UserError("no images to predict", exit_code=1)
     save = Path(args.save_preprocessed) if args.save_preprocessed else None
     if save is not None:
         files.make_dir(save, "--save-preprocessed")
     started = time.perf_counter()  # the progress line's rate counts the pool's start and the model's load too
+    results, failed = [], 0
     with Preprocessor(len(images)) as pool:
         read = pool.map(images)  # the workers read while the model loads
         # With workers reading the files, one runtime thread: a runtime's own pool would spin between batches on
         # the cores the workers need (ONNX Runtime's cost the folder of 2,000 PNGs ~15% of its rate).
-        predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=1 if pool.workers else None)
-        results, failed = _predict_all(predictor, images, read, save, args, started)
+        if images:
+            predictor = predict.Predictor(args.model, args.out, runtime=args.runtime,
+                                          threads=1 if pool.workers else None)
+            results, failed = _predict_all(predictor, images, read, save, args, started)
     # --json and --csv answer for every path given: one that named nothing readable too (its line is on stderr)
     results = [predict.Prediction(path, error=f"{path}: {why}") for path, why in missing] + results
     if out := _format_predictions(results, args):

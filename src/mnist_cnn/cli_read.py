@@ -44,12 +44,12 @@ def cmd_read(args) -> int:
     paths, missing = predict.find_images(args.paths)
     for path, why in missing:
         print(f"{PROG}: {shown(path)}: {why}", file=sys.stderr)
-    if not paths:
+    if not paths and not (args.json or args.csv):
         raise UserError("no images to read", exit_code=1)
     save = Path(args.save_digits) if args.save_digits else None
     if save is not None:
         files.make_dir(save, "--save-digits")
-    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=THREADS)
+    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=THREADS) if paths else None
     results, failed = [], len(missing)
     started = time.perf_counter()
     with Progress(on=len(paths) > PROGRESS_EVERY) as progress:

@@ -127,6 +127,8 @@ def _bytes(source, name):
         name, data = name or "upload", bytes(source)
     elif str(source) == STDIN:
         name, data = name or STDIN_NAME, _stdin()
+        if isinstance(data, UserError):
+            raise data
     else:
         name = name or str(source)
         data = _read(Path(source), name)
@@ -208,15 +210,18 @@ def _read(path, name):
 
 
 @functools.cache
-def _stdin() -> bytes:
-    """Standard input's bytes, read once (a second "-", or a second look at it, gets the same)."""
+def _stdin() -> bytes | UserError:
+    """Standard input's bytes, or what is wrong with it, read once (a second "-" gets the same)."""
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None or stream.isatty():
-        raise UserError(f"{STDIN_NAME}: expected an image piped in (e.g. `mnist-cnn predict - < digit.png`), found "
-                        f"{'a terminal' if stream is not None else 'none'}")
-    data = stream.read(MAX_FILE_BYTES + 1)
+        return UserError(f"{STDIN_NAME}: expected an image piped in (e.g. `mnist-cnn predict - < digit.png`), found "
+                         f"{'a terminal' if stream is not None else 'none'}")
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as e:  # `mnist-cnn predict - < folder`
+        return UserError(f"{STDIN_NAME}: cannot read ({e.strerror or e})")
     if len(data) > MAX_FILE_BYTES:
-        raise UserError(f"{STDIN_NAME}: too large for a picture of a digit (over {MAX_FILE_BYTES:,} bytes)")
+        return UserError(f"{STDIN_NAME}: too large for a picture of a digit (over {MAX_FILE_BYTES:,} bytes)")
     return data
 
 

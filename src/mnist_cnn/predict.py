@@ -191,26 +191,27 @@ def find_images(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tu
     folder inside one that cannot be read (no permission, a symlink loop) is an error naming it, not a gap; "-" is
     standard input."""
     found, errors = [], []
-    for p in map(Path, paths):
-        if str(p) == STDIN:  # read when its turn comes (imagefile)
+    for given in map(os.fspath, paths):  # errors name a path as given ("./a.png", not "a.png")
+        p = Path(given)
+        if given == STDIN:  # read when its turn comes (imagefile)
             found.append(p)
             continue
         try:
             mode = p.stat().st_mode
         except OSError as e:
-            errors.append((str(p), "no such file or folder" if e.errno == errno.ENOENT else
+            errors.append((given, "no such file or folder" if e.errno == errno.ENOENT else
                            f"cannot read ({e.strerror or e})"))
             continue
         if stat.S_ISDIR(mode):
             inside, unreadable = _images_in(p)
             if not inside and not unreadable:
-                errors.append((str(p), f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
+                errors.append((given, f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
             found += inside
             errors += unreadable
         elif stat.S_ISREG(mode):
-            found.append(p)
+            found.append(p.absolute() if str(p) == STDIN else p)  # "./-": a file named "-", not standard input
         else:  # a FIFO would block the read for ever; a device is no picture
-            errors.append((str(p), "not a regular file (expected an image file or a folder)"))
+            errors.append((given, "not a regular file (expected an image file or a folder)"))
     return found, errors
 
 

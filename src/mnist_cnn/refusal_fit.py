@@ -71,6 +71,8 @@ def _score(model, gate, temperature: float, xs, labels=None) -> Scored:
 def _score_each(model, gate, temperature: float, sets: dict[str, list]) -> dict[str, Scored]:
     """_score of each named set, all through one model (and gate) call: Keras's predict costs ~0.15 s a call beside
     its images on 2 cores, a few seconds over the negatives' ~25 families."""
+    if not sets:
+        return {}
     stacked = {name: _stack(xs) for name, xs in sets.items()}
     whole = _score(model, gate, temperature, np.concatenate([x for x, _ in stacked.values()]))
     ends = np.cumsum([len(ink) for _, ink in stacked.values()])[:-1]

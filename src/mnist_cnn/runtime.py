@@ -138,8 +138,9 @@ def choose(path: str | os.PathLike, runtime: str | None = None) -> tuple[str, Pa
             raise UserError(f"{path}: an export for {RUNTIMES[kind].title}; --runtime {runtime} cannot run it")
         return kind, path
     if path.is_file() and path.suffix != ".keras":
-        raise UserError(f"{path}: expected a run folder, a .keras model or an export "
-                        f"({' or '.join(rt.suffix for rt in RUNTIMES.values())}), found a {path.suffix or 'plain'} file")
+        exports = " or ".join(rt.suffix for rt in RUNTIMES.values())
+        raise UserError(f"{path}: expected a run folder, a .keras model or an export ({exports}), found a "
+                        f"{path.suffix or 'plain'} file")
     keras_file = model_path(path)
     if runtime == "keras":
         return "keras", keras_file

@@ -32,8 +32,10 @@ MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's d
 MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit: the page's width,
 # or the median of its marks' own (one digit inked solid holds most of the page's ink: see _marks_width)
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
-NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away; one overlapping half
-# the width of two digits or more is an underline: dropped (a 639 underlined was read 632, the line taken for a 9's)
+NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away...
+FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below two digits or more and under half the width of each
+# is an underline: dropped (an underlined 639 was read 632, the line taken for a 9's stroke); a 5's hat over a short
+# neighbour is no underline
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
 TALL = 0.75  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
 SAME = 0.8
@@ -133,8 +135,9 @@ def _merge(parts, stats):
             groups.append({"labels": [label], "box": box, "area": int(stats[label, cv2.CC_STAT_AREA])})
     for label, x, y, w, h in (p for p in parts if p[4] < PART * height):
         box = [x, y, x + w, y + h]
-        if sum(_overlap(g["box"], box) >= OVERLAP * (g["box"][2] - g["box"][0]) for g in groups) >= 2:
-            continue  # a line under (or over) two digits or more: an underline, no stroke of one of them
+        under = [g for g in groups if _overlap(g["box"], box) >= OVERLAP * (g["box"][2] - g["box"][0])]
+        if w >= FLAT * h and len(under) >= 2 and all(y >= g["box"][3] for g in under):
+            continue  # a flat line below two digits or more: an underline, no stroke of one of them
         near = max(groups, key=lambda g: _overlap(g["box"], box), default=None)
         if near is not None and _overlap(near["box"], box) > -NEAR * height:
             _join(near, label, box, stats)

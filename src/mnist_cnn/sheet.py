@@ -1,7 +1,8 @@
 """A sheet of paper photographed on a darker desk: the desk all round the sheet is not the paper. Found before the
 paper is fitted (images.py), so that the fit sees the sheet's own border.
 
-    part, turn = sheet.cut(grey)   # the sheet alone (turned level), turn: picture -> part pixels (2x3); or None
+    part, turn, holes = sheet.cut(grey)   # the sheet alone (turned level), turn: picture -> part pixels (2x3), the
+                                          # share of its area in holes (its writing); or None
 
 OpenCV: Otsu's threshold splits sheet from desk, a closing mends the sheet where printed lines cut it up, connected
 components find the sheet, a flood fill closes the digits' holes in it.
@@ -17,11 +18,14 @@ HOLES = 0.35  # ...with at most 35% of it in holes: the writing on a sheet; a lo
 LINES = 0.02  # ruled or squared lines up to 2% of the picture's short side thick are closed over: they cut the sheet up
 INSET = 0.03  # the sheet's edge, shaded and blurred, is no ink: this share of its short side is left out all round
 TURNED = 1.0  # degrees: a sheet turned more is turned level (its ruled lines then run across its whole box)
+HOLED = 0.1  # a "sheet" without ink on it and over 10% of it in holes is a bold light mark, read whole (images.py;
+# MNIST test 0s 8077, 8513, white on black: holes 14 and 30%, were "no digit found"); a blank sheet has none
 
 
 def cut(grey: np.ndarray):
-    """grey: (H, W) float32 in [0, 1]. The sheet lying on a darker desk, cut out: (part, turn), part the sheet alone,
-    turn the 2x3 affine map from the picture's pixels (x, y) to part's; or None (no desk showing: the picture is the
+    """grey: (H, W) float32 in [0, 1]. The sheet lying on a darker desk, cut out: (part, turn, holes), part the sheet
+    alone, turn the 2x3 affine map from the picture's pixels (x, y) to part's, holes the share of the sheet's area in
+    holes (dark writing on it); or None (no desk showing: the picture is the
     sheet, or a drawing on one level). A sheet turned over TURNED degrees is turned level (bilinear); else part is its
     box, the desk left in its corners painted the sheet's median, and turn a shift by whole pixels."""
     h, w = grey.shape
@@ -58,8 +62,9 @@ def cut(grey: np.ndarray):
     # OpenCV gives the angle of a side; the turn to level is the nearest multiple of 90 away
     quarter = round(angle / 90)
     tilt = angle - 90 * quarter
+    holes = (area - np.count_nonzero(region)) / area
     if abs(tilt) > TURNED:
-        return _levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt)
+        return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
     d = 2 * int(INSET * min(rw, rh)) + 1
     inside = cv2.erode(filled, np.ones((d, d), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
     rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
@@ -69,7 +74,7 @@ def cut(grey: np.ndarray):
     y0, x0 = y + rows[0], x + cols[0]
     part = grey[y0:y0 + inside.shape[0], x0:x0 + inside.shape[1]].copy()
     part[~inside] = np.median(part[inside])
-    return part, np.float64([[1, 0, -x0], [0, 1, -y0]])
+    return part, np.float64([[1, 0, -x0], [0, 1, -y0]]), holes
 
 
 def _levelled(grey, centre, size, tilt):
