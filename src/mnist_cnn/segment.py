@@ -33,9 +33,9 @@ MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots o
 # or the median of its marks' own (one digit inked solid holds most of the page's ink: see _marks_width)
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
 NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away...
-FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below two digits or more and under half the width of each
-# is an underline: dropped (an underlined 639 was read 632, the line taken for a 9's stroke); a 5's hat over a short
-# neighbour is no underline
+FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below two digits or more, across half the width of each
+# or more, is an underline: dropped (an underlined 639 was read 632, the line taken for a 9's stroke); a 5's hat over
+# a short neighbour is no underline
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
 TALL = 0.75  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
 SAME = 0.8
