@@ -221,6 +221,24 @@ if HttpToolsProtocol is not None:
         header deadline, and a request head over `max_head` bytes answered 400 and closed, as h11 does."""
 
         _fed = 0  # bytes received while a request head is awaited
+        _head = 0  # bytes of the head parsed so far: a head over max_head that arrives whole in one read counts too
+
+        def on_message_begin(self) -> None:
+            self._head = 0
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value) + 4)  # ": " and CRLF
+            super().on_header(name, value)
+
+        def _count(self, size: int) -> None:
+            self._head += size
+            if self._head > self.max_head:  # raised in llhttp's callback: uvicorn answers 400 and closes
+                raise ValueError(f"request head over {self.max_head} bytes")
 
         def _waiting_for_head(self) -> bool:
             return self.cycle is None or self.cycle.response_complete
