@@ -65,9 +65,10 @@ def test_find_images_names_what_it_cannot_read(tmp_path, monkeypatch):
     """A folder it may not list (inside the one given, too), a file under it, a symlink loop, a FIFO: one error
     each naming it, not a traceback, a silent gap or "no such file". Permissions are made by patching os.scandir and
     Path.stat: the tests run as root, who may read anything."""
-    Image.new("L", (5, 5)).save(tmp_path / "a.png")
-    (tmp_path / "locked").mkdir()
-    Image.new("L", (5, 5)).save(tmp_path / "locked" / "b.png")
+    photos = tmp_path / "photos"
+    (photos / "locked").mkdir(parents=True)
+    Image.new("L", (5, 5)).save(photos / "a.png")
+    Image.new("L", (5, 5)).save(photos / "locked" / "b.png")
     (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
     os.mkfifo(tmp_path / "fifo.png")  # reading it would wait for a writer for ever
     scandir, stat = os.scandir, Path.stat
@@ -78,14 +79,27 @@ def test_find_images_names_what_it_cannot_read(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "scandir", lambda p=".": denied(p) if Path(p).name == "locked" else scandir(p))
     monkeypatch.setattr(Path, "stat", lambda self, **kw: denied(self) if self.parent.name == "locked" else
                         stat(self, **kw))
-    found, errors = predict.find_images([tmp_path, tmp_path / "locked" / "b.png", tmp_path / "loop.png",
+    found, errors = predict.find_images([photos, photos / "locked" / "b.png", tmp_path / "loop.png",
                                          tmp_path / "fifo.png"])
-    assert found == [tmp_path / "a.png"]
-    assert errors[:2] == [(str(tmp_path / "locked"), "cannot read folder (Permission denied)"),
-                          (str(tmp_path / "locked" / "b.png"), "cannot read (Permission denied)")]
+    assert found == [photos / "a.png"]
+    assert errors[:2] == [(str(photos / "locked"), "cannot read folder (Permission denied)"),
+                          (str(photos / "locked" / "b.png"), "cannot read (Permission denied)")]
     assert errors[2][0] == str(tmp_path / "loop.png") and errors[2][1].startswith("cannot read (")
     assert errors[3] == (str(tmp_path / "fifo.png"), "not a regular file (expected an image file or a folder)")
     assert len(errors) == 4
+
+
+def test_find_images_names_what_it_cannot_read_inside_a_folder(tmp_path):
+    """A FIFO or a broken link named like a picture inside a folder is an error naming it, not skipped in silence
+    (the FIFO is never opened: that would block); other files are found as ever."""
+    Image.new("L", (5, 5)).save(tmp_path / "a.png")
+    os.mkfifo(tmp_path / "fifo.png")
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    (tmp_path / "notes.txt").write_text("not a picture")
+    found, errors = predict.find_images([tmp_path])
+    assert found == [tmp_path / "a.png"]
+    assert sorted(errors) == [(str(tmp_path / "fifo.png"), "not a regular file (expected an image file)"),
+                              (str(tmp_path / "gone.jpg"), "cannot read (No such file or directory)")]
 
 
 def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_digits, capsys):

@@ -221,7 +221,18 @@ def _images_in(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     found, errors = [], []
     for root, _, names in os.walk(folder, onerror=lambda e: errors.append((e.filename, f"cannot read folder "
                                                                                         f"({e.strerror or e})"))):
-        found += (f for f in map(Path(root).joinpath, names) if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        for f in map(Path(root).joinpath, names):
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                regular = stat.S_ISREG(f.stat().st_mode)
+            except OSError as e:  # a broken symlink named like a picture
+                errors.append((str(f), f"cannot read ({e.strerror or e})"))
+                continue
+            if regular:
+                found.append(f)
+            else:  # a FIFO named like a picture: reading it would block for ever
+                errors.append((str(f), "not a regular file (expected an image file)"))
     return sorted(found), errors
 
 
