@@ -326,6 +326,16 @@ def test_a_sheet_turned_on_a_desk_is_read_as_the_sheet_alone():
     assert (ink > 0.5).sum() < 0.1 * ink.size  # the strokes, not the desk in the corners
 
 
+@pytest.mark.parametrize("gap", [0, 1, 4, 10])
+def test_a_bold_box_drawn_round_a_digit_near_the_edge_is_no_ink(gap):
+    """A form's box, 6 px thick, drawn `gap` px in from the edge of a 200 px crop: the box filled most of the border
+    the paper is fitted to, so the paper was taken for black and the digit refused (gap 1-4; 0 was a desk already)."""
+    alone = draw("7", size=(200, 200), box=(70, 40, 130, 160), width=10)
+    boxed = alone.copy()
+    ImageDraw.Draw(boxed).rectangle([gap, gap, 199 - gap, 199 - gap], outline=0, width=6)
+    assert np.abs(to_mnist(boxed) - to_mnist(alone)).max() < 0.05
+
+
 @pytest.mark.parametrize("shape", ["bold-1", "white-bar", "block-0"])
 def test_bold_ink_cropped_tight_is_no_sheet_on_a_desk(shape):
     """A bold stroke filling a tight crop looks like a sheet with a desk round it; it stays a digit."""
