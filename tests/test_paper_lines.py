@@ -159,3 +159,17 @@ def test_what_is_no_frame_is_left_whole():
     cv2.circle(tile, (25, 30), 12, 0.0, 4)
     for ink in (z, empty, tile):
         assert paper_lines.drop_frame(ink, 0.1) is ink
+
+
+@pytest.mark.parametrize("w, h", [(600, 300), (500, 250)])
+def test_a_frame_round_all_the_writing_short_of_the_sides_is_taken_out(w, h):
+    """A bordered card: a frame 10 px in from the sides. Its top and bottom fill 95% of their rows and went as ruled
+    lines, while its sides, 93% of the height, stayed and were read as 1s (4071 as 140711)."""
+    page = np.full((h, w), 255, np.uint8)
+    cv2.rectangle(page, (10, 10), (w - 11, h - 11), 0, 4)
+    for x in (w // 3, w // 2, 2 * w // 3):
+        cv2.line(page, (x, h // 3), (x + 10, 2 * h // 3), 0, 8)
+    ink = ink_map(page)
+    assert ink[:, :30].max() == 0 and ink[:, -30:].max() == 0 and ink[:30].max() == 0 and ink[-30:].max() == 0
+    for x in (w // 3, w // 2, 2 * w // 3):
+        assert ink[h // 2, x:x + 12].max() > 0.9

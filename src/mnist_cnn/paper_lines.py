@@ -38,6 +38,10 @@ def drop_lines(ink, floor: float):
     # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
     # crossing it; a line spanning the image is the whole ink of its band where no stroke meets it (_lift).
     inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
+    x, y, w, h = cv2.boundingRect(inked)
+    if 0 < w * h < ink.size and (inner := _framed(ink[y:y + h, x:x + w], floor)) is not None:
+        ink[y:y + h, x:x + w] = inner  # a frame round all the ink, its sides short of the picture's (a bordered card)
+        inked = cv2.compare(ink, 0, cv2.CMP_GT)
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
     if len(bands) >= LINE_BANDS and any(axis == 0 for axis, _ in bands):
         _lift(ink, bands, floor)
@@ -55,15 +59,24 @@ def drop_frame(ink, floor: float):
     the frame taken out (drop_lines: a stroke crossing it keeps its share) and cropped to what is left; else the same
     array. A frame: ink across >= LINE_FILL of the outer FRAME_BAND of every side, all four sides drop_lines's lines
     (thin, even; level), ink left strictly inside."""
+    inner = _framed(ink, floor)
+    if inner is None:
+        return ink
+    x, y, w, h = cv2.boundingRect(cv2.compare(inner, 0, cv2.CMP_GT))
+    return inner[y:y + h, x:x + w]
+
+
+def _framed(ink, floor: float):
+    """drop_frame's ink with the frame taken out, not cropped (a copy); None when there is no frame."""
     h, w = ink.shape
     inked = ink > 0
     t, u = max(1, round(FRAME_BAND * h)), max(1, round(FRAME_BAND * w))
     sides = (inked[:t].any(0), inked[-t:].any(0), inked[:, :u].any(1), inked[:, -u:].any(1))
     if min(h, w) < 3 * SLIVER or min(side.mean() for side in sides) < LINE_FILL:
-        return ink
+        return None
     inner = drop_lines(ink.copy(), floor)
     x, y, bw, bh = cv2.boundingRect(cv2.compare(inner, 0, cv2.CMP_GT))
-    return inner[y:y + bh, x:x + bw] if bw and 0 < x and x + bw < w and 0 < y and y + bh < h else ink
+    return inner if bw and 0 < x and x + bw < w and 0 < y and y + bh < h else None
 
 
 def _drop_sloping(ink, inked, floor) -> bool:
