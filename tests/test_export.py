@@ -242,6 +242,7 @@ def test_serve_answers_from_an_export_unchanged(exported, test_set):
         with TestClient(app, base_url="http://127.0.0.1") as client:  # a Host the server answers
             info = client.get("/api/model").json()
             assert info["recipe"] == "seed" and info["parameters"] == 693_962 and "path" not in info
+            assert info["run"] == exported[fmt, False].path.parents[1].name  # the run's name, not the file's
             assert info["runtime"].startswith({"onnx": "onnxruntime", "litert": "ai-edge-litert"}[fmt])
             digits = [client.post("/api/predict", json={"pixels": d.tolist()}).json()["digit"] for d in x]
         keras = predict.Predictor(exported[fmt, False].path.parents[1], runtime="keras")

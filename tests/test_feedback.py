@@ -7,7 +7,9 @@
 import errno
 import os
 import threading
+import time
 import warnings
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -174,6 +176,7 @@ def test_feedback_over_real_http(predictor, seven, tmp_path):
             "27 rows": ({"input": answer["input"][:27], "label": 7}, "input: expected 28 rows of 28 numbers"),
             "a list": ([1, 2], 'body: expected {"input"'),
             "blank": ({"input": [[0] * 28] * 28, "label": 7}, "found a blank one"),
+            "blank as 8 bits": ({"input": [[1e-300] + [0.0019] * 27] * 28, "label": 7}, "found a blank one"),
         }
         for case, (body, words) in bad.items():
             r = httpx.post(f"{url}/api/feedback", json=body)
@@ -198,10 +201,30 @@ def test_feedback_over_real_http(predictor, seven, tmp_path):
 
 
 def test_no_feedback_refuses_and_says_so(predictor, seven):
+    """Off is 404 for every POST, a malformed body too (it was a 422 naming the field)."""
     with TestClient(serve.create_app(predictor), base_url="http://127.0.0.1") as c:
         assert c.get("/api/feedback").json()["enabled"] is False
-        r = c.post("/api/feedback", json={"input": (seven / 255).tolist(), "label": 7})
-        assert r.status_code == 404 and "--no-feedback" in r.json()["detail"]
+        for body in ({"input": (seven / 255).tolist(), "label": 7}, {"input": [], "label": 10}, {}):
+            r = c.post("/api/feedback", json=body)
+            assert r.status_code == 404 and "--no-feedback" in r.json()["detail"]
+
+
+def test_counts_list_a_folder_again_only_when_it_changed(tmp_path, ramp, monkeypatch):
+    """GET /api/feedback at the cap listed 10,000 files each call; now a label folder is listed when its mtime
+    moved, so files saved, moved away or added by hand are still counted at once."""
+    store = FeedbackStore(tmp_path)
+    kept = [store.save(ramp, 3), store.save(ramp, 3)]
+    old = time.time() - 10
+    os.utime(tmp_path / "3", (old, old))  # changed long ago: its listing may be kept
+    listed = []
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p: listed.append(Path(p).name) or scandir(p))
+    assert store.counts()["labels"]["3"] == 2 and store.counts()["labels"]["3"] == 2
+    assert listed == ["3"]
+    kept[0].unlink()
+    assert store.counts()["labels"]["3"] == 1 and listed == ["3", "3"]
+    store.save(ramp, 3)
+    assert store.counts()["labels"]["3"] == 2
 
 
 def test_cli_feedback_flags(capsys, tmp_path):

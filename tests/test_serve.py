@@ -124,6 +124,7 @@ def test_page_and_its_files_load_nothing_from_the_internet(client):
     assert "default-src 'self'" in r.headers["content-security-policy"]
     for element in ("canvas", "clear", "undo", "digit", "confidence", "bars", "seen", "file", "message"):
         assert f'id="{element}"' in r.text
+    assert client.get("/static/index.html").headers["content-security-policy"] == r.headers["content-security-policy"]
     for name in ("pad.js", "app.js", "style.css", "favicon.svg"):
         f = client.get(f"/static/{name}")
         assert f.status_code == 200 and "https://" not in f.text and "http://" not in f.text.replace(
@@ -249,6 +250,11 @@ BAD = {  # id: (request, status, words in the message)
     "file over 5 MB": (dict(files={"file": ("a.png", b"\0" * (serve.MAX_UPLOAD + 1))}), 413, "limit 5 MB"),
     "body over 5 MB": (dict(files={"file": ("a.png", b"\0" * (serve.MAX_UPLOAD + serve.MULTIPART_SLACK))}), 413,
                        "limit 5 MB"),
+    "raw photo over 1 MB": (dict(content=b"\xff\xd8" + b"\0" * serve.MAX_JSON, headers={"content-type": "image/jpeg"}),
+                            413, "send an image as multipart/form-data in field `file`"),
+    "gzipped json": (dict(content=b"\x1f\x8b\x08\x00", headers={"content-type": "application/json",
+                                                               "content-encoding": "gzip"}), 415,
+                     "Content-Encoding gzip is not supported"),
 }
 
 

@@ -119,6 +119,8 @@ INPUT_DECIMALS = 3  # the image the model saw goes back rounded: 1/1000 is finer
 NAME_CHARS = 80  # an upload's file name is echoed in error messages, cut to this length
 TOO_LARGE = f"upload too large (limit {MAX_UPLOAD // 2**20} MB)"
 JSON_TOO_LARGE = f"JSON body too large (limit {MAX_JSON // 2**20} MB; 28x28 pixels take ~20 KB)"
+OTHER_TOO_LARGE = (f"body too large (limit {MAX_JSON // 2**20} MB); send an image as multipart/form-data in field "
+                   f"`file` (up to {MAX_UPLOAD // 2**20} MB), or pixels as application/json")
 def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = BODY_TIMEOUT,
                refusal_delay: float = REFUSAL_DELAY, feedback=None, worker: int | None = None) -> FastAPI:
     """The FastAPI app around a loaded `predict.Predictor` (anything with .probabilities, .info and .path).
@@ -142,7 +144,7 @@ def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = 
     app.add_middleware(http_guard.HeadAsGet)
     app.add_middleware(http_guard.Guard, hosts=http_guard.host_names(HOST) if hosts is None else hosts,
                        cors_origins=cors_origins)
-    app.add_middleware(BodyLimit, timeout=body_timeout, default=(MAX_JSON, JSON_TOO_LARGE), limits={  # outermost
+    app.add_middleware(BodyLimit, timeout=body_timeout, default=(MAX_JSON, OTHER_TOO_LARGE), limits={  # outermost
         "multipart/form-data": (MAX_UPLOAD + MULTIPART_SLACK, TOO_LARGE),
         "application/json": (MAX_JSON, JSON_TOO_LARGE)})
     return app

@@ -49,15 +49,16 @@ def add_routes(app: FastAPI, store: FeedbackStore | None, lane) -> None:
         return {"enabled": True, **await asyncio.to_thread(store.counts)}
 
     async def save(body: Feedback) -> dict:
-        if store is None:
-            raise HTTPException(404, OFF)
-        if not any(any(row) for row in body.input):  # nothing to learn from, for any label
+        if max(map(max, body.input)) * 255 < 0.5:  # all 0 as the 8-bit PNG saved: nothing to learn from, any label
             raise HTTPException(422, "input: expected the 28x28 image the model saw, found a blank one (all 0)")
         path = await lane.run(_save, store, body)
         return {"enabled": True, "saved": f"{path.parent.name}/{path.name}", **await asyncio.to_thread(store.counts)}
 
-    app.router.add_api_route("/api/feedback", save, methods=["POST"], include_in_schema=False,
-                             route_class_override=for_media_type("application/json"))
+    async def off(request: Request):  # the body unread: any POST gets the 404, a malformed one too
+        raise HTTPException(404, OFF)
+
+    app.router.add_api_route("/api/feedback", off if store is None else save, methods=["POST"],
+                             include_in_schema=False, route_class_override=for_media_type("application/json"))
 
     @app.post("/api/feedback", response_model=FeedbackSaved,
               responses={k: {"description": v} for k, v in ERRORS.items()},

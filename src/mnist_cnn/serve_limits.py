@@ -44,7 +44,8 @@ class BodyLimit:
     read and dropped, up to DRAIN x the limit: clients that send their whole body before reading the answer
     (Python's urllib, most scripts) then see the 413, not a connection reset. Beyond that bound, or when the
     client waits on `Expect: 100-continue`, the answer goes out at once with `Connection: close`.
-    A body not complete `timeout` s after the request head gets 408 and the connection closes.
+    A body not complete `timeout` s after the request head gets 408 and the connection closes; a Content-Encoding
+    other than identity gets 415 (the body is not decoded).
     """
 
     def __init__(self, app, limits: dict[str, tuple[int, str]], default: tuple[int, str], timeout: float):
@@ -54,8 +55,14 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit, message = self.limits.get(media_type(scope), self.default)
-        body = _Body(receive, limit, message, asyncio.get_running_loop().time() + self.timeout, Headers(scope=scope))
-        if body.declared > limit:
+        headers = Headers(scope=scope)
+        body = _Body(receive, limit, message, asyncio.get_running_loop().time() + self.timeout, headers)
+        # a compressed body would be read as the bytes it is (gzipped JSON: "not valid JSON"); RFC 7694: 415
+        encoding = headers.get("content-encoding", "identity").strip().lower() or "identity"
+        if encoding != "identity" and body.more:
+            await JSONResponse({"detail": f"Content-Encoding {encoding[:40]} is not supported: send the body "
+                                          f"uncompressed"}, 415)(scope, body.receive, body.send_after_drain(send))
+        elif body.declared > limit:
             await JSONResponse({"detail": message}, 413)(scope, body.receive, body.send_after_drain(send))
         else:
             await self.app(scope, body.receive, body.send_after_drain(send))

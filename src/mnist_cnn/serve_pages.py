@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from .refusal import run_folder_of
+
 STATIC = Path(__file__).with_name("static")
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")  # nothing from elsewhere
@@ -24,13 +26,19 @@ def model_info(predictor) -> dict:
     """predictor.info() with the model's name (its run folder's, else its file's) in place of its path."""
     info = {k: v for k, v in predictor.info().items() if k != "path"}
     path = Path(predictor.path)
-    info["run"] = path.parent.name if (path.parent / "config.json").is_file() else path.name
+    run = run_folder_of(path)  # an export's run is two folders up
+    info["run"] = run.name if (run / "config.json").is_file() else path.name
     return info
 
 
 def add_pages(app: FastAPI, info: dict, status: dict) -> None:
     """/, /static, /docs and its assets, /api/health, /api/model: all async, so no upload load delays them."""
     page = (STATIC / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/static/index.html", include_in_schema=False)  # before the mount: the page with its policy either way
+    async def index_file():
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
 
