@@ -508,7 +508,7 @@ def test_blank_and_refused_marks_reject_the_whole_string(predictor, writer, monk
 
 @pytest.mark.parametrize("text, marks", [("72.14", "a point"), ("0,41", "a comma|a point"), ("21:07", "a point"),
                                          ("7-21", "a dash"), ("2+41", "a plus sign"), ("7=21", "an equals sign|a dash"),
-                                         ("4%21", "a per cent sign")])
+                                         ("4%21", "a per cent sign"), ("-72", "a minus sign")])
 def test_punctuation_among_digits_refuses_the_string(predictor, mnist_dir, text, marks):
     """Read around, 72.14 would be 7214: a wrong number, not a missing one (punctuation.py). marks: what the reason may
     name (a small comma is a point; an equals sign's bars a stroke or more apart are dashes, each)."""

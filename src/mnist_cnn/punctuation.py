@@ -1,6 +1,7 @@
 """A written point, comma, colon, dash, slash, plus, equals or per cent sign among the digits of a row ("3.95",
-"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"): `read` refuses such a string rather than reading the digits
-around it (395 for 3.95 would be a wrong number, not a missing one; a % cut into pieces was read as 010 or 96).
+"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"), or a minus sign before them ("-7"): `read` refuses such a
+string rather than reading the digits around it (395 for 3.95 would be a wrong number, not a missing one; a % cut
+into pieces was read as 010 or 96; -7 as 7).
 
     ink, loose = images.ink_map(image, with_specks=True)   # loose: the ink before specks were dropped
     punctuation.find(loose)                                 # None, or why: "a point between the digits (not a digit)"
@@ -37,7 +38,7 @@ from .stroke_mask import HAIRLINE, MASK, stroke_width
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
 MIN_AREA = 0.3  # a mark holds at least 0.3 of a square of the strokes' width (a pen's dot ~0.8, less at their cut)
 MIN_SIDE = 0.1  # ...and is at least 10% of the digits' height both ways (a hairline face's noisy crumbs are smaller,
-# a ruled line's stub thinner)
+# a ruled line's stub thinner), or, a dash, as thick as PEN x the strokes' width (a font's dash: 7% of the height)
 CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit's columns
 SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
 PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways (a dash may be finer)
@@ -91,21 +92,24 @@ def find(loose: np.ndarray) -> str | None:
     n, labels, stats, _ = cv2.connectedComponentsWithStats((loose > HAIRLINE * top).view(np.uint8), connectivity=8,
                                                            ltype=cv2.CV_32S)
     boxes = stats[1:, :4].astype(np.int64)
-    if not 3 <= len(boxes) <= MAX_MARKS:
+    if not 2 <= len(boxes) <= MAX_MARKS:
         return None
     strong = (loose > MASK * top).view(np.uint8)
     areas = np.bincount(labels.ravel(), weights=strong.ravel(), minlength=n)[1:]  # each mark's strong ink
     tall = boxes[:, 3] >= TALL * boxes[:, 3].max()
     digits = boxes[tall]
-    if len(digits) < 2:
-        return None
     height = float(np.median(digits[:, 3]))
     stroke = stroke_width(strong)  # the width strokes have at their own cut
-    left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
     small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
+    if why := _minus(boxes, areas, small, digits, height, stroke):
+        return why
+    if len(digits) < 2 or len(boxes) < 3:
+        return None
+    left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
     for (x, y, w, h), area in zip(boxes[small], areas[small]):
-        if w >= height or h >= COMMA * height or min(w, h) < MIN_SIDE * height:  # no dash is that wide
+        if w >= height or h >= COMMA * height or min(w, h) < min(MIN_SIDE * height, PEN * stroke):  # no dash that wide
             continue
+        sized = min(w, h) >= MIN_SIDE * height  # a point or comma; a dash may be thinner, a pen's width (FLAT, THICK)
         shared = np.minimum(right, x + w) - np.maximum(left, x)
         gap = np.maximum(np.maximum(boxes[small, 0] - (x + w), x - (boxes[small, 0] + boxes[small, 2])),
                          np.maximum(boxes[small, 1] - (y + h), y - (boxes[small, 1] + boxes[small, 3])))
@@ -120,9 +124,9 @@ def find(loose: np.ndarray) -> str | None:
         room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
         low = middle <= y + h / 2 <= base + BELOW * height
-        if pen and max(w, h) < SMALL * height and area >= SOLID * w * h and low:
+        if sized and pen and max(w, h) < SMALL * height and area >= SOLID * w * h and low:
             return "a point between the digits (not a digit)"
-        if pen and w < SMALL * height and thick and middle <= y <= base:
+        if sized and pen and w < SMALL * height and thick and middle <= y <= base:
             return "a comma between the digits (not a digit)"
         level = abs(y + h / 2 - middle) <= MIDDLE * height
         if room >= APART * stroke and h < SMALL * height and w >= FLAT * h and thick and level:
@@ -131,6 +135,27 @@ def find(loose: np.ndarray) -> str | None:
     thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
     return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
             or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke))
+
+
+def _minus(boxes, areas, small, digits, height: float, stroke: float) -> str | None:
+    """Why a mark is a minus sign before the number (-7, -38), or None: a dash (flat, thick, around the middle of the
+    first digit) wholly left of its box and nearer than its height (a 7's crossbar cut off by a squared page's line is
+    inside the 7's box, under its top bar), a stroke's width or more from any other small mark (a piece of a broken
+    digit has its fellows close by)."""
+    first = digits[np.argmin(digits[:, 0])]
+    middle = first[1] + first[3] / 2
+    for i in np.flatnonzero(small):
+        x, y, w, h = boxes[i]
+        room = first[0] - (x + w)
+        if not (1 <= room <= height and min(MIN_SIDE * height, PEN * stroke) <= h < SMALL * height
+                and FLAT * h <= w < height and abs(y + h / 2 - middle) <= MIDDLE * height
+                and areas[i] >= THICK * stroke * np.hypot(w, h)):
+            continue
+        gap = np.maximum(np.maximum(boxes[small, 0] - (x + w), x - (boxes[small, 0] + boxes[small, 2])),
+                         np.maximum(boxes[small, 1] - (y + h), y - (boxes[small, 1] + boxes[small, 3])))
+        if np.count_nonzero(gap < stroke) == 1:  # its own box only
+            return "a minus sign before the digits (not a digit)"
+    return None
 
 
 def _plus(labels, strong, boxes, inked, tall, height: float, stroke: float) -> str | None:
