@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, images, letters, level, number_images, predict, read, segment, serve, stroke_mask
+from mnist_cnn import cli, images, letters, level, number_images, predict, read, segment, serve, shadow, stroke_mask
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -173,6 +173,22 @@ def test_a_sharp_shadow_across_a_number_is_paper_not_ink():
     row = segment.find(ink)
     assert row.rejected is None and [g.box[0] // 100 for g in row.groups] == [0, 1, 2]
     assert ink[5:20, 200:350].max() == 0  # the shade itself holds no ink
+
+
+def test_a_shadow_over_most_of_the_border_leaves_dark_ink_dark():
+    """A diagonal shadow over most of the picture's border: its median was the shade, the lit paper the extreme further
+    from it, so the lit paper was taken for light ink ("no digit found"; one digit "not a digit"). The sparser side is
+    the ink (shadow.polarity)."""
+    page = np.full((140, 360), 235, np.float32)
+    for x in (70, 170, 270):
+        cv2.ellipse(page, (x, 70), (25, 40), 0, 0, 360, 40, 7)
+    rows, cols = np.mgrid[:140, :360]
+    page[cols + 0.5 * rows > 150] *= 0.45  # the shade's edge slopes through the first digit
+    grey, shade = page / 255, 0.45 * 235 / 255  # the border's median: the shade
+    assert shadow.polarity(grey, shade, shade - grey.min(), grey.max() - shade) == 1
+    ink = images.ink_map(Image.fromarray(page.round().astype(np.uint8)))
+    assert ink is not None and ink[10:30, 300:350].max() == 0 and ink[100:130, 5:40].max() == 0  # no paper, lit or not
+    assert ink[70, 240:300].max() > 0.9  # the third digit's strokes
 
 
 def test_a_digit_written_lighter_keeps_its_strokes():

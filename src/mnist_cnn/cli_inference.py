@@ -208,7 +208,8 @@ def _format_predictions(results, args) -> str:
         if r.failed:
             continue
         if r.rejected:
-            rows.append((r.path, NOT_A_DIGIT, f"{r.confidence:.1%}", "  ".join(f"{d} {p:.1%}" for d, p in r.top_k)))
+            # no confidence: beside "not a digit" the top digit's would read as sure it is none; top-k still shows it
+            rows.append((r.path, NOT_A_DIGIT, "-", "  ".join(f"{d} {p:.1%}" for d, p in r.top_k)))
         elif r.digit is None:
             rows.append((r.path, "-", "-", r.error))
         else:

@@ -28,7 +28,7 @@ from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, 
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_FILL, drop_frame, drop_lines
 from . import sheet
-from .shadow import paper as shaded_paper
+from .shadow import paper as shaded_paper, polarity
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -209,7 +209,7 @@ def _paper(grey, smooth):
     level = float(v[0]) if even else _median(v)
     low, high = cv2.minMaxLoc(smooth)[:2]
     dark, light = level - low, high - level
-    sign = 1 if dark > light else -1  # polarity: the ink is the extreme further from the paper
+    sign = polarity(smooth, level, dark, light)  # +1: dark ink
     if even:
         return np.float32(level), 0.0, sign
     spread = max(dark, light) / 2  # border pixels more than halfway to the ink are ink

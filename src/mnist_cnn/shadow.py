@@ -3,6 +3,7 @@ follows a step, and the shade would be one huge stroke. A step of images.ink_map
 dark ink only: dark paper shows a shade far less, and bold light strokes cropped tight look like one.
 
     paper, sigma = shadow.paper(grey, smooth, fitted, cut, sigma)   # the fitted paper, or the picture closed
+    sign = shadow.polarity(smooth, level, dark, light)               # +1: dark ink (a shadow's lit side is no ink)
 
 Grey morphology (OpenCV), not a finer surface: closing by a square wider than the strokes takes them out and keeps
 the shade, edge and all.
@@ -17,6 +18,9 @@ WIDE = 1 / 4  # ...when the picture closed by a square this share of its shorter
 AREA = 0.1  # ...still parts from the fitted paper over 10% of it: then the paper is the picture closed by a square...
 SQUARE = 1 / 8  # ...this share of its side, which follows the edge closer (`tools/read_eval.py`-style numbers under a
 # sharp shadow, 40 of them: 0 read with the fitted paper, 38 with this, 35 at 1/4)
+BOTH = 0.5  # the picture reaches both ways from the border's level, the nearer extreme at least half as far: the ink
+# is the side with SPARSE x fewer pixels past half of its way (a shadow over most of the border: its lit paper is the
+SPARSE = 2.0  # far side; `evalset`: form cells 2.9-4.6x; tight crops and low-res digits flipped wrong at 1.0-1.6x)
 
 
 def paper(grey, smooth, fitted, cut: float, sigma: float):
@@ -33,6 +37,18 @@ def paper(grey, smooth, fitted, cut: float, sigma: float):
     off = (grey - shade).ravel()
     near = off[np.abs(off) < cut]
     return shade, (1.4826 * float(np.median(np.abs(near - np.median(near)))) if near.size else 0.0)
+
+
+def polarity(smooth, level: float, dark: float, light: float) -> int:
+    """+1 when the ink is darker than the paper at the border's `level`, else -1: the extreme further from it (dark,
+    light: how far the blurred picture `smooth` reaches below and above it), unless both reach far (BOTH) and one side
+    has SPARSE x fewer pixels past half its way: that side (ink is sparse; a shadow's lit side is not)."""
+    further = 1 if dark > light else -1
+    if min(dark, light) < BOTH * max(dark, light):
+        return further
+    darker = cv2.countNonZero(cv2.compare(smooth, float(level - dark / 2), cv2.CMP_LT))
+    lighter = cv2.countNonZero(cv2.compare(smooth, float(level + light / 2), cv2.CMP_GT))
+    return 1 if SPARSE * darker < lighter else -1 if SPARSE * lighter < darker else further
 
 
 def _closed(smooth, share: float):
