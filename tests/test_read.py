@@ -986,6 +986,10 @@ def test_a_mark_cut_into_nothing_but_ones_is_refused():
     assert [d.digit for d in letters.strokes(made(1, 1, 1, 1))] == [None, 1, 1, 1]
     for kept in (made(1), made(1, 1), made(1, 7, 1), made(4, 1, 1), made(7, 7, 7)):
         assert letters.strokes(kept) == kept
+    # a row of five 1s or more, one mark each: a barcode's bars, a ruler's ticks, wood grain (letters.BARS)
+    assert [d.digit for d in letters.bars(made(1, 1, 1, 1, 1))] == [None, 1, 1, 1, 1]
+    for kept in (made(1, 1, 1, 1), made(1, 1, 7, 1, 1, 1)):
+        assert letters.bars(kept) == kept
 
 
 def test_read_refuses_the_string_when_one_mark_is_all_ones(predictor, writer, monkeypatch):

@@ -33,6 +33,10 @@ ONES = 3  # a mark cut into this many pieces or more, each read as 1, is refused
 # "11"s; 1s or 7s alike (cursive joins read 177211) lost a third of touching 117s and 1711s (README, "Words, and
 # strokes read as 1s")
 
+BARS = 5  # a string of this many digits or more, every one a 1, is refused: the bars of a barcode, a ruler's ticks,
+# wood grain or stripes (a probe: 21 of 35 barcodes, 31 of 32 wood grains read as 1111...); a number of five 1s and
+# nothing else is rarer than those
+
 LINE_SHORT = 0.85  # a mark the line reader reads as 2+ digits is refused when shorter than this x the median height
 # of the string's other marks: a lower-case m, n or u read as 177 or 11. Touching digits stand as tall as their
 # neighbours (2 of the 330 it read in numbers at seeds 0 and 5 are under 0.85; 14 of its 42 in letter strings) (README,
@@ -45,6 +49,13 @@ def strokes(made: list) -> list:
     if len(made) >= ONES and all(d.digit == 1 for d in made):
         return [replace(made[0], digit=None)] + made[1:]
     return made
+
+
+def bars(digits: list) -> list:
+    """A string's digits, the first refused when there are BARS or more and every one is a 1."""
+    if len(digits) >= BARS and all(d.digit == 1 for d in digits):
+        return [replace(digits[0], digit=None)] + digits[1:]
+    return digits
 
 
 def short_line(made: list, height: int, others: list[int]) -> list:

@@ -145,7 +145,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
                 continue
         chosen = _choose(g, [(_score(made), made) for made in options])
         digits += letters.strokes([replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen)
-    digits = letters.refuse_letters(predictor, _judged_in_string(predictor, _remerge(predictor, digits)))
+    digits = letters.bars(letters.refuse_letters(predictor, _judged_in_string(predictor, _remerge(predictor, digits))))
     return _reading(path, [replace(d, box=back(d.box)) for d in digits])
 
 
