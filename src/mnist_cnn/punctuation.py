@@ -111,8 +111,7 @@ def find(loose: np.ndarray) -> str | None:
             continue
         sized = min(w, h) >= MIN_SIDE * height  # a point or comma; a dash may be thinner, a pen's width (FLAT, THICK)
         shared = np.minimum(right, x + w) - np.maximum(left, x)
-        gap = np.maximum(np.maximum(boxes[small, 0] - (x + w), x - (boxes[small, 0] + boxes[small, 2])),
-                         np.maximum(boxes[small, 1] - (y + h), y - (boxes[small, 1] + boxes[small, 3])))
+        gap = _gaps(boxes[small], (x, y, w, h))
         if shared.max() > CLEAR * w or np.count_nonzero(gap < stroke) > 1:  # one: its own box
             continue
         near = _between(digits, x, w)
@@ -151,8 +150,7 @@ def _minus(boxes, areas, small, digits, height: float, stroke: float) -> str | N
                 and FLAT * h <= w < height and abs(y + h / 2 - middle) <= MIDDLE * height
                 and areas[i] >= THICK * stroke * np.hypot(w, h)):
             continue
-        gap = np.maximum(np.maximum(boxes[small, 0] - (x + w), x - (boxes[small, 0] + boxes[small, 2])),
-                         np.maximum(boxes[small, 1] - (y + h), y - (boxes[small, 1] + boxes[small, 3])))
+        gap = _gaps(boxes[small], (x, y, w, h))
         if np.count_nonzero(gap < stroke) == 1:  # its own box only
             return "a minus sign before the digits (not a digit)"
     return None
@@ -168,7 +166,7 @@ def _plus(labels, strong, boxes, inked, tall, height: float, stroke: float) -> s
         others = np.arange(len(boxes)) != i
         if _between(boxes[tall & others], x[i], w[i]) is None:
             continue  # a plus joins two numbers; any other such mark is the gate's
-        gap = np.maximum(np.maximum(x - (x[i] + w[i]), x[i] - (x + w)), np.maximum(y - (y[i] + h[i]), y[i] - (y + h)))
+        gap = _gaps(boxes, boxes[i])
         if np.any(inked & ~tall & others & (gap < stroke)):
             continue  # a small piece of a 4 broken apart lies close by
         box = slice(y[i], y[i] + h[i]), slice(x[i], x[i] + w[i])
@@ -208,6 +206,14 @@ def _crossed(mark, strong, stroke: float) -> bool:
         if not along.size or min(-along.min(), along.max()) < CROSS_ARM * size:
             return False
     return True
+
+
+def _gaps(boxes, box):
+    """Each box's gap in px to `box` (x, y, w, h): the larger of the horizontal and vertical gaps, <= 0 when they
+    overlap in both."""
+    x, y, w, h = box
+    return np.maximum(np.maximum(boxes[:, 0] - (x + w), x - (boxes[:, 0] + boxes[:, 2])),
+                      np.maximum(boxes[:, 1] - (y + h), y - (boxes[:, 1] + boxes[:, 3])))
 
 
 def _line(xs, ys):
