@@ -45,7 +45,7 @@ from .errors import UserError
 
 REFERENCE = "keras-io"  # time-to-accuracy ratios are against this well-known recipe
 QUICK = dict(limit=1200, epochs=1)  # every path, tiny subset: a smoke test of the benchmark itself
-QUICK_TEST = 1000  # --quick: test images for the TTA and inference figures (TTA of all 10,000: ~2 min, class C)
+QUICK_TEST = 256  # --quick: test images for the TTA and inference figures (TTA of all 10,000: ~2 min, class C)
 LATENCY_CALLS = 300  # single-image calls timed for p50/p99
 EXPORT_RECIPES = ("fast", "best")  # the recipes that get export rows (--quick: the first entry, ONNX only)
 LOAD_CASES = (("keras", 1), ("keras", 2), ("onnx", 1), ("onnx", 2))  # serve load checks: (runtime, --workers)
