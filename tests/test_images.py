@@ -247,6 +247,27 @@ def test_uneven_lighting():
         assert corr(out, clean) > 0.95
 
 
+def test_a_faint_grid_under_uneven_light_goes_whole():
+    """Light multiplies: a squared page's faint rules are as faint relative to the paper where the lamp is weak as where
+    it is strong, so they are cut or kept along their whole length, and a kept one goes as a line (cut before dividing
+    by the lit paper, they were ink only at the bright end: stubs beside the digit that widened its crop)."""
+    def squared_page(light):
+        img = Image.new("L", (400, 300), 240)
+        d = ImageDraw.Draw(img)
+        for k in range(10):
+            d.line((7 + 40 * k, 0, 7 + 40 * k, 300), fill=221)
+            d.line((0, 13 + 40 * k, 400, 13 + 40 * k), fill=221)  # rules 8% darker than the paper
+        d.arc((150, 60, 250, 150), 200, 90, fill=40, width=9)
+        d.arc((150, 140, 250, 240), 270, 160, fill=40, width=9)  # a 3
+        page = np.asarray(img, np.float32) / 255 * np.linspace(1.0, light, 400, dtype=np.float32)
+        return np.clip(page + np.random.default_rng(0).normal(0, 0.004, page.shape).astype(np.float32), 0, 1)
+
+    lit = squared_page(0.55)  # 45% less light at the right
+    assert corr(to_mnist(lit), to_mnist(squared_page(1.0))) > 0.99  # was 0.29
+    ink = ink_map(lit)
+    assert ink[:, :140].max() == 0 and ink[:, 260:].max() == 0
+
+
 def test_a_ruled_line_fading_along_its_length_leaves_no_ink():
     """A printed line darker at one end than the other (the lamp, the printer) goes whole, the digits stay."""
     page = np.full((120, 400), 230.0, np.float32)

@@ -50,6 +50,9 @@ TIGHT_CUT = 8  # ...and off the fitted surface by > 1/8 of the contrast: the fit
 # a photo's shaded edges, which the surface follows, stay within it
 ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven light: < 1%; tight crops: > 5%)
 WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
+LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit page: ink is cut after dividing by it at
+# the cut's share of its mean (a faint grid's rules, cut before, were ink only where bright: no whole line to drop);
+# a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
@@ -89,15 +92,12 @@ def ink_map(image, with_specks: bool = False):
     with_specks: (ink, the same before specks were dropped, on the same scale; the very same array when no speck
     was), or None: a pen's point is a speck by mass (punctuation.py looks for it)."""
     found = _ink_and_box(_grey(image), crop=False, with_specks=with_specks, shade=True)
-    if found is None:
-        return None
-    return (found[0], found[2]) if with_specks else found[0]
+    return None if found is None else (found[0], found[2]) if with_specks else found[0]
 
 
 def naive_resize(image):
     """Squash the whole image to 28x28 greyscale in [0, 1]: no inversion, cropping or centring (the baseline)."""
-    grey = Image.fromarray(_grey(image)).resize((FRAME, FRAME), RESAMPLE)
-    return np.asarray(grey, dtype=np.float32).clip(0, 1)
+    return np.asarray(Image.fromarray(_grey(image)).resize((FRAME, FRAME), RESAMPLE), np.float32).clip(0, 1)
 
 
 def _blur3(a):
@@ -124,12 +124,19 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
     paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
     if shade and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
         paper, sigma = shaded_paper(grey, smooth, paper, MIN_CONTRAST, sigma)
-    if _contrast(paper, smooth, sign) < MIN_CONTRAST:
+    if (contrast := _contrast(paper, smooth, sign)) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
-    cv2.threshold(ink, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
+    cut = max(NOISE_FLOOR, NOISE_SIGMAS * sigma)
+    lit = sign > 0 and np.ndim(paper) and LIT_FIT * cut < contrast  # a lit page's surface, fitted well
+    if lit:
+        cut /= max(cv2.mean(paper)[0], MIN_CONTRAST)
+    else:
+        cv2.threshold(ink, cut, 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
         ink /= np.maximum(paper, np.float32(MIN_CONTRAST), out=paper if np.ndim(paper) else None)  # paper is done
+    if lit:
+        cv2.threshold(ink, cut, 0, cv2.THRESH_TOZERO, dst=ink)
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
     # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
@@ -295,15 +302,13 @@ def _border(h, w):
 
 def _median(v):
     """float(np.median(v)) for a 1-D float32 array, without np.median's overhead (8x slower here)."""
-    k = len(v) // 2
-    part = np.partition(v, k)
+    part = np.partition(v, k := len(v) // 2)
     return float(part[k] if len(v) % 2 else (part[:k].max() + part[k]) / np.float32(2))
 
 
 def _stroke_width(ink):
     """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
-    # Counting edges only along rows and columns overstates a diagonal's perimeter
-    # by up to sqrt(2); adding both diagonals (Crofton) makes it direction-free.
+    # Rows' and columns' edges overstate a diagonal's perimeter by up to sqrt(2); with both diagonals' (Crofton) not
     # OpenCV's compare, xor and count on uint8 masks: ~30% less time than NumPy's on booleans, same counts
     m = cv2.compare(_blur3(ink), 0.5, cv2.CMP_GE)  # blurred: noise's pinholes would add perimeter
     m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # with a 1 px frame of background
@@ -314,9 +319,7 @@ def _stroke_width(ink):
 
 
 def _thicken(ink):
-    # A 2 px pen line on a 1000 px drawing would shrink to a faint 0.05 px wisp.
-    # Max-pool to ~4x the output size (the needed radius drops to a few px),
-    # then dilate with a small disc.
+    # A 2 px pen line on a 1000 px drawing would shrink to a 0.05 px wisp: max-pool to ~4x the output size, dilate.
     scale = BOX / max(ink.shape)
     if scale > SHRINK or _stroke_width(ink) * scale >= THIN * STROKE:
         return ink
@@ -329,8 +332,7 @@ def _thicken(ink):
 
 def _dilate(a, radius):
     """Grey dilation by a disc (offsets i, j with i^2 + j^2 <= radius^2 + 0.5); larger by the radius on every side."""
-    r = int(np.ceil(radius))
-    i = np.arange(-r, r + 1)
+    i = np.arange(-(r := int(np.ceil(radius))), r + 1)
     disc = (i[:, None] ** 2 + i**2 <= radius * radius + 0.5).astype(np.uint8)  # not MORPH_ELLIPSE: that differs
     p = cv2.copyMakeBorder(a, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
     return cv2.dilate(p, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
@@ -340,11 +342,9 @@ def _centre(box):
     """Paste into a black 28x28 frame, shifted by whole pixels so the centre of mass lands on CENTRE (clipping)."""
     h, w = box.shape
     total = box.sum()
-    com_r = (box.sum(1) @ np.arange(h)) / total
-    com_c = (box.sum(0) @ np.arange(w)) / total
+    com_r, com_c = (box.sum(1) @ np.arange(h)) / total, (box.sum(0) @ np.arange(w)) / total
     top, left = int(np.floor(CENTRE - com_r + 0.5)), int(np.floor(CENTRE - com_c + 0.5))
     frame = np.zeros((FRAME, FRAME), np.float32)
-    r0, c0 = max(top, 0), max(left, 0)
-    r1, c1 = min(top + h, FRAME), min(left + w, FRAME)
+    r0, c0, r1, c1 = max(top, 0), max(left, 0), min(top + h, FRAME), min(left + w, FRAME)
     frame[r0:r1, c0:c1] = box[r0 - top : r1 - top, c0 - left : c1 - left]
     return frame
