@@ -10,8 +10,7 @@ are rendered from, so the test needs no MNIST download, and each case's 28x28 ou
 (commit 735a661) and is the yardstick test_images.py holds the OpenCV-based version to: rewrite it
 only on purpose, when the preprocessing is meant to change, and then only the cases it is meant to change
 (--cases). Outputs are recorded before to_mnist's last step, slant.deslant, which came later: the test
-deslants them. Rewritten since: the three "lighting" cases (2026-12-05: the noise cut moved after the division
-by the lit paper, images._ink_and_box).
+deslants them.
 """
 
 import argparse

@@ -53,6 +53,7 @@ WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean take
 LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit page: ink is cut after dividing by it at
 # the cut's share of its mean (a faint grid's rules, cut before, were ink only where bright: no whole line to drop);
 # a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
+LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >= 3.5 sigmas (in a deep shade: noise)
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
@@ -128,9 +129,9 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
     cut = max(NOISE_FLOOR, NOISE_SIGMAS * sigma)
-    lit = sign > 0 and np.ndim(paper) and LIT_FIT * cut < contrast  # a lit page's surface, fitted well
-    if lit:
-        cut /= max(cv2.mean(paper)[0], MIN_CONTRAST)
+    lit = sign > 0 and np.ndim(paper) and LIT_FIT * cut < contrast  # a lit page's surface, fitted well...
+    if lit and (lit := cv2.minMaxLoc(paper)[0] >= LIT_EVEN * (level := cv2.mean(paper)[0])):  # ...and lit evenly
+        cut /= max(level, MIN_CONTRAST)
     else:
         cv2.threshold(ink, cut, 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
     if sign > 0:  # light multiplies: relative to the paper, one pen is as dark in shade as in sun
@@ -308,7 +309,7 @@ def _median(v):
 
 def _stroke_width(ink):
     """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
-    # Rows' and columns' edges overstate a diagonal's perimeter by up to sqrt(2); with both diagonals' (Crofton) not
+    # Rows' and columns' edges overstate a diagonal's perimeter by up to sqrt(2); both diagonals' too (Crofton): none
     # OpenCV's compare, xor and count on uint8 masks: ~30% less time than NumPy's on booleans, same counts
     m = cv2.compare(_blur3(ink), 0.5, cv2.CMP_GE)  # blurred: noise's pinholes would add perimeter
     m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # with a 1 px frame of background
@@ -340,8 +341,7 @@ def _dilate(a, radius):
 
 def _centre(box):
     """Paste into a black 28x28 frame, shifted by whole pixels so the centre of mass lands on CENTRE (clipping)."""
-    h, w = box.shape
-    total = box.sum()
+    (h, w), total = box.shape, box.sum()
     com_r, com_c = (box.sum(1) @ np.arange(h)) / total, (box.sum(0) @ np.arange(w)) / total
     top, left = int(np.floor(CENTRE - com_r + 0.5)), int(np.floor(CENTRE - com_c + 0.5))
     frame = np.zeros((FRAME, FRAME), np.float32)
