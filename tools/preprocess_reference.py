@@ -52,7 +52,9 @@ def main() -> None:
     if args.compare or args.cases:
         ref = np.load(FIXTURE)
         digits, names, outs, none = ref["digits"], *outputs(ref["digits"])
-        old = ref["outputs"].astype(np.float32)
+        old, kinds = ref["outputs"].astype(np.float32), sorted({n.split(" ", 1)[1] for n in names})
+        if args.cases and args.cases not in kinds:
+            sys.exit(f"--cases: expected one of {', '.join(kinds)}, found {args.cases!r}")
         for k, (n, x, z, rx, rz) in enumerate(zip(names, outs, none, old, ref["none"])):
             d = np.abs(x - rx)
             print(f"{n:<20} none {z!s:<5} (ref {rz!s:<5}) max {d.max():.4f} mean {d.mean():.5f}")
