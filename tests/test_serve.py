@@ -157,6 +157,17 @@ def test_head_answers_as_get_without_a_body(client):
     assert client.head("/api/predict").status_code == 405 and client.head("/nope").status_code == 404
 
 
+def test_a_trailing_slash_is_the_route_not_a_redirect(client, digits):
+    """Starlette redirected /api/predict/ with a 307 and no body, which urllib and curl do not follow for a POST."""
+    x, y = digits
+    r = client.post("/api/predict/", files={"file": ("d.png", as_upload(x[0]))}, follow_redirects=False)
+    assert r.status_code == 200 and r.json()["digit"] == y[0]
+    assert client.get("/api/health/", follow_redirects=False).json() == {"status": "ok"}
+    assert client.get("/static/", follow_redirects=False).status_code == 404  # a folder, no route: not looped
+    r = client.post("/api/predict//", follow_redirects=False)  # no file: the route's own 4xx, with its reason
+    assert r.status_code == 415 and "multipart/form-data" in r.json()["detail"]
+
+
 def test_docs_work_offline(client):
     r = client.get("/docs")
     assert r.status_code == 200 and "SwaggerUIBundle" in r.text

@@ -1,7 +1,8 @@
-"""Requests the app only sees when they name this server and come from its own pages, and HEAD as GET.
+"""Requests the app only sees when they name this server and come from its own pages; HEAD as GET; a trailing slash.
 
     Guard(app, hosts, cors_origins)      ASGI middleware: 400 for a foreign Host, 403 for a cross-origin POST
     HeadAsGet(app)                       ASGI middleware: HEAD answered as GET, without the body
+    BareSlash(app, paths)                ASGI middleware: /api/predict/ answered as /api/predict
     host_names(host, extra)              the Host names a server bound to `host` answers to
 
 Why: a web page anywhere can make the browser of someone running `mnist-cnn serve` send requests to
@@ -92,3 +93,18 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, no_body)
+
+
+class BareSlash:
+    """ASGI middleware: a request for one of `paths` (the app's routes) with a slash after it is answered as that
+    route, not redirected: Starlette's 307 has an empty body, and Python's urllib (and curl without -L) does not
+    follow a redirect of a POST, so a client posting to /api/predict/ saw an error with nothing to read."""
+
+    def __init__(self, app, paths):
+        self.app, self.paths = app, frozenset(paths)
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.endswith("/") and (bare := path.rstrip("/")) in self.paths:
+            scope = {**scope, "path": bare, "raw_path": (scope.get("raw_path") or path.encode()).rstrip(b"/")}
+        await self.app(scope, receive, send)

@@ -141,6 +141,7 @@ def create_app(predictor, *, hosts=None, cors_origins=(), body_timeout: float = 
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"])
+    app.add_middleware(http_guard.BareSlash, paths={r.path for r in app.routes if getattr(r, "methods", None)})
     app.add_middleware(http_guard.HeadAsGet)
     app.add_middleware(http_guard.Guard, hosts=http_guard.host_names(HOST) if hosts is None else hosts,
                        cors_origins=cors_origins)
