@@ -390,6 +390,20 @@ def test_real_server_over_http(app, digits):
             assert r.status_code == 200 and r.content == b"" and int(r.headers["content-length"]) > 0
 
 
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(app, digits):
+    """uvicorn took a TCP half-close (the client's shutdown(SHUT_WR) once its request is out) for a disconnect."""
+    body, kind = multipart(as_upload(digits[0][0]))
+    with serving(app) as url:
+        with raw_request(url, f"POST /api/predict HTTP/1.1\nHost: 127.0.0.1\nContent-Type: {kind}\n"
+                              f"Content-Length: {len(body)}\n\n", body) as s:
+            s.shutdown(socket.SHUT_WR)
+            reply = http.client.HTTPResponse(s)
+            reply.begin()
+            assert reply.status == 200 and json.loads(reply.read())["digit"] == digits[1][0]
+            assert s.recv(1) == b""  # then closed by the server
+        assert httpx.get(f"{url}/api/health").status_code == 200
+
+
 def test_upload_over_the_limit_gets_a_413_any_client_can_read(app):
     body, kind = multipart(b"\0" * (8 * 2**20))  # 8 MB: over the 5 MB limit, within 3x of it
     with serving(app) as url:

@@ -186,13 +186,25 @@ class _Deadline:
     seconds = 10.0
     max_head = 16 * 1024
     _deadline: asyncio.TimerHandle | None = None
+    _sent_all = False  # the client shut its side down (a TCP half-close) after its request
 
     def connection_made(self, transport):
         super().connection_made(transport)
         self._arm()
 
+    def eof_received(self):
+        """A client may close its sending side once its request is out (`shutdown(SHUT_WR)`, `nc -N`; RFC 9112, 9.6).
+        uvicorn returns None here, so asyncio closed the connection and the answer was lost (uvicorn issue 1264):
+        with a request under way the connection stays open for the answer, then closes."""
+        if self._waiting_for_head():
+            return None
+        self._sent_all = True
+        return True
+
     def on_response_complete(self):
         super().on_response_complete()
+        if self._sent_all and not self.transport.is_closing():
+            self.transport.close()  # after the answer's bytes: asyncio flushes its buffer first
         self._arm()
 
     def connection_lost(self, exc):
