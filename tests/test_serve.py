@@ -401,6 +401,16 @@ def test_a_client_that_half_closes_after_its_request_gets_the_answer(app, digits
             reply.begin()
             assert reply.status == 200 and json.loads(reply.read())["digit"] == digits[1][0]
             assert s.recv(1) == b""  # then closed by the server
+        get = "GET /api/health HTTP/1.1\nHost: 127.0.0.1\n\n"
+        with raw_request(url, f"POST /api/predict HTTP/1.1\nHost: 127.0.0.1\nContent-Type: {kind}\n"
+                              f"Content-Length: {len(body)}\n\n", body + get.replace("\n", "\r\n").encode()) as s:
+            s.shutdown(socket.SHUT_WR)  # two requests in one write, pipelined: both answered, then closed
+            received = b"".join(iter(lambda: s.recv(65536), b""))
+            assert received.count(b"HTTP/1.1 200 OK\r\n") == 2 and received.endswith(b'{"status":"ok"}')
+        with raw_request(url, f"POST /api/predict HTTP/1.1\nHost: 127.0.0.1\nContent-Type: {kind}\n"
+                              f"Content-Length: {len(body)}\n\n", body[:100], timeout=5) as s:
+            s.shutdown(socket.SHUT_WR)  # its body cut short: nothing to answer, closed at once (not at the body timeout)
+            assert s.recv(1) == b""
         assert httpx.get(f"{url}/api/health").status_code == 200
 
 

@@ -195,16 +195,17 @@ class _Deadline:
     def eof_received(self):
         """A client may close its sending side once its request is out (`shutdown(SHUT_WR)`, `nc -N`; RFC 9112, 9.6).
         uvicorn returns None here, so asyncio closed the connection and the answer was lost (uvicorn issue 1264):
-        with a request under way the connection stays open for the answer, then closes."""
-        if self._waiting_for_head():
+        with whole requests in, the connection stays open for their answers, then closes. Before or within a request
+        (its body cut short) it closes at once, as before: nothing can be answered."""
+        if self._waiting_for_head() or self._body_pending():
             return None
         self._sent_all = True
         return True
 
     def on_response_complete(self):
-        super().on_response_complete()
-        if self._sent_all and not self.transport.is_closing():
-            self.transport.close()  # after the answer's bytes: asyncio flushes its buffer first
+        super().on_response_complete()  # may start a pipelined request
+        if self._sent_all and self._waiting_for_head() and not self.transport.is_closing():
+            self.transport.close()  # after the answers' bytes: asyncio flushes its buffer first
         self._arm()
 
     def connection_lost(self, exc):
@@ -232,6 +233,9 @@ class HeaderDeadline(_Deadline, H11Protocol):
 
     def _waiting_for_head(self) -> bool:
         return self.conn.their_state is h11.IDLE
+
+    def _body_pending(self) -> bool:
+        return self.conn.their_state is h11.SEND_BODY
 
 
 if HttpToolsProtocol is not None:
@@ -261,6 +265,9 @@ if HttpToolsProtocol is not None:
 
         def _waiting_for_head(self) -> bool:
             return self.cycle is None or self.cycle.response_complete
+
+        def _body_pending(self) -> bool:
+            return self.cycle is not None and self.cycle.more_body
 
         def data_received(self, data: bytes) -> None:
             waiting = self._waiting_for_head()
