@@ -3,7 +3,7 @@
     BodyLimit(app, limits, timeout)      ASGI middleware: 413 over a media type's byte limit, 408 when slow
     Lane(name, workers, places)          a thread pool with a fixed number of places; full -> 503 + Retry-After
     with_header_timeout(seconds)         uvicorn's protocol (httptools, else h11), closing connections whose request
-                                         head stalls or grows over a limit
+                                         head stalls or grows over a limit, answering a client that half-closes
 
 serve.py sets the numbers and documents them; these are the mechanisms.
 """
@@ -181,6 +181,7 @@ class _Deadline:
     a response, and cancelled by the first byte of the next request. A client that sends half a request head
     and stalls (slow loris) would hold its connection, and one of `limit_concurrency` places, for ever. The
     deadline is not extended by bytes arriving: trickling a header a byte at a time does not help.
+    A client that half-closes once its requests are out still gets their answers (eof_received).
     """
 
     seconds = 10.0
