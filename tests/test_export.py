@@ -141,6 +141,20 @@ def test_int8_savedmodel_and_bad_format_are_one_line(tiny_run, capsys):
     assert len(err) == 2 and "int8 is for --format onnx or litert" in err[0] and "--format: expected" in err[1]
 
 
+def test_an_out_that_would_replace_other_files_is_refused_before_any_work(tiny_run, tmp_path, capsys):
+    """A web page replaces its folder whole: a folder holding anything else (a run folder, a thesis) is refused."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "thesis.txt").write_text("keep me")
+    (tmp_path / "named.onnx").mkdir()
+    assert cli.main(["export", str(tiny_run), "--format", "web", "--out", str(tmp_path / "notes")]) == 2
+    assert cli.main(["export", str(tiny_run), "--format", "web", "--out", str(tiny_run)]) == 2
+    assert cli.main(["export", str(tiny_run), "--format", "onnx", "--out", str(tmp_path / "named.onnx")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and "holds other files (thesis.txt)" in err[0] and "checkpoint" in err[1], err
+    assert "found a folder named 'named.onnx'" in err[2]
+    assert (tmp_path / "notes" / "thesis.txt").read_text() == "keep me" and (tiny_run / "model.keras").is_file()
+
+
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory, test_set):
     """Eight real test digits as PNG files, and their labels."""

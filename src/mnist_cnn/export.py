@@ -116,6 +116,8 @@ def _destination(keras_file: Path, fmt: str, int8: bool, out) -> Path:
                         f"found {out.name!r}")
     if fmt == "savedmodel" and out.is_file():
         raise UserError(f"--out: a SavedModel is a folder, found a file at {out}")
+    if fmt != "savedmodel" and out.is_dir():
+        raise UserError(f"--out: expected a {suffix} file or a folder to put it in, found a folder named {out.name!r}")
     return out
 
 

@@ -60,9 +60,12 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
 
     keras_file = model_path(source)
     run = run_folder_of(keras_file)
-    dest = Path(out) if out else run / "exports" / "web"
+    dest = Path(os.path.abspath(out)) if out else run / "exports" / "web"  # absolute: "." has no name to rename by
     if dest.exists() and not dest.is_dir():
         raise UserError(f"{dest}: expected a folder for the web page, found a file")
+    if dest.is_dir() and (others := sorted(set(os.listdir(dest)) - _page_files())):
+        raise UserError(f"--out: {dest} holds other files ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
+                        f"; expected a new folder or an earlier web export, which is replaced whole")
     runtime_dir = ort_web(data_dir, report)
     files.make_dir(dest.parent, "--out")
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
@@ -81,6 +84,14 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dest
+
+
+def _page_files() -> set[str]:
+    """The names export_web writes into its folder: an earlier page may be replaced, nothing else."""
+    from .export import check_path
+
+    return {MODEL, check_path(Path(MODEL)).name, GATE, RULE, *ORT_FILES,
+            *(name for names in PAGE_FILES.values() for name in names)}
 
 
 def _gate(run: Path, work: Path, report: Report) -> Rule:
