@@ -43,6 +43,13 @@ MAX_EPOCHS = 10_000  # far beyond any MNIST run; keeps a typo of extra digits fr
 MAX_BATCH = 60_000  # the whole training set in one step
 # RandomAffine's arguments: rotation in degrees, zoom and shift as fractions, flip as a probability
 AUGMENT_LIMITS = {"degrees": 180.0, "zoom": 0.9, "shift": 1.0, "flip": 1.0}
+# Each optimiser's own keyword arguments in Keras 3, and those all take: bool, or a number's range as (low, high,
+# whether low itself is out; None: unbounded). Checked before a run folder is made (Keras refused a bad one only as
+# training began, with a traceback).
+_EVERY = {"epsilon": (0, None, True), "weight_decay": (0, None, False), "clipnorm": (0, None, True),
+          "clipvalue": (0, None, True), "global_clipnorm": (0, None, True), "use_ema": bool, "ema_momentum": (0, 1, False)}
+_BETAS = {"beta_1": (0, 1, False), "beta_2": (0, 1, False), "amsgrad": bool}
+OPTIMIZER_ARGS = {"adam": _BETAS, "adamw": _BETAS, "adadelta": {"rho": (0, 1, False)}}
 
 
 def setting(default, help: str, *, choices=None, low=None, high=None, above=None, below=None,
@@ -234,6 +241,7 @@ def check(cfg: TrainConfig, n_train: int | None = None) -> None:
             raise ConfigError(name, f"expected a folder, found {'a file' if Path(folder).exists() else 'nothing'} "
                                     f"at {folder}")
     _check_augment(cfg.augment)
+    _check_optimizer_args(cfg.optimizer, cfg.optimizer_args or {})
     if n_train is not None and cfg.batch_size > n_train:
         raise ConfigError("batch_size", f"expected at most the {n_train} training images, found {cfg.batch_size}")
 
@@ -259,6 +267,22 @@ def _check_augment(augment: dict) -> None:
             raise ConfigError("augment", f"unknown key {key!r}; valid keys: {', '.join(AUGMENT_LIMITS)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= AUGMENT_LIMITS[key]:
             raise ConfigError("augment", f"{key}: expected a number from 0 to {AUGMENT_LIMITS[key]}, found {value!r}")
+
+
+def _check_optimizer_args(optimizer: str, args: dict) -> None:
+    valid = {**OPTIMIZER_ARGS.get(optimizer, {}), **_EVERY}
+    for key, value in args.items():
+        if key not in valid:
+            raise ConfigError("optimizer_args", f"unknown key {key!r} for {optimizer}; valid keys: {', '.join(valid)}")
+        if valid[key] is bool:
+            if not isinstance(value, bool):
+                raise ConfigError("optimizer_args", f"{key}: expected true or false, found {value!r}")
+            continue
+        low, high, strict = valid[key]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or value < low or strict and value == low or high is not None and value >= high:
+            bounds = f"{'>' if strict else '>='} {low}" + (f" and < {high}" if high is not None else "")
+            raise ConfigError("optimizer_args", f"{key}: expected a number {bounds}, found {value!r}")
 
 
 def load_file(path: str | os.PathLike) -> dict:
