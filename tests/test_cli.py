@@ -96,6 +96,8 @@ def test_malformed_flag_value_is_one_line(capsys):
     (["train", "--validation-split", "1.5"], "--validation-split: expected a number > 0.0 and < 1.0, found 1.5"),
     (["train", "--seed", "4294967296"], "--seed: expected a whole number from 0 to 4294967295"),
     (["train", "--out", "/dev/null"], "--out: expected a folder, found a file at /dev/null"),
+    (["runs", "--out", "/dev/null"], "--out: expected a folder of run folders, found a file at /dev/null"),
+    (["runs", "--out", "no/such/folder"], "--out: expected a folder of run folders, found nothing at no/such/folder"),
     (["run", "--plots-dir", "/dev/null"], "--plots-dir: expected a folder, found a file at /dev/null"),
     (["run", "--num-examples", "-1"], "--num-examples: expected a whole number from 0 to 1000, found -1"),
     (["evaluate", "no/such/run"], "no/such/run: no such run folder or model file"),
@@ -113,6 +115,19 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, cap
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_results_to_a_full_disk_are_one_line_for_every_command(tmp_path, mnist_dir):
+    """`mnist-cnn runs > list.txt` on a full disk was an OSError traceback (predict and read said one line)."""
+    (tmp_path / "runs").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    for argv in (["runs", "--out", str(tmp_path / "runs")], ["data", "--data-dir", str(mnist_dir)]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "mnist_cnn", *argv], stdout=full, stderr=subprocess.PIPE,
+                                  text=True, env=env, timeout=120)
+        assert done.stderr == "mnist-cnn: standard output: cannot write the results (No space left on device)\n"
+        assert done.returncode == 1
 
 
 def test_batch_size_larger_than_the_data(tmp_path, monkeypatch, capsys, mnist_dir):

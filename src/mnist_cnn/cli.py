@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import config
 from .config import FIELDS, RECIPES, SUMMARIES, TYPES, ConfigError, typed
-from .console import shown, stderr_report, table
+from .console import print_results, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -224,7 +224,7 @@ def cmd_data(args) -> int:
     from . import data
 
     folder = data.ensure_dataset(args.dataset, args.data_dir, report=stderr_report)
-    print(f"{data.get(args.dataset).title} verified (SHA-256) in {shown(folder)}")
+    print_results(f"{data.get(args.dataset).title} verified (SHA-256) in {shown(folder)}")
     return 0
 
 
@@ -274,6 +274,8 @@ def cmd_evaluate(args) -> int:
     models = [load_model(p, policy) for p in args.paths]  # all loaded first: a bad path fails fast
     runs = [RunDir(p).config() for p in args.paths if (Path(p) / "config.json").is_file()]
     dataset = args.dataset or (runs[0].dataset if runs else "mnist")
+    if any(run.dataset != dataset for run in runs):
+        print(f"{PROG}: note: scoring on {dataset} a model trained on {runs[0].dataset}", file=sys.stderr)
     (_, _), (x_test, y_test) = data.load_dataset(dataset, args.data_dir, report=stderr_report)
     x_test, classes = data.normalise(x_test), data.class_names(dataset)
     probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
@@ -284,29 +286,29 @@ def cmd_evaluate(args) -> int:
         m["members"] = [{"path": p, "test_accuracy": a} for p, a in zip(args.paths, stats.pop("member_accuracies"))]
         m.update(stats)
     if args.json:
-        print(json.dumps(m, indent=2))
+        print_results(json.dumps(m, indent=2))
         return 0
-    for member in m.get("members", []):
-        print(f"{shown(member['path'])}: test accuracy {member['test_accuracy']:.4f}")
+    lines = [f"{shown(member['path'])}: test accuracy {member['test_accuracy']:.4f}" for member in m.get("members", [])]
     if "members" in m:
-        print(f"{m['errors_of_every_member']} test images are wrong in every member, "
-              f"{m['errors_of_any_member']} in at least one")
+        lines.append(f"{m['errors_of_every_member']} test images are wrong in every member, "
+                     f"{m['errors_of_any_member']} in at least one")
     if len(models) > 1 or args.tta:
         what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
-        print(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
-    print(evaluate.format_report(m, classes))
-    print(evaluate.format_calibration(m["calibration"]))
+        lines.append(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
+    lines += [evaluate.format_report(m, classes), evaluate.format_calibration(m["calibration"])]
+    print_results("\n".join(lines))
     return 0
 
 
 def cmd_runs(args) -> int:
     from .rundir import list_runs, runs_table
 
-    rows = list_runs(args.out, report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))
-    if not rows:
-        print(f"no runs in {shown(args.out)}/ (train one with: mnist-cnn train)")
-        return 0
-    print(table(runs_table(rows)))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir() or not out.exists() and args.out != DEFAULTS.out:  # the default: none yet
+        raise UserError(f"--out: expected a folder of run folders, found {'a file' if out.exists() else 'nothing'} at "
+                        f"{shown(out)}")
+    rows = list_runs(out, report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))
+    print_results(table(runs_table(rows)) if rows else f"no runs in {shown(out)}/ (train one with: mnist-cnn train)")
     return 0
 
 
