@@ -162,6 +162,9 @@ def test_finetune_end_to_end(trained_run, mnist_dir, tmp_path, capsys):
 
     assert cli.main(["finetune", str(tmp_path), "--extra-data", str(extra)]) == 2
     assert "not a run folder" in capsys.readouterr().err
+    (extra / "7" / "bad\nname.png").write_bytes(b"x")  # a file name's newline stays in its one line
+    assert cli.main(["finetune", str(trained_run), "--extra-data", str(extra)]) == 2
+    assert capsys.readouterr().err.endswith("7/bad\\nname.png: not a PNG image (cannot identify its contents)\n")
     (run / "metrics.json").unlink()
     assert cli.main(["finetune", str(run), "--extra-data", str(extra)]) == 2
     assert "the run is not finished" in capsys.readouterr().err

@@ -32,6 +32,8 @@ from .errors import UserError
 
 PROG = "mnist-cnn"
 DEFAULTS = config.TrainConfig()
+NO_CALIBRATE_HELP = ("skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run (~2-3 min on 2 "
+                     "cores); `mnist-cnn calibrate RUN` fits it later")  # train's and finetune's --no-calibrate
 INT = re.compile(r"-?[0-9]+")  # ASCII digits only: int() would also take full-width and other scripts' digits
 FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
@@ -150,9 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR", type=_path,
                    help="continue an interrupted run from its last whole epoch (default: start a new one)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
-    p.add_argument("--no-calibrate", action="store_true", help="skip fitting the refusal rule and \"not a digit\" "
-                   "gate after a full MNIST run (~2-3 min on 2 cores); `mnist-cnn calibrate RUN` fits it later "
-                   "(default: fit it; --seeds never does)")
+    p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it; --seeds never "
+                                                               f"does)")
     p.add_argument("--seeds", metavar="S1,S2,...", type=cli_sweep.seeds_list,
                    help="one run per seed (NAME-seedS), then mean ± standard deviation (default: --seed only)")
 
@@ -334,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return commands[args.command](args)
         except UserError as e:
-            print(f"{PROG}: {_user_error_line(e, args)}", file=sys.stderr)
+            print(f"{PROG}: {shown(_user_error_line(e, args))}", file=sys.stderr)  # one line: a file name's \n too
             return e.exit_code
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)

@@ -1,7 +1,7 @@
 """The `mnist-cnn finetune` command: continue a finished run on MNIST plus one's own labelled images.
 
     mnist-cnn finetune runs/NAME --extra-data runs/NAME/feedback [--epochs 2] [--learning-rate 0.0003]
-                       [--extra-repeat 20] [--out DIR] [--name NAME] [--data-dir DIR] [--quiet]
+                       [--extra-repeat 20] [--out DIR] [--name NAME] [--data-dir DIR] [--quiet] [--no-calibrate]
 
 Split from cli.py to keep each module small; the work is finetune.py's and train.py's.
 """
@@ -17,7 +17,7 @@ DEFAULTS = TrainConfig()
 
 def add_commands(sub) -> None:
     from . import finetune
-    from .cli import _path, _value
+    from .cli import NO_CALIBRATE_HELP, _path, _value
 
     p = sub.add_parser("finetune", help="continue a finished run on MNIST plus your labelled images (a new run)",
                        description="Load RUN's model and train it for a few more epochs at a small learning rate "
@@ -39,6 +39,8 @@ def add_commands(sub) -> None:
     p.add_argument("--data-dir", metavar="DIR", type=_path, help="data folder (default: RUN's, else $MNIST_CNN_DATA, "
                                                                  "else ~/.cache/mnist-cnn)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
+    p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it: RUN's rule "
+                                                               f"belongs to RUN's model)")
 
 
 def cmd_finetune(args) -> int:
@@ -49,7 +51,7 @@ def cmd_finetune(args) -> int:
                                    extra_repeat=args.extra_repeat, out=args.out, name=args.name,
                                    data_dir=args.data_dir)
     before = RunDir(args.run).metrics()["test_accuracy"]
-    result = train.train(cfg, verbose=train.progress_verbosity(args.quiet))
+    result = train.train(cfg, verbose=train.progress_verbosity(args.quiet), refusal=not args.no_calibrate)
     if result.interrupted:
         from .cli import _interrupted
 
