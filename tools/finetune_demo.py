@@ -152,7 +152,7 @@ def main() -> int:
     before = read(run, held_out)
     test_before, guesses_before, y = mnist_test(run)
     command = [sys.executable, "-m", "mnist_cnn", "finetune", str(run), "--extra-data", str(work / "feedback"),
-               "--name", "finetuned", "--quiet", *args.finetune_flags]
+               "--name", "finetuned", "--quiet", "--no-calibrate", *args.finetune_flags]
     started = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     seconds = time.perf_counter() - started
