@@ -84,7 +84,10 @@ def _shown_default(value) -> str:
 
 
 def _default_text(name: str, command: str) -> str:
-    """The real default: the seed job's for `run`; for `train` the recipes' own, when they differ."""
+    """The real default: the seed job's for `run`; for `train` the recipes' own, when they differ; an unset one as
+    its help says it is taken ("unset = ...")."""
+    if getattr(RECIPES["seed"], name) is None and "unset = " in (help := FIELDS[name].metadata["help"]):
+        return f"default: {help.split('unset = ', 1)[1]}"
     if command == "run" or name in config.RUN_ONLY:
         return f"default: {_shown_default(getattr(RECIPES['seed'], name))}"
     values = {r: getattr(cfg, name) for r, cfg in RECIPES.items()}
@@ -99,7 +102,7 @@ def _config_flags(p: argparse.ArgumentParser, command: str) -> None:
             continue
         flag, kind = "--" + name.replace("_", "-"), TYPES[name]
         base = next((t for t in getattr(kind, "__args__", (kind,)) if t is not type(None)), kind)
-        text = f"{f.metadata['help']} ({_default_text(name, command)})"
+        text = f"{f.metadata['help'].split('; unset = ')[0]} ({_default_text(name, command)})"  # unset: the default
         if base is bool:
             p.add_argument(flag, action="store_true", default=None, help=text)
         else:

@@ -35,7 +35,8 @@ def add_commands(sub) -> None:
     add_images_and_model(p)
     add_output_format(p)
     p.add_argument("--save-digits", metavar="DIR", type=_path,
-                   help="also save each digit's 28x28 as the model saw it, FILE_K.png (default: no)")
+                   help="also save each digit's 28x28 as the model saw it, NNNNN_FILE_K.png (NNNNN: the file's "
+                        "place in the list, K: the digit's) (default: no)")
 
 
 def cmd_read(args) -> int:
