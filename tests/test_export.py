@@ -214,6 +214,10 @@ def test_damaged_export_is_refused_with_one_line(exported, digits, tmp_path, cap
         assert cli.main(["predict", str(digits[0][0]), "--model", str(bad)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "cannot load the" in err[0] and "Traceback" not in err[0]
+    saved = exported["savedmodel", False].path  # TensorFlow's format, not one predict reads: said so
+    assert cli.main(["predict", str(digits[0][0]), "--model", str(saved)]) == 2
+    assert capsys.readouterr().err.strip().endswith("a SavedModel (for TensorFlow's own tools), not a run folder; "
+                                                    "give the run folder it was exported from")
 
 
 def test_missing_runtime_names_the_extra(exported, monkeypatch):

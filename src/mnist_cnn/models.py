@@ -272,6 +272,9 @@ def model_path(path: str | os.PathLike) -> Path:
     """A run folder's model.keras, or the .keras file itself."""
     path = Path(path)
     if path.is_dir():
+        if (path / "saved_model.pb").is_file():  # export's SavedModel is for TensorFlow's own tools (tf.saved_model)
+            raise UserError(f"{path}: a SavedModel (for TensorFlow's own tools), not a run folder; give the run "
+                            f"folder it was exported from")
         if not (path / "model.keras").is_file():
             raise UserError(f"{path}: not a run folder (expected model.keras in it, found none)")
         return path / "model.keras"
