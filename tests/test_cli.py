@@ -90,6 +90,8 @@ def test_malformed_flag_value_is_one_line(capsys):
     (["train", "--optimizer-args", '{"beta_1": "x"}'], "--optimizer-args: beta_1: expected a number >= 0 and < 1"),
     (["train", "--optimizer-args", '{"beta_1": 5}'], "--optimizer-args: beta_1: expected a number >= 0 and < 1, found 5"),
     (["train", "--optimizer-args", '{"nonsense": 1}'], "--optimizer-args: unknown key 'nonsense' for adam; valid keys"),
+    (["train", "--optimizer-args", '{"clipnorm": 1, "clipvalue": 1}'],
+     "--optimizer-args: expected at most one of clipnorm, clipvalue, global_clipnorm, found clipnorm, clipvalue"),
     (["train", "--model", "best", "--optimizer-args", '{"amsgrad": 1}'],
      "--optimizer-args: amsgrad: expected true or false, found 1"),
     (["train", "--model", "vgg"], "--model: unknown model 'vgg'; valid models: seed"),

@@ -141,17 +141,21 @@ def test_int8_savedmodel_and_bad_format_are_one_line(tiny_run, capsys):
     assert len(err) == 2 and "int8 is for --format onnx or litert" in err[0] and "--format: expected" in err[1]
 
 
-def test_an_out_that_would_replace_other_files_is_refused_before_any_work(tiny_run, tmp_path, capsys):
-    """A web page replaces its folder whole: a folder holding anything else (a run folder, a thesis) is refused."""
-    (tmp_path / "notes").mkdir()
-    (tmp_path / "notes" / "thesis.txt").write_text("keep me")
+def test_an_out_that_would_replace_other_files_is_refused_before_any_work(tiny_run, tmp_path, capsys, monkeypatch):
+    """A web page replaces its folder whole: a folder holding anything but an earlier page (a run folder, a thesis,
+    a site's own index.html, the current folder) is refused."""
+    for folder, name in (("notes", "thesis.txt"), ("site", "index.html")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text("keep me")
     (tmp_path / "named.onnx").mkdir()
-    assert cli.main(["export", str(tiny_run), "--format", "web", "--out", str(tmp_path / "notes")]) == 2
-    assert cli.main(["export", str(tiny_run), "--format", "web", "--out", str(tiny_run)]) == 2
+    for out in ("notes", "site", str(tiny_run)):
+        assert cli.main(["export", str(tiny_run), "--format", "web", "--out", str(tmp_path / out)]) == 2
     assert cli.main(["export", str(tiny_run), "--format", "onnx", "--out", str(tmp_path / "named.onnx")]) == 2
+    monkeypatch.chdir(tmp_path / "site")
+    assert cli.main(["export", str(tiny_run), "--format", "web", "--out", "."]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and "holds other files (thesis.txt)" in err[0] and "checkpoint" in err[1], err
-    assert "found a folder named 'named.onnx'" in err[2]
+    assert len(err) == 5 and "holds other files (thesis.txt)" in err[0] and "(index.html)" in err[1], err
+    assert "checkpoint" in err[2] and "found a folder named 'named.onnx'" in err[3] and "current folder" in err[4]
     assert (tmp_path / "notes" / "thesis.txt").read_text() == "keep me" and (tiny_run / "model.keras").is_file()
 
 

@@ -276,10 +276,10 @@ def cmd_evaluate(args) -> int:
     args.paths = cli_sweep.ensemble_paths(args)  # the paths given, or the --top K of --ensemble-from
     policy = inference_policy()
     models = [load_model(p, policy) for p in args.paths]  # all loaded first: a bad path fails fast
-    runs = [RunDir(p).config() for p in args.paths if (Path(p) / "config.json").is_file()]
-    dataset = args.dataset or (runs[0].dataset if runs else "mnist")
-    if any(run.dataset != dataset for run in runs):
-        print(f"{PROG}: note: scoring on {dataset} a model trained on {runs[0].dataset}", file=sys.stderr)
+    runs = {p: RunDir(p).config() for p in args.paths if (Path(p) / "config.json").is_file()}
+    dataset = args.dataset or (next(iter(runs.values())).dataset if runs else "mnist")
+    for path in (p for p, cfg in runs.items() if cfg.dataset != dataset):
+        print(f"{PROG}: note: scoring on {dataset} {shown(path)}, trained on {runs[path].dataset}", file=sys.stderr)
     (_, _), (x_test, y_test) = data.load_dataset(dataset, args.data_dir, report=stderr_report)
     x_test, classes = data.normalise(x_test), data.class_names(dataset)
     probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
@@ -308,7 +308,7 @@ def cmd_runs(args) -> int:
     from .rundir import list_runs, runs_table
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir() or not out.exists() and args.out != DEFAULTS.out:  # the default: none yet
+    if out.exists() and not out.is_dir() or not out.exists() and out != Path(DEFAULTS.out):  # the default: none yet
         raise UserError(f"--out: expected a folder of run folders, found {'a file' if out.exists() else 'nothing'} at "
                         f"{shown(out)}")
     rows = list_runs(out, report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))

@@ -62,14 +62,16 @@ def _export_gate(args, written) -> None:
     from .models import model_path
     from .refusal import RULE_FILE
 
-    run = run_folder_of(written)
-    if args.format in ("onnx", "litert") and gate_paths(run)["keras"].is_file() and written.parent.name == "exports":
-        for path in export_gate(run, [args.format]):
-            print(f"and its \"not a digit\" {'piece ' if PIECE_STEM in path.name else ''}gate: {shown(path)}")
     source = run_folder_of(model_path(args.model))
-    if written.parent.resolve() != (source / "exports").resolve() and (source / RULE_FILE).is_file():
-        print(f"note: its refusal rule (honest confidence, \"not a digit\") stays in {shown(source)}: --model "
-              f"{shown(source)} uses it; {shown(written.name)} alone answers every picture with a digit")
+    if run_folder_of(written).resolve() != source.resolve():  # predict finds a run's rule from its export's place
+        if (source / RULE_FILE).is_file():
+            stderr_report(f"mnist-cnn: note: the refusal rule (honest confidence, \"not a digit\") stays in "
+                          f"{shown(source)}: --model {shown(source)} uses it; {shown(written.name)} alone answers "
+                          f"every picture with a digit")
+        return
+    if args.format in ("onnx", "litert") and gate_paths(source)["keras"].is_file() and written.parent.name == "exports":
+        for path in export_gate(source, [args.format]):
+            print(f"and its \"not a digit\" {'piece ' if PIECE_STEM in path.name else ''}gate: {shown(path)}")
 
 
 def _export_reader(args, written) -> None:

@@ -43,13 +43,16 @@ MAX_EPOCHS = 10_000  # far beyond any MNIST run; keeps a typo of extra digits fr
 MAX_BATCH = 60_000  # the whole training set in one step
 # RandomAffine's arguments: rotation in degrees, zoom and shift as fractions, flip as a probability
 AUGMENT_LIMITS = {"degrees": 180.0, "zoom": 0.9, "shift": 1.0, "flip": 1.0}
-# Each optimiser's own keyword arguments in Keras 3, and those all take: bool, or a number's range as (low, high,
-# whether low itself is out; None: unbounded). Checked before a run folder is made (Keras refused a bad one only as
-# training began, with a traceback).
-_EVERY = {"epsilon": (0, None, True), "weight_decay": (0, None, False), "clipnorm": (0, None, True),
-          "clipvalue": (0, None, True), "global_clipnorm": (0, None, True), "use_ema": bool, "ema_momentum": (0, 1, False)}
-_BETAS = {"beta_1": (0, 1, False), "beta_2": (0, 1, False), "amsgrad": bool}
-OPTIMIZER_ARGS = {"adam": _BETAS, "adamw": _BETAS, "adadelta": {"rho": (0, 1, False)}}
+# Each optimiser's own keyword arguments in Keras 3.15, and those all take: bool, str, or a number's range (low, high
+# or None, the ends left out: "(" low, ")" high); null is Keras' default. Checked before a run folder is made (Keras
+# refused a bad one only as training began: a traceback, a half-made run folder).
+_EVERY = {"epsilon": (0, None, "("), "weight_decay": (0, None, ""), "clipnorm": (0, None, "("),
+          "clipvalue": (0, None, "("), "global_clipnorm": (0, None, "("), "use_ema": bool, "ema_momentum": (0, 1, ""),
+          "ema_overwrite_frequency": (1, None, ""), "loss_scale_factor": (0, None, "("),
+          "gradient_accumulation_steps": (1, None, ""), "name": str}
+_BETAS = {"beta_1": (0, 1, ")"), "beta_2": (0, 1, ")"), "amsgrad": bool}
+OPTIMIZER_ARGS = {"adam": _BETAS, "adamw": _BETAS, "adadelta": {"rho": (0, 1, ")")}}
+_CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")  # Keras takes one of them at most
 
 
 def setting(default, help: str, *, choices=None, low=None, high=None, above=None, below=None,
@@ -271,17 +274,22 @@ def _check_augment(augment: dict) -> None:
 
 def _check_optimizer_args(optimizer: str, args: dict) -> None:
     valid = {**OPTIMIZER_ARGS.get(optimizer, {}), **_EVERY}
+    if len(clips := [key for key in _CLIPS if args.get(key) is not None]) > 1:
+        raise ConfigError("optimizer_args", f"expected at most one of {', '.join(_CLIPS)}, found {', '.join(clips)}")
     for key, value in args.items():
         if key not in valid:
             raise ConfigError("optimizer_args", f"unknown key {key!r} for {optimizer}; valid keys: {', '.join(valid)}")
-        if valid[key] is bool:
-            if not isinstance(value, bool):
-                raise ConfigError("optimizer_args", f"{key}: expected true or false, found {value!r}")
+        if value is None or valid[key] in (bool, str) and isinstance(value, valid[key]):
             continue
-        low, high, strict = valid[key]
+        if valid[key] in (bool, str):
+            wanted = "a name" if valid[key] is str else "true or false"
+            raise ConfigError("optimizer_args", f"{key}: expected {wanted}, found {value!r}")
+        low, high, out = valid[key]
         number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not number or value < low or strict and value == low or high is not None and value >= high:
-            bounds = f"{'>' if strict else '>='} {low}" + (f" and < {high}" if high is not None else "")
+        if not number or value < low or "(" in out and value == low or high is not None and (
+                value > high or ")" in out and value == high):
+            bounds = f"{'>' if '(' in out else '>='} {low}" + (f" and {'<' if ')' in out else '<='} {high}"
+                                                                if high is not None else "")
             raise ConfigError("optimizer_args", f"{key}: expected a number {bounds}, found {value!r}")
 
 

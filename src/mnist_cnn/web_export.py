@@ -63,7 +63,10 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
     dest = Path(os.path.abspath(out)) if out else run / "exports" / "web"  # absolute: "." has no name to rename by
     if dest.exists() and not dest.is_dir():
         raise UserError(f"{dest}: expected a folder for the web page, found a file")
-    if dest.is_dir() and (others := sorted(set(os.listdir(dest)) - _page_files())):
+    if dest == Path.cwd():
+        raise UserError("--out: the page's folder is replaced whole, the current folder too; name a folder in it")
+    if dest.is_dir() and (names := set(os.listdir(dest))) and not _page_files(names):
+        others = sorted(names - _page_files()) or sorted(names)
         raise UserError(f"--out: {dest} holds other files ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
                         f"; expected a new folder or an earlier web export, which is replaced whole")
     runtime_dir = ort_web(data_dir, report)
@@ -86,12 +89,14 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
     return dest
 
 
-def _page_files() -> set[str]:
-    """The names export_web writes into its folder: an earlier page may be replaced, nothing else."""
+def _page_files(names: set[str] | None = None):
+    """The names export_web writes into its folder; with `names` (a folder's), whether they are an earlier page's:
+    its model, check and rule, and nothing else (a user's own site may hold an index.html too)."""
     from .export import check_path
 
-    return {MODEL, check_path(Path(MODEL)).name, GATE, RULE, *ORT_FILES,
-            *(name for names in PAGE_FILES.values() for name in names)}
+    page = {MODEL, check_path(Path(MODEL)).name, GATE, RULE, *ORT_FILES,
+            *(name for group in PAGE_FILES.values() for name in group)}
+    return page if names is None else {MODEL, check_path(Path(MODEL)).name, RULE} <= names <= page
 
 
 def _gate(run: Path, work: Path, report: Report) -> Rule:
