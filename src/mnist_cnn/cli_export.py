@@ -55,12 +55,10 @@ def cmd_export(args) -> int:
 
 def _export_gate(args, written) -> None:
     """A run's "not a digit" gates (gate.py: the gate, the piece gate) go with its model into the runtime it is
-    exported for."""
+    exported for, in the run's exports/; written elsewhere, a note says the run's refusal rule stays behind."""
     from .gate import PIECE_STEM, export_gate, gate_paths
-    from .refusal import run_folder_of
-
     from .models import model_path
-    from .refusal import RULE_FILE
+    from .refusal import RULE_FILE, run_folder_of
 
     source = run_folder_of(model_path(args.model))
     if run_folder_of(written).resolve() != source.resolve():  # predict finds a run's rule from its export's place

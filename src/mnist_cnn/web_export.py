@@ -65,7 +65,7 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
         raise UserError(f"{dest}: expected a folder for the web page, found a file")
     if dest == Path.cwd():
         raise UserError("--out: the page's folder is replaced whole, the current folder too; name a folder in it")
-    if dest.is_dir() and (names := set(os.listdir(dest))) and not _page_files(names):
+    if dest.is_dir() and (names := set(os.listdir(dest))) and not _is_page(names):
         others = sorted(names - _page_files()) or sorted(names)
         raise UserError(f"--out: {dest} holds other files ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
                         f"; expected a new folder or an earlier web export, which is replaced whole")
@@ -89,14 +89,20 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
     return dest
 
 
-def _page_files(names: set[str] | None = None):
-    """The names export_web writes into its folder; with `names` (a folder's), whether they are an earlier page's:
-    its model, check and rule, and nothing else (a user's own site may hold an index.html too)."""
+def _page_files() -> set[str]:
+    """The names export_web writes into its folder."""
     from .export import check_path
 
-    page = {MODEL, check_path(Path(MODEL)).name, GATE, RULE, *ORT_FILES,
+    return {MODEL, check_path(Path(MODEL)).name, GATE, RULE, *ORT_FILES,
             *(name for group in PAGE_FILES.values() for name in group)}
-    return page if names is None else {MODEL, check_path(Path(MODEL)).name, RULE} <= names <= page
+
+
+def _is_page(names: set[str]) -> bool:
+    """Whether a folder's file names are an earlier page's, to replace: its model, check and rule, and nothing else (a
+    user's own site may hold an index.html too)."""
+    from .export import check_path
+
+    return {MODEL, check_path(Path(MODEL)).name, RULE} <= names <= _page_files()
 
 
 def _gate(run: Path, work: Path, report: Report) -> Rule:
