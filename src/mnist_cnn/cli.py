@@ -84,8 +84,7 @@ def _shown_default(value) -> str:
 
 
 def _default_text(name: str, command: str) -> str:
-    """The real default: the seed job's for `run`; for `train` the recipes' own, when they differ; an unset one as
-    its help says it is taken ("unset = ...")."""
+    """The real default: the seed job's for `run`; for `train` the recipes' own when they differ; unset: its help's."""
     if getattr(RECIPES["seed"], name) is None and "unset = " in (help := FIELDS[name].metadata["help"]):
         return f"default: {help.split('unset = ', 1)[1]}"
     if command == "run" or name in config.RUN_ONLY:
