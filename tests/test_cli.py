@@ -185,6 +185,9 @@ def test_train_no_calibrate_skips_the_refusal_rule(tmp_path, monkeypatch, capsys
     assert run_cli(capsys, "train", *tiny, "--name", "a")[0] == 0
     assert run_cli(capsys, "train", *tiny, "--name", "b", "--no-calibrate")[0] == 0
     assert fitted == ["a"]
+    monkeypatch.chdir(mnist_dir.parent)  # a relative --data-dir is saved absolute: a resume from elsewhere finds it
+    assert run_cli(capsys, "train", *tiny[:7], mnist_dir.name, *tiny[8:], "--name", "c", "--no-calibrate")[0] == 0
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["data_dir"] == str(mnist_dir.absolute())
 
 
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):

@@ -46,7 +46,7 @@ def finetune_config(run: str | os.PathLike, extra_data: str | os.PathLike, *, ep
         name = f"{base.path.name[:70]}-ft-{datetime.now():%Y%m%d-%H%M%S}"
         name = name if NAME_PATTERN.fullmatch(name) else f"ft-{datetime.now():%Y%m%d-%H%M%S}"
     changes = dict(epochs=epochs or EPOCHS, learning_rate=learning_rate or LEARNING_RATE, schedule=SCHEDULE,
-                   patience=0, extra_data=os.path.abspath(extra_data), finetuned_from=str(base.path.resolve()),
+                   patience=0, extra_data=str(extra_data), finetuned_from=str(base.path.resolve()),
                    out=str(out if out is not None else base.path.parent), name=name, tensorboard=False,
                    data_dir=data_dir if data_dir is not None else cfg.data_dir)
     if extra_repeat is not None:

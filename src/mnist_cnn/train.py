@@ -19,6 +19,7 @@ With `distribute` set, the model is built (or loaded) in the tf.distribute strat
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import signal
 import sys
@@ -36,10 +37,8 @@ from .hardware import Precision, inference_policy, resolve_precision
 from .rundir import CHECKPOINT, CONFIG, ENV, RunDir
 from .training_loop import BuiltBeforeTracing, RunKeeper, new_state, restore_seed_generator_states
 
-# Images per validation step: validation only runs the model forward, and at the training batch
-# (256 for fast) Keras' per-step cost made the pass over 12,000 images take ~1.3 s of fast's ~6 s
-# (class A); at 1,024 it takes ~0.4 s and computes the same accuracy.
-VALIDATION_BATCH = 1024
+VALIDATION_BATCH = 1024  # forward only: at the training batch (256 for fast) Keras' per-step cost made the pass over
+# 12,000 images ~1.3 s of fast's ~6 s (class A); at 1,024 it takes ~0.4 s and computes the same accuracy
 
 
 @dataclass
@@ -196,7 +195,8 @@ def _versions() -> str:
 
 def _start(cfg: TrainConfig, report: Report):
     """A new run: its folder (config.json), the data, the model, a fresh state."""
-    check(cfg)
+    check(cfg)  # then data_dir, extra_data absolute: `train --resume RUN` from another folder reads the same data
+    cfg = cfg.replace(**{key: os.path.abspath(v) for key in ("data_dir", "extra_data") if (v := getattr(cfg, key))})
     cluster = distribute.check(cfg.distribute)  # TF_CONFIG, before anything is written
     cfg = cfg.replace(name=cfg.name or f"{cfg.model}-{datetime.now():%Y%m%d-%H%M%S}")
     if (cluster is None or cluster.chief) and (folder := RunDir(cfg.out).file(cfg.name)).exists():
