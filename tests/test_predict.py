@@ -61,6 +61,23 @@ def test_find_images(tmp_path):
     assert "no images in this folder" in errors[0][1] and "no such file" in errors[1][1]
 
 
+def test_every_suffix_a_folder_is_searched_for_is_a_format_that_is_read(tmp_path):
+    """Each of IMAGE_SUFFIXES, saved by Pillow (HEIF/AVIF as JPEG bytes: their encoders are extras): found in a
+    folder and read to the same pixels."""
+    a = np.zeros((32, 32), np.uint8)  # an icon's size: .ico keeps it as it is
+    a[6:26, 12:16] = 255
+    fallback = {".heic": "JPEG", ".heif": "JPEG", ".avif": "JPEG", ".apng": "PNG", ".jp2": "JPEG2000", ".dib": "BMP"}
+    for suffix in predict.IMAGE_SUFFIXES:
+        Image.fromarray(a).convert("RGB" if suffix == ".qoi" else "L").save(tmp_path / f"x{suffix}",
+                                                                             format=fallback.get(suffix))
+    found, errors = predict.find_images([tmp_path])
+    assert not errors and sorted(p.suffix for p in found) == sorted(predict.IMAGE_SUFFIXES)
+    for p in found:
+        lossy = p.suffix in (".jpg", ".jpeg", ".jpe", ".jfif", ".heic", ".heif", ".avif", ".jp2", ".webp")
+        grey = imagefile.load_grey(p)
+        assert np.abs(grey - a / 255).max() <= (0.25 if lossy else 1e-6), p.name
+
+
 def test_find_images_names_what_it_cannot_read(tmp_path, monkeypatch):
     """A folder it may not list (inside the one given, too), a file under it, a symlink loop, a FIFO: one error
     each naming it, not a traceback, a silent gap or "no such file". Permissions are made by patching os.scandir and
@@ -120,7 +137,8 @@ def test_cli_predicts_good_files_and_names_bad_ones(tmp_path, trained_run, test_
     assert results["a.png"]["digit"] == y[0] and results["b.jpg"]["digit"] == y[1]
     assert len(results["a.png"]["top_k"]) == 3 and \
         results["a.png"]["confidence"] == results["a.png"]["top_k"][0]["probability"]
-    assert results["blank.png"]["digit"] is None and results["blank.png"]["error"] == "no digit found"
+    assert results["blank.png"]["digit"] is None and results["blank.png"]["message"] == "no digit found"
+    assert results["blank.png"]["error"] is None and "no digit found" not in err  # an answer, as the API's
     assert "broken.png" in err and "empty.jpg: empty file" in err and "Traceback" not in err
     assert len([l for l in err.splitlines() if l.strip()]) == 2
     seen = sorted(save.iterdir())

@@ -506,6 +506,24 @@ def test_one_digit_is_read_as_predict_reads_it(tmp_path, predictor, mnist_dir):
         assert r.digits[0].confidence == pytest.approx(p.confidence, abs=2e-3)  # a batch of 1, not of 30: rounding
 
 
+def test_boxes_are_in_the_files_own_pixels_when_it_is_read_reduced(tmp_path, predictor, writer):
+    """A photo over images.MAX_SIDE is read reduced; its boxes are mapped back, turned upright by EXIF as it is."""
+    image, _ = writer.number("clean", text="72")
+    small = np.asarray(image)
+    k = 8  # 8x: well over MAX_SIDE
+    big = Image.fromarray(small).resize((small.shape[1] * k, small.shape[0] * k), Image.NEAREST)
+    big.save(upright := tmp_path / "upright.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned: a viewer turns it 90 degrees clockwise, back upright
+    big.transpose(Image.Transpose.ROTATE_90).save(turned := tmp_path / "turned.jpg", exif=exif, quality=95)
+    expected = [np.array(d.box) * k for d in read.read_image(predictor, small).digits]
+    for path in (upright, turned):
+        r = next(read.read_files(predictor, [path]))
+        assert r.text == "72" and len(r.digits) == 2, (path, r.reason)
+        for d, box in zip(r.digits, expected):
+            assert np.abs(np.array(d.box) - box).max() <= 2 * k, (path.name, d.box, box)  # reduction and JPEG: px
+
+
 def test_blank_and_refused_marks_reject_the_whole_string(predictor, writer, monkeypatch):
     r = read.read_image(predictor, Image.new("L", (300, 100), 230))
     assert r.to_dict() == {"path": "", "text": "", "confidence": None, "rejected": True, "digits": [], "error": None}

@@ -278,7 +278,8 @@ def test_predict_says_not_a_digit_and_exits_0(refusing, test_digits, tmp_path, c
     by_name = {r["path"].rsplit("/", 1)[-1]: r for r in json.loads(capsys.readouterr().out)}
     assert {k: by_name["d.png"][k] for k in ("digit", "rejected", "message")} == \
         {"digit": None, "rejected": True, "message": NOT_A_DIGIT}
-    assert by_name["blank.png"]["rejected"] is False and by_name["blank.png"]["error"] == "no digit found"
+    assert by_name["blank.png"]["rejected"] is False and by_name["blank.png"]["message"] == "no digit found"
+    assert by_name["blank.png"]["error"] is None
     assert cli.main(["predict", str(tmp_path / "d.png"), "--model", str(refusing), "--csv"]) == 0
     row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert row["digit"] == "" and row["rejected"] == "true" and row["message"] == NOT_A_DIGIT

@@ -197,11 +197,11 @@ def _format_predictions(results, args) -> str:
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["path", "digit", "confidence", "top_k", "rejected", "message", "error"])
         for r in results:
-            message = r.to_dict()["message"]
+            d = r.to_dict()
             w.writerow([r.path, "" if r.digit is None else r.digit,
                         "" if r.confidence is None else f"{r.confidence:.4f}",
-                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), str(r.rejected).lower(), message or "",
-                        r.error or ""])
+                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), str(r.rejected).lower(), d["message"] or "",
+                        d["error"] or ""])
         return out.getvalue().rstrip("\n")
     rows = [("path", "digit", "confidence", f"top-{args.top_k}")]
     for r in results:

@@ -30,8 +30,9 @@ from .imagefile import STDIN
 from .images import NO_DIGIT
 from .refusal import NOT_A_DIGIT, Decision, Rule
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".webp", ".avif", ".heic", ".heif", ".tif", ".tiff",
-                  ".pgm", ".ppm", ".pbm"}
+# A folder's files read as pictures: the formats a person's picture comes in that Pillow (and pillow-heif) decode
+IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".bmp", ".dib", ".gif", ".webp", ".avif",
+                  ".heic", ".heif", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".pnm", ".ico", ".tga", ".qoi"}
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
 
 
@@ -251,9 +252,13 @@ class Prediction:
         return self.error is not None and self.error != NO_DIGIT
 
     def to_dict(self) -> dict:
+        """The keys of POST /api/predict's answer and its meanings: a blank page's NO_DIGIT is a `message` (an answer,
+        as "not a digit" is), `error` only a file that could not be read."""
+        blank = self.error == NO_DIGIT
         return {"path": self.path, "digit": self.digit, "confidence": self.confidence,
                 "top_k": [{"digit": d, "probability": p} for d, p in self.top_k], "rejected": self.rejected,
-                "message": NOT_A_DIGIT if self.rejected else None, "error": self.error}
+                "message": NOT_A_DIGIT if self.rejected else NO_DIGIT if blank else None,
+                "error": None if blank else self.error}
 
 
 def preprocess_file(path: Path) -> np.ndarray | None:
