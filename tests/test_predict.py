@@ -16,6 +16,7 @@ from PIL import Image
 from mnist_cnn import cli, imagefile, images, predict
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
+from mnist_cnn.refusal import Decision
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -48,6 +49,56 @@ def test_proper_preprocessing_beats_naive_resize(trained_run, test_digits):
     acc_naive = (p.probabilities(naive).argmax(1) == y).mean()
     assert acc_proper >= clean - 0.05, (acc_proper, clean)
     assert acc_proper >= acc_naive + 0.5, (acc_proper, acc_naive)
+
+
+def under_a_shade(digit: np.ndarray, edge: int = 150) -> Image.Image:
+    """A 320 px photo of an MNIST digit (160 px, dark ink on grey paper) whose left `edge` px lie in a sharp shade
+    letting 45% of the light through, blurred a little (a phone's or a hand's shadow)."""
+    from PIL import ImageFilter
+
+    ink = np.asarray(Image.fromarray(digit).resize((160, 160), Image.BILINEAR), np.float64) / 255
+    paper = np.full((320, 320), 200.0)
+    paper[80:240, 80:240] *= 1 - 0.8 * ink
+    paper[:, :edge] *= 0.45
+    paper += np.random.default_rng(1).normal(0, 5, paper.shape)
+    return Image.fromarray(paper.clip(0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.2))
+
+
+def test_a_digit_under_a_shadows_sharp_edge_is_read_with_the_shade_for_paper(trained_run, test_digits):
+    """The plain reading takes the shade for one huge stroke; images.candidates' second, the picture closed for
+    paper, is the digit (predict.choose takes it where the plain one is refused). No shade: one candidate."""
+    p = predict.Predictor(trained_run)
+    x, y = test_digits[0][:20], test_digits[1][:20]
+    found = [images.candidates(under_a_shade(d)) for d in x]
+    assert all(len(c) == 2 for c in found)
+    right = [sum(c[k] is not None and p.probabilities(c[k][None]).argmax() == t for c, t in zip(found, y))
+             for k in (0, 1)]
+    assert right[1] >= 17 and right[0] <= 5, right
+    lit = images.candidates(under_a_shade(x[0], edge=0))
+    assert len(lit) == 1 and np.array_equal(lit[0], images.to_mnist(under_a_shade(x[0], edge=0)))
+
+
+def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_blank():
+    x, y = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
+
+    def decided(rejected, confidence=0.99, not_digit=None):
+        return Decision(None if rejected else 3, confidence, rejected, np.full(10, 0.1, np.float32), not_digit)
+
+    assert predict.choose([x], [decided(True)]) == 0  # no shade found
+    assert predict.choose([x, None], [decided(True), None]) == 0  # the shade's reading found no ink
+    assert predict.choose([None, y], [None, decided(True)]) == 1  # ink only with the shade: its answer, a refusal
+    assert predict.choose([x, y], [decided(False), decided(False)]) == 0  # the plain reading stands when accepted
+    assert predict.choose([x, y], [decided(True), decided(True)]) == 0
+    assert predict.choose([x, y], [decided(True), decided(False)]) == 1
+    assert predict.choose([x, y], [decided(True), decided(False, not_digit=0.1)]) == 1
+    assert predict.choose([x, y], [decided(True), decided(False, confidence=0.9)]) == 0  # a second reading: sure...
+    assert predict.choose([x, y], [decided(True), decided(False, not_digit=0.6)]) == 0  # ...and clear of the gate
+
+    class Refuses:  # the model: refuses the plain reading (x), not the shade's (y)
+        def decide(self, batch):
+            return [decided(bool((b == 0).all())) for b in batch]
+
+    assert [k.max() for k, _ in predict.decide_candidates(Refuses(), [[x, y], [y], [None, y]])] == [1, 1, 1]
 
 
 def test_find_images(tmp_path):
@@ -312,5 +363,5 @@ def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_dig
     as_photo(x[0], np.random.default_rng(3), size=(2400, 1800), scale=40).save(path)
     served = images.to_mnist(images.load_grey(path.read_bytes(), max_side=images.MAX_SIDE))  # as serve.Service.prepare
     assert np.array_equal(predict.preprocess_file(path), served)
-    assert np.array_equal(preprocess_pool.read(path), served)
+    assert np.array_equal(preprocess_pool.read(path)[0], served)
     assert not np.array_equal(images.to_mnist(images.load_grey(path)), served)

@@ -338,15 +338,15 @@ def test_a_12_mp_phone_photo_as_png_is_read(client, size):
 def test_full_queue_is_503_with_retry_after_and_health_still_answers(app, digits, monkeypatch):
     """Photos wait in the heavy lane (blocked here until released); past its places -> 503 + Retry-After,
     while /api/health, the page and a drawing (light lane) are answered at once."""
-    gate, to_mnist = threading.Event(), images.to_mnist
+    gate, candidates = threading.Event(), images.candidates
     lanes = app.state.service
 
-    def slow_to_mnist(img):
+    def slow_candidates(img):
         if threading.current_thread().name.startswith("mnist-cnn-heavy"):
             assert gate.wait(60)
-        return to_mnist(img)
+        return candidates(img)
 
-    monkeypatch.setattr(images, "to_mnist", slow_to_mnist)
+    monkeypatch.setattr(images, "candidates", slow_candidates)
     big = photo(1500, 1000)  # 1.5 MP: the heavy lane
     with serving(app) as url, concurrent.futures.ThreadPoolExecutor(serve.HEAVY["places"]) as pool:
         def predict(data):

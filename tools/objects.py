@@ -21,7 +21,7 @@ from PIL import Image
 
 from mnist_cnn import images
 from mnist_cnn.data import load_dataset
-from mnist_cnn.predict import Predictor
+from mnist_cnn.predict import Predictor, decide_candidates
 from mnist_cnn.read import read_image
 from mnist_cnn.errors import run_tool
 
@@ -69,10 +69,9 @@ def main() -> int:
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
     print("| kind | pictures | `predict` refused | read as | `read` refused | read as |\n|---|---|---|---|---|---|")
     for name, pictures in kinds.items():
-        xs = [images.to_mnist(p) for p in pictures]
-        inked = [x for x in xs if x is not None]
-        digits = collections.Counter(d.digit for d in predictor.decide(np.stack(inked)) if not d.rejected) \
-            if inked else collections.Counter()
+        found = [c for c in (images.candidates(p) for p in pictures) if any(x is not None for x in c)]
+        digits = collections.Counter(d.digit for _, d in decide_candidates(predictor, found) if not d.rejected) \
+            if found else collections.Counter()
         texts = collections.Counter(r.text for r in (read_image(predictor, p) for p in pictures) if not r.rejected)
         print(f"| {name} | {len(pictures)} | {1 - sum(digits.values()) / len(pictures):.1%} | "
               f"{', '.join(f'{d} ({c})' for d, c in digits.most_common(3))} | "

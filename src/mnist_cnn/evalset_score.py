@@ -8,8 +8,9 @@
 
     mnist-cnn evalset score evalset/ --model runs/NAME [--json]
 
-Preprocessings (PREPROCESS): "after" is images.to_mnist (what predict and the page use), "naive" squashes
-the whole picture to 28x28 (images.naive_resize), "reference" is the plain MNIST recipe of issue 12 below.
+Preprocessings (PREPROCESS): "after" is what predict and the page use (images.candidates, predict.choose),
+"naive" squashes the whole picture to 28x28 (images.naive_resize), "reference" is the plain MNIST recipe of issue
+12 below.
 Accuracy is the share of pictures whose top class is the label; "no digit found" (None) counts as wrong.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from .imagefile import grey
-from .images import BOX, CENTRE, FRAME, naive_resize, to_mnist
+from .images import BOX, CENTRE, FRAME, candidates, naive_resize
 
 REFERENCE_CUT = 0.1  # the reference drops ink under 10% of its strongest pixel: slack against JPEG noise
 
@@ -46,7 +47,7 @@ def reference(image):
     return frame[BOX : BOX + FRAME, BOX : BOX + FRAME]
 
 
-PREPROCESS = {"after": to_mnist, "naive": naive_resize, "reference": reference}
+PREPROCESS = {"after": candidates, "naive": naive_resize, "reference": reference}
 
 
 def accuracy(predictor, xs, labels):
@@ -63,10 +64,17 @@ def accuracy(predictor, xs, labels):
 def score(predictor, images, labels, families, preprocess=None):
     """{family: {name: accuracy, ..., "n": count}} in first-seen family order, then "overall" (all pictures).
 
-    preprocess: {name: function(image) -> (28, 28) array or None}; default PREPROCESS."""
+    preprocess: {name: function(image) -> (28, 28) array or None, or a list of them the model chooses from as
+    predict does (images.candidates)}; default PREPROCESS."""
+    from .predict import decide_candidates
+
     preprocess = preprocess or PREPROCESS
     labels, families = np.asarray(labels), np.asarray(families)
     xs = {name: [f(im) for im in images] for name, f in preprocess.items()}
+    for name, found in xs.items():
+        if found and isinstance(found[0], list):
+            chosen = iter(decide_candidates(predictor, [c for c in found if any(x is not None for x in c)]))
+            xs[name] = [next(chosen)[0] if any(x is not None for x in c) else None for c in found]
     out = {}
     for fam in [*dict.fromkeys(families.tolist()), "overall"]:
         at = np.flatnonzero(families == fam) if fam != "overall" else np.arange(len(labels))

@@ -6,15 +6,16 @@ A model trained on MNIST only works on images that look like that, so:
 
     img = load_image("photo.jpg")       # any format/mode Pillow reads -> "F" image in [0, 1] (imagefile.py)
     x = to_mnist(img)                   # (28, 28) float32 in [0, 1], or None if no ink
+    xs = candidates(img)                # [x], or [x, the reading with a shadow's shade for paper]: predict.choose
     ink = ink_map(img)                  # the whole image's ink (paper removed), for finding several digits
     baseline = naive_resize(img)        # squash the whole image to 28x28, for comparison
 
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
-Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `_paper` fit, noise cut,
+Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
 `paper_lines.drop_lines`, `_drop_specks`) -> crop to the ink's box (inside a form's box round it: `drop_frame`) ->
-`_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` alone also takes a shadow's sharp
-edge for paper after the fit (`shadow.paper`). Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms
+`_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also takes a shadow's sharp edge for
+paper after the fit (`shadow.paper`); `candidates` reads one digit both ways. Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms
 for a 280x280 drawing (tools/preprocess_speed.py).
 """
 
@@ -27,8 +28,8 @@ from PIL import Image
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_FILL, drop_frame, drop_lines
-from . import sheet
-from .shadow import paper as shaded_paper, polarity
+from . import paper_surface, sheet
+from .shadow import paper as shaded_paper
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -41,28 +42,16 @@ NO_DIGIT = "no digit found"  # the answer for an image without ink, shared by pr
 FRAME = 28  # MNIST frame side
 BOX = 20  # MNIST scales the ink's bounding box so its longer side is 20 px
 CENTRE = 14.0  # mean ink centre of mass of the MNIST test set, in pixel indices (13.99, 14.00)
-BORDER = 0.05  # the outer 5% of each side is taken as paper to fit; a digit touching one edge covers little of it
-FIT_SAMPLES = 20_000  # pixels sampled to fit the paper surface: plenty for 6 coefficients, fast on any photo
-RIDGE = 1e-6  # keeps the surface fit solvable when the border cannot show a slope (1xN images, uniform rows)
-TIGHT_SIDES = 2  # ink a quarter of the contrast off the border median on >= 2 sides: maybe a tight crop...
-TIGHT_CUT = 8  # ...and off the fitted surface by > 1/8 of the contrast: the fit bends through a tight crop's border
-# ink (test_tight_crops_read_like_the_digit: 95% look like the digit at 1/8, as before; 94% at 1/4; 91% at 1/2), while
-# a photo's shaded edges, which the surface follows, stay within it
-ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven light: < 1%; tight crops: > 5%)
-WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
 LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit page: ink is cut after dividing by it at
 # the cut's share of its mean (a faint grid's rules, cut before, were ink only where bright: no whole line to drop);
 # a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
 LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >= 3.5 sigmas (in a deep shade: noise)
-FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
-NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
 THIN = 0.6  # strokes that scaling would make thinner than 60% of STROKE are thickened to STROKE...
 SHRINK = 0.5  # ...but only when shrinking by 2x or more: at MNIST size a thin stroke is as drawn, not an artefact
-TERMS = np.array([(0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2)])  # x, y powers in the paper surface's 6 terms
 RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its binary NIST strokes; no ringing
 # ...but for a digit smaller than the 20 px box, BOX repeats pixels: blocky steps the "not a digit" gate takes for
 # letters (MNIST test digits written 10-13 px tall: 2.4-3.2% called not a digit, 0.7-0.9% bilinear, 1.9% at 20 px)
@@ -74,9 +63,21 @@ def to_mnist(image, desk: bool = True):
     a sheet lying on a desk first (sheet.py); False for ink already taken off its paper (`read`'s marks: a bold mark
     on its black margin looked like a light sheet on a dark desk, and only the inside of its stroke was read)."""
     found = _ink_and_box(_grey(image), desk=desk)
-    if found is None:
-        return None
-    ink, (x, y, w, h) = found
+    return None if found is None else _digit(*found)
+
+
+def candidates(image) -> list:
+    """[to_mnist(image)], and second, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
+    read with the shade for its paper (each None when no ink). The model chooses (predict.choose): the shade's
+    reading only when the plain one is refused, which a tight crop's, thick or blurred digit's plain reading is not
+    (reading them with a shade's paper always cost those 4-7 points, `mnist-cnn evalset`)."""
+    found = _ink_and_box(_grey(image), shade=BOTH)
+    return [None if f is None else _digit(*f) for f in (found if isinstance(found, list) else [found])]
+
+
+def _digit(ink, box):
+    """The 28x28 of ink in its box (x, y, w, h): the frame dropped, thin lines thickened, in a 20 px box, centred."""
+    x, y, w, h = box
     ink = _thicken(drop_frame(ink[y : y + h, x : x + w], MIN_CONTRAST))
     h, w = ink.shape
     size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
@@ -106,29 +107,39 @@ def _blur3(a):
     return cv2.blur(a, (3, 3), borderType=cv2.BORDER_REPLICATE)
 
 
-def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade: bool = False, desk: bool = True):
+def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False, desk: bool = True):
     """Ink in [0, 1] (paper, noise and specks at 0) and its box (x, y, w, h); None if there is no digit. crop: a
     drawing's ink only in the window around its strokes (_canvas). with_specks (whole images only, not crop): and,
     third, the ink before specks were dropped, on the same scale (the same array when none was). shade: a shadow's
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
-    digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse). desk: see
-    to_mnist."""
+    digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse); BOTH: a list
+    of the answers without it and with it when one is found (else the one answer). desk: see to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
-        if (found := _on_sheet(grey, *cut[:2], with_specks, shade)) is not None or cut[2] < sheet.HOLED:
+        if (found := _on_sheet(grey, *cut[:2], with_specks, shade is True)) is not None or cut[2] < sheet.HOLED:
             return found  # ...but one with no ink on it, much of it holes, is a bold light mark: read whole
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
         return found
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
-    paper, sigma, sign = _paper(grey, smooth)  # paper: a surface or one level
+    paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
     if shade and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
-        paper, sigma = shaded_paper(grey, smooth, paper, MIN_CONTRAST, sigma)
+        shaded, shaded_sigma = shaded_paper(grey, smooth, paper, MIN_CONTRAST, sigma)
+        if shade is BOTH and shaded is not paper:
+            return [_ink(grey, smooth.copy(), paper, sigma, sign, with_specks),
+                    _ink(grey, smooth, shaded, shaded_sigma, sign, with_specks)]
+        paper, sigma = shaded, shaded_sigma
+    return _ink(grey, smooth, paper, sigma, sign, with_specks)
+
+
+def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool):
+    """_ink_and_box's answer from the paper (a surface or one level), the noise sigma around it and the ink's sign;
+    writes over smooth (grey's 3x3 blur) and paper."""
     if (contrast := _contrast(paper, smooth, sign)) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
-    cut = max(NOISE_FLOOR, NOISE_SIGMAS * sigma)
+    cut = max(NOISE_FLOOR, paper_surface.NOISE_SIGMAS * sigma)
     lit = sign > 0 and np.ndim(paper) and LIT_FIT * cut < contrast  # a lit page's surface, fitted well...
     if lit and (lit := cv2.minMaxLoc(paper)[0] >= LIT_EVEN * (level := cv2.mean(paper)[0])):  # ...and lit evenly
         cut /= max(level, MIN_CONTRAST)
@@ -168,12 +179,13 @@ def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
 
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps
+BOTH = "both"  # _ink_and_box's shade: the answers without a shadow's edge and with it (`candidates`)
 
 
 def _canvas(grey):
     """_ink_and_box's answer for a drawing (its border at one level) from the window around the pixels off that level,
     its corner on the speck grid; _WHOLE for other images, and ink wide or tall enough to hold a line."""
-    v = np.take(grey, _border(*grey.shape)[2])
+    v = np.take(grey, paper_surface.border(*grey.shape)[2])
     level = float(v[0])
     even = v.min() == v.max() and grey.size > 1  # (OpenCV takes a 1x1 image beside a number for two arrays)
     x, y, w, h = cv2.boundingRect(cv2.compare(grey, level, cv2.CMP_NE)) if even else (0, 0, 0, 0)
@@ -183,7 +195,7 @@ def _canvas(grey):
     part = grey[max(0, y - 1) // f * f : y + h + 1, max(0, x - 1) // f * f : x + w + 1]
     low, high = cv2.minMaxLoc(smooth := _blur3(part))[:2]
     low, high = (low, high) if part.shape == grey.shape else (min(low, level), max(high, level))  # canvas outside
-    paper, sign = np.float32(level), 1 if level - low > high - level else -1  # as _paper for a one-level border
+    paper, sign = np.float32(level), 1 if level - low > high - level else -1  # as paper_surface.fit for one level
     if float(paper - np.float32(low) if sign > 0 else np.float32(high) - paper) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, part) if sign > 0 else (part, paper)), out=smooth)
@@ -203,108 +215,6 @@ def _contrast(paper, smooth, sign) -> float:
         low, high = cv2.minMaxLoc(smooth)[:2]
         return float(paper - np.float32(low) if sign > 0 else np.float32(high) - paper)
     return cv2.minMaxLoc(np.subtract(*((paper, smooth) if sign > 0 else (smooth, paper)), out=smooth))[1]
-
-
-def _paper(grey, smooth):
-    """The paper's brightness (a surface, or one level), the noise sigma around it, and the ink's sign (+1: dark)."""
-    # Photos are lit unevenly: one paper level would call a shaded corner ink or
-    # hide ink in a bright one. Fit a quadratic surface to the image's border,
-    # mostly paper even when the digit touches an edge (the interior may be
-    # mostly ink), leaving out border pixels more than halfway to the ink.
-    y, x, at, terms, gram = _border(*grey.shape)
-    v = np.take(grey, at)
-    even = v.min() == v.max()  # a drawing app's canvas: the fit is that level, to float precision
-    level = float(v[0]) if even else _median(v)
-    low, high = cv2.minMaxLoc(smooth)[:2]
-    dark, light = level - low, high - level
-    sign = polarity(smooth, level, dark, light)  # +1: dark ink
-    if even:
-        return np.float32(level), 0.0, sign
-    spread = max(dark, light) / 2  # border pixels more than halfway to the ink are ink
-    c0, c1, c2, c3, c4, c5 = coef = _fit(terms, v, gram, sign, spread, level)
-    res = v - np.einsum("in,i->n", terms, coef)
-    sigma = 1.4826 * _median(np.abs(res - np.float32(_median(res))))
-    if sigma > ROUGH * spread and _tight(smooth, v - np.take(smooth, at), coef, y, x, level, sign, spread):
-        # A tight crop: ink crosses the border, the surface would bend through it. One level: the paper near the
-        # median. Its noise is what the 3x3 blur removes there: the spread of levels would count the strokes'
-        # blurred edges as noise, and the cut at NOISE_SIGMAS of them would break thick blurry strokes apart.
-        near = at[np.abs(v - np.float32(level)) <= spread / 2]
-        if near.size == 0:  # a border half ink, half paper (a form's box lines): its median is neither; paper's half
-            near = at[sign * (np.float32(level) - v) <= 0]
-        level = _median(np.take(grey, near))
-        noise = np.take(grey, near) - np.take(smooth, near)
-        return np.float32(level), WHITE * 1.4826 * _median(np.abs(noise - np.float32(_median(noise)))), sign
-    surface = np.multiply.outer(c4 * y, x)  # the TERMS' sum, as an outer product plus row and column terms
-    surface += (c0 + c2 * y + c5 * y * y)[:, None]
-    surface += (c1 * x + c3 * x * x)[None, :]
-    return surface, sigma, sign
-
-
-def _tight(smooth, blurred_off, coef, y, x, level, sign, spread):
-    """Whether ink crosses >= TIGHT_SIDES edges: more than spread/2 off the border's median there, and off the fitted
-    surface by more than the noise and 1/TIGHT_CUT of the contrast. A shaded page's edges are off the median too, but
-    the surface follows them. blurred_off: what the 3x3 blur removes at the border samples (their noise)."""
-    if _sides(smooth, level, sign, spread / 2) < TIGHT_SIDES:
-        return False
-    c0, c1, c2, c3, c4, c5 = coef
-    edges = (c0 - c2 + c5 + (c1 - c4) * x + c3 * x * x, c0 + c2 + c5 + (c1 + c4) * x + c3 * x * x,  # top, bottom,
-             c0 - c1 + c3 + (c2 - c4) * y + c5 * y * y, c0 + c1 + c3 + (c2 + c4) * y + c5 * y * y)  # left, right
-    noise = WHITE * 1.4826 * _median(np.abs(blurred_off - np.float32(_median(blurred_off))))
-    return _sides(smooth, edges, sign, max(spread / TIGHT_CUT, NOISE_SIGMAS * noise)) >= TIGHT_SIDES
-
-
-def _sides(smooth, level, sign, cut):
-    """How many of the image's four outermost rows and columns (top, bottom, left, right) hold ink: more than `cut`
-    off `level` (one level, or the paper along each of those four edges)."""
-    levels = level if isinstance(level, tuple) else (level,) * 4
-    edges = (smooth[0], smooth[-1], smooth[:, 0], smooth[:, -1])
-    return sum(bool((sign * (p - e) > cut).any()) for p, e in zip(levels, edges))
-
-
-def _fit(a, v, gram, sign, spread, level):
-    """The surface's coefficients fitted to the samples at most `spread` off it towards the ink, in rounds."""
-    # Normal equations by einsum, not lstsq, `@` or cv2.gemm: those call multi-threaded OpenBLAS, whose threads
-    # collide with TensorFlow's (~30x slower in the server). Each round subtracts the few samples it leaves out.
-    rhs = np.einsum("in,n->i", a, v, dtype=np.float64)
-    coef, dropped = np.float32([level, 0, 0, 0, 0, 0]), None
-    for _ in range(FIT_ROUNDS):
-        out = np.flatnonzero(sign * (np.einsum("in,i->n", a, coef) - v) > spread)
-        if len(v) - len(out) < len(coef):
-            break
-        if dropped is not None and np.array_equal(out, dropped):
-            break  # the same samples give the same coefficients
-        dropped, ao = out, a[:, out].astype(np.float64)
-        g = gram - np.einsum("in,jn->ij", ao, ao) + RIDGE * np.eye(len(coef))  # ridge: 1-px borders have no slope
-        coef = np.linalg.solve(g, rhs - np.einsum("in,n->i", ao, v[out])).astype(np.float32)
-    return coef
-
-
-@functools.lru_cache(maxsize=8)
-def _border(h, w):
-    """Where the paper is fitted in an h x w image: the outer BORDER of each side, every step-th row and column
-    of it (~FIT_SAMPLES pixels). Returns the surface's y and x coordinates (-1 to 1), the flat indices of those
-    pixels, the surface's TERMS there (6, n) and the sums of the terms' products over them (float64). Cached
-    per size, so never write to them."""
-    ring = max(1, round(BORDER * min(h, w)))
-    step = max(1, int(np.sqrt((h * w - max(0, h - 2 * ring) * max(0, w - 2 * ring)) / FIT_SAMPLES)))
-    r, c = np.arange(0, h, step), np.arange(0, w, step)
-    inside_r, inside_c = (r >= ring) & (r < h - ring), (c >= ring) & (c < w - ring)
-    edge, top, middle = c[~inside_c], np.count_nonzero(r < ring), np.count_nonzero(inside_r)
-    rows = np.repeat(r, np.where(inside_r, len(edge), len(c)))  # row-major, as a full-size mask would give
-    cols = np.concatenate([np.tile(c, top), np.tile(edge, middle), np.tile(c, len(r) - top - middle)])
-    y, x = np.linspace(-1, 1, h, dtype=np.float32), np.linspace(-1, 1, w, dtype=np.float32)
-    terms = np.stack([np.ones_like(cols, np.float32), x[cols], y[rows], x[cols] ** 2, x[cols] * y[rows], y[rows] ** 2])
-    # sum of x^p y^q over the border = over the whole grid - over its inside, each a product of 1-D sums
-    px, py = (np.vander(t.astype(np.float64), 5, increasing=True) for t in (x[c], y[r]))
-    moments = np.outer(py.sum(0), px.sum(0)) - np.outer(py[inside_r].sum(0), px[inside_c].sum(0))  # [q, p]
-    p, q = TERMS.T
-    return y, x, rows * w + cols, terms, moments[q[:, None] + q, p[:, None] + p]
-
-
-def _median(v):
-    """float(np.median(v)) for a 1-D float32 array, without np.median's overhead (8x slower here)."""
-    part = np.partition(v, k := len(v) // 2)
-    return float(part[k] if len(v) % 2 else (part[:k].max() + part[k]) / np.float32(2))
 
 
 def _stroke_width(ink):

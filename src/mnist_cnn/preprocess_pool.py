@@ -3,7 +3,7 @@
     from mnist_cnn.preprocess_pool import Preprocessor
     with Preprocessor(len(paths)) as pool:     # starts worker processes only for many images
         read = pool.map(paths)                 # the workers start on them now
-        for path, x in read:                   # in the order given; x: (28, 28) float32, None, or a str error
+        for path, xs in read:                  # in the order given; xs: images.candidates' list, or a str error
             ...
 
 `mnist-cnn predict` on a folder spends most of its time decoding and preprocessing (Pillow, OpenCV,
@@ -47,12 +47,12 @@ WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 WORKER_NICE = 5
 
 
-def read(path: str | os.PathLike) -> np.ndarray | None | str:
-    """The 28x28 float32 image the model sees, None when there is no ink, or the error as one line."""
+def read(path: str | os.PathLike) -> list[np.ndarray | None] | str:
+    """The 28x28 float32 images the model may see (images.candidates; None: no ink), or the error as one line."""
     from . import images
 
     try:
-        return images.to_mnist(images.load_grey(Path(path), max_side=images.MAX_SIDE))
+        return images.candidates(images.load_grey(Path(path), max_side=images.MAX_SIDE))
     except UserError as e:
         return str(e)
 
@@ -68,9 +68,14 @@ def _warm_up() -> None:
     Image.preinit()
 
 
-def _start_worker() -> None:
-    """A worker leaves Ctrl-C to the parent, which cancels what is left and shuts the pool down (a worker's own
-    KeyboardInterrupt only printed a traceback), steps back WORKER_NICE, then warms up."""
+_stop = None  # in a worker: the pool's Event, set by the parent on Ctrl-C
+
+
+def _start_worker(stop) -> None:
+    """A worker leaves Ctrl-C to the parent, which sets `stop`, cancels what is left and shuts the pool down (a worker's
+    own KeyboardInterrupt only printed a traceback), steps back WORKER_NICE, then warms up."""
+    global _stop
+    _stop = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "nice"):
         os.nice(WORKER_NICE)
@@ -79,8 +84,14 @@ def _start_worker() -> None:
     _warm_up()
 
 
-def _read_chunk(paths: list[str]) -> list[np.ndarray | None | str]:
-    return [read(p) for p in paths]
+def _read_chunk(paths: list[str]) -> list[list[np.ndarray | None] | str]:
+    """read() of each path; cut short once the parent has set _stop (its images are no longer wanted)."""
+    out = []
+    for p in paths:
+        if _stop is not None and _stop.is_set():
+            break
+        out.append(read(p))
+    return out
 
 
 def _context():
@@ -132,7 +143,9 @@ class Preprocessor:
             context = _context()
             if context.get_start_method() == "fork":
                 _warm_up()  # once here, before the forks, rather than in each of them (~0.08 CPU-s apiece)
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+            self.stop = context.Event()
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                            initargs=(self.stop,))
             try:
                 with _starting_workers():
                     for _ in range(self.workers):  # start every worker now, not on the first map()
@@ -141,7 +154,7 @@ class Preprocessor:
                 self.close()
                 raise
 
-    def map(self, paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, np.ndarray | None | str]]:
+    def map(self, paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, list[np.ndarray | None] | str]]:
         """An iterator of (path, read(path)) in the order given. With workers, they start on the images at once (not on
         the first next()): call it before loading the model and the two overlap."""
         paths = [Path(p) for p in paths]
@@ -166,10 +179,8 @@ class Preprocessor:
 
     def __exit__(self, kind, *exc):
         if kind is KeyboardInterrupt and self.pool is not None:
-            # The workers only read images: nothing of theirs to finish, and a chunk of 12 MP photos took them ~9 s.
-            if (terminate := getattr(self.pool, "terminate_workers", None)) is not None:  # Python 3.14
-                terminate()
-            else:  # before it, through a private attribute
-                for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-                    process.terminate()
+            # The workers stop after the image in hand, not their chunk (32 12 MP photos took ~9 s). Not terminated:
+            # a worker killed while it wrote a result left half a message in the pipe, and the pool's manager thread,
+            # waiting for the rest, hung shutdown for good (a probe: 5 of ~10 Ctrl-Cs while Keras loaded).
+            self.stop.set()
         self.close()

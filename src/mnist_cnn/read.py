@@ -10,14 +10,13 @@
 segment.py finds the digits in the image's ink (images.ink_map, turned level by level.py when the row of digits
 is tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, and all of an
 image's candidates through the model at once. Where digits touch, segment.py offers several ways to split them
-and the one the model is surest of wins (the mean log-confidence of its digits). An image holding one digit is
-read exactly as `predict` reads it (`to_mnist` of the whole image), so both give the same answer. The whole
+and the one the model is surest of wins (the mean log-confidence of its digits). One digit is read exactly as
+`predict` reads it (`images.candidates` of the whole image, `predict.choose`): the same answer. The whole
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
-refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or
-slash between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits
-the gate's bar is lower, over a few views of each mark (letters.py): a letter among digits is refused, though the
-same letter alone may pass as `predict` answers it. A mark cut into three or more digits, every one a 1 (the strokes
-of an m or w), is refused too (letters.strokes).
+refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or slash
+between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits the gate's
+bar is lower, over a few views of each mark (letters.py): a letter among digits is refused, though the same letter
+alone may pass as `predict` answers it. A mark cut into three or more 1s (an m or w) is refused (letters.strokes).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import files, images, letters, level, punctuation, segment, slant
+from . import files, images, letters, level, predict, punctuation, segment, slant
 from .errors import UserError
 from .refusal import gate_evidence
 
@@ -119,7 +118,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
     lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
-        inputs[0][0] = [images.to_mnist(image)]  # one digit: read whole, exactly as `predict` sees it
+        xs = images.candidates(image)  # one digit: read whole, exactly as `predict` sees it (predict.choose)
+        inputs[0][0] = [predict.decide_candidates(predictor, [xs])[0][0] if xs[1:] and xs[1] is not None else xs[0]]
     flat = [x for g in inputs for option in g for x in option if x is not None]
     line_xs = [x for *_, xs in lines.values() for x in xs]
     judged = _pieces_not_digit(predictor, line_xs)
