@@ -409,7 +409,7 @@ def test_a_client_that_half_closes_after_its_request_gets_the_answer(app, digits
             assert received.count(b"HTTP/1.1 200 OK\r\n") == 2 and received.endswith(b'{"status":"ok"}')
         with raw_request(url, f"POST /api/predict HTTP/1.1\nHost: 127.0.0.1\nContent-Type: {kind}\n"
                               f"Content-Length: {len(body)}\n\n", body[:100], timeout=5) as s:
-            s.shutdown(socket.SHUT_WR)  # its body cut short: nothing to answer, closed at once (not at the body timeout)
+            s.shutdown(socket.SHUT_WR)  # its body cut short: nothing to answer, closed at once (not at its timeout)
             assert s.recv(1) == b""
         assert httpx.get(f"{url}/api/health").status_code == 200
 

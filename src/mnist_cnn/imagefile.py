@@ -39,6 +39,7 @@ MAX_FILE_BYTES = 200 * 2**20  # an uncompressed 40 MP RGB TIFF is 120 MB; a bigg
 # A larger file is refused from its header before it is read whole; a smaller one is read at once (opening it twice
 # cost ~30 us of a 160x160 PNG's ~1 ms in `mnist-cnn predict`, and its bytes are checked as they decode anyway).
 HEADER_FIRST = 2**20
+ORIENTATION, TURNED = 0x0112, (5, 6, 7, 8)  # the EXIF tag, and its values that turn the picture a quarter
 STDIN = "-"  # the path that names standard input, as for cat and tar: `curl URL | mnist-cnn predict -`
 STDIN_NAME = "standard input"  # how errors name it
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -84,14 +85,14 @@ def load_sized(source, *, name=None, max_pixels=MAX_IMAGE_PIXELS, max_side=None)
         return _unit(plain), plain.shape[::-1]
     with _reading(name, max_pixels):
         with Image.open(io.BytesIO(data)) as img:
-            size = img.size  # before a JPEG's reduced decode (draft)
+            stored = img.size  # before a JPEG's reduced decode (draft)
             _check_size(img, name, max_pixels, max_side)
             # No draft for images within max_side: JPEGs decoded straight to luma or at 1/2 size come 2x faster,
             # but the digit then differs (by up to 0.25 on a red-ink photo; a thin-stroke decision flipped).
             img.load()
-            decoded = img.size
+            size = stored if img.format in ("JPEG", "MPO") else img.size  # an icon's loaded size is its largest's
+            size = size[::-1] if img.getexif().get(ORIENTATION) in TURNED else size  # EXIF's, or XMP's through it
             ImageOps.exif_transpose(img, in_place=True)  # in place: no copy when there is nothing to turn
-            size = size if img.size == decoded else size[::-1]
             lum = grey(_reduce(img, max_side) if max_side else img)
     return (shrink(lum, max_side) if max_side else lum), size
 

@@ -6,7 +6,7 @@ A model trained on MNIST only works on images that look like that, so:
 
     img = load_image("photo.jpg")       # any format/mode Pillow reads -> "F" image in [0, 1] (imagefile.py)
     x = to_mnist(img)                   # (28, 28) float32 in [0, 1], or None if no ink
-    xs = candidates(img)                # [x], or [x, the reading with a shadow's shade for paper]: predict.choose
+    xs = candidates(img)                # [x], or [x, readings with a shadow's shade for paper]: predict.choose
     ink = ink_map(img)                  # the whole image's ink (paper removed), for finding several digits
     baseline = naive_resize(img)        # squash the whole image to 28x28, for comparison
 
@@ -15,8 +15,8 @@ real MNIST digits pass through essentially unchanged but for their slant, moved 
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
 `paper_lines.drop_lines`, `_drop_specks`) -> crop to the ink's box (inside a form's box round it: `drop_frame`) ->
 `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also takes a shadow's sharp edge for
-paper after the fit (`shadow.paper`); `candidates` reads one digit both ways. Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms
-for a 280x280 drawing (tools/preprocess_speed.py).
+paper after the fit (`shadow.paper`); `candidates` reads one digit with it too. Pillow decodes and resizes, OpenCV
+filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
 """
 
 import functools
@@ -28,8 +28,7 @@ from PIL import Image
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_FILL, drop_frame, drop_lines
-from . import paper_surface, sheet
-from .shadow import paper as shaded_paper
+from . import paper_surface, shadow, sheet
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -67,10 +66,11 @@ def to_mnist(image, desk: bool = True):
 
 
 def candidates(image) -> list:
-    """[to_mnist(image)], and second, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
-    read with the shade for its paper (each None when no ink). The model chooses (predict.choose): the shade's
-    reading only when the plain one is refused, which a tight crop's, thick or blurred digit's plain reading is not
-    (reading them with a shade's paper always cost those 4-7 points, `mnist-cnn evalset`)."""
+    """[to_mnist(image)], and after it, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
+    read with the shade for its paper, two ways (shadow.papers; each None when no ink). The model chooses
+    (predict.choose): a shade's reading only when the plain one is refused, which a tight crop's, thick or blurred
+    digit's plain reading is not (reading them with a shade's paper always cost those 4-7 points, `mnist-cnn
+    evalset`)."""
     found = _ink_and_box(_grey(image), shade=BOTH)
     return [None if f is None else _digit(*f) for f in (found if isinstance(found, list) else [found])]
 
@@ -124,12 +124,10 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
-    if shade and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
-        shaded, shaded_sigma = shaded_paper(grey, smooth, paper, MIN_CONTRAST, sigma)
-        if shade is BOTH and shaded is not paper:
-            return [_ink(grey, smooth.copy(), paper, sigma, sign, with_specks),
-                    _ink(grey, smooth, shaded, shaded_sigma, sign, with_specks)]
-        paper, sigma = shaded, shaded_sigma
+    if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
+        return [_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in [(paper, sigma), *shades]]
+    if shade is True and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
+        paper, sigma = shadow.paper(grey, smooth, paper, MIN_CONTRAST, sigma)
     return _ink(grey, smooth, paper, sigma, sign, with_specks)
 
 

@@ -36,8 +36,8 @@ IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".b
                   ".heic", ".heif", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".pnm", ".ico", ".tga", ".qoi"}
 # A second reading, the shade's, where the plain one is refused, must be this sure of its digit and the gate's P(not a
 # digit) under SHADE_GATE: clothes and icons, their bodies taken for a shade, were read at 0.70-0.85 or with the gate
-# at 0.54-0.80 (`mnist-cnn evalset`'s shadowed digits: 0.97-1.0 and 0.00-0.36). `fast`, class C: evalset 97.1 ->
-# 97.6% (photo-shadow 86.0 -> 92.7%, lit 94.0 -> 96.7%, no family lower); clothes refused 87.5 -> 86.5%, icons and
+# at 0.54-0.80 (`mnist-cnn evalset`'s shadowed digits: 0.97-1.0 and 0.00-0.36). `fast`: evalset 97.1 -> 97.7%
+# (photo-shadow 86.0 -> 95.3%, lit 94.0 -> 96.7%, no family lower); clothes refused 87.5 -> 86.0%, icons and
 # held-out non-digits as before (README, "A shadow across one digit").
 SHADE_SURE = 0.95
 SHADE_GATE = 0.5
@@ -270,22 +270,23 @@ class Prediction:
 
 
 def choose(candidates: list, decisions: list) -> int:
-    """Which of an image's `images.candidates` (the plain reading first; None: no ink) answers for it, given their
-    decisions: the shade's reading only when the plain one is blank, or refused and the shade's is a sure digit
-    (SHADE_SURE, SHADE_GATE)."""
-    if len(candidates) < 2 or candidates[1] is None:
+    """Which of an image's `images.candidates` (the plain reading first, then the shade's; None: no ink) answers for
+    it, given their decisions: a shade's reading only when the plain one is refused and the shade's is a sure digit
+    (SHADE_SURE, SHADE_GATE; of two, the surer). A blank plain reading stays "no digit found": noise whose plain
+    reading found no ink showed strokes with a shade's paper, a 1 at 0.95-1.0 in 3 of 300 (a review)."""
+    if candidates[0] is None or not decisions[0].rejected:
         return 0
-    if candidates[0] is None:
-        return 1
-    d = decisions[1]
-    sure = not d.rejected and d.confidence >= SHADE_SURE and (d.not_digit is None or d.not_digit < SHADE_GATE)
-    return 1 if decisions[0].rejected and sure else 0
+    sure = [k for k in range(1, len(candidates)) if candidates[k] is not None and not decisions[k].rejected
+            and decisions[k].confidence >= SHADE_SURE
+            and (decisions[k].not_digit is None or decisions[k].not_digit < SHADE_GATE)]
+    return max(sure, key=lambda k: decisions[k].confidence) if sure else 0
 
 
 def decide_candidates(predictor, candidates: list[list]) -> list[tuple[np.ndarray | None, Decision | None]]:
     """Each image's (input chosen, its decision) from its `images.candidates` (not all None), in one batch of
-    predictor.decide (a Predictor, or anything with its decide)."""
-    decided = iter(predictor.decide(np.stack([x for c in candidates for x in c if x is not None])))
+    predictor.decide (a Predictor, or anything with its decide); [] for none."""
+    flat = [x for c in candidates for x in c if x is not None]
+    decided = iter(predictor.decide(np.stack(flat)) if flat else [])
     out = []
     for c in candidates:
         decisions = [None if x is None else next(decided) for x in c]
@@ -295,7 +296,8 @@ def decide_candidates(predictor, candidates: list[list]) -> list[tuple[np.ndarra
 
 
 def preprocess_file(path: Path) -> np.ndarray | None:
-    """The 28x28 float32 image the model sees, or None when there is no ink; UserError if unreadable."""
+    """The 28x28 float32 plain reading of a file (to_mnist; `images.candidates`' first), or None when there is no ink;
+    UserError if unreadable."""
     from . import images
 
     return images.to_mnist(images.load_grey(path, max_side=images.MAX_SIDE))

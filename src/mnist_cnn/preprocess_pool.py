@@ -178,7 +178,7 @@ class Preprocessor:
         return self
 
     def __exit__(self, kind, *exc):
-        if kind is KeyboardInterrupt and self.pool is not None:
+        if kind is not None and self.pool is not None:  # Ctrl-C, or an error (a model that would not load)
             # The workers stop after the image in hand, not their chunk (32 12 MP photos took ~9 s). Not terminated:
             # a worker killed while it wrote a result left half a message in the pipe, and the pool's manager thread,
             # waiting for the rest, hung shutdown for good (a probe: 5 of ~10 Ctrl-Cs while Keras loaded).

@@ -14,7 +14,7 @@ POST /api/predict takes either a multipart upload (field `file`, any image Pillo
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white
 ink); each media type has its own typed handler (a FastAPI UploadFile, the pydantic model
 `serve_schema.Pixels`), and /openapi.json documents both bodies on the one route. Both go
-through `images.to_mnist`, the preprocessing `mnist-cnn predict` uses; an upload is read reduced
+through `mnist-cnn predict`'s preprocessing (`images.candidates`, `predict.choose`); an upload is read reduced
 to at most 1024 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others box-averaged
 right after decoding): a digit needs far fewer pixels than a photo has. The answer:
 
@@ -204,7 +204,7 @@ class Service:
         if then is not None:
             return done.set_result(then(self.decode(source, name), name))
         xs = self.prepare(source, name)
-        if len(xs) > 1:  # a shadow's edge: both readings' rows, then predict.choose (here: rare enough to wait for)
+        if len(xs) > 1:  # a shade's readings too (~1 photo in 5 of evalset's): their rows, waited for, predict.choose
             if all(x is None for x in xs):
                 return done.set_result((None, None))
             decisions = [None if x is None else f.result() for x, f in
