@@ -69,7 +69,7 @@ def main() -> int:
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
     print("| kind | pictures | `predict` refused | read as | `read` refused | read as |\n|---|---|---|---|---|---|")
     for name, pictures in kinds.items():
-        found = [c for c in (images.candidates(p) for p in pictures) if any(x is not None for x in c)]
+        found = [c for c in (images.candidates(p) for p in pictures) if c[0] is not None]
         digits = collections.Counter(d.digit for _, d in decide_candidates(predictor, found) if not d.rejected) \
             if found else collections.Counter()
         texts = collections.Counter(r.text for r in (read_image(predictor, p) for p in pictures) if not r.rejected)

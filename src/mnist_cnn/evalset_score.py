@@ -73,8 +73,8 @@ def score(predictor, images, labels, families, preprocess=None):
     xs = {name: [f(im) for im in images] for name, f in preprocess.items()}
     for name, found in xs.items():
         if found and isinstance(found[0], list):
-            chosen = iter(decide_candidates(predictor, [c for c in found if any(x is not None for x in c)]))
-            xs[name] = [next(chosen)[0] if any(x is not None for x in c) else None for c in found]
+            chosen = iter(decide_candidates(predictor, [c for c in found if c[0] is not None]))
+            xs[name] = [None if c[0] is None else next(chosen)[0] for c in found]
     out = {}
     for fam in [*dict.fromkeys(families.tolist()), "overall"]:
         at = np.flatnonzero(families == fam) if fam != "overall" else np.arange(len(labels))

@@ -67,7 +67,8 @@ def to_mnist(image, desk: bool = True):
 
 def candidates(image) -> list:
     """[to_mnist(image)], and after it, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
-    read with the shade for its paper, two ways (shadow.papers; each None when no ink). The model chooses
+    read with the shade for its paper, two ways (shadow.papers; each None when no ink; none when the plain reading
+    is None). The model chooses
     (predict.choose): a shade's reading only when the plain one is refused, which a tight crop's, thick or blurred
     digit's plain reading is not (reading them with a shade's paper always cost those 4-7 points, `mnist-cnn
     evalset`)."""
@@ -125,7 +126,9 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
-        return [_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in [(paper, sigma), *shades]]
+        if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is None:
+            return None  # no ink plainly: noise showed strokes with a shade's paper (a 1 at 0.95-1.0, a review)
+        return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades)]
     if shade is True and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
         paper, sigma = shadow.paper(grey, smooth, paper, MIN_CONTRAST, sigma)
     return _ink(grey, smooth, paper, sigma, sign, with_specks)

@@ -322,7 +322,7 @@ def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_
             if isinstance(xs, str):
                 results.append(Prediction(str(f), error=xs))
                 continue
-            if all(x is None for x in xs):
+            if xs[0] is None:  # images.candidates: [None], no ink
                 results.append(Prediction(str(f), error=NO_DIGIT))
                 continue
             slots.append((len(results), f))

@@ -119,7 +119,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
         xs = images.candidates(image)  # one digit: read whole, exactly as `predict` sees it (predict.choose)
-        inputs[0][0] = [predict.decide_candidates(predictor, [xs])[0][0] if xs[1:] and xs[1] is not None else xs[0]]
+        inputs[0][0] = [predict.decide_candidates(predictor, [xs])[0][0] if len(xs) > 1 else xs[0]]
     flat = [x for g in inputs for option in g for x in option if x is not None]
     line_xs = [x for *_, xs in lines.values() for x in xs]
     judged = _pieces_not_digit(predictor, line_xs)

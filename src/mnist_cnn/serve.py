@@ -204,15 +204,13 @@ class Service:
         if then is not None:
             return done.set_result(then(self.decode(source, name), name))
         xs = self.prepare(source, name)
+        if (x := xs[0]) is None:
+            return done.set_result((None, None))
         if len(xs) > 1:  # a shade's readings too (~1 photo in 5 of evalset's): their rows, waited for, predict.choose
-            if all(x is None for x in xs):
-                return done.set_result((None, None))
             decisions = [None if x is None else f.result() for x, f in
                          zip(xs, [None if x is None else self.batcher.submit(x) for x in xs])]
             k = choose(xs, decisions)
             return done.set_result((np.round(xs[k].astype(np.float64), INPUT_DECIMALS), decisions[k]))
-        if (x := xs[0]) is None:
-            return done.set_result((None, None))
         # The answer's copy of the input, made here: NumPy lets go of the GIL to convert 784 numbers, and on the event
         # loop that costs a wait for the lane threads to hand it back.
         shown = np.round(x.astype(np.float64), INPUT_DECIMALS)
