@@ -532,6 +532,13 @@ def test_a_request_head_over_16_kb_gets_a_400_and_the_connection_closes(app, par
                     assert s.recv(1000).startswith(b"HTTP/1.1 400") and s.recv(1000) == b""
             with raw_request(url, f"GET /api/health?{'a' * 64_000} HTTP/1.1\nHost: 127.0.0.1\n\n") as s:
                 assert s.recv(1000).startswith(b"HTTP/1.1 400")
+            with raw_request(url, f"GET /api/health HTTP/1.1\nHost: 127.0.0.1\nX-Pad: {'x' * 20_000}") as s:
+                assert s.recv(1000).startswith(b"HTTP/1.1 400") and s.recv(1000) == b""  # the 400, then half-closed
+                for _ in range(20):  # the rest of a head still on its way is read and dropped, not met with a reset
+                    s.sendall(b"x" * 1000)
+                    time.sleep(0.005)
+                s.shutdown(socket.SHUT_WR)
+                assert s.recv(1000) == b""
     used = serve.server(app).config.http  # the protocol the server runs is the one tested
     assert issubclass(used, serve_limits.HttpToolsProtocol if parser == "httptools" else serve_limits.H11Protocol)
 

@@ -318,7 +318,8 @@ def generate(families: dict, n: int, seed: int) -> dict[str, list[Image.Image]]:
 
 
 def as_mnist(images: dict[str, list[Image.Image]]) -> dict[str, list[np.ndarray | None]]:
-    """Each image through images.to_mnist like an upload: (28, 28) float32, or None ("no digit found")."""
+    """Each image through images.to_mnist, an upload's plain reading (the rule is fitted on it; `predict` may also read
+    a shaded photo with the shade for paper, images.candidates): (28, 28) float32, or None ("no digit found")."""
     from .images import to_mnist
 
     return {name: [to_mnist(im) for im in ims] for name, ims in images.items()}

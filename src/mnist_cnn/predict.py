@@ -283,8 +283,8 @@ def choose(candidates: list, decisions: list) -> int:
 
 
 def decide_candidates(predictor, candidates: list[list]) -> list[tuple[np.ndarray | None, Decision | None]]:
-    """Each image's (input chosen, its decision) from its `images.candidates` (not all None), in one batch of
-    predictor.decide (a Predictor, or anything with its decide); [] for none."""
+    """Each image's (input chosen, its decision) from its `images.candidates` (the plain reading not None), in one
+    batch of predictor.decide (a Predictor, or anything with its decide); [] for none."""
     flat = [x for c in candidates for x in c if x is not None]
     decided = iter(predictor.decide(np.stack(flat)) if flat else [])
     out = []

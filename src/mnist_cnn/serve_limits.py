@@ -27,6 +27,7 @@ try:  # uvicorn's C parser (httptools, of uvicorn[standard]); h11 when it is mis
 except ImportError:
     HttpToolsProtocol = None
 
+HEAD_DRAIN = (1.0, 2**20)  # after a 400 for a head over its limit: seconds and bytes more read and dropped, half-closed
 DRAIN = 3  # a body over its limit is read and dropped up to 3x the limit before the 413, so the client sees it
 
 
@@ -246,6 +247,7 @@ if HttpToolsProtocol is not None:
 
         _fed = 0  # bytes received while a request head is awaited
         _head = 0  # bytes of the head parsed so far: a head over max_head that arrives whole in one read counts too
+        _drained = None  # bytes read and dropped since a 400 (None: none sent)
 
         def on_message_begin(self) -> None:
             self._head = 0
@@ -271,16 +273,52 @@ if HttpToolsProtocol is not None:
             return self.cycle is not None and self.cycle.more_body
 
         def data_received(self, data: bytes) -> None:
+            if self._drained is not None:
+                self._drained += len(data)
+                if self._drained > HEAD_DRAIN[1]:
+                    self.transport.close()
+                return
             waiting = self._waiting_for_head()
             self._fed = self._fed + len(data) if waiting else 0
             super().data_received(data)
             # llhttp buffers a header without limit; h11 refuses a head over its limit (400), so this does too
-            if waiting and self._waiting_for_head() and self._fed > self.max_head and not self.transport.is_closing():
+            if waiting and self._waiting_for_head() and self._fed > self.max_head and self._drained is None \
+                    and not self.transport.is_closing():
                 self.send_400_response("Invalid HTTP request received.")
+
+        def send_400_response(self, msg: str) -> None:
+            """uvicorn's 400, then the sending side closed and what the client still sends read and dropped, up to
+            HEAD_DRAIN: closed with the rest of a long head unread, the kernel reset the connection, and the client
+            could lose the 400 to the reset (a CI run: ConnectionResetError reading the 400 for a 70 KB head)."""
+            transport = self.transport
+            self.transport = _KeptOpen(transport)
+            try:
+                super().send_400_response(msg)
+            finally:
+                self.transport = transport
+            if transport.is_closing():
+                return
+            self._drained = 0
+            if transport.can_write_eof():
+                transport.write_eof()
+            self.loop.call_later(HEAD_DRAIN[0], transport.close)
 
         def on_headers_complete(self) -> None:
             self._fed = 0
             super().on_headers_complete()
+
+
+class _KeptOpen:
+    """A transport whose close() does nothing: uvicorn's 400 written without closing (FastHeaderDeadline drains)."""
+
+    def __init__(self, transport):
+        self._transport = transport
+
+    def __getattr__(self, name):
+        return getattr(self._transport, name)
+
+    def close(self) -> None:
+        pass
 
 
 def with_header_timeout(seconds: float, max_head: int = _Deadline.max_head) -> type[_Deadline]:

@@ -73,7 +73,8 @@ def polarity(smooth, level: float, dark: float, light: float) -> int:
 
 
 def _median(smooth, share: float):
-    """The picture's median over a square of `share` its shorter side (OpenCV's, on 8 bits: any size), blurred."""
+    """The picture's median over a square of `share` its shorter side, at most 255 px (OpenCV's on 8 bits, whose
+    histograms count to 255^2), blurred."""
     side = min(255, max(3, int(share * min(smooth.shape)) | 1))
     out = cv2.medianBlur(np.clip(smooth * 255 + 0.5, 0, 255).astype(np.uint8), side).astype(np.float32) / 255
     return cv2.blur(out, (3, 3), borderType=cv2.BORDER_REPLICATE)
