@@ -114,7 +114,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     third, the ink before specks were dropped, on the same scale (the same array when none was). shade: a shadow's
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
     digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse); BOTH: a list
-    of the answers without it and with it when one is found (else the one answer; None when the one without it is). desk: see to_mnist."""
+    of the answers without it and with it when one is found (else the one answer; None when the one without it
+    is). desk: see to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
         if (found := _on_sheet(grey, *cut[:2], with_specks, shade is True)) is not None or cut[2] < sheet.HOLED:
