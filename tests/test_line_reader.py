@@ -196,7 +196,7 @@ def test_a_mark_the_reader_reads_as_only_1s_is_refused(trained_run, mnist_dir, m
 @pytest.mark.parametrize("height,refused", [(36, True), (56, False)])
 def test_a_mark_the_reader_reads_shorter_than_its_neighbours_is_refused(trained_run, mnist_dir, monkeypatch, height,
                                                                          refused):
-    """letters.short_line: a wide mark the reader reads as 2+ digits but under LINE_SHORT of the other marks' height
+    """letters.short_mark: a wide mark the reader reads as 2+ digits but under SHORT_MARK of the other marks' height
     (a lower-case m read as 177) is refused; touching digits as tall as their neighbours stand."""
     from test_read import glued
 
@@ -209,7 +209,7 @@ def test_a_mark_the_reader_reads_shorter_than_its_neighbours_is_refused(trained_
     image[top:top + height, :mark.shape[1]] = mark[20:20 + height]
     for left in (mark.shape[1] + 20, mark.shape[1] + 70):  # two 1s 60 px tall beside it
         cv2.line(image, (left, 23), (left, 77), 1.0, 6)  # round caps: 60 rows of ink
-    assert letters.LINE_SHORT * 60 > 36 and 56 > letters.LINE_SHORT * 60
+    assert letters.SHORT_MARK * 60 > 36 and 56 > letters.SHORT_MARK * 60
     assert abs(level.row_angle(image)) < level.MIN_TURN  # read as it is, not turned level first
     p = predict.Predictor(trained_run)
     p.piece_not_digit = lambda xs: np.zeros(len(xs), np.float32)  # the pieces pass: only the height can refuse
@@ -218,7 +218,7 @@ def test_a_mark_the_reader_reads_shorter_than_its_neighbours_is_refused(trained_
     assert p.line_reader.calls == 1 and [(d.digit, d.line) for d in r.digits[:2]] == [(None if refused else 1, True),
                                                                                       (7, True)]
     assert r.rejected and r.text == "" if refused else True  # else the small test model's guesses of the bars decide
-    monkeypatch.setattr(letters, "LINE_SHORT", 0.0)
+    monkeypatch.setattr(letters, "SHORT_MARK", 0.0)
     assert [d.digit for d in read.read_image(p, image).digits[:2]] == [1, 7]
 
 

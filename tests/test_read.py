@@ -1025,6 +1025,36 @@ def test_read_refuses_the_string_when_one_mark_is_all_ones(predictor, writer, mo
     assert read.read_image(predictor, writer.number("clean", text="71")[0]).text == "71"
 
 
+def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
+    """letters.short_mark: a mark read as 2+ digits (cut apart, or by the line reader) under SHORT_MARK of the other
+    marks' median height is a lower-case m or n (177, 17); touching digits as tall as their neighbours, one short
+    digit (a small 0 beside tall ones) and a mark alone stand."""
+    def made(*ds):
+        return [read.Digit(d, 0.99, (10 * k, 0, 10 * k + 12, 40), np.zeros((28, 28), np.float32)) for k, d in
+                enumerate(ds)]
+
+    assert letters.SHORT_MARK * 60 > 36 and 56 > letters.SHORT_MARK * 60
+    assert [d.digit for d in letters.short_mark(made(1, 7, 7), 36, [60, 62])] == [None, 7, 7]
+    assert [d.digit for d in letters.short_mark(made(1, 7), 36, [58, 60, 64])] == [None, 7]
+    for kept, height, others in ((made(2, 0), 56, [60, 62]), (made(0), 30, [60, 62]), (made(1, 7, 7), 36, [])):
+        assert letters.short_mark(kept, height, others) == kept
+
+
+def test_read_asks_short_mark_about_every_mark_with_its_neighbours_heights(predictor, writer, monkeypatch):
+    """read_image passes each mark's digits, height and the other marks' heights to letters.short_mark (cut marks
+    as the line reader's), and a refusal there refuses the string."""
+    asked, real = [], letters.short_mark
+
+    def short_mark(made, height, others):
+        asked.append((len(made), height, len(others)))
+        return [replace(d, digit=None) for d in made] if made[0].digit == 2 else real(made, height, others)
+
+    monkeypatch.setattr(letters, "short_mark", short_mark)
+    r = read.read_image(predictor, writer.number("clean", text="721")[0])
+    assert [(n, k) for n, _, k in asked] == [(1, 2)] * 3 and all(h > 20 for _, h, _ in asked)
+    assert r.rejected and r.text == ""
+
+
 def test_the_cli_reads_with_one_runtime_thread(tmp_path, trained_run, writer, monkeypatch):
     """`read`'s small model calls come between its own Python work: a runtime pool of its own spun on the other core
     (ONNX: half the CPU for the same speed; Keras: 12 -> 15.5 numbers/s), so it asks for one thread."""

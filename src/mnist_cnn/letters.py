@@ -2,7 +2,7 @@
 
     from mnist_cnn import letters
     made = letters.strokes(made)                      # one mark's digits; its first refused if all are 1s
-    made = letters.short_line(made, 40, [60, 62])     # the line reader's digits of a mark too short: first refused
+    made = letters.short_mark(made, 40, [60, 62])     # a mark read as 2+ digits, too short: its first refused
     digits = letters.refuse_letters(predictor, digits)   # the string's digits, a letter among them refused
 
 Used by read.py on each mark and each string it reads (a Digit there has digit, confidence, box, input, ink, not_digit,
@@ -37,10 +37,10 @@ BARS = 5  # a string of this many digits or more, every one a 1, is refused: the
 # wood grain or stripes (a probe: 21 of 35 barcodes, 31 of 32 wood grains read as 1111...); a number of five 1s and
 # nothing else is rarer than those
 
-LINE_SHORT = 0.85  # a mark the line reader reads as 2+ digits is refused when shorter than this x the median height
-# of the string's other marks: a lower-case m, n or u read as 177 or 11. Touching digits stand as tall as their
-# neighbours (2 of the 330 it read in numbers at seeds 0 and 5 are under 0.85; 14 of its 42 in letter strings) (README,
-# "Trusting a sure reader")
+SHORT_MARK = 0.85  # a mark read as 2+ digits (cut apart, or by the line reader) is refused when shorter than this x
+# the median height of the string's other marks: a lower-case m, n or u read as 177 or 11. Touching digits stand as tall
+# as their neighbours (line reader: 2 of the 330 it read in numbers at seeds 0 and 5 are under 0.85, 14 of its 42 in
+# letter strings; README, "Trusting a sure reader"; cut marks: README, "Short marks cut apart")
 
 
 def strokes(made: list) -> list:
@@ -58,10 +58,10 @@ def bars(digits: list) -> list:
     return digits
 
 
-def short_line(made: list, height: int, others: list[int]) -> list:
-    """The line reader's digits of one mark `height` px tall, the first refused when the mark is shorter than
-    LINE_SHORT x the median height of the string's other marks (`others`, px; none: a mark alone stands)."""
-    if others and height < LINE_SHORT * float(np.median(others)):
+def short_mark(made: list, height: int, others: list[int]) -> list:
+    """The digits of one mark `height` px tall read as 2+ digits, the first refused when the mark is shorter than
+    SHORT_MARK x the median height of the string's other marks (`others`, px; none: a mark alone stands)."""
+    if len(made) > 1 and others and height < SHORT_MARK * float(np.median(others)):
         return [replace(made[0], digit=None)] + made[1:]
     return made
 

@@ -15,8 +15,8 @@ and the one the model is surest of wins (the mean log-confidence of its digits).
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
 refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or slash
 between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits the gate's
-bar is lower, over a few views of each mark (letters.py): a letter among digits is refused, though the same letter
-alone may pass as `predict` answers it. A mark cut into three or more 1s (an m or w) is refused (letters.strokes).
+bar is lower, over a few views of each mark (letters.py): a letter among digits is refused (alone it may pass, as in
+`predict`), and so is a mark read as 3+ 1s (an m, w) or as 2+ digits, shorter than its neighbours (an n as 17).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching
 LINE_REFUSED = 0.49
 LINE_VERY_SURE = 0.99  # ...but when it is this sure of every digit, the gate may refuse up to LINE_REFUSED_SURE of
 LINE_REFUSED_SURE = 0.67  # the pieces (one of two, two of three): class D, `best`, touching numbers at seeds 0 and 5
-# 85.5 -> 87.5%, 86.5 -> 88.0% (seed 9: 85.0 -> 84.5%), with letters.LINE_SHORT refusing the short letters it would
+# 85.5 -> 87.5%, 86.5 -> 88.0% (seed 9: 85.0 -> 84.5%), with letters.SHORT_MARK refusing the short letters it would
 # let through (README, "Trusting a sure reader")
 LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
 # trained on such pieces, stubs of their neighbours and all; class B, seed 5, touching 81.5 -> 86.5%, non-numbers at
@@ -128,23 +128,23 @@ def read_image(predictor, image, path: str = "") -> Reading:
     if not flat and not line_xs:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
-    groups = []
-    for g, xs in zip(row.groups, inputs):
-        groups.append([_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)])
+    groups = [[_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)]
+              for g, xs in zip(row.groups, inputs)]  # in order: `decisions` is consumed group by group
     digits, piece_gate = [], iter(judged)
     line_decisions = decisions if by_model else itertools.repeat(None)
     for i, (g, options) in enumerate(zip(row.groups, groups)):
+        others = [h.box[3] - h.box[1] for j, h in enumerate(row.groups) if j != i]
         if i in lines:
             text, confidences, pieces, xs = lines[i]
             made = [Digit(int(c), p, piece.box, x, None, (1.0 if d.rejected else d.not_digit) if nd is None else nd,
                           line=True)
                     for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, line_decisions, piece_gate)]
             if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
-                others = [h.box[3] - h.box[1] for j, h in enumerate(row.groups) if j != i]
-                digits += letters.strokes(letters.short_line(made, g.box[3] - g.box[1], others))
+                digits += letters.strokes(letters.short_mark(made, g.box[3] - g.box[1], others))
                 continue
         chosen = _choose(g, [(_score(made), made) for made in options])
-        digits += letters.strokes([replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen)
+        chosen = [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
+        digits += letters.strokes(letters.short_mark(chosen, g.box[3] - g.box[1], others))
     digits = letters.bars(letters.refuse_letters(predictor, _judged_in_string(predictor, _remerge(predictor, digits))))
     return _reading(path, [replace(d, box=back(d.box)) for d in digits])
 
