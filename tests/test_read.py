@@ -573,10 +573,10 @@ def test_a_doubted_mark_among_digits_refuses_the_string(predictor, writer, monke
 
 def test_one_mark_refused_alone_but_a_digit_over_its_views_is_read_in_a_string(predictor, writer, monkeypatch):
     """A digit the gate doubts in one view (over the rule's threshold) but not over letters.views of it is refused
-    alone, as `predict` refuses it, and read among other digits (read.IN_STRING); not when the views doubt it too,
+    alone, as `predict` refuses it, and read among other digits (letters.IN_STRING); not when the views doubt it too,
     nor when two marks of the string are refused."""
     monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.95))
-    monkeypatch.setattr(read, "IN_STRING_SURE", 0.5)  # the small test model is less sure of its digits than `best`
+    monkeypatch.setattr(letters, "IN_STRING_SURE", 0.5)  # the small test model is less sure of its digits than `best`
 
     def gate(x):  # doubts 7s, in the view as seen only: the other views are blank
         inked = np.asarray(x).reshape(len(x), -1).max(axis=1) > 0
@@ -587,14 +587,14 @@ def test_one_mark_refused_alone_but_a_digit_over_its_views_is_read_in_a_string(p
     alone = read.read_image(predictor, writer.number("clean", text="7")[0])
     assert alone.rejected and alone.text == ""
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).text == "721"
-    monkeypatch.setattr(read, "IN_STRING_SURE", 1.01)  # the model never that sure: the mark stays refused
+    monkeypatch.setattr(letters, "IN_STRING_SURE", 1.01)  # the model never that sure: the mark stays refused
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
-    monkeypatch.setattr(read, "IN_STRING_SURE", 0.5)
+    monkeypatch.setattr(letters, "IN_STRING_SURE", 0.5)
     two = read.read_image(predictor, writer.number("clean", text="7271")[0])
     assert two.rejected and [d.digit for d in two.digits] == [None, 2, None, 1]
     monkeypatch.setattr(letters, "views", lambda x: [x] * 4)  # doubted in every view: a letter, refused
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
-    monkeypatch.setattr(read, "IN_STRING", False)
+    monkeypatch.setattr(letters, "IN_STRING", False)
     monkeypatch.setattr(letters, "views", lambda x: [x] + [np.zeros_like(x)] * 3)
     assert read.read_image(predictor, writer.number("clean", text="721")[0]).rejected
 
@@ -616,12 +616,12 @@ def test_only_a_whole_mark_refused_by_the_gate_is_judged_again_in_a_string():
         return read.Digit(**{"digit": None, "confidence": 0.999, "box": (20, 0, 30, 40), "input": x, "ink": x,
                              "not_digit": 0.96, **kw})
 
-    assert [d.digit for d in read._judged_in_string(Sure(), [kept, refused()])] == [1, 4]
+    assert [d.digit for d in letters.judged_in_string(Sure(), [kept, refused()])] == [1, 4]
     for stays in (refused(ink=None), refused(ink=None, line=True), refused(ink=None, halved=True),
                   refused(not_digit=None), refused(confidence=0.9)):
-        assert read._judged_in_string(Sure(), [kept, stays]) == [kept, stays]
-    assert read._judged_in_string(Sure(), [refused(), refused()])[0].digit is None
-    assert read._judged_in_string(Sure(), [refused()])[0].digit is None
+        assert letters.judged_in_string(Sure(), [kept, stays]) == [kept, stays]
+    assert letters.judged_in_string(Sure(), [refused(), refused()])[0].digit is None
+    assert letters.judged_in_string(Sure(), [refused()])[0].digit is None
 
 
 def test_a_string_checks_whole_marks_and_short_pieces_not_touching_ones():
@@ -1038,6 +1038,31 @@ def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
     assert [d.digit for d in letters.short_mark(made(1, 7), 36, [58, 60, 64])] == [None, 7]
     for kept, height, others in ((made(2, 0), 56, [60, 62]), (made(0), 30, [60, 62]), (made(1, 7, 7), 36, [])):
         assert letters.short_mark(kept, height, others) == kept
+
+
+def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir):
+    """Bold strokes cropped tight touch the picture's edges like a shade: closed away as one, they broke the digit
+    (a probe: 9 of 30 such MNIST digits read otherwise than `predict`: 51 for a 2, refused 0s, 3s and 8s). `read`
+    reads such a picture without the shade's step too and keeps a digit read whole across it (read.TIGHT)."""
+    from mnist_cnn import images
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    shaded, disagreed, n = 0, [], 0
+    for k in range(24):
+        side = round(28 * (60, 120, 200)[k % 3] / 20)
+        a = np.asarray(Image.fromarray(x[k]).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
+        rows, cols = np.flatnonzero(a.max(1) > 0.3), np.flatnonzero(a.max(0) > 0.3)
+        a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        if a.shape[1] > segment.SPLIT * a.shape[0]:
+            continue  # a wide digit may be two touching ones: cut
+        noise = np.random.default_rng(k).normal(0, 3, a.shape)
+        image = Image.fromarray((235 - 200 * a.clip(0, 1) + noise).clip(0, 255).astype(np.uint8))
+        shaded += len(images.ink_maps(image)) == 2
+        (chosen, decision), = predict.decide_candidates(predictor, [images.candidates(image)])
+        r, n = read.read_image(predictor, image), n + 1
+        if (r.text, r.rejected) != ("" if decision.rejected else str(decision.digit), decision.rejected):
+            disagreed.append((k, r.text, decision.digit))
+    assert shaded >= 8 and n >= 20 and not disagreed, (shaded, n, disagreed)
 
 
 def test_read_asks_short_mark_about_every_mark_with_its_neighbours_heights(predictor, writer, monkeypatch):

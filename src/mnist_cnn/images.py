@@ -98,6 +98,14 @@ def ink_map(image, with_specks: bool = False):
     return None if found is None else (found[0], found[2]) if with_specks else found[0]
 
 
+def ink_maps(image) -> list:
+    """[ink_map(image, with_specks=True)], and after it, when a shadow's sharp edge was taken for the paper, the ink
+    without that step (each None when no ink): bold strokes cropped tight look like a shade, and closing them away
+    breaks the digit, so `read` reads both and keeps the surer reading."""
+    found = _ink_and_box(_grey(image), crop=False, with_specks=True, shade=EACH)
+    return [None if f is None else (f[0], f[2]) for f in (found if isinstance(found, list) else [found])]
+
+
 def naive_resize(image):
     """Squash the whole image to 28x28 greyscale in [0, 1]: no inversion, cropping or centring (the baseline)."""
     return np.asarray(Image.fromarray(_grey(image)).resize((FRAME, FRAME), RESAMPLE), np.float32).clip(0, 1)
@@ -114,11 +122,11 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     third, the ink before specks were dropped, on the same scale (the same array when none was). shade: a shadow's
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
     digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse); BOTH: a list
-    of the answers without it and with it when one is found (else the one answer; None when the one without it
-    is). desk: see to_mnist."""
+    of the answers without it and with it when one is found (else the one answer; the shade's alone when it finds
+    no ink without it and shadow.explains why, else None); EACH: with it, then without it. desk: see to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
-        if (found := _on_sheet(grey, *cut[:2], with_specks, shade is True)) is not None or cut[2] < sheet.HOLED:
+        if (found := _on_sheet(grey, *cut[:2], with_specks, shade in (True, EACH))) is not None or cut[2] < sheet.HOLED:
             return found  # ...but one with no ink on it, much of it holes, is a bold light mark: read whole
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
@@ -127,11 +135,20 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
-        if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is None:
-            return None  # no ink plainly: noise showed strokes with a shade's paper (a 1 at 0.95-1.0, a review)
-        return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades)]
-    if shade is True and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
-        paper, sigma = shadow.paper(grey, smooth, paper, MIN_CONTRAST, sigma)
+        if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is not None:
+            return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades)]
+        # No ink plainly: noise (it showed strokes with a shade's paper, a review), or a digit straddling a diagonal
+        # shade's edge, where the surface bent into the step left a noise sigma that cut the strokes away
+        if not shadow.explains(grey, paper, shades, MIN_CONTRAST):
+            return None
+        return [f for f in (_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades) if f is not None] \
+            or None
+    if shade in (True, EACH) and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
+        shaded, shaded_sigma = shadow.paper(grey, smooth, paper, MIN_CONTRAST, sigma)
+        if shade is EACH and shaded is not paper:
+            return [_ink(grey, smooth.copy(), shaded, shaded_sigma, sign, with_specks),
+                    _ink(grey, smooth, paper, sigma, sign, with_specks)]
+        paper, sigma = shaded, shaded_sigma
     return _ink(grey, smooth, paper, sigma, sign, with_specks)
 
 
@@ -182,6 +199,7 @@ def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps
 BOTH = "both"  # _ink_and_box's shade: the answers without a shadow's edge and with it (`candidates`)
+EACH = "each"  # ...the answer with a shadow's edge (as shade=True) and without it, when one is found (`ink_maps`)
 
 
 def _canvas(grey):

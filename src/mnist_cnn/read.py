@@ -31,7 +31,6 @@ import numpy as np
 
 from . import files, images, letters, level, predict, punctuation, segment, slant
 from .errors import UserError
-from .refusal import gate_evidence
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
 MIN_PAD = 2  # px
@@ -65,12 +64,7 @@ LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a d
 # seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%; 0.5 -> 0.95 on class D: 82.0 -> 85.0%, 91.3 -> 91.2%)...
 LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177): 0.3 keeps
 # real 1s' margin (README, "Handwriting faces in the piece gate's pieces")
-IN_STRING = True  # in a string of 2+ digits, a whole mark that the single-digit rule alone refuses (the only one)
-IN_STRING_SURE = 0.998  # ...is read as its digit when the model is this sure of it and the gate's P(not a digit),
-IN_STRING_GATE = 0.73  # ...over letters.views of it (as letters.refuse_letters weighs it), stays under this: MNIST
-# digits the gate doubts in one view (0.6% of the test set). `best`, class D: numbers 93.4 -> 94.1% at seeds 0 and 5
-# (93.6); 700 non-numbers at each of seeds 10000-50000 refused 0 to 0.3 points less (README, "One doubted digit in a
-# row")
+TIGHT = 0.9  # a digit whose box spans this share of the picture's width or height is cropped tight (read_image)
 
 
 @dataclass
@@ -104,8 +98,21 @@ class Reading:
 
 
 def read_image(predictor, image, path: str = "") -> Reading:
-    """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor."""
-    found = images.ink_map(image, with_specks=True)
+    """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
+    shadow's edge was taken for the paper, read without that step too, the surer reading kept (images.ink_maps)."""
+    maps = images.ink_maps(image)
+    shaded, *plain = [_read_ink(predictor, image, path, found) for found in maps]
+    # Without the shade, one digit across the picture: one cropped tight, read whole as `predict` reads it. A shade's
+    # row of digits is mostly refused there (the shade one huge stroke), else read short (3555 as 35, 92294 as 2)
+    if plain and not plain[0].rejected and len(plain[0].digits) == 1:
+        (x0, y0, x1, y1), (h, w) = plain[0].digits[0].box, maps[1][0].shape
+        if x1 - x0 >= TIGHT * w or y1 - y0 >= TIGHT * h:
+            return plain[0]
+    return shaded
+
+
+def _read_ink(predictor, image, path: str, found) -> Reading:
+    """read_image's reading of one of the image's ink maps: (ink, the same with its specks), or None."""
     if found is None:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
     if reason := punctuation.find(found[1]):  # "3.95": a point the digits' ink has lost with the dust
@@ -117,8 +124,11 @@ def read_image(predictor, image, path: str = "") -> Reading:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
     lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
-    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and not row.rulings:
-        xs = images.candidates(image)  # one digit: read whole, exactly as `predict` sees it (predict.choose)
+    # One digit: read whole, exactly as `predict` sees it (predict.choose); but on a grid (2+ lines) as segment.py
+    # cleared it (`evalset`'s squared digits read 90.0% so, 83.3% as `predict` sees them; 86.0% this way). One line
+    # may be a bold digit's own stroke along a tight crop's edge (a 9 read 4 by the tests' model, 9 by `predict`)
+    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and row.rulings < 2:
+        xs = images.candidates(image)
         inputs[0][0] = [predict.decide_candidates(predictor, [xs])[0][0] if len(xs) > 1 else xs[0]]
     flat = [x for g in inputs for option in g for x in option if x is not None]
     line_xs = [x for *_, xs in lines.values() for x in xs]
@@ -145,26 +155,9 @@ def read_image(predictor, image, path: str = "") -> Reading:
         chosen = _choose(g, [(_score(made), made) for made in options])
         chosen = [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
         digits += letters.strokes(letters.short_mark(chosen, g.box[3] - g.box[1], others))
-    digits = letters.bars(letters.refuse_letters(predictor, _judged_in_string(predictor, _remerge(predictor, digits))))
+    digits = letters.judged_in_string(predictor, _remerge(predictor, digits))
+    digits = letters.bars(letters.refuse_letters(predictor, digits))
     return _reading(path, [replace(d, box=back(d.box)) for d in digits])
-
-
-def _judged_in_string(predictor, digits: list[Digit]) -> list[Digit]:
-    """The digits, a whole mark among them that the single-digit rule alone refused read as its likeliest digit
-    when it is the only one refused (letters.refuse_letters then judges it as it judges every mark of a string)."""
-    refused = [k for k, d in enumerate(digits) if d.digit is None]
-    if not IN_STRING or len(digits) < 2 or len(refused) != 1 or digits[refused[0]].ink is None \
-            or digits[refused[0]].not_digit is None:
-        return digits
-    k = refused[0]
-    d = digits[k]
-    if d.confidence < IN_STRING_SURE:
-        return digits
-    not_digit = predictor.not_digit(np.stack(letters.views(d.input))).mean()
-    if gate_evidence(not_digit, d.confidence, letters.STRING_WEIGHT) >= math.log(IN_STRING_GATE / (1 - IN_STRING_GATE)):
-        return digits
-    top = int(predictor.probabilities(d.input[None])[0].argmax())
-    return digits[:k] + [replace(digits[k], digit=top)] + digits[k + 1:]
 
 
 def _made(option, xs, decisions) -> list[Digit]:
