@@ -110,7 +110,9 @@ def test_predict_and_the_api_answer_a_shaded_digit_with_the_shades_reading(train
     assert np.abs(np.array(answer["input"]) - chosen).max() <= 1e-3
 
 
-def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_blank():
+def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_less_digit_like():
+    """predict.choose: a hand's shadow read with a 1 made it a 6 at 0.98 (the gate 0.77) while the shade's reading
+    was a 1 at 0.999 (0.001): a sure shade's reading answers when the plain one is refused or less digit-like."""
     x, y = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
 
     def decided(rejected, confidence=0.99, not_digit=None):
@@ -119,7 +121,10 @@ def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_blank
     assert predict.choose([x], [decided(True)]) == 0  # no shade found
     assert predict.choose([x, None], [decided(True), None]) == 0  # the shade's reading found no ink
     assert predict.choose([None, y], [None, decided(False)]) == 0  # no ink plainly: noise, not a digit under a shade
-    assert predict.choose([x, y], [decided(False), decided(False)]) == 0  # the plain reading stands when accepted
+    assert predict.choose([x, y], [decided(False), decided(False)]) == 0  # the plain reading stands when as good
+    assert predict.choose([x, y], [decided(False, 0.98, 0.77), decided(False, 0.999, 0.001)]) == 1  # less digit-like
+    assert predict.choose([x, y], [decided(False, 0.996, 0.04), decided(False, 0.986, 0.155)]) == 0  # more
+    assert predict.choose([x, y], [decided(False, 0.9, 0.3), decided(False, 0.94, 0.0)]) == 0  # the shade's unsure
     assert predict.choose([x, y], [decided(True), decided(True)]) == 0
     assert predict.choose([x, y], [decided(True), decided(False)]) == 1
     assert predict.choose([x, y], [decided(True), decided(False, not_digit=0.1)]) == 1

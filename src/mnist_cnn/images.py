@@ -45,6 +45,8 @@ LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit p
 # the cut's share of its mean (a faint grid's rules, cut before, were ink only where bright: no whole line to drop);
 # a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
 LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >= 3.5 sigmas (in a deep shade: noise)
+SHADE_MARGIN = 0.05  # candidates keeps a shade's reading only with this share of the shorter side clear all round
+# (a hand's shadow over a photo: the digit inside; a tight crop's bold strokes, taken for a shade: at the edges)
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
@@ -67,13 +69,19 @@ def to_mnist(image, desk: bool = True):
 
 def candidates(image) -> list:
     """[to_mnist(image)], and after it, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
-    read with the shade for its paper, two ways (shadow.papers; each None when no ink; none when the plain reading
-    is None). The model chooses
-    (predict.choose): a shade's reading only when the plain one is refused, which a tight crop's, thick or blurred
-    digit's plain reading is not (reading them with a shade's paper always cost those 4-7 points, `mnist-cnn
+    read with the shade for its paper, two ways (shadow.papers; each None when no ink or within SHADE_MARGIN of an
+    edge). When the plain reading finds no ink: [None], or the shade's readings alone if shadow.explains why. The
+    model chooses (predict.choose): a shade's reading only when it is sure and the plain one refused or less
+    digit-like (reading tight crops, thick or blurred digits with a shade's paper cost those 4-7 points, `mnist-cnn
     evalset`)."""
-    found = _ink_and_box(_grey(image), shade=BOTH)
-    return [None if f is None else _digit(*f) for f in (found if isinstance(found, list) else [found])]
+    grey = _grey(image)
+    found = _ink_and_box(grey, shade=BOTH)
+    found = found if isinstance(found, list) else [found]
+    h, w = grey.shape
+    m = SHADE_MARGIN * min(h, w)  # a shade's reading up against an edge: bold strokes cropped tight, closed away
+    found[1:] = [f if f is None or min(f[1][0], f[1][1], w - f[1][0] - f[1][2], h - f[1][1] - f[1][3]) >= m else None
+                 for f in found[1:]]
+    return [None if f is None else _digit(*f) for f in found]
 
 
 def _digit(ink, box):

@@ -34,13 +34,14 @@ from .refusal import NOT_A_DIGIT, Decision, Rule
 # A folder's files read as pictures: the formats a person's picture comes in that Pillow (and pillow-heif) decode
 IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".bmp", ".dib", ".gif", ".webp", ".avif",
                   ".heic", ".heif", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".pnm", ".ico", ".tga", ".qoi"}
-# A second reading, the shade's, where the plain one is refused, must be this sure of its digit and the gate's P(not a
-# digit) under SHADE_GATE: clothes and icons, their bodies taken for a shade, were read at 0.70-0.85 or with the gate
-# at 0.54-0.80 (`mnist-cnn evalset`'s shadowed digits: 0.97-1.0 and 0.00-0.36). `fast`: evalset 97.1 -> 97.7%
-# (photo-shadow 86.0 -> 95.3%, lit 94.0 -> 96.7%, no family lower); clothes refused 87.5 -> 86.0%, icons and
-# held-out non-digits as before (README, "A shadow across one digit").
+# A shade's reading must be this sure of its digit and the gate's P(not a digit) under SHADE_GATE: clothes and icons,
+# their bodies taken for a shade, were read at 0.70-0.85 or with the gate at 0.54-0.80 (evalset's shadowed digits:
+# 0.97-1.0 and 0.00-0.36); and, the plain reading accepted, more digit-like by SHADE_BETTER (log confidence + log
+# P(digit)): a hand's shadow made a 1 a 6 (0.98, gate 0.77); a thick 1's median reading, a 7 as sure as the plain 1,
+# is not (0 lost 3 of evalset's 1s; 0.5 left 3 more hands' shadows wrong). README, "A shadow across one digit".
 SHADE_SURE = 0.95
 SHADE_GATE = 0.5
+SHADE_BETTER = 0.1
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
 
 
@@ -271,15 +272,16 @@ class Prediction:
 
 def choose(candidates: list, decisions: list) -> int:
     """Which of an image's `images.candidates` (the plain reading first, then the shade's; None: no ink) answers for
-    it, given their decisions: a shade's reading only when the plain one is refused and the shade's is a sure digit
-    (SHADE_SURE, SHADE_GATE; of two, the surer). A blank plain reading stays "no digit found": noise whose plain
-    reading found no ink showed strokes with a shade's paper, a 1 at 0.95-1.0 in 3 of 300 (a review)."""
-    if candidates[0] is None or not decisions[0].rejected:
+    it, given their decisions: a shade's reading when it is a sure digit (SHADE_SURE, SHADE_GATE) and the plain one is
+    refused (of two, the surer) or less digit-like by SHADE_BETTER. A blank plain reading stays "no digit found"."""
+    if candidates[0] is None:
         return 0
+    refused = decisions[0].rejected  # the plain reading refused: the surer shade's; else only a more digit-like one
+    like = [d and np.log(max(d.confidence, 1e-9)) + np.log(max(1 - (d.not_digit or 0.0), 1e-9)) for d in decisions]
     sure = [k for k in range(1, len(candidates)) if candidates[k] is not None and not decisions[k].rejected
-            and decisions[k].confidence >= SHADE_SURE
+            and decisions[k].confidence >= SHADE_SURE and (refused or like[k] > like[0] + SHADE_BETTER)
             and (decisions[k].not_digit is None or decisions[k].not_digit < SHADE_GATE)]
-    return max(sure, key=lambda k: decisions[k].confidence) if sure else 0
+    return max(sure, key=lambda k: decisions[k].confidence if refused else like[k]) if sure else 0
 
 
 def decide_candidates(predictor, candidates: list[list]) -> list[tuple[np.ndarray | None, Decision | None]]:
