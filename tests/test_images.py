@@ -680,51 +680,6 @@ def test_tight_crops_read_like_the_digit(recorded):
     assert min(rates.values()) >= 0.9, rates
 
 
-def test_a_digit_across_a_diagonal_shades_edge_is_read_with_the_shade_for_paper():
-    """The fitted surface bends into a diagonal shade's step through a digit and leaves a noise sigma that cuts its
-    strokes away ("no digit found" for a 0 in a probe); the shade explains the paper (shadow.explains), so candidates
-    reads the digit with the shade's paper, much as the same digit unshaded."""
-    from mnist_cnn import images
-
-    face = Path("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf")  # .ci/run installs it (evalset's faces)
-    if not face.is_file():
-        pytest.skip("fonts-humor-sans is not installed")
-    drawn = Image.new("L", (240, 240), 225)
-    ImageDraw.Draw(drawn).text((70, 25), "0", fill=40, font=ImageFont.truetype(str(face), 150))
-    yy, xx = np.mgrid[:240, :240]
-    light = np.clip(0.45 + ((yy - xx) * np.sqrt(0.5) - 3 + 1.5) / 3 * 0.55, 0.45, 1)  # the edge at 135 degrees
-    noise = np.random.default_rng(0).normal(0, 3, (240, 240))
-    plain, picture = (Image.fromarray((np.asarray(drawn) * f + noise).clip(0, 255).astype(np.uint8))
-                      for f in (1, light))
-    assert to_mnist(picture) is None and to_mnist(plain) is not None
-    read = [c for c in images.candidates(picture) if c is not None]
-    assert read, "no digit found under the shade"
-    clean = to_mnist(plain) > 0.5
-    assert max(np.sum((c > 0.5) & clean) / np.sum((c > 0.5) | clean) for c in read) > 0.6
-
-
-def test_a_tight_crops_bold_strokes_get_no_shade_readings(mnist_dir):
-    """Bold strokes cropped tight touch the picture's edges like a shade (shadow.found); their readings with a shade's
-    paper come up against an edge too and are dropped (images.SHADE_MARGIN), so no choice can take them."""
-    from mnist_cnn import images, paper_surface, shadow
-    from mnist_cnn.data import load_mnist
-
-    (_, _), (x, _) = load_mnist(mnist_dir)
-    found = 0
-    for k in range(24):
-        side = round(28 * (60, 120, 200)[k % 3] / 20)
-        a = np.asarray(Image.fromarray(x[k]).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
-        rows, cols = np.flatnonzero(a.max(1) > 0.3), np.flatnonzero(a.max(0) > 0.3)
-        a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        grey = (235 - 200 * a.clip(0, 1) + np.random.default_rng(k).normal(0, 3, a.shape)).clip(0, 255) / 255
-        grey = grey.astype(np.float32)
-        smooth = images._blur3(grey)
-        found += shadow.found(smooth, paper_surface.fit(grey, smooth)[0], images.MIN_CONTRAST)
-        read = images.candidates(grey)
-        assert read[0] is not None and all(c is None for c in read[1:]), k
-    assert found >= 8  # the shade's check does fire on them
-
-
 def test_noise_with_no_ink_plainly_gets_no_shade_readings(monkeypatch):
     """A picture whose plain reading finds no ink stays "no digit found": with a shade's paper, noise showed strokes
     (a review: 14 of these 300, one read as a 1 at 0.95-1.0)."""

@@ -1040,6 +1040,25 @@ def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
         assert letters.short_mark(kept, height, others) == kept
 
 
+def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
+    """A number circled as an answer was one huge mark, refused (a probe: 5 of 5); the ring round all the other marks,
+    a thin curve (segment.RING), is dropped. A 0 round a speck is no ring: the speck is no digit (RING_HELD)."""
+    image, _ = writer.number("clean", text="721")
+    plain = read.read_image(predictor, image)
+    a = np.asarray(image.convert("L")).copy()
+    h, w = a.shape
+    ringed = cv2.copyMakeBorder(a, h // 2, h // 2, w // 4, w // 4, cv2.BORDER_REPLICATE)
+    ink = int(np.percentile(a, 1))  # the writer's ink
+    cv2.ellipse(ringed, (ringed.shape[1] // 2, ringed.shape[0] // 2), (w // 2 + w // 6, h // 2 + h // 3), 0, 0, 360,
+                ink, max(2, h // 40))
+    assert len(segment.find(images.ink_map(Image.fromarray(ringed))).groups) == len(plain.digits) == 3
+    assert read.read_image(predictor, Image.fromarray(ringed)).text == plain.text
+    stats = np.array([[0, 0, 0, 0, 0], [0, 0, 40, 60, 300], [0, 0, 4, 4, 16], [0, 0, 30, 40, 500]])
+    ring, speck, digit = (1, 0, 0, 40, 60), (2, 18, 28, 4, 4), (3, 5, 10, 30, 40)
+    assert segment._unringed([ring, speck], stats) == [ring, speck]  # a thin 0 with a dot inside
+    assert segment._unringed([ring, digit], stats) == [digit]
+
+
 def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir):
     """Bold strokes cropped tight touch the picture's edges like a shade: closed away as one, they broke the digit
     (a probe: 9 of 30 such MNIST digits read otherwise than `predict`: 51 for a 2, refused 0s, 3s and 8s). `read`

@@ -45,8 +45,6 @@ LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit p
 # the cut's share of its mean (a faint grid's rules, cut before, were ink only where bright: no whole line to drop);
 # a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
 LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >= 3.5 sigmas (in a deep shade: noise)
-SHADE_MARGIN = 0.05  # candidates keeps a shade's reading only with this share of the shorter side clear all round
-# (a hand's shadow over a photo: the digit inside; a tight crop's bold strokes, taken for a shade: at the edges)
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
@@ -69,19 +67,12 @@ def to_mnist(image, desk: bool = True):
 
 def candidates(image) -> list:
     """[to_mnist(image)], and after it, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
-    read with the shade for its paper, two ways (shadow.papers; each None when no ink or within SHADE_MARGIN of an
-    edge). When the plain reading finds no ink: [None], or the shade's readings alone if shadow.explains why. The
-    model chooses (predict.choose): a shade's reading only when it is sure and the plain one refused or less
-    digit-like (reading tight crops, thick or blurred digits with a shade's paper cost those 4-7 points, `mnist-cnn
-    evalset`)."""
-    grey = _grey(image)
-    found = _ink_and_box(grey, shade=BOTH)
-    found = found if isinstance(found, list) else [found]
-    h, w = grey.shape
-    m = SHADE_MARGIN * min(h, w)  # a shade's reading up against an edge: bold strokes cropped tight, closed away
-    found[1:] = [f if f is None or min(f[1][0], f[1][1], w - f[1][0] - f[1][2], h - f[1][1] - f[1][3]) >= m else None
-                 for f in found[1:]]
-    return [None if f is None else _digit(*f) for f in found]
+    read with the shade for its paper, two ways (shadow.papers; each None when no ink; none when the plain reading
+    is None). The model chooses (predict.choose): a shade's reading only when it is sure and the plain one refused or
+    less digit-like (reading tight crops, thick or blurred digits with a shade's paper cost those 4-7 points,
+    `mnist-cnn evalset`)."""
+    found = _ink_and_box(_grey(image), shade=BOTH)
+    return [None if f is None else _digit(*f) for f in (found if isinstance(found, list) else [found])]
 
 
 def _digit(ink, box):
@@ -109,7 +100,7 @@ def ink_map(image, with_specks: bool = False):
 def ink_maps(image) -> list:
     """[ink_map(image, with_specks=True)], and after it, when a shadow's sharp edge was taken for the paper, the ink
     without that step (each None when no ink): bold strokes cropped tight look like a shade, and closing them away
-    breaks the digit, so `read` reads both and keeps the surer reading."""
+    breaks the digit, so `read` reads both (read.read_image keeps the second when one digit spans the picture)."""
     found = _ink_and_box(_grey(image), crop=False, with_specks=True, shade=EACH)
     return [None if f is None else (f[0], f[2]) for f in (found if isinstance(found, list) else [found])]
 
@@ -130,8 +121,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     third, the ink before specks were dropped, on the same scale (the same array when none was). shade: a shadow's
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
     digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse); BOTH: a list
-    of the answers without it and with it when one is found (else the one answer; the shade's alone when it finds
-    no ink without it and shadow.explains why, else None); EACH: with it, then without it. desk: see to_mnist."""
+    of the answers without it and with it when one is found (else the one answer; None when the one without it
+    is); EACH: with it, then without it. desk: see to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
         if (found := _on_sheet(grey, *cut[:2], with_specks, shade in (True, EACH))) is not None or cut[2] < sheet.HOLED:
@@ -143,14 +134,9 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
-        if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is not None:
-            return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades)]
-        # No ink plainly: noise (it showed strokes with a shade's paper, a review), or a digit straddling a diagonal
-        # shade's edge, where the surface bent into the step left a noise sigma that cut the strokes away
-        if not shadow.explains(grey, paper, shades, MIN_CONTRAST):
-            return None
-        return [f for f in (_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades) if f is not None] \
-            or None
+        if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is None:
+            return None  # no ink plainly: noise showed strokes with a shade's paper (a 1 at 0.95-1.0, a review)
+        return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades)]
     if shade in (True, EACH) and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
         shaded, shaded_sigma = shadow.paper(grey, smooth, paper, MIN_CONTRAST, sigma)
         if shade is EACH and shaded is not paper:

@@ -42,7 +42,7 @@ BARS = 5  # a string of this many digits or more, every one a 1, is refused: the
 SHORT_MARK = 0.85  # a mark read as 2+ digits (cut apart, or by the line reader) is refused when shorter than this x
 # the median height of the string's other marks: a lower-case m, n or u read as 177 or 11. Touching digits stand as tall
 # as their neighbours (line reader: 2 of the 330 it read in numbers at seeds 0 and 5 are under 0.85, 14 of its 42 in
-# letter strings; README, "Trusting a sure reader"; cut marks: README, "Short marks cut apart")
+# letter strings; README, "Trusting a sure reader"; cut marks: README, "Short marks read as digits")
 
 
 IN_STRING = True  # in a string of 2+ digits, a whole mark that the single-digit rule alone refuses (the only one)

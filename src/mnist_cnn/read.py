@@ -7,7 +7,7 @@
     r = read_image(Predictor("runs/NAME"), images.load_image("meter.jpg"))
     r.text, r.confidence, r.rejected, [(d.digit, d.confidence, d.box) for d in r.digits]
 
-segment.py finds the digits in the image's ink (images.ink_map, turned level by level.py when the row of digits
+segment.py finds the digits in the image's ink (images.ink_maps, turned level by level.py when the row of digits
 is tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, and all of an
 image's candidates through the model at once. Where digits touch, segment.py offers several ways to split them
 and the one the model is surest of wins (the mean log-confidence of its digits). One digit is read exactly as
@@ -21,6 +21,7 @@ bar is lower, over a few views of each mark (letters.py): a letter among digits 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field, replace
@@ -99,9 +100,9 @@ class Reading:
 
 def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
-    shadow's edge was taken for the paper, read without that step too, the surer reading kept (images.ink_maps)."""
-    maps = images.ink_maps(image)
-    shaded, *plain = [_read_ink(predictor, image, path, found) for found in maps]
+    shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT)."""
+    maps, one = images.ink_maps(image), functools.cache(lambda: images.candidates(image))
+    shaded, *plain = [_read_ink(predictor, path, found, one, 2 - (k < len(maps) - 1)) for k, found in enumerate(maps)]
     # Without the shade, one digit across the picture: one cropped tight, read whole as `predict` reads it. A shade's
     # row of digits is mostly refused there (the shade one huge stroke), else read short (3555 as 35, 92294 as 2)
     if plain and not plain[0].rejected and len(plain[0].digits) == 1:
@@ -111,8 +112,9 @@ def read_image(predictor, image, path: str = "") -> Reading:
     return shaded
 
 
-def _read_ink(predictor, image, path: str, found) -> Reading:
-    """read_image's reading of one of the image's ink maps: (ink, the same with its specks), or None."""
+def _read_ink(predictor, path: str, found, one, rulings: int) -> Reading:
+    """read_image's reading of one of the image's ink maps, (ink, the same with its specks) or None; one(): the image's
+    images.candidates; a single digit is read as `predict` reads it when under `rulings` ruled lines were found."""
     if found is None:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
     if reason := punctuation.find(found[1]):  # "3.95": a point the digits' ink has lost with the dust
@@ -126,9 +128,10 @@ def _read_ink(predictor, image, path: str, found) -> Reading:
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     # One digit: read whole, exactly as `predict` sees it (predict.choose); but on a grid (2+ lines) as segment.py
     # cleared it (`evalset`'s squared digits read 90.0% so, 83.3% as `predict` sees them; 86.0% this way). One line
-    # may be a bold digit's own stroke along a tight crop's edge (a 9 read 4 by the tests' model, 9 by `predict`)
-    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and row.rulings < 2:
-        xs = images.candidates(image)
+    # may be a bold digit's own stroke along a tight crop's edge (a 9 read 4 by the tests' model, 9 by `predict`); in
+    # a shade's map, none (its edge is one: a shaded 4 refused through `predict`'s view, read through segment's)
+    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and row.rulings < rulings:
+        xs = one()
         inputs[0][0] = [predict.decide_candidates(predictor, [xs])[0][0] if len(xs) > 1 else xs[0]]
     flat = [x for g in inputs for option in g for x in option if x is not None]
     line_xs = [x for *_, xs in lines.values() for x in xs]

@@ -5,7 +5,6 @@ strokes cropped tight look like one.
 
     paper, sigma = shadow.paper(grey, smooth, fitted, cut, sigma)   # the fitted paper, or the picture closed
     shades = shadow.papers(grey, smooth, fitted, cut)               # [] or [closed, median]: (paper, sigma) each
-    shadow.explains(grey, fitted, shades, cut)                      # the fitted paper is the wrong one (no ink)
     sign = shadow.polarity(smooth, level, dark, light)               # +1: dark ink (a shadow's lit side is no ink)
 
 Grey morphology (OpenCV), not a finer surface: closing by a square wider than the strokes takes them out and keeps
@@ -24,9 +23,6 @@ SQUARE = 1 / 8  # ...this share of its side, which follows the edge closer (`too
 MEDIAN = 1 / 6  # one digit's second shade reading: the median over a square this share of the side (diagonal shades
 # in a probe: 0 -> 8 of 10 read; `mnist-cnn evalset`'s photo-shadow 139 -> 143 of 150 alone, `fast`; 1/8 and 1/4
 # read 7 and 0 of the 10; README, "A shadow across one digit")
-EXPLAINS = 4  # where the fitted paper finds no ink, a shade's readings stand in for it when the picture's noise around
-# the shade is under 1/4 of that around the fit, both within `cut` (a digit across a diagonal shade's edge: 1/6;
-# uniform noise, blotches: 0.6-1.1; tests/test_images.py)
 BOTH = 0.5  # the picture reaches both ways from the border's level, the nearer extreme at least half as far: the ink
 # is the side with SPARSE x fewer pixels past half of its way (a shadow over most of the border: its lit paper is the
 SPARSE = 2.0  # far side; `evalset`: form cells 2.9-4.6x; tight crops and low-res digits flipped wrong at 1.0-1.6x)
@@ -46,12 +42,6 @@ def papers(grey, smooth, fitted, cut: float) -> list:
     if not found(smooth, fitted, cut):
         return []
     return [_as_paper(grey, _closed(smooth, SQUARE), cut), _as_paper(grey, _median(smooth, MEDIAN), cut)]
-
-
-def explains(grey, fitted, shades: list, cut: float) -> bool:
-    """Whether one of `papers`' shades leaves far less noise around it (under 1/EXPLAINS) than the fitted paper does,
-    both measured within `cut`: the fitted surface, bent into the shade's step, is the wrong paper."""
-    return min(s for _, s in shades) * EXPLAINS < _as_paper(grey, fitted, cut)[1]
 
 
 def found(smooth, fitted, cut: float) -> bool:
