@@ -680,6 +680,29 @@ def test_tight_crops_read_like_the_digit(recorded):
     assert min(rates.values()) >= 0.9, rates
 
 
+@pytest.mark.parametrize("across", [0, 1])
+def test_a_shades_step_leaves_no_line_in_its_reading(across):
+    """The shade's paper, closed and blurred, left a 1-2 px line along the picture's sharp step; one band of lines was
+    kept (paper_lines.LINE_BANDS: a tight crop's 7 bar), and the digit came out small beside it and was refused (a
+    Humor Sans 4 under a shade letting 45% of the light through). A shade's reading drops one band too."""
+    from mnist_cnn import images
+
+    face = Path("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf")  # .ci/run installs it (evalset's faces)
+    if not face.is_file():
+        pytest.skip("fonts-humor-sans is not installed")
+    drawn = Image.new("L", (180, 200), 225)
+    ImageDraw.Draw(drawn).text((50, 30), "4", fill=40, font=ImageFont.truetype(str(face), 130))
+    yy, xx = np.mgrid[:200, :180]
+    light = np.where(xx > 108 if across == 0 else yy > 120, 0.45, 1.0)
+    noise = np.random.default_rng(0).normal(0, 3, (200, 180))
+    plain, picture = (Image.fromarray((np.asarray(drawn) * f + noise).clip(0, 255).astype(np.uint8))
+                      for f in (1, light))
+    read = images.candidates(picture)
+    assert len(read) == 3 and read[1] is not None
+    clean = to_mnist(plain) > 0.5
+    assert np.sum((read[1] > 0.5) & clean) / np.sum((read[1] > 0.5) | clean) > 0.6  # the 4, as big as unshaded
+
+
 def test_noise_with_no_ink_plainly_gets_no_shade_readings(monkeypatch):
     """A picture whose plain reading finds no ink stays "no digit found": with a shade's paper, noise showed strokes
     (a review: 14 of these 300, one read as a 1 at 0.95-1.0)."""

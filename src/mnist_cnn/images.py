@@ -27,7 +27,7 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
-from .paper_lines import LINE_FILL, drop_frame, drop_lines
+from .paper_lines import LINE_BANDS, LINE_FILL, drop_frame, drop_lines
 from . import paper_surface, shadow, sheet
 from .slant import deslant
 
@@ -136,7 +136,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
         if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is None:
             return None  # no ink plainly: noise showed strokes with a shade's paper (a 1 at 0.95-1.0, a review)
-        return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks) for p, s in shades)]
+        # A shade's paper, closed and blurred, leaves a line along the picture's sharp step: dropped though alone
+        return [plain, *(_ink(grey, smooth.copy(), p, s, sign, with_specks, lines=1) for p, s in shades)]
     if shade in (True, EACH) and sign > 0:  # dark paper shows no shade; bold light strokes cropped tight look like one
         shaded, shaded_sigma = shadow.paper(grey, smooth, paper, MIN_CONTRAST, sigma)
         if shade is EACH and shaded is not paper:
@@ -146,9 +147,9 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     return _ink(grey, smooth, paper, sigma, sign, with_specks)
 
 
-def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool):
+def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines: int = LINE_BANDS):
     """_ink_and_box's answer from the paper (a surface or one level), the noise sigma around it and the ink's sign;
-    writes over smooth (grey's 3x3 blur) and paper."""
+    writes over smooth (grey's 3x3 blur) and paper. lines: how many bands of lines across the picture are dropped."""
     if (contrast := _contrast(paper, smooth, sign)) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
@@ -165,7 +166,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool):
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
     # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
-    lined = ink if narrow else drop_lines(ink, MIN_CONTRAST)
+    lined = ink if narrow else drop_lines(ink, MIN_CONTRAST, lines)
     kept = drop_specks(lined, grid(ink.shape))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None

@@ -31,10 +31,11 @@ FRAME_BAND = 0.1  # a frame round one digit (a form's box): ink in >= LINE_FILL 
 # ink's box, taken out by drop_lines with ink left inside it (a Z's or a 7's bars have no sides: no frame)
 
 
-def drop_lines(ink, floor: float):
+def drop_lines(ink, floor: float, least: int = LINE_BANDS):
     """The ink (H, W) float32 >= 0, changed in place and returned, without straight lines running across the whole
     image (ruled or squared paper, a form's box), level or sloping up to LINE_SLOPE. floor: the least 1 - line level
-    a stroke's share is divided by."""
+    a stroke's share is divided by; least: level lines are dropped when there are this many bands of them (1: a
+    shade's step, images.py)."""
     # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
     # crossing it; a line spanning the image is the whole ink of its band where no stroke meets it (_lift).
     inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
@@ -43,13 +44,13 @@ def drop_lines(ink, floor: float):
         ink[y:y + h, x:x + w] = inner  # a frame round all the ink, its sides short of the picture's (a bordered card)
         inked = cv2.compare(ink, 0, cv2.CMP_GT)
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
-    if len(bands) >= LINE_BANDS and any(axis == 0 for axis, _ in bands):
+    if len(bands) >= least and any(axis == 0 for axis, _ in bands):
         _lift(ink, bands, floor)
     elif _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
         upright = [(axis, band) for axis, band in bands if axis == 1]  # ...a grid's upright lines level still,
         if upright:  # when the rules rise a pixel across a picture wider than they do across its height
             _lift(ink, upright, floor)
-    elif len(bands) >= LINE_BANDS:
+    elif len(bands) >= least:
         _lift(ink, bands, floor)
     return ink
 
