@@ -1042,7 +1042,8 @@ def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
 
 def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     """A number circled as an answer was one huge mark, refused (a probe: 5 of 5); the ring round all the other marks,
-    a thin curve (segment.RING), is dropped. A 0 round a speck is no ring: the speck is no digit (RING_HELD)."""
+    a thin curve (segment.RING), is dropped. A 0 round a speck is no ring (RING_HELD), nor a mark round one as tall
+    as itself (RING_TALLER)."""
     image, _ = writer.number("clean", text="721")
     plain = read.read_image(predictor, image)
     a = np.asarray(image.convert("L")).copy()
@@ -1057,6 +1058,7 @@ def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     ring, speck, digit = (1, 0, 0, 40, 60), (2, 18, 28, 4, 4), (3, 5, 10, 30, 40)
     assert segment._unringed([ring, speck], stats) == [ring, speck]  # a thin 0 with a dot inside
     assert segment._unringed([ring, digit], stats) == [digit]
+    assert segment._unringed([ring, (3, 5, 5, 30, 50)], stats) == [ring, (3, 5, 5, 30, 50)]  # a 2's tail under a 5
 
 
 def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir):

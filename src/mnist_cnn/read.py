@@ -102,7 +102,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
     shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT)."""
     maps, one = images.ink_maps(image), functools.cache(lambda: images.candidates(image))
-    shaded, *plain = [_read_ink(predictor, path, found, one, 2 - (k < len(maps) - 1)) for k, found in enumerate(maps)]
+    shaded, *plain = [_read_ink(predictor, path, found, one, 1 if k == 0 and len(maps) == 2 else 2)
+                      for k, found in enumerate(maps)]
     # Without the shade, one digit across the picture: one cropped tight, read whole as `predict` reads it. A shade's
     # row of digits is mostly refused there (the shade one huge stroke), else read short (3555 as 35, 92294 as 2)
     if plain and not plain[0].rejected and len(plain[0].digits) == 1:

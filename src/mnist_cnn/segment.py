@@ -53,7 +53,8 @@ MAX_PIECES = 6  # at most this many digits in one touching group
 SPECKLE = 10  # more than 10 separate bits of ink per mark kept (and at least SPECKLE_MIN) is noise or texture:
 SPECKLE_MIN = 50  # ...writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
 RING = 0.15  # a mark round all the others, inked over under 15% of its box (a hand's ellipse: ~5%; a 0: 30-50%), and...
-RING_HELD = 0.3  # ...round marks over 30% of its height: a circle drawn round the number, dropped (a probe: 5 of 5)
+RING_HELD = 0.3  # ...round marks over 30% of its height and...
+RING_TALLER = 1.3  # ...this much shorter than it: a circle drawn round the number, dropped (a probe: 5 of 5 read)
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop
 # of a slanted 8 (read as 69), not a digit. 0.5 before; tried on numbers at seed 5 (400: none gained or lost, one
@@ -93,10 +94,11 @@ def find(ink: np.ndarray) -> Row:
     low = max(MIN_HEIGHT, MIN_TALL * stroke)
     parts = [(i, *stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= MIN_PIXELS]
     # Stubs of rules (what images.ink_map's own line removal leaves beside strokes): flat and thinner than a pen.
-    parts = _unringed([p for p in parts if not (p[4] < RULE_THIN * stroke and p[3] > 2 * p[4])], stats)
+    parts = [p for p in parts if not (p[4] < RULE_THIN * stroke and p[3] > 2 * p[4])]
     if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
         biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
-        parts = [p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest or p[4] >= SPECK_HEIGHT * tallest]
+        parts = _unringed([p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest
+                           or p[4] >= SPECK_HEIGHT * tallest], stats)
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
@@ -119,14 +121,16 @@ def find(ink: np.ndarray) -> Row:
 
 
 def _unringed(parts, stats):
-    """The parts without a ring drawn round all the others (a number circled as an answer): a thin curve, under RING of
-    its box inked, whose box holds every other part, the tallest of them over RING_HELD of its height (not a 0 round a
-    speck)."""
-    for k, (label, x, y, w, h) in enumerate(parts):
-        rest = parts[:k] + parts[k + 1:]
-        if rest and stats[label, cv2.CC_STAT_AREA] < RING * w * h and max(p[4] for p in rest) > RING_HELD * h \
-                and all(x < px and y < py and px + pw < x + w and py + ph < y + h for _, px, py, pw, ph in rest):
-            return rest
+    """The parts without a ring drawn round all the others (a circled number): the leftmost part, if thin (RING) and
+    its box holds every other's, the tallest RING_HELD to 1/RING_TALLER of its height (not a 0 round a speck)."""
+    ring = min(parts, key=lambda p: p[1])
+    label, x, y, w, h = ring
+    if len(rest := [p for p in parts if p is not ring]) == 0:
+        return parts
+    tallest = max(p[4] for p in rest)
+    if stats[label, cv2.CC_STAT_AREA] < RING * w * h and RING_HELD * h < tallest and RING_TALLER * tallest <= h \
+            and all(x < px and y < py and px + pw < x + w and py + ph < y + h for _, px, py, pw, ph in rest):
+        return rest
     return parts
 
 
