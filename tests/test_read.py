@@ -1043,7 +1043,7 @@ def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
 def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     """A number circled as an answer was one huge mark, refused (a probe: 5 of 5); the ring round all the other marks,
     a thin curve (segment.RING), is dropped. A 0 round a speck is no ring (RING_HELD), nor a mark round one as tall
-    as itself (RING_TALLER)."""
+    as itself (RING_TALLER); a bar along a side, taller than the digits, is a desk's edge (EDGE_BAR)."""
     image, _ = writer.number("clean", text="721")
     plain = read.read_image(predictor, image)
     a = np.asarray(image.convert("L")).copy()
@@ -1056,9 +1056,14 @@ def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     assert read.read_image(predictor, Image.fromarray(ringed)).text == plain.text
     stats = np.array([[0, 0, 0, 0, 0], [0, 0, 40, 60, 300], [0, 0, 4, 4, 16], [0, 0, 30, 40, 500]])
     ring, speck, digit = (1, 0, 0, 40, 60), (2, 18, 28, 4, 4), (3, 5, 10, 30, 40)
-    assert segment._unringed([ring, speck], stats) == [ring, speck]  # a thin 0 with a dot inside
-    assert segment._unringed([ring, digit], stats) == [digit]
-    assert segment._unringed([ring, (3, 5, 5, 30, 50)], stats) == [ring, (3, 5, 5, 30, 50)]  # a 2's tail under a 5
+    assert segment._unframed([ring, speck], stats, (200, 200)) == [ring, speck]  # a thin 0 with a dot inside
+    assert segment._unframed([ring, digit], stats, (200, 200)) == [digit]
+    tail = (3, 5, 5, 30, 50)  # a 2's tail under a 5 as tall
+    assert segment._unframed([ring, tail], stats, (200, 200)) == [ring, tail]
+    # a bar along a side, the picture's height, taller than the digits: a desk's edge; a tight crop's 1 is not
+    bar, one = (2, 0, 0, 12, 200), (2, 0, 0, 12, 200)
+    assert segment._unframed([bar, (3, 40, 50, 30, 100)], stats, (200, 200)) == [(3, 40, 50, 30, 100)]
+    assert segment._unframed([one, (3, 40, 0, 30, 190)], stats, (200, 200)) == [one, (3, 40, 0, 30, 190)]
 
 
 def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir):

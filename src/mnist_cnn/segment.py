@@ -7,14 +7,12 @@
     for group in row.groups:      # in reading order; each has options: [[Piece]] unsplit, then ways to split it
         group.options[0][0].box   # (x0, y0, x1, y1), x1/y1 exclusive, in the image's pixels
 
-The steps, all on a binary mask of the ink (OpenCV; stroke_mask.py makes it): the strong ink and the faint ink
-holding one digit's strokes together (a fine pen's hairlines); ruled or squared paper lines are found as long thin
-horizontal or vertical runs (a morphological opening) and removed, keeping the pixels where a stroke
-crosses them; 8-connected components are found; the strokes of one digit that are not connected (the hat
-of a 5, a broken 4, a dotted 7) are merged when their columns overlap; specks are dropped; a group much
-wider than it is tall (digits that touch) gets candidate splits at the columns of least ink, for the
-model to choose from (read.py). No model here. Hand-written on OpenCV's primitives: no library segments
-handwritten digit strings, and OCR engines (Tesseract) are trained on print and not installed here.
+The steps, on a binary mask of the ink (stroke_mask.py: strong ink, and faint ink holding one digit's strokes together;
+ruled or squared paper lines removed, keeping the pixels where a stroke crosses them): 8-connected components; specks,
+a ring drawn round the number and a bar along a side (a desk's edge) dropped; one digit's strokes that are not joined
+(a 5's hat, a broken 4) merged when their columns overlap; a group much wider than tall (touching digits) offered
+splits at the columns of least ink, for the model to choose from (read.py). No model here. Hand-written on OpenCV's
+primitives: no library segments handwritten digit strings; OCR engines (Tesseract) read print and are not installed.
 """
 
 from __future__ import annotations
@@ -52,9 +50,10 @@ DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many 
 MAX_PIECES = 6  # at most this many digits in one touching group
 SPECKLE = 10  # more than 10 separate bits of ink per mark kept (and at least SPECKLE_MIN) is noise or texture:
 SPECKLE_MIN = 50  # ...writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
-RING = 0.15  # a mark round all the others, inked over under 15% of its box (a hand's ellipse: ~5%; a 0: 30-50%), and...
+RING = 0.15  # a mark round all the others, inked over under 15% of its box (a hand's ellipse: ~5%), and...
 RING_HELD = 0.3  # ...round marks over 30% of its height and...
 RING_TALLER = 1.3  # ...this much shorter than it: a circle drawn round the number, dropped (a probe: 5 of 5 read)
+EDGE_BAR = 0.95  # a part along the picture's left or right side over this share of its height, RING_TALLER x the rest
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop
 # of a slanted 8 (read as 69), not a digit. 0.5 before; tried on numbers at seed 5 (400: none gained or lost, one
@@ -97,8 +96,8 @@ def find(ink: np.ndarray) -> Row:
     parts = [p for p in parts if not (p[4] < RULE_THIN * stroke and p[3] > 2 * p[4])]
     if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
         biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
-        parts = _unringed([p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest
-                           or p[4] >= SPECK_HEIGHT * tallest], stats)
+        parts = _unframed([p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest
+                           or p[4] >= SPECK_HEIGHT * tallest], stats, mask.shape)
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
@@ -120,15 +119,16 @@ def find(ink: np.ndarray) -> Row:
     return row
 
 
-def _unringed(parts, stats):
-    """The parts without a ring drawn round all the others (a circled number): the leftmost part, if thin (RING) and
-    its box holds every other's, the tallest RING_HELD to 1/RING_TALLER of its height (not a 0 round a speck)."""
-    ring = min(parts, key=lambda p: p[1])
-    label, x, y, w, h = ring
-    if len(rest := [p for p in parts if p is not ring]) == 0:
-        return parts
-    tallest = max(p[4] for p in rest)
-    if stats[label, cv2.CC_STAT_AREA] < RING * w * h and RING_HELD * h < tallest and RING_TALLER * tallest <= h \
+def _unframed(parts, stats, shape):
+    """The parts without a bar along the picture's left or right side (EDGE_BAR: a desk's edge, 257 read 1257) or a ring
+    round all the others (the leftmost part, thin: RING, holding every other, the tallest RING_HELD-1/RING_TALLER)."""
+    for bar in [p for p in parts if (p[1] == 0 or p[1] + p[3] == shape[1]) and p[4] >= EDGE_BAR * shape[0]]:
+        if (rest := [p for p in parts if p is not bar]) and RING_TALLER * max(p[4] for p in rest) <= bar[4]:
+            parts = rest
+    label, x, y, w, h = ring = min(parts, key=lambda p: p[1])
+    rest = [p for p in parts if p is not ring]
+    if stats[label, cv2.CC_STAT_AREA] < RING * w * h \
+            and RING_HELD * h < max([0] + [q[4] for q in rest]) <= h / RING_TALLER \
             and all(x < px and y < py and px + pw < x + w and py + ph < y + h for _, px, py, pw, ph in rest):
         return rest
     return parts
