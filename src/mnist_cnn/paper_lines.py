@@ -73,7 +73,7 @@ def _framed(ink, floor: float):
     inked = ink > 0
     t, u = max(1, round(FRAME_BAND * h)), max(1, round(FRAME_BAND * w))
     sides = (inked[:t].any(0), inked[-t:].any(0), inked[:, :u].any(1), inked[:, -u:].any(1))
-    if min(h, w) < 3 * SLIVER or min(side.mean() for side in sides) < LINE_FILL:
+    if min(h, w) < 3 * SLIVER or min(np.count_nonzero(side) / side.size for side in sides) < LINE_FILL:
         return None
     inner = drop_lines(ink.copy(), floor)
     x, y, bw, bh = cv2.boundingRect(cv2.compare(inner, 0, cv2.CMP_GT))
