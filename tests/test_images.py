@@ -353,6 +353,30 @@ def test_a_sheet_turned_on_a_desk_is_read_as_the_sheet_alone():
     assert (ink > 0.5).sum() < 0.1 * ink.size  # the strokes, not the desk in the corners
 
 
+@pytest.mark.parametrize("narrow, turn", [(0.2, 0), (0.12, 5), (0.05, -3)])
+def test_a_keystoned_sheet_on_a_desk_is_made_square(narrow, turn):
+    """A sheet photographed from a slant, its top edge `narrow` of its width shorter at each end and turned `turn`
+    degrees: four-sided but filling under 90% of its turned box, it was no sheet, its desk ink, the digit refused."""
+    import cv2
+
+    alone = np.asarray(draw("7", paper=235, ink=20), np.float32) / 255
+    h, w = alone.shape
+    a = np.deg2rad(turn)
+    quad = np.float32([[narrow * w, 0], [(1 - narrow) * w, 0], [w, h], [0, h]]) - np.float32([w / 2, h / 2])
+    quad = quad @ np.float32([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]) + np.float32([160, 150])
+    to_desk = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), quad)
+    photo = cv2.warpPerspective(alone, to_desk, (320, 300), flags=cv2.INTER_LINEAR, borderValue=0.25)
+    part, turned, _ = sheet.cut(photo)
+    assert turned.shape == (3, 3) and part.min() > 0.05  # the sheet made square: no desk left in it
+    # The sheet as it was, squeezed to its sides' mean lengths (all a photo tells of its shape), its edges left out
+    squeezed = cv2.resize(alone, (round((1 - narrow) * w), h), interpolation=cv2.INTER_AREA)
+    inset = (np.subtract(squeezed.shape, part.shape) + 1) // 2
+    assert np.abs(part - squeezed[inset[0]:, inset[1]:][:part.shape[0], :part.shape[1]]).mean() < 0.025
+    assert to_mnist(photo) is not None
+    ink = ink_map(photo)
+    assert ink.max() > 0.9 and (ink > 0.5).sum() < 0.05 * ink.size  # the strokes, not the desk
+
+
 @pytest.mark.parametrize("gap", [0, 1, 4, 10])
 def test_a_bold_box_drawn_round_a_digit_near_the_edge_is_no_ink(gap):
     """A form's box, 6 px thick, drawn `gap` px in from the edge of a 200 px crop: the box filled most of the border

@@ -181,12 +181,12 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
 
 def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
     """_ink_and_box's answer for the sheet `part` of grey (sheet.cut: `turn` maps grey's pixels to part's, a shift by
-    whole pixels or the sheet turned level), in the whole picture's pixels."""
+    whole pixels, the sheet turned level (2x3) or a keystoned sheet made square (3x3)), in the whole picture's pixels."""
     found = _ink_and_box(part, False, with_specks, shade)
     if found is None:
         return None
-    whole = functools.partial(cv2.warpAffine, M=turn, dsize=grey.shape[::-1],
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    whole = functools.partial(cv2.warpAffine if turn.shape[0] == 2 else cv2.warpPerspective, M=turn,
+                              dsize=grey.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     ink = whole(found[0])
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
     return (ink, box, ink if found[2] is found[0] else whole(found[2])) if with_specks else (ink, box)
