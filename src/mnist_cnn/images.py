@@ -181,7 +181,8 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
 
 def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
     """_ink_and_box's answer for the sheet `part` of grey (sheet.cut: `turn` maps grey's pixels to part's, a shift by
-    whole pixels, the sheet turned level (2x3) or a keystoned sheet made square (3x3)), in the whole picture's pixels."""
+    whole pixels, the sheet turned level (2x3) or a keystoned sheet made square (3x3)), in the whole picture's
+    pixels."""
     found = _ink_and_box(part, False, with_specks, shade)
     if found is None:
         return None
