@@ -173,3 +173,24 @@ def test_a_frame_round_all_the_writing_short_of_the_sides_is_taken_out(w, h):
     assert ink[:, :30].max() == 0 and ink[:, -30:].max() == 0 and ink[:30].max() == 0 and ink[-30:].max() == 0
     for x in (w // 3, w // 2, 2 * w // 3):
         assert ink[h // 2, x:x + 12].max() > 0.9
+
+
+def test_a_row_of_cells_within_the_margins_is_taken_out_with_digits_crossing_it():
+    """A form's row of cells for a number, well inside the picture (narrower than any line across it), one stroke
+    crossing a wall and one reaching its bottom side: its walls stayed and were read as 1s (63415 as 631415, 62144 as 621441)."""
+    page = np.full((220, 520), 245, np.uint8)
+    x0, y0, cell, tall = 60, 50, 100, 110
+    cv2.rectangle(page, (x0, y0), (x0 + 4 * cell, y0 + tall), 110, 2)
+    for k in range(1, 4):
+        cv2.line(page, (x0 + k * cell, y0), (x0 + k * cell, y0 + tall), 110, 2)
+    strokes = [((x0 + 30, y0 + 20), (x0 + 60, y0 + 90)), ((x0 + cell + 50, y0 + 30), (x0 + 2 * cell + 20, y0 + 60)),
+               ((x0 + 2 * cell + 50, y0 + 20), (x0 + 2 * cell + 50, y0 + tall)),
+               ((x0 + 3 * cell + 30, y0 + 20), (x0 + 3 * cell + 70, y0 + 80))]
+    for a, b in strokes:
+        cv2.line(page, a, b, 20, 7)
+    ink = ink_map(page)
+    for k in (0, 1, 3, 4):  # the walls, away from the stroke crossing the second one
+        assert ink[y0 + 70:y0 + tall - 5, x0 + k * cell - 2:x0 + k * cell + 3].max() == 0
+    assert ink[y0 - 2:y0 + 3].max() == 0 and ink[y0 + tall - 2:y0 + tall + 3, :x0 + 2 * cell + 40].max() == 0
+    for (ax, ay), (bx, by) in strokes:
+        assert ink[(ay + by) // 2, (ax + bx) // 2 - 6:(ax + bx) // 2 + 7].max() > 0.9

@@ -27,7 +27,7 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
-from .paper_lines import LINE_BANDS, LINE_FILL, drop_frame, drop_lines
+from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
 from . import paper_surface, shadow, sheet
 from .slant import deslant
 
@@ -164,8 +164,9 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     if lit:
         cv2.threshold(ink, cut, 0, cv2.THRESH_TOZERO, dst=ink)
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))  # ink > 0 stays > 0 divided by paper >= MIN_CONTRAST
-    # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none
+    # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none but a frame round it all
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
+    framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
     lined = ink if narrow else drop_lines(ink, MIN_CONTRAST, lines)
     kept = drop_specks(lined, grid(ink.shape))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
@@ -174,7 +175,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     if with_specks:
         lined = lined if lined is kept else np.minimum(lined / top, 1)
     kept /= top
-    same = kept is ink and narrow  # no line or speck dropped: the same box
+    same = kept is ink and narrow and not framed  # no line, frame or speck dropped: the same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
 

@@ -29,6 +29,8 @@ SLOPE_PART = 0.1  # ...and then rows only this share inside the picture (a corne
 SLIVER = 3  # px: a turned line's end along a side of the picture is no thicker (_drop_edge_slivers)
 FRAME_BAND = 0.1  # a frame round one digit (a form's box): ink in >= LINE_FILL of the outer 10% of each side of the
 # ink's box, taken out by drop_lines with ink left inside it (a Z's or a 7's bars have no sides: no frame)
+CELLS = 2.0  # a frame at least 2x wider than tall holds a row of digits (a form's cells, a box round a number)...
+CROSSED = 0.5  # ...which may cross its sides over up to half of each; one digit's frame must hold all its ink inside
 
 
 def drop_lines(ink, floor: float, least: int = LINE_BANDS):
@@ -39,9 +41,7 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS):
     # Hand-written: OpenCV's Hough transform finds lines but not which pixels are the line's and which a stroke's
     # crossing it; a line spanning the image is the whole ink of its band where no stroke meets it (_lift).
     inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
-    x, y, w, h = cv2.boundingRect(inked)
-    if 0 < w * h < ink.size and (inner := _framed(ink[y:y + h, x:x + w], floor)) is not None:
-        ink[y:y + h, x:x + w] = inner  # a frame round all the ink, its sides short of the picture's (a bordered card)
+    if drop_box(ink, floor, inked):
         inked = cv2.compare(ink, 0, cv2.CMP_GT)
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
     if len(bands) >= least and any(axis == 0 for axis, _ in bands):
@@ -53,6 +53,17 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS):
     elif len(bands) >= least:
         _lift(ink, bands, floor)
     return ink
+
+
+def drop_box(ink, floor: float, inked=None) -> bool:
+    """Take a frame round all the ink, its sides short of the picture's (a bordered card, a form's row of cells), out
+    of ink (H, W) float32 >= 0 in place, as drop_frame finds one; returns whether there was one. inked: ink > 0 as
+    255s, when at hand."""
+    x, y, w, h = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT) if inked is None else inked)
+    if 0 < w * h < ink.size and (inner := _framed(ink[y:y + h, x:x + w], floor)) is not None:
+        ink[y:y + h, x:x + w] = inner
+        return True
+    return False
 
 
 def drop_frame(ink, floor: float):
@@ -77,7 +88,11 @@ def _framed(ink, floor: float):
         return None
     inner = drop_lines(ink.copy(), floor)
     x, y, bw, bh = cv2.boundingRect(cv2.compare(inner, 0, cv2.CMP_GT))
-    return inner if bw and 0 < x and x + bw < w and 0 < y and y + bh < h else None
+    if bw and 0 < x and x + bw < w and 0 < y and y + bh < h:
+        return inner
+    # A row of cells (a form's boxes for a number, a box round it): a digit crossing a side keeps its share there
+    sides = (inner[0], inner[-1], inner[:, 0], inner[:, -1])
+    return inner if bw and w >= CELLS * h and all(np.count_nonzero(s) <= CROSSED * s.size for s in sides) else None
 
 
 def _drop_sloping(ink, inked, floor) -> bool:
