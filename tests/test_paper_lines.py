@@ -177,7 +177,7 @@ def test_a_frame_round_all_the_writing_short_of_the_sides_is_taken_out(w, h):
 
 def test_a_row_of_cells_within_the_margins_is_taken_out_with_digits_crossing_it():
     """A form's row of cells for a number, well inside the picture (narrower than any line across it), one stroke
-    crossing a wall and one reaching its bottom side: its walls stayed and were read as 1s (63415 as 631415, 62144 as 621441)."""
+    crossing a wall and one reaching its bottom side: its walls stayed and were read as 1s (63415 as 631415)."""
     page = np.full((220, 520), 245, np.uint8)
     x0, y0, cell, tall = 60, 50, 100, 110
     cv2.rectangle(page, (x0, y0), (x0 + 4 * cell, y0 + tall), 110, 2)
