@@ -13,10 +13,13 @@ LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's hei
 LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
 LINE_LEVEL = 10  # ...and is even: the LINE_LEVEL percentile of its strongest row is at least LINE_EVEN of its median
 LINE_EVEN = 0.5  # (a stroke along a tight crop's edge fades at its ends)
+KIN = 1.5  # ...or, uneven, when its own level (that percentile) is within 1.5x of the even lines' on its axis, and it
+# no thicker than they are (_kin)
 LINE_CROSS = 0.25  # ink beside a line over this x its strength is a stroke crossing it (see _lift)
 LINE_OVER = 1.5  # ink in a line's band over this x the line's own is a stroke lying along it; the line's own is the
 LINE_CHUNKS = 8  # median of each eighth of it, as the light and the printer's pen vary along a line
-LINE_FREE = 0.25  # a line is taken out only when at least this share of its length is free of strokes
+LINE_FREE = 0.25  # a line is taken out by its own level only when at least this share of its length is free of
+# strokes; with less, by the median level of the lines beside it (a grid's, rules'), when there are any
 LINE_SLOPE = 0.15  # lines sloping up to this (rise over run; 8.5 degrees) are levelled first: a page photographed askew
 SLOPE_RISE = 1.0  # px: lines rising less than this across the picture are level enough for its rows
 SLOPE_STEP = 4.0  # px of rise across the picture between the slopes first tried...
@@ -43,7 +46,9 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS):
     inked = cv2.compare(ink, 0, cv2.CMP_GT)  # 255 where ink (ink is >= 0): counted per row and column by OpenCV
     if drop_box(ink, floor, inked):
         inked = cv2.compare(ink, 0, cv2.CMP_GT)
-    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis)]
+    uneven = []
+    bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis, uneven=uneven)]
+    bands += _kin(ink, bands, uneven)
     if len(bands) >= least and any(axis == 0 for axis, _ in bands):
         _lift(ink, bands, floor)
     elif _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
@@ -176,17 +181,23 @@ def _lift(ink, bands, floor):
         if spans and spans[-1][0] == axis and a <= spans[-1][2]:
             a = spans.pop()[1]
         spans.append((axis, a, b))
-    lifts, strengths = [], [0.0]
+    lifts, strengths, crowded = [], [0.0], []
     for axis, a, b in spans:  # every level is taken before any line is subtracted: a grid's lines cross each other
         view = ink if axis == 0 else ink.T
         band, zero = view[a:b], np.zeros(view.shape[1], np.float32)
         sides = [view[r] if 0 <= r < view.shape[0] else zero for r in (a - 1, b)]  # no other line: merged above
         free = np.flatnonzero(~_stroked(band, np.maximum(*sides)))
         if len(free) < LINE_FREE * band.shape[1]:
-            continue  # more stroke than line
+            crowded.append((axis, a, b))  # more stroke than line
+            continue
         x = np.arange(band.shape[1])
         lifts.append((axis, a, b, np.stack([np.interp(x, free, row[free]) for row in band]).astype(np.float32)))
         strengths.append(float(np.median(band[:, free].max(0))))
+    for axis, a, b in crowded:  # a stroke along most of a line (a digit's stem on a squared page's): the level of
+        kin = [(s, hi - lo) for (other, lo, hi, _), s in zip(lifts, strengths[1:]) if other == axis]  # its siblings,
+        if kin and b - a <= max(thick for _, thick in kin) + 1:  # as thin as they are (not a band of shade's misfit)
+            lifts.append((axis, a, b, np.full((b - a, ink.shape[1 - axis]), np.median([s for s, _ in kin]),
+                                              np.float32)))
     for axis, a, b, level in lifts:
         part = (ink if axis == 0 else ink.T)[a:b]
         part -= level
@@ -244,10 +255,11 @@ def _slope(inked):
     return slope
 
 
-def _bands(ink, inked, axis, inside=None, least: float = 0.5):
+def _bands(ink, inked, axis, inside=None, least: float = 0.5, uneven=None):
     """[(start, stop)] of the thin bands of rows (axis 0) or columns (1) with ink in >= LINE_FILL of their pixels
     (inked: 255 where ink, else 0); when `inside` (255 where a turned canvas holds the picture) is given, of their
-    pixels inside, in rows at least `least` as long inside as the longest, and 2 rows thicker (ink summed over 3)."""
+    pixels inside, in rows at least `least` as long inside as the longest, and 2 rows thicker (ink summed over 3).
+    uneven: a list to add (axis, (start, stop)) to for each such band left out as uneven (_even)."""
     # cv2.reduce, not np.count_nonzero(axis=...): 10-20 us against ~100 on a 280x280 drawing
     inked = inked if inside is None else cv2.bitwise_and(inked, inside)
     counts = cv2.reduce(inked, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255
@@ -258,14 +270,40 @@ def _bands(ink, inked, axis, inside=None, least: float = 0.5):
         full = (counts >= LINE_FILL * span) & (span >= least * span.max())
         thin = LINE_THIN * np.count_nonzero(cv2.reduce(inside, 1 - axis, cv2.REDUCE_MAX).ravel()) + 2
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
-    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= thin and _even(ink, axis, a, b, inside)]
+    thin_bands = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= thin]
+    even = [(a, b) for a, b in thin_bands if _even(ink, axis, a, b, inside)]
+    if uneven is not None:
+        uneven += [(axis, band) for band in thin_bands if band not in even]
+    return even
 
 
 def _even(ink, axis, start, stop, inside=None):
     """Whether the band's strongest row (column) is even like a printed line: its LINE_LEVEL percentile at least
     LINE_EVEN of its median (over its pixels `inside` the picture, if given). A curved stroke grazing a tight crop's
     edge fades out along it."""
+    row = _strongest(ink, axis, start, stop, inside)
+    return np.percentile(row, LINE_LEVEL) >= LINE_EVEN * np.median(row)
+
+
+def _strongest(ink, axis, start, stop, inside=None):
+    """The band's row (column) with the highest median ink, its pixels `inside` the picture only, if given."""
     part = ink[start:stop] if axis == 0 else ink[:, start:stop].T
     k = np.argmax(np.median(part, axis=1))
-    row = part[k] if inside is None else part[k][(inside[start:stop] if axis == 0 else inside[:, start:stop].T)[k] > 0]
-    return np.percentile(row, LINE_LEVEL) >= LINE_EVEN * np.median(row)
+    return part[k] if inside is None else part[k][(inside[start:stop] if axis == 0 else inside[:, start:stop].T)[k] > 0]
+
+
+def _kin(ink, bands, uneven) -> list:
+    """The uneven bands (axis, (start, stop)) that are printed lines under a stroke lying along most of them (a
+    digit's stem on a squared page's line: 15 of `mnist-cnn evalset`'s 18 squared digits misread or refused had one
+    left whole): their LINE_LEVEL percentile, the line's own level, within KIN of the median level of the even bands
+    on their axis, and no thicker than the thickest of those (+ 1 px: a band of shade's misfit is wider)."""
+    kin = []
+    for axis, (a, b) in uneven:
+        lines = [band for other, band in bands if other == axis]
+        if not lines or b - a > max(stop - start for start, stop in lines) + 1:
+            continue
+        level = np.median([np.median(_strongest(ink, axis, *band)) for band in lines])
+        floor = np.percentile(_strongest(ink, axis, a, b), LINE_LEVEL)
+        if floor > 0 and abs(np.log(floor / level)) <= np.log(KIN):
+            kin.append((axis, (a, b)))
+    return kin
