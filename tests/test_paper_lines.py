@@ -210,3 +210,26 @@ def test_a_stroke_along_most_of_a_squared_pages_line_keeps_it_and_the_line_goes(
     ink = ink_map(page.astype(np.uint8))
     assert ink[:top - 5, x - 2:x + 3].max() == 0 and ink[bottom + 5:, x - 2:x + 3].max() == 0
     assert ink[top + 5:bottom - 5, x].min() > 0.5 and ink[h // 2 + 5, x + 20] > 0.5  # drawn over, not on, the line
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_faint_grid_under_the_noise_cut_goes_not_in_dashes(seed):
+    """A squared page whose lines are barely darker than the noise cut: they cleared it in dashes, never a whole row,
+    so no line was found and the dashes, joined by the grid, boxed the digit in a grey block (a probe's graph paper:
+    12 of 60 refused)."""
+    rng = np.random.default_rng(seed)
+    h, w = 240, 320
+    page = np.full((h, w), 200.0) + rng.normal(0, 2.5, (h, w))  # the noise cut: ~5 sigmas of the paper's noise
+    for k in range(10, w, 24):
+        page[:, k] -= 14  # lines ~1.1x the cut: most of their pixels clear it, not all
+    for k in range(6, h, 24):
+        page[k, :] -= 14
+    strokes = np.full((h, w), 255, np.uint8)
+    cv2.line(strokes, (140, 60), (150, 180), 0, 6)
+    cv2.line(strokes, (110, 70), (190, 75), 0, 6)
+    page = np.where(strokes == 0, 40.0, page)
+    ink = ink_map(np.clip(page, 0, 255).astype(np.uint8))
+    off = np.ones((h, w), bool)
+    off[50:195, 100:200] = False  # the strokes and what the blur spreads round them
+    assert ink[off].max() == 0
+    assert ink[120, 140:152].max() > 0.9 and ink[72, 120:180].min() > 0.5

@@ -27,7 +27,7 @@ from PIL import Image
 
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
-from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
+from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines, faint_lines
 from . import paper_surface, shadow, sheet
 from .slant import deslant
 
@@ -153,6 +153,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     if (contrast := _contrast(paper, smooth, sign)) < MIN_CONTRAST:
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
+    above = cv2.compare(ink, 0, cv2.CMP_GT)  # before the cut, which leaves faint lines in dashes (faint_lines)
     cut = max(NOISE_FLOOR, paper_surface.NOISE_SIGMAS * sigma)
     lit = sign > 0 and np.ndim(paper) and LIT_FIT * cut < contrast  # a lit page's surface, fitted well...
     if lit and (lit := cv2.minMaxLoc(paper)[0] >= LIT_EVEN * (level := cv2.mean(paper)[0])):  # ...and lit evenly
@@ -167,7 +168,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none but a frame round it all
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
     framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
-    lined = ink if narrow else drop_lines(ink, MIN_CONTRAST, lines)
+    lined = ink if narrow else drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink))
     kept = drop_specks(lined, grid(ink.shape))
     if cv2.countNonZero(kept) < MIN_INK_PIXELS:
         return None
