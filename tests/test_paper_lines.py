@@ -212,6 +212,18 @@ def test_a_stroke_along_most_of_a_squared_pages_line_keeps_it_and_the_line_goes(
     assert ink[top + 5:bottom - 5, x].min() > 0.5 and ink[h // 2 + 5, x + 20] > 0.5  # drawn over, not on, the line
 
 
+@pytest.mark.parametrize("thick, pen, along", [(1, 2, 0.5), (1, 3, 0.65), (2, 2, 0.5), (2, 3, 0.8)])
+def test_a_thin_pen_along_a_squared_pages_line_is_kept(thick, pen, along):
+    """A thin pen's stem over half or more of a line: the line's uneven band, taken out at its own level, took the
+    pen (which _stroked misses along most of an eighth) for the line and erased the stem (a review's "1": no digit)."""
+    h, w = 200, 300
+    page = turned_page(w, h, 0.0, thick, squared=True)
+    top, bottom = int((1 - along) / 2 * h), int((1 + along) / 2 * h)
+    cv2.line(page, (62, top), (62, bottom), PEN, pen)  # on the upright line at x = 62
+    ink = ink_map(page.astype(np.uint8))
+    assert ink is not None and (ink[top + 5:bottom - 5, 59:66] > 0.5).any(axis=1).all()
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_faint_grid_under_the_noise_cut_goes_not_in_dashes(seed):
     """A squared page whose lines are barely darker than the noise cut: they cleared it in dashes, never a whole row,

@@ -13,13 +13,13 @@ LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's hei
 LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
 LINE_LEVEL = 10  # ...and is even: the LINE_LEVEL percentile of its strongest row is at least LINE_EVEN of its median
 LINE_EVEN = 0.5  # (a stroke along a tight crop's edge fades at its ends)
-KIN = 1.5  # ...or, uneven, when its own level (that percentile) is within 1.5x of the even lines' on its axis, and it
-# no thicker than they are (_kin)
+KIN = 1.5  # ...or, uneven, when that percentile (its own level) is within 1.5x of the median of the even lines' on its
+# axis, and it no thicker than they are (_kin)
 LINE_CROSS = 0.25  # ink beside a line over this x its strength is a stroke crossing it (see _lift)
 LINE_OVER = 1.5  # ink in a line's band over this x the line's own is a stroke lying along it; the line's own is the
 LINE_CHUNKS = 8  # median of each eighth of it, as the light and the printer's pen vary along a line
 LINE_FREE = 0.25  # a line is taken out by its own level only when at least this share of its length is free of
-# strokes; with less, by the median level of the lines beside it (a grid's, rules'), when there are any
+# strokes; with less, by the median level of the other lines on its axis (a grid's, rules'), when there are any
 LINE_SLOPE = 0.15  # lines sloping up to this (rise over run; 8.5 degrees) are levelled first: a page photographed askew
 SLOPE_RISE = 1.0  # px: lines rising less than this across the picture are level enough for its rows
 SLOPE_STEP = 4.0  # px of rise across the picture between the slopes first tried...
@@ -54,15 +54,16 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
         inked = cv2.compare(ink, 0, cv2.CMP_GT)
     uneven = []
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis, uneven=uneven)]
-    bands += _kin(ink, bands, uneven)
+    kin = _kin(ink, bands, uneven)
+    bands += kin
     if len(bands) >= least and any(axis == 0 for axis, _ in bands):
-        _lift(ink, bands, floor)
+        _lift(ink, bands, floor, kin)
     elif _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
         upright = [(axis, band) for axis, band in bands if axis == 1]  # ...a grid's upright lines level still,
         if upright:  # when the rules rise a pixel across a picture wider than they do across its height
-            _lift(ink, upright, floor)
+            _lift(ink, upright, floor, kin)
     elif len(bands) >= least:
-        _lift(ink, bands, floor)
+        _lift(ink, bands, floor, kin)
     for axis, (a, b), level in faint:
         if not any(other == axis and start < b and a < stop for other, (start, stop) in bands):
             part = (ink if axis == 0 else ink.T)[max(0, a - 1):b + 1]  # with the anti-aliased row either side
@@ -209,25 +210,29 @@ def _drop_edge_slivers(ink, strength: float) -> None:
                 ink[y:y + bh, x:x + bw][mine] = 0
 
 
-def _lift(ink, bands, floor):
+def _lift(ink, bands, floor, kin=()):
     """ink without the lines in `bands` [(axis, (start, stop))], changed in place: each line's level at each pixel is
     the pixel itself where no stroke crosses it or lies along it (_stroked), and elsewhere the level of the line
     either side of the stroke, interpolated along it; the stroke keeps its share, (ink - line) / (1 - line). A line
     stepping a row partway (a little askew) or turned level changes from one pixel to the next: a percentile of each
     eighth of the line, taken before 2026-12-03, left its steps behind as dashes (a blank squared page read 111).
-    Returns the strongest line's strength (0 when none was taken out)."""
-    spans = []
+    A line with more stroke than line, or one of `kin` (_kin's), is taken out at the median level of the others on
+    its axis: _stroked misses a thin pen along most of an eighth of a line, whose level it then takes for the line's.
+    Returns the strongest line's strength among those taken out at their own level (0 when none was)."""
+    spans, kin = [], {(axis, band) for axis, band in kin}
     for axis, (start, stop) in sorted(bands):  # with the anti-aliased row either side; two rules a row or two
         a, b = max(0, start - 1), min(ink.shape[axis], stop + 1)  # apart are one band (each is the other's side)
+        under = (axis, (start, stop)) in kin
         if spans and spans[-1][0] == axis and a <= spans[-1][2]:
-            a = spans.pop()[1]
-        spans.append((axis, a, b))
+            _, a, _, was = spans.pop()
+            under = under or was
+        spans.append((axis, a, b, under))
     lifts, strengths, crowded = [], [0.0], []
-    for axis, a, b in spans:  # every level is taken before any line is subtracted: a grid's lines cross each other
+    for axis, a, b, under in spans:  # every level is taken before any is subtracted: a grid's lines cross each other
         view = ink if axis == 0 else ink.T
         band, zero = view[a:b], np.zeros(view.shape[1], np.float32)
         sides = [view[r] if 0 <= r < view.shape[0] else zero for r in (a - 1, b)]  # no other line: merged above
-        free = np.flatnonzero(~_stroked(band, np.maximum(*sides)))
+        free = [] if under else np.flatnonzero(~_stroked(band, np.maximum(*sides)))
         if len(free) < LINE_FREE * band.shape[1]:
             crowded.append((axis, a, b))  # more stroke than line
             continue

@@ -21,6 +21,7 @@ INSET = 0.03  # the sheet's edge, shaded and blurred, is no ink: this share of i
 TURNED = 1.0  # degrees: a sheet turned more is turned level (its ruled lines then run across its whole box)
 HOLED = 0.1  # a "sheet" without ink on it and over 10% of it in holes is a bold light mark, read whole (images.py;
 # MNIST test 0s 8077, 8513, white on black: holes 14 and 30%, were "no digit found"); a blank sheet has none
+EDGE = 2  # px: a sheet's corner this near the picture's edge may be where the edge cuts the sheet (_cut_off)
 QUAD = 0.02  # a sheet photographed from a slant (keystoned) fills too little of its turned box: its hull within 2% of
 # its perimeter of four corners, filled SOLID, and holed at most HOLED (a bold light 0, its hole filled, is no sheet),
 # is mapped to a rectangle. Keystoned sheets on a desk: 32 of 40 refused as "not a digit" before (their desk as ink).
@@ -71,8 +72,11 @@ def cut(grey: np.ndarray):
     quarter = round(angle / 90)
     tilt = angle - 90 * quarter
     solid = area >= SOLID * rw * rh
-    if not solid or abs(tilt) > TURNED:  # keystoned, or turned: its four corners, else its turned box
-        if holes <= HOLED and (corners := _corners(rim_points, area)) is not None:
+    # Keystoned, or turned: its four corners, else its turned box; a square sheet running off the picture its box
+    inside = 0 < x and 0 < y and x + bw < w and y + bh < h
+    if not solid or abs(tilt) > TURNED:
+        corners = _corners(rim_points, area) if holes <= HOLED and (inside or not solid) else None
+        if corners is not None and not _cut_off(corners + np.float32([x, y]), w, h):
             return (*_unskewed(grey, corners + np.float32([x, y])), holes)
         if not solid:
             return None
@@ -106,9 +110,18 @@ def _corners(rim, area: float):
     quad = cv2.approxPolyDP(hull, QUAD * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
     if len(quad) != 4 or area < SOLID * cv2.contourArea(quad):
         return None
-    across, down = quad.sum(1), quad[:, 1] - quad[:, 0]
-    order = [int(np.argmin(across)), int(np.argmin(down)), int(np.argmax(across)), int(np.argmax(down))]
-    return quad[order] if len(set(order)) == 4 else None
+    (ax, ay), (bx, by) = quad[1] - quad[0], quad[2] - quad[1]
+    if ax * by - ay * bx < 0:  # clockwise on the screen (y down), as the corners are listed
+        quad = quad[::-1]
+    return np.roll(quad, -int(np.argmin(quad.sum(1))), axis=0)  # from the top-left: the nearest turn to level
+
+
+def _cut_off(corners, w: int, h: int) -> bool:
+    """Whether two or more of the corners lie on the picture's edge (within EDGE px): the sheet runs off it, the
+    corners there are where the edge cuts it, and a rectangle made of them is no sheet's shape (its ruled lines came
+    out sloping). One there: a sheet touching the edge."""
+    x, y = corners[:, 0], corners[:, 1]
+    return int(np.count_nonzero((x <= EDGE) | (y <= EDGE) | (x >= w - 1 - EDGE) | (y >= h - 1 - EDGE))) >= 2
 
 
 def _unskewed(grey, corners):
