@@ -25,9 +25,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .faint_lines import faint_lines
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
-from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines, faint_lines
+from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
 from . import paper_surface, shadow, sheet
 from .slant import deslant
 

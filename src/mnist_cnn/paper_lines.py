@@ -34,12 +34,6 @@ FRAME_BAND = 0.1  # a frame round one digit (a form's box): ink in >= LINE_FILL 
 # ink's box, taken out by drop_lines with ink left inside it (a Z's or a 7's bars have no sides: no frame)
 CELLS = 2.0  # a frame at least 2x wider than tall holds a row of digits (a form's cells, a box round a number)...
 CROSSED = 0.5  # ...which may cross its sides over up to half of each; one digit's frame must hold all its ink inside
-FAINT = 0.95  # a row (column) whose ink before the noise cut is over the paper in >= 95% of its pixels is a line too
-# faint to clear the cut all along, left in dashes (the paper's noise alone: ~50%)...
-FAINT_BANDS = 3  # ...when 3+ such thin bands lie on its axis (a ruled or squared page; a 7's bar is one), evenly...
-FAINT_EVEN = 0.25  # ...spaced: each gap within 25% of their median (or of twice it: a line lost under the writing)...
-FAINT_APART = 4  # ...at least 4x as far apart as the thickest is thick (a tight crop's bold digit, a shadow's misfit
-# and JPEG's blocks make bands too, bunched together or uneven)
 
 
 def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
@@ -71,35 +65,6 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
             part /= np.float32(max(1 - level, floor))  # a stroke crossing keeps its share, as in _lift
             part[part < level] = 0
     return ink
-
-
-def _spaced(bands) -> bool:
-    """Whether the bands [(start, stop)] are spaced as a page's lines are: evenly (FAINT_EVEN), FAINT_APART apart."""
-    gaps = np.diff([a for a, _ in bands]) / np.median(np.diff([a for a, _ in bands]))
-    even = (np.abs(gaps - 1) <= FAINT_EVEN) | (np.abs(gaps - 2) <= 2 * FAINT_EVEN)
-    return bool(even.all()) and np.median(np.diff([a for a, _ in bands])) >= FAINT_APART * max(b - a for a, b in bands)
-
-
-def faint_lines(above, ink) -> list:
-    """[(axis, (start, stop), level)]: the lines too faint to clear the noise cut all along, from `above` (255 where
-    the ink before the cut was over the paper, else 0) and the ink (H, W) float32 after it; level: the median of the
-    ink left in the strongest row of the line (its dashes: at or over the line's own level)."""
-    found = []
-    for axis in (0, 1):
-        counts = cv2.reduce(above, 1 - axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-        full = counts >= 255 * FAINT * above.shape[1 - axis]
-        if not full.any():  # most pictures: ~25 us in all
-            continue
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
-        bands = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a <= LINE_THIN * above.shape[axis]]
-        if len(bands) < FAINT_BANDS or not _spaced(bands):
-            continue
-        for a, b in bands:
-            rows = ink[a:b] if axis == 0 else ink[:, a:b].T
-            left = [row[row > 0] for row in rows]
-            if any(r.size for r in left):
-                found.append((axis, (a, b), float(max(np.median(r) for r in left if r.size))))
-    return found
 
 
 def drop_box(ink, floor: float, inked=None) -> bool:
