@@ -18,7 +18,7 @@ import preprocess_cases  # tests/preprocess_cases.py, beside this file
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from mnist_cnn import sheet
+from mnist_cnn import paper_surface, sheet
 from mnist_cnn.errors import UserError
 from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, ink_map, load_image, naive_resize, to_mnist
 from mnist_cnn.slant import deslant
@@ -245,6 +245,44 @@ def test_uneven_lighting():
         out = to_mnist(lit(draw("7", paper=230, ink=40), light))
         assert_mnist_like(out)
         assert corr(out, clean) > 0.95
+
+
+@pytest.mark.parametrize("slope, dim", [((0.35, 0.35), (0.8, 0.3)), ((-0.35, -0.35), (0.3, 0.8)),
+                                        ((0.35, -0.35), (0.2, 0.2))])
+def test_faint_pencil_under_steep_uneven_light_is_dark_ink(slope, dim):
+    """A faint pencil 7 on paper lit from one side, a dim patch, the dark end clipped: the bright side reached further
+    from the border's level than the pencil, so the ink was taken for light, and the paper's bright side read as a
+    wedge of ink (a probe's pencil digits: refused)."""
+    import cv2
+
+    h, w = 240, 320
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32) / np.float32([h, w])[:, None, None]
+    light = (1 + slope[0] * (x - 0.5) + slope[1] * (y - 0.5)) * (1 - 0.35 * ((x - dim[0]) ** 2 + (y - dim[1]) ** 2))
+    page = np.full((h, w), 0.92, np.float32)
+    cv2.line(page, (130, 80), (175, 78), 0.78, 2)
+    cv2.line(page, (175, 78), (150, 170), 0.78, 2)  # a 7, 15% darker than the paper
+    photo = page * np.clip(light / light.max(), 0.6, 1).astype(np.float32)
+    assert paper_surface.fit(photo, cv2.blur(photo, (3, 3)))[2] == 1
+    ink = ink_map(photo)
+    strokes = cv2.dilate((page < 0.9).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert ink[strokes].max() > 0.9 and ink[~strokes].max() < 0.5
+
+
+def test_a_blank_ruled_page_with_a_margin_is_no_digit():
+    """A blank ruled page, its red margin darker than the rules, photographed (light falling off, noise, JPEG): the
+    rules went, and the dots left where the margin crosses them, far apart, were read as a 1 (at 1.00)."""
+    rng = np.random.default_rng(0)
+    h, w = 700, 420
+    for seed in range(4):
+        rgb = np.full((h, w, 3), 245.0)
+        for y in range(20, h, 32):
+            rgb[y:y + 2] = (160, 180, 215)
+        rgb[:, w // 6:w // 6 + 2] = (220, 120, 120)
+        rgb *= (0.8 + 0.2 * np.linspace(0, 1, w))[None, :, None]
+        rgb += rng.normal(0, 3, rgb.shape)
+        buf = io.BytesIO()
+        Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=70)
+        assert to_mnist(Image.open(buf)) is None, seed
 
 
 def test_a_faint_grid_under_uneven_light_goes_whole():

@@ -49,6 +49,9 @@ LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
+LEFT_OVER = 40  # lines taken out and fewer ink pixels left than this, covering under LEFT_SPREAD of their box: dots
+LEFT_SPREAD = 0.02  # where lines crossed, no digit (a small digit's strokes fill a third of its box; a hairline 0 at
+# 200 px, 1.5% with 600 pixels)
 STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
 THIN = 0.6  # strokes that scaling would make thinner than 60% of STROKE are thickened to STROKE...
 SHRINK = 0.5  # ...but only when shrinking by 2x or more: at MNIST size a thin stroke is as drawn, not an artefact
@@ -171,8 +174,11 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
     lined = ink if narrow else drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink))
     kept = drop_specks(lined, grid(ink.shape))
-    if cv2.countNonZero(kept) < MIN_INK_PIXELS:
+    if (count := cv2.countNonZero(kept)) < MIN_INK_PIXELS:
         return None
+    if not narrow and count < LEFT_OVER:  # a few dots left where lines crossed, far apart: no digit (a blank ruled
+        if count < LEFT_SPREAD * np.prod(cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))[2:]):  # page's margin
+            return None  # read 1)
     top = kept.max()
     if with_specks:
         lined = lined if lined is kept else np.minimum(lined / top, 1)

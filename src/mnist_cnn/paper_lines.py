@@ -50,7 +50,8 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis, uneven=uneven)]
     kin = _kin(ink, bands, uneven)
     bands += kin
-    if len(bands) >= least and any(axis == 0 for axis, _ in bands):
+    ruled = any(axis == 0 for axis, _ in bands) or any(axis == 0 for axis, *_ in faint)  # faint rules count: a
+    if bands and len(bands) + len(faint) >= least and ruled:  # ruled page's margin, one upright line, goes with them
         _lift(ink, bands, floor, kin)
     elif _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
         upright = [(axis, band) for axis, band in bands if axis == 1]  # ...a grid's upright lines level still,

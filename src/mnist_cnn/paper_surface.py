@@ -25,6 +25,10 @@ ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven 
 WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
 NOISE_SIGMAS = 5.0  # paper/JPEG noise is cut at 5 robust sigmas of the background: ~0 false pixels per megapixel
+SLOPED = 0.15  # light ink, but the picture reaching at least 0.15 as far below the border's level: dark ink if
+# the light's slope taken out (_darker) it reaches CLEARLY x further below than above
+CLEARLY = 3.0  # (faint pencil under steep light: 8.5-12; a bold light 9 cropped tight round its hole: 1.5)
+LOCAL = 1 / 4  # the squares _darker takes the picture's mean over, as a share of its shorter side
 TERMS = np.array([(0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2)])  # x, y powers in the paper surface's 6 terms
 
 
@@ -40,9 +44,11 @@ def fit(grey, smooth):
     level = float(v[0]) if even else median(v)
     low, high = cv2.minMaxLoc(smooth)[:2]
     dark, light = level - low, high - level
-    sign = polarity(smooth, level, dark, light)  # +1: dark ink
     if even:
-        return np.float32(level), 0.0, sign
+        return np.float32(level), 0.0, polarity(smooth, level, dark, light)
+    sign = polarity(smooth, level, dark, light)  # +1: dark ink
+    if sign < 0 and dark >= SLOPED * light and _darker(smooth):
+        sign = 1
     spread = max(dark, light) / 2  # border pixels more than halfway to the ink are ink
     c0, c1, c2, c3, c4, c5 = coef = _fit(terms, v, gram, sign, spread, level)
     res = v - np.einsum("in,i->n", terms, coef)
@@ -61,6 +67,17 @@ def fit(grey, smooth):
     surface += (c0 + c2 * y + c5 * y * y)[:, None]
     surface += (c1 * x + c3 * x * x)[None, :]
     return surface, sigma, sign
+
+
+def _darker(smooth) -> bool:
+    """Whether the picture, less its mean over squares of LOCAL its shorter side (the light's slope, a bright side and
+    a dim one, is in that mean; thin strokes hardly), reaches CLEARLY x further below it than above: dark ink after
+    all, the light's own slope having made a side of paper look like light ink (faint pencil under uneven light: a
+    wedge of paper read, refused). Only from light ink to dark, and not by a surface fitted to the border: a tight
+    crop's light ink on the border bends that surface, and 12 white-on-black crops were taken for dark ink so."""
+    side = max(3, int(LOCAL * min(smooth.shape)) | 1)
+    low, high = cv2.minMaxLoc(smooth - cv2.blur(smooth, (side, side), borderType=cv2.BORDER_REPLICATE))[:2]
+    return -low >= CLEARLY * high
 
 
 def _tight(smooth, blurred_off, coef, y, x, level, sign, spread):
