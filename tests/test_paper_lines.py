@@ -245,3 +245,42 @@ def test_a_faint_grid_under_the_noise_cut_goes_not_in_dashes(seed):
     off[50:195, 100:200] = False  # the strokes and what the blur spreads round them
     assert ink[off].max() == 0
     assert ink[120, 140:152].max() > 0.9 and ink[72, 120:180].min() > 0.5
+
+
+def faint_ruled(h, w, seed, spacing=40, drop=14, cols=False):
+    """Grey paper (200, noise sigma 2.5) with rules `drop` levels darker every `spacing` px: ~1.1x the noise cut."""
+    rng = np.random.default_rng(seed)
+    page = np.full((h, w), 200.0) + rng.normal(0, 2.5, (h, w))
+    for k in range(6, h, spacing):
+        page[k, :] -= drop
+    for k in range(10, w, spacing) if cols else ():
+        page[:, k] -= drop
+    return page
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_bar_on_a_faint_rule_and_a_stem_across_faint_rules_stay(seed):
+    """Faint rules counted as rules so that a ruled page's margin, one upright line, goes with them: a review found a
+    7's bar lying on a rule across a tight crop, and a 1 running its whole height, taken out as that one line."""
+    h, w = 240, 160
+    seven = [((0, 86), (w - 1, 86)), ((w - 1, 86), (w // 2, h - 10))]  # its bar on the rule at y = 86
+    for strokes in (seven, [((80, 0), (80, h - 1)), ((80, 0), (55, 30))]):
+        page, pen = faint_ruled(h, w, seed), np.full((h, w), 255, np.uint8)
+        for a, b in strokes:
+            cv2.line(pen, a, b, 0, 5)
+        ink = ink_map(np.clip(np.where(pen == 0, 50.0, page), 0, 255).astype(np.uint8))
+        (x0, y0), (x1, y1) = strokes[0]
+        along = ink[y0 - 3:y0 + 4].max(axis=0) if y0 == y1 else ink[:, x0 - 3:x0 + 4].max(axis=1)
+        assert (along > 0.3).mean() > 0.9
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_faint_rules_with_few_dashes_do_not_cut_the_strokes_crossing_them(seed):
+    """Rules so faint that few dashes clear the noise cut: their level was the median of what was left there, the
+    strokes crossing them (~0.7), and each stroke was cut at every rule (a review: 18 rows of a stem lost)."""
+    h, w = 240, 320
+    page, pen = faint_ruled(h, w, seed, spacing=24, drop=7, cols=True), np.full((h, w), 255, np.uint8)
+    cv2.line(pen, (150, 40), (150, 200), 0, 5)
+    cv2.line(pen, (100, 120), (200, 120), 0, 5)
+    ink = ink_map(np.clip(np.where(pen == 0, 60.0, page), 0, 255).astype(np.uint8))
+    assert (ink[40:200, 148:153].max(axis=1) > 0.3).all() and (ink[118:123, 100:200].max(axis=0) > 0.3).all()

@@ -32,6 +32,7 @@ SLOPE_PART = 0.1  # ...and then rows only this share inside the picture (a corne
 SLIVER = 3  # px: a turned line's end along a side of the picture is no thicker (_drop_edge_slivers)
 FRAME_BAND = 0.1  # a frame round one digit (a form's box): ink in >= LINE_FILL of the outer 10% of each side of the
 # ink's box, taken out by drop_lines with ink left inside it (a Z's or a 7's bars have no sides: no frame)
+MARGIN = 0.25  # a ruled page's margin: its one upright line within the outer quarter of the width
 CELLS = 2.0  # a frame at least 2x wider than tall holds a row of digits (a form's cells, a box round a number)...
 CROSSED = 0.5  # ...which may cross its sides over up to half of each; one digit's frame must hold all its ink inside
 
@@ -50,8 +51,7 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis, uneven=uneven)]
     kin = _kin(ink, bands, uneven)
     bands += kin
-    ruled = any(axis == 0 for axis, _ in bands) or any(axis == 0 for axis, *_ in faint)  # faint rules count: a
-    if bands and len(bands) + len(faint) >= least and ruled:  # ruled page's margin, one upright line, goes with them
+    if len(bands) >= least and any(axis == 0 for axis, _ in bands) or _margin(ink, bands, faint):
         _lift(ink, bands, floor, kin)
     elif _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
         upright = [(axis, band) for axis, band in bands if axis == 1]  # ...a grid's upright lines level still,
@@ -66,6 +66,16 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
             part /= np.float32(max(1 - level, floor))  # a stroke crossing keeps its share, as in _lift
             part[part < level] = 0
     return ink
+
+
+def _margin(ink, bands, faint) -> bool:
+    """Whether the one band found is a faintly ruled page's margin: upright, no thicker than twice the faint rules
+    (+ 1 px), within MARGIN of a side (a 1 spanning a tight crop, or a 7's bar lying on a rule, is neither)."""
+    rules = [b - a for axis, (a, b), _ in faint if axis == 0]
+    if len(bands) != 1 or bands[0][0] != 1 or not rules:
+        return False
+    a, b = bands[0][1]
+    return b - a <= 2 * max(rules) + 1 and min(a, ink.shape[1] - b) <= MARGIN * ink.shape[1]
 
 
 def drop_box(ink, floor: float, inked=None) -> bool:
