@@ -73,24 +73,31 @@ def cut(grey: np.ndarray):
     tilt = angle - 90 * quarter
     solid = area >= SOLID * rw * rh
     # Keystoned, or turned: its four corners, else its turned box; a square sheet running off the picture its box
-    inside = 0 < x and 0 < y and x + bw < w and y + bh < h
+    within = 0 < x and 0 < y and x + bw < w and y + bh < h
     if not solid or abs(tilt) > TURNED:
-        corners = _corners(rim_points, area) if holes <= HOLED and (inside or not solid) else None
+        corners = _corners(rim_points, area) if holes <= HOLED and (within or not solid) else None
         if corners is not None and not _cut_off(corners + np.float32([x, y]), w, h):
             return (*_unskewed(grey, corners + np.float32([x, y])), holes)
         if not solid:
             return None
         return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
-    d = 2 * int(INSET * min(rw, rh)) + 1
+    boxed = _boxed(grey, filled, (x, y), min(rw, rh))
+    return None if boxed is None else (*boxed, holes)
+
+
+def _boxed(grey, filled, at, short: float):
+    """cut's (part, turn) for a sheet lying level: its box INSET of its `short` side in from its edges, the desk left
+    in the corners painted the sheet's median; `filled`: the sheet's region (holes filled) in its box at `at` (x, y)."""
+    d = 2 * int(INSET * short) + 1
     inside = cv2.erode(filled, np.ones((d, d), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).view(bool)
     rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
     if rows.size == 0:
         return None
     inside = inside[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    y0, x0 = y + rows[0], x + cols[0]
+    y0, x0 = at[1] + rows[0], at[0] + cols[0]
     part = grey[y0:y0 + inside.shape[0], x0:x0 + inside.shape[1]].copy()
     part[~inside] = np.median(part[inside])
-    return part, np.float64([[1, 0, -x0], [0, 1, -y0]]), holes
+    return part, np.float64([[1, 0, -x0], [0, 1, -y0]])
 
 
 def _levelled(grey, centre, size, tilt):
