@@ -24,9 +24,10 @@ DASHES = 0.2  # a faint line is taken out when its ink after the cut is in >= 20
 
 def _spaced(bands) -> bool:
     """Whether the bands [(start, stop)] are spaced as a page's lines are: evenly (FAINT_EVEN), FAINT_APART apart."""
-    gaps = np.diff([a for a, _ in bands]) / np.median(np.diff([a for a, _ in bands]))
-    even = (np.abs(gaps - 1) <= FAINT_EVEN) | (np.abs(gaps - 2) <= 2 * FAINT_EVEN)
-    return bool(even.all()) and np.median(np.diff([a for a, _ in bands])) >= FAINT_APART * max(b - a for a, b in bands)
+    gaps = np.diff([a for a, _ in bands])
+    typical = np.median(gaps)
+    even = (np.abs(gaps / typical - 1) <= FAINT_EVEN) | (np.abs(gaps / typical - 2) <= 2 * FAINT_EVEN)
+    return bool(even.all()) and typical >= FAINT_APART * max(b - a for a, b in bands)
 
 
 def faint_lines(above, ink) -> list:

@@ -176,9 +176,10 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     kept = drop_specks(lined, grid(ink.shape))
     if (count := cv2.countNonZero(kept)) < MIN_INK_PIXELS:
         return None
-    if not narrow and count < LEFT_OVER:  # a few dots left where lines crossed, far apart: no digit (a blank ruled
-        if count < LEFT_SPREAD * np.prod(cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))[2:]):  # page's margin
-            return None  # read 1)
+    # Lines taken out, and a few dots left far apart, where they crossed: no digit (a blank ruled page's margin read 1)
+    if not narrow and count < LEFT_OVER:
+        if count < LEFT_SPREAD * np.prod(cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))[2:]):
+            return None
     top = kept.max()
     if with_specks:
         lined = lined if lined is kept else np.minimum(lined / top, 1)

@@ -59,12 +59,9 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
             _lift(ink, upright, floor, kin)
     elif len(bands) >= least:
         _lift(ink, bands, floor, kin)
-    for axis, (a, b), level in faint:
+    for axis, (a, b), level in faint:  # each with the anti-aliased row either side, where no line was found
         if not any(other == axis and start < b and a < stop for other, (start, stop) in bands):
-            part = (ink if axis == 0 else ink.T)[max(0, a - 1):b + 1]  # with the anti-aliased row either side
-            part -= np.float32(level)
-            part /= np.float32(max(1 - level, floor))  # a stroke crossing keeps its share, as in _lift
-            part[part < level] = 0
+            _subtract((ink if axis == 0 else ink.T)[max(0, a - 1):b + 1], np.float32(level), floor)
     return ink
 
 
@@ -216,16 +213,21 @@ def _lift(ink, bands, floor, kin=()):
         lifts.append((axis, a, b, np.stack([np.interp(x, free, row[free]) for row in band]).astype(np.float32)))
         strengths.append(float(np.median(band[:, free].max(0))))
     for axis, a, b in crowded:  # a stroke along most of a line (a digit's stem on a squared page's): the level of
-        kin = [(s, hi - lo) for (other, lo, hi, _), s in zip(lifts, strengths[1:]) if other == axis]  # its siblings,
-        if kin and b - a <= max(thick for _, thick in kin) + 1:  # as thin as they are (not a band of shade's misfit)
-            lifts.append((axis, a, b, np.full((b - a, ink.shape[1 - axis]), np.median([s for s, _ in kin]),
+        siblings = [(s, hi - lo) for (other, lo, hi, _), s in zip(lifts, strengths[1:]) if other == axis]  # the
+        if siblings and b - a <= max(thick for _, thick in siblings) + 1:  # others, as thin (no shade's misfit)
+            lifts.append((axis, a, b, np.full((b - a, ink.shape[1 - axis]), np.median([s for s, _ in siblings]),
                                               np.float32)))
     for axis, a, b, level in lifts:
-        part = (ink if axis == 0 else ink.T)[a:b]
-        part -= level
-        part /= np.maximum(1 - level, np.float32(floor))  # a pen over a printed line darkens what the line left
-        part[part < level] = 0  # weaker than the line itself: the line's own unevenness, which would widen a box
+        _subtract((ink if axis == 0 else ink.T)[a:b], level, floor)
     return max(strengths)
+
+
+def _subtract(part, level, floor: float) -> None:
+    """A line's `level` (an array like `part`, or one number) taken out of its band `part`, in place: a stroke
+    crossing or along it keeps its share, (ink - line) / (1 - line)."""
+    part -= level
+    part /= np.maximum(1 - level, np.float32(floor))  # a pen over a printed line darkens what the line left
+    part[part < level] = 0  # weaker than the line itself: the line's own unevenness, which would widen a box
 
 
 def _stroked(band, beside):

@@ -44,9 +44,9 @@ def fit(grey, smooth):
     level = float(v[0]) if even else median(v)
     low, high = cv2.minMaxLoc(smooth)[:2]
     dark, light = level - low, high - level
-    if even:
-        return np.float32(level), 0.0, polarity(smooth, level, dark, light)
     sign = polarity(smooth, level, dark, light)  # +1: dark ink
+    if even:
+        return np.float32(level), 0.0, sign
     if sign < 0 and dark >= SLOPED * light and _darker(smooth):
         sign = 1
     spread = max(dark, light) / 2  # border pixels more than halfway to the ink are ink
