@@ -259,6 +259,19 @@ def test_pieces_are_judged_by_the_piece_gate_when_the_run_has_one(fitted, test_d
         p.piece_not_digit(x)
 
 
+def test_a_point_under_a_stroke_is_refused_through_the_gate(fitted):
+    """A ! (dotted.py): the gate's word is 1 in every answer, the stroke alone keeps the gate's own."""
+    from test_dotted import frame
+
+    run, _ = fitted
+    if not (run / gate.GATE_FILE).is_file():
+        pytest.skip("the small run kept the confidence rule")
+    x = np.stack([frame(), frame(point=None)])
+    p = Predictor(run)
+    np.testing.assert_allclose(p.not_digit(x), [1.0, gate.open_gate(run, "keras")(x[..., None])[1]], atol=1e-6)
+    assert p.decide(x)[0].rejected
+
+
 @pytest.fixture(scope="module")
 def refusing(trained_run, tmp_path_factory):
     """A copy of the small run whose rule refuses everything (temperature 50 flattens every answer to ~0.1)."""

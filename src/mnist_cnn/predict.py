@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import files
+from .dotted import dotted_each
 from .errors import UserError
 from .imagefile import STDIN
 from .images import NO_DIGIT
@@ -149,14 +150,17 @@ class Predictor:
     def decide(self, x: np.ndarray) -> list[Decision]:
         """(N, 28, 28) float32 in [0, 1] -> a Decision per image: digit or refusal, calibrated confidence."""
         x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
-        return self.rule.decide(self.probabilities(x), None if self._gate is None else self._gate(x))
+        return self.rule.decide(self.probabilities(x), self.not_digit(x))
 
     def not_digit(self, x: np.ndarray) -> np.ndarray | None:
-        """(N, 28, 28) float32 in [0, 1] -> the "not a digit" gate's (N,) P(not a digit) alone (no digit model), or None
-        when the run's rule has no gate."""
+        """(N, 28, 28) float32 in [0, 1] -> the "not a digit" gate's (N,) P(not a digit) alone (no digit model), 1 for a
+        ! or ? (dotted.py), or None when the run's rule has no gate."""
         if self._gate is None:
             return None
-        return np.asarray(self._gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
+        x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
+        found = np.array(self._gate(x), dtype=np.float32).reshape(-1)
+        found[dotted_each(x)] = 1.0
+        return found
 
     def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
         """(N, 28, 28) float32 pieces `read` cut between the digits its line reader found -> (N,) P(not a digit) by
@@ -289,12 +293,8 @@ def decide_candidates(predictor, candidates: list[list]) -> list[tuple[np.ndarra
     batch of predictor.decide (a Predictor, or anything with its decide); [] for none."""
     flat = [x for c in candidates for x in c if x is not None]
     decided = iter(predictor.decide(np.stack(flat)) if flat else [])
-    out = []
-    for c in candidates:
-        decisions = [None if x is None else next(decided) for x in c]
-        k = choose(c, decisions)
-        out.append((c[k], decisions[k]))
-    return out
+    decisions = [[None if x is None else next(decided) for x in c] for c in candidates]
+    return [(c[k], d[k]) for c, d in zip(candidates, decisions) for k in [choose(c, d)]]
 
 
 def preprocess_file(path: Path) -> np.ndarray | None:
