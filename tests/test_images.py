@@ -268,6 +268,22 @@ def test_faint_pencil_under_steep_uneven_light_is_dark_ink(slope, dim):
     assert ink[strokes].max() > 0.9 and ink[~strokes].max() < 0.5
 
 
+def test_a_fine_pencil_line_on_grey_paper_is_ink_and_a_dark_pages_gradient_is_not():
+    """Light multiplies: a 1 px pencil 7 at 0.55 on paper at 0.7 is 0.15 dark, 0.08 after the 3x3 blur (under
+    MIN_CONTRAST, no digit found) but 12% of the paper; a dark page's smooth gradient of 0.08 stays a blank page."""
+    import cv2
+
+    y, x = np.mgrid[0:300, 0:300].astype(np.float32) / 300
+    page = (0.7 + 0.05 * x).astype(np.float32)
+    cv2.line(page, (120, 90), (180, 90), 0.55, 1)
+    cv2.line(page, (180, 90), (140, 210), 0.55, 1)
+    out = to_mnist(page)
+    assert_mnist_like(out)
+    assert corr(out, to_mnist(draw("7", paper=230, ink=40))) > 0.5
+    dark = (0.15 - 0.08 * np.hypot(x - 0.5, y - 0.5)).astype(np.float32)
+    assert to_mnist(dark) is None
+
+
 def test_a_blank_ruled_page_with_a_margin_is_no_digit():
     """A blank ruled page, its red margin darker than the rules, photographed (light falling off, noise, JPEG): the
     rules went, and the dots left where the margin crosses them, far apart, were read as a 1 (at 1.00)."""

@@ -46,7 +46,10 @@ LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit p
 # the cut's share of its mean (a faint grid's rules, cut before, were ink only where bright: no whole line to drop);
 # a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
 LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >= 3.5 sigmas (in a deep shade: noise)
-MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit
+MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit...
+LIGHT_PAPER = 0.5  # ...or, dark ink on paper at least this light, weaker than 10% of the paper's mean or than the noise
+# cut (light multiplies: a fine pencil line on paper at 0.66-0.80 was 0.069-0.088, no digit; 1.4-1.9x the cut;
+# a blank noisy page's blurred noise at 0.5x; dark pages' gradients stay blank at 10% of full scale)
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 LEFT_OVER = 40  # lines taken out and fewer ink pixels left than this, covering under LEFT_SPREAD of their box: dots
@@ -154,13 +157,14 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
 def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines: int = LINE_BANDS):
     """_ink_and_box's answer from the paper (a surface or one level), the noise sigma around it and the ink's sign;
     writes over smooth (grey's 3x3 blur) and paper. lines: how many bands of lines across the picture are dropped."""
-    if (contrast := _contrast(paper, smooth, sign)) < MIN_CONTRAST:
+    level = (cv2.mean(paper)[0] if np.ndim(paper) else float(paper)) if sign > 0 else 0.0
+    contrast, cut = _contrast(paper, smooth, sign), max(NOISE_FLOOR, paper_surface.NOISE_SIGMAS * sigma)
+    if contrast < MIN_CONTRAST and (level < LIGHT_PAPER or contrast < max(MIN_CONTRAST * level, cut)):
         return None
     ink = np.subtract(*((paper, grey) if sign > 0 else (grey, paper)), out=smooth)
     above = cv2.compare(ink, 0, cv2.CMP_GT)  # before the cut, which leaves faint lines in dashes (faint_lines)
-    cut = max(NOISE_FLOOR, paper_surface.NOISE_SIGMAS * sigma)
     lit = sign > 0 and np.ndim(paper) and LIT_FIT * cut < contrast  # a lit page's surface, fitted well...
-    if lit and (lit := cv2.minMaxLoc(paper)[0] >= LIT_EVEN * (level := cv2.mean(paper)[0])):  # ...and lit evenly
+    if lit and (lit := cv2.minMaxLoc(paper)[0] >= LIT_EVEN * level):  # ...and lit evenly
         cut /= max(level, MIN_CONTRAST)
     else:
         cv2.threshold(ink, cut, 0, cv2.THRESH_TOZERO, dst=ink)  # keeps ink > cut
