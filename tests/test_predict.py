@@ -405,3 +405,22 @@ def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_dig
     assert np.array_equal(predict.preprocess_file(path), served)
     assert np.array_equal(preprocess_pool.read(path)[0], served)
     assert not np.array_equal(images.to_mnist(images.load_grey(path)), served)
+
+
+def test_the_best_run_without_a_refusal_rule_says_how_to_fit_one(tmp_path, trained_run, test_digits, capsys):
+    """`make run`'s seed job fits no refusal rule: taken as the best run, `predict` and `read` answer every picture
+    with a digit, and say so once on stderr with the command that fits one; not for a model named by --model."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(trained_run, runs / "seed-1")
+    Image.fromarray(test_digits[0][0]).save(tmp_path / "d.png")
+    for command in ("predict", "read"):
+        assert cli.main([command, str(tmp_path / "d.png"), "--out", str(runs)]) == 0
+        err = capsys.readouterr().err
+        assert err.count("has no refusal rule") == 1 and "mnist-cnn calibrate " in err and "seed-1" in err
+        assert cli.main([command, str(tmp_path / "d.png"), "--model", str(runs / "seed-1")]) == 0
+        assert "refusal rule" not in capsys.readouterr().err
+    (runs / "seed-1" / "refusal.json").write_text('{"temperature": 1.5, "min_confidence": 0.2}')
+    assert cli.main(["predict", str(tmp_path / "d.png"), "--out", str(runs)]) == 0
+    assert "refusal rule" not in capsys.readouterr().err

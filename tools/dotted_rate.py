@@ -43,20 +43,20 @@ def main() -> None:
     ap.add_argument("--model", help="a run (default: none, no refusal figures)")
     ap.add_argument("folders", nargs="*")
     args = ap.parse_args()
-    p = predict.Predictor(args.model) if args.model else None
+    predictor = predict.Predictor(args.model) if args.model else None
     rng = np.random.default_rng(0)
     fonts = negatives_more.hand_fonts() + negatives.font_files("DejaVu")
     marks = [negatives.letter(rng, fonts, "!?") for _ in range(MARKS)]
-    report("! and ?", [images.to_mnist(m) for m in marks], [f"#{i}" for i in range(MARKS)], p)
+    report("! and ?", [images.to_mnist(m) for m in marks], [f"#{i}" for i in range(MARKS)], predictor)
     (_, _), (x, y) = data.load_mnist()
-    report("MNIST test", list(x.astype(np.float32) / 255), [f"#{i} ({d})" for i, d in enumerate(y)], p)
+    report("MNIST test", list(x.astype(np.float32) / 255), [f"#{i} ({d})" for i, d in enumerate(y)], predictor)
     pictures, labels, families = evalset.generate(evalset.PER_FAMILY, seed=0)
     report("evalset", [images.to_mnist(p) for p in pictures], [f"#{i} {f} ({d})" for i, (d, f) in
-                                                               enumerate(zip(labels, families))], p)
+                                                               enumerate(zip(labels, families))], predictor)
     for folder in args.folders:
         paths, _ = predict.find_images([folder])
         report(folder, [images.to_mnist(images.load_grey(f, max_side=images.MAX_SIDE)) for f in paths],
-               [str(f.relative_to(folder)) for f in paths], p)
+               [str(f.relative_to(folder)) for f in paths], predictor)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,17 @@ def add_images_and_model(p) -> None:
                    help=f"where to look for runs (default: {DEFAULTS.out})")
 
 
+def rule_note(predictor, model_given) -> None:
+    """One line on stderr when the best run was taken for --model and it has no refusal rule (`make run`'s seed job
+    fits none): every picture with ink then gets a digit, a letter or a doodle too."""
+    from .refusal import Rule, run_folder_of
+
+    if model_given is None and predictor.rule == Rule():
+        run = shown(run_folder_of(predictor.path))
+        print(f"{PROG}: note: {run} has no refusal rule, so nothing is answered \"not a digit\"; fit one with: "
+              f"mnist-cnn calibrate {run}", file=sys.stderr)
+
+
 def add_output_format(p) -> None:
     """--json | --csv (default: a table), for `predict` and `read`."""
     fmt = p.add_mutually_exclusive_group()
@@ -162,6 +173,7 @@ def cmd_predict(args) -> int:
         if images:
             predictor = predict.Predictor(args.model, args.out, runtime=args.runtime,
                                           threads=1 if pool.workers else None)
+            rule_note(predictor, args.model)
             results, failed = _predict_all(predictor, images, read, save, args, started)
     # --json and --csv answer for every path given: one that named nothing readable too (its line is on stderr)
     results = [predict.Prediction(path, error=f"{path}: {why}") for path, why in missing] + results

@@ -41,6 +41,7 @@ def add_commands(sub) -> None:
 
 def cmd_read(args) -> int:
     from . import files, predict, read
+    from .cli_inference import rule_note
 
     paths, missing = predict.find_images(args.paths)
     for path, why in missing:
@@ -51,6 +52,8 @@ def cmd_read(args) -> int:
     if save is not None:
         files.make_dir(save, "--save-digits")
     predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=THREADS) if paths else None
+    if predictor is not None:
+        rule_note(predictor, args.model)
     results, failed = [], len(missing)
     started = time.perf_counter()
     with Progress(on=len(paths) > PROGRESS_EVERY) as progress:

@@ -47,7 +47,7 @@ def dotted(x: np.ndarray) -> bool:
     n, labels, stats, _ = cv2.connectedComponentsWithStats((x > INK).view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n < 3:
         return False
-    order = np.argsort(-stats[1:, cv2.CC_STAT_AREA]) + 1
+    order = np.argsort(-stats[1:, cv2.CC_STAT_AREA], kind="stable") + 1  # ties: the same mark on every CPU
     _, top, _, height, area = stats[order[0]]
     bottom = top + height
     if height < TALL:
@@ -64,7 +64,7 @@ def dotted(x: np.ndarray) -> bool:
 def _under(mark: np.ndarray, bottom: int, column: float, row: float) -> bool:
     """Whether (column, row) lies under the lower end of a mark (bool mask, `bottom` its last row + 1): straight down
     from it or on along its stem (END, STEM, OFF)."""
-    rows = [r for r in range(bottom - STEM, bottom) if mark[r].any()]
+    rows = np.arange(bottom - STEM, bottom)  # all inked: the mark is one component, TALL >= STEM rows
     middles = np.array([np.nonzero(mark[r])[0].mean() for r in rows])
     if abs(column - middles[-END:].mean()) < OFF:
         return True

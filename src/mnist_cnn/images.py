@@ -47,9 +47,11 @@ LIT_FIT = 4  # a surface whose noise cut is under 1/4 of the contrast is a lit p
 # a rougher fit (bold strokes cropped tight, taken for a sheet) has low parts that are no paper: cut before dividing
 LIT_EVEN = 0.7  # ...if no paper is darker than 70% of the mean: the cut stays >= 3.5 sigmas (in a deep shade: noise)
 MIN_CONTRAST = 0.1  # ink weaker than 10% of full scale (after a 3x3 blur) is a blank page, not a faint digit...
-LIGHT_PAPER = 0.5  # ...or, dark ink on paper at least this light, weaker than 10% of the paper's mean or than the noise
-# cut (light multiplies: a fine pencil line on paper at 0.66-0.80 was 0.069-0.088, no digit; 1.4-1.9x the cut;
-# a blank noisy page's blurred noise at 0.5x; dark pages' gradients stay blank at 10% of full scale)
+LIGHT_PAPER = 0.5  # ...but on paper at least this light, dark ink under 10% of full scale is ink when it reaches 10% of
+# the paper's mean and the noise cut (light multiplies: a fine pencil line on paper at 0.66-0.80 was 0.069-0.088, no
+# digit; 1.4-1.9x the cut, a blank noisy page's blurred noise 0.5x; dark pages' gradients stay blank at 10% of full
+# scale), in strokes no wider than 1.5% of the picture's longer side (a pencil's 1-3 px; a soft stain's 2.4-12%)
+FAINT_WIDTH = 0.015
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 LEFT_OVER = 40  # lines taken out and fewer ink pixels left than this, covering under LEFT_SPREAD of their box: dots
@@ -188,6 +190,8 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     if with_specks:
         lined = lined if lined is kept else np.minimum(lined / top, 1)
     kept /= top
+    if contrast < MIN_CONTRAST and _stroke_width(kept) > FAINT_WIDTH * max(kept.shape):
+        return None  # faint ink on light paper (LIGHT_PAPER) is a digit only in thin lines: a soft stain is none
     same = kept is ink and narrow and not framed  # no line, frame or speck dropped: the same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
