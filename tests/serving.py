@@ -4,14 +4,14 @@ import threading
 import time
 from contextlib import contextmanager
 
-from mnist_cnn import serve
+from mnist_cnn import serve_run
 
 
 @contextmanager
 def serving(app, host: str = "127.0.0.1", port: int = 0, **server_options):
-    """Run the app with serve.server(app, **server_options) in a thread; yields its base URL."""
-    sock = serve.listen(host, port)
-    server = serve.server(app, **server_options)
+    """Run the app with serve_run.server(app, **server_options) in a thread; yields its base URL."""
+    sock = serve_run.listen(host, port)
+    server = serve_run.server(app, **server_options)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -19,7 +19,7 @@ def serving(app, host: str = "127.0.0.1", port: int = 0, **server_options):
             if not thread.is_alive():
                 raise RuntimeError("uvicorn stopped during start-up")
             time.sleep(0.01)
-        yield serve.url(sock)
+        yield serve_run.url(sock)
     finally:
         server.should_exit = True
         thread.join(10)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, imagefile, images, predict
+from mnist_cnn import cli, imagefile, images, predict, readings
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 from mnist_cnn.refusal import Decision
@@ -66,7 +66,7 @@ def under_a_shade(digit: np.ndarray, edge: int = 150) -> Image.Image:
 
 def test_a_digit_under_a_shadows_sharp_edge_is_read_with_the_shade_for_paper(trained_run, test_digits):
     """The plain reading takes the shade for one huge stroke; images.candidates' second, the picture closed for
-    paper, is the digit (predict.choose takes it where the plain one is refused). No shade: one candidate."""
+    paper, is the digit (readings.choose takes it where the plain one is refused). No shade: one candidate."""
     p = predict.Predictor(trained_run)
     x, y = test_digits[0][:20], test_digits[1][:20]
     found = [images.candidates(under_a_shade(d)) for d in x]
@@ -101,7 +101,7 @@ def test_predict_and_the_api_answer_a_shaded_digit_with_the_shades_reading(train
     (saved := tmp_path / "seen").mkdir()
     r = next(predict.predict_files(p, [path], save_preprocessed=saved))
     assert r.digit == y[k] and not r.rejected  # the plain reading refused, a shade's read
-    chosen, _ = predict.decide_candidates(p, [xs])[0]
+    chosen, _ = readings.decide_candidates(p, [xs])[0]
     assert any(np.array_equal(chosen, c) for c in xs[1:])
     assert np.abs(np.asarray(Image.open(next(saved.iterdir())), np.float32) / 255 - chosen).max() <= 0.5 / 255
     with TestClient(serve.create_app(p), base_url="http://127.0.0.1") as client:
@@ -111,34 +111,54 @@ def test_predict_and_the_api_answer_a_shaded_digit_with_the_shades_reading(train
 
 
 def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_less_digit_like():
-    """predict.choose: a hand's shadow read with a 1 made it a 6 at 0.98 (the gate 0.77) while the shade's reading
+    """readings.choose: a hand's shadow read with a 1 made it a 6 at 0.98 (the gate 0.77) while the shade's reading
     was a 1 at 0.999 (0.001): a sure shade's reading answers when the plain one is refused or less digit-like."""
     x, y = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
 
     def decided(rejected, confidence=0.99, not_digit=None):
         return Decision(None if rejected else 3, confidence, rejected, np.full(10, 0.1, np.float32), not_digit)
 
-    assert predict.choose([x], [decided(True)]) == 0  # no shade found
-    assert predict.choose([x, None], [decided(True), None]) == 0  # the shade's reading found no ink
-    assert predict.choose([None, y], [None, decided(False)]) == 0  # no ink plainly: noise, not a digit under a shade
-    assert predict.choose([x, y], [decided(False), decided(False)]) == 0  # the plain reading stands when as good
-    assert predict.choose([x, y], [decided(False, 0.98, 0.77), decided(False, 0.999, 0.001)]) == 1  # less digit-like
-    assert predict.choose([x, y], [decided(False, 0.996, 0.04), decided(False, 0.986, 0.155)]) == 0  # more
-    assert predict.choose([x, y], [decided(False, 0.9, 0.3), decided(False, 0.94, 0.0)]) == 0  # the shade's unsure
-    assert predict.choose([x, y], [decided(True), decided(True)]) == 0
-    assert predict.choose([x, y], [decided(True), decided(False)]) == 1
-    assert predict.choose([x, y], [decided(True), decided(False, not_digit=0.1)]) == 1
-    assert predict.choose([x, y], [decided(True), decided(False, confidence=0.9)]) == 0  # a second reading: sure...
-    assert predict.choose([x, y], [decided(True), decided(False, not_digit=0.6)]) == 0  # ...and clear of the gate
+    assert readings.choose([x], [decided(True)]) == 0  # no shade found
+    assert readings.choose([x, None], [decided(True), None]) == 0  # the shade's reading found no ink
+    assert readings.choose([None, y], [None, decided(False)]) == 0  # no ink plainly: noise, not a digit under a shade
+    assert readings.choose([x, y], [decided(False), decided(False)]) == 0  # the plain reading stands when as good
+    assert readings.choose([x, y], [decided(False, 0.98, 0.77), decided(False, 0.999, 0.001)]) == 1  # less digit-like
+    assert readings.choose([x, y], [decided(False, 0.996, 0.04), decided(False, 0.986, 0.155)]) == 0  # more
+    assert readings.choose([x, y], [decided(False, 0.9, 0.3), decided(False, 0.94, 0.0)]) == 0  # the shade's unsure
+    assert readings.choose([x, y], [decided(True), decided(True)]) == 0
+    assert readings.choose([x, y], [decided(True), decided(False)]) == 1
+    assert readings.choose([x, y], [decided(True), decided(False, not_digit=0.1)]) == 1
+    assert readings.choose([x, y], [decided(True), decided(False, confidence=0.9)]) == 0  # a second reading: sure...
+    assert readings.choose([x, y], [decided(True), decided(False, not_digit=0.6)]) == 0  # ...and clear of the gate
 
     class Refuses:  # the model: refuses the plain reading (x), not the shade's (y)
         def decide(self, batch):
             return [decided(bool((b == 0).all())) for b in batch]
 
-    assert predict.choose([x, y, 2 * y], [decided(True), decided(False, 0.96), decided(False, 0.99)]) == 2  # surer
-    chosen = predict.decide_candidates(Refuses(), [[x, y], [y], [x, None]])
+    assert readings.choose([x, y, 2 * y], [decided(True), decided(False, 0.96), decided(False, 0.99)]) == 2  # surer
+    chosen = readings.decide_candidates(Refuses(), [[x, y], [y], [x, None]])
     assert [(k.max(), d.rejected) for k, d in chosen] == [(1, False), (1, False), (0, True)]
-    assert predict.decide_candidates(Refuses(), []) == []
+    assert readings.decide_candidates(Refuses(), []) == []
+    asked = []
+
+    def again(i):  # images.more_readings of image i
+        asked.append(i)
+        return [2 * y, None]
+
+    chosen = readings.decide_candidates(Refuses(), [[x], [y], [x, None], [x]], again)
+    assert asked == [0, 3]  # refused with one reading: not an accepted one, nor one a shadow's readings came with
+    assert [(k.max(), d.rejected) for k, d in chosen] == [(2, False), (1, False), (0, True), (2, False)]
+
+
+def test_a_second_look_reads_a_dark_digit_with_the_picture_closed_and_its_median_for_paper(test_digits):
+    """images.more_readings: the readings with a shade's papers, shadow or not, for dark ink on a photo; none for light
+    ink or a drawing on one level (no such paper to take)."""
+    x, _ = test_digits
+    photo = as_photo(x[0], np.random.default_rng(0))
+    plain, found = images.to_mnist(photo), images.more_readings(photo)
+    assert len(found) == 2 and all(np.corrcoef(f.ravel(), plain.ravel())[0, 1] > 0.7 for f in found)
+    assert images.more_readings(Image.fromarray(x[0])) == []  # white on black: light ink
+    assert images.more_readings(Image.fromarray(255 - x[0])) == []  # a drawing: its border on one level
 
 
 def test_find_images(tmp_path):

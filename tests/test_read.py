@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, images, letters, level, number_images, predict, read, segment, serve, shadow, stroke_mask
+from mnist_cnn import (cli, images, letters, level, number_images, predict, read, readings, segment, serve, shadow,
+                       stroke_mask)
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -1084,7 +1085,7 @@ def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir)
         noise = np.random.default_rng(k).normal(0, 3, a.shape)
         image = Image.fromarray((235 - 200 * a.clip(0, 1) + noise).clip(0, 255).astype(np.uint8))
         shaded += len(images.ink_maps(image)) == 2
-        (chosen, decision), = predict.decide_candidates(predictor, [images.candidates(image)])
+        (chosen, decision), = readings.decide_candidates(predictor, [images.candidates(image)])
         r, n = read.read_image(predictor, image), n + 1
         if (r.text, r.rejected) != ("" if decision.rejected else str(decision.digit), decision.rejected):
             disagreed.append((k, r.text, decision.digit))

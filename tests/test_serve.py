@@ -27,7 +27,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import browser  # tests/browser.py: Chromium + pointer strokes, shared with tools/screenshot.py
-from mnist_cnn import cli, images, serve, serve_limits
+from mnist_cnn import cli, images, serve, serve_limits, serve_run
 from mnist_cnn.data import load_mnist
 from mnist_cnn.http_guard import host_names
 from mnist_cnn.errors import UserError
@@ -539,7 +539,7 @@ def test_a_request_head_over_16_kb_gets_a_400_and_the_connection_closes(app, par
                     time.sleep(0.005)
                 s.shutdown(socket.SHUT_WR)
                 assert s.recv(1000) == b""
-    used = serve.server(app).config.http  # the protocol the server runs is the one tested
+    used = serve_run.server(app).config.http  # the protocol the server runs is the one tested
     assert issubclass(used, serve_limits.HttpToolsProtocol if parser == "httptools" else serve_limits.H11Protocol)
 
 
@@ -551,7 +551,7 @@ def test_cli_port_must_be_1_to_65535(capsys):
         err = capsys.readouterr().err
         assert "--port" in err and "1-65535" in err and f"found {port}" in err
     with pytest.raises(UserError, match="--port must be 1-65535, found 70000"):
-        serve.listen("127.0.0.1", 70000)
+        serve_run.listen("127.0.0.1", 70000)
 
 
 def test_busy_port_is_a_user_error(trained_run):

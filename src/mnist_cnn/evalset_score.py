@@ -8,7 +8,8 @@
 
     mnist-cnn evalset score evalset/ --model runs/NAME [--json]
 
-Preprocessings (PREPROCESS): "after" is what predict and the page use (images.candidates, predict.choose),
+Preprocessings (PREPROCESS): "after" is what predict and the page use (images.candidates, readings.choose, a second
+look at a refused reading),
 "naive" squashes the whole picture to 28x28 (images.naive_resize), "reference" is the plain MNIST recipe of issue
 12 below.
 Accuracy is the share of pictures whose top class is the label; "no digit found" (None) counts as wrong.
@@ -20,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from .imagefile import grey
-from .images import BOX, CENTRE, FRAME, candidates, naive_resize
+from .images import BOX, CENTRE, FRAME, candidates, more_readings, naive_resize
 
 REFERENCE_CUT = 0.1  # the reference drops ink under 10% of its strongest pixel: slack against JPEG noise
 
@@ -66,14 +67,16 @@ def score(predictor, images, labels, families, preprocess=None):
 
     preprocess: {name: function(image) -> (28, 28) array or None, or a list of them the model chooses from as
     predict does (images.candidates)}; default PREPROCESS."""
-    from .predict import decide_candidates
+    from .readings import decide_candidates
 
     preprocess = preprocess or PREPROCESS
     labels, families = np.asarray(labels), np.asarray(families)
     xs = {name: [f(im) for im in images] for name, f in preprocess.items()}
     for name, found in xs.items():
         if found and isinstance(found[0], list):
-            chosen = iter(decide_candidates(predictor, [c for c in found if c[0] is not None]))
+            kept = [i for i, c in enumerate(found) if c[0] is not None]
+            again = (lambda k: more_readings(images[kept[k]])) if preprocess[name] is candidates else None
+            chosen = iter(decide_candidates(predictor, [found[i] for i in kept], again))
             xs[name] = [None if c[0] is None else next(chosen)[0] for c in found]
     out = {}
     for fam in [*dict.fromkeys(families.tolist()), "overall"]:

@@ -84,6 +84,15 @@ def candidates(image) -> list:
     return [None if f is None else _digit(*f) for f in (found if isinstance(found, list) else [found])]
 
 
+def more_readings(image) -> list:
+    """A second look at a digit `candidates` read one way and the model refused: read with the picture closed and
+    with its median for paper as for a shadow's edge, whether or not one was found (each None when no ink; [] for light
+    ink, a drawing or a sheet on a desk). Light falling off faster than the fitted surface (a lamp close by, a phone's
+    vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (predict.decide_candidates)."""
+    found = _ink_and_box(_grey(image), shade=AGAIN)
+    return [None if f is None else _digit(*f) for f in found] if isinstance(found, list) else []
+
+
 def _digit(ink, box):
     """The 28x28 of ink in its box (x, y, w, h): the frame dropped, thin lines thickened, in a 20 px box, centred."""
     x, y, w, h = box
@@ -131,7 +140,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     sharp edge is looked for (shadow.py): in a row of digits, whose strokes are thin beside the picture; not in one
     digit, often cropped tight, thick or blurred (1 in 6 of `mnist-cnn evalset`'s, mostly read worse); BOTH: a list
     of the answers without it and with it when one is found (else the one answer; None when the one without it
-    is); EACH: with it, then without it. desk: see to_mnist."""
+    is); EACH: with it, then without it; AGAIN: only the readings with a shade's papers (more_readings). desk: see
+    to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
         if (found := _on_sheet(grey, *cut[:2], with_specks, shade in (True, EACH))) is not None or cut[2] < sheet.HOLED:
@@ -142,6 +152,9 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
+    if shade is AGAIN:
+        shades = shadow.papers(grey, smooth, paper, MIN_CONTRAST, always=True) if sign > 0 else []
+        return [_ink(grey, smooth.copy(), p, s, sign, with_specks, lines=1) for p, s in shades]
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
         if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is None:
             return None  # no ink plainly: noise showed strokes with a shade's paper (a 1 at 0.95-1.0, a review)
@@ -213,6 +226,7 @@ def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps
 BOTH = "both"  # _ink_and_box's shade: the answers without a shadow's edge and with it (`candidates`)
+AGAIN = "again"  # ...only those with the picture closed and its median for paper, shadow or not (`more_readings`)
 EACH = "each"  # ...the answer with a shadow's edge (as shade=True) and without it, when one is found (`ink_maps`)
 
 

@@ -9,8 +9,9 @@
 
 Every image goes through `images.to_mnist` (the MNIST preprocessing: polarity, crop, 20 px box,
 centre of mass, slant), the same function the web page's API uses; a photo with a shadow's sharp edge across it also
-with the shade for its paper (`images.candidates`), and `choose` takes that reading only where the plain one is
-refused. Many files are read and preprocessed in worker processes (preprocess_pool.py), and predicted in batches.
+with the shade for its paper (`images.candidates`), and `readings.choose` takes that reading only where the plain one
+is refused; a refused plain reading gets such readings too (a second look, `images.more_readings`). Many files are
+read and preprocessed in worker processes (preprocess_pool.py), and predicted in batches.
 """
 
 from __future__ import annotations
@@ -35,14 +36,6 @@ from .refusal import NOT_A_DIGIT, Decision, Rule
 # A folder's files read as pictures: the formats a person's picture comes in that Pillow (and pillow-heif) decode
 IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".bmp", ".dib", ".gif", ".webp", ".avif",
                   ".heic", ".heif", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".pnm", ".ico", ".tga", ".qoi"}
-# A shade's reading must be this sure of its digit and the gate's P(not a digit) under SHADE_GATE: clothes and icons,
-# their bodies taken for a shade, were read at 0.70-0.85 or with the gate at 0.54-0.80 (evalset's shadowed digits:
-# 0.97-1.0 and 0.00-0.36); and, the plain reading accepted, more digit-like by SHADE_BETTER (log confidence + log
-# P(digit)): a hand's shadow made a 1 a 6 (0.98, gate 0.77); a thick 1's median reading, a 7 as sure as the plain 1,
-# is not (0 lost 3 of evalset's 1s; 0.5 left 3 more hands' shadows wrong). README, "A shadow across one digit".
-SHADE_SURE = 0.95
-SHADE_GATE = 0.5
-SHADE_BETTER = 0.1
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
 
 
@@ -274,29 +267,6 @@ class Prediction:
                 "error": None if blank else self.error}
 
 
-def choose(candidates: list, decisions: list) -> int:
-    """Which of an image's `images.candidates` (the plain reading first, then the shade's; None: no ink) answers for
-    it, given their decisions: a shade's reading when it is a sure digit (SHADE_SURE, SHADE_GATE) and the plain one is
-    refused (of two, the surer) or less digit-like by SHADE_BETTER. A blank plain reading stays "no digit found"."""
-    if candidates[0] is None:
-        return 0
-    refused = decisions[0].rejected  # the plain reading refused: the surer shade's; else only a more digit-like one
-    like = [d and np.log(max(d.confidence, 1e-9)) + np.log(max(1 - (d.not_digit or 0.0), 1e-9)) for d in decisions]
-    sure = [k for k in range(1, len(candidates)) if candidates[k] is not None and not decisions[k].rejected
-            and decisions[k].confidence >= SHADE_SURE and (refused or like[k] > like[0] + SHADE_BETTER)
-            and (decisions[k].not_digit is None or decisions[k].not_digit < SHADE_GATE)]
-    return max(sure, key=lambda k: decisions[k].confidence if refused else like[k]) if sure else 0
-
-
-def decide_candidates(predictor, candidates: list[list]) -> list[tuple[np.ndarray | None, Decision | None]]:
-    """Each image's (input chosen, its decision) from its `images.candidates` (the plain reading not None), in one
-    batch of predictor.decide (a Predictor, or anything with its decide); [] for none."""
-    flat = [x for c in candidates for x in c if x is not None]
-    decided = iter(predictor.decide(np.stack(flat)) if flat else [])
-    decisions = [[None if x is None else next(decided) for x in c] for c in candidates]
-    return [(c[k], d[k]) for c, d in zip(candidates, decisions) for k in [choose(c, d)]]
-
-
 def preprocess_file(path: Path) -> np.ndarray | None:
     """The 28x28 float32 plain reading of a file (to_mnist; `images.candidates`' first), or None when there is no ink;
     UserError if unreadable."""
@@ -311,7 +281,8 @@ def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_
 
     preprocessor: a started `preprocess_pool.Preprocessor` to read the files with (default: one made here,
     with worker processes when there are many files). read: instead, its `map(paths)`, already under way."""
-    from .preprocess_pool import Preprocessor
+    from .preprocess_pool import Preprocessor, read_again
+    from .readings import decide_candidates
 
     if read is None and preprocessor is None:
         with Preprocessor(len(paths)) as own:
@@ -331,7 +302,8 @@ def predict_files(predictor: Predictor, paths: list[Path], top_k: int = 3, save_
             results.append(Prediction(str(f)))
             pixels.append(xs)
         if pixels:
-            for (slot, f), (x, d) in zip(slots, decide_candidates(predictor, pixels)):
+            chosen = decide_candidates(predictor, pixels, lambda i: read_again(slots[i][1]))
+            for (slot, f), (x, d) in zip(slots, chosen):
                 if save_preprocessed is not None:
                     stem = files.short_stem(f"{start + slot:05d}_{f.stem}", ".png")
                     _save(x, save_preprocessed / f"{stem}.png")

@@ -57,6 +57,17 @@ def read(path: str | os.PathLike) -> list[np.ndarray | None] | str:
         return str(e)
 
 
+def read_again(path: str | os.PathLike) -> list[np.ndarray | None]:
+    """images.more_readings of a file whose one reading the model refused (its second look), in this process: []
+    when it no longer reads (standard input is read once, and kept)."""
+    from . import images
+
+    try:
+        return images.more_readings(images.load_grey(Path(path), max_side=images.MAX_SIDE))
+    except UserError:
+        return []
+
+
 def _warm_up() -> None:
     """A worker's imports (OpenCV, Pillow and its format plugins) done as it starts, while the parent loads the model,
     rather than on its first chunk of images: ~0.1 s under spawn; already done in a fork (of this process, which ran it

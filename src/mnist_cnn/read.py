@@ -11,7 +11,7 @@ segment.py finds the digits in the image's ink (images.ink_maps, turned level by
 is tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, and all of an
 image's candidates through the model at once. Where digits touch, segment.py offers several ways to split them
 and the one the model is surest of wins (the mean log-confidence of its digits). One digit is read exactly as
-`predict` reads it (`images.candidates` of the whole image, `predict.choose`): the same answer. The whole
+`predict` reads it (`images.candidates` of the whole image, readings.py): the same answer. The whole
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
 refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or slash
 between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits the gate's
@@ -30,7 +30,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import files, images, letters, level, predict, punctuation, segment, slant
+from . import files, images, letters, level, punctuation, readings, segment, slant
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -102,7 +102,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
     shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT)."""
     maps, one = images.ink_maps(image), functools.cache(lambda: images.candidates(image))
-    shaded, *plain = [_read_ink(predictor, path, found, one, 1 if k == 0 and len(maps) == 2 else 2)
+    again = functools.cache(lambda: images.more_readings(image))
+    shaded, *plain = [_read_ink(predictor, path, found, one, again, 1 if k == 0 and len(maps) == 2 else 2)
                       for k, found in enumerate(maps)]
     # Without the shade, one digit across the picture: one cropped tight, read whole as `predict` reads it. A shade's
     # row of digits is mostly refused there (the shade one huge stroke), else read short (3555 as 35, 92294 as 2)
@@ -113,9 +114,10 @@ def read_image(predictor, image, path: str = "") -> Reading:
     return shaded
 
 
-def _read_ink(predictor, path: str, found, one, rulings: int) -> Reading:
-    """read_image's reading of one of the image's ink maps, (ink, the same with its specks) or None; one(): the image's
-    images.candidates; a single digit is read as `predict` reads it when under `rulings` ruled lines were found."""
+def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
+    """read_image's reading of one of the image's ink maps, (ink, the same with its specks) or None; one(), again():
+    the image's images.candidates and more_readings; a single digit is read as `predict` reads it when under `rulings`
+    ruled lines were found."""
     if found is None:
         return Reading(path, rejected=True, reason=images.NO_DIGIT)
     if reason := punctuation.find(found[1]):  # "3.95": a point the digits' ink has lost with the dust
@@ -127,13 +129,12 @@ def _read_ink(predictor, path: str, found, one, rulings: int) -> Reading:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT)
     lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
-    # One digit: read whole, exactly as `predict` sees it (predict.choose); but on a grid (2+ lines) as segment.py
+    # One digit: read whole, exactly as `predict` sees it (readings.choose); but on a grid (2+ lines) as segment.py
     # cleared it (`evalset`'s squared digits read 90.0% so, 83.3% as `predict` sees them; 86.0% this way). One line
     # may be a bold digit's own stroke along a tight crop's edge (a 9 read 4 by the tests' model, 9 by `predict`); in
     # a shade's map, none (its edge is one: a shaded 4 refused through `predict`'s view, read through segment's)
     if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and row.rulings < rulings:
-        xs = one()
-        inputs[0][0] = [predict.decide_candidates(predictor, [xs])[0][0] if len(xs) > 1 else xs[0]]
+        inputs[0][0] = [readings.decide_candidates(predictor, [one()], lambda _: again())[0][0]]
     flat = [x for g in inputs for option in g for x in option if x is not None]
     line_xs = [x for *_, xs in lines.values() for x in xs]
     judged = _pieces_not_digit(predictor, line_xs)

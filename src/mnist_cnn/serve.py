@@ -14,7 +14,7 @@ POST /api/predict takes either a multipart upload (field `file`, any image Pillo
 {"pixels": 28 rows of 28 numbers in [0, 1]} in the MNIST convention (0 = black paper, 1 = white
 ink); each media type has its own typed handler (a FastAPI UploadFile, the pydantic model
 `serve_schema.Pixels`), and /openapi.json documents both bodies on the one route. Both go
-through `mnist-cnn predict`'s preprocessing (`images.candidates`, `predict.choose`); an upload is read reduced
+through `mnist-cnn predict`'s preprocessing (`images.candidates`, readings.py); an upload is read reduced
 to at most 1024 px on its longer side (a JPEG decoded at 1/2 to 1/8 scale, others box-averaged
 right after decoding): a digit needs far fewer pixels than a photo has. The answer:
 
@@ -83,10 +83,10 @@ from starlette.middleware.cors import CORSMiddleware
 
 from . import http_guard, images, serve_feedback, serve_pages, serve_read
 from .errors import UserError
-from .predict import choose
+from .readings import choose
 from .refusal import NOT_A_DIGIT
 from .serve_batch import Batcher, row_independent
-from .serve_limits import BodyLimit, Lane, media_type, with_header_timeout
+from .serve_limits import BodyLimit, Lane, media_type
 from .serve_schema import (ERRORS, UPLOAD_SCHEMA, NumpyJSON, Pixels, Prediction, add_error_handlers,
                            for_media_type, one_file)
 
@@ -203,32 +203,52 @@ class Service:
                 return done.set_result(_HEAVY)
         if then is not None:
             return done.set_result(then(self.decode(source, name), name))
-        xs = self.prepare(source, name)
+        grey, xs = self.prepare(source, name)
         if (x := xs[0]) is None:
             return done.set_result((None, None))
-        if len(xs) > 1:  # a shade's readings too (~1 photo in 5 of evalset's): their rows, waited for, predict.choose
+        if len(xs) > 1:  # a shade's readings too (~1 photo in 5 of evalset's): their rows, waited for, readings.choose
             decisions = [None if x is None else f.result() for x, f in
                          zip(xs, [None if x is None else self.batcher.submit(x) for x in xs])]
             k = choose(xs, decisions)
             return done.set_result((np.round(xs[k].astype(np.float64), INPUT_DECIMALS), decisions[k]))
         # The answer's copy of the input, made here: NumPy lets go of the GIL to convert 784 numbers, and on the event
         # loop that costs a wait for the lane threads to hand it back.
-        shown = np.round(x.astype(np.float64), INPUT_DECIMALS)
-        self.batcher.submit(x).add_done_callback(  # in the model thread, when the row is there
-            lambda row: done.set_exception(e) if (e := row.exception()) else done.set_result((shown, row.result())))
+        shown, lane = np.round(x.astype(np.float64), INPUT_DECIMALS), self.light if light else self.heavy
+        self.batcher.submit(x).add_done_callback(lambda row: self._answered(row, done, lane, grey, shown))
+
+    def _answered(self, row: Future, done: Future, lane, grey, shown) -> None:
+        """In the model thread, when the row is there: `done` gets it, or, refused, a second look in `lane` (as
+        `predict`: readings.decide_candidates); with every place there taken, the refusal stands."""
+        if (e := row.exception()) is not None:
+            return done.set_exception(e)
+        if row.result().rejected:
+            try:
+                return lane.submit(self._again, done, grey, shown, row.result()).add_done_callback(
+                    lambda job: job.exception() is not None and done.set_exception(job.exception()))
+            except StarletteHTTPException:
+                pass
+        done.set_result((shown, row.result()))
+
+    def _again(self, done: Future, grey, shown, refused) -> None:
+        """In a lane thread: the readings of images.more_readings, their rows waited for, and readings.choose."""
+        xs = [None, *images.more_readings(grey)]
+        rows = [refused, *[None if f is None else f.result() for f in
+                           [None if x is None else self.batcher.submit(x) for x in xs[1:]]]]
+        k = choose([shown, *xs[1:]], rows)
+        done.set_result((shown if k == 0 else np.round(xs[k].astype(np.float64), INPUT_DECIMALS), rows[k]))
 
     def decode(self, data: bytes, name: str):
         """An upload's image, read reduced to images.MAX_SIDE; 415 if it does not decode."""
         with _decoding(name):
             return images.load_image(data, name=name, max_pixels=MAX_PIXELS, max_side=images.MAX_SIDE)
 
-    def prepare(self, source, name: str = "pixels") -> list[np.ndarray | None]:
-        """Bytes (an upload named `name`) or a 28x28 array -> the images the model may see (images.candidates; None:
-        no ink)."""
+    def prepare(self, source, name: str = "pixels") -> tuple:
+        """Bytes (an upload named `name`) or a 28x28 array -> (the picture, the images the model may see:
+        images.candidates; None: no ink)."""
         if isinstance(source, bytes):
             with _decoding(name):  # as an array: no Pillow image in between
                 source = images.load_grey(source, name=name, max_pixels=MAX_PIXELS, max_side=images.MAX_SIDE)
-        return images.candidates(source)
+        return source, images.candidates(source)
 
     def decide(self, x: np.ndarray) -> list:
         """predictor.decide for (N, 28, 28) images from a worker thread, through the model thread's batches."""
@@ -292,42 +312,6 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
-
-def listen(host: str = HOST, port: int = PORT):
-    """A bound TCP socket (port 0 = any free one); UserError if the address is taken or unknown."""
-    import socket
-
-    if not 0 <= port <= 65535:
-        raise UserError(f"--port must be 1-65535, found {port}")
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except BaseException:
-            sock.close()
-            raise
-    except (OSError, OverflowError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise UserError(f"cannot listen on {host}:{port} ({reason}); choose another --port or --host") from None
-    return sock
-
-
-def url(sock) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def server(app, *, header_timeout: float = HEADER_TIMEOUT, log_level: str = "warning"):
-    """The uvicorn server for `app` with this module's timeouts and connection limit."""
-    import uvicorn
-
-    return uvicorn.Server(uvicorn.Config(
-        app, log_level=log_level, timeout_graceful_shutdown=2, http=with_header_timeout(header_timeout, MAX_HEAD),
-        ws="none", proxy_headers=False, limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE,
-        h11_max_incomplete_event_size=MAX_HEAD, access_log=False))  # no access log: a line per request nobody reads
 
 
 def run(model=None, **options) -> int:

@@ -3,7 +3,8 @@
     from mnist_cnn.serve_run import run
     run("runs/NAME", port=8000, workers=2)      # what `mnist-cnn serve --model runs/NAME --workers 2` does
 
-serve.py builds the app and holds every setting; this module only runs it (split off to keep serve.py small).
+serve.py builds the app and holds every setting; this module binds the socket and runs it under uvicorn (split off
+to keep serve.py small).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 
 from . import http_guard, serve
 from .errors import UserError
+from .serve_limits import with_header_timeout
 
 
 def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | os.PathLike = "runs",
@@ -25,7 +27,7 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
 
     if workers < 1:
         raise UserError(f"--workers: expected a whole number >= 1, found {workers}")
-    sock = serve.listen(host, port)  # fail on a taken port before spending seconds loading the model
+    sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     hosts = http_guard.host_names(host, allow_hosts)
     if workers > 1:
         from . import serve_workers
@@ -42,7 +44,7 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
         app = serve.create_app(predictor, hosts=hosts, cors_origins=cors_origins, feedback=store)
         _serving(predictor.path, sock, host, hosts, store, "")
         try:
-            serve.server(app).run(sockets=[sock])
+            server(app).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the Ctrl+C
             pass
         code = 0
@@ -51,9 +53,45 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
 
 
 def _serving(path, sock, host: str, hosts, store, workers: str) -> None:
-    print(f"Serving {path} at {serve.url(sock)}/ (API docs: {serve.url(sock)}/docs{workers}; Ctrl+C stops)", flush=True)
+    print(f"Serving {path} at {url(sock)}/ (API docs: {url(sock)}/docs{workers}; Ctrl+C stops)", flush=True)
     print(f"Corrections from the page go to {store.folder}/" if store else "Corrections are off (--no-feedback).",
           flush=True)
     if host not in http_guard.LOOPBACK:
         print(f"Listening on {host}: other machines on the network can use this server; it answers requests "
               f"naming {', '.join(sorted(hosts))} (add more with --allow-host NAME).", flush=True)
+
+
+def listen(host: str = serve.HOST, port: int = serve.PORT):
+    """A bound TCP socket (port 0 = any free one); UserError if the address is taken or unknown."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port must be 1-65535, found {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except BaseException:
+            sock.close()
+            raise
+    except (OSError, OverflowError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise UserError(f"cannot listen on {host}:{port} ({reason}); choose another --port or --host") from None
+    return sock
+
+
+def url(sock) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def server(app, *, header_timeout: float = serve.HEADER_TIMEOUT, log_level: str = "warning"):
+    """The uvicorn server for `app` with serve.py's timeouts and connection limit."""
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(  # no access log: a line per request nobody reads
+        app, log_level=log_level, timeout_graceful_shutdown=2, access_log=False, ws="none", proxy_headers=False,
+        http=with_header_timeout(header_timeout, serve.MAX_HEAD), h11_max_incomplete_event_size=serve.MAX_HEAD,
+        limit_concurrency=serve.MAX_CONNECTIONS, timeout_keep_alive=serve.KEEP_ALIVE))

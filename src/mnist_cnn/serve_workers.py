@@ -35,7 +35,7 @@ def _worker(sock, model: str, runtime: str | None, index: int, options: dict, fe
     (cpu_sets), or None to leave it to the kernel."""
     if cpus:  # before any thread starts: the lanes' and the model's threads inherit it
         os.sched_setaffinity(0, cpus)
-    from . import serve
+    from . import serve, serve_run
     from .feedback import FeedbackStore
     from .predict import Predictor
 
@@ -49,7 +49,7 @@ def _worker(sock, model: str, runtime: str | None, index: int, options: dict, fe
         return
     ready.put((index, None))
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
-    serve.server(app).run(sockets=[sock])
+    serve_run.server(app).run(sockets=[sock])
 
 
 def cpu_sets(cpus: list[int], count: int) -> list[set[int]]:

@@ -35,11 +35,12 @@ def paper(grey, smooth, fitted, cut: float, sigma: float):
     return _as_paper(grey, _closed(smooth, SQUARE), cut) if found(smooth, fitted, cut) else (fitted, sigma)
 
 
-def papers(grey, smooth, fitted, cut: float) -> list:
+def papers(grey, smooth, fitted, cut: float, always: bool = False) -> list:
     """One digit's shade readings (images.candidates): [] without a shade, else (paper, sigma) of the picture closed
     (as `paper`) and of its median over a square of MEDIAN its shorter side, which follows a soft slanted edge where
-    the closing leaves a wedge of shade for ink (the knee of its step, filled), but rounds a shade's corner."""
-    if not found(smooth, fitted, cut):
+    the closing leaves a wedge of shade for ink (the knee of its step, filled), but rounds a shade's corner. always:
+    both, shade or not (images.more_readings: light falling off too steeply for the fitted surface)."""
+    if not always and not found(smooth, fitted, cut):
         return []
     return [_as_paper(grey, _closed(smooth, SQUARE), cut), _as_paper(grey, _median(smooth, MEDIAN), cut)]
 
