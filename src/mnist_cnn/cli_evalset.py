@@ -45,7 +45,7 @@ def add_commands(sub) -> None:
     s = actions.add_parser("score", help="accuracy by family: predict's preprocessing (after), naive resize and the "
                                          "plain reference",
                            description="Predict every picture of a written set after three preprocessings: "
-                                       "predict's (after: images.candidates, predict.choose), a naive resize to "
+                                       "predict's (after: images.candidates, readings.py), a naive resize to "
                                        "28x28, and the plain reference (border median for polarity, crop, 20 px "
                                        "box, centre of mass). Prints the accuracy per family and overall.")
     s.add_argument("folder", metavar="DIR", type=_path, help="a set written by `mnist-cnn evalset make`")

@@ -6,7 +6,8 @@ A model trained on MNIST only works on images that look like that, so:
 
     img = load_image("photo.jpg")       # any format/mode Pillow reads -> "F" image in [0, 1] (imagefile.py)
     x = to_mnist(img)                   # (28, 28) float32 in [0, 1], or None if no ink
-    xs = candidates(img)                # [x], or [x, readings with a shadow's shade for paper]: predict.choose
+    xs = candidates(img)                # [x], or [x, readings with a shadow's shade for paper]: readings.choose
+    more = more_readings(img)           # those readings, shadow or not: a refused reading's second look
     ink = ink_map(img)                  # the whole image's ink (paper removed), for finding several digits
     baseline = naive_resize(img)        # squash the whole image to 28x28, for comparison
 
@@ -77,7 +78,7 @@ def to_mnist(image, desk: bool = True):
 def candidates(image) -> list:
     """[to_mnist(image)], and after it, when a shadow's sharp edge crosses a photo of dark ink (shadow.py), the digit
     read with the shade for its paper, two ways (shadow.papers; each None when no ink; none when the plain reading
-    is None). The model chooses (predict.choose): a shade's reading only when it is sure and the plain one refused or
+    is None). The model chooses (readings.choose): a shade's reading only when it is sure and the plain one refused or
     less digit-like (reading tight crops, thick or blurred digits with a shade's paper cost those 4-7 points,
     `mnist-cnn evalset`)."""
     found = _ink_and_box(_grey(image), shade=BOTH)
@@ -88,7 +89,7 @@ def more_readings(image) -> list:
     """A second look at a digit `candidates` read one way and the model refused: read with the picture closed and
     with its median for paper as for a shadow's edge, whether or not one was found (each None when no ink; [] for light
     ink, a drawing or a sheet on a desk). Light falling off faster than the fitted surface (a lamp close by, a phone's
-    vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (predict.decide_candidates)."""
+    vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (readings.decide_candidates)."""
     found = _ink_and_box(_grey(image), shade=AGAIN)
     return [None if f is None else _digit(*f) for f in found] if isinstance(found, list) else []
 
