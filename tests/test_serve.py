@@ -671,3 +671,29 @@ def test_page_reads_a_two_digit_number_in_headless_chromium(app):
             assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         finally:
             driver.quit()
+
+
+def test_a_refused_upload_gets_the_second_look_predict_gives_it(predictor, digits, monkeypatch):
+    """/api/predict as `predict`: a single reading the model refuses is read again (images.more_readings), in the
+    upload's lane, and a sure second reading answers; if the second look fails, the refusal stands (200, not 500)."""
+    from dataclasses import replace
+
+    x, y = digits
+    second = x[0].astype(np.float32) / 255 * 0.99  # what the second look reads: the digit, ink at 0.99
+
+    class Picky:  # refuses every plain reading (its ink peaks at 1.0), not the second look's
+        def __getattr__(self, name):
+            return getattr(predictor, name)
+
+        def decide(self, batch):
+            return [d if v.max() < 0.995 else replace(d, digit=None, rejected=True)
+                    for v, d in zip(batch, predictor.decide(batch))]
+
+    monkeypatch.setattr(images, "more_readings", lambda image: [None, second])
+    with TestClient(serve.create_app(Picky(), refusal_delay=0), base_url="http://127.0.0.1") as c:
+        body = c.post("/api/predict", files={"file": ("d.png", as_upload(x[0]), "image/png")}).json()
+        assert (body["digit"], body["rejected"]) == (int(y[0]), False)
+        assert np.abs(np.array(body["input"]) - second).max() <= 1e-3
+        monkeypatch.setattr(images, "more_readings", lambda image: 1 / 0)
+        r = c.post("/api/predict", files={"file": ("d.png", as_upload(x[0]), "image/png")})
+        assert r.status_code == 200 and r.json()["rejected"] is True

@@ -12,8 +12,9 @@ from collections import Counter
 import numpy as np
 
 from mnist_cnn import evalset
-from mnist_cnn.images import candidates
-from mnist_cnn.predict import Predictor, decide_candidates
+from mnist_cnn.images import candidates, more_readings
+from mnist_cnn.predict import Predictor
+from mnist_cnn.readings import decide_candidates
 from mnist_cnn.errors import run_tool
 from refusal_failures import _grid, _tile  # the same tiles as the refusal pictures (tools/ is on sys.path)
 
@@ -27,8 +28,8 @@ def main() -> None:
     args = ap.parse_args()
     predictor = Predictor(args.run)
     images, labels, families = evalset.generate(args.per_family)
-    seen = [None if c[0] is None else decide_candidates(predictor, [c])[0][0]  # what predict sees
-            for c in (candidates(im) for im in images)]
+    seen = [None if c[0] is None else decide_candidates(predictor, [c], lambda _: more_readings(im))[0][0]
+            for im, c in ((im, candidates(im)) for im in images)]  # what predict sees
     keep = [i for i, x in enumerate(seen) if x is not None]
     answers = {i: ("x" if d.rejected else str(d.digit))
                for i, d in zip(keep, predictor.decide(np.stack([seen[i] for i in keep])))}

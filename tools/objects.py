@@ -21,7 +21,8 @@ from PIL import Image
 
 from mnist_cnn import images
 from mnist_cnn.data import load_dataset
-from mnist_cnn.predict import Predictor, decide_candidates
+from mnist_cnn.predict import Predictor
+from mnist_cnn.readings import decide_candidates
 from mnist_cnn.read import read_image
 from mnist_cnn.errors import run_tool
 
@@ -69,9 +70,9 @@ def main() -> int:
     print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
     print("| kind | pictures | `predict` refused | read as | `read` refused | read as |\n|---|---|---|---|---|---|")
     for name, pictures in kinds.items():
-        found = [c for c in (images.candidates(p) for p in pictures) if c[0] is not None]
-        digits = collections.Counter(d.digit for _, d in decide_candidates(predictor, found) if not d.rejected) \
-            if found else collections.Counter()
+        inked = [(p, c) for p, c in ((p, images.candidates(p)) for p in pictures) if c[0] is not None]
+        chosen = decide_candidates(predictor, [c for _, c in inked], lambda k: images.more_readings(inked[k][0]))
+        digits = collections.Counter(d.digit for _, d in chosen if not d.rejected)
         texts = collections.Counter(r.text for r in (read_image(predictor, p) for p in pictures) if not r.rejected)
         print(f"| {name} | {len(pictures)} | {1 - sum(digits.values()) / len(pictures):.1%} | "
               f"{', '.join(f'{d} ({c})' for d, c in digits.most_common(3))} | "

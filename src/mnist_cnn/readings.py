@@ -21,19 +21,24 @@ from .refusal import Decision
 SHADE_SURE = 0.95
 SHADE_GATE = 0.5
 SHADE_BETTER = 0.1
+# A second look's reading (no shadow found) answers only when surer still: of 200 icons, 7 more were read as digits
+# (0s at 0.98-0.9996, the gate at 0.07-0.39) at SHADE_SURE and SHADE_GATE; the probe's pencil and vignetted digits
+# gained were read at 0.99-0.9999 with the gate at 0.00-0.01 (tools/objects.py, README "A second look")
+SECOND_SURE = 0.99
+SECOND_GATE = 0.1
 
 
-def choose(candidates: list, decisions: list) -> int:
+def choose(candidates: list, decisions: list, sure: float = SHADE_SURE, gate: float = SHADE_GATE) -> int:
     """Which of an image's `images.candidates` (the plain reading first, then the shade's; None: no ink) answers for
-    it, given their decisions: a shade's reading when it is a sure digit (SHADE_SURE, SHADE_GATE) and the plain one is
+    it, given their decisions: a shade's reading when it is a sure digit (`sure`, `gate`) and the plain one is
     refused (of two, the surer) or less digit-like by SHADE_BETTER. A blank plain reading stays "no digit found"."""
     if candidates[0] is None:
         return 0
     refused = decisions[0].rejected  # the plain reading refused: the surer shade's; else only a more digit-like one
     like = [d and np.log(max(d.confidence, 1e-9)) + np.log(max(1 - (d.not_digit or 0.0), 1e-9)) for d in decisions]
     sure = [k for k in range(1, len(candidates)) if candidates[k] is not None and not decisions[k].rejected
-            and decisions[k].confidence >= SHADE_SURE and (refused or like[k] > like[0] + SHADE_BETTER)
-            and (decisions[k].not_digit is None or decisions[k].not_digit < SHADE_GATE)]
+            and decisions[k].confidence >= sure and (refused or like[k] > like[0] + SHADE_BETTER)
+            and (decisions[k].not_digit is None or decisions[k].not_digit < gate)]
     return max(sure, key=lambda k: decisions[k].confidence if refused else like[k]) if sure else 0
 
 
@@ -50,12 +55,14 @@ def decide_candidates(predictor, candidates: list[list], again=None) -> list[tup
 
 
 def _second_look(predictor, candidates: list[list], decisions: list[list], again) -> list:
-    """decide_candidates' answers, images with one reading, refused, read again (images.more_readings): a probe's
-    1,170 photographed digits 1,100 -> 1,119 right, `mnist-cnn evalset` 2,909 -> 2,915 of 3,000 (README, "A second
-    look"); the readings of a shadow found, or all, for every digit: 1,118 and 2,916, at 3x the preprocessing."""
-    for i in [i for i, (c, d) in enumerate(zip(candidates, decisions)) if len(c) == 1 and d[0] and d[0].rejected]:
+    """decide_candidates' answers, images with one reading, refused, read again (images.more_readings) and answered
+    by a reading only as sure as SECOND_SURE and SECOND_GATE (README, "A second look")."""
+    asked = [i for i, (c, d) in enumerate(zip(candidates, decisions)) if len(c) == 1 and d[0] and d[0].rejected]
+    for i in asked:
         candidates[i] = [candidates[i][0], *again(i)]
+    asked = set(asked)
     flat = [x for c, d in zip(candidates, decisions) for x in c[len(d):] if x is not None]
     decided = iter(predictor.decide(np.stack(flat)) if flat else [])
     decisions = [d + [None if x is None else next(decided) for x in c[len(d):]] for c, d in zip(candidates, decisions)]
-    return [(c[k], d[k]) for c, d in zip(candidates, decisions) for k in [choose(c, d)]]
+    bars = [(SECOND_SURE, SECOND_GATE) if i in asked else (SHADE_SURE, SHADE_GATE) for i in range(len(candidates))]
+    return [(c[k], d[k]) for c, d, bar in zip(candidates, decisions, bars) for k in [choose(c, d, *bar)]]

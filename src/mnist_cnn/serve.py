@@ -83,7 +83,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from . import http_guard, images, serve_feedback, serve_pages, serve_read
 from .errors import UserError
-from .readings import choose
+from .readings import SECOND_GATE, SECOND_SURE, choose
 from .refusal import NOT_A_DIGIT
 from .serve_batch import Batcher, row_independent
 from .serve_limits import BodyLimit, Lane, media_type
@@ -223,18 +223,21 @@ class Service:
             return done.set_exception(e)
         if row.result().rejected:
             try:
-                return lane.submit(self._again, done, grey, shown, row.result()).add_done_callback(
-                    lambda job: job.exception() is not None and done.set_exception(job.exception()))
-            except StarletteHTTPException:
+                return lane.submit(self._again, done, grey, shown, row.result())
+            except Exception:  # a full lane's 503 (or a pool shutting down): the refusal stands
                 pass
         done.set_result((shown, row.result()))
 
     def _again(self, done: Future, grey, shown, refused) -> None:
-        """In a lane thread: the readings of images.more_readings, their rows waited for, and readings.choose."""
-        xs = [None, *images.more_readings(grey)]
-        rows = [refused, *[None if f is None else f.result() for f in
-                           [None if x is None else self.batcher.submit(x) for x in xs[1:]]]]
-        k = choose([shown, *xs[1:]], rows)
+        """In a lane thread: the readings of images.more_readings, their rows waited for, and readings.choose; the
+        refusal stands if any of that fails (an answer, not a 500)."""
+        try:
+            xs = [None, *images.more_readings(grey)]
+            rows = [refused, *[None if f is None else f.result() for f in
+                               [None if x is None else self.batcher.submit(x) for x in xs[1:]]]]
+            k = choose([shown, *xs[1:]], rows, SECOND_SURE, SECOND_GATE)
+        except Exception:
+            k, xs, rows = 0, [None], [refused]
         done.set_result((shown if k == 0 else np.round(xs[k].astype(np.float64), INPUT_DECIMALS), rows[k]))
 
     def decode(self, data: bytes, name: str):

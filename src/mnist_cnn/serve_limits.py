@@ -133,9 +133,9 @@ class Lane:
     """A fixed pool of worker threads with a fixed number of places (running + waiting).
 
     `await lane.run(fn, *args)` runs fn in one of the lane's threads; with every place taken it raises 503
-    with Retry-After instead of queueing without end (`lane.submit` does the same from the event loop and
-    returns the concurrent future). A place is freed when fn returns, in the lane's thread (no hop back to the
-    event loop for it), not when its caller gives up, so the count is always the work actually queued or running.
+    with Retry-After instead of queueing without end (`lane.submit` does the same from any thread and returns the
+    concurrent future). A place is freed when fn returns, in the lane's thread (no hop back to the event loop for
+    it), not when its caller gives up, so the count is always the work actually queued or running.
     """
 
     def __init__(self, name: str, workers: int, places: int, retry_after: int, nice: int = 0):
