@@ -28,16 +28,17 @@ SECOND_SURE = 0.99
 SECOND_GATE = 0.1
 
 
-def choose(candidates: list, decisions: list, sure: float = SHADE_SURE, gate: float = SHADE_GATE) -> int:
+def choose(candidates: list, decisions: list, least: float = SHADE_SURE, gate: float = SHADE_GATE) -> int:
     """Which of an image's `images.candidates` (the plain reading first, then the shade's; None: no ink) answers for
-    it, given their decisions: a shade's reading when it is a sure digit (`sure`, `gate`) and the plain one is
-    refused (of two, the surer) or less digit-like by SHADE_BETTER. A blank plain reading stays "no digit found"."""
+    it, given their decisions: a shade's reading when it is a sure digit (`least` confidence, the gate under `gate`)
+    and the plain one is refused (of two, the surer) or less digit-like by SHADE_BETTER. A blank plain reading stays
+    "no digit found"."""
     if candidates[0] is None:
         return 0
     refused = decisions[0].rejected  # the plain reading refused: the surer shade's; else only a more digit-like one
     like = [d and np.log(max(d.confidence, 1e-9)) + np.log(max(1 - (d.not_digit or 0.0), 1e-9)) for d in decisions]
     sure = [k for k in range(1, len(candidates)) if candidates[k] is not None and not decisions[k].rejected
-            and decisions[k].confidence >= sure and (refused or like[k] > like[0] + SHADE_BETTER)
+            and decisions[k].confidence >= least and (refused or like[k] > like[0] + SHADE_BETTER)
             and (decisions[k].not_digit is None or decisions[k].not_digit < gate)]
     return max(sure, key=lambda k: decisions[k].confidence if refused else like[k]) if sure else 0
 
