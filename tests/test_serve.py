@@ -697,3 +697,21 @@ def test_a_refused_upload_gets_the_second_look_predict_gives_it(predictor, digit
         monkeypatch.setattr(images, "more_readings", lambda image: 1 / 0)
         r = c.post("/api/predict", files={"file": ("d.png", as_upload(x[0]), "image/png")})
         assert r.status_code == 200 and r.json()["rejected"] is True
+
+
+def test_the_banner_names_a_run_without_a_refusal_rule(trained_run, tmp_path, capsys):
+    """`make run`'s seed job fits no refusal rule: `mnist-cnn serve` says so as it starts, with the command that fits
+    one; a run with a rule is not named so."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    sock = serve_run.listen("127.0.0.1", 0)
+    try:
+        serve_run._serving(run / "model.keras", sock, "127.0.0.1", {"127.0.0.1"}, None, "")
+        assert "has no refusal rule" in (out := capsys.readouterr().out) and f"mnist-cnn calibrate {run}" in out
+        (run / "refusal.json").write_text('{"temperature": 1.5, "min_confidence": 0.2}')
+        serve_run._serving(run / "model.keras", sock, "127.0.0.1", {"127.0.0.1"}, None, "")
+        assert "refusal rule" not in capsys.readouterr().out
+    finally:
+        sock.close()

@@ -13,6 +13,7 @@ import os
 
 from . import http_guard, serve
 from .errors import UserError
+from .refusal import Rule, run_folder_of
 from .serve_limits import with_header_timeout
 
 
@@ -56,6 +57,10 @@ def _serving(path, sock, host: str, hosts, store, workers: str) -> None:
     print(f"Serving {path} at {url(sock)}/ (API docs: {url(sock)}/docs{workers}; Ctrl+C stops)", flush=True)
     print(f"Corrections from the page go to {store.folder}/" if store else "Corrections are off (--no-feedback).",
           flush=True)
+    if Rule.for_model(path) == Rule():
+        run = run_folder_of(path)
+        print(f"{run} has no refusal rule: every drawing with ink gets a digit, never \"not a digit\"; fit one with: "
+              f"mnist-cnn calibrate {run}", flush=True)
     if host not in http_guard.LOOPBACK:
         print(f"Listening on {host}: other machines on the network can use this server; it answers requests "
               f"naming {', '.join(sorted(hosts))} (add more with --allow-host NAME).", flush=True)
