@@ -191,6 +191,22 @@ def test_train_no_calibrate_skips_the_refusal_rule(tmp_path, monkeypatch, capsys
     assert json.loads((tmp_path / "c" / "config.json").read_text())["data_dir"] == str(mnist_dir.absolute())
 
 
+def test_run_calibrate_fits_the_rule_after_the_scripts_output(tmp_path, monkeypatch, capsys, mnist_dir):
+    """`make run` passes --calibrate: the seed job's own lines first, then the rule; plain `run` fits none."""
+    from mnist_cnn import refusal_fit
+
+    fitted = []
+    monkeypatch.setattr(refusal_fit, "after_training",
+                        lambda result, report: fitted.append((result.run_dir.name, capsys.readouterr().out)))
+    tiny = ("--limit", "300", "--epochs", "1", "--batch-size", "100", "--data-dir", str(mnist_dir), "--out",
+            str(tmp_path), "--plots-dir", str(tmp_path / "plots"), "--num-examples", "1")
+    assert run_cli(capsys, "run", *tiny, "--name", "plain")[0] == 0
+    assert fitted == []
+    assert run_cli(capsys, "run", *tiny, "--name", "ruled", "--calibrate")[0] == 0
+    [(name, out)] = fitted
+    assert name == "ruled" and "Test accuracy: " in out and out.rstrip().splitlines()[-1].startswith("Saved 2 pictures")
+
+
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     single = json.loads((trained_run / "metrics.json").read_text())["test_accuracy"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run / "model.keras"),

@@ -15,20 +15,20 @@ from .console import shown, stderr_report, table
 
 
 def add_commands(sub) -> None:
-    from .cli import _path
+    from .cli_args import path_arg
 
     p = sub.add_parser("calibrate", help="fit a run's temperature and \"not a digit\" rule (RUN/refusal.json)",
                        description="Fit the temperature that makes a run's probabilities honest and the rule that "
                                    "refuses non-digits, on validation data only; store them in the run folder. "
                                    "Old runs and downloaded models get them this way; train does it at the end of "
                                    "a full MNIST run.")
-    p.add_argument("run", metavar="RUN_DIR", type=_path, help="a run folder (model.keras, config.json)")
+    p.add_argument("run", metavar="RUN_DIR", type=path_arg, help="a run folder (model.keras, config.json)")
     p.add_argument("--compare", action="store_true",
                    help="also measure every approach on held-out data and print the table (default: no)")
     p.add_argument("--no-gate", action="store_true",
                    help="a confidence threshold only, without training the \"not a digit\" gate (default: gate)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON (default: tables)")
-    p.add_argument("--data-dir", metavar="DIR", type=_path,
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
 

@@ -22,7 +22,7 @@ DEFAULTS = TrainConfig()
 
 def add_commands(sub) -> None:
     from . import evalset
-    from .cli import Parser, _path, _value
+    from .cli_args import Parser, path_arg, value_arg
 
     p = sub.add_parser("evalset", help="a generated real-world digit set (MNIST test digits as people send them); "
                                        "score a model on it by family",
@@ -32,14 +32,14 @@ def add_commands(sub) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser, required=True)
     m = actions.add_parser("make", help="write the set: FAMILY/NNNN_LABEL.png|jpg and labels.csv (path,label,family)",
                            description="families: " + "; ".join(f"{k}: {v[0]}" for k, v in evalset.FAMILIES.items()))
-    m.add_argument("folder", metavar="DIR", type=_path, help="where to write (created if missing)")
-    m.add_argument("--per-family", metavar="N", type=_value(int), default=evalset.PER_FAMILY,
+    m.add_argument("folder", metavar="DIR", type=path_arg, help="where to write (created if missing)")
+    m.add_argument("--per-family", metavar="N", type=value_arg(int), default=evalset.PER_FAMILY,
                    help=f"pictures per family (default: {evalset.PER_FAMILY})")
-    m.add_argument("--seed", metavar="N", type=_value(int), default=evalset.SEED,
+    m.add_argument("--seed", metavar="N", type=value_arg(int), default=evalset.SEED,
                    help=f"random seed; one seed gives the same files (default: {evalset.SEED})")
-    m.add_argument("--families", metavar="A,B,...", type=_path,
+    m.add_argument("--families", metavar="A,B,...", type=path_arg,
                    help="only these families (default: all; see the description)")
-    m.add_argument("--data-dir", metavar="DIR", type=_path,
+    m.add_argument("--data-dir", metavar="DIR", type=path_arg,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
     s = actions.add_parser("score", help="accuracy by family: predict's preprocessing (after), naive resize and the "
@@ -48,12 +48,12 @@ def add_commands(sub) -> None:
                                        "predict's (after: images.candidates, readings.py), a naive resize to "
                                        "28x28, and the plain reference (border median for polarity, crop, 20 px "
                                        "box, centre of mass). Prints the accuracy per family and overall.")
-    s.add_argument("folder", metavar="DIR", type=_path, help="a set written by `mnist-cnn evalset make`")
-    s.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+    s.add_argument("folder", metavar="DIR", type=path_arg, help="a set written by `mnist-cnn evalset make`")
+    s.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=path_arg,
                    help="the model (default: the finished MNIST run in --out with the best validation accuracy)")
-    s.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
+    s.add_argument("--runtime", metavar="{keras,onnx,litert}", type=path_arg,
                    help="what runs a run folder's model (default: the fastest checked export there, else keras)")
-    s.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
+    s.add_argument("--out", metavar="DIR", type=path_arg, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
     fmt = s.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (default: a table)")

@@ -16,7 +16,7 @@ FORMAT_CHOICES = ("savedmodel", "onnx", "litert", "web")
 
 
 def add_commands(sub) -> None:
-    from .cli import _path
+    from .cli_args import path_arg
 
     p = sub.add_parser("export", help="export a model to SavedModel, ONNX or LiteRT, checked on the test set",
                        description="Export a trained model for another runtime and check it: the 10,000 test images "
@@ -24,17 +24,17 @@ def add_commands(sub) -> None:
                                    "digit on >= 99.99% of them (int8: test accuracy within 0.1 point of the float "
                                    "model's). The figures are saved next to it as FILE.check.json; a failed check "
                                    "keeps nothing and exits 1.")
-    p.add_argument("model", metavar="RUN_DIR|MODEL.keras", type=_path, help="the trained model")
-    p.add_argument("--format", required=True, metavar="{" + ",".join(FORMAT_CHOICES) + "}", type=_path,
+    p.add_argument("model", metavar="RUN_DIR|MODEL.keras", type=path_arg, help="the trained model")
+    p.add_argument("--format", required=True, metavar="{" + ",".join(FORMAT_CHOICES) + "}", type=path_arg,
                    help="savedmodel (TensorFlow), onnx (ONNX Runtime), litert (.tflite), or web: a static page that "
                         "runs the checked ONNX model in the browser (ONNX Runtime Web)")
     p.add_argument("--int8", action="store_true",
                    help="quantize to int8 after training, calibrated on 500 training images (onnx, litert; "
                         "default: float32)")
-    p.add_argument("--out", metavar="PATH", type=_path,
+    p.add_argument("--out", metavar="PATH", type=path_arg,
                    help="where to write it (default: RUN_DIR/exports/model[.int8].onnx|.tflite|.savedmodel, or "
                         "beside MODEL.keras; web: RUN_DIR/exports/web)")
-    p.add_argument("--data-dir", metavar="DIR", type=_path,
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
 

@@ -17,26 +17,27 @@ DEFAULTS = TrainConfig()
 
 def add_commands(sub) -> None:
     from . import finetune
-    from .cli import NO_CALIBRATE_HELP, _path, _value
+    from .cli import NO_CALIBRATE_HELP
+    from .cli_args import path_arg, value_arg
 
     p = sub.add_parser("finetune", help="continue a finished run on MNIST plus your labelled images (a new run)",
                        description="Load RUN's model and train it for a few more epochs at a small learning rate "
                                    "on MNIST's training split plus the labelled 28x28 PNGs in --extra-data (each "
                                    "repeated --extra-repeat times), into a new run folder whose config.json names "
                                    "RUN. Validation and test stay MNIST's.")
-    p.add_argument("run", metavar="RUN_DIR", type=_path, help="a finished run folder")
-    p.add_argument("--extra-data", metavar="DIR", type=_path, required=True,
+    p.add_argument("run", metavar="RUN_DIR", type=path_arg, help="a finished run folder")
+    p.add_argument("--extra-data", metavar="DIR", type=path_arg, required=True,
                    help=f"{FIELDS['extra_data'].metadata['help'].split('; unset')[0]} (required)")
-    p.add_argument("--extra-repeat", metavar="N", type=_value(int),
+    p.add_argument("--extra-repeat", metavar="N", type=value_arg(int),
                    help=f"{FIELDS['extra_repeat'].metadata['help']} (default: {DEFAULTS.extra_repeat})")
-    p.add_argument("--epochs", metavar="N", type=_value(int), help=f"epochs to continue (default: {finetune.EPOCHS})")
-    p.add_argument("--learning-rate", metavar="X", type=_value(float),
+    p.add_argument("--epochs", metavar="N", type=value_arg(int), help=f"epochs to continue (default: {finetune.EPOCHS})")
+    p.add_argument("--learning-rate", metavar="X", type=value_arg(float),
                    help=f"starting learning rate, decayed to 0 over the epochs by a cosine (default: "
                         f"{finetune.LEARNING_RATE})")
-    p.add_argument("--out", metavar="DIR", type=_path, help="parent folder of the new run (default: RUN's own)")
-    p.add_argument("--name", metavar="NAME", type=_path,
+    p.add_argument("--out", metavar="DIR", type=path_arg, help="parent folder of the new run (default: RUN's own)")
+    p.add_argument("--name", metavar="NAME", type=path_arg,
                    help="the new run's folder name (default: <RUN>-ft-<date>-<time>)")
-    p.add_argument("--data-dir", metavar="DIR", type=_path, help="data folder (default: RUN's, else $MNIST_CNN_DATA, "
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help="data folder (default: RUN's, else $MNIST_CNN_DATA, "
                                                                  "else ~/.cache/mnist-cnn)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
     p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it: RUN's rule "

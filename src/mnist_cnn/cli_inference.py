@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cli_args import path_arg, value_arg
 from .config import DATASETS, RECIPES, TrainConfig
 from .console import Progress, json_text, print_results, shown, stderr_report, table
 from .errors import UserError
@@ -25,26 +26,14 @@ PROG = "mnist-cnn"
 DEFAULTS = TrainConfig()
 
 
-def _ints(text: str):
-    from .cli import _value
-
-    return _value(int)(text)
-
-
 def _seeds(text: str) -> list[int]:
     from .cli_sweep import seeds_list
 
     return seeds_list(text)
 
 
-def _path(text: str) -> str:
-    from .cli import _path as path
-
-    return path(text)
-
-
 def _port(text: str) -> int:
-    port = _ints(text)
+    port = value_arg(int)(text)
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port number 1-65535, found {port}")
     return port
@@ -58,15 +47,15 @@ def add_commands(sub) -> None:
 
 def add_images_and_model(p) -> None:
     """PATH..., --model, --runtime, --out: what `predict` and `read` read, and with which model."""
-    p.add_argument("paths", nargs="+", metavar="PATH", type=_path,
+    p.add_argument("paths", nargs="+", metavar="PATH", type=path_arg,
                    help="image files or folders (searched recursively); - reads one image from standard input")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=path_arg,
                    help="the model: a run folder, a .keras file or an export (`mnist-cnn export`) "
                         "(default: the finished MNIST run in --out with the best validation accuracy)")
-    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
+    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=path_arg,
                    help="what runs a run folder's model: keras (TensorFlow), or its checked onnx or litert export "
                         "(default: the fastest checked export there, else keras)")
-    p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
+    p.add_argument("--out", metavar="DIR", type=path_arg, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
 
 
@@ -93,37 +82,37 @@ def _add_predict(sub) -> None:
                        description="Predict the digit in photos, scans or drawings. Each image is turned into an "
                                    "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
     add_images_and_model(p)
-    p.add_argument("--top-k", type=_ints, default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
+    p.add_argument("--top-k", type=value_arg(int), default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
     add_output_format(p)
-    p.add_argument("--save-preprocessed", metavar="DIR", type=_path,
+    p.add_argument("--save-preprocessed", metavar="DIR", type=path_arg,
                    help="also save the 28x28 image the model saw (default: no)")
 
 
 def _add_serve(sub) -> None:
     p = sub.add_parser("serve", help="draw-a-digit web page and JSON prediction API for a trained model")
-    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=_path,
+    p.add_argument("--model", metavar="RUN_DIR|MODEL.keras|MODEL.onnx|MODEL.tflite", type=path_arg,
                    help="the model: a run folder (its fastest checked export, else Keras), a .keras file or an export "
                         "(default: the finished MNIST run in --out with the best validation accuracy)")
-    p.add_argument("--host", default="127.0.0.1", type=_path,
+    p.add_argument("--host", default="127.0.0.1", type=path_arg,
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default: 8000)")
-    p.add_argument("--out", metavar="DIR", type=_path, default=DEFAULTS.out,
+    p.add_argument("--out", metavar="DIR", type=path_arg, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
-    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=_path,
+    p.add_argument("--runtime", metavar="{keras,onnx,litert}", type=path_arg,
                    help="run the model in this runtime (default: an export file's own; for a run folder its fastest "
                         "checked export, else keras)")
-    p.add_argument("--workers", type=_ints, default=1, metavar="N",
+    p.add_argument("--workers", type=value_arg(int), default=1, metavar="N",
                    help="server processes sharing the port, each with its own model and (Linux) CPUs of its own; "
                         "about one per core (default: 1)")
-    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=_path,
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=path_arg,
                    help="also answer requests whose Host header is NAME, e.g. this machine's name on the network; "
                         "repeatable (default: the --host address, plus 127.0.0.1, localhost and [::1] when that "
                         "is loopback or 0.0.0.0)")
-    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_path,
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=path_arg,
                    help="let pages from ORIGIN (e.g. http://localhost:3000) call the API, with CORS headers; "
                         "repeatable (default: none, only this server's own page may POST)")
     fb = p.add_mutually_exclusive_group()
-    fb.add_argument("--feedback-dir", metavar="DIR", type=_path,
+    fb.add_argument("--feedback-dir", metavar="DIR", type=path_arg,
                     help="where the page's corrections (\"Wrong? Tell it\") are saved as labelled 28x28 PNGs "
                          "(default: feedback/ in the model's run folder)")
     fb.add_argument("--no-feedback", action="store_true",
@@ -135,18 +124,18 @@ def _add_bench(sub) -> None:
                        description="Train every recipe in this run on this machine and print a Markdown table of "
                                    "throughput, time-to-accuracy, inference speed, memory and the physical limit.")
     p.add_argument("--quick", action="store_true", help="every path on a tiny subset, in seconds (default: full)")
-    p.add_argument("--only", metavar="NAME", type=_path, help=f"run one entry: {', '.join(RECIPES)} (default: all)")
-    p.add_argument("--seed", type=_ints, metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
+    p.add_argument("--only", metavar="NAME", type=path_arg, help=f"run one entry: {', '.join(RECIPES)} (default: all)")
+    p.add_argument("--seed", type=value_arg(int), metavar="N", help=f"random seed (default: {DEFAULTS.seed})")
     p.add_argument("--seeds", type=_seeds, metavar="S1,S2,...",
                    help="the whole benchmark once per seed, then mean ± standard deviation per recipe "
                         "(default: --seed)")
-    p.add_argument("--dataset", metavar="{" + ",".join(DATASETS) + "}", type=_path, default=DEFAULTS.dataset,
+    p.add_argument("--dataset", metavar="{" + ",".join(DATASETS) + "}", type=path_arg, default=DEFAULTS.dataset,
                    help=f"the data set (default: {DEFAULTS.dataset})")
-    p.add_argument("--data-dir", metavar="DIR", type=_path,
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
-    p.add_argument("--keep-runs", metavar="DIR", type=_path,
+    p.add_argument("--keep-runs", metavar="DIR", type=path_arg,
                    help="keep each entry's run folder in DIR as bench-NAME-seedN (default: a temporary folder)")
-    p.add_argument("--results", metavar="DIR", type=_path,
+    p.add_argument("--results", metavar="DIR", type=path_arg,
                    help="where the JSON goes (default: bench/results for a full run, none for --quick)")
 
 

@@ -25,7 +25,7 @@ THREADS = 1
 
 
 def add_commands(sub) -> None:
-    from .cli import _path
+    from .cli_args import path_arg
     from .cli_inference import add_images_and_model, add_output_format
 
     p = sub.add_parser("read", help="read the number written in each image (files or folders)",
@@ -34,7 +34,7 @@ def add_commands(sub) -> None:
                                    "`predict`, and read left to right. Ink that is not digits is refused.")
     add_images_and_model(p)
     add_output_format(p)
-    p.add_argument("--save-digits", metavar="DIR", type=_path,
+    p.add_argument("--save-digits", metavar="DIR", type=path_arg,
                    help="also save each digit's 28x28 as the model saw it, NNNNN_FILE_K.png (NNNNN: the file's "
                         "place in the list, K: the digit's) (default: no)")
 

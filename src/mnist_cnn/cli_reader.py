@@ -13,19 +13,19 @@ from .errors import UserError
 
 def add_commands(sub) -> None:
     from . import line_fit
-    from .cli import _path, _value
+    from .cli_args import path_arg, value_arg
 
     p = sub.add_parser("fit-reader", help="train a run's line reader for touching digits (RUN/linereader.keras)",
                        description="Train a small sequence reader (CTC) on synthetic strings of touching MNIST "
                                    "training digits and keep it in the run folder (linereader.keras, and "
                                    "exports/linereader.onnx when tf2onnx is installed); `mnist-cnn read` and "
                                    "/api/read then read a mark wider than one digit with it instead of cutting it.")
-    p.add_argument("run", metavar="RUN_DIR", type=_path, help="a run folder (config.json)")
-    p.add_argument("--strings", metavar="N", type=_value(int),
+    p.add_argument("run", metavar="RUN_DIR", type=path_arg, help="a run folder (config.json)")
+    p.add_argument("--strings", metavar="N", type=value_arg(int),
                    help=f"synthetic training strings (default: {line_fit.STRINGS})")
-    p.add_argument("--epochs", metavar="N", type=_value(int), help=f"passes over them (default: {line_fit.EPOCHS})")
-    p.add_argument("--seed", metavar="N", type=_value(int), help="seed of the strings and weights (default: 0)")
-    p.add_argument("--data-dir", metavar="DIR", type=_path,
+    p.add_argument("--epochs", metavar="N", type=value_arg(int), help=f"passes over them (default: {line_fit.EPOCHS})")
+    p.add_argument("--seed", metavar="N", type=value_arg(int), help="seed of the strings and weights (default: 0)")
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
 

@@ -16,7 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli import PROG, _config_flags, _path, _value, flags_given
+from .cli import PROG, _config_flags, flags_given
+from .cli_args import path_arg, value_arg
 from .config import TrainConfig
 from .console import shown, table
 from .errors import UserError
@@ -39,7 +40,7 @@ def seeds_list(text: str) -> list[int]:
 
 def _positive(kind):
     def parse(text: str):
-        value = _value(kind)(text)
+        value = value_arg(kind)(text)
         if not value > 0:
             raise argparse.ArgumentTypeError(f"expected a number above 0, found {text!r}")
         return value
@@ -54,14 +55,14 @@ def add_commands(sub) -> None:
                        description="Search the settings named in SPACE.toml with Optuna. Each trial is a run folder "
                                    "OUT/sweeps/NAME/trial-NNNN; the study lives in OUT/sweeps/NAME/study.db or "
                                    "--storage, shared by every process running the same command.")
-    p.add_argument("study_name", nargs="?", metavar="NAME", type=_path, help="the study (same as --study)")
-    p.add_argument("--model", metavar="NAME", type=_path, help="recipe every trial starts from (default: seed)")
-    p.add_argument("--space", metavar="SPACE.toml", type=_path, help="the settings to search and their ranges "
+    p.add_argument("study_name", nargs="?", metavar="NAME", type=path_arg, help="the study (same as --study)")
+    p.add_argument("--model", metavar="NAME", type=path_arg, help="recipe every trial starts from (default: seed)")
+    p.add_argument("--space", metavar="SPACE.toml", type=path_arg, help="the settings to search and their ranges "
                    "(required to run a sweep)")
     p.add_argument("--trials", metavar="N", type=_positive(int), help="trials this process runs "
                    "(required to run a sweep)")
-    p.add_argument("--study", metavar="NAME", type=_path, help="study name (default: RECIPE-SPACE, e.g. seed-fast)")
-    p.add_argument("--storage", metavar="URL", type=_path,
+    p.add_argument("--study", metavar="NAME", type=path_arg, help="study name (default: RECIPE-SPACE, e.g. seed-fast)")
+    p.add_argument("--storage", metavar="URL", type=path_arg,
                    help="database URL shared by the workers, e.g. postgresql://USER:PASSWORD@HOST:5432/DB "
                         "(default: sqlite OUT/sweeps/NAME/study.db)")
     p.add_argument("--seeds", metavar="S1,S2,...", type=seeds_list,
@@ -72,9 +73,9 @@ def add_commands(sub) -> None:
                    help=f"seconds between a running trial's heartbeats; a trial silent for twice this is marked "
                         f"FAIL by another worker (default: {HEARTBEAT})")
     p.add_argument("--status", action="store_true", help="print the study's trials and the best (default: run)")
-    p.add_argument("--export-best", metavar="FILE.toml", type=_path,
+    p.add_argument("--export-best", metavar="FILE.toml", type=path_arg,
                    help="write the best trial's settings for `train --config FILE.toml` (default: no)")
-    p.add_argument("--config", metavar="FILE", type=_path, help="TOML with settings fixed for all trials; flags win "
+    p.add_argument("--config", metavar="FILE", type=path_arg, help="TOML with settings fixed for all trials; flags win "
                    "(default: none)")
     _config_flags(p, "train")
 
