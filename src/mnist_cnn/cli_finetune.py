@@ -30,15 +30,16 @@ def add_commands(sub) -> None:
                    help=f"{FIELDS['extra_data'].metadata['help'].split('; unset')[0]} (required)")
     p.add_argument("--extra-repeat", metavar="N", type=value_arg(int),
                    help=f"{FIELDS['extra_repeat'].metadata['help']} (default: {DEFAULTS.extra_repeat})")
-    p.add_argument("--epochs", metavar="N", type=value_arg(int), help=f"epochs to continue (default: {finetune.EPOCHS})")
+    p.add_argument("--epochs", metavar="N", type=value_arg(int),
+                   help=f"epochs to continue (default: {finetune.EPOCHS})")
     p.add_argument("--learning-rate", metavar="X", type=value_arg(float),
                    help=f"starting learning rate, decayed to 0 over the epochs by a cosine (default: "
                         f"{finetune.LEARNING_RATE})")
     p.add_argument("--out", metavar="DIR", type=path_arg, help="parent folder of the new run (default: RUN's own)")
     p.add_argument("--name", metavar="NAME", type=path_arg,
                    help="the new run's folder name (default: <RUN>-ft-<date>-<time>)")
-    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help="data folder (default: RUN's, else $MNIST_CNN_DATA, "
-                                                                 "else ~/.cache/mnist-cnn)")
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg,
+                   help="data folder (default: RUN's, else $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
     p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it: RUN's rule "
                                                                f"belongs to RUN's model)")

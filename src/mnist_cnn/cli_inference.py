@@ -82,7 +82,8 @@ def _add_predict(sub) -> None:
                        description="Predict the digit in photos, scans or drawings. Each image is turned into an "
                                    "MNIST-like 28x28 digit first (polarity, crop, 20 px box, centre of mass).")
     add_images_and_model(p)
-    p.add_argument("--top-k", type=value_arg(int), default=3, metavar="K", help="how many ranked guesses to show (default: 3)")
+    p.add_argument("--top-k", type=value_arg(int), default=3, metavar="K",
+                   help="how many ranked guesses to show (default: 3)")
     add_output_format(p)
     p.add_argument("--save-preprocessed", metavar="DIR", type=path_arg,
                    help="also save the 28x28 image the model saw (default: no)")
