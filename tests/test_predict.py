@@ -172,6 +172,19 @@ def test_find_images(tmp_path):
     assert "no images in this folder" in errors[0][1] and "no such file" in errors[1][1]
 
 
+def test_find_images_walks_folders_in_path_order(tmp_path):
+    """Path's order (by parts: "a/z.png" before "a-b/..." though "-" sorts before "/"), folders found through a
+    symlink neither walked nor taken for files, a symlink to a picture found."""
+    names = ["a/z.png", "a-b/c.jpg", "a/b/y.png", "a.png", "A/x.png", "a/b-c/w.png", "a/b/c/v.gif"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("L", (5, 5)).save(tmp_path / name)
+    (tmp_path / "link.png").symlink_to(tmp_path / "a.png")
+    (tmp_path / "folder.png").symlink_to(tmp_path / "a", target_is_directory=True)
+    found, errors = predict.find_images([tmp_path])
+    assert found == sorted(tmp_path / n for n in names + ["link.png"]) and not errors
+
+
 def test_every_suffix_a_folder_is_searched_for_is_a_format_that_is_read(tmp_path):
     """Each of IMAGE_SUFFIXES, saved by Pillow (HEIF/AVIF as JPEG bytes: their encoders are extras): found in a
     folder and read to the same pixels."""

@@ -223,24 +223,45 @@ def find_images(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tu
 
 
 def _images_in(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The image files under `folder` (symlinked folders not followed), and the folders under it that cannot be
-    listed, as errors."""
-    found, errors = [], []
-    for root, _, names in os.walk(folder, onerror=lambda e: errors.append((e.filename, f"cannot read folder "
-                                                                                        f"({e.strerror or e})"))):
-        for f in map(Path(root).joinpath, names):
-            if f.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                regular = stat.S_ISREG(f.stat().st_mode)
-            except OSError as e:  # a broken symlink named like a picture
-                errors.append((str(f), f"cannot read ({e.strerror or e})"))
-                continue
-            if regular:
-                found.append(f)
-            else:  # a FIFO named like a picture: reading it would block for ever
-                errors.append((str(f), "not a regular file (expected an image file)"))
-    return sorted(found), errors
+    """The image files under `folder` in path order (symlinked folders not followed, as os.walk), and the folders under
+    it that cannot be listed, as errors."""
+    # os.scandir's entries, not os.walk's names and a stat of each: a plain file's type comes with its name (d_type),
+    # and 2,000 files took ~25 ms, before the workers start, against ~8 ms.
+    found, errors, stack = [], [], [os.fspath(folder)]
+    while stack:
+        root = stack.pop()
+        try:
+            with os.scandir(root) as listing:
+                entries = list(listing)
+        except OSError as e:
+            errors.append((e.filename, f"cannot read folder ({e.strerror or e})"))
+            continue
+        folders = []
+        for entry in entries:
+            if _is_dir(entry):
+                if not entry.is_symlink():
+                    folders.append(entry.path)
+            elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
+                try:
+                    regular = entry.is_file() or stat.S_ISREG(os.stat(entry.path).st_mode)  # a symlink's target
+                except OSError as e:  # a broken symlink named like a picture
+                    errors.append((str(Path(entry.path)), f"cannot read ({e.strerror or e})"))
+                    continue
+                if regular:
+                    found.append(entry.path)
+                else:  # a FIFO named like a picture: reading it would block for ever
+                    errors.append((str(Path(entry.path)), "not a regular file (expected an image file)"))
+        stack += reversed(folders)  # the first listed is walked first
+    # Path's order (its parts, case-folded on Windows) without a Path each: the paths share `folder`'s prefix
+    return [Path(f) for f in sorted(found, key=lambda f: os.path.normcase(f).split(os.sep))], errors
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """A folder or a symlink to one (os.walk's test: such a symlink is neither walked nor a file)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 @dataclass
