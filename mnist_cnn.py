@@ -19,10 +19,9 @@ sys.path[:] = [_SRC] + [p for p in sys.path if p != _SRC]  # the package first; 
 if __name__ == "__main__":
     from mnist_cnn.cli import main
 
-    argv = sys.argv[1:]
     # `python mnist_cnn.py` is the seed job; `python -m mnist_cnn` from this folder (which finds
-    # this file first) is the whole command line, as it is everywhere else.
-    sys.exit(main(argv if __spec__ is not None else ["run", *argv]))
+    # this file first) is the whole command line, as it is everywhere else (main(None): sys.argv's).
+    sys.exit(main(None if __spec__ is not None else ["run", *sys.argv[1:]]))
 else:
     # Imported as `mnist_cnn` from the repo root, where this file shadows src/mnist_cnn: hand over
     # to the package so `import mnist_cnn.cli` works from here too.

@@ -279,3 +279,19 @@ def test_a_tool_reports_a_users_mistake_in_one_line(capsys, monkeypatch):
     with pytest.raises(SystemExit) as ended:
         run_tool(lambda: 1)
     assert ended.value.code == 1
+
+
+def test_predict_and_read_end_their_process_with_their_output_out(tmp_path):
+    """The `mnist-cnn` program's predict and read skip the interpreter's teardown (cli.QUICK_EXIT): their lines are
+    flushed first and the exit code kept; the library's main(argv) returns as ever."""
+    code = ("import atexit, sys; from mnist_cnn.cli import main; atexit.register(print, 'teardown'); "
+            "print('before', flush=True); sys.exit(main())")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    for command in cli.QUICK_EXIT:
+        done = subprocess.run([sys.executable, "-c", code, command, str(tmp_path / "nope.png"), "--json"],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 1 and "nope.png: no such file" in done.stderr, done.stderr
+        assert json.loads(done.stdout.split("before\n", 1)[1])[0]["error"] and "teardown" not in done.stdout
+    done = subprocess.run([sys.executable, "-c", code, "runs", "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("teardown")
