@@ -191,20 +191,25 @@ def test_train_no_calibrate_skips_the_refusal_rule(tmp_path, monkeypatch, capsys
     assert json.loads((tmp_path / "c" / "config.json").read_text())["data_dir"] == str(mnist_dir.absolute())
 
 
-def test_run_calibrate_fits_the_rule_after_the_scripts_output(tmp_path, monkeypatch, capsys, mnist_dir):
-    """`make run` passes --calibrate: the seed job's own lines first, then the rule; plain `run` fits none."""
-    from mnist_cnn import refusal_fit
+def test_run_calibrate_and_export_after_the_scripts_output(tmp_path, monkeypatch, capsys, mnist_dir):
+    """`make run` passes --calibrate --export onnx: the seed job's own lines first, then the rule, then the checked
+    export (with the gates the rule made); plain `run` does neither, and a runtime it cannot export for fails first."""
+    from mnist_cnn import cli_export, refusal_fit
 
-    fitted = []
+    done = []
     monkeypatch.setattr(refusal_fit, "after_training",
-                        lambda result, report: fitted.append((result.run_dir.name, capsys.readouterr().out)))
+                        lambda result, report: done.append((result.run_dir.name, capsys.readouterr().out)))
+    monkeypatch.setattr(cli_export, "cmd_export", lambda args: done.append((args.model, args.format)) or 0)
     tiny = ("--limit", "300", "--epochs", "1", "--batch-size", "100", "--data-dir", str(mnist_dir), "--out",
             str(tmp_path), "--plots-dir", str(tmp_path / "plots"), "--num-examples", "1")
     assert run_cli(capsys, "run", *tiny, "--name", "plain")[0] == 0
-    assert fitted == []
-    assert run_cli(capsys, "run", *tiny, "--name", "ruled", "--calibrate")[0] == 0
-    [(name, out)] = fitted
+    assert done == []
+    assert run_cli(capsys, "run", *tiny, "--name", "ruled", "--calibrate", "--export", "onnx")[0] == 0
+    [(name, out), export] = done
     assert name == "ruled" and "Test accuracy: " in out and out.rstrip().splitlines()[-1].startswith("Saved 2 pictures")
+    assert export == (str(tmp_path / "ruled"), "onnx")
+    code, _, err = run_cli(capsys, "run", *tiny, "--name", "web", "--export", "web")
+    assert code == 2 and "--export: expected one of onnx, litert, found 'web'" in err and not (tmp_path / "web").exists()
 
 
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):

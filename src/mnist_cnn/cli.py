@@ -33,6 +33,7 @@ from .errors import UserError
 
 PROG = "mnist-cnn"
 DEFAULTS = config.TrainConfig()
+RUN_EXPORTS = ("onnx", "litert")  # run --export: the runtimes predict, read and serve use without TensorFlow
 NO_CALIBRATE_HELP = ("skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run (~2-3 min on 2 "
                      "cores); `mnist-cnn calibrate RUN` fits it later")  # train's and finetune's --no-calibrate
 
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibrate", action="store_true", help="then fit the run's refusal rule and \"not a digit\" gate, "
                    "so that predict, read and serve refuse what is no digit (~4.5 min on 2 cores, class A; ~8.5 class "
                    "C; `make run` asks for it) (default: no, as the user's script)")
+    p.add_argument("--export", metavar="{" + ",".join(RUN_EXPORTS) + "}", type=path_arg,
+                   help="then export the model (and its gates) for that runtime, checked on the test set, so that "
+                        "predict, read and serve run it without TensorFlow (~10 s; `make run` asks for onnx) "
+                        "(default: none, as the user's script)")
 
     p = sub.add_parser("data", help="fetch a data set if needed, verify it, print where it is")
     p.add_argument("--dataset", metavar="{" + ",".join(config.DATASETS) + "}", type=path_arg,
@@ -168,6 +173,8 @@ def cmd_run(args) -> int:
         model.summary()
         _precision_line(model, precision)
 
+    if args.export not in (None, *RUN_EXPORTS):  # before the training, not after it
+        raise UserError(f"--export: expected one of {', '.join(RUN_EXPORTS)}, found {args.export!r}")
     verbose = train.progress_verbosity(False)
     if args.resume:
         _no_flags_with_resume(args, "run")
@@ -188,6 +195,11 @@ def cmd_run(args) -> int:
 
         sys.stdout.flush()
         after_training(result, stderr_report)
+    if args.export:
+        from .cli_export import cmd_export
+
+        return cmd_export(argparse.Namespace(model=str(result.run_dir), format=args.export, int8=False, out=None,
+                                             data_dir=result.config.data_dir))
     return 0
 
 
