@@ -4,9 +4,10 @@
     cfg = resolve("fast", file="run.toml", flags={"epochs": 2})   # replace(recipe, **file, **flags)
     cfg.epochs, cfg.optimizer, cfg.optimizer_args                  # 2, "adam", {"beta_1": 0.7, ...}
 
-A recipe is a whole `TrainConfig` (network, optimiser and its arguments, schedule, epochs, batch size, label
-smoothing, augmentation, precision, validation split). The final config is the recipe with a TOML (or a saved
-config.json) file's settings and then the command line's flags on top, saved whole as the run's config.json:
+A recipe is a whole `TrainConfig` (network, optimiser and its arguments, schedule, epochs, batch
+size, label smoothing, augmentation, precision, validation split). The final config is the recipe
+with a TOML (or a saved config.json) file's settings and then the command line's flags on top,
+and it is saved whole as the run's config.json, so a saved run describes itself:
 
     mnist-cnn train --config runs/my-run/config.json --name again
 
@@ -23,6 +24,7 @@ import json
 import math
 import os
 import re
+import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -293,8 +295,6 @@ def _check_optimizer_args(optimizer: str, args: dict) -> None:
 
 def load_file(path: str | os.PathLike) -> dict:
     """A TOML file (or a saved config.json) as a dict of known, well-typed fields; UserError naming the file."""
-    import tomllib  # here: ~8 ms of every command's start, `predict`'s before its workers start
-
     path = Path(path)
     try:
         raw = path.read_bytes()
