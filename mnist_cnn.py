@@ -7,7 +7,8 @@ Builds Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> Flatten -> Dense(128, relu)
 softmax) with adam and categorical cross-entropy; scales images to [0, 1], one-hot encodes labels,
 trains on an 80/20 train/validation split, prints the model summary and `Test accuracy: ...`,
 and saves mnist_plots/example_N.png and mnist_plots/misclassified_N.png.
-It is `mnist-cnn run` of the mnist_cnn package (src/mnist_cnn); `make run` sets it all up.
+It is `mnist-cnn run` of the mnist_cnn package (src/mnist_cnn); `make run` sets it all up and adds
+--calibrate --export onnx (the run's refusal rule and its ONNX export, for predict, read and serve).
 """
 
 import sys

@@ -198,15 +198,16 @@ def test_run_calibrate_and_export_after_the_scripts_output(tmp_path, monkeypatch
 
     done = []
     monkeypatch.setattr(refusal_fit, "after_training",
-                        lambda result, report: done.append((result.run_dir.name, capsys.readouterr().out)))
+                        lambda result, report: done.append((result.run_dir.name, capsys.readouterr())))
     monkeypatch.setattr(cli_export, "cmd_export", lambda args: done.append((args.model, args.format)) or 0)
     tiny = ("--limit", "300", "--epochs", "1", "--batch-size", "100", "--data-dir", str(mnist_dir), "--out",
             str(tmp_path), "--plots-dir", str(tmp_path / "plots"), "--num-examples", "1")
     assert run_cli(capsys, "run", *tiny, "--name", "plain")[0] == 0
     assert done == []
     assert run_cli(capsys, "run", *tiny, "--name", "ruled", "--calibrate", "--export", "onnx")[0] == 0
-    [(name, out), export] = done
+    [(name, (out, err)), export] = done
     assert name == "ruled" and "Test accuracy: " in out and out.rstrip().splitlines()[-1].startswith("Saved 2 pictures")
+    assert "--calibrate: a refusal rule is fitted for full MNIST runs only" in err  # a --limit run
     assert export == (str(tmp_path / "ruled"), "onnx")
     code, _, err = run_cli(capsys, "run", *tiny, "--name", "web", "--export", "web")
     assert code == 2 and "--export: expected one of onnx, litert, found 'web'" in err

@@ -174,11 +174,11 @@ def test_find_images(tmp_path):
 
 def test_find_images_walks_folders_in_path_order(tmp_path):
     """Path's order (by parts: "a/z.png" before "a-b/..." though "-" sorts before "/"), folders found through a
-    symlink neither walked nor taken for files, a symlink to a picture found."""
-    names = ["a/z.png", "a-b/c.jpg", "a/b/y.png", "a.png", "A/x.png", "a/b-c/w.png", "a/b/c/v.gif"]
+    symlink neither walked nor taken for files, a symlink to a picture found, "..png" a PNG (Path's suffix)."""
+    names = ["a/z.png", "a-b/c.jpg", "a/b/y.png", "a.png", "B/x.png", "a/b-c/w.png", "a/b/c/v.gif", "a/..png"]
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        Image.new("L", (5, 5)).save(tmp_path / name)
+        Image.new("L", (5, 5)).save(tmp_path / name, format="GIF" if name.endswith(".gif") else "PNG")
     (tmp_path / "link.png").symlink_to(tmp_path / "a.png")
     (tmp_path / "folder.png").symlink_to(tmp_path / "a", target_is_directory=True)
     found, errors = predict.find_images([tmp_path])
@@ -441,8 +441,9 @@ def test_a_large_photo_is_read_reduced_as_the_server_reads_it(tmp_path, test_dig
 
 
 def test_the_best_run_without_a_refusal_rule_says_how_to_fit_one(tmp_path, trained_run, test_digits, capsys):
-    """`make run`'s seed job fits no refusal rule: taken as the best run, `predict` and `read` answer every picture
-    with a digit, and say so once on stderr with the command that fits one; not for a model named by --model."""
+    """A seed job run without --calibrate has no refusal rule: taken as the best run, `predict` and `read` answer
+    every picture with a digit, and say so once on stderr with the command that fits one; not for a model named by
+    --model."""
     import shutil
 
     runs = tmp_path / "runs"

@@ -700,8 +700,8 @@ def test_a_refused_upload_gets_the_second_look_predict_gives_it(predictor, digit
 
 
 def test_the_banner_names_a_run_without_a_refusal_rule(trained_run, tmp_path, capsys):
-    """`make run`'s seed job fits no refusal rule: `mnist-cnn serve` says so as it starts, with the command that fits
-    one; a run with a rule is not named so."""
+    """A seed job run without --calibrate has no refusal rule: `mnist-cnn serve` says so as it starts, with the command
+    that fits one; a run with a rule is not named so."""
     import shutil
 
     run = tmp_path / "run"

@@ -21,21 +21,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from . import config
 from .cli_args import Parser, path_arg, value_arg
 from .config import FIELDS, RECIPES, SUMMARIES, TYPES, ConfigError, typed
-from .console import print_results, shown, stderr_report, table
+from .console import exit_now, print_results, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
 DEFAULTS = config.TrainConfig()
 RUN_EXPORTS = ("onnx", "litert")  # run --export: the runtimes predict, read and serve use without TensorFlow
-NO_CALIBRATE_HELP = ("skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run (~2-3 min on 2 "
-                     "cores); `mnist-cnn calibrate RUN` fits it later")  # train's and finetune's --no-calibrate
+NO_CALIBRATE_HELP = ("skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run (~4.5 min on 2 "
+                     "cores, class A; ~8.5 class C); `mnist-cnn calibrate RUN` fits it later")  # train's, finetune's
 
 
 def _shown_default(value) -> str:
@@ -82,6 +81,24 @@ def _command_modules() -> list:
              "cli_sweep")]
 
 
+def _add_run(sub) -> None:
+    """The seed job's command, `python mnist_cnn.py`'s."""
+    p = sub.add_parser("run", help="the seed job: train the reference CNN, print test accuracy, save PNGs",
+                       description="Train the user's reference CNN (Conv32-Pool-Dense128, adam) on an 80/20 "
+                                   "split, print its summary and test accuracy, and save example and "
+                                   "misclassified digits as PNGs. Same as `python mnist_cnn.py`.")
+    _config_flags(p, "run")
+    p.add_argument("--resume", metavar="RUN_DIR", type=path_arg, help="finish an interrupted seed job from its last "
+                                                                        "whole epoch (default: start a new one)")
+    p.add_argument("--calibrate", action="store_true", help="then fit a full MNIST run's refusal rule and \"not a "
+                   "digit\" gate, so that predict, read and serve refuse what is no digit (~4.5 min on 2 cores, class "
+                   "A; ~8.5 class C; `make run` asks for it) (default: no, as the user's script)")
+    p.add_argument("--export", metavar="{" + ",".join(RUN_EXPORTS) + "}", type=path_arg,
+                   help="then export the model (and its gates) for that runtime, checked on the test set, so that "
+                        "predict, read and serve run it without TensorFlow (~10 s; `make run` asks for onnx) "
+                        "(default: none, as the user's script)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -91,20 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import cli_sweep
 
-    p = sub.add_parser("run", help="the seed job: train the reference CNN, print test accuracy, save PNGs",
-                       description="Train the user's reference CNN (Conv32-Pool-Dense128, adam) on an 80/20 "
-                                   "split, print its summary and test accuracy, and save example and "
-                                   "misclassified digits as PNGs. Same as `python mnist_cnn.py`.")
-    _config_flags(p, "run")
-    p.add_argument("--resume", metavar="RUN_DIR", type=path_arg, help="finish an interrupted seed job from its last "
-                                                                     "whole epoch (default: start a new one)")
-    p.add_argument("--calibrate", action="store_true", help="then fit the run's refusal rule and \"not a digit\" gate, "
-                   "so that predict, read and serve refuse what is no digit (~4.5 min on 2 cores, class A; ~8.5 class "
-                   "C; `make run` asks for it) (default: no, as the user's script)")
-    p.add_argument("--export", metavar="{" + ",".join(RUN_EXPORTS) + "}", type=path_arg,
-                   help="then export the model (and its gates) for that runtime, checked on the test set, so that "
-                        "predict, read and serve run it without TensorFlow (~10 s; `make run` asks for onnx) "
-                        "(default: none, as the user's script)")
+    _add_run(sub)
 
     p = sub.add_parser("data", help="fetch a data set if needed, verify it, print where it is")
     p.add_argument("--dataset", metavar="{" + ",".join(config.DATASETS) + "}", type=path_arg,
@@ -191,9 +195,11 @@ def cmd_run(args) -> int:
                                   class_names(result.config.dataset))
     print(f"Saved {len(written)} pictures to {shown(result.config.plots_dir)}/ and the run to {shown(result.run_dir)}/")
     if args.calibrate:  # after the script's own output, which stays as it was
-        from .refusal_fit import after_training
+        from .refusal_fit import after_training, gets_rule
 
         sys.stdout.flush()
+        if not gets_rule(result.config):
+            stderr_report(f"{PROG}: --calibrate: a refusal rule is fitted for full MNIST runs only; none for this one")
         after_training(result, stderr_report)
     if args.export:
         from .cli_export import cmd_export
@@ -295,19 +301,7 @@ def cmd_runs(args) -> int:
     return 0
 
 
-QUICK_EXIT = ("predict", "read")  # see _exit_now
-
-
-def _exit_now(code: int) -> None:
-    """End the process now that a `predict` or `read` has answered, without the interpreter's teardown: unloading ONNX
-    Runtime, OpenCV, NumPy (and TensorFlow) took ~50 ms of `predict`'s ~2 s on 2,000 PNGs (tools/predict_speed.py,
-    class C). By then its worker pool is shut down and every file it wrote is closed; only the output is buffered."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # `| head`: as main answers one
-        code = 141
-    sys.stderr.flush()
-    os._exit(code)
+QUICK_EXIT = ("predict", "read")  # the commands whose process ends by console.exit_now, its teardown skipped
 
 
 def _user_error_line(e: UserError, args) -> str:
@@ -336,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: {shown(_user_error_line(e, args))}", file=sys.stderr)  # one line: a file name's \n too
             code = e.exit_code
         if argv is None and args.command in QUICK_EXIT:
-            _exit_now(code)
+            exit_now(code)
         return code
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)

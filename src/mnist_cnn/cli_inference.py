@@ -60,8 +60,8 @@ def add_images_and_model(p) -> None:
 
 
 def rule_note(predictor, model_given) -> None:
-    """One line on stderr when the best run was taken for --model and it has no refusal rule (`make run`'s seed job
-    fits none): every picture with ink then gets a digit, a letter or a doodle too."""
+    """One line on stderr when the best run was taken for --model and it has no refusal rule (`python mnist_cnn.py`
+    without --calibrate fits none): every picture with ink then gets a digit, a letter or a doodle too."""
     from .refusal import Rule, run_folder_of
 
     if model_given is None and predictor.rule == Rule():

@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from . import negatives_more as more
 from . import negatives_objects as objects
+from .errors import UserError
 
 # Letters nearest a digit that most hands still write apart from it: a D (round like a 0) has its straight back, a
 # T (a 7's stem) its bar across, L t their foot and cross (1, 4), a d p y their stems (9, 4), and h (an open 6, among
@@ -48,8 +49,8 @@ INVERTED_SHARE = 0.5  # light ink on dark paper (a blackboard, a screen capture)
 def font_files(family: str) -> list[Path]:
     found = sorted(p for d in FONT_DIRS for p in d.glob(f"{family}*.ttf") if "Math" not in p.name)
     if not found:
-        raise FileNotFoundError(f"no {family} fonts in {', '.join(map(str, FONT_DIRS))} "
-                                f"(Debian: fonts-dejavu-core, fonts-liberation)")
+        raise UserError(f"no {family} fonts in {', '.join(map(str, FONT_DIRS))} (on Debian and Ubuntu: apt-get "
+                        f"install fonts-dejavu-core fonts-liberation)", exit_code=1)
     return found
 
 

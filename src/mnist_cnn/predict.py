@@ -236,14 +236,14 @@ def _images_in(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         except OSError as e:
             errors.append((e.filename, f"cannot read folder ({e.strerror or e})"))
             continue
-        folders = []
+        folders, searchable = [], os.access(root, os.X_OK)  # listed but not searchable: its files cannot be read
         for entry in entries:
             if _is_dir(entry):
                 if not entry.is_symlink():
                     folders.append(entry.path)
-            elif os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
-                try:
-                    regular = entry.is_file() or stat.S_ISREG(os.stat(entry.path).st_mode)  # a symlink's target
+            elif _suffix(entry.name) in IMAGE_SUFFIXES:
+                try:  # a symlink's target, or a file past a folder it may not search: "cannot read (...)"
+                    regular = searchable and entry.is_file() or stat.S_ISREG(os.stat(entry.path).st_mode)
                 except OSError as e:  # a broken symlink named like a picture
                     errors.append((str(Path(entry.path)), f"cannot read ({e.strerror or e})"))
                     continue
@@ -254,6 +254,12 @@ def _images_in(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         stack += reversed(folders)  # the first listed is walked first
     # Path's order (its parts, case-folded on Windows) without a Path each: the paths share `folder`'s prefix
     return [Path(f) for f in sorted(found, key=lambda f: os.path.normcase(f).split(os.sep))], errors
+
+
+def _suffix(name: str) -> str:
+    """Path(name).suffix, lower case, without a Path: ".png" for "a.png" and "..png", "" for ".png" and "a."."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
