@@ -374,3 +374,20 @@ def test_page_shows_not_a_digit(refusing, tmp_path):
             driver.save_screenshot(str(tmp_path / "not-a-digit.png"))
         finally:
             driver.quit()
+
+
+def test_a_fit_without_its_fonts_leaves_the_run_whole_with_one_line(tmp_path, monkeypatch):
+    """No DejaVu/Liberation fonts (macOS, a minimal container): one line naming them and what to install, a UserError;
+    after a training (`make run`'s --calibrate, `train`) the run stays without a rule, reported, not a traceback."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(negatives, "FONT_DIRS", [tmp_path])
+    with pytest.raises(UserError, match="no DejaVu fonts in .*apt-get install fonts-dejavu-core fonts-liberation"):
+        negatives.font_files("DejaVu")
+    lines = []
+    monkeypatch.setattr(refusal_fit, "fit", lambda *a, **k: negatives.font_files("DejaVu"))
+    run = SimpleNamespace(config=SimpleNamespace(dataset="mnist", limit=None, data_dir=None), run_dir=tmp_path / "r")
+    refusal_fit.after_training(run, lines.append)
+    [line] = lines
+    assert line.startswith("no refusal rule: no DejaVu fonts")
+    assert line.endswith(f"mnist-cnn calibrate {tmp_path / 'r'}")
