@@ -212,6 +212,11 @@ def test_run_calibrate_and_export_after_the_scripts_output(tmp_path, monkeypatch
     code, _, err = run_cli(capsys, "run", *tiny, "--name", "web", "--export", "web")
     assert code == 2 and "--export: expected one of onnx, litert, found 'web'" in err
     assert not (tmp_path / "web").exists()
+    trained = ("--quiet", *tiny[:10], "--no-calibrate")  # train's own flags: no --plots-dir
+    assert run_cli(capsys, "train", *trained, "--name", "t", "--export", "litert")[0] == 0
+    assert done[-1] == (str(tmp_path / "t"), "litert")
+    code, _, err = run_cli(capsys, "train", *trained, "--seeds", "1,2", "--export", "onnx")
+    assert code == 2 and "--export: one run at a time" in err
 
 
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):

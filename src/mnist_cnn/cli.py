@@ -77,7 +77,7 @@ def _command_modules() -> list:
     import importlib
 
     return [importlib.import_module(f".{name}", __package__) for name in
-            ("cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate", "cli_reader",
+            ("cli_evaluate", "cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate", "cli_reader",
              "cli_sweep")]
 
 
@@ -93,10 +93,27 @@ def _add_run(sub) -> None:
     p.add_argument("--calibrate", action="store_true", help="then fit a full MNIST run's refusal rule and \"not a "
                    "digit\" gate, so that predict, read and serve refuse what is no digit (~4.5 min on 2 cores, class "
                    "A; ~8.5 class C; `make run` asks for it) (default: no, as the user's script)")
+    _add_export(p, "~10 s; `make run` asks for onnx) (default: none, as the user's script")
+
+
+def _add_export(p, ending: str) -> None:
     p.add_argument("--export", metavar="{" + ",".join(RUN_EXPORTS) + "}", type=path_arg,
                    help="then export the model (and its gates) for that runtime, checked on the test set, so that "
-                        "predict, read and serve run it without TensorFlow (~10 s; `make run` asks for onnx) "
-                        "(default: none, as the user's script)")
+                        f"predict, read and serve run it without TensorFlow ({ending})")
+
+
+def _check_export(args) -> None:
+    """--export's runtime, checked before the training rather than after it."""
+    if args.export not in (None, *RUN_EXPORTS):
+        raise UserError(f"--export: expected one of {', '.join(RUN_EXPORTS)}, found {args.export!r}")
+
+
+def _export(args, result) -> int:
+    """run's and train's --export: the finished run exported as `mnist-cnn export RUN --format F` does."""
+    from .cli_export import cmd_export
+
+    return cmd_export(argparse.Namespace(model=str(result.run_dir), format=args.export, int8=False, out=None,
+                                         data_dir=result.config.data_dir))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,21 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
     p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it; --seeds never "
                                                                f"does)")
+    _add_export(p, "~10 s) (default: none")
     p.add_argument("--seeds", metavar="S1,S2,...", type=cli_sweep.seeds_list,
                    help="one run per seed (NAME-seedS), then mean ± standard deviation (default: --seed only)")
-
-    p = sub.add_parser("evaluate", help="test-set report of a run folder or .keras file (several: an ensemble)")
-    p.add_argument("paths", nargs="*", metavar="RUN_DIR|MODEL.keras", type=path_arg,
-                   help="one model, or several whose probabilities are averaged (an ensemble)")
-    p.add_argument("--ensemble-from", metavar="DIR", type=path_arg,
-                   help="the --top finished runs in DIR (a sweep's or runs/) by validation accuracy (default: no)")
-    p.add_argument("--top", metavar="K", type=value_arg(int), help="how many for --ensemble-from (default: 3)")
-    p.add_argument("--tta", action="store_true",
-                   help="test-time augmentation: average over the image and its 1-pixel shifts (default: off)")
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
-    p.add_argument("--dataset", metavar="NAME", type=path_arg,
-                   help="the data set (default: the run's, else mnist)")
-    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help=f"data folder ({_default_text('data_dir', 'run')})")
 
     for module in _command_modules():
         module.add_commands(sub)
@@ -177,8 +182,7 @@ def cmd_run(args) -> int:
         model.summary()
         _precision_line(model, precision)
 
-    if args.export not in (None, *RUN_EXPORTS):  # before the training, not after it
-        raise UserError(f"--export: expected one of {', '.join(RUN_EXPORTS)}, found {args.export!r}")
+    _check_export(args)
     verbose = train.progress_verbosity(False)
     if args.resume:
         _no_flags_with_resume(args, "run")
@@ -201,12 +205,7 @@ def cmd_run(args) -> int:
         if not gets_rule(result.config):
             stderr_report(f"{PROG}: --calibrate: a refusal rule is fitted for full MNIST runs only; none for this one")
         after_training(result, stderr_report)
-    if args.export:
-        from .cli_export import cmd_export
-
-        return cmd_export(argparse.Namespace(model=str(result.run_dir), format=args.export, int8=False, out=None,
-                                             data_dir=result.config.data_dir))
-    return 0
+    return _export(args, result) if args.export else 0
 
 
 def cmd_data(args) -> int:
@@ -220,6 +219,7 @@ def cmd_data(args) -> int:
 def cmd_train(args) -> int:
     from . import cli_sweep, train
 
+    _check_export(args)
     verbose = train.progress_verbosity(args.quiet)
     if args.resume:
         _no_flags_with_resume(args, "train", "model", "config", "seeds")
@@ -231,6 +231,9 @@ def cmd_train(args) -> int:
         if args.seeds:
             if cfg.distribute == "multi-worker":
                 raise UserError("--seeds: with --distribute multi-worker, train one seed per command")
+            if args.export:
+                raise UserError("--export: one run at a time; with --seeds, export the one you keep with: "
+                                "mnist-cnn export RUN --format " + args.export)
             return cli_sweep.train_seeds(args, cfg, verbose, _precision_line)
         result = train.train(cfg, verbose=verbose, on_model=_precision_line, refusal=not args.no_calibrate)
     if result.interrupted:
@@ -242,7 +245,7 @@ def cmd_train(args) -> int:
     print(f"Test accuracy: {m['test_accuracy']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']} by "
           f"validation loss; {m['train_seconds']:.1f} s of training)")
     print(f"Run folder: {shown(result.run_dir)}/")
-    return 0
+    return _export(args, result) if args.export else 0
 
 
 def _interrupted(result, command: str) -> int:
@@ -250,43 +253,6 @@ def _interrupted(result, command: str) -> int:
           f"{shown(result.run_dir)}/checkpoint. Resume with: mnist-cnn {command} --resume {shown(result.run_dir)}",
           file=sys.stderr)
     return 130
-
-
-def cmd_evaluate(args) -> int:
-    from . import cli_sweep, data, evaluate
-    from .hardware import inference_policy
-    from .models import load_model
-    from .rundir import RunDir
-
-    args.paths = cli_sweep.ensemble_paths(args)  # the paths given, or the --top K of --ensemble-from
-    policy = inference_policy()
-    models = [load_model(p, policy) for p in args.paths]  # all loaded first: a bad path fails fast
-    runs = {p: RunDir(p).config() for p in args.paths if (Path(p) / "config.json").is_file()}
-    dataset = args.dataset or (next(iter(runs.values())).dataset if runs else "mnist")
-    for path in (p for p, cfg in runs.items() if cfg.dataset != dataset):
-        print(f"{PROG}: note: scoring on {dataset} {shown(path)}, trained on {runs[path].dataset}", file=sys.stderr)
-    (_, _), (x_test, y_test) = data.load_dataset(dataset, args.data_dir, report=stderr_report)
-    x_test, classes = data.normalise(x_test), data.class_names(dataset)
-    probabilities = [evaluate.predict_proba(model, x_test, tta=args.tta) for model in models]
-    m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta}
-    m["calibration"] = evaluate.calibration_report(args.paths, y_test, sum(probabilities) / len(probabilities))
-    if len(models) > 1:
-        stats = evaluate.ensemble(y_test, probabilities)
-        m["members"] = [{"path": p, "test_accuracy": a} for p, a in zip(args.paths, stats.pop("member_accuracies"))]
-        m.update(stats)
-    if args.json:
-        print_results(json.dumps(m, indent=2))
-        return 0
-    lines = [f"{shown(member['path'])}: test accuracy {member['test_accuracy']:.4f}" for member in m.get("members", [])]
-    if "members" in m:
-        lines.append(f"{m['errors_of_every_member']} test images are wrong in every member, "
-                     f"{m['errors_of_any_member']} in at least one")
-    if len(models) > 1 or args.tta:
-        what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
-        lines.append(f"{what}{', test-time augmentation' if args.tta else ''}:\n")
-    lines += [evaluate.format_report(m, classes), evaluate.format_calibration(m["calibration"])]
-    print_results("\n".join(lines))
-    return 0
 
 
 def cmd_runs(args) -> int:
@@ -316,7 +282,7 @@ def _user_error_line(e: UserError, args) -> str:
 def main(argv: list[str] | None = None) -> int:
     """The command line; argv None: this process's own (the `mnist-cnn` program), which QUICK_EXIT's commands end."""
     try:  # Ctrl-C while the parser's modules import, too
-        commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs}
+        commands = {"run": cmd_run, "data": cmd_data, "train": cmd_train, "runs": cmd_runs}
         for module in _command_modules():
             commands.update(module.COMMANDS)
         parser = build_parser()
