@@ -77,8 +77,8 @@ def _command_modules() -> list:
     import importlib
 
     return [importlib.import_module(f".{name}", __package__) for name in
-            ("cli_evaluate", "cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate", "cli_reader",
-             "cli_sweep")]
+            ("cli_evaluate", "cli_inference", "cli_read", "cli_export", "cli_finetune", "cli_evalset", "cli_calibrate",
+             "cli_reader", "cli_sweep")]
 
 
 def _add_run(sub) -> None:
