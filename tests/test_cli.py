@@ -212,11 +212,41 @@ def test_run_calibrate_and_export_after_the_scripts_output(tmp_path, monkeypatch
     code, _, err = run_cli(capsys, "run", *tiny, "--name", "web", "--export", "web")
     assert code == 2 and "--export: expected one of onnx, litert, found 'web'" in err
     assert not (tmp_path / "web").exists()
-    trained = ("--quiet", *tiny[:10], "--no-calibrate")  # train's own flags: no --plots-dir
+    trained = ("--quiet", "--limit", "300", "--epochs", "1", "--batch-size", "100", "--data-dir", str(mnist_dir),
+               "--out", str(tmp_path), "--no-calibrate")
     assert run_cli(capsys, "train", *trained, "--name", "t", "--export", "litert")[0] == 0
     assert done[-1] == (str(tmp_path / "t"), "litert")
     code, _, err = run_cli(capsys, "train", *trained, "--seeds", "1,2", "--export", "onnx")
     assert code == 2 and "--export: one run at a time" in err
+
+
+def test_run_export_fails_before_training_or_keeps_the_run(tmp_path, monkeypatch, capsys, mnist_dir):
+    """--export: a missing exporter is named before any training; a Ctrl-C in the rule's fit skips the export (130);
+    an export that fails after the training keeps the run and says how to export it later (1)."""
+    from mnist_cnn import cli_export, export, refusal_fit
+
+    tiny = ("--limit", "300", "--epochs", "1", "--batch-size", "100", "--data-dir", str(mnist_dir), "--out",
+            str(tmp_path), "--plots-dir", str(tmp_path / "plots"), "--num-examples", "1")
+
+    def missing(fmt):
+        raise UserError("exporting to ONNX needs tf2onnx; install with: pip install 'mnist-cnn[onnx]'")
+
+    monkeypatch.setattr(export, "require_exporter", missing)
+    code, _, err = run_cli(capsys, "run", *tiny, "--name", "a", "--export", "onnx")
+    assert code == 2 and "needs tf2onnx" in err and not (tmp_path / "a").exists()
+    monkeypatch.setattr(export, "require_exporter", lambda fmt: None)
+    exported = []
+    monkeypatch.setattr(refusal_fit, "after_training", lambda result, report: True)  # Ctrl-C in the fit
+    monkeypatch.setattr(cli_export, "cmd_export", lambda args: exported.append(args) or 0)
+    assert run_cli(capsys, "run", *tiny, "--name", "b", "--calibrate", "--export", "onnx")[0] == 130 and not exported
+
+    def failing(args):
+        raise UserError("runs/b/exports/model.onnx: its check did not pass")
+
+    monkeypatch.setattr(cli_export, "cmd_export", failing)
+    code, _, err = run_cli(capsys, "run", *tiny, "--name", "c", "--export", "onnx")
+    assert code == 1 and (tmp_path / "c" / "model.keras").is_file()
+    assert f"the run is kept: export it with: mnist-cnn export {tmp_path / 'c'} --format onnx" in err
 
 
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):

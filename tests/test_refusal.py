@@ -385,9 +385,9 @@ def test_a_fit_without_its_fonts_leaves_the_run_whole_with_one_line(tmp_path, mo
     with pytest.raises(UserError, match="no DejaVu fonts in .*apt-get install fonts-dejavu-core fonts-liberation"):
         negatives.font_files("DejaVu")
     lines = []
-    monkeypatch.setattr(refusal_fit, "fit", lambda *a, **k: negatives.font_files("DejaVu"))
+    monkeypatch.setattr(refusal_fit, "fit", lambda *a, **k: pytest.fail("fitted without its fonts"))
     run = SimpleNamespace(config=SimpleNamespace(dataset="mnist", limit=None, data_dir=None), run_dir=tmp_path / "r")
-    refusal_fit.after_training(run, lines.append)
+    assert refusal_fit.after_training(run, lines.append) is False  # not interrupted: a run without a rule
     [line] = lines
     assert line.startswith("no refusal rule: no DejaVu fonts")
     assert line.endswith(f"mnist-cnn calibrate {tmp_path / 'r'}")

@@ -32,9 +32,10 @@ from .errors import UserError
 
 PROG = "mnist-cnn"
 DEFAULTS = config.TrainConfig()
-RUN_EXPORTS = ("onnx", "litert")  # run --export: the runtimes predict, read and serve use without TensorFlow
-NO_CALIBRATE_HELP = ("skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run (~4.5 min on 2 "
-                     "cores, class A; ~8.5 class C); `mnist-cnn calibrate RUN` fits it later")  # train's, finetune's
+RUN_EXPORTS = ("onnx", "litert")  # run's and train's --export: the runtimes predict, read and serve use without TF
+CALIBRATE_TIME = "~4.5 min on 2 cores, class A; ~8.5 class C"  # refusal_fit.after_training's, measured
+NO_CALIBRATE_HELP = (f"skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run "
+                     f"({CALIBRATE_TIME}); `mnist-cnn calibrate RUN` fits it later")  # train's, finetune's
 
 
 def _shown_default(value) -> str:
@@ -43,7 +44,7 @@ def _shown_default(value) -> str:
     return json.dumps(value) if isinstance(value, dict) else str(value)
 
 
-def _default_text(name: str, command: str) -> str:
+def default_text(name: str, command: str) -> str:
     """The real default: the seed job's for `run`; for `train` the recipes' own when they differ; unset: its help's."""
     if getattr(RECIPES["seed"], name) is None and "unset = " in (help := FIELDS[name].metadata["help"]):
         return f"default: {help.split('unset = ', 1)[1]}"
@@ -61,7 +62,7 @@ def _config_flags(p: argparse.ArgumentParser, command: str) -> None:
             continue
         flag, kind = "--" + name.replace("_", "-"), TYPES[name]
         base = next((t for t in getattr(kind, "__args__", (kind,)) if t is not type(None)), kind)
-        text = f"{f.metadata['help'].split('; unset = ')[0]} ({_default_text(name, command)})"  # unset: the default
+        text = f"{f.metadata['help'].split('; unset = ')[0]} ({default_text(name, command)})"  # unset: the default
         if base is bool:
             p.add_argument(flag, action="store_true", default=None, help=text)
         else:
@@ -89,31 +90,42 @@ def _add_run(sub) -> None:
                                    "misclassified digits as PNGs. Same as `python mnist_cnn.py`.")
     _config_flags(p, "run")
     p.add_argument("--resume", metavar="RUN_DIR", type=path_arg, help="finish an interrupted seed job from its last "
-                                                                        "whole epoch (default: start a new one)")
+                                                                      "whole epoch (default: start a new one)")
     p.add_argument("--calibrate", action="store_true", help="then fit a full MNIST run's refusal rule and \"not a "
-                   "digit\" gate, so that predict, read and serve refuse what is no digit (~4.5 min on 2 cores, class "
-                   "A; ~8.5 class C; `make run` asks for it) (default: no, as the user's script)")
-    _add_export(p, "~10 s; `make run` asks for onnx) (default: none, as the user's script")
+                   f"digit\" gate, so that predict, read and serve refuse what is no digit ({CALIBRATE_TIME}; `make "
+                   "run` asks for it) (default: no, as the user's script)")
+    _add_export(p, "`make run` asks for onnx", "none, as the user's script")
 
 
-def _add_export(p, ending: str) -> None:
+def _add_export(p, note: str, default: str) -> None:
     p.add_argument("--export", metavar="{" + ",".join(RUN_EXPORTS) + "}", type=path_arg,
                    help="then export the model (and its gates) for that runtime, checked on the test set, so that "
-                        f"predict, read and serve run it without TensorFlow ({ending})")
+                        f"predict, read and serve run it without TensorFlow (~10 s; {note}) (default: {default})")
 
 
 def _check_export(args) -> None:
-    """--export's runtime, checked before the training rather than after it."""
+    """--export's runtime and what exporting to it needs, checked before the training rather than after it."""
     if args.export not in (None, *RUN_EXPORTS):
         raise UserError(f"--export: expected one of {', '.join(RUN_EXPORTS)}, found {args.export!r}")
+    if args.export:
+        from .export import require_exporter
+
+        require_exporter(args.export)
 
 
-def _export(args, result) -> int:
-    """run's and train's --export: the finished run exported as `mnist-cnn export RUN --format F` does."""
+def _export(args, result, interrupted: bool) -> int:
+    """run's and train's --export: the finished run exported as `mnist-cnn export RUN --format F` does; none after a
+    Ctrl-C in the rule's fit (130). A failed export keeps the run and says how to export it later (1)."""
     from .cli_export import cmd_export
 
-    return cmd_export(argparse.Namespace(model=str(result.run_dir), format=args.export, int8=False, out=None,
-                                         data_dir=result.config.data_dir))
+    if interrupted or not args.export:
+        return 130 if interrupted else 0
+    try:
+        return cmd_export(argparse.Namespace(model=str(result.run_dir), format=args.export, int8=False, out=None,
+                                             data_dir=result.config.data_dir))
+    except UserError as e:
+        raise UserError(f"{e}; the run is kept: export it with: mnist-cnn export {shown(result.run_dir)} --format "
+                        f"{args.export}", exit_code=1) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="fetch a data set if needed, verify it, print where it is")
     p.add_argument("--dataset", metavar="{" + ",".join(config.DATASETS) + "}", type=path_arg,
                    default=DEFAULTS.dataset, help=f"the data set (default: {DEFAULTS.dataset})")
-    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help=f"data folder ({_default_text('data_dir', 'run')})")
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help=f"data folder ({default_text('data_dir', 'run')})")
 
     recipes = "\n".join(f"  {name:<17} {summary}" for name, summary in SUMMARIES.items())
     p = sub.add_parser("train", help="train a recipe into a run folder (runs/NAME)",
@@ -145,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
     p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it; --seeds never "
                                                                f"does)")
-    _add_export(p, "~10 s) (default: none")
+    _add_export(p, "one run, not with --seeds", "none")
     p.add_argument("--seeds", metavar="S1,S2,...", type=cli_sweep.seeds_list,
                    help="one run per seed (NAME-seedS), then mean ± standard deviation (default: --seed only)")
 
@@ -204,8 +216,8 @@ def cmd_run(args) -> int:
         sys.stdout.flush()
         if not gets_rule(result.config):
             stderr_report(f"{PROG}: --calibrate: a refusal rule is fitted for full MNIST runs only; none for this one")
-        after_training(result, stderr_report)
-    return _export(args, result) if args.export else 0
+        return _export(args, result, after_training(result, stderr_report))
+    return _export(args, result, False)
 
 
 def cmd_data(args) -> int:
@@ -245,7 +257,7 @@ def cmd_train(args) -> int:
     print(f"Test accuracy: {m['test_accuracy']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']} by "
           f"validation loss; {m['train_seconds']:.1f} s of training)")
     print(f"Run folder: {shown(result.run_dir)}/")
-    return _export(args, result) if args.export else 0
+    return _export(args, result, result.rule_interrupted)
 
 
 def _interrupted(result, command: str) -> int:

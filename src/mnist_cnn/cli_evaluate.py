@@ -13,13 +13,12 @@ import json
 import sys
 from pathlib import Path
 
+from .cli import PROG
 from .console import print_results, shown, stderr_report
-
-PROG = "mnist-cnn"
 
 
 def add_commands(sub) -> None:
-    from .cli import _default_text
+    from .cli import default_text  # the training flags' own default texts
     from .cli_args import path_arg, value_arg
 
     p = sub.add_parser("evaluate", help="test-set report of a run folder or .keras file (several: an ensemble)")
@@ -33,7 +32,7 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
     p.add_argument("--dataset", metavar="NAME", type=path_arg,
                    help="the data set (default: the run's, else mnist)")
-    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help=f"data folder ({_default_text('data_dir', 'run')})")
+    p.add_argument("--data-dir", metavar="DIR", type=path_arg, help=f"data folder ({default_text('data_dir', 'run')})")
 
 
 def cmd_evaluate(args) -> int:

@@ -141,7 +141,9 @@ def exit_now(code: int) -> None:
     `predict`'s ~2 s on 2,000 PNGs (tools/predict_speed.py, class C). By then their worker pools are shut down and
     every file they wrote is closed; only the output is buffered.
     Not under a profiler or a coverage tracer, which write their figures at the teardown."""
-    if sys.gettrace() is not None or sys.getprofile() is not None:
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: coverage's and profilers' other way in
+    watched = monitoring and any(monitoring.get_tool(t) for t in (monitoring.COVERAGE_ID, monitoring.PROFILER_ID))
+    if sys.gettrace() is not None or sys.getprofile() is not None or watched:
         return
     for stream in (sys.stdout, sys.stderr):  # None when the process was started with it closed (`>&-`)
         try:

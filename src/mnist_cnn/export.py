@@ -60,7 +60,7 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
         raise UserError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
     if int8 and fmt == "savedmodel":
         raise UserError("--int8: a SavedModel is exported in float32 only; int8 is for --format onnx or litert")
-    _require_exporter(fmt)
+    require_exporter(fmt)
     keras_file = model_path(source)
     dest = _destination(keras_file, fmt, int8, out)
     config = read_object(keras_file.parent / CONFIG) if (keras_file.parent / CONFIG).is_file() else None
@@ -92,7 +92,7 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
     return Exported(dest, check)
 
 
-def _require_exporter(fmt: str) -> None:
+def require_exporter(fmt: str) -> None:
     """Everything `fmt` needs, or one line naming the extra to install."""
     if fmt == "onnx":
         missing = [m for m in ("tf2onnx", "onnx", "onnxruntime") if not runtime.importable(m)]

@@ -271,25 +271,28 @@ def gets_rule(cfg) -> bool:
     return cfg.dataset == "mnist" and cfg.limit is None
 
 
-def after_training(result, report) -> None:
+def after_training(result, report) -> bool:
     """After `mnist-cnn train` (and `run --calibrate`): a full MNIST run's honest confidence and "not a digit" rule
-    (~4.5 min on 2 cores, class A; ~8.5 class C).
+    (~4.5 min on 2 cores, class A; ~8.5 class C). Returns whether Ctrl-C stopped it.
 
     Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
-    refusing. Interrupted, or missing what the fit draws with (fonts), the run stays finished without it, and
-    `mnist-cnn calibrate RUN` fits it later.
+    refusing. Interrupted, or without the fonts the fit draws its non-digits with, the run stays finished without
+    it (reported), and `mnist-cnn calibrate RUN` fits it later.
     """
     cfg = result.config
     if not gets_rule(cfg):
-        return
+        return False
+    try:
+        negatives.font_files("DejaVu")  # checked first: the training's own lines are printed after this returns
+    except UserError as e:
+        report(f"no refusal rule: {e}; then fit it with: mnist-cnn calibrate {result.run_dir}")
+        return False
     try:
         r = fit(result.run_dir, data_dir=cfg.data_dir, report=report)
     except KeyboardInterrupt:
         report(f"interrupted: no refusal rule; fit it with: mnist-cnn calibrate {result.run_dir}")
-        return
-    except UserError as e:  # the run itself is whole: say what is missing, not a traceback after the training
-        report(f"no refusal rule: {e}; then fit it with: mnist-cnn calibrate {result.run_dir}")
-        return
+        return True
     report(f"Refusal rule ({r['approach']}): temperature {r['temperature']:.3f}, test ECE "
            f"{r['ece']['test_before']:.4f} -> {r['ece']['test_after']:.4f}")
+    return False
 

@@ -64,6 +64,7 @@ class RunResult:
     interrupted: bool = False
     test: tuple | None = None  # (x_test float32 (N, 28, 28, 1), y_test uint8 (N,), probabilities (N, 10))
     chief: bool = True  # False: a multi-worker run's other worker, whose folder was temporary (no metrics)
+    rule_interrupted: bool = False  # Ctrl-C stopped the refusal rule's fit after the training (refusal=True)
 
     @property
     def run_dir(self):
@@ -241,7 +242,7 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
     if refusal and dist.chief and not result.interrupted:
         from .refusal_fit import after_training
 
-        after_training(result, report)
+        result.rule_interrupted = after_training(result, report)
     return result
 
 
