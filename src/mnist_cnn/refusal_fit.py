@@ -287,6 +287,7 @@ def after_training(result, report) -> bool:
     except UserError as e:
         report(f"no refusal rule: {e}; then fit it with: mnist-cnn calibrate {result.run_dir}")
         return False
+    report("Fitting the run's refusal rule and \"not a digit\" gates (minutes: each gate says when it is trained)")
     try:
         r = fit(result.run_dir, data_dir=cfg.data_dir, report=report)
     except KeyboardInterrupt:
