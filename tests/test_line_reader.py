@@ -313,7 +313,9 @@ def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, 
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     assert cli.main(["fit-reader", str(run), "--strings", "64", "--epochs", "1", "--data-dir", str(mnist_dir)]) == 0
-    assert (run / "linereader.keras").is_file() and "Line reader: 64 strings" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert (run / "linereader.keras").is_file() and "Line reader: 64 strings" in out
+    assert "No piece gate: the run has no \"not a digit\" gate" in out  # the small run has only its rule
     assert cli.main(["fit-reader", str(run), "--strings", "0"]) != 0
     assert "--strings: expected at least" in capsys.readouterr().err
     assert cli.main(["fit-reader", str(tmp_path / "none")]) != 0

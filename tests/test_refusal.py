@@ -207,6 +207,8 @@ def fitted(trained_run, mnist_dir, tmp_path_factory):
                                     (gate, "STUBBED_DIGITS", 40), (gate, "STUBBED_LETTERS", 20)):
             mp.setattr(module, name, value)
         result = refusal_fit.fit(run, compare=True, data_dir=mnist_dir)
+        result["pieces_gated_by_calibrate"] = gate.gate_paths(run, gate.PIECE_STEM)["keras"].is_file()
+        result["piece_gate_files"] = refusal_fit.fit_piece_gate(run, data_dir=mnist_dir)  # as fit-reader does
     return run, result
 
 
@@ -225,7 +227,18 @@ def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
     assert r["ece"]["test_after"] <= r["ece"]["test_before"] + 1e-3  # fitted on validation, judged on test
     assert Image.open(run / "calibration.png").size[0] > 500
     assert (run / gate.GATE_FILE).is_file() == (r["approach"] == "gate")
-    assert gate.gate_paths(run, gate.PIECE_STEM)["keras"].is_file() == (r["approach"] == "gate")
+    assert not r["pieces_gated_by_calibrate"]  # the run has no line reader: nothing asks a piece gate
+    piece_gate = gate.gate_paths(run, gate.PIECE_STEM)["keras"]
+    assert piece_gate.is_file() == (r["approach"] == "gate") == (r["piece_gate_files"] is not None)
+    if piece_gate.is_file():
+        assert r["piece_gate_files"][0] == piece_gate and all(p.is_file() for p in r["piece_gate_files"])
+        assert refusal_fit.fit_piece_gate(run) is None  # one made before stays
+
+
+def test_calibrate_trains_the_piece_gate_only_beside_a_line_reader(tmp_path):
+    assert refusal_fit.gate_stems(tmp_path) == [gate.GATE_STEM]
+    (tmp_path / "linereader.keras").write_bytes(b"")
+    assert refusal_fit.gate_stems(tmp_path) == [gate.GATE_STEM, gate.PIECE_STEM]
 
 
 @pytest.mark.parametrize("stem", [gate.GATE_STEM, gate.PIECE_STEM])

@@ -2,10 +2,13 @@
 
     mnist-cnn fit-reader runs/NAME [--strings 200000] [--epochs 3] [--seed 0] [--data-dir DIR]
 
-Split from cli.py to keep each module small; the work is line_fit.py's.
+Split from cli.py to keep each module small; the work is line_fit.py's (and refusal_fit.fit_piece_gate's: the
+piece gate is trained here, for the first reader, rather than by every `calibrate`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from .console import shown, stderr_report
 from .errors import UserError
@@ -19,7 +22,10 @@ def add_commands(sub) -> None:
                        description="Train a small sequence reader (CTC) on synthetic strings of touching MNIST "
                                    "training digits and keep it in the run folder (linereader.keras, and "
                                    "exports/linereader.onnx when tf2onnx is installed); `mnist-cnn read` and "
-                                   "/api/read then read a mark wider than one digit with it instead of cutting it.")
+                                   "/api/read then read a mark wider than one digit with it instead of cutting it. "
+                                   "A run with a \"not a digit\" gate also gets its piece gate "
+                                   "(notdigit-pieces.keras), which judges the pieces cut between the reader's "
+                                   "digits.")
     p.add_argument("run", metavar="RUN_DIR", type=path_arg, help="a run folder (config.json)")
     p.add_argument("--strings", metavar="N", type=value_arg(int),
                    help=f"synthetic training strings (default: {line_fit.STRINGS})")
@@ -30,7 +36,8 @@ def add_commands(sub) -> None:
 
 
 def cmd_fit_reader(args) -> int:
-    from . import line_fit
+    from . import line_fit, refusal_fit
+    from .gate import PIECE_STEM, gate_paths
 
     strings = line_fit.STRINGS if args.strings is None else args.strings
     epochs = line_fit.EPOCHS if args.epochs is None else args.epochs
@@ -42,6 +49,14 @@ def cmd_fit_reader(args) -> int:
     print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "
           f"{line_fit.VALIDATION:,} synthetic strings of its own kind: {r['synthetic_exact']:.1%}")
     print(f"Wrote {shown(args.run)}/linereader.keras" + (f" and {shown(r['onnx'])}" if "onnx" in r else ""))
+    written = refusal_fit.fit_piece_gate(args.run, args.data_dir, report=stderr_report)
+    if written is None and gate_paths(Path(args.run), PIECE_STEM)["keras"].is_file():
+        print(f"Kept the run's piece gate ({PIECE_STEM}.keras), judging the pieces cut between the reader's digits")
+    elif written is None:
+        print(f"No piece gate: the run has no \"not a digit\" gate; `mnist-cnn calibrate {shown(args.run)}` fits both")
+    else:
+        print("Wrote the piece gate, which judges the pieces cut between the reader's digits: "
+              + ", ".join(shown(path) for path in written))
     return 0
 
 

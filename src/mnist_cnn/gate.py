@@ -11,7 +11,8 @@ handwriting faces of its hand-letter negatives (uploads.hand_digits) and negativ
 TRAIN_SEED. A second gate, the piece gate (PIECE_STEM), is trained on the same and on digits (training digits, and
 for STUBBED_FONT_SHARE of them DejaVu, Comic Neue and the hand-letter negatives' faces) and DejaVu letters cut from
 between touching digits (line_data.Composer.piece): `read` asks it about the pieces it cuts between the digits its
-line reader found, which carry their neighbours' stubs.
+line reader found, which carry their neighbours' stubs; so it is trained only for a run with a line reader
+(`mnist-cnn fit-reader`, or `calibrate` beside one: refusal_fit.gate_stems).
 
 The digit classifier is trained on digits only, so its confidence says which digit, not whether
 there is one (a refusal on confidence alone refuses < 45% of held-out non-digits at 99% of digits kept:
@@ -126,11 +127,11 @@ def open_gate(run: Path, runtime: str, threads: int | None = None, stem: str = G
     return lambda x: model.probabilities(x)[:, 1]
 
 
-def export_gate(run: Path, formats) -> list[Path]:
-    """The run's gates (notdigit.keras, and notdigit-pieces.keras when it has one) exported (float32) beside the
-    model's exports, for each format in `formats`."""
+def export_gate(run: Path, formats, stems=None) -> list[Path]:
+    """The run's gates (notdigit.keras, and notdigit-pieces.keras when it has one; or those in `stems`) exported
+    (float32) beside the model's exports, for each format in `formats`."""
     written = []
-    for stem in (GATE_STEM, PIECE_STEM):
+    for stem in stems or (GATE_STEM, PIECE_STEM):
         paths = gate_paths(run, stem)
         if stem == GATE_STEM or paths["keras"].is_file():
             written += [write_gate(run, fmt, paths[fmt], stem) for fmt in formats]

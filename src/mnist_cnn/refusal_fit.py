@@ -118,8 +118,17 @@ def _validation_digits(run: Path, x_train: np.ndarray, y_train: np.ndarray):
     return train_idx, val_idx
 
 
-def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
-    """The run's gate, trained and saved, and its piece gate beside it (gate.PIECE_STEM); returns the gate."""
+def gate_stems(run: Path) -> list[str]:
+    """The gates `calibrate` trains for a run: the gate, and the piece gate (gate.PIECE_STEM) only beside a line
+    reader: `read` asks it about the pieces cut between the reader's digits alone, and it takes ~1/3 of the fit."""
+    from . import gate
+    from .rundir import READER
+
+    return [gate.GATE_STEM] + ([gate.PIECE_STEM] if (Path(run) / READER).is_file() else [])
+
+
+def _train_gates(run: Path, x_train, y_train, train_idx, stems: list[str], report: Report) -> dict:
+    """The run's gates named in `stems` (gate.GATE_STEM, gate.PIECE_STEM), trained and saved: {stem: model}."""
     from . import gate
     from .images import to_mnist
 
@@ -131,18 +140,36 @@ def _train_gate(run: Path, x_train, y_train, train_idx, report: Report):
     non = negatives.as_mnist(negatives.generate(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED))
     non_digits = [v for vs in non.values() for v in vs]
     seen = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
-    stubbed, stubbed_letters = _stubbed(x_train[train_idx], y_train[train_idx])
+    sets = {gate.GATE_STEM: (digit_uploads, non_digits)}
+    if gate.PIECE_STEM in stems:
+        stubbed, stubbed_letters = _stubbed(x_train[train_idx], y_train[train_idx])
+        sets[gate.PIECE_STEM] = (digit_uploads + stubbed, non_digits + stubbed_letters)
     models = {}
-    for stem, (digits, others) in ((gate.GATE_STEM, (digit_uploads, non_digits)),
-                                   (gate.PIECE_STEM, (digit_uploads + stubbed, non_digits + stubbed_letters))):
-        x, y = gate.training_images(seen, digits, others)
+    for stem in stems:
+        x, y = gate.training_images(seen, *sets[stem])
         models[stem] = gate.train_gate(x, y, seed=gate.TRAIN_SEED)
         with files.atomic_path(gate.gate_paths(run, stem)["keras"]) as tmp:
             models[stem].save(tmp)
         report(f"Trained the \"not a digit\" gate{' for cut pieces' if stem == gate.PIECE_STEM else ''} on "
                f"{int((y == 0).sum()):,} digits and {int(y.sum()):,} non-digits "
                f"({time.perf_counter() - started:.0f} s so far)")
-    return models[gate.GATE_STEM]
+    return models
+
+
+def fit_piece_gate(run: str | os.PathLike, data_dir=None, report: Report = quiet) -> list[Path] | None:
+    """The piece gate of a run that has a gate but no piece gate yet (`mnist-cnn fit-reader`, after the run's first
+    line reader; `calibrate` trains it only beside one), trained, saved and exported beside the gate's exports.
+    Returns the files written, or None: without a gate the run's rule judges the pieces, and one made before stays."""
+    from . import data, gate
+
+    run = Path(run)
+    paths = gate.gate_paths(run, gate.PIECE_STEM)
+    if not gate.gate_paths(run, gate.GATE_STEM)["keras"].is_file() or paths["keras"].is_file():
+        return None
+    (x_train, y_train), _ = data.load_dataset("mnist", data_dir, report=report)
+    train_idx, _ = _validation_digits(run, x_train, y_train)
+    _train_gates(run, x_train, y_train, train_idx, [gate.PIECE_STEM], report)
+    return [paths["keras"], *_export_gates(run, report, [gate.PIECE_STEM])]
 
 
 def _stubbed(x, y) -> tuple[list, list]:
@@ -185,8 +212,8 @@ def figures(rule: Rule, digits: Scored, digit_uploads: Scored, non_digits: dict[
 
 def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_dir=None,
         report: Report = quiet) -> dict:
-    """Fit and store RUN/refusal.json (and notdigit.keras, notdigit-pieces.keras, their exports, calibration.png);
-    see the module's text."""
+    """Fit and store RUN/refusal.json (and notdigit.keras, notdigit-pieces.keras when the run has a line reader, their
+    exports, calibration.png); see the module's text."""
     from . import data, plots
     from . import gate as gates
     from .evaluate import predict_proba
@@ -199,7 +226,8 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     train_idx, val_idx = _validation_digits(run, x_train, y_train)
     x_val, y_val = as_seen(x_train[val_idx])[..., None], y_train[val_idx]  # as to_mnist gives them to the rule
     temperature = calibration.fit_temperature(predict_proba(model, x_val), y_val)
-    gate_model = _train_gate(run, x_train, y_train, train_idx, report) if gate else None
+    stems = gate_stems(run) if gate else []
+    gate_model = _train_gates(run, x_train, y_train, train_idx, stems, report)[gates.GATE_STEM] if stems else None
     ups = val_idx[:UPLOADS]
     val = _sets(model, gate_model, temperature, x_val, y_val,
                 uploads.render(x_train[ups], y_train[ups], negatives.VALIDATION_SEED), y_train[ups],
@@ -256,14 +284,17 @@ def _evalset_acceptance(model, gate_model, temperature, rules: dict, result: dic
     report(f"Scored the real-world digit set ({len(labels):,} images)")
 
 
-def _export_gates(run: Path, report: Report) -> None:
-    """The gate exported for each runtime the run has a float export for (the Predictor runs it there)."""
+def _export_gates(run: Path, report: Report, stems=None) -> list[Path]:
+    """The gates (`stems`, default: all the run has) exported for each runtime the run has a float export for (the
+    Predictor runs them there)."""
     from .gate import export_gate
     from .rundir import export_path_for
 
     formats = [f for f in ("onnx", "litert") if export_path_for(run / "model.keras", f).exists()]
-    for path in export_gate(run, formats) if formats else []:
+    written = export_gate(run, formats, stems) if formats else []
+    for path in written:
         report(f"Exported the gate: {path}")
+    return written
 
 
 def gets_rule(cfg) -> bool:
@@ -287,7 +318,7 @@ def after_training(result, report) -> bool:
     except UserError as e:
         report(f"no refusal rule: {e}; then fit it with: mnist-cnn calibrate {result.run_dir}")
         return False
-    report("Fitting the run's refusal rule and \"not a digit\" gates (minutes: each gate says when it is trained)")
+    report("Fitting the run's refusal rule and its \"not a digit\" gate (minutes: the gate says when it is trained)")
     try:
         r = fit(result.run_dir, data_dir=cfg.data_dir, report=report)
     except KeyboardInterrupt:
