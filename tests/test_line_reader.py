@@ -14,6 +14,7 @@ import pytest
 
 from mnist_cnn import cli, images, line_data, line_fit, line_reader, predict, read, segment
 from mnist_cnn.data import load_mnist
+from mnist_cnn.errors import UserError
 from mnist_cnn.line_data import Composer
 from mnist_cnn.line_reader import BLANK, CLASSES, HEIGHT, STRIDE
 
@@ -320,6 +321,22 @@ def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, 
     assert "--strings: expected at least" in capsys.readouterr().err
     assert cli.main(["fit-reader", str(tmp_path / "none")]) != 0
     assert "run folder does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stop,code,said", [(KeyboardInterrupt(), 130, "interrupted"),
+                                            (UserError("no DejaVu fonts"), 1, "no DejaVu fonts")])
+def test_a_piece_gate_fit_stopped_keeps_the_reader_and_names_the_command(tmp_path, monkeypatch, capsys, stop, code,
+                                                                         said):
+    from mnist_cnn import cli_reader, refusal_fit
+
+    def fit(*args, **kwargs):
+        raise stop
+
+    monkeypatch.setattr(refusal_fit, "fit_piece_gate", fit)
+    assert cli_reader._piece_gate(tmp_path, None) == code
+    err = capsys.readouterr().err.strip()
+    assert err == (f"mnist-cnn: {said}: the line reader is kept, without its piece gate; fit it with: "
+                   f"mnist-cnn calibrate {tmp_path}")
 
 
 @pytest.mark.parametrize("digits,stands", [

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import shutil
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -194,17 +195,18 @@ def test_the_gates_hand_digits_are_drawn_as_its_hand_letters(monkeypatch):
     assert sum(images.to_mnist(im) is not None for im in digits) >= 5  # digits with ink, not blank pages
 
 
+SMALL = ((refusal_fit, "NEGATIVES", 12), (refusal_fit, "UPLOADS", 60), (refusal_fit, "EVALSET_PER_FAMILY", 5),
+         (refusal_fit, "GATE_DIGIT_UPLOADS", 60), (gate, "NEGATIVES_PER_FAMILY", 40), (gate, "DIGITS", 600),
+         (gate, "HAND_DIGITS", 20), (gate, "EPOCHS", 2), (gate, "STUBBED_DIGITS", 40), (gate, "STUBBED_LETTERS", 20))
+
+
 @pytest.fixture(scope="module")
 def fitted(trained_run, mnist_dir, tmp_path_factory):
     """A copy of the session's small run, calibrated with everything scaled down to seconds."""
     run = tmp_path_factory.mktemp("refusal") / "run"
     shutil.copytree(trained_run, run)
     with pytest.MonkeyPatch.context() as mp:
-        for module, name, value in ((refusal_fit, "NEGATIVES", 12), (refusal_fit, "UPLOADS", 60),
-                                    (refusal_fit, "EVALSET_PER_FAMILY", 5),
-                                    (refusal_fit, "GATE_DIGIT_UPLOADS", 60), (gate, "NEGATIVES_PER_FAMILY", 40),
-                                    (gate, "DIGITS", 600), (gate, "HAND_DIGITS", 20), (gate, "EPOCHS", 2),
-                                    (gate, "STUBBED_DIGITS", 40), (gate, "STUBBED_LETTERS", 20)):
+        for module, name, value in SMALL:
             mp.setattr(module, name, value)
         result = refusal_fit.fit(run, compare=True, data_dir=mnist_dir)
         result["pieces_gated_by_calibrate"] = gate.gate_paths(run, gate.PIECE_STEM)["keras"].is_file()
@@ -232,13 +234,50 @@ def test_fit_stores_a_rule_chosen_within_the_acceptance_bounds(fitted):
     assert piece_gate.is_file() == (r["approach"] == "gate") == (r["piece_gate_files"] is not None)
     if piece_gate.is_file():
         assert r["piece_gate_files"][0] == piece_gate and all(p.is_file() for p in r["piece_gate_files"])
-        assert refusal_fit.fit_piece_gate(run) is None  # one made before stays
+        assert refusal_fit.fit_piece_gate(run) == []  # one made before stays
 
 
 def test_calibrate_trains_the_piece_gate_only_beside_a_line_reader(tmp_path):
     assert refusal_fit.gate_stems(tmp_path) == [gate.GATE_STEM]
     (tmp_path / "linereader.keras").write_bytes(b"")
     assert refusal_fit.gate_stems(tmp_path) == [gate.GATE_STEM, gate.PIECE_STEM]
+
+
+def test_fit_reader_trains_the_piece_gate_calibrate_would_and_mends_its_exports(trained_run, mnist_dir, tmp_path,
+                                                                                monkeypatch):
+    """fit_piece_gate (`fit-reader`) trains on the very images `calibrate` gives the piece gate beside a reader, and
+    writes its export wherever the gate has one (a run exported with --int8 only has the gate's float export)."""
+    from mnist_cnn import data
+
+    for module, name, value in SMALL:
+        monkeypatch.setattr(module, name, value)
+    shown = []
+
+    class Saved:
+        def save(self, path):
+            Path(path).write_bytes(b"a gate")
+
+    monkeypatch.setattr(gate, "train_gate", lambda x, y, seed: shown.append((x, y)) or Saved())
+    monkeypatch.setattr(gate, "write_gate", lambda run, fmt, dest, stem: (dest.write_bytes(fmt.encode()), dest)[1])
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (x_train, y_train), _ = data.load_dataset("mnist", mnist_dir)
+    train_idx, _ = refusal_fit._validation_digits(run, x_train, y_train)
+    refusal_fit._train_gates(run, x_train, y_train, train_idx, [gate.GATE_STEM, gate.PIECE_STEM], lambda line: None)
+    pieces = gate.gate_paths(run, gate.PIECE_STEM)
+    pieces["keras"].unlink()
+    gate.gate_paths(run, gate.GATE_STEM)["onnx"].parent.mkdir()
+    gate.gate_paths(run, gate.GATE_STEM)["onnx"].write_bytes(b"")
+    assert refusal_fit.fit_piece_gate(run, mnist_dir) == [pieces["keras"], pieces["onnx"]]
+    (gate_x, _), (calibrated_x, calibrated_y), (fitted_x, fitted_y) = shown
+    assert len(calibrated_x) > len(gate_x)  # the stubbed pieces besides the gate's images
+    np.testing.assert_array_equal(fitted_x, calibrated_x)
+    np.testing.assert_array_equal(fitted_y, calibrated_y)
+    pieces["onnx"].unlink()
+    assert refusal_fit.fit_piece_gate(run) == [pieces["onnx"]] and len(shown) == 3  # mended, not trained again
+    assert refusal_fit.fit_piece_gate(run) == []
+    gate.gate_paths(run, gate.GATE_STEM)["keras"].unlink()
+    assert refusal_fit.fit_piece_gate(run) is None  # no gate: the rule judges the pieces
 
 
 @pytest.mark.parametrize("stem", [gate.GATE_STEM, gate.PIECE_STEM])
@@ -268,7 +307,7 @@ def test_pieces_are_judged_by_the_piece_gate_when_the_run_has_one(fitted, test_d
     shutil.copy(run / (gate.PIECE_STEM + ".keras"), older)
     p = Predictor(older)
     monkeypatch.setattr(gate, "open_gate", lambda *args, **kwargs: None)  # its runtime's file missing
-    with pytest.raises(UserError, match=r"notdigit-pieces\.keras.*mnist-cnn calibrate"):
+    with pytest.raises(UserError, match=r"notdigit-pieces\.keras.*mnist-cnn export .* --format keras"):
         p.piece_not_digit(x)
 
 

@@ -8,6 +8,7 @@ piece gate is trained here, for the first reader, rather than by every `calibrat
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .console import shown, stderr_report
@@ -36,8 +37,8 @@ def add_commands(sub) -> None:
 
 
 def cmd_fit_reader(args) -> int:
-    from . import line_fit, refusal_fit
-    from .gate import PIECE_STEM, gate_paths
+    from . import line_fit, negatives
+    from .gate import GATE_STEM, PIECE_STEM, gate_paths
 
     strings = line_fit.STRINGS if args.strings is None else args.strings
     epochs = line_fit.EPOCHS if args.epochs is None else args.epochs
@@ -45,18 +46,35 @@ def cmd_fit_reader(args) -> int:
         raise UserError(f"--strings: expected at least {line_fit.BATCH} (one batch), found {strings}")
     if epochs < 1:
         raise UserError(f"--epochs: expected at least 1, found {epochs}")
-    r = line_fit.fit(args.run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
+    run = Path(args.run)
+    if gate_paths(run, GATE_STEM)["keras"].is_file() and not gate_paths(run, PIECE_STEM)["keras"].is_file():
+        negatives.font_files("DejaVu")  # the piece gate's letters: checked before the reader's minutes, not after
+    r = line_fit.fit(run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
     print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "
           f"{line_fit.VALIDATION:,} synthetic strings of its own kind: {r['synthetic_exact']:.1%}")
-    print(f"Wrote {shown(args.run)}/linereader.keras" + (f" and {shown(r['onnx'])}" if "onnx" in r else ""))
-    written = refusal_fit.fit_piece_gate(args.run, args.data_dir, report=stderr_report)
-    if written is None and gate_paths(Path(args.run), PIECE_STEM)["keras"].is_file():
-        print(f"Kept the run's piece gate ({PIECE_STEM}.keras), judging the pieces cut between the reader's digits")
-    elif written is None:
-        print(f"No piece gate: the run has no \"not a digit\" gate; `mnist-cnn calibrate {shown(args.run)}` fits both")
-    else:
+    print(f"Wrote {shown(run)}/linereader.keras" + (f" and {shown(r['onnx'])}" if "onnx" in r else ""))
+    return _piece_gate(run, args.data_dir)
+
+
+def _piece_gate(run: Path, data_dir) -> int:
+    """The run's piece gate, trained after its reader (refusal_fit.fit_piece_gate), its outcome in one line."""
+    from . import refusal_fit
+    from .gate import PIECE_STEM
+
+    try:
+        written = refusal_fit.fit_piece_gate(run, data_dir, report=stderr_report)
+    except (UserError, KeyboardInterrupt) as e:
+        stopped = isinstance(e, KeyboardInterrupt)
+        print(f"mnist-cnn: {'interrupted' if stopped else e}: the line reader is kept, without its piece gate; fit "
+              f"it with: mnist-cnn calibrate {shown(run)}", file=sys.stderr)
+        return 130 if stopped else 1
+    if written is None:
+        print(f"No piece gate: the run has no \"not a digit\" gate; `mnist-cnn calibrate {shown(run)}` fits both")
+    elif written:
         print("Wrote the piece gate, which judges the pieces cut between the reader's digits: "
               + ", ".join(shown(path) for path in written))
+    else:
+        print(f"Kept the run's piece gate ({PIECE_STEM}.keras), judging the pieces cut between the reader's digits")
     return 0
 
 

@@ -127,11 +127,11 @@ def open_gate(run: Path, runtime: str, threads: int | None = None, stem: str = G
     return lambda x: model.probabilities(x)[:, 1]
 
 
-def export_gate(run: Path, formats, stems=None) -> list[Path]:
-    """The run's gates (notdigit.keras, and notdigit-pieces.keras when it has one; or those in `stems`) exported
-    (float32) beside the model's exports, for each format in `formats`."""
+def export_gate(run: Path, formats) -> list[Path]:
+    """The run's gates (notdigit.keras, and notdigit-pieces.keras when it has one) exported (float32) beside the
+    model's exports, for each format in `formats`."""
     written = []
-    for stem in stems or (GATE_STEM, PIECE_STEM):
+    for stem in (GATE_STEM, PIECE_STEM):
         paths = gate_paths(run, stem)
         if stem == GATE_STEM or paths["keras"].is_file():
             written += [write_gate(run, fmt, paths[fmt], stem) for fmt in formats]

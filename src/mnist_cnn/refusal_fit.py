@@ -157,19 +157,24 @@ def _train_gates(run: Path, x_train, y_train, train_idx, stems: list[str], repor
 
 
 def fit_piece_gate(run: str | os.PathLike, data_dir=None, report: Report = quiet) -> list[Path] | None:
-    """The piece gate of a run that has a gate but no piece gate yet (`mnist-cnn fit-reader`, after the run's first
-    line reader; `calibrate` trains it only beside one), trained, saved and exported beside the gate's exports.
-    Returns the files written, or None: without a gate the run's rule judges the pieces, and one made before stays."""
+    """The piece gate of a run that has a gate (`mnist-cnn fit-reader`: `calibrate` trains it only beside a line
+    reader), trained and saved unless it has one, and exported wherever the gate is (an export missing is written).
+    Returns the files written ([]: all there), or None: without a gate the run's rule judges the pieces."""
     from . import data, gate
 
     run = Path(run)
-    paths = gate.gate_paths(run, gate.PIECE_STEM)
-    if not gate.gate_paths(run, gate.GATE_STEM)["keras"].is_file() or paths["keras"].is_file():
+    gates, pieces = gate.gate_paths(run, gate.GATE_STEM), gate.gate_paths(run, gate.PIECE_STEM)
+    if not gates["keras"].is_file():
         return None
-    (x_train, y_train), _ = data.load_dataset("mnist", data_dir, report=report)
-    train_idx, _ = _validation_digits(run, x_train, y_train)
-    _train_gates(run, x_train, y_train, train_idx, [gate.PIECE_STEM], report)
-    return [paths["keras"], *_export_gates(run, report, [gate.PIECE_STEM])]
+    written = []
+    if not pieces["keras"].is_file():
+        _warn_without_hand_faces(report)
+        (x_train, y_train), _ = data.load_dataset("mnist", data_dir, report=report)
+        train_idx, _ = _validation_digits(run, x_train, y_train)
+        _train_gates(run, x_train, y_train, train_idx, [gate.PIECE_STEM], report)
+        written.append(pieces["keras"])
+    missing = [f for f in ("onnx", "litert") if gates[f].is_file() and not pieces[f].is_file()]
+    return written + [gate.write_gate(run, f, pieces[f], gate.PIECE_STEM) for f in missing]
 
 
 def _stubbed(x, y) -> tuple[list, list]:
@@ -284,17 +289,14 @@ def _evalset_acceptance(model, gate_model, temperature, rules: dict, result: dic
     report(f"Scored the real-world digit set ({len(labels):,} images)")
 
 
-def _export_gates(run: Path, report: Report, stems=None) -> list[Path]:
-    """The gates (`stems`, default: all the run has) exported for each runtime the run has a float export for (the
-    Predictor runs them there)."""
+def _export_gates(run: Path, report: Report) -> None:
+    """The gates exported for each runtime the run has a float export for (the Predictor runs them there)."""
     from .gate import export_gate
     from .rundir import export_path_for
 
     formats = [f for f in ("onnx", "litert") if export_path_for(run / "model.keras", f).exists()]
-    written = export_gate(run, formats, stems) if formats else []
-    for path in written:
+    for path in export_gate(run, formats) if formats else []:
         report(f"Exported the gate: {path}")
-    return written
 
 
 def gets_rule(cfg) -> bool:
@@ -304,7 +306,7 @@ def gets_rule(cfg) -> bool:
 
 def after_training(result, report) -> bool:
     """After `mnist-cnn train` (and `run --calibrate`): a full MNIST run's honest confidence and "not a digit" rule
-    (~4.5 min on 2 cores, class A; ~8.5 class C). Returns whether Ctrl-C stopped it.
+    (~3 min on 2 cores, class A; ~5.5 class C). Returns whether Ctrl-C stopped it.
 
     Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
     refusing. Interrupted, or without the fonts the fit draws its non-digits with, the run stays finished without
