@@ -13,6 +13,7 @@ import warnings
 import zlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 import preprocess_cases  # tests/preprocess_cases.py, beside this file
 import pytest
@@ -452,6 +453,33 @@ def test_bold_ink_cropped_tight_is_no_sheet_on_a_desk(shape):
         g = np.full((120, 120), 0.95, np.float32)
         g[20:100, 30:90], g[45:75, 45:75] = 0.1, 0.95
     assert sheet.cut(g) is None and to_mnist(g) is not None
+
+
+def test_a_drawing_on_one_level_is_no_sheet_without_otsu_and_as_with_it(mnist_dir, monkeypatch):
+    """sheet.cut's shortcut for a canvas even all round (_canvas_without_sheet) answers None only where the full steps
+    do: drawings either way round; not a bold 0 whose hole looks like a sheet, a sheet on a flat desk, a grey canvas."""
+    from mnist_cnn.data import load_mnist
+
+    (_, _), (x, _) = load_mnist(mnist_dir)
+    drawn = [np.pad(cv2.resize(d, (200, 200), interpolation=cv2.INTER_LINEAR), 40).astype(np.float32) / 255
+             for d in x[:6]]
+    cases = drawn + [1 - g for g in drawn] + [0.2 + 0.5 * g for g in drawn] + [x[8077] / 255, x[8513] / 255]
+    desk = np.full((200, 200), 0.3, np.float32)
+    desk[40:160, 30:170] = 0.9
+    desk[80:120, 90:95] = 0.1  # a stroke on the sheet, darker than the desk
+    cases += [desk, np.full((50, 50), 0.4, np.float32)]
+    cases = [np.asarray(g, np.float32) for g in cases]
+    fired = [sheet._canvas_without_sheet((g * 255).astype(np.uint8), max(1, round(sheet.MARGIN * min(g.shape))),
+                                         2 * int(sheet.LINES * min(g.shape) / 2) + 1) for g in cases]
+    assert fired[6:12] == [True] * 6 and any(fired[:6]) and any(fired[12:18])  # the others: bold strokes, no shortcut
+    assert fired[18:] == [False] * 4
+    quick = [sheet.cut(g) for g in cases]
+    monkeypatch.setattr(sheet, "_canvas_without_sheet", lambda *args: False)
+    for g, answer in zip(cases, quick):
+        full = sheet.cut(g)
+        assert (answer is None) == (full is None)
+        if full is not None:
+            assert np.array_equal(answer[0], full[0]) and np.array_equal(answer[1], full[1])
 
 
 def test_a_bold_light_0_taken_for_a_sheet_on_a_desk_is_read_whole(mnist_dir):

@@ -37,14 +37,16 @@ def cut(grey: np.ndarray):
     h, w = grey.shape
     if min(h, w) < 16:
         return None
-    _, light = cv2.threshold((grey * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    m = max(1, round(MARGIN * min(h, w)))
+    u8, m = (grey * 255).astype(np.uint8), max(1, round(MARGIN * min(h, w)))
+    k = 2 * int(LINES * min(h, w) / 2) + 1
+    if _canvas_without_sheet(u8, m, k):
+        return None
+    _, light = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     dark = 2 * (h + w) - sum(int(side.sum(axis).min()) for side, axis in
                              ((light[:m], 1), (light[-m:], 1), (light[:, :m], 0), (light[:, -m:], 0)))
     # Only a light sheet on a darker desk: a bold dark digit cropped tight is a dark "sheet" on light "desk" too.
     if dark < DESK * 2 * (h + w):
         return None
-    k = 2 * int(LINES * min(h, w) / 2) + 1
     on_sheet = cv2.morphologyEx(light, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     # The sheet's region holds >= (1 - HOLES) of its filled area, >= SHEET of the picture: too little light, no sheet
     # (a white-on-black drawing's strokes; skips the labelling, half of such a drawing's preprocessing time)
@@ -83,6 +85,24 @@ def cut(grey: np.ndarray):
         return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
     boxed = _boxed(grey, filled, (x, y), min(rw, rh))
     return None if boxed is None else (*boxed, holes)
+
+
+def _canvas_without_sheet(u8, m: int, k: int) -> bool:
+    """Whether cut's answer is None for a drawing on one level all round (its outer m rows and columns), found without
+    Otsu's threshold and the closing (2/3 of cut's time on a 280x280 drawing). Otsu's threshold of an image of 2+
+    levels lies in [its lowest level, its highest): a canvas at the highest is light all round, no desk; at the lowest,
+    the light is within the pixels above it, and their k x k dilation holds the light's closing (the erosion of its
+    dilation, by a kernel holding its centre), so fewer of them than cut asks for leave too little light for a sheet."""
+    lo, hi = cv2.minMaxLoc(u8)[:2]
+    levels = {cv2.minMaxLoc(side)[:2] for side in (u8[:m], u8[-m:], u8[:, :m], u8[:, -m:])}
+    if lo == hi or len(levels) > 1 or (level := levels.pop())[0] != level[1]:
+        return False  # one level (Otsu's threshold is 0 then), or no even canvas
+    if level[0] == hi:
+        return True
+    if level[0] != lo:
+        return False
+    above = cv2.dilate(cv2.compare(u8, lo, cv2.CMP_GT), np.ones((k, k), np.uint8))
+    return cv2.countNonZero(above) < (1 - HOLES) * SHEET * u8.size
 
 
 def _boxed(grey, filled, at, short: float):
