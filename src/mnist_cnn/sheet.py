@@ -89,10 +89,12 @@ def cut(grey: np.ndarray):
 
 def _canvas_without_sheet(u8, m: int, k: int) -> bool:
     """Whether cut's answer is None for a drawing on one level all round (its outer m rows and columns), found without
-    Otsu's threshold and the closing (2/3 of cut's time on a 280x280 drawing). Otsu's threshold of an image of 2+
-    levels lies in [its lowest level, its highest): a canvas at the highest is light all round, no desk; at the lowest,
-    the light is within the pixels above it, and their k x k dilation holds the light's closing (the erosion of its
-    dilation, by a kernel holding its centre), so fewer of them than cut asks for leave too little light for a sheet."""
+    Otsu's threshold t and the closing (2/3 of cut's time on a 280x280 drawing), whatever t is. A canvas at the
+    highest level: t below it leaves the picture light all round (no desk), t at it no light at all. At the lowest:
+    t below it is that no-desk case, else the light is within the pixels above it, and their k x k dilation holds the
+    light's closing (the erosion of its dilation, by a kernel holding its centre), so fewer of them than cut asks for
+    leave too little light for a sheet. (t is usually in [lowest, highest): but stays 0 when every split leaves a
+    class under FLT_EPSILON of the picture, a single pixel off the canvas's level in a 3000x3000 one.)"""
     lo, hi = cv2.minMaxLoc(u8)[:2]
     levels = {cv2.minMaxLoc(side)[:2] for side in (u8[:m], u8[-m:], u8[:, :m], u8[:, -m:])}
     if lo == hi or len(levels) > 1 or (level := levels.pop())[0] != level[1]:
@@ -102,7 +104,8 @@ def _canvas_without_sheet(u8, m: int, k: int) -> bool:
     if level[0] != lo:
         return False
     above = cv2.dilate(cv2.compare(u8, lo, cv2.CMP_GT), np.ones((k, k), np.uint8))
-    return cv2.countNonZero(above) < (1 - HOLES) * SHEET * u8.size
+    h, w = u8.shape
+    return cv2.countNonZero(above) < (1 - HOLES) * SHEET * h * w  # as cut computes it, rounding and all
 
 
 def _boxed(grey, filled, at, short: float):
