@@ -23,10 +23,12 @@ if __name__ == "__main__":
     # `python mnist_cnn.py` is the seed job; `python -m mnist_cnn` from this folder (which finds
     # this file first) is the whole command line, as it is everywhere else (main(None): sys.argv's).
     sys.exit(main(None if __spec__ is not None else ["run", *sys.argv[1:]]))
-else:
+elif __name__ == "mnist_cnn":
     # Imported as `mnist_cnn` from the repo root, where this file shadows src/mnist_cnn: hand over
     # to the package so `import mnist_cnn.cli` works from here too.
     import importlib
 
     del sys.modules[__name__]
     sys.modules[__name__] = importlib.import_module(__name__)
+# Else run as "__mp_main__" by a worker process that multiprocessing spawned (or its forkserver, during the refusal
+# rule's fit): the package path above is all it needs (the hand-over would fail: no module has that name).

@@ -292,6 +292,15 @@ def test_seed_script_end_to_end(tmp_path, mnist_dir):
     assert len(list((tmp_path / "runs").iterdir())) == 1
 
 
+def test_the_seed_script_lets_a_worker_process_run_it_as_mp_main(tmp_path):
+    """`python mnist_cnn.py --calibrate` reads the fit's non-digits on worker processes (preprocess_pool.starmap), by a
+    forkserver once TensorFlow runs: each worker re-runs the script as "__mp_main__", as this does (it failed there)."""
+    code = (f"import runpy, sys; runpy.run_path({str(ROOT / 'mnist_cnn.py')!r}, run_name='__mp_main__'); "
+            "from mnist_cnn import preprocess_pool; print(preprocess_pool.__file__)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == str(ROOT / "src" / "mnist_cnn" / "preprocess_pool.py")
+
+
 def test_python_dash_m_from_the_repo_root_is_the_whole_cli():
     proc = subprocess.run([sys.executable, "-m", "mnist_cnn", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "evaluate" in proc.stdout and "COMMAND" in proc.stdout

@@ -86,6 +86,14 @@ def test_predictions_through_the_pool_match_and_keep_order(folder, trained_run):
     assert pooled[10].error == "no digit found" and pooled[40].failed
 
 
+def test_starmap_runs_the_tasks_on_workers_in_order_and_raises_theirs():
+    assert preprocess_pool.starmap(pow, [(2, k) for k in range(7)], workers=2) == [1, 2, 4, 8, 16, 32, 64]
+    assert preprocess_pool.starmap(os.getpid, [()]) == [os.getpid()]  # one task: here
+    assert len(set(preprocess_pool.starmap(os.getpid, [()] * 2, workers=2)) - {os.getpid()}) >= 1
+    with pytest.raises(ValueError, match="invalid literal"):
+        preprocess_pool.starmap(int, [("1",), ("one",)], workers=2)
+
+
 def test_few_images_are_read_in_this_process():
     assert preprocess_pool.workers_for(preprocess_pool.POOL_MIN - 1) == 0
     assert preprocess_pool.workers_for(preprocess_pool.POOL_MIN) >= 1

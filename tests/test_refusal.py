@@ -135,6 +135,16 @@ def test_the_letters_nearest_a_digit_have_a_family_of_their_own(monkeypatch):
     assert drawn == [negatives.NEAR_LETTERS] * 3
 
 
+def test_non_digits_read_on_worker_processes_are_those_read_here():
+    """The fit's non-digits drawn and read by the pool (a family a task) are the very arrays of one process."""
+    for families in (negatives.VALIDATION, negatives.HELD_OUT, {"blank": negatives.blank, "noise": negatives.noise}):
+        pooled = negatives.generated_as_mnist(families, 2, 3)
+        here = negatives.as_mnist(negatives.generate(families, 2, 3))
+        assert list(pooled) == list(here) == list(families)
+        assert all((a is None) == (b is None) and (a is None or np.array_equal(a, b))
+                   for name in here for a, b in zip(pooled[name], here[name], strict=True))
+
+
 def test_the_doodle_families_draw_ink_the_same_way_every_time():
     """Faces, hearts, flowers, figures and symbols in a hand: what people try a digit reader with (negatives_more)."""
     families = {k: negatives.VALIDATION[k] for k in ("faces", "hearts", "flowers", "figures", "hand-symbols")}

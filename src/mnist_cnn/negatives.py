@@ -311,11 +311,31 @@ def _as_upload(rng, img: Image.Image) -> Image.Image:
 
 def generate(families: dict, n: int, seed: int) -> dict[str, list[Image.Image]]:
     """{family: n images}; the same (families, n, seed) always gives the same pixels."""
-    out = {}
-    for k, (name, make) in enumerate(families.items()):
-        rng = np.random.default_rng([seed, k])
-        out[name] = [_as_upload(rng, make(rng)) for _ in range(n)]
-    return out
+    return {name: _drawn(make, n, seed, k) for k, (name, make) in enumerate(families.items())}
+
+
+def _drawn(make, n: int, seed: int, k: int) -> list[Image.Image]:
+    """The n images of the k-th family of a set, `make` drawing one."""
+    rng = np.random.default_rng([seed, k])
+    return [_as_upload(rng, make(rng)) for _ in range(n)]
+
+
+def generated_as_mnist(families: dict, n: int, seed: int) -> dict[str, list[np.ndarray | None]]:
+    """as_mnist(generate(families, n, seed)), the same arrays, a family a task on one worker process a core
+    (preprocess_pool.starmap: the gate's 21,000 took ~77 s of one core, class C) when `families` is VALIDATION or
+    HELD_OUT (a worker finds the family by its set's name and place); any other set in this process."""
+    from .preprocess_pool import starmap
+
+    name = next((k for k in ("VALIDATION", "HELD_OUT") if globals()[k] is families), None)
+    if name is None:
+        return as_mnist(generate(families, n, seed))
+    return dict(zip(families, starmap(_drawn_as_mnist, [(name, k, n, seed) for k in range(len(families))])))
+
+
+def _drawn_as_mnist(name: str, k: int, n: int, seed: int) -> list[np.ndarray | None]:
+    from .images import to_mnist
+
+    return [to_mnist(im) for im in _drawn(list(globals()[name].values())[k], n, seed, k)]
 
 
 def as_mnist(images: dict[str, list[Image.Image]]) -> dict[str, list[np.ndarray | None]]:

@@ -142,6 +142,27 @@ def workers_for(count: int) -> int:
     return 0 if count < POOL_MIN else max(1, os.cpu_count() or 1)
 
 
+def starmap(fn, tasks: list[tuple], workers: int | None = None) -> list:
+    """[fn(*task) for task in tasks], the tasks shared by one worker process a core, started as the Preprocessor's
+    (fork, forkserver or spawn, nicer than this process, Ctrl-C left to it); here with one core or one task. fn: a
+    function at a module's top level (a worker imports it)."""
+    workers = min(len(tasks), os.cpu_count() or 1) if workers is None else workers
+    if workers < 2:
+        return [fn(*task) for task in tasks]
+    context = _context()
+    stop = context.Event()
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(stop,))
+    try:
+        with _starting_workers():
+            futures = [pool.submit(fn, *task) for task in tasks]
+        return [f.result() for f in futures]
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 class Preprocessor:
     """A process pool for reading images (or none, for few images); a context manager that shuts it down.
 

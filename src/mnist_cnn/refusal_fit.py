@@ -137,7 +137,7 @@ def _train_gates(run: Path, x_train, y_train, train_idx, stems: list[str], repor
     ups = pick[:GATE_DIGIT_UPLOADS]
     digit_uploads = [to_mnist(im) for im in uploads.render(x_train[ups], y_train[ups], gate.TRAIN_SEED)]
     digit_uploads += [to_mnist(im) for im in uploads.hand_digits(gate.HAND_DIGITS, gate.HAND_SEED)]
-    non = negatives.as_mnist(negatives.generate(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED))
+    non = negatives.generated_as_mnist(negatives.VALIDATION, gate.NEGATIVES_PER_FAMILY, gate.TRAIN_SEED)
     non_digits = [v for vs in non.values() for v in vs]
     seen = as_seen(x_train[pick[GATE_DIGIT_UPLOADS:GATE_DIGIT_UPLOADS + gate.DIGITS]])
     sets = {gate.GATE_STEM: (digit_uploads, non_digits)}
@@ -199,7 +199,7 @@ def _sets(model, gate, temperature, digits, digit_labels, uploaded, upload_label
     from .images import to_mnist
 
     up = [to_mnist(im) for im in uploaded]
-    non = negatives.as_mnist(negatives.generate(families, NEGATIVES, seed))
+    non = negatives.generated_as_mnist(families, NEGATIVES, seed)
     return (_score(model, gate, temperature, digits, digit_labels),
             _score(model, gate, temperature, up, upload_labels),
             _score_each(model, gate, temperature, non))
