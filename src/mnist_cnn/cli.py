@@ -33,7 +33,7 @@ from .errors import UserError
 PROG = "mnist-cnn"
 DEFAULTS = config.TrainConfig()
 RUN_EXPORTS = ("onnx", "litert")  # run's and train's --export: the runtimes predict, read and serve use without TF
-CALIBRATE_TIME = "~4.5 min on 2 cores, class A; ~8.5 class C"  # refusal_fit.after_training's, measured
+CALIBRATE_TIME = "~3.7 min on 2 cores, class C"  # refusal_fit.after_training's, measured (README, "Not a digit")
 NO_CALIBRATE_HELP = (f"skip fitting the refusal rule and \"not a digit\" gate after a full MNIST run "
                      f"({CALIBRATE_TIME}); `mnist-cnn calibrate RUN` fits it later")  # train's, finetune's
 

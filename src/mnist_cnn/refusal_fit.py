@@ -306,7 +306,7 @@ def gets_rule(cfg) -> bool:
 
 def after_training(result, report) -> bool:
     """After `mnist-cnn train` (and `run --calibrate`): a full MNIST run's honest confidence and "not a digit" rule
-    (~3 min on 2 cores, class A; ~5.5 class C). Returns whether Ctrl-C stopped it.
+    (cli.CALIBRATE_TIME). Returns whether Ctrl-C stopped it.
 
     Smoke runs (limit set) and other data sets get none: their Predictor answers with Rule(), never
     refusing. Interrupted, or without the fonts the fit draws its non-digits with, the run stays finished without
