@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,55 @@ def test_starmap_runs_the_tasks_on_workers_in_order_and_raises_theirs():
     assert len(set(preprocess_pool.starmap(os.getpid, [()] * 2, workers=2)) - {os.getpid()}) >= 1
     with pytest.raises(ValueError, match="invalid literal"):
         preprocess_pool.starmap(int, [("1",), ("one",)], workers=2)
+
+
+SLOW_TASK = """
+import time
+from pathlib import Path
+from mnist_cnn.preprocess_pool import stopped
+
+def slow(marker):
+    Path(marker).touch()
+    while not stopped():
+        time.sleep(0.01)
+"""
+STARMAP_CHILD = """
+import sys, types
+if __name__ == "__main__":
+    sys.modules["jax"] = types.ModuleType("jax")  # a library with threads of its own: a forkserver, as in calibrate
+    import slow
+    from mnist_cnn import preprocess_pool
+    try:
+        preprocess_pool.starmap(slow.slow, [(sys.argv[1],), (sys.argv[2],)], workers=2)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+"""
+
+
+def test_two_ctrl_cs_end_a_starmap_at_once(tmp_path):
+    """Ctrl-C stops the workers' long tasks (they check stopped()); a second one while the pool shut down had it wait
+    on its workers for good (Python 3.11), and one while they started left a worker's traceback."""
+    (tmp_path / "slow.py").write_text(SLOW_TASK)
+    (tmp_path / "child.py").write_text(STARMAP_CHILD)
+    markers = [tmp_path / "a", tmp_path / "b"]
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "child.py"), *map(str, markers)], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{tmp_path}"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for _ in range(600):
+            if all(m.exists() for m in markers) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert all(m.exists() for m in markers), proc.communicate(timeout=5)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (proc.returncode, out.strip(), err) == (0, "interrupted", "")
 
 
 def test_few_images_are_read_in_this_process():

@@ -17,6 +17,7 @@ choosing.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from pathlib import Path
 
@@ -311,19 +312,20 @@ def _as_upload(rng, img: Image.Image) -> Image.Image:
 
 def generate(families: dict, n: int, seed: int) -> dict[str, list[Image.Image]]:
     """{family: n images}; the same (families, n, seed) always gives the same pixels."""
-    return {name: _drawn(make, n, seed, k) for k, (name, make) in enumerate(families.items())}
+    return {name: list(itertools.islice(_drawn(make, seed, k), n)) for k, (name, make) in enumerate(families.items())}
 
 
-def _drawn(make, n: int, seed: int, k: int) -> list[Image.Image]:
-    """The n images of the k-th family of a set, `make` drawing one."""
+def _drawn(make, seed: int, k: int):
+    """The images of the k-th family of a set, one by one, `make` drawing one."""
     rng = np.random.default_rng([seed, k])
-    return [_as_upload(rng, make(rng)) for _ in range(n)]
+    while True:
+        yield _as_upload(rng, make(rng))
 
 
 def generated_as_mnist(families: dict, n: int, seed: int) -> dict[str, list[np.ndarray | None]]:
-    """as_mnist(generate(families, n, seed)), the same arrays, a family a task on one worker process a core
-    (preprocess_pool.starmap: the gate's 21,000 took ~77 s of one core, class C) when `families` is VALIDATION or
-    HELD_OUT (a worker finds the family by its set's name and place); any other set in this process."""
+    """as_mnist(generate(families, n, seed)), the same arrays; VALIDATION's and HELD_OUT's a family a task on a worker
+    process a core (preprocess_pool.starmap; the gate's 21,000: ~77 s of one core, class C), which finds it by name
+    and place in this module as imported, not as patched here."""
     from .preprocess_pool import starmap
 
     name = next((k for k in ("VALIDATION", "HELD_OUT") if globals()[k] is families), None)
@@ -333,9 +335,11 @@ def generated_as_mnist(families: dict, n: int, seed: int) -> dict[str, list[np.n
 
 
 def _drawn_as_mnist(name: str, k: int, n: int, seed: int) -> list[np.ndarray | None]:
-    from .images import to_mnist
+    from .images import to_mnist  # _drawn's first n images as they come, until the parent wants no more
+    from .preprocess_pool import stopped
 
-    return [to_mnist(im) for im in _drawn(list(globals()[name].values())[k], n, seed, k)]
+    drawn = _drawn(list(globals()[name].values())[k], seed, k)
+    return [to_mnist(next(drawn)) for _ in range(n) if not stopped()]
 
 
 def as_mnist(images: dict[str, list[Image.Image]]) -> dict[str, list[np.ndarray | None]]:

@@ -145,7 +145,8 @@ def workers_for(count: int) -> int:
 def starmap(fn, tasks: list[tuple], workers: int | None = None) -> list:
     """[fn(*task) for task in tasks], the tasks shared by one worker process a core, started as the Preprocessor's
     (fork, forkserver or spawn, nicer than this process, Ctrl-C left to it); here with one core or one task. fn: a
-    function at a module's top level (a worker imports it)."""
+    function at a module's top level (a worker imports it as it is, not as patched here); one that runs long checks
+    stopped() as it goes, so that a Ctrl-C here ends its task at once rather than when it would have finished."""
     workers = min(len(tasks), os.cpu_count() or 1) if workers is None else workers
     if workers < 2:
         return [fn(*task) for task in tasks]
@@ -153,14 +154,36 @@ def starmap(fn, tasks: list[tuple], workers: int | None = None) -> list:
     stop = context.Event()
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(stop,))
     try:
-        with _starting_workers():
+        with _ctrl_c_deferred(), _starting_workers():  # this process ends not while a worker needs its semaphores
             futures = [pool.submit(fn, *task) for task in tasks]
         return [f.result() for f in futures]
     except BaseException:
         stop.set()
         raise
     finally:
-        pool.shutdown(cancel_futures=True)
+        with _ctrl_c_deferred():  # a second Ctrl-C while the pool shuts down left it waiting on its workers for good
+            pool.shutdown(cancel_futures=True)
+
+
+def stopped() -> bool:
+    """In a starmap worker: whether the parent wants no more (Ctrl-C, or another task's error)."""
+    return _stop is not None and _stop.is_set()
+
+
+@contextmanager
+def _ctrl_c_deferred():
+    """A Ctrl-C in the block is raised when it ends (in the main thread; elsewhere Python takes none)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *args: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pressed:
+            raise KeyboardInterrupt
 
 
 class Preprocessor:
