@@ -33,8 +33,10 @@ from .errors import UserError
 
 POOL_MIN = 300  # below this many images one process is faster: starting 2 workers costs ~0.3 s (~300 images)
 CHUNK = 32  # images per task: amortises the inter-process round trip (~0.1 ms), keeps the workers evenly loaded
-# Imported once by the forkserver, not by every worker: the script (as spawn would in each worker), this module and
-# `images` (NumPy, OpenCV, Pillow). Two spawned workers each spent ~0.4 CPU-s starting, while the model loaded.
+# Imported once by the forkserver, not by every worker: this module and `images` (NumPy, OpenCV, Pillow). Two spawned
+# workers each spent ~0.4 CPU-s starting, while the model loaded. "__main__" too, but Python 3.11's forkserver never
+# imports it (it looks for a key spawn's data no longer has): each worker re-runs the script as "__mp_main__" (the
+# `mnist-cnn` entry point, mnist_cnn.py: a few imports, nothing run).
 PRELOAD = ["__main__", __name__, f"{__package__}.images"]
 # Libraries whose own native threads make a fork unsafe once imported (a child inherits their locks, not the threads).
 THREADED = ("tensorflow", "onnxruntime", "ai_edge_litert", "jax", "torch")
