@@ -16,6 +16,7 @@ from PIL import Image
 
 from mnist_cnn import imagefile, predict, preprocess_pool
 from mnist_cnn.data import load_mnist
+from mnist_cnn.errors import UserError
 from mnist_cnn.preprocess_pool import Preprocessor
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -93,6 +94,9 @@ def test_starmap_runs_the_tasks_on_workers_in_order_and_raises_theirs():
     assert len(set(preprocess_pool.starmap(os.getpid, [()] * 2, workers=2)) - {os.getpid()}) >= 1
     with pytest.raises(ValueError, match="invalid literal"):
         preprocess_pool.starmap(int, [("1",), ("one",)], workers=2)
+    with pytest.raises(UserError, match="a worker process ended abruptly") as e:
+        preprocess_pool.starmap(os._exit, [(1,), (1,)], workers=2)  # a worker gone as the OOM killer leaves it
+    assert e.value.exit_code == 1
 
 
 SLOW_TASK = """

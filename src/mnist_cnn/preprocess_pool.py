@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -159,6 +160,9 @@ def starmap(fn, tasks: list[tuple], workers: int | None = None) -> list:
         with _ctrl_c_deferred(), _starting_workers():  # this process ends not while a worker needs its semaphores
             futures = [pool.submit(fn, *task) for task in tasks]
         return [f.result() for f in futures]
+    except BrokenProcessPool as e:  # the OOM killer's work, mostly: one line, not a traceback from the pool's thread
+        stop.set()
+        raise UserError(f"a worker process ended abruptly (killed, or out of memory?): {e}", exit_code=1) from e
     except BaseException:
         stop.set()
         raise
