@@ -158,8 +158,7 @@ class Predictor:
     def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
         """(N, 28, 28) float32 pieces `read` cut between the digits its line reader found -> (N,) P(not a digit) by
         the run's piece gate (gate.PIECE_STEM: trained on such pieces, stubs of their neighbours and all), or None
-        when the run has none (no gate; or no line reader when it was calibrated, after 2026-12-05, and none fitted
-        by `fit-reader` since; or calibrated before 2026-12-03: its rule then judges the pieces)."""
+        when the run has none (no gate; calibrated without a reader and none fitted since: the rule judges them)."""
         if self._piece_gate is ...:
             self._piece_gate = self._open_piece_gate()
         if self._piece_gate is None:
