@@ -2,8 +2,8 @@
 
     mnist-cnn fit-reader runs/NAME [--strings 200000] [--epochs 3] [--seed 0] [--data-dir DIR]
 
-Split from cli.py to keep each module small; the work is line_fit.py's (and refusal_fit.fit_piece_gate's: the
-piece gate is trained here, for the first reader, rather than by every `calibrate`).
+Split from cli.py to keep each module small; the work is line_fit.py's, and refusal_fit.fit_piece_gate's: a run's
+piece gate is trained here when it has a gate and none yet, rather than by every `calibrate`.
 """
 
 from __future__ import annotations

@@ -335,9 +335,9 @@ def generated_as_mnist(families: dict, n: int, seed: int) -> dict[str, list[np.n
 
 
 def _drawn_as_mnist(name: str, k: int, n: int, seed: int) -> list[np.ndarray | None]:
-    from .images import to_mnist  # _drawn's first n images as they come, until the parent wants no more
+    """_drawn's first n images through to_mnist as they come, until the parent wants no more."""
+    from .images import to_mnist
     from .preprocess_pool import stopped
-
     drawn = _drawn(list(globals()[name].values())[k], seed, k)
     return [to_mnist(next(drawn)) for _ in range(n) if not stopped()]
 
