@@ -215,6 +215,7 @@ def fitted(trained_run, mnist_dir, tmp_path_factory):
     """A copy of the session's small run, calibrated with everything scaled down to seconds."""
     run = tmp_path_factory.mktemp("refusal") / "run"
     shutil.copytree(trained_run, run)
+    gate.gate_paths(run, gate.PIECE_STEM)["keras"].write_bytes(b"")  # fitted beside an older gate: dropped
     with pytest.MonkeyPatch.context() as mp:
         for module, name, value in SMALL:
             mp.setattr(module, name, value)
@@ -316,8 +317,9 @@ def test_pieces_are_judged_by_the_piece_gate_when_the_run_has_one(fitted, test_d
     assert Predictor(older).piece_not_digit(x) is None
     shutil.copy(run / (gate.PIECE_STEM + ".keras"), older)
     p = Predictor(older)
-    monkeypatch.setattr(gate, "open_gate", lambda *args, **kwargs: None)  # its runtime's file missing
-    with pytest.raises(UserError, match=r"notdigit-pieces\.keras.*mnist-cnn export .* --format keras"):
+    p.runtime = "onnx"  # as a run's export would have it...
+    monkeypatch.setattr(gate, "open_gate", lambda *args, **kwargs: None)  # ...without the piece gate's (int8 only)
+    with pytest.raises(UserError, match=r"notdigit-pieces\.onnx\); make it with: mnist-cnn export .* --format onnx$"):
         p.piece_not_digit(x)
 
 
@@ -440,7 +442,8 @@ def test_page_shows_not_a_digit(refusing, tmp_path):
 
 def test_a_fit_without_its_fonts_leaves_the_run_whole_with_one_line(tmp_path, monkeypatch):
     """No DejaVu/Liberation fonts (macOS, a minimal container): one line naming them and what to install, a UserError;
-    after a training (`make run`'s --calibrate, `train`) the run stays without a rule, reported, not a traceback."""
+    after a training (`make run`'s --calibrate, `train`) the run stays without a rule, reported, not a traceback; so
+    too when a worker drawing the fit's non-digits is killed (out of memory)."""
     from types import SimpleNamespace
 
     monkeypatch.setattr(negatives, "FONT_DIRS", [tmp_path])
@@ -453,3 +456,12 @@ def test_a_fit_without_its_fonts_leaves_the_run_whole_with_one_line(tmp_path, mo
     [line] = lines
     assert line.startswith("no refusal rule: no DejaVu fonts")
     assert line.endswith(f"mnist-cnn calibrate {tmp_path / 'r'}")
+    monkeypatch.setattr(negatives, "font_files", lambda family: [])
+
+    def killed(*args, **kwargs):
+        raise UserError("a worker process ended abruptly (killed, or out of memory?): ...", exit_code=1)
+
+    monkeypatch.setattr(refusal_fit, "fit", killed)
+    assert refusal_fit.after_training(run, lines.append) is False
+    assert lines[-1].startswith("no refusal rule: a worker process ended abruptly")
+    assert lines[-1].endswith(f"mnist-cnn calibrate {tmp_path / 'r'}")

@@ -69,7 +69,8 @@ def _piece_gate(run: Path, data_dir) -> int:
               f"it with: mnist-cnn calibrate {shown(run)}", file=sys.stderr)
         return 130 if stopped else 1
     if written is None:
-        print(f"No piece gate: the run has no \"not a digit\" gate; `mnist-cnn calibrate {shown(run)}` fits both")
+        print(f"No piece gate: the run has no \"not a digit\" gate; `mnist-cnn calibrate {shown(run)}` fits both when "
+              "its rule keeps one")
     elif written:
         print("Wrote the piece gate, which judges the pieces cut between the reader's digits: "
               + ", ".join(shown(path) for path in written))

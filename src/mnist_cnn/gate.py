@@ -127,6 +127,16 @@ def open_gate(run: Path, runtime: str, threads: int | None = None, stem: str = G
     return lambda x: model.probabilities(x)[:, 1]
 
 
+def missing_gate(run: Path, stem: str, runtime: str, what: str):
+    """The UserError for a gate whose file for `runtime` is missing: `export` makes it from the .keras, else
+    `calibrate`."""
+    from .errors import UserError
+
+    paths = gate_paths(run, stem)
+    make = f"export {run} --format {runtime}" if paths["keras"].is_file() else f"calibrate {run}"
+    return UserError(f"{run}: {what} for {runtime} (expected {paths[runtime]}); make it with: mnist-cnn {make}")
+
+
 def export_gate(run: Path, formats) -> list[Path]:
     """The run's gates (notdigit.keras, and notdigit-pieces.keras when it has one) exported (float32) beside the
     model's exports, for each format in `formats`."""

@@ -316,7 +316,7 @@ def generate(families: dict, n: int, seed: int) -> dict[str, list[Image.Image]]:
 
 
 def _drawn(make, seed: int, k: int):
-    """The images of the k-th family of a set, one by one, `make` drawing one."""
+    """The k-th family's images, endless: its stream is [seed, k] whatever set it is drawn with."""
     rng = np.random.default_rng([seed, k])
     while True:
         yield _as_upload(rng, make(rng))

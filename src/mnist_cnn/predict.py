@@ -105,7 +105,7 @@ class Predictor:
     def _open_gate(self, threads: int | None):
         """The run's "not a digit" gate in this runtime (gate.py), when its rule uses one; with the model's threads
         (a server's one-thread model beside a gate on the default pool: its spinning cost 0.8-1.4 ms a request)."""
-        from .gate import gate_paths, open_gate
+        from .gate import GATE_STEM, missing_gate, open_gate
         from .refusal import run_folder_of
 
         if self.rule.gate_threshold is None:
@@ -113,8 +113,7 @@ class Predictor:
         run = run_folder_of(self.path)
         gate = open_gate(run, self.runtime, threads)
         if gate is None:
-            raise UserError(f"{run}: its refusal rule needs the \"not a digit\" gate for {self.runtime} (expected "
-                            f"{gate_paths(run)[self.runtime]}); make it with: mnist-cnn calibrate {run}")
+            raise missing_gate(run, GATE_STEM, self.runtime, "its refusal rule needs the \"not a digit\" gate")
         return gate
 
     def _load_keras(self, threads: int | None) -> None:
@@ -166,7 +165,7 @@ class Predictor:
         return np.asarray(self._piece_gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
 
     def _open_piece_gate(self):
-        from .gate import PIECE_STEM, gate_paths, open_gate
+        from .gate import PIECE_STEM, gate_paths, missing_gate, open_gate
         from .refusal import run_folder_of
 
         run = run_folder_of(self.path)
@@ -174,10 +173,9 @@ class Predictor:
             return None
         found = open_gate(run, self.runtime, self._threads, PIECE_STEM)
         if found is None:
-            raise UserError(f"{run}: its piece gate has no {self.runtime} export (expected "
-                            f"{gate_paths(run, PIECE_STEM)[self.runtime]}); make it with: mnist-cnn export {run} "
-                            f"--format {self.runtime}")
+            raise missing_gate(run, PIECE_STEM, self.runtime, "its piece gate is needed")
         return found
+
 
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its

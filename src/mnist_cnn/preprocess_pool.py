@@ -102,7 +102,7 @@ def _read_chunk(paths: list[str]) -> list[list[np.ndarray | None] | str]:
     """read() of each path; cut short once the parent has set _stop (its images are no longer wanted)."""
     out = []
     for p in paths:
-        if _stop is not None and _stop.is_set():
+        if stopped():
             break
         out.append(read(p))
     return out
@@ -232,7 +232,8 @@ class Preprocessor:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+            with _ctrl_c_deferred():  # as starmap's
+                self.pool.shutdown(cancel_futures=True)
             self.pool = None
 
     def __enter__(self):

@@ -36,7 +36,7 @@ from .slant import as_seen
 
 ACCEPT_MNIST = 0.993  # validation digits kept: 0.3 point of margin over the >= 99% test target
 ACCEPT_UPLOADS = 0.985  # validation uploads kept (those to_mnist finds ink in): margin under the 97% target
-NEGATIVES = 120  # per family and split: 960 validation, 1,080 held-out non-digits
+NEGATIVES = 120  # per family and split: 3,000 validation, 1,200 held-out non-digits
 UPLOADS = 1_200  # digits rendered as uploads per split (200 per uploads.FAMILIES entry)
 TEST_UPLOADS_SEED = 1_001  # the stand-in real-world set; validation uploads use negatives.VALIDATION_SEED
 EVALSET_PER_FAMILY = 50  # of evalset.py's real-world digits per family, when that module is installed
@@ -232,6 +232,9 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     x_val, y_val = as_seen(x_train[val_idx])[..., None], y_train[val_idx]  # as to_mnist gives them to the rule
     temperature = calibration.fit_temperature(predict_proba(model, x_val), y_val)
     stems = gate_stems(run) if gate else []
+    if gate and gates.PIECE_STEM not in stems:  # one fitted beside the old gate: `fit-reader` makes today's
+        for path in gates.gate_paths(run, gates.PIECE_STEM).values():
+            path.unlink(missing_ok=True)
     gate_model = _train_gates(run, x_train, y_train, train_idx, stems, report)[gates.GATE_STEM] if stems else None
     ups = val_idx[:UPLOADS]
     val = _sets(model, gate_model, temperature, x_val, y_val,
@@ -326,6 +329,9 @@ def after_training(result, report) -> bool:
     except KeyboardInterrupt:
         report(f"interrupted: no refusal rule; fit it with: mnist-cnn calibrate {result.run_dir}")
         return True
+    except UserError as e:  # a worker process killed (out of memory?): the run stays, as without fonts
+        report(f"no refusal rule: {e}; then fit it with: mnist-cnn calibrate {result.run_dir}")
+        return False
     report(f"Refusal rule ({r['approach']}): temperature {r['temperature']:.3f}, test ECE "
            f"{r['ece']['test_before']:.4f} -> {r['ece']['test_after']:.4f}")
     return False

@@ -37,8 +37,8 @@ def cut(grey: np.ndarray):
     h, w = grey.shape
     if min(h, w) < 16:
         return None
-    u8, m = (grey * 255).astype(np.uint8), max(1, round(MARGIN * min(h, w)))
-    k = 2 * int(LINES * min(h, w) / 2) + 1
+    u8 = (grey * 255).astype(np.uint8)
+    m, k = max(1, round(MARGIN * min(h, w))), 2 * int(LINES * min(h, w) / 2) + 1  # the edges' depth; the closing's
     if _canvas_without_sheet(u8, m, k):
         return None
     _, light = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
