@@ -22,7 +22,8 @@ def add_commands(sub) -> None:
                        description="Fit the temperature that makes a run's probabilities honest and the rule that "
                                    "refuses non-digits, on validation data only; store them in the run folder. "
                                    "Old runs and downloaded models get them this way; train does it at the end of "
-                                   "a full MNIST run.")
+                                   "a full MNIST run. A run with a line reader (fit-reader) also gets its piece "
+                                   "gate, a few minutes more.")
     p.add_argument("run", metavar="RUN_DIR", type=path_arg, help="a run folder (model.keras, config.json)")
     p.add_argument("--compare", action="store_true",
                    help="also measure every approach on held-out data and print the table (default: no)")
