@@ -145,6 +145,15 @@ def workers_for(count: int) -> int:
     return 0 if count < POOL_MIN else max(1, os.cpu_count() or 1)
 
 
+def _pool(workers: int) -> tuple[ProcessPoolExecutor, object]:
+    """A pool of `workers` processes (not started yet) and the Event that asks them to stop (_start_worker)."""
+    context = _context()
+    if context.get_start_method() == "fork":
+        _warm_up()  # once here, before the forks, rather than in each of them (~0.08 CPU-s apiece)
+    stop = context.Event()
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(stop,)), stop
+
+
 def starmap(fn, tasks: list[tuple], workers: int | None = None) -> list:
     """[fn(*task) for task in tasks], the tasks shared by one worker process a core, started as the Preprocessor's
     (fork, forkserver or spawn, nicer than this process, Ctrl-C left to it); here with one core or one task. fn: a
@@ -153,9 +162,7 @@ def starmap(fn, tasks: list[tuple], workers: int | None = None) -> list:
     workers = min(len(tasks), os.cpu_count() or 1) if workers is None else workers
     if workers < 2:
         return [fn(*task) for task in tasks]
-    context = _context()
-    stop = context.Event()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(stop,))
+    pool, stop = _pool(workers)
     try:
         with _ctrl_c_deferred(), _starting_workers():  # this process ends not while a worker needs its semaphores
             futures = [pool.submit(fn, *task) for task in tasks]
@@ -201,12 +208,7 @@ class Preprocessor:
         self.workers = workers_for(count) if workers is None else workers
         self.pool = None
         if self.workers > 0:
-            context = _context()
-            if context.get_start_method() == "fork":
-                _warm_up()  # once here, before the forks, rather than in each of them (~0.08 CPU-s apiece)
-            self.stop = context.Event()
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
-                                            initargs=(self.stop,))
+            self.pool, self.stop = _pool(self.workers)
             try:
                 with _starting_workers():
                     for _ in range(self.workers):  # start every worker now, not on the first map()
