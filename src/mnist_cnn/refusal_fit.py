@@ -122,9 +122,9 @@ def gate_stems(run: Path) -> list[str]:
     """The gates `calibrate` trains for a run: the gate, and the piece gate (gate.PIECE_STEM) only beside a line
     reader: `read` asks it about the pieces cut between the reader's digits alone, and it takes ~1/3 of the fit."""
     from . import gate
-    from .rundir import READER
+    from .rundir import RunDir
 
-    return [gate.GATE_STEM] + ([gate.PIECE_STEM] if (Path(run) / READER).is_file() else [])
+    return [gate.GATE_STEM] + ([gate.PIECE_STEM] if RunDir(run).line_reader().is_file() else [])
 
 
 def _train_gates(run: Path, x_train, y_train, train_idx, stems: list[str], report: Report) -> dict:
