@@ -411,8 +411,8 @@ def test_touching_digits_are_cut_apart(predictor, writer):
         assert r.text == truth, (truth, r.text)
 
 
-def glued(a, b, overlap=3, h=60):
-    """Two MNIST digits scaled to one height and pushed together until their ink overlaps by `overlap` px."""
+def glued(*digits, overlap=3, h=60):
+    """MNIST digits scaled to one height, each pushed into the one before until their ink overlaps by `overlap` px."""
     def scaled(im):
         im = im.astype(np.float32) / 255
         rows, cols = np.flatnonzero(im.max(1) > 0.1), np.flatnonzero(im.max(0) > 0.1)
@@ -420,11 +420,11 @@ def glued(a, b, overlap=3, h=60):
         size = (max(1, round(im.shape[1] * h / im.shape[0])), h)
         return np.asarray(Image.fromarray(im).resize(size, Image.Resampling.BICUBIC)).clip(0, 1)
 
-    a, b = scaled(a), scaled(b)
-    out = canvas(a.shape[1] + b.shape[1] + 40, h + 40)
-    out[20:20 + h, 20:20 + a.shape[1]] = a
-    x = 20 + a.shape[1] - overlap
-    np.maximum(out[20:20 + h, x:x + b.shape[1]], b, out=out[20:20 + h, x:x + b.shape[1]])
+    parts = [scaled(d) for d in digits]
+    out, x = canvas(sum(p.shape[1] for p in parts) + 40, h + 40), 20
+    for p in parts:
+        np.maximum(out[20:20 + h, x:x + p.shape[1]], p, out=out[20:20 + h, x:x + p.shape[1]])
+        x += p.shape[1] - overlap
     return out
 
 

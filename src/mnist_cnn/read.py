@@ -30,7 +30,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import files, images, letters, level, punctuation, readings, segment, slant
+from . import files, images, lattice, letters, level, punctuation, readings, segment, slant
 from .errors import UserError
 
 PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
@@ -145,6 +145,7 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     groups = [[_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)]
               for g, xs in zip(row.groups, inputs)]  # in order: `decisions` is consumed group by group
+    lattice.add_cuts(predictor, row, groups, piece_input, _made, TALL_PIECE)  # touching digits of uneven widths
     digits, piece_gate = [], iter(judged)
     line_decisions = decisions if by_model else itertools.repeat(None)
     for i, (g, options) in enumerate(zip(row.groups, groups)):

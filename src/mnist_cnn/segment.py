@@ -11,9 +11,8 @@ The steps, on a binary mask of the ink (stroke_mask.py: strong ink, and faint in
 ruled or squared paper lines removed, keeping the pixels where a stroke crosses them): 8-connected components; specks,
 a ring drawn round the number and a bar along a side (a desk's edge) dropped; one digit's strokes that are not joined
 (a 5's hat, a broken 4) merged when their columns overlap; a group much wider than tall (touching digits) offered
-splits at the columns of least ink, for the model to choose from (read.py). No model here. Hand-written on OpenCV's
-primitives: no library segments handwritten digit strings; OCR engines (Tesseract) read print and are not installed.
-"""
+even splits at the columns of least ink, for the model to choose from (read.py; lattice.py offers uneven ones). No
+model here. Hand-written on OpenCV: no library segments handwritten digits; OCR engines (Tesseract) read print."""
 
 from __future__ import annotations
 
@@ -31,9 +30,8 @@ MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots o
 # or the median of its marks' own (one digit inked solid holds most of the page's ink: see _marks_width)
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
 NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away...
-FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below two digits or more, across half the width of each
-# or more, is an underline: dropped (an underlined 639 was read 632, the line taken for a 9's stroke); a 5's hat over
-# a short neighbour is no underline
+FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below 2+ digits, across half the width of each or more,
+# is an underline, dropped (639 underlined was read 632, the line a 9's stroke); a 5's hat over a short one is none
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
 TALL = 0.75  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
 SAME = 0.8
@@ -55,9 +53,9 @@ RING_HELD = 0.3  # ...round marks over 30% of its height and...
 RING_TALLER = 1.3  # ...this much shorter than it: a circle drawn round the number, dropped (a probe: 5 of 5 read)
 EDGE_BAR = 0.95  # a part along the picture's left or right side over this share of its height, RING_TALLER x the rest
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
-SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop
-# of a slanted 8 (read as 69), not a digit. 0.5 before; tried on numbers at seed 5 (400: none gained or lost, one
-# misread refused), then at seed 0 (800: 3 more read right, 4 misread refused, none lost; `best`, read_eval.py)
+SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of
+# a slanted 8 (read as 69). 0.5 before; 0.6: seed 5, 400 numbers, none gained or lost, one misread refused; seed 0,
+# 800: 3 more read right, 4 misread refused, none lost (`best`, read_eval.py)
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
 LINE_REACH = 0.15  # a cut between two digits the line reader found runs this near (x the height) their middle
 STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
@@ -235,7 +233,7 @@ def _options(g, own, crop, hairlines: bool) -> tuple[list[list[Piece]], list[int
             cut = pieces(crop, cuts, x0, y0)
             if min(p.box[3] - p.box[1] for p in cut) >= SHORT_PIECE * h:
                 options.append(cut)
-                crossings.append(max(_crossed(own, c) for c in cuts))
+                crossings.append(max(crossed(own, c) for c in cuts))
     if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink, strokes joined
         options, crossings = [_joined(crop, _cuts(own, max(2, guess))[0], x0, y0, h)], [0]
     return options, crossings
@@ -246,7 +244,7 @@ def _joined(crop, cuts, x0, y0, h) -> list[Piece]:
     or the stub of a ruled line that runs on from a digit's foot (it would be read as a mark that is no digit)."""
     cuts = list(cuts)
     while cuts:
-        rows = [np.flatnonzero((_between(crop.shape, cuts, i) & (crop > 0)).any(1)) for i in range(len(cuts) + 1)]
+        rows = [np.flatnonzero((between(crop.shape, cuts, i) & (crop > 0)).any(1)) for i in range(len(cuts) + 1)]
         short = [i for i, r in enumerate(rows) if not len(r) or r[-1] - r[0] + 1 < SHORT_PIECE * h]
         if not short:
             break
@@ -254,7 +252,7 @@ def _joined(crop, cuts, x0, y0, h) -> list[Piece]:
     return pieces(crop, cuts, x0, y0)
 
 
-def _between(shape, cuts, i) -> np.ndarray:
+def between(shape, cuts, i) -> np.ndarray:
     """(h, w) bool: the pixels between cut i - 1 and cut i (the crop's edges for i = 0 and len(cuts))."""
     h, w = shape
     columns = np.arange(w)[None]
@@ -263,7 +261,7 @@ def _between(shape, cuts, i) -> np.ndarray:
     return (columns >= left) & (columns < right)
 
 
-def _crossed(own, cut) -> int:
+def crossed(own, cut) -> int:
     """How many separate strokes a cut (a column per row) runs through."""
     on = own[np.arange(len(cut)), np.clip(cut, 0, own.shape[1] - 1)].astype(np.int8)
     return int((np.diff(np.concatenate([[0], on])) == 1).sum())
@@ -339,12 +337,14 @@ def line_cuts(own: np.ndarray, spans) -> list[np.ndarray]:
 
 def pieces(crop, cuts, x0, y0) -> list[Piece]:
     """The crop cut along these paths (a column per row), each piece trimmed to its ink."""
-    pieces = []
-    for i in range(len(cuts) + 1):
-        part = np.where(_between(crop.shape, cuts, i), crop, np.float32(0))
-        rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
-        if not len(rows):
-            continue
-        part = part[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        pieces.append(Piece((x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1), part))
-    return pieces
+    return [p for i in range(len(cuts) + 1) if (p := piece(crop, cuts, i, x0, y0)) is not None]
+
+
+def piece(crop, cuts, i, x0, y0) -> Piece | None:
+    """The ink between cut i - 1 and cut i (the crop's edges for 0 and len(cuts)), trimmed to it; None if none."""
+    part = np.where(between(crop.shape, cuts, i), crop, np.float32(0))
+    rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
+    if not len(rows):
+        return None
+    return Piece((x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1),
+                 part[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
