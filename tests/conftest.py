@@ -81,7 +81,7 @@ def trained_run(tmp_path_factory, mnist_dir):
 # last while the other workers sit idle. A file missing here runs after these, in the usual order.
 LONGEST_FIRST = ("test_sweep.py", "test_bench.py", "test_train.py", "test_refusal.py", "test_rundir.py", "test_cli.py",
                  "test_distribute.py", "test_line_reader.py", "test_export.py", "test_web_export.py", "test_read.py",
-                 "test_serve.py", "test_predict.py", "test_serve_throughput.py", "test_hardware.py",
+                 "test_serve.py", "test_predict.py", "test_lattice.py", "test_serve_throughput.py", "test_hardware.py",
                  "test_extra_data.py", "test_preprocess_pool.py", "test_feedback.py")
 
 

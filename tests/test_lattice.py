@@ -45,6 +45,7 @@ def test_the_programme_finds_what_brute_force_finds(seed):
             assert k not in got, (k, got)
         else:
             assert math.isclose(sum(scores[s] for s in got[k]), value), (k, got[k], chain)
+            assert len(got[k]) == k and spans[got[k][0]][0] == 0 and spans[got[k][-1]][1] == n - 1
             assert [spans[s][0] for s in got[k]][1:] == [spans[s][1] for s in got[k]][:-1]
 
 
@@ -72,13 +73,13 @@ def test_loops_crossing_offer_no_cut_through_two_strokes():
     a = canvas()
     xs = np.arange(60, 340)
     for phase in (0, np.pi):
-        ys = 60 + 25 * np.sin((xs - 60) / 280 * 4 * np.pi + phase)
+        ys = 60 + 35 * np.sin((xs - 60) / 280 * 4 * np.pi + phase)
         cv2.polylines(a, [np.stack([xs, ys], 1).astype(np.int32)], False, 1.0, 4)
     rows, cols = np.flatnonzero(a.any(1)), np.flatnonzero(a.any(0))
     crop = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # segment.find refuses it: too wide for a row of digits
     group = segment.Group([], own=crop > 0, crop=crop, box=(cols[0], rows[0], cols[-1] + 1, rows[-1] + 1))
     crossed, spans, pieces = lattice.candidates(group)
-    assert max(crossed) <= lattice.CROSSED
+    assert len(crossed) > 2 and pieces and max(crossed) <= lattice.CROSSED
     x0 = group.box[0]
     loop_middles = [60 + 35 + 70 * k - x0 for k in range(4)]  # where the two waves are farthest apart
     assert not any(any(abs(p.box[2] - x0 - m) <= 3 for m in loop_middles) and p.box[2] < group.box[2] for p in pieces)

@@ -3,7 +3,7 @@ piece between two of them, and a dynamic programme keeps, for each likely count 
 
     from mnist_cnn import lattice
     # row: a segment.Row; made[i]: per way to cut row.groups[i], the digits the model read (read.py)
-    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.TALL_PIECE)
+    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.TALL_PIECE, read.MAX_CROSSED)
     row.groups[i].options[-1]                                # the last way added: segment.Pieces, left to right
 
 segment.py's own splits divide a mark evenly (each cut within a third of a digit of an even division), which misses
@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import cv2
 import numpy as np
-from scipy import ndimage
 
 from . import segment
 
@@ -33,26 +33,28 @@ MORE = 2  # counts of digits tried: from one fewer than the mark's width suggest
 # (narrow faces' digits are ~0.45x as wide as tall; 1 more: the same on read_eval.py's touching numbers, class C)
 
 
-def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, tall: float) -> None:
-    """Adds, in place, to each mark wider than one digit (row.groups[i]) that some way of cutting already reads as
-    digits only (made[i]: per way, the digits read, `.digit` None where refused), its best cut into each likely count
+def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, tall: float, most: int) -> None:
+    """Adds, in place, to each mark wider than one digit (row.groups[i]) that some way of cutting across at most `most`
+    strokes already reads as digits only (made[i]: per way, the digits read, `.digit` None where refused; the way's
+    crossings: row.groups[i].crossings), its best cut into each likely count
     of digits (MORE) by the model's mean log-confidence, refused pieces never used, and the same among pieces each at
     least `tall` x the mark's height. to_input: a piece's ink -> (28, 28) float32, or None; made_of(pieces, inputs,
     decisions): the digits of a way to cut. Not in a mark one digit wide (on read_eval.py's 1,600 numbers at seeds 0
     and 5, 3 more read there but 25% slower, and an open 6 read as 10), nor in one every way refuses: a doodle's
     loops were read as 0s and 8s (README, "Touching digits cut by recognition")."""
-    which = [i for i, (g, ways) in enumerate(zip(row.groups, made)) if len(g.options) > 1 and not g.narrow
-             and any(way and all(d.digit is not None for d in way) for way in ways)]
+    which = [i for i, (g, ways) in enumerate(zip(row.groups, made)) if not g.narrow and any(
+        way and crossed <= most and all(d.digit is not None for d in way) for way, crossed in zip(ways, g.crossings))]
     found = {i: candidates(row.groups[i]) for i in which}
     xs = {i: [to_input(p.ink) for p in pieces] for i, (_, _, pieces) in found.items()}
     flat = [x for i in found for x in xs[i] if x is not None]
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     for i, (crossed, spans, pieces) in found.items():
         decided = [None if x is None else next(decisions) for x in xs[i]]
-        scores = [-math.inf if d is None or d.rejected else math.log(max(d.confidence, 1e-9)) for d in decided]
+        scores = [math.log(d.confidence) if d is not None and not d.rejected and d.confidence > 0 else -math.inf
+                  for d in decided]
         x0, y0, x1, y1 = row.groups[i].box
         full = [v if p.box[3] - p.box[1] >= tall * (y1 - y0) else -math.inf for v, p in zip(scores, pieces)]
-        guess = max(2, round((x1 - x0) / (segment.DIGIT_WIDTH * (y1 - y0))))
+        guess = segment.digits_in(x1 - x0, y1 - y0)
         ks = range(max(2, guess - 1), min(segment.MAX_PIECES, guess + MORE) + 1)
         paths = [path for v in (scores, full) for path in best(len(crossed), spans, v, ks).values()]
         for path in [path for k, path in enumerate(paths) if path not in paths[:k]]:
@@ -77,6 +79,8 @@ def candidates(g: segment.Group) -> tuple[list[int], list[tuple[int, int]], list
             width = float(cuts[j].mean() - a.mean())
             if width > WIDE * h:
                 break
+            if (cuts[j] <= a).any():  # two cuts that cross (a bent one and its neighbour) hold no one piece between
+                continue
             piece = segment.piece(crop, [a, cuts[j]], 1, *g.box[:2]) if width >= NARROW * h else None
             if piece is not None and piece.box[3] - piece.box[1] >= segment.SHORT_PIECE * h:
                 spans.append((i, j))
@@ -97,7 +101,7 @@ def _cut_columns(own: np.ndarray) -> list[np.ndarray]:
     bottom = np.where(inked, h - 1 - own[::-1].argmax(0), -1).astype(np.float32)
     columns = set()
     for cost in (profile, -top, bottom):
-        least = ndimage.minimum_filter1d(cost, 2 * reach + 1, mode="nearest")
+        least = cv2.erode(cost[None], np.ones((1, 2 * reach + 1), np.uint8), borderType=cv2.BORDER_REPLICATE)[0]
         columns.update(int(c) for c in np.flatnonzero((cost == least) & inked) if 1 <= c < w - 1)
     places = []
     for c in sorted(columns):

@@ -145,7 +145,7 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     groups = [[_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)]
               for g, xs in zip(row.groups, inputs)]  # in order: `decisions` is consumed group by group
-    lattice.add_cuts(predictor, row, groups, piece_input, _made, TALL_PIECE)  # touching digits of uneven widths
+    lattice.add_cuts(predictor, row, groups, piece_input, _made, TALL_PIECE, MAX_CROSSED)  # digits of uneven widths
     digits, piece_gate = [], iter(judged)
     line_decisions = decisions if by_model else itertools.repeat(None)
     for i, (g, options) in enumerate(zip(row.groups, groups)):

@@ -4,15 +4,14 @@
     ink = images.ink_map(images.load_image("meter.jpg"))   # paper, light and noise removed (None: no ink)
     row = segment.find(ink)
     row.rejected                  # None, or why this ink is not a row of digits (one line)
-    for group in row.groups:      # in reading order; each has options: [[Piece]] unsplit, then ways to split it
+    for group in row.groups:      # in reading order; options: [[Piece]] unsplit, then ways to split it
         group.options[0][0].box   # (x0, y0, x1, y1), x1/y1 exclusive, in the image's pixels
 
-The steps, on a binary mask of the ink (stroke_mask.py: strong ink, and faint ink holding one digit's strokes together;
-ruled or squared paper lines removed, keeping the pixels where a stroke crosses them): 8-connected components; specks,
-a ring drawn round the number and a bar along a side (a desk's edge) dropped; one digit's strokes that are not joined
-(a 5's hat, a broken 4) merged when their columns overlap; a group much wider than tall (touching digits) offered
-even splits at the columns of least ink, for the model to choose from (read.py; lattice.py offers uneven ones). No
-model here. Hand-written on OpenCV: no library segments handwritten digits; OCR engines (Tesseract) read print."""
+The steps, on a binary mask of the ink (stroke_mask.py: strong ink, faint ink holding one digit's strokes together,
+ruled or squared paper lines removed but where strokes cross them): 8-connected components; specks, a ring round the
+number and a bar along a side (a desk's edge) dropped; one digit's strokes not joined (a 5's hat, a broken 4) merged
+when their columns overlap; a mark much wider than tall (touching digits) offered even splits at the least ink for
+the model (read.py; lattice.py: uneven ones). No model here; OpenCV, as no library segments handwritten digits."""
 
 from __future__ import annotations
 
@@ -31,31 +30,26 @@ MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots o
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
 NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away...
 FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below 2+ digits, across half the width of each or more,
-# is an underline, dropped (639 underlined was read 632, the line a 9's stroke); a 5's hat over a short one is none
+# is an underline, dropped (639 underlined was read 632); a 5's hat reaching over a short neighbour is no underline
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
-TALL = 0.75  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
-SAME = 0.8
-SPECK = 0.04  # a group with under 4% of the largest group's pixels and under...
-SPECK_HEIGHT = 0.3  # ...30% of its height is a speck: dropped
+TALL, SAME = 0.75, 0.8  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
+SPECK, SPECK_HEIGHT = 0.04, 0.3  # a group with under 4% of the largest group's pixels and 30% of its height: a speck
 SMALL_MARK = 0.4  # a group kept but under 40% of the row's median height is a mark, not a digit (a dash, a dot)
 IN_ROW = 0.5  # each mark has half its height within the row (median centre +- half the median height)
 SPLIT = 1.15  # a group wider than 1.15x its height holds touching digits (MNIST's widest 0s are ~1.0x)...
-WHOLE = 1.8  # ...and one wider than 1.8x is never read as one digit (slanted 2s and 7s reach 1.5x, a 5 written flat
-# 1.7x: at 1.6 its cuts alone were offered and the gate refused a piece, so the whole number; 1.8 against 1.6 on
-# read_eval.py's pictures: 4-7 more of 800 read right per seed and run, none lost, 0-1 of 300 non-numbers let through)
+WHOLE = 1.8  # ...and one wider than 1.8x is never read as one digit (slanted 2s, 7s: 1.5x, a 5 written flat 1.7x; 1.6
+# before: read_eval.py, 4-7 more of 800 read right per seed and run, none lost, 0-1 of 300 non-numbers let through)
 MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if the model is unsure of it whole
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
-SPECKLE = 10  # more than 10 separate bits of ink per mark kept (and at least SPECKLE_MIN) is noise or texture:
-SPECKLE_MIN = 50  # ...writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
-RING = 0.15  # a mark round all the others, inked over under 15% of its box (a hand's ellipse: ~5%), and...
-RING_HELD = 0.3  # ...round marks over 30% of its height and...
-RING_TALLER = 1.3  # ...this much shorter than it: a circle drawn round the number, dropped (a probe: 5 of 5 read)
+SPECKLE, SPECKLE_MIN = 10, 50  # more than 10 separate bits of ink per mark kept (and 50 in all) is noise or texture:
+# writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
+RING, RING_HELD, RING_TALLER = 0.15, 0.3, 1.3  # a mark round all the others, inked over under 15% of its box (a hand's
+# ellipse: ~5%), round marks over 30% of its height and 1.3x shorter than it: a circle round the number, dropped
 EDGE_BAR = 0.95  # a part along the picture's left or right side over this share of its height, RING_TALLER x the rest
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
-SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of
-# a slanted 8 (read as 69). 0.5 before; 0.6: seed 5, 400 numbers, none gained or lost, one misread refused; seed 0,
-# 800: 3 more read right, 4 misread refused, none lost (`best`, read_eval.py)
+SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of a
+# slanted 8 (read as 69); against 0.5, seed 0: 3 more of 800 read right, 4 misread refused, none lost (`best`)
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
 LINE_REACH = 0.15  # a cut between two digits the line reader found runs this near (x the height) their middle
 STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
@@ -226,7 +220,7 @@ def _options(g, own, crop, hairlines: bool) -> tuple[list[list[Piece]], list[int
         return [whole], [0]
     options = [whole] if w <= WHOLE * h else []
     crossings = [0] * len(options)
-    guess = max(2, round(w / (DIGIT_WIDTH * h)))
+    guess = digits_in(w, h)
     top = 2 if w <= SPLIT * h else min(MAX_PIECES, guess + 1)  # one digit wide: two at most
     for k in range(max(2, guess - 1), top + 1):
         for cuts in _cuts(own, k):
@@ -237,6 +231,11 @@ def _options(g, own, crop, hairlines: bool) -> tuple[list[list[Piece]], list[int
     if not options:  # every cut leaves a stroke: the least bad, the straight cut at the least ink, strokes joined
         options, crossings = [_joined(crop, _cuts(own, max(2, guess))[0], x0, y0, h)], [0]
     return options, crossings
+
+
+def digits_in(w, h) -> int:
+    """How many digits likely touch in a mark w wide and h tall (pixels): 2 at least."""
+    return max(2, round(w / (DIGIT_WIDTH * h)))
 
 
 def _joined(crop, cuts, x0, y0, h) -> list[Piece]:
@@ -341,7 +340,8 @@ def pieces(crop, cuts, x0, y0) -> list[Piece]:
 
 
 def piece(crop, cuts, i, x0, y0) -> Piece | None:
-    """The ink between cut i - 1 and cut i (the crop's edges for 0 and len(cuts)), trimmed to it; None if none."""
+    """The ink of crop (h, w) between cut i - 1 and cut i (each (h,) int64; the crop's edges for 0 and len(cuts)),
+    trimmed to it, its box offset by (x0, y0); None if there is none."""
     part = np.where(between(crop.shape, cuts, i), crop, np.float32(0))
     rows, cols = np.flatnonzero(part.any(1)), np.flatnonzero(part.any(0))
     if not len(rows):
