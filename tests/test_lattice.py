@@ -105,3 +105,17 @@ def test_touching_digits_of_uneven_widths_are_read_by_recognition(predictor, mni
     without = sum(read.read_image(predictor, im).text == t for t, im in images)
     n = len(images)
     assert touching >= 0.8 * n and right >= 0.6 * n and right - without >= 0.15 * n, (touching, right, without)
+
+
+def test_a_lattice_way_wins_no_near_tie_against_the_mark_read_whole():
+    """segment.py's full-height cuts across one stroke get read.FULL_BONUS a digit against the mark read whole; a way
+    lattice.py found among many cuts does not (an open 0 was read 17 so): the same pieces win only as segment.py's."""
+    x = np.zeros((28, 28), np.float32)
+    whole_box, left, right = (0, 0, 52, 40), (0, 0, 20, 40), (20, 0, 52, 40)
+    g = segment.Group(options=[[segment.Piece(whole_box, None)],
+                               [segment.Piece(left, None), segment.Piece(right, None)]], crossings=[0, 1])
+    whole = [read.Digit(0, 0.994, whole_box, x)]
+    split = [read.Digit(1, 0.987, left, x), read.Digit(7, 0.986, right, x)]
+    scored = [(read._score(m), m) for m in (whole, split)]
+    assert "".join(str(d.digit) for d in read._choose(g, scored)) == "17"  # segment.py's way
+    assert "".join(str(d.digit) for d in read._choose(g, scored, 1)) == "0"  # lattice.py's (from index 1 on)

@@ -3,7 +3,7 @@ piece between two of them, and a dynamic programme keeps, for each likely count 
 
     from mnist_cnn import lattice
     # row: a segment.Row; made[i]: per way to cut row.groups[i], the digits the model read (read.py)
-    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.TALL_PIECE, read.MAX_CROSSED)
+    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.MAX_CROSSED)
     row.groups[i].options[-1]                                # the last way added: segment.Pieces, left to right
 
 segment.py's own splits divide a mark evenly (each cut within a third of a digit of an even division), which misses
@@ -33,15 +33,14 @@ MORE = 2  # counts of digits tried: from one fewer than the mark's width suggest
 # (narrow faces' digits are ~0.45x as wide as tall; 1 more: the same on read_eval.py's touching numbers, class C)
 
 
-def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, tall: float, most: int) -> None:
+def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, most: int) -> None:
     """Adds, in place, to each mark wider than one digit (row.groups[i]) that some way of cutting across at most `most`
     strokes already reads as digits only (made[i]: per way, the digits read, `.digit` None where refused; the way's
-    crossings: row.groups[i].crossings), its best cut into each likely count
-    of digits (MORE) by the model's mean log-confidence, refused pieces never used, and the same among pieces each at
-    least `tall` x the mark's height. to_input: a piece's ink -> (28, 28) float32, or None; made_of(pieces, inputs,
-    decisions): the digits of a way to cut. Not in a mark one digit wide (on read_eval.py's 1,600 numbers at seeds 0
-    and 5, 3 more read there but 25% slower, and an open 6 read as 10), nor in one every way refuses: a doodle's
-    loops were read as 0s and 8s (README, "Touching digits cut by recognition")."""
+    crossings: row.groups[i].crossings), its best cut into each likely count of digits (MORE) by the model's mean
+    log-confidence, refused pieces never used. to_input: a piece's ink -> (28, 28) float32, or None; made_of(pieces,
+    inputs, decisions): the digits of a way to cut. Not in a mark one digit wide (on read_eval.py's 1,600 numbers at
+    seeds 0 and 5, 3 more read there but 25% slower, and an open 6 read as 10), nor in one every way refuses: a
+    doodle's loops were read as 0s and 8s (README, "Touching digits cut by recognition")."""
     which = [i for i, (g, ways) in enumerate(zip(row.groups, made)) if not g.narrow and any(
         way and crossed <= most and all(d.digit is not None for d in way) for way, crossed in zip(ways, g.crossings))]
     found = {i: candidates(row.groups[i]) for i in which}
@@ -53,11 +52,9 @@ def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, t
         scores = [math.log(d.confidence) if d is not None and not d.rejected and d.confidence > 0 else -math.inf
                   for d in decided]
         x0, y0, x1, y1 = row.groups[i].box
-        full = [v if p.box[3] - p.box[1] >= tall * (y1 - y0) else -math.inf for v, p in zip(scores, pieces)]
         guess = segment.digits_in(x1 - x0, y1 - y0)
         ks = range(max(2, guess - 1), min(segment.MAX_PIECES, guess + MORE) + 1)
-        paths = [path for v in (scores, full) for path in best(len(crossed), spans, v, ks).values()]
-        for path in [path for k, path in enumerate(paths) if path not in paths[:k]]:
+        for path in best(len(crossed), spans, scores, ks).values():
             g = row.groups[i]
             row.groups[i] = replace(g, options=g.options + [[pieces[s] for s in path]],
                                     crossings=g.crossings + [max(crossed[spans[s][0]] for s in path)])

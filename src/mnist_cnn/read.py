@@ -33,13 +33,11 @@ import numpy as np
 from . import files, images, lattice, letters, level, punctuation, readings, segment, slant
 from .errors import UserError
 
-PAD = 0.15  # margin of paper added around a digit's crop, as a fraction of its longer side: to_mnist fits paper there
-MIN_PAD = 2  # px
+PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its longer side, 2 px at least (to_mnist)
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
 SURE = 0.9  # ...and at least this sure of each piece
-# ...and never when it reads the mark whole at least this sure (the gate had found an open 4's strokes more digit-like,
-# as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost, refusal unchanged (`best`)
-WHOLE_SURE = 0.999
+WHOLE_SURE = 0.999  # ...and never when it reads the mark whole this sure (the gate had found an open 4's strokes
+# more digit-like, as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost (`best`)
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
 FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces, against reading it
@@ -145,7 +143,8 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     groups = [[_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)]
               for g, xs in zip(row.groups, inputs)]  # in order: `decisions` is consumed group by group
-    lattice.add_cuts(predictor, row, groups, piece_input, _made, TALL_PIECE, MAX_CROSSED)  # digits of uneven widths
+    even = [len(g.options) for g in row.groups]  # segment.py's ways to cut each mark; lattice.py's follow them
+    lattice.add_cuts(predictor, row, groups, piece_input, _made, MAX_CROSSED)  # touching digits of uneven widths
     digits, piece_gate = [], iter(judged)
     line_decisions = decisions if by_model else itertools.repeat(None)
     for i, (g, options) in enumerate(zip(row.groups, groups)):
@@ -158,7 +157,7 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
             if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
                 digits += letters.strokes(letters.short_mark(made, g.box[3] - g.box[1], others))
                 continue
-        chosen = _choose(g, [(_score(made), made) for made in options])
+        chosen = _choose(g, [(_score(made), made) for made in options], even[i])
         chosen = [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
         digits += letters.strokes(letters.short_mark(chosen, g.box[3] - g.box[1], others))
     digits = letters.judged_in_string(predictor, _remerge(predictor, digits))
@@ -173,8 +172,9 @@ def _made(option, xs, decisions) -> list[Digit]:
             for p, x, d in ((p, x, next(decisions)) for p, x in zip(option, xs) if x is not None)]
 
 
-def _choose(g, scored) -> list[Digit]:
-    """The way to cut a group that the model is surest of, under the rules for narrow and wide marks."""
+def _choose(g, scored, even: int | None = None) -> list[Digit]:
+    """The way to cut a group that the model is surest of, under the rules for narrow and wide marks. Ways from index
+    `even` on are lattice.py's: no near-tie bonus, the best of so many ties by chance (an open 0 read 17, a 4 61)."""
     if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
         whole = scored[0][1]
         if whole and whole[0].digit is not None and whole[0].confidence >= WHOLE_SURE:
@@ -194,8 +194,9 @@ def _choose(g, scored) -> list[Digit]:
             scored = scored[:1]
     else:  # wide: a way into more pieces, each a full-height digit cut off across one stroke, wins near-ties
         box = g.options[0][0].box if len(g.options[0]) == 1 else None
-        scored = [(score + (FULL_BONUS * len(made) if box and crossed <= 1 and _tall(made, box) else 0.0), made)
-                  for (score, made), crossed in zip(scored, g.crossings)]
+        scored = [(score + (FULL_BONUS * len(made) if box and k < (even or len(scored)) and crossed <= 1
+                            and _tall(made, box) else 0.0), made) for k, ((score, made), crossed) in
+                  enumerate(zip(scored, g.crossings))]
         scored = [s for s, crossed in zip(scored, g.crossings) if crossed <= MAX_CROSSED]
         if not scored:  # no way to cut it but across loops: a scribble, not digits touching
             x = piece_input(g.crop)
