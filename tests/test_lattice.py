@@ -92,7 +92,7 @@ def predictor(trained_run):
 
 def test_touching_digits_of_uneven_widths_are_read_by_recognition(predictor, mnist_dir, monkeypatch):
     """Strings mixing 1s with wide digits, each digit touching the next: far more read right with the lattice's cuts
-    than with segment.py's even divisions alone (the tests' small model: 33 against 20 of 42)."""
+    than with segment.py's even divisions alone (the tests' small model: 34 against 20 of 42)."""
     (_, _), (x, y) = load_mnist(mnist_dir)
     first = {d: x[np.flatnonzero(y == d)[:5]] for d in range(10)}
     texts = ["1010", "2110", "7141", "3101", "1201", "4110", "1810", "5119", "9121", "6101", "1213", "3141", "2171",

@@ -40,8 +40,8 @@ WHOLE_SURE = 0.999  # ...and never when it reads the mark whole this sure (the g
 # more digit-like, as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost (`best`)
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
-FULL_BONUS = 0.03  # log-confidence per digit added to a wide mark's cut into full-height pieces, against reading it
-# whole: only where that is offered (up to segment.WHOLE wide; see read_image)
+FULL_BONUS = 0.03  # log-confidence per digit added to segment.py's cuts of a wide mark into full-height pieces against
+# reading it whole, where that is offered (up to segment.WHOLE wide; not lattice.py's cuts: _choose)
 TALL_PIECE = 0.8  # ...or when each piece is this tall (of the mark's height) and the cut crosses one stroke: two
 # whole digits joined at one point (a 1 touching an 8), not one cut in halves (a 4's arm is shorter, a 0 crossed twice)
 MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts through at most 2 strokes each (two round
@@ -174,7 +174,7 @@ def _made(option, xs, decisions) -> list[Digit]:
 
 def _choose(g, scored, even: int | None = None) -> list[Digit]:
     """The way to cut a group that the model is surest of, under the rules for narrow and wide marks. Ways from index
-    `even` on are lattice.py's: no near-tie bonus, the best of so many ties by chance (an open 0 read 17, a 4 61)."""
+    `even` on are lattice.py's: no near-tie bonus, the best of so many cuts ties by chance (an open 0 read 17)."""
     if g.narrow:  # one digit wide: split only when the model cannot read it whole and is sure of each piece
         whole = scored[0][1]
         if whole and whole[0].digit is not None and whole[0].confidence >= WHOLE_SURE:
@@ -192,11 +192,10 @@ def _choose(g, scored, even: int | None = None) -> list[Digit]:
             scored = scored[:1] + [s for s, tall in pairs if tall] + [s for s, _ in sure]
         else:
             scored = scored[:1]
-    else:  # wide: a way into more pieces, each a full-height digit cut off across one stroke, wins near-ties
-        box = g.options[0][0].box if len(g.options[0]) == 1 else None
-        scored = [(score + (FULL_BONUS * len(made) if box and k < (even or len(scored)) and crossed <= 1
-                            and _tall(made, box) else 0.0), made) for k, ((score, made), crossed) in
-                  enumerate(zip(scored, g.crossings))]
+    else:  # wide: segment.py's way into full-height digits cut off across one stroke each wins near-ties
+        box, even = g.options[0][0].box if len(g.options[0]) == 1 else None, len(scored) if even is None else even
+        scored = [(score + (FULL_BONUS * len(made) if box and k < even and crossed <= 1 and _tall(made, box) else 0.0),
+                   made) for k, ((score, made), crossed) in enumerate(zip(scored, g.crossings))]
         scored = [s for s, crossed in zip(scored, g.crossings) if crossed <= MAX_CROSSED]
         if not scored:  # no way to cut it but across loops: a scribble, not digits touching
             x = piece_input(g.crop)

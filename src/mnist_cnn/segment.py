@@ -33,16 +33,16 @@ FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below 2+ digits, a
 # is an underline, dropped (639 underlined was read 632); a 5's hat reaching over a short neighbour is no underline
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
 TALL, SAME = 0.75, 0.8  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
-SPECK, SPECK_HEIGHT = 0.04, 0.3  # a group with under 4% of the largest group's pixels and 30% of its height: a speck
+SPECK, SPECK_HEIGHT = 0.04, 0.3  # a group under 4% of the largest group's pixels and 30% of the tallest's height
 SMALL_MARK = 0.4  # a group kept but under 40% of the row's median height is a mark, not a digit (a dash, a dot)
 IN_ROW = 0.5  # each mark has half its height within the row (median centre +- half the median height)
 SPLIT = 1.15  # a group wider than 1.15x its height holds touching digits (MNIST's widest 0s are ~1.0x)...
-WHOLE = 1.8  # ...and one wider than 1.8x is never read as one digit (slanted 2s, 7s: 1.5x, a 5 written flat 1.7x; 1.6
-# before: read_eval.py, 4-7 more of 800 read right per seed and run, none lost, 0-1 of 300 non-numbers let through)
+WHOLE = 1.8  # ...and one wider than 1.8x is never read as one digit (slanted 2s, 7s: 1.5x, a 5 written flat 1.7x); 1.8
+# against 1.6 on read_eval.py: 4-7 more of 800 read right per seed and run, none lost, 0-1 of 300 non-numbers passed
 MAYBE_SPLIT = 0.75  # ...one wider than 0.75x may (a 1 touching a 0): split if the model is unsure of it whole
 DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many touch in a group
 MAX_PIECES = 6  # at most this many digits in one touching group
-SPECKLE, SPECKLE_MIN = 10, 50  # more than 10 separate bits of ink per mark kept (and 50 in all) is noise or texture:
+SPECKLE, SPECKLE_MIN = 10, 50  # more than 10 separate bits of ink per mark kept (50+ in all) is noise or texture:
 # writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
 RING, RING_HELD, RING_TALLER = 0.15, 0.3, 1.3  # a mark round all the others, inked over under 15% of its box (a hand's
 # ellipse: ~5%), round marks over 30% of its height and 1.3x shorter than it: a circle round the number, dropped
