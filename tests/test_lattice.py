@@ -13,6 +13,7 @@ import pytest
 
 from mnist_cnn import lattice, predict, read, segment
 from mnist_cnn.data import load_mnist
+from mnist_cnn.refusal import Decision
 from test_read import canvas, glued
 
 
@@ -119,3 +120,34 @@ def test_a_lattice_way_wins_no_near_tie_against_the_mark_read_whole():
     scored = [(read._score(m), m) for m in (whole, split)]
     assert "".join(str(d.digit) for d in read._choose(g, scored)) == "17"  # segment.py's way
     assert "".join(str(d.digit) for d in read._choose(g, scored, 1)) == "0"  # lattice.py's (from index 1 on)
+
+
+class Unsure:
+    """A predictor stand-in: every piece read as a 1 at `confidence`."""
+
+    def __init__(self, confidence):
+        self.confidence = confidence
+
+    def decide(self, x):
+        return [Decision(1, self.confidence, False, np.zeros(10, np.float32)) for _ in x]
+
+
+@pytest.mark.parametrize("whole_digit", [True, False])
+def test_a_mark_read_whole_as_a_digit_is_re_cut_only_into_sure_pieces(whole_digit):
+    """Where the mark read whole is a digit, lattice.py uses only pieces the model is lattice.SURE sure of (a form
+    cell's odd 4 was read 61 at 0.92 and 0.87); where it is refused whole but read in pieces, any piece counts."""
+    a = canvas()
+    cv2.line(a, (100, 30), (100, 90), 1.0, 7)
+    cv2.ellipse(a, (142, 60), (32, 28), 0, 0, 360, 1.0, 5)
+    cv2.line(a, (100, 60), (112, 60), 1.0, 3)  # a 1 joined to a wide 0: a mark offered whole and cut
+    row = segment.find(a)
+    assert not row.groups[0].narrow and len(row.groups[0].options[0]) == 1
+    x = np.zeros((28, 28), np.float32)
+    ways = [[read.Digit(0 if k == 0 and whole_digit else (None if k == 0 else 1), 0.8, p.box, x) for p in way]
+            for k, way in enumerate(row.groups[0].options)]
+    made = [ways]
+    before = len(ways)
+    lattice.add_cuts(Unsure(lattice.SURE - 0.05), row, made, read.piece_input, read._made, read.MAX_CROSSED)
+    assert (len(made[0]) == before) == whole_digit  # unsure pieces: none added beside a digit read whole
+    lattice.add_cuts(Unsure(lattice.SURE + 0.05), row, made, read.piece_input, read._made, read.MAX_CROSSED)
+    assert len(made[0]) > before and len(row.groups[0].options) == len(made[0])
