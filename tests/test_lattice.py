@@ -129,13 +129,13 @@ class Unsure:
         self.confidence = confidence
 
     def decide(self, x):
-        return [Decision(1, self.confidence, False, np.zeros(10, np.float32)) for _ in x]
+        return [Decision(1, self.confidence, False, np.eye(10, dtype=np.float32)[1] * self.confidence) for _ in x]
 
 
 @pytest.mark.parametrize("whole_digit", [True, False])
 def test_a_mark_read_whole_as_a_digit_is_re_cut_only_into_sure_pieces(whole_digit):
-    """Where the mark read whole is a digit, lattice.py uses only pieces the model is lattice.SURE sure of (a form
-    cell's odd 4 was read 61 at 0.92 and 0.87); where it is refused whole but read in pieces, any piece counts."""
+    """Where the mark read whole is a digit, lattice.py uses only pieces the model is read.SURE sure of (a form cell's
+    odd 4 was read 61 at 0.92 and 0.87); where it is refused whole but read in pieces, any piece counts."""
     a = canvas()
     cv2.line(a, (100, 30), (100, 90), 1.0, 7)
     cv2.ellipse(a, (142, 60), (32, 28), 0, 0, 360, 1.0, 5)
@@ -146,8 +146,8 @@ def test_a_mark_read_whole_as_a_digit_is_re_cut_only_into_sure_pieces(whole_digi
     ways = [[read.Digit(0 if k == 0 and whole_digit else (None if k == 0 else 1), 0.8, p.box, x) for p in way]
             for k, way in enumerate(row.groups[0].options)]
     made = [ways]
-    before = len(ways)
-    lattice.add_cuts(Unsure(lattice.SURE - 0.05), row, made, read.piece_input, read._made, read.MAX_CROSSED)
-    assert (len(made[0]) == before) == whole_digit  # unsure pieces: none added beside a digit read whole
-    lattice.add_cuts(Unsure(lattice.SURE + 0.05), row, made, read.piece_input, read._made, read.MAX_CROSSED)
-    assert len(made[0]) > before and len(row.groups[0].options) == len(made[0])
+    for confidence, added in ((read.SURE - 0.05, not whole_digit), (read.SURE, True)):
+        before = len(made[0])
+        lattice.add_cuts(Unsure(confidence), row, made, read.piece_input, read._made, read.MAX_CROSSED, read.SURE)
+        assert (len(made[0]) > before) == added, confidence  # unsure pieces: none beside a digit read whole
+        assert len(row.groups[0].options) == len(made[0])

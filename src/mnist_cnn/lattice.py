@@ -3,7 +3,7 @@ piece between two of them, and a dynamic programme keeps, for each likely count 
 
     from mnist_cnn import lattice
     # row: a segment.Row; made[i]: per way to cut row.groups[i], the digits the model read (read.py)
-    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.MAX_CROSSED)
+    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.MAX_CROSSED, read.SURE)
     row.groups[i].options[-1]                                # the last way added: segment.Pieces, left to right
 
 segment.py's own splits divide a mark evenly (each cut within a third of a digit of an even division), which misses
@@ -29,17 +29,16 @@ REACH = 0.08  # a candidate cut column is the cheapest of its cost (ink, outline
 NARROW = 0.12  # a piece between two cuts is at least this x the mark's height wide (a 1 written upright is ~0.15)...
 WIDE = 1.2  # ...and at most this (MNIST's widest 0s are ~1.0x)
 CROSSED = 1  # cuts through more strokes than this are not offered
-SURE = 0.9  # where the model reads the mark whole as a digit, only pieces it is this sure of: of evalset's 3,000 single
-# digits, a form cell's odd 4 (0.80 whole, `predict`'s answer) was read as 61 (0.92, 0.87); none now, no number lost
 MORE = 2  # counts of digits tried: from one fewer than the mark's width suggests (segment.DIGIT_WIDTH) to 2 more
 # (narrow faces' digits are ~0.45x as wide as tall; 1 more: the same on read_eval.py's touching numbers, class C)
 
 
-def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, most: int) -> None:
+def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, most: int, sure: float) -> None:
     """Adds, in place, to each mark wider than one digit (row.groups[i]) that some way of cutting across at most `most`
     strokes already reads as digits only (made[i]: per way, the digits read, `.digit` None where refused; the way's
     crossings: row.groups[i].crossings), its best cut into each likely count of digits (MORE) by the model's mean
-    log-confidence, refused pieces never used (nor, where the mark read whole is a digit, pieces under SURE).
+    log-confidence, refused pieces never used (nor, where the mark read whole is a digit, pieces under `sure`: of
+    evalset's 3,000 single digits, a form cell's odd 4, 0.80 whole as `predict` says, was read as 61 at 0.92 / 0.87).
     to_input: a piece's ink -> (28, 28) float32, or None; made_of(pieces, inputs, decisions): the digits of a way to
     cut. Not in a mark one digit wide (on read_eval.py's 1,600 numbers at seeds 0 and 5, 3 more read there but 25%
     slower, and an open 6 read as 10), nor in one every way refuses: a doodle's loops were read as 0s and 8s (README,
@@ -52,8 +51,8 @@ def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, m
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     for i, (crossed, spans, pieces) in found.items():
         decided = [None if x is None else next(decisions) for x in xs[i]]
-        whole = len(row.groups[i].options[0]) == 1 and made[i][0] and made[i][0][0].digit is not None
-        least = SURE if whole else 0.0
+        whole = len(row.groups[i].options[0]) == len(made[i][0]) == 1 and made[i][0][0].digit is not None
+        least = sure if whole else 0.0
         scores = [math.log(d.confidence) if d is not None and not d.rejected and d.confidence >= least
                   and d.confidence > 0 else -math.inf for d in decided]
         x0, y0, x1, y1 = row.groups[i].box

@@ -35,7 +35,7 @@ from .errors import UserError
 
 PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its longer side, 2 px at least (to_mnist)
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
-SURE = 0.9  # ...and at least this sure of each piece
+SURE = 0.9  # ...and at least this sure of each piece; so is lattice.py of its pieces of a mark read whole as a digit
 WHOLE_SURE = 0.999  # ...and never when it reads the mark whole this sure (the gate had found an open 4's strokes
 # more digit-like, as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost (`best`)
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
@@ -144,7 +144,7 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     groups = [[_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)]
               for g, xs in zip(row.groups, inputs)]  # in order: `decisions` is consumed group by group
     even = [len(g.options) for g in row.groups]  # segment.py's ways to cut each mark; lattice.py's follow them
-    lattice.add_cuts(predictor, row, groups, piece_input, _made, MAX_CROSSED)  # touching digits of uneven widths
+    lattice.add_cuts(predictor, row, groups, piece_input, _made, MAX_CROSSED, SURE)  # digits of uneven widths
     digits, piece_gate = [], iter(judged)
     line_decisions = decisions if by_model else itertools.repeat(None)
     for i, (g, options) in enumerate(zip(row.groups, groups)):
