@@ -140,7 +140,7 @@ def best(n: int, spans: list[tuple[int, int]], scores: list[float], ks) -> dict[
                     value[k, j], came[k, j] = v, s
     out = {}
     for k in ks:
-        if value[k, n - 1] == -math.inf or came[k, n - 1] < 0:
+        if value[k, n - 1] == -math.inf:
             continue
         path, j = [], n - 1
         for kk in range(k, 0, -1):
