@@ -71,9 +71,9 @@ def candidates(g: segment.Group) -> tuple[list[int], list[tuple[int, int]], list
     NARROW to WIDE apart whose piece is tall enough to be a digit (segment.SHORT_PIECE of the mark's height)."""
     own, crop = g.own, g.crop
     h, w = own.shape
-    inner = sorted(_cut_columns(own), key=lambda c: float(c.mean()))
-    cuts = [np.zeros(h, np.int64)] + inner + [np.full(h, w, np.int64)]
-    crossed = [0] + [segment.crossed(own, c) for c in cuts[1:-1]] + [0]
+    inner = sorted(_cut_columns(own), key=lambda cut: float(cut[0].mean()))
+    cuts = [np.zeros(h, np.int64)] + [c for c, _ in inner] + [np.full(h, w, np.int64)]
+    crossed = [0] + [n for _, n in inner] + [0]
     spans, pieces = [], []
     for i, a in enumerate(cuts):
         for j in range(i + 1, len(cuts)):
@@ -89,11 +89,11 @@ def candidates(g: segment.Group) -> tuple[list[int], list[tuple[int, int]], list
     return crossed, spans, pieces
 
 
-def _cut_columns(own: np.ndarray) -> list[np.ndarray]:
-    """Candidate inner cuts of a mark (own: (h, w) bool): where the ink is thinnest or the outline from above or below
-    dips deepest (each the best within REACH of the height around it), those within 2 x REACH of each other taken as
-    one place; at each place the straight cut through the least ink and the bent one (segment.path) around it, through
-    at most CROSSED strokes each."""
+def _cut_columns(own: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """Candidate inner cuts of a mark (own: (h, w) bool), each as ((h,) int64, a column per row; strokes it crosses):
+    where the ink is thinnest or the outline from above or below dips deepest (each the best within REACH of the height
+    around it), those within 2 x REACH of each other taken as one place; at each place the straight cut through the
+    least ink and the bent one (segment.path) around it, through at most CROSSED strokes each."""
     h, w = own.shape
     reach = max(1, round(REACH * h))
     inked = own.any(0)
@@ -115,8 +115,8 @@ def _cut_columns(own: np.ndarray) -> list[np.ndarray]:
         straight = min(place, key=lambda c: (profile[c], abs(c - (place[0] + place[-1]) / 2)))
         bent = segment.path(own, max(1, place[0] - reach), min(w - 1, place[-1] + reach + 1))
         for cut in (np.full(h, straight, np.int64), bent):
-            if cut.tobytes() not in found and segment.crossed(own, cut) <= CROSSED:
-                found[cut.tobytes()] = cut
+            if cut.tobytes() not in found and (n := segment.crossed(own, cut)) <= CROSSED:
+                found[cut.tobytes()] = cut, n
     return list(found.values())
 
 
