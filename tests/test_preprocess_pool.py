@@ -145,7 +145,9 @@ def test_two_ctrl_cs_end_a_starmap_at_once(tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert (proc.returncode, out.strip(), err) == (0, "interrupted", "")
+    # -SIGINT: the second Ctrl-C came after the first was handled, while Python exited with SIGINT's default action
+    # restored (a fast machine: the pool was down within the 50 ms); it ended at once and silently all the same
+    assert (proc.returncode in (0, -signal.SIGINT), out.strip(), err) == (True, "interrupted", "")
 
 
 def test_few_images_are_read_in_this_process():
