@@ -459,6 +459,25 @@ def test_a_narrow_mark_read_whole_for_sure_is_not_split():
     assert choose(0.99) == "11"  # less sure of it whole: the gate's word decides, as before
 
 
+@pytest.mark.parametrize("whole_digit, pieces, sure, cut", [(None, (1, 2), 0.995, True),    # a 1 touching a 2 twice
+                                                            (None, (1, 2), 0.98, False),    # a piece not sure enough
+                                                            (None, (1, 1), 0.999, False),   # trousers' legs
+                                                            (4, (1, 2), 0.995, False)])     # a digit whole
+def test_a_narrow_mark_refused_whole_is_cut_across_two_strokes_into_very_sure_digits(whole_digit, pieces, sure, cut):
+    """A mark one digit wide whose cut crosses two strokes (a 1's serif touching a 2 at its top and at its foot): read
+    as two digits only when it is refused whole and the model is read.TWO_STROKES sure of each piece, not 1 and 1."""
+    x = np.zeros((28, 28), np.float32)
+    whole_box, left, right = (0, 0, 30, 40), (0, 0, 15, 40), (15, 0, 30, 40)
+    g = segment.Group(options=[[segment.Piece(whole_box, None)],
+                               [segment.Piece(left, None), segment.Piece(right, None)]], narrow=True, crossings=[0, 2])
+    whole = [read.Digit(whole_digit, 0.6, whole_box, x, not_digit=0.99 if whole_digit is None else 0.3)]
+    split = [read.Digit(d, sure, box, x, not_digit=0.01) for d, box in zip(pieces, (left, right))]
+    chosen = read._choose(g, [(read._score(m), m) for m in (whole, split)])
+    assert [d.digit for d in chosen] == (list(pieces) if cut else [whole_digit])
+    g.crossings[1] = 3
+    assert [d.digit for d in read._choose(g, [(read._score(m), m) for m in (whole, split)])] == [whole_digit]
+
+
 def open_digit(im, shift):
     """An MNIST digit at 4x with its top third moved `shift` px right: a 4 drawn open, a 5 with its hat off."""
     a = np.asarray(Image.fromarray(im).resize((112, 112), Image.Resampling.BICUBIC)).astype(np.float32) / 255

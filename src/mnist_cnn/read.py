@@ -14,9 +14,7 @@ and the one the model is surest of wins (the mean log-confidence of its digits).
 `predict` reads it (`images.candidates` of the whole image, readings.py): the same answer. The whole
 string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
 refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or slash
-between its digits (punctuation.py: 395 for 3.95 would be a wrong number). In a string of several digits the gate's
-bar is lower, over a few views of each mark (letters.py): a letter among digits is refused (alone it may pass, as in
-`predict`), and so is a mark read as 3+ 1s (an m, w) or as 2+ digits, shorter than its neighbours (an n as 17).
+between its digits (punctuation.py: 395 for 3.95 would be a wrong number), or a letter among digits (letters.py).
 """
 
 from __future__ import annotations
@@ -29,9 +27,11 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+from PIL import Image
 
 from . import files, images, lattice, letters, level, punctuation, readings, segment, slant
 from .errors import UserError
+from .refusal import NOT_A_DIGIT
 
 PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its longer side, 2 px at least (to_mnist)
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
@@ -49,11 +49,12 @@ MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts throug
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 ARMS = 0.3  # ...and never into two 1s whose slants (slant.slant of what the model sees) differ by this, the left one
 # leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (README, "Arms")
-LINE_SURE = 0.9  # a run's line reader (line_reader.py) reads a mark of touching digits when it is this sure of
-# each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a wide letter read
-# as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two allowed): 3 points more
-# touching numbers read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
-LINE_REFUSED = 0.49
+TWO_STROKES = 0.99  # ...its cut across two strokes (a 1's serif touching a 2 at its top and foot) counts only when
+# it is refused whole and the model this sure of each piece, not 1 and 1 (trousers' legs): touching numbers +4 of 600
+LINE_SURE, LINE_REFUSED = 0.9, 0.49  # a run's line reader (line_reader.py) reads a mark of touching digits when it
+# is this sure of each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a
+# wide letter read as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two
+# allowed): 3 points more touching numbers read, 0.5 points fewer non-numbers refused (seeds 5 and 20000, `best`)
 LINE_VERY_SURE = 0.99  # ...but when it is this sure of every digit, the gate may refuse up to LINE_REFUSED_SURE of
 LINE_REFUSED_SURE = 0.67  # the pieces (one of two, two of three): class D, `best`, touching numbers at seeds 0 and 5
 # 85.5 -> 87.5%, 86.5 -> 88.0% (seed 9: 85.0 -> 84.5%), with letters.SHORT_MARK refusing the short letters it would
@@ -179,7 +180,7 @@ def _choose(g, scored, even: int | None = None) -> list[Digit]:
         whole = scored[0][1]
         if whole and whole[0].digit is not None and whole[0].confidence >= WHOLE_SURE:
             return whole
-        pairs = [(s, crossed <= 1 and _tall(s[1], g.options[0][0].box))
+        pairs = [(s, (crossed <= 1 or crossed == 2 and _two_strokes(whole, s[1])) and _tall(s[1], g.options[0][0].box))
                  for s, crossed in zip(scored[1:], g.crossings[1:]) if s[1] and not _arms(s[1])]
         sure = [(s, tall) for s, tall in pairs if min(d.confidence for d in s[1]) >= SURE]
         splits = [s for s, tall in sure if tall]
@@ -206,6 +207,11 @@ def _choose(g, scored, even: int | None = None) -> list[Digit]:
 def _arms(made: list[Digit]) -> bool:
     return len(made) == 2 and made[0].digit == made[1].digit == 1 and \
         slant.slant(made[0].input) - slant.slant(made[1].input) >= ARMS
+
+
+def _two_strokes(whole: list[Digit], made: list[Digit]) -> bool:
+    return not (whole and whole[0].digit is not None) and min(d.confidence for d in made) >= TWO_STROKES and \
+        None not in (digits := {d.digit for d in made}) and digits != {1}
 
 
 def _line_sure(made: list[Digit], narrow: bool = False) -> bool:
@@ -290,9 +296,8 @@ def _tall(made: list[Digit], box) -> bool:
 
 def _score(made: list[Digit]) -> float:
     """How sure the model is of a way to cut a group: mean log-confidence, a refused digit counting as 0."""
-    if not made:
-        return -math.inf
-    return sum(math.log(max(d.confidence if d.digit is not None else 0.0, 1e-9)) for d in made) / len(made)
+    return sum(math.log(max(d.confidence if d.digit is not None else 0.0, 1e-9)) for d in made) / len(made) \
+        if made else -math.inf
 
 
 def _gated(made: list[Digit]) -> float:
@@ -303,8 +308,6 @@ def _gated(made: list[Digit]) -> float:
 
 def _reading(path: str, digits: list[Digit]) -> Reading:
     if any(d.digit is None for d in digits):
-        from .refusal import NOT_A_DIGIT
-
         return Reading(path, rejected=True, digits=digits, reason=f"a mark is {NOT_A_DIGIT}")
     return Reading(path, "".join(str(d.digit) for d in digits), float(np.prod([d.confidence for d in digits])),
                    digits=digits)
@@ -342,8 +345,6 @@ def _scaled(box, shape, size) -> tuple[int, int, int, int]:
 
 
 def _save(r: Reading, stem: Path) -> None:
-    from PIL import Image
-
     for k, d in enumerate(r.digits):
         with files.atomic_path(stem.parent / f"{stem.name}_{k}.png") as tmp:
             Image.fromarray(np.round(d.input * 255).astype(np.uint8)).save(tmp, format="PNG")
