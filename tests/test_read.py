@@ -474,7 +474,8 @@ def test_a_narrow_mark_refused_whole_is_cut_across_two_strokes_into_very_sure_di
     split = [read.Digit(d, sure, box, x, not_digit=0.01) for d, box in zip(pieces, (left, right))]
     chosen = read._choose(g, [(read._score(m), m) for m in (whole, split)])
     assert [d.digit for d in chosen] == (list(pieces) if cut else [whole_digit])
-    g.crossings[1] = 3
+    assert [d.digit for d in read._choose(g, [(read._score(m), m) for m in (whole, split[:1])])] == [whole_digit]
+    g.crossings[1] = 3  # one piece left (its other too small to read), or a cut across 3 strokes: no way
     assert [d.digit for d in read._choose(g, [(read._score(m), m) for m in (whole, split)])] == [whole_digit]
 
 

@@ -7,14 +7,14 @@
     r = read_image(Predictor("runs/NAME"), images.load_image("meter.jpg"))
     r.text, r.confidence, r.rejected, [(d.digit, d.confidence, d.box) for d in r.digits]
 
-segment.py finds the digits in the image's ink (images.ink_maps, turned level by level.py when the row of digits
-is tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, and all of an
-image's candidates through the model at once. Where digits touch, segment.py offers several ways to split them
-and the one the model is surest of wins (the mean log-confidence of its digits). One digit is read exactly as
-`predict` reads it (`images.candidates` of the whole image, readings.py): the same answer. The whole
-string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
-refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or slash
-between its digits (punctuation.py: 395 for 3.95 would be a wrong number), or a letter among digits (letters.py).
+segment.py finds the digits in the image's ink (images.ink_maps, turned level by level.py when the row of digits is
+tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, all of an image's candidates
+through the model at once. Where digits touch, segment.py and lattice.py offer ways to split them and the one the
+model is surest of wins (the mean log-confidence of its digits). One digit is read exactly as `predict` reads it
+(`images.candidates` of the whole image, readings.py): the same answer. The whole string is refused (`rejected`, text
+"") when the ink is not a row of digits, or when the model's refusal rule refuses any one mark: a number with one
+wrong digit is worse than none; so is one with a point, comma, dash or slash between its digits (punctuation.py: 395
+for 3.95 would be a wrong number), or a letter among digits (letters.py).
 """
 
 from __future__ import annotations
@@ -49,8 +49,7 @@ MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts throug
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 ARMS = 0.3  # ...and never into two 1s whose slants (slant.slant of what the model sees) differ by this, the left one
 # leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (README, "Arms")
-TWO_STROKES = 0.99  # ...its cut across two strokes (a 1's serif touching a 2 at its top and foot) counts only when
-# it is refused whole and the model this sure of each piece, not 1 and 1 (trousers' legs): touching numbers +4 of 600
+TWO_STROKES = 0.99  # ...or across two, refused whole, this sure of both pieces, not 1 and 1 (README: a 1 touching a 2)
 LINE_SURE, LINE_REFUSED = 0.9, 0.49  # a run's line reader (line_reader.py) reads a mark of touching digits when it
 # is this sure of each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a
 # wide letter read as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two
@@ -210,8 +209,9 @@ def _arms(made: list[Digit]) -> bool:
 
 
 def _two_strokes(whole: list[Digit], made: list[Digit]) -> bool:
-    return not (whole and whole[0].digit is not None) and min(d.confidence for d in made) >= TWO_STROKES and \
-        None not in (digits := {d.digit for d in made}) and digits != {1}
+    digits = [d.digit for d in made]
+    return not (whole and whole[0].digit is not None) and len(made) == 2 and None not in digits and digits != [1, 1] \
+        and min(d.confidence for d in made) >= TWO_STROKES
 
 
 def _line_sure(made: list[Digit], narrow: bool = False) -> bool:
