@@ -33,7 +33,8 @@ MORE = 2  # counts of digits tried: from one fewer than the mark's width suggest
 # (narrow faces' digits are ~0.45x as wide as tall; 1 more: the same on read_eval.py's touching numbers, class C)
 
 
-def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, most: int, sure: float) -> None:
+def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, most: int, sure: float,
+             skip=()) -> None:
     """Adds, in place, to each mark wider than one digit (row.groups[i]) that some way of cutting across at most `most`
     strokes already reads as digits only (made[i]: per way, the digits read, `.digit` None where refused; the way's
     crossings: row.groups[i].crossings), its best cut into each likely count of digits (MORE) by the model's mean
@@ -42,8 +43,8 @@ def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, m
     to_input: a piece's ink -> (28, 28) float32, or None; made_of(pieces, inputs, decisions): the digits of a way to
     cut. Not in a mark one digit wide (on read_eval.py's 1,600 numbers at seeds 0 and 5, 3 more read there but 25%
     slower, and an open 6 read as 10), nor in one every way refuses: a doodle's loops were read as 0s and 8s (README,
-    "Touching digits cut by recognition")."""
-    which = [i for i, (g, ways) in enumerate(zip(row.groups, made)) if not g.narrow and any(
+    "Touching digits cut by recognition"), nor in those of `skip` (indices: marks a line reader has read)."""
+    which = [i for i, (g, ways) in enumerate(zip(row.groups, made)) if i not in skip and not g.narrow and any(
         way and crossed <= most and all(d.digit is not None for d in way) for way, crossed in zip(ways, g.crossings))]
     found = {i: candidates(row.groups[i]) for i in which}
     xs = {i: [to_input(p.ink) for p in pieces] for i, (_, _, pieces) in found.items()}

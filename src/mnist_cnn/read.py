@@ -143,22 +143,21 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     decisions = iter(predictor.decide(np.stack(flat)) if flat else [])
     groups = [[_made(option, option_xs, decisions) for option, option_xs in zip(g.options, xs)]
               for g, xs in zip(row.groups, inputs)]  # in order: `decisions` is consumed group by group
+    line_decisions, piece_gate, heard = decisions if by_model else itertools.repeat(None), iter(judged), {}
+    for i, (text, confidences, pieces, xs) in lines.items():  # heard[i]: the line reader's digits, where they stand
+        g, judges = row.groups[i], zip(line_decisions, piece_gate)
+        made = [Digit(int(c), p, piece.box, x, None, (1.0 if d.rejected else d.not_digit) if nd is None else nd,
+                      line=True) for c, p, piece, x, (d, nd) in zip(text, confidences, pieces, xs, judges)]
+        if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(groups[i][0], made)):
+            heard[i] = made
     even = [len(g.options) for g in row.groups]  # segment.py's ways to cut each mark; lattice.py's follow them
-    lattice.add_cuts(predictor, row, groups, piece_input, _made, MAX_CROSSED, SURE)  # digits of uneven widths
-    digits, piece_gate = [], iter(judged)
-    line_decisions = decisions if by_model else itertools.repeat(None)
+    lattice.add_cuts(predictor, row, groups, piece_input, _made, MAX_CROSSED, SURE, skip=heard)  # uneven widths
+    digits = []
     for i, (g, options) in enumerate(zip(row.groups, groups)):
         others = [h.box[3] - h.box[1] for j, h in enumerate(row.groups) if j != i]
-        if i in lines:
-            text, confidences, pieces, xs = lines[i]
-            made = [Digit(int(c), p, piece.box, x, None, (1.0 if d.rejected else d.not_digit) if nd is None else nd,
-                          line=True)
-                    for c, p, piece, x, d, nd in zip(text, confidences, pieces, xs, line_decisions, piece_gate)]
-            if _line_sure(made, g.narrow) and not (len(g.options[0]) == 1 and _whole_surer(options[0], made)):
-                digits += letters.strokes(letters.short_mark(made, g.box[3] - g.box[1], others))
-                continue
-        chosen = _choose(g, [(_score(made), made) for made in options], even[i])
-        chosen = [replace(d, halved=True) for d in chosen] if g.narrow and len(chosen) > 1 else chosen
+        chosen = heard[i] if i in heard else _choose(g, [(_score(made), made) for made in options], even[i])
+        if i not in heard and g.narrow and len(chosen) > 1:
+            chosen = [replace(d, halved=True) for d in chosen]
         digits += letters.strokes(letters.short_mark(chosen, g.box[3] - g.box[1], others))
     digits = letters.judged_in_string(predictor, _remerge(predictor, digits))
     digits = letters.bars(letters.refuse_letters(predictor, digits))
