@@ -8,6 +8,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --desk 40        # the sheet on a darker desk
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --rule-slope 0.025   # ruled paper photographed askew
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --no-lattice     # without lattice.py's cuts
 
 Numbers of 2-6 digits are drawn from MNIST's *test* digits and, when installed, handwriting fonts
 (Debian: fonts-breip fonts-dkg-handwriting fonts-humor-sans fonts-rufscript fonts-bwht),
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_cnn import images, number_images
+from mnist_cnn import images, lattice, number_images
 from mnist_cnn.data import load_mnist
 from mnist_cnn.evalset_render import FONT_FILES
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
@@ -153,6 +154,8 @@ def arguments() -> argparse.Namespace:
                     help="ruled lines slope up to this (rise over run) either way, 0-0.1 "
                          f"(default: {number_images.RULE_SLOPE}; 0.025 is a page photographed 1.4 degrees askew)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
+    ap.add_argument("--no-lattice", action="store_true", help="read without lattice.py's cuts by recognition, to see "
+                                                              "what they add (default: with them)")
     faces = ap.add_mutually_exclusive_group()
     faces.add_argument("--unseen-faces", action="store_true", help="font digits and letters only in the faces the "
                                                                    "gate never trains on (default: every face "
@@ -252,6 +255,8 @@ def refusals(predictor, writers, args, altered) -> None:
 def main() -> int:
     args = arguments()
     number_images.RULE_SLOPE = args.rule_slope
+    if args.no_lattice:
+        lattice.add_cuts = lambda *_, **__: None
 
     rng = np.random.default_rng(args.seed)
 

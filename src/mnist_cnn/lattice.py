@@ -3,8 +3,8 @@ piece between two of them, and a dynamic programme keeps, for each likely count 
 
     from mnist_cnn import lattice
     # row: a segment.Row; made[i]: per way to cut row.groups[i], the digits the model read (read.py)
-    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.MAX_CROSSED, read.SURE)
-    row.groups[i].options[-1]                                # the last way added: segment.Pieces, left to right
+    lattice.add_cuts(predictor, row, made, read.piece_input, read._made, read.MAX_CROSSED, read.SURE, skip={0})
+    row.groups[i].options[-1]      # the last way added: segment.Pieces, left to right (none to row.groups[0]: skip)
 
 segment.py's own splits divide a mark evenly (each cut within a third of a digit of an even division), which misses
 where narrow and wide digits touch in one mark (537110: a 1 is a third as wide as a 5). Here each boundary may fall
