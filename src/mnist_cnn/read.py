@@ -49,7 +49,7 @@ MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts throug
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 ARMS = 0.3  # ...and never into two 1s whose slants (slant.slant of what the model sees) differ by this, the left one
 # leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (README, "Arms")
-TWO_STROKES = 0.99  # ...or across two, refused whole, this sure of both pieces, not 1 and 1 (README: a 1 touching a 2)
+TWO_STROKES = 0.99  # a narrow mark refused whole is cut across 2 strokes into two pieces this sure, not 1 and 1
 LINE_SURE, LINE_REFUSED = 0.9, 0.49  # a run's line reader (line_reader.py) reads a mark of touching digits when it
 # is this sure of each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a
 # wide letter read as two digits; doodles: most pieces); else the cuts decide, as without it. 0.5 (one of two
