@@ -323,6 +323,35 @@ def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, 
     assert "run folder does not exist" in capsys.readouterr().err
 
 
+def test_fit_reader_from_another_run_copies_its_reader(tmp_path, trained_run, tiny_reader, mnist_dir, capsys,
+                                                        monkeypatch):
+    """`fit-reader RUN --from OTHER` copies OTHER's reader (it sees a mark's ink, never the digit model) and its ONNX
+    export, removes an export of the reader it replaces, and refuses the flags that fit one beside it."""
+    other, run = tmp_path / "other", tmp_path / "run"
+    shutil.copytree(trained_run, other)
+    shutil.copytree(trained_run, run)
+    copy = ["fit-reader", str(run), "--from", str(other), "--data-dir", str(mnist_dir)]
+    assert cli.main(copy) != 0
+    assert "--from: expected a run with a line reader" in capsys.readouterr().err
+    shutil.copy(tiny_reader[0], other / "linereader.keras")
+    (run / "exports").mkdir(exist_ok=True)
+    (run / "exports" / "linereader.onnx").write_bytes(b"an older reader")
+    monkeypatch.setattr(line_fit, "_importable", lambda module: False)  # no tf2onnx: no export written
+    assert cli.main(copy) == 0
+    out = capsys.readouterr().out
+    assert f"Copied the line reader of {other}" in out and "No piece gate" in out
+    assert (run / "linereader.keras").read_bytes() == (other / "linereader.keras").read_bytes()
+    assert not (run / "exports" / "linereader.onnx").exists()
+    assert isinstance(predict.Predictor(run).line_reader, line_reader.LineReader)
+    (other / "exports").mkdir(exist_ok=True)
+    (other / "exports" / "linereader.onnx").write_bytes(b"its export")
+    assert cli.main(copy) == 0 and (run / "exports" / "linereader.onnx").read_bytes() == b"its export"
+    assert cli.main(copy + ["--strings", "64"]) != 0
+    assert "--from: copies a reader, --strings, --epochs and --seed fit one" in capsys.readouterr().err
+    assert cli.main(["fit-reader", str(run), "--from", str(run)]) != 0
+    assert "--from: expected another run than" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("stop,code,said", [(KeyboardInterrupt(), 130, "interrupted"),
                                             (UserError("no DejaVu fonts"), 1, "no DejaVu fonts")])
 def test_a_piece_gate_fit_stopped_keeps_the_reader_and_names_the_command(tmp_path, monkeypatch, capsys, stop, code,

@@ -1,6 +1,7 @@
 """The `mnist-cnn fit-reader` command: train a run's line reader, which `read` uses for touching digits.
 
     mnist-cnn fit-reader runs/NAME [--strings 200000] [--epochs 3] [--seed 0] [--data-dir DIR]
+    mnist-cnn fit-reader runs/NAME --from runs/OTHER    # OTHER's reader copied, then NAME's piece gate fitted
 
 Split from cli.py to keep each module small; the work is line_fit.py's, and refusal_fit.fit_piece_gate's: a run's
 piece gate is trained here when it has a gate and none yet, rather than by every `calibrate`.
@@ -32,6 +33,9 @@ def add_commands(sub) -> None:
                    help=f"synthetic training strings (default: {line_fit.STRINGS})")
     p.add_argument("--epochs", metavar="N", type=value_arg(int), help=f"passes over them (default: {line_fit.EPOCHS})")
     p.add_argument("--seed", metavar="N", type=value_arg(int), help="seed of the strings and weights (default: 0)")
+    p.add_argument("--from", dest="source", metavar="OTHER_RUN", type=path_arg,
+                   help="copy that run's line reader instead of fitting one (it reads any run's marks: seconds "
+                        "instead of the fit's tens of minutes), then fit this run's piece gate (default: fit one)")
     p.add_argument("--data-dir", metavar="DIR", type=path_arg,
                    help="data folder (default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
 
@@ -49,6 +53,13 @@ def cmd_fit_reader(args) -> int:
     run = Path(args.run)
     if gate_paths(run, GATE_STEM)["keras"].is_file() and not gate_paths(run, PIECE_STEM)["keras"].is_file():
         negatives.font_files("DejaVu")  # the piece gate's letters: checked before the reader's minutes, not after
+    if args.source is not None:
+        if {args.strings, args.epochs, args.seed} != {None}:
+            raise UserError("--from: copies a reader, --strings, --epochs and --seed fit one: expected one or the "
+                            "other, found both")
+        written = line_fit.copy_reader(run, args.source)
+        print(f"Copied the line reader of {shown(Path(args.source))}: " + ", ".join(shown(f) for f in written))
+        return _piece_gate(run, args.data_dir)
     r = line_fit.fit(run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
     print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "
           f"{line_fit.VALIDATION:,} synthetic strings of its own kind: {r['synthetic_exact']:.1%}")

@@ -2,6 +2,7 @@
 
     from mnist_cnn.line_fit import fit
     figures = fit("runs/NAME", strings=200_000, epochs=3)   # RUN/linereader.keras (+ exports/linereader.onnx)
+    copy_reader("runs/NAME", "runs/OTHER")                   # or OTHER's reader, copied: it reads any run's strings
 
 The strings come from line_data.Composer: MNIST *training* digits (and print fonts), never the test
 digits or handwriting faces tools/read_eval.py measures with. The reader is a separate small network
@@ -10,6 +11,7 @@ kept in the run folder beside the digit model, which stays as it is.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import numpy as np
 
 from . import line_reader
 from .console import Report, quiet
+from .errors import UserError
 from .line_reader import BLANK, CLASSES, HEIGHT, STRIDE
 
 STRINGS = 200_000  # synthetic strings per fit (composing them: ~4 minutes; 3.7 GB as float32). 100,000 (half the
@@ -111,6 +114,33 @@ def fit(run, strings: int = STRINGS, epochs: int = EPOCHS, seed: int = 0, data_d
     if _importable("tf2onnx"):
         figures["onnx"] = str(export_onnx(run.path))
     return figures
+
+
+def copy_reader(run, source) -> list[Path]:
+    """Another run's line reader copied into this one (`mnist-cnn fit-reader RUN --from SOURCE`), with its ONNX export
+    (written here as `fit` writes it where SOURCE has none and tf2onnx is installed; an older one removed). The reader
+    sees only the ink of a mark, never the run's digit model, so one fit serves every run. Returns the files written."""
+    from . import files
+    from .rundir import RunDir
+
+    run, source = RunDir.open(run), RunDir.open(source)
+    theirs, ours = line_reader.reader_paths(source.path), line_reader.reader_paths(run.path)
+    if run.path.resolve() == source.path.resolve():
+        raise UserError(f"--from: expected another run than {run.path}, found the same one")
+    if not theirs["keras"].is_file():
+        raise UserError(f"--from: expected a run with a line reader ({theirs['keras']}; `mnist-cnn fit-reader "
+                        f"{source.path}` fits one), found none")
+    written = []
+    for form in ("keras", "onnx"):
+        if theirs[form].is_file():
+            ours[form].parent.mkdir(parents=True, exist_ok=True)
+            with files.atomic_path(ours[form]) as tmp:
+                shutil.copyfile(theirs[form], tmp)
+            written.append(ours[form])
+    if not theirs["onnx"].is_file():
+        ours["onnx"].unlink(missing_ok=True)  # the reader it was made from is gone
+        written += [export_onnx(run.path)] if _importable("tf2onnx") else []
+    return written
 
 
 def export_onnx(run: Path) -> Path:
