@@ -346,8 +346,11 @@ def test_fit_reader_from_another_run_copies_its_reader(tmp_path, trained_run, ti
     (other / "exports").mkdir(exist_ok=True)
     (other / "exports" / "linereader.onnx").write_bytes(b"its export")
     assert cli.main(copy) == 0 and (run / "exports" / "linereader.onnx").read_bytes() == b"its export"
-    assert cli.main(copy + ["--strings", "64"]) != 0
-    assert "--from: copies a reader, --strings, --epochs and --seed fit one" in capsys.readouterr().err
+    for fitting in (["--strings", "64"], ["--seed", "0"]):
+        assert cli.main(copy + fitting) != 0
+        assert "--from: copies a reader, --strings, --epochs and --seed fit one" in capsys.readouterr().err
+    assert cli.main(["fit-reader", str(run), "--from", str(tmp_path / "none")]) != 0
+    assert capsys.readouterr().err.startswith(f"mnist-cnn: --from: {tmp_path / 'none'}: run folder does not exist")
     assert cli.main(["fit-reader", str(run), "--from", str(run)]) != 0
     assert "--from: expected another run than" in capsys.readouterr().err
 

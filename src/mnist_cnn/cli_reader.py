@@ -59,6 +59,9 @@ def cmd_fit_reader(args) -> int:
                             "other, found both")
         written = line_fit.copy_reader(run, args.source)
         print(f"Copied the line reader of {shown(Path(args.source))}: " + ", ".join(shown(f) for f in written))
+        if (run / "exports" / "model.onnx").is_file() and not any(f.suffix == ".onnx" for f in written):
+            print("No ONNX export of the reader (tf2onnx: pip install 'mnist-cnn[onnx]'): `read` with the run's ONNX "
+                  "model cuts touching digits without it")
         return _piece_gate(run, args.data_dir)
     r = line_fit.fit(run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
     print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "

@@ -123,13 +123,18 @@ def copy_reader(run, source) -> list[Path]:
     from . import files
     from .rundir import RunDir
 
-    run, source = RunDir.open(run), RunDir.open(source)
+    run = RunDir.open(run)
+    try:
+        source = RunDir.open(source)
+    except UserError as e:
+        raise UserError(f"--from: {e}") from None
     theirs, ours = line_reader.reader_paths(source.path), line_reader.reader_paths(run.path)
     if run.path.resolve() == source.path.resolve():
         raise UserError(f"--from: expected another run than {run.path}, found the same one")
     if not theirs["keras"].is_file():
         raise UserError(f"--from: expected a run with a line reader ({theirs['keras']}; `mnist-cnn fit-reader "
                         f"{source.path}` fits one), found none")
+    ours["onnx"].unlink(missing_ok=True)  # first: never a new reader beside the old one's export, if stopped midway
     written = []
     for form in ("keras", "onnx"):
         if theirs[form].is_file():
@@ -137,9 +142,8 @@ def copy_reader(run, source) -> list[Path]:
             with files.atomic_path(ours[form]) as tmp:
                 shutil.copyfile(theirs[form], tmp)
             written.append(ours[form])
-    if not theirs["onnx"].is_file():
-        ours["onnx"].unlink(missing_ok=True)  # the reader it was made from is gone
-        written += [export_onnx(run.path)] if _importable("tf2onnx") else []
+    if not theirs["onnx"].is_file() and _importable("tf2onnx"):
+        written.append(export_onnx(run.path))
     return written
 
 
