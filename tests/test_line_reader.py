@@ -310,12 +310,16 @@ def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_r
     assert same >= 25  # measured: 30 of 30 (class D), 29 of 30 (class C)
 
 
-def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, capsys):
+def test_fit_reader_command_writes_the_reader(tmp_path, trained_run, mnist_dir, capsys, monkeypatch):
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
+    (run / "exports").mkdir(exist_ok=True)
+    (run / "exports" / "linereader.onnx").write_bytes(b"an older reader")
+    monkeypatch.setattr(line_fit, "_importable", lambda module: False)  # no tf2onnx: no export written
     assert cli.main(["fit-reader", str(run), "--strings", "64", "--epochs", "1", "--data-dir", str(mnist_dir)]) == 0
     out = capsys.readouterr().out
     assert (run / "linereader.keras").is_file() and "Line reader: 64 strings" in out
+    assert not (run / "exports" / "linereader.onnx").exists()  # the older reader's export is not left beside it
     assert "No piece gate: the run has no \"not a digit\" gate" in out  # the small run has only its rule
     assert cli.main(["fit-reader", str(run), "--strings", "0"]) != 0
     assert "--strings: expected at least" in capsys.readouterr().err

@@ -110,6 +110,7 @@ def fit(run, strings: int = STRINGS, epochs: int = EPOCHS, seed: int = 0, data_d
               shuffle=True)
     figures = {"strings": strings, "epochs": epochs, "seed": seed, "synthetic_exact": exact_match(model, vx, vt),
                "seconds": round(time.perf_counter() - start, 1)}
+    line_reader.reader_paths(run.path)["onnx"].unlink(missing_ok=True)  # an older reader's: never beside the new one
     run.save_model(model, READER)
     if _importable("tf2onnx"):
         figures["onnx"] = str(export_onnx(run.path))
