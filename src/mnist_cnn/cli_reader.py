@@ -43,6 +43,7 @@ def add_commands(sub) -> None:
 def cmd_fit_reader(args) -> int:
     from . import line_fit, negatives
     from .gate import GATE_STEM, PIECE_STEM, gate_paths
+    from .rundir import RunDir
 
     strings = line_fit.STRINGS if args.strings is None else args.strings
     epochs = line_fit.EPOCHS if args.epochs is None else args.epochs
@@ -59,7 +60,7 @@ def cmd_fit_reader(args) -> int:
                             "other, found both")
         written = line_fit.copy_reader(run, args.source)
         print(f"Copied the line reader of {shown(Path(args.source))}: " + ", ".join(shown(f) for f in written))
-        if (run / "exports" / "model.onnx").is_file() and not any(f.suffix == ".onnx" for f in written):
+        if RunDir(run).export_path("onnx").is_file() and not RunDir(run).line_reader("onnx").is_file():
             print("No ONNX export of the reader (tf2onnx: pip install 'mnist-cnn[onnx]'): `read` with the run's ONNX "
                   "model cuts touching digits without it")
         return _piece_gate(run, args.data_dir)
