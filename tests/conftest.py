@@ -15,7 +15,6 @@ from idx_files import idx_bytes
 from mnist_cnn import data
 
 
-
 @pytest.fixture
 def synthetic(monkeypatch):
     """Tiny MNIST-shaped IDX files as bytes, pinned (for this test) as every data set's files.
@@ -34,6 +33,17 @@ def synthetic(monkeypatch):
     for name, ds in list(data.DATASETS.items()):
         monkeypatch.setitem(data.DATASETS, name, dataclasses.replace(ds, sha256=pins))
     return raw
+
+
+@pytest.fixture(autouse=True)
+def no_bundled_reader(request, monkeypatch):
+    """In this process, no package line reader (bundled.py) for runs without their own, unless the test is marked
+    bundled_reader: the tests of read.py's cuts and of a run's own reader mean a run without one. Subprocesses (the
+    CLI, servers, the browser's page) use it, as a user's do."""
+    if "bundled_reader" not in request.keywords:
+        from mnist_cnn import bundled
+
+        monkeypatch.setattr(bundled, "available", lambda: False)
 
 
 @pytest.fixture(scope="session")

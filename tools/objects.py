@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from read_eval import add_reader, reader_name, use_reader
 
 from mnist_cnn import images
 from mnist_cnn.data import load_dataset
@@ -57,6 +58,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the picks (default: 0)")
     ap.add_argument("--icons", type=Path, default=Path("/usr/share/icons/Adwaita"),
                     help="an icon theme's folder (default: /usr/share/icons/Adwaita)")
+    add_reader(ap)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     kinds = {"clothes (Fashion-MNIST test)": fashion(args.n, rng)}
@@ -66,8 +68,8 @@ def main() -> int:
     else:
         print(f"note: no icon theme at {args.icons} (PNGs of at least {MIN_ICON:,} bytes; Debian: "
               "adwaita-icon-theme): icons left out")
-    predictor = Predictor(args.model)
-    print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
+    predictor = use_reader(Predictor(args.model), args.reader)
+    print(f"model: {predictor.path} ({predictor.runtime}); reader: {reader_name(predictor)}; seed {args.seed}\n")
     print("| kind | pictures | `predict` refused | read as | `read` refused | read as |\n|---|---|---|---|---|---|")
     for name, pictures in kinds.items():
         inked = [(p, c) for p, c in ((p, images.candidates(p)) for p in pictures) if c[0] is not None]

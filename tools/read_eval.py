@@ -139,8 +139,7 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--write", type=Path, help="only write the pictures to this folder (STYLE-SOURCE-I-TRUTH.png), "
                                                "e.g. to time `mnist-cnn read` on them (default: no)")
     ap.add_argument("--styles", default=",".join(STYLES), help="comma-separated styles (default: all)")
-    ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
-                                                "in place of the run's own (default: the run's, if any)")
+    add_reader(ap)
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every picture by this factor, 0.1-1 (default: 1)")
     ap.add_argument("--fade", type=float, default=1.0, help="the ink's strength at the right edge, 0.1-1, fading "
                                                             "from full at the left (default: 1, no fading)")
@@ -231,7 +230,7 @@ def score(predictor, writers, args, altered) -> tuple[float, int]:
             for key in (style, "all"):
                 t = totals.setdefault(key, np.zeros(5))
                 t += (n, exact, digit, b_exact, b_digit)
-    print(f"model: {predictor.path} ({predictor.runtime}); {os.cpu_count()} CPUs\n")
+    print(f"model: {predictor.path} ({predictor.runtime}); reader: {reader_name(predictor)}; {os.cpu_count()} CPUs\n")
     print("| style | digits from | numbers | exact match | per digit | baseline exact | baseline per digit |")
     print("|---|---|---|---|---|---|---|")
     for style, source, n, *v in rows:
@@ -250,6 +249,28 @@ def refusals(predictor, writers, args, altered) -> None:
         refused_all, n_all = refused_all + refused, n_all + args.n // 2
         print(f"| {kind} | {args.n // 2} | {refused / (args.n // 2):.1%} |")
     print(f"| **all** | {n_all} | **{refused_all / n_all:.1%}** |")
+
+
+def add_reader(ap) -> None:
+    ap.add_argument("--reader", help="a line reader file (line_reader.py) to read touching digits with in place of "
+                                     "the run's own or the bundled one, or `none` to cut them apart (default: the "
+                                     "run's, else the one bundled with mnist-cnn)")
+
+
+def reader_name(predictor) -> str:
+    reader = predictor.line_reader
+    return "none" if reader is None else f"{reader.path}" + (" (bundled)" if reader.bundled else "")
+
+
+def use_reader(predictor, reader: str | None):
+    """The predictor, reading touching digits with the --reader given (read.py: `none` cuts them apart)."""
+    if reader == "none":
+        predictor.line_reader = None
+    elif reader:
+        from mnist_cnn.line_reader import LineReader
+
+        predictor.line_reader = LineReader(reader, "onnx" if reader.endswith(".onnx") else "keras")
+    return predictor
 
 
 def main() -> int:
@@ -274,11 +295,7 @@ def main() -> int:
                     image, truth = writer.number(style)
                     altered(image).save(args.write / f"{style}-{source}-{i:04d}-{truth}.png")
         return 0
-    predictor = Predictor(args.model)
-    if args.reader:
-        from mnist_cnn.line_reader import LineReader
-
-        predictor.line_reader = LineReader(args.reader, "onnx" if args.reader.suffix == ".onnx" else "keras")
+    predictor = use_reader(Predictor(args.model), args.reader)
     spent, count = score(predictor, writers, args, altered)
     if not args.no_refusal:
         refusals(predictor, writers, args, altered)

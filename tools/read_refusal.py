@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from read_eval import OTHER_FONT_DIRS, OTHER_FONT_PACKAGES, fonts
+from read_eval import OTHER_FONT_DIRS, OTHER_FONT_PACKAGES, add_reader, fonts, reader_name, use_reader
 
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import KINDS, MARKED, NON_DIGITS, Writer
@@ -44,8 +44,7 @@ def main() -> int:
     ap.add_argument("--kinds", default=",".join(NON_DIGITS),
                     help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)}, words and the numbers with a "
                          f"mark {', '.join(MARKED)} (default: the first six)")
-    ap.add_argument("--reader", type=Path, help="a line reader (line_reader.py) to read touching digits with, "
-                                                "in place of the run's own (default: the run's, if any)")
+    add_reader(ap)
     ap.add_argument("--other-faces", action="store_true", help="font letters and digits only in faces nothing here "
                                                                "was made on (read_eval.py's; default: FONT_DIRS')")
     args = ap.parse_args()
@@ -58,14 +57,10 @@ def main() -> int:
                         f"Debian: {OTHER_FONT_PACKAGES})")
     (_, _), (x, y) = load_mnist()
     writers = [Writer(x, y, args.seed)] + ([Writer.from_fonts(faces, args.seed + 1)] if faces else [])
-    predictor = Predictor(args.model)
-    if args.reader:
-        from mnist_cnn.line_reader import LineReader
-
-        predictor.line_reader = LineReader(args.reader, "onnx" if args.reader.suffix == ".onnx" else "keras")
+    predictor = use_reader(Predictor(args.model), args.reader)
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
-    print(f"model: {predictor.path} ({predictor.runtime}); seed {args.seed}\n")
+    print(f"model: {predictor.path} ({predictor.runtime}); reader: {reader_name(predictor)}; seed {args.seed}\n")
     print("| not a number | pictures | refused | read as a number, e.g. |\n|---|---|---|---|")
     total = refused_all = 0
     letters = {}  # the one-letter kind's letter -> [drawn, refused]

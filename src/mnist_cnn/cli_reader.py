@@ -24,7 +24,8 @@ def add_commands(sub) -> None:
                        description="Train a small sequence reader (CTC) on synthetic strings of touching MNIST "
                                    "training digits and keep it in the run folder (linereader.keras, and "
                                    "exports/linereader.onnx when tf2onnx is installed); `mnist-cnn read` and "
-                                   "/api/read then read a mark wider than one digit with it instead of cutting it. "
+                                   "/api/read then read a mark wider than one digit with it instead of the reader "
+                                   "bundled with mnist-cnn. "
                                    "A run with a \"not a digit\" gate also gets its piece gate "
                                    "(notdigit-pieces.keras), which judges the pieces cut between the reader's "
                                    "digits.")
@@ -60,14 +61,14 @@ def cmd_fit_reader(args) -> int:
                             "other, found both")
         written = line_fit.copy_reader(run, args.source)
         print(f"Copied the line reader of {shown(Path(args.source))}: " + ", ".join(shown(f) for f in written))
-        if RunDir(run).export_path("onnx").is_file() and not RunDir(run).line_reader("onnx").is_file():
-            print("No ONNX export of the reader (tf2onnx: pip install 'mnist-cnn[onnx]'): `read` with the run's ONNX "
-                  "model cuts touching digits without it")
-        return _piece_gate(run, args.data_dir)
-    r = line_fit.fit(run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
-    print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "
-          f"{line_fit.VALIDATION:,} synthetic strings of its own kind: {r['synthetic_exact']:.1%}")
-    print(f"Wrote {shown(run)}/linereader.keras" + (f" and {shown(r['onnx'])}" if "onnx" in r else ""))
+    else:
+        r = line_fit.fit(run, strings, epochs, args.seed or 0, args.data_dir, report=stderr_report)
+        print(f"Line reader: {r['strings']:,} strings x {r['epochs']} epochs in {r['seconds']:.0f} s; exact match on "
+              f"{line_fit.VALIDATION:,} synthetic strings of its own kind: {r['synthetic_exact']:.1%}")
+        print(f"Wrote {shown(run)}/linereader.keras" + (f" and {shown(r['onnx'])}" if "onnx" in r else ""))
+    if RunDir(run).export_path("onnx").is_file() and not RunDir(run).line_reader("onnx").is_file():
+        print("No ONNX export of the reader (tf2onnx: pip install 'mnist-cnn[onnx]'): `read` with the run's ONNX "
+              "model uses the reader bundled with mnist-cnn instead")
     return _piece_gate(run, args.data_dir)
 
 

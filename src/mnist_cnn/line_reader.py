@@ -2,7 +2,7 @@
 
     from mnist_cnn import line_reader
     x = line_reader.line_input(ink)             # a mark's ink -> (HEIGHT, w) float32, its height normalised
-    reader = line_reader.open_reader(run, "onnx")           # a run's reader (None if it has none)
+    reader = line_reader.open_reader(run, "onnx")           # a run's reader, else the package's (None: neither)
     [(text, confidences, spans)] = reader.read([ink])      # "4071", each digit's confidence and columns
     text, confidences, spans = line_reader.decode(probabilities)   # greedy CTC decoding, NumPy only
 
@@ -86,20 +86,23 @@ def reader_paths(run: Path) -> dict:
 
 def open_reader(run: Path, runtime: str, threads: int | None = None) -> "LineReader | None":
     """The run's line reader for a predictor in `runtime` (Keras for keras; ONNX Runtime for the exports, with the
-    model's `threads`), or None when the run has none there: `read` then cuts touching digits as before."""
+    model's `threads`); where the run has none for it, the package's (bundled.py); None when neither can run here:
+    `read` then cuts touching digits apart."""
+    from . import bundled
     from .runtime import importable
 
     path = reader_paths(run)["keras" if runtime == "keras" else "onnx"]
-    if not path.is_file() or (runtime != "keras" and not importable("onnxruntime")):
-        return None
-    return LineReader(path, "keras" if runtime == "keras" else "onnx", threads)
+    if path.is_file() and (runtime == "keras" or importable("onnxruntime")):
+        return LineReader(path, "keras" if runtime == "keras" else "onnx", threads)
+    return bundled.reader(threads)
 
 
 class LineReader:
     """A trained reader, called on marks' ink: Keras (a compiled forward pass) or an ONNX export."""
 
-    def __init__(self, path, runtime: str = "keras", threads: int | None = None):
-        self.path, self.runtime = Path(path), runtime
+    def __init__(self, path, runtime: str = "keras", threads: int | None = None, bundled: bool = False):
+        self.path, self.runtime, self.bundled = Path(path), runtime, bundled  # bundled: the package's (bundled.py)
+        remedy = "reinstall mnist-cnn, whose file it is" if bundled else "re-make it with: mnist-cnn fit-reader RUN"
         if runtime == "keras":
             import tensorflow as tf
             import keras
@@ -108,7 +111,7 @@ class LineReader:
                 model = keras.saving.load_model(self.path, compile=False)
             except Exception as e:  # Keras' own errors: a damaged or foreign file
                 raise UserError(f"{self.path}: not a line reader Keras can load ({str(e).splitlines()[0][:200]}); "
-                                f"re-make it with: mnist-cnn fit-reader RUN") from None
+                                f"{remedy}") from None
             fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                              input_signature=[tf.TensorSpec([None, HEIGHT, None, 1], tf.float32)])
             self._logits = lambda x: np.asarray(fn(x), np.float32)
@@ -121,7 +124,7 @@ class LineReader:
                 session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
             except Exception as e:  # ONNX Runtime's own errors: a damaged or foreign file
                 raise UserError(f"{self.path}: not a line reader ONNX Runtime can load ({str(e).splitlines()[0][:200]}"
-                                f"); re-make it with: mnist-cnn fit-reader RUN") from None
+                                f"); {remedy}") from None
             name = session.get_inputs()[0].name
             self._logits = lambda x: session.run(None, {name: x})[0]
 

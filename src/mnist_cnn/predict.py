@@ -85,12 +85,13 @@ class Predictor:
         self.rule = Rule.for_model(self.path)
         self._gate = self._open_gate(threads)
         self._threads = threads
-        self._line_reader = ...  # the run's line reader (line_reader.py), opened when `read` first needs it
-        self._piece_gate = ...  # the run's piece gate (gate.PIECE_STEM), likewise
+        self._line_reader = ...  # the run's line reader or the package's (line_reader.open_reader), opened on first use
+        self._piece_gate = ...  # the piece gate that goes with that reader (gate.PIECE_STEM), likewise
 
     @property
     def line_reader(self):
-        """The run's line reader for touching digits in this runtime, or None (`read` then cuts them)."""
+        """The run's line reader for touching digits in this runtime, the package's for a run without one (bundled.py),
+        or None (`read` then cuts them)."""
         if self._line_reader is ...:
             from .line_reader import open_reader
             from .refusal import run_folder_of
@@ -155,9 +156,8 @@ class Predictor:
         return found
 
     def piece_not_digit(self, x: np.ndarray) -> np.ndarray | None:
-        """(N, 28, 28) float32 pieces `read` cut between the digits its line reader found -> (N,) P(not a digit) by
-        the run's piece gate (gate.PIECE_STEM: trained on such pieces, stubs of their neighbours and all), or None
-        when the run has none (no gate; calibrated without a reader and none fitted since: the rule judges them)."""
+        """(N, 28, 28) float32 pieces cut between the line reader's digits -> (N,) P(not a digit) by the piece gate that
+        goes with the reader (gate.PIECE_STEM); None when the run has no gate, or its own reader but no piece gate."""
         if self._piece_gate is ...:
             self._piece_gate = self._open_piece_gate()
         if self._piece_gate is None:
@@ -165,17 +165,19 @@ class Predictor:
         return np.asarray(self._piece_gate(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)), dtype=np.float32)
 
     def _open_piece_gate(self):
+        from . import bundled
         from .gate import PIECE_STEM, gate_paths, missing_gate, open_gate
         from .refusal import run_folder_of
 
         run = run_folder_of(self.path)
+        if getattr(self.line_reader, "bundled", False):  # its own piece gate, whatever the run keeps
+            return bundled.piece_gate(self._threads) if self._gate is not None else None
         if self._gate is None or not gate_paths(run, PIECE_STEM)["keras"].is_file():
             return None
         found = open_gate(run, self.runtime, self._threads, PIECE_STEM)
         if found is None:
             raise missing_gate(run, PIECE_STEM, self.runtime, "its piece gate is needed")
         return found
-
 
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its
