@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mnist_cnn import cli, images, line_data, line_fit, line_reader, predict, read, segment
+from mnist_cnn import cli, images, line_data, line_fit, line_reader, predict, read, read_io, segment
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 from mnist_cnn.line_data import Composer
@@ -302,7 +302,7 @@ def test_one_digit_is_read_as_predict_reads_it_with_a_reader(tmp_path, trained_r
     assert isinstance(p.line_reader, line_reader.LineReader)
     paths = one_digit_files(tmp_path, mnist_dir)
     same = 0
-    for pr, r in zip(predict.predict_files(p, paths), read.read_files(p, paths)):
+    for pr, r in zip(predict.predict_files(p, paths), read_io.read_files(p, paths)):
         if r.text != str(pr.digit):
             assert len(r.digits) > 1 and all(d.line for d in r.digits), pr.path
             assert read._score(r.digits) > math.log(pr.confidence), pr.path

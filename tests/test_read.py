@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import (cli, images, letters, level, number_images, predict, read, readings, segment, serve, shadow,
-                       stroke_mask)
+from mnist_cnn import (cli, images, letters, level, number_images, predict, read, read_io, readings, segment, serve,
+                       shadow, stroke_mask)
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -521,10 +521,48 @@ def one_digit_files(tmp_path, mnist_dir) -> list:
 def test_one_digit_is_read_as_predict_reads_it(tmp_path, predictor, mnist_dir):
     paths = one_digit_files(tmp_path, mnist_dir)
     predicted = list(predict.predict_files(predictor, paths))
-    readings = list(read.read_files(predictor, paths))
+    readings = list(read_io.read_files(predictor, paths))
     for p, r in zip(predicted, readings):
         assert r.text == str(p.digit), p.path
         assert r.digits[0].confidence == pytest.approx(p.confidence, abs=2e-3)  # a batch of 1, not of 30: rounding
+
+
+def with_a_dot(image: Image.Image) -> Image.Image:
+    """The picture with a round dot right of its ink, a fifth of its height: too big for a speck, too small for a
+    digit beside it (segment.SMALL_MARK)."""
+    a = np.asarray(image.convert("L")).copy()
+    dark = a.mean() > 127  # dark ink on light paper
+    ink = a < 128 if dark else a > 127
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    r = max(2, (rows[-1] - rows[0]) // 10)
+    a = np.pad(a, ((0, 0), (0, 5 * r)), constant_values=255 if dark else 0)
+    yy, xx = np.ogrid[:a.shape[0], :a.shape[1]]
+    a[(yy - (rows[0] + rows[-1]) // 2) ** 2 + (xx - cols[-1] - 3 * r) ** 2 <= r * r] = 0 if dark else 255
+    return Image.fromarray(a)
+
+
+def test_a_digit_refused_for_its_layout_gets_predicts_answer(tmp_path, predictor, mnist_dir, monkeypatch):
+    """A digit with a dot beside it is refused by the row's layout ("a mark much smaller than the digits beside it");
+    read then answers as `predict` answers the picture, when the run's gate lets it through and the model is
+    read.ALONE_SURE sure of it; without a gate (`predict` would read noise as a digit) it stays refused."""
+    monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.99))
+    monkeypatch.setattr(predictor, "_gate", lambda x: np.zeros(len(x), np.float32))
+    monkeypatch.setattr(read, "ALONE_SURE", 1.01)  # never: the layout's refusal stands
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    writer, paths = Writer(x[:300], y[:300], seed=3), []
+    for t in "0123456789":
+        image = with_a_dot(writer.number("clean", text=t)[0])
+        r = read.read_image(predictor, image)
+        if r.rejected and r.reason == "a mark much smaller than the digits beside it":
+            image.save(path := tmp_path / f"{t}.png")
+            paths.append(path)
+    assert len(paths) >= 4
+    monkeypatch.setattr(read, "ALONE_SURE", 0.0)
+    for p, r in zip(predict.predict_files(predictor, paths), read_io.read_files(predictor, paths)):
+        assert p.digit is not None and r.text == str(p.digit) and not r.rejected, p.path
+        assert r.digits[0].box == (0, 0, *Image.open(p.path).size)
+    monkeypatch.setattr(predictor, "rule", Rule())  # no gate
+    assert all(r.rejected for r in read_io.read_files(predictor, paths))
 
 
 def test_boxes_are_in_the_files_own_pixels_when_it_is_read_reduced(tmp_path, predictor, writer):
@@ -539,7 +577,7 @@ def test_boxes_are_in_the_files_own_pixels_when_it_is_read_reduced(tmp_path, pre
     big.transpose(Image.Transpose.ROTATE_90).save(turned := tmp_path / "turned.jpg", exif=exif, quality=95)
     expected = [np.array(d.box) * k for d in read.read_image(predictor, small).digits]
     for path in (upright, turned):
-        r = next(read.read_files(predictor, [path]))
+        r = next(read_io.read_files(predictor, [path]))
         assert r.text == "72" and len(r.digits) == 2, (path, r.reason)
         for d, box in zip(r.digits, expected):
             assert np.abs(np.array(d.box) - box).max() <= 2 * k, (path.name, d.box, box)  # reduction and JPEG: px

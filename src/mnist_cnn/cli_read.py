@@ -40,7 +40,7 @@ def add_commands(sub) -> None:
 
 
 def cmd_read(args) -> int:
-    from . import files, predict, read
+    from . import files, predict, read, read_io
     from .cli_inference import rule_note
 
     paths, missing = predict.find_images(args.paths)
@@ -57,7 +57,7 @@ def cmd_read(args) -> int:
     results, failed = [], len(missing)
     started = time.perf_counter()
     with Progress(on=len(paths) > PROGRESS_EVERY) as progress:
-        for r in read.read_files(predictor, paths, save_digits=save):
+        for r in read_io.read_files(predictor, paths, save_digits=save):
             results.append(r)
             if r.error is not None:
                 failed += 1

@@ -1,0 +1,52 @@
+"""Reading image files with read.py: each file decoded as `predict` decodes it, the boxes in its own pixels, and each
+digit's 28x28 saved for `mnist-cnn read --save-digits DIR`.
+
+    from mnist_cnn.read_io import read_files
+    for r in read_files(Predictor("runs/NAME"), [Path("meter.jpg")], save_digits=None):
+        r.path, r.text, r.error
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from . import files, images
+from .errors import UserError
+from .read import Reading, read_image
+
+
+def read_files(predictor, paths: list[Path], save_digits: Path | None = None) -> Iterator[Reading]:
+    """Readings of image files in order, boxes in each file's own pixels (a large one is read reduced to
+    images.MAX_SIDE); unreadable files come back with `error` set."""
+    from .imagefile import load_sized
+
+    for n, f in enumerate(paths):
+        try:
+            grey, size = load_sized(f, max_side=images.MAX_SIDE)
+        except UserError as e:
+            yield Reading(str(f), error=str(e))
+            continue
+        r = read_image(predictor, grey, str(f))
+        r.digits = [replace(d, box=_scaled(d.box, grey.shape, size)) for d in r.digits]
+        if save_digits is not None:
+            _save(r, save_digits / files.short_stem(f"{n:05d}_{f.stem}", f"_{len(r.digits)}.png"))
+        yield r
+
+
+def _scaled(box, shape, size) -> tuple[int, int, int, int]:
+    """A box (x0, y0, x1, y1; ends exclusive) in an array of `shape` (h, w), in the (w, h) `size` it came from."""
+    fx, fy = size[0] / shape[1], size[1] / shape[0]
+    return (math.floor(box[0] * fx), math.floor(box[1] * fy), min(size[0], math.ceil(box[2] * fx)),
+            min(size[1], math.ceil(box[3] * fy)))
+
+
+def _save(r: Reading, stem: Path) -> None:
+    for k, d in enumerate(r.digits):
+        with files.atomic_path(stem.parent / f"{stem.name}_{k}.png") as tmp:
+            Image.fromarray(np.round(d.input * 255).astype(np.uint8)).save(tmp, format="PNG")
