@@ -561,8 +561,16 @@ def test_a_digit_refused_for_its_layout_gets_predicts_answer(tmp_path, predictor
     for p, r in zip(predict.predict_files(predictor, paths), read_io.read_files(predictor, paths)):
         assert p.digit is not None and r.text == str(p.digit) and not r.rejected, p.path
         assert r.digits[0].box == (0, 0, *Image.open(p.path).size)
+    monkeypatch.setattr(predictor, "_gate", lambda x: np.ones(len(x), np.float32))  # a gate that refuses them
+    assert all(r.rejected for r in read_io.read_files(predictor, paths))
     monkeypatch.setattr(predictor, "rule", Rule())  # no gate
     assert all(r.rejected for r in read_io.read_files(predictor, paths))
+    monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.99))
+    monkeypatch.setattr(predictor, "_gate", lambda x: np.zeros(len(x), np.float32))
+    bars = np.zeros((60, 26 * 12), np.float32)
+    bars[10:50, 4::12] = bars[10:50, 5::12] = 1.0  # 26 strokes: more marks than a number has digits, never one digit
+    r = read.read_image(predictor, bars)
+    assert r.rejected and r.reason.startswith("26 separate marks")
 
 
 def test_boxes_are_in_the_files_own_pixels_when_it_is_read_reduced(tmp_path, predictor, writer):

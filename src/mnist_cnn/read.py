@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from PIL import Image
 
 from . import images, lattice, letters, level, punctuation, readings, segment, slant
 from .refusal import NOT_A_DIGIT
@@ -61,9 +62,10 @@ LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a d
 LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177): 0.3 keeps
 # real 1s' margin (README, "Handwriting faces in the piece gate's pieces")
 TIGHT = 0.9  # a digit whose box spans this share of the picture's width or height is cropped tight (read_image)
+MANY_MARKS = ("separate marks", "far wider")  # segment.py's refusals of several digits' worth of ink: never one digit
 ALONE_SURE = 0.98  # a picture refused for its ink's layout (no ink map, specks, marks off one line, a mark much smaller
 # than another) is answered as `predict` answers it when that is a digit this sure: of `evalset`'s 3,000 single digits
-# 2,773 -> 2,858 read right (`make run`'s run; 0.9: 2,871, with 8 of 200 Fashion-MNIST clothes more read, not 3)
+# 2,773 -> 2,857 read right (`make run`'s run; 0.9: 2,871, with 8 of 200 Fashion-MNIST clothes more read, not 3)
 
 
 @dataclass
@@ -110,20 +112,22 @@ def read_image(predictor, image, path: str = "") -> Reading:
         (x0, y0, x1, y1), (h, w) = plain[0].digits[0].box, maps[1][0].shape
         if x1 - x0 >= TIGHT * w or y1 - y0 >= TIGHT * h:
             return plain[0]
-    return _as_predict(predictor, shaded, one, again, image) if shaded.layout else shaded
+    alone = shaded.layout and all(r.layout or len(r.digits) == 1 and not r.rejected for r in plain)  # no number there
+    return _as_predict(predictor, shaded, one, again, image) if alone else shaded
 
 
 def _as_predict(predictor, refused: Reading, one, again, image) -> Reading:
-    """A picture refused for its ink's layout answered as `predict` answers it (readings.py), when that is a digit
-    ALONE_SURE sure that the run's gate let through (without a gate, `predict` reads noise as digits): its box the
-    whole picture."""
+    """A picture refused for its ink's layout (and read as no number without a shade) answered as `predict` answers it
+    (readings.py), when that is a digit ALONE_SURE sure that the run's gate let through (without a gate, `predict`
+    reads noise as digits): its box the whole picture."""
     if one()[0] is None:
         return refused
     x, d = readings.decide_candidates(predictor, [one()], lambda _: again())[0]
     if d is None or d.rejected or d.not_digit is None or d.confidence < ALONE_SURE:
         return refused
-    h, w = image.shape[:2] if isinstance(image, np.ndarray) else image.size[::-1]
-    return Reading(refused.path, str(d.digit), d.confidence, digits=[Digit(d.digit, d.confidence, (0, 0, w, h), x)])
+    h, w = image.size[::-1] if isinstance(image, Image.Image) else np.shape(image)[:2]
+    return Reading(refused.path, str(d.digit), d.confidence,
+                   digits=[Digit(d.digit, d.confidence, (0, 0, w, h), x, not_digit=d.not_digit)])
 
 
 def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
@@ -138,7 +142,8 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     ink, back = level.levelled(found[0])
     row = segment.find(ink)
     if row.rejected or not row.groups:
-        return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT, layout=True)
+        return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT,
+                       layout=not any(m in (row.rejected or "") for m in MANY_MARKS))
     lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     # One digit: read whole, exactly as `predict` sees it (readings.choose); but on a grid (2+ lines) as segment.py
