@@ -573,6 +573,27 @@ def test_a_digit_refused_for_its_layout_gets_predicts_answer(tmp_path, predictor
     assert r.rejected and r.reason.startswith("26 separate marks")
 
 
+@pytest.mark.parametrize("plain,answered", [("refused", True), ("one digit", True), ("a number", False)])
+def test_the_layout_fallback_never_overrides_a_number_read_without_the_shade(predictor, monkeypatch, plain, answered):
+    """A picture with a shade's edge is read twice (images.ink_maps); refused for its layout with the shade, it gets
+    `predict`'s answer only when the reading without the shade found no number (refused so too, or one digit)."""
+    image = np.zeros((40, 40), np.float32)
+    image[8:32, 18:22] = 1.0
+    x = np.zeros((28, 28), np.float32)
+    one, two = read.Digit(1, 0.99, (18, 8, 22, 32), x), read.Digit(2, 0.9, (26, 8, 34, 32), x)
+    without_shade = {"refused": read.Reading("", rejected=True, layout=True),
+                     "one digit": read.Reading("", "1", 0.99, digits=[one]),
+                     "a number": read.Reading("", "12", 0.9, digits=[one, two])}[plain]
+    readings_by_map = [read.Reading("", rejected=True, layout=True), without_shade]
+    monkeypatch.setattr(images, "ink_maps", lambda im: [(image, image), (image, image)])
+    monkeypatch.setattr(read, "_read_ink", lambda p, path, found, one, again, rulings: readings_by_map.pop(0))
+    monkeypatch.setattr(predictor, "rule", Rule(gate_threshold=0.99))
+    monkeypatch.setattr(predictor, "_gate", lambda b: np.zeros(len(b), np.float32))
+    monkeypatch.setattr(read, "ALONE_SURE", 0.0)
+    r = read.read_image(predictor, image)
+    assert (not r.rejected and len(r.digits) == 1) == answered, r
+
+
 def test_boxes_are_in_the_files_own_pixels_when_it_is_read_reduced(tmp_path, predictor, writer):
     """A photo over images.MAX_SIDE is read reduced; its boxes are mapped back, turned upright by EXIF as it is."""
     image, _ = writer.number("clean", text="72")
