@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mnist_cnn import cli, images, line_data, line_fit, line_reader, predict, read, read_io, segment
+from mnist_cnn import cli, images, line_data, line_fit, line_pieces, line_reader, predict, read, read_io, segment
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 from mnist_cnn.line_data import Composer
@@ -175,6 +175,44 @@ def test_read_takes_a_wide_mark_from_the_reader(trained_run, mnist_dir):
     assert all(d.input.shape == (28, 28) for d in r.digits)
 
 
+class LeftReader(FixedReader):
+    """Reads every mark as `text` with each digit's columns at the left edge of its share: half-way between two
+    digits' columns is then the middle of a digit (CTC fires anywhere along a digit's ink)."""
+
+    def read(self, inks):
+        w = [ink.shape[1] / len(self.text) for ink in inks]
+        return [(t, c, [(k * v, k * v + 1) for k in range(len(t))]) for (t, c, _), v in zip(super().read(inks), w)]
+
+
+def test_the_readers_digits_are_cut_where_the_model_reads_them_best(trained_run, mnist_dir, monkeypatch):
+    """line_pieces: where the reader's columns would cut through its digits, the even cuts win, since the digit
+    model reads their pieces as the reader's digits (an oracle: the score of every way, recomputed); with the
+    reader's columns as the only way (as until 2026-12-06) the first piece is half a digit."""
+    from test_read import glued
+
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    digits = [x[np.flatnonzero(y == d)[2]] for d in (0, 6, 0)]
+    widths = [np.flatnonzero(glued(d).max(0) > 0).size for d in digits]
+    row = segment.find(glued(*digits, overlap=6))
+    assert len(row.groups) == 1 and not row.groups[0].narrow and max(widths) < 1.3 * min(widths)
+    p = predict.Predictor(trained_run)
+    p.line_reader = LeftReader("060")
+    text, _, pieces, xs = line_pieces.read_marks(p, row.groups, read.piece_input, read.MAX_CROSSED)[0]
+    assert text == "060" and len(pieces) == 3
+    assert all(0.75 * w <= piece.box[2] - piece.box[0] <= 1.25 * w for piece, w in zip(pieces, widths))
+    g = row.groups[0]
+    scores = []
+    for cuts in line_pieces._ways(g.own, p.line_reader.read([g.crop])[0][2], 3):
+        way = [read.piece_input(q.ink) for q in segment.pieces(g.crop, cuts, g.box[0], g.box[1])]
+        scores.append(sum(math.log(d.probabilities[c]) for d, c in zip(p.decide(np.stack(way)), (0, 6, 0))))
+    chosen = sum(math.log(d.probabilities[c]) for d, c in zip(p.decide(np.stack(xs)), (0, 6, 0)))
+    assert chosen == pytest.approx(max(scores), abs=1e-4) and scores[0] < max(scores)
+    ways = line_pieces._ways
+    monkeypatch.setattr(line_pieces, "_ways", lambda own, spans, n: ways(own, spans, n)[:1])
+    _, _, pieces, _ = line_pieces.read_marks(p, row.groups, read.piece_input, read.MAX_CROSSED)[0]
+    assert pieces[0].box[2] - pieces[0].box[0] < 0.75 * widths[0]
+
+
 
 def test_a_mark_the_reader_reads_as_only_1s_is_refused(trained_run, mnist_dir, monkeypatch):
     """letters.strokes judges the line reader's digits too: a wide mark it reads as 111 (an m's or a w's strokes) is
@@ -245,7 +283,7 @@ def test_the_readers_pieces_are_judged_by_the_piece_gate(trained_run, mnist_dir,
 
 def test_a_piece_for_the_piece_gate_is_its_digit_cut_as_read_cuts_it(monkeypatch):
     """Composer.piece: three glyphs apart, the middle one comes back whole and alone; pushed into each other, it
-    keeps at most its neighbours' stubs (the cut within segment.LINE_REACH of the height of their middle)."""
+    keeps at most its neighbours' stubs (the cut within line_pieces.LINE_REACH of the height of their middle)."""
     glyphs = iter([])
 
     def glyph(self, d, font, true_size=False):
@@ -266,7 +304,7 @@ def test_a_piece_for_the_piece_gate_is_its_digit_cut_as_read_cuts_it(monkeypatch
     monkeypatch.setattr(line_data, "GAP", (-0.15, -0.15))
     glyphs = iter([ring, ring, ring])  # three 0s, each pushed 7 px into the next
     piece = c.piece()
-    reach = round(segment.LINE_REACH * len(rows))
+    reach = round(line_pieces.LINE_REACH * len(rows))
     assert len(cols) - 2 * reach <= piece.shape[1] <= len(cols) + 2 * reach and piece.shape[0] == len(rows)
 
 

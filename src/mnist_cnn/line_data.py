@@ -66,10 +66,10 @@ class Composer:
 
     def piece(self, letter_font=None) -> np.ndarray | None:
         """The middle one of three touching digits (with letter_font, a letter of negatives.LETTERS in that font
-        between two digits), cut out as `read` cuts the line reader's digits apart (segment.line_cuts, the glyphs'
+        between two digits), cut out as `read` cuts the line reader's digits apart (line_pieces.line_cuts, the glyphs'
         columns for the reader's), so it keeps their stubs; glyphs at their true size, letters as tall as digits.
         (h, w) float32 ink, white on black; None when a cut left it no ink. For the piece gate (gate.PIECE_STEM)."""
-        from . import segment
+        from . import line_pieces, segment
         from .negatives import LETTERS
 
         rng = self.rng
@@ -82,7 +82,7 @@ class Composer:
         rows = np.flatnonzero((ink > 0.1).any(1))
         ink = ink[rows[0]:rows[-1] + 1]  # the mark's own height, as read's crop of it
         own = ink > 0.1
-        parts = segment.pieces(np.where(own, ink, np.float32(0)), segment.line_cuts(own, spans), 0, 0)
+        parts = segment.pieces(np.where(own, ink, np.float32(0)), line_pieces.line_cuts(own, spans), 0, 0)
         return parts[1].ink if len(parts) == 3 else None
 
     def _font(self):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image
 
-from . import images, lattice, letters, level, punctuation, readings, segment, slant
+from . import images, lattice, letters, level, line_pieces, punctuation, readings, segment, slant
 from .refusal import NOT_A_DIGIT
 
 PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its longer side, 2 px at least (to_mnist)
@@ -144,7 +144,7 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT,
                        layout=not any(m in (row.rejected or "") for m in MANY_MARKS))
-    lines = _line_read(predictor, row.groups)  # group index -> (text, confidences, pieces, inputs): line reader's
+    lines = line_pieces.read_marks(predictor, row.groups, piece_input, MAX_CROSSED)  # i -> (text, confidences, ...)
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     # One digit: read whole, exactly as `predict` sees it (readings.choose); but on a grid (2+ lines) as segment.py
     # cleared it (`evalset`'s squared digits read 90.0% so, 83.3% as `predict` sees them; 86.0% this way). One line
@@ -247,25 +247,6 @@ def _whole_surer(whole: list[Digit], line: list[Digit]) -> bool:
     0.9992, not 62 at 0.98 and 0.96; among other marks, an open 6 not 60, a flat 2 not 52); two touching digits the
     model doubts whole stay the line reader's."""
     return len(whole) == 1 and whole[0].digit is not None and _score(whole) >= _score(line)
-
-
-def _line_read(predictor, groups) -> dict:
-    """Each mark that may hold touching digits, as the predictor's line reader reads it whole, if it has one
-    (line_reader.py): its digits, their confidences, and its ink cut between them (the least-ink path near the
-    middle of their columns). Not a mark that no cut crosses at most MAX_CROSSED strokes of (a scribble), nor
-    one it reads as one digit: the digit model reads that one, as `predict` does."""
-    reader = getattr(predictor, "line_reader", None)
-    wide = [i for i, g in enumerate(groups) if len(g.options) > 1 and min(g.crossings) <= MAX_CROSSED]
-    if reader is None or not wide:
-        return {}
-    out = {}
-    for i, (text, confidences, spans) in zip(wide, reader.read([groups[i].crop for i in wide])):
-        g = groups[i]
-        pieces = segment.pieces(g.crop, segment.line_cuts(g.own, spans), g.box[0], g.box[1])
-        xs = [piece_input(p.ink) for p in pieces]
-        if len(text) > 1 and len(pieces) == len(text) and all(x is not None for x in xs):
-            out[i] = (text, confidences, pieces, xs)
-    return out
 
 
 def _pieces_not_digit(predictor, xs: list) -> list:

@@ -51,7 +51,6 @@ MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of a
 # slanted 8 (read as 69); against 0.5, seed 0: 3 more of 800 read right, 4 misread refused, none lost (`best`)
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
-LINE_REACH = 0.15  # a cut between two digits the line reader found runs this near (x the height) their middle
 STEP_COST = 0.15  # a bent cut path pays this per column it moves sideways (in ink pixels): straight unless ink is saved
 
 
@@ -319,19 +318,6 @@ def path(own, lo, hi) -> np.ndarray:
     for y in range(h - 1, 0, -1):
         path[y - 1] = path[y] + back[y, path[y]]
     return path + lo
-
-
-def line_cuts(own: np.ndarray, spans) -> list[np.ndarray]:
-    """The cuts (a column per row) of a mark (own: (h, w) bool, its pixels) between the digits the line reader found
-    in columns `spans` [(x0, x1), ...]: each the least-ink path within LINE_REACH of the height of the middle between
-    two digits' columns, right of the cut before it."""
-    h, w = own.shape
-    reach, cuts = max(1, round(LINE_REACH * h)), []
-    for a, b in zip(spans, spans[1:]):
-        middle = int((a[1] + b[0]) / 2)
-        lo = min(w - 1, max(middle - reach, cuts[-1].max() + 1 if cuts else 1))
-        cuts.append(path(own, lo, max(lo + 1, min(w, middle + reach + 1))))
-    return cuts
 
 
 def pieces(crop, cuts, x0, y0) -> list[Piece]:
