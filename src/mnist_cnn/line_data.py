@@ -66,8 +66,9 @@ class Composer:
 
     def piece(self, letter_font=None) -> np.ndarray | None:
         """The middle one of three touching digits (with letter_font, a letter of negatives.LETTERS in that font
-        between two digits), cut out as `read` cuts the line reader's digits apart (line_pieces.line_cuts, the glyphs'
-        columns for the reader's), so it keeps their stubs; glyphs at their true size, letters as tall as digits.
+        between two digits), cut out half-way between the glyphs' columns (line_pieces.line_cuts: one of the ways `read`
+        cuts the line reader's digits apart), so it keeps their stubs; glyphs at their true size, letters as tall as
+        digits.
         (h, w) float32 ink, white on black; None when a cut left it no ink. For the piece gate (gate.PIECE_STEM)."""
         from . import line_pieces, segment
         from .negatives import LETTERS

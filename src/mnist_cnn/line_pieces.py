@@ -11,8 +11,8 @@ anywhere along its ink, so a cut half-way between two digits' columns can run th
 So the mark is also cut evenly (digits of one hand are about as wide as each other) and half-way between those two,
 and of the ways that give one piece per digit, the one whose pieces the digit model finds most like the reader's
 digits wins (the sum of its calibrated log P(that digit)); the piece gate then judges the winner's pieces as before
-(read.py). Choosing by the piece gate instead lets letters' pieces through: read_refusal.py refused 0.5 points
-fewer (README, "Where the reader's digits are cut").
+(read.py). Choosing by the piece gate too lets letters' pieces through (README, "Where the reader's digits are
+cut").
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def read_marks(predictor, groups, piece_input, max_crossed: int) -> dict:
     {group index: (text, confidences, pieces, inputs)}, its ink cut between the digits (the module docstring) and
     piece_input(ink) of each piece. Not a mark no cut of which crosses at most max_crossed strokes (a scribble), nor
     one it reads as one digit (the digit model reads that one, as `predict` does), nor one no way cuts in as many
-    pieces as digits."""
+    pieces as digits. Of ways that score the same, the first (_ways) wins."""
     reader = getattr(predictor, "line_reader", None)
     wide = [i for i, g in enumerate(groups) if len(g.options) > 1 and min(g.crossings) <= max_crossed]
     if reader is None or not wide:
@@ -60,7 +60,7 @@ def read_marks(predictor, groups, piece_input, max_crossed: int) -> dict:
 
 def _ways(own: np.ndarray, spans, n: int) -> list[list[np.ndarray]]:
     """The cuts of a mark into n digits aimed half-way between the reader's digits' columns, at even widths, and
-    half-way between the two: the first wins ties."""
+    half-way between the two."""
     cols = np.flatnonzero(own.any(0))
     between = [(a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])]
     even = [cols[0] + (cols[-1] + 1 - cols[0]) * k / n for k in range(1, n)]
