@@ -62,7 +62,7 @@ def _ways(own: np.ndarray, spans, n: int) -> list[list[np.ndarray]]:
     """The cuts of a mark into n digits aimed half-way between the reader's digits' columns, at even widths, and
     half-way between the two."""
     cols = np.flatnonzero(own.any(0))
-    between = [(a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])]
+    between = _between(spans)
     even = [cols[0] + (cols[-1] + 1 - cols[0]) * k / n for k in range(1, n)]
     return [cuts_near(own, middles) for middles in (between, even, [(a + b) / 2 for a, b in zip(between, even)])]
 
@@ -70,7 +70,11 @@ def _ways(own: np.ndarray, spans, n: int) -> list[list[np.ndarray]]:
 def line_cuts(own: np.ndarray, spans) -> list[np.ndarray]:
     """The cuts (a column per row) of a mark (own: (h, w) bool, its pixels) between digits in columns `spans`
     [(x0, x1), ...]: each aimed half-way between two digits' columns (cuts_near)."""
-    return cuts_near(own, [(a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])])
+    return cuts_near(own, _between(spans))
+
+
+def _between(spans) -> list[float]:
+    return [(a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:])]
 
 
 def cuts_near(own: np.ndarray, middles) -> list[np.ndarray]:
