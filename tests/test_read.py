@@ -1128,6 +1128,44 @@ def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
         assert letters.short_mark(kept, height, others) == kept
 
 
+def test_a_short_mark_refused_for_its_cut_is_read_whole_when_the_model_is_very_sure_of_it():
+    """read._short_whole: a mark letters.short_mark refused as 2+ digits (an open 4 beside a taller 0, a small 2 written
+    flatter than segment.WHOLE) is read whole when the model is WHOLE_SURE of it whole: the whole way when segment.py
+    offered one, else the mark's crop read whole then; short of WHOLE_SURE, or not refused, the cut stands."""
+    x = np.zeros((28, 28), np.float32)
+    crop = np.zeros((30, 60), np.float32)
+    crop[5:25, 10:50] = 1.0
+
+    def digit(d, p=0.999):
+        return read.Digit(d, p, (0, 0, 30, 30), x)
+
+    refused = [replace(digit(5), digit=None), digit(1)]
+    asked = []
+
+    class Model:
+        def __init__(self, p):
+            self.p = p
+
+        def decide(self, xs):
+            asked.append(xs.shape)
+            return [Decision(2, self.p, False, np.eye(10, dtype=np.float32)[2], 0.01)]
+
+    def group(whole_offered):
+        options = [[segment.Piece((0, 0, 60, 30), crop)]] if whole_offered else []
+        options.append([segment.Piece((0, 0, 30, 30), crop[:, :30]), segment.Piece((30, 0, 60, 30), crop[:, 30:])])
+        return segment.Group(options, False, [0] * len(options), crop > 0, crop, (0, 0, 60, 30))
+
+    sure, unsure = read.WHOLE_SURE + 0.0005, read.WHOLE_SURE - 0.01
+    assert [d.digit for d in read._short_whole(Model(sure), group(True), [digit(4, sure)], refused)] == [4]
+    assert read._short_whole(Model(sure), group(True), [digit(4, unsure)], refused) == refused
+    assert not asked  # segment.py's whole way was read already
+    flat = read._short_whole(Model(sure), group(False), refused, refused)
+    assert asked == [(1, 28, 28)] and [(d.digit, d.box) for d in flat] == [(2, (0, 0, 60, 30))]
+    assert read._short_whole(Model(unsure), group(False), refused, refused) == refused
+    kept = [digit(1), digit(7)]
+    assert read._short_whole(Model(sure), group(False), kept, kept) == kept and len(asked) == 2
+
+
 def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     """A number circled as an answer was one huge mark, refused (a probe: 5 of 5); the ring round all the other marks,
     a thin curve (segment.RING), is dropped. A 0 round a speck is no ring (RING_HELD), nor a mark round one as tall

@@ -177,7 +177,8 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
         chosen = heard[i] if i in heard else _choose(g, [(_score(made), made) for made in options], even[i])
         if i not in heard and g.narrow and len(chosen) > 1:
             chosen = [replace(d, halved=True) for d in chosen]
-        digits += letters.strokes(letters.short_mark(chosen, g.box[3] - g.box[1], others))
+        made = letters.short_mark(chosen, g.box[3] - g.box[1], others)
+        digits += letters.strokes(_short_whole(predictor, g, options[0], made))
     digits = letters.judged_in_string(predictor, _remerge(predictor, digits))
     digits = letters.bars(letters.refuse_letters(predictor, digits))
     return _reading(path, [replace(d, box=back(d.box)) for d in digits])
@@ -219,6 +220,21 @@ def _choose(g, scored, even: int | None = None) -> list[Digit]:
             x = piece_input(g.crop)
             return [Digit(None, 0.0, g.box, np.zeros((28, 28), np.float32) if x is None else x)]
     return max(scored, key=lambda s: s[0])[1]
+
+
+def _short_whole(predictor, g, whole: list[Digit], made: list[Digit]) -> list[Digit]:
+    """A mark letters.short_mark refused for being cut into 2+ digits, read whole instead when the model reads it whole
+    as one digit WHOLE_SURE sure: an open 4 beside a taller 0, a small 2 written flat (wider than segment.WHOLE, so
+    never offered whole). A lower-case m read whole as a digit is still judged as a letter (letters.refuse_letters)."""
+    if len(made) < 2 or made[0].digit is not None:
+        return made
+    if len(whole) != 1 or len(g.options[0]) != 1:
+        x = piece_input(g.crop)
+        if x is None:
+            return made
+        d = predictor.decide(x[None])[0]
+        whole = [Digit(None if d.rejected else d.digit, d.confidence, g.box, x, g.crop, d.not_digit)]
+    return whole if whole[0].digit is not None and whole[0].confidence >= WHOLE_SURE else made
 
 
 def _arms(made: list[Digit]) -> bool:
