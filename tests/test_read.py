@@ -1131,7 +1131,8 @@ def test_a_mark_read_as_digits_but_shorter_than_its_neighbours_is_refused():
 def test_a_short_mark_refused_for_its_cut_is_read_whole_when_the_model_is_very_sure_of_it():
     """read._short_whole: a mark letters.short_mark refused as 2+ digits (an open 4 beside a taller 0, a small 2 written
     flatter than segment.WHOLE) is read whole when the model is WHOLE_SURE of it whole: the whole way when segment.py
-    offered one, else the mark's crop read whole then; short of WHOLE_SURE, or not refused, the cut stands."""
+    offered one, else the mark's crop read whole then (its ink and gate kept for the string's letter check); short of
+    WHOLE_SURE the refusal stands. letters.too_short says when short_mark refuses: only then is it asked."""
     x = np.zeros((28, 28), np.float32)
     crop = np.zeros((30, 60), np.float32)
     crop[5:25, 10:50] = 1.0
@@ -1161,9 +1162,12 @@ def test_a_short_mark_refused_for_its_cut_is_read_whole_when_the_model_is_very_s
     assert not asked  # segment.py's whole way was read already
     flat = read._short_whole(Model(sure), group(False), refused, refused)
     assert asked == [(1, 28, 28)] and [(d.digit, d.box) for d in flat] == [(2, (0, 0, 60, 30))]
-    assert read._short_whole(Model(unsure), group(False), refused, refused) == refused
-    kept = [digit(1), digit(7)]
-    assert read._short_whole(Model(sure), group(False), kept, kept) == kept and len(asked) == 2
+    assert flat[0].ink is crop and flat[0].not_digit == 0.01 and not flat[0].line
+    # one Digit left of a way that was two pieces (one dropped) is no whole way: the crop is read
+    assert [d.digit for d in read._short_whole(Model(sure), group(False), [digit(4, sure)], refused)] == [2]
+    assert read._short_whole(Model(unsure), group(False), refused, refused) == refused and len(asked) == 3
+    assert letters.too_short([digit(1), digit(7)], 36, [60, 62])
+    assert not letters.too_short([digit(1), digit(7)], 56, [60, 62]) and not letters.too_short([digit(1)], 30, [60])
 
 
 def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):

@@ -71,9 +71,12 @@ def bars(digits: list) -> list:
 def short_mark(made: list, height: int, others: list[int]) -> list:
     """The digits of one mark `height` px tall read as 2+ digits, the first refused when the mark is shorter than
     SHORT_MARK x the median height of the string's other marks (`others`, px; none: a mark alone stands)."""
-    if len(made) > 1 and others and height < SHORT_MARK * float(np.median(others)):
-        return [replace(made[0], digit=None)] + made[1:]
-    return made
+    return [replace(made[0], digit=None)] + made[1:] if too_short(made, height, others) else made
+
+
+def too_short(made: list, height: int, others: list[int]) -> bool:
+    """Whether short_mark refuses these digits of a mark `height` px tall."""
+    return len(made) > 1 and bool(others) and height < SHORT_MARK * float(np.median(others))
 
 
 def refuse_letters(predictor, digits: list) -> list:

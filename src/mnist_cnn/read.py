@@ -35,7 +35,8 @@ PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its lo
 UNSURE = 0.5  # a mark no wider than one digit is split only when the model is less sure than this of it whole...
 SURE = 0.9  # ...and at least this sure of each piece; so is lattice.py of its pieces of a mark read whole as a digit
 WHOLE_SURE = 0.999  # ...and never when it reads the mark whole this sure (the gate had found an open 4's strokes
-# more digit-like, as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost (`best`)
+# more digit-like, as 11): seed 5, 4 more numbers of 400 read right; seed 0, 1 more of 800, none lost (`best`); so
+# sure of a short mark whole, it is read so where a cut made it 2+ digits (_short_whole)
 PART_OF = 0.75  # two neighbouring marks, one shorter than 75% of the other and together one digit wide...
 MERGE_GAIN = 0.2  # ...are read as one when the model is sure of it (SURE) and this much surer than of either part
 FULL_BONUS = 0.03  # log-confidence per digit added to segment.py's cuts of a wide mark into full-height pieces against
@@ -178,7 +179,9 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
         if i not in heard and g.narrow and len(chosen) > 1:
             chosen = [replace(d, halved=True) for d in chosen]
         made = letters.short_mark(chosen, g.box[3] - g.box[1], others)
-        digits += letters.strokes(_short_whole(predictor, g, options[0], made))
+        if letters.too_short(chosen, g.box[3] - g.box[1], others):  # a lower-case letter's strokes, or one short digit
+            made = _short_whole(predictor, g, options[0], made)  # ...cut apart
+        digits += letters.strokes(made)
     digits = letters.judged_in_string(predictor, _remerge(predictor, digits))
     digits = letters.bars(letters.refuse_letters(predictor, digits))
     return _reading(path, [replace(d, box=back(d.box)) for d in digits])
@@ -223,11 +226,9 @@ def _choose(g, scored, even: int | None = None) -> list[Digit]:
 
 
 def _short_whole(predictor, g, whole: list[Digit], made: list[Digit]) -> list[Digit]:
-    """A mark letters.short_mark refused for being cut into 2+ digits, read whole instead when the model reads it whole
-    as one digit WHOLE_SURE sure: an open 4 beside a taller 0, a small 2 written flat (wider than segment.WHOLE, so
-    never offered whole). A lower-case m read whole as a digit is still judged as a letter (letters.refuse_letters)."""
-    if len(made) < 2 or made[0].digit is not None:
-        return made
+    """A mark letters.short_mark refused for being cut into 2+ digits (`made`), read whole instead when the model reads
+    it whole as one digit WHOLE_SURE sure: an open 4 beside a taller 0, a small 2 written flat (wider than
+    segment.WHOLE, so never offered whole). With a gate, letters.refuse_letters then judges it as any whole mark."""
     if len(whole) != 1 or len(g.options[0]) != 1:
         x = piece_input(g.crop)
         if x is None:
