@@ -11,6 +11,7 @@ const canvas = $("canvas"), ctx = canvas.getContext("2d");
 const seen = $("seen"), seenCtx = seen.getContext("2d");
 const state = { strokes: [], image: null, file: null, pointer: null };
 let timer = null, frame = 0, sent = 0, shown = 0, readShown = 0;
+let answer = null; // the last one-digit answer (/api/predict): shown again when a number gives way to it
 
 // Drawing
 
@@ -184,7 +185,9 @@ async function send(blob, name, id) {
   }
   if (id <= shown) return; // a newer answer, or Clear, got here first
   shown = id;
-  ok ? show(reply) : reset(describe(reply.detail), "error");
+  if (ok) return show(reply);
+  answer = null;
+  clearAnswer(describe(reply.detail), "error"); // a number read from the same drawing stays
 }
 
 function describe(detail) {
@@ -222,32 +225,51 @@ async function readNumber(blob, name, id) {
 }
 
 function showNumber(r) {
+  const was = !$("number").hidden;
   $("result").classList.toggle("multi", !!r);
   $("number").hidden = !r;
   $("boxes").replaceChildren();
   $("number-digits").replaceChildren();
   if (!r) {
     $("number-text").textContent = $("number-confidence").textContent = "";
+    if (!was) return;
+    window.offerFeedback?.(null); // a digit picked from the number is gone with it
+    if (answer) show(answer);
     return;
   }
+  window.offerFeedback?.(null); // the one-digit answer is not what the number's digits are
   $("number-text").textContent = r.text;
   $("number-confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure of all ${r.digits.length} digits`;
-  const place = boxPlacer(r.size);
-  for (const d of r.digits) {
-    const li = document.createElement("li"), c = document.createElement("canvas");
+  const place = boxPlacer(r.size), n = r.digits.length, tell = !!window.feedbackOn?.();
+  r.digits.forEach((d, k) => {
+    const li = document.createElement("li"), pick = document.createElement(tell ? "button" : "div");
+    const c = document.createElement("canvas"), sure = Math.round(d.confidence * 100);
     c.width = c.height = 28;
     drawPixels(c.getContext("2d"), d.input);
-    li.append(c);
-    li.insertAdjacentHTML("beforeend", `<b>${d.digit}</b><small>${Math.round(d.confidence * 100)}%</small>`);
+    pick.className = "pick";
+    pick.append(c);
+    pick.insertAdjacentHTML("beforeend", `<b>${d.digit}</b><small>${sure}%</small>`);
+    if (tell) { // feedback.js: "Wrong? Tell it" for this digit
+      pick.type = "button";
+      pick.setAttribute("aria-label", `Digit ${k + 1} of ${n}: ${d.digit}, ${sure}% sure. Wrong? Tell it`);
+      pick.setAttribute("aria-pressed", "false");
+      pick.addEventListener("click", () => {
+        for (const b of $("number-digits").querySelectorAll(".pick")) {
+          b.setAttribute("aria-pressed", String(b === pick));
+        }
+        window.offerFeedback?.({ input: d.input, digit: d.digit }, `Digit ${k + 1} of ${n}, read as ${d.digit}:`);
+      });
+    }
+    li.append(pick);
     $("number-digits").append(li);
-    if (!place) continue;
+    if (!place) return;
     const [l, t, w, h] = place(d.box), box = document.createElement("div");
     box.className = "box";
     Object.assign(box.style, { left: `${l}%`, top: `${t}%`, width: `${w}%`, height: `${h}%` });
-    box.innerHTML = `<span>${d.digit} · ${Math.round(d.confidence * 100)}%</span>`;
+    box.innerHTML = `<span>${d.digit} · ${sure}%</span>`;
     $("boxes").append(box);
-  }
-  setMessage(`${r.digits.length} digits, read left to right.`);
+  });
+  setMessage(`${n} digits, read left to right.` + (tell ? " A wrong one? Click it to tell the model." : ""));
 }
 
 function boxPlacer([rw, rh]) { // box in the image read -> [left, top, width, height] in % of the pad
@@ -266,20 +288,27 @@ function boxPlacer([rw, rh]) { // box in the image read -> [left, top, width, he
 }
 
 function reset(text = "Draw a digit to start.", kind = "info") {
+  answer = null;
   showNumber(null);
+  clearAnswer(text, kind);
+}
+
+function clearAnswer(text, kind) { // the one-digit answer only: a number shown stays, with its message and feedback
   $("digit").textContent = "";
   delete $("digit").dataset.rejected;
   $("confidence").textContent = "";
   setBars(bars, null);
   setSeen(null);
+  if (!$("number").hidden) return;
   setMessage(text, kind);
   window.offerFeedback?.(null);
 }
 
 function show(r) {
-  if (r.rejected) {
-    reset(`Not a digit: ${r.message === "not a digit" ? "this looks like a letter, a shape or a scribble" : r.message}. `
-          + "Draw one digit, 0 to 9.", "rejected");
+  answer = r;
+  if (r.rejected) { // a number's picture is often no one digit: the number read from it stays
+    const why = r.message === "not a digit" ? "this looks like a letter, a shape or a scribble" : r.message;
+    clearAnswer(`Not a digit: ${why}. Draw one digit, 0 to 9.`, "rejected");
     $("digit").textContent = "\u2715";
     $("digit").dataset.rejected = "true";
     $("confidence").textContent = "Not a digit";
@@ -289,13 +318,14 @@ function show(r) {
   }
   if (r.digit === null) {
     const hint = state.file ? "the image looks blank" : "draw bigger or bolder";
-    reset(`No digit found: ${hint}.`, "empty");
+    clearAnswer(`No digit found: ${hint}.`, "empty");
     return;
   }
   $("digit").textContent = r.digit;
   $("confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure`;
   setBars(bars, r.probabilities);
   setSeen(r.input);
+  if (!$("number").hidden) return;
   setMessage(state.file ? `From ${state.file.name}.` : "Keep drawing, or Clear to start over.");
   window.offerFeedback?.(r); // feedback.js: "Wrong? Tell it" for this answer
 }

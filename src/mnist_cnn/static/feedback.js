@@ -1,7 +1,8 @@
 // "Wrong? Tell it": after a guess, the user picks the right digit (or "not a digit") and the 28x28 image
 // the model saw goes to POST /api/feedback with that label. app.js calls offerFeedback(answer) with each
-// answer of /api/predict, and offerFeedback(null) when the pad is cleared. Hidden when the server says
-// feedback is off (`mnist-cnn serve --no-feedback`).
+// answer of /api/predict, offerFeedback(digit, what) when a digit of a number read is clicked (the labels
+// open at once), and offerFeedback(null) when the pad is cleared. Hidden when the server says feedback is
+// off (`mnist-cnn serve --no-feedback`); feedbackOn() says which.
 "use strict";
 
 (() => {
@@ -30,14 +31,19 @@
     wrong.setAttribute("aria-expanded", String(show));
   }
 
-  window.offerFeedback = (answer) => {
+  window.offerFeedback = (answer, what = "") => {
     current = answer && answer.input ? { input: answer.input, digit: answer.digit } : null;
     box.hidden = !enabled || !current;
     wrong.disabled = false;
     if (!current) open(false); // a newer answer while the labels are open keeps them open
-    setStatus("");
+    else if (what) {
+      open(true);
+      labels.querySelector("button")?.focus(); // the labels come before the number's digits: Tab would miss them
+    }
+    setStatus(current ? what : "");
     for (const b of labels.children) b.classList.toggle("guess", current !== null && b.dataset.label === String(current.digit));
   };
+  window.feedbackOn = () => enabled;
 
   wrong.addEventListener("click", () => open(labels.hidden));
 
