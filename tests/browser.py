@@ -51,3 +51,21 @@ def draw(driver, canvas, strokes, pointer="mouse"):
         for (ax, ay), (bx, by) in zip(pixels, pixels[1:]):
             chain.move_by_offset(bx - ax, by - ay)
         chain.release().perform()
+
+
+def line(a, b, n=12):
+    """A straight stroke from a to b (pad coordinates) as n + 1 points, for draw()."""
+    return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
+
+
+def wait_for(driver, condition, seconds=10):
+    """Wait until condition() is true (Selenium's wait, which raises TimeoutException after `seconds`)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, seconds).until(lambda d: condition())
+
+
+def shown(driver, element_id) -> bool:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, element_id).is_displayed()

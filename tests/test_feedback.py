@@ -244,16 +244,6 @@ def test_cli_feedback_flags(capsys, tmp_path):
                            "(apt-get install chromium chromium-driver)")
 def test_wrong_tell_it_in_headless_chromium(predictor, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def wait_for(condition):
-        WebDriverWait(driver, 10).until(lambda d: condition())
-
-    def shown(element_id):
-        return driver.find_element(By.ID, element_id).is_displayed()
-
-    def line(a, b, n=12):
-        return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
 
     folder = tmp_path / "fb"
     for store in (FeedbackStore(folder), None):
@@ -262,28 +252,28 @@ def test_wrong_tell_it_in_headless_chromium(predictor, tmp_path):
             try:
                 driver.get(url + "/")
                 canvas = driver.find_element(By.ID, "canvas")
-                wait_for(lambda: driver.find_element(By.ID, "model").text.startswith("Model"))
-                assert not shown("feedback")  # nothing to correct yet
-                browser.draw(driver, canvas, [line((0.5, 0.2), (0.5, 0.8))])  # a 1
-                wait_for(lambda: driver.find_element(By.ID, "digit").text == "1")
+                browser.wait_for(driver, lambda: driver.find_element(By.ID, "model").text.startswith("Model"))
+                assert not browser.shown(driver, "feedback")  # nothing to correct yet
+                browser.draw(driver, canvas, [browser.line((0.5, 0.2), (0.5, 0.8))])  # a 1
+                browser.wait_for(driver, lambda: driver.find_element(By.ID, "digit").text == "1")
                 if store is None:  # --no-feedback: no button at all
-                    assert not shown("feedback") and not shown("wrong")
+                    assert not browser.shown(driver, "feedback") and not browser.shown(driver, "wrong")
                     continue
-                wait_for(lambda: shown("wrong"))
-                assert not shown("labels")
+                browser.wait_for(driver, lambda: browser.shown(driver, "wrong"))
+                assert not browser.shown(driver, "labels")
                 driver.find_element(By.ID, "wrong").click()
-                wait_for(lambda: shown("labels"))
+                browser.wait_for(driver, lambda: browser.shown(driver, "labels"))
                 buttons = driver.find_elements(By.CSS_SELECTOR, "#labels button")
                 assert [b.text for b in buttons] == [str(d) for d in range(10)] + ["not a digit"]
                 driver.find_element(By.CSS_SELECTOR, '#labels button[data-label="4"]').click()
-                wait_for(lambda: "Saved as a 4" in driver.find_element(By.ID, "feedback-status").text)
-                assert not shown("labels")
+                browser.wait_for(driver, lambda: "Saved as a 4" in driver.find_element(By.ID, "feedback-status").text)
+                assert not browser.shown(driver, "labels")
                 files = pngs(folder)
                 assert [p.parent.name for p in files] == ["4"]
                 ink = as_array(files[0])
                 assert ink.shape == (28, 28) and ink[:, 13:15].sum() > ink[:, :8].sum() + 1000  # the upright stroke
                 driver.find_element(By.ID, "clear").click()
-                wait_for(lambda: not shown("feedback"))
+                browser.wait_for(driver, lambda: not browser.shown(driver, "feedback"))
                 assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
             finally:
                 driver.quit()
@@ -294,16 +284,6 @@ def test_one_digit_of_a_number_is_corrected_in_headless_chromium(predictor, tmp_
     (the picked digit's, not the whole drawing's) is saved as a 9. A late one-digit answer refusing the whole drawing
     (a number is often no one digit) leaves the number, its message and the correction as they are."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def wait_for(condition):
-        WebDriverWait(driver, 10).until(lambda d: condition())
-
-    def shown(element_id):
-        return driver.find_element(By.ID, element_id).is_displayed()
-
-    def line(a, b, n=12):
-        return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
 
     folder = tmp_path / "fb"
     seen = "return [...document.querySelectorAll('#number-digits canvas')].map(c => Array.from(c.getContext('2d')" \
@@ -312,36 +292,39 @@ def test_one_digit_of_a_number_is_corrected_in_headless_chromium(predictor, tmp_
         driver = browser.chrome((1000, 900))
         try:
             driver.get(url + "/")
-            wait_for(lambda: driver.find_element(By.ID, "model").text.startswith("Model"))
+            browser.wait_for(driver, lambda: driver.find_element(By.ID, "model").text.startswith("Model"))
             browser.draw(driver, driver.find_element(By.ID, "canvas"), [
-                line((0.25, 0.3), (0.25, 0.7)), line((0.5, 0.3), (0.75, 0.3)), line((0.75, 0.3), (0.6, 0.7))])
+                browser.line((0.25, 0.3), (0.25, 0.7)), browser.line((0.5, 0.3), (0.75, 0.3)),
+                browser.line((0.75, 0.3), (0.6, 0.7))])
             time.sleep(1)  # answers about the half-drawn 7 may still come
-            wait_for(lambda: driver.find_element(By.ID, "number-text").text == "17")
-            wait_for(lambda: driver.execute_script("return shown === sent && readShown === sent"))  # the last answers
-            assert "Click it" in driver.find_element(By.ID, "message").text and not shown("feedback")
+            browser.wait_for(driver, lambda: driver.find_element(By.ID, "number-text").text == "17")
+            answered = "return shown === sent && readShown === sent"  # the last drawing's answers are in
+            browser.wait_for(driver, lambda: driver.execute_script(answered))
+            assert "Click it" in driver.find_element(By.ID, "message").text and not browser.shown(driver, "feedback")
             picks = driver.find_elements(By.CSS_SELECTOR, "#number-digits .pick")
             assert len(picks) == 2
             picks[1].click()
-            wait_for(lambda: shown("labels"))
+            browser.wait_for(driver, lambda: browser.shown(driver, "labels"))
             assert "Digit 2 of 2, read as 7" in driver.find_element(By.ID, "feedback-status").text
             assert [p.get_attribute("aria-pressed") for p in picks] == ["false", "true"]
             driver.execute_script("show({digit: null, confidence: 0.4, rejected: true, message: 'not a digit', "
                                   "probabilities: null, input: null})")  # /api/predict refusing the drawing, late
-            assert shown("number") and shown("labels") and "Click it" in driver.find_element(By.ID, "message").text
+            assert browser.shown(driver, "number") and browser.shown(driver, "labels")
+            assert "Click it" in driver.find_element(By.ID, "message").text
             seven = np.array(driver.execute_script(seen)[1], np.int16).reshape(28, 28)
             driver.find_element(By.CSS_SELECTOR, '#labels button[data-label="9"]').click()
-            wait_for(lambda: "Saved as a 9" in driver.find_element(By.ID, "feedback-status").text)
+            browser.wait_for(driver, lambda: "Saved as a 9" in driver.find_element(By.ID, "feedback-status").text)
             files = pngs(folder)
             assert [p.parent.name for p in files] == ["9"]
             saved = as_array(files[0]).astype(np.int16)
             assert saved.shape == (28, 28) and seven.sum() > 5000 and np.abs(saved - seven).max() <= 1
             picks[0].click()  # then the number gives way to a one-digit answer: the picked digit's labels go with it
-            wait_for(lambda: shown("labels"))
+            browser.wait_for(driver, lambda: browser.shown(driver, "labels"))
             driver.execute_script("answer = {digit: 1, confidence: 0.9, rejected: false, message: null, probabilities: "
                                   "Array(10).fill(0.1), input: Array.from({length: 28}, () => Array(28).fill(0.5))};"
                                   "showNumber(null)")
-            assert driver.find_element(By.ID, "digit").text == "1" and not shown("number")
-            assert shown("feedback") and not shown("labels")  # "Wrong? Tell it" for the answer shown, closed
+            assert driver.find_element(By.ID, "digit").text == "1" and not browser.shown(driver, "number")
+            assert browser.shown(driver, "feedback") and not browser.shown(driver, "labels")  # for the answer shown
             assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         finally:
             driver.quit()

@@ -565,10 +565,6 @@ def test_busy_port_is_a_user_error(trained_run):
 # The page in a real browser
 
 
-def line(a, b, n=12):
-    return [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
-
-
 @pytest.mark.skipif(not browser.available(),
                     reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
                            "(apt-get install chromium chromium-driver)")
@@ -595,7 +591,7 @@ def test_page_in_headless_chromium(app, tmp_path):
             canvas = driver.find_element(By.ID, "canvas")
             assert text("digit") == "" and len(driver.find_elements(By.CSS_SELECTOR, "#bars li")) == 10
 
-            browser.draw(driver, canvas, [line((0.5, 0.2), (0.5, 0.8))], pointer="pen")
+            browser.draw(driver, canvas, [browser.line((0.5, 0.2), (0.5, 0.8))], pointer="pen")
             wait_for(lambda: text("digit") == "1")
             assert text("confidence").endswith("% sure")
             assert [li.get_attribute("class") for li in driver.find_elements(By.CSS_SELECTOR, "#bars li")] == \
@@ -604,7 +600,8 @@ def test_page_in_headless_chromium(app, tmp_path):
 
             driver.find_element(By.ID, "undo").click()  # the only stroke: back to an empty pad
             wait_for(lambda: text("digit") == "" and driver.execute_script(ink) == 0)
-            browser.draw(driver, canvas, [line((0.3, 0.25), (0.7, 0.25)), line((0.7, 0.25), (0.45, 0.8))])
+            browser.draw(driver, canvas, [browser.line((0.3, 0.25), (0.7, 0.25)),
+                                          browser.line((0.7, 0.25), (0.45, 0.8))])
             wait_for(lambda: text("digit") == "7")
             driver.find_element(By.ID, "clear").click()
             wait_for(lambda: text("digit") == "" and text("confidence") == "" and driver.execute_script(ink) == 0)
@@ -646,8 +643,8 @@ def test_page_reads_a_two_digit_number_in_headless_chromium(app):
             wait_for(lambda: text("model").startswith("Model seed"))
             canvas = driver.find_element(By.ID, "canvas")
             assert not driver.find_element(By.ID, "number").is_displayed()
-            browser.draw(driver, canvas, [line((0.25, 0.3), (0.25, 0.7)),  # a 1, then a 7 to its right
-                                          line((0.5, 0.3), (0.75, 0.3)), line((0.75, 0.3), (0.6, 0.7))])
+            browser.draw(driver, canvas, [browser.line((0.25, 0.3), (0.25, 0.7)),  # a 1, then a 7 to its right
+                                          browser.line((0.5, 0.3), (0.75, 0.3)), browser.line((0.75, 0.3), (0.6, 0.7))])
             time.sleep(1)  # answers about the half-drawn 7 may still come; the last one is sent 150 ms after it
             wait_for(lambda: text("number-text") == "17")
             assert driver.find_element(By.ID, "number").is_displayed()
