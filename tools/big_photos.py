@@ -5,7 +5,7 @@
 Each picture: a 4000x3000 or 3000x2250 page (even light or a light gradient, noise, JPEG quality 70-91) with
 one MNIST test digit drawn --side px tall in evalset's stroke styles and ink colours. Prints, for both ways of
 reading, the share read right (a refusal counts as wrong) and the CPU milliseconds an image of decoding and
-`to_mnist`. The README's figures for MAX_SIDE come from this script.
+`to_mnist`. The figures in docs/images.md for MAX_SIDE come from this script.
 """
 
 import argparse

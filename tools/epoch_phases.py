@@ -7,7 +7,7 @@ prints per phase the wall seconds and the CPU seconds of all the process's threa
 from the epoch's start to the first step's start (building the optimizer's variables), the first step
 (tracing, graph optimisation, running it), the other steps, then from the last step to the validation's
 start (Keras making its stream, when given arrays), the validation's first batch (tracing) and the rest.
-The README's "A faster fast" timings come from this script.
+The "A faster fast" (docs/training.md) timings come from this script.
 """
 
 import argparse

@@ -1,5 +1,5 @@
-"""The README's table: accuracy by family of the generated set (evalset.py) for several models, with to_mnist as
-it was at a git revision ("before"), as it is now ("after"), a naive resize and the plain reference.
+"""The table of docs/images.md: accuracy by family of the generated set (evalset.py) for several models, with to_mnist
+as it was at a git revision ("before"), as it is now ("after"), a naive resize and the plain reference.
 
     PYTHONPATH=src python tools/evalset_table.py runs/FAST runs/BEST [--before 52ccf8b] [--per-family 150]
 

@@ -10,7 +10,7 @@ that a busy machine slows all alike. Prints the median wall time from start to e
 progress line shows last (from the workers' start, the model's load included; code before 2026-12-01
 counted from after the load), the CPU seconds of the process and all its descendants, and whether
 every source tree gave the same digits. Each tree's bytecode is compiled first and used, as in an
-installed package (PYTHONDONTWRITEBYTECODE is dropped). The README's "Your own images"
+installed package (PYTHONDONTWRITEBYTECODE is dropped). The "Your own images" (docs/images.md)
 rate comes from this script.
 --by-thread also prints each run's CPU seconds by process and thread (a runtime's spinning pool shows there).
 """

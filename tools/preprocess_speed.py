@@ -6,7 +6,7 @@
 
 Inputs are encoded files, as an upload or `mnist-cnn predict` gets them: the web page's 280x280
 drawing (opaque RGBA PNG, white on black), a 160x160 greyscale drawing and a noisy 160x160 scan with a
-small off-centre digit (PNGs, like those of the README's `predict` timing), and noisy RGB JPEG photos of
+small off-centre digit (PNGs, like those of docs/images.md's `predict` timing), and noisy RGB JPEG photos of
 1000x800 and 3000x4000 (a 12 MP phone photo). Each is timed `--rounds` times, interleaved (with the
 baseline too), in one process on one thread, in CPU time of that thread: the machine is shared and
 wall time would count other people's work. Medians are printed (best in brackets). Speed is
@@ -52,7 +52,7 @@ def inputs():
     return {
         "drawing 280x280 PNG": encode(page(280, 280, 200, (40, 40), 255, 0), "PNG", "RGBA"),
         "drawing 160x160 PNG": encode(page(160, 160, 120, (20, 20), 0, 255), "PNG"),
-        "scan 160x160 PNG": encode(page(160, 160, 60, (70, 40), 60, 190, noise=6), "PNG"),  # as the README's
+        "scan 160x160 PNG": encode(page(160, 160, 60, (70, 40), 60, 190, noise=6), "PNG"),  # as docs/images.md's
         "photo 1000x800 JPEG": encode(photo(1000, 800), "JPEG", quality=90),
         "photo 3000x4000 JPEG": encode(photo(3000, 4000), "JPEG", quality=90),
     }

@@ -4,8 +4,8 @@
     .venv/bin/python tools/speed.py --model fast --batch-sizes 128,256,512
 
 Every variant trains on the same random images, interleaved round by round, so machine noise hits all
-alike; CPU-seconds (not wall seconds) are compared because this machine is shared. The README's
-"Training speed on this CPU" figures come from this script.
+alike; CPU-seconds (not wall seconds) are compared because this machine is shared. The
+"Training speed by precision" figures (README, docs/training.md) come from this script.
 """
 
 import argparse

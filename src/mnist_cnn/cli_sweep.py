@@ -23,7 +23,7 @@ from .console import shown, table
 from .errors import UserError
 
 MAX_SEED = 2**32 - 1  # TrainConfig.seed's range
-TOP = 3  # evaluate --ensemble-from: three members, as the README's ensemble of three best runs
+TOP = 3  # evaluate --ensemble-from: three members, as docs/training.md's ensemble of three best runs
 
 
 def seeds_list(text: str) -> list[int]:

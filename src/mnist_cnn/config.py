@@ -153,7 +153,7 @@ RECIPES = {
                                 optimizer="adadelta", optimizer_args={"rho": 0.9, "epsilon": 1e-6}),
     # One epoch: a one-cycle schedule with a high peak, Adam with short memories (beta 0.7, 0.9) so it
     # follows the fast-changing rate, and label smoothing against over-confidence after one pass. The
-    # network, peak and smoothing are the best of sweeps/fast-s2.toml by validation accuracy (README, "A
+    # network, peak and smoothing are the best of sweeps/fast-s2.toml by validation accuracy (docs/training.md, "A
     # faster fast"): a stride-2 first convolution of 16 filters needs 0.67-0.71x the CPU-seconds of the old
     # net at the same accuracy (sweeps/fast-v1.toml; saved runs of `fast` keep it in their config.json).
     "fast": _recipe("fast", network="fast-s2-16", epochs=1, batch_size=256, learning_rate=0.022, schedule="onecycle",

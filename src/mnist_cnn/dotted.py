@@ -7,7 +7,7 @@ with a gate only: `predict`, `read` and the server then refuse them).
     dotted(x)          # x: (28, 28) float32 in [0, 1] (images.to_mnist) -> True when a point lies under the mark
     dotted_each(xs)    # (N, 28, 28) -> (N,) bool
 
-tools/dotted_rate.py counts them (README, "A ! or a ?"): of 400 ! and ? drawn in the handwriting faces 243 (the
+tools/dotted_rate.py counts them (docs/images.md, "A ! or a ?"): of 400 ! and ? drawn in the handwriting faces 243 (the
 others' points joined to the stem by the blur to 28x28, or dropped as dust), of MNIST's 10,000 test digits 3 (7s and
 a 9 whose foot broke off in a blob), of `mnist-cnn evalset`'s 3,000 none. Hand-written on OpenCV's connected
 components: no library finds a point under a mark.

@@ -29,7 +29,7 @@ from . import evalset_render as r
 from .errors import UserError
 
 PER_FAMILY = 150  # pictures per family: a family's accuracy to about +-2 points, the whole set in ~1 min
-SEED = 0  # the set the README's table was measured on
+SEED = 0  # the set the table in docs/images.md was measured on
 LABELS = "labels.csv"  # path,label,family; paths relative to the folder
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 
 # Test-time augmentation: the image and its one-pixel shifts, probabilities averaged. Chosen on the
-# validation splits of best runs (tools/tta_variants.py; never the test set): see README, "Test-time
+# validation splits of best runs (tools/tta_variants.py; never the test set): see docs/training.md, "Test-time
 # augmentation and ensembles".
 TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # (down, right) in pixels
 

@@ -16,7 +16,7 @@ line reader found, which carry their neighbours' stubs; so it is trained only fo
 
 The digit classifier is trained on digits only, so its confidence says which digit, not whether
 there is one (a refusal on confidence alone refuses < 45% of held-out non-digits at 99% of digits kept:
-README, "Not a digit, and honest confidence"). This gate is an 11th class kept apart: 2 outputs
+docs/images.md, "Not a digit, and honest confidence"). This gate is an 11th class kept apart: 2 outputs
 (digit, not a digit), ~60k parameters, trained in 1-2 minutes on MNIST training digits (raw and as
 uploads through images.to_mnist) against negatives.VALIDATION's families at their own seed. Being
 a separate model, the digit model and its exports stay as they are; the gate is saved in the run
@@ -35,7 +35,7 @@ GATE_FILE = GATE_STEM + ".keras"
 PIECE_STEM = "notdigit-pieces"  # the piece gate: notdigit-pieces.keras, exports/notdigit-pieces.onnx, .tflite
 # Twice the width, negatives and epochs of the first gate (15k parameters, 420 a family, 6 epochs): held out,
 # fast's rule then refused 94.5% of non-digits (was 91.7%) and 90% of handwriting-font letters (was 72.5%),
-# accepting as many digits (README, "Not a digit"); the fit takes about twice as long.
+# accepting as many digits (docs/images.md, "Not a digit"); the fit takes about twice as long.
 EPOCHS = 12  # passes over ~34k images (15,300 digits, 18,736 non-digits in the last fit of `best`)
 BATCH = 128
 TRAIN_SEED = 7_000  # negatives for training: a stream apart from negatives.VALIDATION_SEED and HELD_OUT_SEED

@@ -10,8 +10,8 @@ segment.py's own splits divide a mark evenly (each cut within a third of a digit
 where narrow and wide digits touch in one mark (537110: a 1 is a third as wide as a 5). Here each boundary may fall
 at any candidate column, and the model's reading of each piece decides (the "over-segmentation and recognition" of
 handwritten digit-string readers). Only cuts across one stroke: across two, the loops of a doodle's waves were read
-as 0s and 8s (README, "Touching digits cut by recognition"). Hand-written: no library segments digit strings; the
-programme is a few lines over a small lattice.
+as 0s and 8s (docs/reading.md, "Touching digits cut by recognition"). Hand-written: no library segments digit strings;
+the programme is a few lines over a small lattice.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def add_cuts(predictor, row: segment.Row, made: list[list], to_input, made_of, m
     evalset's 3,000 single digits, a form cell's odd 4, 0.80 whole as `predict` says, was read as 61 at 0.92 / 0.87).
     to_input: a piece's ink -> (28, 28) float32, or None; made_of(pieces, inputs, decisions): the digits of a way to
     cut. Not in a mark one digit wide (on read_eval.py's 1,600 numbers at seeds 0 and 5, 3 more read there but 25%
-    slower, and an open 6 read as 10), nor in one every way refuses: a doodle's loops were read as 0s and 8s (README,
-    "Touching digits cut by recognition"), nor in those of `skip` (indices: marks a line reader has read)."""
+    slower, and an open 6 read as 10), nor in one every way refuses: a doodle's loops were read as 0s and 8s
+    (docs/reading.md, "Touching digits cut by recognition"), nor in those of `skip` (indices: marks a line reader has
+    read)."""
     which = [i for i, (g, ways) in enumerate(zip(row.groups, made)) if i not in skip and not g.narrow and any(
         way and crossed <= most and all(d.digit is not None for d in way) for way, crossed in zip(ways, g.crossings))]
     found = {i: candidates(row.groups[i]) for i in which}

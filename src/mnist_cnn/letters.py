@@ -24,7 +24,7 @@ from .refusal import gate_evidence
 STRING_GATE = 0.9  # in a string of 2+ digits, a mark is refused when its evidence reaches this (as a probability):
 STRING_WEIGHT = 4.0  # ...P(not a digit) averaged over VIEWS of it, + this x -log its confidence (gate_evidence).
 # A letter among digits (a T read as 7) sways the gate under small turns and shifts more than a digit it doubts in one
-# view does. Chosen on pictures apart from the tables' (README: the two sections on "a letter among digits").
+# view does. Chosen on pictures apart from the tables' (docs/reading.md: the two sections on "a letter among digits").
 STRING_PIECE = 0.9  # ...and a piece cut from a wider mark only when shorter than this x the string's median digit
 # height (an m or w cut into 11; touching digits' full-height pieces carry stubs), and both halves of a narrow mark
 VIEW_TURN = 12  # degrees each way; with VIEW_SCALE and VIEW_SHIFT, changes that leave a digit a digit (MNIST's own
@@ -32,8 +32,8 @@ VIEW_SCALE = 0.15  # ...slants and sizes vary more) but move a letter the gate i
 VIEW_SHIFT = 2  # ...and shifted this many px right, left, down and up (to_mnist's box is 20 px)
 ONES = 3  # a mark cut into this many pieces or more, each read as 1, is refused: the strokes of an m, w, H or M cut so
 # ("Mum" read as 111111177). Three 1s written touching are rarer than two: 2 (a u or n as 11 too) lost 7 of 30 touching
-# "11"s; 1s or 7s alike (cursive joins read 177211) lost a third of touching 117s and 1711s (README, "Words, and
-# strokes read as 1s")
+# "11"s; 1s or 7s alike (cursive joins read 177211) lost a third of touching 117s and 1711s (docs/reading.md,
+# "Words, and strokes read as 1s")
 
 BARS = 5  # a string of this many digits or more, every one a 1, is refused: the bars of a barcode, a ruler's ticks,
 # wood grain or stripes (a probe: 21 of 35 barcodes, 31 of 32 wood grains read as 1111...); a number of five 1s and
@@ -42,15 +42,15 @@ BARS = 5  # a string of this many digits or more, every one a 1, is refused: the
 SHORT_MARK = 0.85  # a mark read as 2+ digits (cut apart, or by the line reader) is refused when shorter than this x
 # the median height of the string's other marks: a lower-case m, n or u read as 177 or 11. Touching digits stand as tall
 # as their neighbours (line reader: 2 of the 330 it read in numbers at seeds 0 and 5 are under 0.85, 14 of its 42 in
-# letter strings; README, "Trusting a sure reader"; cut marks: README, "Short marks read as digits")
+# letter strings; docs/reading.md, "Trusting a sure reader"; cut marks: the same, "Short marks read as digits")
 
 
 IN_STRING = True  # in a string of 2+ digits, a whole mark that the single-digit rule alone refuses (the only one)
 IN_STRING_SURE = 0.998  # ...is read as its digit when the model is this sure of it and the gate's P(not a digit),
 IN_STRING_GATE = 0.73  # ...over views of it (as refuse_letters weighs it), stays under this: MNIST
 # digits the gate doubts in one view (0.6% of the test set). `best`, class D: numbers 93.4 -> 94.1% at seeds 0 and 5
-# (93.6); 700 non-numbers at each of seeds 10000-50000 refused 0 to 0.3 points less (README, "One doubted digit in a
-# row")
+# (93.6); 700 non-numbers at each of seeds 10000-50000 refused 0 to 0.3 points less (docs/reading.md, "One doubted
+# digit in a row")
 
 
 def strokes(made: list) -> list:

@@ -31,7 +31,7 @@ SLANT = 0.25  # shear, either way (read_eval: 0.18)
 FONT_SHARE = 0.4  # of the strings drawn in one print font rather than MNIST hands
 FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVu*.ttf",  # fonts-dejavu-core: Debian's default faces
          "/usr/share/fonts/opentype/comic-neue/ComicNeue-*.otf")  # fonts-comic-neue: a hand; not read_eval's faces
-# Handwriting faces nothing measures with (README, "A reader fitted on more hands"): fonts-tlwg-purisa-ttf,
+# Handwriting faces nothing measures with (docs/reading.md, "A reader fitted on more hands"): fonts-tlwg-purisa-ttf,
 # fonts-tomsontalks, fonts-seto (its -ex face has no digits), fonts-yozvox-yozfont, fonts-kiloji
 HAND_FONTS = ("/usr/share/fonts/truetype/tlwg/Purisa*.ttf", "/usr/share/fonts/truetype/tomsontalks/*.ttf",
               "/usr/share/fonts/truetype/seto/setofont.ttf", "/usr/share/fonts/truetype/yozvox-yozfont/YOz[RB]N_.ttf",

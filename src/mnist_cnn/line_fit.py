@@ -24,7 +24,7 @@ from .line_reader import BLANK, CLASSES, HEIGHT, STRIDE
 
 STRINGS = 200_000  # synthetic strings per fit (composing them: ~4 minutes; 3.7 GB as float32). 100,000 (half the
 # time): 79.5% of its own strings exact against 81.0%, touching numbers at seeds 0 and 5 166 and 170 of 200 read against
-# 171 and 173 (class D; README, "A reader fitted on twice the strings"); 40,000 read fewer still (72.5% exact)
+# 171 and 173 (class D; docs/reading.md, "A reader fitted on twice the strings"); 40,000 read fewer still (72.5% exact)
 EPOCHS = 3  # 9,375 steps of BATCH: 68 min on class D, evaluations running beside it for half of it
 BATCH = 64
 LEARNING_RATE = 2e-3  # Adam's, decayed to 0 along a cosine

@@ -11,7 +11,7 @@ anywhere along its ink, so a cut half-way between two digits' columns can run th
 So the mark is also cut evenly (digits of one hand are about as wide as each other) and half-way between those two,
 and of the ways that give one piece per digit, the one whose pieces the digit model finds most like the reader's
 digits wins (the sum of its calibrated log P(that digit)); the piece gate then judges the winner's pieces as before
-(read.py). Choosing by the piece gate too lets letters' pieces through (README, "Where the reader's digits are
+(read.py). Choosing by the piece gate too lets letters' pieces through (docs/reading.md, "Where the reader's digits are
 cut").
 """
 

@@ -80,7 +80,7 @@ def pytorch_examples_model(augment=None):
 # second conv filters, dense units). "fast" (24, 32, 256; 215,194 weights) is the `fast` recipe's network
 # before the stride-2 sweep (sweeps/fast-v1.toml; saved runs and `fast` on Fashion-MNIST keep it). The others
 # are Fashion-MNIST's candidates (sweeps/fashion-fast-pooled.toml): 16 first filters cost ~0.8x the CPU of 24
-# per image (oneDNN's bfloat16 blocks of 16); 32-64 1.27x in a whole 3-epoch run (README, "Fashion-MNIST").
+# per image (oneDNN's bfloat16 blocks of 16); 32-64 1.27x in a whole 3-epoch run (docs/training.md, "Fashion-MNIST").
 POOLED = {"fast": (24, 32, 256), "fast-16": (16, 32, 256), "fast-32-64": (32, 64, 256)}
 
 
@@ -107,7 +107,7 @@ def pooled_model(name: str, augment=None):
     ], name=name.replace("-", "_"))
 
 
-# The sweep's candidates for a faster `fast` (README, "A faster fast"): the "fast" net with the first
+# The sweep's candidates for a faster `fast` (docs/training.md, "A faster fast"): the "fast" net with the first
 # convolution at stride 2 (12x12 maps instead of 24x24, and no first pooling), in a few widths:
 # name -> (first conv filters, second conv filters, dense units). Widths of 16 suit oneDNN's
 # bfloat16 kernels (blocks of 16 channels): 16 filters first train 1.2-1.5x more images per CPU-second than 24.

@@ -34,7 +34,7 @@ from .errors import UserError
 # gate's letters between digits, line_data.Composer.piece), and in a family of their own (840, as every family;
 # placed fourth, it gives the families after it other pictures): class D, `best`, tools/read_refusal.py's numbers
 # with a letter among their digits at six seeds, 363 -> 391 of 600 refused (T 0 -> 12 of 12, d 3 -> 10 of 18, D 1 ->
-# 7 of 15), in faces nothing here was fitted on 346 -> 367 (README, "Letters nearest a digit").
+# 7 of 15), in faces nothing here was fitted on 346 -> 367 (docs/reading.md, "Letters nearest a digit").
 NEAR_LETTERS = "DLTadhpty"
 # Letters not shaped like a digit, and NEAR_LETTERS. Left out, as some digit's shape: O o Q (0), I l i j J (1),
 # Z z (2), S s (5), B (8), G b (6), g q (9).

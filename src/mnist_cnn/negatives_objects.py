@@ -6,8 +6,8 @@ and an icon (a shaded tile or disc with a symbol on it).
     images = generate({"silhouettes": VALIDATION["silhouettes"]}, n=10, seed=0)
 
 Made because the gate, trained on strokes, letters and drawn shapes only, took a photo of a dress or a folder icon
-for a 0, 1 or 8 (README, "Pictures of things"). Drawn from primitives, never from a data set of objects: Fashion-MNIST
-and the system's icon themes stay held out to measure them with (tools/objects.py).
+for a 0, 1 or 8 (docs/images.md, "Pictures of things"). Drawn from primitives, never from a data set of objects:
+Fashion-MNIST and the system's icon themes stay held out to measure them with (tools/objects.py).
 """
 
 from __future__ import annotations

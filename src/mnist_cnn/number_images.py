@@ -46,7 +46,7 @@ LIGHT = 0.3  # photos: the light falls by up to 30% across the page (a lamp to o
 MARGIN = (0.3, 0.9)  # paper around the number, in heights
 LETTERS = "abcdefghkmnprstuvwxyzABCDEFGHKLMNPRSTUVWXYZ"  # no letters that are written like digits (o, l, I, q...)
 # but b g s z B G S Z, which many hands write as 6 9 5 2 8 6 5 2: the gate does not learn them (negatives.LETTERS), and
-# tools/read_refusal.py's count by letter shows them apart (README, "Letters nearest a digit")
+# tools/read_refusal.py's count by letter shows them apart (docs/reading.md, "Letters nearest a digit")
 
 
 class Writer:

@@ -47,7 +47,8 @@ MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts throug
 # digits overlapping); more: a scribble (touching digits never need 3), or up to segment.WHOLE wide one digit (a 0)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 ARMS = 0.3  # ...and never into two 1s whose slants (slant.slant of what the model sees) differ by this, the left one
-# leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (README, "Arms")
+# leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (docs/reading.md,
+# "Arms")
 TWO_STROKES = 0.99  # a narrow mark refused whole is cut across 2 strokes into two pieces this sure, not 1 and 1
 LINE_SURE, LINE_REFUSED = 0.9, 0.49  # a run's line reader (line_reader.py) reads a mark of touching digits when it
 # is this sure of each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a
@@ -56,12 +57,12 @@ LINE_SURE, LINE_REFUSED = 0.9, 0.49  # a run's line reader (line_reader.py) read
 LINE_VERY_SURE = 0.99  # ...but when it is this sure of every digit, the gate may refuse up to LINE_REFUSED_SURE of
 LINE_REFUSED_SURE = 0.67  # the pieces (one of two, two of three): class D, `best`, touching numbers at seeds 0 and 5
 # 85.5 -> 87.5%, 86.5 -> 88.0% (seed 9: 85.0 -> 84.5%), with letters.SHORT_MARK refusing the short letters it would
-# let through (README, "Trusting a sure reader")
+# let through (docs/reading.md, "Trusting a sure reader")
 LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a digit) reaches this (gate.PIECE_STEM,
 # trained on such pieces, stubs of their neighbours and all; class B, seed 5, touching 81.5 -> 86.5%, non-numbers at
 # seeds 20000 and 30000 refused 93.0 -> 91.8%, 90.8 -> 90.2%; 0.5 -> 0.95 on class D: 82.0 -> 85.0%, 91.3 -> 91.2%)...
 LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177): 0.3 keeps
-# real 1s' margin (README, "Handwriting faces in the piece gate's pieces")
+# real 1s' margin (docs/reading.md, "Handwriting faces in the piece gate's pieces")
 TIGHT = 0.9  # a digit whose box spans this share of the picture's width or height is cropped tight (read_image)
 MANY_MARKS = ("separate marks", "far wider")  # segment.py's refusals of several digits' worth of ink: never one digit
 ALONE_SURE = 0.98  # a picture refused for its ink's layout (no ink map, specks, marks off one line, a mark much smaller

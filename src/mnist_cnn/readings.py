@@ -17,13 +17,13 @@ from .refusal import Decision
 # their bodies taken for a shade, were read at 0.70-0.85 or with the gate at 0.54-0.80 (evalset's shadowed digits:
 # 0.97-1.0 and 0.00-0.36); and, the plain reading accepted, more digit-like by SHADE_BETTER (log confidence + log
 # P(digit)): a hand's shadow made a 1 a 6 (0.98, gate 0.77); a thick 1's median reading, a 7 as sure as the plain 1,
-# is not (0 lost 3 of evalset's 1s; 0.5 left 3 more hands' shadows wrong). README, "A shadow across one digit".
+# is not (0 lost 3 of evalset's 1s; 0.5 left 3 more hands' shadows wrong). docs/reading.md, "A shadow across one digit".
 SHADE_SURE = 0.95
 SHADE_GATE = 0.5
 SHADE_BETTER = 0.1
 # A second look's reading (no shadow found) answers only when surer still: of 200 icons, 7 more were read as digits
 # (0s at 0.98-0.9996, the gate at 0.07-0.39) at SHADE_SURE and SHADE_GATE; the probe's pencil and vignetted digits
-# gained were read at 0.99-0.9999 with the gate at 0.00-0.01 (tools/objects.py, README "A second look")
+# gained were read at 0.99-0.9999 with the gate at 0.00-0.01 (tools/objects.py, docs/reading.md "A second look")
 SECOND_SURE = 0.99
 SECOND_GATE = 0.1
 
@@ -57,7 +57,7 @@ def decide_candidates(predictor, candidates: list[list], again=None) -> list[tup
 
 def _second_look(predictor, candidates: list[list], decisions: list[list], again) -> list:
     """decide_candidates' answers, images with one reading, refused, read again (images.more_readings) and answered
-    by a reading only as sure as SECOND_SURE and SECOND_GATE (README, "A second look")."""
+    by a reading only as sure as SECOND_SURE and SECOND_GATE (docs/reading.md, "A second look")."""
     asked = [i for i, (c, d) in enumerate(zip(candidates, decisions)) if len(c) == 1 and d[0] and d[0].rejected]
     for i in asked:
         candidates[i] = [candidates[i][0], *again(i)]

@@ -1,7 +1,7 @@
 """Fitting a run's refusal rule (refusal.json) on validation data, and comparing refusal approaches.
 
     mnist-cnn calibrate runs/NAME             # temperature + "not a digit" gate + thresholds -> RUN/refusal.json
-    mnist-cnn calibrate runs/NAME --compare   # also the held-out comparison table (README)
+    mnist-cnn calibrate runs/NAME --compare   # also the held-out comparison table (docs/images.md)
 
     from mnist_cnn.refusal_fit import fit
     result = fit("runs/NAME")                 # -> {"rule": {...}, "ece": {...}, "comparison": [...]}

@@ -22,7 +22,7 @@ SQUARE = 1 / 8  # ...this share of its side, which follows the edge closer (`too
 # sharp shadow, 40 of them: 0 read with the fitted paper, 38 with this, 35 at 1/4)
 MEDIAN = 1 / 6  # one digit's second shade reading: the median over a square this share of the side (diagonal shades
 # in a probe: 0 -> 8 of 10 read; `mnist-cnn evalset`'s photo-shadow 139 -> 143 of 150 alone, `fast`; 1/8 and 1/4
-# read 7 and 0 of the 10; README, "A shadow across one digit")
+# read 7 and 0 of the 10; docs/reading.md, "A shadow across one digit")
 BOTH = 0.5  # the picture reaches both ways from the border's level, the nearer extreme at least half as far: the ink
 # is the side with SPARSE x fewer pixels past half of its way (a shadow over most of the border: its lit paper is the
 SPARSE = 2.0  # far side; `evalset`: form cells 2.9-4.6x; tight crops and low-res digits flipped wrong at 1.0-1.6x)

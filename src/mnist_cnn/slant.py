@@ -9,7 +9,7 @@ A digit's slant is its ink's second-moment ratio mu11 / mu02: columns moved per 
 top leans right. Each row r is shifted along itself by SHARE * (slant - MNIST_SLANT) * (r - the ink's mean row)
 px, linearly interpolated, the frame's edges treated as paper: the centre of mass stays where to_mnist put it.
 The digits people write in an italic hand (a handwriting font's skinny 8 read as 0) then look more like
-MNIST's; MNIST's own digits move a little towards their median and are read as well as before (README,
+MNIST's; MNIST's own digits move a little towards their median and are read as well as before (docs/images.md,
 "A digit's slant").
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 MNIST_SLANT = -0.103  # median slant of the 60,000 MNIST training digits: np.median(slant(x_train / 255))
 SHARE = 0.5  # of the way to MNIST_SLANT. All the way (1.0) read more written numbers but MNIST's test digits through
 # to_mnist no better with `fast` (100 wrong, as before; halfway 92), and took a steep MNIST 8 so far from what a
-# small model learnt that it read it less surely than two pieces cut from it (tests/test_read.py); README
+# small model learnt that it read it less surely than two pieces cut from it (tests/test_read.py); docs/images.md
 MAX_SLANT = 1.0  # a measured slant is clipped to 45 degrees (99.85% of MNIST's training digits are within it)
 MIN_SPREAD = 1e-2  # mu02 below this (ink on about one row: a dash) has no slant to measure
 

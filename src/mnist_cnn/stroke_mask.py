@@ -67,7 +67,7 @@ def with_hairlines(ink, strong, one_digit: float):
     digit). A mark whole in the stroke mask is left as it was: its soft edges would only blur the digit the model
     sees; in a wider mark the faint ink may be a halo bridging two digits or a paper line's stub; a shadow holding
     one stroke and the specks of its noise joins nothing. By hand on OpenCV's labels: scikit-image's
-    apply_hysteresis_threshold keeps all faint ink joined to a stroke, which cost touching numbers (README)."""
+    apply_hysteresis_threshold keeps all faint ink joined to a stroke, which cost touching numbers (docs/reading.md)."""
     _, labels = cv2.connectedComponents((ink > HAIRLINE * float(ink.max())).view(np.uint8), connectivity=8)
     k, strokes, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
     if k < 3:

@@ -109,7 +109,7 @@ def BuiltBeforeTracing(x: np.ndarray, y: np.ndarray):
     """A callback that builds the optimizer's and metrics' variables from one batch's shapes as the first epoch
     begins (inside its timed span). Without a distribution strategy Keras 3 on TensorFlow builds them inside the
     first train step's trace, and a tf.function that creates variables is traced twice: that second trace cost
-    `fast` ~0.5 s of its ~4.6 s of training (README, "A faster fast")."""
+    `fast` ~0.5 s of its ~4.6 s of training (docs/training.md, "A faster fast")."""
     import keras
 
     class _BuiltBeforeTracing(keras.callbacks.Callback):
