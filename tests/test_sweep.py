@@ -92,7 +92,7 @@ def test_space_samples_within_bounds_and_every_sample_is_a_valid_config(tmp_path
 
 @pytest.mark.parametrize("name", ["fashion-fast.toml", "fashion-fast-pooled.toml"])
 def test_the_fashion_mnist_spaces_load_against_the_fashion_fast_recipe(name):
-    """The committed spaces still name existing networks and valid ranges (README, "Fashion-MNIST")."""
+    """The committed spaces still name existing networks and valid ranges (docs/training.md, "Fashion-MNIST")."""
     from mnist_cnn.config import NETWORKS, resolve
 
     space = load_space(Path(__file__).parent.parent / "sweeps" / name,

@@ -4,8 +4,8 @@
 
 Fits the run's refusal rule (refusal_fit.py) and writes RUN/refusal.json, RUN/calibration.png and, when the gate
 is kept, RUN/notdigit.keras (and, for a run with a line reader, RUN/notdigit-pieces.keras, the piece gate) with their
-exports. --compare adds the held-out comparison of the approaches (the README's table). Split from cli.py to keep
-each module small.
+exports. --compare adds the held-out comparison of the approaches (the table in docs/images.md). Split from cli.py
+to keep each module small.
 """
 
 from __future__ import annotations
