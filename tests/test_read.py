@@ -1172,7 +1172,7 @@ def test_a_short_mark_refused_for_its_cut_is_read_whole_when_the_model_is_very_s
 
 def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     """A number circled as an answer was one huge mark, refused (a probe: 5 of 5); the ring round all the other marks,
-    a thin curve (segment.RING), is dropped. A 0 round a speck is no ring (RING_HELD), nor a mark round one as tall
+    a thin curve (surround.RING), is dropped. A 0 round a speck is no ring (RING_HELD), nor a mark round one as tall
     as itself (RING_TALLER); a bar along a side, taller than the digits, is a desk's edge (EDGE_BAR)."""
     image, _ = writer.number("clean", text="721")
     plain = read.read_image(predictor, image)

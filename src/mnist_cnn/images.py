@@ -30,7 +30,7 @@ from .faint_lines import faint_lines
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
-from . import paper_surface, shadow, sheet
+from . import paper_surface, shadow, sheet, surround
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -95,9 +95,10 @@ def more_readings(image) -> list:
 
 
 def _digit(ink, box):
-    """The 28x28 of ink in its box (x, y, w, h): the frame dropped, thin lines thickened, in a 20 px box, centred."""
+    """The 28x28 of ink in its box (x, y, w, h): a ring round it, a line under it and a frame dropped, thin lines
+    thickened, in a 20 px box, centred."""
     x, y, w, h = box
-    ink = _thicken(drop_frame(ink[y : y + h, x : x + w], MIN_CONTRAST))
+    ink = _thicken(drop_frame(surround.drop(ink[y : y + h, x : x + w]), MIN_CONTRAST))
     h, w = ink.shape
     size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
     # Pillow's BOX, not cv2.INTER_AREA: at scales that are no whole number OpenCV weighs a pixel cut by a box

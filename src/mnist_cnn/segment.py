@@ -20,17 +20,18 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from . import stroke_mask
+from . import stroke_mask, surround
 from .stroke_mask import RULE_THIN
+from .surround import FLAT, RING_TALLER
 
 MIN_PIXELS = 4  # a component of fewer pixels is noise, whatever the image size
 MIN_HEIGHT = 8  # px: when even the tallest mark is shorter than this (MNIST's digits are 20 px)...
 MIN_TALL = 3.0  # ...or than 3 stroke widths (a 1 is ~8), the page holds blots or noise, no digit: the page's width,
 # or the median of its marks' own (one digit inked solid holds most of the page's ink: see _marks_width)
 PART = 0.5  # a component under half the height of the tall ones is a part of a digit (a 5's hat), not one
-NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away...
-FLAT = 4  # ...but one FLAT x as wide as tall or more, wholly below 2+ digits, across half the width of each or more,
-# is an underline, dropped (639 underlined was read 632); a 5's hat reaching over a short neighbour is no underline
+NEAR = 0.15  # ...joined to the digit it overlaps most, or one at most 15% of the height away, but one surround.FLAT x
+# as wide as tall or more, wholly below 2+ digits, across half the width of each or more, is an underline, dropped (639
+# underlined was read 632; one digit's: surround.drop); a 5's hat reaching over a short neighbour is no underline
 OVERLAP = 0.5  # two components whose columns overlap by half the narrower's width are strokes of one digit...
 TALL, SAME = 0.75, 0.8  # ...unless both are that tall (of the median) and overlap less than SAME: two slanted digits
 SPECK, SPECK_HEIGHT = 0.04, 0.3  # a group under 4% of the largest group's pixels and 30% of the tallest's height
@@ -44,8 +45,6 @@ DIGIT_WIDTH = 0.7  # a digit's typical width over its height, to guess how many 
 MAX_PIECES = 6  # at most this many digits in one touching group
 SPECKLE, SPECKLE_MIN = 10, 50  # more than 10 separate bits of ink per mark kept (50+ in all) is noise or texture:
 # writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
-RING, RING_HELD, RING_TALLER = 0.15, 0.3, 1.3  # a mark round all the others, inked over under 15% of its box (a hand's
-# ellipse: ~5%), round marks over 30% of its height and 1.3x shorter than it: a circle round the number, dropped
 EDGE_BAR = 0.95  # a part along the picture's left or right side over this share of its height, RING_TALLER x the rest
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
 SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of a
@@ -112,17 +111,12 @@ def find(ink: np.ndarray) -> Row:
 
 def _unframed(parts, stats, shape):
     """The parts without a bar along the picture's left or right side (EDGE_BAR: a desk's edge, 257 read 1257) or a ring
-    round all the others (the leftmost part, thin: RING, holding every other, the tallest RING_HELD-1/RING_TALLER)."""
+    round all the others (surround.ring: a circle round the number)."""
     for bar in [p for p in parts if (p[1] == 0 or p[1] + p[3] == shape[1]) and p[4] >= EDGE_BAR * shape[0]]:
         if (rest := [p for p in parts if p is not bar]) and RING_TALLER * max(p[4] for p in rest) <= bar[4]:
             parts = rest
-    label, x, y, w, h = ring = min(parts, key=lambda p: p[1])
-    rest = [p for p in parts if p is not ring]
-    if stats[label, cv2.CC_STAT_AREA] < RING * w * h \
-            and RING_HELD * h < max([0] + [q[4] for q in rest]) <= h / RING_TALLER \
-            and all(x < px and y < py and px + pw < x + w and py + ph < y + h for _, px, py, pw, ph in rest):
-        return rest
-    return parts
+    ring = surround.ring(parts, stats[:, cv2.CC_STAT_AREA])
+    return parts if ring is None else [p for p in parts if p is not ring]
 
 
 def _merge(parts, stats):
