@@ -844,36 +844,44 @@ def test_a_ring_round_a_digit_and_a_line_under_it_are_taken_out(digit):
 
 
 def test_what_is_no_ring_and_no_underline_stays():
-    """surround.drop keeps a digit's own parts: a 5's hat (flat, but on top), a base bar beside a 2's foot (its rows
-    reach the curve's), a short dash under a mark (under half its width), a ring round a speck (RING_HELD), a ring
-    as tall as what it holds (RING_TALLER), a 0 traced twice by a fine pen, its loops apart (the inner one fills more
-    of the outer's box than a circled digit: ROOM), a filled disc round a mark (no thin ring)."""
+    """surround.drop keeps a digit's own parts and what only looks like a mark round it; each case below fails one
+    rule (named) while passing the others as far as it can."""
     def ink(*shapes):
-        a = np.zeros((120, 120), np.float32)
+        a = np.zeros((130, 130), np.float32)
         for draw_on in shapes:
             draw_on(a)
         x, y, w, h = cv2.boundingRect((a > 0).view(np.uint8))
         return a[y:y + h, x:x + w]
 
-    stem = lambda a: cv2.line(a, (60, 30), (55, 90), 1.0, 6)  # noqa: E731
+    def ring(a, thick=3):
+        cv2.circle(a, (65, 65), 55, 1.0, thick)
+
+    stem = lambda a: cv2.line(a, (65, 30), (60, 95), 1.0, 6)  # noqa: E731 (a 1, 71 px tall with its caps)
+    ellipse = lambda a, c, axes: cv2.ellipse(a, c, axes, 0, 0, 360, 1.0, 3)  # noqa: E731
     cases = {
-        "hat on top": ink(stem, lambda a: cv2.line(a, (50, 15), (90, 15), 1.0, 5)),
-        "bar beside a foot": ink(stem, lambda a: cv2.line(a, (66, 86), (100, 86), 1.0, 5)),
-        "short dash under": ink(lambda a: cv2.circle(a, (60, 55), 25, 1.0, 6), lambda a: cv2.line(a, (55, 100),
-                                                                                                  (65, 100), 1.0, 2)),
-        "ring round a speck": ink(lambda a: cv2.circle(a, (60, 60), 50, 1.0, 3), lambda a: cv2.circle(a, (60, 60), 4,
-                                                                                                      1.0, -1)),
-        "ring as tall as its mark": ink(lambda a: cv2.circle(a, (60, 60), 50, 1.0, 3), lambda a: cv2.line(
-            a, (60, 22), (60, 98), 1.0, 5)),
-        "a 0 traced twice (ROOM)": ink(lambda a: cv2.ellipse(a, (60, 60), (45, 55), 0, 0, 360, 1.0, 3),
-                                      lambda a: cv2.ellipse(a, (60, 60), (33, 41), 0, 0, 360, 1.0, 3)),
+        "a 5's hat: on top, not under": ink(stem, lambda a: cv2.line(a, (55, 15), (95, 15), 1.0, 5)),
+        "a bar beside the foot, lower but not wholly below": ink(stem, lambda a: cv2.line(a, (72, 96), (110, 96), 1.0,
+                                                                                         5)),
+        "a 2's base bar written just under its foot (GAP)": ink(stem, lambda a: cv2.line(a, (50, 103), (95, 103), 1.0,
+                                                                                        5)),
+        "a dash under, under half the width (UNDER)": ink(lambda a: ellipse(a, (65, 55), (30, 30)),
+                                                          lambda a: cv2.line(a, (60, 105), (72, 105), 1.0, 2)),
+        "a blob under, not flat (FLAT)": ink(stem, lambda a: cv2.circle(a, (62, 118), 6, 1.0, -1)),
+        "a ring round a speck (RING_HELD)": ink(ring, lambda a: cv2.circle(a, (65, 65), 5, 1.0, -1)),
+        "a ring as tall as its mark (RING_TALLER)": ink(ring, lambda a: cv2.line(a, (65, 19), (65, 111), 1.0, 5)),
+        "a thick ring, over RING of its box inked": ink(lambda a: ring(a, 20), stem),
+        "a ring with a mark beside it, outside its box": ink(ring, stem, lambda a: cv2.line(a, (126, 20), (126, 60),
+                                                                                           1.0, 4)),
+        "an outline 0's two lines, the inner filling its box (ROOM)": ink(lambda a: ellipse(a, (65, 65), (45, 55)),
+                                                                          lambda a: ellipse(a, (65, 65), (33, 41))),
+        "an outline 6, its loop off centre (CENTRED)": ink(lambda a: ellipse(a, (65, 65), (40, 60)),
+                                                           lambda a: ellipse(a, (65, 88), (20, 18))),
     }
     for name, a in cases.items():
+        assert cv2.connectedComponents((a > 0).view(np.uint8))[0] - 1 >= 2, name  # parts apart, so rules decide
         assert surround.drop(a) is a, name
-    disc = np.zeros((120, 120), np.float32)
-    cv2.circle(disc, (60, 60), 55, 0.5, -1)
-    cv2.line(disc, (60, 30), (60, 90), 0.0, 6)  # a mark cut out of the disc: the disc is one part, no ring
-    assert surround.drop(disc) is disc
-    underlined = ink(stem, lambda a: cv2.line(a, (40, 110), (80, 110), 1.0, 5))
+    underlined = ink(stem, lambda a: cv2.line(a, (40, 118), (85, 118), 1.0, 5))
     kept = surround.drop(underlined)
-    assert kept.shape[0] < underlined.shape[0] and kept.max() == 1.0 and np.count_nonzero(kept[-3:]) > 0
+    assert kept.shape == ink(stem).shape and np.array_equal(kept, ink(stem))
+    circled = ink(ring, stem, lambda a: cv2.circle(a, (3, 3), 1, 1.0, -1))  # and a speck beyond the ring
+    assert np.array_equal(surround.drop(circled), ink(stem))
