@@ -1,10 +1,13 @@
-"""`mnist-cnn predict` and `mnist-cnn read` on one digit with a pen's mark round it, under it or through it.
+"""`mnist-cnn predict` and `mnist-cnn read` on one digit with a pen's mark round it, under it or through it, or light
+on a dark plate.
 
     PYTHONPATH=src python tools/marked_digits.py --model runs/NAME [--n 100] [--seed 1] [--write DIR]
 
 MNIST *test* digits, scaled to 140 px and drawn dark on a 260 px white page, as they are ("plain"), circled (a ring
 of 105 px radius), underlined (a 120 px line 35 px under the digit's box), in a printed box (a 180 px square) and
-struck through (a line across the middle); the pen 7 px wide, anti-aliased. Printed: per kind, the share read right,
+struck through (a line across the middle), the pen 7 px wide, anti-aliased; or light (245) on a dark (40) plate on a
+light (220) wall, as a house number or a label: a 200x220 px rectangle ("plate") or a disc of 110 px radius ("disc").
+Printed: per kind, the share read right,
 refused and read wrong by `predict`'s path (images.candidates, readings.decide_candidates) and by `read`. A struck
 digit was crossed out by its writer: a refusal is as right as its digit there. --write DIR also saves the pictures,
 KIND/NNNNN_LABEL.png (then `mnist-cnn predict DIR/KIND` gives the same answers).
@@ -35,6 +38,14 @@ def mark(digit: np.ndarray, kind: str) -> Image.Image:
     page = np.zeros((PAGE, PAGE), np.uint8)
     page[TOP:TOP + DIGIT, TOP:TOP + DIGIT] = cv2.resize(digit, (DIGIT, DIGIT), interpolation=cv2.INTER_CUBIC)
     middle, low = PAGE // 2, TOP + DIGIT
+    if kind in ("plate", "disc"):
+        wall = np.full((PAGE, PAGE), 220, np.uint8)
+        if kind == "plate":
+            cv2.rectangle(wall, (30, 20), (PAGE - 30, PAGE - 20), 40, -1)
+        else:
+            cv2.circle(wall, (middle, middle), 110, 40, -1)
+        ink = page.astype(np.float32) / 255
+        return Image.fromarray((wall * (1 - ink) + 245 * ink).astype(np.uint8))
     if kind == "circled":
         cv2.circle(page, (middle, middle), 105, 255, PEN, cv2.LINE_AA)
     elif kind == "underlined":
@@ -46,7 +57,7 @@ def mark(digit: np.ndarray, kind: str) -> Image.Image:
     return Image.fromarray(255 - page)
 
 
-KINDS = ("plain", "circled", "underlined", "boxed", "struck")
+KINDS = ("plain", "circled", "underlined", "boxed", "struck", "plate", "disc")
 
 
 def main() -> int:

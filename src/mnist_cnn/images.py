@@ -146,7 +146,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     is); EACH: with it, then without it; AGAIN: only the readings with a shade's papers (more_readings). desk: see
     to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
-    if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
+    if desk and (cut := sheet.cut(grey) or sheet.plate(grey)) is not None:  # a sheet on a desk (or a dark plate on a
+        # wall): the sheet's own border is the paper's...
         if (found := _on_sheet(grey, *cut[:2], with_specks, shade in (True, EACH))) is not None or cut[2] < sheet.HOLED:
             return found  # ...but one with no ink on it, much of it holes, is a bold light mark: read whole
     found = _canvas(grey) if crop else _WHOLE

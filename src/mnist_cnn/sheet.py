@@ -3,6 +3,7 @@ paper is fitted (images.py), so that the fit sees the sheet's own border.
 
     part, turn, holes = sheet.cut(grey)   # the sheet alone (turned level), turn: picture -> part pixels (2x3, or
                                           # 3x3 for a keystoned sheet), the share of its area in holes; or None
+    part, turn, holes = sheet.plate(grey) # a dark plate on a lighter wall, as cut's sheet of the picture inverted
 
 OpenCV: Otsu's threshold splits sheet from desk, a closing mends the sheet where printed lines cut it up, connected
 components find the sheet, a flood fill closes the digits' holes in it.
@@ -25,6 +26,10 @@ EDGE = 2  # px: a sheet's corner this near the picture's edge may be where the e
 QUAD = 0.02  # a sheet photographed from a slant (keystoned) fills too little of its turned box: its hull within 2% of
 # its perimeter of four corners, filled SOLID, and holed at most HOLED (a bold light 0, its hole filled, is no sheet),
 # is mapped to a rectangle. Keystoned sheets on a desk: 32 of 40 refused as "not a digit" before (their desk as ink).
+PLATE_INK = 0.02  # a dark plate on a lighter wall (a house number, a label, a screen in dark mode) is cut as the sheet
+# of the picture inverted when its light writing fills at least 2% of it: a bold dark 1 cropped tight or a blot holds
+# none. Round plates (a disc fills 79% of its box, under SOLID) are not found. tools/marked_digits.py's 40 plates: 2
+# right before (the plate read as ink), 39 now; nothing else measured moved (docs/images.md, "A digit on a dark plate")
 
 
 def cut(grey: np.ndarray):
@@ -85,6 +90,13 @@ def cut(grey: np.ndarray):
         return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
     boxed = _boxed(grey, filled, (x, y), min(rw, rh))
     return None if boxed is None else (*boxed, holes)
+
+
+def plate(grey: np.ndarray):
+    """cut's answer for a dark plate lying on a lighter wall: the sheet of the picture inverted, its part inverted too
+    (the plate's light writing dark on light, as on a sheet), when writing fills PLATE_INK of it or more; else None."""
+    found = cut(np.float32(1) - grey)
+    return found if found is not None and found[2] >= PLATE_INK else None
 
 
 def _canvas_without_sheet(u8, m: int, k: int) -> bool:
