@@ -889,8 +889,9 @@ def test_what_is_no_ring_and_no_underline_stays():
 
 @pytest.mark.parametrize("digit", ["7", "4", "1", "0"])
 def test_a_light_digit_on_a_dark_plate_on_a_lighter_wall_reads_as_the_digit(digit):
-    """A house number, a label, a screen in dark mode: the plate is the paper and its light writing the ink (sheet.plate,
-    the sheet of the picture inverted). Before, the wall was taken for the paper and the plate for a huge blot of ink:
+    """A house number, a label, a screen in dark mode: the plate is the paper and its light writing the ink
+    (sheet.plate, the sheet of the picture inverted). Before, the wall was taken for the paper and the plate for a huge
+    blot of ink:
     `predict` refused 100 of 100 MNIST test digits on such a plate (tools/marked_digits.py)."""
     kw = dict(size=(260, 260), box=(80, 50, 180, 190))
     wall = np.asarray(draw(digit, ink=245, paper=40, **kw)).copy()
