@@ -89,9 +89,15 @@ def more_readings(image) -> list:
     """A second look at a digit `candidates` read one way and the model refused: read with the picture closed and
     with its median for paper as for a shadow's edge, whether or not one was found (each None when no ink; [] for light
     ink, a drawing or a sheet on a desk). Light falling off faster than the fitted surface (a lamp close by, a phone's
-    vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (readings.decide_candidates)."""
-    found = _ink_and_box(_grey(image), shade=AGAIN)
-    return [None if f is None else _digit(*f) for f in found] if isinstance(found, list) else []
+    vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (readings.decide_candidates).
+    And, last, the light writing on a dark plate lying on a lighter wall (sheet.plate), when one is found: only here,
+    for a blocky bold dark 0 or 8 on paper is such a plate too, its hole the "writing" (a review)."""
+    grey = _grey(image)
+    found = _ink_and_box(grey, shade=AGAIN)
+    again = [None if f is None else _digit(*f) for f in found] if isinstance(found, list) else []
+    if (plate := sheet.plate(grey)) is not None and (on := _on_sheet(grey, *plate[:2], False, False)) is not None:
+        again.append(_digit(*on))
+    return again
 
 
 def _digit(ink, box):
@@ -146,8 +152,7 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     is); EACH: with it, then without it; AGAIN: only the readings with a shade's papers (more_readings). desk: see
     to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
-    if desk and (cut := sheet.cut(grey) or sheet.plate(grey)) is not None:  # a sheet on a desk (or a dark plate on a
-        # wall): the sheet's own border is the paper's...
+    if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
         if (found := _on_sheet(grey, *cut[:2], with_specks, shade in (True, EACH))) is not None or cut[2] < sheet.HOLED:
             return found  # ...but one with no ink on it, much of it holes, is a bold light mark: read whole
     found = _canvas(grey) if crop else _WHOLE

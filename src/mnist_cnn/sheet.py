@@ -27,9 +27,10 @@ QUAD = 0.02  # a sheet photographed from a slant (keystoned) fills too little of
 # its perimeter of four corners, filled SOLID, and holed at most HOLED (a bold light 0, its hole filled, is no sheet),
 # is mapped to a rectangle. Keystoned sheets on a desk: 32 of 40 refused as "not a digit" before (their desk as ink).
 PLATE_INK = 0.02  # a dark plate on a lighter wall (a house number, a label, a screen in dark mode) is cut as the sheet
-# of the picture inverted when its light writing fills at least 2% of it: a bold dark 1 cropped tight or a blot holds
-# none. Round plates (a disc fills 79% of its box, under SOLID) are not found. tools/marked_digits.py's 40 plates: 2
-# right before (the plate read as ink), 39 now; nothing else measured moved (docs/images.md, "A digit on a dark plate")
+# of the picture inverted when its light writing fills at least 2% of it (a marker's bold bar holds none); a blocky
+# bold 0 or 8 on paper is such a "plate" too, its hole the writing, so images.py reads plates only as a second look at
+# a picture refused. Round plates (a disc fills 79% of its box, under SOLID) are not found (docs/images.md, "A digit on
+# a dark plate")
 
 
 def cut(grey: np.ndarray):
