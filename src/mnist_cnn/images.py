@@ -89,7 +89,8 @@ def more_readings(image) -> list:
     """A second look at a digit `candidates` read one way and the model refused: read with the picture closed and
     with its median for paper as for a shadow's edge, whether or not one was found (each None when no ink; none for
     light ink, a drawing or a sheet on a desk). Light falling off faster than the fitted surface (a lamp close by, a
-    phone's vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (readings.decide_candidates).
+    phone's vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused
+    (readings.decide_candidates).
     And, last, the light writing on a dark plate lying on a lighter wall (sheet.plate), when one is found: only here,
     for a blocky bold dark 0 or 8 on paper is such a plate too, its hole the "writing" (a review)."""
     grey = _grey(image)
