@@ -901,6 +901,18 @@ def test_a_light_digit_on_a_dark_plate_on_a_lighter_wall_is_read_at_a_second_loo
     assert np.abs(to_mnist(Image.fromarray(wall)) - plain).max() > 0.5  # the plain reading: no plate looked for
 
 
+def test_a_plate_with_a_fine_pens_writing_is_found():
+    """sheet.cut's closing (which mends a sheet cut up by ruled lines) closes a fine pen's strokes over: the writing is
+    also the plate's pixels on the wall's side of Otsu's threshold (a thin-lettered 61 on a plate left none before)."""
+    wall = np.full((260, 300), 220, np.uint8)
+    wall[40:220, 40:260] = 40
+    seven, one = np.int32([[90, 80], [140, 80], [110, 180]]), np.int32([[190, 80], [190, 180]])
+    cv2.polylines(wall, [seven, one], False, 245, 2, cv2.LINE_AA)  # a 71 written 2 px wide: 2.1% of the plate
+    grey = wall.astype(np.float32) / 255
+    assert sheet.cut(np.float32(1) - grey)[2] < sheet.PLATE_INK  # the closing's holes: too little writing
+    assert sheet.plate(grey) is not None
+
+
 def test_no_plate_without_light_writing_and_a_blocky_bold_0_is_read_as_before():
     """A marker's bold bar on light paper, a third of the picture (a "sheet" once inverted), holds no plate's light
     writing (sheet.PLATE_INK). A blocky bold 0, its hole a slit, is a "plate" with a bar on it: found by sheet.plate,

@@ -337,6 +337,28 @@ def test_standard_input_without_an_image_is_named(trained_run, piped, capsys):
         assert capsys.readouterr().err == f"mnist-cnn: {said}\n"
 
 
+def test_predict_names_refused_pictures_that_hold_a_number_for_read(tmp_path, trained_run, test_digits, monkeypatch,
+                                                                     capsys):
+    """A refused picture of two digits side by side gets one line on stderr pointing at `read`; a refused single
+    digit does not, nor does the picture when it is answered."""
+    from dataclasses import replace
+
+    x, _ = test_digits
+    Image.fromarray(255 - np.hstack([x[0], x[1]])).resize((280, 140)).save(tmp_path / "number.png")
+    Image.fromarray(255 - x[2]).resize((140, 140)).save(tmp_path / "digit.png")
+    given = [str(tmp_path / "number.png"), str(tmp_path / "digit.png"), "--model", str(trained_run)]
+    assert cli.main(["predict", *given, "--json"]) == 0
+    assert "note" not in capsys.readouterr().err  # answered: nothing to point at
+    decide = predict.Predictor.decide
+    monkeypatch.setattr(predict.Predictor, "decide", lambda self, batch: [
+        replace(d, digit=None, rejected=True) for d in decide(self, batch)])
+    assert cli.main(["predict", *given]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("not a digit") == 2
+    assert err == (f"mnist-cnn: note: {tmp_path / 'number.png'}: several marks side by side, not one digit; "
+                   "`mnist-cnn read` reads numbers\n")
+
+
 def test_cli_csv_and_table(tmp_path, trained_run, test_digits, capsys):
     x, y = test_digits
     Image.fromarray(x[2]).save(tmp_path / "mnist_like.png")

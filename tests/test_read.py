@@ -53,6 +53,16 @@ def test_separate_marks_are_digits_left_to_right():
     assert all(abs((b[0] + b[2]) / 2 - x) <= 1 for b, x in zip(boxes, (60, 180, 300)))
 
 
+def test_several_digits_are_marks_side_by_side_or_one_mark_wider_than_a_digit():
+    """What `predict` names as a number for `read` when it refuses a picture (cli_inference.number_note)."""
+    assert segment.several_digits(bar(bar(canvas(), 60), 180))
+    assert segment.several_digits(cv2.rectangle(canvas(), (60, 30), (200, 90), 1.0, 6))  # touching: 2.3x as wide
+    assert not segment.several_digits(bar(canvas(), 60))
+    assert not segment.several_digits(cv2.circle(canvas(), (200, 60), 30, 1.0, 6))  # a 0
+    assert not segment.several_digits(bar(bar(canvas(h=300), 60, 30, 90), 70, 200, 260))  # one over the other
+    assert not segment.several_digits(None)
+
+
 def test_an_underline_under_the_number_is_no_stroke_of_its_digits():
     """A pen's line under two digits or more (a total underlined) is dropped, not joined to the digit it overlaps most
     (a 639 underlined was read 632: the line taken for a stroke of the 9)."""
@@ -401,6 +411,24 @@ def test_numbers_of_real_digits_are_read_in_every_style(predictor, writer, style
         assert [d.box[0] for d in r.digits] == sorted(d.box[0] for d in r.digits)
         assert all(d.input.shape == (28, 28) for d in r.digits)
     assert wrong <= 1, (style, wrong)
+
+
+def on_a_plate(image: Image.Image) -> np.ndarray:
+    """The picture's writing light on a dark plate (its grey inverted) on a lighter wall showing 40 px all round."""
+    wall = np.full((image.height + 80, image.width + 80), 220 / 255, np.float32)
+    wall[40:-40, 40:-40] = 1 - np.asarray(image.convert("L"), np.float32) / 255
+    return wall
+
+
+def test_a_number_on_a_dark_plate_on_a_lighter_wall_is_read_on_the_plate(predictor, writer, monkeypatch):
+    """A house number: light digits on a dark plate, the wall round it lighter. Read as the plate's writing (the plate
+    itself is the darkest ink: refused, or a 2-digit plate read as 3 digits of its outline); without that look, not."""
+    cases = [writer.number("photo", text=text) for text in ("40", "1017", "274", "72104")]
+    on_paper = [read.read_image(predictor, image).text for image, _ in cases]
+    on_plates = [read.read_image(predictor, on_a_plate(image)).text for image, _ in cases]
+    assert on_plates == on_paper and sum(r == truth for r, (_, truth) in zip(on_plates, cases)) >= 3, on_plates
+    monkeypatch.setattr(images, "plate_map", lambda image: None)
+    assert all(read.read_image(predictor, on_a_plate(image)).text != truth for image, truth in cases)
 
 
 def test_touching_digits_are_cut_apart(predictor, writer):

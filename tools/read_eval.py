@@ -6,6 +6,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --fade 0.25      # the pen pressed lighter to the right
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --shadow 0.45    # a sharp shadow over the right part
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --desk 40        # the sheet on a darker desk
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --plate 40       # light on a dark plate, on a wall
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --rule-slope 0.025   # ruled paper photographed askew
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --no-lattice     # without lattice.py's cuts
@@ -25,6 +26,8 @@ of it at the right (each pixel moved towards the picture's median, its paper), a
 1.4 degrees askew; the writing stays level).
 --desk PX: each picture a sheet laid on a darker (brown) desk showing at least PX pixels all round it, turned up to
 --turn degrees either way (writing and any printed lines turned with it).
+--plate PX: each picture as light writing on a dark plate (a house number, a label: inverted unless its paper is dark
+already) on a light grey wall showing PX pixels all round it.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from mnist_cnn import images, lattice, number_images
 from mnist_cnn.data import load_mnist
@@ -116,6 +119,17 @@ def on_desk(image: Image.Image, margin: int, turn: float, rng) -> Image.Image:
     return desk
 
 
+def on_plate(image: Image.Image, margin: int) -> Image.Image:
+    """The picture's grey as light writing on a dark plate (inverted, unless its paper is dark already: the clean
+    style's), on a light grey (220) wall showing `margin` px all round."""
+    if margin == 0:
+        return image
+    grey = image.convert("L")
+    wall = Image.new("L", (image.width + 2 * margin, image.height + 2 * margin), 220)
+    wall.paste(ImageOps.invert(grey) if np.median(np.asarray(grey)) > 127 else grey, (margin, margin))
+    return wall
+
+
 def baseline(predictor, image) -> str:
     """Split the ink at empty columns only; each run of columns is one digit."""
     ink = images.ink_map(image)
@@ -149,6 +163,8 @@ def arguments() -> argparse.Namespace:
                                                          "many px all round (default: 0, none)")
     ap.add_argument("--turn", type=float, default=0.0, help="with --desk: turn each sheet up to this many degrees "
                                                             "either way (default: 0)")
+    ap.add_argument("--plate", type=int, default=0, help="each picture light on a dark plate, on a light wall "
+                                                          "showing this many px all round (default: 0, none)")
     ap.add_argument("--rule-slope", type=float, default=number_images.RULE_SLOPE,
                     help="ruled lines slope up to this (rise over run) either way, 0-0.1 "
                          f"(default: {number_images.RULE_SLOPE}; 0.025 is a page photographed 1.4 degrees askew)")
@@ -175,6 +191,10 @@ def arguments() -> argparse.Namespace:
         ap.error(f"--turn: expected 0 to 45 degrees, found {args.turn}")
     if not 0 <= args.rule_slope <= 0.1:
         ap.error(f"--rule-slope: expected 0 to 0.1, found {args.rule_slope}")
+    if not 0 <= args.plate <= 500:
+        ap.error(f"--plate: expected 0 to 500 px, found {args.plate}")
+    if args.plate and args.desk:
+        ap.error("--plate: the plate hangs on a wall, not on --desk; expected one of them, found both")
     if args.turn and not args.desk:
         ap.error("--turn: turns the sheet on --desk; expected --desk PX as well, found none")
     return args
@@ -282,7 +302,8 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
 
     def altered(image):
-        return shrunk(on_desk(shaded(faded(image, args.fade), args.shadow), args.desk, args.turn, rng), args.scale)
+        on = on_desk(shaded(faded(image, args.fade), args.shadow), args.desk, args.turn, rng)
+        return shrunk(on_plate(on, args.plate), args.scale)
 
     writers = writers_for(args)
     if writers is None:

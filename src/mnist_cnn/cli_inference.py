@@ -169,7 +169,29 @@ def cmd_predict(args) -> int:
     results = [predict.Prediction(path, error=f"{path}: {why}") for path, why in missing] + results
     if out := _format_predictions(results, args):
         print_results(out)
+    number_note(results)
     return 1 if failed or missing else 0
+
+
+NOTE_CHECKS = 20  # refused pictures looked at again for number_note: a folder of scribbles costs no more than this
+
+
+def number_note(results) -> None:
+    """One line on stderr naming refused pictures that hold several digit-sized marks in a row: a number, which
+    `predict` (one digit a picture) answers "not a digit" and `read` reads."""
+    from . import images, segment
+
+    rows = []
+    for r in [r for r in results if r.rejected and r.path != "-"][:NOTE_CHECKS]:
+        try:
+            if segment.several_digits(images.ink_map(images.load_grey(r.path, max_side=images.MAX_SIDE))):
+                rows.append(shown(r.path))
+        except UserError:  # the file changed since it was read: its answer stands, no note
+            continue
+    if rows:
+        names = ", ".join(rows[:3]) + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+        print(f"{PROG}: note: {names}: several marks side by side, not one digit; `mnist-cnn read` reads numbers",
+              file=sys.stderr)
 
 
 def _predict_all(predictor, images, read, save, args, started) -> tuple[list, int]:

@@ -101,6 +101,16 @@ def more_readings(image) -> list:
     return again
 
 
+def plate_map(image):
+    """ink_maps' (ink, the same with its specks) for the light writing on a dark plate lying on a lighter wall
+    (sheet.plate: a house number, a label), in the whole picture's pixels; None when no plate holds ink. `read`'s
+    second look at a refused picture, as more_readings' last reading is `predict`'s."""
+    grey = _grey(image)
+    if (plate := sheet.plate(grey)) is None or (on := _on_sheet(grey, *plate[:2], True, False)) is None:
+        return None
+    return on[0], on[2]
+
+
 def _digit(ink, box):
     """The 28x28 of ink in its box (x, y, w, h): a ring round it, a line under it and a frame dropped, thin lines
     thickened, in a 20 px box, centred."""

@@ -7,15 +7,16 @@
     r = read_image(Predictor("runs/NAME"), images.load_image("meter.jpg"))
     r.text, r.confidence, r.rejected, [(d.digit, d.confidence, d.box) for d in r.digits]
 
-segment.py finds the digits in the image's ink (images.ink_maps, turned level by level.py when the row of digits is
-tilted); each goes through `images.to_mnist`, the preprocessing of `mnist-cnn predict`, all of an image's candidates
-through the model at once. Where digits touch, segment.py and lattice.py offer ways to split them and the one the
-model is surest of wins (the mean log-confidence of its digits). One digit is read exactly as `predict` reads it
-(`images.candidates` of the whole image, readings.py): the same answer; so is a picture refused for its ink's layout
-alone (specks, marks off the line) when `predict` finds a sure digit there (ALONE_SURE). Files: read_io.py. The
-whole string is refused (`rejected`, text "") when the ink is not a row of digits, or when the model's refusal rule
-refuses any one mark: a number with one wrong digit is worse than none; so is one with a point, comma, dash or slash
-between its digits (punctuation.py: 395 for 3.95 would be a wrong number), or a letter among digits (letters.py).
+segment.py finds the digits in the image's ink (images.ink_maps, or a dark plate's light writing: images.plate_map;
+turned level by level.py when the row of digits is tilted); each goes through `images.to_mnist`, the preprocessing of
+`mnist-cnn predict`, all of an image's candidates through the model at once. Where digits touch, segment.py and
+lattice.py offer ways to split them and the one the model is surest of wins (the mean log-confidence of its digits). One
+digit is read exactly as `predict` reads it (`images.candidates` of the whole image, readings.py): the same answer; so
+is a picture refused for its ink's layout alone (specks, marks off the line) when `predict` finds a sure digit there
+(ALONE_SURE). Files: read_io.py. The whole string is refused (`rejected`, text "") when the ink is not a row of digits,
+or when the model's refusal rule refuses any one mark: a number with one wrong digit is worse than none; so is one with
+a point, comma, dash or slash between its digits (punctuation.py: 395 for 3.95 would be a wrong number), or a letter
+among digits (letters.py).
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ class Reading:
 
 def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
-    shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT)."""
+    shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT).
+    Light writing on a dark plate lying on a lighter wall (a house number) is read off the plate (images.plate_map)
+    when the picture as it is gives no number or several digits: those are the plate's outline cut up (81 read 120)."""
     maps, one = images.ink_maps(image), functools.cache(lambda: images.candidates(image))
     again = functools.cache(lambda: images.more_readings(image))
     shaded, *plain = [_read_ink(predictor, path, found, one, again, 1 if k == 0 and len(maps) == 2 else 2)
@@ -115,7 +118,10 @@ def read_image(predictor, image, path: str = "") -> Reading:
         if x1 - x0 >= TIGHT * w or y1 - y0 >= TIGHT * h:
             return plain[0]
     alone = shaded.layout and all(r.layout or len(r.digits) == 1 and not r.rejected for r in plain)  # no number there
-    return _as_predict(predictor, shaded, one, again, image) if alone else shaded
+    reading = _as_predict(predictor, shaded, one, again, image) if alone else shaded
+    if (reading.rejected or len(reading.digits) > 1) and (found := images.plate_map(image)) is not None:
+        return _read_ink(predictor, path, found, one, again, 2)
+    return reading
 
 
 def _as_predict(predictor, refused: Reading, one, again, image) -> Reading:

@@ -109,6 +109,15 @@ def find(ink: np.ndarray) -> Row:
     return row
 
 
+def several_digits(ink) -> bool:
+    """Whether an ink map (images.ink_map; None: no ink) holds a row of two or more marks, or one mark wider than a
+    digit (touching digits): what `read` takes for a number, where `predict` looks for one digit alone."""
+    if ink is None:
+        return False
+    row = find(ink)
+    return row.rejected is None and (len(row.groups) >= 2 or any(not g.narrow for g in row.groups))
+
+
 def _unframed(parts, stats, shape):
     """The parts without a bar along the picture's left or right side (EDGE_BAR: a desk's edge, 257 read 1257) or a ring
     round all the others (surround.ring: a circle round the number)."""
