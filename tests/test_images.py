@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from mnist_cnn import paper_surface, sheet, surround
 from mnist_cnn.errors import UserError
-from mnist_cnn.images import CENTRE, MAX_IMAGE_PIXELS, ink_map, load_image, more_readings, naive_resize, to_mnist
+from mnist_cnn.images import (CENTRE, MAX_IMAGE_PIXELS, ink_map, load_image, more_readings, naive_resize, plate_map,
+                               to_mnist)
 from mnist_cnn.slant import deslant
 
 REFERENCE = Path(__file__).parent / "data" / "preprocess_reference.npz"  # tools/preprocess_reference.py wrote it
@@ -901,6 +902,57 @@ def test_a_light_digit_on_a_dark_plate_on_a_lighter_wall_is_read_at_a_second_loo
     assert np.abs(to_mnist(Image.fromarray(wall)) - plain).max() > 0.5  # the plain reading: no plate looked for
 
 
+@pytest.mark.parametrize("digit", ["7", "4"])
+def test_a_light_digit_on_a_dark_disc_is_read_at_a_second_look(digit, monkeypatch):
+    """A round plate fills 79% of its box, under sheet.SOLID: found as a plate that fills the ellipse fitted to its rim
+    (sheet.OVAL), never as paper (a bold light 0, its hole filled, is such an oval)."""
+    kw = dict(size=(260, 260), box=(80, 50, 180, 190))
+    wall = np.asarray(draw(digit, ink=245, paper=40, **kw)).copy()
+    y, x = np.mgrid[:260, :260]
+    wall[(x - 130) ** 2 + (y - 125) ** 2 > 115 ** 2] = 220
+    plain = to_mnist(draw(digit, **kw))
+    assert np.abs(more_readings(Image.fromarray(wall))[-1] - plain).max() < MAX_DIFF
+    grey = wall.astype(np.float32) / 255
+    assert sheet.cut(np.float32(1) - grey) is None  # no sheet: cut looks for ovals only when asked
+    monkeypatch.setattr(sheet, "OVAL", 0.0)
+    assert sheet.plate(grey) is None
+
+
+def blocky_0(page, x0, y0=20):
+    """A blocky bold dark 0 (80x160 px), its hole a 16 px slit: a dark "plate" holding a 1."""
+    page[y0:y0 + 160, x0:x0 + 80] = 30
+    page[y0 + 30:y0 + 130, x0 + 32:x0 + 48] = page[0, 0]
+
+
+def test_a_plate_holds_the_pictures_ink_or_its_writing_is_not_the_pictures():
+    """`read` takes a plate's writing for the picture's only when the picture's ink lies on the plate (the plate itself
+    is that ink): a blocky bold 0 beside another mark is a "plate" holding a 1, and 00 was read 1 (a review)."""
+    page = np.full((200, 220), 230, np.uint8)
+    blocky_0(page, 20)
+    blocky_0(page, 120)
+    assert plate_map(page) is not None  # one 0 is a plate...
+    assert plate_map(page, ink_map(page)) is None  # ...the other 0 off it
+    wall = np.full((200, 220), 230, np.uint8)
+    wall[20:180, 20:200] = 30
+    cv2.putText(wall, "42", (45, 140), cv2.FONT_HERSHEY_SIMPLEX, 3, 230, 12)
+    assert plate_map(wall, ink_map(wall)) is not None  # a plate and its writing: all the ink
+
+
+def test_bold_digits_touching_are_no_oval_plate():
+    """A round or oval plate is no flatter than sheet.ROUND: bold digits touching, cropped tight (a dark mass 1.5-2x as
+    wide as tall, the digits' holes for writing) read as a 1 or a 0 at `predict`'s second look (a review)."""
+    page = np.full((120, 220), 255, np.uint8)
+    cv2.ellipse(page, (110, 60), (105, 56), 0, 0, 360, 20, -1)
+    for x in (65, 155):
+        cv2.ellipse(page, (x, 60), (14, 30), 0, 0, 360, 255, -1)
+    grey = page.astype(np.float32) / 255
+    assert sheet.plate(grey) is None
+    round_ = np.full((240, 240), 220, np.uint8)
+    cv2.circle(round_, (120, 120), 100, 30, -1)
+    cv2.ellipse(round_, (120, 120), (14, 40), 0, 0, 360, 245, -1)
+    assert sheet.plate(round_.astype(np.float32) / 255) is not None
+
+
 def test_a_plate_with_a_fine_pens_writing_is_found():
     """sheet.cut's closing (which mends a sheet cut up by ruled lines) closes a fine pen's strokes over: the writing is
     also the plate's pixels on the wall's side of Otsu's threshold (a thin-lettered 61 on a plate left none before)."""
@@ -921,6 +973,11 @@ def test_no_plate_without_light_writing_and_a_blocky_bold_0_is_read_as_before():
     bar[20:180, 60:140] = 30
     grey = bar.astype(np.float32) / 255
     assert sheet.plate(grey) is None and sheet.cut(np.float32(1) - grey) is not None  # PLATE_INK decides
+    for angle in (5, 20, 40):  # a marker's bar with round ends, turned: the wall in its box's corners is no writing
+        turned = np.full((200, 260), 230, np.uint8)
+        d = 60 * np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+        cv2.line(turned, tuple(map(int, (130, 100) - d)), tuple(map(int, (130, 100) + d)), 30, 90, cv2.LINE_AA)
+        assert sheet.plate(turned.astype(np.float32) / 255) is None, angle
     hole = bar.copy()
     hole[50:150, 92:108] = 230  # 16 x 100 px: 12.5% of the block
     assert sheet.plate(hole.astype(np.float32) / 255) is not None

@@ -65,6 +65,9 @@ RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its bi
 # ...but for a digit smaller than the 20 px box, BOX repeats pixels: blocky steps the "not a digit" gate takes for
 # letters (MNIST test digits written 10-13 px tall: 2.4-3.2% called not a digit, 0.7-0.9% bilinear, 1.9% at 20 px)
 UPSCALE = Image.Resampling.BILINEAR  # no ringing either, unlike bicubic or Lanczos
+OFF_PLATE = 0.05  # a plate's writing is the picture's (plate_map) when at most 5% of the picture's ink as it is lies
+# off the plate (the plate itself is that ink): a blocky bold 0 beside another is a "plate" holding a 1 (00 read 1)
+PLATE_RIM = 0.05  # the plate's rim, which sheet.cut leaves out (sheet.INSET: 3% of its short side), counts as on it
 
 
 def to_mnist(image, desk: bool = True):
@@ -101,13 +104,19 @@ def more_readings(image) -> list:
     return again
 
 
-def plate_map(image):
+def plate_map(image, ink=None):
     """ink_maps' (ink, the same with its specks) for the light writing on a dark plate lying on a lighter wall
-    (sheet.plate: a house number, a label), in the whole picture's pixels; None when no plate holds ink. `read`'s
-    second look at a refused picture, as more_readings' last reading is `predict`'s."""
+    (sheet.plate: a house number, a label), in the whole picture's pixels; None when no plate holds ink, or when over
+    OFF_PLATE of `ink` (the picture's ink as it is, an ink map) lies off the plate. `read`'s second look at a picture
+    refused or read as several digits, as more_readings' last reading is `predict`'s."""
     grey = _grey(image)
     if (plate := sheet.plate(grey)) is None or (on := _on_sheet(grey, *plate[:2], True, False)) is None:
         return None
+    if ink is not None and (total := float(ink.sum())) > 0:
+        reach = 2 * int(PLATE_RIM * min(plate[0].shape)) + 7  # the plate's rim, which sheet.cut leaves out, and 3 px
+        near = cv2.dilate(_to_picture(np.ones(plate[0].shape, np.uint8), plate[1], grey.shape), np.ones((reach,) * 2))
+        if float(ink[near == 0].sum()) > OFF_PLATE * total:
+            return None
     return on[0], on[2]
 
 
@@ -237,11 +246,16 @@ def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
     found = _ink_and_box(part, False, with_specks, shade)
     if found is None:
         return None
-    whole = functools.partial(cv2.warpAffine if turn.shape[0] == 2 else cv2.warpPerspective, M=turn,
-                              dsize=grey.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    whole = functools.partial(_to_picture, turn=turn, shape=grey.shape)
     ink = whole(found[0])
     box = cv2.boundingRect(cv2.compare(ink, 0, cv2.CMP_GT))
     return (ink, box, ink if found[2] is found[0] else whole(found[2])) if with_specks else (ink, box)
+
+
+def _to_picture(a, turn, shape):
+    """`a`, in the pixels of sheet.cut's part, in those of the whole picture (`shape`): `turn` undone."""
+    warp = cv2.warpAffine if turn.shape[0] == 2 else cv2.warpPerspective
+    return warp(a, turn, shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
 
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps

@@ -119,7 +119,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
             return plain[0]
     alone = shaded.layout and all(r.layout or len(r.digits) == 1 and not r.rejected for r in plain)  # no number there
     reading = _as_predict(predictor, shaded, one, again, image) if alone else shaded
-    if (reading.rejected or len(reading.digits) > 1) and (found := images.plate_map(image)) is not None:
+    ink = next((m[0] for m in maps if m is not None), None)
+    if (reading.rejected or len(reading.digits) > 1) and (found := images.plate_map(image, ink)) is not None:
         return _read_ink(predictor, path, found, one, again, 2)
     return reading
 

@@ -29,17 +29,21 @@ QUAD = 0.02  # a sheet photographed from a slant (keystoned) fills too little of
 PLATE_INK = 0.02  # a dark plate on a lighter wall (a house number, a label, a screen in dark mode) is cut as the sheet
 # of the picture inverted when its light writing fills at least 2% of it (a marker's bold bar holds none); a blocky
 # bold 0 or 8 on paper is such a "plate" too, its hole the writing, so images.py reads plates only as a second look at
-# a picture refused. Round plates (a disc fills 79% of its box, under SOLID) are not found (docs/images.md, "A digit on
-# a dark plate")
+# a picture refused (`predict`) or refused or read as several digits with all its ink on the plate (`read`)
+OVAL = 0.05  # a round or oval plate (a disc fills 79% of its box, under SOLID) fills the ellipse fitted to its rim
+# within 5% of its area (a drawn disc: 0.3%; a rounded square: 6-9%)...
+ROUND = 0.8  # ...and is no flatter than this (a disc seen 35 degrees askew: 0.82), unlike bold digits touching, cropped
+# tight (00, 06, 90: 1.5-2x as wide as tall), whose holes were read as a 1 or a 0 at `predict`'s second look
 
 
-def cut(grey: np.ndarray):
+def cut(grey: np.ndarray, oval: bool = False):
     """grey: (H, W) float32 in [0, 1]. The sheet lying on a darker desk, cut out: (part, turn, holes), part the sheet
     alone, turn the 2x3 affine map from the picture's pixels (x, y) to part's, holes the share of the sheet's area in
-    holes (dark writing on it); or None (no desk showing: the picture is the
-    sheet, or a drawing on one level). A sheet turned over TURNED degrees is turned level (bilinear); a keystoned one
-    mapped to its rectangle (turn: a 3x3 perspective map); else part is its box, the desk left in its corners painted
-    the sheet's median, and turn a shift by whole pixels."""
+    holes (dark writing on it); or None (no desk showing: the picture is the sheet, or a drawing on one level). A
+    sheet turned over TURNED degrees is turned level (bilinear); a keystoned one mapped to its rectangle (turn: a 3x3
+    perspective map); else part is its box, the desk left in its corners painted the sheet's median, and turn a shift
+    by whole pixels. oval: a round or oval sheet too (_oval; a plate, never paper: a bold light 0, its hole filled,
+    is one)."""
     h, w = grey.shape
     if min(h, w) < 16:
         return None
@@ -77,8 +81,7 @@ def cut(grey: np.ndarray):
     if area < SHEET * h * w or holes > HOLES:
         return None
     # OpenCV gives the angle of a side; the turn to level is the nearest multiple of 90 away
-    quarter = round(angle / 90)
-    tilt = angle - 90 * quarter
+    tilt = angle - 90 * (quarter := round(angle / 90))
     solid = area >= SOLID * rw * rh
     # Keystoned, or turned: its four corners, else its turned box; a square sheet running off the picture its box
     within = 0 < x and 0 < y and x + bw < w and y + bh < h
@@ -87,24 +90,28 @@ def cut(grey: np.ndarray):
         if corners is not None and not _cut_off(corners + np.float32([x, y]), w, h):
             return (*_unskewed(grey, corners + np.float32([x, y])), holes)
         if not solid:
-            return None
+            return _oval(grey, filled, (x, y), rim_points, area, holes) if oval else None
         return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
     boxed = _boxed(grey, filled, (x, y), min(rw, rh))
     return None if boxed is None else (*boxed, holes)
 
 
 def plate(grey: np.ndarray):
-    """cut's answer for a dark plate lying on a lighter wall: the sheet of the picture inverted, its part inverted too
-    (the plate's light writing dark on light, as on a sheet), when writing fills PLATE_INK of it or more; else None."""
+    """cut's answer for a dark plate lying on a lighter wall, rectangular, round or oval: the sheet of the picture
+    inverted, its part inverted too (the plate's light writing dark on light, as on a sheet), when writing fills
+    PLATE_INK of it or more; else None."""
     inverted = np.float32(1) - grey
-    if (found := cut(inverted)) is None:
+    if (found := cut(inverted, oval=True)) is None:
         return None
     # cut's holes are the writing left by its closing, which closes a fine pen's strokes over as it does ruled lines:
-    # the writing is also the plate's pixels on the wall's side of Otsu's threshold (a thin-lettered 61 on a 170 px
-    # plate: 4% of it, none left by the closing)
+    # the writing is also the plate's pixels on the wall's side of Otsu's threshold, but for those touching the part's
+    # edge (the wall in a turned box's corners: a marker's bar with round ends) (a thin-lettered 61 on a 170 px plate:
+    # 4% of it, none left by the closing)
     threshold, _ = cv2.threshold((inverted * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    writing = np.count_nonzero(found[0] * 255 < threshold) / found[0].size
-    return found if max(found[2], writing) >= PLATE_INK else None
+    n, _, stats, _ = cv2.connectedComponentsWithStats((found[0] * 255 < threshold).view(np.uint8), connectivity=8)
+    x, y, w, h, area = stats[1:].T
+    inside = (x > 0) & (y > 0) & (x + w < found[0].shape[1]) & (y + h < found[0].shape[0])
+    return found if max(found[2], area[inside].sum() / found[0].size) >= PLATE_INK else None
 
 
 def _canvas_without_sheet(u8, m: int, k: int) -> bool:
@@ -126,6 +133,18 @@ def _canvas_without_sheet(u8, m: int, k: int) -> bool:
     above = cv2.dilate(cv2.compare(u8, lo, cv2.CMP_GT), np.ones((k, k), np.uint8))
     h, w = u8.shape
     return cv2.countNonZero(above) < (1 - HOLES) * SHEET * h * w  # as cut computes it, rounding and all
+
+
+def _oval(grey, filled, at, rim, area: float, holes: float):
+    """cut's answer for a round or oval sheet (a plate): one filling the ellipse fitted to its rim within OVAL, its box
+    with the wall round it painted its median (_boxed); else None."""
+    if len(rim) < 5:
+        return None
+    _, (ew, eh), _ = cv2.fitEllipse(rim)
+    if abs(area - np.pi / 4 * ew * eh) > OVAL * area or min(ew, eh) < ROUND * max(ew, eh):
+        return None
+    boxed = _boxed(grey, filled, at, min(ew, eh))
+    return None if boxed is None else (*boxed, holes)
 
 
 def _boxed(grey, filled, at, short: float):
