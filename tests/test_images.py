@@ -924,18 +924,22 @@ def blocky_0(page, x0, y0=20):
     page[y0 + 30:y0 + 130, x0 + 32:x0 + 48] = page[0, 0]
 
 
-def test_a_plate_holds_the_pictures_ink_or_its_writing_is_not_the_pictures():
-    """`read` takes a plate's writing for the picture's only when the picture's ink lies on the plate (the plate itself
-    is that ink): a blocky bold 0 beside another mark is a "plate" holding a 1, and 00 was read 1 (a review)."""
+def test_a_plate_holds_the_digits_read_without_it_or_its_writing_is_not_the_pictures():
+    """`read` takes a plate's writing for the picture's only when the digits read without it lie on the plate: a blocky
+    bold 0 beside another digit is a "plate" holding a 1, and 00 was read 1 (a review). A mark off the plate that
+    touches the picture's edge (a door frame, a pipe) does not count."""
     page = np.full((200, 220), 230, np.uint8)
     blocky_0(page, 20)
     blocky_0(page, 120)
     assert plate_map(page) is not None  # one 0 is a plate...
-    assert plate_map(page, ink_map(page)) is None  # ...the other 0 off it
-    wall = np.full((200, 220), 230, np.uint8)
+    assert plate_map(page, [(20, 20, 100, 180), (120, 20, 200, 180)]) is None  # ...the other 0 off it
+    wall = np.full((200, 260), 230, np.uint8)
     wall[20:180, 20:200] = 30
     cv2.putText(wall, "42", (45, 140), cv2.FONT_HERSHEY_SIMPLEX, 3, 230, 12)
-    assert plate_map(wall, ink_map(wall)) is not None  # a plate and its writing: all the ink
+    wall[:, 225:245] = 60  # a door frame beside the plate
+    outline = [(20, 20, 80, 180), (80, 20, 140, 180), (140, 20, 200, 180)]  # the plate's outline cut into digits
+    assert plate_map(wall, outline + [(225, 0, 245, 200)]) is not None
+    assert plate_map(wall, outline + [(225, 10, 245, 190)]) is None
 
 
 def test_bold_digits_touching_are_no_oval_plate():

@@ -65,8 +65,9 @@ RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its bi
 # ...but for a digit smaller than the 20 px box, BOX repeats pixels: blocky steps the "not a digit" gate takes for
 # letters (MNIST test digits written 10-13 px tall: 2.4-3.2% called not a digit, 0.7-0.9% bilinear, 1.9% at 20 px)
 UPSCALE = Image.Resampling.BILINEAR  # no ringing either, unlike bicubic or Lanczos
-OFF_PLATE = 0.05  # a plate's writing is the picture's (plate_map) when at most 5% of the picture's ink as it is lies
-# off the plate (the plate itself is that ink): a blocky bold 0 beside another is a "plate" holding a 1 (00 read 1)
+ON_PLATE = 0.5  # a plate's writing is the picture's (plate_map) unless a digit read without it lies mostly off the
+# plate: a blocky bold 0 beside another is a "plate" holding a 1 (00 read 1). Marks touching the picture's edge do not
+# count, nor does ink that is no digit: a door frame, a pipe or a shadow beside a house number's plate (a review)
 PLATE_RIM = 0.05  # the plate's rim, which sheet.cut leaves out (sheet.INSET: 3% of its short side), counts as on it
 
 
@@ -104,19 +105,22 @@ def more_readings(image) -> list:
     return again
 
 
-def plate_map(image, ink=None):
+def plate_map(image, boxes=()):
     """ink_maps' (ink, the same with its specks) for the light writing on a dark plate lying on a lighter wall
-    (sheet.plate: a house number, a label), in the whole picture's pixels; None when no plate holds ink, or when over
-    OFF_PLATE of `ink` (the picture's ink as it is, an ink map) lies off the plate. `read`'s second look at a picture
-    refused or read as several digits, as more_readings' last reading is `predict`'s."""
+    (sheet.plate: a house number, a label), in the whole picture's pixels; None when no plate holds ink, or when one of
+    `boxes` (x0, y0, x1, y1, exclusive: the digits read without a plate) clear of the picture's edge lies under
+    ON_PLATE on the plate. `read`'s second look at a picture refused or read as several digits, as more_readings'
+    last reading is `predict`'s."""
     grey = _grey(image)
     if (plate := sheet.plate(grey)) is None or (on := _on_sheet(grey, *plate[:2], True, False)) is None:
         return None
-    if ink is not None and (total := float(ink.sum())) > 0:
+    if boxes:
         reach = 2 * int(PLATE_RIM * min(plate[0].shape)) + 7  # the plate's rim, which sheet.cut leaves out, and 3 px
         near = cv2.dilate(_to_picture(np.ones(plate[0].shape, np.uint8), plate[1], grey.shape), np.ones((reach,) * 2))
-        if float(ink[near == 0].sum()) > OFF_PLATE * total:
-            return None
+        h, w = grey.shape
+        for x0, y0, x1, y1 in boxes:
+            if 0 < x0 < x1 < w and 0 < y0 < y1 < h and near[y0:y1, x0:x1].mean() < ON_PLATE:
+                return None
     return on[0], on[2]
 
 

@@ -106,7 +106,7 @@ def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
     shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT).
     Light writing on a dark plate lying on a lighter wall (a house number) is read off the plate (images.plate_map)
-    when the picture as it is gives no number or several digits: those are the plate's outline cut up (81 read 120)."""
+    when the picture as it is gives no number, or several digits on the plate: its outline cut up (81 read 120)."""
     maps, one = images.ink_maps(image), functools.cache(lambda: images.candidates(image))
     again = functools.cache(lambda: images.more_readings(image))
     shaded, *plain = [_read_ink(predictor, path, found, one, again, 1 if k == 0 and len(maps) == 2 else 2)
@@ -119,8 +119,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
             return plain[0]
     alone = shaded.layout and all(r.layout or len(r.digits) == 1 and not r.rejected for r in plain)  # no number there
     reading = _as_predict(predictor, shaded, one, again, image) if alone else shaded
-    ink = next((m[0] for m in maps if m is not None), None)
-    if (reading.rejected or len(reading.digits) > 1) and (found := images.plate_map(image, ink)) is not None:
+    boxes = [d.box for d in reading.digits]
+    if (reading.rejected or len(reading.digits) > 1) and (found := images.plate_map(image, boxes)) is not None:
         return _read_ink(predictor, path, found, one, again, 2)
     return reading
 

@@ -29,11 +29,12 @@ QUAD = 0.02  # a sheet photographed from a slant (keystoned) fills too little of
 PLATE_INK = 0.02  # a dark plate on a lighter wall (a house number, a label, a screen in dark mode) is cut as the sheet
 # of the picture inverted when its light writing fills at least 2% of it (a marker's bold bar holds none); a blocky
 # bold 0 or 8 on paper is such a "plate" too, its hole the writing, so images.py reads plates only as a second look at
-# a picture refused (`predict`) or refused or read as several digits with all its ink on the plate (`read`)
+# a picture refused (`predict`), or refused or read as several digits on the plate (`read`: images.ON_PLATE)
 OVAL = 0.05  # a round or oval plate (a disc fills 79% of its box, under SOLID) fills the ellipse fitted to its rim
 # within 5% of its area (a drawn disc: 0.3%; a rounded square: 6-9%)...
-ROUND = 0.8  # ...and is no flatter than this (a disc seen 35 degrees askew: 0.82), unlike bold digits touching, cropped
-# tight (00, 06, 90: 1.5-2x as wide as tall), whose holes were read as a 1 or a 0 at `predict`'s second look
+ROUND = 0.9  # ...and is no flatter than this (a disc seen 25 degrees askew: 0.91): bold digits touching, cropped tight
+# (00, 06, 90: 1.5-2x as wide as tall) and bold 0s with a slit for a hole (0.8-0.9) are such ovals, their holes read as
+# a 1 or a 0 at `predict`'s second look (reviews; docs/images.md, "A digit on a dark plate")
 
 
 def cut(grey: np.ndarray, oval: bool = False):
@@ -108,7 +109,7 @@ def plate(grey: np.ndarray):
     # edge (the wall in a turned box's corners: a marker's bar with round ends) (a thin-lettered 61 on a 170 px plate:
     # 4% of it, none left by the closing)
     threshold, _ = cv2.threshold((inverted * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    n, _, stats, _ = cv2.connectedComponentsWithStats((found[0] * 255 < threshold).view(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats((found[0] * 255 < threshold).view(np.uint8), connectivity=8)
     x, y, w, h, area = stats[1:].T
     inside = (x > 0) & (y > 0) & (x + w < found[0].shape[1]) & (y + h < found[0].shape[0])
     return found if max(found[2], area[inside].sum() / found[0].size) >= PLATE_INK else None
