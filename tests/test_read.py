@@ -91,6 +91,34 @@ def test_strokes_of_one_digit_are_merged_and_specks_dropped():
     assert row.groups[0].options[0][0].box == (77, 32, 119, 94)
 
 
+def test_a_number_turned_on_its_side_is_a_column_not_one_digit(mnist_dir):
+    """A number photographed turned 90 degrees (no EXIF): its digits stand one below the other, columns overlapping,
+    which _merge joins as the strokes of one digit (a font's 2384 turned read 3). Three or more such marks are a
+    column (their boxes may share a third of their rows: a turned 4's arm); two stay one digit (an 8's loops apart)."""
+    (_, _), (x, _) = load_mnist(mnist_dir)
+    column = np.zeros((4 * 84 + 40, 140), np.float32)
+    for k, i in enumerate((0, 1, 3, 4)):  # 7 2 0 4, each turned a quarter and scaled x3 (a 1 turned is a flat dash)
+        turned = cv2.resize(np.rot90(x[i]).astype(np.float32) / 255, (84, 84), interpolation=cv2.INTER_LINEAR)
+        column[20 + 84 * k - 12 * k:20 + 84 * k - 12 * k + 84, 28:112] = np.maximum(
+            column[20 + 84 * k - 12 * k:20 + 84 * k - 12 * k + 84, 28:112], turned)
+    assert "stacked in a column" in segment.find(column).rejected
+    assert "stacked in a column" in segment.find(column[: 20 + 3 * 72 + 20]).rejected  # three digits
+    vees = canvas(h=240)  # three Vs, each reaching into the rows of the next (a quarter of them), none touching
+    for y in (20, 65, 110):
+        cv2.polylines(vees, [np.array([(170, y), (200, y + 60), (230, y)], np.int32)], False, 1.0, 6)
+    assert "3 separate marks stacked in a column" in segment.find(vees).rejected
+    loops = canvas(h=200)
+    cv2.ellipse(loops, (200, 60), (30, 25), 0, 0, 360, 1.0, 6)
+    cv2.ellipse(loops, (200, 125), (34, 28), 0, 0, 360, 1.0, 6)
+    row = segment.find(loops)
+    assert row.rejected is None and len(row.groups) == 1
+    overlapping = canvas(h=200)  # three strokes of one mark, each sharing half its rows with the next
+    for y in (40, 80, 120):
+        cv2.line(overlapping, (180, y), (220, y + 60), 1.0, 6)
+    row = segment.find(overlapping)
+    assert row.rejected is None and len(row.groups) == 1
+
+
 def test_a_fine_pens_hairlines_hold_a_digit_together_and_two_digits_stay_apart():
     a = canvas()
     cv2.ellipse(a, (100, 60), (20, 30), 0, 0, 360, 0.2, 1)  # a 0 in a hairline at a fifth of the ink...

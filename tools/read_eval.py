@@ -8,6 +8,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --desk 40        # the sheet on a darker desk
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --plate 40       # light on a dark plate, on a wall
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --rule-slope 0.025   # ruled paper photographed askew
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --sideways       # turned a quarter: should be refused
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --no-lattice     # without lattice.py's cuts
 
@@ -28,6 +29,8 @@ of it at the right (each pixel moved towards the picture's median, its paper), a
 --turn degrees either way (writing and any printed lines turned with it).
 --plate PX: each picture as light writing on a dark plate (a house number, a label: inverted unless its paper is dark
 already) on a light grey wall showing PX pixels all round it.
+--sideways: each picture turned a quarter, left or right at random, as a photo whose EXIF turn was lost: a number
+on its side is no row of digits, so every one should be refused (the line after the table counts them).
 """
 
 from __future__ import annotations
@@ -168,6 +171,8 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--rule-slope", type=float, default=number_images.RULE_SLOPE,
                     help="ruled lines slope up to this (rise over run) either way, 0-0.1 "
                          f"(default: {number_images.RULE_SLOPE}; 0.025 is a page photographed 1.4 degrees askew)")
+    ap.add_argument("--sideways", action="store_true", help="turn each picture a quarter, left or right at random "
+                                                            "(default: upright)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
     ap.add_argument("--no-lattice", action="store_true", help="read without lattice.py's cuts by recognition, to see "
                                                               "what they add (default: with them)")
@@ -221,7 +226,7 @@ def writers_for(args) -> dict | None:
 def score(predictor, writers, args, altered) -> tuple[float, int]:
     """Read every number, print the table by style and source; (seconds in read_image, numbers read)."""
     styles = args.styles.split(",")
-    rows, totals, spent, count = [], {}, 0.0, 0
+    rows, totals, spent, count, refused = [], {}, 0.0, 0, 0
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
     for style in STYLES:
@@ -238,6 +243,7 @@ def score(predictor, writers, args, altered) -> tuple[float, int]:
                 got = read_image(predictor, image).text
                 spent += time.perf_counter() - t
                 count += 1
+                refused += not got
                 base = baseline(predictor, image)
                 exact += got == truth
                 digit += per_digit(truth, got)
@@ -257,6 +263,7 @@ def score(predictor, writers, args, altered) -> tuple[float, int]:
         print(f"| {style} | {source} | {n} | " + " | ".join(f"{a:.1%}" for a in v) + " |")
     for key, (n, *v) in totals.items():
         print(f"| **{key}** | both | {int(n)} | " + " | ".join(f"**{a / n:.1%}**" for a in v) + " |")
+    print(f"\nnumbers refused (read as nothing): {refused} of {count} ({refused / max(count, 1):.1%})")
     return spent, count
 
 
@@ -303,6 +310,7 @@ def main() -> int:
 
     def altered(image):
         on = on_desk(shaded(faded(image, args.fade), args.shadow), args.desk, args.turn, rng)
+        on = on.rotate(int(rng.choice([90, 270])), expand=True) if args.sideways else on
         return shrunk(on_plate(on, args.plate), args.scale)
 
     writers = writers_for(args)

@@ -10,8 +10,9 @@
 The steps, on a binary mask of the ink (stroke_mask.py: strong ink, faint ink holding one digit's strokes together,
 ruled or squared paper lines removed but where strokes cross them): 8-connected components; specks, a ring round the
 number and a bar along a side (a desk's edge) dropped; one digit's strokes not joined (a 5's hat, a broken 4) merged
-when their columns overlap; a mark much wider than tall (touching digits) offered even splits at the least ink for
-the model (read.py; lattice.py: uneven ones). No model here; OpenCV, as no library segments handwritten digits."""
+when their columns overlap (three marks stacked: a number on its side, refused); a mark much wider than tall
+(touching digits) offered even splits at the least ink for the model (read.py; lattice.py: uneven ones). No model
+here; OpenCV, as no library segments handwritten digits."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ SPECKLE, SPECKLE_MIN = 10, 50  # more than 10 separate bits of ink per mark kept
 # writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
 EDGE_BAR = 0.95  # a part along the picture's left or right side over this share of its height, RING_TALLER x the rest
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
+COLUMN, COLUMN_OVERLAP = 3, 0.35  # this many digit-sized marks or more, each below the last (sharing about a third
+# of the shorter's rows), are a column (a number turned on its side: 2384 read 3), not the strokes of one digit; two
+# may be (an 8's loops apart)
 SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of a
 # slanted 8 (read as 69); against 0.5, seed 0: 3 more of 800 read right, 4 misread refused, none lost (`best`)
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
@@ -142,9 +146,10 @@ def _merge(parts, stats):
             both_tall = min(g["box"][3] - g["box"][1], h) >= TALL * height
             if overlap >= OVERLAP * narrow and (not both_tall or overlap >= SAME * narrow):
                 _join(g, label, box, stats)
+                g["tall"].append(box)
                 break
         else:
-            groups.append({"labels": [label], "box": box, "area": int(stats[label, cv2.CC_STAT_AREA])})
+            groups.append({"labels": [label], "box": box, "area": int(stats[label, cv2.CC_STAT_AREA]), "tall": [box]})
     for label, x, y, w, h in (p for p in parts if p[4] < PART * height):
         box = [x, y, x + w, y + h]
         under = [g for g in groups if _overlap(g["box"], box) >= OVERLAP * (g["box"][2] - g["box"][0])]
@@ -192,6 +197,11 @@ def _not_a_row(groups) -> str | None:
     """Why these groups are clearly not one row of digits, or None."""
     if len(groups) > MAX_DIGITS:
         return f"{len(groups)} separate marks (a number has at most {MAX_DIGITS} digits)"
+    for g in groups:
+        tall = sorted(g.get("tall", ()), key=lambda box: box[1])
+        if len(tall) >= COLUMN and all(a[3] - b[1] <= COLUMN_OVERLAP * min(a[3] - a[1], b[3] - b[1])
+                                       for a, b in zip(tall, tall[1:])):
+            return f"{len(tall)} separate marks stacked in a column (a number on its side?), not one digit"
     heights = np.array([g["box"][3] - g["box"][1] for g in groups])
     median = float(np.median(heights))
     if heights.min() < SMALL_MARK * median:
