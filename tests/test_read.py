@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import (cli, images, letters, level, number_images, predict, read, read_io, readings, segment, serve,
-                       shadow, stroke_mask)
+from mnist_cnn import (cli, column, images, letters, level, number_images, predict, read, read_io, readings, segment,
+                       serve, shadow, stroke_mask)
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -93,30 +93,52 @@ def test_strokes_of_one_digit_are_merged_and_specks_dropped():
 
 def test_a_number_turned_on_its_side_is_a_column_not_one_digit(mnist_dir):
     """A number photographed turned 90 degrees (no EXIF): its digits stand one below the other, columns overlapping,
-    which _merge joins as the strokes of one digit (a font's 2384 turned read 3). Three or more such marks are a
-    column (their boxes may share a third of their rows: a turned 4's arm); two stay one digit (an 8's loops apart)."""
+    which _merge joins as the strokes of one digit (a font's 2384 turned read 3). Three or more marks wider than tall,
+    each below the last (sharing at most about a third of their rows: a turned 4's arm), are a column (column.py),
+    refused as more than one digit's ink (read.MANY_MARKS: never answered as `predict` answers a picture)."""
     (_, _), (x, _) = load_mnist(mnist_dir)
     column = np.zeros((4 * 84 + 40, 140), np.float32)
     for k, i in enumerate((0, 1, 3, 4)):  # 7 2 0 4, each turned a quarter and scaled x3 (a 1 turned is a flat dash)
         turned = cv2.resize(np.rot90(x[i]).astype(np.float32) / 255, (84, 84), interpolation=cv2.INTER_LINEAR)
-        column[20 + 84 * k - 12 * k:20 + 84 * k - 12 * k + 84, 28:112] = np.maximum(
-            column[20 + 84 * k - 12 * k:20 + 84 * k - 12 * k + 84, 28:112], turned)
-    assert "stacked in a column" in segment.find(column).rejected
-    assert "stacked in a column" in segment.find(column[: 20 + 3 * 72 + 20]).rejected  # three digits
+        top = 20 + 72 * k
+        column[top:top + 84, 28:112] = np.maximum(column[top:top + 84, 28:112], turned)
+    why = segment.find(column).rejected or ""
+    assert "4 separate marks stacked in a column" in why and any(m in why for m in read.MANY_MARKS)
+    assert "3 separate marks stacked" in (segment.find(column[: 20 + 3 * 72 + 20]).rejected or "")  # three digits
     vees = canvas(h=240)  # three Vs, each reaching into the rows of the next (a quarter of them), none touching
     for y in (20, 65, 110):
-        cv2.polylines(vees, [np.array([(170, y), (200, y + 60), (230, y)], np.int32)], False, 1.0, 6)
-    assert "3 separate marks stacked in a column" in segment.find(vees).rejected
+        cv2.polylines(vees, [np.array([(160, y), (200, y + 60), (240, y)], np.int32)], False, 1.0, 6)
+    assert "3 separate marks stacked in a column" in (segment.find(vees).rejected or "")
+
+
+def test_a_column_is_three_digits_wider_than_tall_in_a_mark_half_again_as_tall_as_wide():
+    three = [(0, 0, 60, 36), (0, 42, 60, 78), (0, 84, 60, 120)]
+    assert column.stacked((0, 0, 60, 120), three, stroke=6) == 3
+    assert column.stacked((0, 0, 100, 120), three, stroke=6) == 0  # a mark 1.2x as tall as wide
+    assert column.stacked((0, 0, 60, 120), three[:2], stroke=6) == 0  # two marks: an 8's loops apart
+    assert column.stacked((0, 0, 60, 120), three, stroke=15) == 0  # 36 px: under 2.5 stroke widths
+    side_by_side = [(0, 0, 60, 40), (0, 22, 60, 62), (0, 66, 60, 100), (0, 104, 60, 140)]  # the first two share 45%
+    assert column.stacked((0, 0, 60, 140), side_by_side, stroke=6) == 3  # of their rows: one digit's strokes
+
+
+def test_a_digit_in_stacked_pieces_is_no_column():
+    """Pieces of one digit stacked are no number on its side: two loops apart (an 8), a dashed 1 (its dashes narrower
+    than tall), a dotted 1 (its dots under 2.5 stroke widths tall), a 0 cut into three by two dark printed lines (the
+    column under 1.5x as tall as wide)."""
     loops = canvas(h=200)
     cv2.ellipse(loops, (200, 60), (30, 25), 0, 0, 360, 1.0, 6)
     cv2.ellipse(loops, (200, 125), (34, 28), 0, 0, 360, 1.0, 6)
-    row = segment.find(loops)
-    assert row.rejected is None and len(row.groups) == 1
-    overlapping = canvas(h=200)  # three strokes of one mark, each sharing half its rows with the next
-    for y in (40, 80, 120):
-        cv2.line(overlapping, (180, y), (220, y + 60), 1.0, 6)
-    row = segment.find(overlapping)
-    assert row.rejected is None and len(row.groups) == 1
+    dashed, dotted = canvas(h=240), canvas(h=240)
+    for y in range(20, 200, 40):
+        cv2.line(dashed, (200, y), (200, y + 24), 1.0, 6)
+        cv2.circle(dotted, (200, y + 10), 5, 1.0, -1)
+    for a in (loops, dashed, dotted):
+        row = segment.find(a)
+        assert "stacked" not in (row.rejected or "") and len(row.groups) == 1
+    page = np.full((240, 400), 235, np.uint8)  # a 0 1.4x as tall as wide across two printed rules as dark as its ink,
+    cv2.ellipse(page, (200, 120), (40, 56), 0, 0, 360, 20, 7)  # which images.ink_map takes out, cutting it in three
+    page[98:101], page[140:143] = 20, 20
+    assert "stacked" not in (segment.find(images.ink_map(Image.fromarray(page))).rejected or "")
 
 
 def test_a_fine_pens_hairlines_hold_a_digit_together_and_two_digits_stay_apart():

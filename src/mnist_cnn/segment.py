@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from . import stroke_mask, surround
+from . import column, stroke_mask, surround
 from .stroke_mask import RULE_THIN
 from .surround import FLAT, RING_TALLER
 
@@ -48,9 +48,6 @@ SPECKLE, SPECKLE_MIN = 10, 50  # more than 10 separate bits of ink per mark kept
 # writing leaves few bits beside its marks (numbers measured: at most ~7 per mark, 25 in all)
 EDGE_BAR = 0.95  # a part along the picture's left or right side over this share of its height, RING_TALLER x the rest
 MAX_DIGITS = 24  # more groups than this is texture or noise, not a number
-COLUMN, COLUMN_OVERLAP = 3, 0.35  # this many digit-sized marks or more, each below the last (sharing about a third
-# of the shorter's rows), are a column (a number turned on its side: 2384 read 3), not the strokes of one digit; two
-# may be (an 8's loops apart)
 SHORT_PIECE = 0.6  # a cut leaving a piece under 0.6 of the mark's height cuts off a stroke (a 2's loop) or a loop of a
 # slanted 8 (read as 69); against 0.5, seed 0: 3 more of 800 read right, 4 misread refused, none lost (`best`)
 WINDOW = 1 / 3  # a cut is searched within a third of a piece's width around the even division
@@ -102,7 +99,7 @@ def find(ink: np.ndarray) -> Row:
     if n - 1 >= SPECKLE_MIN and n - 1 > SPECKLE * len(groups):
         return Row(rejected=f"speckled ink ({n - 1} separate specks for {len(groups)} marks): noise or texture, "
                             f"not writing", rulings=rulings)
-    row = Row(rulings=rulings, rejected=_not_a_row(groups))
+    row = Row(rulings=rulings, rejected=_not_a_row(groups, stroke))
     if row.rejected is None:
         for g in groups:
             x0, y0, x1, y1 = g["box"]
@@ -193,15 +190,13 @@ def _drop_specks(groups, stats):
     return [g for g in groups if g["area"] >= SPECK * biggest or g["box"][3] - g["box"][1] >= SPECK_HEIGHT * tallest]
 
 
-def _not_a_row(groups) -> str | None:
-    """Why these groups are clearly not one row of digits, or None."""
+def _not_a_row(groups, stroke: float) -> str | None:
+    """Why these groups (of ink whose strokes are `stroke` px wide) are clearly not one row of digits, or None."""
     if len(groups) > MAX_DIGITS:
         return f"{len(groups)} separate marks (a number has at most {MAX_DIGITS} digits)"
     for g in groups:
-        tall = sorted(g.get("tall", ()), key=lambda box: box[1])
-        if len(tall) >= COLUMN and all(a[3] - b[1] <= COLUMN_OVERLAP * min(a[3] - a[1], b[3] - b[1])
-                                       for a, b in zip(tall, tall[1:])):
-            return f"{len(tall)} separate marks stacked in a column (a number on its side?), not one digit"
+        if n := column.stacked(g["box"], g.get("tall", ()), stroke):
+            return f"{n} separate marks stacked in a column (a number on its side?), not one digit"
     heights = np.array([g["box"][3] - g["box"][1] for g in groups])
     median = float(np.median(heights))
     if heights.min() < SMALL_MARK * median:
