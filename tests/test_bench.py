@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from mnist_cnn import bench, cli, data
-from mnist_cnn.config import RECIPES
+from mnist_cnn.config import RECIPES, resolve
 from mnist_cnn.errors import UserError
 from mnist_cnn.hardware import resolve_precision
 from mnist_cnn.models import build
@@ -24,6 +24,22 @@ def test_kept_runs_are_never_overwritten_and_bad_input_writes_nothing(tmp_path):
     with pytest.raises(UserError, match="--only: unknown entry 'vgg'; valid entries: seed, keras-io"):
         bench.run(only="vgg", quick=True, keep_runs=str(tmp_path / "new"))
     assert not (tmp_path / "new").exists()
+
+
+def test_a_recipe_is_benched_with_its_settings_for_the_data_set(monkeypatch):
+    """As `mnist-cnn train` takes it (config.FOR_DATASET): Fashion-MNIST's `best` mirrors and has no dropout."""
+    class Trained(Exception):
+        pass
+
+    def train(cfg, **_):
+        raise Trained(cfg)
+
+    monkeypatch.setattr("mnist_cnn.train.train", train)
+    with pytest.raises(Trained) as e:
+        bench.worker("best", quick=False, seed=1, dataset="fashion-mnist", data_dir=None)
+    cfg = e.value.args[0]
+    assert cfg == resolve("best", flags={"dataset": "fashion-mnist"}).replace(seed=1, out=cfg.out, name=cfg.name)
+    assert cfg.augment["flip"] == 0.5 and cfg.dropout == 0.0
 
 
 @pytest.mark.slow

@@ -43,6 +43,13 @@ def test_augmentation_is_a_setting_of_any_network():
     assert (layer.zoom, layer.shift, layer.flip) == (0.0, 0.0, 0.0)  # keys not given are off, not the defaults
 
 
+def test_the_best_networks_dropout_is_a_setting_and_unset_keeps_its_own():
+    rates = lambda m: [l.rate for l in m.layers if type(l).__name__ == "Dropout"]  # noqa: E731
+    own, lighter = build(RECIPES["best"]), build(RECIPES["best"].replace(dropout=0.1))
+    assert rates(own) == [0.4] * 3 and rates(lighter) == [0.1] * 3
+    assert own.count_params() == lighter.count_params() == 326_826
+
+
 def test_random_affine_is_identity_when_off_and_at_inference():
     from mnist_cnn.models import _random_affine_class
 

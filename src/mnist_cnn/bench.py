@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from . import files
-from .config import RECIPES
+from .config import RECIPES, resolve
 from .console import quiet, table
 from .errors import UserError
 
@@ -172,8 +172,9 @@ def worker(name: str, quick: bool, seed: int, dataset: str, data_dir: str | None
     from .train import train
 
     with tempfile.TemporaryDirectory(prefix="mnist-cnn-bench-") as tmp:
-        cfg = RECIPES[name].replace(out=keep_runs or tmp, name=run_name(name, seed), seed=seed, dataset=dataset,
-                                    data_dir=data_dir, **(QUICK if quick else {}))
+        # the recipe with its settings for the data set (config.FOR_DATASET), as `mnist-cnn train` takes it
+        cfg = resolve(name, flags={"out": keep_runs or tmp, "name": run_name(name, seed), "seed": seed,
+                                   "dataset": dataset, "data_dir": data_dir, **(QUICK if quick else {})})
         result = train(cfg, verbose=0, report=quiet)
         history, m = result.history, result.metrics
         predictor = Predictor(result.run_dir, check_dataset=False, runtime="keras")  # its .model: FLOPs, TTA

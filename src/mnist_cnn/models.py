@@ -196,13 +196,16 @@ def register_custom_layers() -> None:
     _random_affine_class()
 
 
-def best_model(augment=None):
+DROPOUT = {"best": 0.4}  # networks whose dropout after each block is a setting (config.dropout): their own rate
+
+
+def best_model(augment=None, dropout: float | None = None):
     """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
     augmentation (small rotations, zooms and shifts; never flips) that is active only in training.
 
     The recipe's augmentation (config.RECIPES["best"].augment): rotations of 10 degrees, zooms and
     shifts of 10%. After C. Deotte's Kaggle MNIST study (the "25 million images" notebook): stacked 3x3 convs,
-    a learnable 5x5 stride-2 conv instead of pooling, 40% dropout; 326,826 weights.
+    a learnable 5x5 stride-2 conv instead of pooling, 40% dropout (`dropout`: another rate); 326,826 weights.
     """
     import keras
     from keras import layers
@@ -211,15 +214,16 @@ def best_model(augment=None):
         x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
         return layers.Activation("relu")(layers.BatchNormalization()(x))
 
+    rate = DROPOUT["best"] if dropout is None else dropout
     inputs = keras.Input((28, 28, 1))
     x = _augmentation(augment)[0](inputs) if augment else inputs
     for filters in (32, 64):
         x = conv(x, filters, 3)
         x = conv(x, filters, 3)
         x = conv(x, filters, 5, strides=2, padding="same")
-        x = layers.Dropout(0.4)(x)
+        x = layers.Dropout(rate)(x)
     x = conv(x, 128, 4)
-    x = layers.Dropout(0.4)(layers.Flatten()(x))
+    x = layers.Dropout(rate)(layers.Flatten()(x))
     outputs = layers.Dense(10, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="best")
 
@@ -250,7 +254,7 @@ def build(cfg, policy: str = "float32"):
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     try:
-        return NETWORKS[cfg.network](cfg.augment)
+        return NETWORKS[cfg.network](cfg.augment, **({} if cfg.dropout is None else {"dropout": cfg.dropout}))
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
