@@ -42,6 +42,16 @@ def test_a_recipe_is_benched_with_its_settings_for_the_data_set(monkeypatch):
     assert cfg.augment["flip"] == 0.5 and cfg.dropout == 0.0
 
 
+def test_the_serve_load_check_and_the_exports_are_for_digit_models_only():
+    """`serve` refuses a Fashion-MNIST model (it reads digits): `bench --dataset fashion-mnist` stopped at its first
+    entry's load check."""
+    names = list(RECIPES)
+    assert bench.extra_checks(names[0], names, "mnist", quick=False) == (True, False)
+    assert bench.extra_checks("best", names, "mnist", quick=False) == (False, True)
+    assert bench.extra_checks(names[0], names, "mnist", quick=True) == (True, True)
+    assert all(bench.extra_checks(n, names, "fashion-mnist", q) == (False, False) for n in names for q in (True, False))
+
+
 @pytest.mark.slow
 def test_quick_bench_runs_every_entry(tmp_path, mnist_dir, monkeypatch, capsys):
     """`mnist-cnn bench --quick`: every recipe, in one worker process, on a tiny subset."""

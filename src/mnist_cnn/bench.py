@@ -155,6 +155,13 @@ def _serve_loads(run: Path, x: np.ndarray, quick: bool, data_dir: str | None) ->
     return loads
 
 
+def extra_checks(name: str, names: list[str], dataset: str, quick: bool) -> tuple[bool, bool]:
+    """(the serve load check, the exports) for entry `name` of `names`: on MNIST only (`serve` and the exports' checks
+    read digits), the load check for the first entry, the exports for EXPORT_RECIPES (--quick: the first entry)."""
+    digits = dataset == "mnist"
+    return digits and name == names[0], digits and (name == names[0] if quick else name in EXPORT_RECIPES)
+
+
 def run_name(name: str, seed: int) -> str:
     return f"bench-{name}-seed{seed}"
 
@@ -233,9 +240,8 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, dataset: s
     with _workers(quick) as pool:
         for name in names:
             report(f"{name}: training{' (quick)' if quick else ''}...")
-            wants_exports = dataset == "mnist" and (name in EXPORT_RECIPES if not quick else name == names[0])
-            row = pool.submit(worker, name, quick, seed, dataset, data_dir, name == names[0], keep_runs,
-                              wants_exports).result()
+            load, exports = extra_checks(name, names, dataset, quick)
+            row = pool.submit(worker, name, quick, seed, dataset, data_dir, load, keep_runs, exports).result()
             row.limit_seconds = row.train_flops_per_image * row.n_train * row.epochs / (gflops[row.precision] * 1e9)
             row.limit_ratio = row.fit_seconds / row.limit_seconds
             rows.append(row)
