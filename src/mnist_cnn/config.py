@@ -175,7 +175,7 @@ FOR_DATASET: dict[str, dict[str, dict]] = {
         # that time; the wider sweeps/fashion-fast-wide.toml reaches 91.24% for 1.38x the CPU (README)
         "fast": {"epochs": 3, "network": "fast", "learning_rate": 0.01, "label_smoothing": 0.1},
         # clothes are mirror-symmetric and upright: flips and small shifts, no rotation or zoom (validation
-        # 93.2% against 92.3% with the digits' rotation and zoom, seed 1); no dropout: the net underfits clothes
+        # 93.2% against 92.3% with the digits' rotation and zoom, seed 1); no dropout: with it the net underfits clothes
         # (seed 1, test: dropout 0.4 93.05%, 0.2 93.73%, 0.1 93.74%, none 94.16%; docs/training.md)
         "best": {"augment": {"shift": 0.05, "flip": 0.5}, "dropout": 0.0},
     },
