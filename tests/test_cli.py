@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -261,10 +262,17 @@ def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), "--tta", "--json", "--data-dir", str(mnist_dir))
     m = json.loads(out)
     assert code == 0 and m["tta"] is True and "members" not in m and abs(m["test_accuracy"] - single) < 0.02
+    assert m["tta_views"] == ["shifts"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run), "--tta",
                              "--data-dir", str(mnist_dir))
-    assert code == 0 and "ensemble of 2 models, test-time augmentation:" in out
+    assert code == 0 and "ensemble of 2 models, test-time augmentation (shifts):" in out
     assert f"Test accuracy: {m['test_accuracy']:.4f}" in out
+    flipped = shutil.copytree(trained_run, tmp_path / "flipped")  # as if trained with mirrors: tested with them
+    cfg = json.loads((flipped / "config.json").read_text())
+    (flipped / "config.json").write_text(json.dumps({**cfg, "augment": {"flip": 0.5}}))
+    code, out, err = run_cli(capsys, "evaluate", str(flipped), str(trained_run), "--tta", "--json",
+                             "--data-dir", str(mnist_dir))
+    assert code == 0 and json.loads(out)["tta_views"] == ["mirror", "shifts"], err
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(tmp_path / "gone"), "--data-dir", str(mnist_dir))
     assert code == 2 and err.strip().endswith("gone: no such run folder or model file") and len(err.splitlines()) == 1
 

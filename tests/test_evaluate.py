@@ -79,6 +79,14 @@ def test_tta_averages_the_model_over_the_shifted_images():
     x = np.random.default_rng(1).random((5, 28, 28, 1)).astype(np.float32)
     x[:, 0] = x[:, -1] = x[:, :, 0] = x[:, :, -1] = 0
     expected = np.mean([model.predict(np.roll(x, s, axis=(1, 2)), verbose=0) for s in evaluate.TTA_SHIFTS], axis=0)
-    np.testing.assert_allclose(evaluate.predict_proba(model, x, tta=True), expected, rtol=1e-5)
+    np.testing.assert_allclose(evaluate.predict_proba(model, x, tta="shifts"), expected, rtol=1e-5)
     np.testing.assert_allclose(evaluate.predict_proba(model, x), model.predict(x, verbose=0), rtol=1e-6)
     assert (0, 0) in evaluate.TTA_SHIFTS and len(set(evaluate.TTA_SHIFTS)) == len(evaluate.TTA_SHIFTS) > 1
+    mirrored = (model.predict(x, verbose=0) + model.predict(x[:, :, ::-1].copy(), verbose=0)) / 2
+    np.testing.assert_allclose(evaluate.predict_proba(model, x, tta="mirror"), mirrored, rtol=1e-5)
+    assert not np.allclose(mirrored, expected, rtol=1e-3) and not np.allclose(mirrored, model.predict(x, verbose=0))
+
+
+def test_a_net_trained_with_flips_is_tested_with_its_mirror():
+    assert evaluate.tta_kind({"shift": 0.05, "flip": 0.5}) == "mirror"
+    assert evaluate.tta_kind({"degrees": 10.0, "flip": 0.0}) == evaluate.tta_kind(None) == "shifts"

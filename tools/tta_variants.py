@@ -4,7 +4,7 @@
 
 Rebuilds the run's own validation split from its config.json (same seed, same fraction), then prints
 validation accuracy and errors for: no TTA, 1-pixel shifts (4 or 8 directions), +-5 and +-10 degree
-rotations, +-10% zoom, and combinations. evaluate.TTA_SHIFTS was chosen from this table.
+rotations, +-10% zoom, the left-right mirror, and combinations. evaluate.TTA_SHIFTS was chosen from this table.
 """
 
 import sys
@@ -26,6 +26,8 @@ VARIANTS = {
     "zoom +-10%": ["z0.9", "z1.1"],
     "shifts + rotate +-5 deg": SHIFTS4 + ["r5", "r-5"],
     "all of the above": SHIFTS4 + ["r5", "r-5", "z0.9", "z1.1"],
+    "mirror (for nets trained with flips)": ["m"],
+    "mirror + shifts of both": ["m", *SHIFTS4, *("m" + k for k in SHIFTS4)],
 }
 
 
@@ -39,6 +41,8 @@ def affine(x: np.ndarray, degrees: float = 0.0, scale: float = 1.0) -> np.ndarra
 
 
 def variant(x: np.ndarray, key: str) -> np.ndarray:
+    if key.startswith("m"):
+        return variant(x[:, :, ::-1], key[1:]) if key[1:] else x[:, :, ::-1]
     kind, arg = key[0], key[1:]
     if kind == "s":
         dy, dx = map(int, arg.split(","))
