@@ -3,7 +3,6 @@
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -251,6 +250,9 @@ def test_run_export_fails_before_training_or_keeps_the_run(tmp_path, monkeypatch
 
 
 def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
+    import keras
+    from mnist_cnn import models
+
     single = json.loads((trained_run / "metrics.json").read_text())["test_accuracy"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run / "model.keras"),
                              "--json", "--data-dir", str(mnist_dir))
@@ -262,17 +264,19 @@ def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), "--tta", "--json", "--data-dir", str(mnist_dir))
     m = json.loads(out)
     assert code == 0 and m["tta"] is True and "members" not in m and abs(m["test_accuracy"] - single) < 0.02
-    assert m["tta_views"] == ["shifts"]
+    assert m["tta_kinds"] == ["shifts"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(trained_run), "--tta",
                              "--data-dir", str(mnist_dir))
     assert code == 0 and "ensemble of 2 models, test-time augmentation (shifts):" in out
     assert f"Test accuracy: {m['test_accuracy']:.4f}" in out
-    flipped = shutil.copytree(trained_run, tmp_path / "flipped")  # as if trained with mirrors: tested with them
-    cfg = json.loads((flipped / "config.json").read_text())
-    (flipped / "config.json").write_text(json.dumps({**cfg, "augment": {"flip": 0.5}}))
-    code, out, err = run_cli(capsys, "evaluate", str(flipped), str(trained_run), "--tta", "--json",
+    flipped = keras.Sequential([keras.Input((28, 28, 1)), *models._augmentation({"flip": 0.5}),
+                                keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    flipped.save(tmp_path / "flipped.keras")  # a bare file trained with mirrors: tested with its mirror
+    code, out, err = run_cli(capsys, "evaluate", str(tmp_path / "flipped.keras"), str(trained_run), "--tta", "--json",
                              "--data-dir", str(mnist_dir))
-    assert code == 0 and json.loads(out)["tta_views"] == ["mirror", "shifts"], err
+    m = json.loads(out)
+    assert code == 0 and m["tta_kinds"] == ["mirror", "shifts"], err
+    assert [member["tta"] for member in m["members"]] == ["mirror", "shifts"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(tmp_path / "gone"), "--data-dir", str(mnist_dir))
     assert code == 2 and err.strip().endswith("gone: no such run folder or model file") and len(err.splitlines()) == 1
 

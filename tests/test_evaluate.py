@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_cnn import evaluate
+from mnist_cnn import evaluate, models
 from mnist_cnn.models import load_model
 from mnist_cnn.errors import UserError
 
@@ -88,5 +88,9 @@ def test_tta_averages_the_model_over_the_shifted_images():
 
 
 def test_a_net_trained_with_flips_is_tested_with_its_mirror():
-    assert evaluate.tta_kind({"shift": 0.05, "flip": 0.5}) == "mirror"
-    assert evaluate.tta_kind({"degrees": 10.0, "flip": 0.0}) == evaluate.tta_kind(None) == "shifts"
+    def net(augment):
+        return keras.Sequential([keras.Input((28, 28, 1)), *models._augmentation(augment), keras.layers.Flatten(),
+                                 keras.layers.Dense(10, activation="softmax")])
+
+    assert evaluate.tta_kind(net({"shift": 0.05, "flip": 0.5})) == "mirror"
+    assert evaluate.tta_kind(net({"degrees": 10.0, "flip": 0.0})) == evaluate.tta_kind(net({})) == "shifts"

@@ -188,14 +188,14 @@ def worker(name: str, quick: bool, seed: int, dataset: str, data_dir: str | None
         x_test, y_test = result.test[:2]
         x_test, y_test = (x_test[:QUICK_TEST], y_test[:QUICK_TEST]) if quick else (x_test, y_test)
         fit_seconds = sum(h["seconds"] - h["val_seconds"] for h in history)
-        tta = evaluate.predict_proba(predictor.model, x_test, tta=evaluate.tta_kind(cfg.augment))
+        tta_probabilities = evaluate.predict_proba(predictor.model, x_test, tta=evaluate.tta_kind(predictor.model))
         row = Row(
             name=name, source=SOURCES.get(name, ""), dataset=dataset, epochs=len(history),
             batch_size=cfg.batch_size, precision=result.precision.policy, precision_reason=result.precision.reason,
             n_train=m["n_train"], parameters=int(predictor.model.count_params()),
             train_seconds=m["train_seconds"], fit_seconds=fit_seconds,
             train_images_per_s=m["n_train"] * len(history) / fit_seconds, test_accuracy=m["test_accuracy"],
-            tta_accuracy=evaluate.accuracy(y_test, tta),
+            tta_accuracy=evaluate.accuracy(y_test, tta_probabilities),
             best_epoch=m["best_epoch"], best_val_accuracy=m["best_val_accuracy"],
             train_flops_per_image=3 * forward_flops(predictor.model),  # forward + backward (about twice the forward)
             **inference(predictor, x_test, LATENCY_CALLS // 10 if quick else LATENCY_CALLS))

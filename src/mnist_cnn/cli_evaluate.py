@@ -29,7 +29,7 @@ def add_commands(sub) -> None:
     p.add_argument("--top", metavar="K", type=value_arg(int), help="how many for --ensemble-from (default: 3)")
     p.add_argument("--tta", action="store_true",
                    help="test-time augmentation: average over the image and its 1-pixel shifts, or its mirror for "
-                        "a run trained with flips (default: off)")
+                        "a model trained with flips (default: off)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
     p.add_argument("--dataset", metavar="NAME", type=path_arg,
                    help="the data set (default: the run's, else mnist)")
@@ -51,26 +51,27 @@ def cmd_evaluate(args) -> int:
         print(f"{PROG}: note: scoring on {dataset} {shown(path)}, trained on {runs[path].dataset}", file=sys.stderr)
     (_, _), (x_test, y_test) = data.load_dataset(dataset, args.data_dir, report=stderr_report)
     x_test, classes = data.normalise(x_test), data.class_names(dataset)
-    tta = [evaluate.tta_kind(runs[p].augment if p in runs else None) if args.tta else None for p in args.paths]
+    tta = [evaluate.tta_kind(model) if args.tta else None for model in models]
     probabilities = [evaluate.predict_proba(model, x_test, tta=kind) for model, kind in zip(models, tta)]
-    m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta}
-    if args.tta:
-        m["tta_views"] = sorted(set(tta))
+    m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta,
+         "tta_kinds": sorted(set(tta) - {None})}
     m["calibration"] = evaluate.calibration_report(args.paths, y_test, sum(probabilities) / len(probabilities))
     if len(models) > 1:
         stats = evaluate.ensemble(y_test, probabilities)
-        m["members"] = [{"path": p, "test_accuracy": a} for p, a in zip(args.paths, stats.pop("member_accuracies"))]
+        m["members"] = [{"path": p, "test_accuracy": a, "tta": kind}
+                        for p, a, kind in zip(args.paths, stats.pop("member_accuracies"), tta)]
         m.update(stats)
     if args.json:
         print_results(json.dumps(m, indent=2))
         return 0
-    lines = [f"{shown(member['path'])}: test accuracy {member['test_accuracy']:.4f}" for member in m.get("members", [])]
+    lines = [f"{shown(member['path'])}: test accuracy {member['test_accuracy']:.4f}"
+             f"{' (' + member['tta'] + ')' if member['tta'] else ''}" for member in m.get("members", [])]
     if "members" in m:
         lines.append(f"{m['errors_of_every_member']} test images are wrong in every member, "
                      f"{m['errors_of_any_member']} in at least one")
     if len(models) > 1 or args.tta:
         what = f"ensemble of {len(models)} models" if len(models) > 1 else "one model"
-        views = f", test-time augmentation ({' and '.join(m['tta_views'])})" if args.tta else ""
+        views = f", test-time augmentation ({' and '.join(m['tta_kinds'])})" if args.tta else ""
         lines.append(f"{what}{views}:\n")
     lines += [evaluate.format_report(m, classes), evaluate.format_calibration(m["calibration"])]
     print_results("\n".join(lines))

@@ -21,13 +21,14 @@ import numpy as np
 TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # (down, right) in pixels
 # A net trained with left-right flips (clothes) averages the image and its mirror instead: on the validation splits
 # of Fashion-MNIST `best` (seeds 1-3) +0.18/+0.18/+0.45 points, where the shifts gave -0.02/+0.13/+0.13 and the
-# mirror with shifts of both +0.15/+0.23/+0.40 for 5x the work (tools/tta_variants.py).
+# mirror with shifts of both +0.15/+0.23/+0.40 in 10 passes, 5x the mirror's (tools/tta_variants.py).
 TTA = ("shifts", "mirror")
 
 
-def tta_kind(augment: dict | None) -> str:
-    """The test-time augmentation for a net trained with `augment` (config.augment): "mirror" if it learned flips."""
-    return "mirror" if (augment or {}).get("flip") else "shifts"
+def tta_kind(model) -> str:
+    """The test-time augmentation for a Keras model: "mirror" if it trained with left-right flips (a RandomAffine
+    layer with flip > 0, run folder or bare .keras file alike), else "shifts"."""
+    return "mirror" if any(getattr(layer, "flip", 0) for layer in model.layers) else "shifts"
 
 
 def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
