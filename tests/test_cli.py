@@ -275,8 +275,8 @@ def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     code, out, err = run_cli(capsys, "evaluate", str(tmp_path / "flipped.keras"), str(trained_run), "--tta", "--json",
                              "--data-dir", str(mnist_dir))
     m = json.loads(out)
-    assert code == 0 and m["tta_kinds"] == ["mirror", "shifts"], err
-    assert [member["tta"] for member in m["members"]] == ["mirror", "shifts"]
+    assert code == 0 and m["tta_kinds"] == ["shifts", "shifts+mirror"], err
+    assert [member["tta"] for member in m["members"]] == ["shifts+mirror", "shifts"]
     code, out, err = run_cli(capsys, "evaluate", str(trained_run), str(tmp_path / "gone"), "--data-dir", str(mnist_dir))
     assert code == 2 and err.strip().endswith("gone: no such run folder or model file") and len(err.splitlines()) == 1
 

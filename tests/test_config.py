@@ -105,8 +105,8 @@ def test_invalid_files(tmp_path):
     ("augment", {"mirror": 1}, "augment: unknown key 'mirror'; valid keys: degrees, zoom, shift, flip"),
     ("out", "", "out: expected a folder, found an empty value"),
     ("dropout", 1.0, "dropout: expected a number < 1.0, found 1.0"),
-    ("dropout", 0.2, "dropout: expected it unset: the seed network's dropout is not a setting (only best's), "
-                     "found 0.2"),
+    ("dropout", 0.2, "dropout: expected it unset: the seed network's dropout is not a setting "
+                     "(only for best, best-wide), found 0.2"),
 ])
 def test_out_of_range_values_name_the_field(field, value, message):
     with pytest.raises(ConfigError) as e:
@@ -149,16 +149,18 @@ def test_fashion_mnists_wider_fast_is_the_override_with_the_sweeps_network_rate_
 
 def test_bests_clothes_take_mirrors_and_shifts_and_no_dropout_and_its_digits_keep_their_own():
     clothes, digits = resolve("best", flags={"dataset": "fashion-mnist"}), resolve("best")
-    assert (clothes.augment, clothes.dropout) == ({"shift": 0.05, "flip": 0.5}, 0.0)
-    assert clothes.replace(dataset="mnist", augment=digits.augment, dropout=None) == digits and digits.dropout is None
+    assert (clothes.network, clothes.augment, clothes.dropout) == ("best-wide", {"shift": 0.05, "flip": 0.5}, 0.0)
+    assert clothes.replace(dataset="mnist", network="best", augment=digits.augment, dropout=None) == digits
+    assert digits.dropout is None
     assert resolve("best", flags={"dataset": "fashion-mnist", "dropout": 0.3}).dropout == 0.3  # a flag still wins
     assert resolve("best", flags={"dataset": "fashion-mnist", "network": "seed"}).dropout is None  # not the seed net's
 
 
 def test_a_config_json_saved_before_dropout_was_a_setting_keeps_the_networks_own(tmp_path):
-    saved = resolve("best", flags={"dataset": "fashion-mnist"}).to_dict()
-    del saved["dropout"]  # a Fashion-MNIST `best` run saved before: it trained at the network's 0.4
+    saved = {**resolve("best", flags={"dataset": "fashion-mnist"}).to_dict(), "network": "best"}
+    del saved["dropout"]  # a Fashion-MNIST `best` run saved before: the digits' net at its 0.4
     (tmp_path / "config.json").write_text(json.dumps(saved))
-    assert resolve(file=tmp_path / "config.json").dropout is None
+    assert (resolve(file=tmp_path / "config.json").network, resolve(file=tmp_path / "config.json").dropout) == \
+        ("best", None)
     (tmp_path / "run.toml").write_text('model = "best"\ndataset = "fashion-mnist"\n')  # a TOML file is no saved run
     assert resolve(file=tmp_path / "run.toml").dropout == 0.0

@@ -5,7 +5,7 @@
 Rebuilds the run's own validation split from its config.json (same seed, same fraction), then prints
 validation accuracy and errors for: no TTA, 1-pixel shifts (4 or 8 directions), +-5 and +-10 degree
 rotations, +-10% zoom, the left-right mirror, and combinations. evaluate.TTA_SHIFTS was chosen from this
-table, and the mirror for nets trained with flips.
+table, and TTA's "shifts+mirror" for nets trained with flips.
 """
 
 import sys
