@@ -50,6 +50,9 @@ def test_train_flags_come_from_the_config_and_state_each_recipes_real_default():
     assert "pytorch-examples: 1.0, fast: 0.022, best: 0.003" in helps["learning_rate"]
     assert "seed: float32" in helps["precision"] and "fast: auto, best: auto" in helps["precision"]
     assert "(default: 42)" in helps["seed"] and "(default: mnist)" in helps["dataset"]
+    assert helps["epochs"].endswith("best: 20; on fashion-mnist: fast: 3)")  # config.FOR_DATASET's, where it differs
+    assert helps["network"].endswith("best: best; on fashion-mnist: fast: fast, best: best-wide)")
+    assert helps["dropout"].endswith("(default: the network's own; on fashion-mnist: best: 0.0)")
     run = _helps("run")
     assert "(default: 12)" in run["epochs"] and "(default: mnist_plots)" in run["plots_dir"]
     assert "network" not in run  # the seed job trains the user's network only
@@ -271,7 +274,7 @@ def test_evaluate_an_ensemble_and_tta(trained_run, tmp_path, capsys, mnist_dir):
     assert f"Test accuracy: {m['test_accuracy']:.4f}" in out
     flipped = keras.Sequential([keras.Input((28, 28, 1)), *models._augmentation({"flip": 0.5}),
                                 keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    flipped.save(tmp_path / "flipped.keras")  # a bare file trained with mirrors: tested with its mirror
+    flipped.save(tmp_path / "flipped.keras")  # a bare file trained with mirrors: tested with its mirror's shifts too
     code, out, err = run_cli(capsys, "evaluate", str(tmp_path / "flipped.keras"), str(trained_run), "--tta", "--json",
                              "--data-dir", str(mnist_dir))
     m = json.loads(out)

@@ -89,7 +89,7 @@ def test_tta_averages_the_model_over_the_shifted_images():
     assert not np.allclose(mirrored, expected, rtol=1e-3)
 
 
-def test_a_net_trained_with_flips_is_tested_with_its_mirror():
+def test_a_net_trained_with_flips_is_tested_with_the_shifts_of_it_and_of_its_mirror():
     def net(augment):
         return keras.Sequential([keras.Input((28, 28, 1)), *models._augmentation(augment), keras.layers.Flatten(),
                                  keras.layers.Dense(10, activation="softmax")])

@@ -5,7 +5,7 @@
 Rebuilds the run's own validation split from its config.json (same seed, same fraction), then prints
 validation accuracy and errors for: no TTA, 1-pixel shifts (4 or 8 directions), +-5 and +-10 degree
 rotations, +-10% zoom, the left-right mirror, and combinations. evaluate.TTA_SHIFTS was chosen from this
-table, and TTA's "shifts+mirror" for nets trained with flips.
+table, and evaluate.TTA's "shifts+mirror" for nets trained with flips.
 """
 
 import sys
@@ -28,7 +28,7 @@ VARIANTS = {
     "shifts + rotate +-5 deg": SHIFTS4 + ["r5", "r-5"],
     "all of the above": SHIFTS4 + ["r5", "r-5", "z0.9", "z1.1"],
     "mirror (for nets trained with flips)": ["m"],
-    "mirror + shifts of both": ["m", *SHIFTS4, *("m" + k for k in SHIFTS4)],
+    "mirror + shifts of both (evaluate's shifts+mirror)": ["m", *SHIFTS4, *("m" + k for k in SHIFTS4)],
 }
 
 

@@ -45,15 +45,19 @@ def _shown_default(value) -> str:
 
 
 def default_text(name: str, command: str) -> str:
-    """The real default: the seed job's for `run`; for `train` the recipes' own when they differ; unset: its help's."""
-    if getattr(RECIPES["seed"], name) is None and "unset = " in (help := FIELDS[name].metadata["help"]):
-        return f"default: {help.split('unset = ', 1)[1]}"
+    """The real default: the seed job's for `run`; for `train` the recipes' own when they differ, and on another data
+    set (config.FOR_DATASET) theirs there; unset: its help's."""
     if command == "run" or name in config.RUN_ONLY:
         return f"default: {_shown_default(getattr(RECIPES['seed'], name))}"
+    elsewhere = "".join(f"; on {dataset}: " + ", ".join(f"{r}: {_shown_default(v[name])}"
+                                                       for r, v in recipes.items() if name in v)
+                        for dataset, recipes in config.FOR_DATASET.items() if any(name in v for v in recipes.values()))
+    if getattr(RECIPES["seed"], name) is None and "unset = " in (help := FIELDS[name].metadata["help"]):
+        return f"default: {help.split('unset = ', 1)[1]}{elsewhere}"
     values = {r: getattr(cfg, name) for r, cfg in RECIPES.items()}
     if len({json.dumps(v) for v in values.values()}) == 1:
-        return f"default: {_shown_default(values['seed'])}"
-    return "default: the recipe's; " + ", ".join(f"{r}: {_shown_default(v)}" for r, v in values.items())
+        return f"default: {_shown_default(values['seed'])}{elsewhere}"
+    return "default: the recipe's; " + ", ".join(f"{r}: {_shown_default(v)}" for r, v in values.items()) + elsewhere
 
 
 def _config_flags(p: argparse.ArgumentParser, command: str) -> None:

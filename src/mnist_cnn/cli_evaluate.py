@@ -28,8 +28,8 @@ def add_commands(sub) -> None:
                    help="the --top finished runs in DIR (a sweep's or runs/) by validation accuracy (default: no)")
     p.add_argument("--top", metavar="K", type=value_arg(int), help="how many for --ensemble-from (default: 3)")
     p.add_argument("--tta", action="store_true",
-                   help="test-time augmentation: average over the image and its 1-pixel shifts, and for a model "
-                        "trained with flips, its mirror's too (default: off)")
+                   help="test-time augmentation: average over the image and its four 1-pixel shifts; for a model "
+                        "trained with flips, over its left-right mirror and the mirror's shifts too (default: off)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a table)")
     p.add_argument("--dataset", metavar="NAME", type=path_arg,
                    help="the data set (default: the run's, else mnist)")

@@ -1,7 +1,7 @@
 """Judging trained models on the MNIST test set.
 
     mnist-cnn evaluate runs/seed-20261130-0512          # or a model.keras file; --json for scripts
-    mnist-cnn evaluate runs/best-s1 --tta               # test-time augmentation (TTA_SHIFTS, + the mirror's)
+    mnist-cnn evaluate runs/best-s1 --tta               # test-time augmentation (TTA_SHIFTS; flips: the mirror's too)
     mnist-cnn evaluate runs/best-s1 runs/best-s2 runs/best-s3   # an ensemble: mean probabilities
 
 `metrics()` gives test loss and accuracy, per-class precision/recall/F1, the confusion matrix

@@ -201,7 +201,7 @@ DROPOUT = {"best": 0.4, "best-wide": 0.4}  # networks whose dropout after each b
 
 def best_model(augment=None, dropout: float | None = None, width: float = 1.0, name: str = "best"):
     """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
-    augmentation (small rotations, zooms and shifts; never flips) that is active only in training.
+    augmentation (small rotations, zooms and shifts; never flips: Fashion-MNIST's adds them), only in training.
 
     The recipe's augmentation (config.RECIPES["best"].augment): rotations of 10 degrees, zooms and
     shifts of 10%. After C. Deotte's Kaggle MNIST study (the "25 million images" notebook): stacked 3x3 convs,
