@@ -51,7 +51,7 @@ def test_train_flags_come_from_the_config_and_state_each_recipes_real_default():
     assert "seed: float32" in helps["precision"] and "fast: auto, best: auto" in helps["precision"]
     assert "(default: 42)" in helps["seed"] and "(default: mnist)" in helps["dataset"]
     assert helps["epochs"].endswith("best: 20; on fashion-mnist: fast: 3)")  # config.FOR_DATASET's, where it differs
-    assert helps["network"].endswith("best: best; on fashion-mnist: fast: fast, best: best-wide)")
+    assert helps["network"].endswith("best: best; on fashion-mnist: fast: fast, best: best-32-96)")
     assert helps["dropout"].endswith("(default: the network's own; on fashion-mnist: best: 0.0)")
     run = _helps("run")
     assert "(default: 12)" in run["epochs"] and "(default: mnist_plots)" in run["plots_dir"]

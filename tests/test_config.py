@@ -106,7 +106,7 @@ def test_invalid_files(tmp_path):
     ("out", "", "out: expected a folder, found an empty value"),
     ("dropout", 1.0, "dropout: expected a number < 1.0, found 1.0"),
     ("dropout", 0.2, "dropout: expected it unset: the seed network's dropout is not a setting "
-                     "(only for best, best-wide), found 0.2"),
+                     "(only for best, best-wide, best-32-96), found 0.2"),
 ])
 def test_out_of_range_values_name_the_field(field, value, message):
     with pytest.raises(ConfigError) as e:
@@ -149,7 +149,7 @@ def test_fashion_mnists_wider_fast_is_the_override_with_the_sweeps_network_rate_
 
 def test_bests_clothes_take_mirrors_and_shifts_and_no_dropout_and_its_digits_keep_their_own():
     clothes, digits = resolve("best", flags={"dataset": "fashion-mnist"}), resolve("best")
-    assert (clothes.network, clothes.augment, clothes.dropout) == ("best-wide", {"shift": 0.05, "flip": 0.5}, 0.0)
+    assert (clothes.network, clothes.augment, clothes.dropout) == ("best-32-96", {"shift": 0.05, "flip": 0.5}, 0.0)
     assert clothes.replace(dataset="mnist", network="best", augment=digits.augment, dropout=None) == digits
     assert digits.dropout is None
     assert resolve("best", flags={"dataset": "fashion-mnist", "dropout": 0.3}).dropout == 0.3  # a flag still wins

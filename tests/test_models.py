@@ -48,9 +48,14 @@ def test_the_best_networks_dropout_is_a_setting_and_unset_keeps_its_own():
     own, lighter = build(RECIPES["best"]), build(RECIPES["best"].replace(dropout=0.1))
     assert rates(own) == [0.4] * 3 and rates(lighter) == [0.1] * 3
     assert own.count_params() == lighter.count_params() == 326_826
-    wide = build(RECIPES["best"].replace(network="best-wide", dropout=0.0))  # Fashion-MNIST's: 1.5x the filters
+    filters = lambda m: [l.filters for l in m.layers if type(l).__name__ == "Conv2D"]  # noqa: E731
+    assert filters(own) == [32] * 3 + [64] * 3 + [128]
+    wide = build(RECIPES["best"].replace(network="best-wide", dropout=0.0))
     assert rates(wide) == [0.0] * 3 and wide.count_params() == 732_922 and wide.name == "best_wide"
-    assert [l.filters for l in wide.layers if type(l).__name__ == "Conv2D"] == [48] * 3 + [96] * 3 + [192]
+    assert filters(wide) == [48] * 3 + [96] * 3 + [192]
+    clothes = build(RECIPES["best"].replace(network="best-32-96", dropout=0.0))  # Fashion-MNIST's
+    assert rates(clothes) == [0.0] * 3 and clothes.count_params() == 675_242 and clothes.name == "best_32_96"
+    assert filters(clothes) == [32] * 3 + [96] * 3 + [192]
 
 
 def test_random_affine_is_identity_when_off_and_at_inference():

@@ -196,34 +196,34 @@ def register_custom_layers() -> None:
     _random_affine_class()
 
 
-DROPOUT = {"best": 0.4, "best-wide": 0.4}  # networks whose dropout after each block is a setting: their own rate
+DROPOUT = {"best": 0.4, "best-wide": 0.4, "best-32-96": 0.4}  # networks whose dropout after each block is a setting
 
 
-def best_model(augment=None, dropout: float | None = None, width: float = 1.0, name: str = "best"):
+def best_model(augment=None, dropout: float | None = None, filters=(32, 64, 128), name: str = "best"):
     """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
     augmentation (small rotations, zooms and shifts; never flips: Fashion-MNIST's adds them), only in training.
 
     The recipe's augmentation (config.RECIPES["best"].augment): rotations of 10 degrees, zooms and
     shifts of 10%. After C. Deotte's Kaggle MNIST study (the "25 million images" notebook): stacked 3x3 convs,
     a learnable 5x5 stride-2 conv instead of pooling, 40% dropout (`dropout`: another rate); 326,826 weights.
-    `width` multiplies the filters: best-wide (1.5x: 48/96/192, 732,922 weights) is Fashion-MNIST's (FOR_DATASET).
+    `filters`: of block 1, block 2 and the last conv; best-32-96 (32/96/192, 675,242 weights) is Fashion-MNIST's.
     """
     import keras
     from keras import layers
 
     def conv(x, filters, kernel, strides=1, padding="valid"):
-        x = layers.Conv2D(int(filters * width), kernel, strides=strides, padding=padding, use_bias=False)(x)
+        x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
         return layers.Activation("relu")(layers.BatchNormalization()(x))
 
     rate = DROPOUT[name] if dropout is None else dropout
     inputs = keras.Input((28, 28, 1))
     x = _augmentation(augment)[0](inputs) if augment else inputs
-    for filters in (32, 64):
-        x = conv(x, filters, 3)
-        x = conv(x, filters, 3)
-        x = conv(x, filters, 5, strides=2, padding="same")
+    for width in filters[:2]:
+        x = conv(x, width, 3)
+        x = conv(x, width, 3)
+        x = conv(x, width, 5, strides=2, padding="same")
         x = layers.Dropout(rate)(x)
-    x = conv(x, 128, 4)
+    x = conv(x, filters[2], 4)
     x = layers.Dropout(rate)(layers.Flatten()(x))
     outputs = layers.Dense(10, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name.replace("-", "_"))
@@ -231,7 +231,8 @@ def best_model(augment=None, dropout: float | None = None, width: float = 1.0, n
 
 NETWORKS = {"seed": seed_model, "keras-io": keras_io_model, "pytorch-examples": pytorch_examples_model,
             **{name: functools.partial(pooled_model, name) for name in POOLED}, "best": best_model,
-            "best-wide": functools.partial(best_model, width=1.5, name="best-wide"),
+            **{name: functools.partial(best_model, filters=filters, name=name)
+               for name, filters in (("best-wide", (48, 96, 192)), ("best-32-96", (32, 96, 192)))},
             **{name: functools.partial(strided_model, name) for name in STRIDED}}
 
 
