@@ -55,6 +55,7 @@ def test_the_best_networks_dropout_is_a_setting_and_unset_keeps_its_own():
     assert filters(wide) == [48] * 3 + [96] * 3 + [192]
     clothes = build(RECIPES["best"].replace(network="best-32-96", dropout=0.0))  # Fashion-MNIST's
     assert rates(clothes) == [0.0] * 3 and clothes.count_params() == 675_242 and clothes.name == "best_32_96"
+    assert rates(build(RECIPES["best"].replace(network="best-32-96"))) == [0.4] * 3
     assert filters(clothes) == [32] * 3 + [96] * 3 + [192]
 
 

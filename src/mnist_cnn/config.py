@@ -177,7 +177,7 @@ FOR_DATASET: dict[str, dict[str, dict]] = {
         # clothes are mirror-symmetric and upright: flips and small shifts, no rotation or zoom (validation 93.4%
         # against 92.3% with the digits' rotation, zoom and mirrors, seed 1); no dropout: with it the net underfits
         # clothes (seed 1, validation: dropout 0.4 93.4%, 0.2 93.5%, 0.1 94.4%, none 94.7%); 1.5x the filters after
-        # block 1 (best-32-96): validation 94.65% against 94.40% (3 seeds) in 1.1x the time. best-wide (1.5x all
+        # block 1 (best-32-96): validation 94.65% against 94.40% (3 seeds) in 1.1x-1.16x the time. best-wide (1.5x all
         # filters, 94.83%) takes 1.5x, the whole 15 minutes on class A and more on slower CPUs: docs
         "best": {"network": "best-32-96", "augment": {"shift": 0.05, "flip": 0.5}, "dropout": 0.0},
     },

@@ -20,8 +20,8 @@ import numpy as np
 # augmentation and ensembles".
 TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # (down, right) in pixels
 # A net trained with left-right flips (clothes) averages those five views of the image and of its mirror: on the
-# validation splits of Fashion-MNIST `best` (nine runs: best-32-96, best-wide and best, seeds 1-3 each) a mean of
-# +0.34 points, where the mirror alone gave +0.23 and the shifts alone +0.13 (tools/tta_variants.py; docs/training.md)
+# validation splits of Fashion-MNIST `best` (nine runs: networks best-32-96, best-wide and best, seeds 1-3 each) a
+# mean of +0.34 points, where the mirror alone gave +0.23 and the shifts alone +0.13 (tools/tta_variants.py; docs)
 TTA = ("shifts", "shifts+mirror")
 
 

@@ -196,10 +196,11 @@ def register_custom_layers() -> None:
     _random_affine_class()
 
 
-DROPOUT = {"best": 0.4, "best-wide": 0.4, "best-32-96": 0.4}  # networks whose dropout after each block is a setting
+BEST = {"best": (32, 64, 128), "best-wide": (48, 96, 192), "best-32-96": (32, 96, 192)}  # block 1, block 2, last conv
+DROPOUT = dict.fromkeys(BEST, 0.4)  # networks whose dropout after each block is a setting: their own rate
 
 
-def best_model(augment=None, dropout: float | None = None, filters=(32, 64, 128), name: str = "best"):
+def best_model(augment=None, dropout: float | None = None, *, filters: tuple = BEST["best"], name: str = "best"):
     """The strongest single net here: three conv blocks with BatchNorm and dropout, and digit-safe
     augmentation (small rotations, zooms and shifts; never flips: Fashion-MNIST's adds them), only in training.
 
@@ -218,10 +219,10 @@ def best_model(augment=None, dropout: float | None = None, filters=(32, 64, 128)
     rate = DROPOUT[name] if dropout is None else dropout
     inputs = keras.Input((28, 28, 1))
     x = _augmentation(augment)[0](inputs) if augment else inputs
-    for width in filters[:2]:
-        x = conv(x, width, 3)
-        x = conv(x, width, 3)
-        x = conv(x, width, 5, strides=2, padding="same")
+    for n in filters[:2]:
+        x = conv(x, n, 3)
+        x = conv(x, n, 3)
+        x = conv(x, n, 5, strides=2, padding="same")
         x = layers.Dropout(rate)(x)
     x = conv(x, filters[2], 4)
     x = layers.Dropout(rate)(layers.Flatten()(x))
@@ -230,9 +231,8 @@ def best_model(augment=None, dropout: float | None = None, filters=(32, 64, 128)
 
 
 NETWORKS = {"seed": seed_model, "keras-io": keras_io_model, "pytorch-examples": pytorch_examples_model,
-            **{name: functools.partial(pooled_model, name) for name in POOLED}, "best": best_model,
-            **{name: functools.partial(best_model, filters=filters, name=name)
-               for name, filters in (("best-wide", (48, 96, 192)), ("best-32-96", (32, 96, 192)))},
+            **{name: functools.partial(pooled_model, name) for name in POOLED},
+            **{name: functools.partial(best_model, filters=filters, name=name) for name, filters in BEST.items()},
             **{name: functools.partial(strided_model, name) for name in STRIDED}}
 
 
