@@ -122,3 +122,31 @@ def test_a_texture_of_thousands_of_marks_is_left_to_segment_without_pairing_them
     monkeypatch.undo()
     dust = [dot(x, y, 1) for x in range(4, 396, 8) for y in (6, 112)]  # 98 specks: a number's marks still looked at
     assert punctuation.find(row(*PER_CENT, *dust)) == "a per cent sign among the digits (not a digit)"
+
+
+def arc(x, side, rx=20, ry=40, reach=55):
+    """A bracket's stroke round the row's middle (y 60): "(" bowed left of x (side -1), ")" right (side 1)."""
+    start = 180 - reach if side < 0 else -reach
+    return lambda a: cv2.ellipse(a, (x, 60), (rx, ry), 0, start, start + 2 * reach, 1.0, 6)
+
+
+OPEN, CLOSE = arc(40, -1), arc(320, 1)  # bowed by 0.12 of their height, as tall as the digits or more
+
+
+def test_brackets_round_the_digits_are_found():
+    assert punctuation.find(row(OPEN, CLOSE)) == "brackets round the digits (not a digit)"
+
+
+@pytest.mark.parametrize("marks", [
+    [OPEN],                                                       # one bracket: a bowed stroke first, nothing after
+    [CLOSE],
+    [arc(40, -1, rx=8), arc(320, 1, rx=8)],                       # bowed by 0.05: 1s written with a curve
+    [OPEN, stroke(330, 30, 330, 90), stroke(330, 30, 318, 42)],   # a flagged 1 last: bent at one end only
+    [ring(28, 60, 10, 33), ring(332, 60, 10, 33)],                # narrow 0s: not bowed either way
+    [OPEN, ring(32, 80, 8, 10), CLOSE],                           # a narrow 6 first: its loop crosses rows twice
+    [arc(40, -1, ry=22), arc(320, 1, ry=22)],                     # bows half the digits' height: no brackets round them
+    [arc(20, 1), arc(350, -1)],                                   # bowed toward the digits: ")" first, "(" last
+], ids=["open only", "close only", "curved 1s", "flagged 1 last", "narrow 0s", "6 first", "short bows",
+                        "wrong way"])
+def test_marks_that_are_no_brackets_round_the_digits_are_not(marks):
+    assert punctuation.find(row(*marks)) is None

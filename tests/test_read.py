@@ -721,6 +721,16 @@ def test_punctuation_among_digits_refuses_the_string(predictor, mnist_dir, text,
         assert not read.read_image(predictor, writer.number(style, text=text.replace(text[-3], ""))[0]).rejected
 
 
+def test_brackets_round_digits_refuse_the_string(predictor, mnist_dir):
+    """(721) was read 17211: each bracket a 1 to the model (brackets.py)."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    writer = Writer(x[CLEAR], y[CLEAR], seed=5)
+    for style in ("clean", "photo"):
+        r = read.read_image(predictor, writer.number(style, text="(721)")[0])
+        assert r.rejected and r.text == "" and (r.reason or "").startswith("brackets "), (style, r.text, r.reason)
+        assert not read.read_image(predictor, writer.number(style, text="721")[0]).rejected
+
+
 def test_a_doubted_mark_among_digits_refuses_the_string(predictor, writer, monkeypatch):
     """A mark the gate doubts, but under the rule's threshold (a letter it takes for a digit, a T for a 7), is read
     alone as `predict` reads it, yet refuses a string of several digits (letters.STRING_GATE); the other digits are read

@@ -27,7 +27,8 @@ NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 # Numbers with a mark that is no digit among their digits (a price, a time, a date, a sum): not a row of digits either.
 # Kept apart from NON_DIGITS, whose figures the README quotes; tools/read_refusal.py --kinds measures them.
 MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
-          "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#"}  # sign: one of five; then each
+          "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#",  # sign: one of five; then each
+          "brackets": "()"}  # round the digits, not among them: (305)
 # Words as a hand writes them (lower case shorter than capitals, letters close or joined): kept apart from NON_DIGITS
 # too; tools/read_refusal.py --kinds words measures them. Everyday words, none a row of digit-like letters (lol, Oil).
 WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "win", "run", "cat", "dog", "love",
@@ -35,7 +36,7 @@ WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "wi
          "apple", "tree", "happy", "thanks", "kitchen", "green", "Monday", "March", "Paris", "Kim", "max", "draw",
          "sign", "here", "men", "mum", "wow", "nun", "hum", "Hi", "WHO", "NEW", "MAX", "WWW")
 KINDS = (*NON_DIGITS, "words", *MARKED)  # what not_digits draws
-CENTRED = "-+="  # marks written around the row's middle, not on its baseline
+CENTRED = "-+=()"  # marks written around the row's middle, not on its baseline
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
 GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
 TOUCH = (-0.12, -0.02)  # touching: neighbours' ink boxes overlap by 2-12% of the height
@@ -83,7 +84,10 @@ class Writer:
         style = STYLES[int(rng.integers(3))]
         if kind in MARKED:
             text = [str(d) for d in rng.integers(0, 10, int(rng.integers(2, 6)))]
-            text.insert(int(rng.integers(1, len(text))), str(rng.choice(list(MARKED[kind]))))
+            if kind == "brackets":
+                text = ["(", *text, ")"]
+            else:
+                text.insert(int(rng.integers(1, len(text))), str(rng.choice(list(MARKED[kind]))))
             return self.number(style, text="".join(text))[0]
         if kind == "blank":
             return _render(np.zeros((int(height * 1.6), int(height * 4)), np.float32), style, height, rng)

@@ -1,5 +1,6 @@
 """A written point, comma, colon, dash, slash, plus, equals or per cent sign among the digits of a row ("3.95",
-"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"), or a minus sign before them ("-7"): `read` refuses such a
+"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"), a minus sign before them ("-7") or brackets round them ("(12)",
+read 1121 before): `read` refuses such a
 string rather than reading the digits around it (395 for 3.95 would be a wrong number, not a missing one; a % cut
 into pieces was read as 010 or 96; -7 as 7).
 
@@ -16,7 +17,9 @@ thin stub), and:
 - a comma: a short thick stroke hanging from the row's middle or lower;
 - a dash: a flat thick stroke around the row's middle;
 - a slash: a narrow mark leaning right, taller than the digits and rising above them (one as tall as they are is
-  a 1 to any reader: the model reads it so, and so would a person).
+  a 1 to any reader: the model reads it so, and so would a person);
+- brackets round the row ("(12)"): its first and last marks, each one stroke bowed away from the digits
+  (brackets.py).
 Signs, each its own way:
 - an equals sign: two flat thick strokes one above the other around the row's middle, clear of the digits' columns
   (however close together: the dash check takes two marks that close for the pieces of one digit);
@@ -33,6 +36,7 @@ import itertools
 import cv2
 import numpy as np
 
+from . import brackets
 from .stroke_mask import HAIRLINE, MASK, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
@@ -78,6 +82,7 @@ RING = 0.7  # ...with a mark at most 0.7x its height in its upper half, to its l
 # its right (the two rings or dots, apart from the slash), each within...
 RING_REACH = 0.75  # ...the upper (lower) 3/4 of the slash's height...
 RING_SQUARE = 2.0  # ...and at most 2x as wide as tall or tall as wide (a 7's bar lifted off its stem: 5x)
+
 
 
 def find(loose: np.ndarray) -> str | None:
@@ -132,7 +137,7 @@ def find(loose: np.ndarray) -> str | None:
             return "a dash between the digits (not a digit)"
     inked = areas >= MIN_AREA * stroke * stroke
     thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
-    return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
+    return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall) or brackets.find(labels, boxes, tall)
             or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke))
 
 
@@ -305,3 +310,4 @@ def _slash(labels, boxes, tall) -> str | None:
         if _leans_right(labels, boxes, i):
             return "a slash between the digits (not a digit)"
     return None
+

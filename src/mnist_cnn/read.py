@@ -15,8 +15,8 @@ digit is read exactly as `predict` reads it (`images.candidates` of the whole im
 is a picture refused for its ink's layout alone (specks, marks off the line) when `predict` finds a sure digit there
 (ALONE_SURE). Files: read_io.py. The whole string is refused (`rejected`, text "") when the ink is not a row of digits,
 or when the model's refusal rule refuses any one mark: a number with one wrong digit is worse than none; so is one with
-a point, comma, dash or slash between its digits (punctuation.py: 395 for 3.95 would be a wrong number), or a letter
-among digits (letters.py).
+a point, comma, dash or slash between its digits or brackets round them (punctuation.py: 395 for 3.95 would be a
+wrong number), or a letter among digits (letters.py).
 """
 
 from __future__ import annotations
