@@ -133,8 +133,17 @@ def arc(x, side, rx=20, ry=40, reach=55):
 OPEN, CLOSE = arc(40, -1), arc(320, 1)  # bowed by 0.12 of their height, as tall as the digits or more
 
 
-def test_brackets_round_the_digits_are_found():
-    assert punctuation.find(row(OPEN, CLOSE)) == "brackets round the digits (not a digit)"
+def sheared(a, k):
+    return cv2.warpAffine(a, np.float32([[1, -k, k * a.shape[0] / 2], [0, 1, 0]]), (a.shape[1], a.shape[0]))
+
+
+@pytest.mark.parametrize("ink", [
+    row(OPEN, CLOSE),
+    sheared(row(arc(48, -1), arc(328, 1)), 0.25),                      # slanted: sharing a few columns with the digits
+    row(OPEN, CLOSE, lambda a: cv2.rectangle(a, (3, 3), (396, 116), 1.0, 2)),  # a box drawn round it all: no digit
+], ids=["upright", "slanted", "in a box"])
+def test_brackets_round_the_digits_are_found(ink):
+    assert punctuation.find(ink) == "brackets round the digits (not a digit)"
 
 
 @pytest.mark.parametrize("marks", [
@@ -144,9 +153,8 @@ def test_brackets_round_the_digits_are_found():
     [OPEN, stroke(330, 30, 330, 90), stroke(330, 30, 318, 42)],   # a flagged 1 last: bent at one end only
     [ring(28, 60, 10, 33), ring(332, 60, 10, 33)],                # narrow 0s: not bowed either way
     [OPEN, ring(32, 80, 8, 10), CLOSE],                           # a narrow 6 first: its loop crosses rows twice
-    [arc(40, -1, ry=22), arc(320, 1, ry=22)],                     # bows half the digits' height: no brackets round them
+    [arc(40, -1, ry=22), arc(320, 1, ry=22)],                     # bows 0.64 of the digits' height: no brackets
     [arc(20, 1), arc(350, -1)],                                   # bowed toward the digits: ")" first, "(" last
-], ids=["open only", "close only", "curved 1s", "flagged 1 last", "narrow 0s", "6 first", "short bows",
-                        "wrong way"])
+], ids=["open only", "close only", "curved 1s", "flagged 1 last", "narrow 0s", "6 first", "short bows", "wrong way"])
 def test_marks_that_are_no_brackets_round_the_digits_are_not(marks):
     assert punctuation.find(row(*marks)) is None

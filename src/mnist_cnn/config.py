@@ -171,7 +171,7 @@ RECIPES = {
 FOR_DATASET: dict[str, dict[str, dict]] = {
     "fashion-mnist": {
         # 3 epochs of the net and settings measured on clothes (sweeps/fast-v1.toml): one pass leaves the tiny
-        # net at 87.7%; 3 reach 90.5% (validation 91.1%) in ~14 s. Two Fashion sweeps found nothing better in
+        # net at 87.7%; 3 reach 90.5% (validation 91.1%) in ~7 s. Two Fashion sweeps found nothing better in
         # that time; the wider sweeps/fashion-fast-wide.toml reaches 91.24% for 1.38x the CPU (README)
         "fast": {"epochs": 3, "network": "fast", "learning_rate": 0.01, "label_smoothing": 0.1},
         # clothes are mirror-symmetric and upright: flips and small shifts, no rotation or zoom (validation 93.4%

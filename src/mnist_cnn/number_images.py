@@ -36,7 +36,8 @@ WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "wi
          "apple", "tree", "happy", "thanks", "kitchen", "green", "Monday", "March", "Paris", "Kim", "max", "draw",
          "sign", "here", "men", "mum", "wow", "nun", "hum", "Hi", "WHO", "NEW", "MAX", "WWW")
 KINDS = (*NON_DIGITS, "words", *MARKED)  # what not_digits draws
-CENTRED = "-+=()"  # marks written around the row's middle, not on its baseline
+CENTRED = "-+=()"  # marks written around the row's middle, not on its baseline (a bracket taller than the digits
+# stands on it, rising above them)
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
 GAP = (0.12, 0.45)  # space between digits, as a fraction of the height
 TOUCH = (-0.12, -0.02)  # touching: neighbours' ink boxes overlap by 2-12% of the height

@@ -1,8 +1,7 @@
 """A written point, comma, colon, dash, slash, plus, equals or per cent sign among the digits of a row ("3.95",
-"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"), a minus sign before them ("-7") or brackets round them ("(12)",
-read 1121 before): `read` refuses such a
-string rather than reading the digits around it (395 for 3.95 would be a wrong number, not a missing one; a % cut
-into pieces was read as 010 or 96; -7 as 7).
+"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"), a minus sign before them ("-7") or brackets round them
+("(12)"): `read` refuses such a string rather than reading the digits around it (395 for 3.95 would be a wrong number,
+not a missing one; a % cut into pieces was read as 010 or 96; -7 as 7; (12) as 1121).
 
     ink, loose = images.ink_map(image, with_specks=True)   # loose: the ink before specks were dropped
     punctuation.find(loose)                                 # None, or why: "a point between the digits (not a digit)"
@@ -84,7 +83,6 @@ RING_REACH = 0.75  # ...the upper (lower) 3/4 of the slash's height...
 RING_SQUARE = 2.0  # ...and at most 2x as wide as tall or tall as wide (a 7's bar lifted off its stem: 5x)
 
 
-
 def find(loose: np.ndarray) -> str | None:
     """Why a (H, W) ink map (before specks were dropped) holds punctuation between its digits, or None."""
     top = float(loose.max())
@@ -137,8 +135,9 @@ def find(loose: np.ndarray) -> str | None:
             return "a dash between the digits (not a digit)"
     inked = areas >= MIN_AREA * stroke * stroke
     thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
-    return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall) or brackets.find(labels, boxes, tall)
-            or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke))
+    return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
+            or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke)
+            or brackets.find(labels, boxes, tall))
 
 
 def _minus(boxes, areas, small, digits, height: float, stroke: float) -> str | None:
@@ -310,4 +309,3 @@ def _slash(labels, boxes, tall) -> str | None:
         if _leans_right(labels, boxes, i):
             return "a slash between the digits (not a digit)"
     return None
-
