@@ -80,13 +80,16 @@ def test_malformed_flag_value_is_one_line(capsys):
     assert "argument --epochs: expected a whole number, found 'abc'" in err
 
 
+CPUS = len(os.sched_getaffinity(0))
+
+
 @pytest.mark.parametrize("argv,message", [
     (["train", "--epochs", "0"], "--epochs: expected a whole number from 1 to 10000, found 0"),
     (["train", "--epochs", "99999999999999999999"], "--epochs: expected a whole number from 1 to 10000"),
     (["train", "--epochs", "\uff13"], "argument --epochs: expected a whole number, found '\uff13'"),
     (["train", "--epoch", "3"], "unrecognized arguments: --epoch 3"),
-    (["train", "--resume", ""], "argument --resume: expected a path, found an empty string"),
-    (["predict", ""], "argument PATH: expected a path, found an empty string"),
+    (["train", "--resume", ""], "argument --resume: expected a value, found an empty string"),
+    (["predict", ""], "argument PATH: expected a value, found an empty string"),
     (["train", "--name", "x" * 300], "--name: expected a folder name of letters"),
     (["train", "--name", "a\nb"], "--name: expected a folder name of letters"),
     (["train", "--optimizer-args", "[1]"], "argument --optimizer-args: expected a JSON object"),
@@ -114,6 +117,14 @@ def test_malformed_flag_value_is_one_line(capsys):
     (["data", "--data-dir", "/dev/null"], "/dev/null: expected a data folder, found a file"),
     (["data", "--dataset", "cifar"], "dataset"),
     (["predict", "x.png", "--top-k", "0"], "--top-k: expected a whole number from 1 to 10, found 0"),
+    (["serve", "--workers", "100000"], f"--workers: expected a whole number from 1 to {2 * CPUS} (2 for each of the "
+                                       f"{CPUS} CPUs"),
+    (["serve", "--workers", "0"], "--workers: expected a whole number from 1 to"),
+    (["serve", "--cors-origin", "notaurl"], "argument --cors-origin: expected an origin such as http://localhost:3000"),
+    (["serve", "--cors-origin", "http://localhost:3000/"], "expected an origin such as"),
+    (["serve", "--cors-origin", "http://localhost:x"], "expected an origin such as"),
+    (["serve", "--cors-origin", "ftp://example.org"], "expected an origin such as"),
+    (["evaluate", "no/such/run", "--dataset", "bogus"], "--dataset: unknown data set 'bogus'; valid names: mnist"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)

@@ -1,3 +1,5 @@
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -5,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_cnn.console import shown, table
+from mnist_cnn.console import csv_text, shown, table
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -15,6 +17,15 @@ def test_names_with_control_characters_are_escaped():
     assert shown("a\nb") == "a\\nb"
     assert shown("\x1b]0;pwned\x07x.png") == "\\x1b]0;pwned\\x07x.png"
     assert len(table([("path", "digit"), ("evil\nrow  7", "3")]).splitlines()) == 3
+
+
+def test_csv_text_reads_back_the_same_rows_whatever_the_file_names():
+    rows = [("path", "digit", "confidence"), ("plain.png", "7", "0.9900"), ("t\rx.png", "3", ""),
+            ("a,b \"c\".png", "", ""), ("line\nbreak.png", "1", "0.5000"), ("cr at end\r", "2", "")]
+    text = csv_text(rows)
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [list(r) for r in rows]
+    assert text.splitlines()[:2] == ["path,digit,confidence", "plain.png,7,0.9900"]  # plain rows stay unquoted
+    assert not text.endswith("\n")
 
 
 def test_table_aligns_columns_and_writes_markdown():

@@ -134,6 +134,23 @@ def test_failed_check_exits_1_and_keeps_nothing(tiny_run, mnist_dir, tmp_path, m
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_full_disk_under_the_converter_is_one_line_and_keeps_nothing(tiny_run, mnist_dir, tmp_path):
+    """tf2onnx (and TFLite) write the file themselves; on a full disk that was their OSError's traceback. A file size
+    limit stands in for the full disk (EFBIG; Python ignores SIGXFSZ), under the export's 2.7 MB. (Not LiteRT here:
+    its converter first saves a SavedModel to the system's temporary folder, which the limit would stop too.)"""
+    import resource
+
+    dest = tmp_path / "out" / "m.onnx"
+    done = subprocess.run([sys.executable, "-m", "mnist_cnn", "export", str(tiny_run), "--format", "onnx", "--out",
+                           str(dest), "--data-dir", str(mnist_dir)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(SRC)},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20)))
+    lines = [line for line in done.stderr.splitlines() if line.startswith("mnist-cnn:")]
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert lines == [f"mnist-cnn: {dest}: cannot write (File too large); nothing half-written was left"]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_int8_savedmodel_and_bad_format_are_one_line(tiny_run, capsys):
     assert cli.main(["export", str(tiny_run), "--format", "savedmodel", "--int8"]) == 2
     assert cli.main(["export", str(tiny_run), "--format", "pb"]) == 2

@@ -172,6 +172,7 @@ def test_feedback_over_real_http(predictor, seven, tmp_path):
             "label null": ({"input": answer["input"], "label": None}, "found null"),
             "no label": ({"input": answer["input"]}, "without `label`"),
             "no input": ({"label": 7}, "without `input`"),
+            "a typo": ({"input": answer["input"], "label": 7, "lable": 3}, "with an unknown key `lable`"),
             "0..255": ({"input": (seven.astype(float)).tolist(), "label": 7}, "expected a number in [0, 1]"),
             "27 rows": ({"input": answer["input"][:27], "label": 7}, "input: expected 28 rows of 28 numbers"),
             "a list": ([1, 2], 'body: expected {"input"'),

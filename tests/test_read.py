@@ -996,6 +996,8 @@ def test_api_reads_uploads_and_pixels_of_any_size(client, writer, predictor):
     assert r.status_code == 200 and r.json()["text"] == truth and r.json()["size"] == [clean.width, clean.height]
     blank = client.post("/api/read", json={"pixels": [[0.0] * 50] * 20}).json()
     assert blank["text"] == "" and blank["rejected"] is True and blank["digits"] == []
+    r = client.post("/api/read", json={"pixels": [[0.0] * 50] * 20, "digits": 4})
+    assert r.status_code == 422 and r.json()["detail"].endswith("found an object with an unknown key `digits`")
     spec = client.get("/openapi.json").json()["paths"]["/api/read"]["post"]
     assert set(spec["requestBody"]["content"]) == {"multipart/form-data", "application/json"}
     assert {"400", "413", "415", "422", "503"} <= set(spec["responses"])

@@ -227,6 +227,9 @@ BAD = {  # id: (request, status, words in the message)
     "json list": (dict(json=[[0] * 28] * 28), 422, 'expected {"pixels"'),
     "json null": (json_body("null"), 422, "found null"),
     "no pixels key": (dict(json={"image": []}), 422, "without `pixels`"),
+    "unknown key": (dict(json={"pixels": [[0] * 28] * 28, "top_k": 3}), 422,
+                    'expected {"pixels": 28 rows of 28 numbers in [0, 1]} (0 = black paper, 1 = white ink), found an '
+                    'object with an unknown key `top_k`'),
     "27 rows": (dict(json={"pixels": [[0] * 28] * 27}), 422, "28 rows of 28 numbers"),
     "short row": (dict(json={"pixels": [[0] * 28] * 27 + [[0] * 5]}), 422,
                   "pixels[27]: expected a list of 28 numbers, found a list of 5"),
@@ -455,6 +458,10 @@ def test_host_header_must_name_this_server(guarded, app):
         assert r.status_code == 400
     with TestClient(app, base_url="http://digits.lan") as c:  # create_app's default: the loopback names only
         assert c.get("/api/health").status_code == 400
+    with raw_request(guarded, "GET /api/health HTTP/1.1\nHost: 127.0.0.1\nHost: evil.example\n\n") as s:
+        reply = http.client.HTTPResponse(s)
+        reply.begin()
+        assert (reply.status, json.loads(reply.read())) == (400, {"detail": "request has 2 Host headers (expected one)"})
 
 
 def test_cross_origin_posts_are_refused_unless_allowed(guarded, digits):

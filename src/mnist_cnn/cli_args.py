@@ -50,5 +50,5 @@ def value_arg(kind):
 def path_arg(text: str) -> str:
     """An argparse `type` for a path or a name: any non-empty string."""
     if text == "":
-        raise argparse.ArgumentTypeError("expected a path, found an empty string")
+        raise argparse.ArgumentTypeError("expected a value, found an empty string")
     return text

@@ -42,6 +42,8 @@ def cmd_evaluate(args) -> int:
     from .models import load_model
     from .rundir import RunDir
 
+    if args.dataset is not None:
+        data.get(args.dataset)  # a bad name fails before seconds of loading models
     args.paths = cli_sweep.ensemble_paths(args)  # the paths given, or the --top K of --ensemble-from
     policy = inference_policy()
     models = [load_model(p, policy) for p in args.paths]  # all loaded first: a bad path fails fast

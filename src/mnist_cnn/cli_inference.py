@@ -11,15 +11,13 @@ Split from cli.py, which holds the training commands, to keep each module small.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 import time
 from pathlib import Path
 
 from .cli_args import path_arg, value_arg
 from .config import DATASETS, RECIPES, TrainConfig
-from .console import Progress, json_text, print_results, shown, stderr_report, table
+from .console import Progress, csv_text, json_text, print_results, shown, stderr_report, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -37,6 +35,23 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port number 1-65535, found {port}")
     return port
+
+
+def _origin(text: str) -> str:
+    """A web origin as browsers send it in their Origin header: scheme://host[:port], nothing after; any other
+    text could never match one, and the pages it meant to let in would get 403s with no reason given."""
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(text)
+        url.port  # raises for a port that is not a number
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.hostname or "@" in url.netloc \
+            or f"{url.scheme}://{url.netloc}" != text:
+        raise argparse.ArgumentTypeError(f"expected an origin such as http://localhost:3000 (scheme://host[:port], "
+                                         f"no path), found {text!r}")
+    return text
 
 
 def add_commands(sub) -> None:
@@ -104,12 +119,12 @@ def _add_serve(sub) -> None:
                         "checked export, else keras)")
     p.add_argument("--workers", type=value_arg(int), default=1, metavar="N",
                    help="server processes sharing the port, each with its own model and (Linux) CPUs of its own; "
-                        "about one per core (default: 1)")
+                        "about one per core, at most two (default: 1)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=path_arg,
                    help="also answer requests whose Host header is NAME, e.g. this machine's name on the network; "
                         "repeatable (default: the --host address, plus 127.0.0.1, localhost and [::1] when that "
                         "is loopback or 0.0.0.0)")
-    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=path_arg,
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", type=_origin,
                    help="let pages from ORIGIN (e.g. http://localhost:3000) call the API, with CORS headers; "
                         "repeatable (default: none, only this server's own page may POST)")
     fb = p.add_mutually_exclusive_group()
@@ -217,16 +232,14 @@ def _format_predictions(results, args) -> str:
     if args.json:
         return json_text([r.to_dict() for r in results])
     if args.csv:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["path", "digit", "confidence", "top_k", "rejected", "message", "error"])
+        rows = [("path", "digit", "confidence", "top_k", "rejected", "message", "error")]
         for r in results:
             d = r.to_dict()
-            w.writerow([r.path, "" if r.digit is None else r.digit,
-                        "" if r.confidence is None else f"{r.confidence:.4f}",
-                        " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), str(r.rejected).lower(), d["message"] or "",
-                        d["error"] or ""])
-        return out.getvalue().rstrip("\n")
+            rows.append((r.path, "" if r.digit is None else r.digit,
+                         "" if r.confidence is None else f"{r.confidence:.4f}",
+                         " ".join(f"{d}:{p:.4f}" for d, p in r.top_k), str(r.rejected).lower(), d["message"] or "",
+                         d["error"] or ""))
+        return csv_text(rows)
     rows = [("path", "digit", "confidence", f"top-{args.top_k}")]
     for r in results:
         if r.failed:

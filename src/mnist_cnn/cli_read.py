@@ -7,13 +7,11 @@ Split from cli_inference.py (predict, serve, bench) to keep each module small; r
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 import time
 from pathlib import Path
 
-from .console import Progress, json_text, print_results, shown, table
+from .console import Progress, csv_text, json_text, print_results, shown, table
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -75,14 +73,11 @@ def format_readings(results, as_json: bool = False, as_csv: bool = False) -> str
     if as_json:
         return json_text([r.to_dict() for r in results])
     if as_csv:
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["path", "text", "confidence", "rejected", "digits", "boxes", "error"])
-        for r in results:
-            w.writerow([r.path, r.text, "" if r.confidence is None else f"{r.confidence:.4f}", str(r.rejected).lower(),
-                        " ".join(f"{'-' if d.digit is None else d.digit}:{d.confidence:.4f}" for d in r.digits),
-                        " ".join(",".join(map(str, d.box)) for d in r.digits), r.error or ""])
-        return out.getvalue().rstrip("\n")
+        return csv_text([("path", "text", "confidence", "rejected", "digits", "boxes", "error"),
+                         *((r.path, r.text, "" if r.confidence is None else f"{r.confidence:.4f}",
+                            str(r.rejected).lower(),
+                            " ".join(f"{'-' if d.digit is None else d.digit}:{d.confidence:.4f}" for d in r.digits),
+                            " ".join(",".join(map(str, d.box)) for d in r.digits), r.error or "") for r in results)])
     rows = [("path", "number", "confidence", "digits")]
     for r in results:
         if r.error is not None:

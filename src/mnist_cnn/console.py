@@ -5,6 +5,7 @@
     print(table([("name", "acc"), ("a", "99.1%")]))       # aligned columns (markdown=True: a Markdown table)
     print(shown(path))                                     # a file name with control characters escaped
     print(json_text([{"path": "a.png", "digit": 7}]))     # --json output: indented, ASCII only
+    print(csv_text([("path", "digit"), ("a.png", 7)]))    # --csv output: one row a line, any file name quoted safely
     print_results(csv_text)                                # stdout, a file name's undecodable bytes as they are
     with Progress(on=True) as progress: progress.show("3/9"); progress.say("an error")   # a line of its own
     exit_now(code)                                         # output flushed, the process ended (no teardown)
@@ -15,6 +16,8 @@ Library code takes a `report` callable (default: silent) and never prints; the C
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sys
@@ -133,6 +136,17 @@ def json_text(value) -> str:
     except orjson.JSONEncodeError:  # a file name's undecodable bytes (lone surrogates), which json escapes
         text = ""
     return text if text.isascii() and text else json.dumps(value, indent=2)
+
+
+def csv_text(rows) -> str:
+    """CSV text of rows, one a line ("\\n"), without a final newline. A row with a carriage return in a field (a file
+    name may hold one) is written with every field quoted: csv quotes only the line terminator's characters, and an
+    unquoted "\\r" split the row in two for csv.reader."""
+    out = io.StringIO()
+    plain, quoted = (csv.writer(out, lineterminator="\n", quoting=q) for q in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL))
+    for row in rows:
+        (quoted if any("\r" in str(field) for field in row) else plain).writerow(row)
+    return out.getvalue().removesuffix("\n")
 
 
 def exit_now(code: int) -> None:

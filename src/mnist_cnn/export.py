@@ -75,7 +75,11 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
     calibration = _representative(x_train, config) if int8 else None
 
     files.make_dir(dest.parent, "--out")
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    except OSError as e:
+        raise UserError(f"{dest}: cannot create a folder there ({e.strerror or e})",
+                        exit_code=1 if e.errno in files.NO_ROOM else None) from None
     try:
         report(f"Exporting {keras_file} as {fmt}{' int8' if int8 else ''}")
         written = _write(model, fmt, work / dest.name, calibration)
@@ -86,6 +90,10 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
             raise UserError(f"{dest}: the export failed its check: {check['verdict']}; nothing was kept",
                             exit_code=1)
         _replace(written, dest)
+    except OSError as e:  # the converters' own writes (tf2onnx, TFLite) onto a full disk
+        if e.errno not in files.NO_ROOM:
+            raise
+        raise UserError(f"{dest}: cannot write ({e.strerror}); nothing half-written was left", exit_code=1) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     files.write_json(check_path(dest), check)

@@ -61,6 +61,8 @@ class Guard:
 
     def refusal(self, scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)
+        if (n := len(headers.getlist("host"))) > 1:  # RFC 9112: a request with more than one is a 400
+            return 400, f"request has {n} Host headers (expected one)"
         host = headers.get("host", "")
         if _bare(host) not in self.hosts:
             found = f"Host {host[:80]!r}" if host else "no Host header"

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from . import read
 from .imagefile import MAX_SIDE, shrink
 from .serve_limits import media_type
-from .serve_schema import ERRORS, Unit, for_media_type, one_file
+from .serve_schema import ERRORS, STRICT, Unit, for_media_type, one_file
 
 INPUT_DECIMALS = 3  # as /api/predict's "input"
 READ_ERRORS = {**ERRORS, 422: "no `file` field or two, or pixels that are not equal rows of numbers in [0, 1]"}
@@ -38,6 +38,8 @@ UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": 
 
 class AnyPixels(BaseModel):
     """The JSON body of POST /api/read."""
+
+    model_config = STRICT
 
     pixels: Annotated[list[Annotated[list[Unit], Field(min_length=1)]], Field(min_length=1, description=(
         "rows of equal length of numbers in [0, 1], any size within 1 MB of JSON (read reduced to 1024 px on the "

@@ -16,6 +16,8 @@ from .errors import UserError
 from .refusal import Rule, run_folder_of
 from .serve_limits import with_header_timeout
 
+WORKERS_PER_CPU = 2  # --workers at most: each worker holds its own model, and more than two to a CPU only wait for it
+
 
 def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | os.PathLike = "runs",
         allow_hosts=(), cors_origins=(), feedback_dir=None, no_feedback: bool = False, workers: int = 1,
@@ -26,8 +28,10 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
     from .feedback import FeedbackStore, default_folder
     from .predict import Predictor as Loaded, resolve_model
 
-    if workers < 1:
-        raise UserError(f"--workers: expected a whole number >= 1, found {workers}")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if not 1 <= workers <= WORKERS_PER_CPU * cpus:
+        raise UserError(f"--workers: expected a whole number from 1 to {WORKERS_PER_CPU * cpus} ({WORKERS_PER_CPU} "
+                        f"for each of the {cpus} CPUs this process may use), found {workers}")
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     hosts = http_guard.host_names(host, allow_hosts)
     if workers > 1:

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -60,8 +60,13 @@ Unit = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]  # 
 Row = Annotated[list[Unit], Field(min_length=28, max_length=28)]
 
 
+STRICT = ConfigDict(extra="forbid")  # a request body's unknown key is a 422, not ignored: a client's "top_k" or typo
+
+
 class Pixels(BaseModel):
     """The JSON body of POST /api/predict."""
+
+    model_config = STRICT
 
     pixels: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
         "28 rows of 28 numbers in [0, 1], MNIST convention: 0 = black paper, 1 = white ink"))]
@@ -79,6 +84,8 @@ Label = Annotated[Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "not a digit"], BeforeVa
 
 class Feedback(BaseModel):
     """The JSON body of POST /api/feedback: the image the model saw and the right answer."""
+
+    model_config = STRICT
 
     input: Annotated[list[Row], Field(min_length=28, max_length=28, description=(
         "the 28x28 image the model saw, as POST /api/predict gave it in `input` (0 = black, 1 = white ink)"))]
@@ -163,6 +170,8 @@ def one_line(error: dict, body: str = EXPECTED[0], expected: tuple = EXPECTED) -
     value = error.get("input")
     if error["type"] == "missing":
         return f"expected {body}, found an object without `{where[-1]}`"
+    if error["type"] == "extra_forbidden":
+        return f"expected {body}, found an object with an unknown key `{where[-1]}`"
     if where[:1] == ["label"]:
         return f"label: expected {LABEL_EXPECTED}, found {_as_json(value):.40}"
     name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"
