@@ -38,7 +38,8 @@ def test_help_does_not_import_keras():
 def _helps(command):
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
-    return {a.dest: " ".join(a.help.split()) for a in sub._actions if a.option_strings and a.dest != "help"}
+    return {a.dest: " ".join(a.help.split()) for a in sub._actions
+            if a.option_strings and a.dest != "help" and a.help != argparse.SUPPRESS}
 
 
 def test_train_flags_come_from_the_config_and_state_each_recipes_real_default():
@@ -56,6 +57,10 @@ def test_train_flags_come_from_the_config_and_state_each_recipes_real_default():
     run = _helps("run")
     assert "(default: 12)" in run["epochs"] and "(default: mnist_plots)" in run["plots_dir"]
     assert "network" not in run  # the seed job trains the user's network only
+    for helps in (run, _helps("train"), _helps("data"), _helps("sweep")):  # an unset default says what unset means
+        assert helps["data_dir"].endswith("(default: $MNIST_CNN_DATA, else ~/.cache/mnist-cnn)")
+    assert run["name"].endswith("(default: <model>-<date>-<time>)") and run["limit"].endswith("(default: all)")
+    assert "name" not in _helps("sweep")  # refused there in one line, so not offered
 
 
 def test_every_flag_states_its_default_or_that_it_is_required():
@@ -65,7 +70,7 @@ def test_every_flag_states_its_default_or_that_it_is_required():
             if isinstance(a, argparse._SubParsersAction):
                 for command, sub in a.choices.items():
                     yield from walk(sub, f"{name} {command}")
-            elif a.option_strings and a.dest not in ("help", "version"):
+            elif a.option_strings and a.dest not in ("help", "version") and a.help != argparse.SUPPRESS:
                 yield f"{name} {a.option_strings[0]}", a
 
     for flag, action in walk(cli.build_parser(), "mnist-cnn"):
@@ -111,6 +116,7 @@ CPUS = len(os.sched_getaffinity(0))
     (["run", "--num-examples", "-1"], "--num-examples: expected a whole number from 0 to 1000, found -1"),
     (["evaluate", "no/such/run"], "no/such/run: no such run folder or model file"),
     (["train", "--resume", "no/such/run"], "no/such/run: run folder does not exist"),
+    (["train", "--resume", "/dev/null"], "/dev/null: expected a run folder, found a file"),
     (["train", "--resume", "x", "--epochs", "3"], "--resume continues a run with its saved config.json; drop --epochs"),
     (["run", "--resume", "x", "--plots-dir", "p"],
      "--resume continues a run with its saved config.json; drop --plots-dir"),
@@ -372,3 +378,14 @@ def test_predict_and_read_end_their_process_with_their_output_out(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, "runs", "--out", str(tmp_path)], capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0 and done.stdout.rstrip().endswith("teardown")
+
+
+def test_an_interrupt_names_what_is_saved_and_no_folder_that_does_not_exist(capsys):
+    from types import SimpleNamespace
+
+    for history, words in (([], "interrupted; no epoch of 3 had ended; runs/x holds the run's settings. Resume with: "
+                                "mnist-cnn train --resume runs/x"),
+                           ([{}], "interrupted; 1 whole epoch(s) of 3 are saved in runs/x/checkpoint. Resume with")):
+        result = SimpleNamespace(history=history, config=SimpleNamespace(epochs=3), run_dir=Path("runs/x"))
+        assert cli._interrupted(result, "train") == 130
+        assert words in capsys.readouterr().err

@@ -16,7 +16,8 @@ def test_flags_override_the_file_which_overrides_the_recipe(tmp_path):
     assert (cfg.model, cfg.epochs, cfg.learning_rate, cfg.validation_split) == ("fast", 5, 1.0, 0.25)
     assert isinstance(cfg.learning_rate, float)
     assert cfg.batch_size == RECIPES["fast"].batch_size and cfg.optimizer_args == {"beta_1": 0.7, "beta_2": 0.9}
-    assert resolve(file=p, flags={"model": "seed"}).network == "seed"  # a flag's recipe wins over the file's
+    seed = resolve(file=p, flags={"model": "seed"})  # a flag's recipe wins over the file's, and names the run
+    assert (seed.model, seed.network, seed.epochs) == ("seed", "seed", 3)  # it was saved as "fast" (a review)
 
 
 def test_a_saved_config_describes_the_whole_run(tmp_path):
@@ -104,6 +105,8 @@ def test_invalid_files(tmp_path):
     ("dataset", "cifar", "dataset: expected one of mnist, fashion-mnist, found 'cifar'"),
     ("augment", {"mirror": 1}, "augment: unknown key 'mirror'; valid keys: degrees, zoom, shift, flip"),
     ("out", "", "out: expected a folder, found an empty value"),
+    ("data_dir", "", "data_dir: expected a folder, found an empty value"),  # a file's "" fetched MNIST into ./
+    ("extra_data", "", "extra_data: expected a folder, found an empty value"),
     ("dropout", 1.0, "dropout: expected a number < 1.0, found 1.0"),
     ("dropout", 0.2, "dropout: expected it unset: the seed network's dropout is not a setting "
                      "(only for best, best-wide, best-32-96), found 0.2"),

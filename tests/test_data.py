@@ -55,6 +55,7 @@ def test_mnist_stays_in_the_folder_itself_fashion_in_a_subfolder(tmp_path, synth
     assert data.folder_of("fashion-mnist", tmp_path) == tmp_path / "fashion-mnist"
     with pytest.raises(UserError, match=f"could not obtain Fashion-MNIST.*into {tmp_path / 'fashion-mnist'} by hand"):
         data.ensure_dataset("fashion-mnist", tmp_path, sources=())  # MNIST's files in the root are not Fashion-MNIST
+    assert not (tmp_path / "fashion-mnist").exists()  # the failed fetch's empty folder is not left behind
     write_files(tmp_path / "fashion-mnist", synthetic)
     assert data.ensure_dataset("fashion-mnist", tmp_path, sources=()) == tmp_path / "fashion-mnist"
 

@@ -156,7 +156,8 @@ def test_interrupts_after_the_last_epoch_leave_an_unfinished_run_and_the_hint(tm
     assert late.interrupted and len(late.history) == 3 and late.run.metrics() is None
 
 
-@pytest.mark.parametrize("bad", ["[1, 2]", "null", "{", '{"test_accuracy": "high"}'])
+@pytest.mark.parametrize("bad", ["[1, 2]", "null", "{", '{"test_accuracy": "high"}', '{"epochs_run": null}',
+                                 '{"finished": 5}', '{"best_val_accuracy": true}'])
 def test_a_malformed_run_is_skipped_with_one_line(tmp_path, straight, bad):
     shutil.copytree(straight.run.path, tmp_path / "good")
     shutil.copytree(straight.run.path, tmp_path / "broken")
@@ -170,9 +171,40 @@ def test_a_malformed_run_is_skipped_with_one_line(tmp_path, straight, bad):
     assert best_run(tmp_path) is None
 
 
+def test_a_config_of_the_wrong_shape_is_skipped_too(tmp_path, straight):
+    shutil.copytree(straight.run.path, tmp_path / "odd")
+    saved = json.loads((tmp_path / "odd" / "config.json").read_text())
+    (tmp_path / "odd" / "config.json").write_text(json.dumps({**saved, "model": 3, "epochs": "x"}))
+    said = []
+    assert list_runs(tmp_path, report=said.append) == [] and "odd/config.json: not a JSON object" in said[0]
+
+
 def test_a_finished_run_is_not_resumed(straight):
     with pytest.raises(UserError, match="the run is finished; nothing to resume"):
         train.train(resume=straight.run.path)
+
+
+def test_a_run_finished_while_a_second_resume_loaded_its_data_is_not_trained_again(tmp_path, mnist_dir, straight,
+                                                                                    monkeypatch):
+    """Two `train --resume RUN` at once: the second found the run unfinished, loaded the data while the first held
+    the lock and finished it, then took the lock and trained it all again (a review, 2026-12-06)."""
+    run = cut_after(tmp_path, mnist_dir, "race", 1)
+    finished = train.train(resume=run.path, verbose=0, report=lambda m: None)  # the first process, done
+    kept = {p.name: p.stat().st_mtime_ns for p in run.path.iterdir() if p.is_file()}
+    metrics = run.file("metrics.json").read_bytes()
+    real_metrics, calls = RunDir.metrics, []
+
+    def not_yet_at_first(self):  # the second process's first look, before the first finished
+        calls.append(1)
+        return None if len(calls) == 1 else real_metrics(self)
+
+    monkeypatch.setattr(RunDir, "metrics", not_yet_at_first)
+    with pytest.raises(UserError, match="the run is finished; nothing to resume"):
+        train.train(resume=run.path, verbose=0, report=lambda m: None)
+    assert finished.metrics["test_loss"] == straight.metrics["test_loss"]
+    assert run.file("metrics.json").read_bytes() == metrics
+    assert {p.name: p.stat().st_mtime_ns for p in run.path.iterdir() if p.is_file() and p.name != ".lock"} == \
+        {k: v for k, v in kept.items() if k != ".lock"}
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_part_file(tmp_path, monkeypatch):

@@ -118,10 +118,11 @@ def test_a_worker_with_another_space_or_settings_is_refused(tmp_path):
     sweep._create_study(same, report=lambda _: None)
     other = sweep.make_plan("seed", space_file(tmp_path, SPACE + "epochs = [1, 2]\n"), study=a.study,
                             flags={"out": str(tmp_path), "limit": 600})
-    with pytest.raises(UserError, match="study 'seed-space' was started with another space"):
+    with pytest.raises(UserError, match=r"study 'seed-space' was started with another space \(space.epochs: unset in "
+                                        r"the study, \[1, 2\] here\)"):
         sweep._create_study(other, report=lambda _: None)
     fixed = sweep.make_plan("seed", space_file(tmp_path), flags={"out": str(tmp_path), "limit": 900})
-    with pytest.raises(UserError, match=r"another fixed \(fixed: \{'limit': 600\}\)"):
+    with pytest.raises(UserError, match=r"another fixed \(fixed.limit: 600 in the study, 900 here\); run the same"):
         sweep._create_study(fixed, report=lambda _: None)
 
 

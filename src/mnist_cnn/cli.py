@@ -47,26 +47,31 @@ def _shown_default(value) -> str:
 def default_text(name: str, command: str) -> str:
     """The real default: the seed job's for `run`; for `train` the recipes' own when they differ, and on another data
     set (config.FOR_DATASET) theirs there; unset: its help's."""
+    unset = FIELDS[name].metadata["help"].partition("unset = ")[2]  # what leaving it unset means
     if command == "run" or name in config.RUN_ONLY:
-        return f"default: {_shown_default(getattr(RECIPES['seed'], name))}"
+        value = getattr(RECIPES["seed"], name)
+        return f"default: {unset if value is None and unset else _shown_default(value)}"
     elsewhere = "".join(f"; on {dataset}: " + ", ".join(f"{r}: {_shown_default(v[name])}"
                                                        for r, v in recipes.items() if name in v)
                         for dataset, recipes in config.FOR_DATASET.items() if any(name in v for v in recipes.values()))
-    if getattr(RECIPES["seed"], name) is None and "unset = " in (help := FIELDS[name].metadata["help"]):
-        return f"default: {help.split('unset = ', 1)[1]}{elsewhere}"
+    if getattr(RECIPES["seed"], name) is None and unset:
+        return f"default: {unset}{elsewhere}"
     values = {r: getattr(cfg, name) for r, cfg in RECIPES.items()}
     if len({json.dumps(v) for v in values.values()}) == 1:
         return f"default: {_shown_default(values['seed'])}{elsewhere}"
     return "default: the recipe's; " + ", ".join(f"{r}: {_shown_default(v)}" for r, v in values.items()) + elsewhere
 
 
-def _config_flags(p: argparse.ArgumentParser, command: str) -> None:
+def _config_flags(p: argparse.ArgumentParser, command: str, hidden=()) -> None:
+    """A flag for each setting of `command`; those in `hidden` parse (for the command's own one-line refusal) but stay
+    out of --help."""
     for name, f in FIELDS.items():
         if command not in f.metadata["commands"]:
             continue
         flag, kind = "--" + name.replace("_", "-"), TYPES[name]
         base = next((t for t in getattr(kind, "__args__", (kind,)) if t is not type(None)), kind)
         text = f"{f.metadata['help'].split('; unset = ')[0]} ({default_text(name, command)})"  # unset: the default
+        text = argparse.SUPPRESS if name in hidden else text
         if base is bool:
             p.add_argument(flag, action="store_true", default=None, help=text)
         else:
@@ -265,8 +270,10 @@ def cmd_train(args) -> int:
 
 
 def _interrupted(result, command: str) -> int:
-    print(f"\n{PROG}: interrupted; {len(result.history)} whole epoch(s) of {result.config.epochs} are saved in "
-          f"{shown(result.run_dir)}/checkpoint. Resume with: mnist-cnn {command} --resume {shown(result.run_dir)}",
+    saved = (f"{len(result.history)} whole epoch(s) of {result.config.epochs} are saved in "
+             f"{shown(result.run_dir)}/checkpoint" if result.history else
+             f"no epoch of {result.config.epochs} had ended; {shown(result.run_dir)} holds the run's settings")
+    print(f"\n{PROG}: interrupted; {saved}. Resume with: mnist-cnn {command} --resume {shown(result.run_dir)}",
           file=sys.stderr)
     return 130
 

@@ -77,7 +77,7 @@ def add_commands(sub) -> None:
                    help="write the best trial's settings for `train --config FILE.toml` (default: no)")
     p.add_argument("--config", metavar="FILE", type=path_arg, help="TOML with settings fixed for all trials; flags win "
                    "(default: none)")
-    _config_flags(p, "train")
+    _config_flags(p, "train", hidden=("name",))  # its runs are trial-NNNN: --name gets a line saying so
 
 
 def cmd_sweep(args) -> int:

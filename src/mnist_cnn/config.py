@@ -203,7 +203,8 @@ def resolve(model: str = "seed", file: str | os.PathLike | None = None, flags: d
     the data set (flag, file, or the recipe's) picks the recipe's settings for that data set."""
     from_file = load_file(file) if file else {}
     flags = dict(flags or {})
-    name = flags.pop("model", None) or from_file.pop("model", None) or model
+    in_file = from_file.pop("model", None)  # popped either way: left in, it renamed a run the flag's recipe trained
+    name = flags.pop("model", None) or in_file or model
     base = recipe(name)
     dataset = flags.get("dataset") or from_file.get("dataset") or base.dataset
     for_dataset = FOR_DATASET.get(dataset, {}).get(name, {})
@@ -227,10 +228,11 @@ def check(cfg: TrainConfig, n_train: int | None = None) -> None:
     if cfg.name is not None and not NAME_PATTERN.fullmatch(cfg.name):
         raise ConfigError("name", f"expected a folder name of letters, digits and . _ + - (at most 100, not "
                                   f"starting with . _ + -), found {cfg.name!r}")
+    for name in ("out", "plots_dir", "data_dir", "extra_data", "finetuned_from"):
+        if getattr(cfg, name) == "" or getattr(cfg, name) is None and name in ("out", "plots_dir"):
+            raise ConfigError(name, "expected a folder, found an empty value")  # "" is the current folder to Path
     for name in ("out", "plots_dir"):
         folder = getattr(cfg, name)
-        if not folder:
-            raise ConfigError(name, "expected a folder, found an empty value")
         if Path(folder).exists() and not Path(folder).is_dir():
             raise ConfigError(name, f"expected a folder, found a file at {folder}")
     if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:

@@ -69,7 +69,8 @@ class RunDir:
         if not str(path):
             raise UserError("run folder: expected a path, found an empty value")
         if not run.path.is_dir():
-            raise UserError(f"{run.path}: run folder does not exist")
+            raise UserError(f"{run.path}: expected a run folder, found a file" if run.path.exists() else
+                            f"{run.path}: run folder does not exist")
         if not (run.path / CONFIG).is_file():
             raise UserError(f"{run.path}: not a run folder (expected {CONFIG}, found none)")
         return run
@@ -126,6 +127,12 @@ class RunDir:
         for old in folder.glob("epoch-*.keras"):
             if old.name != weights:
                 old.unlink(missing_ok=True)
+
+    def resumable(self) -> tuple[Path, dict] | None:
+        """load_checkpoint() of a run not yet finished; a finished run (its metrics.json written) is a UserError."""
+        if self.metrics() is not None:
+            raise UserError(f"{self.path}: the run is finished; nothing to resume")
+        return self.load_checkpoint()
 
     def load_checkpoint(self) -> tuple[Path, dict] | None:
         """(weights path, state) of the last committed epoch, None before the first; UserError if inconsistent."""
@@ -213,6 +220,17 @@ def read_object(path: Path) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+# The types of what `runs` shows from each file, where present (older runs lack some keys)
+SHAPES = {CONFIG: {"model": str, "dataset": str, "epochs": int},
+          METRICS: {"test_accuracy": (int, float), "best_val_accuracy": (int, float), "epochs_run": int,
+                    "train_seconds": (int, float), "finished": str}}
+
+
+def _shaped(obj: dict | None, shape: dict) -> bool:
+    return obj is not None and all(k not in obj or isinstance(obj[k], t) and not isinstance(obj[k], bool)
+                                   for k, t in shape.items())
+
+
 def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
     """One row per run folder under out, oldest first; a folder with a malformed file is skipped with a report."""
     rows = []
@@ -222,9 +240,9 @@ def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
     for path in sorted(p for p in out.iterdir() if (p / CONFIG).is_file()):
         cfg = read_object(path / CONFIG)
         metrics = read_object(path / METRICS) if (path / METRICS).exists() else {}
-        bad = next((name for name, v in ((CONFIG, cfg), (METRICS, metrics)) if v is None), None)
-        if bad or not isinstance(metrics.get("test_accuracy", 0.0), (int, float)):
-            report(f"{path / (bad or METRICS)}: not a JSON object of the expected shape; run skipped")
+        if bad := next((name for name, v in ((CONFIG, cfg), (METRICS, metrics)) if not _shaped(v, SHAPES[name])),
+                       None):
+            report(f"{path / bad}: not a JSON object of the expected shape; run skipped")
             continue
         state = read_object(path / CHECKPOINT / STATE) or {}
         rows.append({

@@ -39,7 +39,7 @@ from pathlib import Path
 from .config import NAME_PATTERN, RUN_ONLY, TrainConfig, recipe, resolve
 from .console import Report, quiet
 from .errors import ConfigError, TrainingDiverged, UserError
-from .sweep_space import Space, load_space
+from .sweep_space import Space, changes, load_space
 from .sweep_status import trial_line
 
 HEARTBEAT = 30  # seconds between a running trial's signs of life; 2x this without one and it is FAIL
@@ -188,8 +188,8 @@ def _create_study(plan: Plan, report: Report):
             study.set_user_attr(key, wanted[key])
     elif differ := [k for k in STUDY_ATTRS if have.get(k) != wanted[k]]:
         raise UserError(f"study {plan.study!r} was started with another {', '.join(differ)} "
-                        f"({'; '.join(f'{k}: {have.get(k)}' for k in differ)}); run the same command or pick "
-                        f"another study name")
+                        f"({'; '.join(changes(k, have.get(k), wanted[k]) for k in differ)}); run the same command or "
+                        f"pick another study name")
     return study
 
 

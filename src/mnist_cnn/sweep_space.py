@@ -175,3 +175,12 @@ def to_toml(settings: dict, comment: str = "") -> str:
     lines = [f"# {line}" for line in comment.splitlines()]
     lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in settings.items() if v is not None]
     return "\n".join(lines) + "\n"
+
+
+def changes(key: str, was, now) -> str:
+    """What differs between a study's setting and a new command's, "fixed.epochs: 1 in the study, 2 here" (a table:
+    only its entries that differ), for the line that refuses the command."""
+    if isinstance(was, dict) and isinstance(now, dict):
+        return "; ".join(changes(f"{key}.{k}", was.get(k, "unset"), now.get(k, "unset"))
+                         for k in sorted(was.keys() | now.keys()) if was.get(k) != now.get(k))
+    return f"{key}: {was} in the study, {now} here"

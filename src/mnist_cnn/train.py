@@ -207,21 +207,20 @@ def _start(cfg: TrainConfig, report: Report):
     distribute.check_batches(dist, cfg.batch_size, len(d.x_train))
     out = cfg.out if dist.chief else tempfile.mkdtemp(prefix="mnist-cnn-worker-")
     run = RunDir.create(out, cfg.name, cfg)
-    return run, cfg, d, None, dist
+    return run, cfg, d, dist
 
 
 def _reopen(path, report: Report):
     run = RunDir.open(path)
     cfg = run.config()
-    if run.metrics() is not None:
-        raise UserError(f"{run.path}: the run is finished; nothing to resume")
+    run.resumable()  # before seconds of loading data; again under the lock (train)
     if cfg.distribute == "multi-worker":
         raise UserError(f"{run.path}: a multi-worker run cannot be resumed (only its chief kept a checkpoint); "
                         f"start it again")
     dist = distribute.setup(cfg.distribute)
     d = prepare(cfg, report)
     distribute.check_batches(dist, cfg.batch_size, len(d.x_train))
-    return run, cfg, d, run.load_checkpoint(), dist
+    return run, cfg, d, dist
 
 
 def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: Report = stderr_report,
@@ -232,9 +231,10 @@ def train(cfg: TrainConfig | None = None, resume=None, verbose="auto", report: R
     on_model(model, precision) is called once the model is ready (the CLI prints its summary there).
     Interrupted (Ctrl-C) at any point before metrics.json is written, the result has interrupted=True.
     """
-    run, cfg, d, checkpoint, dist = _reopen(resume, report) if resume is not None else _start(cfg, report)
+    run, cfg, d, dist = _reopen(resume, report) if resume is not None else _start(cfg, report)
     try:
         with run.lock():
+            checkpoint = run.resumable() if resume is not None else None  # its last holder may have moved it on
             result = _train(run, cfg, d, checkpoint, dist, verbose, report, on_model, callbacks)
     finally:
         if not dist.chief:
