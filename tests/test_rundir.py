@@ -48,6 +48,27 @@ def cut_after(tmp_path, mnist_dir, name, epochs_done):
     return r.run
 
 
+def test_ctrl_c_in_an_epoch_stops_after_the_batch_without_validating_the_cut_epoch(tmp_path, mnist_dir):
+    """Keras' stop_training ran the cut epoch's validation and printed its summary line, as if it were whole."""
+    seen = []
+
+    class Watch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append("batch")
+
+        def on_test_begin(self, logs=None):
+            seen.append("validation")
+
+    r = train.train(cfg(tmp_path, mnist_dir, "cut"), verbose=0, callbacks=[Watch()], report=lambda m: None)
+    steps = -(-int(SMALL["limit"] * 0.8) // SMALL["batch_size"])
+    assert r.interrupted and len(r.history) == 1 and r.run.load_checkpoint()[1]["epoch"] == 1
+    assert seen == ["batch"] * steps + ["validation"]  # epoch 2 stopped at its first batch's end, unvalidated
+
+
 def test_a_commit_cut_before_its_state_resumes_from_the_previous_epoch(tmp_path, mnist_dir, straight):
     """SIGKILL after the new weights but before state.json: the old state and its weights still agree."""
     run = cut_after(tmp_path, mnist_dir, "k1", 1)

@@ -35,7 +35,8 @@ from .console import Report, stderr_report
 from .errors import TrainingDiverged, UserError
 from .hardware import Precision, inference_policy, resolve_precision
 from .rundir import CHECKPOINT, CONFIG, ENV, RunDir
-from .training_loop import BuiltBeforeTracing, RunKeeper, new_state, restore_seed_generator_states
+from .training_loop import (BuiltBeforeTracing, Interrupted, RunKeeper, epoch_batches, new_state,
+                            restore_seed_generator_states)
 
 VALIDATION_BATCH = 1024  # forward only: at the training batch (256 for fast) Keras' per-step cost made the pass over
 # 12,000 images ~1.3 s of fast's ~6 s (class A); at 1,024 it takes ~0.4 s and computes the same accuracy
@@ -112,8 +113,6 @@ def compiled_model(cfg: TrainConfig, steps_per_epoch: int, policy: str, model=No
 
 def prepare(cfg: TrainConfig, report: Report = stderr_report) -> Data:
     """The data set split as the seed did (seeded shuffle, cfg.validation_split held out), normalised."""
-    import keras
-
     (x_train, y_train), (x_test, y_test) = data.load_dataset(cfg.dataset, cfg.data_dir, report=report)
     train_idx, val_idx = data.split(len(x_train), cfg.validation_split, cfg.seed, cfg.limit)
     x_fit, y_fit, n_extra = x_train[train_idx], y_train[train_idx], 0
@@ -125,25 +124,12 @@ def prepare(cfg: TrainConfig, report: Report = stderr_report) -> Data:
         n_extra = len(extra.y)
         x_fit = np.concatenate([x_fit, np.repeat(extra.x, cfg.extra_repeat, axis=0)])
         y_fit = np.concatenate([y_fit, np.repeat(extra.y, cfg.extra_repeat)])
-    check(cfg, n_train=len(x_fit))
+    check(cfg, n_train=len(x_fit))  # before Keras' import: a batch larger than the data is one line, at once
+    import keras
+
     onehot = keras.utils.to_categorical
     return Data(data.normalise(x_fit), onehot(y_fit, 10), data.normalise(x_train[val_idx]),
                 onehot(y_train[val_idx], 10), data.normalise(x_test), y_test, n_extra)
-
-
-def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int):
-    """A tf.data stream of the epochs first_epoch..epochs-1; epoch e is shuffled by (seed, e) only."""
-    import tensorflow as tf
-
-    n = len(x)
-    xs, ys = tf.constant(x), tf.constant(y)
-
-    def one_epoch(epoch):
-        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-    batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
-    return batches.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx))).prefetch(2)
 
 
 def fit(cfg: TrainConfig, model, d: Data, run: RunDir, state: dict, verbose="auto", callbacks=()) -> RunKeeper:
@@ -177,6 +163,9 @@ def fit(cfg: TrainConfig, model, d: Data, run: RunDir, state: dict, verbose="aut
             model.fit(batches, epochs=cfg.epochs, initial_epoch=first, steps_per_epoch=steps,
                       validation_data=(d.x_val, d.y_val), validation_batch_size=max(cfg.batch_size, VALIDATION_BATCH),
                       callbacks=[keeper, *once, *extra, *callbacks], verbose=verbose, shuffle=False)
+        except Interrupted:  # keeper.interrupt tells the caller; TensorBoard's files closed as fit would
+            for callback in extra:
+                callback.on_train_end()
         except (ValueError, TypeError) as e:
             if cfg.distribute == "multi-worker" and (known := distribute.keras_failure(e)):
                 raise distribute.KerasCannot(f"Keras {_versions()} cannot train with MultiWorkerMirroredStrategy "

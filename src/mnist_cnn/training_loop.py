@@ -1,7 +1,8 @@
-"""The per-epoch bookkeeping of a run: history, best model, early stopping, checkpoints, RNG states.
+"""The per-epoch bookkeeping of a run: each epoch's order, history, best model, early stopping, checkpoints, RNG
+states.
 
     keeper = RunKeeper(run, cfg, state)      # a keras Callback; state = new_state(cfg) or a checkpoint's
-    model.fit(..., callbacks=[keeper])       # keeper.interrupt = True stops after the current batch
+    model.fit(..., callbacks=[keeper])       # keeper.interrupt = True: Interrupted after the current batch
 
 Keras' BackupAndRestore restores weights and optimiser but not the history, the early-stopping
 counters or the RNG states, and EarlyStopping/ModelCheckpoint reset their counters on every fit.
@@ -16,6 +17,26 @@ import time
 import numpy as np
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int):
+    """A tf.data stream of the epochs first_epoch..epochs-1; epoch e is shuffled by (seed, e) only."""
+    import tensorflow as tf
+
+    n = len(x)
+    xs, ys = tf.constant(x), tf.constant(y)
+
+    def one_epoch(epoch):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    return batches.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx))).prefetch(2)
+
+
+class Interrupted(Exception):
+    """Raised by RunKeeper at the end of the batch during which Ctrl-C came, for fit's caller to catch: Keras'
+    stop_training would first validate the cut epoch and print its summary line as if it were whole."""
 
 
 def new_state(cfg) -> dict:
@@ -56,7 +77,6 @@ def RunKeeper(run, cfg, state: dict):
             super().__init__()
             self.state = state
             self.interrupt = False  # set by the SIGINT handler
-            self.partial = False  # the epoch in progress was cut short: it is not recorded
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
@@ -69,13 +89,10 @@ def RunKeeper(run, cfg, state: dict):
             self.val_seconds += time.perf_counter() - self.val_started
 
         def on_train_batch_end(self, batch, logs=None):
-            if self.interrupt:
-                self.partial = True
-                self.model.stop_training = True
+            if self.interrupt:  # the epoch is dropped: the checkpoint stays at the last whole one
+                raise Interrupted
 
         def on_epoch_end(self, epoch, logs=None):
-            if self.partial:  # a partial epoch: drop it, the checkpoint stays at the last whole one
-                return
             row = {"epoch": epoch + 1, **{k: float(logs[k]) for k in HISTORY_KEYS if k in logs},
                    "learning_rate": float(np.asarray(self.model.optimizer.learning_rate)),
                    "seconds": round(time.perf_counter() - self.started, 3),
