@@ -127,7 +127,10 @@ CPUS = len(os.sched_getaffinity(0))
                                        f"{CPUS} CPUs"),
     (["serve", "--workers", "0"], "--workers: expected a whole number from 1 to"),
     (["serve", "--cors-origin", "notaurl"], "argument --cors-origin: expected an origin such as http://localhost:3000"),
-    (["serve", "--cors-origin", "http://localhost:3000/"], "expected an origin such as"),
+    (["serve", "--cors-origin", "http://localhost:3000/x"], "expected an origin such as"),
+    (["serve", "--cors-origin", "http://localhost:"], "expected an origin such as"),
+    (["serve", "--cors-origin", "http://*.example.org"], "expected an origin such as"),
+    (["serve", "--cors-origin", "null"], "found null: every sandboxed frame and file:// page sends it"),
     (["serve", "--cors-origin", "http://localhost:x"], "expected an origin such as"),
     (["serve", "--cors-origin", "ftp://example.org"], "expected an origin such as"),
     (["evaluate", "no/such/run", "--dataset", "bogus"], "--dataset: unknown data set 'bogus'; valid names: mnist"),
@@ -389,3 +392,12 @@ def test_an_interrupt_names_what_is_saved_and_no_folder_that_does_not_exist(caps
         result = SimpleNamespace(history=history, config=SimpleNamespace(epochs=3), run_dir=Path("runs/x"))
         assert cli._interrupted(result, "train") == 130
         assert words in capsys.readouterr().err
+
+
+def test_an_origin_is_written_as_browsers_send_it():
+    """Starlette's CORS middleware compares the Origin header's text exactly: an upper-case host or a default port
+    would never match (a review, 2026-12-06)."""
+    parse = cli.build_parser().parse_args
+    given = ["HTTP://LocalHost:80", "https://a.example:443/", "http://[0:0::1]:3000", "http://127.0.0.1:8000"]
+    args = parse(["serve", *(x for origin in given for x in ("--cors-origin", origin))])
+    assert args.cors_origin == ["http://localhost", "https://a.example", "http://[::1]:3000", "http://127.0.0.1:8000"]

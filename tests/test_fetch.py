@@ -245,7 +245,7 @@ def test_debian_source_failing_apt_get_gives_its_error_line(tmp_path, synthetic,
     with pytest.raises(UserError,
                        match=f"Debian package {PACKAGE}: apt-get download failed: E: Unable to locate package"):
         data.load_dataset("fashion-mnist", tmp_path / "data", sources=[fetch.DebianPackage(PACKAGE)])
-    assert not (tmp_path / "data" / "fashion-mnist").exists()  # nothing left behind, not even the empty folder
+    assert not (tmp_path / "data").exists()  # nothing left behind, not even the empty folders
 
 
 def test_debian_source_without_the_tools(tmp_path, synthetic, monkeypatch):

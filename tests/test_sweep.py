@@ -126,6 +126,14 @@ def test_a_worker_with_another_space_or_settings_is_refused(tmp_path):
         sweep._create_study(fixed, report=lambda _: None)
 
 
+def test_a_mismatch_names_each_entry_that_differs_even_an_unset_one():
+    from mnist_cnn.sweep_space import changes
+
+    assert changes("fixed", {"limit": 600}, {"limit": 600, "dropout": None}) == "fixed.dropout: unset in the study, " \
+                                                                               "None here"
+    assert changes("seeds", [1, 2], None) == "seeds: [1, 2] in the study, None here"
+
+
 def test_a_worker_starting_as_another_writes_the_study_waits_for_its_whole_plan(tmp_path, monkeypatch):
     # two workers started at once: one finds the study the other is still writing, attribute by attribute
     plan = sweep.make_plan("seed", space_file(tmp_path), flags={"out": str(tmp_path), "limit": 600})

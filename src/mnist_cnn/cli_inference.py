@@ -11,6 +11,7 @@ Split from cli.py, which holds the training commands, to keep each module small.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -37,21 +38,34 @@ def _port(text: str) -> int:
     return port
 
 
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _origin(text: str) -> str:
-    """A web origin as browsers send it in their Origin header: scheme://host[:port], nothing after; any other
-    text could never match one, and the pages it meant to let in would get 403s with no reason given."""
+    """A web origin as browsers send it in their Origin header (scheme://host[:port], the host in lower case, no
+    default port, no trailing /), from what the user wrote: Starlette compares that header's text exactly, so another
+    spelling (an upper-case host, :80) would never match, and the page would get no CORS headers."""
+    import ipaddress
     from urllib.parse import urlsplit
 
+    if text == "null":
+        raise argparse.ArgumentTypeError("expected a web page's origin, found null: every sandboxed frame and file:// "
+                                         "page sends it, so it would let them all in; serve the page and name its "
+                                         "origin")
     try:
         url = urlsplit(text)
-        url.port  # raises for a port that is not a number
+        port, host = url.port, url.hostname or ""  # .port raises for a port that is not a number
+        host = f"[{ipaddress.IPv6Address(host).compressed}]" if ":" in host else host
     except ValueError:
         url = None
-    if url is None or url.scheme not in ("http", "https") or not url.hostname or "@" in url.netloc \
-            or f"{url.scheme}://{url.netloc}" != text:
+    if url is None or url.scheme.lower() not in DEFAULT_PORTS or url.netloc.endswith(":") or "@" in url.netloc \
+            or not (HOST_NAME.fullmatch(host) or host.startswith("[")) or url.path not in ("", "/") or url.query \
+            or url.fragment:
         raise argparse.ArgumentTypeError(f"expected an origin such as http://localhost:3000 (scheme://host[:port], "
                                          f"no path), found {text!r}")
-    return text
+    scheme = url.scheme.lower()
+    return f"{scheme}://{host}" + ("" if port in (None, DEFAULT_PORTS[scheme]) else f":{port}")
 
 
 def add_commands(sub) -> None:

@@ -23,6 +23,7 @@ Everything is written in a temporary folder beside the destination and renamed i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -37,6 +38,9 @@ from . import data, files, runtime
 from .console import Report, quiet
 from .errors import UserError
 from .rundir import CONFIG, EXPORT_SUFFIXES, check_path, export_path_for, read_object, sha256_file
+
+# How TensorFlow's file errors end for a full disk, a quota or a file size limit: "PATH; No space left on device"
+NO_ROOM_TEXT = re.compile(r"(/[^\s;]+)[;:] (No space left on device|Disk quota exceeded|File too large)")
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "litert": "litert"}  # ours -> Keras' format names
 FLOAT_AGREEMENT = 0.9999  # a float export gives the Keras model's digit on at least this share of test images
@@ -90,14 +94,28 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
             raise UserError(f"{dest}: the export failed its check: {check['verdict']}; nothing was kept",
                             exit_code=1)
         _replace(written, dest)
-    except OSError as e:  # the converters' own writes (tf2onnx, TFLite) onto a full disk
-        if e.errno not in files.NO_ROOM:
+    except Exception as e:  # the converters' own writes onto a full disk (tf2onnx, TFLite, TensorFlow's SaveV2)
+        if (full := _no_room(e, work, dest)) is None:
             raise
-        raise UserError(f"{dest}: cannot write ({e.strerror}); nothing half-written was left", exit_code=1) from None
+        raise UserError(f"{full}; nothing half-written was left", exit_code=1) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     files.write_json(check_path(dest), check)
     return Exported(dest, check)
+
+
+def _no_room(e: Exception, work: Path, dest: Path) -> str | None:
+    """"PATH: cannot write (REASON)" when e is a full disk (or a quota, or a file size limit), else None. Python's
+    OSError carries an errno; TensorFlow's file writes raise its own errors, whose text names the file and the reason
+    (ResourceExhaustedError, OutOfRangeError). A file in the export's work folder is named as the export; one
+    elsewhere (the converters' temporary SavedModel) by its own path: that is the disk to free."""
+    if isinstance(e, OSError):
+        path, why = (e.filename, e.strerror) if e.errno in files.NO_ROOM else (None, None)
+    else:
+        path, why = match.groups() if (match := NO_ROOM_TEXT.search(str(e))) else (None, None)
+    if why is None:
+        return None
+    return f"{dest if path is None or str(path).startswith(str(work)) else path}: cannot write ({why})"
 
 
 def require_exporter(fmt: str) -> None:

@@ -294,7 +294,7 @@ def ensure(folder: Path, pins: Mapping[str, str], sources, load: Callable[[Path,
         raise UserError(f"{folder}: expected a data folder, found a file")
     if folder.is_dir() and (result := load(folder, report)) is not None:
         return result
-    created = not folder.exists()
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # leaf first: removed if the fetch fails
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-").close()
@@ -314,7 +314,7 @@ def ensure(folder: Path, pins: Mapping[str, str], sources, load: Callable[[Path,
             return result
         failures.append(f"{source}: fetched, but the files did not verify")
     tried = "; ".join(failures) or "no sources configured"
-    if created:
-        with contextlib.suppress(OSError):  # an empty folder left behind; one holding a user's files stays
-            folder.rmdir()
+    with contextlib.suppress(OSError):  # the empty folders it made; one holding a user's files stays
+        for made in created:
+            made.rmdir()
     raise UserError(f"could not obtain {what}. Tried: {tried}. Put {hint} into {folder} by hand", exit_code=1)

@@ -37,7 +37,8 @@ and "message": "no digit found". Every client mistake gets {"detail": "<one line
          decodes (not an image, empty, truncated, corrupt, over 4096x3072 = 12.6 megapixels as decoded:
          the message names the file; refused from its header, before decoding)
     422  the right media type with the wrong contents: no `file` field or two, pixels not 28x28 numbers in
-         [0, 1]; the detail names the first bad field, e.g. "pixels[3][5]: expected a number in [0, 1], found 300"
+         [0, 1], a JSON key other than `pixels`; the detail names the first bad field, e.g. "pixels[3][5]: expected
+         a number in [0, 1], found 300"
     503  too many images being read at once (Retry-After: 2). An upload's header is read in a light lane
          (2 threads, 32 places), which goes on to decode images up to 1 MP (the page sends 0.08 MP); larger
          ones move to a heavy lane (1 thread, 4 places), so a client drawing on the page never waits behind

@@ -32,7 +32,7 @@ ERRORS = {  # status: when, for the OpenAPI schema
     409: "the feedback folder is full (its count or size cap); nothing was saved",
     413: "a body over 1 MB",
     415: "not application/json",
-    422: "`input` not 28x28 numbers in [0, 1] (or all 0), or `label` not 0-9 or \"not a digit\"",
+    422: "`input` not 28x28 numbers in [0, 1] (or all 0), `label` not 0-9 or \"not a digit\", or another key",
     503: "the feedback folder cannot be written (or the saving lane is full; see Retry-After)",
     507: "the server's disk is full",
 }

@@ -31,7 +31,8 @@ from .serve_limits import media_type
 from .serve_schema import ERRORS, STRICT, Unit, for_media_type, one_file
 
 INPUT_DECIMALS = 3  # as /api/predict's "input"
-READ_ERRORS = {**ERRORS, 422: "no `file` field or two, or pixels that are not equal rows of numbers in [0, 1]"}
+READ_ERRORS = {**ERRORS, 422: "no `file` field or two, pixels that are not equal rows of numbers in [0, 1], or a "
+                              "JSON key that is not `pixels`"}
 UPLOAD_SCHEMA = {"type": "object", "required": ["file"], "properties": {"file": {
     "type": "string", "format": "binary", "description": "an image of a number on one line, at most 5 MB"}}}
 

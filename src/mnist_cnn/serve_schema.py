@@ -44,7 +44,7 @@ ERRORS = {  # status: when, for the OpenAPI schema
     408: "the body did not arrive in time",
     413: "an upload over 5 MB or JSON over 1 MB",
     415: "not multipart/form-data or application/json, or the file is not a readable image (up to 4096x3072 = 12.6 MP)",
-    422: "no `file` field or two, or pixels that are not 28x28 numbers in [0, 1]",
+    422: "no `file` field or two, pixels that are not 28x28 numbers in [0, 1], or a JSON key that is not `pixels`",
     503: "too many images being read at once; see Retry-After",
 }
 
@@ -171,7 +171,7 @@ def one_line(error: dict, body: str = EXPECTED[0], expected: tuple = EXPECTED) -
     if error["type"] == "missing":
         return f"expected {body}, found an object without `{where[-1]}`"
     if error["type"] == "extra_forbidden":
-        return f"expected {body}, found an object with an unknown key `{where[-1]}`"
+        return f"expected {body}, found an object with an unknown key `{where[-1]:.80}`"
     if where[:1] == ["label"]:
         return f"label: expected {LABEL_EXPECTED}, found {_as_json(value):.40}"
     name = "".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where) or "body"

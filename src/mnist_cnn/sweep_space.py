@@ -180,7 +180,7 @@ def to_toml(settings: dict, comment: str = "") -> str:
 def changes(key: str, was, now) -> str:
     """What differs between a study's setting and a new command's, "fixed.epochs: 1 in the study, 2 here" (a table:
     only its entries that differ), for the line that refuses the command."""
-    if isinstance(was, dict) and isinstance(now, dict):
+    if isinstance(was, dict) and isinstance(now, dict):  # a key missing and one set to None differ too
         return "; ".join(changes(f"{key}.{k}", was.get(k, "unset"), now.get(k, "unset"))
-                         for k in sorted(was.keys() | now.keys()) if was.get(k) != now.get(k))
+                         for k in sorted(was.keys() | now.keys()) if k not in was or k not in now or was[k] != now[k])
     return f"{key}: {was} in the study, {now} here"
