@@ -15,6 +15,10 @@ import numpy as np
 DESK = 0.6  # the picture's edges at least 60% on the dark side of Otsu's threshold: a desk all round...
 MARGIN = 0.025  # ...each edge's line taken as the darkest of its outer 2.5% (a form's box 1-4 px in from a 200 px crop)
 SHEET = 0.25  # ...and one light region touching at most one edge, its holes filled, at least 25% of the picture...
+NOTE = 0.05  # ...or, in a photo (no canvas even all round), at least 5% of it with writing on it: a sticky note
+WRITTEN = 0.005  # on a desk, WRITTEN of it or more in holes (a light bar, a bold white 1, has none), its rim dented
+DENT = 0.03  # by at most DENT of its short side (the lit part of a sheet half in a sharp shadow: its edge cuts the
+# writing)...
 SOLID = 0.9  # ...filling at least 90% of its turned box (a digit's strokes, a bold 0 with its hole filled: ~80%)...
 HOLES = 0.35  # ...with at most 35% of it in holes: the writing on a sheet; a lone 0 cropped tight is mostly hole
 LINES = 0.02  # ruled or squared lines up to 2% of the picture's short side thick are closed over: they cut the sheet up
@@ -50,8 +54,10 @@ def cut(grey: np.ndarray, oval: bool = False):
         return None
     u8 = (grey * 255).astype(np.uint8)
     m, k = max(1, round(MARGIN * min(h, w))), 2 * int(LINES * min(h, w) / 2) + 1  # the edges' depth; the closing's
-    if _canvas_without_sheet(u8, m, k):
+    canvas = _edge_level(u8, m)
+    if canvas is not None and _canvas_without_sheet(u8, canvas, k):
         return None
+    smallest = SHEET if canvas is not None else NOTE  # a drawing app's canvas, even all round, holds no sticky note
     _, light = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     dark = 2 * (h + w) - sum(int(side.sum(axis).min()) for side, axis in
                              ((light[:m], 1), (light[-m:], 1), (light[:, :m], 0), (light[:, -m:], 0)))
@@ -61,7 +67,7 @@ def cut(grey: np.ndarray, oval: bool = False):
     on_sheet = cv2.morphologyEx(light, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     # The sheet's region holds >= (1 - HOLES) of its filled area, >= SHEET of the picture: too little light, no sheet
     # (a white-on-black drawing's strokes; skips the labelling, half of such a drawing's preprocessing time)
-    if cv2.countNonZero(on_sheet) < (1 - HOLES) * SHEET * h * w:
+    if cv2.countNonZero(on_sheet) < (1 - HOLES) * smallest * h * w:
         return None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(on_sheet, connectivity=8)
     if n < 2:
@@ -79,7 +85,8 @@ def cut(grey: np.ndarray, oval: bool = False):
     rim_points = max(cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=len)
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
     holes = (area - np.count_nonzero(region)) / area
-    if area < SHEET * h * w or holes > HOLES:
+    if area < smallest * h * w or area < SHEET * h * w and (holes < WRITTEN or _dented(rim_points, min(rw, rh))) \
+            or holes > HOLES:
         return None
     # OpenCV gives the angle of a side; the turn to level is the nearest multiple of 90 away
     tilt = angle - 90 * (quarter := round(angle / 90))
@@ -95,6 +102,16 @@ def cut(grey: np.ndarray, oval: bool = False):
         return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
     boxed = _boxed(grey, filled, (x, y), min(rw, rh))
     return None if boxed is None else (*boxed, holes)
+
+
+def _dented(rim, short: float) -> bool:
+    """Whether the rim has a dent deeper than DENT of the region's short side: writing cut by the region's edge."""
+    hull = cv2.convexHull(rim, returnPoints=False)
+    try:
+        defects = cv2.convexityDefects(rim, hull) if len(hull) > 3 else None
+    except cv2.error:  # a rim that crosses itself: no clean outline
+        return True
+    return defects is not None and defects.size > 0 and float(defects.reshape(-1, 4)[:, 3].max()) / 256 > DENT * short
 
 
 def plate(grey: np.ndarray):
@@ -115,8 +132,18 @@ def plate(grey: np.ndarray):
     return found if max(found[2], area[inside].sum() / found[0].size) >= PLATE_INK else None
 
 
-def _canvas_without_sheet(u8, m: int, k: int) -> bool:
-    """Whether cut's answer is None for a drawing on one level all round (its outer m rows and columns), found without
+def _edge_level(u8, m: int):
+    """The one level of a canvas even all round (its outer m rows and columns all at it, something else inside), or
+    None: a drawing app's, never a photo's."""
+    lo, hi = cv2.minMaxLoc(u8)[:2]
+    levels = {cv2.minMaxLoc(side)[:2] for side in (u8[:m], u8[-m:], u8[:, :m], u8[:, -m:])}
+    if lo == hi or len(levels) > 1 or (level := levels.pop())[0] != level[1]:
+        return None  # one level (Otsu's threshold is 0 then), or no even canvas
+    return level[0]
+
+
+def _canvas_without_sheet(u8, level: int, k: int) -> bool:
+    """Whether cut's answer is None for a drawing on a canvas at `level` all round (_edge_level), found without
     Otsu's threshold t and the closing (2/3 of cut's time on a 280x280 drawing), whatever t is. A canvas at the
     highest level: t below it leaves the picture light all round (no desk), t at it no light at all. At the lowest:
     t below it is that no-desk case, else the light is within the pixels above it, and their k x k dilation holds the
@@ -124,12 +151,9 @@ def _canvas_without_sheet(u8, m: int, k: int) -> bool:
     leave too little light for a sheet. (t is usually in [lowest, highest): but stays 0 when every split leaves a
     class under FLT_EPSILON of the picture, a single pixel off the canvas's level in a 3000x3000 one.)"""
     lo, hi = cv2.minMaxLoc(u8)[:2]
-    levels = {cv2.minMaxLoc(side)[:2] for side in (u8[:m], u8[-m:], u8[:, :m], u8[:, -m:])}
-    if lo == hi or len(levels) > 1 or (level := levels.pop())[0] != level[1]:
-        return False  # one level (Otsu's threshold is 0 then), or no even canvas
-    if level[0] == hi:
+    if level == hi:
         return True
-    if level[0] != lo:
+    if level != lo:
         return False
     above = cv2.dilate(cv2.compare(u8, lo, cv2.CMP_GT), np.ones((k, k), np.uint8))
     h, w = u8.shape
