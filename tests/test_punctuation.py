@@ -44,13 +44,14 @@ PER_CENT = [SLASH, *RINGS]
     ([dot(120, 86)], "point"),                                          # 3.95: a point on the baseline
     ([dot(120, 95)], "point"),                                          # ...or a little under it
     ([lambda a: cv2.line(a, (124, 80), (116, 102), 1.0, 6)], "comma"),  # 12,50: a comma hanging from the baseline
+    ([stroke(124, 70, 114, 102)], "comma"),                             # 1,000: a long one, over half as tall
     ([dot(240, 45), dot(240, 75)], "point"),                            # 7:39: a colon
     ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "dash"),    # 4-2, its dash close to its digits
     ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "slash"),   # 12/05: taller than the digits, leaning
     (PLUS, "plus sign"),                                                # 5+3
     ([bar(104, 136, 55), bar(104, 136, 65)], "equals sign"),            # 5=5, its bars closer than a stroke
     (PER_CENT, "per cent sign"),                                        # 5%3
-], ids=["point", "low point", "comma", "colon", "dash", "slash", "plus", "equals", "per cent"])
+], ids=["point", "low point", "comma", "long comma", "colon", "dash", "slash", "plus", "equals", "per cent"])
 def test_punctuation_between_digits_is_found(marks, kind):
     where = "among" if kind == "per cent sign" else "between"  # 50%: a per cent sign after the digits too
     article = "an" if kind[0] in "aeiou" else "a"
@@ -69,6 +70,7 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 1)],       # a ruled line's thin stub
     [lambda a: cv2.line(a, (250, 30), (230, 90), 1.0, 6)],       # a slanted 1, as tall as the digits
     [lambda a: cv2.line(a, (240, 10), (240, 95), 1.0, 6)],       # a tall 1 standing upright
+    [stroke(120, 62, 120, 96)],                                  # a short 1 standing on the baseline
     [lambda a: cv2.line(a, (252, 15), (235, 93), 1.0, 6)],       # a 1 leaning 12 degrees, 1.25x as tall
     [dot(68, 86)],                                               # a stroke's end broken off, touching its digit's box
     [stroke(100, 40, 100, 62), bar(96, 144, 62), stroke(120, 40, 120, 90)],  # a 4 with a third stroke
@@ -91,7 +93,7 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [bar(86, 154, 60), stroke(120, 47, 120, 73)],                # a long bar crossed by a short stroke: not a plus
     [bar(90, 150, 60), stroke(120, 25, 120, 98)],                # a cross taller than the digits: not a plus
 ], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
-        "slanted 1", "tall 1", "tall leaning 1", "broken end", "4", "open 4", "broken 4", "two top bars",
+        "slanted 1", "tall 1", "short 1", "tall leaning 1", "broken end", "4", "open 4", "broken 4", "two top bars",
         "broken diagonal 4", "backslash", "7 bar", "tall ring", "low ring", "far ring", "short slash", "bars in a 0",
         "pale 4", "bars side by side", "bars far apart", "short bars", "cross at the end", "flat cross", "tall cross"])
 def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):

@@ -13,7 +13,8 @@ two digits (not a full stop after the number), a stroke's width from any other s
 broken 6 lie close together), at least a tenth of the digits' height both ways (not dust, noise or a ruled line's
 thin stub), and:
 - a point: small, solid, from the row's middle down to a little under its baseline (a colon's lower dot);
-- a comma: a short thick stroke hanging from the row's middle or lower;
+- a comma: a short thick stroke hanging from the row's middle or lower (a long one too, over half the digits' height,
+  its foot well under their baseline: _hanging);
 - a dash: a flat thick stroke around the row's middle;
 - a slash: a narrow mark leaning right, taller than the digits and rising above them (one as tall as they are is
   a 1 to any reader: the model reads it so, and so would a person);
@@ -49,6 +50,7 @@ SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slante
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
 COMMA = 0.6  # a comma is under 60% of the digits' height
+HANG = 0.15  # a mark over TALL hanging this share of the digits' height below their baseline is a long comma (_hanging)
 FLAT = 1.5  # a dash is 1.5x as wide as it is tall or more, and narrower than the digits are tall
 MIDDLE = 0.25  # a dash's middle is within 25% of the digits' height of theirs
 APART = 0.5  # a dash is half a stroke or more from the digits either side (a 5's hat beside a small body touches
@@ -100,6 +102,7 @@ def find(loose: np.ndarray) -> str | None:
     strong = (loose > MASK * top).view(np.uint8)
     areas = np.bincount(labels.ravel(), weights=strong.ravel(), minlength=n)[1:]  # each mark's strong ink
     tall = boxes[:, 3] >= TALL * boxes[:, 3].max()
+    tall &= ~_hanging(boxes, tall)
     digits = boxes[tall]
     height = float(np.median(digits[:, 3]))
     stroke = stroke_width(strong)  # the width strokes have at their own cut
@@ -138,6 +141,16 @@ def find(loose: np.ndarray) -> str | None:
     return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
             or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke)
             or brackets.find(labels, boxes, tall))
+
+
+def _hanging(boxes, tall) -> np.ndarray:
+    """Which tall marks hang as a long comma does (a hand's or a face's, over TALL of the digits' height): under COMMA
+    of the row's median height, their top below its middle and their foot HANG of it or more below its baseline."""
+    row = boxes[tall]
+    height = float(np.median(row[:, 3]))
+    y, h = boxes[:, 1], boxes[:, 3]
+    return tall & (h < COMMA * height) & (y >= np.median(row[:, 1] + row[:, 3] / 2)) \
+        & (y + h >= np.median(row[:, 1] + row[:, 3]) + HANG * height)
 
 
 def _minus(boxes, areas, small, digits, height: float, stroke: float) -> str | None:
