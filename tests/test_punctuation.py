@@ -47,11 +47,12 @@ PER_CENT = [SLASH, *RINGS]
     ([stroke(124, 70, 114, 102)], "comma"),                             # 1,000: a long one, over half as tall
     ([dot(240, 45), dot(240, 75)], "point"),                            # 7:39: a colon
     ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "dash"),    # 4-2, its dash close to its digits
+    ([bar(180, 212, 30), bar(208, 250, 60)], "dash"),                   # 7-1: the 7's bar over the dash's columns
     ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "slash"),   # 12/05: taller than the digits, leaning
     (PLUS, "plus sign"),                                                # 5+3
     ([bar(104, 136, 55), bar(104, 136, 65)], "equals sign"),            # 5=5, its bars closer than a stroke
     (PER_CENT, "per cent sign"),                                        # 5%3
-], ids=["point", "low point", "comma", "long comma", "colon", "dash", "slash", "plus", "equals", "per cent"])
+], ids=["point", "low point", "comma", "long comma", "colon", "dash", "dash under a bar", "slash", "plus", "equals", "per cent"])
 def test_punctuation_between_digits_is_found(marks, kind):
     where = "among" if kind == "per cent sign" else "between"  # 50%: a per cent sign after the digits too
     article = "an" if kind[0] in "aeiou" else "a"

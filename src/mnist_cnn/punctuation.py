@@ -50,6 +50,7 @@ SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slante
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
 COMMA = 0.6  # a comma is under 60% of the digits' height
+INNER = 0.15  # a dash lying within a digit's rows but their outer 15% is measured from its ink, not its box (_room)
 HANG = 0.15  # a mark over TALL hanging this share of the digits' height below their baseline is a long comma (_hanging)
 FLAT = 1.5  # a dash is 1.5x as wide as it is tall or more, and narrower than the digits are tall
 MIDDLE = 0.25  # a dash's middle is within 25% of the digits' height of theirs
@@ -134,13 +135,30 @@ def find(loose: np.ndarray) -> str | None:
         if sized and pen and w < SMALL * height and thick and middle <= y <= base:
             return "a comma between the digits (not a digit)"
         level = abs(y + h / 2 - middle) <= MIDDLE * height
-        if room >= APART * stroke and h < SMALL * height and w >= FLAT * h and thick and level:
+        if h < SMALL * height and w >= FLAT * h and thick and level and _room(labels, boxes, near, (x, y, w, h)) \
+                >= APART * stroke:
             return "a dash between the digits (not a digit)"
     inked = areas >= MIN_AREA * stroke * stroke
     thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
     return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
             or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke)
             or brackets.find(labels, boxes, tall))
+
+
+def _room(labels, boxes, near, box) -> float:
+    """Px between a mark and the digits either side (`near`, their boxes): between their boxes, or, for a digit whose
+    rows reach INNER of its height past the mark's either way, between its ink and the mark's in the mark's own rows
+    (a 7's bar over a dash's columns leaves its stem, at the dash's height, a stroke or more away; a 5's hat lying
+    beside its body's top is no dash)."""
+    x, y, w, h = box
+    band, gaps = labels[y:y + h], []
+    for digit, side in zip(near, (-1, 1)):
+        dx, dy, dw, dh = digit
+        gaps.append(x - (dx + dw) if side < 0 else dx - (x + w))
+        if dy + INNER * dh <= y and y + h <= dy + (1 - INNER) * dh:
+            cols = np.flatnonzero((band == 1 + int(np.flatnonzero((boxes == digit).all(1))[0])).any(0))
+            gaps[-1] = np.inf if cols.size == 0 else x - 1 - cols.max() if side < 0 else cols.min() - (x + w)
+    return float(min(gaps))
 
 
 def _hanging(boxes, tall) -> np.ndarray:
