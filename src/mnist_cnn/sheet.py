@@ -77,10 +77,7 @@ def cut(grey: np.ndarray, oval: bool = False):
     # a light stroke running off the picture, no sheet
     if sum(map(int, (x == 0, y == 0, x + bw == w, y + bh == h))) > 1:
         return None
-    region = (labels[y:y + bh, x:x + bw] == k).astype(np.uint8)
-    outside = np.pad(region, 1)  # flood the background from the border: what it cannot reach are the region's holes
-    cv2.floodFill(outside, None, (0, 0), 2)
-    filled = (outside[1:-1, 1:-1] != 2).view(np.uint8)
+    region, filled = _filled(labels[y:y + bh, x:x + bw] == k)
     area = np.count_nonzero(filled)
     rim_points = max(cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=len)
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
@@ -102,6 +99,15 @@ def cut(grey: np.ndarray, oval: bool = False):
         return (*_levelled(grey, (cx + x, cy + y), (rh, rw) if quarter % 2 else (rw, rh), tilt), holes)
     boxed = _boxed(grey, filled, (x, y), min(rw, rh))
     return None if boxed is None else (*boxed, holes)
+
+
+def _filled(mask):
+    """The region (uint8), and it with its holes filled: the background flooded from the border, what the flood cannot
+    reach are the region's holes."""
+    region = mask.astype(np.uint8)
+    outside = np.pad(region, 1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return region, (outside[1:-1, 1:-1] != 2).view(np.uint8)
 
 
 def _dented(rim, short: float) -> bool:
