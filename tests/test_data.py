@@ -60,6 +60,23 @@ def test_mnist_stays_in_the_folder_itself_fashion_in_a_subfolder(tmp_path, synth
     assert data.ensure_dataset("fashion-mnist", tmp_path, sources=()) == tmp_path / "fashion-mnist"
 
 
+def test_a_failed_fetch_onto_a_nearly_full_disk_says_so(tmp_path, monkeypatch):
+    """npm on a full disk exits 228 with nothing on stderr: the line named no cause, and its advice (put the files
+    there by hand) could not work either."""
+    from collections import namedtuple
+
+    from mnist_cnn import fetch
+
+    with pytest.raises(UserError) as plenty:
+        data.ensure_dataset("fashion-mnist", tmp_path, sources=())
+    assert "MB free" not in str(plenty.value)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(fetch.shutil, "disk_usage", lambda path: usage(2**30, 2**30 - 10 * 2**20, 10 * 2**20))
+    with pytest.raises(UserError, match=f"by hand. The disk holding {tmp_path / 'fashion-mnist'} has 10 MB free, "
+                                        f"under the 150 MB a fetch may need: free some space or pass --data-dir$"):
+        data.ensure_dataset("fashion-mnist", tmp_path, sources=())
+
+
 def test_each_data_set_checks_its_own_pins(tmp_path, synthetic, monkeypatch):
     """The real Fashion-MNIST pins refuse the synthetic files that MNIST (pinned to them) accepts."""
     monkeypatch.setitem(data.DATASETS, "fashion-mnist", dataclasses.replace(

