@@ -45,6 +45,9 @@ PER_CENT = [SLASH, *RINGS]
     ([dot(120, 95)], "point"),                                          # ...or a little under it
     ([lambda a: cv2.line(a, (124, 80), (116, 102), 1.0, 6)], "comma"),  # 12,50: a comma hanging from the baseline
     ([stroke(124, 70, 114, 102)], "comma"),                             # 1,000: a long one, over half as tall
+    ([stroke(124, 66, 116, 104)], "comma"),                             # ...0.65 as tall (Purisa Bold's)
+    ([stroke(132, 80, 106, 104)], "comma"),                             # ...as wide as a point may not be
+    ([ring(120, 78, 10, 10, 8)], "point"),                              # 4.2: a ring round a pinhole, 0.45 as tall
     ([dot(240, 45), dot(240, 75)], "point"),                            # 7:39: a colon
     ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "dash"),    # 4-2, its dash close to its digits
     ([bar(180, 212, 30), bar(208, 250, 60)], "dash"),                   # 7-1: the 7's bar over the dash's columns
@@ -52,7 +55,8 @@ PER_CENT = [SLASH, *RINGS]
     (PLUS, "plus sign"),                                                # 5+3
     ([bar(104, 136, 55), bar(104, 136, 65)], "equals sign"),            # 5=5, its bars closer than a stroke
     (PER_CENT, "per cent sign"),                                        # 5%3
-], ids=["point", "low point", "comma", "long comma", "colon", "dash", "dash under a bar", "slash", "plus", "equals", "per cent"])
+], ids=["point", "low point", "comma", "long comma", "longer comma", "wide comma", "big point", "colon", "dash",
+        "dash under a bar", "slash", "plus", "equals", "per cent"])
 def test_punctuation_between_digits_is_found(marks, kind):
     where = "among" if kind == "per cent sign" else "between"  # 50%: a per cent sign after the digits too
     article = "an" if kind[0] in "aeiou" else "a"
@@ -74,6 +78,8 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [stroke(120, 62, 120, 96)],                                  # a short 1 standing on the baseline
     [lambda a: cv2.line(a, (252, 15), (235, 93), 1.0, 6)],       # a 1 leaning 12 degrees, 1.25x as tall
     [dot(68, 86)],                                               # a stroke's end broken off, touching its digit's box
+    [ring(120, 76, 12, 14, 4)],                                  # a small 0 low in the row: a ring, not a point
+    [ring(120, 64, 10, 10, 8)],                                  # a big round blob reaching over the row's middle
     [stroke(100, 40, 100, 62), bar(96, 144, 62), stroke(120, 40, 120, 90)],  # a 4 with a third stroke
     [bar(100, 124, 70), stroke(124, 40, 124, 90)],               # a 4 without its left stroke: its bar stops short
     PLUS[:1] + [stroke(120, 44, 120, 76), dot(103, 45, 3)],      # a plus shape with a piece close by: a broken 4
@@ -94,8 +100,9 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [bar(86, 154, 60), stroke(120, 47, 120, 73)],                # a long bar crossed by a short stroke: not a plus
     [bar(90, 150, 60), stroke(120, 25, 120, 98)],                # a cross taller than the digits: not a plus
 ], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
-        "slanted 1", "tall 1", "short 1", "tall leaning 1", "broken end", "4", "open 4", "broken 4", "two top bars",
-        "broken diagonal 4", "backslash", "7 bar", "tall ring", "low ring", "far ring", "short slash", "bars in a 0",
+        "slanted 1", "tall 1", "short 1", "tall leaning 1", "broken end", "small 0", "high blob", "4", "open 4",
+        "broken 4", "two top bars", "broken diagonal 4", "backslash", "7 bar", "tall ring", "low ring", "far ring",
+        "short slash", "bars in a 0",
         "pale 4", "bars side by side", "bars far apart", "short bars", "cross at the end", "flat cross", "tall cross"])
 def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
     assert punctuation.find(row(*marks)) is None

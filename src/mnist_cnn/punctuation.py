@@ -12,9 +12,10 @@ punctuation when it is clear of every digit's columns (not a 5's hat, a broken 4
 two digits (not a full stop after the number), a stroke's width from any other small mark (the pieces of a
 broken 6 lie close together), at least a tenth of the digits' height both ways (not dust, noise or a ruled line's
 thin stub), and:
-- a point: small, solid, from the row's middle down to a little under its baseline (a colon's lower dot);
-- a comma: a short thick stroke hanging from the row's middle or lower (a long one too, over half the digits' height,
-  its foot well under their baseline: _hanging);
+- a point: small and solid (or, in the row's lower half, round and filled: Purisa's ring round a pinhole), from the
+  row's middle down to a little under its baseline (a colon's lower dot);
+- a comma: a short thick stroke hanging from the row's middle or lower (a long or wide one too, its foot well under
+  their baseline: _hanging);
 - a dash: a flat thick stroke around the row's middle;
 - a slash: a narrow mark leaning right, taller than the digits and rising above them (one as tall as they are is
   a 1 to any reader: the model reads it so, and so would a person);
@@ -47,9 +48,10 @@ CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit
 SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
 PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways (a dash may be finer)
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
+ROUND = 0.55  # ...or, under TALL, its top below the row's middle, round and filling 55% (Purisa's ring round a pinhole)
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
-COMMA = 0.6  # a comma is under 60% of the digits' height
+COMMA = 0.7  # a comma is under 70% of the digits' height (Purisa Bold's long one: 0.64)
 INNER = 0.15  # a dash lying within a digit's rows but their outer 15% is measured from its ink, not its box (_room)
 HANG = 0.15  # a mark over TALL hanging this share of the digits' height below their baseline is a long comma (_hanging)
 FLAT = 1.5  # a dash is 1.5x as wide as it is tall or more, and narrower than the digits are tall
@@ -130,9 +132,10 @@ def find(loose: np.ndarray) -> str | None:
         room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
         low = middle <= y + h / 2 <= base + BELOW * height
-        if sized and pen and max(w, h) < SMALL * height and area >= SOLID * w * h and low:
+        dot = max(w, h) < SMALL * height and area >= SOLID * w * h
+        if sized and pen and low and (dot or y >= middle and max(w, h) < 1.5 * min(w, h) and area >= ROUND * w * h):
             return "a point between the digits (not a digit)"
-        if sized and pen and w < SMALL * height and thick and middle <= y <= base:
+        if sized and pen and (w < SMALL * height or y + h >= base + HANG * height) and thick and middle <= y <= base:
             return "a comma between the digits (not a digit)"
         level = abs(y + h / 2 - middle) <= MIDDLE * height
         if h < SMALL * height and w >= FLAT * h and thick and level and _room(labels, boxes, near, (x, y, w, h)) \
