@@ -14,7 +14,7 @@ A model trained on MNIST only works on images that look like that, so:
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
-`paper_lines.drop_lines`, `_drop_specks`) -> crop to the ink's box (inside a form's box round it: `drop_frame`) ->
+`paper_lines.drop_lines`, `lone_lines.drop`, `_drop_specks`) -> crop to the ink's box (in a form's box: `drop_frame`) ->
 `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also takes a shadow's sharp edge for
 paper after the fit (`shadow.paper`); `candidates` reads one digit with it too. Pillow decodes and resizes, OpenCV
 filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
@@ -30,7 +30,7 @@ from .faint_lines import faint_lines
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
-from . import paper_surface, shadow, sheet, surround
+from . import lone_lines, paper_surface, shadow, sheet, surround
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -224,7 +224,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     # A line spans LINE_FILL of a row (column): with narrower ink, drop_lines would find none but a frame round it all
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
     framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
-    lined = ink if narrow else drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink))
+    lined = ink if narrow else lone_lines.drop(drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink)))
     kept = drop_specks(lined, grid(ink.shape))
     if (count := cv2.countNonZero(kept)) < MIN_INK_PIXELS:
         return None

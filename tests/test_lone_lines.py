@@ -1,0 +1,51 @@
+"""lone_lines.drop: a straight line across the picture, clear of the writing (a legal pad's margin, a desk's edge),
+goes from the ink map; a tight crop's 1, a line touching the digits and a bent stroke stay."""
+
+import cv2
+import numpy as np
+import pytest
+
+from mnist_cnn import images, lone_lines
+
+
+def digit(a, x=300, y=250):
+    """A 0-like ring 120 px tall drawn into a."""
+    cv2.ellipse(a, (x, y), (40, 60), 0, 0, 360, 1.0, 12)
+
+
+@pytest.mark.parametrize("ends", [((80, 0), (92, 599)), ((0, 80), (699, 95)), ((650, 0), (650, 599))],
+                         ids=["margin a degree off upright", "rule sloping", "edge upright"])
+def test_a_lone_straight_line_across_the_picture_goes_and_the_digit_stays(ends):
+    a = np.zeros((600, 700), np.float32)
+    digit(a)
+    kept = a.copy()
+    cv2.line(a, *ends, 0.6, 3)
+    np.testing.assert_array_equal(lone_lines.drop(a), kept)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda a: [cv2.line(a, (140, 0), (140, 599), 1.0, 12), cv2.ellipse(a, (400, 300), (90, 290), 0, 0, 360, 1.0, 12)],
+    lambda a: cv2.line(a, (300, 0), (300, 599), 0.6, 3),                      # a line through the digit
+    lambda a: cv2.polylines(a, [np.array([[80, 0], [140, 300], [80, 599]], np.int32)], False, 0.6, 3),  # bent
+], ids=["a tight crop of 10", "touching", "bent"])
+def test_what_is_no_lone_line_stays(draw):
+    a = np.zeros((600, 700), np.float32)
+    digit(a)
+    draw(a)
+    kept = a.copy()
+    np.testing.assert_array_equal(lone_lines.drop(a), kept)
+
+
+def test_a_tight_crop_of_a_1_keeps_its_ink():
+    a = np.zeros((200, 40), np.float32)
+    cv2.line(a, (20, 0), (20, 199), 1.0, 8)
+    assert images.ink_map(1 - a) is not None and lone_lines.drop(a.copy()).sum() == a.sum()
+
+
+def test_a_legal_pads_margin_beside_a_digit_is_no_part_of_its_28x28():
+    paper = np.full((600, 700), 0.9, np.float32)
+    ink = np.zeros_like(paper)
+    digit(ink)
+    alone = images.to_mnist(paper - 0.8 * ink)
+    cv2.line(ink, (80, 0), (92, 599), 0.5, 3)  # red on yellow, in grey: fainter than the pen
+    np.testing.assert_allclose(images.to_mnist(paper - 0.8 * ink), alone, atol=0.02)
