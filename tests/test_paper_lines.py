@@ -66,6 +66,30 @@ def test_lines_photographed_askew_go_and_the_strokes_crossing_them_stay(w, h, sl
     assert rows.max() - rows.min() >= 0.9 * (y1 - y0), "a stroke was cut where it crosses a line"
 
 
+def perspective_page(w, h, slopes, spacing=60, thick=2):
+    """A grey page whose rules each slope their own way, as in a photo taken at an angle (a keystone): rule k at
+    slopes[k], starting `spacing` px apart on the left side."""
+    page = np.full((h, w), float(PAPER), np.float32)
+    cols = np.arange(w)
+    for k, slope in enumerate(slopes):
+        for t in range(thick):
+            ys = np.round((k + 1) * spacing + t + slope * cols).astype(int)
+            ok = (ys >= 0) & (ys < h)
+            page[ys[ok], cols[ok]] *= TONE
+    return page
+
+
+@pytest.mark.parametrize("slopes", [(0.02, 0.035, 0.05), (-0.06, -0.045, -0.03, -0.015), (0.0, 0.012, 0.024)],
+                         ids=["fanning down", "fanning up", "level at the top"])
+def test_rules_photographed_in_perspective_go_each_at_its_own_slope(slopes):
+    w, h = 900, 60 * len(slopes) + 120
+    ink = ink_map(with_strokes(perspective_page(w, h, slopes), (w // 3, w // 2 + 7)))
+    near = np.zeros(ink.shape[1], bool)
+    for x in np.flatnonzero((ink > 0.5).mean(axis=0) > 0.6):
+        near[max(0, x - 6):x + 7] = True
+    assert near.any() and np.count_nonzero(ink[:, ~near] > 0.05) <= 6, "a rule (or a part of one) is left"
+
+
 def test_a_blank_page_photographed_askew_has_no_ink():
     """A squared page turned 0.3 degrees has no row or column that is one line; once they went its stubs were read
     as a row of 1s."""

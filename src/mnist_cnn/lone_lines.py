@@ -1,14 +1,18 @@
-"""A lone straight line across the picture, clear of the writing: a legal pad's margin, a rule of a page photographed
-in perspective (each rule its own slope, where paper_lines looks for one slope for all), a desk's or a board's edge.
+"""A lone straight line across the picture, clear of the writing: a legal pad's margin (a degree off upright, maybe
+joined to a rule), a stray rule; and paper_lines' tests for one line alone: `thin_rule` (a rule at its own slope, a
+page in perspective) and `margin` (a faintly ruled page's margin).
 
     ink = lone_lines.drop(ink)     # (H, W) float32 ink >= 0, changed in place and returned: such lines set to 0
 
-paper_lines.drop_lines takes out lines by the rows (columns) they fill, level or all at one slope; a margin drawn a
-degree off upright fills no column, and alone it is no ruled page. Before this, a legal pad's red margin stayed in
-the ink beside the digit and `predict` refused 38 of 40 photographed digits for it. A line here is one connected
-piece of ink spanning LONE of the picture, straight within STRAIGHT of its length, with the rest of the ink (the
-digits) under OVER of that length: a tight crop's 1 or a number's underline as wide as the digits stays.
-Hand-written on OpenCV's connected components and cv2.fitLine: no library takes such a line out of an ink map.
+paper_lines.drop_lines takes out lines by the rows (columns) they fill, level or at a slope; a margin drawn a degree
+off upright fills no column, and alone it is no ruled page. Before this, a legal pad's red margin stayed in the ink
+beside the digit and `predict` refused 38 of 40 photographed digits for it. A line here: a piece of ink spanning
+LONE of the picture, 75% of it (ON_LINE) on up to LINES straight lines (each under 2 x STRAIGHT of the picture's
+longer side thick) that span LONE too, with the other marks (the digits) spanning under OVER of its length: a tight
+crop's 1 or a number's underline as wide as the digits stays, and so does a line within SIDE of the picture's side
+(a board's frame, a desk's edge: sheet.py and the crop deal with those; taking most of one out left a sliver that
+the crop took for ink).
+Hand-written on OpenCV's connected components and Hough transform: no library takes such a line out of an ink map.
 """
 
 from __future__ import annotations
@@ -16,24 +20,37 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .stroke_mask import MASK, stroke_width
+
 LONE = 0.9  # a line spans 90% of the picture's height or width...
-STRAIGHT = 0.01  # ...its pixels (99% of them) within 1% of its length + 1 px of one straight line (a pen's 1: ~5%)...
-OVER = 0.6  # ...and the other marks span under 60% of its length both ways (a tight crop's digits span it all)
+STRAIGHT = 0.01  # ...its pixels within 1% of the picture's longer side + 1 px of a straight line (a pen's 1: ~5%)...
+ON_LINE = 0.75  # ...75% of them on such lines (LINES at most: a margin joined to a rule); a speck or a shade's
+LINES = 3  # remnant hanging on to one stays
+OVER = 0.6  # ...and the other marks span under 60% of its length both ways (a tight crop's digits span it all):
+MARK = 0.1  # pieces of ink with at least 10% of the largest one's pixels (not the paper's specks)...
+STRONG = 0.3  # ...holding ink over 30% of the strongest (a shade's soft grey in a corner holds none)
+SIDE = 0.02  # a line within 2% of the picture's side along it is a frame's or a desk's edge, left to sheet.py
+HOUGH = 24  # the Hough transform's strongest lines looked at (a thick line's neighbouring bins among them)
 BLOCK = 200  # px: pictures over this on their short side are looked at in blocks of (short side // BLOCK) px
-MARK = 0.1  # the other marks: pieces of ink with at least 10% of the largest one's pixels (not the paper's specks)
+LONE_RULE = 0.5  # paper_lines takes one rule alone at its slope when under half the writing's strokes thick
+MARGIN = 0.25  # a faintly ruled page's margin: its one upright band within the outer quarter of the width
 
 
 def drop(ink):
     """The (H, W) float32 ink map, each lone straight line across it set to 0 in place."""
     h, w = ink.shape
     k = max(1, min(h, w) // BLOCK)  # labelled in k x k blocks (any ink): a 900 px photo's in ~1 ms, not ~10
-    inked = cv2.compare(ink[:h // k * k, :w // k * k], 0, cv2.CMP_GT)  # whole blocks: OpenCV's fast area resize
-    small = inked if k == 1 else cv2.compare(cv2.resize(inked, (w // k, h // k), interpolation=cv2.INTER_AREA), 0,
-                                             cv2.CMP_GT)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=8)
-    sh, sw = small.shape
+    whole = ink[:h // k * k, :w // k * k]  # whole blocks, in bytes: OpenCV's fast area resize
+    scale = 255 / max(float(ink.max()), 1e-6)
+    inked, level = cv2.compare(whole, 0, cv2.CMP_GT), cv2.convertScaleAbs(whole, alpha=scale)
+    if k > 1:
+        inked, level = (cv2.resize(a, (w // k, h // k), interpolation=cv2.INTER_AREA) for a in (inked, level))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.compare(inked, 0, cv2.CMP_GT), connectivity=8)
+    sh, sw = inked.shape
     spans = (stats[1:, cv2.CC_STAT_HEIGHT] >= LONE * sh) | (stats[1:, cv2.CC_STAT_WIDTH] >= LONE * sw)
-    long, rest = np.flatnonzero(spans) + 1, np.flatnonzero(~spans) + 1
+    strong = np.zeros(n, bool)
+    strong[labels[level > STRONG * float(level.max())]] = True  # pieces holding strokes, not only shade or specks
+    long, rest = np.flatnonzero(spans) + 1, np.flatnonzero(~spans & strong[1:]) + 1
     if not long.size or not rest.size:
         return ink
     area = stats[rest, cv2.CC_STAT_AREA]
@@ -41,13 +58,61 @@ def drop(ink):
     span = max(np.max(marks[:, j] + marks[:, j + 2]) - np.min(marks[:, j]) for j in (0, 1))
     for i in long:
         x, y, bw, bh = stats[i, :4]
-        length = float(np.hypot(bw, bh))
-        if span >= OVER * length:
+        if span >= OVER * float(np.hypot(bw, bh)):
             continue
         ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
-        vx, vy, x0, y0 = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-        if np.percentile(np.abs((xs - x0) * vy - (ys - y0) * vx), 99) <= STRAIGHT * length + 1:
-            line = cv2.resize((labels == i).view(np.uint8), inked.shape[::-1], interpolation=cv2.INTER_NEAREST)
-            line = cv2.copyMakeBorder(line, 0, h - line.shape[0], 0, w - line.shape[1], cv2.BORDER_REPLICATE)
-            ink[line > 0] = 0  # its blocks hold no other marks' ink (they are other pieces at this scale)
+        ys, xs = ys + y, xs + x
+        on = _lines(xs, ys, sw, sh)
+        if np.count_nonzero(on) >= ON_LINE * len(xs):  # its blocks hold no other marks' ink (other pieces here)
+            x0, y0, x1, y1 = xs[on].min(), ys[on].min(), xs[on].max() + 1, ys[on].max() + 1
+            line = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            line[ys[on] - y0, xs[on] - x0] = 1
+            line = cv2.resize(line, ((x1 - x0) * k, (y1 - y0) * k), interpolation=cv2.INTER_NEAREST)
+            stop = (h if y1 == sh else y1 * k), (w if x1 == sw else x1 * k)  # the last blocks reach the far edges
+            line = cv2.copyMakeBorder(line, 0, stop[0] - y1 * k, 0, stop[1] - x1 * k, cv2.BORDER_REPLICATE)
+            ink[y0 * k:stop[0], x0 * k:stop[1]][line > 0] = 0
     return ink
+
+
+def _lines(xs, ys, w: int, h: int) -> np.ndarray:
+    """Which of a piece's pixels (xs, ys) lie on straight lines spanning LONE of a w x h picture: up to LINES of them
+    (a margin joined to a rule), found by OpenCV's Hough transform, strongest first (a speck or a shade's remnant may
+    hang on to one); a line within SIDE of the picture's side along it is none of them."""
+    x0, y0 = xs.min(), ys.min()  # the Hough transform over the piece's box alone: a margin's is narrow
+    mask = np.zeros((ys.max() - y0 + 1, xs.max() - x0 + 1), np.uint8)
+    mask[ys - y0, xs - x0] = 255
+    found = cv2.HoughLines(mask, 1, np.pi / 360, max(2, int(LONE * min(w, h) / 2)))
+    on, side, lines = np.zeros(len(xs), bool), np.zeros(len(xs), bool), 0
+    for rho, theta in [] if found is None else found[:HOUGH, 0]:  # strongest first: each line's neighbours follow it
+        off = np.abs((xs - x0) * np.cos(theta) + (ys - y0) * np.sin(theta) - rho)
+        near = ~on & ~side & (off <= STRAIGHT * max(w, h) + 1)
+        (along, across), (length, width) = ((ys, xs), (h, w)) if abs(np.cos(theta)) > abs(np.sin(theta)) else \
+            ((xs, ys), (w, h))
+        if np.count_nonzero(near) < 2 or np.ptp(along[near]) < LONE * length:
+            continue
+        middle = float(np.median(across[near]))
+        (on if min(middle, width - 1 - middle) >= SIDE * width else side)[near] = True
+        if (lines := lines + 1) == LINES:
+            break
+    return on
+
+
+def thin_rule(level, a: int, b: int) -> bool:
+    """Whether the one rule paper_lines found at a slope (rows a:b of its turned ink `level`, 2 rows thicker) is under
+    LONE_RULE of the writing's strokes thick: a rule of a page in perspective, the others at other slopes (a tight
+    crop's bar is a stroke)."""
+    off = level.copy()
+    off[max(0, a - 1):b + 1] = 0
+    top = float(off.max())
+    return top > 0 and b - a - 2 <= LONE_RULE * stroke_width(cv2.compare(off, MASK * top, cv2.CMP_GT) // 255)
+
+
+def margin(width: int, bands, faint) -> bool:
+    """Whether the one band paper_lines found (in a picture `width` px wide) is a faintly ruled page's margin: upright,
+    no thicker than twice the faint rules (+ 1 px), within MARGIN of a side (a 1 spanning a tight crop, or a 7's bar
+    lying on a rule, is neither)."""
+    rules = [b - a for axis, (a, b), _ in faint if axis == 0]
+    if len(bands) != 1 or bands[0][0] != 1 or not rules:
+        return False
+    a, b = bands[0][1]
+    return b - a <= 2 * max(rules) + 1 and min(a, width - b) <= MARGIN * width

@@ -8,6 +8,8 @@ keeping a stroke's share where it crosses them: a step of images.ink_map (and so
 import cv2
 import numpy as np
 
+from .lone_lines import margin, thin_rule
+
 LINE_FILL = 0.95  # a row (column) with ink in >= 95% of its pixels may be a ruled, grid or form line...
 LINE_THIN = 0.1  # ...if its band of such rows is at most 10% of the image's height thick (a "1" cropped tight: all)...
 LINE_BANDS = 2  # ...and there are >= 2 such bands (a box, rules, a grid); one alone is a 7's bar in a tight crop
@@ -21,18 +23,20 @@ LINE_CHUNKS = 8  # median of each eighth of it, as the light and the printer's p
 LINE_FREE = 0.25  # a line is taken out by its own level only when at least this share of its length is free of
 # strokes; with less, by the median level of the other lines on its axis (a grid's, rules'), when there are any
 LINE_SLOPE = 0.15  # lines sloping up to this (rise over run; 8.5 degrees) are levelled first: a page photographed askew
-SLOPE_RISE = 1.0  # px: lines rising less than this across the picture are level enough for its rows
+SLOPE_RISE = 1.0  # px: lines rising less than this across the picture are level enough for its rows...
+SLOPE_STEEP = 4.0  # ...and from this, a band of rows holds too short a part of each to be taken before the slope
 SLOPE_STEP = 4.0  # px of rise across the picture between the slopes first tried...
 SLOPE_FINE = 0.25  # ...then between those tried around the best: a 1-px line on 1,000 px must be levelled to ~1 px
 SLOPE_PIXELS = 6_000  # inked pixels the slope is searched on, at most (every k-th): a 1,024 px page's lines hold more
 SLOPE_SEEN = 0.5  # the first search's best slope must put this share of the width into one row pair, or no line
+SLOPE_ROUNDS = 4  # a page in perspective: its rules' slopes looked for this many times at most
 SLOPE_THICK = 5  # px: a turned page's lines are no thicker (a pen's bars in a tight crop of a boxy digit are)...
+SLOPE_SHARE = 0.01  # ...or than 1% of the picture's height (a large photo's blurred rules: 7 px in 770)...
 SLOPE_BARE = 0.1  # ...and hold all the ink of at least this share of the picture's columns (see _turned_bands)
 SLOPE_PART = 0.1  # ...and then rows only this share inside the picture (a corner) count as lines when full there
 SLIVER = 3  # px: a turned line's end along a side of the picture is no thicker (_drop_edge_slivers)
 FRAME_BAND = 0.1  # a frame round one digit (a form's box): ink in >= LINE_FILL of the outer 10% of each side of the
 # ink's box, taken out by drop_lines with ink left inside it (a Z's or a 7's bars have no sides: no frame)
-MARGIN = 0.25  # a ruled page's margin: its one upright line within the outer quarter of the width
 CELLS = 2.0  # a frame at least 2x wider than tall holds a row of digits (a form's cells, a box round a number)...
 CROSSED = 0.5  # ...which may cross its sides over up to half of each; one digit's frame must hold all its ink inside
 
@@ -51,28 +55,25 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis, uneven=uneven)]
     kin = _kin(ink, bands, uneven)
     bands += kin
-    if len(bands) >= least and any(axis == 0 for axis, _ in bands) or _margin(ink, bands, faint):
+    steep = _drop_sloping(ink, inked, floor, SLOPE_STEEP)  # rows hold only short parts of such rules: no level band
+    ruled = len(bands) >= least and any(axis == 0 for axis, _ in bands) or margin(ink.shape[1], bands, faint)
+    if ruled and not steep:
         _lift(ink, bands, floor, kin)
-    elif _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
+    elif steep or _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
         upright = [(axis, band) for axis, band in bands if axis == 1]  # ...a grid's upright lines level still,
         if upright:  # when the rules rise a pixel across a picture wider than they do across its height
             _lift(ink, upright, floor, kin)
     elif len(bands) >= least:
         _lift(ink, bands, floor, kin)
+    elif len(bands) == 1 and bands[0][0] == 0:  # one level rule: a 7's bar in a tight crop, or a page in perspective
+        trial = ink.copy()  # whose other rules slope
+        _lift(trial, bands, floor, kin)
+        if _drop_sloping(trial, cv2.compare(trial, 0, cv2.CMP_GT), floor):
+            np.copyto(ink, trial)
     for axis, (a, b), level in faint:  # each with the anti-aliased row either side, where no line was found
         if not any(other == axis and start < b and a < stop for other, (start, stop) in bands):
             _subtract((ink if axis == 0 else ink.T)[max(0, a - 1):b + 1], np.float32(level), floor)
     return ink
-
-
-def _margin(ink, bands, faint) -> bool:
-    """Whether the one band found is a faintly ruled page's margin: upright, no thicker than twice the faint rules
-    (+ 1 px), within MARGIN of a side (a 1 spanning a tight crop, or a 7's bar lying on a rule, is neither)."""
-    rules = [b - a for axis, (a, b), _ in faint if axis == 0]
-    if len(bands) != 1 or bands[0][0] != 1 or not rules:
-        return False
-    a, b = bands[0][1]
-    return b - a <= 2 * max(rules) + 1 and min(a, ink.shape[1] - b) <= MARGIN * ink.shape[1]
 
 
 def drop_box(ink, floor: float, inked=None) -> bool:
@@ -115,12 +116,23 @@ def _framed(ink, floor: float):
     return inner if bw and w >= CELLS * h and all(np.count_nonzero(s) <= CROSSED * s.size for s in sides) else None
 
 
-def _drop_sloping(ink, inked, floor) -> bool:
+def _drop_sloping(ink, inked, floor, rise: float = SLOPE_RISE) -> bool:
     """drop_lines for a page photographed askew: no row is one line, so the ink is turned to level the lines (_slope)
     on a canvas holding all of it, they are taken out there (_lift), and the pixels near them turned back; the rest
-    is untouched. Returns whether it took any out."""
+    is untouched. In perspective each rule has its own slope: looked for again, SLOPE_ROUNDS times at most, while
+    some are found. rise: the least rise across the picture of the first slope. Returns whether it took any out."""
+    found = False
+    for _ in range(SLOPE_ROUNDS):
+        if not _drop_at_slope(ink, inked, floor, SLOPE_RISE if found else rise):
+            break
+        found, inked = True, cv2.compare(ink, 0, cv2.CMP_GT)
+    return found
+
+
+def _drop_at_slope(ink, inked, floor, rise: float) -> bool:
+    """One round of _drop_sloping: the lines at the ink's one best slope, rising `rise` px or more across it."""
     h, w = ink.shape
-    slope = _slope(inked)
+    slope = _slope(inked, rise)
     if slope is None:
         return False
     turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), float(np.degrees(np.arctan(slope))), 1.0)
@@ -145,20 +157,21 @@ def _drop_sloping(ink, inked, floor) -> bool:
 
 def _turned_bands(level, inside) -> list:
     """The bands of lines in the turned ink `level`, or [] unless they look like a page's rules: at least LINE_BANDS
-    of them across at least half the picture, none thicker than SLOPE_THICK, and the ink of at least SLOPE_BARE of
-    the picture's columns inside them (the margins, the gaps between digits: a Z's or a box's bars leave none, or are
-    a pen's width). inside: 255 where the canvas holds the picture."""
+    of them across at least half the picture, none thicker than SLOPE_THICK (SLOPE_SHARE), and the ink of at least
+    SLOPE_BARE of the picture's columns inside them (the margins, the gaps between digits: a Z's or a box's bars leave
+    none, or are a pen's width); or one such rule under half the writing's strokes thick (lone_lines.thin_rule).
+    inside: 255 where the canvas holds the picture."""
     # Turned, a 1-px line stepping a row every 1/slope px is shared between two rows, unevenly along it: the bands
     # are looked for with each pixel the sum of its own and its two neighbours' across the line (so 2 rows thicker).
     sums = [cv2.boxFilter(level, -1, (1, 3) if axis == 0 else (3, 1), normalize=False) for axis in (0, 1)]
     inked = [cv2.compare(a, 0, cv2.CMP_GT) for a in sums]
     # A line leaving through the top or bottom holds only a part of its row inside the picture (SLOPE_PART)
     bands = [(axis, (a, b)) for axis in (0, 1) for a, b in _bands(sums[axis], inked[axis], axis, inside, SLOPE_PART)
-             if b - a <= SLOPE_THICK + 2]
+             if b - a <= max(SLOPE_THICK, SLOPE_SHARE * level.shape[0]) + 2]
     span = cv2.reduce(inside, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     rules = [(a, b) for axis, (a, b) in bands if axis == 0 and span[a:b].max() >= span.max() / 2]
-    if len(rules) < LINE_BANDS:
-        return []
+    if len(rules) < LINE_BANDS:  # one rule: the others at other slopes cross its bare columns
+        return bands if rules and thin_rule(level, *rules[0]) else []
     off = level.copy()
     for a, b in rules:
         off[max(0, a - 1):b + 1] = 0
@@ -245,9 +258,9 @@ def _stroked(band, beside):
     return stroked
 
 
-def _slope(inked):
+def _slope(inked, rise: float = SLOPE_RISE):
     """The slope (rise over run, |slope| <= LINE_SLOPE) of lines running across the whole image and rising at least
-    SLOPE_RISE px over its width, or None: the slope at which the inked pixels fall into the fewest rows (the
+    `rise` px over its width, or None: the slope at which the inked pixels fall into the fewest rows (the
     sharpest row counts), searched in steps of SLOPE_STEP px of rise, then SLOPE_FINE px around the best."""
     # Hand-written: a projection profile over sheared rows, one np.bincount per search. cv2.HoughLines finds a thick
     # line's slope anywhere across the plateau of slopes that keep one of its rows inside it.
@@ -270,11 +283,11 @@ def _slope(inked):
         return float(slopes[k]), int((counts[k, :-1] + counts[k, 1:]).max()) * every  # a 1-px line half a row off
 
     coarse, seen = best(np.arange(-LINE_SLOPE, LINE_SLOPE + 1e-9, SLOPE_STEP / w))
-    if seen < SLOPE_SEEN * w:
+    if seen < SLOPE_SEEN * w or abs(coarse) * w + SLOPE_STEP <= rise + 1e-6:  # the fine search can't reach `rise`
         return None
     fine = coarse + np.arange(-SLOPE_STEP, SLOPE_STEP + 1e-9, SLOPE_FINE) / w
     slope, seen = best(np.unique(np.clip(fine, -LINE_SLOPE, LINE_SLOPE)))
-    if abs(slope) * w < SLOPE_RISE or seen < LINE_FILL * w:
+    if abs(slope) * w < rise or seen < LINE_FILL * w:
         return None
     return slope
 
