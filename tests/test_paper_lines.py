@@ -79,11 +79,13 @@ def perspective_page(w, h, slopes, spacing=60, thick=2):
     return page
 
 
-@pytest.mark.parametrize("slopes", [(0.02, 0.035, 0.05), (-0.06, -0.045, -0.03, -0.015), (0.0, 0.012, 0.024)],
-                         ids=["fanning down", "fanning up", "level at the top"])
-def test_rules_photographed_in_perspective_go_each_at_its_own_slope(slopes):
-    w, h = 900, 60 * len(slopes) + 120
-    ink = ink_map(with_strokes(perspective_page(w, h, slopes), (w // 3, w // 2 + 7)))
+@pytest.mark.parametrize("slopes, spacing, thick", [
+    ((0.02, 0.035, 0.05), 60, 2), ((-0.06, -0.045, -0.03, -0.015), 60, 2), ((0.0, 0.012, 0.024), 60, 2),
+    ((0.011,) * 6, 120, 7),  # a large photo's blurred rules: 7 px thick, over SLOPE_THICK
+], ids=["fanning down", "fanning up", "level at the top", "thick"])
+def test_rules_photographed_in_perspective_go_each_at_its_own_slope(slopes, spacing, thick):
+    w, h = 900, spacing * len(slopes) + 2 * spacing
+    ink = ink_map(with_strokes(perspective_page(w, h, slopes, spacing, thick), (w // 3, w // 2 + 7)))
     near = np.zeros(ink.shape[1], bool)
     for x in np.flatnonzero((ink > 0.5).mean(axis=0) > 0.6):
         near[max(0, x - 6):x + 7] = True

@@ -79,6 +79,7 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [lambda a: cv2.line(a, (252, 15), (235, 93), 1.0, 6)],       # a 1 leaning 12 degrees, 1.25x as tall
     [dot(68, 86)],                                               # a stroke's end broken off, touching its digit's box
     [ring(120, 76, 12, 14, 4)],                                  # a small 0 low in the row: a ring, not a point
+    [ring(120, 74, 10, 10, 6)],                                  # ...in the digits' own 6 px pen (fills 58%)
     [ring(120, 64, 10, 10, 8)],                                  # a big round blob reaching over the row's middle
     [stroke(100, 40, 100, 62), bar(96, 144, 62), stroke(120, 40, 120, 90)],  # a 4 with a third stroke
     [bar(100, 124, 70), stroke(124, 40, 124, 90)],               # a 4 without its left stroke: its bar stops short
@@ -100,7 +101,8 @@ def test_punctuation_between_digits_is_found(marks, kind):
     [bar(86, 154, 60), stroke(120, 47, 120, 73)],                # a long bar crossed by a short stroke: not a plus
     [bar(90, 150, 60), stroke(120, 25, 120, 98)],                # a cross taller than the digits: not a plus
 ], ids=["digits only", "high", "full stop", "dust", "stub", "on a digit", "broken stroke", "top bar", "rule stub",
-        "slanted 1", "tall 1", "short 1", "tall leaning 1", "broken end", "small 0", "high blob", "4", "open 4",
+        "slanted 1", "tall 1", "short 1", "tall leaning 1", "broken end", "small 0", "pen's small 0", "high blob", "4",
+        "open 4",
         "broken 4", "two top bars", "broken diagonal 4", "backslash", "7 bar", "tall ring", "low ring", "far ring",
         "short slash", "bars in a 0",
         "pale 4", "bars side by side", "bars far apart", "short bars", "cross at the end", "flat cross", "tall cross"])

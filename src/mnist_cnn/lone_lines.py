@@ -28,11 +28,13 @@ ON_LINE = 0.75  # ...75% of them on such lines (LINES at most: a margin joined t
 LINES = 3  # remnant hanging on to one stays
 OVER = 0.6  # ...and the other marks span under 60% of its length both ways (a tight crop's digits span it all):
 MARK = 0.1  # pieces of ink with at least 10% of the largest one's pixels (not the paper's specks)...
+DIGIT = 0.1  # ...of which one is 10% of the line's length tall or wide, a digit (a 1 across a tight crop and a dot: no)
 STRONG = 0.3  # ...holding ink over 30% of the strongest (a shade's soft grey in a corner holds none)
 SIDE = 0.02  # a line within 2% of the picture's side along it is a frame's or a desk's edge, left to sheet.py
 HOUGH = 24  # the Hough transform's strongest lines looked at (a thick line's neighbouring bins among them)
 BLOCK = 200  # px: pictures over this on their short side are looked at in blocks of (short side // BLOCK) px
-LONE_RULE = 0.5  # paper_lines takes one rule alone at its slope when under half the writing's strokes thick
+LONE_RULE = 0.5  # paper_lines takes one rule alone at its slope when under half the writing's strokes thick...
+EDGE = 0.1  # ...and 10% of the picture's height or more inside it (a tight crop's 7 bar: 4-9%)
 MARGIN = 0.25  # a faintly ruled page's margin: its one upright band within the outer quarter of the width
 
 
@@ -56,33 +58,55 @@ def drop(ink):
     area = stats[rest, cv2.CC_STAT_AREA]
     marks = stats[rest[area >= MARK * area.max()], :4]
     span = max(np.max(marks[:, j] + marks[:, j + 2]) - np.min(marks[:, j]) for j in (0, 1))
+    tallest = int(marks[:, 2:].max())
     for i in long:
         x, y, bw, bh = stats[i, :4]
-        if span >= OVER * float(np.hypot(bw, bh)):
+        if span >= OVER * float(np.hypot(bw, bh)) or tallest < DIGIT * max(bw, bh):
             continue
         ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
         ys, xs = ys + y, xs + x
-        on = _lines(xs, ys, sw, sh)
-        if np.count_nonzero(on) >= ON_LINE * len(xs):  # its blocks hold no other marks' ink (other pieces here)
-            x0, y0, x1, y1 = xs[on].min(), ys[on].min(), xs[on].max() + 1, ys[on].max() + 1
-            line = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            line[ys[on] - y0, xs[on] - x0] = 1
-            line = cv2.resize(line, ((x1 - x0) * k, (y1 - y0) * k), interpolation=cv2.INTER_NEAREST)
-            stop = (h if y1 == sh else y1 * k), (w if x1 == sw else x1 * k)  # the last blocks reach the far edges
-            line = cv2.copyMakeBorder(line, 0, stop[0] - y1 * k, 0, stop[1] - x1 * k, cv2.BORDER_REPLICATE)
-            ink[y0 * k:stop[0], x0 * k:stop[1]][line > 0] = 0
+        on, lines = _lines(xs, ys, sw, sh)
+        if np.count_nonzero(on) >= ON_LINE * len(xs):
+            _take(ink, k, xs[on], ys[on], lines, STRAIGHT * max(sw, sh) + 1)
     return ink
 
 
-def _lines(xs, ys, w: int, h: int) -> np.ndarray:
-    """Which of a piece's pixels (xs, ys) lie on straight lines spanning LONE of a w x h picture: up to LINES of them
-    (a margin joined to a rule), found by OpenCV's Hough transform, strongest first (a speck or a shade's remnant may
-    hang on to one); a line within SIDE of the picture's side along it is none of them."""
+def _take(ink, k: int, xs, ys, lines, reach: float) -> None:
+    """Set to 0 the ink of blocks (xs, ys) (k px a side) that lies on `lines` [(rho, theta, x0, y0)] (Hough's, in
+    blocks from x0, y0; its pixels within `reach` blocks of one): each line fitted again to its own pixels and taken
+    to twice their median distance from it + 1.5 px (a line's half-thickness + 1), so a stroke crossing it loses only
+    that much."""
+    h, w = ink.shape
+    x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+    blocks = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    blocks[ys - y0, xs - x0] = 1
+    stop = (h if y1 * k >= h - k else y1 * k), (w if x1 * k >= w - k else x1 * k)  # the last blocks reach the edges
+    blocks = cv2.resize(blocks, ((x1 - x0) * k, (y1 - y0) * k), interpolation=cv2.INTER_NEAREST)
+    blocks = cv2.copyMakeBorder(blocks, 0, stop[0] - y1 * k, 0, stop[1] - x1 * k, cv2.BORDER_REPLICATE)
+    part = ink[y0 * k:stop[0], x0 * k:stop[1]]
+    py, px = np.nonzero((blocks > 0) & (part > 0))
+    bx, by = (px + x0 * k + 0.5) / k - 0.5, (py + y0 * k + 0.5) / k - 0.5  # pixel centres, in blocks
+    for rho, theta, lx, ly in lines:
+        mine = np.abs((bx - lx) * np.cos(theta) + (by - ly) * np.sin(theta) - rho) <= reach
+        if np.count_nonzero(mine) < 2:
+            continue
+        points = np.column_stack([px[mine], py[mine]]).astype(np.float32)
+        vx, vy, cx, cy = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        off = np.abs((px - cx) * vy - (py - cy) * vx)
+        near = mine & (off <= 2 * np.median(off[mine]) + 1.5)
+        part[py[near], px[near]] = 0
+
+
+def _lines(xs, ys, w: int, h: int):
+    """(which of a piece's pixels (xs, ys) lie on straight lines spanning LONE of a w x h picture, the lines as
+    (rho, theta, x0, y0)): up to LINES of them (a margin joined to a rule), found by OpenCV's Hough transform,
+    strongest first (a speck or a shade's remnant may hang on to one); a line within SIDE of the picture's side along
+    it is none of them."""
     x0, y0 = xs.min(), ys.min()  # the Hough transform over the piece's box alone: a margin's is narrow
     mask = np.zeros((ys.max() - y0 + 1, xs.max() - x0 + 1), np.uint8)
     mask[ys - y0, xs - x0] = 255
     found = cv2.HoughLines(mask, 1, np.pi / 360, max(2, int(LONE * min(w, h) / 2)))
-    on, side, lines = np.zeros(len(xs), bool), np.zeros(len(xs), bool), 0
+    on, side, lines = np.zeros(len(xs), bool), np.zeros(len(xs), bool), []
     for rho, theta in [] if found is None else found[:HOUGH, 0]:  # strongest first: each line's neighbours follow it
         off = np.abs((xs - x0) * np.cos(theta) + (ys - y0) * np.sin(theta) - rho)
         near = ~on & ~side & (off <= STRAIGHT * max(w, h) + 1)
@@ -91,16 +115,24 @@ def _lines(xs, ys, w: int, h: int) -> np.ndarray:
         if np.count_nonzero(near) < 2 or np.ptp(along[near]) < LONE * length:
             continue
         middle = float(np.median(across[near]))
-        (on if min(middle, width - 1 - middle) >= SIDE * width else side)[near] = True
-        if (lines := lines + 1) == LINES:
+        if min(middle, width - 1 - middle) < SIDE * width:
+            side |= near
+            continue
+        on |= near
+        lines.append((rho, theta, x0, y0))
+        if len(lines) == LINES:
             break
-    return on
+    return on, lines
 
 
-def thin_rule(level, a: int, b: int) -> bool:
-    """Whether the one rule paper_lines found at a slope (rows a:b of its turned ink `level`, 2 rows thicker) is under
-    LONE_RULE of the writing's strokes thick: a rule of a page in perspective, the others at other slopes (a tight
-    crop's bar is a stroke)."""
+def thin_rule(level, a: int, b: int, inside=None) -> bool:
+    """Whether the one rule paper_lines found (rows a:b of its ink `level`, 2 rows thicker; turned, `inside` 255 where
+    the canvas holds the picture) is under LONE_RULE of the writing's strokes thick and EDGE of the picture's height
+    or more from its top and bottom: a rule of a page in perspective, the others at other slopes (a tight crop's 7 has
+    a bar as thick as its stem, or along its top)."""
+    rows = np.flatnonzero(cv2.reduce(inside, 1, cv2.REDUCE_MAX).ravel()) if inside is not None else [0, len(level) - 1]
+    if min(a + 1 - rows[0], rows[-1] - (b - 1)) < EDGE * (rows[-1] - rows[0] + 1):
+        return False
     off = level.copy()
     off[max(0, a - 1):b + 1] = 0
     top = float(off.max())

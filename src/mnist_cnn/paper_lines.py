@@ -55,18 +55,19 @@ def drop_lines(ink, floor: float, least: int = LINE_BANDS, faint=()):
     bands = [(axis, band) for axis in (0, 1) for band in _bands(ink, inked, axis, uneven=uneven)]
     kin = _kin(ink, bands, uneven)
     bands += kin
-    steep = _drop_sloping(ink, inked, floor, SLOPE_STEEP)  # rows hold only short parts of such rules: no level band
+    slope = _slope(inked)  # rules rising SLOPE_STEEP or more: rows hold only short parts of them, no level band
+    steep = slope is not None and abs(slope) * ink.shape[1] >= SLOPE_STEEP and _drop_sloping(ink, inked, floor, slope)
     ruled = len(bands) >= least and any(axis == 0 for axis, _ in bands) or margin(ink.shape[1], bands, faint)
     if ruled and not steep:
         _lift(ink, bands, floor, kin)
-    elif steep or _drop_sloping(ink, inked, floor):  # no level rule: they may slope...
+    elif steep or slope is not None and _drop_sloping(ink, inked, floor, slope):  # no level rule: they may slope...
         upright = [(axis, band) for axis, band in bands if axis == 1]  # ...a grid's upright lines level still,
         if upright:  # when the rules rise a pixel across a picture wider than they do across its height
             _lift(ink, upright, floor, kin)
     elif len(bands) >= least:
         _lift(ink, bands, floor, kin)
-    elif len(bands) == 1 and bands[0][0] == 0:  # one level rule: a 7's bar in a tight crop, or a page in perspective
-        trial = ink.copy()  # whose other rules slope
+    elif len(bands) == 1 and bands[0][0] == 0 and thin_rule(ink, bands[0][1][0] - 1, bands[0][1][1] + 1):
+        trial = ink.copy()  # one thin level rule (not a 7's bar in a tight crop): a page in perspective, others sloping
         _lift(trial, bands, floor, kin)
         if _drop_sloping(trial, cv2.compare(trial, 0, cv2.CMP_GT), floor):
             np.copyto(ink, trial)
@@ -116,25 +117,22 @@ def _framed(ink, floor: float):
     return inner if bw and w >= CELLS * h and all(np.count_nonzero(s) <= CROSSED * s.size for s in sides) else None
 
 
-def _drop_sloping(ink, inked, floor, rise: float = SLOPE_RISE) -> bool:
+def _drop_sloping(ink, inked, floor, slope=None) -> bool:
     """drop_lines for a page photographed askew: no row is one line, so the ink is turned to level the lines (_slope)
     on a canvas holding all of it, they are taken out there (_lift), and the pixels near them turned back; the rest
     is untouched. In perspective each rule has its own slope: looked for again, SLOPE_ROUNDS times at most, while
-    some are found. rise: the least rise across the picture of the first slope. Returns whether it took any out."""
+    some are found. slope: the first round's, when already searched (_slope). Returns whether it took any out."""
     found = False
     for _ in range(SLOPE_ROUNDS):
-        if not _drop_at_slope(ink, inked, floor, SLOPE_RISE if found else rise):
+        if (slope := _slope(inked) if found or slope is None else slope) is None or not _drop_at(ink, floor, slope):
             break
         found, inked = True, cv2.compare(ink, 0, cv2.CMP_GT)
     return found
 
 
-def _drop_at_slope(ink, inked, floor, rise: float) -> bool:
-    """One round of _drop_sloping: the lines at the ink's one best slope, rising `rise` px or more across it."""
+def _drop_at(ink, floor, slope: float) -> bool:
+    """One round of _drop_sloping: the lines at one slope."""
     h, w = ink.shape
-    slope = _slope(inked, rise)
-    if slope is None:
-        return False
     turn = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), float(np.degrees(np.arctan(slope))), 1.0)
     pad = (int(np.ceil(abs(slope) * h / 2)) + 1, int(np.ceil(abs(slope) * w / 2)) + 1)  # x, y
     turn[:, 2] += pad
@@ -171,7 +169,7 @@ def _turned_bands(level, inside) -> list:
     span = cv2.reduce(inside, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     rules = [(a, b) for axis, (a, b) in bands if axis == 0 and span[a:b].max() >= span.max() / 2]
     if len(rules) < LINE_BANDS:  # one rule: the others at other slopes cross its bare columns
-        return bands if rules and thin_rule(level, *rules[0]) else []
+        return bands if rules and thin_rule(level, *rules[0], inside) else []
     off = level.copy()
     for a, b in rules:
         off[max(0, a - 1):b + 1] = 0
@@ -258,9 +256,9 @@ def _stroked(band, beside):
     return stroked
 
 
-def _slope(inked, rise: float = SLOPE_RISE):
+def _slope(inked):
     """The slope (rise over run, |slope| <= LINE_SLOPE) of lines running across the whole image and rising at least
-    `rise` px over its width, or None: the slope at which the inked pixels fall into the fewest rows (the
+    SLOPE_RISE px over its width, or None: the slope at which the inked pixels fall into the fewest rows (the
     sharpest row counts), searched in steps of SLOPE_STEP px of rise, then SLOPE_FINE px around the best."""
     # Hand-written: a projection profile over sheared rows, one np.bincount per search. cv2.HoughLines finds a thick
     # line's slope anywhere across the plateau of slopes that keep one of its rows inside it.
@@ -283,11 +281,11 @@ def _slope(inked, rise: float = SLOPE_RISE):
         return float(slopes[k]), int((counts[k, :-1] + counts[k, 1:]).max()) * every  # a 1-px line half a row off
 
     coarse, seen = best(np.arange(-LINE_SLOPE, LINE_SLOPE + 1e-9, SLOPE_STEP / w))
-    if seen < SLOPE_SEEN * w or abs(coarse) * w + SLOPE_STEP <= rise + 1e-6:  # the fine search can't reach `rise`
+    if seen < SLOPE_SEEN * w:
         return None
     fine = coarse + np.arange(-SLOPE_STEP, SLOPE_STEP + 1e-9, SLOPE_FINE) / w
     slope, seen = best(np.unique(np.clip(fine, -LINE_SLOPE, LINE_SLOPE)))
-    if abs(slope) * w < rise or seen < LINE_FILL * w:
+    if abs(slope) * w < SLOPE_RISE or seen < LINE_FILL * w:
         return None
     return slope
 

@@ -48,7 +48,8 @@ CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit
 SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
 PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways (a dash may be finer)
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
-ROUND = 0.55  # ...or, under TALL, its top below the row's middle, round and filling 55% (Purisa's ring round a pinhole)
+ROUND = 0.64  # ...or, under TALL, its top below the row's middle, round and filling 64% (Purisa's ring round a pinhole)
+OVAL = 1.5  # ...round: at most 1.5x as wide as tall or the other way
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
 COMMA = 0.7  # a comma is under 70% of the digits' height (Purisa Bold's long one: 0.64)
@@ -133,7 +134,7 @@ def find(loose: np.ndarray) -> str | None:
         pen = min(w, h) >= PEN * stroke and room >= 1
         low = middle <= y + h / 2 <= base + BELOW * height
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
-        if sized and pen and low and (dot or y >= middle and max(w, h) < 1.5 * min(w, h) and area >= ROUND * w * h):
+        if sized and pen and low and (dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h):
             return "a point between the digits (not a digit)"
         if sized and pen and (w < SMALL * height or y + h >= base + HANG * height) and thick and middle <= y <= base:
             return "a comma between the digits (not a digit)"
