@@ -92,6 +92,17 @@ def test_rules_photographed_in_perspective_go_each_at_its_own_slope(slopes, spac
     assert near.any() and np.count_nonzero(ink[:, ~near] > 0.05) <= 6, "a rule (or a part of one) is left"
 
 
+@pytest.mark.parametrize("top", [8, 22, 30, 40])
+def test_a_broad_nibs_7_keeps_its_hairline_bar_rising_across_a_tight_crop(top):
+    """A review's 7: a 3 px bar rising 10 px across a 160 px crop, a 12 px stem. Under half the stem's width, the bar
+    was taken for a page's one rule (and the stem then for a lone line: read 1 at 100%)."""
+    a = np.full((200, 160), 0.88, np.float32)
+    cv2.line(a, (0, top), (159, top + 10), 0.15, 3)
+    cv2.line(a, (154, top + 10), (53, 199), 0.15, 12)
+    ink = ink_map((np.random.default_rng(1).normal(a, 0.01).clip(0, 1) * 255).round().astype(np.uint8))
+    assert (ink[:, :40] > 0.5).any(axis=1)[max(0, top - 3):top + 6].any(), "the bar's left end is gone"
+
+
 def test_a_blank_page_photographed_askew_has_no_ink():
     """A squared page turned 0.3 degrees has no row or column that is one line; once they went its stubs were read
     as a row of 1s."""

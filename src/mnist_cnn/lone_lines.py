@@ -33,7 +33,9 @@ STRONG = 0.3  # ...holding ink over 30% of the strongest (a shade's soft grey in
 SIDE = 0.02  # a line within 2% of the picture's side along it is a frame's or a desk's edge, left to sheet.py
 HOUGH = 24  # the Hough transform's strongest lines looked at (a thick line's neighbouring bins among them)
 BLOCK = 200  # px: pictures over this on their short side are looked at in blocks of (short side // BLOCK) px
+THIN = 0.75  # a lone line is under 0.75 of the marks' strokes thick (a 1 across a tight crop is a stroke)
 LONE_RULE = 0.5  # paper_lines takes one rule alone at its slope when under half the writing's strokes thick...
+ENDS, BESIDE = 0.1, 0.15  # ...and ink touches at most 15% of its first and last tenth
 EDGE = 0.1  # ...and 10% of the picture's height or more inside it (a tight crop's 7 bar: 4-9%)
 MARGIN = 0.25  # a faintly ruled page's margin: its one upright band within the outer quarter of the width
 
@@ -59,6 +61,9 @@ def drop(ink):
     marks = stats[rest[area >= MARK * area.max()], :4]
     span = max(np.max(marks[:, j] + marks[:, j + 2]) - np.min(marks[:, j]) for j in (0, 1))
     tallest = int(marks[:, 2:].max())
+    (x0, y0), (x1, y1) = marks[:, :2].min(0) * k, (marks[:, :2] + marks[:, 2:]).max(0) * k
+    region = ink[y0:y1 + k, x0:x1 + k]  # the marks' own strokes, at full resolution
+    stroke = stroke_width(cv2.compare(region, MASK * float(region.max()), cv2.CMP_GT) // 255)
     for i in long:
         x, y, bw, bh = stats[i, :4]
         if span >= OVER * float(np.hypot(bw, bh)) or tallest < DIGIT * max(bw, bh):
@@ -67,15 +72,15 @@ def drop(ink):
         ys, xs = ys + y, xs + x
         on, lines = _lines(xs, ys, sw, sh)
         if np.count_nonzero(on) >= ON_LINE * len(xs):
-            _take(ink, k, xs[on], ys[on], lines, STRAIGHT * max(sw, sh) + 1)
+            _take(ink, k, xs[on], ys[on], lines, STRAIGHT * max(sw, sh) + 1, THIN * stroke)
     return ink
 
 
-def _take(ink, k: int, xs, ys, lines, reach: float) -> None:
+def _take(ink, k: int, xs, ys, lines, reach: float, thickest: float) -> None:
     """Set to 0 the ink of blocks (xs, ys) (k px a side) that lies on `lines` [(rho, theta, x0, y0)] (Hough's, in
-    blocks from x0, y0; its pixels within `reach` blocks of one): each line fitted again to its own pixels and taken
-    to twice their median distance from it + 1.5 px (a line's half-thickness + 1), so a stroke crossing it loses only
-    that much."""
+    blocks from x0, y0; its pixels within `reach` blocks of one), each no thicker than `thickest` px (a pen's 1 is a
+    stroke): each line fitted again to its own pixels and taken to 4x their distances' first quartile + 1.5 px (its
+    half-thickness + 1, a digit touching it aside), so a stroke crossing it loses only that much."""
     h, w = ink.shape
     x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
     blocks = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -93,8 +98,10 @@ def _take(ink, k: int, xs, ys, lines, reach: float) -> None:
         points = np.column_stack([px[mine], py[mine]]).astype(np.float32)
         vx, vy, cx, cy = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         off = np.abs((px - cx) * vy - (py - cy) * vx)
-        near = mine & (off <= 2 * np.median(off[mine]) + 1.5)
-        part[py[near], px[near]] = 0
+        near = mine & (off <= 4 * np.percentile(off[mine], 25) + 1.5)
+        along = np.ptp((px * vx + py * vy)[near]) + 1
+        if np.count_nonzero(near) <= thickest * along:
+            part[py[near], px[near]] = 0
 
 
 def _lines(xs, ys, w: int, h: int):
@@ -128,15 +135,20 @@ def _lines(xs, ys, w: int, h: int):
 def thin_rule(level, a: int, b: int, inside=None) -> bool:
     """Whether the one rule paper_lines found (rows a:b of its ink `level`, 2 rows thicker; turned, `inside` 255 where
     the canvas holds the picture) is under LONE_RULE of the writing's strokes thick and EDGE of the picture's height
-    or more from its top and bottom: a rule of a page in perspective, the others at other slopes (a tight crop's 7 has
-    a bar as thick as its stem, or along its top)."""
+    or more from its top and bottom: a rule of a page in perspective, the others at other slopes (a tight crop's 7
+    has a bar as thick as its stem, or along its top; a broad nib's hairline bar further down is taken for a rule)."""
     rows = np.flatnonzero(cv2.reduce(inside, 1, cv2.REDUCE_MAX).ravel()) if inside is not None else [0, len(level) - 1]
     if min(a + 1 - rows[0], rows[-1] - (b - 1)) < EDGE * (rows[-1] - rows[0] + 1):
         return False
     off = level.copy()
     off[max(0, a - 1):b + 1] = 0
     top = float(off.max())
-    return top > 0 and b - a - 2 <= LONE_RULE * stroke_width(cv2.compare(off, MASK * top, cv2.CMP_GT) // 255)
+    cols = np.flatnonzero(level[a:b].any(axis=0))
+    beside = (off[max(0, a - 4):max(0, a - 1)].any(axis=0) | off[b + 1:b + 4].any(axis=0))[cols]  # ink touching it
+    end = max(1, int(ENDS * len(cols)))
+    if top <= 0 or beside[:end].mean() > BESIDE or beside[-end:].mean() > BESIDE:
+        return False  # a rule's ends run free across the paper; a 7's bar ends in its stem
+    return b - a - 2 <= LONE_RULE * stroke_width(cv2.compare(off, MASK * top, cv2.CMP_GT) // 255)
 
 
 def margin(width: int, bands, faint) -> bool:
