@@ -60,10 +60,7 @@ def drop(ink):
     area = stats[rest, cv2.CC_STAT_AREA]
     marks = stats[rest[area >= MARK * area.max()], :4]
     span = max(np.max(marks[:, j] + marks[:, j + 2]) - np.min(marks[:, j]) for j in (0, 1))
-    tallest = int(marks[:, 2:].max())
-    (x0, y0), (x1, y1) = marks[:, :2].min(0) * k, (marks[:, :2] + marks[:, 2:]).max(0) * k
-    region = ink[y0:y1 + k, x0:x1 + k]  # the marks' own strokes, at full resolution
-    stroke = stroke_width(cv2.compare(region, MASK * float(region.max()), cv2.CMP_GT) // 255)
+    tallest, stroke = int(marks[:, 2:].max()), None
     for i in long:
         x, y, bw, bh = stats[i, :4]
         if span >= OVER * float(np.hypot(bw, bh)) or tallest < DIGIT * max(bw, bh):
@@ -72,8 +69,16 @@ def drop(ink):
         ys, xs = ys + y, xs + x
         on, lines = _lines(xs, ys, sw, sh)
         if np.count_nonzero(on) >= ON_LINE * len(xs):
+            stroke = _marks_stroke(ink, marks, k) if stroke is None else stroke  # a distance transform: when needed
             _take(ink, k, xs[on], ys[on], lines, STRAIGHT * max(sw, sh) + 1, THIN * stroke)
     return ink
+
+
+def _marks_stroke(ink, marks, k: int) -> float:
+    """The strokes' width of the marks (their block boxes, k px blocks), at full resolution."""
+    (x0, y0), (x1, y1) = marks[:, :2].min(0) * k, (marks[:, :2] + marks[:, 2:]).max(0) * k
+    region = ink[y0:y1 + k, x0:x1 + k]
+    return stroke_width(cv2.compare(region, MASK * float(region.max()), cv2.CMP_GT) // 255)
 
 
 def _take(ink, k: int, xs, ys, lines, reach: float, thickest: float) -> None:
