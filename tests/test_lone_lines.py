@@ -71,3 +71,25 @@ def test_a_legal_pads_margin_beside_a_digit_is_no_part_of_its_28x28():
     alone = images.to_mnist(paper - 0.8 * ink)
     cv2.line(ink, (80, 0), (92, 599), 0.5, 3)  # red on yellow, in grey: fainter than the pen
     np.testing.assert_allclose(images.to_mnist(paper - 0.8 * ink), alone, atol=0.02)
+
+
+@pytest.mark.parametrize("ends", [((200, 0), (90, 449)), ((0, 40), (599, 400)), ((30, 0), (599, 430))],
+                         ids=["top to bottom", "side to side", "top to side"])
+def test_a_thin_line_alone_running_off_the_picture_is_no_digit(ends):
+    """A fold's crease, a wire or a hair across a blank photo: no digit beside it, thinner than any digit's stroke
+    (1.2% of the picture's shorter side), running off both ends. `predict` read such a crease as 1 at 0.9997."""
+    a = np.zeros((450, 600), np.float32)
+    cv2.line(a, *ends, 0.8, 3)
+    assert lone_lines.drop(a.copy()).sum() == 0
+    assert images.to_mnist(1 - a) is None
+
+
+@pytest.mark.parametrize("draw", [
+    lambda a: cv2.line(a, (140, 30), (150, 250), 1.0, 3),  # a thin pen's 1 on a canvas: it ends inside
+    lambda a: cv2.line(a, (140, 0), (150, 279), 1.0, 8),   # a 1 across a tight crop: a stroke's width
+], ids=["ends inside", "thick"])
+def test_a_1_alone_stays(draw):
+    a = np.zeros((280, 280), np.float32)
+    draw(a)
+    kept = a.copy()
+    np.testing.assert_array_equal(lone_lines.drop(a), kept)

@@ -30,6 +30,7 @@ from .faint_lines import faint_lines
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
+from .paper_surface import NOISE_FLOOR
 from . import lone_lines, paper_surface, shadow, sheet, surround
 from .slant import deslant
 
@@ -53,7 +54,6 @@ LIGHT_PAPER = 0.5  # ...but on paper at least this light, dark ink under 10% of 
 # digit; 1.4-1.9x the cut, a blank noisy page's blurred noise 0.5x; dark pages' gradients stay blank at 10% of full
 # scale), in strokes no wider than 1.5% of the picture's longer side (a pencil's 1-3 px; a soft stain's 2.4-12%)
 FAINT_WIDTH = 0.015
-NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 LEFT_OVER = 40  # lines taken out and fewer ink pixels left than this, covering under LEFT_SPREAD of their box: dots
 LEFT_SPREAD = 0.02  # where lines crossed, no digit (a small digit's strokes fill a third of its box; a hairline 0 at

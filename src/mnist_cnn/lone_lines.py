@@ -11,7 +11,8 @@ LONE of the picture, 75% of it (ON_LINE) on up to LINES straight lines (each und
 longer side thick) that span LONE too, with the other marks (the digits) spanning under OVER of its length: a tight
 crop's 1 or a number's underline as wide as the digits stays, and so does a line within SIDE of the picture's side
 (a board's frame, a desk's edge: sheet.py and the crop deal with those; taking most of one out left a sliver that
-the crop took for ink).
+the crop took for ink). With no digit beside it, a line is taken only when it runs off the picture at both ends and is
+thinner than ALONE of its shorter side: a fold's crease across a blank photo was read as a 1 at 0.9997.
 Hand-written on OpenCV's connected components and Hough transform: no library takes such a line out of an ink map.
 """
 
@@ -34,6 +35,8 @@ SIDE = 0.02  # a line within 2% of the picture's side along it is a frame's or a
 HOUGH = 24  # the Hough transform's strongest lines looked at (a thick line's neighbouring bins among them)
 BLOCK = 200  # px: pictures over this on their short side are looked at in blocks of (short side // BLOCK) px
 THIN = 0.75  # a lone line is under 0.75 of the marks' strokes thick (a 1 across a tight crop is a stroke)
+ALONE = 0.012  # with no digit beside it, a line running off the picture at both ends under 1.2% of its shorter side
+# thick is no digit's stroke: a fold's crease, a wire, a hair (a 1 across a tight crop: 2.5% and more)
 LONE_RULE = 0.5  # paper_lines takes one rule alone at its slope when under half the writing's strokes thick...
 ENDS, BESIDE = 0.1, 0.15  # ...and ink touches at most 15% of its first and last tenth
 EDGE = 0.1  # ...and 10% of the picture's height or more inside it (a tight crop's 7 bar: 4-9%)
@@ -55,23 +58,36 @@ def drop(ink):
     strong = np.zeros(n, bool)
     strong[labels[level > STRONG * float(level.max())]] = True  # pieces holding strokes, not only shade or specks
     long, rest = np.flatnonzero(spans) + 1, np.flatnonzero(~spans & strong[1:]) + 1
-    if not long.size or not rest.size:
+    if not long.size:
         return ink
     area = stats[rest, cv2.CC_STAT_AREA]
-    marks = stats[rest[area >= MARK * area.max()], :4]
-    span = max(np.max(marks[:, j] + marks[:, j + 2]) - np.min(marks[:, j]) for j in (0, 1))
-    tallest, stroke = int(marks[:, 2:].max()), None
+    marks = stats[rest[area >= MARK * area.max()], :4] if rest.size else np.zeros((0, 4), stats.dtype)
+    span = max(np.ptp(np.r_[marks[:, j], marks[:, j] + marks[:, j + 2]]) for j in (0, 1)) if len(marks) else 0
+    tallest, stroke = int(marks[:, 2:].max(initial=0)), None
     for i in long:
         x, y, bw, bh = stats[i, :4]
-        if span >= OVER * float(np.hypot(bw, bh)) or tallest < DIGIT * max(bw, bh):
+        alone = tallest < DIGIT * max(bw, bh)  # no digit beside it: a crease or a wire, or a tight crop's 1
+        if not alone and span >= OVER * float(np.hypot(bw, bh)):
             continue
         ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == i)
         ys, xs = ys + y, xs + x
         on, lines = _lines(xs, ys, sw, sh)
-        if np.count_nonzero(on) >= ON_LINE * len(xs):
+        if np.count_nonzero(on) < ON_LINE * len(xs) or alone and not _runs_off(xs[on], ys[on], sw, sh):
+            continue
+        if alone:
+            _take(ink, k, xs[on], ys[on], lines, STRAIGHT * max(sw, sh) + 1, ALONE * min(h, w))
+        else:
             stroke = _marks_stroke(ink, marks, k) if stroke is None else stroke  # a distance transform: when needed
             _take(ink, k, xs[on], ys[on], lines, STRAIGHT * max(sw, sh) + 1, THIN * stroke)
     return ink
+
+
+def _runs_off(xs, ys, w: int, h: int) -> bool:
+    """Whether a line's pixels (xs, ys, in a w x h picture) reach its edges at both ends: within SIDE of them."""
+    vx, vy, cx, cy = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    along = (xs - cx) * vx + (ys - cy) * vy
+    near = SIDE * min(w, h) + 1
+    return all(min(xs[e], ys[e], w - 1 - xs[e], h - 1 - ys[e]) <= near for e in (np.argmin(along), np.argmax(along)))
 
 
 def _marks_stroke(ink, marks, k: int) -> float:

@@ -1,0 +1,55 @@
+"""Paper under uneven light: a vignette's edges (shadow.py's closed paper) and mottled brown paper lit from one
+side (paper_surface.fit: a page, not a tight crop). Synthetic pictures, checked against where the ink was drawn.
+
+    PYTHONPATH=src python -m pytest -q tests/test_uneven_light.py
+"""
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from mnist_cnn import images, paper_surface
+
+
+def _number(shape, text="5421", at=(300, 330), scale=4.0, width=14):
+    ink = np.zeros(shape, np.uint8)
+    cv2.putText(ink, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, 255, width, cv2.LINE_AA)  # OpenCV's text: 8 bits
+    return ink.astype(np.float32) / 255
+
+
+def test_a_vignette_leaves_no_ink_along_the_pictures_edges():
+    """Light falling off towards the corners faster than a quadratic surface follows, in a JPEG: the paper is the
+    picture closed (shadow.py), whose edges, a valley for a closing, came out as strips of false ink (5,899 px)."""
+    h, w = 600, 800
+    y, x = np.mgrid[-1:1:h * 1j, -1:1:w * 1j]
+    light = 1 / (1 + 0.6 * ((x - 0.2) ** 2 + (y * h / w) ** 2)) ** 2
+    ink = _number((h, w), width=8)
+    page = np.clip(0.88 * light * (1 - 0.85 * ink) + np.random.default_rng(0).normal(0, 0.012, (h, w)), 0, 1)
+    jpeg = io.BytesIO()
+    Image.fromarray((page * 255).astype(np.uint8)).save(jpeg, "JPEG", quality=85)
+    found = images.ink_map(Image.open(jpeg))
+    x0, y0, bw, bh = cv2.boundingRect((ink > 0).astype(np.uint8))
+    outside = found.copy()
+    outside[y0 - 10:y0 + bh + 10, x0 - 10:x0 + bw + 10] = 0
+    assert found[ink > 0.5].mean() > 0.5 and np.count_nonzero(outside) == 0
+
+
+def _mottled(rng, shape, tilt):
+    h, w = shape
+    y, x = np.mgrid[0:1:h * 1j, 0:1:w * 1j]
+    mottle = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 25)
+    return 0.55 - tilt * (x + y) / 2 + 0.04 * mottle / mottle.std()
+
+
+def test_brown_paper_under_uneven_light_is_a_page_not_a_tight_crop():
+    """Mottled brown paper lit from one corner, a number running off its right edge: two of its edges are off the
+    border's median and off the fitted surface like a tight crop's strokes, but one paper level would leave most of
+    the dim side as faint ink: the surface stays (paper_surface._shaded)."""
+    rng = np.random.default_rng(1)
+    shape = (800, 800)
+    ink = _number(shape, "668578", at=(80, 450), scale=3.9, width=10)
+    page = np.clip(_mottled(rng, shape, 0.3) * (1 - 0.8 * ink) + rng.normal(0, 0.004, shape), 0, 1).astype(np.float32)
+    paper, _, sign = paper_surface.fit(page, cv2.blur(page, (3, 3)))
+    assert sign == 1 and np.ndim(paper) == 2
