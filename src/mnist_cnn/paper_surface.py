@@ -29,8 +29,8 @@ FAINT = 1.0  # ...unless one paper level leaves faint ink (cut to a third of the
 # light, whose mottles the surface misses along two edges as it misses a tight crop's strokes: up to 25x)...
 CLEAN = 0.1  # ...while the surface leaves it, in patches BROAD px wide, over at most 10% of them (110 of the probe's
 # 142 kraft photos taken for tight crops; a fold's shaded side, which no surface follows, half of them more)
-BROAD = 5  # px: the surface's faint ink counts in patches this wide, not a page's thin rules (counted, the probe's
-# ruled pages under uneven light stayed tight crops: 20 of 42 read, against 29 so)
+BROAD = 5  # px: the surface's faint ink counts in patches this wide, not a page's thin rules (counted, all 12 of a
+# probe's keystoned ruled pages under uneven light stayed tight crops, 3 read right; so, 7)
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
