@@ -14,10 +14,11 @@ A model trained on MNIST only works on images that look like that, so:
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
-`paper_lines.drop_lines`, `lone_lines.drop`, `_drop_specks`) -> crop to the ink's box (in a form's box: `drop_frame`) ->
-`_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also takes a shadow's sharp edge for
-paper after the fit (`shadow.paper`); `candidates` reads one digit with it too. Pillow decodes and resizes, OpenCV
-filters, NumPy does the rest: ~1 ms for a 280x280 drawing (tools/preprocess_speed.py).
+`paper_lines.drop_lines`, `lone_lines.drop`, `_drop_specks`, `holes.drop`) -> crop to the ink's box (in a
+form's box: `drop_frame`) -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also
+takes a shadow's sharp edge for paper after the fit (`shadow.paper`); `candidates` reads one digit with it too.
+Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing
+(tools/preprocess_speed.py).
 """
 
 import functools
@@ -31,7 +32,7 @@ from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, 
 from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
 from .paper_surface import NOISE_FLOOR
-from . import lone_lines, paper_surface, shadow, sheet, surround
+from . import holes, lone_lines, paper_surface, shadow, sheet, surround
 from .slant import deslant
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
@@ -226,6 +227,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
     lined = ink if narrow else lone_lines.drop(drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink)))
     kept = drop_specks(lined, grid(ink.shape))
+    holed = holes.drop(kept, box)  # a spiral binding's holes down a side
     if (count := cv2.countNonZero(kept)) < MIN_INK_PIXELS:
         return None
     # Lines taken out, and a few dots left far apart, where they crossed: no digit (a blank ruled page's margin read 1)
@@ -238,7 +240,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     kept /= top
     if contrast < MIN_CONTRAST and _stroke_width(kept) > FAINT_WIDTH * max(kept.shape):
         return None  # faint ink on light paper (LIGHT_PAPER) is a digit only in thin lines: a soft stain is none
-    same = kept is ink and narrow and not framed  # no line, frame or speck dropped: the same box
+    same = kept is ink and narrow and not framed and not holed  # no line, frame, speck or hole dropped: the same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
 

@@ -27,10 +27,12 @@ ROUGH = 0.03  # ...if the fit misses the border by > 3% of the contrast (uneven 
 FAINT = 1.0  # ...unless one paper level leaves faint ink (cut to a third of the contrast) over more pixels than the
 # strong ink's (evalset's tight, blurred and low-res crops: 90% at 0.6x, 3 of 700 over 1x; brown paper under uneven
 # light, whose mottles the surface misses along two edges as it misses a tight crop's strokes: up to 25x)...
-CLEAN = 0.1  # ...while the surface leaves it, in patches BROAD px wide, over at most 10% of them (110 of the probe's
-# 142 kraft photos taken for tight crops; a fold's shaded side, which no surface follows, half of them more)
-BROAD = 5  # px: the surface's faint ink counts in patches this wide, not a page's thin rules (counted, all 12 of a
-# probe's keystoned ruled pages under uneven light stayed tight crops, 3 read right; so, 7)
+CLEAN = 0.1  # ...and the surface, cut at the noise its fit to the border leaves (mottles there raise it), leaves it
+# in patches BROAD px wide over at most 10% of them (a fold's shaded side, which no surface follows: more)...
+BROAD = 5  # px (not a page's thin rules: counted, all 12 of a probe's keystoned ruled pages under uneven light
+# stayed tight crops, 3 read right; so, 7)
+KEPT = 0.5  # ...and half its strong ink or more clears that cut (kraft, rules, folds: 90% of them at 0.86 or more;
+# a review's light tight crops on dark mottled paper, their strokes lost: 75% at 0.42 or less, a 7 read 1)
 NOISE_FLOOR = 0.04  # ~10/255: always cut at least this much, so 8-bit rounding and faint halos never count as ink
 WHITE = 1.06  # sqrt(9/8): white noise's sigma over that of what a 3x3 mean takes away from it
 FIT_ROUNDS = 3  # refits of the paper surface, each leaving out what the last one shows to be ink
@@ -73,10 +75,12 @@ def fit(grey, smooth):
         at_level = median(np.take(grey, near))
         noise = np.take(grey, near) - np.take(smooth, near)
         noise = WHITE * 1.4826 * median(np.abs(noise - np.float32(median(noise))))
-        surface = _surface(coef, y, x)
-        if not _shaded(smooth, at_level, sign, noise, FAINT) or _shaded(smooth, surface, sign, sigma, CLEAN, BROAD):
-            return np.float32(at_level), noise, sign  # the surface, when it leaves the faint ink the level did not
-        return surface, sigma, sign
+        if _shaded(_off(smooth, at_level, sign), noise, FAINT):
+            surface = _surface(coef, y, x)
+            off = _off(smooth, surface, sign)
+            if not _shaded(off, sigma, CLEAN, BROAD) and _kept(off, sigma) >= KEPT:
+                return surface, sigma, sign  # a page: the surface takes out the faint ink the level left
+        return np.float32(at_level), noise, sign
     return _surface(coef, y, x), sigma, sign
 
 
@@ -89,14 +93,25 @@ def _surface(coef, y, x):
     return surface
 
 
-def _shaded(smooth, paper, sign: int, sigma: float, share: float, wide: int = 1) -> bool:
-    """Whether the `paper` (one level, or a surface) would leave faint ink (past the noise cut for `sigma`, under a
-    third of the contrast), in patches at least `wide` px across, over more than `share` of the strong ink's pixels."""
-    off = np.subtract(smooth, paper) if sign < 0 else np.subtract(paper, smooth)
+def _off(smooth, paper, sign: int):
+    """How far the picture lies from the paper (one level, or a surface) towards the ink."""
+    return np.subtract(smooth, paper) if sign < 0 else np.subtract(paper, smooth)
+
+
+def _shaded(off, sigma: float, share: float, wide: int = 1) -> bool:
+    """Whether `off` (_off) leaves faint ink (past the noise cut for `sigma`, under a third of the contrast), in
+    patches at least `wide` px across, over more than `share` of the strong ink's pixels."""
     strong = cv2.compare(off, float(off.max()) / 3, cv2.CMP_GE)
     faint = cv2.subtract(cv2.compare(off, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), cv2.CMP_GT), strong)
     faint = cv2.erode(faint, np.ones((wide, wide), np.uint8)) if wide > 1 else faint
     return cv2.countNonZero(faint) > share * cv2.countNonZero(strong)
+
+
+def _kept(off, sigma: float) -> float:
+    """The share of the strong ink in `off` (a third of the contrast or more) past the noise cut for `sigma`."""
+    strong = cv2.compare(off, float(off.max()) / 3, cv2.CMP_GE)
+    past = cv2.bitwise_and(strong, cv2.compare(off, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), cv2.CMP_GT))
+    return cv2.countNonZero(past) / max(1, cv2.countNonZero(strong))
 
 
 def _darker(smooth) -> bool:

@@ -1,0 +1,72 @@
+"""A notebook's spiral holes: a row of like dots evenly spaced along one side of the picture, taken out of the ink.
+
+    found = holes.drop(ink, box)     # ink: (H, W) float32 >= 0, such dots set to 0 in place; box: its cv2 rect
+
+A page torn from a spiral notebook (or still in it) shows its binding's holes, the desk dark behind them, as a column
+of dots along its side; squeezed into the 28x28 they are a 1, and a blank page's holes were read as a 1 at 0.99, a
+digit beside them refused. A row of holes here: at least HOLES dots, each lying in the outer SIDE of the picture
+along one side, of one size and shape (within SIZE of their median, COMPACT), on one line (within their size of it),
+spaced evenly (each gap within EVEN of the median gap or of twice it: a hole missed) and spanning SPAN of that side.
+Hand-written on OpenCV's connected components: no library finds a binding's holes in an ink map.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIDE = 0.15  # the holes lie whole in the outer 15% of the picture's width (height) along one side
+HOLES = 6  # at least 6 of them (a dot-matrix 1 has 5-7 dots, but they fill a tight crop, not its side)...
+SPAN = 0.6  # ...spanning 60% of that side
+SIZE = 2.0  # each within 2x the median dot's width and height
+COMPACT = 0.4  # a dot fills 40% of its box or more, no more than twice as long as wide
+EVEN = 0.25  # each gap within a quarter of the median gap of it, or of twice it (a hole hidden by a stroke)
+
+
+def drop(ink, box=None) -> bool:
+    """Set each side's row of holes in the (H, W) float32 ink map to 0, in place; whether there was one. box: (x, y,
+    w, h) bounding the ink, if known: a side it keeps SIDE off, or spans under SPAN of, is not looked at."""
+    h, w = ink.shape
+    x, y, bw, bh = box if box is not None else (0, 0, w, h)
+    across, down = max(1, int(SIDE * w)), max(1, int(SIDE * h))
+    sides = ((ink[:, :across], 1, True, x < across), (ink[:, w - across:], 1, False, x + bw > w - across),
+             (ink[:down], 0, True, y < down), (ink[h - down:], 0, False, y + bh > h - down))  # views
+    found = False
+    for strip, axis, outer, near in sides:
+        if not near or (bh < SPAN * h if axis else bw < SPAN * w):
+            continue
+        inked = strip.max(axis=axis) > 0  # its runs of ink along the side: no labelling (~0.2 ms) for fewer marks
+        if np.count_nonzero(inked[1:] & ~inked[:-1]) + inked[0] >= HOLES:
+            found |= _drop_row(strip if axis else strip.T, outer)
+    return found
+
+
+def _drop_row(strip, outer: bool) -> bool:
+    """Set to 0, in place, the holes running down one side's strip of the ink (a view; `outer`: the picture's side is
+    its first column, else its last): dots clear of its inner edge (the picture's side may cut them)."""
+    inked = cv2.compare(np.ascontiguousarray(strip), 0, cv2.CMP_GT)
+    n, labels, stats, centres = cv2.connectedComponentsWithStats(inked, connectivity=8)
+    if n - 1 < HOLES:
+        return False
+    x, _, bw, bh, area = stats[1:].T
+    length, width = strip.shape
+    whole = x + bw < width if outer else x > 0
+    compact = (area >= COMPACT * bw * bh) & (bw <= 2 * bh) & (bh <= 2 * bw) & (area >= 4)
+    dots = np.flatnonzero(whole & compact)
+    if len(dots) < HOLES:
+        return False
+    mw, mh = np.median(bw[dots]), np.median(bh[dots])
+    dots = dots[(bw[dots] <= SIZE * mw) & (bw[dots] >= mw / SIZE) & (bh[dots] <= SIZE * mh) & (bh[dots] >= mh / SIZE)]
+    if len(dots) < HOLES:
+        return False
+    across = centres[dots + 1, 0]
+    dots = dots[np.abs(across - np.median(across)) <= max(mw, mh)]
+    along = np.sort(centres[dots + 1, 1])
+    if len(dots) < HOLES or along[-1] - along[0] < SPAN * length:
+        return False
+    gaps = np.diff(along) / max(float(np.median(np.diff(along))), 1.0)
+    steps = np.rint(gaps)
+    if steps.min() < 1 or steps.max() > 2 or np.abs(gaps - steps).max() > EVEN:
+        return False
+    strip[np.isin(labels, dots + 1)] = 0
+    return True

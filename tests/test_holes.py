@@ -1,0 +1,55 @@
+"""holes.drop: a spiral notebook's holes down one side of the ink map, taken out; dot-matrix digits and dotted lines
+elsewhere kept.
+
+    PYTHONPATH=src python -m pytest -q tests/test_holes.py
+"""
+
+import cv2
+import numpy as np
+import pytest
+
+from mnist_cnn import holes, images
+
+
+def _holes(a, side="left", n=14, radius=7):
+    h, w = a.shape
+    for k in range(n):
+        at = 20 + k * (h - 40) // (n - 1) if side in ("left", "right") else 20 + k * (w - 40) // (n - 1)
+        centre = {"left": (12, at), "right": (w - 13, at), "top": (at, 12), "bottom": (at, h - 13)}[side]
+        cv2.circle(a, centre, radius, 1.0, -1)
+
+
+def _digit(a):
+    cv2.ellipse(a, (230, 260), (50, 90), 0, 0, 360, 1.0, 10)  # a 0
+
+
+@pytest.mark.parametrize("side", ["left", "right", "top", "bottom"])
+def test_a_spiral_bindings_holes_go_and_the_digit_stays(side):
+    a = np.zeros((520, 460), np.float32)
+    _digit(a)
+    kept = a.copy()
+    _holes(a, side)
+    assert holes.drop(a)
+    np.testing.assert_array_equal(a, kept)
+
+
+def test_a_blank_pages_holes_are_no_digit():
+    """A blank page's holes, squeezed into the 28x28, were read as a 1 at 0.99."""
+    a = np.zeros((600, 450), np.float32)
+    _holes(a, n=16)
+    a[:, 0] = 0  # cut by the picture's side: still holes
+    assert images.to_mnist(1 - a) is None
+
+
+@pytest.mark.parametrize("draw", [
+    lambda a: [cv2.circle(a, (30, 15 + 30 * k), 10, 1.0, -1) for k in range(7)],           # a dot-matrix 1, cropped
+    lambda a: [cv2.circle(a, (60 + 30 * k, 200), 6, 1.0, -1) for k in range(10)],          # a dotted line, inside
+    lambda a: [cv2.circle(a, (12, 20 + 40 * k), 7, 1.0, -1) for k in range(4)] + [_digit(a)],  # 4 holes: too few
+    lambda a: [cv2.circle(a, (12, 20 + 12 * k ** 2), 7, 1.0, -1) for k in range(7)] + [_digit(a)],  # unevenly spaced
+], ids=["dot-matrix 1", "dotted line", "too few", "uneven"])
+def test_what_is_no_row_of_holes_stays(draw):
+    a = np.zeros((520, 460), np.float32)
+    draw(a)
+    kept = a.copy()
+    assert not holes.drop(a)
+    np.testing.assert_array_equal(a, kept)
