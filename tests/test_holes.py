@@ -53,3 +53,23 @@ def test_what_is_no_row_of_holes_stays(draw):
     kept = a.copy()
     assert not holes.drop(a)
     np.testing.assert_array_equal(a, kept)
+
+
+def _number_at_top(a):
+    text = np.zeros(a.shape, np.uint8)
+    cv2.putText(text, "20240615", (20, 70), cv2.FONT_HERSHEY_SIMPLEX, 2.6, 255, 9, cv2.LINE_AA)  # 8 bits only
+    a += text.astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("shape, draw", [
+    ((520, 560), _number_at_top),
+    ((120, 600), lambda a: [cv2.circle(a, (10, 10 + 16 * k), 6, 1.0, -1) for k in range(7)]),
+], ids=["a number near the top", "a dot-matrix 1 near the side"])
+def test_a_reviews_digits_near_a_side_stay(shape, draw):
+    """A review's cases: a row of printed digits near the top, alike, evenly spaced, each no thicker than a hole (a
+    number read as 1), and a dot-matrix 1's 7 dots by the side of a wide strip (refused)."""
+    a = np.zeros(shape, np.float32)
+    draw(a)
+    kept = a.copy()
+    assert not holes.drop(a)
+    np.testing.assert_array_equal(a, kept)

@@ -4,9 +4,9 @@
 
 A page torn from a spiral notebook (or still in it) shows its binding's holes, the desk dark behind them, as a column
 of dots along its side; squeezed into the 28x28 they are a 1, and a blank page's holes were read as a 1 at 0.99, a
-digit beside them refused. A row of holes here: at least HOLES dots, each lying in the outer SIDE of the picture
-along one side, of one size and shape (within SIZE of their median, COMPACT), on one line (within their size of it),
-spaced evenly (each gap within EVEN of the median gap or of twice it: a hole missed) and spanning SPAN of that side.
+digit beside them refused. A row of holes here: at least HOLES solid dots, each lying in the outer SIDE of the
+picture along one side, of one size (within SIZE of their median), on one line (within their size of it), spaced
+evenly and well apart (PITCH, EVEN) and spanning SPAN of that side.
 Hand-written on OpenCV's connected components: no library finds a binding's holes in an ink map.
 """
 
@@ -15,11 +15,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-SIDE = 0.15  # the holes lie whole in the outer 15% of the picture's width (height) along one side
-HOLES = 6  # at least 6 of them (a dot-matrix 1 has 5-7 dots, but they fill a tight crop, not its side)...
+SIDE = 0.15  # the holes lie in the outer 15% of the picture's width (height) along one side
+HOLES = 8  # at least 8 of them (a dot-matrix 1 has 7 dots), the side's strip holding few other dots (ROW)...
 SPAN = 0.6  # ...spanning 60% of that side
-SIZE = 2.0  # each within 2x the median dot's width and height
-COMPACT = 0.4  # a dot fills 40% of its box or more, no more than twice as long as wide
+SOLID = 0.65  # a hole is solid, the desk seen through it: it fills 65% of its box or more (a disc 79%; a printed or
+# written digit well under, a bold 8 ~55%: a review's row of digits near the top, "20240615", was taken for holes)...
+SIZE = 0.25  # ...each within 25% of the median hole's width and height...
+ROW = 0.6  # ...on one line with 60% or more of the strip's solid dots (the rows of a dot-matrix number are several)...
+PITCH = 1.2  # ...spaced at least 1.2x their own length apart (a binding's: 1.3-2x; a row of touching blobs: 1x)
 EVEN = 0.25  # each gap within a quarter of the median gap of it, or of twice it (a hole hidden by a stroke)
 
 
@@ -49,24 +52,23 @@ def _drop_row(strip, outer: bool) -> bool:
     if n - 1 < HOLES:
         return False
     x, _, bw, bh, area = stats[1:].T
-    length, width = strip.shape
-    whole = x + bw < width if outer else x > 0
-    compact = (area >= COMPACT * bw * bh) & (bw <= 2 * bh) & (bh <= 2 * bw) & (area >= 4)
-    dots = np.flatnonzero(whole & compact)
+    whole = x + bw < strip.shape[1] if outer else x > 0
+    dots = np.flatnonzero(whole & (area >= SOLID * bw * bh) & (bw <= 2 * bh) & (bh <= 2 * bw) & (area >= 4))
     if len(dots) < HOLES:
         return False
     mw, mh = np.median(bw[dots]), np.median(bh[dots])
-    dots = dots[(bw[dots] <= SIZE * mw) & (bw[dots] >= mw / SIZE) & (bh[dots] <= SIZE * mh) & (bh[dots] >= mh / SIZE)]
-    if len(dots) < HOLES:
+    alike = dots[(np.abs(bw[dots] - mw) <= SIZE * mw) & (np.abs(bh[dots] - mh) <= SIZE * mh)]
+    across = centres[alike + 1, 0]
+    row = alike[np.abs(across - np.median(across)) <= max(mw, mh)] if len(alike) else alike
+    if len(row) < max(HOLES, ROW * len(dots)):
         return False
-    across = centres[dots + 1, 0]
-    dots = dots[np.abs(across - np.median(across)) <= max(mw, mh)]
-    along = np.sort(centres[dots + 1, 1])
-    if len(dots) < HOLES or along[-1] - along[0] < SPAN * length:
+    along = np.sort(centres[row + 1, 1])
+    pitch = float(np.median(np.diff(along)))
+    if along[-1] - along[0] < SPAN * strip.shape[0] or pitch < PITCH * mh:
         return False
-    gaps = np.diff(along) / max(float(np.median(np.diff(along))), 1.0)
+    gaps = np.diff(along) / pitch
     steps = np.rint(gaps)
     if steps.min() < 1 or steps.max() > 2 or np.abs(gaps - steps).max() > EVEN:
         return False
-    strip[np.isin(labels, dots + 1)] = 0
+    strip[np.isin(labels, row + 1)] = 0
     return True
