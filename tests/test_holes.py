@@ -64,10 +64,13 @@ def _number_at_top(a):
 @pytest.mark.parametrize("shape, draw", [
     ((520, 560), _number_at_top),
     ((120, 600), lambda a: [cv2.circle(a, (10, 10 + 16 * k), 6, 1.0, -1) for k in range(7)]),
-], ids=["a number near the top", "a dot-matrix 1 near the side"])
+    ((500, 1000), lambda a: [cv2.ellipse(a, (35 + 95 * k, 40), (12, 18), 0, 0, 360, 1.0, 16) for k in range(10)]),
+    ((500, 500), lambda a: [cv2.circle(a, (30 + 48 * k, 25), 14, 1.0, -1) for k in range(10)]
+     + [cv2.circle(a, (462 - 30 * k, 25 + 50 * k), 14, 1.0, -1) for k in range(1, 10)]),
+], ids=["a number near the top", "a dot-matrix 1 near the side", "ten bold 0s near the top", "a 7 drawn in dots"])
 def test_a_reviews_digits_near_a_side_stay(shape, draw):
-    """A review's cases: a row of printed digits near the top, alike, evenly spaced, each no thicker than a hole (a
-    number read as 1), and a dot-matrix 1's 7 dots by the side of a wide strip (refused)."""
+    """Reviews' cases: a row of printed digits near the top, alike and evenly spaced (a number read as 1), a dot-matrix
+    1's 7 dots by the side of a wide strip (refused), ten bold 0s along the top and a 7 drawn in dots (its bar taken)."""
     a = np.zeros(shape, np.float32)
     draw(a)
     kept = a.copy()
