@@ -6,7 +6,8 @@
 Photos are lit unevenly: one paper level would call a shaded corner ink or hide ink in a bright one. A step of
 images.to_mnist and images.ink_map (images.py), apart so that each module stays one job. Ink across two edges makes the
 picture a tight crop, its paper one level (the surface would bend through the strokes), unless that level leaves more
-faint ink than strong and the surface almost none (`_shaded`): brown paper under uneven light, 0 of 30 numbers read.
+faint ink than strong and the surface almost none while keeping the strokes (`_shaded`, `_kept`): brown paper under
+uneven light, whose numbers were refused 30 of 30 times.
 """
 
 import functools
@@ -75,10 +76,10 @@ def fit(grey, smooth):
         at_level = median(np.take(grey, near))
         noise = np.take(grey, near) - np.take(smooth, near)
         noise = WHITE * 1.4826 * median(np.abs(noise - np.float32(median(noise))))
-        if _shaded(_off(smooth, at_level, sign), noise, FAINT):
+        if _shaded(_inks(smooth, at_level, sign, noise), FAINT):
             surface = _surface(coef, y, x)
-            off = _off(smooth, surface, sign)
-            if not _shaded(off, sigma, CLEAN, BROAD) and _kept(off, sigma) >= KEPT:
+            inks = _inks(smooth, surface, sign, sigma)
+            if not _shaded(inks, CLEAN, BROAD) and _kept(inks) >= KEPT:
                 return surface, sigma, sign  # a page: the surface takes out the faint ink the level left
         return np.float32(at_level), noise, sign
     return _surface(coef, y, x), sigma, sign
@@ -93,25 +94,27 @@ def _surface(coef, y, x):
     return surface
 
 
-def _off(smooth, paper, sign: int):
-    """How far the picture lies from the paper (one level, or a surface) towards the ink."""
-    return np.subtract(smooth, paper) if sign < 0 else np.subtract(paper, smooth)
+def _inks(smooth, paper, sign: int, sigma: float):
+    """(the strong ink: a third of the contrast or more; the ink past the noise cut for `sigma`), 8-bit masks of how
+    far the picture lies from the `paper` (one level, or a surface) towards the ink."""
+    off = np.subtract(smooth, paper) if sign < 0 else np.subtract(paper, smooth)
+    cut = max(NOISE_FLOOR, NOISE_SIGMAS * sigma)
+    return cv2.compare(off, float(off.max()) / 3, cv2.CMP_GE), cv2.compare(off, cut, cv2.CMP_GT)
 
 
-def _shaded(off, sigma: float, share: float, wide: int = 1) -> bool:
-    """Whether `off` (_off) leaves faint ink (past the noise cut for `sigma`, under a third of the contrast), in
-    patches at least `wide` px across, over more than `share` of the strong ink's pixels."""
-    strong = cv2.compare(off, float(off.max()) / 3, cv2.CMP_GE)
-    faint = cv2.subtract(cv2.compare(off, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), cv2.CMP_GT), strong)
+def _shaded(inks, share: float, wide: int = 1) -> bool:
+    """Whether `inks` (_inks) hold faint ink (past the cut, not strong), in patches at least `wide` px across, over
+    more than `share` of the strong ink's pixels."""
+    strong, past = inks
+    faint = cv2.subtract(past, strong)
     faint = cv2.erode(faint, np.ones((wide, wide), np.uint8)) if wide > 1 else faint
     return cv2.countNonZero(faint) > share * cv2.countNonZero(strong)
 
 
-def _kept(off, sigma: float) -> float:
-    """The share of the strong ink in `off` (a third of the contrast or more) past the noise cut for `sigma`."""
-    strong = cv2.compare(off, float(off.max()) / 3, cv2.CMP_GE)
-    past = cv2.bitwise_and(strong, cv2.compare(off, max(NOISE_FLOOR, NOISE_SIGMAS * sigma), cv2.CMP_GT))
-    return cv2.countNonZero(past) / max(1, cv2.countNonZero(strong))
+def _kept(inks) -> float:
+    """The share of the strong ink in `inks` (_inks) past the noise cut."""
+    strong, past = inks
+    return cv2.countNonZero(cv2.bitwise_and(strong, past)) / max(1, cv2.countNonZero(strong))
 
 
 def _darker(smooth) -> bool:
