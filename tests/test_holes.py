@@ -33,6 +33,21 @@ def test_a_spiral_bindings_holes_go_and_the_digit_stays(side):
     np.testing.assert_array_equal(a, kept)
 
 
+def test_holes_a_spirals_wire_joins_to_the_pages_dark_edge_go_with_the_wire_and_the_edge():
+    """A notebook photographed with its spiral: each hole's wire loop runs to the page's dark edge at the picture's
+    side, which every row of the strip crosses; the holes are found with the loops opened away (holes.WIRE)."""
+    a = np.zeros((520, 460), np.float32)
+    _digit(a)
+    kept = a.copy()
+    a[:, :8] = 1.0  # the page's edge, the desk dark beyond it
+    for k in range(16):
+        y = 20 + k * 480 // 15
+        cv2.circle(a, (34, y), 8, 1.0, -1)
+        cv2.ellipse(a, (20, y - 2), (16, 6), 0, 180, 360, 1.0, 2)  # the wire's loop from the edge over to the hole
+    assert holes.drop(a)
+    np.testing.assert_array_equal(a, kept)
+
+
 def test_a_blank_pages_holes_are_no_digit():
     """A blank page's holes, squeezed into the 28x28, were read as a 1 at 0.99."""
     a = np.zeros((600, 450), np.float32)
@@ -69,8 +84,9 @@ def _number_at_top(a):
      + [cv2.circle(a, (462 - 30 * k, 25 + 50 * k), 14, 1.0, -1) for k in range(1, 10)]),
 ], ids=["a number near the top", "a dot-matrix 1 near the side", "ten bold 0s near the top", "a 7 drawn in dots"])
 def test_a_reviews_digits_near_a_side_stay(shape, draw):
-    """Reviews' cases: a row of printed digits near the top, alike and evenly spaced (a number read as 1), a dot-matrix
-    1's 7 dots by the side of a wide strip (refused), ten bold 0s along the top and a 7 drawn in dots (its bar taken)."""
+    """Reviews' cases: a row of printed digits near the top, alike and evenly spaced (a number read as 1), a
+    dot-matrix 1's 7 dots by the side of a wide strip (refused), ten bold 0s along the top and a 7 drawn in dots (its
+    bar taken)."""
     a = np.zeros(shape, np.float32)
     draw(a)
     kept = a.copy()

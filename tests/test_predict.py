@@ -145,9 +145,10 @@ def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_less_
         asked.append(i)
         return [2 * y, None]
 
-    chosen = readings.decide_candidates(Refuses(), [[x], [y], [x, None], [x]], again)
-    assert asked == [0, 3]  # refused with one reading: not an accepted one, nor one a shadow's readings came with
-    assert [(k.max(), d.rejected) for k, d in chosen] == [(2, False), (1, False), (0, True), (2, False)]
+    chosen = readings.decide_candidates(Refuses(), [[x], [y], [x, None], [x], [x, x], [x, y]], again)
+    assert asked == [0, 2, 3, 4]  # the answer refused (with a shadow's readings too), not an accepted one
+    assert [(k.max(), d.rejected) for k, d in chosen] == [(2, False), (1, False), (2, False), (2, False), (2, False),
+                                                         (1, False)]
 
 
 def test_a_second_look_reads_a_dark_digit_with_the_picture_closed_and_its_median_for_paper(test_digits):

@@ -15,8 +15,9 @@ A model trained on MNIST only works on images that look like that, so:
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
 `paper_lines.drop_lines`, `lone_lines.drop`, `_drop_specks`, `holes.drop`) -> crop to the ink's box (in a
-form's box: `drop_frame`) -> `_thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also
-takes a shadow's sharp edge for paper after the fit (`shadow.paper`); `candidates` reads one digit with it too.
+form's box: `drop_frame`) -> `thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also
+takes a shadow's sharp edge for paper after the fit (`shadow.paper`); `candidates` reads one digit with it too, and
+`more_readings` with a fold's two papers (`fold.paper`).
 Pillow decodes and resizes, OpenCV filters, NumPy does the rest: ~1 ms for a 280x280 drawing
 (tools/preprocess_speed.py).
 """
@@ -29,11 +30,12 @@ from PIL import Image
 
 from .faint_lines import faint_lines
 from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, load_grey, load_image  # noqa: F401
-from .ink_specks import COARSE, drop_specks, grid, pool  # noqa: F401  (COARSE: tools/preprocess_ops.py)
+from .ink_specks import COARSE, drop_specks, grid  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
 from .paper_surface import NOISE_FLOOR
-from . import holes, lone_lines, paper_surface, shadow, sheet, surround
+from . import fold, holes, lone_lines, paper_surface, shadow, sheet, surround
 from .slant import deslant
+from .thicken import stroke_width, thicken
 
 # OpenCV, not scipy.ndimage: tools/preprocess_ops.py measured (1 thread, Xeon 4th gen) the 3x3 blur at 51 vs
 # 433 us on a 280x280 drawing and 25 vs 227 ms on a 12 MP photo, disc dilation at 23 vs 362 us, labelling at
@@ -59,9 +61,6 @@ MIN_INK_PIXELS = 4  # fewer ink pixels than this is a speck, not a digit
 LEFT_OVER = 40  # lines taken out and fewer ink pixels left than this, covering under LEFT_SPREAD of their box: dots
 LEFT_SPREAD = 0.02  # where lines crossed, no digit (a small digit's strokes fill a third of its box; a hairline 0 at
 # 200 px, 1.5% with 600 pixels)
-STROKE = 2.3  # median MNIST stroke width in px, measured by _stroke_width on the test set
-THIN = 0.6  # strokes that scaling would make thinner than 60% of STROKE are thickened to STROKE...
-SHRINK = 0.5  # ...but only when shrinking by 2x or more: at MNIST size a thin stroke is as drawn, not an artefact
 RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its binary NIST strokes; no ringing
 # ...but for a digit smaller than the 20 px box, BOX repeats pixels: blocky steps the "not a digit" gate takes for
 # letters (MNIST test digits written 10-13 px tall: 2.4-3.2% called not a digit, 0.7-0.9% bilinear, 1.9% at 20 px)
@@ -91,11 +90,11 @@ def candidates(image) -> list:
 
 
 def more_readings(image) -> list:
-    """A second look at a digit `candidates` read one way and the model refused: read with the picture closed and
-    with its median for paper as for a shadow's edge, whether or not one was found (each None when no ink; none for
-    light ink, a drawing or a sheet on a desk). Light falling off faster than the fitted surface (a lamp close by, a
-    phone's vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused
-    (readings.decide_candidates).
+    """A second look at a digit `candidates` read and the model refused: read with the picture closed and with its
+    median for paper as for a shadow's edge, whether or not one was found, and with a fold's step across the picture,
+    a paper each side (fold.py) (each None when no ink; none for light ink, a drawing or a sheet on a desk). Light
+    falling off faster than the fitted surface (a lamp close by, a phone's vignette) leaves a wedge of paper darker
+    than a faint pencil digit: read, refused (readings.decide_candidates).
     And, last, the light writing on a dark plate lying on a lighter wall (sheet.plate), when one is found: only here,
     for a blocky bold dark 0 or 8 on paper is such a plate too, its hole the "writing" (a review)."""
     grey = _grey(image)
@@ -129,7 +128,7 @@ def _digit(ink, box):
     """The 28x28 of ink in its box (x, y, w, h): a ring round it, a line under it and a frame dropped, thin lines
     thickened, in a 20 px box, centred."""
     x, y, w, h = box
-    ink = _thicken(drop_frame(surround.drop(ink[y : y + h, x : x + w]), MIN_CONTRAST))
+    ink = thicken(drop_frame(surround.drop(ink[y : y + h, x : x + w]), MIN_CONTRAST), BOX)
     h, w = ink.shape
     size = (BOX, max(1, round(BOX * h / w))) if w >= h else (max(1, round(BOX * w / h)), BOX)
     # Pillow's BOX, not cv2.INTER_AREA: at scales that are no whole number OpenCV weighs a pixel cut by a box
@@ -157,6 +156,13 @@ def ink_maps(image) -> list:
     return [None if f is None else (f[0], f[2]) for f in (found if isinstance(found, list) else [found])]
 
 
+def fold_map(image):
+    """ink_maps' (ink, the same with its specks) with each side of a fold across the picture (or the sheet on a desk
+    in it) given its own paper (fold.py); None without a fold or ink. `read`'s second look at a picture refused."""
+    found = _ink_and_box(_grey(image), crop=False, with_specks=True, shade=FOLD)
+    return None if found is None else (found[0], found[2])
+
+
 def naive_resize(image):
     """Squash the whole image to 28x28 greyscale in [0, 1]: no inversion, cropping or centring (the baseline)."""
     return np.asarray(Image.fromarray(_grey(image)).resize((FRAME, FRAME), RESAMPLE), np.float32).clip(0, 1)
@@ -178,7 +184,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
-        if (found := _on_sheet(grey, *cut[:2], with_specks, shade in (True, EACH))) is not None or cut[2] < sheet.HOLED:
+        shade = FOLD if shade is FOLD else shade in (True, EACH)
+        if (found := _on_sheet(grey, *cut[:2], with_specks, shade)) is not None or cut[2] < sheet.HOLED:
             return found  # ...but one with no ink on it, much of it holes, is a bold light mark: read whole
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
@@ -186,9 +193,14 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
+    if shade is FOLD:
+        folded = fold.paper(grey, smooth, MIN_CONTRAST) if sign > 0 else None
+        return None if folded is None else _ink(grey, smooth, *folded, sign, with_specks)
     if shade is AGAIN:
         shades = shadow.papers(grey, smooth, paper, MIN_CONTRAST, always=True) if sign > 0 else []
-        return [_ink(grey, smooth.copy(), p, s, sign, with_specks, lines=1) for p, s in shades]
+        found = [_ink(grey, smooth.copy(), p, s, sign, with_specks, lines=1) for p, s in shades]
+        folded = fold.paper(grey, smooth, MIN_CONTRAST) if sign > 0 else None
+        return found + ([] if folded is None else [_ink(grey, smooth, *folded, sign, with_specks)])
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
         if (plain := _ink(grey, smooth.copy(), paper, sigma, sign, with_specks)) is None:
             return None  # no ink plainly: noise showed strokes with a shade's paper (a 1 at 0.95-1.0, a review)
@@ -238,14 +250,14 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     if with_specks:
         lined = lined if lined is kept else np.minimum(lined / top, 1)
     kept /= top
-    if contrast < MIN_CONTRAST and _stroke_width(kept) > FAINT_WIDTH * max(kept.shape):
+    if contrast < MIN_CONTRAST and stroke_width(kept) > FAINT_WIDTH * max(kept.shape):
         return None  # faint ink on light paper (LIGHT_PAPER) is a digit only in thin lines: a soft stain is none
     same = kept is ink and narrow and not framed and not holed  # no line, frame, speck or hole dropped: the same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
 
 
-def _on_sheet(grey, part, turn, with_specks: bool, shade: bool):
+def _on_sheet(grey, part, turn, with_specks: bool, shade):
     """_ink_and_box's answer for the sheet `part` of grey (sheet.cut: `turn` maps grey's pixels to part's, a shift by
     whole pixels, the sheet turned level (2x3) or a keystoned sheet made square (3x3)), in the whole picture's
     pixels."""
@@ -266,8 +278,10 @@ def _to_picture(a, turn, shape):
 
 _WHOLE = object()  # _canvas: this image needs the whole-image steps
 BOTH = "both"  # _ink_and_box's shade: the answers without a shadow's edge and with it (`candidates`)
-AGAIN = "again"  # ...only those with the picture closed and its median for paper, shadow or not (`more_readings`)
+AGAIN = "again"  # ...only those with the picture closed and its median for paper, shadow or not, and a fold's
+# (`more_readings`)
 EACH = "each"  # ...the answer with a shadow's edge (as shade=True) and without it, when one is found (`ink_maps`)
+FOLD = "fold"  # ...only the answer with each side of a fold given its own paper, None without a fold (`fold_map`)
 
 
 def _canvas(grey):
@@ -303,38 +317,6 @@ def _contrast(paper, smooth, sign) -> float:
         low, high = cv2.minMaxLoc(smooth)[:2]
         return float(paper - np.float32(low) if sign > 0 else np.float32(high) - paper)
     return cv2.minMaxLoc(np.subtract(*((paper, smooth) if sign > 0 else (smooth, paper)), out=smooth))[1]
-
-
-def _stroke_width(ink):
-    """Mean stroke width in px of the (lightly blurred) ink >= 0.5 mask: 2 * area / perimeter."""
-    # Rows' and columns' edges overstate a diagonal's perimeter by up to sqrt(2); both diagonals' too (Crofton): none
-    # OpenCV's compare, xor and count on uint8 masks: ~30% less time than NumPy's on booleans, same counts
-    m = cv2.compare(_blur3(ink), 0.5, cv2.CMP_GE)  # blurred: noise's pinholes would add perimeter
-    m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # with a 1 px frame of background
-    shifts = [(m[1:], m[:-1]), (m[:, 1:], m[:, :-1]), (m[1:, 1:], m[:-1, :-1]), (m[1:, :-1], m[:-1, 1:])]
-    edges = [cv2.countNonZero(cv2.bitwise_xor(a, b)) for a, b in shifts]  # pixels unlike their neighbour
-    perimeter = (edges[0] + edges[1] + (edges[2] + edges[3]) / np.sqrt(2)) / (1 + np.sqrt(2))
-    return 2 * cv2.countNonZero(m) / max(perimeter, 1)
-
-
-def _thicken(ink):
-    # A 2 px pen line on a 1000 px drawing would shrink to a 0.05 px wisp: max-pool to ~4x the output size, dilate.
-    scale = BOX / max(ink.shape)
-    if scale > SHRINK or _stroke_width(ink) * scale >= THIN * STROKE:
-        return ink
-    ink = np.minimum(2 * ink, 1)  # a thin line's anti-aliased half-strength pixels are ink too
-    ink = pool(ink, max(1, int(1 / (4 * scale))), "max")
-    # Dilating by r widens the stroke by 2r but also the box by 2r; solve (w + 2r) * BOX / (L + 2r) = STROKE.
-    radius = (STROKE * max(ink.shape) - BOX * _stroke_width(ink)) / (2 * (BOX - STROKE))
-    return _dilate(ink, radius) if radius >= 0.5 else ink
-
-
-def _dilate(a, radius):
-    """Grey dilation by a disc (offsets i, j with i^2 + j^2 <= radius^2 + 0.5); larger by the radius on every side."""
-    i = np.arange(-(r := int(np.ceil(radius))), r + 1)
-    disc = (i[:, None] ** 2 + i**2 <= radius * radius + 0.5).astype(np.uint8)  # not MORPH_ELLIPSE: that differs
-    p = cv2.copyMakeBorder(a, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
-    return cv2.dilate(p, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _centre(box):

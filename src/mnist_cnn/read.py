@@ -106,7 +106,8 @@ def read_image(predictor, image, path: str = "") -> Reading:
     """The number in a Pillow image or 2-D array (any polarity and size), read with a predict.Predictor; where a
     shadow's edge was taken for the paper, read without that step too (images.ink_maps), kept when one digit (TIGHT).
     Light writing on a dark plate lying on a lighter wall (a house number) is read off the plate (images.plate_map)
-    when the picture as it is gives no number, or several digits on the plate: its outline cut up (81 read 120)."""
+    when the picture as it is gives no number, or several digits on the plate: its outline cut up (81 read 120). A
+    picture refused with a fold across it is read with a paper each side of the fold (images.fold_map)."""
     maps, one = images.ink_maps(image), functools.cache(lambda: images.candidates(image))
     again = functools.cache(lambda: images.more_readings(image))
     shaded, *plain = [_read_ink(predictor, path, found, one, again, 1 if k == 0 and len(maps) == 2 else 2)
@@ -122,6 +123,11 @@ def read_image(predictor, image, path: str = "") -> Reading:
     boxes = [d.box for d in reading.digits]
     if (reading.rejected or len(reading.digits) > 1) and (found := images.plate_map(image, boxes)) is not None:
         return _read_ink(predictor, path, found, one, again, 2)
+    if reading.rejected and (found := images.fold_map(image)) is not None:  # a fold: read with a paper each side...
+        folded = _read_ink(predictor, path, found, one, again, 0)  # (its own ink: `predict`'s view is the crease's)
+        if not folded.rejected and folded.confidence >= readings.SECOND_SURE and all(  # ...as sure as a second look
+                (d.not_digit or 0.0) < readings.SECOND_GATE for d in folded.digits):
+            return folded
     return reading
 
 

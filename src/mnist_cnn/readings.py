@@ -46,7 +46,7 @@ def choose(candidates: list, decisions: list, least: float = SHADE_SURE, gate: f
 def decide_candidates(predictor, candidates: list[list], again=None) -> list[tuple[np.ndarray | None, Decision | None]]:
     """Each image's (input chosen, its decision) from its `images.candidates` (the plain reading not None), in one
     batch of predictor.decide (a Predictor, or anything with its decide); [] for none. again(i): image i's
-    images.more_readings, asked for where its one reading is refused, and chosen from likewise (a second look)."""
+    images.more_readings, asked for where its answer is refused, and chosen from likewise (a second look)."""
     flat = [x for c in candidates for x in c if x is not None]
     decided = iter(predictor.decide(np.stack(flat)) if flat else [])
     decisions = [[None if x is None else next(decided) for x in c] for c in candidates]
@@ -56,14 +56,14 @@ def decide_candidates(predictor, candidates: list[list], again=None) -> list[tup
 
 
 def _second_look(predictor, candidates: list[list], decisions: list[list], again) -> list:
-    """decide_candidates' answers, images with one reading, refused, read again (images.more_readings) and answered
-    by a reading only as sure as SECOND_SURE and SECOND_GATE (docs/reading.md, "A second look")."""
-    asked = [i for i, (c, d) in enumerate(zip(candidates, decisions)) if len(c) == 1 and d[0] and d[0].rejected]
-    for i in asked:
-        candidates[i] = [candidates[i][0], *again(i)]
-    asked = set(asked)
-    flat = [x for c, d in zip(candidates, decisions) for x in c[len(d):] if x is not None]
+    """decide_candidates' answers, where one is refused asked again: the image read again (images.more_readings), and
+    answered by such a reading only as sure as SECOND_SURE and SECOND_GATE (docs/reading.md, "A second look")."""
+    first = [(c[k], d[k]) for c, d in zip(candidates, decisions) for k in [choose(c, d)]]
+    asked = [i for i, (x, d) in enumerate(first) if x is not None and d.rejected]
+    more = {i: [x for x in again(i) if x is not None] for i in asked}
+    flat = [x for i in asked for x in more[i]]
     decided = iter(predictor.decide(np.stack(flat)) if flat else [])
-    decisions = [d + [None if x is None else next(decided) for x in c[len(d):]] for c, d in zip(candidates, decisions)]
-    bars = [(SECOND_SURE, SECOND_GATE) if i in asked else (SHADE_SURE, SHADE_GATE) for i in range(len(candidates))]
-    return [(c[k], d[k]) for c, d, bar in zip(candidates, decisions, bars) for k in [choose(c, d, *bar)]]
+    for i in asked:
+        c, d = [first[i][0], *more[i]], [first[i][1], *(next(decided) for _ in more[i])]
+        first[i] = (c[k := choose(c, d, SECOND_SURE, SECOND_GATE)], d[k])
+    return first
