@@ -48,6 +48,35 @@ def test_holes_a_spirals_wire_joins_to_the_pages_dark_edge_go_with_the_wire_and_
     np.testing.assert_array_equal(a, kept)
 
 
+def test_writing_touching_a_wired_hole_keeps_what_lies_further_in():
+    """Only the holes (rims and all) and what joins them to the picture's side go: a stroke touching a hole, or a
+    rule's stub joined to one, keeps its part further in (a review: 9168 read 916, 801 read 501)."""
+    a = np.zeros((520, 460), np.float32)
+    a[:, :8] = 1.0
+    for k in range(16):
+        y = 20 + k * 480 // 15
+        cv2.circle(a, (34, y), 8, 1.0, -1)
+        cv2.ellipse(a, (20, y - 2), (16, 6), 0, 180, 360, 1.0, 2)
+    cv2.line(a, (40, 244), (300, 244), 1.0, 6)  # a 7's bar drawn from the hole at y=244
+    cv2.line(a, (300, 244), (200, 480), 1.0, 6)
+    kept = a[:, 43:].copy()  # right of the holes' inner edge (x = 34 + 8)
+    assert holes.drop(a)
+    np.testing.assert_array_equal(a[:, 43:], kept)
+
+
+def test_a_row_of_holes_turned_a_few_degrees_is_found():
+    """No one line along the side crosses 12 holes of a row turned 3 degrees: the lines' runs are counted as one too
+    (a review: 19 read 1 on a page photographed a little askew)."""
+    a = np.zeros((520, 460), np.float32)
+    _digit(a)
+    kept = a.copy()
+    for k in range(16):
+        y = 20 + k * 480 // 15
+        cv2.circle(a, (14 + round((y - 20) * np.tan(np.radians(3))), y), 7, 1.0, -1)
+    assert holes.drop(a)
+    np.testing.assert_array_equal(a, kept)
+
+
 def test_a_blank_pages_holes_are_no_digit():
     """A blank page's holes, squeezed into the 28x28, were read as a 1 at 0.99."""
     a = np.zeros((600, 450), np.float32)

@@ -25,8 +25,9 @@ SIZE = 0.25  # ...each within 25% of the median hole's width and height...
 ROW = 0.6  # ...on one line with 60% or more of the strip's solid dots (the rows of a dot-matrix number are several)...
 PITCH = 1.2  # ...spaced at least 1.2x their own length apart (a binding's: 1.3-2x; a row of touching blobs: 1x)
 EVEN = 0.25  # each gap within a quarter of the median gap of it, or of twice it (a hole hidden by a stroke)
-LOOKS = 16  # lines along a side counted in for runs of ink before any labelling
-WIRE = 0.015  # of the side's length: a disc this wide opens a spiral's wire loops (0.7%) away from its holes (3.5%)
+LOOKS = 16  # lines along a side counted in for runs of ink before any labelling...
+EDGE = 0.5  # ...those mostly ink being the page's dark edge beyond it
+WIRE = 0.015  # of the side's length: a square this wide opens a spiral's wire loops (0.7%) away from its holes (3.5%)
 
 
 def drop(ink, box=None) -> bool:
@@ -41,11 +42,15 @@ def drop(ink, box=None) -> bool:
     for strip, axis, outer, near in sides:
         if not near or (bh < SPAN * h if axis else bw < SPAN * w):
             continue
-        # Runs of ink along the side, in a few lines along it (the page's dark edge may fill the outermost): no
-        # labelling (~0.2 ms) for fewer marks
+        # Runs of ink along the side in a few lines along it, the most of any, or of those not mostly ink (the page's
+        # dark edge) as one (a row turned a few degrees crosses no one line 12 times): no labelling for fewer marks
         along = strip if axis else strip.T
         inked = along[:, ::max(1, along.shape[1] // LOOKS)] > 0
-        if (np.count_nonzero(inked[1:] & ~inked[:-1], axis=0) + inked[0]).max() >= HOLES:
+        edge = inked.mean(axis=0) >= EDGE
+        union = inked[:, ~edge].any(axis=1)
+        runs = max((np.count_nonzero(inked[1:] & ~inked[:-1], axis=0) + inked[0]).max(),
+                   np.count_nonzero(union[1:] & ~union[:-1]) + union[0])
+        if runs >= HOLES:
             found |= _drop_row(along, outer)
     return found
 
@@ -53,18 +58,28 @@ def drop(ink, box=None) -> bool:
 def _drop_row(strip, outer: bool) -> bool:
     """Set to 0, in place, the holes running down one side's strip of the ink (a view; `outer`: the picture's side is
     its first column, else its last): dots clear of its inner edge (the picture's side may cut them). Holes a spiral's
-    wire loops join to the page's dark edge are found in the strip opened by a disc WIRE of its length across (the
-    loops thinner), and go with all the ink joined to them in the strip."""
+    wire loops join to the page's dark edge are found in the strip opened by a square WIRE of its length a side (the
+    loops thinner); they go, rims and all, with what joins them to the
+    picture's side (loops, the edge), but nothing further in than a loop's tail (writing touching a hole, a rule's
+    stub)."""
     inked = cv2.compare(np.ascontiguousarray(strip), 0, cv2.CMP_GT)
     if (found := _row(inked, outer)) is not None:
         strip[np.isin(found[0], found[1] + 1)] = 0
         return True
-    side = max(3, int(WIRE * strip.shape[0]) | 1)
-    core = cv2.morphologyEx(inked, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
-    if (found := _row(core, outer)) is None:
+    square = np.ones((max(3, int(WIRE * strip.shape[0]) | 1),) * 2, np.uint8)  # not a disc: 7x faster, as good
+    if (found := _row(cv2.morphologyEx(inked, cv2.MORPH_OPEN, square), outer)) is None:
         return False
-    joined = cv2.connectedComponents(inked, connectivity=8)[1]
-    strip[np.isin(joined, np.unique(joined[np.isin(found[0], found[1] + 1)]))] = 0
+    cores = np.isin(found[0], found[1] + 1)
+    n, joined = cv2.connectedComponents(inked, connectivity=8)
+    gone = np.isin(joined, np.unique(joined[cores]))
+    across = np.flatnonzero(cores.any(axis=0))
+    further = np.zeros_like(gone)
+    further[:, slice(across[-1] + 1, None) if outer else slice(0, across[0])] = True  # further in than the holes
+    # a piece reaching further in by a hole's area or more keeps that part (writing); less, a loop's tail, goes
+    kept = np.bincount(joined[gone & further], minlength=n) >= np.count_nonzero(cores) / len(found[1])
+    gone &= ~(further & kept[joined])
+    own = cv2.bitwise_and(cv2.dilate(cores.view(np.uint8), square), inked) > 0  # the holes' own pixels, rims too
+    strip[gone | own] = 0
     return True
 
 
