@@ -184,8 +184,8 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     to_mnist."""
     assert not (crop and with_specks), "_canvas's crop keeps no specks"
     if desk and (cut := sheet.cut(grey)) is not None:  # a sheet on a desk: the sheet's own border is the paper's...
-        shade = FOLD if shade is FOLD else shade in (True, EACH)
-        if (found := _on_sheet(grey, *cut[:2], with_specks, shade)) is not None or cut[2] < sheet.HOLED:
+        on = FOLD if shade is FOLD else shade in (True, EACH)
+        if (found := _on_sheet(grey, *cut[:2], with_specks, on)) is not None or cut[2] < sheet.HOLED:
             return found  # ...but one with no ink on it, much of it holes, is a bold light mark: read whole
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
