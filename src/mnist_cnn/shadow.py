@@ -26,6 +26,10 @@ MEDIAN = 1 / 6  # one digit's second shade reading: the median over a square thi
 BOTH = 0.5  # the picture reaches both ways from the border's level, the nearer extreme at least half as far: the ink
 # is the side with SPARSE x fewer pixels past half of its way (a shadow over most of the border: its lit paper is the
 SPARSE = 2.0  # far side; `evalset`: form cells 2.9-4.6x; tight crops and low-res digits flipped wrong at 1.0-1.6x)
+SPECK = 0.02  # ...but brown paper's light mottles (kraft, cardboard) are sparse too: light pixels of which under
+COHERENT = 0.8  # 80% lie in pieces of (2% of the shorter side)^2 or more are a texture, and dark ink as coherent is
+# the ink (a probe's red, blue and black digits on kraft: 0.21-0.70, every one refused or misread as light ink;
+# `evalset`'s lit sides of shadows, light ink and tight crops: 0.94 or more; thin dark strokes can be under 0.1)
 
 
 def paper(grey, smooth, fitted, cut: float, sigma: float):
@@ -64,13 +68,26 @@ def _as_paper(grey, shade, cut: float):
 def polarity(smooth, level: float, dark: float, light: float) -> int:
     """+1 when the ink is darker than the paper at the border's `level`, else -1: the extreme further from it (dark,
     light: how far the blurred picture `smooth` reaches below and above it), unless both reach far (BOTH) and one side
-    has SPARSE x fewer pixels past half its way: that side (ink is sparse; a shadow's lit side is not)."""
+    has SPARSE x fewer pixels past half its way: that side (ink is sparse; a shadow's lit side is not), unless it is
+    the light side in specks (COHERENT) and the dark side is not (dark ink on brown paper's light mottles)."""
     further = 1 if dark > light else -1
     if min(dark, light) < BOTH * max(dark, light):
         return further
-    darker = cv2.countNonZero(cv2.compare(smooth, float(level - dark / 2), cv2.CMP_LT))
-    lighter = cv2.countNonZero(cv2.compare(smooth, float(level + light / 2), cv2.CMP_GT))
-    return 1 if SPARSE * darker < lighter else -1 if SPARSE * lighter < darker else further
+    darker_mask = cv2.compare(smooth, float(level - dark / 2), cv2.CMP_LT)
+    lighter_mask = cv2.compare(smooth, float(level + light / 2), cv2.CMP_GT)
+    darker, lighter = cv2.countNonZero(darker_mask), cv2.countNonZero(lighter_mask)
+    if SPARSE * darker < lighter:
+        return 1
+    if SPARSE * lighter < darker:
+        speck = (SPECK * min(smooth.shape)) ** 2
+        return 1 if _coherent(lighter_mask, speck) < COHERENT <= _coherent(darker_mask, speck) else -1
+    return further
+
+
+def _coherent(mask, speck: float) -> float:
+    """The share of `mask`'s pixels in 8-connected pieces of at least `speck` pixels."""
+    areas = cv2.connectedComponentsWithStats(mask, connectivity=8)[2][1:, cv2.CC_STAT_AREA]
+    return float(areas[areas >= speck].sum()) / max(1, int(areas.sum()))
 
 
 def _median(smooth, share: float):
