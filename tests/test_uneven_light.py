@@ -96,3 +96,16 @@ def test_a_bold_digit_on_kraft_is_dark_ink_not_the_fibres_light_specks():
     assert paper_surface.fit(page, smooth)[2] == 1
     found = images.ink_map(page)
     assert found[ink > 0.5].mean() > 0.5 and np.count_nonzero(found[ink == 0]) < 0.05 * np.count_nonzero(ink)
+
+
+def test_a_dark_frame_at_the_pictures_edge_is_no_coherent_dark_ink():
+    """The dark side's coherence counts its pieces clear of the picture's edges only: a board's dark frame or a shadow
+    along a side is no dark ink beside chalk broken up into specks (a review's chalk pictures flipped to dark ink, the
+    frame read), while a digit inside is."""
+    mask = np.zeros((300, 400), np.uint8)
+    mask[:, :40] = 255  # a frame along the left side
+    mask[100:104:2, 150:300:6] = 255  # specks inside
+    speck = (shadow.SPECK * 300) ** 2
+    assert shadow._coherent(mask, speck) > 0.9 and shadow._coherent(mask, speck, inside=True) == 0
+    mask[60:240, 200:215] = 255  # a stroke inside
+    assert shadow._coherent(mask, speck, inside=True) > 0.9
