@@ -152,14 +152,31 @@ def test_the_shades_reading_answers_only_where_the_plain_one_is_refused_or_less_
 
 
 def test_a_second_look_reads_a_dark_digit_with_the_picture_closed_and_its_median_for_paper(test_digits):
-    """images.more_readings: the readings with a shade's papers, shadow or not, for dark ink on a photo; none for light
-    ink or a drawing on one level (no such paper to take)."""
+    """images.more_readings: the readings with a shade's papers, shadow or not, for dark ink on a photo, and the plain
+    paper's with its faint ink cut (images.PALE); none for a drawing on one level (no such paper to take)."""
     x, _ = test_digits
     photo = as_photo(x[0], np.random.default_rng(0))
     plain, found = images.to_mnist(photo), images.more_readings(photo)
-    assert len(found) == 2 and all(np.corrcoef(f.ravel(), plain.ravel())[0, 1] > 0.7 for f in found)
+    assert len(found) == 3 and all(np.corrcoef(f.ravel(), plain.ravel())[0, 1] > 0.7 for f in found)
     assert images.more_readings(Image.fromarray(x[0])) == []  # white on black: light ink
     assert images.more_readings(Image.fromarray(255 - x[0])) == []  # a drawing: its border on one level
+
+
+def test_a_second_look_cuts_a_faint_blotch_that_widened_the_digits_box(test_digits):
+    """The last of images.more_readings (no fold found) drops the ink apart from the strokes, pieces with nothing of
+    PALE of the strongest, and crops again: a faint blotch beside a photographed digit (an eraser's ghost, a hole's
+    rim) widened the plain reading's box, and the digit came out small in a corner; without it, it reads as the digit
+    alone. Faint ink joined to the strokes stays: the digit alone reads as its plain reading."""
+    x, _ = test_digits
+    rng = np.random.default_rng(1)
+    alone = np.asarray(as_photo(x[0], rng, size=(400, 300)), np.float32)
+    blotched = alone.copy()
+    blotched[250:280, 350:385] *= 0.8  # a blotch at a fifth of the ink's strength, far from the digit
+    clean, picture = (Image.fromarray(a.astype(np.uint8)) for a in (alone, blotched))
+    corr = lambda a, b: np.corrcoef(a.ravel(), b.ravel())[0, 1]  # noqa: E731
+    assert corr(images.to_mnist(picture), images.to_mnist(clean)) < 0.5
+    assert corr(images.more_readings(picture)[-1], images.more_readings(clean)[-1]) > 0.99
+    assert np.abs(images.more_readings(clean)[-1] - images.to_mnist(clean)).max() < 0.02
 
 
 def test_find_images(tmp_path):

@@ -64,6 +64,8 @@ LEFT_SPREAD = 0.02  # where lines crossed, no digit (a small digit's strokes fil
 RESAMPLE = Image.Resampling.BOX  # area averaging: how MNIST anti-aliased its binary NIST strokes; no ringing
 # ...but for a digit smaller than the 20 px box, BOX repeats pixels: blocky steps the "not a digit" gate takes for
 # letters (MNIST test digits written 10-13 px tall: 2.4-3.2% called not a digit, 0.7-0.9% bilinear, 1.9% at 20 px)
+PALE = 0.35  # more_readings' reading without the ink apart from the strokes: pieces holding nothing of 35% of the
+# strongest ink but specks (a spiral's hole rims and wire, an eraser's ghost, JPEG blotches) widen the digit's box
 UPSCALE = Image.Resampling.BILINEAR  # no ringing either, unlike bicubic or Lanczos
 ON_PLATE = 0.5  # a plate's writing is the picture's (plate_map) unless a digit read without it lies mostly off the
 # plate: a blocky bold 0 beside another is a "plate" holding a 1 (00 read 1). Marks touching the picture's edge do not
@@ -92,7 +94,9 @@ def candidates(image) -> list:
 def more_readings(image) -> list:
     """A second look at a digit `candidates` read and the model refused: read with the picture closed and with its
     median for paper as for a shadow's edge, whether or not one was found, and with a fold's step across the picture,
-    a paper each side (fold.py) (each None when no ink; none for light ink, a drawing or a sheet on a desk). Light
+    a paper each side (fold.py) (each None when no ink; none for light ink, a drawing or a sheet on a desk); before
+    the fold's, without the faint ink apart from the strokes (PALE; None when no ink; also for light ink, none for a
+    drawing or a sheet on a desk). Light
     falling off faster than the fitted surface (a lamp close by, a phone's vignette) leaves a wedge of paper darker
     than a faint pencil digit: read, refused (readings.decide_candidates).
     And, last, the light writing on a dark plate lying on a lighter wall (sheet.plate), when one is found: only here,
@@ -199,6 +203,7 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     if shade is AGAIN:
         shades = shadow.papers(grey, smooth, paper, MIN_CONTRAST, always=True) if sign > 0 else []
         found = [_ink(grey, smooth.copy(), p, s, sign, with_specks, lines=1) for p, s in shades]
+        found.append(_ink(grey, smooth.copy(), paper, sigma, sign, with_specks, floor=PALE))
         folded = fold.paper(grey, smooth, MIN_CONTRAST) if sign > 0 else None
         return found + ([] if folded is None else [_ink(grey, smooth, *folded, sign, with_specks)])
     if shade is BOTH and sign > 0 and (shades := shadow.papers(grey, smooth, paper, MIN_CONTRAST)):
@@ -215,9 +220,10 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     return _ink(grey, smooth, paper, sigma, sign, with_specks)
 
 
-def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines: int = LINE_BANDS):
+def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines: int = LINE_BANDS, floor: float = 0):
     """_ink_and_box's answer from the paper (a surface or one level), the noise sigma around it and the ink's sign;
-    writes over smooth (grey's 3x3 blur) and paper. lines: how many bands of lines across the picture are dropped."""
+    writes over smooth (grey's 3x3 blur) and paper. lines: how many bands of lines across the picture are dropped;
+    floor: pieces of ink with nothing but specks at this share of the strongest or more are paper (_paler_apart)."""
     level = (cv2.mean(paper)[0] if np.ndim(paper) else float(paper)) if sign > 0 else 0.0
     contrast, cut = _contrast(paper, smooth, sign), max(NOISE_FLOOR, paper_surface.NOISE_SIGMAS * sigma)
     if contrast < MIN_CONTRAST and (level < LIGHT_PAPER or contrast < max(MIN_CONTRAST * level, cut)):
@@ -250,11 +256,25 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     if with_specks:
         lined = lined if lined is kept else np.minimum(lined / top, 1)
     kept /= top
+    if floor and (kept := _paler_apart(kept, floor)) is None:
+        return None
     if contrast < MIN_CONTRAST and stroke_width(kept) > FAINT_WIDTH * max(kept.shape):
         return None  # faint ink on light paper (LIGHT_PAPER) is a digit only in thin lines: a soft stain is none
-    same = kept is ink and narrow and not framed and not holed  # no line, frame, speck or hole dropped: the same box
+    same = kept is ink and narrow and not framed and not holed and not floor  # nothing dropped: the same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
+
+
+def _paler_apart(kept, floor: float):
+    """kept (its strongest 1) without the ink apart from its strokes: pieces (8-connected) holding nothing of at least
+    `floor` that is no speck (drop_specks); None when less than MIN_INK_PIXELS is left. A faint part joined to a
+    stroke stays (a K's arms, a 7's bar: cut, they read 1 at 0.999, a review)."""
+    strong = drop_specks(np.where(kept >= np.float32(floor), kept, np.float32(0)), grid(kept.shape))
+    n, labels = cv2.connectedComponents(cv2.compare(kept, 0, cv2.CMP_GT), connectivity=8, ltype=cv2.CV_32S)
+    joined = np.zeros(n, bool)
+    joined[labels[strong > 0]] = True  # never 0: strong ink is ink
+    kept = np.where(joined[labels], kept, np.float32(0))
+    return kept / kept.max() if cv2.countNonZero(kept) >= MIN_INK_PIXELS else None
 
 
 def _on_sheet(grey, part, turn, with_specks: bool, shade):
