@@ -14,7 +14,7 @@ A model trained on MNIST only works on images that look like that, so:
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
-`paper_lines.drop_lines`, `lone_lines.drop`, `_drop_specks`, `holes.drop`) -> crop to the ink's box (in a
+`paper_lines.drop_lines`, `lone_lines.drop`, `holes.drop_with_specks`) -> crop to the ink's box (in a
 form's box: `drop_frame`) -> `thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also
 takes a shadow's sharp edge for paper after the fit (`shadow.paper`); `candidates` reads one digit with it too, and
 `more_readings` with a fold's two papers (`fold.paper`).
@@ -96,9 +96,8 @@ def more_readings(image) -> list:
     median for paper as for a shadow's edge, whether or not one was found, and with a fold's step across the picture,
     a paper each side (fold.py) (each None when no ink; none for light ink, a drawing or a sheet on a desk); before
     the fold's, without the faint ink apart from the strokes (PALE; None when no ink; also for light ink, none for a
-    drawing or a sheet on a desk). Light
-    falling off faster than the fitted surface (a lamp close by, a phone's vignette) leaves a wedge of paper darker
-    than a faint pencil digit: read, refused (readings.decide_candidates).
+    drawing or a sheet on a desk). Light falling off faster than the fitted surface (a lamp close by, a phone's
+    vignette) leaves a wedge of paper darker than a faint pencil digit: read, refused (readings.decide_candidates).
     And, last, the light writing on a dark plate lying on a lighter wall (sheet.plate), when one is found: only here,
     for a blocky bold dark 0 or 8 on paper is such a plate too, its hole the "writing" (a review)."""
     grey = _grey(image)
@@ -129,8 +128,7 @@ def plate_map(image, boxes=()):
 
 
 def _digit(ink, box):
-    """The 28x28 of ink in its box (x, y, w, h): a ring round it, a line under it and a frame dropped, thin lines
-    thickened, in a 20 px box, centred."""
+    """The 28x28 of ink in its box (x, y, w, h): a ring, underline, frame dropped, thin lines thickened, centred."""
     x, y, w, h = box
     ink = thicken(drop_frame(surround.drop(ink[y : y + h, x : x + w]), MIN_CONTRAST), BOX)
     h, w = ink.shape
@@ -244,8 +242,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
     framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
     lined = ink if narrow else lone_lines.drop(drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink)))
-    kept = drop_specks(lined, grid(ink.shape))
-    holed = holes.drop(kept, box)  # a spiral binding's holes down a side
+    kept, holed = holes.drop_with_specks(lined, box, grid(ink.shape))  # a spiral binding's holes down a side
     if (count := cv2.countNonZero(kept)) < MIN_INK_PIXELS:
         return None
     # Lines taken out, and a few dots left far apart, where they crossed: no digit (a blank ruled page's margin read 1)
