@@ -75,10 +75,9 @@ def drop_with_specks(ink, box, f: int):
         return kept, holed
     (x0, y0), (x1, y1) = writing[:, :2].min(axis=0), (writing[:, :2] + writing[:, 2:4]).max(axis=0)
     again = drop_specks(ink, f)
-    _, labels, _, centres = cv2.connectedComponentsWithStats(cv2.compare(again, 0, cv2.CMP_GT), connectivity=8)
+    n, labels, _, centres = cv2.connectedComponentsWithStats(cv2.compare(again, 0, cv2.CMP_GT), connectivity=8)
     x, y, h = centres[:, 0], centres[:, 1], y1 - y0
-    near = (x >= x0 - h) & (x < x1 + h) & (y >= y0) & (y < y1)
-    near[np.unique(labels[kept > 0])] = True
+    near = (x >= x0 - h) & (x < x1 + h) & (y >= y0) & (y < y1) | (np.bincount(labels[kept > 0], minlength=n) > 0)
     near[0] = False
     return np.where(near[labels], again, np.float32(0)), True
 
