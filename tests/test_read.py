@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from mnist_cnn import (cli, column, images, letters, level, number_images, predict, read, read_io, readings, segment,
-                       serve, shadow, stroke_mask)
+                       serve, shadow, stroke_mask, surround)
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -1285,6 +1285,56 @@ def test_a_circle_drawn_round_the_number_is_dropped(predictor, writer):
     assert segment._unframed([bar, (3, 40, 50, 30, 100)], stats, (200, 200)) == [(3, 40, 50, 30, 100)]
     assert segment._unframed([one, (3, 40, 0, 30, 190)], stats, (200, 200)) == [one, (3, 40, 0, 30, 190)]
 
+
+
+def _boxed_721(top: int, side: int, ruled: bool, pad: int = 22) -> tuple[np.ndarray, int]:
+    """(an ink map of 721 in a bold pen, boxed by lines `top` px thick along the top and bottom and `side` px at the
+    sides (a pen's box turned a little measures so), on a ruled page's faint rules or not; the digits' height)."""
+    text = np.zeros((300, 420), np.uint8)
+    cv2.putText(text, "721", (110, 190), cv2.FONT_HERSHEY_SIMPLEX, 3.2, 255, 9)
+    ink = text.astype(np.float32) / 255
+    if ruled:
+        for y in range(30, 300, 60):
+            ink[y:y + 2] = np.maximum(ink[y:y + 2], 0.35)
+    x, y, w, h = cv2.boundingRect(text)
+    cv2.rectangle(ink, (x - pad, y - pad), (x + w + pad, y + h + pad), 1.0, top)
+    for at in (x - pad, x + w + pad):
+        cv2.line(ink, (at, y - pad), (at, y + h + pad), 1.0, side)
+    return ink, h
+
+
+@pytest.mark.parametrize("top, side, ruled", [(9, 9, False), (6, 10, True)], ids=["plain", "ruled"])
+def test_a_box_drawn_round_the_number_with_a_bold_pen_is_dropped(top, side, ruled):
+    """A box drawn round a number with a bold pen inks more of its box than a ring (16-22%): one huge mark, refused (a
+    review: 601). A hollow outline closed round the others, under 1.2x its perimeter x the pen's width, is dropped
+    (surround.OUTLINE). On ruled paper its top and bottom, thinner than the strokes, went as rules and its sides were
+    read as 1s (636 read 16363): with bold sides standing on them they are no rules (stroke_mask.remove_rulings)."""
+    ink, height = _boxed_721(top, side, ruled)
+    row = segment.find(ink)
+    assert row.rejected is None and len(row.groups) == 3
+    assert all(g.box[3] - g.box[1] <= height + 2 for g in row.groups)  # the digits alone, no side of the box
+
+
+def test_a_ring_touching_a_digit_is_no_outline_to_drop_with_it():
+    """A ring drawn round a number touching its first digit is one piece with it: dropped as an outline, it took the
+    digit (a review's 596 read 96). An outline is hollow (surround.DEEP, INSIDE) and closed round the others."""
+    ink = np.zeros((200, 400), np.float32)
+    cv2.ellipse(ink, (200, 100), (180, 85), 0, 0, 360, 1.0, 14)  # bold: over 15% of its box (surround.RING)
+    cv2.line(ink, (80, 45), (80, 150), 1.0, 8)  # a 1, its flag touching the ring's left side
+    cv2.line(ink, (80, 45), (20, 95), 1.0, 8)
+    for x in (170, 280):
+        cv2.ellipse(ink, (x, 100), (30, 50), 0, 0, 360, 1.0, 8)  # 0s
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).view(np.uint8), connectivity=8)
+    parts = [(i, *stats[i, :4]) for i in range(1, n)]
+    assert len(parts) == 3 and stats[1, cv2.CC_STAT_AREA] > surround.RING * stats[1, 2] * stats[1, 3]
+    assert segment._unframed(parts, stats, ink.shape, 14.0, labels) == parts
+    clean = np.zeros_like(ink)
+    cv2.ellipse(clean, (200, 100), (180, 85), 0, 0, 360, 1.0, 30)  # a bold ring: 24% of its box, clear of the digits
+    for x in (170, 280):
+        cv2.ellipse(clean, (x, 100), (30, 50), 0, 0, 360, 1.0, 8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((clean > 0).view(np.uint8), connectivity=8)
+    parts = [(i, *stats[i, :4]) for i in range(1, n)]
+    assert segment._unframed(parts, stats, clean.shape, 30.0, labels) == parts[1:]
 
 def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir):
     """Bold strokes cropped tight touch the picture's edges like a shade: closed away as one, they broke the digit

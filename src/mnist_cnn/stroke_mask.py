@@ -155,16 +155,20 @@ def remove_rulings(mask, faint, stroke):
     # a squared page's lines, cut by the digits, are no boxes
     sides, bases = _box_sides(faint, horizontal, h, stroke) if horizontal and not vertical else ([], set())
     # A horizontal line ending far from both sides is a stroke (a 7's bar in a tight "17"), unless a box stands on it
-    found = [line for j, line in enumerate(horizontal)
-             if j in bases or min(line[1][0], w - line[1][0] - line[1][2]) <= RULE_EDGE * w] + vertical
+    edge = [min(x, w - x - bw) <= RULE_EDGE * w for _, (x, _, bw, _), _ in horizontal]
+    found = [line for j, line in enumerate(horizontal) if j in bases or edge[j]] + vertical
     if not found:
         return mask, 0
     removed = np.zeros_like(mask)
     for one, (x, y, bw, bh), _ in found:
         removed[y:y + bh, x:x + bw][one] = 1
     pen = stroke_width(mask & (1 - removed))  # the strokes that are no long line: the writing, if any
-    found += sides
     thin = RULE_THIN * pen if pen else np.inf  # a page of lines only: all go
+    # A box drawn round the writing with the pen (2+ sides, as bold as the strokes, on 2+ lines: its top and bottom)
+    # keeps its top and bottom, no rules (its sides were read as 1s: 636 read 16363, a review); segment.py drops it
+    # whole, as a ring round the digits. One line with bold strokes on it is a 7's bar or a 5's hat: as before
+    drawn = len(sides) >= 2 and len(bases) >= 2 and all(thickness > thin for *_, thickness in sides)
+    found = [line for j, line in enumerate(horizontal) if edge[j]] + vertical if drawn else found + sides
     removed[:] = 0
     count = 0
     for one, (x, y, bw, bh), thickness in found:
