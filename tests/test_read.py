@@ -1317,24 +1317,27 @@ def test_a_box_drawn_round_the_number_with_a_bold_pen_is_dropped(top, side, rule
 
 def test_a_ring_touching_a_digit_is_no_outline_to_drop_with_it():
     """A ring drawn round a number touching its first digit is one piece with it: dropped as an outline, it took the
-    digit (a review's 596 read 96). An outline is hollow (surround.DEEP, INSIDE) and closed round the others."""
-    ink = np.zeros((200, 400), np.float32)
-    cv2.ellipse(ink, (200, 100), (180, 85), 0, 0, 360, 1.0, 14)  # bold: over 15% of its box (surround.RING)
-    cv2.line(ink, (80, 45), (80, 150), 1.0, 8)  # a 1, its flag touching the ring's left side
-    cv2.line(ink, (80, 45), (20, 95), 1.0, 8)
-    for x in (170, 280):
-        cv2.ellipse(ink, (x, 100), (30, 50), 0, 0, 360, 1.0, 8)  # 0s
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).view(np.uint8), connectivity=8)
-    parts = [(i, *stats[i, :4]) for i in range(1, n)]
-    assert len(parts) == 3 and stats[1, cv2.CC_STAT_AREA] > surround.RING * stats[1, 2] * stats[1, 3]
-    assert segment._unframed(parts, stats, ink.shape, 14.0, labels) == parts
-    clean = np.zeros_like(ink)
-    cv2.ellipse(clean, (200, 100), (180, 85), 0, 0, 360, 1.0, 30)  # a bold ring: 24% of its box, clear of the digits
-    for x in (170, 280):
-        cv2.ellipse(clean, (x, 100), (30, 50), 0, 0, 360, 1.0, 8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((clean > 0).view(np.uint8), connectivity=8)
-    parts = [(i, *stats[i, :4]) for i in range(1, n)]
-    assert segment._unframed(parts, stats, clean.shape, 30.0, labels) == parts[1:]
+    digit (a review's 596 read 96). An outline is hollow (surround.DEEP, INSIDE) and closed round the others; and a
+    marker's frame much bolder than the digits it holds is none (0635 read 63: the row's pen was the frame's)."""
+    def row(ring_pen, digit_pen, touching):
+        ink = np.zeros((200, 400), np.float32)
+        cv2.ellipse(ink, (200, 100), (180, 85), 0, 0, 360, 1.0, ring_pen)  # over 15% of its box (surround.RING)
+        if touching:  # a 1, its flag touching the ring's left side
+            cv2.line(ink, (80, 45), (80, 150), 1.0, digit_pen)
+            cv2.line(ink, (80, 45), (20, 95), 1.0, digit_pen)
+        for x in (170, 280):
+            cv2.ellipse(ink, (x, 100), (30, 50), 0, 0, 360, 1.0, digit_pen)  # 0s
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).view(np.uint8), connectivity=8)
+        parts = [(i, *stats[i, :4]) for i in range(1, n)]
+        assert len(parts) == 3 and stats[1, cv2.CC_STAT_AREA] > surround.RING * stats[1, 2] * stats[1, 3]
+        return segment._unframed(parts, stats, ink.shape, float(max(ring_pen, digit_pen)), labels), parts
+
+    kept, parts = row(14, 14, touching=True)
+    assert kept == parts
+    kept, parts = row(14, 14, touching=False)
+    assert kept == parts[1:]
+    kept, parts = row(30, 8, touching=False)
+    assert kept == parts
 
 def test_a_digit_cropped_tight_is_read_as_predict_reads_it(predictor, mnist_dir):
     """Bold strokes cropped tight touch the picture's edges like a shade: closed away as one, they broke the digit

@@ -86,9 +86,7 @@ def find(ink: np.ndarray) -> Row:
     # Stubs of rules (what images.ink_map's own line removal leaves beside strokes): flat and thinner than a pen.
     parts = [p for p in parts if not (p[4] < RULE_THIN * stroke and p[3] > 2 * p[4])]
     if parts:  # specks first, so that none is joined to a digit as a stroke of it (a noisy shadow would be)
-        biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
-        parts = _unframed([p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest
-                           or p[4] >= SPECK_HEIGHT * tallest], stats, mask.shape, stroke, labels)
+        parts = _unframed(parts, stats, mask.shape, stroke, labels)
     if not parts:
         return Row(rejected="no ink left once the paper's lines are removed" if rulings else None, rulings=rulings)
     groups = _drop_specks(_merge(parts, stats), stats)
@@ -120,14 +118,21 @@ def several_digits(ink) -> bool:
 
 
 def _unframed(parts, stats, shape, stroke: float = 0.0, labels=None):
-    """The parts without a bar along the picture's left or right side (EDGE_BAR: a desk's edge, 257 read 1257) or a ring
-    round all the others (surround.ring: a circle or a box drawn round the number; with the pen's `stroke` width and the
-    parts' `labels`, a box drawn with a bold pen too)."""
-    for bar in [p for p in parts if (p[1] == 0 or p[1] + p[3] == shape[1]) and p[4] >= EDGE_BAR * shape[0]]:
-        if (rest := [p for p in parts if p is not bar]) and RING_TALLER * max(p[4] for p in rest) <= bar[4]:
-            parts = rest
-    ring = surround.ring(parts, stats[:, cv2.CC_STAT_AREA], stroke=stroke, labels=labels)
-    return parts if ring is None else [p for p in parts if p is not ring]
+    """The parts without specks (SPECK, SPECK_HEIGHT), a bar along the picture's left or right side (EDGE_BAR: a desk's
+    edge, 257 read 1257) or a ring round all the others (surround.ring: a circle or a box drawn round the number; with
+    the pen's `stroke` width and the parts' `labels`, a box drawn with a bold pen too). Once a ring goes, the specks
+    are judged again against the rest: beside a bold frame, a 5's hat or a 9's broken loop was a speck (a review)."""
+    def unspecked(parts):
+        biggest, tallest = max(stats[p[0], cv2.CC_STAT_AREA] for p in parts), max(p[4] for p in parts)
+        return [p for p in parts if stats[p[0], cv2.CC_STAT_AREA] >= SPECK * biggest or p[4] >= SPECK_HEIGHT * tallest]
+    kept = framed = unspecked(parts)
+    for bar in [p for p in kept if (p[1] == 0 or p[1] + p[3] == shape[1]) and p[4] >= EDGE_BAR * shape[0]]:
+        if (rest := [p for p in framed if p is not bar]) and RING_TALLER * max(p[4] for p in rest) <= bar[4]:
+            framed = rest
+    if (ring := surround.ring(framed, stats[:, cv2.CC_STAT_AREA], stroke=stroke, labels=labels)) is None:
+        return framed
+    gone = {p[0] for p in kept} - {p[0] for p in framed} | {ring[0]}
+    return unspecked([p for p in parts if p[0] not in gone])
 
 
 def _merge(parts, stats):

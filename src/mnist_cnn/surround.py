@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .ink_specks import SPECK_FRACTION, grid, pool
+from .stroke_mask import stroke_width
 
 RING, RING_HELD, RING_TALLER = 0.15, 0.3, 1.3  # a mark round all the others, inked over under 15% of its box (a hand's
 # ellipse: ~5%), round marks over 30% of its height and 1.3x shorter than it: a circle round the number, dropped
@@ -36,23 +37,32 @@ GAP = 0.05  # sits at its curve's foot (~3 px under an 86 px 2, a review), an un
 
 def ring(parts, area, room: float = 1.0, centred: float = 1.0, stroke: float = 0.0, labels=None):
     """The part of `parts` ((label, x, y, w, h), left to right or not) drawn round all the others, or None: the
-    leftmost, thin (RING of its box inked, area[label] its pixels; or, with `stroke`, the pen's width, and `labels`,
-    the parts' labelled image, under OUTLINE x its box's perimeter x `stroke` and an outline closed round the others:
-    _outline), holding every other inside its box, the tallest of them RING_HELD to 1 / RING_TALLER of its height, the
-    box of them all at most `room` of its own and its centre at most `centred` of the ring's width and height off the
-    ring's."""
+    leftmost, thin (RING of its box inked, area[label] its pixels; or, with `stroke`, the row's pen width, and
+    `labels`, the parts' labelled image, under OUTLINE x its box's perimeter x the pen of the marks it holds (at most
+    `stroke`) and an outline closed round them: _outline), holding every other inside its box, the tallest of them
+    RING_HELD to 1 / RING_TALLER of its height, the box of them all at most `room` of its own and its centre at most
+    `centred` of the ring's width and height off the ring's."""
     if len(parts) < 2:
         return None
     label, x, y, w, h = outer = min(parts, key=lambda p: p[1])
     rest = [p for p in parts if p is not outer]
     left, top = min(p[1] for p in rest), min(p[2] for p in rest)
     right, bottom = max(p[1] + p[3] for p in rest), max(p[2] + p[4] for p in rest)
-    if not (RING_HELD * h < max(p[4] for p in rest) <= h / RING_TALLER and (right - left) * (bottom - top) <= room * w * h
+    if not (RING_HELD * h < max(p[4] for p in rest) <= h / RING_TALLER
+            and (right - left) * (bottom - top) <= room * w * h
             and abs(left + right - 2 * x - w) <= 2 * centred * w and abs(top + bottom - 2 * y - h) <= 2 * centred * h
             and all(x < px and y < py and px + pw < x + w and py + ph < y + h for _, px, py, pw, ph in rest)):
         return None
-    if area[label] < RING * w * h or labels is not None and area[label] < OUTLINE * 2 * (w + h) * stroke and _outline(
-            labels[y:y + h, x:x + w] == label, stroke, [(p[1] - x + p[3] // 2, p[2] - y + p[4] // 2) for p in rest]):
+    if area[label] < RING * w * h:
+        return outer
+    if labels is None or not stroke:
+        return None
+    # The pen of the marks it holds, not the row's: a thick marker's frame sets the row's, and a digit joined to it was
+    # shallow by that measure (dropped with the frame: 0635 read 63, a review)
+    held = np.isin(labels[y:y + h, x:x + w], [p[0] for p in rest]).view(np.uint8)
+    pen = min(stroke, stroke_width(held))
+    centres = [(p[1] - x + p[3] // 2, p[2] - y + p[4] // 2) for p in rest]
+    if area[label] < OUTLINE * 2 * (w + h) * pen and _outline(labels[y:y + h, x:x + w] == label, pen, centres):
         return outer
     return None
 
