@@ -7,9 +7,9 @@ found among the ink's 8-connected parts and taken out before the digit is scaled
 
 images.to_mnist takes them out of one digit (`predict`, each of `read`'s marks); segment.py drops a ring round a whole
 row of digits, or a box drawn round it with a bold pen (OUTLINE), and a line under two or more (FLAT) when it groups a
-row's marks. Before this, `predict` refused all 100
-MNIST test digits circled by a pen and read 19 of 100 underlined ones wrong (docs/images.md, "A ring round a digit, a
-line under it"). A ring or a line that touches the digit is part of its ink and stays.
+row's marks. Before this, `predict` refused all 100 MNIST test digits circled by a pen and read 19 of 100 underlined
+ones wrong (docs/images.md, "A ring round a digit, a line under it"). A ring or a line that touches the digit is part
+of its ink and stays.
 """
 
 from __future__ import annotations
