@@ -1,11 +1,13 @@
-"""punctuation.find: a point, comma, colon, dash, slash, plus, equals or per cent sign between the digits of a row, on
-drawn marks (no model)."""
+"""punctuation.find: a point, comma, colon, dash or slash between the digits of a row (written among them), a plus,
+equals or per cent sign (refused), on drawn marks (no model); punctuated.text: where the marks go."""
 
 import cv2
 import numpy as np
 import pytest
 
-from mnist_cnn import images, punctuation
+from types import SimpleNamespace
+
+from mnist_cnn import images, punctuated, punctuation
 
 
 def row(*extra):
@@ -40,27 +42,60 @@ RINGS = [lambda a: cv2.circle(a, (222, 42), 7, 1.0, 3), lambda a: cv2.circle(a, 
 PER_CENT = [SLASH, *RINGS]
 
 
+@pytest.mark.parametrize("marks, char", [
+    ([dot(120, 86)], "."),                                              # 3.95: a point on the baseline
+    ([dot(120, 95)], "."),                                              # ...or a little under it
+    ([lambda a: cv2.line(a, (124, 80), (116, 102), 1.0, 6)], ","),      # 12,50: a comma hanging from the baseline
+    ([stroke(124, 70, 114, 102)], ","),                                 # 1,000: a long one, over half as tall
+    ([stroke(124, 66, 116, 104)], ","),                                 # ...0.65 as tall (Purisa Bold's)
+    ([stroke(132, 80, 106, 104)], ","),                                 # ...as wide as a point may not be
+    ([stroke(122, 78, 119, 92)], ","),                                  # 1,250: a short tick, small as a point
+    ([ring(120, 78, 10, 10, 8)], "."),                                  # 4.2: a ring round a pinhole, 0.45 as tall
+    ([lambda a: cv2.rectangle(a, (114, 78), (125, 92), 1.0, -1)], "."),  # a square point, taller where sheared
+    ([dot(120, 45), dot(120, 75)], ":"),                                # 7:39: a colon
+    ([dot(124, 50), dot(116, 80)], ":"),                                # ...an italic one, its dots apart across
+    ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "-"),       # 4-2, its dash close to its digits
+    ([bar(180, 212, 30), bar(208, 250, 60)], "-"),                      # 7-1: the 7's bar over the dash's columns
+    ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "/"),       # 12/05: taller than the digits, leaning
+], ids=["point", "low point", "comma", "long comma", "longer comma", "wide comma", "tick comma", "big point",
+        "square point", "colon", "italic colon", "dash", "dash under a bar", "slash"])
+def test_punctuation_between_digits_is_found_where_it_stands(marks, char):
+    found, why = punctuation.find(row(*marks))
+    assert why is None and [m.char for m in found] == [char]
+    digits = [SimpleNamespace(digit=d, box=(x - 3, 30, x + 3, 90)) for d, x in zip((1, 2, 3), (60, 180, 300))]
+    assert punctuated.text(digits, found) in (f"1{char}23", f"12{char}3")
+    ink, (x0, y0, x1, y1) = punctuated.without(row(*marks), found), found[0].box
+    assert (ink[row() > 0] > 0).all() and not ink[y0:y1, x0:x1][found[0].ink].any()  # the mark's ink out, digits' in
+
+
+def test_a_minus_sign_goes_before_the_digits_and_two_marks_between_two_digits_are_no_number():
+    found, why = punctuation.find(row(bar(30, 48, 60), dot(240, 86)))
+    digits = [SimpleNamespace(digit=d, box=(x - 3, 30, x + 3, 90)) for d, x in zip((1, 2, 3), (60, 180, 300))]
+    assert why is None and punctuated.text(digits, found) == "-12.3"
+    assert punctuated.text(digits, punctuation.find(row(dot(110, 86), dot(130, 86, 5)))[0]) is None  # 1..23
+    assert punctuated.text(digits, punctuation.find(row(dot(350, 86)))[0]) == "123"  # a full stop: not looked at
+    assert punctuated.text(digits[:1], found) is None  # the point after the only digit
+
+
+@pytest.mark.parametrize("marks", [
+    [stroke(112, 42, 128, 50), lambda a: cv2.line(a, (124, 80), (116, 102), 1.0, 6)],  # a 2 faded in its middle
+    [ring(120, 48, 11, 11, 4), dot(120, 86)],                                         # a broken 8's loop over a point
+    [dot(120, 40), bar(104, 136, 62)],                                               # a dash under a dot: a broken 5
+], ids=["faded 2", "broken 8", "broken 5"])
+def test_pieces_of_a_broken_digit_between_digits_refuse_the_row(marks):
+    """Each piece alone a comma, point or dash (a receipt's 1728 was read 17,8); before, the row was refused too."""
+    assert punctuation.find(row(*marks)) == ([], punctuated.BROKEN)
+
+
 @pytest.mark.parametrize("marks, kind", [
-    ([dot(120, 86)], "point"),                                          # 3.95: a point on the baseline
-    ([dot(120, 95)], "point"),                                          # ...or a little under it
-    ([lambda a: cv2.line(a, (124, 80), (116, 102), 1.0, 6)], "comma"),  # 12,50: a comma hanging from the baseline
-    ([stroke(124, 70, 114, 102)], "comma"),                             # 1,000: a long one, over half as tall
-    ([stroke(124, 66, 116, 104)], "comma"),                             # ...0.65 as tall (Purisa Bold's)
-    ([stroke(132, 80, 106, 104)], "comma"),                             # ...as wide as a point may not be
-    ([ring(120, 78, 10, 10, 8)], "point"),                              # 4.2: a ring round a pinhole, 0.45 as tall
-    ([dot(240, 45), dot(240, 75)], "point"),                            # 7:39: a colon
-    ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "dash"),    # 4-2, its dash close to its digits
-    ([bar(180, 212, 30), bar(208, 250, 60)], "dash"),                   # 7-1: the 7's bar over the dash's columns
-    ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "slash"),   # 12/05: taller than the digits, leaning
     (PLUS, "plus sign"),                                                # 5+3
     ([bar(104, 136, 55), bar(104, 136, 65)], "equals sign"),            # 5=5, its bars closer than a stroke
     (PER_CENT, "per cent sign"),                                        # 5%3
-], ids=["point", "low point", "comma", "long comma", "longer comma", "wide comma", "big point", "colon", "dash",
-        "dash under a bar", "slash", "plus", "equals", "per cent"])
-def test_punctuation_between_digits_is_found(marks, kind):
+], ids=["plus", "equals", "per cent"])
+def test_signs_between_digits_refuse_the_row(marks, kind):
     where = "among" if kind == "per cent sign" else "between"  # 50%: a per cent sign after the digits too
     article = "an" if kind[0] in "aeiou" else "a"
-    assert punctuation.find(row(*marks)) == f"{article} {kind} {where} the digits (not a digit)"
+    assert punctuation.find(row(*marks)) == ([], f"{article} {kind} {where} the digits (not a digit)")
 
 
 @pytest.mark.parametrize("marks", [
@@ -107,7 +142,7 @@ def test_punctuation_between_digits_is_found(marks, kind):
         "short slash", "bars in a 0",
         "pale 4", "bars side by side", "bars far apart", "short bars", "cross at the end", "flat cross", "tall cross"])
 def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
-    assert punctuation.find(row(*marks)) is None
+    assert punctuation.find(row(*marks)) == ([], None)
 
 
 def test_ink_map_keeps_the_specks_it_drops_for_the_punctuation_check():
@@ -119,21 +154,21 @@ def test_ink_map_keeps_the_specks_it_drops_for_the_punctuation_check():
     ink, loose = images.ink_map(page, with_specks=True)
     assert np.array_equal(ink, images.ink_map(page))
     assert ink[92:104, 69:81].max() == 0 and loose[92:104, 69:81].max() == 1.0
-    assert punctuation.find(loose) == "a point between the digits (not a digit)"
+    assert [m.char for m in punctuation.find(loose)[0]] == ["."]
 
 
 def test_a_texture_of_thousands_of_marks_is_left_to_segment_without_pairing_them(monkeypatch):
-    """The cells of a 6 px grid (29,241 marks, all as tall as each other: a fine mesh, a halftone) kept _slash's
-    pairs of tall marks busy for over 5 minutes, the small marks' pairwise gaps 36 s on dots; segment.py refuses such
-    ink as speckled in a second."""
-    for name in ("_slash", "_percent", "_plus", "_equals"):
+    """The cells of a 6 px grid (29,241 marks, all as tall as each other: a fine mesh, a halftone) kept the slash
+    check's pairs of tall marks busy for over 5 minutes, the small marks' pairwise gaps 36 s on dots; segment.py
+    refuses such ink as speckled in a second."""
+    for name in ("_slashes", "_percent", "_plus", "_equals"):
         monkeypatch.setattr(punctuation, name, lambda *a, name=name: pytest.fail(f"{name} looked at a texture"))
     cells = np.ones((1024, 1024), np.float32)
     cells[::6], cells[:, ::6] = 0, 0
-    assert punctuation.find(cells) is None
+    assert punctuation.find(cells) == ([], None)
     monkeypatch.undo()
     dust = [dot(x, y, 1) for x in range(4, 396, 8) for y in (6, 112)]  # 98 specks: a number's marks still looked at
-    assert punctuation.find(row(*PER_CENT, *dust)) == "a per cent sign among the digits (not a digit)"
+    assert punctuation.find(row(*PER_CENT, *dust)) == ([], "a per cent sign among the digits (not a digit)")
 
 
 def arc(x, side, rx=20, ry=40, reach=55):
@@ -155,7 +190,7 @@ def sheared(a, k):
     row(OPEN, CLOSE, lambda a: cv2.rectangle(a, (3, 3), (396, 116), 1.0, 2)),  # a box drawn round it all: no digit
 ], ids=["upright", "slanted", "in a box"])
 def test_brackets_round_the_digits_are_found(ink):
-    assert punctuation.find(ink) == "brackets round the digits (not a digit)"
+    assert punctuation.find(ink) == ([], "brackets round the digits (not a digit)")
 
 
 @pytest.mark.parametrize("marks", [
@@ -169,4 +204,4 @@ def test_brackets_round_the_digits_are_found(ink):
     [arc(20, 1), arc(350, -1)],                                   # bowed toward the digits: ")" first, "(" last
 ], ids=["open only", "close only", "curved 1s", "flagged 1 last", "narrow 0s", "6 first", "short bows", "wrong way"])
 def test_marks_that_are_no_brackets_round_the_digits_are_not(marks):
-    assert punctuation.find(row(*marks)) is None
+    assert punctuation.find(row(*marks)) == ([], None)

@@ -706,14 +706,24 @@ def test_blank_and_refused_marks_reject_the_whole_string(predictor, writer, monk
     assert len(r.digits) == 3 and None not in [d.digit for d in r.digits[1:]]
 
 
-@pytest.mark.parametrize("text, marks", [("72.14", "a point"), ("0,41", "a comma|a point"), ("21:07", "a point"),
-                                         ("7-21", "a dash"), ("2+41", "a plus sign"), ("7=21", "an equals sign|a dash"),
-                                         ("4%21", "a per cent sign"), ("-72", "a minus sign")])
-def test_punctuation_among_digits_refuses_the_string(predictor, mnist_dir, text, marks):
-    """Read around, 72.14 would be 7214: a wrong number, not a missing one (punctuation.py). marks: what the reason may
-    name (a small comma is a point; an equals sign's bars a stroke or more apart are dashes, each)."""
+@pytest.mark.parametrize("text", ["72.14", "0,41", "21:07", "7-21", "-72"])
+def test_punctuation_among_digits_is_read_where_it_stands(predictor, mnist_dir, text):
+    """Read around, 72.14 was 7214: a wrong number, not a missing one; the mark is written among the digits
+    (punctuation.py, punctuated.py), each digit read from its own ink (a dash close to a digit was joined to it)."""
     (_, _), (x, y) = load_mnist(mnist_dir)
     writer = Writer(x[CLEAR], y[CLEAR], seed=5)  # its own: the module's writer draws other pictures in other orders
+    for style in ("clean", "photo"):
+        r = read.read_image(predictor, writer.number(style, text=text)[0])
+        assert not r.rejected and r.text == text and len(r.digits) == len(text) - 1, (text, style, r.text, r.reason)
+
+
+@pytest.mark.parametrize("text, marks", [("2+41", "a plus sign"), ("7=21", "an equals sign|a mark between"),
+                                         ("4%21", "a per cent sign")])
+def test_signs_among_digits_refuse_the_string(predictor, mnist_dir, text, marks):
+    """5+3 is a sum, not a number (punctuation.py). marks: what the reason may name (an equals sign's bars a stroke
+    or more apart are two dashes between two digits)."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    writer = Writer(x[CLEAR], y[CLEAR], seed=5)
     for style in ("clean", "photo"):
         r = read.read_image(predictor, writer.number(style, text=text)[0])
         named = any(r.reason.startswith(f"{mark} ") for mark in marks.split("|")) if r.reason else False
@@ -964,6 +974,20 @@ def test_a_number_with_one_letter_names_its_letter(monkeypatch):
     named = [writer.one_letter()[1] for _ in range(6)]
     assert "".join(named) == "znpFtx"  # what the one-letter kind drew at seed 3 until 2026-12-04
     assert [c for c in drawn if not c.isdigit()] == named
+
+
+def test_a_marked_number_names_its_text_from_the_pictures_not_digits_drew():
+    """tools/read_refusal.py counts the marks `read` writes as read exactly: Writer.marked draws not_digits' picture
+    for the kind (the README's refusal figures stay the same pictures) and names its text."""
+    x = np.zeros((20, 28, 28), np.uint8)
+    x[:, 4:24, 12:16] = 255
+    for kind in ("point", "minus", "brackets"):
+        a, b = (number_images.Writer(x, np.arange(20) % 10, seed=3) for _ in range(2))
+        image, text = a.marked(kind)
+        assert np.array_equal(np.asarray(image), np.asarray(b.not_digits(kind)))
+        digits = text.strip("()-").replace(".", "")
+        assert digits.isdigit() and 2 <= len(digits) <= 5
+        assert {"point": "." in text[1:-1], "minus": text[0] == "-", "brackets": text[0] + text[-1] == "()"}[kind]
 
 
 # POST /api/read

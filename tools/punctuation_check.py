@@ -1,12 +1,13 @@
-"""punctuation.py's checks alone (no model): how many plain numbers they refuse, and which.
+"""punctuation.py's checks alone (no model): in how many plain numbers they find a mark, and which.
 
     PYTHONPATH=src python tools/punctuation_check.py --seeds 300,500,800 --n 300                 # read_eval.py's faces
     PYTHONPATH=src python tools/punctuation_check.py --seeds 400,600,700 --n 300 --other-faces
     PYTHONPATH=src python tools/punctuation_check.py --seeds 0,5 --n 100                         # read_eval.py's own
 
 Draws the numbers exactly as `tools/read_eval.py --seed S --n N [--other-faces]` does (every style, MNIST's test
-digits and the handwriting faces), runs `punctuation.find` on each, as `read` does first, and prints each number it
-refuses (style, source, index, digits, why) and the count: every one is a number `read` would lose.
+digits and the handwriting faces), runs `punctuation.find` on each, as `read` does first, and prints each number in
+which it finds a mark or a reason to refuse (style, source, index, digits, the marks or why) and the count: every one
+is a number `read` would get wrong or lose.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main() -> int:
                                                                "(default: its own)")
     args = ap.parse_args()
     (_, _), (x, y) = load_mnist()
-    total = refused = 0
+    total = marked = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         writers = {"mnist": Writer(x, y, seed)}
         if faces := fonts(other=args.other_faces):
@@ -39,12 +40,12 @@ def main() -> int:
                 for i in range(args.n):
                     image, truth = writer.number(style)
                     found = images.ink_map(image, with_specks=True)
-                    why = punctuation.find(found[1]) if found is not None else None
+                    marks, why = punctuation.find(found[1]) if found is not None else ([], None)
                     total += 1
-                    if why:
-                        refused += 1
-                        print(f"seed {seed} {style} {source} {i}: {truth}: {why}")
-    print(f"refused {refused} of {total} numbers")
+                    if marks or why:
+                        marked += 1
+                        print(f"seed {seed} {style} {source} {i}: {truth}: {why or ' '.join(m.char for m in marks)}")
+    print(f"a mark found or refused in {marked} of {total} numbers")
     return 0
 
 

@@ -1,22 +1,23 @@
 """How often `mnist-cnn read` refuses pictures that hold no number, by kind, on held-out seeds.
 
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME [--n 100] [--seed 10000] [--failures DIR]
-    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds point,comma,colon,slash,dash,sign
-    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds plus,equals,per-cent,dollar,hash
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds point,comma,colon,slash,dash,minus
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds plus,equals,per-cent,dollar,hash,brackets
 
 Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
 paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
 letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also words as a hand
 writes them (number_images.WORDS: lower case shorter than capitals, letters close or joined) and numbers of
-2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2; sign: one of + = % $ #,
-or each alone: plus, equals, per-cent, dollar, hash; brackets: round the digits, (305)). Half of each
+2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2, and a minus sign before
+them, -42: `read` writes these among the digits, so "read exactly" counts what is right for them; sign: one of
++ = % $ #, or each alone: plus, equals, per-cent, dollar, hash; brackets: round the digits, (305)). Half of each
 kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
 FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
 (0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).
---failures saves each picture read as a number, named KIND-I-read-TEXT.png; a line after the table counts the
-one-letter kind's refusals letter by letter; --other-faces draws in the faces of read_eval.py --other-faces. The kinds
-draw in turn from the same writers, so a kind's pictures depend on the kinds listed before it: the README's figures
-name their list.
+--failures saves each picture read as a number (but the one drawn), named KIND-I-read-TEXT.png (a / as _); a line
+after the table counts the one-letter kind's refusals letter by letter; --other-faces draws in the faces of
+read_eval.py --other-faces. The kinds draw in turn from the same writers, so a kind's pictures depend on the kinds
+listed before it: the README's figures name their list.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from read_eval import OTHER_FONT_DIRS, OTHER_FONT_PACKAGES, add_reader, fonts, reader_name, use_reader
 
 from mnist_cnn.data import load_mnist
-from mnist_cnn.number_images import KINDS, MARKED, NON_DIGITS, Writer
+from mnist_cnn.number_images import KINDS, MARKED, NON_DIGITS, WRITTEN, Writer
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
 from mnist_cnn.errors import UserError, run_tool
@@ -40,7 +41,8 @@ def main() -> int:
     ap.add_argument("--model", help="run folder, .keras or export (default: the best run in runs/)")
     ap.add_argument("--n", type=int, default=100, help="pictures per kind (default: 100)")
     ap.add_argument("--seed", type=int, default=SEED, help=f"seed of the pictures (default: {SEED})")
-    ap.add_argument("--failures", type=Path, help="save pictures read as a number here (default: no)")
+    ap.add_argument("--failures", type=Path, help="save pictures read as a number (but the one drawn) here "
+                                                  "(default: no)")
     ap.add_argument("--kinds", default=",".join(NON_DIGITS),
                     help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)}, words and the numbers with a "
                          f"mark {', '.join(MARKED)} (default: the first six)")
@@ -61,25 +63,27 @@ def main() -> int:
     if args.failures:
         args.failures.mkdir(parents=True, exist_ok=True)
     print(f"model: {predictor.path} ({predictor.runtime}); reader: {reader_name(predictor)}; seed {args.seed}\n")
-    print("| not a number | pictures | refused | read as a number, e.g. |\n|---|---|---|---|")
+    print("| not a number | pictures | refused | read exactly | read as a number, e.g. |\n|---|---|---|---|---|")
     total = refused_all = 0
     letters = {}  # the one-letter kind's letter -> [drawn, refused]
     for kind in kinds:
-        refused, read_as = 0, []
+        refused, exact, read_as = 0, 0, []
         for i in range(args.n):
-            image, letter = _draw(writers[i % len(writers)], kind)
+            image, letter, text = _draw(writers[i % len(writers)], kind)
             r = read_image(predictor, image)
             refused += r.rejected
+            exact += not r.rejected and r.text == text
             if letter:
                 counts = letters.setdefault(letter, [0, 0])
                 counts[0], counts[1] = counts[0] + 1, counts[1] + r.rejected
-            if not r.rejected:
+            if not r.rejected and r.text != text:
                 read_as.append(r.text)
                 if args.failures:
-                    image.save(args.failures / f"{kind}-{i:04d}-read-{r.text}.png")
+                    image.save(args.failures / f"{kind}-{i:04d}-read-{r.text.replace('/', '_')}.png")
         total, refused_all = total + args.n, refused_all + refused
-        print(f"| {kind} | {args.n} | {refused / args.n:.1%} | {', '.join(read_as[:4])} |")
-    print(f"| **all** | {total} | **{refused_all / total:.1%}** | |")
+        print(f"| {kind} | {args.n} | {refused / args.n:.1%} | {f'{exact / args.n:.1%}' if kind in WRITTEN else ''} | "
+              f"{', '.join(read_as[:4])} |")
+    print(f"| **all** | {total} | **{refused_all / total:.1%}** | | |")
     if letters:
         by_share = sorted(letters.items(), key=lambda kv: (kv[1][1] / kv[1][0], kv[0]))
         print("\none-letter, refused of drawn by letter: " + ", ".join(f"{c} {r}/{n}" for c, (n, r) in by_share))
@@ -87,8 +91,12 @@ def main() -> int:
 
 
 def _draw(writer, kind: str):
-    """(picture, the letter among its digits for the one-letter kind, else None)."""
-    return writer.one_letter() if kind == "one-letter" else (writer.not_digits(kind), None)
+    """(picture, the letter among its digits for the one-letter kind, else None, the number `read` should read for
+    the marks it writes (number_images.WRITTEN), else None)."""
+    if kind in WRITTEN:
+        image, text = writer.marked(kind)
+        return image, None, text
+    return (*writer.one_letter(), None) if kind == "one-letter" else (writer.not_digits(kind), None, None)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 # Kept apart from NON_DIGITS, whose figures the README quotes; tools/read_refusal.py --kinds measures them.
 MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
           "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#",  # sign: one of five; then each
-          "brackets": "()"}  # round the digits, not among them: (305)
+          "brackets": "()", "minus": "-"}  # round the digits, not among them: (305); before them: -42
+WRITTEN = ("point", "comma", "colon", "slash", "dash", "minus")  # the marks `read` writes among the digits it reads
 # Words as a hand writes them (lower case shorter than capitals, letters close or joined): kept apart from NON_DIGITS
 # too; tools/read_refusal.py --kinds words measures them. Everyday words, none a row of digit-like letters (lol, Oil).
 WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "win", "run", "cat", "dog", "love",
@@ -84,12 +85,7 @@ class Writer:
         height = int(rng.integers(*HEIGHT))
         style = STYLES[int(rng.integers(3))]
         if kind in MARKED:
-            text = [str(d) for d in rng.integers(0, 10, int(rng.integers(2, 6)))]
-            if kind == "brackets":
-                text = ["(", *text, ")"]
-            else:
-                text.insert(int(rng.integers(1, len(text))), str(rng.choice(list(MARKED[kind]))))
-            return self.number(style, text="".join(text))[0]
+            return self._marked(kind, style)[0]
         if kind == "blank":
             return _render(np.zeros((int(height * 1.6), int(height * 4)), np.float32), style, height, rng)
         if kind == "texture":  # a page with no writing: grainy, blotchy or creased paper, or empty ruled paper
@@ -107,6 +103,20 @@ class Writer:
         word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]  # letters
         glyphs = [_font_glyph(c, height, font or _any_font()) for c in word]
         return _render(self._line(glyphs, height, False), style, height, rng)
+
+    def marked(self, kind: str):
+        """not_digits(kind) for a kind of MARKED, and the text drawn ("3.95", "(305)")."""
+        self.rng.integers(*HEIGHT)  # drawn as not_digits draws it: the same pictures
+        return self._marked(kind, STYLES[int(self.rng.integers(3))])
+
+    def _marked(self, kind: str, style: str):
+        rng = self.rng
+        text = [str(d) for d in rng.integers(0, 10, int(rng.integers(2, 6)))]
+        if kind in ("brackets", "minus"):
+            text = ["(", *text, ")"] if kind == "brackets" else ["-", *text]
+        else:
+            text.insert(int(rng.integers(1, len(text))), str(rng.choice(list(MARKED[kind]))))
+        return self.number(style, text="".join(text))
 
     def one_letter(self):
         """A picture of a number of 3-5 digits with one letter of LETTERS in place of a digit, in a random style,

@@ -1,10 +1,10 @@
-"""A written point, comma, colon, dash, slash, plus, equals or per cent sign among the digits of a row ("3.95",
-"12,50", "7:39", "4-2", "12/05", "5+3", "7=21", "50%"), a minus sign before them ("-7") or brackets round them
-("(12)"): `read` refuses such a string rather than reading the digits around it (395 for 3.95 would be a wrong number,
-not a missing one; a % cut into pieces was read as 010 or 96; -7 as 7; (12) as 1121).
+"""A written point, comma, colon, dash or slash among the digits of a row ("3.95", "12,50", "7:39", "268-8549",
+"12/05") or a minus sign before them ("-7"): found here so that `read` writes it among the digits it reads
+(punctuated.py), where reading around it gave a wrong number (395 for 3.95, 7 for -7). A plus, equals or per cent
+sign ("5+3", "7=21", "50%") or brackets round the digits ("(12)") refuse the string: no number.
 
     ink, loose = images.ink_map(image, with_specks=True)   # loose: the ink before specks were dropped
-    punctuation.find(loose)                                 # None, or why: "a point between the digits (not a digit)"
+    marks, why = punctuation.find(loose)                    # [punctuated.Mark], why: None or "a plus sign between..."
 
 A pen's point holds under 2% of a number's ink, so images.ink_map drops it with the dust, and segment.py joins
 a dash close to a digit to it as a stroke of that digit; this looks at the ink before either step. A mark is
@@ -13,20 +13,12 @@ two digits (not a full stop after the number), a stroke's width from any other s
 broken 6 lie close together), at least a tenth of the digits' height both ways (not dust, noise or a ruled line's
 thin stub), and:
 - a point: small and solid (or, in the row's lower half, round and filled: Purisa's ring round a pinhole), from the
-  row's middle down to a little under its baseline (a colon's lower dot);
+  row's middle down to a little under its baseline; a colon is one under a dot in the row's upper half;
 - a comma: a short thick stroke hanging from the row's middle or lower (a long or wide one too, its foot well under
-  their baseline: _hanging);
-- a dash: a flat thick stroke around the row's middle;
+  their baseline: _hanging); a dash: a flat thick stroke around the row's middle;
 - a slash: a narrow mark leaning right, taller than the digits and rising above them (one as tall as they are is
-  a 1 to any reader: the model reads it so, and so would a person);
-- brackets round the row ("(12)"): its first and last marks, each one stroke bowed away from the digits
-  (brackets.py).
-Signs, each its own way:
-- an equals sign: two flat thick strokes one above the other around the row's middle, clear of the digits' columns
-  (however close together: the dash check takes two marks that close for the pieces of one digit);
-- a plus: a mark between two digits made of two straight strokes crossing near their middles, and nothing else;
-- a per cent sign (anywhere in the row): a slash leaning right with one compact mark (a ring or a dot) to its upper
-  left and one to its lower right.
+  a 1 to any reader: the model reads it so, and so would a person).
+Signs, each by its own shape: _equals, _plus, _percent (anywhere in the row), brackets.py.
 Hand-written on OpenCV's connected components and line fits: no library finds punctuation in handwriting.
 """
 
@@ -37,7 +29,7 @@ import itertools
 import cv2
 import numpy as np
 
-from . import brackets
+from . import brackets, punctuated
 from .stroke_mask import HAIRLINE, MASK, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
@@ -50,6 +42,8 @@ PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways 
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
 ROUND = 0.64  # ...or, under TALL, its top below the row's middle, round and filling 64% (Purisa's ring round a pinhole)
 OVAL = 1.5  # ...round: at most 1.5x as wide as tall or the other way
+TICK, LONG, STEEP, HOLLOW = 0.18, 1.5, 1.15, 0.85  # a mark 18% of the digits' height tall and 1.5x as tall as wide,
+# or 1.15x filling under 85% of its box, is a comma, no point (docs/reading.md, "Numbers with punctuation")
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
 COMMA = 0.7  # a comma is under 70% of the digits' height (Purisa Bold's long one: 0.64)
@@ -67,8 +61,8 @@ BAR = 0.25  # an equals sign: two flat thick strokes (FLAT, THICK) at least 0.25
 PAIR_OVERLAP = 0.5  # ...one above the other, sharing half the wider one's columns...
 PAIR_GAP = 0.5  # ...under half the digits' height apart, their middle around the digits' (MIDDLE)
 MAX_MARKS = 1000  # more marks than this is texture or noise, which segment.py refuses as speckled: none is looked at
-# (numbers leave up to ~15 here, punctuated ones ~230 with a JPEG comma's crumbs; the cells of a fine grid or a
-# halftone's dots leave 10,000s, and the pairwise checks below took minutes on them: a 6 px grid over 5 min)
+# (numbers leave up to ~15, punctuated ones ~230 with a JPEG comma's crumbs; a fine grid's cells or a halftone's dots
+# 10,000s, and the pairwise checks below took minutes on them: a 6 px grid over 5 min)
 MAX_BARS = 24  # more flat marks than this is texture, not a sign (segment.MAX_DIGITS): no pair of them is looked at
 CROSS_SIDES = 2.0  # a plus: a mark BAR to 1x the digits' height tall, at most 2x as wide as tall or tall as wide,
 # whose strong ink (MASK) lies, CROSS_COVER of it, within CROSS_BAND of a stroke's width of two straight lines...
@@ -89,20 +83,18 @@ RING_REACH = 0.75  # ...the upper (lower) 3/4 of the slash's height...
 RING_SQUARE = 2.0  # ...and at most 2x as wide as tall or tall as wide (a 7's bar lifted off its stem: 5x)
 
 
-def find(loose: np.ndarray) -> str | None:
-    """Why a (H, W) ink map (before specks were dropped) holds punctuation between its digits, or None."""
+def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
+    """(the marks `read` writes among the digits of a (H, W) ink map before specks were dropped; why it refuses)."""
     top = float(loose.max())
     x0, y0, w0, h0 = cv2.boundingRect(cv2.compare(loose, HAIRLINE * top, cv2.CMP_GT))
-    # The ink's box (a phone photo of a page is mostly paper), and 1 px of paper: OpenCV's distance transform
-    # (stroke_width) takes the image's edge for more ink
+    # The ink's box (a photo of a page is mostly paper), and 1 px of paper: the distance transform's edge is ink
     loose = np.pad(loose[y0:y0 + h0, x0:x0 + w0], 1)
-    # Marks down to a fine pen's hairlines (stroke_mask.HAIRLINE): at the strokes' own cut, a hairline digit falls
-    # apart into dot-sized pieces beside it
+    # Marks down to a fine pen's hairlines (HAIRLINE): at the strokes' own cut, a hairline digit falls into dots
     n, labels, stats, _ = cv2.connectedComponentsWithStats((loose > HAIRLINE * top).view(np.uint8), connectivity=8,
                                                            ltype=cv2.CV_32S)
     boxes = stats[1:, :4].astype(np.int64)
     if not 2 <= len(boxes) <= MAX_MARKS:
-        return None
+        return [], None
     strong = (loose > MASK * top).view(np.uint8)
     areas = np.bincount(labels.ravel(), weights=strong.ravel(), minlength=n)[1:]  # each mark's strong ink
     tall = boxes[:, 3] >= TALL * boxes[:, 3].max()
@@ -111,12 +103,26 @@ def find(loose: np.ndarray) -> str | None:
     height = float(np.median(digits[:, 3]))
     stroke = stroke_width(strong)  # the width strokes have at their own cut
     small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
-    if why := _minus(boxes, areas, small, digits, height, stroke):
-        return why
+    found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
     if len(digits) < 2 or len(boxes) < 3:
-        return None
-    left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
-    for (x, y, w, h), area in zip(boxes[small], areas[small]):
+        return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1)), None
+    found += _small_marks(labels, boxes, areas, small, digits, height, stroke)
+    inked = areas >= MIN_AREA * stroke * stroke
+    thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
+    if why := (_equals(boxes, thick, digits, height) or _percent(labels, boxes, inked, height)
+               or _plus(labels, strong, boxes, inked, tall, height, stroke) or brackets.find(labels, boxes, tall)):
+        return [], why
+    if punctuated.broken(found, boxes, areas, small, height):
+        return [], punctuated.BROKEN
+    found += [("/", i) for i in _slashes(labels, boxes, tall)]
+    return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1)), None
+
+
+def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: float) -> list[tuple[str, int]]:
+    """(char, index) of the small marks between two digits: a point, a colon's upper dot ("'"), a comma, a dash."""
+    found, left, right = [], digits[:, 0], digits[:, 0] + digits[:, 2]
+    for i in np.flatnonzero(small):
+        (x, y, w, h), area = boxes[i], areas[i]
         if w >= height or h >= COMMA * height or min(w, h) < min(MIN_SIDE * height, PEN * stroke):  # no dash that wide
             continue
         sized = min(w, h) >= MIN_SIDE * height  # a point or comma; a dash may be thinner, a pen's width (FLAT, THICK)
@@ -132,21 +138,20 @@ def find(loose: np.ndarray) -> str | None:
         thick = area >= THICK * stroke * np.hypot(w, h)
         room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
-        low = middle <= y + h / 2 <= base + BELOW * height
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
-        if sized and pen and low and (dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h):
-            return "a point between the digits (not a digit)"
-        if sized and pen and (w < SMALL * height or y + h >= base + HANG * height) and thick and middle <= y <= base:
-            return "a comma between the digits (not a digit)"
-        level = abs(y + h / 2 - middle) <= MIDDLE * height
-        if h < SMALL * height and w >= FLAT * h and thick and level and _room(labels, boxes, near, (x, y, w, h)) \
-                >= APART * stroke:
-            return "a dash between the digits (not a digit)"
-    inked = areas >= MIN_AREA * stroke * stroke
-    thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
-    return (_equals(boxes, thick, digits, height) or _slash(labels, boxes, tall)
-            or _percent(labels, boxes, inked, height) or _plus(labels, strong, boxes, inked, tall, height, stroke)
-            or brackets.find(labels, boxes, tall))
+        tick = h >= TICK * height and (h > LONG * w or h > STEEP * w and np.count_nonzero(  # a point is a blob
+            labels[y:y + h, x:x + w] == i + 1) < HOLLOW * w * h)
+        if h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height \
+                and _room(labels, boxes, near, (x, y, w, h)) >= APART * stroke:
+            found.append(("-", i))
+        elif sized and pen and middle <= y + h / 2 <= base + BELOW * height and not tick and (
+                dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h):
+            found.append((".", i))
+        elif sized and pen and (w < SMALL * height or y + h >= base + HANG * height) and thick and middle <= y <= base:
+            found.append((",", i))
+        elif sized and pen and dot and float(near[:, 1].min()) <= y + h / 2 < middle:
+            found.append(("'", i))  # high in the row: a colon's upper dot when a point lies under it
+    return found
 
 
 def _room(labels, boxes, near, box) -> float:
@@ -175,11 +180,11 @@ def _hanging(boxes, tall) -> np.ndarray:
         & (y + h >= np.median(row[:, 1] + row[:, 3]) + HANG * height)
 
 
-def _minus(boxes, areas, small, digits, height: float, stroke: float) -> str | None:
-    """Why a mark is a minus sign before the number (-7, -38), or None: a dash (flat, thick, around the middle of the
-    first digit) wholly left of its box and nearer than its height (a 7's crossbar cut off by a squared page's line is
-    inside the 7's box, under its top bar), a stroke's width or more from any other small mark (a piece of a broken
-    digit has its fellows close by)."""
+def _minus(boxes, areas, small, digits, height: float, stroke: float) -> list[int]:
+    """[the index of the mark that is a minus sign before the number (-7, -38)] or []: a dash (flat, thick, around
+    the middle of the first digit) wholly left of its box and nearer than its height (a 7's crossbar cut off by a
+    squared page's line is inside the 7's box, under its top bar), a stroke's width or more from any other small mark
+    (a piece of a broken digit has its fellows close by)."""
     first = digits[np.argmin(digits[:, 0])]
     middle = first[1] + first[3] / 2
     for i in np.flatnonzero(small):
@@ -191,8 +196,8 @@ def _minus(boxes, areas, small, digits, height: float, stroke: float) -> str | N
             continue
         gap = _gaps(boxes[small], (x, y, w, h))
         if np.count_nonzero(gap < stroke) == 1:  # its own box only
-            return "a minus sign before the digits (not a digit)"
-    return None
+            return [i]
+    return []
 
 
 def _plus(labels, strong, boxes, inked, tall, height: float, stroke: float) -> str | None:
@@ -248,8 +253,7 @@ def _crossed(mark, strong, stroke: float) -> bool:
 
 
 def _gaps(boxes, box):
-    """Each box's gap in px to `box` (x, y, w, h): the larger of the horizontal and vertical gaps, <= 0 when they
-    overlap in both."""
+    """Each box's gap in px to `box` (x, y, w, h): the larger of the horizontal and vertical gaps (<= 0: overlap)."""
     x, y, w, h = box
     return np.maximum(np.maximum(boxes[:, 0] - (x + w), x - (boxes[:, 0] + boxes[:, 2])),
                       np.maximum(boxes[:, 1] - (y + h), y - (boxes[:, 1] + boxes[:, 3])))
@@ -324,10 +328,10 @@ def _percent(labels, boxes, inked, height: float) -> str | None:
     return None
 
 
-def _slash(labels, boxes, tall) -> str | None:
-    """Why one of the tall marks is a slash (12/05), or None: taller than the digits beside it, rising above them,
+def _slashes(labels, boxes, tall) -> list[int]:
+    """Which tall marks are slashes (12/05, 1/2/24): taller than the digits beside it, rising above them,
     and slanted, where 1s stand as tall as their neighbours."""
-    marks = np.flatnonzero(tall)
+    marks, found = np.flatnonzero(tall), []
     row = float(np.median(boxes[marks, 3]))
     for i in marks:
         x, y, w, h = boxes[i]
@@ -342,5 +346,5 @@ def _slash(labels, boxes, tall) -> str | None:
         if w > SLASH_NARROW * h or h < SLASH_TALL * others or float(near[:, 1].min()) - y < SLASH_RISE * others:
             continue
         if _leans_right(labels, boxes, i):
-            return "a slash between the digits (not a digit)"
-    return None
+            found.append(int(i))
+    return found

@@ -14,9 +14,9 @@ lattice.py offer ways to split them and the one the model is surest of wins (the
 digit is read exactly as `predict` reads it (`images.candidates` of the whole image, readings.py): the same answer; so
 is a picture refused for its ink's layout alone (specks, marks off the line) when `predict` finds a sure digit there
 (ALONE_SURE). Files: read_io.py. The whole string is refused (`rejected`, text "") when the ink is not a row of digits,
-or when the model's refusal rule refuses any one mark: a number with one wrong digit is worse than none; so is one with
-a point, comma, dash or slash between its digits or brackets round them (punctuation.py: 395 for 3.95 would be a
-wrong number), or a letter among digits (letters.py).
+or when the model's refusal rule refuses any one mark: a number with one wrong digit is worse than none; so is a sum
+or brackets (5+3, (12): punctuation.py) or a letter among digits (letters.py). A point, comma, colon, dash or slash
+between the digits, or a minus sign, is written where it stands (punctuated.py: "3.95", not 395).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image
 
-from . import images, lattice, letters, level, line_pieces, punctuation, readings, segment, slant
+from . import images, lattice, letters, level, line_pieces, punctuated, punctuation, readings, segment, slant
 from .refusal import NOT_A_DIGIT
 
 PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its longer side, 2 px at least (to_mnist)
@@ -48,8 +48,7 @@ MAX_CROSSED = 2  # a wide mark is read as touching digits only along cuts throug
 # digits overlapping); more: a scribble (touching digits never need 3), or up to segment.WHOLE wide one digit (a 0)
 NARROW_GATE = True  # a mark one digit wide is split only if the gate finds its pieces more digit-like than it whole
 ARMS = 0.3  # ...and never into two 1s whose slants (slant.slant of what the model sees) differ by this, the left one
-# leaning back: a V, U or Y's arms meeting at its foot, where 1s written touching stand parallel (docs/reading.md,
-# "Arms")
+# leaning back: a V, U or Y's arms meeting at its foot, where touching 1s stand parallel (docs/reading.md, "Arms")
 TWO_STROKES = 0.99  # a narrow mark refused whole is cut across 2 strokes into two pieces this sure, not 1 and 1
 LINE_SURE, LINE_REFUSED = 0.9, 0.49  # a run's line reader (line_reader.py) reads a mark of touching digits when it
 # is this sure of each digit and the piece gate refuses under half of the pieces cut between them (of two, none: a
@@ -151,10 +150,11 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     ruled lines were found."""
     if found is None:
         return Reading(path, rejected=True, reason=images.NO_DIGIT, layout=True)
-    if reason := punctuation.find(found[1]):  # "3.95": a point the digits' ink has lost with the dust
+    marks, reason = punctuation.find(found[1])  # "3.95": a point the digits' ink has lost with the dust
+    if reason:
         return Reading(path, rejected=True, reason=reason)
     # a number photographed at a tilt, turned level; back(box): in the image's pixels
-    ink, back = level.levelled(found[0])
+    ink, back = level.levelled(punctuated.without(found[0], marks))
     row = segment.find(ink)
     if row.rejected or not row.groups:
         return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT,
@@ -198,7 +198,7 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
         digits += letters.strokes(made)
     digits = letters.judged_in_string(predictor, _remerge(predictor, digits))
     digits = letters.bars(letters.refuse_letters(predictor, digits))
-    return _reading(path, [replace(d, box=back(d.box)) for d in digits])
+    return _reading(path, [replace(d, box=back(d.box)) for d in digits], marks)
 
 
 def _made(option, xs, decisions) -> list[Digit]:
@@ -336,11 +336,12 @@ def _gated(made: list[Digit]) -> float:
                for d in made) / len(made)
 
 
-def _reading(path: str, digits: list[Digit]) -> Reading:
+def _reading(path: str, digits: list[Digit], marks=()) -> Reading:
     if any(d.digit is None for d in digits):
         return Reading(path, rejected=True, digits=digits, reason=f"a mark is {NOT_A_DIGIT}")
-    return Reading(path, "".join(str(d.digit) for d in digits), float(np.prod([d.confidence for d in digits])),
-                   digits=digits)
+    if (text := punctuated.text(digits, marks)) is None:
+        return Reading(path, rejected=True, digits=digits, reason=punctuated.MISPLACED)
+    return Reading(path, text, float(np.prod([d.confidence for d in digits])), digits=digits)
 
 
 def piece_input(ink: np.ndarray) -> np.ndarray | None:

@@ -1,0 +1,100 @@
+"""A number written with punctuation ("3.95", "12,50", "7:39", "268-8549", "12/05", "-7"): the marks
+punctuation.find finds are taken out of the ink before its digits are read, and written among them after.
+
+    marks, why = punctuation.find(loose)       # [Mark] in the ink map's pixels, or why the row is refused
+    ink = punctuated.without(ink, marks)        # the digits' ink alone
+    punctuated.text(digits, marks)              # "3.95" from read.Digit's 3, 9, 5; None: a mark not between two
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+UPPER = "'"  # punctuation.find's dot high in the row: with a point under it a colon, else nothing written
+MINUS = "-"  # a dash before the first digit is a minus sign; any other mark stands between two digits
+DOTS = ".'"
+PIECE = 0.5  # a small mark over or under a point, comma or dash holding half its ink or more: a digit's other piece
+BROKEN = "a digit's broken piece between the digits (not a digit)"
+MISPLACED = "a mark between the digits where no number has one (not a number)"
+
+
+@dataclass(frozen=True)
+class Mark:
+    char: str  # what `read` writes: . , : - /
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the ink map's pixels (exclusive ends)
+    ink: np.ndarray = field(repr=False)  # (y1 - y0, x1 - x0) bool: the box's pixels that are the mark's
+
+    @property
+    def x(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+
+def marks(found, labels: np.ndarray, boxes: np.ndarray, offset: tuple[int, int]) -> list[Mark]:
+    """Marks from punctuation.find's (char, index) pairs: the index is the mark's in `boxes` (x, y, w, h; OpenCV's
+    connected components, their labels 1 + index in `labels`), whose pixels lie `offset` (x, y) from the map's.
+    Two dots (points, or a point and an upper dot) one above the other, their middles at most the wider one's width
+    apart across (an italic colon leans), are a colon; an upper dot left alone is left as it was (a speck)."""
+    dots = sorted((i for c, i in found if c in DOTS), key=lambda i: boxes[i, 1])
+    colons = []
+    for upper in dots:
+        ux, uy, uw, uh = boxes[upper]
+        for i in dots:
+            x, y, w, _ = boxes[i]
+            if y >= uy + uh and abs(x + w / 2 - ux - uw / 2) <= max(w, uw) and upper not in sum(colons, []) \
+                    and i not in sum(colons, []):
+                colons.append([upper, i])
+    paired = sum(colons, [])
+    made = [_mark(":", pair, labels, boxes, offset) for pair in colons]
+    made += [_mark(c, [i], labels, boxes, offset) for c, i in found if i not in paired and c != UPPER]
+    return sorted(made, key=lambda m: m.x)
+
+
+def broken(found, boxes: np.ndarray, areas: np.ndarray, small: np.ndarray, height: float) -> bool:
+    """Whether a mark found (but a slash) has another small mark over or under it (`small`, a bool per box, holding
+    PIECE of its ink or more; under the digits' `height` away, their middles at most the wider one's width apart
+    across) but for a colon's other dot: pieces of a digit broken apart (a receipt's faded 2: its foot a comma)."""
+    dots = {i for c, i in found if c in DOTS}
+    for c, i in found:
+        x, y, w, h = boxes[i]
+        for j in np.flatnonzero(small & (areas >= PIECE * areas[i])):
+            u, v, uw, vh = boxes[j]
+            if j != i and abs(u + uw / 2 - x - w / 2) <= max(w, uw) and max(v - y - h, y - v - vh) < height \
+                    and c != "/" and not (i in dots and j in dots):
+                return True
+    return False
+
+
+def _mark(char: str, indices, labels, boxes, offset) -> Mark:
+    x0, y0 = (int(min(boxes[i, k] for i in indices)) for k in (0, 1))
+    x1, y1 = (int(max(boxes[i, k] + boxes[i, k + 2] for i in indices)) for k in (0, 1))
+    ink = np.isin(labels[y0:y1, x0:x1], [i + 1 for i in indices])
+    dx, dy = offset
+    return Mark(char, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), ink)
+
+
+def without(ink: np.ndarray, marks: list[Mark]) -> np.ndarray:
+    """The (H, W) ink map with the marks' pixels set to 0 (a new array when there are marks)."""
+    if not marks:
+        return ink
+    ink = ink.copy()
+    for m in marks:
+        x0, y0, x1, y1 = m.box
+        ink[y0:y1, x0:x1][m.ink] = 0
+    return ink
+
+
+def text(digits, marks: list[Mark]) -> str | None:
+    """The digits (read.Digit, boxes in the marks' pixels) as a string, each mark written where its middle falls
+    among the digits' middles; None when a mark falls before the first digit (but a minus sign), after the last, or
+    beside another mark (two marks between the same digits: 1.,5 or 4--2 is no number)."""
+    order = sorted(digits, key=lambda d: (d.box[0] + d.box[2]) / 2)
+    middles = [(d.box[0] + d.box[2]) / 2 for d in order]
+    places = {}
+    for m in marks:
+        k = sum(c < m.x for c in middles)
+        if k in places or k >= len(order) or k == 0 and m.char != MINUS:
+            return None
+        places[k] = m.char
+    return "".join(places.get(k, "") + str(d.digit) for k, d in enumerate(order))
