@@ -52,13 +52,15 @@ PER_CENT = [SLASH, *RINGS]
     ([stroke(122, 78, 119, 92)], ","),                                  # 1,250: a short tick, small as a point
     ([ring(120, 78, 10, 10, 8)], "."),                                  # 4.2: a ring round a pinhole, 0.45 as tall
     ([lambda a: cv2.rectangle(a, (114, 78), (125, 92), 1.0, -1)], "."),  # a square point, taller where sheared
+    ([lambda a: cv2.ellipse(a, (120, 84), (5, 7), 0, 0, 360, 1.0, -1)], "."),  # a tall dot (Humor Sans'), no tail
+    ([lambda a: cv2.fillPoly(a, [np.array([(115, 78), (125, 78), (124, 92), (120, 92)])], 1.0)], ","),  # Seto's
     ([dot(120, 45), dot(120, 75)], ":"),                                # 7:39: a colon
     ([dot(124, 50), dot(116, 80)], ":"),                                # ...an italic one, its dots apart across
     ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "-"),       # 4-2, its dash close to its digits
     ([bar(180, 212, 30), bar(208, 250, 60)], "-"),                      # 7-1: the 7's bar over the dash's columns
     ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "/"),       # 12/05: taller than the digits, leaning
 ], ids=["point", "low point", "comma", "long comma", "longer comma", "wide comma", "tick comma", "big point",
-        "square point", "colon", "italic colon", "dash", "dash under a bar", "slash"])
+        "square point", "tall dot", "wedge comma", "colon", "italic colon", "dash", "dash under a bar", "slash"])
 def test_punctuation_between_digits_is_found_where_it_stands(marks, char):
     found, why = punctuation.find(row(*marks))
     assert why is None and [m.char for m in found] == [char]
@@ -85,6 +87,21 @@ def test_a_minus_sign_goes_before_the_digits_and_two_marks_between_two_digits_ar
 def test_pieces_of_a_broken_digit_between_digits_refuse_the_row(marks):
     """Each piece alone a comma, point or dash (a receipt's 1728 was read 17,8); before, the row was refused too."""
     assert punctuation.find(row(*marks)) == ([], punctuated.BROKEN)
+
+
+def test_a_mark_neither_point_nor_comma_refuses_and_so_does_one_no_check_took_beside_a_mark_found():
+    """A point's place and size with a comma's tail but not its stroke (0.99 was read 099); a mark between two digits
+    that no check took, beside a point found (a date's second point missed by a hair: 03.11.2017 read 0311.2017)."""
+    assert punctuation.find(row(lambda a: cv2.line(a, (122, 78), (118, 94), 1.0, 2))) == ([], punctuated.UNREAD)
+    assert punctuation.find(row(dot(120, 86), stroke(240, 38, 240, 50))) == ([], punctuated.UNREAD)
+    assert punctuation.find(row(stroke(240, 38, 240, 50))) == ([], None)  # alone: left as it was
+
+
+def test_a_tall_leaning_mark_that_is_not_straight_is_no_slash():
+    """A face's italic f between digits stands as tall and leans as a slash does: 99f94 was read 99/94."""
+    f = [stroke(255, 12, 228, 94), stroke(255, 12, 268, 16), stroke(234, 48, 256, 48)]  # its stem, hook and bar
+    assert punctuation.find(row(*f)) == ([], punctuated.UNREAD)
+    assert [m.char for m in punctuation.find(row(f[0]))[0]] == ["/"]
 
 
 @pytest.mark.parametrize("marks, kind", [

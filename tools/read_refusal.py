@@ -9,7 +9,7 @@ paper with no writing (grain, blotches, a crease, empty ruled paper) and a numbe
 letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also words as a hand
 writes them (number_images.WORDS: lower case shorter than capitals, letters close or joined) and numbers of
 2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2, and a minus sign before
-them, -42: `read` writes these among the digits, so "read exactly" counts what is right for them; sign: one of
+1-5 digits, -7: `read` writes these among the digits, so "read exactly" counts what is right for them; sign: one of
 + = % $ #, or each alone: plus, equals, per-cent, dollar, hash; brackets: round the digits, (305)). Half of each
 kind is drawn around MNIST test digits' sizes, half around the handwriting fonts' (tools/read_eval.py's
 FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's

@@ -28,7 +28,7 @@ NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 # Kept apart from NON_DIGITS, whose figures the README quotes; tools/read_refusal.py --kinds measures them.
 MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
           "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#",  # sign: one of five; then each
-          "brackets": "()", "minus": "-"}  # round the digits, not among them: (305); before them: -42
+          "brackets": "()", "minus": "-"}  # round the digits, not among them: (305); before 1-5 of them: -42
 WRITTEN = ("point", "comma", "colon", "slash", "dash", "minus")  # the marks `read` writes among the digits it reads
 # Words as a hand writes them (lower case shorter than capitals, letters close or joined): kept apart from NON_DIGITS
 # too; tools/read_refusal.py --kinds words measures them. Everyday words, none a row of digit-like letters (lol, Oil).
@@ -110,8 +110,8 @@ class Writer:
         return self._marked(kind, STYLES[int(self.rng.integers(3))])
 
     def _marked(self, kind: str, style: str):
-        rng = self.rng
-        text = [str(d) for d in rng.integers(0, 10, int(rng.integers(2, 6)))]
+        rng = self.rng  # a minus sign before 1-5 digits (-7); the other marks among 2-5
+        text = [str(d) for d in rng.integers(0, 10, int(rng.integers(1 if kind == "minus" else 2, 6)))]
         if kind in ("brackets", "minus"):
             text = ["(", *text, ")"] if kind == "brackets" else ["-", *text]
         else:

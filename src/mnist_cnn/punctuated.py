@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 UPPER = "'"  # punctuation.find's dot high in the row: with a point under it a colon, else nothing written
 MINUS = "-"  # a dash before the first digit is a minus sign; any other mark stands between two digits
-DOTS = ".'"
+DOTS = (".", "'")
+TAIL, TAPER = 0.1, 0.8  # a comma's tail: its lower half 10% of its width left of its upper one, or its bottom third
+# under 0.8 as wide as its top (412 marks at seed 21: no point so, 4 of 201 commas not; Humor Sans' tall points
+# 0.86-0.98 and -0.06 to -0.08, Seto's commas leaning right 0.61-0.75; docs/reading.md, "Numbers with punctuation")
+STRAIGHT = 0.9  # a slash's pixels along its line (the review's slashes 0.997-1; a face's italic f, read 99/94: 0.82)
 PIECE = 0.5  # a small mark over or under a point, comma or dash holding half its ink or more: a digit's other piece
 BROKEN = "a digit's broken piece between the digits (not a digit)"
 MISPLACED = "a mark between the digits where no number has one (not a number)"
+UNCLEAR = "?"  # punctuation.find's mark placed and sized as a point, but with a comma's tail and no comma's stroke
+UNREAD = "a mark between the digits that is no point, comma, colon or dash (not a digit)"
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,15 @@ class Mark:
         return (self.box[0] + self.box[2]) / 2
 
 
-def marks(found, labels: np.ndarray, boxes: np.ndarray, offset: tuple[int, int]) -> list[Mark]:
-    """Marks from punctuation.find's (char, index) pairs: the index is the mark's in `boxes` (x, y, w, h; OpenCV's
-    connected components, their labels 1 + index in `labels`), whose pixels lie `offset` (x, y) from the map's.
-    Two dots (points, or a point and an upper dot) one above the other, their middles at most the wider one's width
-    apart across (an italic colon leans), are a colon; an upper dot left alone is left as it was (a speck)."""
+def marks(found, labels: np.ndarray, boxes: np.ndarray, offset: tuple[int, int]) -> tuple[list[Mark], str | None]:
+    """(Marks, None) from punctuation.find's (char, index) pairs, or ([], why the row is refused): the index is the
+    mark's in `boxes` (x, y, w, h; OpenCV's connected components, their labels 1 + index in `labels`), whose pixels
+    lie `offset` (x, y) from the map's. Two dots (points, or a point and an upper dot) one above the other, their
+    middles at most the wider one's width apart across (an italic colon leans), are a colon. A mark UNCLEAR refuses
+    the row; so does one no check took ("") or an upper dot left alone, beside marks found (one of two points of a
+    date missed by a hair read 0311.2017): alone, either is left as it was (a speck)."""
+    if any(c == UNCLEAR for c, _ in found):
+        return [], UNREAD
     dots = sorted((i for c, i in found if c in DOTS), key=lambda i: boxes[i, 1])
     colons = []
     for upper in dots:
@@ -47,23 +58,44 @@ def marks(found, labels: np.ndarray, boxes: np.ndarray, offset: tuple[int, int])
                 colons.append([upper, i])
     paired = sum(colons, [])
     made = [_mark(":", pair, labels, boxes, offset) for pair in colons]
-    made += [_mark(c, [i], labels, boxes, offset) for c, i in found if i not in paired and c != UPPER]
-    return sorted(made, key=lambda m: m.x)
+    made += [_mark(c, [i], labels, boxes, offset) for c, i in found if i not in paired and c not in (UPPER, "")]
+    if made and any(c in (UPPER, "") and i not in paired for c, i in found):
+        return [], UNREAD
+    return sorted(made, key=lambda m: m.x), None
 
 
 def broken(found, boxes: np.ndarray, areas: np.ndarray, small: np.ndarray, height: float) -> bool:
-    """Whether a mark found (but a slash) has another small mark over or under it (`small`, a bool per box, holding
-    PIECE of its ink or more; under the digits' `height` away, their middles at most the wider one's width apart
-    across) but for a colon's other dot: pieces of a digit broken apart (a receipt's faded 2: its foot a comma)."""
+    """Whether a point, comma, dash or upper dot found has another small mark over or under it (`small`, a bool per
+    box, holding PIECE of its ink or more; under the digits' `height` away, their middles at most the wider one's
+    width apart across) but for a colon's other dot: a digit broken apart (a receipt's faded 2: its foot a comma)."""
     dots = {i for c, i in found if c in DOTS}
-    for c, i in found:
+    for i in (i for c, i in found if c in (".", ",", "-", UPPER)):
         x, y, w, h = boxes[i]
         for j in np.flatnonzero(small & (areas >= PIECE * areas[i])):
             u, v, uw, vh = boxes[j]
             if j != i and abs(u + uw / 2 - x - w / 2) <= max(w, uw) and max(v - y - h, y - v - vh) < height \
-                    and c != "/" and not (i in dots and j in dots):
+                    and not (i in dots and j in dots):
                 return True
     return False
+
+
+def tailed(mark: np.ndarray) -> bool:
+    """Whether a (h, w) bool mark has a comma's tail: its lower half TAIL of its width or more left of its upper half,
+    or its bottom third's rows under TAPER as wide as its top third's (a point's halves lie one over the other)."""
+    ys, xs = np.nonzero(mark)
+    lower, third, rows = ys >= mark.shape[0] / 2, max(1, mark.shape[0] // 3), mark.sum(1)
+    if lower.all() or not lower.any():
+        return False
+    return bool((xs[lower].mean() - xs[~lower].mean()) / mark.shape[1] <= -TAIL
+                or rows[-third:].mean() <= TAPER * rows[:third].mean())
+
+
+def straight(mark: np.ndarray, stroke: float) -> bool:
+    """Whether a (h, w) bool mark lies along one line: STRAIGHT of its pixels within 0.75 of a stroke's width of the
+    line fitted to them (OpenCV): a slash; an italic f is as tall and leans as one, but has its bar and hook."""
+    ys, xs = np.nonzero(mark)
+    ux, uy, px, py = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    return bool(np.mean(np.abs((xs - px) * uy - (ys - py) * ux) <= 0.75 * stroke) >= STRAIGHT)
 
 
 def _mark(char: str, indices, labels, boxes, offset) -> Mark:

@@ -10,14 +10,11 @@ A pen's point holds under 2% of a number's ink, so images.ink_map drops it with 
 a dash close to a digit to it as a stroke of that digit; this looks at the ink before either step. A mark is
 punctuation when it is clear of every digit's columns (not a 5's hat, a broken 4 or a dotted 7), lies between
 two digits (not a full stop after the number), a stroke's width from any other small mark (the pieces of a
-broken 6 lie close together), at least a tenth of the digits' height both ways (not dust, noise or a ruled line's
-thin stub), and:
-- a point: small and solid (or, in the row's lower half, round and filled: Purisa's ring round a pinhole), from the
-  row's middle down to a little under its baseline; a colon is one under a dot in the row's upper half;
-- a comma: a short thick stroke hanging from the row's middle or lower (a long or wide one too, its foot well under
-  their baseline: _hanging); a dash: a flat thick stroke around the row's middle;
-- a slash: a narrow mark leaning right, taller than the digits and rising above them (one as tall as they are is
-  a 1 to any reader: the model reads it so, and so would a person).
+broken 6), at least a tenth of the digits' height both ways (not dust or a ruled line's stub), and: a dash, a flat
+thick stroke around the row's middle; a point, small and solid (or low, round and filled: Purisa's ring round a
+pinhole), from the row's middle down to a little under its baseline, without a comma's tail (two dots one over the
+other: a colon); a comma, a short thick stroke hanging from the middle or lower (a long one: _hanging); a slash, a
+narrow mark leaning right, taller than the digits and rising above them (one as tall as they is a 1 to any reader).
 Signs, each by its own shape: _equals, _plus, _percent (anywhere in the row), brackets.py.
 Hand-written on OpenCV's connected components and line fits: no library finds punctuation in handwriting.
 """
@@ -42,8 +39,8 @@ PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways 
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
 ROUND = 0.64  # ...or, under TALL, its top below the row's middle, round and filling 64% (Purisa's ring round a pinhole)
 OVAL = 1.5  # ...round: at most 1.5x as wide as tall or the other way
-TICK, LONG, STEEP, HOLLOW = 0.18, 1.5, 1.15, 0.85  # a mark 18% of the digits' height tall and 1.5x as tall as wide,
-# or 1.15x filling under 85% of its box, is a comma, no point (docs/reading.md, "Numbers with punctuation")
+TICK, LONG, STEEP = 0.18, 1.5, 1.15  # a mark 18% of the digits' height tall and 1.5x as tall as wide, or 1.15x with
+# a tail (punctuated.tailed), is a comma, no point (docs/reading.md, "Numbers with punctuation")
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
 THICK = 0.45  # a comma or dash is at least 0.45 of the strokes' width thick (a squared page's stub of a line: 0.42)
 COMMA = 0.7  # a comma is under 70% of the digits' height (Purisa Bold's long one: 0.64)
@@ -105,7 +102,7 @@ def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
     small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
     found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
     if len(digits) < 2 or len(boxes) < 3:
-        return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1)), None
+        return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1))
     found += _small_marks(labels, boxes, areas, small, digits, height, stroke)
     inked = areas >= MIN_AREA * stroke * stroke
     thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
@@ -114,8 +111,9 @@ def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
         return [], why
     if punctuated.broken(found, boxes, areas, small, height):
         return [], punctuated.BROKEN
-    found += [("/", i) for i in _slashes(labels, boxes, tall)]
-    return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1)), None
+    found += [("/" if punctuated.straight(labels[y:y + h, x:x + w] == i + 1, stroke) else punctuated.UNCLEAR, i)
+              for i, (x, y, w, h) in ((i, boxes[i]) for i in _slashes(labels, boxes, tall))]
+    return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1))
 
 
 def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: float) -> list[tuple[str, int]]:
@@ -139,18 +137,21 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
         room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
-        tick = h >= TICK * height and (h > LONG * w or h > STEEP * w and np.count_nonzero(  # a point is a blob
-            labels[y:y + h, x:x + w] == i + 1) < HOLLOW * w * h)
+        tick = h >= TICK * height and (h > LONG * w or h > STEEP * w and punctuated.tailed(  # a point has no tail
+            labels[y:y + h, x:x + w] == i + 1))
+        point = sized and pen and middle <= y + h / 2 <= base + BELOW * height and (
+            dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h)
         if h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height \
                 and _room(labels, boxes, near, (x, y, w, h)) >= APART * stroke:
             found.append(("-", i))
-        elif sized and pen and middle <= y + h / 2 <= base + BELOW * height and not tick and (
-                dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h):
+        elif point and not tick:
             found.append((".", i))
         elif sized and pen and (w < SMALL * height or y + h >= base + HANG * height) and thick and middle <= y <= base:
             found.append((",", i))
         elif sized and pen and dot and float(near[:, 1].min()) <= y + h / 2 < middle:
             found.append(("'", i))  # high in the row: a colon's upper dot when a point lies under it
+        else:  # a point but for its tail, yet no comma (refused); a mark no check took ("": punctuated.marks)
+            found.append((punctuated.UNCLEAR if point else "", i))
     return found
 
 
@@ -271,8 +272,7 @@ def _off(line, xs, ys):
 
 
 def _between(digits, x, w):
-    """The two digits either side of a mark across columns x to x + w (the nearest each way), or None when it is
-    not between two."""
+    """The two digits nearest either side of a mark across columns x to x + w, or None when it is not between two."""
     left, right = digits[:, 0], digits[:, 0] + digits[:, 2]
     before, after = np.flatnonzero(right <= x + w / 2), np.flatnonzero(left >= x + w / 2)
     if not len(before) or not len(after):

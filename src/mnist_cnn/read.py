@@ -164,8 +164,8 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     # One digit: read whole, exactly as `predict` sees it (readings.choose); but on a grid (2+ lines) as segment.py
     # cleared it (`evalset`'s squared digits read 90.0% so, 83.3% as `predict` sees them; 86.0% this way). One line
     # may be a bold digit's own stroke along a tight crop's edge (a 9 read 4 by the tests' model, 9 by `predict`); in
-    # a shade's map, none (its edge is one: a shaded 4 refused through `predict`'s view, read through segment's)
-    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and row.rulings < rulings:
+    # a shade's map, none (its edge is one: a shaded 4 refused so); nor beside a mark taken out ("-7" read -2 so)
+    if len(row.groups) == 1 and len(row.groups[0].options[0]) == 1 and row.rulings < rulings and not marks:
         inputs[0][0] = [readings.decide_candidates(predictor, [one()], lambda _: again())[0][0]]
     flat = [x for g in inputs for option in g for x in option if x is not None]
     line_xs = [x for *_, xs in lines.values() for x in xs]
