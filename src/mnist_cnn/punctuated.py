@@ -16,9 +16,10 @@ import numpy as np
 UPPER = "'"  # punctuation.find's dot high in the row: with a point under it a colon, else nothing written
 MINUS = "-"  # a dash before the first digit is a minus sign; any other mark stands between two digits
 DOTS = (".", "'")
-TAIL, TAPER = 0.1, 0.8  # a comma's tail: its lower half 10% of its width left of its upper one, or its bottom third
-# under 0.8 as wide as its top (412 marks at seed 21: no point so, 4 of 201 commas not; Humor Sans' tall points
-# 0.86-0.98 and -0.06 to -0.08, Seto's commas leaning right 0.61-0.75; docs/reading.md, "Numbers with punctuation")
+TAIL, TAPER, TAPER_ROWS, HOOK = 0.1, 0.8, 12, 0.2  # a comma's tail: its lower half 10% of its width left of its upper
+# one, or its bottom third under 0.8 as wide as its top (12 rows or more: thirds of fewer are a pixel's noise); 20%
+# left at any aspect (DejaVu Serif Italic's comma: 1.09x as tall, -0.34). 412 marks at seed 21: no point so (those
+# 20% left are wider than tall); Humor Sans' tall points -0.06 to -0.08, Seto's commas leaning right, bottom 0.61-0.75
 STRAIGHT = 0.9  # a slash's pixels along its line (the review's slashes 0.997-1; a face's italic f, read 99/94: 0.82)
 PIECE = 0.5  # a small mark over or under a point, comma or dash holding half its ink or more: a digit's other piece
 BROKEN = "a digit's broken piece between the digits (not a digit)"
@@ -79,15 +80,18 @@ def broken(found, boxes: np.ndarray, areas: np.ndarray, small: np.ndarray, heigh
     return False
 
 
-def tailed(mark: np.ndarray) -> bool:
-    """Whether a (h, w) bool mark has a comma's tail: its lower half TAIL of its width or more left of its upper half,
-    or its bottom third's rows under TAPER as wide as its top third's (a point's halves lie one over the other)."""
+def tailed(mark: np.ndarray, steep: bool) -> bool:
+    """Whether a (h, w) bool mark at least as tall as wide has a comma's tail: its lower half HOOK of its width or more
+    left of its upper half; or, `steep`, TAIL of it, or, TAPER_ROWS tall or more, its bottom third's rows under TAPER
+    as wide as its top third's (a point's halves lie one over the other)."""
     ys, xs = np.nonzero(mark)
-    lower, third, rows = ys >= mark.shape[0] / 2, max(1, mark.shape[0] // 3), mark.sum(1)
-    if lower.all() or not lower.any():
+    (h, w), rows = mark.shape, mark.sum(1)
+    lower, third = ys >= h / 2, max(1, h // 3)
+    if h < w or lower.all() or not lower.any():
         return False
-    return bool((xs[lower].mean() - xs[~lower].mean()) / mark.shape[1] <= -TAIL
-                or rows[-third:].mean() <= TAPER * rows[:third].mean())
+    shift = (xs[lower].mean() - xs[~lower].mean()) / w
+    return bool(shift <= -HOOK or steep and (shift <= -TAIL or h >= TAPER_ROWS
+                                             and rows[-third:].mean() <= TAPER * rows[:third].mean()))
 
 
 def straight(mark: np.ndarray, stroke: float) -> bool:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from . import brackets, punctuated
-from .stroke_mask import HAIRLINE, MASK, stroke_width
+from .stroke_mask import HAIRLINE, MASK, remove_rulings, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
 MIN_AREA = 0.3  # a mark holds at least 0.3 of a square of the strokes' width (a pen's dot ~0.8, less at their cut)
@@ -57,9 +57,8 @@ SLASH_SLANT = 0.2  # ...and it leans right, 0.2 px across per px up (its pixels'
 BAR = 0.25  # an equals sign: two flat thick strokes (FLAT, THICK) at least 0.25x the digits' height wide...
 PAIR_OVERLAP = 0.5  # ...one above the other, sharing half the wider one's columns...
 PAIR_GAP = 0.5  # ...under half the digits' height apart, their middle around the digits' (MIDDLE)
-MAX_MARKS = 1000  # more marks than this is texture or noise, which segment.py refuses as speckled: none is looked at
-# (numbers leave up to ~15, punctuated ones ~230 with a JPEG comma's crumbs; a fine grid's cells or a halftone's dots
-# 10,000s, and the pairwise checks below took minutes on them: a 6 px grid over 5 min)
+MAX_MARKS = 1000  # more marks than this is texture or noise (segment.py refuses it as speckled): none looked at
+# (numbers leave ~15, punctuated ones ~230 with a JPEG comma's crumbs; a 6 px grid 10,000s: the pairs took minutes)
 MAX_BARS = 24  # more flat marks than this is texture, not a sign (segment.MAX_DIGITS): no pair of them is looked at
 CROSS_SIDES = 2.0  # a plus: a mark BAR to 1x the digits' height tall, at most 2x as wide as tall or tall as wide,
 # whose strong ink (MASK) lies, CROSS_COVER of it, within CROSS_BAND of a stroke's width of two straight lines...
@@ -83,22 +82,23 @@ RING_SQUARE = 2.0  # ...and at most 2x as wide as tall or tall as wide (a 7's ba
 def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
     """(the marks `read` writes among the digits of a (H, W) ink map before specks were dropped; why it refuses)."""
     top = float(loose.max())
-    x0, y0, w0, h0 = cv2.boundingRect(cv2.compare(loose, HAIRLINE * top, cv2.CMP_GT))
+    # Marks down to a fine pen's hairlines (a hairline digit falls into dots at the strokes' cut), a ruled page's
+    # lines out first (segment.py's way, on the whole map: they joined the digits; 817:80 read 81780)
+    strong, ink = (loose > MASK * top).view(np.uint8), (loose > HAIRLINE * top).view(np.uint8)
+    ink = remove_rulings(ink, ink, stroke_width(strong))[0]
+    x0, y0, w0, h0 = cv2.boundingRect(ink)
     # The ink's box (a photo of a page is mostly paper), and 1 px of paper: the distance transform's edge is ink
-    loose = np.pad(loose[y0:y0 + h0, x0:x0 + w0], 1)
-    # Marks down to a fine pen's hairlines (HAIRLINE): at the strokes' own cut, a hairline digit falls into dots
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((loose > HAIRLINE * top).view(np.uint8), connectivity=8,
-                                                           ltype=cv2.CV_32S)
+    strong, ink = (np.pad(a[y0:y0 + h0, x0:x0 + w0], 1) for a in (strong, ink))
+    stroke = stroke_width(strong)  # the width strokes have at their own cut
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8, ltype=cv2.CV_32S)
     boxes = stats[1:, :4].astype(np.int64)
     if not 2 <= len(boxes) <= MAX_MARKS:
         return [], None
-    strong = (loose > MASK * top).view(np.uint8)
     areas = np.bincount(labels.ravel(), weights=strong.ravel(), minlength=n)[1:]  # each mark's strong ink
     tall = boxes[:, 3] >= TALL * boxes[:, 3].max()
     tall &= ~_hanging(boxes, tall)
     digits = boxes[tall]
     height = float(np.median(digits[:, 3]))
-    stroke = stroke_width(strong)  # the width strokes have at their own cut
     small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
     found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
     if len(digits) < 2 or len(boxes) < 3:
@@ -137,8 +137,8 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
         room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
-        tick = h >= TICK * height and (h > LONG * w or h > STEEP * w and punctuated.tailed(  # a point has no tail
-            labels[y:y + h, x:x + w] == i + 1))
+        tick = h >= TICK * height and (h > LONG * w or punctuated.tailed(  # a point has no tail
+            labels[y:y + h, x:x + w] == i + 1, h > STEEP * w))
         point = sized and pen and middle <= y + h / 2 <= base + BELOW * height and (
             dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h)
         if h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height \
@@ -150,16 +150,16 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
             found.append((",", i))
         elif sized and pen and dot and float(near[:, 1].min()) <= y + h / 2 < middle:
             found.append(("'", i))  # high in the row: a colon's upper dot when a point lies under it
-        else:  # a point but for its tail, yet no comma (refused); a mark no check took ("": punctuated.marks)
-            found.append((punctuated.UNCLEAR if point else "", i))
+        else:  # a point but for its tail or room (refused: 5.57 read 557); a mark no check took ("": punctuated.marks)
+            blot = dot and w < FLAT * h and middle <= y and y + h / 2 <= base + BELOW * height  # however light
+            found.append((punctuated.UNCLEAR if point or blot else "", i))
     return found
 
 
 def _room(labels, boxes, near, box) -> float:
     """Px between a mark and the digits either side (`near`, their boxes): between their boxes, or, for a digit whose
     rows reach INNER of its height past the mark's either way, between its ink and the mark's in the mark's own rows
-    (a 7's bar over a dash's columns leaves its stem, at the dash's height, a stroke or more away; a 5's hat lying
-    beside its body's top is no dash)."""
+    (a 7's bar over a dash leaves its stem a stroke or more away; a 5's hat beside its body's top is no dash)."""
     x, y, w, h = box
     band, gaps = labels[y:y + h], []
     for digit, side in zip(near, (-1, 1)):
@@ -183,9 +183,8 @@ def _hanging(boxes, tall) -> np.ndarray:
 
 def _minus(boxes, areas, small, digits, height: float, stroke: float) -> list[int]:
     """[the index of the mark that is a minus sign before the number (-7, -38)] or []: a dash (flat, thick, around
-    the middle of the first digit) wholly left of its box and nearer than its height (a 7's crossbar cut off by a
-    squared page's line is inside the 7's box, under its top bar), a stroke's width or more from any other small mark
-    (a piece of a broken digit has its fellows close by)."""
+    the middle of the first digit) wholly left of its box and nearer than its height (a 7's bar cut off by a squared
+    page's line is inside the 7's box), a stroke's width or more from any other small mark (a broken digit's pieces)."""
     first = digits[np.argmin(digits[:, 0])]
     middle = first[1] + first[3] / 2
     for i in np.flatnonzero(small):

@@ -157,8 +157,8 @@ def _read_ink(predictor, path: str, found, one, again, rulings: int) -> Reading:
     ink, back = level.levelled(punctuated.without(found[0], marks))
     row = segment.find(ink)
     if row.rejected or not row.groups:
-        return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT,
-                       layout=not any(m in (row.rejected or "") for m in MANY_MARKS))
+        return Reading(path, rejected=True, reason=row.rejected or images.NO_DIGIT,  # not with marks taken out
+                       layout=not marks and not any(m in (row.rejected or "") for m in MANY_MARKS))
     lines = line_pieces.read_marks(predictor, row.groups, piece_input, MAX_CROSSED)
     inputs = [[[piece_input(p.ink) for p in option] for option in g.options] for g in row.groups]
     # One digit: read whole, exactly as `predict` sees it (readings.choose); but on a grid (2+ lines) as segment.py
