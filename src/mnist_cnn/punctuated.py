@@ -49,16 +49,12 @@ def marks(found, labels: np.ndarray, boxes: np.ndarray, offset: tuple[int, int])
     if any(c == UNCLEAR for c, _ in found):
         return [], UNREAD
     dots = sorted((i for c, i in found if c in DOTS), key=lambda i: boxes[i, 1])
-    colons = []
-    for upper in dots:
-        ux, uy, uw, uh = boxes[upper]
-        for i in dots:
-            x, y, w, _ = boxes[i]
-            if y >= uy + uh and abs(x + w / 2 - ux - uw / 2) <= max(w, uw) and upper not in sum(colons, []) \
-                    and i not in sum(colons, []):
-                colons.append([upper, i])
-    paired = sum(colons, [])
-    made = [_mark(":", pair, labels, boxes, offset) for pair in colons]
+    paired, made = set(), []
+    for upper, i in ((u, i) for u in dots for i in dots):
+        (ux, uy, uw, uh), (x, y, w, _) = boxes[upper], boxes[i]
+        if not {upper, i} & paired and y >= uy + uh and abs(x + w / 2 - ux - uw / 2) <= max(w, uw):
+            paired |= {upper, i}
+            made.append(_mark(":", [upper, i], labels, boxes, offset))
     made += [_mark(c, [i], labels, boxes, offset) for c, i in found if i not in paired and c not in (UPPER, "")]
     if made and any(c in (UPPER, "") and i not in paired for c, i in found):
         return [], UNREAD
