@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-UPPER = "'"  # punctuation.find's dot high in the row: with a point under it a colon, else nothing written
+UPPER = "'"  # punctuation.find's dot high in the row: with a dot under it a colon, else nothing written
 MINUS = "-"  # a dash before the first digit is a minus sign; any other mark stands between two digits
 DOTS = (".", "'")
 TAIL, TAPER, TAPER_ROWS, HOOK = 0.1, 0.8, 12, 0.2  # a comma's tail: its lower half 10% of its width left of its upper
@@ -42,10 +42,10 @@ class Mark:
 def marks(found, labels: np.ndarray, boxes: np.ndarray, offset: tuple[int, int]) -> tuple[list[Mark], str | None]:
     """(Marks, None) from punctuation.find's (char, index) pairs, or ([], why the row is refused): the index is the
     mark's in `boxes` (x, y, w, h; OpenCV's connected components, their labels 1 + index in `labels`), whose pixels
-    lie `offset` (x, y) from the map's. Two dots (points, or a point and an upper dot) one above the other, their
-    middles at most the wider one's width apart across (an italic colon leans), are a colon. A mark UNCLEAR refuses
-    the row; so does one no check took ("") or an upper dot left alone, beside marks found (one of two points of a
-    date missed by a hair read 0311.2017): alone, either is left as it was (a speck)."""
+    lie `offset` (x, y) from the map's. Two dots (points or upper dots: a colon written high) one above the other,
+    their middles at most the wider one's width apart across (an italic colon leans), are a colon. A mark UNCLEAR
+    refuses the row; so does one no check took ("") or an upper dot left alone, beside marks found (one of two
+    points of a date missed by a hair read 0311.2017): alone, either is left as it was (a speck)."""
     if any(c == UNCLEAR for c, _ in found):
         return [], UNREAD
     dots = sorted((i for c, i in found if c in DOTS), key=lambda i: boxes[i, 1])
