@@ -630,7 +630,8 @@ def test_page_in_headless_chromium(app, tmp_path):
                     reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
                            "(apt-get install chromium chromium-driver)")
 def test_page_reads_a_two_digit_number_in_headless_chromium(app):
-    """Write 17 on the pad: the number, a box around each digit over its strokes with its guess, each 28x28."""
+    """Write 17 on the pad: the number, a box around each digit over its strokes with its guess, each 28x28; a 1
+    with a minus before it is the number -1, not the one-digit answer."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -673,6 +674,13 @@ def test_page_reads_a_two_digit_number_in_headless_chromium(app):
             driver.find_element(By.ID, "undo").click()
             wait_for(lambda: text("digit") == "1" and not driver.find_element(By.ID, "number").is_displayed())
             assert driver.execute_script(boxes) == [] and driver.find_element(By.ID, "bars").is_displayed()
+            browser.draw(driver, canvas, [browser.line((0.08, 0.5), (0.17, 0.5))])  # a minus before the 1
+            wait_for(lambda: text("number-text") == "-1")
+            assert not driver.find_element(By.ID, "bars").is_displayed()
+            assert text("number-confidence").endswith("% sure of its digit")
+            assert driver.execute_script(guesses) == ["1"] and "1 digit and its marks" in text("message")
+            driver.find_element(By.ID, "undo").click()
+            wait_for(lambda: text("digit") == "1" and not driver.find_element(By.ID, "number").is_displayed())
             assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         finally:
             driver.quit()

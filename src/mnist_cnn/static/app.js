@@ -221,7 +221,12 @@ async function readNumber(blob, name, id) {
   } catch {} // the one-digit answer reports the server's state
   if (id <= readShown) return; // a newer answer, or Clear, got here first
   readShown = id;
-  showNumber(reply && reply.digits.length >= 2 && !reply.rejected ? reply : null);
+  showNumber(isNumber(reply) ? reply : null);
+}
+
+// Several digits, or one with a sign or point ("-7", "7."): the number's text, not the one-digit answer
+function isNumber(r) {
+  return !!r && !r.rejected && r.digits.length > 0 && (r.digits.length >= 2 || r.text !== String(r.digits[0].digit));
 }
 
 function showNumber(r) {
@@ -239,8 +244,9 @@ function showNumber(r) {
   }
   window.offerFeedback?.(null); // the one-digit answer is not what the number's digits are
   $("number-text").textContent = r.text;
-  $("number-confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure of all ${r.digits.length} digits`;
   const place = boxPlacer(r.size), n = r.digits.length, tell = !!window.feedbackOn?.();
+  const digits = n === 1 ? "its digit" : `all ${n} digits`;
+  $("number-confidence").textContent = `${(r.confidence * 100).toFixed(1)}% sure of ${digits}`;
   r.digits.forEach((d, k) => {
     const li = document.createElement("li"), pick = document.createElement(tell ? "button" : "div");
     const c = document.createElement("canvas"), sure = Math.round(d.confidence * 100);
@@ -269,7 +275,8 @@ function showNumber(r) {
     box.innerHTML = `<span>${d.digit} · ${sure}%</span>`;
     $("boxes").append(box);
   });
-  setMessage(`${n} digits, read left to right.` + (tell ? " A wrong one? Click it to tell the model." : ""));
+  const read = n === 1 ? "1 digit and its marks, read left to right." : `${n} digits, read left to right.`;
+  setMessage(read + (tell ? " A wrong one? Click it to tell the model." : ""));
 }
 
 function boxPlacer([rw, rh]) { // box in the image read -> [left, top, width, height] in % of the pad
