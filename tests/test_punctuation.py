@@ -7,7 +7,7 @@ import pytest
 
 from types import SimpleNamespace
 
-from mnist_cnn import images, punctuated, punctuation
+from mnist_cnn import images, percent, punctuated, punctuation
 
 
 def row(*extra):
@@ -112,9 +112,9 @@ def test_a_tall_leaning_mark_that_is_not_straight_is_no_slash():
     (PER_CENT, "per cent sign"),                                        # 5%3
 ], ids=["plus", "equals", "per cent"])
 def test_signs_between_digits_refuse_the_row(marks, kind):
-    where = "among" if kind == "per cent sign" else "between"  # 50%: a per cent sign after the digits too
     article = "an" if kind[0] in "aeiou" else "a"
-    assert punctuation.find(row(*marks)) == ([], f"{article} {kind} {where} the digits (not a digit)")
+    where = "" if kind == "per cent sign" else " between the digits"  # 50%, or a % alone: a per cent sign anywhere
+    assert punctuation.find(row(*marks)) == ([], f"{article} {kind}{where} (not a digit)")
 
 
 @pytest.mark.parametrize("marks", [
@@ -163,6 +163,50 @@ def test_digits_and_marks_that_are_no_point_between_them_are_not(marks):
     assert punctuation.find(row(*marks)) == ([], None)
 
 
+def alone(*draw, width=160):
+    """A (120, width) map with only the marks drawn: one character, no row of digits around it."""
+    a = np.zeros((120, width), np.float32)
+    for d in draw:
+        d(a)
+    return a
+
+
+QUESTION_HOOK = [lambda a: cv2.ellipse(a, (80, 42), (16, 14), 0, 180, 450, 1.0, 6), stroke(80, 56, 80, 70)]
+
+
+@pytest.mark.parametrize("ink", [
+    alone(*QUESTION_HOOK, dot(80, 88, 5)),                       # "?": a hook, its point under its stem
+    alone(stroke(80, 30, 80, 70), dot(80, 88, 5)),               # "!"
+    alone(stroke(80, 30, 80, 70), dot(80, 88, 9)),               # "!" with a big point (Humor Sans': 0.46x as tall)
+    row(stroke(360, 30, 360, 70), dot(360, 88)),                 # "123!"
+], ids=["question", "exclamation", "big point", "after digits"])
+def test_a_point_under_a_stroke_is_a_question_or_exclamation_mark(ink):
+    assert punctuation.find(ink) == ([], punctuated.QUESTION)
+
+
+@pytest.mark.parametrize("ink", [
+    alone(bar(60, 100, 30), stroke(100, 30, 70, 90), dot(84, 86, 5)),  # "7.": the point beside the foot, under the bar
+    alone(stroke(80, 30, 80, 80), dot(80, 88, 5)),               # a point closer to the stroke than UNDER of its height
+    alone(stroke(80, 30, 80, 70), dot(100, 88, 5)),              # a point under the stroke's side, not its middle
+    row(dot(300, 100)),                                          # under a digit, but as close as a low point
+], ids=["7.", "close", "aside", "low point"])
+def test_a_point_beside_a_foot_or_close_under_it_is_no_question_mark(ink):
+    assert punctuation.find(ink)[1] is None
+
+
+def test_a_per_cent_sign_alone_is_refused_as_one_among_digits_is():
+    """No digits either side: a % alone was read 916 (its rings 9 and 6, its slash a 1); a hand's % with one ring
+    joined to the slash was read 7 (the other ring dropped as a speck)."""
+    upper, lower = lambda a: cv2.circle(a, (62, 42), 7, 1.0, 3), lambda a: cv2.circle(a, (98, 78), 7, 1.0, 3)
+    joined = lambda a: cv2.circle(a, (77, 42), 9, 1.0, 3)  # touching the slash
+    for marks in ([upper, lower], [joined, lower], [upper, lambda a: cv2.circle(a, (82, 80), 9, 1.0, 3)]):
+        assert punctuation.find(alone(stroke(95, 30, 65, 90), *marks)) == ([], "a per cent sign (not a digit)")
+    nine = [ring(75, 45, 12, 12, 4), stroke(87, 45, 85, 90)]
+    assert punctuation.find(alone(*nine, dot(100, 86))) == ([], None)  # "9.": a solid point, no ring
+    assert punctuation.find(alone(*nine, lambda a: cv2.circle(a, (100, 84), 7, 1.0, 3))) == (
+        [], "a per cent sign (not a digit)")  # a 9 with a small ring at its foot: as a % is drawn
+
+
 def test_a_short_slash_between_rings_is_no_per_cent_sign():
     """Its lower ring, low and round but too thin for a point, refuses the row as a mark that is no punctuation."""
     assert punctuation.find(row(stroke(245, 45, 235, 75), *RINGS)) == ([], punctuated.UNREAD)
@@ -191,14 +235,15 @@ def test_a_texture_of_thousands_of_marks_is_left_to_segment_without_pairing_them
     """The cells of a 6 px grid (29,241 marks, all as tall as each other: a fine mesh, a halftone) kept the slash
     check's pairs of tall marks busy for over 5 minutes, the small marks' pairwise gaps 36 s on dots; segment.py
     refuses such ink as speckled in a second."""
-    for name in ("_slashes", "_percent", "_plus", "_equals"):
+    for name in ("_slashes", "_plus", "_equals"):
         monkeypatch.setattr(punctuation, name, lambda *a, name=name: pytest.fail(f"{name} looked at a texture"))
+    monkeypatch.setattr(percent, "find", lambda *a: pytest.fail("percent.find looked at a texture"))
     cells = np.ones((1024, 1024), np.float32)
     cells[::6], cells[:, ::6] = 0, 0
     assert punctuation.find(cells) == ([], None)
     monkeypatch.undo()
     dust = [dot(x, y, 1) for x in range(4, 396, 8) for y in (6, 112)]  # 98 specks: a number's marks still looked at
-    assert punctuation.find(row(*PER_CENT, *dust)) == ([], "a per cent sign among the digits (not a digit)")
+    assert punctuation.find(row(*PER_CENT, *dust)) == ([], "a per cent sign (not a digit)")
 
 
 def arc(x, side, rx=20, ry=40, reach=55):

@@ -958,6 +958,17 @@ def test_words_are_drawn_whole_in_their_faces_spacing(mnist_dir):
         number_images._font_glyph("M", 40, number_images._any_font()).shape[0]
 
 
+def test_a_sign_alone_is_drawn_whole_from_symbols(mnist_dir, monkeypatch):
+    """tools/read_refusal.py --kinds symbols: one of number_images.SYMBOLS alone, the same for the same seed."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    drawn = []
+    glyph = number_images._font_glyph
+    monkeypatch.setattr(number_images, "_font_glyph", lambda text, *a: drawn.append(text) or glyph(text, *a))
+    a, b = Writer(x[:100], y[:100], seed=2).not_digits("symbols"), Writer(x[:100], y[:100], seed=2).not_digits("symbols")
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert len(drawn) == 2 and drawn[0] == drawn[1] and drawn[0] in number_images.SYMBOLS
+
+
 def test_an_unknown_kind_of_non_digit_is_an_error_not_letters():
     with pytest.raises(ValueError, match="kind: expected one of letters.*found 'leters'"):
         Writer(None, None, seed=2).not_digits("leters")

@@ -36,7 +36,8 @@ WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "wi
          "June", "swim", "mail", "Anna", "Tom", "Mum", "bread", "eggs", "water", "paper", "seven", "nine", "ten",
          "apple", "tree", "happy", "thanks", "kitchen", "green", "Monday", "March", "Paris", "Kim", "max", "draw",
          "sign", "here", "men", "mum", "wow", "nun", "hum", "Hi", "WHO", "NEW", "MAX", "WWW")
-KINDS = (*NON_DIGITS, "words", *MARKED)  # what not_digits draws
+SYMBOLS = "?!%#$&@*"  # a sign alone, no digit beside it (? read 7, % read 916): tools/read_refusal.py --kinds symbols
+KINDS = (*NON_DIGITS, "words", "symbols", *MARKED)  # what not_digits draws
 CENTRED = "-+=()"  # marks written around the row's middle, not on its baseline (a bracket taller than the digits
 # stands on it, rising above them)
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
@@ -97,9 +98,10 @@ class Writer:
         if kind == "doodle":
             return _render(_doodle(height, rng), style, height, rng)
         font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts else None
-        if kind == "words":  # drawn whole, in the font's own spacing and joins
-            return _render(self._line([_font_glyph(str(rng.choice(WORDS)), height, font or _any_font())], height,
-                                      False), style, height, rng)
+        if kind in ("words", "symbols"):  # drawn whole, in the font's own spacing and joins
+            text = str(rng.choice(WORDS if kind == "words" else list(SYMBOLS)))
+            return _render(self._line([_font_glyph(text, height, font or _any_font())], height, False), style, height,
+                           rng)
         word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]  # letters
         glyphs = [_font_glyph(c, height, font or _any_font()) for c in word]
         return _render(self._line(glyphs, height, False), style, height, rng)

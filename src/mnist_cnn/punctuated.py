@@ -20,12 +20,17 @@ TAIL, TAPER, TAPER_ROWS, HOOK = 0.1, 0.8, 12, 0.2  # a comma's tail: its lower h
 # one, or its bottom third under 0.8 as wide as its top (12 rows or more: thirds of fewer are a pixel's noise); 20%
 # left at any aspect (DejaVu Serif Italic's comma: 1.09x as tall, -0.34). 412 marks at seed 21: no point so (those
 # 20% left are wider than tall); Humor Sans' tall points -0.06 to -0.08, Seto's commas leaning right, bottom 0.61-0.75
+LEAN = 0.2  # a slash leans right, 0.2 px across per px up
 STRAIGHT = 0.9  # a slash's pixels along its line (the review's slashes 0.997-1; a face's italic f, read 99/94: 0.82)
 PIECE = 0.5  # a small mark over or under a point, comma or dash holding half its ink or more: a digit's other piece
 BROKEN = "a digit's broken piece between the digits (not a digit)"
 MISPLACED = "a mark between the digits where no number has one (not a number)"
 UNCLEAR = "?"  # punctuation.find's mark placed and sized as a point, but with a comma's tail and no comma's stroke
 UNREAD = "a mark between the digits that is no point, comma, colon or dash (not a digit)"
+UNDER = 0.05  # a dot under half the digits' height (DOT; Humor Sans' "!": 0.46) this share of it or more under a
+DOT = 0.5  # stroke, its middle near the foot's (CENTRED of the stroke's width), is the point of a question or
+CENTRED = 0.25  # exclamation mark (a full stop beside a 7's foot is no lower than the foot; a hand's "!": 0.06 under)
+QUESTION = "a question or exclamation mark: a dot under a stroke (not a digit)"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,25 @@ def broken(found, boxes: np.ndarray, areas: np.ndarray, small: np.ndarray, heigh
     return False
 
 
+def dot_under(labels: np.ndarray, boxes: np.ndarray, dots: np.ndarray, tall: np.ndarray, height: float,
+              stroke: float) -> str | None:
+    """QUESTION when one of the `dots` (bool per box: pen-sized, round and solid) under DOT of the digits' `height`
+    lies UNDER of it or more below a tall mark's lowest row, its middle within CENTRED of the mark's width of the
+    middle of its foot (its ink in its lowest `stroke` rows: an italic !'s stem ends left of its box's middle) ("?"
+    read 7, "!" read 1); None otherwise. `labels`: the boxes' connected components, 1 + index."""
+    dots = dots & (np.maximum(boxes[:, 2], boxes[:, 3]) < DOT * height)
+    if not dots.any():
+        return None
+    x, y, w, _ = boxes[dots].T[:, :, None]  # (4, dots, 1): a dot's row against every tall mark
+    marks = np.flatnonzero(tall)
+    u, v, uw, vh = boxes[marks].T
+    rows = max(1, round(stroke))
+    feet = np.array([u0 + np.nonzero(labels[v0 + h0 - rows:v0 + h0, u0:u0 + w0] == i + 1)[1].mean()
+                     for i, (u0, v0, w0, h0) in zip(marks, boxes[marks])])
+    under = (v + vh + UNDER * height <= y) & (np.abs(x + w / 2 - feet - 0.5) <= np.maximum(CENTRED * uw, w))
+    return QUESTION if under.any() else None
+
+
 def tailed(mark: np.ndarray, steep: bool) -> bool:
     """Whether a (h, w) bool mark at least as tall as wide has a comma's tail: its lower half HOOK of its width or more
     left of its upper half; or, `steep`, TAIL of it, or, TAPER_ROWS tall or more, its bottom third's rows under TAPER
@@ -92,10 +116,28 @@ def tailed(mark: np.ndarray, steep: bool) -> bool:
 
 def straight(mark: np.ndarray, stroke: float) -> bool:
     """Whether a (h, w) bool mark lies along one line: STRAIGHT of its pixels within 0.75 of a stroke's width of the
-    line fitted to them (OpenCV): a slash; an italic f is as tall and leans as one, but has its bar and hook."""
+    line fitted to them: a slash; an italic f is as tall and leans as one, but has its bar and hook."""
     ys, xs = np.nonzero(mark)
-    ux, uy, px, py = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-    return bool(np.mean(np.abs((xs - px) * uy - (ys - py) * ux) <= 0.75 * stroke) >= STRAIGHT)
+    return bool(np.mean(off(line(xs, ys), xs, ys) <= 0.75 * stroke) >= STRAIGHT)
+
+
+def leans_right(labels: np.ndarray, boxes: np.ndarray, i: int) -> bool:
+    """Whether mark i (`boxes` x, y, w, h; `labels` 1 + index) leans right by LEAN or more (its pixels' second
+    moments): a slash, a per cent sign's."""
+    x, y, w, h = boxes[i]
+    m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
+    return bool(m["mu02"]) and -m["mu11"] / m["mu02"] >= LEAN
+
+
+def line(xs, ys) -> np.ndarray:
+    """(ux, uy, x, y): the least-squares line through these pixels (OpenCV), as a unit direction and a point on it."""
+    return cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+
+
+def off(line, xs, ys) -> np.ndarray:
+    """Each pixel's distance from a line."""
+    ux, uy, px, py = line
+    return np.abs((xs - px) * uy - (ys - py) * ux)
 
 
 def _mark(char: str, indices, labels, boxes, offset) -> Mark:

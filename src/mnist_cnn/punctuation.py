@@ -1,7 +1,8 @@
 """A written point, comma, colon, dash or slash among the digits of a row ("3.95", "12,50", "7:39", "268-8549",
 "12/05") or a minus sign before them ("-7"): found here so that `read` writes it among the digits it reads
 (punctuated.py), where reading around it gave a wrong number (395 for 3.95, 7 for -7). A plus, equals or per cent
-sign ("5+3", "7=21", "50%") or brackets round the digits ("(12)") refuse the string: no number.
+sign ("5+3", "7=21", "50%", a % alone), brackets round the digits ("(12)") or a point under a stroke ("?", "!")
+refuse the string: no number.
 
     ink, loose = images.ink_map(image, with_specks=True)   # loose: the ink before specks were dropped
     marks, why = punctuation.find(loose)                    # [punctuated.Mark], why: None or "a plus sign between..."
@@ -15,8 +16,8 @@ thick stroke around the row's middle; a point, small and solid (or low, round an
 pinhole), from the row's middle down to a little under its baseline, without a comma's tail (two dots one over the
 other: a colon); a comma, a short thick stroke hanging from the middle or lower (a long one: _hanging); a slash, a
 narrow mark leaning right, taller than the digits and rising above them (one as tall as they is a 1 to any reader).
-Signs, each by its own shape: _equals, _plus, _percent (anywhere in the row), brackets.py.
-Hand-written on OpenCV's connected components and line fits: no library finds punctuation in handwriting.
+Signs by their own shapes: _equals, _plus, percent.py, brackets.py, punctuated.dot_under. Hand-written on OpenCV's
+connected components and line fits: no library finds punctuation in handwriting.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import itertools
 import cv2
 import numpy as np
 
-from . import brackets, punctuated
+from . import brackets, percent, punctuated
 from .stroke_mask import HAIRLINE, MASK, remove_rulings, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
@@ -52,8 +53,7 @@ APART = 0.5  # a dash is half a stroke or more from the digits either side (a 5'
 # its box; a 7's bar cut off by a squared page's line is a line's width from its stem); a point or comma 1 px
 SLASH_NARROW = 0.6  # a slash is at most 0.6x as wide as it is tall (as a 1 is, not a 4 or a 9)...
 SLASH_TALL = 1.3  # ...1.3x as tall as the digits beside it and the row's median digit or more...
-SLASH_RISE = 0.1  # ...its top 10% of their height above both neighbours'...
-SLASH_SLANT = 0.2  # ...and it leans right, 0.2 px across per px up (its pixels' second moments)
+SLASH_RISE = 0.1  # ...its top 10% of their height above both neighbours', and it leans right (punctuated.LEAN)
 BAR = 0.25  # an equals sign: two flat thick strokes (FLAT, THICK) at least 0.25x the digits' height wide...
 PAIR_OVERLAP = 0.5  # ...one above the other, sharing half the wider one's columns...
 PAIR_GAP = 0.5  # ...under half the digits' height apart, their middle around the digits' (MIDDLE)
@@ -72,11 +72,6 @@ CROSS_ARM = 0.35  # ...that cross with 35% of its height (width) or more of the 
 # cover 0.93-1 (some are missed on purpose); a 4 whose left stroke is faint: 0.31 (number_images, model-free)...
 CROSS_FAINT = 0.9  # ...and with 90% of all its ink (down to HAIRLINE) within FAINT_REACH px more of them: a 4's faint
 FAINT_REACH = 1  # left stroke counts against it, the strokes' anti-aliased edges do not
-RING_TALL = 0.7  # a per cent sign: a slash leaning right (SLASH_SLANT) at least 0.7x the digits' median height...
-RING = 0.7  # ...with a mark at most 0.7x its height in its upper half, to its left, and one in its lower half, to
-# its right (the two rings or dots, apart from the slash), each within...
-RING_REACH = 0.75  # ...the upper (lower) 3/4 of the slash's height...
-RING_SQUARE = 2.0  # ...and at most 2x as wide as tall or tall as wide (a 7's bar lifted off its stem: 5x)
 
 
 def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
@@ -100,14 +95,21 @@ def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
     digits = boxes[tall]
     height = float(np.median(digits[:, 3]))
     small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
+    w, h = boxes[:, 2], boxes[:, 3]
+    dots = small & (np.minimum(w, h) >= PEN * stroke) & (np.maximum(w, h) < OVAL * np.minimum(w, h)) \
+        & (areas >= SOLID * w * h)
+    if why := punctuated.dot_under(labels, boxes, dots, tall, height, stroke):  # "?", "!"
+        return [], why
     found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
+    inked = areas >= MIN_AREA * stroke * stroke
+    if len(boxes) >= 2 and (why := percent.find(labels, strong, boxes, inked, height, stroke)):  # 50%, or % alone
+        return [], why
     if len(digits) < 2 or len(boxes) < 3:
         return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1))
     found += _small_marks(labels, boxes, areas, small, digits, height, stroke)
-    inked = areas >= MIN_AREA * stroke * stroke
     thick = small & (areas >= THICK * stroke * np.hypot(boxes[:, 2], boxes[:, 3]))
-    if why := (_equals(boxes, thick, digits, height) or _percent(labels, boxes, inked, height)
-               or _plus(labels, strong, boxes, inked, tall, height, stroke) or brackets.find(labels, boxes, tall)):
+    if why := (_equals(boxes, thick, digits, height) or _plus(labels, strong, boxes, inked, tall, height, stroke)
+               or brackets.find(labels, boxes, tall)):
         return [], why
     if punctuated.broken(found, boxes, areas, small, height):
         return [], punctuated.BROKEN
@@ -230,14 +232,15 @@ def _crossed(mark, strong, stroke: float) -> bool:
     upright = (np.abs(ys - row) > band + stroke) & (np.abs(xs - col) <= CROSS_STROKES * stroke + CROSS_REACH * h)
     if len(np.unique(ys[upright])) < 2:  # no arm off the fullest row to fit a line to
         return False
-    v = _line(xs[upright], ys[upright])
-    level = (_off(v, xs, ys) > band + stroke) & (np.abs(ys - row) <= CROSS_STROKES * stroke + CROSS_REACH * w)
+    line, off = punctuated.line, punctuated.off
+    v = line(xs[upright], ys[upright])
+    level = (off(v, xs, ys) > band + stroke) & (np.abs(ys - row) <= CROSS_STROKES * stroke + CROSS_REACH * w)
     if len(np.unique(xs[level])) < 2:
         return False
-    lines = (v, _line(xs[level], ys[level]))
-    on = [_off(line, xs, ys) <= band for line in lines]
+    lines = (v, line(xs[level], ys[level]))
+    on = [off(fitted, xs, ys) <= band for fitted in lines]
     fy, fx = np.nonzero(mark & ~strong)
-    faint_off = np.count_nonzero(np.minimum(_off(lines[0], fx, fy), _off(lines[1], fx, fy)) > band + FAINT_REACH)
+    faint_off = np.count_nonzero(np.minimum(off(lines[0], fx, fy), off(lines[1], fx, fy)) > band + FAINT_REACH)
     if np.mean(on[0] | on[1]) < CROSS_COVER or faint_off > (1 - CROSS_FAINT) * (len(xs) + len(fx)):
         return False
     (dx, dy, px, py), (ex, ey, qx, qy) = lines
@@ -257,17 +260,6 @@ def _gaps(boxes, box):
     x, y, w, h = box
     return np.maximum(np.maximum(boxes[:, 0] - (x + w), x - (boxes[:, 0] + boxes[:, 2])),
                       np.maximum(boxes[:, 1] - (y + h), y - (boxes[:, 1] + boxes[:, 3])))
-
-
-def _line(xs, ys):
-    """(ux, uy, x, y): the least-squares line through these pixels, as a unit direction and a point on it."""
-    return cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-
-
-def _off(line, xs, ys):
-    """Each pixel's distance from a line."""
-    ux, uy, px, py = line
-    return np.abs((xs - px) * uy - (ys - py) * ux)
 
 
 def _between(digits, x, w):
@@ -301,32 +293,6 @@ def _equals(boxes, thick, digits, height: float) -> str | None:
     return None
 
 
-def _leans_right(labels, boxes, i) -> bool:
-    """Whether mark i leans right by SLASH_SLANT or more (its pixels' second moments)."""
-    x, y, w, h = boxes[i]
-    m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
-    return bool(m["mu02"]) and -m["mu11"] / m["mu02"] >= SLASH_SLANT
-
-
-def _percent(labels, boxes, inked, height: float) -> str | None:
-    """Why three marks are a per cent sign (50%), or None: a slash leaning right with one compact mark in its upper
-    half to its left and one in its lower half to its right, both apart from it (a digit holds no such three pieces; a
-    4 broken by a photo's noise can leave its diagonal with a piece to its upper left, but its stem's below in two)."""
-    x, y, w, h = (boxes[:, k] for k in range(4))
-    marks = inked & (np.minimum(w, h) >= MIN_SIDE * height)
-    compact = marks & (w <= RING_SQUARE * h) & (h <= RING_SQUARE * w)
-    for i in np.flatnonzero(marks & (h >= RING_TALL * height)):
-        small = compact & (h <= RING * h[i]) & (np.arange(len(boxes)) != i)
-        middle, cx = y[i] + h[i] / 2, x + w / 2
-        upper = small & (y + h / 2 < middle) & (y + h <= y[i] + RING_REACH * h[i]) & (cx < x[i] + w[i] / 2) \
-            & (cx >= x[i] - w)
-        lower = small & (y + h / 2 > middle) & (y >= y[i] + (1 - RING_REACH) * h[i]) & (cx > x[i] + w[i] / 2) \
-            & (cx <= x[i] + w[i] + w)
-        if np.count_nonzero(upper) == 1 and np.count_nonzero(lower) == 1 and _leans_right(labels, boxes, i):
-            return "a per cent sign among the digits (not a digit)"
-    return None
-
-
 def _slashes(labels, boxes, tall) -> list[int]:
     """Which tall marks are slashes (12/05, 1/2/24): taller than the digits beside it, rising above them,
     and slanted, where 1s stand as tall as their neighbours."""
@@ -344,6 +310,6 @@ def _slashes(labels, boxes, tall) -> list[int]:
         others = max(row, float(near[:, 3].max()))  # not pulled down by pieces of broken digits
         if w > SLASH_NARROW * h or h < SLASH_TALL * others or float(near[:, 1].min()) - y < SLASH_RISE * others:
             continue
-        if _leans_right(labels, boxes, i):
+        if punctuated.leans_right(labels, boxes, i):
             found.append(int(i))
     return found
