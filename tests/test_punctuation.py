@@ -179,17 +179,20 @@ QUESTION_HOOK = [lambda a: cv2.ellipse(a, (80, 42), (16, 14), 0, 180, 450, 1.0, 
     alone(stroke(80, 30, 80, 70), dot(80, 88, 5)),               # "!"
     alone(stroke(80, 30, 80, 70), dot(80, 88, 9)),               # "!" with a big point (Humor Sans': 0.46x as tall)
     row(stroke(360, 30, 360, 70), dot(360, 88)),                 # "123!"
-], ids=["question", "exclamation", "big point", "after digits"])
+    alone(stroke(95, 30, 75, 75), dot(74, 88, 4)),               # an italic "!": its point under its foot, left of
+], ids=["question", "exclamation", "big point", "after digits", "italic"])  # its box's middle
 def test_a_point_under_a_stroke_is_a_question_or_exclamation_mark(ink):
     assert punctuation.find(ink) == ([], punctuated.QUESTION)
 
 
 @pytest.mark.parametrize("ink", [
     alone(bar(60, 100, 30), stroke(100, 30, 70, 90), dot(84, 86, 5)),  # "7.": the point beside the foot, under the bar
-    alone(stroke(80, 30, 80, 80), dot(80, 88, 5)),               # a point closer to the stroke than UNDER of its height
+    alone(stroke(80, 30, 80, 70), dot(80, 78, 4)),               # a point closer to the stroke than UNDER of its height
+    alone(stroke(80, 30, 80, 70), dot(80, 110, 4)),              # farther under it than FAR of its height: a speck
+    alone(ring(80, 52, 14, 22, 6), dot(80, 90, 4)),              # under a 0's round bottom (no stroke's end)
     alone(stroke(80, 30, 80, 70), dot(100, 88, 5)),              # a point under the stroke's side, not its middle
     row(dot(300, 100)),                                          # under a digit, but as close as a low point
-], ids=["7.", "close", "aside", "low point"])
+], ids=["7.", "close", "far", "under a 0", "aside", "low point"])
 def test_a_point_beside_a_foot_or_close_under_it_is_no_question_mark(ink):
     assert punctuation.find(ink)[1] is None
 
@@ -202,9 +205,16 @@ def test_a_per_cent_sign_alone_is_refused_as_one_among_digits_is():
     for marks in ([upper, lower], [joined, lower], [upper, lambda a: cv2.circle(a, (82, 80), 9, 1.0, 3)]):
         assert punctuation.find(alone(stroke(95, 30, 65, 90), *marks)) == ([], "a per cent sign (not a digit)")
     nine = [ring(75, 45, 12, 12, 4), stroke(87, 45, 85, 90)]
-    assert punctuation.find(alone(*nine, dot(100, 86))) == ([], None)  # "9.": a solid point, no ring
+    assert punctuation.find(alone(*nine, dot(96, 86))) == ([], None)  # "9.": a solid point, no ring
     assert punctuation.find(alone(*nine, lambda a: cv2.circle(a, (100, 84), 7, 1.0, 3))) == (
         [], "a per cent sign (not a digit)")  # a 9 with a small ring at its foot: as a % is drawn
+    eight, small_zero = [ring(75, 35, 10, 10, 4), ring(75, 58, 12, 13, 4)], ring(100, 84, 7, 7, 3)
+    for ink in (alone(*eight, small_zero),                               # an 8 has two holes: no ring joined
+                alone(*nine, ring(108, 72, 9, 17, 4)),                   # "90", its 0 0.65x as tall as the 9
+                alone(ring(75, 55, 12, 22, 4), small_zero)):             # "00", a small 0 low: its hole spans both
+        assert punctuation.find(ink)[1] is None
+    among = row(ring(225, 45, 12, 12, 4), stroke(237, 45, 235, 90), ring(252, 84, 7, 7, 3))  # "8007" was refused so
+    assert punctuation.find(among)[1] != "a per cent sign (not a digit)"
 
 
 def test_a_short_slash_between_rings_is_no_per_cent_sign():

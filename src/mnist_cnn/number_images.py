@@ -76,8 +76,8 @@ class Writer:
         return _render(ink, style, height, rng), text
 
     def not_digits(self, kind: str):
-        """A picture of ink that is not a number (NON_DIGITS, WORDS' "words", or a number with a mark of MARKED), in a
-        random style."""
+        """A picture of ink that is not a number (NON_DIGITS, WORDS' "words", a sign of SYMBOLS alone, or a number with
+        a mark of MARKED), in a random style."""
         if kind not in KINDS:
             raise ValueError(f"kind: expected one of {', '.join(KINDS)}, found {kind!r}")
         if kind == "one-letter":

@@ -27,9 +27,10 @@ BROKEN = "a digit's broken piece between the digits (not a digit)"
 MISPLACED = "a mark between the digits where no number has one (not a number)"
 UNCLEAR = "?"  # punctuation.find's mark placed and sized as a point, but with a comma's tail and no comma's stroke
 UNREAD = "a mark between the digits that is no point, comma, colon or dash (not a digit)"
-UNDER = 0.05  # a dot under half the digits' height (DOT; Humor Sans' "!": 0.46) this share of it or more under a
-DOT = 0.5  # stroke, its middle near the foot's (CENTRED of the stroke's width), is the point of a question or
-CENTRED = 0.25  # exclamation mark (a full stop beside a 7's foot is no lower than the foot; a hand's "!": 0.06 under)
+UNDER, FAR = 0.05, 0.6  # a dot under half the digits' height (DOT; Humor Sans' "!": 0.46) lying 5% to 60% of it
+DOT = 0.5  # under a stroke's end (its lowest rows at most FOOT strokes wide: no 0, 3, 5, 6 or 8's round bottom),
+FOOT = 2.0  # its middle within CENTRED of the mark's width (or its own width) of the foot's, is the point of a
+CENTRED = 0.25  # ? or ! (a full stop beside a 7's foot is no lower than it; a hand's "!": 0.06 under, Humor's 0.5)
 QUESTION = "a question or exclamation mark: a dot under a stroke (not a digit)"
 
 
@@ -84,9 +85,10 @@ def broken(found, boxes: np.ndarray, areas: np.ndarray, small: np.ndarray, heigh
 def dot_under(labels: np.ndarray, boxes: np.ndarray, dots: np.ndarray, tall: np.ndarray, height: float,
               stroke: float) -> str | None:
     """QUESTION when one of the `dots` (bool per box: pen-sized, round and solid) under DOT of the digits' `height`
-    lies UNDER of it or more below a tall mark's lowest row, its middle within CENTRED of the mark's width of the
-    middle of its foot (its ink in its lowest `stroke` rows: an italic !'s stem ends left of its box's middle) ("?"
-    read 7, "!" read 1); None otherwise. `labels`: the boxes' connected components, 1 + index."""
+    lies UNDER to FAR of it below a tall mark's lowest row that ends in a stroke's end (its ink in its lowest `stroke`
+    rows at most FOOT strokes across), the dot's middle within CENTRED of the mark's width, or the dot's own width, of
+    the middle of that foot (an italic !'s stem ends left of its box's middle) ("?" read 7, "!" read 1); None
+    otherwise. `labels`: the boxes' connected components, 1 + index."""
     dots = dots & (np.maximum(boxes[:, 2], boxes[:, 3]) < DOT * height)
     if not dots.any():
         return None
@@ -94,9 +96,13 @@ def dot_under(labels: np.ndarray, boxes: np.ndarray, dots: np.ndarray, tall: np.
     marks = np.flatnonzero(tall)
     u, v, uw, vh = boxes[marks].T
     rows = max(1, round(stroke))
-    feet = np.array([u0 + np.nonzero(labels[v0 + h0 - rows:v0 + h0, u0:u0 + w0] == i + 1)[1].mean()
-                     for i, (u0, v0, w0, h0) in zip(marks, boxes[marks])])
-    under = (v + vh + UNDER * height <= y) & (np.abs(x + w / 2 - feet - 0.5) <= np.maximum(CENTRED * uw, w))
+    feet = [u0 + np.nonzero(labels[v0 + h0 - rows:v0 + h0, u0:u0 + w0] == i + 1)[1]
+            for i, (u0, v0, w0, h0) in zip(marks, boxes[marks])]
+    middle = np.array([f.mean() + 0.5 for f in feet])
+    narrow = np.array([f.max() - f.min() + 1 <= FOOT * stroke for f in feet])
+    gap = y - (v + vh)
+    under = narrow & (gap >= UNDER * height) & (gap <= FAR * height) \
+        & (np.abs(x + w / 2 - middle) <= np.maximum(CENTRED * uw, w))
     return QUESTION if under.any() else None
 
 

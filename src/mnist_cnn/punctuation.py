@@ -102,7 +102,7 @@ def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
         return [], why
     found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
     inked = areas >= MIN_AREA * stroke * stroke
-    if len(boxes) >= 2 and (why := percent.find(labels, strong, boxes, inked, height, stroke)):  # 50%, or % alone
+    if why := percent.find(labels, strong, boxes, inked, height, stroke):  # 50%, or a % alone
         return [], why
     if len(digits) < 2 or len(boxes) < 3:
         return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1))
