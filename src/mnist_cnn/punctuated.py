@@ -140,9 +140,9 @@ def line(xs, ys) -> np.ndarray:
     return cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
 
 
-def off(line, xs, ys) -> np.ndarray:
-    """Each pixel's distance from a line."""
-    ux, uy, px, py = line
+def off(fitted, xs, ys) -> np.ndarray:
+    """Each pixel's distance from a line (`line`'s)."""
+    ux, uy, px, py = fitted
     return np.abs((xs - px) * uy - (ys - py) * ux)
 
 

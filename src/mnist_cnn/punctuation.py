@@ -94,16 +94,16 @@ def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
     tall &= ~_hanging(boxes, tall)
     digits = boxes[tall]
     height = float(np.median(digits[:, 3]))
-    small = ~tall & (areas >= MIN_AREA * stroke * stroke)  # not the noise at the hairlines' cut
+    inked = areas >= MIN_AREA * stroke * stroke  # not the noise at the hairlines' cut
+    small = ~tall & inked
     w, h = boxes[:, 2], boxes[:, 3]
     dots = small & (np.minimum(w, h) >= PEN * stroke) & (np.maximum(w, h) < OVAL * np.minimum(w, h)) \
         & (areas >= SOLID * w * h)
     if why := punctuated.dot_under(labels, boxes, dots, tall, height, stroke):  # "?", "!"
         return [], why
-    found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
-    inked = areas >= MIN_AREA * stroke * stroke
     if why := percent.find(labels, strong, boxes, inked, height, stroke):  # 50%, or a % alone
         return [], why
+    found = [("-", i) for i in _minus(boxes, areas, small, digits, height, stroke)]
     if len(digits) < 2 or len(boxes) < 3:
         return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1))
     found += _small_marks(labels, boxes, areas, small, digits, height, stroke)
