@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import (cli, column, images, letters, level, number_images, predict, read, read_io, readings, segment,
-                       serve, shadow, stroke_mask, surround)
+from mnist_cnn import (cli, column, images, letters, level, number_images, predict, punctuated, read, read_io, readings,
+                       segment, serve, shadow, stroke_mask, surround)
 from mnist_cnn.data import load_mnist
 from mnist_cnn.number_images import NON_DIGITS, STYLES, Writer
 from mnist_cnn.refusal import Decision, Rule
@@ -692,7 +692,8 @@ def test_boxes_are_in_the_files_own_pixels_when_it_is_read_reduced(tmp_path, pre
 
 def test_blank_and_refused_marks_reject_the_whole_string(predictor, writer, monkeypatch):
     r = read.read_image(predictor, Image.new("L", (300, 100), 230))
-    assert r.to_dict() == {"path": "", "text": "", "confidence": None, "rejected": True, "digits": [], "error": None}
+    assert r.to_dict() == {"path": "", "text": "", "confidence": None, "rejected": True, "message": "no digit found",
+                           "digits": [], "error": None}
     image, _ = writer.number("clean", text="721")
 
     class RefusesSevens:  # a refusal rule that calls every 7 "not a digit"
@@ -860,7 +861,8 @@ def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys)
     assert cli.main(args + ["--json", "--save-digits", str(tmp_path / "seen")]) == 1
     out, err = capsys.readouterr()
     got = json.loads(out)
-    assert [list(r) for r in got] == [["path", "text", "confidence", "rejected", "digits", "error"]] * 4
+    assert [list(r) for r in got] == [["path", "text", "confidence", "rejected", "message", "digits", "error"]] * 4
+    assert [r["message"] for r in got[2:]] == [None, None]  # read: no reason to give
     assert [r["text"] for r in got] == ["", "", "72", "104"]  # the path naming nothing first, then the files read
     assert got[0]["error"] == f"{tmp_path / 'nope.jpg'}: no such file or folder"
     assert got[1]["error"].startswith(str(tmp_path / "in" / "broken"))
@@ -870,7 +872,8 @@ def test_cli_json_csv_table_and_bad_files(tmp_path, trained_run, writer, capsys)
     assert Image.open(next((tmp_path / "seen").glob("*n1_0.png"))).size == (28, 28)
     assert cli.main(["read", str(good[1]), "--model", str(trained_run), "--csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["path", "text", "confidence", "rejected", "digits", "boxes", "error"] and rows[1][1] == "104"
+    assert rows[0] == ["path", "text", "confidence", "rejected", "message", "digits", "boxes", "error"]
+    assert rows[1][1] == "104"
     assert cli.main(["read", str(good[0]), "--model", str(trained_run)]) == 0
     assert "72" in capsys.readouterr().out.splitlines()[2]
     (tmp_path / "notes.png").write_text("not an image")
@@ -964,7 +967,7 @@ def test_a_sign_alone_is_drawn_whole_from_symbols(mnist_dir, monkeypatch):
     drawn = []
     glyph = number_images._font_glyph
     monkeypatch.setattr(number_images, "_font_glyph", lambda text, *a: drawn.append(text) or glyph(text, *a))
-    a, b = Writer(x[:100], y[:100], seed=2).not_digits("symbols"), Writer(x[:100], y[:100], seed=2).not_digits("symbols")
+    a, b = (Writer(x[:100], y[:100], seed=2).not_digits("symbols") for _ in range(2))
     assert np.array_equal(np.asarray(a), np.asarray(b))
     assert len(drawn) == 2 and drawn[0] == drawn[1] and drawn[0] in number_images.SYMBOLS
 
@@ -1022,7 +1025,7 @@ def test_api_reads_uploads_and_pixels_of_any_size(client, writer, predictor):
     r = client.post("/api/read", files={"file": ("meter.png", png(image), "image/png")})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert list(body) == ["path", "text", "confidence", "rejected", "digits", "error", "size"]
+    assert list(body) == ["path", "text", "confidence", "rejected", "message", "digits", "error", "size"]
     assert body["text"] == truth and body["path"] == "meter.png" and body["size"] == list(image.size)
     assert [list(d) for d in body["digits"]] == [["digit", "confidence", "box", "input"]] * 4
     assert np.asarray(body["digits"][0]["input"]).shape == (28, 28)
@@ -1032,6 +1035,13 @@ def test_api_reads_uploads_and_pixels_of_any_size(client, writer, predictor):
     assert r.status_code == 200 and r.json()["text"] == truth and r.json()["size"] == [clean.width, clean.height]
     blank = client.post("/api/read", json={"pixels": [[0.0] * 50] * 20}).json()
     assert blank["text"] == "" and blank["rejected"] is True and blank["digits"] == []
+    assert blank["message"] == "no digit found"
+    question = np.zeros((120, 160), np.float32)  # white ink on black paper, as the page's pixels are
+    cv2.ellipse(question, (80, 42), (16, 14), 0, 180, 450, 1.0, 6)
+    cv2.line(question, (80, 56), (80, 70), 1.0, 6)
+    cv2.circle(question, (80, 88), 5, 1.0, -1)
+    body = client.post("/api/read", json={"pixels": question.round(3).tolist()}).json()
+    assert body["rejected"] and body["message"] == punctuated.QUESTION  # a "?" alone: why, for the page to say
     r = client.post("/api/read", json={"pixels": [[0.0] * 50] * 20, "digits": 4})
     assert r.status_code == 422 and r.json()["detail"].endswith("found an object with an unknown key `digits`")
     spec = client.get("/openapi.json").json()["paths"]["/api/read"]["post"]

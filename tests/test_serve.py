@@ -11,6 +11,7 @@ import concurrent.futures
 import http.client
 import io
 import json
+import math
 import re
 import socket
 import struct
@@ -681,6 +682,12 @@ def test_page_reads_a_two_digit_number_in_headless_chromium(app):
             assert driver.execute_script(guesses) == ["1"] and "1 digit and its marks" in text("message")
             driver.find_element(By.ID, "undo").click()
             wait_for(lambda: text("digit") == "1" and not driver.find_element(By.ID, "number").is_displayed())
+            driver.find_element(By.ID, "clear").click()
+            hook = [(0.5 + 0.13 * math.cos(math.radians(a)), 0.32 + 0.13 * math.sin(math.radians(a)))
+                    for a in range(180, 406, 15)]
+            browser.draw(driver, canvas, [hook + [(0.5, 0.6)], [(0.5, 0.72)]])  # a "?": read's reason, not a 7
+            wait_for(lambda: text("digit") == "\u2715" and "question or exclamation mark" in text("message"))
+            assert not driver.find_element(By.ID, "number").is_displayed()
             assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         finally:
             driver.quit()

@@ -14,10 +14,9 @@ lattice.py offer ways to split them and the one the model is surest of wins (the
 digit is read exactly as `predict` reads it (`images.candidates` of the whole image, readings.py): the same answer; so
 is a picture refused for its ink's layout alone (specks, marks off the line) when `predict` finds a sure digit there
 (ALONE_SURE). Files: read_io.py. The whole string is refused (`rejected`, text "") when the ink is not a row of digits,
-or when the model's refusal rule refuses any one mark: a number with one wrong digit is worse than none; so is a sum
-or brackets (5+3, (12): punctuation.py) or a letter among digits (letters.py). A point, comma, colon, dash or slash
-between the digits, or a minus sign, is written where it stands (punctuated.py: "3.95", not 395).
-"""
+or when the model's refusal rule refuses any one mark: a number with one wrong digit is worse than none; so is a sum,
+brackets or a sign alone (5+3, (12), %, ?: punctuation.py) or a letter among digits (letters.py); `reason` says why.
+A point, comma, colon, dash, slash or minus sign is written where it stands (punctuated.py: "3.95", not 395)."""
 
 from __future__ import annotations
 
@@ -93,12 +92,13 @@ class Reading:
     rejected: bool = False  # the ink is not (all) digits, or there is none
     digits: list[Digit] = field(default_factory=list)
     error: str | None = None  # why the file could not be read
-    reason: str | None = None  # why it was rejected (not in the JSON: its keys are fixed)
+    reason: str | None = None  # why it was rejected: the JSON's "message" (predict's key for its refusals)
     layout: bool = field(default=False, repr=False)  # rejected for the ink's layout (segment.py), not a mark's look
 
     def to_dict(self) -> dict:
+        why = self.reason if self.rejected else None
         return {"path": self.path, "text": self.text, "confidence": self.confidence, "rejected": self.rejected,
-                "digits": [d.to_dict() for d in self.digits], "error": self.error}
+                "message": why, "digits": [d.to_dict() for d in self.digits], "error": self.error}
 
 
 def read_image(predictor, image, path: str = "") -> Reading:

@@ -7,7 +7,7 @@
 The answer is `mnist-cnn read --json`'s object for one image, each digit also carrying `input` (the 28x28
 the model saw), plus `size`, the [width, height] the boxes refer to (an upload or pixels, read reduced to 1024 px):
 
-    {"path": "meter.jpg", "text": "2024", "confidence": 0.97, "rejected": false,
+    {"path": "meter.jpg", "text": "2024", "confidence": 0.97, "rejected": false, "message": null,
      "digits": [{"digit": 2, "confidence": 0.99, "box": [x0, y0, x1, y1], "input": [[...28], ...]}, ...],
      "error": null, "size": [width, height]}
 
@@ -61,6 +61,7 @@ class ReadAnswer(BaseModel):
     text: str
     confidence: float | None
     rejected: bool
+    message: str | None  # why it was rejected (as `mnist-cnn read` says it); null when not
     digits: list[ReadDigit]
     error: str | None
     size: list[int]  # [width, height] of the image the boxes are in (as read, reduced to 1024 px)

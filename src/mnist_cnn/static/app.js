@@ -12,6 +12,8 @@ const seen = $("seen"), seenCtx = seen.getContext("2d");
 const state = { strokes: [], image: null, file: null, pointer: null };
 let timer = null, frame = 0, sent = 0, shown = 0, readShown = 0;
 let answer = null; // the last one-digit answer (/api/predict): shown again when a number gives way to it
+let sign = null, signFor = 0; // /api/read's refusal of a sign alone ("?", "%") for drawing signFor: said instead
+const SIGNS = ["a question or exclamation mark", "a per cent sign"]; // read's reasons (punctuated.py, percent.py)
 
 // Drawing
 
@@ -221,7 +223,9 @@ async function readNumber(blob, name, id) {
   } catch {} // the one-digit answer reports the server's state
   if (id <= readShown) return; // a newer answer, or Clear, got here first
   readShown = id;
+  [sign, signFor] = [reply?.rejected && SIGNS.some((s) => reply.message?.startsWith(s)) ? reply.message : null, id];
   showNumber(isNumber(reply) ? reply : null);
+  if (sign && answer && shown === id) show(answer); // predict's answer came first: read saw the sign's point
 }
 
 // Several digits, or one with a sign or point ("-7", "7."): the number's text, not the one-digit answer
@@ -313,8 +317,10 @@ function clearAnswer(text, kind) { // the one-digit answer only: a number shown 
 
 function show(r) {
   answer = r;
-  if (r.rejected) { // a number's picture is often no one digit: the number read from it stays
-    const why = r.message === "not a digit" ? "this looks like a letter, a shape or a scribble" : r.message;
+  const signed = signFor === shown && sign; // a ? read as 7 (its point lost in the 28x28): read's reason instead
+  if (r.rejected || signed) { // a number's picture is often no one digit: the number read from it stays
+    const why = signed ? signed.replace(/ \(not a digit\)$/, "")
+      : r.message === "not a digit" ? "this looks like a letter, a shape or a scribble" : r.message;
     clearAnswer(`Not a digit: ${why}. Draw one digit, 0 to 9.`, "rejected");
     $("digit").textContent = "\u2715";
     $("digit").dataset.rejected = "true";
