@@ -75,7 +75,7 @@ def format_readings(results, as_json: bool = False, as_csv: bool = False) -> str
     if as_csv:
         return csv_text([("path", "text", "confidence", "rejected", "message", "digits", "boxes", "error"),
                          *((r.path, r.text, "" if r.confidence is None else f"{r.confidence:.4f}",
-                            str(r.rejected).lower(), r.to_dict()["message"] or "",
+                            str(r.rejected).lower(), r.message or "",
                             " ".join(f"{'-' if d.digit is None else d.digit}:{d.confidence:.4f}" for d in r.digits),
                             " ".join(",".join(map(str, d.box)) for d in r.digits), r.error or "") for r in results)])
     rows = [("path", "number", "confidence", "digits")]

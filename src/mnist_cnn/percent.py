@@ -57,9 +57,10 @@ def _joined(labels, strong, boxes, marks, i, upper, lower, stroke: float) -> boo
     if np.count_nonzero(marks & (h > RING * h[i])) != 1 or len(upper) + len(lower) != 1:
         return False
     ring = (*upper, *lower)[0]
+    if h[ring] > JOINED * h[i] or not _holes(labels, strong, boxes, ring, stroke):
+        return False
     holes = _holes(labels, strong, boxes, i, stroke)
-    return h[ring] <= JOINED * h[i] and len(_holes(labels, strong, boxes, ring, stroke)) > 0 and len(holes) == 1 \
-        and (holes[0][1] <= h[i] / 2 if len(lower) else holes[0][0] >= h[i] / 2)
+    return len(holes) == 1 and (holes[0][1] <= h[i] / 2 if len(lower) else holes[0][0] >= h[i] / 2)
 
 
 def _holes(labels, strong, boxes, i, stroke: float) -> list[tuple[int, int]]:

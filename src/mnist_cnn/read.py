@@ -92,13 +92,13 @@ class Reading:
     rejected: bool = False  # the ink is not (all) digits, or there is none
     digits: list[Digit] = field(default_factory=list)
     error: str | None = None  # why the file could not be read
-    reason: str | None = None  # why it was rejected: the JSON's "message" (predict's key for its refusals)
+    reason: str | None = None  # why it was rejected (`message`: predict's key for its refusals)
     layout: bool = field(default=False, repr=False)  # rejected for the ink's layout (segment.py), not a mark's look
+    message = property(lambda self: self.reason if self.rejected else None)  # the JSON's and CSV's; None when read
 
     def to_dict(self) -> dict:
-        why = self.reason if self.rejected else None
         return {"path": self.path, "text": self.text, "confidence": self.confidence, "rejected": self.rejected,
-                "message": why, "digits": [d.to_dict() for d in self.digits], "error": self.error}
+                "message": self.message, "digits": [d.to_dict() for d in self.digits], "error": self.error}
 
 
 def read_image(predictor, image, path: str = "") -> Reading:
