@@ -290,3 +290,69 @@ def test_brackets_round_the_digits_are_found(ink):
 ], ids=["open only", "close only", "curved 1s", "flagged 1 last", "narrow 0s", "6 first", "short bows", "wrong way"])
 def test_marks_that_are_no_brackets_round_the_digits_are_not(marks):
     assert punctuation.find(row(*marks)) == ([], None)
+
+
+def written(text, lean=0.0, slash=0.43, gap=50):
+    """A row of `text`, its digits 60 px tall, a character every `gap` px: 0 a ring, 1 an upright bar, / a straight
+    stroke leaning `slash` px across per px up, each 0 and 1 leaning `lean` (an oblique hand); T a slash 1.4x as tall
+    as the digits, rising above them, | an upright bar as tall, o a ring leaning 0.6 (no straight mark)."""
+    a = np.zeros((160, 60 + gap * len(text)), np.float32)
+    for k, c in enumerate(text):
+        x, tilt, half = 50 + gap * k, 30 * (slash if c == "/" else lean), 30 * 1.4
+        if c in "0o":
+            cv2.ellipse(a, (x, 80), (14, 28), np.degrees(np.arctan(0.6 if c == "o" else lean)), 0, 360, 1.0, 5)
+        elif c in "T|":
+            t = half * (slash if c == "T" else 0.0)
+            cv2.line(a, (round(x + t), round(110 - 2 * half)), (round(x - t), 110), 1.0, 6)
+        else:
+            cv2.line(a, (round(x + tilt), 50), (round(x - tilt), 110), 1.0, 6)
+    return a
+
+
+@pytest.mark.parametrize("text, lean, slash", [
+    ("10/10/0010", 0.0, 0.43), ("1/10/00", 0.0, 0.43), ("00/1/0100", 0.0, 0.43),  # day, month, year
+    ("0010/10/01", 0.0, 0.43),                                                     # year first
+    ("10/10/0010", 0.3, 0.6), ("10/1/10", -0.15, 0.3),                             # an oblique hand, a backhand
+    ("10/1o/0010", 0.0, 0.43),                                                     # a ring leaning as far
+    ("00T00T0000", 0.0, 0.43),                                                     # slashes punctuation.py finds too
+    ("10T10T0010", 0.0, 0.15),                                                     # taller, leaning little
+])
+def test_a_dates_slashes_as_tall_as_its_digits_are_found(text, lean, slash):
+    """A lone slash as tall as the digits is a leaning 1 (12/05 reads 12105), but two leaning more than the row,
+    parting it into a day, a month and a year, are a date's (07/12/2026 read 0711212026)."""
+    found, why = punctuation.find(written(text, lean, slash))
+    assert why is None and [m.char for m in found] == ["/", "/"]
+    assert [round(m.x / 50 - 1) for m in found] == [k for k, c in enumerate(text) if c in "/T"]
+
+
+@pytest.mark.parametrize("text, lean, slash", [
+    ("10/1000", 0.0, 0.43),      # one slash: a leaning 1 (12/05)
+    ("100/1/100", 0.0, 0.43),    # no date's groups: 3, 1, 3
+    ("10/10/100", 0.0, 0.43),    # a year of 3 digits
+    ("1/1/1/10", 0.0, 0.43),     # three leaning marks
+    ("10/10/0/0", 0.0, 0.43),    # ...or among four groups
+    ("10/10/1010", 0.45, 0.43),  # an oblique hand's 1s, leaning with its row
+    ("10/10/00001", 0.0, 0.43),  # a year of 5 digits
+    ("100/10/10", 0.0, 0.43),    # a group of 3 first...
+    ("10/100/10", 0.0, 0.43),    # ...between...
+    ("0010/1/100", 0.0, 0.43),   # ...or last, year first
+    ("010/10/10", 0.0, 0.43),
+    ("10/10/0010", 0.0, 0.15),   # slashes leaning a little more than the row: 1s
+    ("10|10|0010", 0.0, 0.43),   # tall upright bars
+])
+def test_leaning_1s_that_part_no_date_are_digits(text, lean, slash):
+    assert punctuation.find(written(text, lean, slash)) == ([], None)
+
+
+def test_a_dates_slashes_taller_than_its_digits_may_lean_no_more_than_its_row():
+    """An italic face's (DKG's): its slashes lean with its digits, but rise above them, their boxes overlapping."""
+    found, why = punctuation.find(written("11T11T1111", lean=0.45, slash=0.45, gap=30))
+    assert why is None and [m.char for m in found] == ["/", "/"]
+
+
+def test_a_dates_two_slashes_lean_alike():
+    a = written("10/10/1010")
+    assert [m.char for m in punctuation.find(a)[0]] == ["/", "/"]
+    a[:, 265:335] = 0
+    cv2.line(a, (round(300 + 30 * 0.9), 30), (round(300 - 30 * 0.9), 90), 1.0, 6)  # the second leaning twice as far
+    assert punctuation.find(a) == ([], None)

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -1003,6 +1004,10 @@ def test_a_marked_number_names_its_text_from_the_pictures_not_digits_drew():
         digits = text.strip("()-").replace(".", "")
         assert digits.isdigit() and (1 if kind == "minus" else 2) <= len(digits) <= 5
         assert {"point": "." in text[1:-1], "minus": text[0] == "-", "brackets": text[0] + text[-1] == "()"}[kind]
+    dates = [number_images.Writer(x, np.arange(20) % 10, seed=s).marked("date")[1] for s in range(40)]
+    day_first = [d for d in dates if re.fullmatch(r"(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/(\d\d|19\d\d|20\d\d)", d)]
+    year_first = [d for d in dates if re.fullmatch(r"(19|20)\d\d/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])", d)]
+    assert len(day_first) + len(year_first) == 40 and day_first and year_first  # 7/12/2026, 07/12/26, 2026/12/07
 
 
 # POST /api/read

@@ -3,11 +3,13 @@
     PYTHONPATH=src python tools/punctuation_check.py --seeds 300,500,800 --n 300                 # read_eval.py's faces
     PYTHONPATH=src python tools/punctuation_check.py --seeds 400,600,700 --n 300 --other-faces
     PYTHONPATH=src python tools/punctuation_check.py --seeds 0,5 --n 100                         # read_eval.py's own
+    PYTHONPATH=src python tools/punctuation_check.py --seeds 900 --n 100 --digits 6,8,10         # long ones (dates.py)
 
 Draws the numbers exactly as `tools/read_eval.py --seed S --n N [--other-faces]` does (every style, MNIST's test
 digits and the handwriting faces), runs `punctuation.find` on each, as `read` does first, and prints each number in
 which it finds a mark or a reason to refuse (style, source, index, digits, the marks or why) and the count: every one
-is a number `read` would get wrong or lose.
+is a number `read` would get wrong or lose. --digits: numbers of these lengths in turn, not read_eval.py's 2-6 digits
+(a date's two slashes need 6 marks or more: dates.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100, help="numbers per style and source (default: 100)")
     ap.add_argument("--other-faces", action="store_true", help="the faces of read_eval.py --other-faces "
                                                                "(default: its own)")
+    ap.add_argument("--digits", help="comma-separated lengths of the numbers, drawn in turn (default: 2-6 digits at "
+                                     "random, as read_eval.py draws them)")
     args = ap.parse_args()
+    lengths = [int(n) for n in args.digits.split(",")] if args.digits else [None]
     (_, _), (x, y) = load_mnist()
     total = marked = 0
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -38,7 +43,7 @@ def main() -> int:
         for style in STYLES:
             for source, writer in writers.items():
                 for i in range(args.n):
-                    image, truth = writer.number(style)
+                    image, truth = writer.number(style, lengths[i % len(lengths)])
                     found = images.ink_map(image, with_specks=True)
                     marks, why = punctuation.find(found[1]) if found is not None else ([], None)
                     total += 1

@@ -4,6 +4,7 @@
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds point,comma,colon,slash,dash,minus
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds plus,equals,per-cent,dollar,hash,brackets
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds symbols      # ? ! % # $ & @ * alone
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds slash,date   # 12/05, 7/12/2026 (dates.py)
 
 Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
 paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
@@ -17,9 +18,10 @@ kind is drawn around MNIST test digits' sizes, half around the handwriting fonts
 FONT_DIRS), each on clean, photographed or ruled paper. The seeds (default 10000, 10001) are apart from read_eval.py's
 (0, 1) and from anything the model's refusal rule was fitted on (negatives.py's own seeds, other pictures).
 --failures saves each picture read as a number (but the one drawn), named KIND-I-read-TEXT.png (a / as _); a line
-after the table counts the one-letter kind's refusals letter by letter; --other-faces draws in the faces of
-read_eval.py --other-faces. The kinds draw in turn from the same writers, so a kind's pictures depend on the kinds
-listed before it: the README's figures name their list.
+after the table counts the one-letter kind's refusals letter by letter, and one the numbers with a mark `read`
+writes read exactly from MNIST's digits (their marks in DejaVu) and from the faces (one hand's digits and marks);
+--other-faces draws in the faces of read_eval.py --other-faces. The kinds draw in turn from the same writers, so a
+kind's pictures depend on the kinds listed before it: the README's figures name their list.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def main() -> int:
     print("| not a number | pictures | refused | read exactly | read as a number, e.g. |\n|---|---|---|---|---|")
     total = refused_all = 0
     letters = {}  # the one-letter kind's letter -> [drawn, refused]
+    by_source = {}  # a kind of WRITTEN -> numbers read exactly, [MNIST's digits, the faces']
     for kind in kinds:
         refused, exact, read_as = 0, 0, []
         for i in range(args.n):
@@ -75,6 +78,8 @@ def main() -> int:
             r = read_image(predictor, image)
             refused += r.rejected
             exact += not r.rejected and r.text == text
+            if text is not None:
+                by_source.setdefault(kind, [0, 0])[i % len(writers)] += not r.rejected and r.text == text
             if letter:
                 counts = letters.setdefault(letter, [0, 0])
                 counts[0], counts[1] = counts[0] + 1, counts[1] + r.rejected
@@ -86,6 +91,9 @@ def main() -> int:
         print(f"| {kind} | {args.n} | {refused / args.n:.1%} | {f'{exact / args.n:.1%}' if kind in WRITTEN else ''} | "
               f"{', '.join(read_as[:4])} |")
     print(f"| **all** | {total} | **{refused_all / total:.1%}** | | |")
+    if by_source and len(writers) > 1:
+        print("\nread exactly, MNIST's digits / the faces': " + ", ".join(
+            f"{kind} {a}/{(args.n + 1) // 2} / {b}/{args.n // 2}" for kind, (a, b) in by_source.items()))
     if letters:
         by_share = sorted(letters.items(), key=lambda kv: (kv[1][1] / kv[1][0], kv[0]))
         print("\none-letter, refused of drawn by letter: " + ", ".join(f"{c} {r}/{n}" for c, (n, r) in by_share))

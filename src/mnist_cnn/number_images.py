@@ -28,8 +28,9 @@ NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 # Kept apart from NON_DIGITS, whose figures the README quotes; tools/read_refusal.py --kinds measures them.
 MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
           "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#",  # sign: one of five; then each
-          "brackets": "()", "minus": "-"}  # round the digits, not among them: (305); before 1-5 of them: -42
-WRITTEN = ("point", "comma", "colon", "slash", "dash", "minus")  # the marks `read` writes among the digits it reads
+          "brackets": "()", "minus": "-",  # round the digits, not among them: (305); before 1-5 of them: -42
+          "date": "/"}  # a day, a month and a year of 2 or 4 digits, a fifth of them year first: 7/12/2026, 2026/12/07
+WRITTEN = ("point", "comma", "colon", "slash", "dash", "minus", "date")  # the marks `read` writes among the digits
 # Words as a hand writes them (lower case shorter than capitals, letters close or joined): kept apart from NON_DIGITS
 # too; tools/read_refusal.py --kinds words measures them. Everyday words, none a row of digit-like letters (lol, Oil).
 WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "win", "run", "cat", "dog", "love",
@@ -113,6 +114,8 @@ class Writer:
 
     def _marked(self, kind: str, style: str):
         rng = self.rng  # a minus sign before 1-5 digits (-7); the other marks among 2-5
+        if kind == "date":
+            return self.number(style, text=_date(rng))
         text = [str(d) for d in rng.integers(0, 10, int(rng.integers(1 if kind == "minus" else 2, 6)))]
         if kind in ("brackets", "minus"):
             text = ["(", *text, ")"] if kind == "brackets" else ["-", *text]
@@ -168,6 +171,14 @@ class Writer:
         if not len(rows):
             return ink
         return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _date(rng) -> str:
+    """7/12/2026, 07/12/26, or a fifth of those with 4 digits year first (2026/12/07)."""
+    day, month, year = (str(int(rng.integers(low, high))) for low, high in ((1, 32), (1, 13), (1900, 2100)))
+    parts = [day.zfill(2) if rng.random() < 0.5 else day, month.zfill(2) if rng.random() < 0.5 else month,
+             year if rng.random() < 0.5 else year[2:]]
+    return "/".join(parts[::-1] if len(parts[2]) == 4 and rng.random() < 0.2 else parts)
 
 
 _FONT_CACHE: dict = {}

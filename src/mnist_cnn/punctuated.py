@@ -128,11 +128,17 @@ def straight(mark: np.ndarray, stroke: float) -> bool:
 
 
 def leans_right(labels: np.ndarray, boxes: np.ndarray, i: int) -> bool:
-    """Whether mark i (`boxes` x, y, w, h; `labels` 1 + index) leans right by LEAN or more (its pixels' second
-    moments): a slash, a per cent sign's."""
+    """Whether mark i (`boxes` x, y, w, h; `labels` 1 + index) leans right by LEAN or more: a slash, a per cent
+    sign's."""
+    return lean(labels, boxes, i) >= LEAN
+
+
+def lean(labels: np.ndarray, boxes: np.ndarray, i: int) -> float:
+    """Mark i's lean to the right, px across per px up, from its pixels' second moments (0 for a mark one row
+    high)."""
     x, y, w, h = boxes[i]
     m = cv2.moments((labels[y:y + h, x:x + w] == i + 1).view(np.uint8), binaryImage=True)
-    return bool(m["mu02"]) and -m["mu11"] / m["mu02"] >= LEAN
+    return -m["mu11"] / m["mu02"] if m["mu02"] else 0.0
 
 
 def line(xs, ys) -> np.ndarray:

@@ -27,7 +27,7 @@ import itertools
 import cv2
 import numpy as np
 
-from . import brackets, percent, punctuated
+from . import brackets, dates, percent, punctuated
 from .stroke_mask import HAIRLINE, MASK, remove_rulings, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
@@ -115,6 +115,7 @@ def find(loose: np.ndarray) -> tuple[list[punctuated.Mark], str | None]:
         return [], punctuated.BROKEN
     found += [("/" if punctuated.straight(labels[y:y + h, x:x + w] == i + 1, stroke) else punctuated.UNCLEAR, i)
               for i, (x, y, w, h) in ((i, boxes[i]) for i in _slashes(labels, boxes, tall))]
+    found += [("/", i) for i in dates.slashes(labels, boxes, tall, stroke) if i not in {j for _, j in found}]
     return punctuated.marks(found, labels, boxes, (x0 - 1, y0 - 1))
 
 
