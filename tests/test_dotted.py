@@ -78,3 +78,12 @@ def test_mnist_test_digits_are_almost_never_dotted_and_each_is_judged_alike_in_a
     assert found.tolist() == [dotted(d) for d in x]
     assert found[-4:].tolist() == [True, True, False, False]
     assert found[:3000].sum() <= 2  # 3 of all 10,000, none of these (7s and a 9 whose foot broke off in a blob)
+
+
+def test_a_point_joined_to_its_stem_by_the_blurs_faint_bridge_is_found():
+    """A font's point close under its stem, blurred to 28x28: the row between them holds ink of 0.3-0.4 (INK)."""
+    x = frame(point=(19, 13))
+    x[18, 13:16] = 0.35
+    assert dotted(x) and dotted_each(x[None])[0]
+    x[18, 13:16] = 0.45  # ...but a stroke's ink, however pale, joins them: its end
+    assert not dotted(x)
