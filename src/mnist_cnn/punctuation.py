@@ -34,6 +34,7 @@ TALL = 0.5  # a component at least half the tallest one's height is a digit (or 
 MIN_AREA = 0.3  # a mark holds at least 0.3 of a square of the strokes' width (a pen's dot ~0.8, less at their cut)
 MIN_SIDE = 0.1  # ...and is at least 10% of the digits' height both ways (a hairline face's noisy crumbs are smaller,
 # a ruled line's stub thinner), or, a dash, as thick as PEN x the strokes' width (a font's dash: 7% of the height)
+THIN_DOT = 0.06  # or, a point, this share of it one way and MIN_SIDE the other (Dancing Script's, 0.08 x 0.12)
 CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit's columns
 SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
 PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways (a dash may be finer)
@@ -142,7 +143,8 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
         tick = h >= TICK * height and (h > LONG * w or punctuated.tailed(  # a point has no tail
             labels[y:y + h, x:x + w] == i + 1, h > STEEP * w))
-        point = sized and pen and middle <= y + h / 2 <= base + BELOW * height and (
+        flat = min(w, h) >= THIN_DOT * height and max(w, h) >= MIN_SIDE * height  # a point pressed flat
+        point = (sized or flat) and pen and middle <= y + h / 2 <= base + BELOW * height and (
             dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h)
         if h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height \
                 and _room(labels, boxes, near, (x, y, w, h)) >= APART * stroke:
