@@ -359,7 +359,7 @@ def test_a_dates_two_slashes_lean_alike():
 
 
 def test_a_point_pressed_flat_is_a_point():
-    """A face's point 0.08 of the digits' height tall and 0.12 wide (Dancing Script's, under MIN_SIDE): 3.95 read 395."""
+    """A face's point 0.08 of the digits' height tall, 0.12 wide (Dancing Script's, under MIN_SIDE): 3.95 read 395."""
     flat = lambda a: cv2.rectangle(a, (115, 84), (124, 89), 1.0, -1)  # noqa: E731  10 x 6 px; digits 67, strokes 7.6
     assert [m.char for m in punctuation.find(row(flat))[0]] == ["."]
     crumb = lambda a: cv2.rectangle(a, (115, 84), (124, 87), 1.0, -1)  # noqa: E731  10 x 4 px: thinner than a pen
