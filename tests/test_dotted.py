@@ -80,10 +80,11 @@ def test_mnist_test_digits_are_almost_never_dotted_and_each_is_judged_alike_in_a
     assert found[:3000].sum() <= 2  # 3 of all 10,000, none of these (7s and a 9 whose foot broke off in a blob)
 
 
-def test_a_point_joined_to_its_stem_by_the_blurs_faint_bridge_is_found():
-    """A font's point close under its stem, blurred to 28x28: the row between them holds ink of 0.3-0.4 (INK)."""
+def test_a_stroke_faded_just_above_its_foot_is_no_point():
+    """A pencil's or a skipping pen's stroke, fainter (0.35) for a row just above its foot: a 1 with its foot, not a
+    ! (INK 0.4 took it for one: a review's faded 1s, 4s, 7s and 9s through to_mnist, 15 -> 382 of 600 dotted)."""
     x = frame(point=(19, 13))
     x[18, 13:16] = 0.35
-    assert dotted(x) and dotted_each(x[None])[0]
-    x[18, 13:16] = 0.45  # ...but a stroke's ink, however pale, joins them: its end
-    assert not dotted(x)
+    assert not dotted(x) and not dotted_each(x[None])[0]
+    x[18, 13:16] = 0.25  # paler than a stroke is drawn: a gap, as a pen's point under its stem leaves
+    assert dotted(x)

@@ -359,8 +359,14 @@ def test_a_dates_two_slashes_lean_alike():
 
 
 def test_a_point_pressed_flat_is_a_point():
-    """A face's point 0.08 of the digits' height tall, 0.12 wide (Dancing Script's, under MIN_SIDE): 3.95 read 395."""
-    flat = lambda a: cv2.rectangle(a, (115, 84), (124, 89), 1.0, -1)  # noqa: E731  10 x 6 px; digits 67, strokes 7.6
-    assert [m.char for m in punctuation.find(row(flat))[0]] == ["."]
-    crumb = lambda a: cv2.rectangle(a, (115, 84), (124, 87), 1.0, -1)  # noqa: E731  10 x 4 px: thinner than a pen
-    assert punctuation.find(row(crumb)) == ([], None)
+    """A face's point 0.08 of the digits' height tall, 0.12 wide (Dancing Script's, under MIN_SIDE): 3.95 read 395. A
+    fine pen's row (strokes 3.8 px, digits 101 px), where THIN_DOT and not the pen's width bounds it."""
+    def fine(x0, y0, x1, y1):
+        a = np.zeros((160, 400), np.float32)
+        for x in (60, 180, 300):
+            cv2.line(a, (x, 20), (x, 118), 1.0, 2)
+        return cv2.rectangle(a, (x0, y0), (x1, y1), 1.0, -1)
+
+    assert [m.char for m in punctuation.find(fine(115, 110, 125, 116))[0]] == ["."]  # 11 x 7
+    assert punctuation.find(fine(115, 111, 125, 116)) == ([], None)  # 11 x 6: thinner than THIN_DOT
+    assert punctuation.find(fine(113, 110, 127, 116)) == ([], None)  # 15 x 7: a stub, over twice as long as thin

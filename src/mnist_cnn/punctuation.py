@@ -7,15 +7,16 @@ refuse the string: no number.
     ink, loose = images.ink_map(image, with_specks=True)   # loose: the ink before specks were dropped
     marks, why = punctuation.find(loose)                    # [punctuated.Mark], why: None or "a plus sign between..."
 
-A pen's point holds under 2% of a number's ink, so images.ink_map drops it with the dust, and segment.py joins
-a dash close to a digit to it as a stroke of that digit; this looks at the ink before either step. A mark is
-punctuation when it is clear of every digit's columns (not a 5's hat, a broken 4 or a dotted 7), lies between
-two digits (not a full stop after the number), a stroke's width from any other small mark (the pieces of a
-broken 6), at least a tenth of the digits' height both ways (not dust or a ruled line's stub), and: a dash, a flat
-thick stroke around the row's middle; a point, small and solid (or low, round and filled: Purisa's ring round a
-pinhole), from the row's middle down to a little under its baseline, without a comma's tail (two dots one over the
-other: a colon); a comma, a short thick stroke hanging from the middle or lower (a long one: _hanging); a slash, a
-narrow mark leaning right, taller than the digits and rising above them (one as tall as they is a 1 to any reader).
+A pen's point holds under 2% of a number's ink, so images.ink_map drops it with the dust, and segment.py joins a
+dash close to a digit to it as a stroke of that digit; this looks at the ink before either step. A mark is
+punctuation when it is clear of every digit's columns (not a 5's hat, a broken 4 or a dotted 7), lies between two
+digits (not a full stop after the number), a stroke's width from any other small mark (the pieces of a broken 6), at
+least a tenth of the digits' height both ways (not dust or a ruled line's stub; a point pressed flat, 6% one way and
+at most twice as long: THIN_DOT), and: a dash, a flat thick stroke around the row's middle; a point, small and solid
+(or low, round and filled: Purisa's ring round a pinhole), from the row's middle down to a little under its
+baseline, without a comma's tail (two dots one over the other: a colon); a comma, a short thick stroke hanging from
+the middle or lower (a long one: _hanging); a slash, a narrow mark leaning right, taller than the digits and rising
+above them (one as tall as they is a 1 to any reader).
 Signs by their own shapes: _equals, _plus, percent.py, brackets.py, punctuated.dot_under. Hand-written on OpenCV's
 connected components and line fits: no library finds punctuation in handwriting.
 """
@@ -34,7 +35,8 @@ TALL = 0.5  # a component at least half the tallest one's height is a digit (or 
 MIN_AREA = 0.3  # a mark holds at least 0.3 of a square of the strokes' width (a pen's dot ~0.8, less at their cut)
 MIN_SIDE = 0.1  # ...and is at least 10% of the digits' height both ways (a hairline face's noisy crumbs are smaller,
 # a ruled line's stub thinner), or, a dash, as thick as PEN x the strokes' width (a font's dash: 7% of the height)
-THIN_DOT = 0.06  # or, a point, this share of it one way and MIN_SIDE the other (Dancing Script's, 0.08 x 0.12)
+THIN_DOT = 0.06  # or, a point, this share of it one way, MIN_SIDE the other and at most twice as long as thin
+# (Dancing Script's: 0.08 x 0.12; a ruled line's stub, a low dash or a thin 111's crumb is longer)
 CLEAR = 0.25  # punctuation shares at most a quarter of its width with any digit's columns
 SMALL = 0.4  # a point is under 40% of the digits' median height both ways; a comma that wide at most
 PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways (a dash may be finer)
@@ -143,7 +145,7 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
         tick = h >= TICK * height and (h > LONG * w or punctuated.tailed(  # a point has no tail
             labels[y:y + h, x:x + w] == i + 1, h > STEEP * w))
-        flat = min(w, h) >= THIN_DOT * height and max(w, h) >= MIN_SIDE * height  # a point pressed flat
+        flat = max(w, h) >= MIN_SIDE * height and min(w, h) >= max(THIN_DOT * height, max(w, h) / 2)  # pressed flat
         point = (sized or flat) and pen and middle <= y + h / 2 <= base + BELOW * height and (
             dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h)
         if h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height \
