@@ -29,7 +29,7 @@ NON_DIGITS = ("letters", "doodle", "blank", "noise", "texture", "one-letter")
 MARKED = {"point": ".", "comma": ",", "colon": ":", "slash": "/", "dash": "-", "sign": "+=%$#",
           "plus": "+", "equals": "=", "per-cent": "%", "dollar": "$", "hash": "#",  # sign: one of five; then each
           "brackets": "()", "minus": "-",  # round the digits, not among them: (305); before 1-5 of them: -42
-          "date": "/"}  # a day, a month and a year of 2 or 4 digits, a fifth of them year first: 7/12/2026, 2026/12/07
+          "date": "/"}  # day, month, year of 2 or 4 digits (a fifth of the 4-digit ones first): 7/12/2026, 2026/12/07
 WRITTEN = ("point", "comma", "colon", "slash", "dash", "minus", "date")  # the marks `read` writes among the digits
 # Words as a hand writes them (lower case shorter than capitals, letters close or joined): kept apart from NON_DIGITS
 # too; tools/read_refusal.py --kinds words measures them. Everyday words, none a row of digit-like letters (lol, Oil).

@@ -16,7 +16,7 @@ at most twice as long: THIN_DOT), and: a dash, a flat thick stroke around the ro
 (or low, round and filled: Purisa's ring round a pinhole), from the row's middle down to a little under its
 baseline, without a comma's tail (two dots one over the other: a colon); a comma, a short thick stroke hanging from
 the middle or lower (a long one: _hanging); a slash, a narrow mark leaning right, taller than the digits and rising
-above them (one as tall as they is a 1 to any reader).
+above them (one as tall as they is a 1 to any reader; a date's two are found by their lean: dates.py).
 Signs by their own shapes: _equals, _plus, percent.py, brackets.py, punctuated.dot_under. Hand-written on OpenCV's
 connected components and line fits: no library finds punctuation in handwriting.
 """
