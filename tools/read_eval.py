@@ -9,6 +9,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --plate 40       # light on a dark plate, on a wall
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --rule-slope 0.025   # ruled paper photographed askew
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --sideways       # turned a quarter: should be refused
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --dot-grid       # on a dot-grid notebook's page
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --no-lattice     # without lattice.py's cuts
 
@@ -29,6 +30,8 @@ of it at the right (each pixel moved towards the picture's median, its paper), a
 --turn degrees either way (writing and any printed lines turned with it).
 --plate PX: each picture as light writing on a dark plate (a house number, a label: inverted unless its paper is dark
 already) on a light grey wall showing PX pixels all round it.
+--dot-grid: each picture's paper printed with a dot grid under the ink (number_images.dotted; not the clean style's
+black drawing pad).
 --sideways: each picture turned a quarter, left or right at random, as a photo whose EXIF turn was lost: a number
 on its side is no row of digits, so every one should be refused (the line after the table counts them).
 """
@@ -171,6 +174,8 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--rule-slope", type=float, default=number_images.RULE_SLOPE,
                     help="ruled lines slope up to this (rise over run) either way, 0-0.1 "
                          f"(default: {number_images.RULE_SLOPE}; 0.025 is a page photographed 1.4 degrees askew)")
+    ap.add_argument("--dot-grid", action="store_true", help="print a dot grid on each picture's paper but the clean "
+                    "style's (default: no)")
     ap.add_argument("--sideways", action="store_true", help="turn each picture a quarter, left or right at random "
                                                             "(default: upright)")
     ap.add_argument("--no-refusal", action="store_true", help="skip the refusal figures (default: measure them)")
@@ -309,7 +314,8 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
 
     def altered(image):
-        on = on_desk(shaded(faded(image, args.fade), args.shadow), args.desk, args.turn, rng)
+        paper = number_images.dotted(image, rng) if args.dot_grid and np.median(np.asarray(image)) > 127 else image
+        on = on_desk(shaded(faded(paper, args.fade), args.shadow), args.desk, args.turn, rng)
         on = on.rotate(int(rng.choice([90, 270])), expand=True) if args.sideways else on
         return shrunk(on_plate(on, args.plate), args.scale)
 

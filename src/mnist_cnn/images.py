@@ -14,7 +14,7 @@ A model trained on MNIST only works on images that look like that, so:
 `to_mnist` also accepts a PIL image of any mode or a 2-D array (uint8 0..255, or floats in [0, 1]):
 real MNIST digits pass through essentially unchanged but for their slant, moved halfway to MNIST's median.
 Its steps: `_grey` -> `_ink_and_box` (a sheet on a desk cut out, sheet.py; `paper_surface.fit`, noise cut,
-`paper_lines.drop_lines`, `lone_lines.drop`, `holes.drop_with_specks`) -> crop to the ink's box (in a
+`paper_lines.drop_lines`, `lone_lines.drop`, `dot_grid.drop`, `holes.drop_with_specks`) -> crop to the ink's box (in a
 form's box: `drop_frame`) -> `thicken` thin lines -> 20 px box -> `_centre` -> `slant.deslant`. `ink_map` also
 takes a shadow's sharp edge for paper after the fit (`shadow.paper`); `candidates` reads one digit with it too, and
 `more_readings` with a fold's two papers (`fold.paper`).
@@ -33,7 +33,7 @@ from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, 
 from .ink_specks import COARSE, drop_specks, grid  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
 from .paper_surface import NOISE_FLOOR
-from . import fold, holes, lone_lines, paper_surface, shadow, sheet, surround
+from . import dot_grid, fold, holes, lone_lines, paper_surface, shadow, sheet, surround
 from .slant import deslant
 from .thicken import stroke_width, thicken
 
@@ -242,6 +242,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
     narrow = box[2] < LINE_FILL * ink.shape[1] and box[3] < LINE_FILL * ink.shape[0]
     framed = narrow and drop_box(ink, MIN_CONTRAST)  # in place
     lined = ink if narrow else lone_lines.drop(drop_lines(ink, MIN_CONTRAST, lines, faint_lines(above, ink)))
+    dotted = dot_grid.drop(lined)  # in place: a dot-grid page's printed dots
     kept, holed = holes.drop_with_specks(lined, box, grid(ink.shape))  # a spiral binding's holes down a side
     if (count := cv2.countNonZero(kept)) < MIN_INK_PIXELS:
         return None
@@ -257,7 +258,7 @@ def _ink(grey, smooth, paper, sigma: float, sign: int, with_specks: bool, lines:
         return None
     if contrast < MIN_CONTRAST and stroke_width(kept) > FAINT_WIDTH * max(kept.shape):
         return None  # faint ink on light paper (LIGHT_PAPER) is a digit only in thin lines: a soft stain is none
-    same = kept is ink and narrow and not framed and not holed and not floor  # nothing dropped: the same box
+    same = kept is ink and narrow and not framed and not holed and not dotted and not floor  # nothing dropped: same box
     box = box if same else cv2.boundingRect(cv2.compare(kept, 0, cv2.CMP_GT))
     return (kept, box, lined) if with_specks else (kept, box)
 

@@ -7,6 +7,7 @@
     image = w.not_digits("letters")                  # no number: NON_DIGITS (letters, a doodle, textured paper...)
     image = w.not_digits("point")                    # or a number with a mark among its digits: MARKED (3.95, 7:39)
     image, letter = w.one_letter()                   # not_digits("one-letter"), and the letter among its digits
+    image = dotted(image, rng)                       # the same page printed with a dot grid under the ink
 
 Styles: `clean` (white ink on black, as the drawing pad), `photo` (dark ink on paper under uneven light,
 sensor noise, JPEG), `ruled` (on ruled or squared paper, the number on a line), `touching` (neighbours
@@ -286,3 +287,32 @@ def _rules(paper: np.ndarray, ink: np.ndarray, height: int, rng) -> np.ndarray:
                 ok = (xs >= 0) & (xs < w)
                 out[rows[ok], xs[ok]] *= tone
     return out
+
+
+def dotted(image: Image.Image, rng) -> Image.Image:
+    """The picture as if its paper were a dot-grid notebook's: a lattice of round dots every DOT_PITCH of its height,
+    DOT_SIZE of that across, DOT_TONE of the paper's light, turned up to DOT_TURN degrees, under the ink (the light
+    multiplied: a stroke over a dot darkens). On dark paper (the clean style's) the dots lighten it instead."""
+    a = np.asarray(image, np.float32) / 255
+    h, w = a.shape[:2]
+    pitch = h * rng.uniform(*DOT_PITCH)
+    radius, turn = pitch * rng.uniform(*DOT_SIZE) / 2, np.deg2rad(rng.uniform(-DOT_TURN, DOT_TURN))
+    mask, scale = np.zeros((h * 4, w * 4), np.float32), 4  # drawn at 4x and area-averaged: round, anti-aliased dots
+    reach, (du, dv) = int(np.hypot(h, w) / pitch) + 2, rng.uniform(0, pitch, 2)
+    for i, j in np.ndindex(2 * reach, 2 * reach):
+        u, v = (i - reach) * pitch + du, (j - reach) * pitch + dv
+        x, y = u * np.cos(turn) - v * np.sin(turn) + w / 2, u * np.sin(turn) + v * np.cos(turn) + h / 2
+        if -pitch < x < w + pitch and -pitch < y < h + pitch:
+            cv2.circle(mask, (int(x * scale), int(y * scale)), max(1, int(radius * scale)), 1.0, -1)
+    mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
+    mask = mask if a.ndim == 2 else mask[..., None]
+    tone = rng.uniform(*DOT_TONE)
+    light = np.median(a) > 0.5
+    out = a * (1 - mask * (1 - tone)) if light else np.maximum(a, mask * (1 - tone))
+    return Image.fromarray(np.round(np.clip(out, 0, 1) * 255).astype(np.uint8), image.mode)
+
+
+DOT_PITCH = (0.25, 0.5)  # of the picture's height: a 5 mm grid under digits written 1-1.6 of it tall
+DOT_SIZE = (0.06, 0.15)  # a dot's width, of the pitch (printed dots of 0.3-0.75 mm)
+DOT_TONE = (0.45, 0.8)  # the light a dot lets through: grey to dark grey
+DOT_TURN = 2.0  # degrees either way: the page photographed a little askew
