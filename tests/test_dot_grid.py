@@ -57,6 +57,45 @@ def test_a_large_maps_grid_labelled_at_half_size_goes_to_its_last_pixel():
     np.testing.assert_array_equal(a[kept > 0], kept[kept > 0])
 
 
+_FIVE = ["#####", "#....", "####.", "....#", "....#", "#...#", ".###."]  # a dot-matrix 5, 5 x 7
+_EIGHT = ["#####", "#...#", "#...#", "#####", "#...#", "#...#", "#####"]  # a square 8: a lattice's rows, not filled
+
+
+@pytest.mark.parametrize("digit, unlit", [(_FIVE, 0.0), (_FIVE, 0.3), (_EIGHT, 0.0)])
+def test_a_dot_matrix_digit_alone_keeps_its_lit_dots(digit, unlit):
+    """A display's 5 drawn in dots 5.7x their size apart is all the ink there is: its rows 1 and 2 apart are no
+    lattice's (CLOSER), and of one darkness a square 8's 23 dots, a lattice's, fill 23 of its 35 nodes (under FILL);
+    with the 5's unlit dots faintly there (an LCD), its lit dots stay too (a review: the 5 read as nothing, or 3)."""
+    a, kept = np.zeros((320, 240), np.float32), np.zeros((320, 240), np.float32)
+    for (j, row), i in ((jr, i) for jr in enumerate(digit) for i in range(5)):
+        lit = row[i] == "#"
+        for m in (a, kept) if lit else (a,):
+            if lit or unlit:
+                cv2.circle(m, (30 + 40 * i, 30 + 40 * j), 3, 1.0 if lit else unlit, -1)
+    found = dot_grid.drop(a)
+    np.testing.assert_array_equal(a[kept > 0], kept[kept > 0])  # every lit dot
+    if not unlit:
+        assert not found
+
+
+def test_a_large_maps_dark_points_are_weighed_by_their_own_peak():
+    """A map over HALF px is labelled at half size, but each dot's darkness is its own peak on the whole map: small
+    points as dark as the writing, split across the half map's blocks, stay (a review: 2x2 points went)."""
+    a = np.zeros((700, 700), np.float32)
+    cv2.line(a, (300, 150), (330, 600), 1.0, 20)
+    for i, j in np.ndindex(4, 3):
+        a[101 + 60 * i : 104 + 60 * i, 401 + 60 * j : 404 + 60 * j] = 1.0  # 3 x 3 points, off the 2x2 blocks
+    kept = a.copy()
+    dot_grid.drop(a)
+    np.testing.assert_array_equal(a, kept)
+
+
+def test_a_blank_dotted_page_is_all_grid():
+    a = np.zeros((300, 500), np.float32)
+    _lattice(a)
+    assert dot_grid.drop(a) and not a.any()
+
+
 def test_a_rectangular_grid_among_more_specks_than_dots_goes():
     """Steps that differ across and down (a page in perspective, a dot-grid of 5 x 6 mm) are each their own; specks
     under MIN_AREA are no dots, however many (a review: 50 specks beside 45 dots kept the whole grid)."""
