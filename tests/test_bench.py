@@ -19,9 +19,9 @@ def test_forward_flops_of_the_seed_model_by_hand():
 
 def test_kept_runs_are_never_overwritten_and_bad_input_writes_nothing(tmp_path):
     (tmp_path / "bench-fast-seed42").mkdir()
-    with pytest.raises(UserError, match="--keep-runs: .*bench-fast-seed42 already exists"):
+    with pytest.raises(UserError, match="keep_runs: .*bench-fast-seed42 already exists"):
         bench.run(only="fast", quick=True, keep_runs=str(tmp_path))
-    with pytest.raises(UserError, match="--only: unknown entry 'vgg'; valid entries: seed, keras-io"):
+    with pytest.raises(UserError, match="only: unknown entry 'vgg'; valid entries: seed, keras-io"):
         bench.run(only="vgg", quick=True, keep_runs=str(tmp_path / "new"))
     assert not (tmp_path / "new").exists()
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from mnist_cnn import cli
 from mnist_cnn.config import FIELDS
-from mnist_cnn.errors import UserError
+from mnist_cnn.errors import ConfigError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,6 +133,8 @@ CPUS = len(os.sched_getaffinity(0))
     (["serve", "--cors-origin", "null"], "found null: every sandboxed frame and file:// page sends it"),
     (["serve", "--cors-origin", "http://localhost:x"], "expected an origin such as"),
     (["serve", "--cors-origin", "ftp://example.org"], "expected an origin such as"),
+    (["serve", "--allow-host", "bad host"], "argument --allow-host: expected a host name or IP address such as"),
+    (["serve", "--allow-host", "http://my-pc"], "found 'http://my-pc'"),
     (["evaluate", "no/such/run", "--dataset", "bogus"], "--dataset: unknown data set 'bogus'; valid names: mnist"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys, argv, message):
@@ -141,6 +143,29 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, cap
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_setting_is_blamed_on_where_it_came_from(tmp_path, monkeypatch, capsys):
+    """A flag the command has and was given: --flag; a value from --config: the file's key (train has no
+    --plots-dir); a value the command has no flag for and no file gave: the setting's own name."""
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("")
+    Path("p.toml").write_text('plots_dir = "afile"\n')
+    assert run_cli(capsys, "train", "--config", "p.toml")[2].splitlines() == \
+        ["mnist-cnn: p.toml: key 'plots_dir': expected a folder, found a file at afile"]
+    assert run_cli(capsys, "train", "--config", "p.toml", "--out", "afile")[2].splitlines() == \
+        ["mnist-cnn: --out: expected a folder, found a file at afile"]
+    args = argparse.Namespace(config=None, out=None)
+    assert cli._user_error_line(ConfigError("export folder", "expected a folder"), args) == \
+        "export folder: expected a folder"
+    assert cli._user_error_line(ConfigError("out", "expected a folder"), args) == "--out: expected a folder"
+
+
+@pytest.mark.parametrize("name", ["my-pc.local", "my-pc.local:8000", "[::1]:8000", "::1", "192.168.1.20:8000"])
+def test_allow_host_takes_a_name_or_address_with_or_without_its_port(name):
+    from mnist_cnn.cli_inference import _host
+
+    assert _host(name) == name
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")

@@ -60,11 +60,11 @@ def test_unknown_keys_and_recipes_are_named(tmp_path):
 
 
 @pytest.mark.parametrize("text,message", [
-    ('epochs = "many"', "t.toml: key 'epochs': expected int, found 'many'"),
-    ("epochs = 2.5", "t.toml: key 'epochs': expected int, found 2.5"),
-    ("tensorboard = 1", "t.toml: key 'tensorboard': expected bool, found 1"),
-    ("optimizer_args = 3", "t.toml: key 'optimizer_args': expected dict, found 3"),
-    ("limit = true", "t.toml: key 'limit': expected int, found True"),
+    ('epochs = "many"', "t.toml: key 'epochs': expected a whole number, found 'many'"),
+    ("epochs = 2.5", "t.toml: key 'epochs': expected a whole number, found 2.5"),
+    ("tensorboard = 1", "t.toml: key 'tensorboard': expected true or false, found 1"),
+    ("optimizer_args = 3", "t.toml: key 'optimizer_args': expected a table, found 3"),
+    ("limit = true", "t.toml: key 'limit': expected a whole number, found True"),
 ])
 def test_wrongly_typed_values(tmp_path, text, message):
     p = tmp_path / "t.toml"

@@ -157,7 +157,8 @@ def test_int8_savedmodel_and_bad_format_are_one_line(tiny_run, capsys):
     assert cli.main(["export", str(tiny_run), "--format", "savedmodel", "--int8"]) == 2
     assert cli.main(["export", str(tiny_run), "--format", "pb"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "int8 is for --format onnx or litert" in err[0] and "--format: expected" in err[1]
+    assert len(err) == 2 and "--format: expected" in err[1]
+    assert "--int8: a SavedModel is exported in float32 only; int8 is for the onnx and litert formats" in err[0]
 
 
 def test_an_out_that_would_replace_other_files_is_refused_before_any_work(tiny_run, tmp_path, capsys, monkeypatch):
@@ -301,3 +302,42 @@ def test_ctrl_c_while_a_runtime_imports_is_not_a_missing_runtime(monkeypatch):
     monkeypatch.setattr(runtime.importlib, "import_module", interrupted)
     with pytest.raises(KeyboardInterrupt):
         runtime.require("onnx")
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"dataset": "fashion"}, "key 'dataset': expected one of mnist, fashion-mnist, found 'fashion'"),
+    ({"seed": "abc"}, "key 'seed': expected a whole number, found 'abc'"),
+])
+def test_a_run_whose_config_json_is_broken_is_one_line_naming_the_file_and_key(tiny_run, tmp_path, capsys, mnist_dir,
+                                                                                 change, said):
+    """Each command that reads a run's settings checks them first: before, export --int8 and calibrate died in a
+    traceback on a seed of "abc", and an unknown data set was blamed on a --dataset flag export does not have."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    path = run / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))
+    Image.new("L", (28, 28)).save(tmp_path / "x.png")
+    for argv in (["export", str(run), "--format", "onnx", "--int8"], ["evaluate", str(run)],
+                 ["calibrate", str(run), "--data-dir", str(mnist_dir)],
+                 ["predict", str(tmp_path / "x.png"), "--model", str(run), "--runtime", "keras"]):
+        assert cli.main(argv) == 2, argv
+        assert capsys.readouterr().err.splitlines() == [f"mnist-cnn: {path}: {said}"], argv
+
+
+def test_a_keras_file_beside_a_config_json_of_something_else_is_no_run(tiny_run, tmp_path, capsys):
+    """Only a run's model.keras takes its folder's config.json: one's own model beside an editor's config.json
+    predicts as before."""
+    shutil.copy(tiny_run / "model.keras", tmp_path / "digits.keras")
+    (tmp_path / "config.json").write_text('{"editor": "vim", "tabSize": 4}')
+    Image.new("L", (28, 28)).save(tmp_path / "x.png")
+    assert cli.main(["predict", str(tmp_path / "x.png"), "--model", str(tmp_path / "digits.keras"), "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_an_export_folder_in_the_way_is_one_line_naming_it(tiny_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("exports"))
+    (run / "exports").write_text("")
+    assert cli.main(["export", str(run), "--format", "onnx"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"mnist-cnn: export folder: expected a folder, found a file at "
+                                                    f"{run / 'exports'}"]

@@ -146,7 +146,7 @@ def test_finetune_end_to_end(trained_run, mnist_dir, tmp_path, capsys):
     base = json.loads((trained_run / "metrics.json").read_text())
     model_before = sha256(trained_run / "model.keras")
     code = cli.main(["finetune", str(trained_run), "--extra-data", str(extra), "--epochs", "1", "--extra-repeat", "5",
-                     "--out", str(tmp_path / "runs"), "--name", "ft", "--quiet"])
+                     "--out", str(tmp_path / "runs"), "--name", "ft", "--quiet", "--export", "onnx"])
     out = capsys.readouterr().out
     assert code == 0, out
     run = tmp_path / "runs" / "ft"
@@ -158,6 +158,8 @@ def test_finetune_end_to_end(trained_run, mnist_dir, tmp_path, capsys):
     # it continued the trained model (one epoch at 3e-4 from fresh weights is far below it) and stayed close to it
     assert abs(m["test_accuracy"] - base["test_accuracy"]) < 0.01
     assert f"Test accuracy: {m['test_accuracy']:.4f} (was {base['test_accuracy']:.4f}" in out
+    check = json.loads((run / "exports" / "model.onnx.check.json").read_text())  # --export: checked as train's is
+    assert check["passed"] and check["source"] == str(run / "model.keras")
     assert sha256(trained_run / "model.keras") == model_before and not (trained_run / "feedback").exists()
 
     assert cli.main(["finetune", str(tmp_path), "--extra-data", str(extra)]) == 2

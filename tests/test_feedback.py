@@ -233,8 +233,11 @@ def test_cli_feedback_flags(capsys, tmp_path):
         cli.main(["serve", "--no-feedback", "--feedback-dir", str(tmp_path)])
     assert e.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
     (tmp_path / "file").write_text("x")
-    with pytest.raises(UserError, match="feedback folder: expected a folder, found a file"):
+    with pytest.raises(UserError, match="feedback_dir: expected a folder, found a file"):
         FeedbackStore(tmp_path / "file").prepare()
+    assert cli.main(["serve", "--feedback-dir", str(tmp_path / "file")]) == 2  # before any model loads
+    said = capsys.readouterr().err
+    assert said == f"mnist-cnn: --feedback-dir: expected a folder, found a file at {tmp_path / 'file'}\n"
 
 
 # The page

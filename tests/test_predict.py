@@ -406,11 +406,13 @@ def test_a_picture_given_as_the_model_is_named_with_every_kind_of_model(tmp_path
                                       f"or an export (.onnx or .tflite), found a .png file\n"
 
 
-def test_nothing_to_predict(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["predict", "read"])
+def test_nothing_to_predict_is_one_line_naming_the_path(tmp_path, capsys, command):
     (tmp_path / "empty").mkdir()
-    assert cli.main(["predict", str(tmp_path / "empty")]) == 1
-    err = capsys.readouterr().err
-    assert "no images in this folder" in err and "no images to predict" in err
+    for path, why in ((tmp_path / "empty", "no images in this folder"), (tmp_path / "nowhere.png", "")):
+        assert cli.main([command, str(path)]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and err[0].startswith(f"mnist-cnn: {path}: {why}"), err
 
 
 def test_predictor_info(trained_run):

@@ -177,16 +177,23 @@ def test_interrupts_after_the_last_epoch_leave_an_unfinished_run_and_the_hint(tm
     assert late.interrupted and len(late.history) == 3 and late.run.metrics() is None
 
 
-@pytest.mark.parametrize("bad", ["[1, 2]", "null", "{", '{"test_accuracy": "high"}', '{"epochs_run": null}',
-                                 '{"finished": 5}', '{"best_val_accuracy": true}'])
-def test_a_malformed_run_is_skipped_with_one_line(tmp_path, straight, bad):
+NONE = "expected a JSON object, found none (missing, unreadable, not JSON, or not an object)"
+
+
+@pytest.mark.parametrize("bad,why", [
+    ("[1, 2]", NONE), ("null", NONE), ("{", NONE), ('{"test_accuracy": "high"}', "key 'test_accuracy': expected a "
+                                                                                 "number, found 'high'"),
+    ('{"epochs_run": null}', "key 'epochs_run': expected a whole number, found None"),
+    ('{"finished": 5}', "key 'finished': expected a string, found 5"),
+    ('{"best_val_accuracy": true}', "key 'best_val_accuracy': expected a number, found True")])
+def test_a_malformed_run_is_skipped_with_one_line_saying_why(tmp_path, straight, bad, why):
     shutil.copytree(straight.run.path, tmp_path / "good")
     shutil.copytree(straight.run.path, tmp_path / "broken")
     (tmp_path / "broken" / "metrics.json").write_text(bad)
     said = []
     rows = list_runs(tmp_path, report=said.append)
     assert [r["name"] for r in rows] == ["good"]
-    assert len(said) == 1 and "broken/metrics.json: not a JSON object of the expected shape; run skipped" in said[0]
+    assert said == [f"{tmp_path / 'broken' / 'metrics.json'}: {why}; run skipped"]
     assert best_run(tmp_path) == tmp_path / "good"
     (tmp_path / "good" / "config.json").write_text("[1, 2]")
     assert best_run(tmp_path) is None
@@ -197,7 +204,8 @@ def test_a_config_of_the_wrong_shape_is_skipped_too(tmp_path, straight):
     saved = json.loads((tmp_path / "odd" / "config.json").read_text())
     (tmp_path / "odd" / "config.json").write_text(json.dumps({**saved, "model": 3, "epochs": "x"}))
     said = []
-    assert list_runs(tmp_path, report=said.append) == [] and "odd/config.json: not a JSON object" in said[0]
+    assert list_runs(tmp_path, report=said.append) == []
+    assert "odd/config.json: key 'model': expected a string, found 3" in said[0]
 
 
 def test_a_finished_run_is_not_resumed(straight):

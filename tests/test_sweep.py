@@ -57,7 +57,7 @@ def space_file(tmp_path, text=SPACE, name="space.toml"):
     ("learning_rate = { low = 0.1, high = 0.2, scale = 2 }", r"expected a table of low, high .* found scale"),
     ("learning_rate = { low = 0.2, high = 0.1 }", r"expected low < high, found low = 0.2, high = 0.1"),
     ("label_smoothing = { low = 0.0, high = 0.2, log = true }", r"a log range needs low > 0, found 0.0"),
-    ("epochs = { low = 1.5, high = 3 }", r"key 'epochs': low: expected int, found 1.5"),
+    ("epochs = { low = 1.5, high = 3 }", r"key 'epochs': low: expected a whole number, found 1.5"),
     ("epochs = { low = 0, high = 3 }", r"key 'epochs': low: expected a whole number from 1"),
     ("batch_size = []", r"expected at least one choice"),
     ("batch_size = [64, 0]", r"key 'batch_size': expected a whole number from 1"),

@@ -9,9 +9,9 @@ background (ink opaque) and grey JPEG quality 75. Scored with a `fast` model (tr
 The wider generated set by family: `mnist-cnn evalset make DIR` / `evalset score DIR` (evalset.py).
 """
 
+import argparse
 import io
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,9 @@ def score(m, labels, images, fn):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("n", type=int, nargs="?", default=500, help="the first N MNIST test digits (default: 500)")
+    n = p.parse_args().n
     labels, fams = families(n)
     m = model()
     fns = {"to_mnist": to_mnist, "reference": reference, "naive": naive_resize}

@@ -8,13 +8,14 @@ rotations, +-10% zoom, the left-right mirror, and combinations. evaluate.TTA_SHI
 table, and evaluate.TTA's "shifts+mirror" for nets trained with flips.
 """
 
-import sys
+import argparse
 
 import mnist_cnn  # noqa: F401  (quiets TensorFlow's start-up log before Keras loads)
 import keras
 import numpy as np
 
 from mnist_cnn import data, evaluate
+from mnist_cnn.errors import run_tool
 from mnist_cnn.rundir import RunDir
 
 SHIFTS4 = ["s-1,0", "s1,0", "s0,-1", "s0,1"]
@@ -52,8 +53,9 @@ def variant(x: np.ndarray, key: str) -> np.ndarray:
 
 
 def main() -> None:
-    run = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
-    folder = RunDir.open(run)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run", help="a finished run folder")
+    folder = RunDir.open(p.parse_args().run)
     cfg = folder.config()
     (x, y), _ = data.load_dataset(cfg.dataset, cfg.data_dir)
     _, val = data.split(len(x), cfg.validation_split, cfg.seed, cfg.limit)
@@ -70,4 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tool(main)

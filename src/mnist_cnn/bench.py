@@ -41,7 +41,7 @@ import numpy as np
 from . import files
 from .config import RECIPES, resolve
 from .console import quiet, table
-from .errors import UserError
+from .errors import ConfigError
 
 REFERENCE = "keras-io"  # time-to-accuracy ratios are against this well-known recipe
 QUICK = dict(limit=1200, epochs=1)  # every path, tiny subset: a smoke test of the benchmark itself
@@ -227,12 +227,12 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, dataset: s
     names = [only] if only else list(RECIPES)
     for n in names:
         if n not in RECIPES:
-            raise UserError(f"--only: unknown entry {n!r}; valid entries: {', '.join(RECIPES)}")
+            raise ConfigError("only", f"unknown entry {n!r}; valid entries: {', '.join(RECIPES)}")
         if keep_runs and (Path(keep_runs) / run_name(n, seed)).exists():
-            raise UserError(f"--keep-runs: {Path(keep_runs) / run_name(n, seed)} already exists; "
+            raise ConfigError("keep_runs", f"{Path(keep_runs) / run_name(n, seed)} already exists; "
                             f"move it away or pick another folder")
     if keep_runs:
-        files.make_dir(keep_runs, "--keep-runs")
+        files.make_dir(keep_runs, "keep_runs")
     started = time.perf_counter()
     gflops = {p: matmul_gflops(1024 if quick else MATMUL_N, dtype=d)
               for p, d in (("float32", "float32"), ("mixed_bfloat16", "bfloat16"))}
@@ -257,7 +257,7 @@ def run(only: str | None = None, quick: bool = False, seed: int = 42, dataset: s
               "wall_seconds": time.perf_counter() - started, "entries": rows}
     folder = Path(results_dir) if results_dir else (None if quick else RESULTS)
     if folder is not None:
-        files.make_dir(folder, "--results")
+        files.make_dir(folder, "results")
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         files.write_json(folder / f"{'quick' if quick else 'full'}-{dataset}-{stamp}.json",
                          {**result, "entries": [dataclasses.asdict(r) for r in rows]})

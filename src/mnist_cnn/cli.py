@@ -294,11 +294,14 @@ QUICK_EXIT = ("predict", "read")  # the commands whose process ends by console.e
 
 
 def _user_error_line(e: UserError, args) -> str:
+    """The error's one line; a ConfigError names the command's flag for its field (the config file's key where the
+    value came from --config), or, for a field the command has no flag for, itself."""
     if isinstance(e, ConfigError):
-        given = getattr(args, e.field, None) is not None or e.field == "model" and getattr(args, "model", None)
-        if given or not getattr(args, "config", None):
+        flag, config = hasattr(args, e.field), getattr(args, "config", None)
+        if flag and (getattr(args, e.field) is not None or not config):
             return f"--{e.field.replace('_', '-')}: {e.what}"
-        return f"{args.config}: key {e.field!r}: {e.what}"
+        if config and e.field in FIELDS:
+            return f"{config}: key {e.field!r}: {e.what}"
     return str(e)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from .cli import PROG
 from .console import print_results, shown, stderr_report
@@ -40,14 +39,14 @@ def cmd_evaluate(args) -> int:
     from . import cli_sweep, data, evaluate
     from .hardware import inference_policy
     from .models import load_model
-    from .rundir import RunDir
+    from .rundir import saved_config
 
     if args.dataset is not None:
         data.get(args.dataset)  # a bad name fails before seconds of loading models
     args.paths = cli_sweep.ensemble_paths(args)  # the paths given, or the --top K of --ensemble-from
+    runs = {p: cfg for p in args.paths if (cfg := saved_config(p))}  # a broken config.json: one line before Keras loads
     policy = inference_policy()
     models = [load_model(p, policy) for p in args.paths]  # all loaded first: a bad path fails fast
-    runs = {p: RunDir(p).config() for p in args.paths if (Path(p) / "config.json").is_file()}
     dataset = args.dataset or (next(iter(runs.values())).dataset if runs else "mnist")
     for path in (p for p, cfg in runs.items() if cfg.dataset != dataset):
         print(f"{PROG}: note: scoring on {dataset} {shown(path)}, trained on {runs[path].dataset}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
     mnist-cnn finetune runs/NAME --extra-data runs/NAME/feedback [--epochs 2] [--learning-rate 0.0003]
                        [--extra-repeat 20] [--out DIR] [--name NAME] [--data-dir DIR] [--quiet] [--no-calibrate]
+                       [--export onnx|litert]
 
 Split from cli.py to keep each module small; the work is finetune.py's and train.py's.
 """
@@ -17,7 +18,7 @@ DEFAULTS = TrainConfig()
 
 def add_commands(sub) -> None:
     from . import finetune
-    from .cli import NO_CALIBRATE_HELP
+    from .cli import NO_CALIBRATE_HELP, _add_export
     from .cli_args import path_arg, value_arg
 
     p = sub.add_parser("finetune", help="continue a finished run on MNIST plus your labelled images (a new run)",
@@ -43,26 +44,27 @@ def add_commands(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress (default: shown)")
     p.add_argument("--no-calibrate", action="store_true", help=f"{NO_CALIBRATE_HELP} (default: fit it: RUN's rule "
                                                                f"belongs to RUN's model)")
+    _add_export(p, "as train's", "none: predict, read and serve then run the new run in Keras")
 
 
 def cmd_finetune(args) -> int:
     from . import finetune, train
+    from .cli import _check_export, _export, _interrupted
     from .rundir import RunDir
 
+    _check_export(args)
     cfg = finetune.finetune_config(args.run, args.extra_data, epochs=args.epochs, learning_rate=args.learning_rate,
                                    extra_repeat=args.extra_repeat, out=args.out, name=args.name,
                                    data_dir=args.data_dir)
     before = RunDir(args.run).metrics()["test_accuracy"]
     result = train.train(cfg, verbose=train.progress_verbosity(args.quiet), refusal=not args.no_calibrate)
     if result.interrupted:
-        from .cli import _interrupted
-
         return _interrupted(result, "train")
     m = result.metrics
     print(f"Test accuracy: {m['test_accuracy']:.4f} (was {before:.4f} for {shown(args.run)}; {m['n_extra']} extra "
           f"images, {m['epochs_run']} epoch(s), {m['train_seconds']:.1f} s of training)")
     print(f"Run folder: {shown(result.run_dir)}/")
-    return 0
+    return _export(args, result, result.rule_interrupted)
 
 
 COMMANDS = {"finetune": cmd_finetune}

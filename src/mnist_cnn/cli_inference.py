@@ -68,6 +68,23 @@ def _origin(text: str) -> str:
     return f"{scheme}://{host}" + ("" if port in (None, DEFAULT_PORTS[scheme]) else f":{port}")
 
 
+def _host(text: str) -> str:
+    """A host name or IP address as a Host header names it (a port after it is dropped there); else an argparse
+    error."""
+    import ipaddress
+
+    from .http_guard import bare
+
+    try:
+        ipaddress.ip_address(bare(text))
+        return text
+    except ValueError:
+        if HOST_NAME.fullmatch(bare(text).rstrip(".")) and not {"/", "@"} & set(text):
+            return text
+    raise argparse.ArgumentTypeError(f"expected a host name or IP address such as my-pc.local or 192.168.1.20, "
+                                     f"found {text!r}")
+
+
 def add_commands(sub) -> None:
     _add_predict(sub)
     _add_serve(sub)
@@ -133,8 +150,8 @@ def _add_serve(sub) -> None:
                         "checked export, else keras)")
     p.add_argument("--workers", type=value_arg(int), default=1, metavar="N",
                    help="server processes sharing the port, each with its own model and (Linux) CPUs of its own; "
-                        "about one per core, at most two (default: 1)")
-    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=path_arg,
+                        "about one per core, at most two per CPU (default: 1)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME", type=_host,
                    help="also answer requests whose Host header is NAME, e.g. this machine's name on the network; "
                         "repeatable (default: the --host address, plus 127.0.0.1, localhost and [::1] when that "
                         "is loopback or 0.0.0.0)")
@@ -179,10 +196,12 @@ def cmd_predict(args) -> int:
     for path, why in missing:
         print(f"{PROG}: {shown(path)}: {why}", file=sys.stderr)
     if not images and not (args.json or args.csv):
+        if missing:  # each said why in its own line
+            return 1
         raise UserError("no images to predict", exit_code=1)
     save = Path(args.save_preprocessed) if args.save_preprocessed else None
     if save is not None:
-        files.make_dir(save, "--save-preprocessed")
+        files.make_dir(save, "save_preprocessed")
     started = time.perf_counter()  # the progress line's rate counts the pool's start and the model's load too
     results, failed = [], 0
     with Preprocessor(len(images)) as pool:

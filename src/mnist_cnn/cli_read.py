@@ -45,10 +45,12 @@ def cmd_read(args) -> int:
     for path, why in missing:
         print(f"{PROG}: {shown(path)}: {why}", file=sys.stderr)
     if not paths and not (args.json or args.csv):
+        if missing:  # each said why in its own line
+            return 1
         raise UserError("no images to read", exit_code=1)
     save = Path(args.save_digits) if args.save_digits else None
     if save is not None:
-        files.make_dir(save, "--save-digits")
+        files.make_dir(save, "save_digits")
     predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=THREADS) if paths else None
     if predictor is not None:
         rule_note(predictor, args.model)

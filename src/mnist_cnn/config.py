@@ -217,14 +217,7 @@ def resolve(model: str = "seed", file: str | os.PathLike | None = None, flags: d
 
 def check(cfg: TrainConfig, n_train: int | None = None) -> None:
     """Raise ConfigError for the first field out of range (n_train: images available for training)."""
-    for name, f in FIELDS.items():
-        value, m = getattr(cfg, name), f.metadata
-        if value is None:
-            continue
-        if m["choices"] and value not in m["choices"]:
-            raise ConfigError(name, f"expected one of {', '.join(m['choices'])}, found {value!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            _check_range(name, value, m)
+    check_values(cfg)
     if cfg.name is not None and not NAME_PATTERN.fullmatch(cfg.name):
         raise ConfigError("name", f"expected a folder name of letters, digits and . _ + - (at most 100, not "
                                   f"starting with . _ + -), found {cfg.name!r}")
@@ -250,6 +243,17 @@ def check(cfg: TrainConfig, n_train: int | None = None) -> None:
     _check_optimizer_args(cfg.optimizer, cfg.optimizer_args or {})
     if n_train is not None and cfg.batch_size > n_train:
         raise ConfigError("batch_size", f"expected at most the {n_train} training images, found {cfg.batch_size}")
+
+
+def check_values(cfg: TrainConfig) -> None:
+    """Raise ConfigError for the first field outside its choices or range: what a saved config.json must hold, where
+    check's folders, packages and combinations belong to the machine and the moment it was trained on."""
+    for name, f in FIELDS.items():
+        value, m = getattr(cfg, name), f.metadata
+        if value is not None and m["choices"] and value not in m["choices"]:
+            raise ConfigError(name, f"expected one of {', '.join(m['choices'])}, found {value!r}")
+        if value is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            _check_range(name, value, m)
 
 
 def _check_range(name: str, value, m: dict) -> None:
@@ -320,6 +324,9 @@ def load_file(path: str | os.PathLike) -> dict:
     return {key: typed(key, value, where=f"{path}: key {key!r}") for key, value in data.items()}
 
 
+KINDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false", dict: "a table"}
+
+
 def typed(name: str, value, where: str | None = None):
     """value as field `name`'s type (ints stay ints, numbers become floats); ConfigError otherwise."""
     kind = TYPES[name]
@@ -334,8 +341,8 @@ def typed(name: str, value, where: str | None = None):
         dict: isinstance(value, dict),
     }[base]
     if not ok:
-        raise UserError(f"{where}: expected {base.__name__}, found {value!r}") if where else \
-            ConfigError(name, f"expected {base.__name__}, found {value!r}")
+        raise UserError(f"{where}: expected {KINDS[base]}, found {value!r}") if where else \
+            ConfigError(name, f"expected {KINDS[base]}, found {value!r}")
     if base is float:
         return float(value)
     if base is dict:

@@ -36,8 +36,8 @@ import numpy as np
 
 from . import data, files, runtime
 from .console import Report, quiet
-from .errors import UserError
-from .rundir import CONFIG, EXPORT_SUFFIXES, check_path, export_path_for, read_object, sha256_file
+from .errors import ConfigError, UserError
+from .rundir import EXPORT_SUFFIXES, check_path, export_path_for, saved_config, sha256_file
 
 # How TensorFlow's file errors end for a full disk, a quota or a file size limit: "PATH; No space left on device"
 NO_ROOM_TEXT = re.compile(r"(/[^\s;]+)[;:] (No space left on device|Disk quota exceeded|File too large)")
@@ -61,15 +61,14 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
     from .models import load_model, model_path
 
     if fmt not in FORMATS:
-        raise UserError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+        raise ConfigError("format", f"expected one of {', '.join(FORMATS)}, found {fmt!r}")
     if int8 and fmt == "savedmodel":
-        raise UserError("--int8: a SavedModel is exported in float32 only; int8 is for --format onnx or litert")
+        raise ConfigError("int8", "a SavedModel is exported in float32 only; int8 is for the onnx and litert formats")
     require_exporter(fmt)
     keras_file = model_path(source)
     dest = _destination(keras_file, fmt, int8, out)
-    config = read_object(keras_file.parent / CONFIG) if (keras_file.parent / CONFIG).is_file() else None
-    config = config or {}
-    dataset = config.get("dataset", "mnist")
+    config = saved_config(keras_file)
+    dataset = config.dataset if config else "mnist"
     started = time.perf_counter()
 
     model = load_model(keras_file, "float32")
@@ -78,7 +77,7 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
     reference = np.asarray(model.predict(x_test, batch_size=1000, verbose=0), dtype=np.float32)
     calibration = _representative(x_train, config) if int8 else None
 
-    files.make_dir(dest.parent, "--out")
+    files.make_dir(dest.parent, "out" if out is not None else "export folder")
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     except OSError as e:
@@ -138,23 +137,23 @@ def _destination(keras_file: Path, fmt: str, int8: bool, out) -> Path:
     if out.is_dir() and out.suffix != suffix and not (out / "saved_model.pb").is_file():
         return out / export_path_for(keras_file, fmt, int8).name  # a folder to put it in
     if fmt != "savedmodel" and out.suffix != suffix:
-        raise UserError(f"--out: {'an ONNX' if fmt == 'onnx' else 'a LiteRT'} export is a {suffix} file, "
+        raise ConfigError("out", f"{'an ONNX' if fmt == 'onnx' else 'a LiteRT'} export is a {suffix} file, "
                         f"found {out.name!r}")
     if fmt == "savedmodel" and out.is_file():
-        raise UserError(f"--out: a SavedModel is a folder, found a file at {out}")
+        raise ConfigError("out", f"a SavedModel is a folder, found a file at {out}")
     if fmt != "savedmodel" and out.is_dir():
-        raise UserError(f"--out: expected a {suffix} file or a folder to put it in, found a folder named {out.name!r}")
+        raise ConfigError("out", f"expected a {suffix} file or a folder to put it in, found a folder named "
+                                 f"{out.name!r}")
     return out
 
 
-def _representative(x_train: np.ndarray, config: dict) -> np.ndarray:
-    """REPRESENTATIVE images from the front of the run's own (seeded, shuffled) training split, normalised."""
+def _representative(x_train: np.ndarray, config) -> np.ndarray:
+    """REPRESENTATIVE images from the front of the run's own (seeded, shuffled) training split, normalised; `config`:
+    the run's TrainConfig, None for a .keras file on its own (the defaults' split)."""
     from .config import TrainConfig
 
-    defaults = TrainConfig()
-    split = config.get("validation_split", defaults.validation_split)
-    seed = config.get("seed", defaults.seed)
-    train_idx, _ = data.split(len(x_train), split, seed, config.get("limit"))
+    config = config or TrainConfig()
+    train_idx, _ = data.split(len(x_train), config.validation_split, config.seed, config.limit)
     return data.normalise(x_train[train_idx[:REPRESENTATIVE]])
 
 
@@ -260,13 +259,13 @@ def _check(path: Path, fmt: str, int8: bool, x: np.ndarray, y: np.ndarray, refer
     return check
 
 
-def _describe(keras_file: Path, config: dict, model, dataset: str, int8: bool, calibration, started) -> dict:
+def _describe(keras_file: Path, config, model, dataset: str, int8: bool, calibration, started) -> dict:
     """Where the export came from: the model file and its digest, run, recipe, parameters, data set."""
     run = keras_file.parent.name if config else None
     extra = {"representative_images": len(calibration), "representative_from": "the run's training split"} \
         if int8 else {}
     return {"source": str(keras_file), "source_sha256": sha256_file(keras_file), "model_name": model.name,
-            "recipe": config.get("model"), "run": run, "dataset": dataset,
+            "recipe": config.model if config else None, "run": run, "dataset": dataset,
             "parameters": int(model.count_params()), "reference": "the Keras model computing in float32",
             **extra, "seconds": round(time.perf_counter() - started, 1),
             "exported": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -83,7 +83,7 @@ class FeedbackStore:
 
     def prepare(self) -> "FeedbackStore":
         """Create the folder now (UserError naming it if that is impossible), so a bad path fails at start-up."""
-        files.make_dir(self.folder, "feedback folder")
+        files.make_dir(self.folder, "feedback_dir")
         return self
 
     def counts(self) -> dict:

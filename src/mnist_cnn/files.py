@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk or quota: the user's to fix, in one line
 NAME_MAX = 255  # bytes in one file name on Linux's file systems (ext4, XFS, Btrfs, tmpfs) and macOS's APFS
@@ -106,12 +106,13 @@ def write_json(dest: str | os.PathLike, obj) -> None:
 
 
 def make_dir(path: str | os.PathLike, what: str) -> Path:
-    """Create folder `path` (and parents) for output named `what`; a file in the way is a UserError."""
+    """Create folder `path` (and parents) for output named `what` (a setting's name, which the CLI shows as its flag,
+    or words); a file in the way is a ConfigError naming it."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise UserError(f"{what}: expected a folder, found a file at {path}")
+        raise ConfigError(what, f"expected a folder, found a file at {path}")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise UserError(f"{what}: cannot create folder {path} ({e.strerror or e})") from None
+        raise ConfigError(what, f"cannot create folder {path} ({e.strerror or e})") from None
     return path

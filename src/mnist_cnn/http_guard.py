@@ -23,13 +23,13 @@ SAFE_METHODS = ("GET", "HEAD")  # read-only: a cross-origin page cannot read the
 
 def host_names(host: str, extra=()) -> frozenset[str]:
     """`host` itself, the loopback names when it is loopback or every interface, and the `extra` names."""
-    names = {_bare(host)} | {_bare(n) for n in extra}
-    if _bare(host) in LOOPBACK + WILDCARD:
+    names = {bare(host)} | {bare(n) for n in extra}
+    if bare(host) in LOOPBACK + WILDCARD:
         names |= set(LOOPBACK)
     return frozenset(names - {""})
 
 
-def _bare(name: str) -> str:
+def bare(name: str) -> str:
     """A Host header or name -> the lower-case host without port or IPv6 brackets."""
     name = name.strip().lower()
     if name.startswith("["):
@@ -64,7 +64,7 @@ class Guard:
         if (n := len(headers.getlist("host"))) > 1:  # RFC 9112: a request with more than one is a 400
             return 400, f"request has {n} Host headers (expected one)"
         host = headers.get("host", "")
-        if _bare(host) not in self.hosts:
+        if bare(host) not in self.hosts:
             found = f"Host {host[:80]!r}" if host else "no Host header"
             return 400, (f"request names {found}, not this server (expected {self.expected}; "
                          f"start the server with --allow-host NAME to accept another name)")

@@ -32,6 +32,7 @@ from .errors import UserError
 from .imagefile import STDIN
 from .images import NO_DIGIT
 from .refusal import NOT_A_DIGIT, Decision, Rule
+from .rundir import best_run, read_object, saved_config
 
 # A folder's files read as pictures: the formats a person's picture comes in that Pillow (and pillow-heif) decode
 IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".bmp", ".dib", ".gif", ".webp", ".avif",
@@ -42,7 +43,6 @@ BATCH = 256  # images per forward pass: large enough to amortise the call, small
 def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs") -> Path:
     """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out`."""
     from .console import stderr_report
-    from .rundir import best_run
 
     if model is not None:
         return Path(model)
@@ -66,7 +66,6 @@ class Predictor:
     def __init__(self, model: str | os.PathLike | None = None, out: str | os.PathLike = "runs",
                  check_dataset: bool = True, runtime: str | None = None, threads: int | None = None):
         from . import runtime as runtimes
-        from .rundir import read_object
 
         self.runtime, self.path = runtimes.choose(resolve_model(model, out), runtime)
         self.model = None  # the Keras model, for the keras runtime
@@ -76,7 +75,8 @@ class Predictor:
             self.config = {"model": self._info["recipe"], "dataset": self._info["dataset"] or "mnist"}
             self._forward = self._export.probabilities
         else:
-            self.config = read_object(self.path.parent / "config.json") or {}
+            cfg = saved_config(self.path)
+            self.config = {"model": cfg.model, "dataset": cfg.dataset} if cfg else {}
         dataset = self.config.get("dataset", "mnist")
         if check_dataset and dataset != "mnist":
             raise UserError(f"{self.path}: a {dataset} model; reading digits needs a model trained on mnist")
@@ -182,8 +182,6 @@ class Predictor:
     def info(self) -> dict:
         """Name, parameter count, runtime and test accuracy (an export's: measured by its check; a run's: its
         metrics.json)."""
-        from .rundir import read_object
-
         if self.runtime != "keras":
             info = {k: v for k, v in self._info.items() if k != "dataset"}
             return {**info, "path": str(self.path), "runtime": self._export.version}

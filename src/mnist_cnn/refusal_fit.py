@@ -110,11 +110,10 @@ def choose(temperature: float, digits: Scored, digit_uploads: Scored, non_digits
 def _validation_digits(run: Path, x_train: np.ndarray, y_train: np.ndarray):
     from . import data
     from .config import TrainConfig
-    from .rundir import CONFIG, read_object
+    from .rundir import saved_config
 
-    cfg, defaults = read_object(run / CONFIG) or {}, TrainConfig()
-    train_idx, val_idx = data.split(len(x_train), cfg.get("validation_split", defaults.validation_split),
-                                    cfg.get("seed", defaults.seed), cfg.get("limit"))
+    cfg = saved_config(run) or TrainConfig()
+    train_idx, val_idx = data.split(len(x_train), cfg.validation_split, cfg.seed, cfg.limit)
     return train_idx, val_idx
 
 
@@ -223,8 +222,10 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     from . import gate as gates
     from .evaluate import predict_proba
     from .models import load_model, model_path
+    from .rundir import saved_config
 
     run = model_path(run).parent
+    saved_config(run)  # a broken config.json: one line before Keras loads
     model = load_model(run, "float32")
     _warn_without_hand_faces(report)
     (x_train, y_train), (x_test, y_test) = data.load_dataset("mnist", data_dir, report=report)

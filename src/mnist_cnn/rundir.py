@@ -28,9 +28,9 @@ from datetime import datetime
 from pathlib import Path
 
 from . import files
-from .config import TrainConfig, load_file
+from .config import KINDS, TrainConfig, check_values, load_file
 from .console import Report, quiet
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 CONFIG, ENV, SUMMARY, HISTORY = "config.json", "env.json", "summary.txt", "history.csv"
 MODEL, METRICS, CHECKPOINT, LOCK = "model.keras", "metrics.json", "checkpoint", ".lock"
@@ -86,10 +86,15 @@ class RunDir:
         files.write_text(self.path / name, text)
 
     def config(self) -> TrainConfig:
+        """config.json, checked as a TOML file is: a broken one is a UserError naming the file and key."""
         try:
-            return TrainConfig(**load_file(self.path / CONFIG))
+            cfg = TrainConfig(**load_file(self.path / CONFIG))
+            check_values(cfg)
         except TypeError as e:
             raise UserError(f"{self.path / CONFIG}: not a run configuration ({e})") from None
+        except ConfigError as e:  # not the CLI's --flag: the value comes from the file
+            raise UserError(f"{self.path / CONFIG}: key {e.field!r}: {e.what}") from None
+        return cfg
 
     def metrics(self) -> dict | None:
         """metrics.json, or None while the run is unfinished."""
@@ -211,6 +216,14 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def saved_config(path: str | os.PathLike) -> TrainConfig | None:
+    """The checked config.json (RunDir.config) of a run folder, or of the run whose model.keras `path` is; None for a
+    folder without one and for any other model file (one's own .keras may lie beside an unrelated config.json)."""
+    path = Path(path)
+    folder = path.parent if path.name == MODEL and path.is_file() else path if path.is_dir() else None
+    return RunDir(folder).config() if folder is not None and (folder / CONFIG).is_file() else None
+
+
 def read_object(path: Path) -> dict | None:
     """The JSON object in path; None when it is missing, unreadable or not an object."""
     try:
@@ -226,9 +239,16 @@ SHAPES = {CONFIG: {"model": str, "dataset": str, "epochs": int},
                     "train_seconds": (int, float), "finished": str}}
 
 
-def _shaped(obj: dict | None, shape: dict) -> bool:
-    return obj is not None and all(k not in obj or isinstance(obj[k], t) and not isinstance(obj[k], bool)
-                                   for k, t in shape.items())
+def _fault(obj: dict | None, shape: dict) -> str | None:
+    """What a run file's JSON (read_object's) lacks for `runs`, in words; None when it has what it needs."""
+    if obj is None:
+        return "expected a JSON object, found none (missing, unreadable, not JSON, or not an object)"
+    wrong = next((k for k, t in shape.items() if k in obj and (not isinstance(obj[k], t) or isinstance(obj[k], bool))),
+                 None)
+    if wrong is None:
+        return None
+    kind = "a number" if shape[wrong] == (int, float) else KINDS[shape[wrong]]
+    return f"key {wrong!r}: expected {kind}, found {obj[wrong]!r}"
 
 
 def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
@@ -240,9 +260,9 @@ def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
     for path in sorted(p for p in out.iterdir() if (p / CONFIG).is_file()):
         cfg = read_object(path / CONFIG)
         metrics = read_object(path / METRICS) if (path / METRICS).exists() else {}
-        if bad := next((name for name, v in ((CONFIG, cfg), (METRICS, metrics)) if not _shaped(v, SHAPES[name])),
-                       None):
-            report(f"{path / bad}: not a JSON object of the expected shape; run skipped")
+        if bad := next(((name, fault) for name, v in ((CONFIG, cfg), (METRICS, metrics))
+                        if (fault := _fault(v, SHAPES[name]))), None):
+            report(f"{path / bad[0]}: {bad[1]}; run skipped")
             continue
         state = read_object(path / CHECKPOINT / STATE) or {}
         rows.append({

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 from .rundir import CONFIG, EXPORT_SUFFIXES, EXPORTS, check_path, export_path_for, read_object, sha256_file
 
 MAX_EXPORT_BYTES = 200 * 2**20  # ours are 0.2-15 MB; refuse before reading anything bigger
@@ -131,11 +131,11 @@ def choose(path: str | os.PathLike, runtime: str | None = None) -> tuple[str, Pa
 
     path = Path(path)
     if runtime is not None and runtime not in RUNTIME_CHOICES:
-        raise UserError(f"--runtime: expected one of {', '.join(RUNTIME_CHOICES)}, found {runtime!r}")
+        raise ConfigError("runtime", f"expected one of {', '.join(RUNTIME_CHOICES)}, found {runtime!r}")
     kind = kind_of(path) if path.is_file() else None
     if kind is not None:
         if runtime not in (None, kind):
-            raise UserError(f"{path}: an export for {RUNTIMES[kind].title}; --runtime {runtime} cannot run it")
+            raise ConfigError("runtime", f"{runtime} cannot run {path}, an export for {RUNTIMES[kind].title}")
         return kind, path
     if path.is_file() and path.suffix != ".keras":
         exports = " or ".join(rt.suffix for rt in RUNTIMES.values())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from . import http_guard, serve
-from .errors import UserError
+from .errors import ConfigError, UserError
 from .refusal import Rule, run_folder_of
 from .serve_limits import with_header_timeout
 
@@ -30,7 +30,7 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if not 1 <= workers <= WORKERS_PER_CPU * cpus:
-        raise UserError(f"--workers: expected a whole number from 1 to {WORKERS_PER_CPU * cpus} ({WORKERS_PER_CPU} "
+        raise ConfigError("workers", f"expected a whole number from 1 to {WORKERS_PER_CPU * cpus} ({WORKERS_PER_CPU} "
                         f"for each of the {cpus} CPUs this process may use), found {workers}")
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     hosts = http_guard.host_names(host, allow_hosts)
@@ -75,7 +75,7 @@ def listen(host: str = serve.HOST, port: int = serve.PORT):
     import socket
 
     if not 0 <= port <= 65535:
-        raise UserError(f"--port must be 1-65535, found {port}")
+        raise ConfigError("port", f"expected a whole number from 0 (any free port) to 65535, found {port}")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import data, fetch, files
 from .console import Report, quiet
-from .errors import UserError
+from .errors import ConfigError, UserError
 from .refusal import RULE_FILE, Rule, run_folder_of
 
 ORT_WEB = "onnxruntime-web@1.30.0"  # the npm package: MIT licensed; its WebAssembly CPU build only
@@ -64,13 +64,14 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
     if dest.exists() and not dest.is_dir():
         raise UserError(f"{dest}: expected a folder for the web page, found a file")
     if dest == Path.cwd():
-        raise UserError("--out: the page's folder is replaced whole, the current folder too; name a folder in it")
+        raise ConfigError("out", "the page's folder is replaced whole, the current folder too; name a folder in it")
     if dest.is_dir() and (names := set(os.listdir(dest))) and not _is_page(names):
         others = sorted(names - _page_files()) or sorted(names)
-        raise UserError(f"--out: {dest} holds other files ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
-                        f"; expected a new folder or an earlier web export, which is replaced whole")
+        listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise ConfigError("out", f"{dest} holds other files ({listed}); expected a new folder or an earlier web "
+                                 f"export, which is replaced whole")
     runtime_dir = ort_web(data_dir, report)
-    files.make_dir(dest.parent, "--out")
+    files.make_dir(dest.parent, "out")
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     os.chmod(work, 0o755)  # mkdtemp's 0700 would hide the page from a web server running as another user
     try:
