@@ -235,7 +235,10 @@ def test_cli_feedback_flags(capsys, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="feedback_dir: expected a folder, found a file"):
         FeedbackStore(tmp_path / "file").prepare()
-    assert cli.main(["serve", "--feedback-dir", str(tmp_path / "file")]) == 2  # before any model loads
+    keras_file = tmp_path / "run" / "model.keras"  # never loaded: the folder is checked first
+    keras_file.parent.mkdir()
+    keras_file.write_bytes(b"not a model")
+    assert cli.main(["serve", "--model", str(keras_file), "--feedback-dir", str(tmp_path / "file")]) == 2
     said = capsys.readouterr().err
     assert said == f"mnist-cnn: --feedback-dir: expected a folder, found a file at {tmp_path / 'file'}\n"
 

@@ -34,18 +34,17 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
                         f"for each of the {cpus} CPUs this process may use), found {workers}")
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     hosts = http_guard.host_names(host, allow_hosts)
+    path = str(resolve_model(model, out))  # named once here, not by each worker
+    store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(path)).prepare()  # before the load
     if workers > 1:
         from . import serve_workers
 
-        path = str(resolve_model(model, out))  # named once here, not by each worker
-        store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(path)).prepare()
         running = serve_workers.start(sock, path, runtime, workers, dict(hosts=hosts, cors_origins=cors_origins),
                                       store and store.folder)
         _serving(path, sock, host, hosts, store, f", {workers} worker processes")
         code = serve_workers.wait(running)
     else:
-        predictor = Loaded(model, out, runtime=runtime, threads=serve.MODEL_THREADS)
-        store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(predictor.path)).prepare()
+        predictor = Loaded(path, out, runtime=runtime, threads=serve.MODEL_THREADS)
         app = serve.create_app(predictor, hosts=hosts, cors_origins=cors_origins, feedback=store)
         _serving(predictor.path, sock, host, hosts, store, "")
         try:
