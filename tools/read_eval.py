@@ -10,6 +10,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --rule-slope 0.025   # ruled paper photographed askew
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --sideways       # turned a quarter: should be refused
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --dot-grid       # on a dot-grid notebook's page
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --skips 1        # a pen that skipped: ~1 gap a digit
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --no-lattice     # without lattice.py's cuts
 
@@ -24,6 +25,8 @@ read speed (numbers per second, one process, model calls included). --failures s
 same numbers with digits --scale x 36-90 px tall. --fade X: the ink fades from full strength at the left edge to X
 of it at the right (each pixel moved towards the picture's median, its paper), as a pen pressed ever more lightly.
 --shadow X: a shadow with a sharp edge (3 px) across the right ~45% of each picture, letting through X of the light.
+--skips X: about X slits of paper per digit cut across the ink (a ballpoint that skipped: each a twentieth of
+the ink's height wide, under half a stroke, and 0.6 of it long, at a random angle through a random ink pixel).
 --rule-slope X: ruled lines slope up to X (rise over run) either way instead of 0.003 (0.025: a page photographed
 1.4 degrees askew; the writing stays level).
 --desk PX: each picture a sheet laid on a darker (brown) desk showing at least PX pixels all round it, turned up to
@@ -46,7 +49,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from mnist_cnn import images, lattice, number_images
 from mnist_cnn.data import load_mnist
@@ -93,6 +96,26 @@ def shrunk(image: Image.Image, scale: float) -> Image.Image:
         return image
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.BOX)
+
+
+def skipped(image: Image.Image, skips: float, rng) -> Image.Image:
+    """The picture with about `skips` slits of its paper per digit across its ink (see the module's --skips)."""
+    if not skips:
+        return image
+    grey = np.asarray(image.convert("L"), np.float32)
+    ys, xs = np.nonzero(np.abs(grey - np.median(grey)) > 60)
+    if not len(ys):
+        return image
+    h = ys.max() - ys.min() + 1
+    paper = [int(v) for v in np.median(np.asarray(image).reshape(-1, len(image.getbands())), axis=0)]
+    out = image.copy()
+    draw = ImageDraw.Draw(out)
+    for k in rng.integers(len(ys), size=max(1, round(skips * (xs.max() - xs.min() + 1) / h))):
+        turn = rng.uniform(0, np.pi)
+        dx, dy = 0.3 * h * np.cos(turn), 0.3 * h * np.sin(turn)
+        draw.line((xs[k] - dx, ys[k] - dy, xs[k] + dx, ys[k] + dy), fill=tuple(paper) if len(paper) > 1 else paper[0],
+                  width=max(1, round(0.05 * h)))
+    return out
 
 
 def faded(image: Image.Image, fade: float) -> Image.Image:
@@ -161,6 +184,8 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--styles", default=",".join(STYLES), help="comma-separated styles (default: all)")
     add_reader(ap)
     ap.add_argument("--scale", type=float, default=1.0, help="shrink every picture by this factor, 0.1-1 (default: 1)")
+    ap.add_argument("--skips", type=float, default=0.0, help="slits of paper cut across the ink, about this many a "
+                                                             "digit: a pen that skipped (default: 0)")
     ap.add_argument("--fade", type=float, default=1.0, help="the ink's strength at the right edge, 0.1-1, fading "
                                                             "from full at the left (default: 1, no fading)")
     ap.add_argument("--shadow", type=float, default=1.0, help="the light let through a sharp shadow over the right "
@@ -315,7 +340,7 @@ def main() -> int:
 
     def altered(image):
         paper = number_images.dotted(image, rng) if args.dot_grid and np.median(np.asarray(image)) > 127 else image
-        on = on_desk(shaded(faded(paper, args.fade), args.shadow), args.desk, args.turn, rng)
+        on = on_desk(shaded(faded(skipped(paper, args.skips, rng), args.fade), args.shadow), args.desk, args.turn, rng)
         on = on.rotate(int(rng.choice([90, 270])), expand=True) if args.sideways else on
         return shrunk(on_plate(on, args.plate), args.scale)
 
