@@ -11,6 +11,7 @@
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --sideways       # turned a quarter: should be refused
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --dot-grid       # on a dot-grid notebook's page
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --skips 1        # a pen that skipped: ~1 gap a digit
+    PYTHONPATH=src python tools/read_eval.py --model runs/NAME --gap 0.02,0.08  # digits written close together
     PYTHONPATH=src python tools/read_eval.py --n 100 --write numbers/    # the pictures only, as PNG files
     PYTHONPATH=src python tools/read_eval.py --model runs/NAME --no-lattice     # without lattice.py's cuts
 
@@ -196,6 +197,10 @@ def arguments() -> argparse.Namespace:
                                                             "either way (default: 0)")
     ap.add_argument("--plate", type=int, default=0, help="each picture light on a dark plate, on a light wall "
                                                           "showing this many px all round (default: 0, none)")
+    ap.add_argument("--gap", type=lambda t: tuple(float(v) for v in t.split(",")), default=number_images.GAP,
+                    metavar="LOW,HIGH", help="the space between neighbouring digits (not the touching style's), a "
+                                             f"share of the height drawn from LOW to HIGH (default: "
+                                             f"{','.join(map(str, number_images.GAP))}; 0.02,0.08: close writing)")
     ap.add_argument("--rule-slope", type=float, default=number_images.RULE_SLOPE,
                     help="ruled lines slope up to this (rise over run) either way, 0-0.1 "
                          f"(default: {number_images.RULE_SLOPE}; 0.025 is a page photographed 1.4 degrees askew)")
@@ -332,7 +337,7 @@ def use_reader(predictor, reader: str | None):
 
 def main() -> int:
     args = arguments()
-    number_images.RULE_SLOPE = args.rule_slope
+    number_images.RULE_SLOPE, number_images.GAP = args.rule_slope, args.gap
     if args.no_lattice:
         lattice.add_cuts = lambda *_, **__: None
 
