@@ -5,6 +5,7 @@ import errno
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -397,6 +398,21 @@ def test_default_model_is_the_best_run_or_a_clear_message(tmp_path, trained_run)
     with pytest.raises(UserError, match="no trained model in .*train one first"):
         predict.resolve_model(None, tmp_path)
     assert predict.resolve_model(None, trained_run.parent) == trained_run
+
+
+@pytest.mark.parametrize("command", ["predict", "read"])
+def test_a_run_skipped_while_picking_the_default_model_is_one_line_in_the_program_s_name(tmp_path, trained_run,
+                                                                                         monkeypatch, capsys, command):
+    """The library reports it (resolve_model's `report`); the CLI prints it as its own lines are printed."""
+    shutil.copytree(trained_run, tmp_path / "runs" / "good", ignore=shutil.ignore_patterns("feedback"))
+    shutil.copytree(trained_run, tmp_path / "runs" / "broken", ignore=shutil.ignore_patterns("feedback"))
+    (tmp_path / "runs" / "broken" / "metrics.json").write_text("[1]")
+    Image.new("L", (28, 28)).save(tmp_path / "x.png")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([command, "x.png", "--json"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "broken" in line]
+    assert said == ["mnist-cnn: runs/broken/metrics.json: expected a JSON object, found none (missing, unreadable, "
+                    "not JSON, or not an object); run skipped"]
 
 
 def test_a_picture_given_as_the_model_is_named_with_every_kind_of_model(tmp_path, capsys):

@@ -87,7 +87,8 @@ def _score(args) -> int:
     from .predict import Predictor
 
     images, labels, families = evalset.read(args.folder)  # a bad folder fails before the model loads
-    predictor = Predictor(args.model, args.out, runtime=args.runtime)
+    predictor = Predictor(args.model, args.out, runtime=args.runtime,
+                          report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))
     result = evalset_score.score(predictor, images, labels, families)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -105,6 +105,11 @@ def add_images_and_model(p) -> None:
                    help=f"where to look for runs (default: {DEFAULTS.out})")
 
 
+def warn(message: str) -> None:
+    """A line on stderr in the program's name (a run folder skipped while picking the default model)."""
+    print(f"{PROG}: {shown(message)}", file=sys.stderr)
+
+
 def rule_note(predictor, model_given) -> None:
     """One line on stderr when the best run was taken for --model and it has no refusal rule (`python mnist_cnn.py`
     without --calibrate fits none): every picture with ink then gets a digit, a letter or a doodle too."""
@@ -210,7 +215,7 @@ def cmd_predict(args) -> int:
         # the cores the workers need (ONNX Runtime's cost the folder of 2,000 PNGs ~15% of its rate).
         if images:
             predictor = predict.Predictor(args.model, args.out, runtime=args.runtime,
-                                          threads=1 if pool.workers else None)
+                                          threads=1 if pool.workers else None, report=warn)
             rule_note(predictor, args.model)
             results, failed = _predict_all(predictor, images, read, save, args, started)
     # --json and --csv answer for every path given: one that named nothing readable too (its line is on stderr)

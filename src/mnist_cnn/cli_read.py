@@ -39,7 +39,7 @@ def add_commands(sub) -> None:
 
 def cmd_read(args) -> int:
     from . import files, predict, read, read_io
-    from .cli_inference import rule_note
+    from .cli_inference import rule_note, warn
 
     paths, missing = predict.find_images(args.paths)
     for path, why in missing:
@@ -51,7 +51,8 @@ def cmd_read(args) -> int:
     save = Path(args.save_digits) if args.save_digits else None
     if save is not None:
         files.make_dir(save, "save_digits")
-    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=THREADS) if paths else None
+    predictor = predict.Predictor(args.model, args.out, runtime=args.runtime, threads=THREADS,
+                                  report=warn) if paths else None
     if predictor is not None:
         rule_note(predictor, args.model)
     results, failed = [], len(missing)

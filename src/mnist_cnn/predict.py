@@ -28,6 +28,7 @@ import numpy as np
 
 from . import files
 from .dotted import dotted_each
+from .console import Report, quiet
 from .errors import UserError
 from .imagefile import STDIN
 from .images import NO_DIGIT
@@ -40,13 +41,12 @@ IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".b
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
 
 
-def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs") -> Path:
-    """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out`."""
-    from .console import stderr_report
-
+def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs", report: Report = quiet) -> Path:
+    """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out` (a run
+    folder skipped for a malformed file is reported)."""
     if model is not None:
         return Path(model)
-    best = best_run(out, "mnist", report=stderr_report)
+    best = best_run(out, "mnist", report=report)
     if best is None:
         raise UserError(f"no trained model in {out}/ (expected a finished run folder); train one first with "
                         f"`make run` or `mnist-cnn train`, or pass --model RUN_DIR|MODEL.keras")
@@ -60,14 +60,15 @@ class Predictor:
     runtime: "keras", "onnx" or "litert"; None picks an export file's own runtime, and for a run folder
     or .keras file its fastest checked export, else Keras (runtime.choose).
     threads: the runtime's threads for one forward pass (default: its own, about one per core); the server
-    uses 1, as its requests already keep the cores busy.
+    uses 1, as its requests already keep the cores busy. report: what resolve_model says while it picks a run.
     """
 
     def __init__(self, model: str | os.PathLike | None = None, out: str | os.PathLike = "runs",
-                 check_dataset: bool = True, runtime: str | None = None, threads: int | None = None):
+                 check_dataset: bool = True, runtime: str | None = None, threads: int | None = None,
+                 report: Report = quiet):
         from . import runtime as runtimes
 
-        self.runtime, self.path = runtimes.choose(resolve_model(model, out), runtime)
+        self.runtime, self.path = runtimes.choose(resolve_model(model, out, report), runtime)
         self.model = None  # the Keras model, for the keras runtime
         if self.runtime != "keras":
             self._export = runtimes.open_export(self.path, self.runtime, threads)
