@@ -27,7 +27,7 @@ from pathlib import Path
 from . import config
 from .cli_args import Parser, path_arg, value_arg
 from .config import FIELDS, RECIPES, SUMMARIES, TYPES, ConfigError, typed
-from .console import exit_now, print_results, shown, stderr_report, table
+from .console import exit_now, print_results, shown, stderr_report, table, warn
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -285,7 +285,7 @@ def cmd_runs(args) -> int:
     if out.exists() and not out.is_dir() or not out.exists() and out != Path(DEFAULTS.out):  # the default: none yet
         raise UserError(f"--out: expected a folder of run folders, found {'a file' if out.exists() else 'nothing'} at "
                         f"{shown(out)}")
-    rows = list_runs(out, report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))
+    rows = list_runs(out, report=warn)
     print_results(table(runs_table(rows)) if rows else f"no runs in {shown(out)}/ (train one with: mnist-cnn train)")
     return 0
 

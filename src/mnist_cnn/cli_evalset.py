@@ -13,7 +13,7 @@ import json
 import sys
 
 from .config import TrainConfig
-from .console import shown, stderr_report, table
+from .console import shown, stderr_report, table, warn
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -87,8 +87,7 @@ def _score(args) -> int:
     from .predict import Predictor
 
     images, labels, families = evalset.read(args.folder)  # a bad folder fails before the model loads
-    predictor = Predictor(args.model, args.out, runtime=args.runtime,
-                          report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))
+    predictor = Predictor(args.model, args.out, runtime=args.runtime, report=warn)
     result = evalset_score.score(predictor, images, labels, families)
     if args.json:
         print(json.dumps(result, indent=2))

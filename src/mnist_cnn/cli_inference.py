@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .cli_args import path_arg, value_arg
 from .config import DATASETS, RECIPES, TrainConfig
-from .console import Progress, csv_text, json_text, print_results, shown, stderr_report, table
+from .console import Progress, csv_text, json_text, print_results, shown, stderr_report, table, warn
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -103,11 +103,6 @@ def add_images_and_model(p) -> None:
                         "(default: the fastest checked export there, else keras)")
     p.add_argument("--out", metavar="DIR", type=path_arg, default=DEFAULTS.out,
                    help=f"where to look for runs (default: {DEFAULTS.out})")
-
-
-def warn(message: str) -> None:
-    """A line on stderr in the program's name (a run folder skipped while picking the default model)."""
-    print(f"{PROG}: {shown(message)}", file=sys.stderr)
 
 
 def rule_note(predictor, model_given) -> None:

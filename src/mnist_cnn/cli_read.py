@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .console import Progress, csv_text, json_text, print_results, shown, table
+from .console import Progress, csv_text, json_text, print_results, shown, table, warn
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -39,7 +39,7 @@ def add_commands(sub) -> None:
 
 def cmd_read(args) -> int:
     from . import files, predict, read, read_io
-    from .cli_inference import rule_note, warn
+    from .cli_inference import rule_note
 
     paths, missing = predict.find_images(args.paths)
     for path, why in missing:

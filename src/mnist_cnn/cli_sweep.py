@@ -19,7 +19,7 @@ from pathlib import Path
 from .cli import PROG, _config_flags, flags_given
 from .cli_args import path_arg, value_arg
 from .config import TrainConfig
-from .console import shown, table
+from .console import shown, table, warn
 from .errors import UserError
 
 MAX_SEED = 2**32 - 1  # TrainConfig.seed's range
@@ -182,8 +182,7 @@ def ensemble_paths(args) -> list[str]:
     args.top = TOP if args.top is None else args.top
     if args.top < 1:
         raise UserError(f"--top: expected a whole number from 1, found {args.top}")
-    rows = top_runs(args.ensemble_from, args.top, args.dataset,
-                    report=lambda m: print(f"{PROG}: {shown(m)}", file=sys.stderr))
+    rows = top_runs(args.ensemble_from, args.top, args.dataset, report=warn)
     if not rows:
         raise UserError(f"{shown(args.ensemble_from)}: no finished run with a validation accuracy")
     if len(rows) < args.top:

@@ -2,6 +2,7 @@
 
     from mnist_cnn.console import stderr_report, table, shown
     stderr_report("fetching MNIST")                       # one line on stderr, flushed
+    warn("runs/x/metrics.json: ...; run skipped")          # the same in the program's name: "mnist-cnn: ..."
     print(table([("name", "acc"), ("a", "99.1%")]))       # aligned columns (markdown=True: a Markdown table)
     print(shown(path))                                     # a file name with control characters escaped
     print(json_text([{"path": "a.png", "digit": 7}]))     # --json output: indented, ASCII only
@@ -32,6 +33,12 @@ def quiet(_: str) -> None:
 
 def stderr_report(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    """One line on stderr in the program's name, its control characters escaped: the CLI's report for what a library
+    call skipped (a malformed run folder while listing runs or picking the default model)."""
+    print(f"mnist-cnn: {shown(message)}", file=sys.stderr, flush=True)
 
 
 def shown(text) -> str:

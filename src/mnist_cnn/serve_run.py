@@ -10,10 +10,9 @@ to keep serve.py small).
 from __future__ import annotations
 
 import os
-import sys
 
 from . import http_guard, serve
-from .console import shown
+from .console import warn
 from .errors import ConfigError, UserError
 from .refusal import Rule, run_folder_of
 from .serve_limits import with_header_timeout
@@ -36,7 +35,6 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
                         f"for each of the {cpus} CPUs this process may use), found {workers}")
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     hosts = http_guard.host_names(host, allow_hosts)
-    warn = lambda m: print(f"mnist-cnn: {shown(m)}", file=sys.stderr, flush=True)  # noqa: E731
     path = str(resolve_model(model, out, warn))  # named once here, not by each worker
     store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(path)).prepare()  # before the load
     if workers > 1:
