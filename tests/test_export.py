@@ -246,27 +246,61 @@ def test_damaged_export_is_refused_with_one_line(exported, digits, tmp_path, cap
 
 def test_missing_runtime_names_the_extra(exported, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
-    with pytest.raises(UserError, match=r"pip install 'mnist-cnn\[onnx\]'"):
-        runtime.open_export(exported["onnx", False].path)
-    with pytest.raises(UserError, match=r"pip install 'mnist-cnn\[onnx\]'"):
+    with pytest.raises(UserError, match=r"\(Python package onnxruntime\); install it with: pip install onnxruntime$"):
+        runtime.open_export(exported["onnx", False].path)  # the package's own dependency: no extra brings it
+    with pytest.raises(UserError, match=r"pip install onnxruntime$"):
         export.export(exported["onnx", False].path.parents[1], "onnx", out="/nonexistent/m.onnx")
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
+    with pytest.raises(UserError, match=r"^LiteRT is not installed .*: pip install 'mnist-cnn\[litert\]'$"):
+        runtime.open_export(exported["litert", False].path)
 
 
-def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits):
-    """A fresh interpreter runs the CLI's predict on an export and a run folder; sys.modules tells what loaded."""
-    script = ("import json, sys\n"
-              "from mnist_cnn import cli\n"
-              "codes = [cli.main(['predict', *sys.argv[2:], '--model', m, '--json']) for m in sys.argv[1].split(',')]\n"
-              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'tf_keras', 'jax', "
-              "'torch'})\n"
-              "print(json.dumps({'codes': codes, 'heavy': heavy}))\n")
-    models = ",".join([str(exported["onnx", False].path), str(exported["litert", True].path), str(tiny_run)])
+# `pip install mnist-cnn` without the `train` extra (pyproject.toml): importing any of these fails
+WITHOUT_TRAIN = ("tensorflow", "keras", "matplotlib", "scipy", "tf2onnx", "onnx", "tf_keras", "jax", "torch")
+NO_TRAIN_SCRIPT = f"""import contextlib, io, json, sys
+sys.modules.update(dict.fromkeys({WITHOUT_TRAIN!r}))  # None: import raises ModuleNotFoundError
+from mnist_cnn import cli
+done = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        done.append([cli.main(argv), err.getvalue().strip().splitlines()])
+print(json.dumps(done))
+"""
+
+
+def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny_run, exported, digits, tmp_path,
+                                                                              mnist_dir):
+    """A fresh interpreter where TensorFlow, Keras, matplotlib, scipy and the ONNX converter cannot be imported, as
+    after `pip install mnist-cnn`: predict and read run an export; what needs Keras says so in one line."""
+    bare = tmp_path / "bare"  # a run with no export: only Keras could run it
+    shutil.copytree(tiny_run, bare, ignore=shutil.ignore_patterns("exports"))
+    d0 = str(digits[0][0])
+    onnx, litert = str(exported["onnx", False].path), str(exported["litert", True].path)
+    argvs = [["predict", *map(str, digits[0][:3]), "--model", m, "--json"] for m in (onnx, litert, str(tiny_run))]
+    argvs += [["read", d0, "--model", onnx], ["predict", d0, "--model", str(tiny_run), "--runtime", "keras"],
+              ["predict", d0, "--model", str(bare)], ["evaluate", str(tiny_run), "--data-dir", str(mnist_dir)],
+              ["export", str(tiny_run), "--format", "onnx"],
+              ["train", "--epochs", "1", "--limit", "1000", "--out", str(tmp_path / "runs"), "--data-dir",
+               str(mnist_dir)]]
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    done = subprocess.run([sys.executable, "-c", script, models, *map(str, digits[0][:3])], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run([sys.executable, "-c", NO_TRAIN_SCRIPT, json.dumps(argvs)], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    last = json.loads(done.stdout.strip().splitlines()[-1])
-    assert last == {"codes": [0, 0, 0], "heavy": []}
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [code for code, _ in results] == [0, 0, 0, 0, 2, 2, 2, 2, 2], results
+    lines = [err[-1] for _, err in results[4:]]
+    assert all(len(err) == 1 for _, err in results[4:]), results  # one line each, no traceback
+    train = "which is not installed; install it with: pip install 'mnist-cnn[train]'"
+    assert lines[0] == f"mnist-cnn: running {tiny_run / 'model.keras'} in Keras needs the Python package " \
+                       f"tensorflow-cpu, {train}"
+    assert lines[1] == (f"mnist-cnn: running {bare / 'model.keras'} in Keras (no checked ONNX or LiteRT export of it) "
+                        f"needs the Python package tensorflow-cpu, {train}")
+    assert lines[2].startswith("mnist-cnn: `mnist-cnn evaluate` needs the Python package ") and lines[2].endswith(train)
+    assert lines[3] == ("mnist-cnn: exporting to onnx needs tensorflow-cpu, keras, tf2onnx, onnx; install with: "
+                        "pip install 'mnist-cnn[train,onnx]'")
+    assert lines[4].startswith("mnist-cnn: `mnist-cnn train` needs the Python package ") and lines[4].endswith(train)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # no half-made run folder
 
 
 def test_serve_answers_from_an_export_unchanged(exported, test_set):

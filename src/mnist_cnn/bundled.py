@@ -10,8 +10,8 @@ the reader's digits), so one fit serves every run. Fitting them takes most of an
 `make run` a few minutes, so the package carries one pair, made by `python tools/bundle_reader.py RUN` from a run after
 `mnist-cnn fit-reader RUN` (docs/reading.md, "The bundled reader": what it changes, measured). A run's own reader for
 the predictor's runtime comes first, with its own piece gate; the bundled one always goes with the bundled piece gate.
-ONNX Runtime runs them, whatever the digit model's runtime (the `onnx` extra; without it, no reader: touching digits
-are cut apart).
+ONNX Runtime runs them, whatever the digit model's runtime (a dependency of the package; without it, no reader:
+touching digits are cut apart).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import config
+from . import config, extras
 from .cli_args import Parser, path_arg, value_arg
 from .config import FIELDS, RECIPES, SUMMARIES, TYPES, ConfigError, typed
 from .console import exit_now, print_results, shown, stderr_report, table, warn
@@ -321,6 +321,11 @@ def main(argv: list[str] | None = None) -> int:
         except UserError as e:
             print(f"{PROG}: {shown(_user_error_line(e, args))}", file=sys.stderr)  # one line: a file name's \n too
             code = e.exit_code
+        except ModuleNotFoundError as e:  # an extra's package (extras.py): `pip install mnist-cnn` has no TensorFlow
+            if (line := extras.missing(e, f"`{PROG} {args.command}`")) is None:
+                raise
+            print(f"{PROG}: {line}", file=sys.stderr)
+            code = 2
         if argv is None and args.command in QUICK_EXIT:
             exit_now(code)
         return code

@@ -29,7 +29,7 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from . import config_legacy, data, models
+from . import config_legacy, data, extras, models
 from .errors import ConfigError, UserError
 
 SCHEDULES = ("constant", "cosine", "onecycle", "step")
@@ -229,8 +229,7 @@ def check(cfg: TrainConfig, n_train: int | None = None) -> None:
         if Path(folder).exists() and not Path(folder).is_dir():
             raise ConfigError(name, f"expected a folder, found a file at {folder}")
     if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError("tensorboard",
-                          "the tensorboard package is not installed; pip install 'mnist-cnn[tensorboard]'")
+        raise ConfigError("tensorboard", extras.line("tensorboard", "writing TensorBoard logs"))
     for name in ("extra_data", "finetuned_from"):
         folder = getattr(cfg, name)
         if folder is not None and not Path(folder).is_dir():

@@ -37,6 +37,7 @@ import numpy as np
 from . import data, files, runtime
 from .console import Report, quiet
 from .errors import ConfigError, UserError
+from .extras import PACKAGES
 from .rundir import EXPORT_SUFFIXES, check_path, export_path_for, saved_config, sha256_file
 
 # How TensorFlow's file errors end for a full disk, a quota or a file size limit: "PATH; No space left on device"
@@ -118,14 +119,15 @@ def _no_room(e: Exception, work: Path, dest: Path) -> str | None:
 
 
 def require_exporter(fmt: str) -> None:
-    """Everything `fmt` needs, or one line naming the extra to install."""
-    if fmt == "onnx":
-        missing = [m for m in ("tf2onnx", "onnx", "onnxruntime") if not runtime.importable(m)]
-        if missing:
-            raise UserError(f"exporting to ONNX needs {', '.join(missing)}; "
-                            f"install with: pip install 'mnist-cnn[onnx]'")
-    elif fmt == "litert":
-        runtime.require("litert")
+    """Everything exporting to `fmt` needs (Keras and TensorFlow, and ONNX's converter, and the runtime that checks the
+    file), or one line naming the extras to install."""
+    needs = ("tensorflow", "keras", *(("tf2onnx", "onnx") if fmt == "onnx" else ()))
+    if missing := [m for m in needs if not runtime.importable(m)]:
+        extras = ",".join(dict.fromkeys(PACKAGES[m][1] for m in missing))
+        raise UserError(f"exporting to {fmt} needs {', '.join(PACKAGES[m][0] for m in missing)}; "
+                        f"install with: pip install 'mnist-cnn[{extras}]'")
+    if fmt in runtime.RUNTIMES:
+        runtime.require(fmt)
 
 
 def _destination(keras_file: Path, fmt: str, int8: bool, out) -> Path:

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import files
+from . import extras, files
 from .dotted import dotted_each
 from .console import Report, quiet
 from .errors import UserError
@@ -82,7 +82,7 @@ class Predictor:
         if check_dataset and dataset != "mnist":
             raise UserError(f"{self.path}: a {dataset} model; reading digits needs a model trained on mnist")
         if self.runtime == "keras":
-            self._load_keras(threads)
+            self._load_keras(threads, runtime)
         self.rule = Rule.for_model(self.path)
         self._gate = self._open_gate(threads)
         self._threads = threads
@@ -118,9 +118,9 @@ class Predictor:
             raise missing_gate(run, GATE_STEM, self.runtime, "its refusal rule needs the \"not a digit\" gate")
         return gate
 
-    def _load_keras(self, threads: int | None) -> None:
-        import tensorflow as tf
-
+    def _load_keras(self, threads: int | None, asked: str | None) -> None:
+        unasked = "" if asked else " (no checked ONNX or LiteRT export of it)"
+        tf = extras.require("tensorflow", f"running {self.path} in Keras{unasked}")
         if threads:
             try:
                 tf.config.threading.set_intra_op_parallelism_threads(threads)

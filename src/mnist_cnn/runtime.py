@@ -13,7 +13,8 @@ A file without a check is loaded as any ONNX/LiteRT classifier of 28x28x1 images
 
 Nothing here, nor anything it imports, loads TensorFlow or Keras (tests/test_export.py checks
 `sys.modules` after a prediction), so `mnist-cnn predict --model m.onnx` starts in a fraction of a
-second. The runtimes are optional extras: `pip install 'mnist-cnn[onnx]'` or `'mnist-cnn[litert]'`.
+second. ONNX Runtime comes with the package (`pip install mnist-cnn`, no TensorFlow); LiteRT is the `litert` extra
+(extras.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, UserError
+from .extras import PACKAGES
 from .rundir import CONFIG, EXPORT_SUFFIXES, EXPORTS, check_path, export_path_for, read_object, sha256_file
 
 MAX_EXPORT_BYTES = 200 * 2**20  # ours are 0.2-15 MB; refuse before reading anything bigger
@@ -41,13 +43,12 @@ class Runtime:
     name: str  # the --runtime value and the export format
     title: str  # how messages name it
     module: str  # the Python package that runs it
-    extra: str  # pip install 'mnist-cnn[EXTRA]'
     suffix: str  # of its export files
 
 
 RUNTIMES = {
-    "onnx": Runtime("onnx", "ONNX Runtime", "onnxruntime", "onnx", EXPORT_SUFFIXES["onnx"]),
-    "litert": Runtime("litert", "LiteRT", "ai_edge_litert", "litert", EXPORT_SUFFIXES["litert"]),
+    "onnx": Runtime("onnx", "ONNX Runtime", "onnxruntime", EXPORT_SUFFIXES["onnx"]),
+    "litert": Runtime("litert", "LiteRT", "ai_edge_litert", EXPORT_SUFFIXES["litert"]),
 }
 # Picked in this order from a run folder's checked exports (README, "Export and run anywhere":
 # LiteRT's XNNPACK kernels answer one image and 1,024 images faster than ONNX Runtime here and
@@ -69,15 +70,17 @@ def importable(module: str) -> bool:
 
 
 def require(name: str, what: str = "module"):
-    """Import the runtime's package, or a UserError naming the extra that installs it."""
+    """Import the runtime's package, or a UserError naming the extra that installs it (onnxruntime: the package's own
+    dependency, missing only from a broken install)."""
     rt = RUNTIMES[name]
     try:
         return importlib.import_module(what if what != "module" else rt.module)
     except ImportError as e:
         if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):  # a Ctrl-C inside an extension's import
             raise KeyboardInterrupt from None
+        how = f"'mnist-cnn[{PACKAGES[rt.module][1]}]'" if rt.module in PACKAGES else rt.module
         raise UserError(f"{rt.title} is not installed (Python package {rt.module}); "
-                        f"install it with: pip install 'mnist-cnn[{rt.extra}]'") from None
+                        f"install it with: pip install {how}") from None
 
 
 def kind_of(path: Path) -> str | None:

@@ -36,6 +36,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import extras
 from .config import NAME_PATTERN, RUN_ONLY, TrainConfig, recipe, resolve
 from .console import Report, quiet
 from .errors import ConfigError, TrainingDiverged, UserError
@@ -103,7 +104,7 @@ def make_plan(model: str | None, space: str, file: str | None = None, flags: dic
               heartbeat: int = HEARTBEAT, timeout: float | None = None) -> Plan:
     """A checked Plan: the base config resolves, the space loads, the study name is a folder name."""
     if importlib.util.find_spec("optuna") is None:
-        raise UserError("the optuna package is not installed; pip install 'mnist-cnn[sweep]'")
+        raise UserError(extras.line("optuna", "a sweep"))
     flags = dict(flags or {})
     if model:
         flags["model"] = model
