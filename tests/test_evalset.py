@@ -129,9 +129,9 @@ def test_score_counts_no_digit_as_wrong():
 
 def test_cli_make_and_score_end_to_end(tmp_path, trained_run, mnist_dir, capsys):
     folder = tmp_path / "set"
-    assert cli.main(["evalset", "make", str(folder), "--per-family", "4", "--families", "thick,colour-ink",
+    assert cli.main(["evalset", "make", f"{folder}/", "--per-family", "4", "--families", "thick,colour-ink",
                      "--data-dir", str(mnist_dir)]) == 0
-    assert "Wrote 8 pictures" in capsys.readouterr().out
+    assert capsys.readouterr().out.strip() == f"Wrote 8 pictures and labels.csv to {folder}/"  # one slash, as typed
     assert cli.main(["evalset", "score", str(folder), "--model", str(trained_run), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert list(result) == ["thick", "colour-ink", "overall"]

@@ -10,6 +10,7 @@ flags and prints.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from .config import TrainConfig
@@ -78,7 +79,7 @@ def _make(args) -> int:
                             f"found {', '.join(unknown) or repr(args.families)}")
     n = evalset.write(args.folder, args.per_family, args.seed, families, report=stderr_report,
                       data_dir=args.data_dir)
-    print(f"Wrote {n} pictures and {evalset.LABELS} to {shown(args.folder)}/")
+    print(f"Wrote {n} pictures and {evalset.LABELS} to {shown(os.path.join(args.folder, ''))}")
     return 0
 
 
