@@ -1,5 +1,6 @@
-"""uvicorn in a background thread on a free loopback port, for the tests and tools/screenshot.py."""
+"""uvicorn in a background thread on a free loopback port, for the tests and tools/screenshot.py; a free port."""
 
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -24,3 +25,10 @@ def serving(app, host: str = "127.0.0.1", port: int = 0, **server_options):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def free_port() -> int:
+    """A loopback port free a moment ago (for a server in another process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

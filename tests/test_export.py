@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from serving import free_port  # tests/serving.py
 
 from mnist_cnn import cli, export, images, predict, runtime
 from mnist_cnn.data import load_mnist, normalise
@@ -263,8 +264,12 @@ from mnist_cnn import cli
 done = []
 for argv in json.loads(sys.argv[1]):
     err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        done.append([cli.main(argv), err.getvalue().strip().splitlines()])
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = cli.main(argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    done.append([code, err.getvalue().strip().splitlines()])
 print(json.dumps(done))
 """
 
@@ -272,35 +277,45 @@ print(json.dumps(done))
 def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny_run, exported, digits, tmp_path,
                                                                               mnist_dir):
     """A fresh interpreter where TensorFlow, Keras, matplotlib, scipy and the ONNX converter cannot be imported, as
-    after `pip install mnist-cnn`: predict and read run an export; what needs Keras says so in one line."""
-    bare = tmp_path / "bare"  # a run with no export: only Keras could run it
+    after `pip install mnist-cnn`: predict and read run an export; what needs Keras says so in one line, having
+    printed, fetched and made nothing."""
+    runs = tmp_path / "runs"  # the default model: the best run an export answers for, not a better one without
+    shutil.copytree(tiny_run, runs / "a-exported")
+    bare = runs / "b-bare"  # a run with no export: only Keras could run it
     shutil.copytree(tiny_run, bare, ignore=shutil.ignore_patterns("exports"))
+    metrics = json.loads((bare / "metrics.json").read_text())
+    (bare / "metrics.json").write_text(json.dumps({**metrics, "best_val_accuracy": 1.0}))
     d0 = str(digits[0][0])
     onnx, litert = str(exported["onnx", False].path), str(exported["litert", True].path)
     argvs = [["predict", *map(str, digits[0][:3]), "--model", m, "--json"] for m in (onnx, litert, str(tiny_run))]
-    argvs += [["read", d0, "--model", onnx], ["predict", d0, "--model", str(tiny_run), "--runtime", "keras"],
-              ["predict", d0, "--model", str(bare)], ["evaluate", str(tiny_run), "--data-dir", str(mnist_dir)],
-              ["export", str(tiny_run), "--format", "onnx"],
-              ["train", "--epochs", "1", "--limit", "1000", "--out", str(tmp_path / "runs"), "--data-dir",
+    argvs += [["read", d0, "--model", onnx], ["predict", d0, "--out", str(runs), "--json"],
+              ["predict", d0, "--model", str(tiny_run), "--runtime", "keras"], ["predict", d0, "--model", str(bare)],
+              ["serve", "--model", str(bare), "--port", str(free_port())], ["evaluate", str(tmp_path / "typo")],
+              ["export", str(tiny_run), "--format", "onnx"], ["export", str(tiny_run), "--format", "web"],
+              ["bench", "--quick", "--keep-runs", str(tmp_path / "kept")],
+              ["train", "--epochs", "1", "--limit", "1000", "--out", str(tmp_path / "new"), "--data-dir",
                str(mnist_dir)]]
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     done = subprocess.run([sys.executable, "-c", NO_TRAIN_SCRIPT, json.dumps(argvs)], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [code for code, _ in results] == [0, 0, 0, 0, 2, 2, 2, 2, 2], results
-    lines = [err[-1] for _, err in results[4:]]
-    assert all(len(err) == 1 for _, err in results[4:]), results  # one line each, no traceback
+    assert [code for code, _ in results] == [0] * 5 + [2] * 8, results
+    assert all(len(err) == 1 for _, err in results[5:]), results  # one line each, no traceback
+    lines = [err[0].removeprefix("mnist-cnn: ") for _, err in results[5:]]
     train = "which is not installed; install it with: pip install 'mnist-cnn[train]'"
-    assert lines[0] == f"mnist-cnn: running {tiny_run / 'model.keras'} in Keras needs the Python package " \
-                       f"tensorflow-cpu, {train}"
-    assert lines[1] == (f"mnist-cnn: running {bare / 'model.keras'} in Keras (no checked ONNX or LiteRT export of it) "
-                        f"needs the Python package tensorflow-cpu, {train}")
-    assert lines[2].startswith("mnist-cnn: `mnist-cnn evaluate` needs the Python package ") and lines[2].endswith(train)
-    assert lines[3] == ("mnist-cnn: exporting to onnx needs tensorflow-cpu, keras, tf2onnx, onnx; install with: "
-                        "pip install 'mnist-cnn[train,onnx]'")
-    assert lines[4].startswith("mnist-cnn: `mnist-cnn train` needs the Python package ") and lines[4].endswith(train)
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # no half-made run folder
+    assert lines[0] == f"running {tiny_run / 'model.keras'} in Keras needs the Python package tensorflow-cpu, {train}"
+    unchecked = f"running {bare / 'model.keras'} in Keras (it has no current, checked ONNX or LiteRT export)"
+    assert lines[1] == lines[2] == f"{unchecked} needs the Python package tensorflow-cpu, {train}"
+    stack = "the Python packages tensorflow-cpu, keras, matplotlib, scipy, which are not installed; install them with:"
+    assert lines[3] == f"`mnist-cnn evaluate` needs {stack} pip install 'mnist-cnn[train]'"  # before the path's own
+    onnx_extra = stack.replace("scipy", "tf2onnx, onnx").replace("matplotlib, ", "")
+    assert lines[4] == f"exporting to onnx needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"
+    assert lines[5] == f"exporting the web page needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"
+    assert lines[6] == f"`mnist-cnn bench` needs {stack} pip install 'mnist-cnn[train]'"
+    assert lines[7].startswith("`mnist-cnn train` needs the Python package ") and lines[7].endswith(train)
+    assert not any(p.exists() for p in (bare / "feedback", tmp_path / "kept", tmp_path / "new")), "made a folder"
+    assert not (tiny_run / "exports" / "web").exists()
 
 
 def test_serve_answers_from_an_export_unchanged(exported, test_set):

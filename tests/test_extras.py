@@ -45,9 +45,24 @@ def test_require_names_the_extra_and_keeps_a_broken_install_s_traceback(monkeypa
         extras.require("keras", "training")
 
 
-def test_missing_names_the_extra_for_a_module_of_its_package_and_nothing_else():
+def test_missing_names_the_extra_only_for_a_package_that_is_not_installed(monkeypatch):
     error = ModuleNotFoundError("No module named 'tensorflow.python'", name="tensorflow.python")
+    assert extras.missing(error, "x") is None  # installed, but not whole (versions that do not match): a traceback
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
     assert extras.missing(error, "`mnist-cnn bench`") == ("`mnist-cnn bench` needs the Python package tensorflow-cpu, "
                                                           "which is not installed; install it with: "
                                                           "pip install 'mnist-cnn[train]'")
     assert extras.missing(ModuleNotFoundError("No module named 'h5py'", name="h5py"), "x") is None  # no extra of ours
+
+
+def test_check_names_only_the_missing_packages_and_every_extra_they_need(monkeypatch):
+    extras.check(extras.TRAIN, "x")  # all installed here: nothing to say
+    monkeypatch.setitem(sys.modules, "keras", None)
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    with pytest.raises(UserError) as e:
+        extras.check(extras.TRAIN, "`mnist-cnn bench`")
+    assert str(e.value) == ("`mnist-cnn bench` needs the Python packages keras, scipy, which are not installed; "
+                            "install them with: pip install 'mnist-cnn[train]'")
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    with pytest.raises(UserError, match=r"packages optuna, keras, scipy, .*: pip install 'mnist-cnn\[sweep,train\]'$"):
+        extras.check(("optuna", *extras.TRAIN), "a sweep")

@@ -34,6 +34,7 @@ from mnist_cnn import cli, seeds, sweep, train
 from mnist_cnn.config import RECIPES, TrainConfig, check
 from mnist_cnn.errors import UserError
 from mnist_cnn.sweep_space import load_space, to_toml
+from serving import free_port  # tests/serving.py
 
 TINY = ["--model", "seed", "--limit", "600", "--epochs", "1"]
 SPACE = 'learning_rate = { low = 5e-4, high = 5e-3, log = true }\nbatch_size = [32, 64]\n'
@@ -291,12 +292,6 @@ def test_ctrl_c_marks_the_running_trial_failed_and_exits_130(tmp_path, mnist_dir
 
 
 # ---------------------------------------------------------------------------------------- PostgreSQL
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
     """A throw-away PostgreSQL server on a free loopback port, in a temporary folder; its URL."""

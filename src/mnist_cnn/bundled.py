@@ -26,7 +26,7 @@ PROVENANCE = FOLDER / "bundled.json"
 
 def available() -> bool:
     """Whether the bundled reader can run here: its files are in the package and ONNX Runtime is installed."""
-    from .runtime import importable
+    from .extras import importable
 
     return READER.is_file() and PIECE_GATE.is_file() and importable("onnxruntime")
 

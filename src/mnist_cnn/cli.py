@@ -290,6 +290,9 @@ def cmd_runs(args) -> int:
     return 0
 
 
+# All Keras work, and each prints, reads data or makes a folder before its first Keras import: the `train` extra is
+# checked first (train and run fail on the import itself, having made nothing; sweep and export name more extras)
+KERAS_COMMANDS = ("evaluate", "calibrate", "fit-reader", "finetune", "bench")
 QUICK_EXIT = ("predict", "read")  # the commands whose process ends by console.exit_now, its teardown skipped
 
 
@@ -317,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 0
         try:
+            if args.command in KERAS_COMMANDS:
+                extras.check(extras.TRAIN, f"`{PROG} {args.command}`")
             code = commands[args.command](args)
         except UserError as e:
             print(f"{PROG}: {shown(_user_error_line(e, args))}", file=sys.stderr)  # one line: a file name's \n too

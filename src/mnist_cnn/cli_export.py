@@ -78,7 +78,7 @@ def _export_reader(args, written) -> None:
     from .refusal import run_folder_of
     from .rundir import RunDir
 
-    from .runtime import importable
+    from .extras import importable
 
     run = run_folder_of(written)
     if args.format in ("onnx", "litert") and RunDir(run).line_reader().is_file() and written.parent.name == "exports" \

@@ -19,7 +19,6 @@ Errors name the field (`ConfigError.field`); only the CLI turns a field into a `
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import math
 import os
@@ -228,8 +227,8 @@ def check(cfg: TrainConfig, n_train: int | None = None) -> None:
         folder = getattr(cfg, name)
         if Path(folder).exists() and not Path(folder).is_dir():
             raise ConfigError(name, f"expected a folder, found a file at {folder}")
-    if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError("tensorboard", extras.line("tensorboard", "writing TensorBoard logs"))
+    if cfg.tensorboard and not extras.importable("tensorboard"):
+        raise ConfigError("tensorboard", extras.line(("tensorboard", *extras.TRAIN), "writing TensorBoard logs"))
     for name in ("extra_data", "finetuned_from"):
         folder = getattr(cfg, name)
         if folder is not None and not Path(folder).is_dir():

@@ -37,7 +37,7 @@ import numpy as np
 from . import data, files, runtime
 from .console import Report, quiet
 from .errors import ConfigError, UserError
-from .extras import PACKAGES
+from .extras import check
 from .rundir import EXPORT_SUFFIXES, check_path, export_path_for, saved_config, sha256_file
 
 # How TensorFlow's file errors end for a full disk, a quota or a file size limit: "PATH; No space left on device"
@@ -65,8 +65,8 @@ def export(source: str | os.PathLike, fmt: str, int8: bool = False, out: str | o
         raise ConfigError("format", f"expected one of {', '.join(FORMATS)}, found {fmt!r}")
     if int8 and fmt == "savedmodel":
         raise ConfigError("int8", "a SavedModel is exported in float32 only; int8 is for the onnx and litert formats")
+    keras_file = model_path(source)  # a wrong path first: no package would mend it
     require_exporter(fmt)
-    keras_file = model_path(source)
     dest = _destination(keras_file, fmt, int8, out)
     config = saved_config(keras_file)
     dataset = config.dataset if config else "mnist"
@@ -118,14 +118,10 @@ def _no_room(e: Exception, work: Path, dest: Path) -> str | None:
     return f"{dest if path is None or str(path).startswith(str(work)) else path}: cannot write ({why})"
 
 
-def require_exporter(fmt: str) -> None:
+def require_exporter(fmt: str, what: str | None = None) -> None:
     """Everything exporting to `fmt` needs (Keras and TensorFlow, and ONNX's converter, and the runtime that checks the
-    file), or one line naming the extras to install."""
-    needs = ("tensorflow", "keras", *(("tf2onnx", "onnx") if fmt == "onnx" else ()))
-    if missing := [m for m in needs if not runtime.importable(m)]:
-        extras = ",".join(dict.fromkeys(PACKAGES[m][1] for m in missing))
-        raise UserError(f"exporting to {fmt} needs {', '.join(PACKAGES[m][0] for m in missing)}; "
-                        f"install with: pip install 'mnist-cnn[{extras}]'")
+    file), or one line naming the extras to install; what: the work, for that line (default "exporting to FMT")."""
+    check(("tensorflow", "keras", *(("tf2onnx", "onnx") if fmt == "onnx" else ())), what or f"exporting to {fmt}")
     if fmt in runtime.RUNTIMES:
         runtime.require(fmt)
 

@@ -4,12 +4,14 @@ no TensorFlow); Keras work (train, evaluate, calibrate, export, bench...) needs 
 
     from mnist_cnn import extras
     extras.require("tensorflow", "running runs/NAME in Keras")  # or a UserError: "... pip install 'mnist-cnn[train]'"
-    extras.missing(error, "train")  # that line for a ModuleNotFoundError of such a package (None for another module)
+    extras.check(extras.TRAIN, "`mnist-cnn bench`")            # a UserError naming those of them not installed
+    extras.missing(error, "`mnist-cnn train`")                 # that line for a ModuleNotFoundError of one (else None)
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from .errors import UserError
 
@@ -20,6 +22,7 @@ PACKAGES = {
     "keras": ("keras", "train"),
     "matplotlib": ("matplotlib", "train"),  # plots.py: a run's pictures
     "scipy": ("scipy", "train"),  # calibration.py: the temperature's fit
+    "fontTools": ("fonttools", "train"),  # negatives_more.py: which characters a face draws (matplotlib needs it too)
     "tf2onnx": ("tf2onnx", "onnx"),
     "onnx": ("onnx", "onnx"),
     "ai_edge_litert": ("ai-edge-litert", "litert"),
@@ -28,13 +31,32 @@ PACKAGES = {
     "sqlalchemy": ("sqlalchemy", "sweep"),
     "psycopg": ("psycopg", "sweep"),
 }
+TRAIN = tuple(module for module, (_, extra) in PACKAGES.items() if extra == "train")  # what Keras work needs
 
 
-def line(module: str, what: str) -> str:
-    """The one line for `module` missing while doing `what`."""
-    package, extra = PACKAGES[module]
-    return f"{what} needs the Python package {package}, which is not installed; install it with: " \
-           f"pip install 'mnist-cnn[{extra}]'"
+def importable(module: str) -> bool:
+    """Whether `module` can be found, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent that fails to import; a module set to None in sys.modules
+        return False
+
+
+def line(modules: str | tuple, what: str) -> str:
+    """The one line for `modules` (keys of PACKAGES) while doing `what`: those of them not installed (all of them when
+    each is), their packages and the extras that install them."""
+    given = (modules,) if isinstance(modules, str) else tuple(modules)
+    named = [m for m in given if not importable(m)] or list(given)
+    packages, extras = [PACKAGES[m][0] for m in named], ",".join(dict.fromkeys(PACKAGES[m][1] for m in named))
+    them = ("s", "are", "them") if len(packages) > 1 else ("", "is", "it")
+    return (f"{what} needs the Python package{them[0]} {', '.join(packages)}, which {them[1]} not installed; "
+            f"install {them[2]} with: pip install 'mnist-cnn[{extras}]'")
+
+
+def check(modules: tuple, what: str) -> None:
+    """A UserError naming those of `modules` (keys of PACKAGES) not installed, if any (line())."""
+    if any(not importable(m) for m in modules):
+        raise UserError(line(modules, what))
 
 
 def require(module: str, what: str):
@@ -48,6 +70,8 @@ def require(module: str, what: str):
 
 
 def missing(error: ModuleNotFoundError, what: str) -> str | None:
-    """line() for the package of PACKAGES whose import failed (or one of its modules'), else None."""
+    """line() when the package of PACKAGES that `error` failed to import (or one of its modules) is not installed; None
+    for another module, or a module missing inside an installed package (versions that do not match: its traceback
+    is the clue)."""
     top = (error.name or "").split(".")[0]
-    return line(top, what) if top in PACKAGES else None
+    return line(top, what) if top in PACKAGES and not importable(top) else None

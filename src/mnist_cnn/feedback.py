@@ -22,6 +22,7 @@ client looping GETs slow everyone's predictions).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import secrets
@@ -80,11 +81,19 @@ class FeedbackStore:
         self.folder, self.max_items, self.max_bytes = Path(folder), max_items, max_bytes
         self._lock = threading.Lock()
         self._listed: dict[str, tuple[int, int, int]] = {}  # label folder -> (its mtime_ns, files, bytes)
+        self._made = False  # prepare() created the folder
 
     def prepare(self) -> "FeedbackStore":
         """Create the folder now (UserError naming it if that is impossible), so a bad path fails at start-up."""
+        self._made = not self.folder.exists()
         files.make_dir(self.folder, "feedback_dir")
         return self
+
+    def abandon(self) -> None:
+        """Remove the folder prepare() made, while still empty (the server did not start after all)."""
+        if self._made:
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
 
     def counts(self) -> dict:
         """What the folder holds: total files, bytes, per label ("0".."9", "not a digit"), and the caps."""

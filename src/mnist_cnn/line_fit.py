@@ -89,13 +89,13 @@ def fit(run, strings: int = STRINGS, epochs: int = EPOCHS, seed: int = 0, data_d
         report: Report = quiet) -> dict:
     """Train the run's line reader, save it (RUN/linereader.keras, and its ONNX export when tf2onnx is
     installed) and return its figures."""
-    import keras
-
     from .data import load_mnist
     from .line_data import Composer, training_fonts
     from .rundir import READER, RunDir
 
     run = RunDir.open(run)
+    import keras
+
     (x, y), _ = load_mnist(data_dir, report=report)
     start = time.perf_counter()
     report(f"composing {strings:,} training strings of MNIST training digits")
@@ -166,6 +166,6 @@ def export_onnx(run: Path) -> Path:
 
 
 def _importable(module: str) -> bool:
-    from .runtime import importable
+    from .extras import importable
 
     return importable(module)

@@ -89,7 +89,7 @@ def open_reader(run: Path, runtime: str, threads: int | None = None) -> "LineRea
     model's `threads`); where the run has none for it, the package's (bundled.py); None when neither can run here:
     `read` then cuts touching digits apart."""
     from . import bundled
-    from .runtime import importable
+    from .extras import importable
 
     path = reader_paths(run)["keras" if runtime == "keras" else "onnx"]
     if path.is_file() and (runtime == "keras" or importable("onnxruntime")):

@@ -310,11 +310,11 @@ def load_model(path: str | os.PathLike, policy: str | None = None, classes: int 
     policy: the compute policy for inference ("float32" rebuilds a bfloat16 model in float32 with the
     same weights; None keeps the saved layers' policies, as training and resuming need).
     """
+    path = model_path(path)  # a wrong path is named before Keras loads (or is found missing)
+    _check_archive(path)
     import keras
 
     register_custom_layers()
-    path = model_path(path)
-    _check_archive(path)
     try:
         model = keras.models.load_model(path, safe_mode=True)
     except Exception as e:  # Keras raises ValueError, KeyError, OSError, TypeError... for a bad archive

@@ -230,7 +230,7 @@ HAND_SYMBOLS = "#@&+=*$"
 
 @functools.lru_cache(maxsize=None)
 def _in_face(font: Path, chars: str) -> str:
-    """The chars the font file has a glyph for (fontTools, which Matplotlib brings): a missing one is drawn as a box."""
+    """The chars the font file has a glyph for (fontTools, of the `train` extra): a missing one is drawn as a box."""
     from fontTools.ttLib import TTFont
 
     cmap = TTFont(str(font), lazy=True).getBestCmap() or {}

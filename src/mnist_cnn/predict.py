@@ -43,10 +43,13 @@ BATCH = 256  # images per forward pass: large enough to amortise the call, small
 
 def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs", report: Report = quiet) -> Path:
     """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out` (a run
-    folder skipped for a malformed file is reported)."""
+    folder skipped for a malformed file is reported); without TensorFlow, the best an export answers for if any."""
+    from .runtime import runs_without_keras
+
     if model is not None:
         return Path(model)
-    best = best_run(out, "mnist", report=report)
+    best = (None if extras.importable("tensorflow") else best_run(out, "mnist", keep=runs_without_keras)) \
+        or best_run(out, "mnist", report=report)
     if best is None:
         raise UserError(f"no trained model in {out}/ (expected a finished run folder); train one first with "
                         f"`make run` or `mnist-cnn train`, or pass --model RUN_DIR|MODEL.keras")
@@ -119,7 +122,7 @@ class Predictor:
         return gate
 
     def _load_keras(self, threads: int | None, asked: str | None) -> None:
-        unasked = "" if asked else " (no checked ONNX or LiteRT export of it)"
+        unasked = "" if asked else " (it has no current, checked ONNX or LiteRT export)"
         tf = extras.require("tensorflow", f"running {self.path} in Keras{unasked}")
         if threads:
             try:
@@ -127,7 +130,6 @@ class Predictor:
                 tf.config.threading.set_inter_op_parallelism_threads(threads)
             except RuntimeError:  # TensorFlow already ran something in this process: its pools stay as they are
                 pass
-
         from .hardware import inference_policy
         from .models import load_model
 
@@ -138,8 +140,7 @@ class Predictor:
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28) or (N, 28, 28, 1) float32 in [0, 1] -> (N, 10) float32 probabilities."""
-        x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
-        return self._forward(x)
+        return self._forward(np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1))
 
     def decide(self, x: np.ndarray) -> list[Decision]:
         """(N, 28, 28) float32 in [0, 1] -> a Decision per image: digit or refusal, calibrated confidence."""

@@ -218,14 +218,16 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
         report: Report = quiet) -> dict:
     """Fit and store RUN/refusal.json (and notdigit.keras, notdigit-pieces.keras when the run has a line reader, their
     exports, calibration.png); see the module's text."""
-    from . import data, plots
+    from . import data
     from . import gate as gates
     from .evaluate import predict_proba
     from .models import load_model, model_path
     from .rundir import saved_config
 
     run = model_path(run).parent
-    saved_config(run)  # a broken config.json: one line before Keras loads
+    saved_config(run)  # a broken config.json: one line before Keras (and matplotlib) load
+    from . import plots
+
     model = load_model(run, "float32")
     _warn_without_hand_faces(report)
     (x_train, y_train), (x_test, y_test) = data.load_dataset("mnist", data_dir, report=report)

@@ -278,10 +278,11 @@ def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
     return sorted(rows, key=lambda r: r["date"])
 
 
-def best_run(out: str | os.PathLike, dataset: str = "mnist", report: Report = quiet) -> Path | None:
-    """The finished run of `dataset` with the highest validation accuracy (never chosen by the test set)."""
+def best_run(out: str | os.PathLike, dataset: str = "mnist", report: Report = quiet, keep=None) -> Path | None:
+    """The finished run of `dataset` with the highest validation accuracy (never chosen by the test set); keep: only
+    the run folders (Paths) for which it is true."""
     done = [r for r in list_runs(out, report) if isinstance(r["val_accuracy"], (int, float))
-            and r["dataset"] == dataset and Path(r["path"], MODEL).is_file()]
+            and r["dataset"] == dataset and Path(r["path"], MODEL).is_file() and (keep is None or keep(r["path"]))]
     return Path(max(done, key=lambda r: r["val_accuracy"])["path"]) if done else None
 
 

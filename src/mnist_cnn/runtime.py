@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
-import importlib.util
 import os
 import tempfile
 import threading
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, UserError
-from .extras import PACKAGES
+from .extras import PACKAGES, importable
 from .rundir import CONFIG, EXPORT_SUFFIXES, EXPORTS, check_path, export_path_for, read_object, sha256_file
 
 MAX_EXPORT_BYTES = 200 * 2**20  # ours are 0.2-15 MB; refuse before reading anything bigger
@@ -62,13 +61,6 @@ def installed(name: str) -> bool:
     return importable(RUNTIMES[name].module)
 
 
-def importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent that fails to import; a module set to None in sys.modules
-        return False
-
-
 def require(name: str, what: str = "module"):
     """Import the runtime's package, or a UserError naming the extra that installs it (onnxruntime: the package's own
     dependency, missing only from a broken install)."""
@@ -78,8 +70,9 @@ def require(name: str, what: str = "module"):
     except ImportError as e:
         if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):  # a Ctrl-C inside an extension's import
             raise KeyboardInterrupt from None
-        how = f"'mnist-cnn[{PACKAGES[rt.module][1]}]'" if rt.module in PACKAGES else rt.module
-        raise UserError(f"{rt.title} is not installed (Python package {rt.module}); "
+        package, extra = PACKAGES.get(rt.module, (rt.module, None))
+        how = f"'mnist-cnn[{extra}]'" if extra else package
+        raise UserError(f"{rt.title} is not installed (Python package {package}); "
                         f"install it with: pip install {how}") from None
 
 
@@ -122,6 +115,14 @@ def verify(export: Path, source: Path | None = None) -> dict | None:
     if source is not None and source.is_file() and sha256_file(source) != check.get("source_sha256"):
         raise UserError(f"{export}: exported from an earlier {source.name} than the one there now; re-export it")
     return check
+
+
+def runs_without_keras(run: str | os.PathLike) -> bool:
+    """Whether choose() picks an export for this run folder (or .keras file): it runs without TensorFlow."""
+    try:
+        return choose(run)[0] != "keras"
+    except UserError:
+        return False
 
 
 def choose(path: str | os.PathLike, runtime: str | None = None) -> tuple[str, Path]:

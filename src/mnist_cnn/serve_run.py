@@ -37,15 +37,22 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
     hosts = http_guard.host_names(host, allow_hosts)
     path = str(resolve_model(model, out, warn))  # named once here, not by each worker
     store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(path)).prepare()  # before the load
-    if workers > 1:
-        from . import serve_workers
+    try:
+        if workers > 1:
+            from . import serve_workers
 
-        running = serve_workers.start(sock, path, runtime, workers, dict(hosts=hosts, cors_origins=cors_origins),
-                                      store and store.folder)
+            running = serve_workers.start(sock, path, runtime, workers, dict(hosts=hosts, cors_origins=cors_origins),
+                                          store and store.folder)
+        else:
+            predictor = Loaded(path, out, runtime=runtime, threads=serve.MODEL_THREADS)
+    except UserError:
+        if store:
+            store.abandon()
+        raise
+    if workers > 1:
         _serving(path, sock, host, hosts, store, f", {workers} worker processes")
         code = serve_workers.wait(running)
     else:
-        predictor = Loaded(path, out, runtime=runtime, threads=serve.MODEL_THREADS)
         app = serve.create_app(predictor, hosts=hosts, cors_origins=cors_origins, feedback=store)
         _serving(predictor.path, sock, host, hosts, store, "")
         try:

@@ -26,7 +26,6 @@ current batch and marks it FAIL; between trials it stops the sweep once the book
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import re
 import signal
@@ -103,8 +102,7 @@ def make_plan(model: str | None, space: str, file: str | None = None, flags: dic
               seeds: list[int] | None = None, study: str | None = None, storage: str | None = None,
               heartbeat: int = HEARTBEAT, timeout: float | None = None) -> Plan:
     """A checked Plan: the base config resolves, the space loads, the study name is a folder name."""
-    if importlib.util.find_spec("optuna") is None:
-        raise UserError(extras.line("optuna", "a sweep"))
+    extras.check(("optuna", *extras.TRAIN), "a sweep")
     flags = dict(flags or {})
     if model:
         flags["model"] = model

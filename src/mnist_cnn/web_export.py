@@ -70,6 +70,7 @@ def export_web(source: str | os.PathLike, out: str | os.PathLike | None = None,
         listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
         raise ConfigError("out", f"{dest} holds other files ({listed}); expected a new folder or an earlier web "
                                  f"export, which is replaced whole")
+    export.require_exporter("onnx", "exporting the web page")  # before fetching onnxruntime-web for it
     runtime_dir = ort_web(data_dir, report)
     files.make_dir(dest.parent, "out")
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
