@@ -96,3 +96,20 @@ def test_a_net_trained_with_flips_is_tested_with_the_shifts_of_it_and_of_its_mir
 
     assert evaluate.tta_kind(net({"shift": 0.05, "flip": 0.5})) == "shifts+mirror"
     assert evaluate.tta_kind(net({"degrees": 10.0, "flip": 0.0})) == evaluate.tta_kind(net({})) == "shifts"
+
+
+def test_an_export_is_judged_as_a_keras_model_is():
+    """evaluate.Exported: Keras' predict() in batches over an export's probabilities(); its run's flips pick the TTA."""
+    class Export:
+        calls = []
+
+        def probabilities(self, x):
+            self.calls.append(len(x))
+            return np.tile(np.float32(x.mean((1, 2, 3)))[:, None], (1, 10))
+
+    x = np.random.default_rng(0).random((2500, 28, 28, 1), dtype=np.float32)
+    model = evaluate.Exported(Export(), flip=False)
+    np.testing.assert_array_equal(model.predict(x, batch_size=1024)[:, 0], x.mean((1, 2, 3)))
+    assert Export.calls == [1024, 1024, 452]
+    assert evaluate.tta_kind(model) == "shifts" and evaluate.tta_kind(evaluate.Exported(Export(), True)) == \
+        "shifts+mirror"

@@ -245,6 +245,15 @@ def test_damaged_export_is_refused_with_one_line(exported, digits, tmp_path, cap
                                                     "give the run folder it was exported from")
 
 
+def test_evaluate_runs_an_export_in_its_runtime(tiny_run, exported, mnist_dir, capsys):
+    """`evaluate --runtime onnx` and an export file judge the export: the accuracy its check measured."""
+    for argv in (["evaluate", str(tiny_run), "--runtime", "onnx"], ["evaluate", str(exported["onnx", False].path)]):
+        assert cli.main([*argv, "--json", "--data-dir", str(mnist_dir)]) == 0
+        judged = json.loads(capsys.readouterr().out)
+        assert judged["runtimes"][0].startswith("onnxruntime ")
+        assert judged["test_accuracy"] == exported["onnx", False].check["test_accuracy"]
+
+
 def test_missing_runtime_names_the_extra(exported, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
     with pytest.raises(UserError, match=r"\(Python package onnxruntime\); install it with: pip install onnxruntime$"):
@@ -264,12 +273,13 @@ from mnist_cnn import cli
 done = []
 for argv in json.loads(sys.argv[1]):
     err = io.StringIO()
+    out = io.StringIO()
     try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             code = cli.main(argv)
     except SystemExit as e:  # argparse's own errors
         code = e.code
-    done.append([code, err.getvalue().strip().splitlines()])
+    done.append([code, err.getvalue().strip().splitlines(), out.getvalue()])
 print(json.dumps(done))
 """
 
@@ -289,8 +299,9 @@ def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny
     onnx, litert = str(exported["onnx", False].path), str(exported["litert", True].path)
     argvs = [["predict", *map(str, digits[0][:3]), "--model", m, "--json"] for m in (onnx, litert, str(tiny_run))]
     argvs += [["read", d0, "--model", onnx], ["predict", d0, "--out", str(runs), "--json"],
+              ["evaluate", str(runs / "a-exported"), "--json", "--data-dir", str(mnist_dir)],
               ["predict", d0, "--model", str(tiny_run), "--runtime", "keras"], ["predict", d0, "--model", str(bare)],
-              ["serve", "--model", str(bare), "--port", str(free_port())], ["evaluate", str(tmp_path / "typo")],
+              ["serve", "--model", str(bare), "--port", str(free_port())], ["evaluate", str(bare)],
               ["export", str(tiny_run), "--format", "onnx"], ["export", str(tiny_run), "--format", "web"],
               ["bench", "--quick", "--keep-runs", str(tmp_path / "kept")],
               ["train", "--epochs", "1", "--limit", "1000", "--out", str(tmp_path / "new"), "--data-dir",
@@ -300,15 +311,19 @@ def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [code for code, _ in results] == [0] * 5 + [2] * 8, results
-    assert all(len(err) == 1 for _, err in results[5:]), results  # one line each, no traceback
-    lines = [err[0].removeprefix("mnist-cnn: ") for _, err in results[5:]]
+    assert [code for code, *_ in results] == [0] * 6 + [2] * 8, results
+    judged = json.loads(results[5][2])  # evaluate: the run's fastest checked export, as its check measured it
+    assert judged["runtimes"][0].startswith("ai-edge-litert ")
+    assert judged["test_accuracy"] == exported["litert", False].check["test_accuracy"]
+    assert all(len(err) == 1 for _, err, _ in results[6:]), results  # one line each, no traceback
+    lines = [err[0].removeprefix("mnist-cnn: ") for _, err, _ in results[6:]]
     train = "which is not installed; install it with: pip install 'mnist-cnn[train]'"
     assert lines[0] == f"running {tiny_run / 'model.keras'} in Keras needs the Python package tensorflow-cpu, {train}"
     unchecked = f"running {bare / 'model.keras'} in Keras (it has no current, checked ONNX or LiteRT export)"
     assert lines[1] == lines[2] == f"{unchecked} needs the Python package tensorflow-cpu, {train}"
     stack = "the Python packages tensorflow-cpu, keras, matplotlib, scipy, which are not installed; install them with:"
-    assert lines[3] == f"`mnist-cnn evaluate` needs {stack} pip install 'mnist-cnn[train]'"  # before the path's own
+    assert lines[3] == (f"evaluating {bare / 'model.keras'} in Keras needs the Python packages tensorflow-cpu, keras, "
+                        "which are not installed; install them with: pip install 'mnist-cnn[train]'")
     onnx_extra = stack.replace("scipy", "tf2onnx, onnx").replace("matplotlib, ", "")
     assert lines[4] == f"exporting to onnx needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"
     assert lines[5] == f"exporting the web page needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"

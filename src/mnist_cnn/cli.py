@@ -291,8 +291,9 @@ def cmd_runs(args) -> int:
 
 
 # All Keras work, and each prints, reads data or makes a folder before its first Keras import: the `train` extra is
-# checked first (train and run fail on the import itself, having made nothing; sweep and export name more extras)
-KERAS_COMMANDS = ("evaluate", "calibrate", "fit-reader", "finetune", "bench")
+# checked first (train and run fail on the import itself, having made nothing; sweep and export name more extras;
+# evaluate judges an export without it)
+KERAS_COMMANDS = ("calibrate", "fit-reader", "finetune", "bench")
 QUICK_EXIT = ("predict", "read")  # the commands whose process ends by console.exit_now, its teardown skipped
 
 

@@ -3,6 +3,7 @@
     mnist-cnn evaluate runs/seed-20261130-0512          # or a model.keras file; --json for scripts
     mnist-cnn evaluate runs/best-s1 --tta               # test-time augmentation (TTA_SHIFTS; flips: the mirror's too)
     mnist-cnn evaluate runs/best-s1 runs/best-s2 runs/best-s3   # an ensemble: mean probabilities
+    mnist-cnn evaluate runs/NAME/exports/model.onnx     # an export in its runtime (also --runtime; no TensorFlow)
 
 `metrics()` gives test loss and accuracy, per-class precision/recall/F1, the confusion matrix
 (rows: true digit, columns: predicted) and the most-confused pairs; `calibration_report()` the
@@ -23,12 +24,25 @@ TTA_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))  # (down, right) in pixe
 # validation splits of Fashion-MNIST `best` (nine runs: networks best-32-96, best-wide and best, seeds 1-3 each) a
 # mean of +0.34 points, where the mirror alone gave +0.23 and the shifts alone +0.13 (tools/tta_variants.py; docs)
 TTA = ("shifts", "shifts+mirror")
+EPSILON = 1e-7  # Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] for the loss
+
+
+class Exported:
+    """An export (runtime.open_export's model) judged as a Keras model is: Keras' predict(), and whether its run trained
+    with left-right flips (its config.json; an export keeps no augmentation layer)."""
+
+    def __init__(self, model, flip: bool):
+        self.model, self.flip = model, flip
+
+    def predict(self, x: np.ndarray, batch_size: int = 1024, verbose: int = 0) -> np.ndarray:
+        return np.concatenate([self.model.probabilities(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
 def tta_kind(model) -> str:
-    """The test-time augmentation for a Keras model: "shifts+mirror" if it trained with left-right flips (a
-    RandomAffine layer with flip > 0, run folder or bare .keras file alike), else "shifts"."""
-    return "shifts+mirror" if any(getattr(layer, "flip", 0) for layer in model.layers) else "shifts"
+    """The test-time augmentation for a Keras model or an Exported: "shifts+mirror" if it trained with left-right flips
+    (a RandomAffine layer with flip > 0, run folder or bare .keras file alike), else "shifts"."""
+    flip = model.flip if isinstance(model, Exported) else any(getattr(layer, "flip", 0) for layer in model.layers)
+    return "shifts+mirror" if flip else "shifts"
 
 
 def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
@@ -67,8 +81,6 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray
 
 def metrics(y_true: np.ndarray, probabilities: np.ndarray, classes: list[str] | None = None) -> dict:
     """Test metrics from labels (N,) uint8 and probabilities (N, 10); classes: names when not the digits."""
-    import keras
-
     y_pred = probabilities.argmax(1)
     cm = confusion(y_true, y_pred)
     tp = np.diag(cm).astype(float)
@@ -76,10 +88,8 @@ def metrics(y_true: np.ndarray, probabilities: np.ndarray, classes: list[str] | 
         precision = np.nan_to_num(tp / cm.sum(0))
         recall = np.nan_to_num(tp / cm.sum(1))
         f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
-    onehot = keras.utils.to_categorical(y_true, 10)
-    loss = float(np.mean(keras.losses.categorical_crossentropy(onehot, probabilities)))
     return {
-        "test_loss": loss,
+        "test_loss": crossentropy(y_true, probabilities),
         "test_accuracy": float(tp.sum() / len(y_true)),
         "n_test": int(len(y_true)),
         "errors": int(len(y_true) - tp.sum()),
@@ -89,6 +99,14 @@ def metrics(y_true: np.ndarray, probabilities: np.ndarray, classes: list[str] | 
         "confusion_matrix": cm.tolist(),
         "most_confused": most_confused(cm),
     }
+
+
+def crossentropy(y_true: np.ndarray, probabilities: np.ndarray) -> float:
+    """Keras' categorical cross-entropy, mean over labels (N,) and probabilities (N, 10): each row scaled to sum 1 and
+    clipped to [EPSILON, 1 - EPSILON]. In NumPy, so that an export is judged without TensorFlow (tests: against
+    Keras)."""
+    p = np.clip(probabilities / probabilities.sum(1, keepdims=True), EPSILON, 1 - EPSILON)
+    return float(np.mean(-np.log(p[np.arange(len(y_true)), y_true.astype(np.int64)])))
 
 
 def _named(classes) -> bool:
