@@ -250,8 +250,9 @@ def test_evaluate_runs_an_export_in_its_runtime(tiny_run, exported, mnist_dir, c
     for argv in (["evaluate", str(tiny_run), "--runtime", "onnx"], ["evaluate", str(exported["onnx", False].path)]):
         assert cli.main([*argv, "--json", "--data-dir", str(mnist_dir)]) == 0
         judged = json.loads(capsys.readouterr().out)
-        assert judged["runtimes"][0].startswith("onnxruntime ")
+        assert judged["runtime"] == "onnx" and judged["engine"].startswith("onnxruntime ")
         assert judged["test_accuracy"] == exported["onnx", False].check["test_accuracy"]
+    assert exported["onnx", False].check["tta"] == "shifts"  # its net trained without flips: the TTA evaluate takes
 
 
 def test_missing_runtime_names_the_extra(exported, monkeypatch):
@@ -312,8 +313,11 @@ def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert [code for code, *_ in results] == [0] * 6 + [2] * 8, results
+    assert results[4][1][0] == (f"mnist-cnn: {runs / 'a-exported'}: the best run here an export answers for "
+                                f"({bare} validates higher but has no current, checked export, and TensorFlow is not "
+                                "installed)")
     judged = json.loads(results[5][2])  # evaluate: the run's fastest checked export, as its check measured it
-    assert judged["runtimes"][0].startswith("ai-edge-litert ")
+    assert judged["runtime"] == "litert" and judged["engine"].startswith("ai-edge-litert ")
     assert judged["test_accuracy"] == exported["litert", False].check["test_accuracy"]
     assert all(len(err) == 1 for _, err, _ in results[6:]), results  # one line each, no traceback
     lines = [err[0].removeprefix("mnist-cnn: ") for _, err, _ in results[6:]]
@@ -322,8 +326,9 @@ def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny
     unchecked = f"running {bare / 'model.keras'} in Keras (it has no current, checked ONNX or LiteRT export)"
     assert lines[1] == lines[2] == f"{unchecked} needs the Python package tensorflow-cpu, {train}"
     stack = "the Python packages tensorflow-cpu, keras, matplotlib, scipy, which are not installed; install them with:"
-    assert lines[3] == (f"evaluating {bare / 'model.keras'} in Keras needs the Python packages tensorflow-cpu, keras, "
-                        "which are not installed; install them with: pip install 'mnist-cnn[train]'")
+    assert lines[3] == (f"evaluating {bare / 'model.keras'} in Keras (it has no current, checked ONNX or LiteRT "
+                        "export) needs the Python packages tensorflow-cpu, keras, which are not installed; install "
+                        "them with: pip install 'mnist-cnn[train]'")
     onnx_extra = stack.replace("scipy", "tf2onnx, onnx").replace("matplotlib, ", "")
     assert lines[4] == f"exporting to onnx needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"
     assert lines[5] == f"exporting the web page needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"

@@ -357,3 +357,16 @@ def test_a_folder_that_cannot_be_written_answers_without_the_servers_path(errno_
         serve_feedback._save(Broken(), body)
     assert e.value.status_code == status and "/srv/secret" not in e.value.detail
     assert os.strerror(errno_) in e.value.detail and "/srv/secret" in capsys.readouterr().err
+
+
+def test_abandon_removes_only_the_empty_folders_prepare_made(tmp_path):
+    """serve abandons the store when its model cannot load: the folders it made go, a user's own stay."""
+    store = FeedbackStore(tmp_path / "nest" / "a" / "b").prepare()
+    store.abandon()
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "mine").mkdir()
+    FeedbackStore(tmp_path / "mine").prepare().abandon()  # there before: kept, though empty
+    store = FeedbackStore(tmp_path / "mine" / "x" / "y").prepare()
+    (tmp_path / "mine" / "x" / "note.txt").write_text("kept")
+    store.abandon()
+    assert sorted(p.name for p in (tmp_path / "mine").rglob("*")) == ["note.txt", "x"]

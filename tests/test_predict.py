@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import cli, imagefile, images, predict, readings
+from mnist_cnn import cli, imagefile, images, predict, readings, runtime
 from mnist_cnn.data import load_mnist
 from mnist_cnn.errors import UserError
 from mnist_cnn.refusal import Decision
@@ -396,8 +396,8 @@ def test_cli_csv_and_table(tmp_path, trained_run, test_digits, capsys):
 
 def test_default_model_is_the_best_run_or_a_clear_message(tmp_path, trained_run):
     with pytest.raises(UserError, match="no trained model in .*train one first"):
-        predict.resolve_model(None, tmp_path)
-    assert predict.resolve_model(None, trained_run.parent) == trained_run
+        runtime.resolve_model(None, tmp_path)
+    assert runtime.resolve_model(None, trained_run.parent) == trained_run
 
 
 @pytest.mark.parametrize("command", ["predict", "read"])

@@ -199,6 +199,18 @@ def test_a_malformed_run_is_skipped_with_one_line_saying_why(tmp_path, straight,
     assert best_run(tmp_path) is None
 
 
+def test_best_run_with_keep_asks_the_best_first_and_stops_at_the_first_kept(tmp_path, straight):
+    """keep (a run that runs here, runtime.runs_without_keras) is asked in validation order, best first, no further."""
+    for name, accuracy in (("low", 0.5), ("high", 0.9), ("mid", 0.7), ("tie", 0.7)):
+        shutil.copytree(straight.run.path, tmp_path / name)
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        (tmp_path / name / "metrics.json").write_text(json.dumps({**metrics, "best_val_accuracy": accuracy}))
+    asked = []
+    assert best_run(tmp_path, keep=lambda run: asked.append(run.name) or run.name != "high") == tmp_path / "mid"
+    assert asked == ["high", "mid"]
+    assert best_run(tmp_path) == tmp_path / "high" and best_run(tmp_path, keep=lambda run: False) is None
+
+
 def test_a_config_of_the_wrong_shape_is_skipped_too(tmp_path, straight):
     shutil.copytree(straight.run.path, tmp_path / "odd")
     saved = json.loads((tmp_path / "odd" / "config.json").read_text())

@@ -432,7 +432,7 @@ def test_ensemble_from_picks_the_top_runs_by_validation_accuracy(seed_runs, tmp_
     (["train", "--seeds", "1,2", "--seed", "3"], "--seed and --seeds: give one", 2),
     (["train", "--seeds", "1", "--resume", "r"],
      "--resume continues a run with its saved config.json; drop --seeds", 2),
-    (["evaluate"], "expected RUN_DIR or MODEL.keras paths, or --ensemble-from DIR", 2),
+    (["evaluate"], "expected RUN_DIR, MODEL.keras or export paths, or --ensemble-from DIR", 2),
     (["evaluate", "--ensemble-from", "nowhere"], "nowhere: no finished run with a validation accuracy", 2),
     (["evaluate", "--ensemble-from", "x", "--top", "0"], "--top: expected a whole number from 1, found 0", 2),
 ])

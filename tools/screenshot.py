@@ -49,7 +49,7 @@ def main() -> int:
 
     from mnist_cnn.errors import UserError
     from mnist_cnn.loadtest import start_server
-    from mnist_cnn.predict import resolve_model
+    from mnist_cnn.runtime import resolve_model
 
     try:
         server, port = start_server(str(resolve_model(args.model, args.runs)))

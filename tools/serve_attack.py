@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw
 
 from mnist_cnn.errors import UserError, run_tool
 from mnist_cnn.loadtest import start_server
-from mnist_cnn.predict import resolve_model
+from mnist_cnn.runtime import resolve_model
 
 SCENARIOS = {  # name: (attacking clients, image size, whether they honour Retry-After)
     "big-png": (3, (7300, 5466), False),

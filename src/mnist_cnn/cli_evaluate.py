@@ -47,31 +47,32 @@ def cmd_evaluate(args) -> int:
     if args.dataset is not None:
         data.get(args.dataset)  # a bad name fails before seconds of loading models
     args.paths = cli_sweep.ensemble_paths(args)  # the paths given, or the --top K of --ensemble-from
-    runs, models = _models(args.paths, args.runtime)
-    dataset = args.dataset or (next(iter(runs.values())).dataset if runs else "mnist")
-    for path in (p for p, cfg in runs.items() if cfg.dataset != dataset):
-        print(f"{PROG}: note: scoring on {dataset} {shown(path)}, trained on {runs[path].dataset}", file=sys.stderr)
+    members = _members(args.paths, args.runtime)
+    models = [member.pop("model") for member in members]
+    dataset = args.dataset or next((mb["dataset"] for mb in members if mb["dataset"]), "mnist")
+    for member in (mb for mb in members if mb["dataset"] not in (None, dataset)):
+        print(f"{PROG}: note: scoring on {dataset} {shown(member['path'])}, trained on {member['dataset']}",
+              file=sys.stderr)
     (_, _), (x_test, y_test) = data.load_dataset(dataset, args.data_dir, report=stderr_report)
     x_test, classes = data.normalise(x_test), data.class_names(dataset)
     tta = [evaluate.tta_kind(model) if args.tta else None for model in models]
     probabilities = [evaluate.predict_proba(model, x_test, tta=kind) for model, kind in zip(models, tta)]
     m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta,
-         "tta_kinds": sorted(set(tta) - {None}),
-         "runtimes": [model.model.version if isinstance(model, evaluate.Exported) else "keras" for model in models]}
+         "tta_kinds": sorted(set(tta) - {None})}
     m["calibration"] = evaluate.calibration_report(args.paths, y_test, sum(probabilities) / len(probabilities))
+    stats = evaluate.ensemble(y_test, probabilities)
+    described = [{**mb, "test_accuracy": a, "tta": kind}
+                 for mb, a, kind in zip(members, stats.pop("member_accuracies"), tta)]
     if len(models) > 1:
-        stats = evaluate.ensemble(y_test, probabilities)
-        m["members"] = [{"path": p, "test_accuracy": a, "tta": kind}
-                        for p, a, kind in zip(args.paths, stats.pop("member_accuracies"), tta)]
-        m.update(stats)
+        m.update(members=described, **stats)
+    else:  # what ran: the file, its runtime and engine (a version; Keras' with its compute policy)
+        m.update({key: members[0][key] for key in ("path", "file", "runtime", "engine")})
     if args.json:
         print_results(json.dumps(m, indent=2))
         return 0
-    exported = sorted(set(m["runtimes"]) - {"keras"})
-    lines = [f"run in {' and '.join(['Keras'] * ('keras' in m['runtimes']) + exported)}"] if exported else []
-    lines += [f"{shown(member['path'])}: test accuracy {member['test_accuracy']:.4f}"
-             f"{' (' + member['tta'] + ')' if member['tta'] else ''}" for member in m.get("members", [])]
-    if "members" in m:
+    lines = [f"{shown(mb['file'])} in {mb['engine']}" + (f": test accuracy {mb['test_accuracy']:.4f}"
+             f"{' (' + mb['tta'] + ')' if mb['tta'] else ''}" if len(models) > 1 else "") for mb in described]
+    if len(models) > 1:
         lines.append(f"{m['errors_of_every_member']} test images are wrong in every member, "
                      f"{m['errors_of_any_member']} in at least one")
     if len(models) > 1 or args.tta:
@@ -83,9 +84,10 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _models(paths: list, runtime: str | None) -> tuple[dict, list]:
-    """({path: its run's TrainConfig}, [a Keras model or an evaluate.Exported per path]), all checked before any
-    loads; Keras only where asked for, or where TensorFlow is installed and no runtime was."""
+def _members(paths: list, runtime: str | None) -> list[dict]:
+    """Per path: the model to judge (a Keras model, or an export as an evaluate.Exported), the file and what runs it,
+    and the data set it learnt (its run's, else its check's; None: unknown). Keras only where asked for, or where
+    TensorFlow is installed and no runtime was; every path and config.json is checked before anything loads."""
     from . import evaluate, extras, runtime as runtimes
     from .hardware import inference_policy
     from .models import load_model
@@ -94,18 +96,26 @@ def _models(paths: list, runtime: str | None) -> tuple[dict, list]:
 
     keras = "keras" if extras.importable("tensorflow") else None
     chosen = [runtimes.choose(p, runtime or (None if runtimes.kind_of(Path(p)) else keras)) for p in paths]
-    runs = {p: cfg for p in paths if (cfg := saved_config(run_folder_of(p)))}  # a broken config.json: one line here
+    configs = [saved_config(run_folder_of(p)) for p in paths]  # a broken config.json: one line here
     if in_keras := [file for kind, file in chosen if kind == "keras"]:
-        extras.check(("tensorflow", "keras"), f"evaluating {shown(in_keras[0])} in Keras")
+        unasked = "" if runtime else " (it has no current, checked ONNX or LiteRT export)"  # said without TF only
+        extras.check(("tensorflow", "keras"), f"evaluating {shown(in_keras[0])} in Keras{unasked}")
     policy = inference_policy()
 
-    def load(path, kind: str, file):
+    def member(path, config, kind: str, file) -> dict:
+        found = {"path": str(path), "file": str(file), "runtime": kind, "dataset": config and config.dataset}
         if kind == "keras":
-            return load_model(file, policy)
-        flip = (runs[path].augment or {}).get("flip", 0) if path in runs else 0  # an export keeps no augmentation
-        return evaluate.Exported(runtimes.open_export(file, kind), bool(flip))
+            import keras
 
-    return runs, [load(path, *found) for path, found in zip(paths, chosen)]
+            return {**found, "engine": f"Keras {keras.__version__} ({policy})", "model": load_model(file, policy)}
+        export = runtimes.open_export(file, kind)
+        # The check names the TTA its net takes (evaluate.tta_kind): an export keeps no augmentation layer to ask
+        flips = (export.check or {}).get("tta", "shifts+mirror" if (config and config.augment or {}).get("flip")
+                                          else "shifts") == "shifts+mirror"
+        return {**found, "engine": export.version, "dataset": found["dataset"] or (export.check or {}).get("dataset"),
+                "model": evaluate.Exported(export, flips)}
+
+    return [member(path, config, *found) for path, config, found in zip(paths, configs, chosen)]
 
 
 COMMANDS = {"evaluate": cmd_evaluate}

@@ -175,7 +175,7 @@ def ensemble_paths(args) -> list[str]:
         if args.top is not None:
             raise UserError("--top: picks from --ensemble-from DIR; give that too")
         if not args.paths:
-            raise UserError("expected RUN_DIR or MODEL.keras paths, or --ensemble-from DIR")
+            raise UserError("expected RUN_DIR, MODEL.keras or export paths, or --ensemble-from DIR")
         return args.paths
     if args.paths:
         raise UserError("give run folders or --ensemble-from DIR, not both")

@@ -258,12 +258,15 @@ def _check(path: Path, fmt: str, int8: bool, x: np.ndarray, y: np.ndarray, refer
 
 
 def _describe(keras_file: Path, config, model, dataset: str, int8: bool, calibration, started) -> dict:
-    """Where the export came from: the model file and its digest, run, recipe, parameters, data set."""
+    """Where the export came from: the model file and its digest, run, recipe, parameters, data set, and the test-time
+    augmentation its net takes (evaluate.tta_kind: an export keeps no augmentation layer to tell)."""
+    from .evaluate import tta_kind
+
     run = keras_file.parent.name if config else None
     extra = {"representative_images": len(calibration), "representative_from": "the run's training split"} \
         if int8 else {}
     return {"source": str(keras_file), "source_sha256": sha256_file(keras_file), "model_name": model.name,
-            "recipe": config.model if config else None, "run": run, "dataset": dataset,
+            "recipe": config.model if config else None, "run": run, "dataset": dataset, "tta": tta_kind(model),
             "parameters": int(model.count_params()), "reference": "the Keras model computing in float32",
             **extra, "seconds": round(time.perf_counter() - started, 1),
             "exported": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -1,6 +1,6 @@
 """The optional Python packages, the extra of mnist-cnn that installs each (pyproject.toml), and the one line naming it
-when one is missing. `pip install mnist-cnn` alone predicts, reads and serves with an exported model (ONNX Runtime,
-no TensorFlow); Keras work (train, evaluate, calibrate, export, bench...) needs the `train` extra.
+when one is missing. `pip install mnist-cnn` alone predicts, reads, serves and evaluates with an exported model (ONNX
+Runtime, no TensorFlow); Keras work (train, calibrate, export, bench...) needs the `train` extra.
 
     from mnist_cnn import extras
     extras.require("tensorflow", "running runs/NAME in Keras")  # or a UserError: "... pip install 'mnist-cnn[train]'"

@@ -81,19 +81,23 @@ class FeedbackStore:
         self.folder, self.max_items, self.max_bytes = Path(folder), max_items, max_bytes
         self._lock = threading.Lock()
         self._listed: dict[str, tuple[int, int, int]] = {}  # label folder -> (its mtime_ns, files, bytes)
-        self._made = False  # prepare() created the folder
+        self._made: Path | None = None  # the outermost folder prepare() created
 
     def prepare(self) -> "FeedbackStore":
         """Create the folder now (UserError naming it if that is impossible), so a bad path fails at start-up."""
-        self._made = not self.folder.exists()
+        missing = [p for p in (self.folder, *self.folder.parents) if not p.exists()]
         files.make_dir(self.folder, "feedback_dir")
+        self._made = missing[-1] if missing else None
         return self
 
     def abandon(self) -> None:
-        """Remove the folder prepare() made, while still empty (the server did not start after all)."""
-        if self._made:
-            with contextlib.suppress(OSError):
-                self.folder.rmdir()
+        """Remove the folders prepare() made, while still empty (the server did not start after all)."""
+        if self._made is not None:
+            with contextlib.suppress(OSError):  # not empty: kept, with the folders round it
+                for folder in (self.folder, *self.folder.parents):
+                    folder.rmdir()
+                    if folder == self._made:
+                        break
 
     def counts(self) -> dict:
         """What the folder holds: total files, bytes, per label ("0".."9", "not a digit"), and the caps."""

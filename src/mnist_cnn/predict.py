@@ -33,27 +33,12 @@ from .errors import UserError
 from .imagefile import STDIN
 from .images import NO_DIGIT
 from .refusal import NOT_A_DIGIT, Decision, Rule
-from .rundir import best_run, read_object, saved_config
+from .rundir import read_object, saved_config
 
 # A folder's files read as pictures: the formats a person's picture comes in that Pillow (and pillow-heif) decode
 IMAGE_SUFFIXES = {".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".jp2", ".bmp", ".dib", ".gif", ".webp", ".avif",
                   ".heic", ".heif", ".tif", ".tiff", ".pgm", ".ppm", ".pbm", ".pnm", ".ico", ".tga", ".qoi"}
 BATCH = 256  # images per forward pass: large enough to amortise the call, small enough to show progress
-
-
-def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs", report: Report = quiet) -> Path:
-    """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out` (a run
-    folder skipped for a malformed file is reported); without TensorFlow, the best an export answers for if any."""
-    from .runtime import runs_without_keras
-
-    if model is not None:
-        return Path(model)
-    best = (None if extras.importable("tensorflow") else best_run(out, "mnist", keep=runs_without_keras)) \
-        or best_run(out, "mnist", report=report)
-    if best is None:
-        raise UserError(f"no trained model in {out}/ (expected a finished run folder); train one first with "
-                        f"`make run` or `mnist-cnn train`, or pass --model RUN_DIR|MODEL.keras")
-    return best
 
 
 class Predictor:
@@ -71,7 +56,7 @@ class Predictor:
                  report: Report = quiet):
         from . import runtime as runtimes
 
-        self.runtime, self.path = runtimes.choose(resolve_model(model, out, report), runtime)
+        self.runtime, self.path = runtimes.choose(runtimes.resolve_model(model, out, report, runtime), runtime)
         self.model = None  # the Keras model, for the keras runtime
         if self.runtime != "keras":
             self._export = runtimes.open_export(self.path, self.runtime, threads)

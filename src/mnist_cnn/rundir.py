@@ -279,11 +279,12 @@ def list_runs(out: str | os.PathLike, report: Report = quiet) -> list[dict]:
 
 
 def best_run(out: str | os.PathLike, dataset: str = "mnist", report: Report = quiet, keep=None) -> Path | None:
-    """The finished run of `dataset` with the highest validation accuracy (never chosen by the test set); keep: only
-    the run folders (Paths) for which it is true."""
+    """The finished run of `dataset` with the highest validation accuracy (never chosen by the test set); keep: the
+    best of the run folders (Paths) for which it is true, asked best first until one is."""
     done = [r for r in list_runs(out, report) if isinstance(r["val_accuracy"], (int, float))
-            and r["dataset"] == dataset and Path(r["path"], MODEL).is_file() and (keep is None or keep(r["path"]))]
-    return Path(max(done, key=lambda r: r["val_accuracy"])["path"]) if done else None
+            and r["dataset"] == dataset and Path(r["path"], MODEL).is_file()]
+    done.sort(key=lambda r: -r["val_accuracy"])  # stable: of equals, the first listed, as max() takes
+    return next((Path(r["path"]) for r in done if keep is None or keep(Path(r["path"]))), None)
 
 
 def top_runs(out: str | os.PathLike, k: int, dataset: str | None = None, report: Report = quiet) -> list[dict]:

@@ -4,6 +4,7 @@
     model = open_export("runs/NAME/exports/model.onnx")     # or a .tflite file
     model.probabilities(x)                                  # (N, 28, 28[, 1]) float32 in [0, 1] -> (N, 10)
     kind, path = choose("runs/NAME")                        # the fastest checked export there, else Keras
+    run = resolve_model(None, "runs")                       # the default model: the best run (one that runs here)
 
 `mnist-cnn export` writes each export with its check figures (model.onnx.check.json: accuracy,
 agreement with the Keras model, SHA-256 of the file and of the model.keras it came from). An
@@ -32,7 +33,9 @@ import numpy as np
 
 from .errors import ConfigError, UserError
 from .extras import PACKAGES, importable
-from .rundir import CONFIG, EXPORT_SUFFIXES, EXPORTS, check_path, export_path_for, read_object, sha256_file
+from .console import Report, quiet
+from .rundir import (CONFIG, EXPORT_SUFFIXES, EXPORTS, best_run, check_path, export_path_for, read_object,
+                     sha256_file)
 
 MAX_EXPORT_BYTES = 200 * 2**20  # ours are 0.2-15 MB; refuse before reading anything bigger
 
@@ -117,10 +120,31 @@ def verify(export: Path, source: Path | None = None) -> dict | None:
     return check
 
 
-def runs_without_keras(run: str | os.PathLike) -> bool:
-    """Whether choose() picks an export for this run folder (or .keras file): it runs without TensorFlow."""
+def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "runs", report: Report = quiet,
+                  runtime: str | None = None) -> Path:
+    """The model to use: the given run folder/.keras/export file, else the best finished MNIST run under `out` (a run
+    folder skipped for a malformed file is reported); without TensorFlow, the best one that an export (of `runtime`)
+    answers for, if any, said so when a better one needs Keras."""
+    if model is not None:
+        return Path(model)
+    best = best_run(out, "mnist", report=report)
+    if best is None:
+        raise UserError(f"no trained model in {out}/ (expected a finished run folder); train one first with "
+                        f"`make run` or `mnist-cnn train`, or pass --model RUN_DIR|MODEL.keras|MODEL.onnx")
+    if runtime == "keras" or importable("tensorflow") or runs_without_keras(best, runtime):
+        return best
+    exported = best_run(out, "mnist", keep=lambda run: runs_without_keras(run, runtime))
+    if exported is not None:
+        report(f"{exported}: the best run here an export answers for ({best} validates higher but has no current, "
+               f"checked export, and TensorFlow is not installed)")
+    return exported or best
+
+
+def runs_without_keras(run: str | os.PathLike, runtime: str | None = None) -> bool:
+    """Whether choose() picks an export (of `runtime`) for this run folder or .keras file: one that runs without
+    TensorFlow."""
     try:
-        return choose(run)[0] != "keras"
+        return choose(run, runtime)[0] != "keras"
     except UserError:
         return False
 

@@ -27,7 +27,8 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
 
     feedback_dir: where the page's corrections go (default: the model's run folder's feedback/)."""
     from .feedback import FeedbackStore, default_folder
-    from .predict import Predictor as Loaded, resolve_model
+    from .predict import Predictor as Loaded
+    from .runtime import resolve_model
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if not 1 <= workers <= WORKERS_PER_CPU * cpus:
@@ -35,7 +36,7 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
                         f"for each of the {cpus} CPUs this process may use), found {workers}")
     sock = listen(host, port)  # fail on a taken port before spending seconds loading the model
     hosts = http_guard.host_names(host, allow_hosts)
-    path = str(resolve_model(model, out, warn))  # named once here, not by each worker
+    path = str(resolve_model(model, out, warn, runtime))  # named once here, not by each worker
     store = None if no_feedback else FeedbackStore(feedback_dir or default_folder(path)).prepare()  # before the load
     try:
         if workers > 1:
@@ -45,7 +46,7 @@ def run(model=None, host: str = serve.HOST, port: int = serve.PORT, out: str | o
                                           store and store.folder)
         else:
             predictor = Loaded(path, out, runtime=runtime, threads=serve.MODEL_THREADS)
-    except UserError:
+    except BaseException:  # a model that cannot load, or Ctrl+C while it loads
         if store:
             store.abandon()
         raise
