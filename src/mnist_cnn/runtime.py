@@ -130,7 +130,8 @@ def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "run
     best = best_run(out, "mnist", report=report)
     if best is None:
         raise UserError(f"no trained model in {out}/ (expected a finished run folder); train one first with "
-                        f"`make run` or `mnist-cnn train`, or pass --model RUN_DIR|MODEL.keras|MODEL.onnx")
+                        f"`make run` or `mnist-cnn train` (or copy a run folder there), or pass --model "
+                        f"RUN_DIR|MODEL.keras|MODEL.onnx")
     if runtime == "keras" or importable("tensorflow") or runs_without_keras(best, runtime):
         return best
     exported = best_run(out, "mnist", keep=lambda run: runs_without_keras(run, runtime))
