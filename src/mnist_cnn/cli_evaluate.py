@@ -94,8 +94,8 @@ def _members(paths: list, runtime: str | None) -> list[dict]:
     from .refusal import run_folder_of
     from .rundir import saved_config
 
-    keras = "keras" if extras.importable("tensorflow") else None
-    chosen = [runtimes.choose(p, runtime or (None if runtimes.kind_of(Path(p)) else keras)) for p in paths]
+    default = "keras" if extras.importable("tensorflow") else None
+    chosen = [runtimes.choose(p, runtime or (None if runtimes.kind_of(Path(p)) else default)) for p in paths]
     configs = [saved_config(run_folder_of(p)) for p in paths]  # a broken config.json: one line here
     if in_keras := [file for kind, file in chosen if kind == "keras"]:
         unasked = "" if runtime else " (it has no current, checked ONNX or LiteRT export)"  # said without TF only
@@ -109,11 +109,11 @@ def _members(paths: list, runtime: str | None) -> list[dict]:
 
             return {**found, "engine": f"Keras {keras.__version__} ({policy})", "model": load_model(file, policy)}
         export = runtimes.open_export(file, kind)
+        check = export.check or {}
         # The check names the TTA its net takes (evaluate.tta_kind): an export keeps no augmentation layer to ask
-        flips = (export.check or {}).get("tta", "shifts+mirror" if (config and config.augment or {}).get("flip")
-                                          else "shifts") == "shifts+mirror"
-        return {**found, "engine": export.version, "dataset": found["dataset"] or (export.check or {}).get("dataset"),
-                "model": evaluate.Exported(export, flips)}
+        tta = check.get("tta", "shifts+mirror" if config and (config.augment or {}).get("flip") else "shifts")
+        return {**found, "engine": export.version, "dataset": found["dataset"] or check.get("dataset"),
+                "model": evaluate.Exported(export, tta == "shifts+mirror")}
 
     return [member(path, config, *found) for path, config, found in zip(paths, configs, chosen)]
 

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .console import Report, quiet
 from .errors import ConfigError, UserError
 from .extras import PACKAGES, importable
-from .console import Report, quiet
 from .rundir import (CONFIG, EXPORT_SUFFIXES, EXPORTS, best_run, check_path, export_path_for, read_object,
                      sha256_file)
 
