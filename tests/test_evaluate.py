@@ -22,6 +22,11 @@ def test_metrics_agree_with_keras_metrics():
     assert m["test_accuracy"] == pytest.approx(float(acc.result()))
     loss = keras.losses.CategoricalCrossentropy()(onehot, p)
     assert m["test_loss"] == pytest.approx(float(loss), rel=1e-5)
+    odd = p.copy()  # a 0 on the true class (Keras clips it to its epsilon) and rows not summing to 1 (int8 exports')
+    odd[0] = np.eye(10, dtype=np.float32)[(y[0] + 1) % 10]
+    odd[1:50] *= np.float32(0.9)
+    keras_loss = float(keras.losses.CategoricalCrossentropy()(onehot, odd))
+    assert evaluate.crossentropy(y, odd) == pytest.approx(keras_loss, rel=1e-5) and keras_loss > m["test_loss"] + 0.01
     pred_onehot = keras.utils.to_categorical(p.argmax(1), 10)
     for d in range(10):
         prec, rec = keras.metrics.Precision(class_id=d), keras.metrics.Recall(class_id=d)
@@ -99,7 +104,7 @@ def test_a_net_trained_with_flips_is_tested_with_the_shifts_of_it_and_of_its_mir
 
 
 def test_an_export_is_judged_as_a_keras_model_is():
-    """evaluate.Exported: Keras' predict() in batches over an export's probabilities(); its run's flips pick the TTA."""
+    """evaluate.Exported: Keras' predict() in batches over an export's probabilities(); its check's TTA kind stands."""
     class Export:
         calls = []
 
@@ -108,8 +113,8 @@ def test_an_export_is_judged_as_a_keras_model_is():
             return np.tile(np.float32(x.mean((1, 2, 3)))[:, None], (1, 10))
 
     x = np.random.default_rng(0).random((2500, 28, 28, 1), dtype=np.float32)
-    model = evaluate.Exported(Export(), flip=False)
+    model = evaluate.Exported(Export(), "shifts")
     np.testing.assert_array_equal(model.predict(x, batch_size=1024)[:, 0], x.mean((1, 2, 3)))
     assert Export.calls == [1024, 1024, 452]
-    assert evaluate.tta_kind(model) == "shifts" and evaluate.tta_kind(evaluate.Exported(Export(), True)) == \
-        "shifts+mirror"
+    assert evaluate.tta_kind(model) == "shifts"
+    assert evaluate.tta_kind(evaluate.Exported(Export(), "shifts+mirror")) == "shifts+mirror"

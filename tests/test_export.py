@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from serving import free_port  # tests/serving.py
 
-from mnist_cnn import cli, export, images, predict, runtime
+from mnist_cnn import cli, export, extras, images, predict, runtime
 from mnist_cnn.data import load_mnist, normalise
 from mnist_cnn.errors import UserError
 from mnist_cnn.rundir import check_path
@@ -266,8 +266,26 @@ def test_missing_runtime_names_the_extra(exported, monkeypatch):
         runtime.open_export(exported["litert", False].path)
 
 
-# `pip install mnist-cnn` without the `train` extra (pyproject.toml): importing any of these fails
-WITHOUT_TRAIN = ("tensorflow", "keras", "matplotlib", "scipy", "tf2onnx", "onnx", "tf_keras", "jax", "torch")
+def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits):
+    """TensorFlow installed, a fresh interpreter runs the CLI's predict on an export and a run folder: sys.modules tells
+    that nothing loaded it (a guarded `import keras` would pass the test below, where it cannot be imported)."""
+    script = ("import json, sys\n"
+              "from mnist_cnn import cli\n"
+              "codes = [cli.main(['predict', *sys.argv[2:], '--model', m, '--json']) for m in sys.argv[1].split(',')]\n"
+              "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'tf_keras', 'jax', "
+              "'torch'})\n"
+              "print(json.dumps({'codes': codes, 'heavy': heavy}))\n")
+    models = ",".join([str(exported["onnx", False].path), str(exported["litert", True].path), str(tiny_run)])
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", script, models, *map(str, digits[0][:3])], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"codes": [0, 0, 0], "heavy": []}
+
+
+# `pip install mnist-cnn` without the `train` and `onnx` extras (pyproject.toml): importing any of these fails
+WITHOUT_TRAIN = (*(m for m, (_, extra) in extras.PACKAGES.items() if extra in ("train", "onnx")), "tf_keras", "jax",
+                 "torch")
 NO_TRAIN_SCRIPT = f"""import contextlib, io, json, sys
 sys.modules.update(dict.fromkeys({WITHOUT_TRAIN!r}))  # None: import raises ModuleNotFoundError
 from mnist_cnn import cli
@@ -325,11 +343,12 @@ def test_without_tensorflow_exports_run_and_keras_work_says_what_to_install(tiny
     assert lines[0] == f"running {tiny_run / 'model.keras'} in Keras needs the Python package tensorflow-cpu, {train}"
     unchecked = f"running {bare / 'model.keras'} in Keras (it has no current, checked ONNX or LiteRT export)"
     assert lines[1] == lines[2] == f"{unchecked} needs the Python package tensorflow-cpu, {train}"
-    stack = "the Python packages tensorflow-cpu, keras, matplotlib, scipy, which are not installed; install them with:"
+    stack = ("the Python packages tensorflow-cpu, keras, matplotlib, scipy, fonttools, which are not installed; "
+             "install them with:")
     assert lines[3] == (f"evaluating {bare / 'model.keras'} in Keras (it has no current, checked ONNX or LiteRT "
                         "export) needs the Python packages tensorflow-cpu, keras, which are not installed; install "
                         "them with: pip install 'mnist-cnn[train]'")
-    onnx_extra = stack.replace("scipy", "tf2onnx, onnx").replace("matplotlib, ", "")
+    onnx_extra = stack.replace("scipy, fonttools", "tf2onnx, onnx").replace("matplotlib, ", "")
     assert lines[4] == f"exporting to onnx needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"
     assert lines[5] == f"exporting the web page needs {onnx_extra} pip install 'mnist-cnn[train,onnx]'"
     assert lines[6] == f"`mnist-cnn bench` needs {stack} pip install 'mnist-cnn[train]'"

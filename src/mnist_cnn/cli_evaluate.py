@@ -60,19 +60,20 @@ def cmd_evaluate(args) -> int:
     m = {**evaluate.metrics(y_test, sum(probabilities) / len(probabilities), classes), "tta": args.tta,
          "tta_kinds": sorted(set(tta) - {None})}
     m["calibration"] = evaluate.calibration_report(args.paths, y_test, sum(probabilities) / len(probabilities))
-    stats = evaluate.ensemble(y_test, probabilities)
-    described = [{**mb, "test_accuracy": a, "tta": kind}
-                 for mb, a, kind in zip(members, stats.pop("member_accuracies"), tta)]
     if len(models) > 1:
-        m.update(members=described, **stats)
+        stats = evaluate.ensemble(y_test, probabilities)
+        m["members"] = [{**mb, "test_accuracy": a, "tta": kind}
+                        for mb, a, kind in zip(members, stats.pop("member_accuracies"), tta)]
+        m.update(stats)
     else:  # what ran: the file, its runtime and engine (a version; Keras' with its compute policy)
         m.update({key: members[0][key] for key in ("path", "file", "runtime", "engine")})
     if args.json:
         print_results(json.dumps(m, indent=2))
         return 0
-    lines = [f"{shown(mb['file'])} in {mb['engine']}" + (f": test accuracy {mb['test_accuracy']:.4f}"
-             f"{' (' + mb['tta'] + ')' if mb['tta'] else ''}" if len(models) > 1 else "") for mb in described]
+    lines = [f"{shown(mb['file'])} in {mb['engine']}" for mb in m.get("members", members)]
     if len(models) > 1:
+        lines = [f"{line}: test accuracy {mb['test_accuracy']:.4f}{' (' + mb['tta'] + ')' if mb['tta'] else ''}"
+                 for line, mb in zip(lines, m["members"])]
         lines.append(f"{m['errors_of_every_member']} test images are wrong in every member, "
                      f"{m['errors_of_any_member']} in at least one")
     if len(models) > 1 or args.tta:
@@ -98,7 +99,7 @@ def _members(paths: list, runtime: str | None) -> list[dict]:
     chosen = [runtimes.choose(p, runtime or (None if runtimes.kind_of(Path(p)) else default)) for p in paths]
     configs = [saved_config(run_folder_of(p)) for p in paths]  # a broken config.json: one line here
     if in_keras := [file for kind, file in chosen if kind == "keras"]:
-        unasked = "" if runtime else " (it has no current, checked ONNX or LiteRT export)"  # said without TF only
+        unasked = "" if runtime else runtimes.NO_EXPORT  # said without TF only
         extras.check(("tensorflow", "keras"), f"evaluating {shown(in_keras[0])} in Keras{unasked}")
     policy = inference_policy()
 
@@ -113,7 +114,7 @@ def _members(paths: list, runtime: str | None) -> list[dict]:
         # The check names the TTA its net takes (evaluate.tta_kind): an export keeps no augmentation layer to ask
         tta = check.get("tta", "shifts+mirror" if config and (config.augment or {}).get("flip") else "shifts")
         return {**found, "engine": export.version, "dataset": found["dataset"] or check.get("dataset"),
-                "model": evaluate.Exported(export, tta == "shifts+mirror")}
+                "model": evaluate.Exported(export, tta)}
 
     return [member(path, config, *found) for path, config, found in zip(paths, configs, chosen)]
 

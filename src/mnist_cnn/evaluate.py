@@ -28,11 +28,11 @@ EPSILON = 1e-7  # Keras' backend epsilon: probabilities are clipped to [EPSILON,
 
 
 class Exported:
-    """An export (runtime.open_export's model) judged as a Keras model is: Keras' predict(), and whether its run trained
-    with left-right flips (its config.json; an export keeps no augmentation layer)."""
+    """An export (runtime.open_export's model) judged as a Keras model is: Keras' predict(), and the TTA kind its net
+    takes (from its check, which export.py writes with tta_kind: an export keeps no augmentation layer to ask)."""
 
-    def __init__(self, model, flip: bool):
-        self.model, self.flip = model, flip
+    def __init__(self, model, tta: str):
+        self.model, self.tta = model, tta
 
     def predict(self, x: np.ndarray, batch_size: int = 1024, verbose: int = 0) -> np.ndarray:
         return np.concatenate([self.model.probabilities(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
@@ -41,8 +41,9 @@ class Exported:
 def tta_kind(model) -> str:
     """The test-time augmentation for a Keras model or an Exported: "shifts+mirror" if it trained with left-right flips
     (a RandomAffine layer with flip > 0, run folder or bare .keras file alike), else "shifts"."""
-    flip = model.flip if isinstance(model, Exported) else any(getattr(layer, "flip", 0) for layer in model.layers)
-    return "shifts+mirror" if flip else "shifts"
+    if isinstance(model, Exported):
+        return model.tta
+    return "shifts+mirror" if any(getattr(layer, "flip", 0) for layer in model.layers) else "shifts"
 
 
 def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:

@@ -64,9 +64,9 @@ def require(module: str, what: str):
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as e:
-        if missing(e, what) is None:  # another module, missing inside it: a broken install, keep its traceback
+        if (said := missing(e, what)) is None:  # another module, missing inside it: a broken install, its traceback
             raise
-        raise UserError(line(module, what)) from None
+        raise UserError(said) from None
 
 
 def missing(error: ModuleNotFoundError, what: str) -> str | None:

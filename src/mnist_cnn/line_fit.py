@@ -94,7 +94,7 @@ def fit(run, strings: int = STRINGS, epochs: int = EPOCHS, seed: int = 0, data_d
     from .rundir import READER, RunDir
 
     run = RunDir.open(run)
-    import keras  # after the run's check: a wrong run is named where Keras is missing too
+    import keras  # after the run's check: a library caller with a wrong run hears of the run (the CLI checks first)
 
     (x, y), _ = load_mnist(data_dir, report=report)
     start = time.perf_counter()

@@ -107,8 +107,9 @@ class Predictor:
         return gate
 
     def _load_keras(self, threads: int | None, asked: str | None) -> None:
-        unasked = "" if asked else " (it has no current, checked ONNX or LiteRT export)"
-        tf = extras.require("tensorflow", f"running {self.path} in Keras{unasked}")
+        from .runtime import NO_EXPORT
+
+        tf = extras.require("tensorflow", f"running {self.path} in Keras{'' if asked else NO_EXPORT}")
         if threads:
             try:
                 tf.config.threading.set_intra_op_parallelism_threads(threads)

@@ -225,7 +225,7 @@ def fit(run: str | os.PathLike, gate: bool = True, compare: bool = False, data_d
     from .rundir import saved_config
 
     run = model_path(run).parent
-    saved_config(run)  # a broken config.json: one line before Keras (and matplotlib) load
+    saved_config(run)  # a broken config.json: one line before Keras loads (and matplotlib: a library caller's)
     from . import plots
 
     model = load_model(run, "float32")

@@ -141,6 +141,9 @@ def resolve_model(model: str | os.PathLike | None, out: str | os.PathLike = "run
     return exported or best
 
 
+NO_EXPORT = " (it has no current, checked ONNX or LiteRT export)"  # why a run goes to Keras when no runtime was named
+
+
 def runs_without_keras(run: str | os.PathLike, runtime: str | None = None) -> bool:
     """Whether choose() picks an export (of `runtime`) for this run folder or .keras file: one that runs without
     TensorFlow."""
