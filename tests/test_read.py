@@ -973,6 +973,18 @@ def test_a_sign_alone_is_drawn_whole_from_symbols(mnist_dir, monkeypatch):
     assert len(drawn) == 2 and drawn[0] == drawn[1] and drawn[0] in number_images.SYMBOLS
 
 
+def test_a_letter_alone_is_drawn_whole_from_alone(mnist_dir, monkeypatch):
+    """tools/read_refusal.py --kinds letter: one letter of number_images.ALONE (no b g s z B G S Z), the same for the
+    same seed."""
+    (_, _), (x, y) = load_mnist(mnist_dir)
+    drawn = []
+    glyph = number_images._font_glyph
+    monkeypatch.setattr(number_images, "_font_glyph", lambda text, *a: drawn.append(text) or glyph(text, *a))
+    pictures = [Writer(x[:100], y[:100], seed=s).not_digits("letter") for s in (2, 2, 3, 4, 5, 6)]
+    assert np.array_equal(np.asarray(pictures[0]), np.asarray(pictures[1])) and drawn[0] == drawn[1]
+    assert all(len(c) == 1 and c in number_images.ALONE for c in drawn) and not set(drawn) & set("bgszBGSZ")
+
+
 def test_an_unknown_kind_of_non_digit_is_an_error_not_letters():
     with pytest.raises(ValueError, match="kind: expected one of letters.*found 'leters'"):
         Writer(None, None, seed=2).not_digits("leters")

@@ -4,13 +4,14 @@
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds point,comma,colon,slash,dash,minus
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds plus,equals,per-cent,dollar,hash,brackets
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds symbols      # ? ! % # $ & @ * alone
+    PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds letter       # one letter alone: A, K, x
     PYTHONPATH=src python tools/read_refusal.py --model runs/NAME --kinds slash,date   # 12/05, 7/12/2026 (dates.py)
 
 Kinds (number_images.NON_DIGITS): handwritten-font or DejaVu letters, a doodle, a blank page, noise, textured
 paper with no writing (grain, blotches, a crease, empty ruled paper) and a number of 3-5 digits with one
 letter in it (a string with one mark that is not a digit is refused as a whole); with --kinds also words as a hand
 writes them (number_images.WORDS: lower case shorter than capitals, letters close or joined), a sign alone
-(number_images.SYMBOLS: ? ! % # $ & @ *) and numbers of
+(number_images.SYMBOLS: ? ! % # $ & @ *), a letter alone (number_images.ALONE) and numbers of
 2-5 digits with a mark of number_images.MARKED among them (3.95, 12,50, 7:39, 12/05, 4-2, and a minus sign before
 1-5 digits, -7: `read` writes these among the digits, so "read exactly" counts what is right for them; sign: one of
 + = % $ #, or each alone: plus, equals, per-cent, dollar, hash; brackets: round the digits, (305)). Half of each
@@ -48,8 +49,8 @@ def main() -> int:
     ap.add_argument("--failures", type=Path, help="save pictures read as a number (but the one drawn) here "
                                                   "(default: no)")
     ap.add_argument("--kinds", default=",".join(NON_DIGITS),
-                    help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)}, words, symbols and the numbers "
-                         f"with a mark {', '.join(MARKED)} (default: the first six)")
+                    help=f"kinds to draw, comma-separated, of {', '.join(NON_DIGITS)}, words, symbols, letter and the "
+                         f"numbers with a mark {', '.join(MARKED)} (default: the first six)")
     add_reader(ap)
     ap.add_argument("--other-faces", action="store_true", help="font letters and digits only in faces nothing here "
                                                                "was made on (read_eval.py's; default: FONT_DIRS')")

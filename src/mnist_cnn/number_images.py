@@ -39,7 +39,8 @@ WORDS = ("hello", "name", "total", "date", "yes", "milk", "house", "summer", "wi
          "apple", "tree", "happy", "thanks", "kitchen", "green", "Monday", "March", "Paris", "Kim", "max", "draw",
          "sign", "here", "men", "mum", "wow", "nun", "hum", "Hi", "WHO", "NEW", "MAX", "WWW")
 SYMBOLS = "?!%#$&@*"  # a sign alone, no digit beside it (? read 7, % read 916): tools/read_refusal.py --kinds symbols
-KINDS = (*NON_DIGITS, "words", "symbols", *MARKED)  # what not_digits draws
+KINDS = (*NON_DIGITS, "words", "symbols", "letter", *MARKED)  # what not_digits draws; "letter": one of ALONE alone
+# (a capital's strokes cut apart read 11, 16, 76: docs/reading.md, "A letter alone")
 CENTRED = "-+=()"  # marks written around the row's middle, not on its baseline (a bracket taller than the digits
 # stands on it, rising above them)
 HEIGHT = (36, 90)  # digit heights in px: a phone photo of a form to a drawing pad
@@ -53,6 +54,7 @@ MARGIN = (0.3, 0.9)  # paper around the number, in heights
 LETTERS = "abcdefghkmnprstuvwxyzABCDEFGHKLMNPRSTUVWXYZ"  # no letters that are written like digits (o, l, I, q...)
 # but b g s z B G S Z, which many hands write as 6 9 5 2 8 6 5 2: the gate does not learn them (negatives.LETTERS), and
 # tools/read_refusal.py's count by letter shows them apart (docs/reading.md, "Letters nearest a digit")
+ALONE = "".join(c for c in LETTERS if c not in "bgszBGSZ")  # the letter kind's: a letter alone is no digit's twin
 
 
 class Writer:
@@ -100,8 +102,8 @@ class Writer:
         if kind == "doodle":
             return _render(_doodle(height, rng), style, height, rng)
         font = self.fonts[int(rng.integers(len(self.fonts)))] if self.fonts else None
-        if kind in ("words", "symbols"):  # drawn whole, in the font's own spacing and joins
-            text = str(rng.choice(WORDS if kind == "words" else list(SYMBOLS)))
+        if kind in ("words", "symbols", "letter"):  # drawn whole, in the font's own spacing and joins
+            text = str(rng.choice({"words": WORDS, "symbols": list(SYMBOLS)}.get(kind, list(ALONE))))
             return _render(self._line([_font_glyph(text, height, font or _any_font())], height, False), style, height,
                            rng)
         word = [str(rng.choice(list(LETTERS))) for _ in range(int(rng.integers(2, 6)))]  # letters
