@@ -266,9 +266,10 @@ def test_missing_runtime_names_the_extra(exported, monkeypatch):
         runtime.open_export(exported["litert", False].path)
 
 
-def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits):
+def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits, tmp_path):
     """TensorFlow installed, a fresh interpreter runs the CLI's predict on an export and a run folder: sys.modules tells
-    that nothing loaded it (a guarded `import keras` would pass the test below, where it cannot be imported)."""
+    that nothing loaded it (a guarded `import keras` would pass the test below, where it cannot be imported). Nor does
+    ONNX Runtime leave its telemetry's device id and event queue in the home folder."""
     script = ("import json, sys\n"
               "from mnist_cnn import cli\n"
               "codes = [cli.main(['predict', *sys.argv[2:], '--model', m, '--json']) for m in sys.argv[1].split(',')]\n"
@@ -276,11 +277,15 @@ def test_predict_with_an_export_imports_no_tensorflow(tiny_run, exported, digits
               "'torch'})\n"
               "print(json.dumps({'codes': codes, 'heavy': heavy}))\n")
     models = ",".join([str(exported["onnx", False].path), str(exported["litert", True].path), str(tiny_run)])
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    env.update(PYTHONPATH=str(SRC), HOME=str(home))
     done = subprocess.run([sys.executable, "-c", script, models, *map(str, digits[0][:3])], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"codes": [0, 0, 0], "heavy": []}
+    assert [p.relative_to(home).as_posix() for p in home.rglob("*")] == []
 
 
 # `pip install mnist-cnn` without the `train` and `onnx` extras (pyproject.toml): importing any of these fails

@@ -12,3 +12,7 @@ __version__ = "0.1.0"
 # says nothing a user can act on; set once here, before any module can import TensorFlow, and
 # inherited by every subprocess the package starts. Errors still surface as Python exceptions.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# ONNX Runtime (1.29 and later) keeps a device id and a queue of usage events under ~/.cache/Microsoft and uploads
+# them to Microsoft; a digit reader that runs offline has no reason to. ORT_DISABLE_TELEMETRY=0 turns it back on.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
