@@ -46,9 +46,24 @@ def test_json_text_is_json_dumps_indented_and_ascii_whatever_the_names():
     tiny = {**record, "top_k": [{"digit": 3, "probability": 3.2e-07}, {"digit": 5, "probability": 1e-05}]}
     assert json.loads(json_text([tiny])) == [tiny]  # and the same values where a number is spelt otherwise
     assert json_text([]) == "[]"
-    for name in ("caf\u00e9 \u4e03.png", "raw-\udcff-byte.png"):  # non-ASCII; a Linux name's undecodable byte
-        text = json_text([{**record, "path": name}])
-        assert text.isascii() and json.loads(text)[0]["path"] == name
+    name = "caf\u00e9 \u4e03.png"
+    text = json_text([{**record, "path": name}])
+    assert text.isascii() and json.loads(text)[0]["path"] == name
+
+
+def test_a_file_names_undecodable_bytes_are_written_as_xnn_in_json_and_tables():
+    """A Linux file name's undecodable byte reaches Python as a lone surrogate; JSON escaping it ("\\udcff") is no
+    Unicode, which strict readers refuse (orjson, JavaScript's encodeURIComponent): written \\xff, the byte, as text."""
+    import orjson
+
+    from mnist_cnn.console import json_text
+
+    name = os.fsdecode(b"raw-\xff\xfe-caf\xc3\xa9.png")
+    text = json_text([{"path": name, "top_k": [{"digit": 7}], name: ("\ud800",)}])
+    assert text.isascii()
+    assert orjson.loads(text) == [{"path": "raw-\\xff\\xfe-caf\u00e9.png", "top_k": [{"digit": 7}],
+                                   "raw-\\xff\\xfe-caf\u00e9.png": ["\\ud800"]}]
+    assert shown(name) == "raw-\\xff\\xfe-caf\u00e9.png" and shown("a\nb") == "a\\nb"
 
 
 def test_progress_ends_its_line_before_any_other_even_when_the_loop_stops(capsys):

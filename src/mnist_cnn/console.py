@@ -50,7 +50,24 @@ def shown(text) -> str:
     text = str(text)
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(c if c.isprintable() else _byte(c) or c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _byte(c: str) -> str:
+    """A file name's undecodable byte (os.fsdecode's surrogate escape U+DC80-U+DCFF) as \\xNN, the byte; else ""."""
+    return f"\\x{ord(c) - 0xDC00:02x}" if "\udc80" <= c <= "\udcff" else ""
+
+
+def _valid(value):
+    """value with every lone surrogate in its strings written out as text (\\xNN for a file name's undecodable byte,
+    \\udXXX for any other): JSON with them escaped is no Unicode, and strict readers (orjson, JavaScript's
+    encodeURIComponent) refuse it."""
+    if isinstance(value, str):
+        return "".join(_byte(c) or c.encode("unicode_escape").decode("ascii") if "\ud800" <= c <= "\udfff" else c
+                       for c in value)
+    if isinstance(value, dict):
+        return {_valid(k): _valid(v) for k, v in value.items()}
+    return [_valid(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 class Progress:
@@ -140,9 +157,10 @@ def json_text(value) -> str:
 
     try:
         text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    except orjson.JSONEncodeError:  # a file name's undecodable bytes (lone surrogates), which json escapes
-        text = ""
-    return text if text.isascii() and text else json.dumps(value, indent=2)
+    except orjson.JSONEncodeError:  # a file name's undecodable bytes (lone surrogates)
+        value = _valid(value)
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return text if text.isascii() else json.dumps(value, indent=2)
 
 
 def csv_text(rows) -> str:
