@@ -51,6 +51,7 @@ PER_CENT = [SLASH, *RINGS]
     ([stroke(132, 80, 106, 104)], ","),                                 # ...as wide as a point may not be
     ([stroke(122, 78, 119, 92)], ","),                                  # 1,250: a short tick, small as a point
     ([ring(120, 78, 10, 10, 8)], "."),                                  # 4.2: a ring round a pinhole, 0.45 as tall
+    ([lambda a: cv2.fillPoly(a, [np.array([(120, 63), (133, 76), (120, 89), (107, 76)])], 1.0)], "."),  # a blot
     ([lambda a: cv2.rectangle(a, (114, 78), (125, 92), 1.0, -1)], "."),  # a square point, taller where sheared
     ([lambda a: cv2.ellipse(a, (120, 84), (5, 7), 0, 0, 360, 1.0, -1)], "."),  # a tall dot (Humor Sans'), no tail
     ([lambda a: cv2.fillPoly(a, [np.array([(115, 78), (125, 78), (124, 92), (120, 92)])], 1.0)], ","),  # Seto's
@@ -59,7 +60,7 @@ PER_CENT = [SLASH, *RINGS]
     ([lambda a: cv2.line(a, (100, 60), (140, 60), 1.0, 6)], "-"),       # 4-2, its dash close to its digits
     ([bar(180, 212, 30), bar(208, 250, 60)], "-"),                      # 7-1: the 7's bar over the dash's columns
     ([lambda a: cv2.line(a, (255, 12), (228, 94), 1.0, 6)], "/"),       # 12/05: taller than the digits, leaning
-], ids=["point", "low point", "comma", "long comma", "longer comma", "wide comma", "tick comma", "big point",
+], ids=["point", "low point", "comma", "long comma", "longer comma", "wide comma", "tick comma", "big point", "blot",
         "square point", "tall dot", "wedge comma", "colon", "italic colon", "dash", "dash under a bar", "slash"])
 def test_punctuation_between_digits_is_found_where_it_stands(marks, char):
     found, why = punctuation.find(row(*marks))

@@ -13,10 +13,10 @@ punctuation when it is clear of every digit's columns (not a 5's hat, a broken 4
 digits (not a full stop after the number), a stroke's width from any other small mark (the pieces of a broken 6), at
 least a tenth of the digits' height both ways (not dust or a ruled line's stub; a point pressed flat, 6% one way and
 at most twice as long: THIN_DOT), and: a dash, a flat thick stroke around the row's middle; a point, small and solid
-(or low, round and filled: Purisa's ring round a pinhole), from the row's middle down to a little under its
-baseline, without a comma's tail (two dots one over the other: a colon); a comma, a short thick stroke hanging from
-the middle or lower (a long one: _hanging); a slash, a narrow mark leaning right, taller than the digits and rising
-above them (one as tall as they is a 1 to any reader; a date's two are found by their lean: dates.py).
+(or low, round and filled: Purisa's ring round a pinhole, a marker's blot), from the row's middle down to a little
+under its baseline, without a comma's tail (two dots one over the other: a colon); a comma, a short thick stroke
+hanging from the middle or lower (a long one: _hanging); a slash, a narrow mark leaning right, taller than the digits
+and rising above them (one as tall as they is a 1 to any reader; a date's two are found by their lean: dates.py).
 Signs by their own shapes: _equals, _plus, percent.py, brackets.py, punctuated.dot_under. Hand-written on OpenCV's
 connected components and line fits: no library finds punctuation in handwriting.
 """
@@ -43,6 +43,8 @@ PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways 
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
 ROUND = 0.64  # ...or, under TALL, its top below the row's middle, round and filling 64% (Purisa's ring round a pinhole)
 OVAL = 1.5  # ...round: at most 1.5x as wide as tall or the other way
+BLOT = 0.5  # ...or filling half of it and enclosing under HOLE of it (a small 0's or a per cent sign's ring encloses
+HOLE = 0.1  # more): a marker's blot, its rim soft in a photo (Purisa's point photographed fills 61-62%: read as a 0)
 TICK, LONG, STEEP = 0.18, 1.5, 1.15  # a mark 18% of the digits' height tall and 1.5x as tall as wide, or 1.15x with
 # a tail (punctuated.tailed), is a comma, no point (docs/reading.md, "Numbers with punctuation")
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
@@ -143,11 +145,12 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
         room = min(x - (near[0, 0] + near[0, 2]), near[1, 0] - (x + w))  # px to the digits either side
         pen = min(w, h) >= PEN * stroke and room >= 1
         dot = max(w, h) < SMALL * height and area >= SOLID * w * h
-        tick = h >= TICK * height and (h > LONG * w or punctuated.tailed(  # a point has no tail
-            labels[y:y + h, x:x + w] == i + 1, h > STEEP * w))
+        mark = labels[y:y + h, x:x + w] == i + 1
+        tick = h >= TICK * height and (h > LONG * w or punctuated.tailed(mark, h > STEEP * w))  # a point has no tail
         flat = max(w, h) >= MIN_SIDE * height and min(w, h) >= max(THIN_DOT * height, max(w, h) / 2)  # pressed flat
-        point = (sized or flat) and pen and middle <= y + h / 2 <= base + BELOW * height and (
-            dot or y >= middle and max(w, h) < OVAL * min(w, h) and area >= ROUND * w * h)
+        low_round = y >= middle and max(w, h) < OVAL * min(w, h) and (  # a ring round a pinhole, a blot
+            area >= ROUND * w * h or area >= BLOT * w * h and not _holed(mark))
+        point = (sized or flat) and pen and middle <= y + h / 2 <= base + BELOW * height and (dot or low_round)
         if h < SMALL * height and w >= FLAT * h and thick and abs(y + h / 2 - middle) <= MIDDLE * height \
                 and _room(labels, boxes, near, (x, y, w, h)) >= APART * stroke:
             found.append(("-", i))
@@ -161,6 +164,13 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
             blot = dot and w < FLAT * h and middle <= y and y + h / 2 <= base + BELOW * height  # however light
             found.append((punctuated.UNCLEAR if point or blot else "", i))
     return found
+
+
+def _holed(mark: np.ndarray) -> bool:
+    """Whether a mark (its (h, w) bool mask) encloses HOLE of its box or more."""
+    outside = np.pad(~mark, 1, constant_values=True).view(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return np.count_nonzero(outside == 1) >= HOLE * mark.size
 
 
 def _room(labels, boxes, near, box) -> float:
