@@ -64,6 +64,7 @@ def test_a_file_names_undecodable_bytes_are_written_as_xnn_in_json_and_tables():
     assert orjson.loads(text) == [{"path": "raw-\\xff\\xfe-caf\u00e9.png", "top_k": [{"digit": 7}],
                                    "raw-\\xff\\xfe-caf\u00e9.png": ["\\ud800"]}]
     assert shown(name) == "raw-\\xff\\xfe-caf\u00e9.png" and shown("a\nb") == "a\\nb"
+    assert orjson.loads(json_text({1: name})) == {"1": "raw-\\xff\\xfe-caf\u00e9.png"}  # a key orjson refuses: json's
 
 
 def test_progress_ends_its_line_before_any_other_even_when_the_loop_stops(capsys):

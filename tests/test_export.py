@@ -223,6 +223,17 @@ def test_stale_export_is_passed_over_and_refused_when_asked_for(tiny_run, export
         predict.Predictor(run, runtime="onnx")
 
 
+def test_an_export_whose_file_name_is_no_utf8_runs(exported, digits, tmp_path):
+    """A file name's undecodable bytes ("m\\xff.onnx", os.fsdecode's surrogate escapes) failed ONNX Runtime's and
+    LiteRT's string conversion: "cannot load the ONNX model (__init__(): incompatible constructor arguments)"."""
+    x = np.stack([images.to_mnist(images.load_grey(p)) for p in digits[0][:3]])
+    for fmt in ("onnx", "litert"):
+        src = exported[fmt, False].path
+        odd = tmp_path / os.fsdecode(b"m\xff" + os.fsencode(src.suffix))
+        shutil.copy(src, odd)
+        assert np.array_equal(runtime.open_export(odd).probabilities(x), runtime.open_export(src).probabilities(x))
+
+
 def test_damaged_export_is_refused_with_one_line(exported, digits, tmp_path, capsys):
     for fmt in ("onnx", "litert"):
         src = exported[fmt, False].path

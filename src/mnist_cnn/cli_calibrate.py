@@ -10,9 +10,8 @@ to keep each module small.
 
 from __future__ import annotations
 
-import json
 
-from .console import shown, stderr_report, table
+from .console import json_text, shown, stderr_report, table
 
 
 def add_commands(sub) -> None:
@@ -59,7 +58,7 @@ def cmd_calibrate(args) -> int:
 
     r = fit(args.run, gate=not args.no_gate, compare=args.compare, data_dir=args.data_dir, report=stderr_report)
     if args.json:
-        print(json.dumps(r, indent=2))
+        print(json_text(r))
         return 0
     e = r["ece"]
     print(f"Temperature {r['temperature']:.3f}: test ECE ({e['bins']} bins) {e['test_before']:.4f} -> "

@@ -9,12 +9,11 @@ flags and prints.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from .config import TrainConfig
-from .console import shown, stderr_report, table, warn
+from .console import json_text, shown, stderr_report, table, warn
 from .errors import UserError
 
 PROG = "mnist-cnn"
@@ -91,7 +90,7 @@ def _score(args) -> int:
     predictor = Predictor(args.model, args.out, runtime=args.runtime, report=warn)
     result = evalset_score.score(predictor, images, labels, families)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json_text(result))
     else:
         print(table(evalset_score.rows(result), markdown=args.markdown))
     print(f"model: {shown(str(predictor.path))} ({predictor.runtime})", file=sys.stderr)

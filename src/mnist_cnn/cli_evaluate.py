@@ -9,12 +9,11 @@ Split from cli.py, which holds the training commands, to keep each module small.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from .cli import PROG
-from .console import print_results, shown, stderr_report
+from .console import json_text, print_results, shown, stderr_report
 
 
 def add_commands(sub) -> None:
@@ -68,7 +67,7 @@ def cmd_evaluate(args) -> int:
     else:  # what ran: the file, its runtime and engine (a version; Keras' with its compute policy)
         m.update({key: members[0][key] for key in ("path", "file", "runtime", "engine")})
     if args.json:
-        print_results(json.dumps(m, indent=2))
+        print_results(json_text(m))
         return 0
     lines = [f"{shown(mb['file'])} in {mb['engine']}" for mb in m.get("members", members)]
     if len(models) > 1:

@@ -63,8 +63,12 @@ def _valid(value):
     \\udXXX for any other): JSON with them escaped is no Unicode, and strict readers (orjson, JavaScript's
     encodeURIComponent) refuse it."""
     if isinstance(value, str):
-        return "".join(_byte(c) or c.encode("unicode_escape").decode("ascii") if "\ud800" <= c <= "\udfff" else c
-                       for c in value)
+        try:
+            value.encode("utf-8")
+            return value  # no lone surrogate: the usual case, at C speed
+        except UnicodeEncodeError:
+            return "".join(_byte(c) or c.encode("unicode_escape").decode("ascii") if "\ud800" <= c <= "\udfff" else c
+                           for c in value)
     if isinstance(value, dict):
         return {_valid(k): _valid(v) for k, v in value.items()}
     return [_valid(v) for v in value] if isinstance(value, (list, tuple)) else value
@@ -157,10 +161,13 @@ def json_text(value) -> str:
 
     try:
         text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    except orjson.JSONEncodeError:  # a file name's undecodable bytes (lone surrogates)
+    except orjson.JSONEncodeError:  # a file name's undecodable bytes (lone surrogates)...
         value = _valid(value)
-        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    return text if text.isascii() else json.dumps(value, indent=2)
+        try:
+            text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+        except orjson.JSONEncodeError:  # ...or a value json takes and orjson does not (a key that is no string)
+            text = ""
+    return text if text.isascii() and text else json.dumps(value, indent=2)
 
 
 def csv_text(rows) -> str:

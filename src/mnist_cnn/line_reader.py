@@ -121,7 +121,7 @@ class LineReader:
             try:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = threads or 0  # as the digit model's (runtime.OnnxModel)
-                session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+                session = ort.InferenceSession(self.path.read_bytes(), options, providers=["CPUExecutionProvider"])
             except Exception as e:  # ONNX Runtime's own errors: a damaged or foreign file
                 raise UserError(f"{self.path}: not a line reader ONNX Runtime can load ({str(e).splitlines()[0][:200]}"
                                 f"); {remedy}") from None

@@ -247,7 +247,8 @@ class OnnxModel:
         options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default, one per core
         options.log_severity_level = 3  # errors only: its graph-optimisation notes say nothing actionable
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            # The file's bytes, not its name: a name that is no UTF-8 ("m\xff.onnx") fails pybind11's conversion
+            self.session = ort.InferenceSession(Path(path).read_bytes(), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf/... for a bad file
             raise UserError(f"{path}: cannot load the ONNX model ({_first_line(e)})") from None
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
@@ -269,7 +270,7 @@ class LiteRTModel:
         from importlib.metadata import version
 
         try:
-            self.interpreter = interpreter.Interpreter(model_path=str(path),
+            self.interpreter = interpreter.Interpreter(model_content=Path(path).read_bytes(),  # as for ONNX
                                                           num_threads=threads or os.cpu_count() or 1)
             with quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every start
                 self.interpreter.allocate_tensors()
