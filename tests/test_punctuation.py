@@ -51,7 +51,7 @@ PER_CENT = [SLASH, *RINGS]
     ([stroke(132, 80, 106, 104)], ","),                                 # ...as wide as a point may not be
     ([stroke(122, 78, 119, 92)], ","),                                  # 1,250: a short tick, small as a point
     ([ring(120, 78, 10, 10, 8)], "."),                                  # 4.2: a ring round a pinhole, 0.45 as tall
-    ([lambda a: cv2.fillPoly(a, [np.array([(120, 63), (133, 76), (120, 89), (107, 76)])], 1.0)], "."),  # a blot
+    ([lambda a: cv2.fillPoly(a, [np.int32(cv2.boxPoints(((120, 76), (21, 21), 20)))], 1.0)], "."),  # a blot: 0.6
     ([lambda a: cv2.rectangle(a, (114, 78), (125, 92), 1.0, -1)], "."),  # a square point, taller where sheared
     ([lambda a: cv2.ellipse(a, (120, 84), (5, 7), 0, 0, 360, 1.0, -1)], "."),  # a tall dot (Humor Sans'), no tail
     ([lambda a: cv2.fillPoly(a, [np.array([(115, 78), (125, 78), (124, 92), (120, 92)])], 1.0)], ","),  # Seto's

@@ -112,6 +112,30 @@ def test_a_number_turned_on_its_side_is_a_column_not_one_digit(mnist_dir):
     assert "3 separate marks stacked in a column" in (segment.find(vees).rejected or "")
 
 
+def test_two_lines_of_digits_are_refused_as_such_not_answered_as_predict_answers():
+    """Two lines of digits (87 over 17984): each line's digits side by side, the lines one below the other. Before,
+    refused for their layout ("not on one line", "a mark much smaller") and answered as `predict` answers the picture
+    (a review's: the digit 2 at 99.5%); now refused as lines (read.MANY_MARKS). One wobbly row, or one line of digits
+    with a mark above (a 5's hat apart), is no two lines."""
+    two = canvas(h=240)
+    for x in (60, 140):
+        bar(two, x, 20, 90)
+    for x in (60, 140, 220, 300):
+        bar(two, x, 140, 190)  # the second line shorter: it was "a mark much smaller than the digits beside it"
+    why = segment.find(two).rejected or ""
+    assert why.startswith("2 lines of marks side by side") and any(m in why for m in read.MANY_MARKS)
+    wobbly = canvas(h=200)
+    for x, y in ((60, 20), (140, 55), (220, 90), (300, 55)):  # each sharing half its rows with the one before
+        bar(wobbly, x, y, y + 60)
+    assert "lines of marks" not in (segment.find(wobbly).rejected or "")
+    hat = canvas(h=200)
+    for x in (60, 140, 220):
+        bar(hat, x, 80, 150)
+    cv2.line(hat, (130, 40), (160, 40), 1.0, 6)
+    assert column.several_lines([(1, 130, 37, 31, 7), (2, 57, 77, 7, 74), (3, 137, 77, 7, 74)]) is None
+    assert "lines of marks" not in (segment.find(hat).rejected or "")
+
+
 def test_a_column_is_three_digits_wider_than_tall_in_a_mark_half_again_as_tall_as_wide():
     three = [(0, 0, 60, 36), (0, 42, 60, 78), (0, 84, 60, 120)]
     assert column.stacked((0, 0, 60, 120), three, stroke=6) == 3

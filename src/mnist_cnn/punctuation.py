@@ -43,8 +43,9 @@ PEN = 0.75  # a point or comma is at least 0.75 of the strokes' width both ways 
 SOLID = 0.35  # a point fills at least 35% of its box (a dot ~0.7; a thin slanted stub less)
 ROUND = 0.64  # ...or, under TALL, its top below the row's middle, round and filling 64% (Purisa's ring round a pinhole)
 OVAL = 1.5  # ...round: at most 1.5x as wide as tall or the other way
-BLOT = 0.5  # ...or filling half of it and enclosing under HOLE of it (a small 0's or a per cent sign's ring encloses
-HOLE = 0.1  # more): a marker's blot, its rim soft in a photo (Purisa's point photographed fills 61-62%: read as a 0)
+BLOT = 0.5  # ...or filling half of it and enclosing under HOLE of it (a small 0's ring, a bold small 6's counter: 5%
+HOLE = 0.02  # of its box, encloses more): a marker's blot, its rim soft in a photo (Purisa's point photographed fills
+# 61-62% and encloses nothing: it was read as a 0)
 TICK, LONG, STEEP = 0.18, 1.5, 1.15  # a mark 18% of the digits' height tall and 1.5x as tall as wide, or 1.15x with
 # a tail (punctuated.tailed), is a comma, no point (docs/reading.md, "Numbers with punctuation")
 BELOW = 0.35  # a point's middle is at most 35% of the digits' height under their baseline
