@@ -112,6 +112,31 @@ def test_a_number_turned_on_its_side_is_a_column_not_one_digit(mnist_dir):
     assert "3 separate marks stacked in a column" in (segment.find(vees).rejected or "")
 
 
+def test_a_large_picture_with_no_ink_seen_reduced_is_read_again_closer(tmp_path, monkeypatch):
+    """A number 40-60 px tall in a 4000x3000 photo is 10-15 px reduced to images.MAX_SIDE, its strokes lost in the
+    noise ("no digit found"); such a picture is read again at twice that, its boxes in the file's own pixels. Any other
+    refusal, or a picture read at its own size, is read once."""
+    path = tmp_path / "far.png"
+    Image.fromarray(np.full((3000, 4000), 255, np.uint8)).save(path)
+    seen = []
+
+    def reading(predictor, grey, path=""):  # no ink at MAX_SIDE, a 7 closer
+        seen.append(grey.shape)
+        if max(grey.shape) <= images.MAX_SIDE:
+            return read.Reading(path, rejected=True, reason=why, layout=True)
+        h, w = grey.shape
+        return read.Reading(path, "7", 0.99, digits=[read.Digit(7, 0.99, (w // 4, h // 4, w // 2, h // 2), None)])
+
+    monkeypatch.setattr(read_io, "read_image", reading)
+    why = images.NO_DIGIT
+    (r,) = read_io.read_files(None, [path])
+    assert seen == [(750, 1000), (1500, 2000)] and r.text == "7" and r.digits[0].box == (1000, 750, 2000, 1500)
+    seen.clear()
+    why = "a mark is not a digit"
+    (r,) = read_io.read_files(None, [path])
+    assert seen == [(750, 1000)] and r.rejected and r.reason == why
+
+
 def test_two_lines_of_digits_are_refused_as_such_not_answered_as_predict_answers():
     """Two lines of digits (87 over 17984): each line's digits side by side, the lines one below the other. Before,
     refused for their layout ("not on one line", "a mark much smaller") and answered as `predict` answers the picture

@@ -3,6 +3,7 @@
     PYTHONPATH=src python tools/typed_strings.py --model runs/NAME                       # prices: 5 x 5 faces x 7
     PYTHONPATH=src python tools/typed_strings.py --model runs/NAME --texts 'm,mm,nn,uu,?,!'  # no numbers: refused?
     PYTHONPATH=src python tools/typed_strings.py --model runs/NAME --texts '87|17984,305|4411,2024|12.50'  # 2 lines
+    PYTHONPATH=src python tools/typed_strings.py --model runs/NAME --texts 588,919,320 --far  # small in a 12 MP photo
     PYTHONPATH=src python tools/typed_strings.py --model runs/NAME --save DIR            # the pictures too
 
 A review's probe (2026-12-07) made reproducible: each string (default: the prices 3.95, 7.25, 0.75, 12.50, 45.10) is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from mnist_cnn.errors import UserError, run_tool
 from mnist_cnn.predict import Predictor
 from mnist_cnn.read import read_image
+from mnist_cnn.read_io import read_files
 
 PRICES = ("3.95", "7.25", "0.75", "12.50", "45.10")
 FACES = {"comic": "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
@@ -34,6 +37,7 @@ FACES = {"comic": "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
          "kaushan": "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf",
          "dejavu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"}
 PHOTOS = 6  # photos of each string in each face, besides the clean picture
+FAR = 50  # px: --far's text height on its 4000x3000 page (10-12 px once reduced to images.MAX_SIDE)
 SAFE = str.maketrans({"/": "_", "?": "q", "!": "x", "|": "_"})  # file names of the saved pictures
 
 
@@ -60,10 +64,31 @@ def photo(img: Image.Image, rng) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue()))
 
 
+def far(img: Image.Image, rng, height: int = FAR) -> Image.Image:
+    """img's text shrunk to about `height` px tall, somewhere on a white 4000x3000 page: a number seen from afar."""
+    f = height / max(1, img.height - 80)  # typed() leaves a 40 px margin above and below
+    small = img.resize((max(1, round(img.width * f)), max(1, round(img.height * f))), Image.LANCZOS)
+    page = Image.new("L", (4000, 3000), 255)
+    at = (int(rng.integers(200, 4000 - small.width - 200)), int(rng.integers(200, 3000 - small.height - 200)))
+    page.paste(small, at)
+    return page
+
+
+def _read(predictor, img: Image.Image, from_file: bool):
+    """read_image's reading, or, from_file, `mnist-cnn read`'s of the picture saved as a file (reduced on reading)."""
+    if not from_file:
+        return read_image(predictor, img)
+    with tempfile.TemporaryDirectory() as tmp:
+        img.save(Path(tmp, "picture.png"))
+        return next(read_files(predictor, [Path(tmp, "picture.png")]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="a run folder, .keras or export file")
     ap.add_argument("--texts", default=",".join(PRICES), help=f"comma-separated strings (default: {','.join(PRICES)})")
+    ap.add_argument("--far", action="store_true", help=f"each picture ~{FAR} px tall on a 4000x3000 page, read from a "
+                                                        "file as `mnist-cnn read` reads it (default: as typed)")
     ap.add_argument("--save", type=Path, help="write the pictures to this folder too (default: no)")
     args = ap.parse_args()
     texts = [t for t in args.texts.split(",") if t]
@@ -79,10 +104,11 @@ def main() -> int:
         rng, right, refused, wrong = np.random.default_rng(100), 0, 0, []
         for text in texts:
             clean, number = typed(text, path), all(c in "0123456789.,:-/" for c in text)
+            clean = far(clean, rng) if args.far else clean
             for k, img in enumerate([clean] + [photo(clean, rng) for _ in range(PHOTOS)]):
                 if args.save:
                     img.save(args.save / f"{name}-{k}-{text.translate(SAFE)}.{'png' if k == 0 else 'jpg'}")
-                r = read_image(predictor, img)
+                r = _read(predictor, img, args.far)
                 right += not r.rejected and r.text == text if number else r.rejected
                 refused += r.rejected
                 wrong += [r.text] if not r.rejected and r.text != text else []
