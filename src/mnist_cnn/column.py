@@ -2,13 +2,11 @@
 
     from mnist_cnn import column
     column.stacked((x0, y0, x1, y1), tall_boxes, stroke)   # -> how many digits stand in the column; 0: no column
-    column.several_lines(parts)                            # -> why marks on 2+ lines are no number, or None
 
 A phone photo whose EXIF turn was lost shows a number turned a quarter: each digit a mark wider than tall, below the
 last, their columns overlapping. segment.py joins marks whose columns overlap (a 5's hat, an 8's loops apart), so the
-column became one tall "digit" the model read with confidence (a font's 2384 turned read 3). Two lines of digits
-(87 over 17984) stand so too, each a row: refused as such, not as a layout `predict` might answer for (a review's
-pictures read as the digit 2 at 99.5%). Written by hand on the marks' boxes: no library looks for digits on their side.
+column became one tall "digit" the model read with confidence (a font's 2384 turned read 3). Written by hand on the
+marks' boxes: no library looks for digits on their side.
 """
 
 from __future__ import annotations
@@ -43,24 +41,3 @@ def stacked(box, tall, stroke: float) -> int:
     if np.median(heights) < MIN_TALL * stroke or np.median(widths / np.maximum(heights, 1)) < WIDE:
         return 0
     return len(digits)
-
-
-DIGIT_SIZED = 0.4  # a component at least 40% of the tallest one's height may be a digit (segment.SMALL_MARK's share)
-SAME_LINE = 0.5  # two marks sharing half the shorter's rows or more stand on one line (segment.IN_ROW's share)
-LINES = "lines of marks side by side"  # several_lines' refusal names this (read.MANY_MARKS: never one digit)
-
-
-def several_lines(parts) -> str | None:
-    """Why components (label, x, y, w, h) standing on two or more lines, each holding two or more digit-sized ones side
-    by side, are no number on one line; None otherwise (one row, however wobbly: a line grows by each mark it takes in;
-    a digit's strokes apart, one mark a line)."""
-    tallest = max(p[4] for p in parts)
-    rows: list[list[int]] = []  # [top, bottom, marks]
-    for _, _, y, _, h in sorted((p for p in parts if p[4] >= DIGIT_SIZED * tallest), key=lambda p: p[2] + p[4] / 2):
-        row = next((r for r in rows if min(r[1], y + h) - max(r[0], y) >= SAME_LINE * min(r[1] - r[0], h)), None)
-        if row is None:
-            rows.append([y, y + h, 1])
-        else:
-            row[:] = [min(row[0], y), max(row[1], y + h), row[2] + 1]
-    n = sum(r[2] >= 2 for r in rows)
-    return f"{n} {LINES} (`read` reads a number written on one line)" if n >= 2 else None

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image
 
-from . import column, images, lattice, letters, level, line_pieces, punctuated, punctuation, readings, segment, slant
+from . import images, lattice, letters, level, line_pieces, punctuated, punctuation, readings, segment, slant
 from .refusal import NOT_A_DIGIT
 
 PAD, MIN_PAD = 0.15, 2  # paper added round a digit's crop: this share of its longer side, 2 px at least (to_mnist)
@@ -63,7 +63,7 @@ LINE_GATE = 0.95  # ...a piece counts as refused when the piece gate's P(not a d
 LINE_GATE_ONE = 0.3  # ...or this for a piece read as 1, as a cursive letter's cut strokes are (1776111177): 0.3 keeps
 # real 1s' margin (docs/reading.md, "Handwriting faces in the piece gate's pieces")
 TIGHT = 0.9  # a digit whose box spans this share of the picture's width or height is cropped tight (read_image)
-MANY_MARKS = ("separate marks", "far wider", column.LINES)  # segment.py's refusals of several digits' ink: no digit
+MANY_MARKS = ("separate marks", "far wider")  # segment.py's refusals of several digits' worth of ink: never one digit
 ALONE_SURE = 0.98  # a picture refused for its ink's layout (no ink map, specks, marks off one line, a mark much smaller
 # than another) is answered as `predict` answers it when that is a digit this sure: of `evalset`'s 3,000 single digits
 # 2,773 -> 2,857 read right (`make run`'s run; 0.9: 2,871, with 8 of 200 Fashion-MNIST clothes more read, not 3)

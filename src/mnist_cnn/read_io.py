@@ -46,7 +46,9 @@ def read_files(predictor, paths: list[Path], save_digits: Path | None = None) ->
 def _closer(predictor, f: Path, grey, refused: Reading):
     """(grey, reading) of a large picture read again at CLOSER x images.MAX_SIDE when reduced to it no ink was found:
     a number 40-60 px tall in a 4000x3000 photo is 10-15 px there, its strokes lost in the noise (a review's photos:
-    "no digit found" for 2 of 10, both read right at 2x). Only then: reading a 12 MP photo whole takes 11-18 s."""
+    "no digit found" for 2 of 10, both read right at 2x). Only then: reading a 12 MP photo whole takes 11-18 s. Kept
+    only when it holds two digits or more: a lone speck closer up is a 1, and a lone mark comes back as `predict`'s
+    answer for the whole picture (a review's 3x16 px tick on a blank 4000x3000 page read 1)."""
     from .imagefile import load_sized
 
     try:
@@ -54,7 +56,7 @@ def _closer(predictor, f: Path, grey, refused: Reading):
     except UserError:  # the file changed since it was read: its answer stands
         return grey, refused
     again = read_image(predictor, closer, str(f))
-    return (grey, refused) if again.rejected else (closer, again)
+    return (closer, again) if not again.rejected and len(again.digits) >= 2 else (grey, refused)
 
 
 def _scaled(box, shape, size) -> tuple[int, int, int, int]:

@@ -97,7 +97,7 @@ def find(ink: np.ndarray) -> Row:
     if n - 1 >= SPECKLE_MIN and n - 1 > SPECKLE * len(groups):
         return Row(rejected=f"speckled ink ({n - 1} separate specks for {len(groups)} marks): noise or texture, "
                             f"not writing", rulings=rulings)
-    row = Row(rulings=rulings, rejected=column.several_lines(parts) or _not_a_row(groups, stroke))
+    row = Row(rulings=rulings, rejected=_not_a_row(groups, stroke))
     if row.rejected is None:
         for g in groups:
             x0, y0, x1, y1 = g["box"]
