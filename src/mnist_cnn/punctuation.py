@@ -28,7 +28,7 @@ import itertools
 import cv2
 import numpy as np
 
-from . import brackets, dates, percent, punctuated
+from . import brackets, dates, percent, punctuated, sheet
 from .stroke_mask import HAIRLINE, MASK, remove_rulings, stroke_width
 
 TALL = 0.5  # a component at least half the tallest one's height is a digit (or most of one)
@@ -169,9 +169,8 @@ def _small_marks(labels, boxes, areas, small, digits, height: float, stroke: flo
 
 def _holed(mark: np.ndarray) -> bool:
     """Whether a mark (its (h, w) bool mask) encloses HOLE of its box or more."""
-    outside = np.pad(~mark, 1, constant_values=True).view(np.uint8)
-    cv2.floodFill(outside, None, (0, 0), 2)
-    return np.count_nonzero(outside == 1) >= HOLE * mark.size
+    region, filled = sheet.with_holes_filled(mark)
+    return cv2.countNonZero(filled) - cv2.countNonZero(region) >= HOLE * mark.size
 
 
 def _room(labels, boxes, near, box) -> float:

@@ -77,7 +77,7 @@ def cut(grey: np.ndarray, oval: bool = False):
     # a light stroke running off the picture, no sheet
     if sum(map(int, (x == 0, y == 0, x + bw == w, y + bh == h))) > 1:
         return None
-    region, filled = _filled(labels[y:y + bh, x:x + bw] == k)
+    region, filled = with_holes_filled(labels[y:y + bh, x:x + bw] == k)
     area = np.count_nonzero(filled)
     rim_points = max(cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=len)
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(rim_points)  # the sheet's rectangle, turned as it lies
@@ -101,7 +101,7 @@ def cut(grey: np.ndarray, oval: bool = False):
     return None if boxed is None else (*boxed, holes)
 
 
-def _filled(mask):
+def with_holes_filled(mask):
     """The region (uint8), and it with its holes filled: the background flooded from the border, what the flood cannot
     reach are the region's holes."""
     region = mask.astype(np.uint8)
