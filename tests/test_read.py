@@ -1069,6 +1069,35 @@ def png(image) -> bytes:
     return buf.getvalue()
 
 
+def test_api_reads_a_large_upload_closer_where_no_ink_was_seen_as_read_does(client, tmp_path, monkeypatch):
+    """POST /api/read looks closer as `mnist-cnn read` does (read_io.closer): an upload reduced to images.MAX_SIDE
+    with no ink seen is read again at twice that, its boxes and `size` in that image; kept only with two digits or
+    more, so the two answer alike (before, a small number on a large photo that `read` read was "no digit found")."""
+    path = tmp_path / "far.png"
+    Image.fromarray(np.full((1800, 2400), 255, np.uint8)).save(path)
+    seen = []
+
+    def reading(predictor, grey, path=""):  # no ink at MAX_SIDE, a 7 and a 1 (or, alone, the 7) closer
+        h, w = np.asarray(grey).shape
+        seen.append((h, w))
+        if max(h, w) <= images.MAX_SIDE:
+            return read.Reading(path, rejected=True, reason=images.NO_DIGIT, layout=True)
+        digits = [read.Digit(7, 0.99, (0, 0, w // 2, h), np.zeros((28, 28), np.float32)),
+                  read.Digit(1, 0.99, (w // 2, 0, w, h), np.zeros((28, 28), np.float32))]
+        return read.Reading(path, "71"[:digits_closer], 0.99, digits=digits[:digits_closer])
+
+    monkeypatch.setattr(read, "read_image", reading)
+    monkeypatch.setattr(read_io, "read_image", reading)
+    for digits_closer, text, size in ((2, "71", [1200, 900]), (1, "", [800, 600])):
+        seen.clear()
+        (cli,) = read_io.read_files(None, [path])
+        body = client.post("/api/read", files={"file": ("far.png", path.read_bytes(), "image/png")}).json()
+        assert seen == [(600, 800), (900, 1200)] * 2 and body["text"] == cli.text == text
+        assert body["size"] == size and body["rejected"] == cli.rejected == (text == "")
+        if text:
+            assert body["digits"][1]["box"] == [600, 0, 1200, 900] and cli.digits[1].box == (1200, 0, 2400, 1800)
+
+
 def test_api_reads_uploads_and_pixels_of_any_size(client, writer, predictor):
     image, truth = writer.number("photo", text="2710")
     r = client.post("/api/read", files={"file": ("meter.png", png(image), "image/png")})

@@ -35,28 +35,36 @@ def read_files(predictor, paths: list[Path], save_digits: Path | None = None) ->
             yield Reading(str(f), error=str(e))
             continue
         r = read_image(predictor, grey, str(f))
-        if r.rejected and r.reason == images.NO_DIGIT and max(size) > max(grey.shape):  # reduced, and no ink seen
-            grey, r = _closer(predictor, f, grey, r)
+        if max(size) > max(grey.shape):  # reduced
+            grey, r = closer(predictor, f, grey, r)
         r.digits = [replace(d, box=_scaled(d.box, grey.shape, size)) for d in r.digits]
         if save_digits is not None:
             _save(r, save_digits / files.short_stem(f"{n:05d}_{f.stem}", f"_{len(r.digits)}.png"))
         yield r
 
 
-def _closer(predictor, f: Path, grey, refused: Reading):
-    """(grey, reading) of a large picture read again at CLOSER x images.MAX_SIDE when reduced to it no ink was found:
-    a number 40-60 px tall in a 4000x3000 photo is 10-15 px there, its strokes lost in the noise (a review's photos:
-    "no digit found" for 2 of 10, both read right at 2x). Only then: reading a 12 MP photo whole takes 11-18 s. Kept
-    only when it holds two digits or more: a lone speck closer up is a 1, and a lone mark comes back as `predict`'s
-    answer for the whole picture (a review's 3x16 px tick on a blank 4000x3000 page read 1)."""
-    from .imagefile import load_sized
+def closer(predictor, source, image, reading: Reading, *, name: str | None = None,
+           max_pixels: int | None = None) -> tuple:
+    """(image, reading) of a picture read reduced to images.MAX_SIDE (`image`: that reduced picture, an array or a
+    Pillow image; `source`: its file, or an upload's bytes named `name`), read again at CLOSER x that when reduced so no ink was found: a number 40-60 px tall in a 4000x3000 photo
+    is 10-15 px there, its strokes lost in the noise (a review's photos: "no digit found" for 2 of 10, both read right
+    at 2x). Only then: reading a 12 MP photo whole takes 11-18 s. Kept only when it holds two digits or more: a lone
+    speck closer up is a 1, and a lone mark comes back as `predict`'s answer for the whole picture (a review's 3x16 px
+    tick on a blank 4000x3000 page read 1). Any other reading, or a picture no larger than it was read, is returned as
+    it is. `mnist-cnn read` and POST /api/read both look closer, so they answer alike."""
+    from .imagefile import MAX_IMAGE_PIXELS, load_sized
 
+    if not (reading.rejected and reading.reason == images.NO_DIGIT):
+        return image, reading
     try:
-        closer = load_sized(f, max_side=CLOSER * images.MAX_SIDE)[0]
+        near = load_sized(source, name=name, max_pixels=max_pixels or MAX_IMAGE_PIXELS,
+                          max_side=CLOSER * images.MAX_SIDE)[0]
     except UserError:  # the file changed since it was read: its answer stands
-        return grey, refused
-    again = read_image(predictor, closer, str(f))
-    return (closer, again) if not again.rejected and len(again.digits) >= 2 else (grey, refused)
+        return image, reading
+    if max(near.shape) <= max(image.size if hasattr(image, "getbbox") else image.shape):  # it was not reduced
+        return image, reading
+    again = read_image(predictor, near, name or str(source))
+    return (near, again) if not again.rejected and len(again.digits) >= 2 else (image, reading)
 
 
 def _scaled(box, shape, size) -> tuple[int, int, int, int]:

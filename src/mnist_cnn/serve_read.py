@@ -5,7 +5,8 @@
          http://127.0.0.1:8000/api/read
 
 The answer is `mnist-cnn read --json`'s object for one image, each digit also carrying `input` (the 28x28
-the model saw), plus `size`, the [width, height] the boxes refer to (an upload or pixels, read reduced to 1024 px):
+the model saw), plus `size`, the [width, height] the boxes refer to (an upload or pixels, read reduced to 1024 px;
+an upload in which no ink was found so, read again at 2048 px, as `mnist-cnn read` reads a file: read_io.closer):
 
     {"path": "meter.jpg", "text": "2024", "confidence": 0.97, "rejected": false, "message": null,
      "digits": [{"digit": 2, "confidence": 0.99, "box": [x0, y0, x1, y1], "input": [[...28], ...]}, ...],
@@ -25,7 +26,7 @@ import numpy as np
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from . import read
+from . import read, read_io
 from .imagefile import MAX_SIDE, shrink
 from .serve_limits import media_type
 from .serve_schema import ERRORS, STRICT, Unit, for_media_type, one_file
@@ -64,7 +65,7 @@ class ReadAnswer(BaseModel):
     message: str | None  # why it was rejected (as `mnist-cnn read` says it); null when not
     digits: list[ReadDigit]
     error: str | None
-    size: list[int]  # [width, height] of the image the boxes are in (as read, reduced to 1024 px)
+    size: list[int]  # [width, height] of the image the boxes are in (as read: reduced to 1024 px, or 2048 closer up)
 
 
 class Models:
@@ -89,9 +90,14 @@ class Models:
         return self.service.predictor.piece_not_digit(x)
 
 
-def answer(models: Models, source, name: str) -> dict:
-    """A decoded image or a 2-D array -> the response body."""
+def answer(models: Models, source, name: str, upload: bytes | None = None) -> dict:
+    """A decoded image or a 2-D array -> the response body; an upload reduced to MAX_SIDE in which no ink was found
+    is read again closer from its bytes, as `mnist-cnn read` reads a file (read_io.closer)."""
     r = read.read_image(models, source, name)
+    if upload is not None:
+        from .serve import MAX_PIXELS
+
+        source, r = read_io.closer(models, upload, source, r, name=name, max_pixels=MAX_PIXELS)
     body = r.to_dict()
     for d, out in zip(r.digits, body["digits"]):
         out["input"] = np.round(d.input, INPUT_DECIMALS).tolist()
@@ -110,7 +116,8 @@ def add_read(app: FastAPI, service) -> None:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise HTTPException(413, TOO_LARGE)
         name = (file.filename or "upload")[:NAME_CHARS]
-        return await service.upload(await file.read(), name, lambda image, n: answer(models, image, n))
+        data = await file.read()
+        return await service.upload(data, name, lambda image, n: answer(models, image, n, data))
 
     async def read_pixels(body: AnyPixels) -> dict:
         width = len(body.pixels[0])
