@@ -211,7 +211,10 @@ class Service:
             decisions = [None if x is None else f.result() for x, f in
                          zip(xs, [None if x is None else self.batcher.submit(x) for x in xs])]
             k = choose(xs, decisions)
-            return done.set_result((np.round(xs[k].astype(np.float64), INPUT_DECIMALS), decisions[k]))
+            shown = np.round(xs[k].astype(np.float64), INPUT_DECIMALS)
+            if decisions[k].rejected:  # the second look `predict` gives it too (readings.decide_candidates)
+                return self._again(done, grey, shown, decisions[k])
+            return done.set_result((shown, decisions[k]))
         # The answer's copy of the input, made here: NumPy lets go of the GIL to convert 784 numbers, and on the event
         # loop that costs a wait for the lane threads to hand it back.
         shown, lane = np.round(x.astype(np.float64), INPUT_DECIMALS), self.light if light else self.heavy
