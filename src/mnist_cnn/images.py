@@ -33,7 +33,7 @@ from .imagefile import MAX_IMAGE_PIXELS, MAX_SIDE, grey as _grey, image_pixels, 
 from .ink_specks import COARSE, drop_specks, grid  # noqa: F401  (COARSE: tools/preprocess_ops.py)
 from .paper_lines import LINE_BANDS, LINE_FILL, drop_box, drop_frame, drop_lines
 from .paper_surface import NOISE_FLOOR
-from . import dot_grid, fold, holes, lone_lines, paper_surface, shadow, sheet, surround
+from . import chrome, dot_grid, fold, holes, lone_lines, paper_surface, shadow, sheet, surround
 from .slant import deslant
 from .thicken import stroke_width, thicken
 
@@ -192,6 +192,7 @@ def _ink_and_box(grey, crop: bool = True, with_specks: bool = False, shade=False
     found = _canvas(grey) if crop else _WHOLE
     if found is not _WHOLE:
         return found
+    grey = chrome.painted(grey)  # a screenshot's title bar, a scan's margin: neither ink nor the paper
     # Computed in smooth's memory: on a 12 MP photo a fresh array costs as much as the arithmetic.
     smooth = _blur3(grey)
     paper, sigma, sign = paper_surface.fit(grey, smooth)  # paper: a surface or one level
@@ -309,7 +310,8 @@ def _canvas(grey):
     level = float(v[0])
     even = v.min() == v.max() and grey.size > 1  # (OpenCV takes a 1x1 image beside a number for two arrays)
     x, y, w, h = cv2.boundingRect(cv2.compare(grey, level, cv2.CMP_NE)) if even else (0, 0, 0, 0)
-    if w == 0 or not (w < LINE_FILL * grey.shape[1] and h < LINE_FILL * grey.shape[0]):
+    wide = not (w < LINE_FILL * grey.shape[1] and h < LINE_FILL * grey.shape[0])
+    if w == 0 or wide or chrome.pasted(grey, level, (x, y, w, h)) is not None:  # no strokes: a page in a margin
         return _WHOLE
     f = grid(grey.shape)  # 1 px of canvas around the window: the 3x3 blur's reach
     part = grey[max(0, y - 1) // f * f : y + h + 1, max(0, x - 1) // f * f : x + w + 1]
