@@ -31,12 +31,12 @@ BAND_MIN = 0.02  # of the side: a phone's header is 6% of its height, a desktop 
 BAND_MAX = 0.3  # a "band" wider than this is the page itself
 CONTENT = 0.02  # a row's mean this far from the level beside the band: something else in the picture beyond it
 MIN_PX = 4  # a printed rule or a bar drawn with a pen is thinner, and ruled lines are removed later (stroke_mask.py)
-SAMPLES = 64  # pixels looked at across each row (evenly spaced): enough for FLAT's share, and cheap
+SAMPLES = 64  # pixels looked at across each row (evenly spaced): enough for BAND_FLAT's share, and cheap
 
 
 def painted(grey: np.ndarray) -> np.ndarray:
-    """grey with its pasted page's margin painted at the page's level, or else the flat pixels of each band of rows,
-    then of columns, set to the level of the flat area beside it; the very same array when there is neither."""
+    """grey with its pasted page's margin painted at the page's level, or else each band of rows, then of columns, at
+    the level of the flat area beside it; the very same array when there is neither."""
     framed = _framed(grey)
     if framed is not None:
         return framed
