@@ -6,8 +6,8 @@
 A review's probe (2026-12-08) made reproducible. Screenshots: each digit 0-9 typed at 120 px in three faces on a white
 canvas, in a grey window under a 40 px dark title bar with the app's name, and the same without the bar; `predict` is
 right when it answers the digit. Pasted pages: the digits 4, 5, 7 and the numbers 375, 86 in Comic Neue Bold on paper
-at grey 215, 235 or 245 (with a little noise), pasted on white with a margin of 0, 8 or 40 px; `predict` is right when it
-answers a digit's picture and refuses a number's, `read` when it reads the text. Faces not installed are skipped
+at grey 215, 235 or 245 (with a little noise), pasted on white with a margin of 0, 8 or 40 px; `predict` is right
+when it answers a digit's picture and refuses a number's, `read` when it reads the text. Faces not installed are skipped
 (Debian: fonts-comic-neue fonts-dkg-handwriting fonts-kaushanscript).
 """
 

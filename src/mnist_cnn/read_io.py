@@ -46,12 +46,13 @@ def read_files(predictor, paths: list[Path], save_digits: Path | None = None) ->
 def closer(predictor, source, image, reading: Reading, *, name: str | None = None,
            max_pixels: int | None = None) -> tuple:
     """(image, reading) of a picture read reduced to images.MAX_SIDE (`image`: that reduced picture, an array or a
-    Pillow image; `source`: its file, or an upload's bytes named `name`), read again at CLOSER x that when reduced so no ink was found: a number 40-60 px tall in a 4000x3000 photo
-    is 10-15 px there, its strokes lost in the noise (a review's photos: "no digit found" for 2 of 10, both read right
-    at 2x). Only then: reading a 12 MP photo whole takes 11-18 s. Kept only when it holds two digits or more: a lone
-    speck closer up is a 1, and a lone mark comes back as `predict`'s answer for the whole picture (a review's 3x16 px
-    tick on a blank 4000x3000 page read 1). Any other reading, or a picture no larger than it was read, is returned as
-    it is. `mnist-cnn read` and POST /api/read both look closer, so they answer alike."""
+    Pillow image; `source`: its file, or an upload's bytes named `name`), read again at CLOSER x that when reduced so no
+    ink was found: a number 40-60 px tall in a 4000x3000 photo is 10-15 px there, its strokes lost in the noise (a
+    review's photos: "no digit found" for 2 of 10, both read right at 2x). Only then: reading a 12 MP photo whole takes
+    11-18 s. Kept only when it holds two digits or more: a lone speck closer up is a 1, and a lone mark comes back as
+    `predict`'s answer for the whole picture (a review's 3x16 px tick on a blank 4000x3000 page read 1). Any other
+    reading, or a picture no larger than it was read, is returned as it is. `mnist-cnn read` and POST /api/read both
+    look closer, so they answer alike."""
     from .imagefile import MAX_IMAGE_PIXELS, load_sized
 
     if not (reading.rejected and reading.reason == images.NO_DIGIT):
